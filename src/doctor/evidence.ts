@@ -137,7 +137,7 @@ export interface Evidence {
   /** Kubernetes objects; one a kubernetes provider resource creates carries its address (`kubernetes_deployment_v1.manager`). */
   kubernetes: (Located<K8sObject> & { address?: string })[];
   /** Values of the gitlab-runner chart; from a `helm_release`, also its release name and namespace. */
-  helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string; /** A helm_release read from `terraform show -json`: its address, so the configuration's own reading of it replaces it. */ address?: string; /** A helm_release whose namespace is not statically known (said as RF906): its manager's namespace is not known. */ namespaceUnknown?: true; /** A helm_release with a values document not read (said where it is: RF906, RF903, RF901): a key missing from `value` may be set there. */ valuesUnread?: true; /** The chart version the release installs, as written (Argo CD `targetRevision`, Flux `version`, helm_release `version`). */ chartVersion?: string; /** Where the namespace a GitOps object gives is one of two it writes (an Argo CD Application's helm.namespace over its destination.namespace): which, and why; shown with the chain (gitops.ts). */ namespaceNote?: string; /** A Flux chart whose valuesFiles replace its values.yaml: where they are written (gitops.ts fluxValuesFiles); the chart's defaults are not deployed. */ chartDefaultsReplaced?: { at: string; what: string } })[];
+  helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string; /** A helm_release read from `terraform show -json`: its address, so the configuration's own reading of it replaces it. */ address?: string; /** A helm_release whose namespace is not statically known (said as RF906): its manager's namespace is not known. */ namespaceUnknown?: true; /** A helm_release with a values document not read (said where it is: RF906, RF903, RF901): a key missing from `value` may be set there. */ valuesUnread?: true; /** The chart version the release installs, as written (Argo CD `targetRevision`, Flux `version`, helm_release `version`). */ chartVersion?: string; /** Where the namespace a GitOps object gives is one of two it writes (an Argo CD Application's helm.namespace over its destination.namespace): which, and why; shown with the chain (gitops.ts). */ namespaceNote?: string; /** A Flux chart whose valuesFiles replace its values.yaml: where they are written (gitops.ts fluxValuesFiles); the chart's defaults are not deployed. */ chartDefaultsReplaced?: { at: string; what: string }; /** A kustomization's helmCharts under a namePrefix / nameSuffix (kustomize-namespace.ts HelmChartScope affix): the chart's objects are renamed so. */ renamedBy?: { prefix: string; suffix: string; by: string } })[];
   configTomls: Located<Record<string, unknown>>[];
   /** docker-compose files (by name, with `services`): read only for the runner managers they run (env-managers.ts). */
   composeFiles?: Located<Record<string, unknown>>[];
@@ -168,8 +168,13 @@ export interface Evidence {
   gitOps?: GitOpsObject[];
   /** Releases of the gitlab-runner chart a GitOps object deploys whose values did not parse (said as RF901 there), or whose chart is not given but whose values are the runner chart's (RF903): found, not read, and not "no runner manager". */
   chartsUnread?: number;
-  /** Manager workloads a Flux Kustomization builds whose apply fails (an object of its build names no namespace: RF903 there, kustomize-namespace.ts): found, not deployed, and not "no runner manager". */
-  fluxNotApplied?: number;
+  /** Manager workloads (and GitOps releases) a kustomize build does not deploy — a Flux Kustomization's apply fails (an object of its build names no namespace: RF903 there), or `kustomize build` refuses the kustomization (RF901 / RF946 there; kustomize-namespace.ts): found, not deployed, and not "no runner manager". */
+  notDeployed?: number;
+  /** Kustomizations (by their document) whose `kustomize build` fails, or that a failing one lists: their helmCharts are not read (gitops.ts). */
+  kustomizeFailed?: Set<Record<string, unknown>>;
+  /** Every path given (normal paths, read or not), and the folders a walk read whole (a folder of a file found by walking): a path under a walked folder that is not given does not exist (kustomize-build.ts). */
+  givenPaths?: Set<string>;
+  walkedFolders?: Set<string>;
   /** Objects of OpenShift Templates that may run a manager but were not read (a workload using a parameter without a value, a template that cannot be processed): where, and what; RF910 names them. */
   templatesUnread?: string[];
   /** Kustomizations read (kustomization.yaml): the namespace of each is applied to the objects of the files it lists (kustomize-namespace.ts). */

@@ -569,13 +569,14 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   }
   const target = str(spec.targetNamespace);
   // helm-controller installs the release in spec.targetNamespace, else the HelmRelease's own
-  // namespace (api/v2 HelmRelease.GetReleaseNamespace). A HelmRelease written without
-  // metadata.namespace is in the namespace it is applied in (kubectl's context, or what the Flux
-  // Kustomization applying it sets), which the files do not say: not known, never guessed. A
-  // kustomization.yaml given that lists it, or a Flux Kustomization given whose path holds it, has set
-  // it already (kustomize-namespace.ts).
+  // namespace (api/v2 HelmRelease.GetReleaseNamespace: `in.Namespace`). A HelmRelease is a namespaced
+  // object, so in the cluster it always has one: the namespace it was applied in. Written without
+  // metadata.namespace, that is kubectl's context namespace, or what a kustomization.yaml or a Flux
+  // Kustomization's targetNamespace given sets (kustomize-namespace.ts has set it already); a Flux
+  // Kustomization given with no targetNamespace fails to apply it (kustomize-namespace.ts
+  // fluxUnapplied, which takes it out). Else the files do not say: not known, never guessed.
   const namespace = target ?? own;
-  if (namespace === undefined) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: neither spec.targetNamespace nor metadata.namespace is written; helm-controller installs the release in spec.targetNamespace, else the HelmRelease's own namespace, and a HelmRelease written without one is in the namespace it is applied in (kubectl's context namespace, or the one a Flux Kustomization's targetNamespace or a kustomization.yaml gives it, applied where the files given hold that Flux Kustomization and the folder of its path, or a kustomization.yaml that lists this file), so the namespace the manager runs in is not known and its identity chain is not proven`, 'write spec.targetNamespace (the namespace the chart is installed in)'));
+  if (namespace === undefined) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: neither spec.targetNamespace nor metadata.namespace is written; helm-controller installs the release in spec.targetNamespace, else the HelmRelease's own namespace, and a HelmRelease (a namespaced object) gets its own from whatever applies it: kubectl puts it in its context's namespace, a kustomization.yaml's namespace or a Flux Kustomization's targetNamespace sets it (none among the files given sets one for it), and a Flux Kustomization with no targetNamespace applies it as built and fails ("HelmRelease/${safeText(name ?? '?', 80)} namespace not specified"); so the namespace the manager runs in is not known and its identity chain is not proven`, 'write metadata.namespace (the namespace the HelmRelease is applied in) or spec.targetNamespace (the namespace the chart is installed in)'));
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
   // Its own namespace given by an Argo CD Application whose source holds it (argo-destination.ts): said with the chain.
   const ownNote = target === undefined ? o.namespaceNote : undefined;
@@ -592,6 +593,11 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
  */
 function readKustomization(ev: Evidence, o: GitOpsObject): void {
   const charts = Array.isArray(o.value.helmCharts) ? o.value.helmCharts : [];
+  // kustomize build refuses it, or a kustomization listing it (RF901 / RF946 there): its charts are not rendered.
+  if (ev.kustomizeFailed?.has(o.value)) {
+    if (charts.some((c) => isObject(c) && isRunnerChart(c.name, c.repo))) ev.chartsUnread = (ev.chartsUnread ?? 0) + 1;
+    return;
+  }
   const folder = o.origin.source.path.replace(/[^\\/]*$/, '');
   charts.forEach((chart, n) => {
     if (!isObject(chart) || !isRunnerChart(chart.name, chart.repo)) return;
@@ -636,7 +642,9 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
     const placed = chartNamespace(ev, o, chart, at, about);
     const namespace = placed.namespace;
     const release = str(chart.releaseName);
-    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(placed.note !== undefined ? { namespaceNote: placed.note } : {}), ...(placed.unknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chart.version) });
+    // A namePrefix / nameSuffix of the kustomization or of one listing it renames the chart's objects too (infer.ts).
+    const affix = ev.kustomizeScopes?.get(o.value)?.affix;
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(placed.note !== undefined ? { namespaceNote: placed.note } : {}), ...(placed.unknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chart.version), ...(affix !== undefined ? { renamedBy: affix } : {}) });
   });
 }
 

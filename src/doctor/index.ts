@@ -97,6 +97,9 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   const terraform = files.filter((f) => f.unreadable === undefined && f.notRead !== true && !hidden.has(f.path) && isTerraformConfig(f.path)).map((f) => ({ path: f.path, text: new TextDecoder().decode(f.bytes) }));
   const referenced = new Set([...moduleFileReferences(terraform), ...workingDirFileReferences(terraform)].map(normalPath));
   ev.terraform.wholeFolders = wholeTerraformFolders(files);
+  // What exists: every file given, and the folders walked whole (kustomize-build.ts: a resource not among them does not exist).
+  ev.givenPaths = new Set(files.map((f) => normalPath(f.path)));
+  ev.walkedFolders = new Set(files.filter((f) => f.inFolder === true).map((f) => normalPath(f.path).replace(/[^/]*$/, '')));
   const read = new Set(files.filter((f) => f.notRead !== true).map((f) => f.path));
   const notRead: string[] = [];
   for (const f of files) {

@@ -575,7 +575,18 @@ export function inferDeployment(ev: Evidence): Inferred {
     // account (NO_SERVICE_ACCOUNT): where the namespace is known, that is the chain's subject.
     // (A release whose values document is not read may name one there: not taken for `default`.)
     const runsAsDefault = named === undefined && !createsSa && !v.valuesUnread;
-    const sa = named ?? (runsAsDefault ? DEFAULT_SA : undefined);
+    let sa = named ?? (runsAsDefault ? DEFAULT_SA : undefined);
+    // A kustomization's helmCharts under a namePrefix / nameSuffix: kustomize renames the ServiceAccount
+    // the chart creates (or one of that name its build holds, renamed with it) and the manager's
+    // serviceAccountName follows (its name references); an account from elsewhere keeps its name.
+    let renamedNote: string | undefined;
+    if (sa !== undefined && named !== undefined && v.renamedBy !== undefined) {
+      const built = `${v.renamedBy.prefix}${sa}${v.renamedBy.suffix}`;
+      if (built !== sa && (createsSa || serviceAccounts.some((o) => o.value.metadata.name === built))) {
+        renamedNote = `service account ${built}: ${sa} as the chart's values name it, renamed by ${v.renamedBy.by}`;
+        sa = built;
+      }
+    }
     // The chart's values that place its objects and its jobs (the gitlab-runner chart's templates,
     // read at 0.52.0, 0.77.2, 0.79.1 and 0.86.0): `namespace` (0.79 and later) places the manager's
     // Deployment, ServiceAccount, ConfigMap and Secrets (`default .Release.Namespace .Values.namespace`);
@@ -714,6 +725,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const jobNs = jobsNamespace ?? (chartToml === undefined && !configUnrendered ? jobNamespaceValue : undefined) ?? v.namespace ?? ns;
     const chain: Chain = { name: chainName(v.release !== undefined ? { release: v.release, ...podLabels } : podLabels, v.origin, ns), namespace: ns, jobNamespace: jobNs, managerSa: sa, origin: v.origin, values: rendered ?? v, chartCreatesSa: createsSa, podLabels };
     if (v.namespaceNote !== undefined && ns === v.namespace) chain.namespaceNote = v.namespaceNote;
+    if (renamedNote !== undefined) chain.namespaceNote = chain.namespaceNote !== undefined ? `${chain.namespaceNote}; ${renamedNote}` : renamedNote;
     if (legacyNamespace !== undefined) chain.jobNamespaceValue = 'namespace';
     else if (jobNamespaceValue !== undefined && jobNs === jobNamespaceValue && (jobNamespaceFilled || tomlNamespace === undefined)) chain.jobNamespaceValue = 'jobNamespace';
     if (chartToml) chain.chartToml = chartToml;
@@ -1461,7 +1473,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   }
   // A chart whose release namespace is not statically known was found and said (RF906): not "no manager".
   // So is a release of the chart a GitOps object deploys whose values do not parse (RF901 at them).
-  if (chains.length === 0 && vm.found === 0 && vm.hostProcess.length === 0 && azureVms.found === 0 && !chartsNotPlaced && !ev.helmValues.some((v) => v.namespaceUnknown) && !ev.chartsUnread && !ev.fluxNotApplied) {
+  if (chains.length === 0 && vm.found === 0 && vm.hostProcess.length === 0 && azureVms.found === 0 && !chartsNotPlaced && !ev.helmValues.some((v) => v.namespaceUnknown) && !ev.chartsUnread && !ev.notDeployed) {
     // Launch templates whose user data could not be read may be the managers: say which and why.
     const unread = vm.unreadable.length > 0 ? `; the user data of ${unreadKinds(vm.unreadable)} could not be read: ${vm.unreadable.slice(0, 3).join('; ')}${vm.unreadable.length > 3 ? ` and ${vm.unreadable.length - 3} more` : ''}` : '';
     // Managers read whole whose register command gitlab-runner refuses: said as refused (RF919 says where), not as unread.

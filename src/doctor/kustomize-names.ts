@@ -24,8 +24,14 @@ import { CLUSTER_SCOPED } from './kustomize-patch.js';
  *   (builtinpluginconsts/namereference.go). A referral in another namespace than the referrer's is
  *   not taken, except a ServiceAccount (sameCurrentNamespaceAsReferrer); a subject that writes a
  *   namespace takes the account of that original namespace, else of that current one
- *   (filterMapCandidatesByNamespace); where the candidates have more than one name the reference is
- *   left as written (kustomize fails the build: "found multiple possible referrals").
+ *   (filterMapCandidatesByNamespace). The candidates are every object of the kind whose earlier
+ *   names include the one written (one only moved to another namespace too). Where more than one is
+ *   left, kustomize's tie-break (selectReferral) keeps those whose prefixes and suffixes — the lists
+ *   of affixes each prefix and suffix transformer added, innermost first — end alike with the
+ *   referrer's (an empty list matching any), then, if still more than one, those whose lists are
+ *   the same (resource.PrefixesSuffixesEquals, utils.SameEndingSubSlice); more than one then that
+ *   share a name (and, for a subject, a namespace) gives the first; else the reference is left as
+ *   written (kustomize fails the build: "found multiple possible referrals").
  */
 
 /** An id an object had: its name and namespace then. */
@@ -49,6 +55,16 @@ const effective = (kind: string, ns: string | undefined): string => (CLUSTER_SCO
 /** The ids each object of a build has had, oldest first (the current one not among them). */
 export class IdHistory {
   readonly #past = new Map<object, PastId[]>();
+  readonly #affixes = new Map<object, { prefixes: string[]; suffixes: string[] }>();
+  /** Records a prefix or suffix a transformer added to an object's name (resource.AddNamePrefix / AddNameSuffix). */
+  addAffix(o: K8sObject, kind: 'prefixes' | 'suffixes', affix: string): void {
+    const a = this.#affixes.get(o) ?? { prefixes: [], suffixes: [] };
+    a[kind].push(affix);
+    this.#affixes.set(o, a);
+  }
+  affixes(o: K8sObject): { prefixes: readonly string[]; suffixes: readonly string[] } {
+    return this.#affixes.get(o) ?? { prefixes: [], suffixes: [] };
+  }
   /** Records an object's current id before a transformer changes it. */
   record(o: K8sObject): void {
     const list = this.#past.get(o) ?? [];
@@ -68,11 +84,12 @@ export class IdHistory {
 export function applyNamePrefixSuffix(value: Record<string, unknown>, objects: readonly Located<K8sObject>[], history: IdHistory): void {
   const prefix = str(value.namePrefix);
   const suffix = str(value.nameSuffix);
-  for (const [affix, put] of [[prefix, (n: string, a: string) => `${a}${n}`], [suffix, (n: string, a: string) => `${n}${a}`]] as const) {
+  for (const [affix, put, kind] of [[prefix, (n: string, a: string) => `${a}${n}`, 'prefixes'], [suffix, (n: string, a: string) => `${n}${a}`, 'suffixes']] as const) {
     if (affix === undefined) continue;
     for (const o of objects) {
       if (!renamed(o.value) || typeof o.value.metadata.name !== 'string') continue;
       history.record(o.value);
+      history.addAffix(o.value, kind, affix);
       o.value.metadata.name = put(o.value.metadata.name, affix);
     }
   }
@@ -167,8 +184,9 @@ function referencesOf(v: Rec, written: (s: Rec) => string | undefined): Ref[] {
  * file writes it (the namespace step before may have moved it).
  */
 export function fixNameReferences(objects: readonly Located<K8sObject>[], history: IdHistory, written: (s: Rec) => string | undefined): void {
-  const moved = objects.filter((o) => history.past(o.value).some((p) => p.name !== o.value.metadata.name));
-  if (moved.length === 0) return;
+  if (!objects.some((o) => history.past(o.value).some((p) => p.name !== o.value.metadata.name))) return;
+  // Objects with an earlier id (kustomize's candidates are those whose previous names include the one written).
+  const moved = objects.filter((o) => history.past(o.value).length > 0);
   for (const referrer of objects) {
     const v = referrer.value as unknown as Rec;
     for (const ref of referencesOf(v, written)) {
@@ -182,9 +200,39 @@ export function fixNameReferences(objects: readonly Located<K8sObject>[], histor
         const ns = effective(referrer.value.kind, referrer.value.metadata.namespace);
         candidates = candidates.filter((o) => CLUSTER_SCOPED.has(o.value.kind) || o.value.kind === 'ServiceAccount' || effective(o.value.kind, o.value.metadata.namespace) === ns);
       }
-      const names = new Set(candidates.map((o) => o.value.metadata.name));
-      if (names.size !== 1) continue;
-      ref.holder[ref.key] = [...names][0]!;
+      const chosen = tieBreak(candidates.map((o) => o.value), referrer.value, history, ref.kinds.includes('ServiceAccount') && ref.key === 'name');
+      if (chosen === undefined) continue;
+      ref.holder[ref.key] = chosen.metadata.name;
     }
   }
+}
+
+/** utils.SameEndingSubSlice: the shorter list is the end of the longer one (two empty lists too; an empty and a non-empty one not). */
+function sameEnding(a: readonly string[], b: readonly string[]): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  if (short.length === 0) return long.length === 0;
+  const diff = long.length - short.length;
+  return short.every((x, i) => long[i + diff] === x);
+}
+
+/**
+ * kustomize's selectReferral over the candidates left after the name and namespace sieves: one is
+ * taken; more go through the prefix / suffix sieves; several still left that are alike (the same
+ * name, and for a subject the same namespace) give the first; undefined where none is left or they
+ * differ (the build fails there: the reference is left as written).
+ */
+function tieBreak(candidates: readonly K8sObject[], referrer: K8sObject, history: IdHistory, subject: boolean): K8sObject | undefined {
+  if (candidates.length <= 1) return candidates[0];
+  const mine = history.affixes(referrer);
+  const sieve = (list: readonly K8sObject[], allowEmpty: boolean): K8sObject[] =>
+    list.filter((o) => {
+      const theirs = history.affixes(o);
+      const ok = (a: readonly string[], b: readonly string[]): boolean => (allowEmpty && (a.length === 0 || b.length === 0)) || sameEnding(a, b);
+      return ok(theirs.prefixes, mine.prefixes) && ok(theirs.suffixes, mine.suffixes);
+    });
+  let left = sieve(candidates, true);
+  if (left.length > 1) left = sieve(left, false);
+  if (left.length <= 1) return left[0];
+  const key = (o: K8sObject): string => `${o.metadata.name}\u0000${subject ? (o.metadata.namespace ?? '') : ''}`;
+  return left.every((o) => key(o) === key(left[0]!)) ? left[0] : undefined;
 }

@@ -8,6 +8,7 @@ import { formatPosition, type Origin } from './source.js';
 import { stringPlaces } from './gitops.js';
 import { CLUSTER_SCOPED, applyKustomizePatches, chainObject, patchFiles } from './kustomize-patch.js';
 import { IdHistory, accountOf, applyNamePrefixSuffix, fixNameReferences, renamed } from './kustomize-names.js';
+import { kustomizeBuildErrors } from './kustomize-build.js';
 
 /**
  * A kustomization's `namespace:` applied to the objects of the files it lists, as `kustomize build`
@@ -92,6 +93,13 @@ export interface HelmChartScope {
   ops: NamespaceOp[];
   /** Where an Argo CD Application's kustomize.namespace set it and its destination.namespace differs: said with the chain. */
   destinationNote?: string;
+  /**
+   * The namePrefix and nameSuffix of it and of the kustomizations listing it (outermost prefix first,
+   * innermost suffix first): kustomize's prefix and suffix transformers rename the chart's objects as
+   * any others (only the namespace transformer passes over helm-generated ones), and the name
+   * references follow; `by` says which fields did, for the chain.
+   */
+  affix?: { prefix: string; suffix: string; by: string };
 }
 
 interface Node {
@@ -155,14 +163,25 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   if (nodes.length === 0) return;
 
   const at = (n: Node, ...p: (string | number)[]): string => formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, ...p]));
+  // Kustomizations kustomize build refuses (kustomize-build.ts), and those listing one: their builds deploy nothing.
+  const refused = kustomizeBuildErrors(ev, nodes);
+  const failed = new Set<Node>();
+  const fails = (k: Node, seen: Set<Node>): boolean => {
+    if (refused.has(k)) return true;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return listed(k).inner.some((c) => fails(c, seen));
+  };
+  for (const n of nodes) if (fails(n, new Set())) failed.add(n);
   for (const n of nodes) {
+    if (failed.has(n)) continue;
     if (n.namespace !== undefined) n.ops.push({ namespace: n.namespace, unsetOnly: false, subjects: 'defaultOnly', what: n.what! });
     transformers(ev, n, textOf, at);
     replacements(ev, n, textOf, at);
   }
 
   /** The files a kustomization lists (its resources and bases, folders followed to their kustomization). */
-  const listed = (k: Node): { files: string[]; inner: Node[] } => {
+  function listed(k: Node): { files: string[]; inner: Node[] } {
     const files: string[] = [];
     const inner: Node[] = [];
     const entries: unknown[] = [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])];
@@ -176,7 +195,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       }
     }
     return { files, inner };
-  };
+  }
   /**
    * The files a kustomization builds, where every one of its resources (and bases) is a file given or
    * a folder of a kustomization that is closed too, and neither it nor an inner one has a field that
@@ -225,7 +244,14 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     const ancestor = outer.find((n) => n.namespace !== undefined);
     const note = chain.find((n) => n.note !== undefined)?.note;
     if (Array.isArray(k.value.helmCharts) && !scopes.has(k.value)) {
+      const by = chain.flatMap((n) => (['namePrefix', 'nameSuffix'] as const).flatMap((field) => {
+        const v = str(n.value[field]);
+        return v !== undefined ? [`${field} ${safeText(v, 63)} of ${n.origin.source.path} (${at(n, field)})`] : [];
+      }));
+      const prefix = chain.map((n) => str(n.value.namePrefix) ?? '').reverse().join('');
+      const suffix = chain.map((n) => str(n.value.nameSuffix) ?? '').join('');
       scopes.set(k.value, {
+        ...(by.length > 0 ? { affix: { prefix, suffix, by: by.join(' and ') } } : {}),
         ...(k.namespace !== undefined ? { own: { namespace: k.namespace, what: k.what! } } : {}),
         ...(ancestor ? { ancestor: { namespace: ancestor.namespace!, what: ancestor.what! } } : {}),
         ops,
@@ -247,7 +273,9 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     order.push(k);
     orderOf.set(root, order);
   };
-  for (const k of nodes) if (!innerOf.has(k)) visit(k, [], k, new Set());
+  // Builds that succeed first, so a file a refused build lists too is read as the other deploys it.
+  for (const k of nodes) if (!innerOf.has(k) && !failed.has(k)) visit(k, [], k, new Set());
+  for (const k of nodes) if (!innerOf.has(k) && failed.has(k)) visit(k, [], k, new Set());
   sharedBases(ev, shared, chainOf);
   // A file a kustomization names as a patch holds patches, not objects it deploys (unless a kustomization lists it as a resource too).
   const patchOnly = new Set(nodes.flatMap((n) => patchFiles(n.folder, n.value)).filter((f) => !rootOf.has(f)));
@@ -260,6 +288,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   const fileOf = (o: { origin: { source: { path: string } } }): string => normalPath(o.origin.source.path);
   const notes = new Map<string, string>();
   for (const root of new Set(rootOf.values())) {
+    if (failed.has(root)) continue;
     const objects = ev.kubernetes.filter((o) => rootOf.get(fileOf(o)) === root);
     const accounts: { name: string; original: string; meta: { namespace?: string } }[] = [];
     const bindings: { subject: Record<string, unknown>; written: string | undefined }[] = [];
@@ -354,7 +383,32 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     }
   }
   if (notes.size > 0) ev.namespaceNotes = notes;
+  refusedBuilds(ev, failed, rootOf, orderOf);
   fluxUnapplied(ev, plain, builds);
+}
+
+/**
+ * The builds `kustomize build` refuses (a refused kustomization, or one listing it: kustomize-build.ts
+ * said why): nothing of them is deployed, so the objects of the files only they build, and the
+ * GitOps objects among them, are not read (no chain proven as if the build succeeded); their
+ * kustomizations' helmCharts are not read either (gitops.ts). Found, they are not "no runner manager".
+ */
+function refusedBuilds(ev: Evidence, failed: Set<Node>, rootOf: Map<string, Node>, orderOf: Map<Node, Node[]>): void {
+  if (failed.size === 0) return;
+  const out = (o: { origin: { source: { path: string } } }): boolean => {
+    const root = rootOf.get(normalPath(o.origin.source.path));
+    return root !== undefined && failed.has(root);
+  };
+  const dropped = ev.kubernetes.filter(out);
+  const releases = (ev.gitOps ?? []).filter((g) => out(g) && g.kind !== 'Kustomization');
+  ev.notDeployed = (ev.notDeployed ?? 0) + dropped.filter((o) => chainObject(o.value) && !RBAC_KINDS.has(o.value.kind) && o.value.kind !== 'ConfigMap').length + releases.length;
+  if (dropped.length > 0) ev.kubernetes = ev.kubernetes.filter((o) => !dropped.includes(o));
+  if (releases.length > 0) ev.gitOps = ev.gitOps!.filter((g) => !releases.includes(g));
+  const kustomizations = new Set<Record<string, unknown>>();
+  for (const n of failed) kustomizations.add(n.value);
+  const built = new Set([...orderOf].filter(([root]) => !failed.has(root)).flatMap(([, order]) => order));
+  for (const root of failed) for (const n of orderOf.get(root) ?? []) if (!built.has(n)) kustomizations.add(n.value);
+  ev.kustomizeFailed = kustomizations;
 }
 
 /**
@@ -534,8 +588,10 @@ interface FluxPlain {
  * server-side apply dry-runs every object of a stage before applying any (fluxcd/pkg ssa
  * ResourceManager.ApplyAllStaged / ApplyAll), so one namespaced object with none fails the stage of
  * every object but CRDs, Namespaces and ClusterRoles ("<Kind>/<name> namespace not specified", ssa/
- * errors DryRunErr). RF903 at its spec.path names the runner's objects with none; the objects of that
- * stage are not read as deployed (no chain proven in `default`).
+ * errors DryRunErr). RF903 at its spec.path names the runner's objects with none — a Flux HelmRelease
+ * or k3s HelmChart it builds among them, namespaced objects as any other; the objects of that stage,
+ * and its releases, are not read as deployed (no chain proven in `default`, no RF903 of the
+ * HelmRelease's own).
  */
 function fluxUnapplied(ev: Evidence, plain: readonly FluxPlain[], builds: Map<string, Set<string>>): void {
   const DEFINITIONS = new Set(['CustomResourceDefinition', 'Namespace', 'ClusterRole']);
@@ -543,13 +599,22 @@ function fluxUnapplied(ev: Evidence, plain: readonly FluxPlain[], builds: Map<st
     const files = builds.get(f.folder);
     if (!files) continue;
     const built = ev.kubernetes.filter((o) => files.has(normalPath(o.origin.source.path)));
-    const none = built.filter((o) => chainObject(o.value) && !CLUSTER_SCOPED.has(o.value.kind) && str(o.value.metadata.namespace) === undefined);
+    // A Flux HelmRelease or k3s HelmChart it builds is a namespaced object as any other: with none it fails the apply too, and with the stage it is not applied.
+    const releases = (ev.gitOps ?? []).filter((g) => (g.kind === 'HelmRelease' || g.kind === 'HelmChart') && files.has(normalPath(g.origin.source.path)));
+    const nameOf = (v: Record<string, unknown>): string => (isObject(v.metadata) ? str(v.metadata.name) ?? '' : '');
+    const noNamespace = (v: Record<string, unknown>): boolean => !isObject(v.metadata) || str(v.metadata.namespace) === undefined;
+    const none = [
+      ...built.filter((o) => chainObject(o.value) && !CLUSTER_SCOPED.has(o.value.kind) && str(o.value.metadata.namespace) === undefined).map((o) => ({ kind: o.value.kind, name: o.value.metadata.name, origin: o.origin })),
+      ...releases.filter((g) => noNamespace(g.value)).map((g) => ({ kind: g.kind, name: nameOf(g.value), origin: g.origin })),
+    ];
     if (none.length === 0) continue;
-    const shown = none.slice(0, 4).map((o) => `${o.value.kind}/${safeText(o.value.metadata.name, 80)} (${formatPosition(o.origin.source.locate(o.origin.doc, [...o.origin.path, 'metadata']))})`).join(', ');
+    const shown = none.slice(0, 4).map((o) => `${o.kind}/${safeText(o.name, 80)} (${formatPosition(o.origin.source.locate(o.origin.doc, [...o.origin.path, 'metadata']))})`).join(', ');
     const first = none[0]!;
-    ev.findings.push(finding(f.place, `${f.what} has no spec.targetNamespace, and what it builds from ${safeText(f.folder, 100)} names no namespace for ${shown}${none.length > 4 ? ` and ${none.length - 4} more` : ''}: kustomize-controller applies objects as built, putting them neither in the Kustomization's own namespace nor in default, and its server-side apply fails for such an object ("${first.value.kind}/${safeText(first.value.metadata.name, 80)} namespace not specified"), before it applies any namespaced object of the build; so these are not deployed and the runner's chain is not proven`, `set spec.targetNamespace on the Flux Kustomization, ${f.written ? `or namespace: in the kustomization of ${safeText(f.folder, 100)}` : `or write a kustomization.yaml in ${safeText(f.folder, 100)} with namespace: and these files as resources`}, or metadata.namespace in each of these objects`));
+    ev.findings.push(finding(f.place, `${f.what} has no spec.targetNamespace, and what it builds from ${safeText(f.folder, 100)} names no namespace for ${shown}${none.length > 4 ? ` and ${none.length - 4} more` : ''}: kustomize-controller applies objects as built, putting them neither in the Kustomization's own namespace nor in default, and its server-side apply fails for such an object ("${first.kind}/${safeText(first.name, 80)} namespace not specified"), before it applies any namespaced object of the build; so these are not deployed and the runner's chain is not proven`, `set spec.targetNamespace on the Flux Kustomization, ${f.written ? `or namespace: in the kustomization of ${safeText(f.folder, 100)}` : `or write a kustomization.yaml in ${safeText(f.folder, 100)} with namespace: and these files as resources`}, or metadata.namespace in each of these objects`));
     const dropped = new Set(built.filter((o) => !DEFINITIONS.has(o.value.kind)));
-    ev.fluxNotApplied = (ev.fluxNotApplied ?? 0) + [...dropped].filter((o) => chainObject(o.value) && !RBAC_KINDS.has(o.value.kind) && o.value.kind !== 'ConfigMap').length;
+    ev.notDeployed = (ev.notDeployed ?? 0) + [...dropped].filter((o) => chainObject(o.value) && !RBAC_KINDS.has(o.value.kind) && o.value.kind !== 'ConfigMap').length + releases.length;
     ev.kubernetes = ev.kubernetes.filter((o) => !dropped.has(o));
+    // Its releases are not installed: not read (no chain, no RF903 of their own).
+    if (releases.length > 0) ev.gitOps = ev.gitOps!.filter((g) => !releases.includes(g));
   }
 }

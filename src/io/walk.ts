@@ -22,13 +22,15 @@ const WALKED_EXTENSION = new RegExp(`\\.(ya?ml|json|toml|${TERRAFORM_EXTENSIONS.
  * tool settings. Walked past in silence; a file named on the command line is still read.
  */
 const TOOL_SETTINGS = /(?:^|[\\/])(?:(?:ts|js)config(?:\.[^\\/]*)?\.json|\.eslintrc(?:\.json)?|tslint\.json|package(?:-lock)?\.json|npm-shrinkwrap\.json|\.prettierrc(?:\.json)?|\.babelrc(?:\.json)?|babel\.config\.json|renovate\.json|\.markdownlint\.json|lerna\.json|nx\.json|turbo\.json|biome\.json|deno\.jsonc?|\.releaserc\.json)$/i;
+/** A kustomization named `Kustomization` (kustomize reads it as it reads kustomization.yaml): read, so a folder of one is known to hold one. */
+const KUSTOMIZATION_NAME = /(?:^|[\\/])Kustomization$/;
 /**
  * Files a walk reads: by extension, Terraform state files (their secrets in plain text are a finding
  * of their own), env files (`.env` and its templates `.env.example`…) and templates of variable
  * definitions files (`terraform.tfvars.example`…): their credentials; Makefiles, whose recipes are
- * shell commands.
+ * shell commands; a kustomization named `Kustomization`.
  */
-const readsFile = (path: string): boolean => (WALKED_EXTENSION.test(path) && !TOOL_SETTINGS.test(path)) || isTerraformStateName(path) || isEnvFileName(path) || isVarsTemplateName(path) || isMakefileName(path);
+const readsFile = (path: string): boolean => (WALKED_EXTENSION.test(path) && !TOOL_SETTINGS.test(path)) || isTerraformStateName(path) || isEnvFileName(path) || isVarsTemplateName(path) || isMakefileName(path) || KUSTOMIZATION_NAME.test(path);
 /**
  * Files a walk does not read whose names say they are part of a deployment: Terragrunt and other
  * HCL (not Terraform's lock file or tests), `.tofuvars` (OpenTofu does not load

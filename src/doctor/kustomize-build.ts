@@ -1,0 +1,189 @@
+import { isObject } from '../model/is-object.js';
+import { safeText, type Finding } from '../spec/findings.js';
+import { CODES } from '../spec/codes.js';
+import type { Evidence } from './evidence.js';
+import { normalPath } from './hcl/eval.js';
+import { formatPosition, type Origin } from './source.js';
+import { CLUSTER_SCOPED } from './kustomize-patch.js';
+
+/**
+ * Kustomizations `kustomize build` refuses, each said once at the kustomization's line (the build
+ * of it, and of every kustomization listing it, then deploys nothing: kustomize-namespace.ts leaves
+ * their objects out):
+ *
+ * - A field of the wrong type: kustomize decodes the kustomization as JSON into its Kustomization
+ *   type (api/types/kustomization.go Unmarshal: yaml.YAMLToJSON, then a json.Decoder), so a
+ *   `namePrefix`, `nameSuffix` or `namespace` that is not a string (a list, a map, a number, true)
+ *   and a `resources`, `bases` or `components` that is not a list of strings fail it ("invalid
+ *   Kustomization: json: cannot unmarshal array into Go struct field Kustomization.namePrefix of type
+ *   string"): RF901, the file is not a kustomization kustomize can read.
+ * - A `resources` / `bases` entry, a `components` entry, a `patches` or `patchesJson6902` `path`, or
+ *   a `patchesStrategicMerge` file that does not exist (kusttarget.go accumulateResources: neither a
+ *   file nor a folder, "must build at directory: not a valid directory"; accumulateComponents
+ *   "loader.New"; PatchTransformer "failed to get the patch file from path"), and a folder listed
+ *   that holds no kustomization ("unable to find one of 'kustomization.yaml', 'kustomization.yml'
+ *   or 'Kustomization'"): RF946. Said only where the doctor knows the path is not there — under a
+ *   folder it walked whole, a file of a kind the walk reads (.yaml, .yml, .json) or a folder with
+ *   nothing given in it; a path that is merely not given stays unfollowed, as before.
+ * - One object added twice (resmap reswrangler.go Append: "may not add resource with an already
+ *   registered id"): a resource listed twice (the same path, however written) that holds an
+ *   object, or two files of one kustomization's resources writing an object of one apiVersion,
+ *   kind, name and namespace (none being `default`; kyaml resid Equals): RF946 at the second.
+ *
+ * A patch whose target selects nothing is no error (PatchTransformer: `Select` returns an empty
+ * list), and a strategic-merge patch with no target that finds no object is RF939
+ * (kustomize-patch.ts).
+ */
+
+export interface BuildNode {
+  folder: string;
+  value: Record<string, unknown>;
+  origin: Origin;
+}
+
+/** Folders a walk never enters (io/walk.ts SKIP_DIRS), and a chart's templates: a file there is not seen, so not known to be absent. */
+const NOT_WALKED = new Set(['.git', 'node_modules', '.terraform', '.terragrunt-cache', '.vscode', '.idea', '.devcontainer', '.projen', 'templates']);
+const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+const REMOTE = /^[a-z][a-z0-9+.-]*:\/\/|^git@|^github\.com\//i;
+
+/** The JSON type name Go's decoder gives a value (its UnmarshalTypeError's Value). */
+function jsonType(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (isObject(v)) return 'object';
+  if (typeof v === 'boolean') return 'bool';
+  return typeof v === 'number' || typeof v === 'bigint' ? 'number' : 'string';
+}
+
+function shown(v: unknown): string {
+  let text: string;
+  try {
+    text = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  } catch {
+    text = String(v);
+  }
+  return safeText(text, 80);
+}
+
+/**
+ * The kustomizations (of `nodes`) `kustomize build` refuses by themselves, with a finding each
+ * (pushed to ev.findings). Whether a kustomization listing one fails too is the caller's.
+ */
+export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]): Set<BuildNode> {
+  const failed = new Set<BuildNode>();
+  const given = ev.givenPaths ?? new Set<string>();
+  const walked = ev.walkedFolders ?? new Set<string>();
+  /** Whether a folder (ending in /, or '' ) lies in a folder the walk read whole, with no folder a walk skips between. */
+  const seenWhole = (folder: string): boolean => {
+    const segs = folder.split('/').filter((s, i, all) => i < all.length - 1 || s !== '');
+    for (let i = segs.length; i >= 0; i--) {
+      const at = segs.slice(0, i).join('/');
+      if (walked.has(at === '' ? '' : `${at}/`) || (at === '' && walked.has('/'))) return !segs.slice(i).some((s) => NOT_WALKED.has(s) || s === '..');
+    }
+    return false;
+  };
+  const under = (folder: string): boolean => {
+    for (const p of given) if (p.startsWith(folder)) return true;
+    return false;
+  };
+  /** Why kustomize cannot load this path, where the doctor knows (undefined: it is there, or not known). */
+  const absent = (path: string, folderOnly: boolean): string | undefined => {
+    if (path === '' || path.startsWith('../') || path === '..' || given.has(path)) return undefined;
+    const file = /\.(ya?ml|json)$/i.test(path);
+    const parent = path.replace(/[^/]*$/, '');
+    if (!folderOnly && file) return seenWhole(parent) && !under(`${path}/`) ? 'does not exist' : undefined;
+    const folder = `${path.replace(/\/+$/, '')}/`;
+    if (!seenWhole(folder)) return undefined;
+    if (!under(folder)) return 'does not exist';
+    return KUSTOMIZATION_NAMES.some((n) => given.has(`${folder}${n}`)) ? undefined : "is a folder with no kustomization in it (kustomize looks for 'kustomization.yaml', 'kustomization.yml' or 'Kustomization')";
+  };
+  const objectsOf = (path: string) => ev.kubernetes.filter((o) => normalPath(o.origin.source.path) === path);
+  const holdsObjects = (path: string): boolean => objectsOf(path).length > 0 || (ev.gitOps ?? []).some((g) => normalPath(g.origin.source.path) === path) || ev.kubernetes.some((o) => normalPath(o.origin.source.path).startsWith(`${path.replace(/\/+$/, '')}/`));
+
+  for (const n of nodes) {
+    const at = (...p: (string | number)[]): string => formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, ...p]));
+    const file = n.origin.source.path;
+    const fail = (code: 'RF901' | 'RF946', place: string, message: string, fix: string): void => {
+      ev.findings.push({ code, severity: CODES[code].severity, path: place, message: `${message}; so nothing this kustomization (or one listing it) builds is deployed, and the doctor does not read its objects as deployed`, fix } satisfies Finding);
+      failed.add(n);
+    };
+    // Types: what kustomize's JSON decoding refuses.
+    for (const field of ['namePrefix', 'nameSuffix', 'namespace'] as const) {
+      const v = n.value[field];
+      if (v === undefined || v === null || typeof v === 'string') continue;
+      fail('RF901', at(field), `${file}: ${field} is ${shown(v)} (a${jsonType(v) === 'array' || jsonType(v) === 'object' ? 'n' : ''} ${jsonType(v)}), and kustomize reads ${field} as a string: \`kustomize build\` fails ("invalid Kustomization: json: cannot unmarshal ${jsonType(v)} into Go struct field Kustomization.${field} of type string")`, `write ${field} as one string in ${file}${jsonType(v) === 'number' || jsonType(v) === 'bool' ? ` (quoted: ${field}: "${shown(v)}")` : ''}`);
+    }
+    for (const field of ['resources', 'bases', 'components'] as const) {
+      const v = n.value[field];
+      if (v === undefined || v === null) continue;
+      if (!Array.isArray(v)) {
+        fail('RF901', at(field), `${file}: ${field} is ${shown(v)} (a${jsonType(v) === 'object' ? 'n' : ''} ${jsonType(v)}), and kustomize reads ${field} as a list of paths: \`kustomize build\` fails ("invalid Kustomization: json: cannot unmarshal ${jsonType(v)} into Go struct field Kustomization.${field} of type []string")`, `write ${field} in ${file} as a list, one path per item (- ${typeof v === 'string' ? shown(v) : 'path'})`);
+        continue;
+      }
+      const i = v.findIndex((e) => e !== null && typeof e !== 'string');
+      if (i >= 0) fail('RF901', at(field, i), `${file}: ${field}[${i}] is ${shown(v[i])} (a${jsonType(v[i]) === 'array' || jsonType(v[i]) === 'object' ? 'n' : ''} ${jsonType(v[i])}), and kustomize reads each item of ${field} as a path: \`kustomize build\` fails ("invalid Kustomization: json: cannot unmarshal ${jsonType(v[i])} into Go struct field Kustomization.${field} of type string")`, `write ${field}[${i}] of ${file} as a path (a string)`);
+    }
+    if (failed.has(n)) continue;
+    // Paths that are not there.
+    const entries: { field: string; path: (string | number)[]; value: string; folderOnly: boolean; error: string }[] = [];
+    for (const field of ['resources', 'bases'] as const) {
+      (Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : []).forEach((e, i) => {
+        if (typeof e === 'string' && e !== '' && !REMOTE.test(e)) entries.push({ field: `${field}[${i}]`, path: [field, i], value: e, folderOnly: false, error: `accumulating resources from '${e}'` });
+      });
+    }
+    (Array.isArray(n.value.components) ? (n.value.components as unknown[]) : []).forEach((e, i) => {
+      if (typeof e === 'string' && e !== '' && !REMOTE.test(e)) entries.push({ field: `components[${i}]`, path: ['components', i], value: e, folderOnly: true, error: `loader.New "${e}"` });
+    });
+    for (const field of ['patches', 'patchesJson6902'] as const) {
+      (Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : []).forEach((e, i) => {
+        if (isObject(e) && typeof e.path === 'string' && e.path !== '' && (field === 'patchesJson6902' || typeof e.patch !== 'string')) entries.push({ field: `${field}[${i}].path`, path: [field, i, 'path'], value: e.path, folderOnly: false, error: `failed to get the patch file from path(${e.path})` });
+      });
+    }
+    (Array.isArray(n.value.patchesStrategicMerge) ? (n.value.patchesStrategicMerge as unknown[]) : []).forEach((e, i) => {
+      if (typeof e === 'string' && !e.includes('\n') && /\.(ya?ml|json)$/i.test(e.trim())) entries.push({ field: `patchesStrategicMerge[${i}]`, path: ['patchesStrategicMerge', i], value: e.trim(), folderOnly: false, error: `patchesStrategicMerge '${e.trim()}'` });
+    });
+    for (const e of entries) {
+      const why = absent(normalPath(`${n.folder}${e.value}`), e.folderOnly);
+      if (why === undefined) continue;
+      fail('RF946', at(...e.path), `${file} ${e.field} is ${safeText(e.value, 100)}, which ${why}: \`kustomize build\` fails (${safeText(e.error, 140)}: no such file or directory)`, `make ${e.field} of ${file} name a path that exists (relative to ${n.folder === '' ? 'its folder' : n.folder}), or take it out`);
+      break;
+    }
+    if (failed.has(n)) continue;
+    // One object added twice.
+    const seen = new Map<string, number>();
+    const ids = new Map<string, { entry: number; file: string }>();
+    const list = [...(Array.isArray(n.value.resources) ? (n.value.resources as unknown[]) : []), ...(Array.isArray(n.value.bases) ? (n.value.bases as unknown[]) : [])];
+    const fieldOf = (i: number): (string | number)[] => {
+      const r = Array.isArray(n.value.resources) ? n.value.resources.length : 0;
+      return i < r ? ['resources', i] : ['bases', i - r];
+    };
+    const name = (i: number): string => {
+      const [f, j] = fieldOf(i);
+      return `${f}[${j}]`;
+    };
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      if (typeof e !== 'string' || e === '' || REMOTE.test(e)) continue;
+      const path = normalPath(`${n.folder}${e}`).replace(/\/+$/, '');
+      const before = seen.get(path);
+      if (before !== undefined) {
+        if (!holdsObjects(path)) continue;
+        fail('RF946', at(...fieldOf(i)), `${file} ${name(i)} is ${safeText(e, 100)}, which ${name(before)} lists already: kustomize adds its objects twice and \`kustomize build\` fails ("may not add resource with an already registered id")`, `list ${safeText(e, 100)} once in ${file}`);
+        break;
+      }
+      seen.set(path, i);
+      for (const o of objectsOf(path)) {
+        const ns = CLUSTER_SCOPED.has(o.value.kind) ? '' : o.value.metadata.namespace ?? 'default';
+        const id = `${String(o.value.apiVersion)}\u0000${o.value.kind}\u0000${o.value.metadata.name}\u0000${ns}`;
+        const other = ids.get(id);
+        if (other !== undefined && other.entry !== i) {
+          const what = `${o.value.kind} ${ns !== '' ? `${safeText(ns, 63)}/` : ''}${safeText(o.value.metadata.name, 253)} (${String(o.value.apiVersion)})`;
+          fail('RF946', at(...fieldOf(i)), `${file} ${name(i)} (${safeText(e, 100)}) writes ${what}, which ${name(other.entry)} (${safeText(other.file, 100)}) writes too: kustomize cannot hold two objects of one id and \`kustomize build\` fails ("may not add resource with an already registered id: ${o.value.kind}")`, `keep ${what} in one of the two files, or give one of them another name or namespace`);
+          break;
+        }
+        if (other === undefined) ids.set(id, { entry: i, file: e });
+      }
+      if (failed.has(n)) break;
+    }
+  }
+  return failed;
+}

@@ -156,6 +156,12 @@ describe('4. what a refused build holds is not read', () => {
     expect(codes(bad, 'RF910')).toEqual([]);
     expect(managers(walked({ 'c/kustomization.yaml': chart('namespace: ci\n'), 'c/ns.yaml': ns })).length).toBe(1);
   });
+  it('a refused build holding only a Flux source (OCIRepository) deploys no manager: RF910 still says none was found', () => {
+    const source = 'apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\nmetadata:\n  name: gitlab-runner\n  namespace: flux-system\nspec:\n  url: oci://registry.example.com/charts/gitlab-runner\n  ref:\n    tag: 0.71.0\n';
+    const r = walked({ 'src/kustomization.yaml': 'namePrefix: [a]\nresources:\n  - source.yaml\n', 'src/source.yaml': source });
+    expect(codes(r, 'RF901')).toHaveLength(1);
+    expect(codes(r, 'RF910')).toHaveLength(1);
+  });
 });
 
 describe('5. a real folder walked: a base whose kustomization is named Kustomization is there', () => {

@@ -387,6 +387,9 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   fluxUnapplied(ev, plain, builds);
 }
 
+/** GitOps kinds that deploy a chart release: a source (OCIRepository, Flux's HelmChart) or HelmChartConfig deploys none. */
+const DEPLOYS_RELEASE: ReadonlySet<string> = new Set(['HelmRelease', 'HelmChart', 'Application', 'ApplicationSet']);
+
 /**
  * The builds `kustomize build` refuses (a refused kustomization, or one listing it: kustomize-build.ts
  * said why): nothing of them is deployed, so the objects of the files only they build, and the
@@ -401,7 +404,8 @@ function refusedBuilds(ev: Evidence, failed: Set<Node>, rootOf: Map<string, Node
   };
   const dropped = ev.kubernetes.filter(out);
   const releases = (ev.gitOps ?? []).filter((g) => out(g) && g.kind !== 'Kustomization');
-  ev.notDeployed = (ev.notDeployed ?? 0) + dropped.filter((o) => chainObject(o.value) && !RBAC_KINDS.has(o.value.kind) && o.value.kind !== 'ConfigMap').length + releases.length;
+  // Only what deploys a release counts as a manager not deployed (a source or a chart's settings deploy none).
+  ev.notDeployed = (ev.notDeployed ?? 0) + dropped.filter((o) => chainObject(o.value) && !RBAC_KINDS.has(o.value.kind) && o.value.kind !== 'ConfigMap').length + releases.filter((g) => DEPLOYS_RELEASE.has(g.kind)).length;
   if (dropped.length > 0) ev.kubernetes = ev.kubernetes.filter((o) => !dropped.includes(o));
   if (releases.length > 0) ev.gitOps = ev.gitOps!.filter((g) => !releases.includes(g));
   const kustomizations = new Set<Record<string, unknown>>();

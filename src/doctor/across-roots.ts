@@ -110,10 +110,17 @@ export function oneAcrossRoots(findings: readonly Finding[], folderOf: (token: s
   return out;
 }
 
-/** What a label may not follow: a word character, `.`, `/` or `-` (it would be the tail of a longer name). */
-const LABEL_BEFORE = /[\w./-]/;
-/** What a label may not precede: a word character or `-` (it would be the head of a longer name). */
-const LABEL_AFTER = /[\w-]/;
+/** Code units a label may not follow (`[\w./-]`: it would be the tail of a longer name), 1, and may not precede (`[\w-]`: its head), 2. */
+const LABEL_EDGE = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[\w./-]/.test(ch)) LABEL_EDGE[c]! |= 1;
+  if (/[\w-]/.test(ch)) LABEL_EDGE[c]! |= 2;
+}
+const edge = (text: string, at: number): number => {
+  const c = text.charCodeAt(at);
+  return c < 128 ? LABEL_EDGE[c]! : 0;
+};
 
 /**
  * The labels where a text names them: at a place no word character, `.`, `/` or `-` precedes, the
@@ -133,17 +140,25 @@ export function labelScanner(labels: readonly RootLabel[]): { matches(text: stri
     else if (!ns.includes(label.length)) ns.push(label.length);
   }
   for (const ns of lengths.values()) ns.sort((a, b) => b - a);
+  const begins = new Uint8Array(0x10000);
+  for (const first of lengths.keys()) begins[first.charCodeAt(0)] = 1;
   const found = (text: string): { at: number; l: RootLabel }[] => {
     const out: { at: number; l: RootLabel }[] = [];
     for (let at = 0; at < text.length; ) {
-      const ns = at > 0 && LABEL_BEFORE.test(text[at - 1]!) ? undefined : lengths.get(text[at]!);
-      const n = ns?.find((k) => at + k <= text.length && byLabel.has(text.slice(at, at + k)) && (at + k === text.length || !LABEL_AFTER.test(text[at + k]!)));
-      if (n === undefined) {
+      let l: RootLabel | undefined;
+      if (begins[text.charCodeAt(at)] === 1 && (at === 0 || (edge(text, at - 1) & 1) === 0)) {
+        for (const n of lengths.get(text[at]!)!) {
+          if (at + n > text.length || (at + n < text.length && (edge(text, at + n) & 2) !== 0)) continue;
+          l = byLabel.get(text.slice(at, at + n));
+          if (l !== undefined) break;
+        }
+      }
+      if (l === undefined) {
         at++;
         continue;
       }
-      out.push({ at, l: byLabel.get(text.slice(at, at + n))! });
-      at += n;
+      out.push({ at, l });
+      at += l.label.length;
     }
     return out;
   };

@@ -86,10 +86,10 @@ export function firstKeyWrittenIn(byName: ByName | undefined, attr: string): (te
     const v = byName?.[k]?.[attr];
     return typeof v === 'string' && text.includes(v);
   });
-  // Each literal value at its first holder's place in the map; per first character, the lengths of the values.
+  // Each literal value at its first holder's place in the map; per first character, the lengths of the values and the last code units at each length.
   const firstAt = new Map<string, number>();
   const literal: (string | undefined)[] = [];
-  const lengths = new Map<string, number[]>();
+  const lengths = new Map<string, { n: number; last: Set<number> }[]>();
   const references: number[] = [];
   keys.forEach((k, i) => {
     const v = byName![k]?.[attr];
@@ -98,17 +98,23 @@ export function firstKeyWrittenIn(byName: ByName | undefined, attr: string): (te
     else if (!firstAt.has(v)) {
       firstAt.set(v, i);
       literal[i] = v;
-      const ns = lengths.get(v.slice(0, 1));
-      if (!ns) lengths.set(v.slice(0, 1), [v.length]);
-      else if (!ns.includes(v.length)) ns.push(v.length);
+      let ns = lengths.get(v.slice(0, 1));
+      if (!ns) lengths.set(v.slice(0, 1), (ns = []));
+      let at = ns.find((x) => x.n === v.length);
+      if (!at) ns.push((at = { n: v.length, last: new Set() }));
+      at.last.add(v.charCodeAt(v.length - 1));
     }
   });
-  const none: number[] = [];
+  // Which code units begin a value: most places of a text begin none, and are passed over at the cost of a read.
+  const begins = new Uint8Array(0x10000);
+  for (const first of lengths.keys()) if (first !== '') begins[first.charCodeAt(0)] = 1;
   return (text) => {
     let best = firstAt.get('') ?? keys.length;
     for (let at = 0; at < text.length; at++) {
-      for (const n of lengths.get(text[at]!) ?? none) {
-        const i = at + n <= text.length ? firstAt.get(text.slice(at, at + n)) : undefined;
+      if (begins[text.charCodeAt(at)] === 0) continue;
+      for (const { n, last } of lengths.get(text[at]!)!) {
+        // The last code unit first: a string is cut and looked up only where both ends agree.
+        const i = at + n <= text.length && last.has(text.charCodeAt(at + n - 1)) ? firstAt.get(text.slice(at, at + n)) : undefined;
         if (i !== undefined && i < best) best = i;
       }
     }

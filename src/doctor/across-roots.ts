@@ -37,8 +37,7 @@ export interface RootLabel {
  * root's folder, and the root whose evaluation said it. Undefined where a token's root is not known.
  */
 export function rootsOfFinding(folderOf: (token: string) => string | undefined, labels: readonly RootLabel[] = []): (f: Finding) => Set<string> | undefined {
-  const labelled = labelPattern(labels);
-  const byLabel = new Map(labels.map((l) => [l.label, l]));
+  const labelled = labelScanner(labels);
   return (f) => {
     const out = new Set<string>();
     const tag = (f as Tagged)[SAID_IN_ROOT];
@@ -51,7 +50,7 @@ export function rootsOfFinding(folderOf: (token: string) => string | undefined, 
         if (folder === undefined) return undefined;
         out.add(folder);
       }
-      if (labelled) for (const m of text.matchAll(labelled)) out.add(byLabel.get(m[0])!.folder);
+      if (labelled) for (const l of labelled.matches(text)) out.add(l.folder);
     }
     return out;
   };
@@ -73,11 +72,10 @@ export function rootsOfFinding(folderOf: (token: string) => string | undefined, 
  */
 export function oneAcrossRoots(findings: readonly Finding[], folderOf: (token: string) => string | undefined, labels: readonly RootLabel[] = []): Finding[] {
   const rootsOf = rootsOfFinding(folderOf, labels);
-  const labelled = labelPattern(labels);
-  const byLabel = new Map(labels.map((l) => [l.label, l]));
+  const labelled = labelScanner(labels);
   // A text with its root's own runner labels as the runner's name (a label of another root stays: its substance differs).
   // In a key, the name keeps a mark: a runner named so in its own right is another text.
-  const unlabelled = (text: string, root: string, mark = ''): string => (labelled ? text.replace(labelled, (m) => (byLabel.get(m)!.folder === root ? `${mark}${byLabel.get(m)!.name}` : m)) : text);
+  const unlabelled = (text: string, root: string, mark = ''): string => (labelled ? labelled.replace(text, (l) => (l.folder === root ? `${mark}${l.name}` : l.label)) : text);
   const keyOf = (f: Finding, root: string): string => [f.code, f.severity, f.path, ...TEXTS.map((k) => (f[k] === undefined ? '\u0001' : unlabelled(f[k], root, '\u0002').replace(ROOT_TOKEN, '__rf$1')))].join('\u0000');
   const groups = new Map<string, { f: Finding; root: string }[]>();
   const single = new Map<Finding, { root: string; key: string }>();
@@ -112,11 +110,70 @@ export function oneAcrossRoots(findings: readonly Finding[], folderOf: (token: s
   return out;
 }
 
-/** One pattern for the labels, longest first (a label that begins another is not taken for it), or undefined for none. */
-function labelPattern(labels: readonly RootLabel[]): RegExp | undefined {
+/** Code units a label may not follow (`[\w./-]`: it would be the tail of a longer name), 1, and may not precede (`[\w-]`: its head), 2. */
+const LABEL_EDGE = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[\w./-]/.test(ch)) LABEL_EDGE[c]! |= 1;
+  if (/[\w-]/.test(ch)) LABEL_EDGE[c]! |= 2;
+}
+const edge = (text: string, at: number): number => {
+  const c = text.charCodeAt(at);
+  return c < 128 ? LABEL_EDGE[c]! : 0;
+};
+
+/**
+ * The labels where a text names them: at a place no word character, `.`, `/` or `-` precedes, the
+ * longest label written there that no word character or `-` follows; the next from its end. What
+ * one regex alternating every label found, by a lookup per place and label length instead of a try
+ * of each label at each place (that made the grouping quadratic in the runners of many roots).
+ * Labels are never empty (runnerLabels). Undefined for no labels.
+ */
+export function labelScanner(labels: readonly RootLabel[]): { matches(text: string): RootLabel[]; replace(text: string, by: (l: RootLabel) => string): string } | undefined {
   if (labels.length === 0) return undefined;
-  const alts = [...new Set(labels.map((l) => l.label))].sort((a, b) => b.length - a.length).map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`(?<![\\w./-])(?:${alts.join('|')})(?![\\w-])`, 'g');
+  // Each label (the last given of one text, as a Map built from the list keeps); per first character, the label lengths, longest first.
+  const byLabel = new Map(labels.map((l) => [l.label, l]));
+  const lengths = new Map<string, number[]>();
+  for (const label of byLabel.keys()) {
+    const ns = lengths.get(label[0] ?? '');
+    if (!ns) lengths.set(label[0] ?? '', [label.length]);
+    else if (!ns.includes(label.length)) ns.push(label.length);
+  }
+  for (const ns of lengths.values()) ns.sort((a, b) => b - a);
+  const begins = new Uint8Array(0x10000);
+  for (const first of lengths.keys()) begins[first.charCodeAt(0)] = 1;
+  const found = (text: string): { at: number; l: RootLabel }[] => {
+    const out: { at: number; l: RootLabel }[] = [];
+    for (let at = 0; at < text.length; ) {
+      let l: RootLabel | undefined;
+      if (begins[text.charCodeAt(at)] === 1 && (at === 0 || (edge(text, at - 1) & 1) === 0)) {
+        for (const n of lengths.get(text[at]!)!) {
+          if (at + n > text.length || (at + n < text.length && (edge(text, at + n) & 2) !== 0)) continue;
+          l = byLabel.get(text.slice(at, at + n));
+          if (l !== undefined) break;
+        }
+      }
+      if (l === undefined) {
+        at++;
+        continue;
+      }
+      out.push({ at, l });
+      at += l.label.length;
+    }
+    return out;
+  };
+  return {
+    matches: (text) => found(text).map((m) => m.l),
+    replace: (text, by) => {
+      let out = '';
+      let from = 0;
+      for (const m of found(text)) {
+        out += text.slice(from, m.at) + by(m.l);
+        from = m.at + m.l.label.length;
+      }
+      return from === 0 ? text : out + text.slice(from);
+    },
+  };
 }
 
 /** The finding as a report shows it: a copy without its root tag. */

@@ -425,11 +425,16 @@ function onePerPlace(findings: Finding[], rootsOf: (f: Finding) => Set<string> |
  * starts it) and the name its root's files give it. None where fewer than two roots were read.
  */
 export function runnerLabels(names: readonly string[], rootFolders: readonly string[]): RootLabel[] {
-  const folders = [...new Set(rootFolders)].sort((a, b) => b.length - a.length);
-  if (folders.length < 2) return [];
+  const folders = new Set(rootFolders);
+  if (folders.size < 2) return [];
+  // The longest folder is the one before the last `/` of the label (with something after it) that is a root's:
+  // a lookup per `/` of the label, not a try of every folder for every runner.
   return names.flatMap((label) => {
-    const folder = folders.find((d) => label.startsWith(`${d}/`) && label.length > d.length + 1);
-    return folder !== undefined ? [{ label, folder, name: label.slice(folder.length + 1) }] : [];
+    for (let slash = label.lastIndexOf('/', label.length - 2); slash >= 0 && slash < label.length - 1; slash = slash > 0 ? label.lastIndexOf('/', slash - 1) : -1) {
+      const folder = label.slice(0, slash);
+      if (folders.has(folder)) return [{ label, folder, name: label.slice(slash + 1) }];
+    }
+    return [];
   });
 }
 

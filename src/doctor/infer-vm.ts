@@ -19,7 +19,7 @@ import { MARKED_ADDRESS, OWN_ACCOUNT, providerAccount, rootMark } from './hcl/ev
 import type { Evidence } from './evidence.js';
 import { mapBodyStrings, mapRootStrings } from './root-strings.js';
 import { serializeArtifact } from '../emit/serialize.js';
-import { forgetKeyIndexes } from './key-index.js';
+import { firstKeyWrittenIn, forgetKeyIndexes } from './key-index.js';
 import { REGISTRATION_TOKEN_FLOW, flagShown } from './register-command.js';
 import { canonicalUserData, findVmManagers, rekey, resolveKey, startRekeys, otherUserDataText, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
 
@@ -126,9 +126,10 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   // Static cloud keys the runner hosts are handed through Terraform (RF937), at the hosts as written.
   const hosts = managers.map((m) => ev.terraform.renamed?.get(`aws_launch_template.${m.launchTemplateKey}`) ?? `aws_launch_template.${m.launchTemplateKey}`);
   sink.findings.push(...staticKeysOnHosts(ev, hosts));
+  const isHost = new Set(hosts);
   // An instance that is no manager as read, whose provisioners upload or run a file not given: where a manager may be (RF910 says so).
   for (const [address, steps] of ev.terraform.provisioners ?? []) {
-    const missing = hosts.includes(address) ? undefined : steps.find((s) => s.kind !== 'line' && s.missing !== undefined);
+    const missing = isHost.has(address) ? undefined : steps.find((s) => s.kind !== 'line' && s.missing !== undefined);
     if (missing && missing.kind !== 'line') unreadable.push(`${address} (${formatPosition(missing.at)}): its provisioner ${missing.kind === 'file' ? '"file" uploads' : '"remote-exec" runs'} ${missing.missing!}, which is not among the files given`);
   }
   readOtherUserData(ev, root, new Set(managers.map((m) => m.launchTemplateKey)));
@@ -183,6 +184,11 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   };
   // The rekeys below rewrite references through an index of the root as it is now (vm.ts referenceIndex).
   startRekeys(root);
+  // The token parameter a manager's user data names: the first parameter of the roots whose name it writes (rekey moves none).
+  const parameterIn = firstKeyWrittenIn(root.resource.aws_ssm_parameter, 'name');
+  // The clusters by name (the first of each), kept as the loop adds them: a search of the list per manager grew with the folders.
+  const clusterNamed = new Map<string, ResolvedCluster>();
+  for (const c of sink.clusters) if (!clusterNamed.has(c.name)) clusterNamed.set(c.name, c);
   // The first manager of each runner name, with the user data it boots as read (before the loop rewrites it).
   const firstOf = new Map<string, { address: string | undefined; at: string; userData: string }>();
   for (const m of managers) {
@@ -251,7 +257,8 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       sink.findings.push(finding('RF903', formatPosition(originAt(ev.terraform.origins.get(`aws_iam_instance_profile.${profileKey}`) ?? m.origin, 'role')), `the manager role ${String(profile.role)} of runner ${m.runner} is not in the evidence given, so its trust and permissions are not proven`, { received: String(profile.role), fix: 'give its Terraform, or aws iam get-role output', subject: { kind: 'role-not-given', ref: String(profile.role), whose: 'manager', noun: 'role' } }));
       continue;
     }
-    const param = Object.entries(root.resource.aws_ssm_parameter ?? {}).find(([, b]) => typeof b.name === 'string' && m.userData.includes(b.name));
+    const paramKey = parameterIn(m.userData);
+    const param = paramKey !== undefined ? ([paramKey, root.resource.aws_ssm_parameter![paramKey]!] as const) : undefined;
     const ownProviders = own ?? root.awsProvidersOf?.get(`aws_iam_role.${roleKey}`);
     const ownProvider = ownProviders !== undefined ? awsProviderOf(root, lt, own !== undefined ? `aws_launch_template.${m.launchTemplateKey}` : `aws_iam_role.${roleKey}`) : undefined;
     const region = str(ownProvider?.region);
@@ -277,11 +284,12 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     }
     for (const k of reader.doctor.keys?.(m, root) ?? []) rekey(root, ev, k.type, k.from, k.to);
 
-    let cluster = sink.clusters.find((c) => c.name === m.cluster);
+    let cluster = clusterNamed.get(m.cluster);
     if (!cluster) {
       cluster = { name: m.cluster, type: reader.type, cloud: 'aws', spec: { name: m.cluster, type: reader.type } };
       sink.clusterOrigins.set(sink.clusters.length, m.origin);
       sink.clusters.push(cluster);
+      clusterNamed.set(cluster.name, cluster);
     }
     const keyArn = param ? str(param[1].key_id) : undefined;
     if (keyArn?.startsWith('arn:') && cluster.spec.tokenKmsKeyArn === undefined) cluster.spec.tokenKmsKeyArn = keyArn;

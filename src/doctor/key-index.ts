@@ -69,3 +69,61 @@ export function keyMoved(byName: ByName, from: string, to: string): void {
 export function forgetKeyIndexes(byName: ByName): void {
   indexes.delete(byName);
 }
+
+/**
+ * The first resource of a map, in its order, whose attribute is a string written somewhere in a
+ * text: the token parameter a manager's user data names, among every parameter of the roots given.
+ * A substring test of every resource per text made many deployments given together quadratic (400
+ * folders: 400 parameters tried against each manager's user data). Built once for the texts that
+ * follow: each literal value's first holder, found by a lookup per place of the text and value
+ * length; values holding `${` (which rekey's reference rewrites change) are read again per text.
+ * Between building and lookups no resource of the map may be added, removed or moved (inferVmRunners
+ * rekeys no parameter); a literal holder that no longer holds its value sends the lookup to a scan.
+ */
+export function firstKeyWrittenIn(byName: ByName | undefined, attr: string): (text: string) => string | undefined {
+  const keys = Object.keys(byName ?? {});
+  const scan = (text: string) => keys.find((k) => {
+    const v = byName?.[k]?.[attr];
+    return typeof v === 'string' && text.includes(v);
+  });
+  // Each literal value at its first holder's place in the map; per first character, the lengths of the values and the last code units at each length.
+  const firstAt = new Map<string, number>();
+  const literal: (string | undefined)[] = [];
+  const lengths = new Map<string, { n: number; last: Set<number> }[]>();
+  const references: number[] = [];
+  keys.forEach((k, i) => {
+    const v = byName![k]?.[attr];
+    if (typeof v !== 'string') return;
+    if (v.includes('${')) references.push(i);
+    else if (!firstAt.has(v)) {
+      firstAt.set(v, i);
+      literal[i] = v;
+      let ns = lengths.get(v.slice(0, 1));
+      if (!ns) lengths.set(v.slice(0, 1), (ns = []));
+      let at = ns.find((x) => x.n === v.length);
+      if (!at) ns.push((at = { n: v.length, last: new Set() }));
+      at.last.add(v.charCodeAt(v.length - 1));
+    }
+  });
+  // Which code units begin a value: most places of a text begin none, and are passed over at the cost of a read.
+  const begins = new Uint8Array(0x10000);
+  for (const first of lengths.keys()) if (first !== '') begins[first.charCodeAt(0)] = 1;
+  return (text) => {
+    let best = firstAt.get('') ?? keys.length;
+    for (let at = 0; at < text.length; at++) {
+      if (begins[text.charCodeAt(at)] === 0) continue;
+      for (const { n, last } of lengths.get(text[at]!)!) {
+        // The last code unit first: a string is cut and looked up only where both ends agree.
+        const i = at + n <= text.length && last.has(text.charCodeAt(at + n - 1)) ? firstAt.get(text.slice(at, at + n)) : undefined;
+        if (i !== undefined && i < best) best = i;
+      }
+    }
+    if (best < keys.length && !(Object.hasOwn(byName!, keys[best]!) && byName![keys[best]!]?.[attr] === literal[best])) return scan(text);
+    for (const i of references) {
+      if (i >= best) break;
+      const v = byName![keys[i]!]?.[attr];
+      if (typeof v === 'string' && text.includes(v)) best = i;
+    }
+    return best < keys.length ? keys[best] : undefined;
+  };
+}

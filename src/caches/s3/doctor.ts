@@ -2,6 +2,7 @@ import type { CacheDoctorReader } from '../types.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import { quoted } from '../../spec/findings.js';
 import { s3CacheSchema } from './schema.js';
+import { firstKeyWhere } from '../../doctor/key-index.js';
 
 /**
  * How `runner-fleet doctor` reads `[runners.cache.s3]` back: the bucket it names (BucketName), its
@@ -15,7 +16,8 @@ export const s3DoctorReader: CacheDoctorReader = {
     const bucket = sub('BucketName');
     if ((section as { Type?: unknown } | undefined)?.Type !== 's3' || bucket === undefined) return undefined;
     const location = sub('BucketLocation');
-    const tfKey = Object.entries(root.resource.aws_s3_bucket ?? {}).find(([, b]) => b.bucket === bucket)?.[0];
+    // Looked up, not scanned: every runner of many deployments given together reads its cache here.
+    const tfKey = firstKeyWhere(root.resource.aws_s3_bucket, 'bucket', bucket);
     // runner-fleet names a cache's bucket resource cache_<name>; anywhere else the bucket names the cache.
     const name = tfKey && generated && tfKey.startsWith('cache_') ? tfKey.slice('cache_'.length) : bucket;
     const endpoints = vpcEndpointsOf(root, tfKey);

@@ -53,15 +53,31 @@ function aws(fleet: FleetIntent) {
   return fleet.aws!;
 }
 
-/** The region a subject's tasks run in: that of the runner whose task family it is (IntentRunner.region), else the fleet's. */
+const taskRegions = new WeakMap<readonly IntentRunner[], { length: number; byFamily: Map<string, string> }>();
+
+/**
+ * The region a subject's tasks run in: that of the (first) runner whose task family it is and that
+ * states one (IntentRunner.region), else the fleet's. Looked up in an index of the runners, built
+ * when their list is first read or has grown (as model/lookup.ts findBy): the trust proofs ask for
+ * every task subject, and a scan of the runners each time grew with the square of them.
+ */
 function taskRegion(fleet: FleetIntent, subject: AwsServiceSubject): string {
-  return fleet.runners.find((r) => r.region !== undefined && r.platformNames?.taskFamily === subject.name)?.region ?? aws(fleet).region;
+  let index = taskRegions.get(fleet.runners);
+  if (!index || index.length !== fleet.runners.length) {
+    const byFamily = new Map<string, string>();
+    for (const r of fleet.runners) {
+      const family = r.platformNames?.taskFamily;
+      if (r.region !== undefined && family !== undefined && !byFamily.has(family)) byFamily.set(family, r.region);
+    }
+    taskRegions.set(fleet.runners, (index = { length: fleet.runners.length, byFamily }));
+  }
+  return index.byFamily.get(subject.name) ?? aws(fleet).region;
 }
 
 /** The KMS key of a runner's token parameter: its own (IntentRunner.tokenKmsKeyArn, the doctor's), else its cluster's. */
 export function runnerTokenKey(fleet: FleetIntent, runner: Pick<IntentRunner, 'cluster' | 'tokenKmsKeyArn'>): string | undefined {
   if (runner.tokenKmsKeyArn !== undefined) return runner.tokenKmsKeyArn;
-  const cluster = fleet.clusters.find((c) => c.name === runner.cluster);
+  const cluster = findBy(fleet.clusters, 'name', runner.cluster);
   return cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;
 }
 

@@ -108,6 +108,12 @@ interface RunnerFacts {
   account?: string;
 }
 
+/** Roles that read the stand-in parameter (every runner's, where no runner's own tags or key decide), and the same as a set. */
+interface WideReaders {
+  list: { candidate: Candidate; reading: Reading }[];
+  candidates: ReadonlySet<Candidate>;
+}
+
 interface TokenReaders {
   /** The parameter path every token parameter is under (`/runner-fleet/<fleet>/`). */
   prefix: string;
@@ -125,7 +131,7 @@ interface TokenReaders {
   /** Roles whose permissions are not all in the documents. */
   unknown: string[];
   /** Wide readers by token key ARN ('' is aws/ssm) and account: roles that read the stand-in parameter there. */
-  wide: Map<string, { candidate: Candidate; reading: Reading }[]>;
+  wide: Map<string, WideReaders>;
   /** Literal text (an ARN, an owner tag value) → roles that name it (exact, and the literal start of a wildcard). */
   exact: Map<string, Set<Candidate>>;
   prefixes: Map<string, Set<Candidate>>;
@@ -512,18 +518,18 @@ function reads(fleet: FleetIntent, c: Candidate, name: string, key: KmsKey | und
 }
 
 /** The roles of `account` that read the stand-in parameter there, encrypted with `key`. */
-function wideReaders(fleet: FleetIntent, t: TokenReaders, key: KmsKey | undefined, account: string) {
+function wideReaders(fleet: FleetIntent, t: TokenReaders, key: KmsKey | undefined, account: string): WideReaders {
   const k = `${key?.arn ?? ''} ${account}`;
-  let list = t.wide.get(k);
-  if (!list) {
-    list = t.roles.flatMap((candidate) => {
+  let wide = t.wide.get(k);
+  if (!wide) {
+    const list = t.roles.flatMap((candidate) => {
       if (t.perRunner.has(candidate) || (candidate.account !== undefined && candidate.account !== account)) return [];
       const reading = reads(fleet, candidate, t.standIn, key, t.standInTags, t.standInUnknown, fleet.aws!.region, account);
       return reading.actions.length > 0 ? [{ candidate, reading }] : [];
     });
-    t.wide.set(k, list);
+    t.wide.set(k, (wide = { list, candidates: new Set(list.map((w) => w.candidate)) }));
   }
-  return list;
+  return wide;
 }
 
 /** RF903: `c` reads the token `of` only for some values of tags the documents do not show. */
@@ -602,7 +608,7 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
       });
     }
     // A role reads the parameters of its own account only: each account's roles, of the parameters there.
-    for (const { candidate: c, reading } of [...accounts].flatMap((account) => wideReaders(fleet, t, key, account))) {
+    for (const { candidate: c, reading } of [...accounts].flatMap((account) => wideReaders(fleet, t, key, account).list)) {
       if (said.has(c) || managers.has(c.role.name) || (!plain && t.tagged.has(c))) continue;
       said.add(c);
       const actions = reading.actions;
@@ -645,8 +651,11 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   if (!t || !facts) return { findings: [], claim: claimOf(undefined, false), holds: false };
   const key = evaluatedKey(facts.key, fleet);
   // A wide reader that keys on tags reads this parameter only if its tags agree: where they differ from the stand-in's, it is tried below.
-  const wide = wideReaders(fleet, t, key, facts.account ?? fleet.aws!.accountId).filter((w) => w.candidate.role.name !== managerRole && !(facts.ownTags && t.tagged.has(w.candidate)));
-  const wideRoles = new Set(wide.map((w) => w.candidate));
+  // Not the list of them per runner: every runner's manager may be one (AmazonSSMManagedInstanceCore), so whether one other
+  // than this manager is, and whether a candidate is, are asked of the fleet-wide list (a copy per runner grew with the square of them).
+  const allWide = wideReaders(fleet, t, key, facts.account ?? fleet.aws!.accountId);
+  const isWide = (c: Candidate) => allWide.candidates.has(c) && c.role.name !== managerRole && !(facts.ownTags && t.tagged.has(c));
+  const anyWide = allWide.list.some((w) => isWide(w.candidate));
   // Candidates that could name this parameter: its own job role, and the indexed grants.
   const arn = facts.arn;
   const candidates = new Set<Candidate>([...t.everywhere, ...t.perRunner, ...(facts.ownTags ? t.tagged : [])]);
@@ -675,7 +684,7 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   // A role that reads the token only for some values of tags not shown (RF903): the proof is not made.
   let notShown = false;
   for (const c of candidates) {
-    if (c.role.name === managerRole || wideRoles.has(c)) continue;
+    if (c.role.name === managerRole || isWide(c)) continue;
     const reading = reads(fleet, c, name, key, facts.tags, facts.unknownTags, facts.region, facts.account);
     const actions = reading.actions;
     if (actions.length === 0) continue;
@@ -702,7 +711,7 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   }
   const tried = t.tried.size - (managerRole !== undefined && t.tried.has(managerRole) ? 1 : 0);
   const unknown = t.unknown.some((r) => r !== managerRole) || facts.key.unknown !== undefined || key?.policyUnknown !== undefined;
-  return { findings, claim: claimOf(tried, t.rotators.size > 0), holds: findings.every((f) => f.code !== 'RF721') && wide.length === 0 && !notShown && !unknown };
+  return { findings, claim: claimOf(tried, t.rotators.size > 0), holds: findings.every((f) => f.code !== 'RF721') && !anyWide && !notShown && !unknown };
 }
 
 /**

@@ -1,0 +1,174 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { doctor, runnerLabels, type InputFile } from '../src/doctor/index.js';
+import { labelScanner, type RootLabel } from '../src/doctor/across-roots.js';
+import { firstKeyWrittenIn } from '../src/doctor/key-index.js';
+import { corpusFiles } from './helpers/doctor.js';
+
+/**
+ * The doctor over many deployments given together, each in its own folder (bench/doctor-folders.js):
+ * its work grows with the folders, not with their square. What grew with the square (stop 49): one
+ * regex alternating every runner label, tried at each place of each finding; the token parameter of
+ * each manager by a substring test of every parameter; the cache bucket, each runner's root folder,
+ * its cluster and its task family's region by a scan; the wide token readers copied per runner.
+ */
+
+// mulberry32: every bit of it varies (a power-of-two LCG's low bits cycle, and would repeat one op sequence).
+function random(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) % n;
+  };
+}
+
+describe('the doctor over N folders of one Fargate deployment does work linear in N', () => {
+  const one = corpusFiles(fileURLToPath(new URL('./doctor/corpus/ecs-fargate-hand-written', import.meta.url)));
+  const dec = new TextDecoder();
+  const enc = new TextEncoder();
+  // Each folder names its resources apart (`gitlab-` becomes `gitlab-<n>-`), as one module applied per environment does.
+  const folders = (n: number): InputFile[] => Array.from({ length: n }, (_, i) => one.map((f) => ({ path: `deployment-${i + 1}/${f.path}`, bytes: enc.encode(dec.decode(f.bytes).replace(/gitlab-/g, (m) => `${m}${i + 1}-`)) }))).flat();
+
+  /**
+   * The work of one doctor run, counted, not timed: the elements every array search and object
+   * listing walks, and the size of every regex a string is searched with (an alternation of every
+   * label is tried label by label).
+   */
+  function work(n: number): number {
+    const files = folders(n);
+    let count = 0;
+    const restore: (() => void)[] = [];
+    const wrap = <T extends object>(owner: T, name: keyof T, size: (self: unknown, args: unknown[], out: unknown) => number) => {
+      const f = owner[name] as (...a: unknown[]) => unknown;
+      (owner as Record<keyof T, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
+        const out = f.apply(this, args);
+        count += size(this, args, out);
+        return out;
+      };
+      restore.push(() => ((owner as Record<keyof T, unknown>)[name] = f));
+    };
+    for (const m of ['find', 'filter', 'some', 'every', 'findIndex', 'includes', 'indexOf', 'map', 'flatMap', 'forEach'] as const) wrap(Array.prototype, m, (self) => (self as unknown[]).length);
+    for (const m of ['entries', 'keys', 'values'] as const) wrap(Object, m, (_, __, out) => (out as unknown[]).length);
+    for (const m of ['matchAll', 'replace', 'match', 'split'] as const) wrap(String.prototype, m, (_, [re]) => (re instanceof RegExp ? re.source.length : 0));
+    try {
+      const r = doctor(files);
+      expect(r.chains.size).toBe(n);
+    } finally {
+      for (const r of restore) r();
+    }
+    return count;
+  }
+
+  it('4x the folders, at most ~4x the work (a search of every folder per folder made it 8x)', () => {
+    const small = work(16);
+    const big = work(64);
+    expect(big / small, `${small} for 16 folders, ${big} for 64`).toBeLessThan(4.6);
+  });
+});
+
+describe('labelScanner: the runner labels a text names, as one regex of them all would find them', () => {
+  /** The regex it replaced: every label, longest first, not inside a longer name. */
+  const oracle = (labels: readonly RootLabel[]) => {
+    const alts = [...new Set(labels.map((l) => l.label))].sort((a, b) => b.length - a.length).map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    return new RegExp(`(?<![\\w./-])(?:${alts.join('|')})(?![\\w-])`, 'g');
+  };
+
+  it('takes the longest label at a place, and none inside a longer name', () => {
+    const labels = runnerLabels(['prod/ci', 'prod/ci-2', 'staging/ci'], ['prod', 'staging']);
+    const scan = labelScanner(labels)!;
+    expect(scan.matches('runner prod/ci-2 and staging/ci; not xprod/ci, prod/ci_x or prod/ci-3').map((l) => l.label)).toEqual(['prod/ci-2', 'staging/ci']);
+    expect(scan.replace('prod/ci beside staging/ci.', (l) => (l.folder === 'prod' ? l.name : l.label))).toBe('ci beside staging/ci.');
+    expect(labelScanner([])).toBeUndefined();
+  });
+
+  it('agrees with the regex on random labels and texts', () => {
+    const rnd = random(20261205);
+    const parts = ['a', 'b', 'ab', 'a-b', 'x.y', 'ci', 'c_i'];
+    const word = () => parts[rnd(parts.length)]!;
+    for (let round = 0; round < 300; round++) {
+      const folders = Array.from({ length: 2 + rnd(3) }, () => (rnd(3) === 0 ? `${word()}/${word()}` : word()));
+      const names = Array.from({ length: 1 + rnd(6) }, () => `${folders[rnd(folders.length)]!}/${rnd(4) === 0 ? `${word()}/${word()}` : word()}`);
+      const labels = runnerLabels(names, folders);
+      const scan = labelScanner(labels);
+      if (!scan) continue;
+      const byLabel = new Map(labels.map((l) => [l.label, l]));
+      const re = oracle(labels);
+      const seps = [' ', '/', '.', '-', ':', '', '(', '_'];
+      const text = Array.from({ length: 1 + rnd(8) }, () => (rnd(2) === 0 ? names[rnd(names.length)]! : word()) + seps[rnd(seps.length)]!).join('');
+      expect(scan.matches(text), `${text} / ${names.join(' ')}`).toEqual([...text.matchAll(re)].map((m) => byLabel.get(m[0])!));
+      expect(scan.replace(text, (l) => `<${l.folder}|${l.name}>`)).toBe(text.replace(re, (m) => `<${byLabel.get(m)!.folder}|${byLabel.get(m)!.name}>`));
+    }
+  });
+});
+
+describe('runnerLabels: each label with the longest root folder that starts it', () => {
+  /** The search it replaced: every folder, longest first, per label. */
+  const oracle = (names: readonly string[], rootFolders: readonly string[]): RootLabel[] => {
+    const folders = [...new Set(rootFolders)].sort((a, b) => b.length - a.length);
+    if (folders.length < 2) return [];
+    return names.flatMap((label) => {
+      const folder = folders.find((d) => label.startsWith(`${d}/`) && label.length > d.length + 1);
+      return folder !== undefined ? [{ label, folder, name: label.slice(folder.length + 1) }] : [];
+    });
+  };
+
+  it('takes the longer of two folders that start a label, and needs a name after the folder', () => {
+    expect(runnerLabels(['a/b/ci', 'a/x', 'a/', 'b', '/', 'c/ci'], ['a', 'a/b', 'c'])).toEqual([
+      { label: 'a/b/ci', folder: 'a/b', name: 'ci' },
+      { label: 'a/x', folder: 'a', name: 'x' },
+      { label: 'c/ci', folder: 'c', name: 'ci' },
+    ]);
+    expect(runnerLabels(['a/ci'], ['a'])).toEqual([]);
+  });
+
+  it('agrees with the search on random folders and names', () => {
+    const rnd = random(20261206);
+    const parts = ['', 'a', 'b', 'a/b', '.', 'ci'];
+    for (let round = 0; round < 500; round++) {
+      const folders = Array.from({ length: rnd(4) }, () => parts[rnd(parts.length)]!);
+      const names = Array.from({ length: rnd(5) }, () => Array.from({ length: rnd(4) }, () => parts[rnd(parts.length)]!).join('/'));
+      expect(runnerLabels(names, folders), `${names.join(' ')} in ${folders.join(' ')}`).toEqual(oracle(names, folders));
+    }
+  });
+});
+
+describe('firstKeyWrittenIn: the first resource whose name a text writes, as a scan of them finds it', () => {
+  const scan = (byName: Record<string, Record<string, unknown>>, text: string) => Object.entries(byName).find(([, b]) => typeof b.name === 'string' && text.includes(b.name))?.[0];
+
+  it('answers the first in the map order, not the first in the text', () => {
+    const params = { a: { name: '/x/token-2' }, b: { name: '/x/token' }, c: { name: 42 }, d: { name: '' } };
+    const lookup = firstKeyWrittenIn(params, 'name');
+    expect(lookup('get-parameter --name /x/token-2')).toBe('a');
+    expect(lookup('get-parameter --name /x/token')).toBe('b');
+    expect(firstKeyWrittenIn({ a: { name: '/y' } }, 'name')('no parameter')).toBeUndefined();
+    expect(firstKeyWrittenIn({ a: { name: '/y' }, b: { name: '' } }, 'name')('any text')).toBe('b');
+    expect(firstKeyWrittenIn(undefined, 'name')('/y')).toBeUndefined();
+  });
+
+  it('reads a name holding a reference again per text (a rekey rewrites it), and falls back to a scan where a literal moved', () => {
+    const params: Record<string, Record<string, unknown>> = { a: { name: '${aws_x.old.name}/token' }, b: { name: '/lit' } };
+    const lookup = firstKeyWrittenIn(params, 'name');
+    expect(lookup('${aws_x.new.name}/token /lit')).toBe('b');
+    params.a = { name: '${aws_x.new.name}/token' };
+    expect(lookup('${aws_x.new.name}/token /lit')).toBe('a');
+    params.b = { name: '/other' };
+    expect(lookup('/lit')).toBe(scan(params, '/lit'));
+    expect(lookup('/lit')).toBeUndefined();
+  });
+
+  it('agrees with the scan on random names and texts', () => {
+    const rnd = random(20261207);
+    const parts = ['/a', '/b', 'a', '-1', '/token', '${x.y}', ''];
+    const piece = () => Array.from({ length: 1 + rnd(3) }, () => parts[rnd(parts.length)]!).join('');
+    for (let round = 0; round < 400; round++) {
+      const params: Record<string, Record<string, unknown>> = {};
+      for (let i = 0; i < 1 + rnd(8); i++) params[`k${i}`] = rnd(6) === 0 ? {} : { name: piece() };
+      const lookup = firstKeyWrittenIn(params, 'name');
+      for (let t = 0; t < 5; t++) {
+        const text = Array.from({ length: rnd(5) }, piece).join(' ');
+        expect(lookup(text), `${text} in ${JSON.stringify(params)}`).toBe(scan(params, text));
+      }
+    }
+  });
+});

@@ -64,3 +64,8 @@ export function jinjaBranchAt(branches: readonly { from: number; to: number; bra
   for (const b of branches) if (b.from <= at && at < b.to && (best === undefined || b.from >= best.from)) best = b;
   return best?.branch;
 }
+
+/** What a finding about text inside `b` adds, where the branch's tag is at `where` (`file:line:column`). */
+export function conditionalClause(b: JinjaBranch, where: string): string {
+  return `; only where ${b.condition}: it is written inside Jinja's ${b.tag} (${where}), which renders it only then`;
+}

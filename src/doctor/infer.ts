@@ -29,7 +29,7 @@ import { AZURE_VM_MANAGER_RESOURCES, azureVmRunners } from './azure-vm.js';
 import { inferIdTokens } from './infer-reach.js';
 import { chartKeyFindings, chartNamespaceRead, jobNamespaceRoleRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
 import { scriptConfigTomls } from './script-toml.js';
-import { JinjaTomlSource } from './jinja-toml.js';
+import { TemplateTomlSource } from './jinja-toml.js';
 import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
@@ -1433,7 +1433,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   for (const t of alone) {
     const own = configTomlAloneFindings(t, scanned.get(t.origin.source.path) ?? []);
     const source = t.origin.source;
-    findings.push(...(source instanceof JinjaTomlSource ? own.findings.map((f) => source.conditional(f)) : own.findings));
+    findings.push(...(source instanceof TemplateTomlSource ? own.findings.map((f) => source.conditional(f)) : own.findings));
     for (const f of own.restated) secretsRestated.add(f);
   }
   // A chain that stopped before its proofs (its role not given, no binding, …) still deploys its

@@ -4,7 +4,7 @@ import { CODES } from '../spec/codes.js';
 import { setOwn } from '../emit/artifacts.js';
 import type { Expr } from './hcl/ast.js';
 import { jsonStringLoc, type ConfigBlock } from './hcl/config.js';
-import { Unknown, firstUnknown, normalPath, toModel, type Env, type Instance, type ModuleEvaluator, type Value } from './hcl/eval.js';
+import { Unknown, firstUnknown, instanceEnv, normalPath, toModel, type Env, type Instance, type ModuleEvaluator, type Value } from './hcl/eval.js';
 import { SourceFile, formatPosition, type Origin, type Position } from './source.js';
 import { tomlPlace } from './toml-locate.js';
 import { templatePositions } from './template-map.js';
@@ -180,7 +180,7 @@ function unwrap(e: Expr, env: Env, evaluator?: ModuleEvaluator): { e: Expr; env:
       const content = localFileContent(evaluator, e, env)!;
       hops++;
       e = content.expr;
-      env = { loc: content.loc, vars: new Map() };
+      env = content.env;
     } else if (e.k === 'json') {
       env = { ...env, loc: jsonStringLoc(env.loc, e) };
       e = e.x;
@@ -192,17 +192,31 @@ function unwrap(e: Expr, env: Env, evaluator?: ModuleEvaluator): { e: Expr; env:
 
 /**
  * `local_file.<name>.content` (or `local_sensitive_file`) of this module's one file of that name, with
- * neither count nor for_each: the `content` it is written with, and where. hashicorp/local writes the
- * file with that content and its `content` attribute is the argument as given.
+ * neither count nor for_each, or `local_file.<name>[0].content` / `local_file.<name>["k"].content` of
+ * the instance of a file with count or for_each that the index or key names (the instances as the
+ * files give them: a count or for_each only apply knows names none): the `content` it is written with,
+ * where, and the `count.index` or `each` it is evaluated with. hashicorp/local writes the file with
+ * that content and its `content` attribute is the argument as given.
  */
-function localFileContent(evaluator: ModuleEvaluator, e: Expr, env: Env): ConfigBlock['body']['attrs'][number] | undefined {
-  if (e.k !== 'attr' || e.name !== 'content' || e.obj.k !== 'attr' || e.obj.obj.k !== 'var') return undefined;
-  const type = e.obj.obj.name;
-  const name = e.obj.name;
+function localFileContent(evaluator: ModuleEvaluator, e: Expr, env: Env): { expr: Expr; env: Env } | undefined {
+  if (e.k !== 'attr' || e.name !== 'content') return undefined;
+  const indexed = e.obj.k === 'index' ? e.obj : undefined;
+  const named = indexed ? indexed.obj : e.obj;
+  if (named.k !== 'attr' || named.obj.k !== 'var') return undefined;
+  const type = named.obj.name;
+  const name = named.name;
   if ((type !== 'local_file' && type !== 'local_sensitive_file') || env.vars.has(type)) return undefined;
   const file = evaluator.mod.blocks.find((b) => b.mode === 'resource' && b.type === type && b.name === name);
-  if (!file || file.body.attrs.some((a) => a.name === 'count' || a.name === 'for_each')) return undefined;
-  return file.body.attrs.find((a) => a.name === 'content');
+  const content = file?.body.attrs.find((a) => a.name === 'content');
+  if (!file || !content) return undefined;
+  const repeated = file.body.attrs.some((a) => a.name === 'count' || a.name === 'for_each');
+  if (!indexed) return repeated ? undefined : { expr: content.expr, env: { loc: content.loc, vars: new Map() } };
+  if (!repeated) return undefined;
+  const key = evaluator.value(indexed.key, env);
+  const instances = evaluator.instances(file);
+  if (!Array.isArray(instances) || (typeof key !== 'number' && typeof key !== 'string')) return undefined;
+  const inst = instances.find((i) => (i.index !== undefined ? i.index === key : i.each?.key === key));
+  return inst ? { expr: content.expr, env: instanceEnv(content.loc, inst) } : undefined;
 }
 
 /**

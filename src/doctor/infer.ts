@@ -29,6 +29,7 @@ import { AZURE_VM_MANAGER_RESOURCES, azureVmRunners } from './azure-vm.js';
 import { inferIdTokens } from './infer-reach.js';
 import { chartKeyFindings, chartNamespaceRead, jobNamespaceRoleRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
 import { scriptConfigTomls } from './script-toml.js';
+import { TemplateTomlSource } from './jinja-toml.js';
 import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
@@ -1437,12 +1438,14 @@ export function inferDeployment(ev: Evidence): Inferred {
   // launch template's or instance's): its own settings are checked, every [[runners]] entry.
   const taken = new Set<unknown>([...vm.tomlsTaken, ...chains.map((c) => c.configToml?.value)]);
   // A config.toml a standalone shell script writes in a heredoc is such a file too (script-toml.ts).
-  const alone = [...ev.configTomls.filter((t) => !taken.has(t.value)), ...scriptConfigTomls(ev, taken)];
+  // And so is one an Ansible role writes from a Jinja template (jinja-toml.ts): what its branches hold is said as conditional.
+  const alone = [...ev.configTomls.filter((t) => !taken.has(t.value)), ...scriptConfigTomls(ev, taken), ...(ev.jinjaTomls ?? [])];
   const secretsRestated = new Set<Finding>();
   const scanned = alone.length > 0 ? secretFindingsByFile(ev.findings) : new Map<string, Finding[]>();
   for (const t of alone) {
     const own = configTomlAloneFindings(t, scanned.get(t.origin.source.path) ?? []);
-    findings.push(...own.findings);
+    const source = t.origin.source;
+    findings.push(...(source instanceof TemplateTomlSource ? own.findings.map((f) => source.conditional(f)) : own.findings));
     for (const f of own.restated) secretsRestated.add(f);
   }
   // A chain that stopped before its proofs (its role not given, no binding, …) still deploys its

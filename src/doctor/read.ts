@@ -21,7 +21,8 @@ import { readEksctlIdentities } from './eksctl.js';
 import { readAzCliInto } from './az-cli.js';
 import { utf16Of, utf16Problem } from '../io/utf16.js';
 import { terraformFileKind } from './terraform-files.js';
-import { isEnvFileName, isMakefileName, isTerraformStateName, isVarsTemplateName } from '../io/file-names.js';
+import { isEnvFileName, isJinjaTomlName, isMakefileName, isTerraformStateName, isVarsTemplateName } from '../io/file-names.js';
+import { readJinjaToml } from './jinja-toml.js';
 import { normalPath } from './hcl/eval.js';
 import { showSecretFindings, stateFindings } from './terraform-state.js';
 import { isComposeFileName } from './env-managers.js';
@@ -99,7 +100,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     return;
   }
   // A file Terraform reads with file() or templatefile() (a certificate, a key list) is text whatever its name.
-  const syntax = syntaxOf(path) ?? (asText || isEnvFileName(path) || isVarsTemplateName(path) ? 'text' : sniffedSyntax(path, bytes));
+  const syntax = syntaxOf(path) ?? (asText || isEnvFileName(path) || isVarsTemplateName(path) || isJinjaTomlName(path) ? 'text' : sniffedSyntax(path, bytes));
   if (!syntax) {
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform or OpenTofu (.tf, .tf.json, .tofu, .tofu.json, terraform show -json)' }));
     return;
@@ -121,6 +122,10 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     // An env file: its credentials (a `CI_SERVER_TOKEN=glrt-…` a compose service's env_file hands the runner), and the names it sets.
     ev.findings.push(...textSecretFindings(path, text));
     (ev.envFiles ??= new Map()).set(normalPath(path), [...text.matchAll(/^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=/gm)].map((m) => m[1]!));
+    return;
+  }
+  if (isJinjaTomlName(path)) {
+    readJinjaTomlInto(ev, path, text);
     return;
   }
   if (isVarsTemplateName(path) && syntaxOf(path) === undefined) {
@@ -278,6 +283,26 @@ function otherEngineTemplate(ev: Evidence, path: string, text: string, line: num
   ev.findings.push(finding('RF902', `${path}:${line}:${column}`, `${path} is a template of another tool, not ${format} as written: ${safeText(shown)} (line ${line}) is markup a template engine fills first; not read, so what it renders is not proven`, { fix: 'give the file the template renders (as written on the host or in the cluster), or the values the engine fills it with' }));
   ev.findings.push(...textSecretFindings(path, text));
   return true;
+}
+
+/**
+ * A config.toml written as a Jinja template (jinja-toml.ts): with `[[runners]]`, a config.toml given
+ * alone; its lines scanned for credentials as text, as another engine's template is. TOML in neither
+ * reading: a template not read (RF902 at the line the parser stopped on), as before.
+ */
+function readJinjaTomlInto(ev: Evidence, path: string, text: string): void {
+  const read = readJinjaToml(path, text);
+  if ('error' in read) {
+    const e = read.error;
+    const line = e instanceof TomlError ? e.line : 1;
+    const column = e instanceof TomlError ? e.column : 1;
+    if (otherEngineTemplate(ev, path, text, line, column, 'TOML')) return;
+    ev.findings.push(finding('RF902', `${path}:${line}:${column}`, `${path} is a Jinja template that is not TOML outside its markup (${firstLine(e)}); not read, so what it renders is not proven`, { fix: 'give the file the template renders (as written on the host), or the values the engine fills it with' }));
+    ev.findings.push(...textSecretFindings(path, text));
+    return;
+  }
+  ev.findings.push(...textSecretFindings(path, text));
+  if (Array.isArray(read.value.runners)) (ev.jinjaTomls ??= []).push({ value: read.value, origin: { source: read.source, doc: 0, path: [] } });
 }
 
 /** A `terraform show -json` document: of a plan (`planned_values`) or a state (`values`). */

@@ -7,7 +7,7 @@ import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTE
 import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-version.js';
 import { inShellComment } from './shell-comment.js';
 import { ansibleScripts, flowListScripts } from './ansible.js';
-import { jinjaBranchAt, jinjaBranches } from './jinja-branch.js';
+import { conditionalClause, jinjaBranchAt, jinjaBranches } from './jinja-branch.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
 import { CREDENTIAL_MOUNT_FIX, hostVolumeFix, ON_SOME_HOST, volumeReach } from '../verify/docker-escape.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
@@ -632,7 +632,7 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
     const conditional = (from: number, at: number) => {
       const b = jinjaBranchAt(branches, at);
       if (b === undefined) return;
-      for (const f of findings.slice(from)) f.message += `; only where ${b.condition}: it is written inside Jinja's ${b.tag} (${path}:${place(b.at)}), which renders it only then`;
+      for (const f of findings.slice(from)) f.message += conditionalClause(b, `${path}:${place(b.at)}`);
     };
     for (const c of commandsHere) {
       commands.push(`${path}:${place(c.at)}`);

@@ -3,6 +3,7 @@ import type { Evidence, Located } from './evidence.js';
 import { SourceFile, type Position } from './source.js';
 import { heredocSpan } from './vm.js';
 import { normalPath } from './hcl/eval.js';
+import { readTemplateToml } from './jinja-toml.js';
 
 /**
  * A config.toml a standalone shell script writes with a heredoc (`cat > /etc/gitlab-runner/config.toml
@@ -13,7 +14,9 @@ import { normalPath } from './hcl/eval.js';
  * with the instance it boots, and is left to that reader: one whose file name a Terraform file of the
  * evidence writes is not read here, nor one whose config.toml is the one a manager of the evidence took
  * (a copy of its user data given beside it). A body that is TOML only once the shell expands it (`${N}` outside
- * quotes) is not read: what it expands to is not in the files.
+ * quotes) is not read: what it expands to is not in the files. A Terraform template file (`.tpl`, `.tftpl`)
+ * no Terraform given reads, a script's heredoc or a whole config.toml, is read as a template
+ * (jinja-toml.ts): its `${…}` values unknown, both branches of a `%{ if }` read and said as conditional.
  */
 
 /** The heredoc body's keys where the script writes them: the body's own line, moved down by the lines before it. */
@@ -32,6 +35,8 @@ class ScriptTomlSource extends SourceFile {
 /** A shell script by its name or its first line (`#!/bin/bash`, `#!/usr/bin/env sh`). */
 const SHELL_SCRIPT = (path: string, text: string) => /\.(?:sh|bash)$/i.test(path) || /^#![^\n]*\b(?:ba|da|z|k)?sh\b/.test(text);
 const TERRAFORM_FILE = /\.(?:tf|tofu)(?:\.json)?$/i;
+/** A Terraform template file, as templatefile() reads it (`.tftpl`, and the `.tpl` many modules still use). */
+const TERRAFORM_TEMPLATE = /\.(?:tftpl|tpl)$/i;
 
 /** The config.toml heredocs of the evidence's standalone shell scripts that parse as TOML and hold [[runners]]. */
 export function scriptConfigTomls(ev: Evidence, taken: ReadonlySet<unknown> = new Set()): Located<Record<string, unknown>>[] {
@@ -41,21 +46,35 @@ export function scriptConfigTomls(ev: Evidence, taken: ReadonlySet<unknown> = ne
   const texts = ev.texts ?? new Map<string, string>();
   const read = ev.terraform.filesRead ?? new Set<string>();
   for (const a of ev.artifacts) {
-    if (a.format !== 'text' || typeof a.content !== 'string' || !SHELL_SCRIPT(a.path, a.content) || read.has(normalPath(a.path))) continue;
-    const span = heredocSpan(a.content, /(^|\/)config\.toml$/);
-    if (span === undefined || span.indent !== undefined) continue;
+    if (a.format !== 'text' || typeof a.content !== 'string' || read.has(normalPath(a.path))) continue;
+    const template = TERRAFORM_TEMPLATE.test(a.path);
+    const script = SHELL_SCRIPT(a.path, a.content);
+    // A Terraform template file of a whole config.toml (`config.toml.tpl`), not a script.
+    const whole = template && !script && /^[ \t]*\[\[runners\]\]/m.test(a.content) ? { body: a.content, from: 0 } : undefined;
+    if (!script && whole === undefined) continue;
+    const span = whole ?? heredocSpan(a.content, /(^|\/)config\.toml$/);
+    if (span === undefined || ('indent' in span && span.indent !== undefined)) continue;
     const name = a.path.split('/').pop()!;
     if ([...texts].some(([p, t]) => TERRAFORM_FILE.test(p) && t.includes(name))) continue;
     let value: Record<string, unknown>;
-    try {
-      value = parseToml(span.body);
-    } catch {
-      continue;
+    let source: SourceFile;
+    if (template) {
+      // Its `${…}` and `%{ if }` directives are templatefile()'s: read as a template (jinja-toml.ts).
+      const t = readTemplateToml(a.path, span.body, 'terraform', span.from);
+      if ('error' in t) continue;
+      ({ value, source } = t);
+    } else {
+      try {
+        value = parseToml(span.body);
+      } catch {
+        continue;
+      }
+      source = new ScriptTomlSource(a.path, span.body, span.from);
     }
     if (!Array.isArray(value.runners)) continue;
     takenTexts ??= new Set([...taken].filter((t) => t !== undefined && t !== null).map((t) => JSON.stringify(t)));
     if (takenTexts.has(JSON.stringify(value))) continue;
-    out.push({ value, origin: { source: new ScriptTomlSource(a.path, span.body, span.from), doc: 0, path: [] } });
+    out.push({ value, origin: { source, doc: 0, path: [] } });
   }
   return out;
 }

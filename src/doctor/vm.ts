@@ -89,19 +89,56 @@ export function heredoc(script: string, file: RegExp): string | undefined {
   return heredocSpan(script, file)?.body;
 }
 
+/** A path as the shell reads it, quoted or not. */
+const SHELL_PATH = String.raw`(?<q1>['"]?)(?<path>[^'"\s|<>]+)\k<q1>`;
+/** A heredoc's marker, quoted or not (`<<EOF`, `<<'EOF'`, `<<-"EOF"`). */
+const MARKER = String.raw`<<-?\s*(?<q2>['"]?)(?<marker>[A-Za-z0-9_]+)\k<q2>`;
+const TO_NULL = String.raw`(?:\s*[12]?>\s*/dev/null)?`;
+const SUDO = String.raw`(?:sudo\s+(?:-\S+\s+)*)?`;
+/**
+ * The lines that open a heredoc written to a file, as the shell reads them: `cat > path <<EOF`,
+ * `cat <<EOF > path` (the redirect after the marker), `tee path <<EOF` and `cat <<EOF | sudo tee path`
+ * (tee's copy to standard output sent to /dev/null or not); `>>` and `tee -a` append.
+ */
+const HEREDOC_OPENS = [
+  String.raw`${SUDO}cat\s+(?<to>>>?)\s*${SHELL_PATH}\s*${MARKER}`,
+  String.raw`${SUDO}cat\s+${MARKER}\s*(?<to>>>?)\s*${SHELL_PATH}`,
+  String.raw`${SUDO}tee\s+(?<to>(?:-a|--append)\s+)?${SHELL_PATH}${TO_NULL}\s*${MARKER}${TO_NULL}`,
+  String.raw`${SUDO}cat\s+${MARKER}\s*\|\s*${SUDO}tee\s+(?<to>(?:-a|--append)\s+)?${SHELL_PATH}${TO_NULL}`,
+].map((form) => new RegExp(String.raw`^\s*${form}\s*$`));
+
+/** The file a line opens a heredoc for, its marker, and whether the heredoc appends to it. */
+function heredocOpen(line: string): { path: string; marker: string; append: boolean } | undefined {
+  for (const form of HEREDOC_OPENS) {
+    const g = form.exec(line)?.groups;
+    if (g) return { path: g.path!, marker: g.marker!, append: g.to !== undefined && g.to.trim() !== '>' };
+  }
+  return undefined;
+}
+
 /**
  * The file `file` a user data writes, its body and the lines it spans (first and last body line,
- * 0-based, end exclusive): a shell heredoc (`cat > path <<EOF`), or in a cloud-init user data
- * (`#cloud-config`) a `write_files` entry whose `content` is a YAML block scalar.
+ * 0-based, end exclusive): a shell heredoc (`cat > path <<EOF`, and the other forms of HEREDOC_OPENS),
+ * or in a cloud-init user data (`#cloud-config`) a `write_files` entry whose `content` is a YAML block scalar.
+ * A heredoc that appends (`cat >> path`, `tee -a path`) adds its lines to what the file held before,
+ * which the script does not show: keys before the body's first table header belong to whatever table
+ * that old content ends in, so only the body from its first table header on is known (`append` says
+ * so); an append with no table header says nothing known and is passed over.
  */
-export function heredocSpan(script: string, file: RegExp): { body: string; from: number; to: number; indent?: string } | undefined {
+export function heredocSpan(script: string, file: RegExp): { body: string; from: number; to: number; indent?: string; append?: true } | undefined {
   const lines = script.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const m = /^\s*cat\s+>\s*(['"]?)([^'"\s]+)\1\s*<<-?\s*(['"]?)([A-Za-z0-9_]+)\3\s*$/.exec(lines[i]!);
-    if (!m || !file.test(m[2]!)) continue;
-    const end = lines.findIndex((l, j) => j > i && l.trim() === m[4]);
+    const m = heredocOpen(lines[i]!);
+    if (!m || !file.test(m.path)) continue;
+    const end = lines.findIndex((l, j) => j > i && l.trim() === m.marker);
     if (end < 0) return undefined;
-    return { body: `${lines.slice(i + 1, end).join('\n')}\n`, from: i + 1, to: end };
+    if (!m.append) return { body: `${lines.slice(i + 1, end).join('\n')}\n`, from: i + 1, to: end };
+    const table = lines.findIndex((l, j) => j > i && j < end && /^\s*\[/.test(l));
+    if (table < 0) {
+      i = end;
+      continue;
+    }
+    return { body: `${lines.slice(table, end).join('\n')}\n`, from: table, to: end, append: true };
   }
   return isCloudConfig(script) ? cloudConfigFileSpan(script, file) : undefined;
 }

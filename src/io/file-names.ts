@@ -38,6 +38,14 @@ export function isVarsTemplateName(path: string): boolean {
 }
 
 /**
+ * A config.toml written as a Jinja template (`config.toml.j2`, `runner.toml.jinja2`: an Ansible role's
+ * `template:` source): read for what is written outside its markup (src/doctor/jinja-toml.ts).
+ */
+export function isJinjaTomlName(path: string): boolean {
+  return /\.toml\.(?:j2|jinja2?)$/i.test(path);
+}
+
+/**
  * A Makefile (`Makefile`, `makefile`, `GNUmakefile`, GNU make's default names, and `*.mk` includes):
  * its recipes are shell commands a deployment runs (`kubectl create serviceaccount …`, `helm install`,
  * `gitlab-runner register`), read as text as a shell script is, by a walk too.

@@ -135,7 +135,13 @@ const FIXES: Record<string, string> = {
 /** Every `[runners.docker]` key this classification reads (each one gitlab-runner knows). */
 export const ESCAPE_KEYS: readonly string[] = Object.keys(FIXES);
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
+/** Each string of a setting written as one string or an array of them, with its index in the array (an element that is no string keeps its place). */
+function eachString(v: unknown, fn: (s: string, n: number) => void): void {
+  if (typeof v === 'string') fn(v, 0);
+  else if (Array.isArray(v)) v.forEach((x, n) => {
+      if (typeof x === 'string') fn(x, n);
+    });
+}
 const show = (v: unknown): string => {
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
@@ -339,33 +345,33 @@ export function dockerHostEscapes(toml: unknown): DockerEscape[] {
     }
     if (typeof docker.ipcmode === 'string' && docker.ipcmode.trim().toLowerCase() === 'host') add('ipcmode', docker.ipcmode, "shares the host's IPC namespace: a job reads and writes the shared memory and message queues of the host's processes");
     if (typeof docker.userns_mode === 'string' && docker.userns_mode.trim().toLowerCase() === 'host') add('userns_mode', docker.userns_mode, "turns off the Docker daemon's user-namespace remapping for jobs: root in a job container is root on the host");
-    strings(docker.cap_add).forEach((cap, n) => {
+    eachString(docker.cap_add, (cap, n) => {
       const name = cap.trim().toUpperCase().replace(/^CAP_/, '');
       const lets = CAPABILITIES.get(name) ?? (name === 'SYS_PTRACE' && hostPid ? PTRACE_WITH_HOST_PID : undefined);
       if (lets !== undefined) add('cap_add', cap, `adds ${name}: ${lets}`, Array.isArray(docker.cap_add) ? n : undefined);
     });
     for (const key of ['security_opt', 'services_security_opt']) {
-      strings(docker[key]).forEach((opt, n) => {
+      eachString(docker[key], (opt, n) => {
         const lets = securityOptEscape(opt);
         if (lets !== undefined) add(key, opt, `${key === 'services_security_opt' ? "for the job's services, " : ''}${lets}`, Array.isArray(docker[key]) ? n : undefined);
       });
     }
-    strings(docker.devices).forEach((device, n) => add('devices', device, `gives job containers the host device ${device.split(':')[0]!}: they read and write it as the host does`, Array.isArray(docker.devices) ? n : undefined));
+    eachString(docker.devices, (device, n) => add('devices', device, `gives job containers the host device ${device.split(':')[0]!}: they read and write it as the host does`, Array.isArray(docker.devices) ? n : undefined));
     // services_devices: image glob → devices, for the services whose image matches (any a job names).
     if (isObject(docker.services_devices)) {
       for (const [glob, list] of Object.entries(docker.services_devices)) {
-        strings(list).forEach((device, n) => out.push({ at: [...at('services_devices'), glob, ...(Array.isArray(list) ? [n] : [])], key: 'services_devices', value: show(device), lets: `gives the services a job names from images matching ${show(glob)} the host device ${device.split(':')[0]!}: they read and write it as the host does`, fix: FIXES.services_devices! }));
+        eachString(list, (device, n) => out.push({ at: [...at('services_devices'), glob, ...(Array.isArray(list) ? [n] : [])], key: 'services_devices', value: show(device), lets: `gives the services a job names from images matching ${show(glob)} the host device ${device.split(':')[0]!}: they read and write it as the host does`, fix: FIXES.services_devices! }));
       }
     }
-    strings(docker.device_cgroup_rules).forEach((rule, n) => add('device_cgroup_rules', rule, 'lets job containers create and use host devices that match the rule (a disk, the host\'s memory)', Array.isArray(docker.device_cgroup_rules) ? n : undefined));
-    strings(docker.volumes).forEach((volume, n) => {
+    eachString(docker.device_cgroup_rules, (rule, n) => add('device_cgroup_rules', rule, 'lets job containers create and use host devices that match the rule (a disk, the host\'s memory)', Array.isArray(docker.device_cgroup_rules) ? n : undefined));
+    eachString(docker.volumes, (volume, n) => {
       const reach = volumeReach(volume);
       if (reach === undefined) return;
       const index = Array.isArray(docker.volumes) ? n : undefined;
       if (reach.kind === 'credentials') out.push({ at: at('volumes', index), key: 'volumes', value: show(volume), lets: reach.lets, fix: CREDENTIAL_MOUNT_FIX, credentials: true, contained: true });
       else out.push({ at: at('volumes', index), key: 'volumes', value: show(volume), lets: reach.lets, fix: reach.fix ?? FIXES.volumes!, ...(reach.contained ? { contained: true as const } : {}), ...(reach.severity !== undefined ? { severity: reach.severity } : {}) });
     });
-    strings(docker.volumes_from).forEach((entry, n) => {
+    eachString(docker.volumes_from, (entry, n) => {
       const { container, readOnly } = volumesFromEntry(entry);
       add('volumes_from', entry, `mounts every volume of container ${show(container)} ${readOnly ? 'read-only' : 'read-write'} in job containers, its bind mounts of host paths included, and they outlive the job (one job's writes are the next jobs' inputs): ${OTHER_CONTAINER}`, Array.isArray(docker.volumes_from) ? n : undefined);
     });

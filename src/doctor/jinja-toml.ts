@@ -1,0 +1,197 @@
+import { parse as parseToml } from 'smol-toml';
+import type { Finding } from '../spec/findings.js';
+import { LineIndex } from './hcl/ast.js';
+import { conditionalClause, jinjaBranchAt, jinjaBranches, type TemplateEngine } from './jinja-branch.js';
+import { SourceFile, type Position } from './source.js';
+
+/**
+ * A config.toml written as a Jinja template (an Ansible role's `templates/config.toml.j2`, rendered by
+ * its `template:` task onto the host): what is written outside Jinja's markup is the file the runner
+ * reads, so its `[[runners]]` get the checks of a config.toml given alone, each at its line of the
+ * template. What the markup gives is not known here and never guessed: a value or key only a `{{ … }}`
+ * writes (`privileged = {{ x }}`, `devices = ["{{ d }}"]`) is left out, a `{{ … }}` alone on its line (a
+ * whole table `{{ x | to_toml }}`) and `{% … %}` or `{# … #}` tags are read as blank; a string the
+ * markup only fills in part (`"/var/run/docker.sock:{{ x }}"`) is read as written. What
+ * an `{% if %}` branch holds is rendered only where its condition holds: a finding there says so (the
+ * condition and the tag's place), as for a register flag (jinja-branch.ts). Where both branches of an
+ * if set the same key (TOML refuses a key twice), the `{% else %}`/`{% elif %}` branches are left out
+ * and the rest read; a template that is TOML in neither reading is not read (RF902, as before).
+ * A Terraform template file no Terraform given reads (`config.toml.tpl`, a setup script's heredoc in
+ * `user-data.sh.tftpl`: script-toml.ts) is read the same way, its `${…}` as Jinja's `{{ … }}` and its
+ * `%{ if … }` … `%{ endif }` branches as Jinja's (Terraform has no elif).
+ */
+
+/** The template's config.toml read, its keys located in the template's own lines (`before`: the lines of the file above the template's text). */
+export class TemplateTomlSource extends SourceFile {
+  readonly #template: string;
+  readonly #engine: TemplateEngine;
+  readonly #before: number;
+  readonly #lines: LineIndex;
+  constructor(path: string, rendered: string, template: string, engine: TemplateEngine, before = 0) {
+    super(path, rendered, 'toml');
+    this.#template = template;
+    this.#engine = engine;
+    this.#before = before;
+    this.#lines = new LineIndex(template);
+  }
+
+  override locate(doc: number, path: readonly (string | number)[]): Position {
+    const p = super.locate(doc, path);
+    return { ...p, line: p.line + this.#before };
+  }
+
+  /** The finding, said as conditional where its place in this template is inside an `if` branch. */
+  conditional(f: Finding): Finding {
+    const m = /:(\d+):(\d+)$/.exec(f.path);
+    if (m === null || f.path.slice(0, m.index) !== this.path) return f;
+    const b = jinjaBranchAt(jinjaBranches(this.#template, this.#engine), this.#lines.offset(Number(m[1]) - this.#before, Number(m[2])));
+    if (b === undefined) return f;
+    const p = this.#lines.pos(b.at);
+    return { ...f, message: f.message + conditionalClause(b, `${this.path}:${p.line + this.#before}:${p.column}`) };
+  }
+}
+
+const blank = (s: string) => s.replace(/[^\n]/g, ' ');
+
+/** The end of a Terraform `${…}` opened at `i`, past its own closing `}` (braces inside it counted). */
+function terraformEnd(text: string, i: number): number {
+  let depth = 0;
+  for (let j = i + 1; j < text.length; j++) {
+    if (text[j] === '{') depth++;
+    else if (text[j] === '}' && --depth === 0) return j + 1;
+  }
+  return text.length;
+}
+
+/**
+ * The template as TOML of the same length, line for line (so a key's line and column are the
+ * template's): tags and comments blank; an expression (`{{ … }}`, `${…}`) inside a TOML string kept
+ * (its quotes swapped so the string still closes), one outside a string a literal string of its own
+ * width (listed in `placeholders`), one alone on its line blank.
+ */
+export function templateTomlText(text: string, engine: TemplateEngine = 'jinja'): { toml: string; placeholders: Set<string> } {
+  let out = '';
+  const placeholders = new Set<string>();
+  let quote: '"' | "'" | undefined;
+  let lineStart = 0;
+  for (let i = 0; i < text.length; ) {
+    const c = text[i]!;
+    if (c === '\n') {
+      quote = undefined;
+      out += c;
+      i++;
+      lineStart = out.length;
+      continue;
+    }
+    // `$${` and `%%{`: Terraform's literal `${` and `%{`.
+    if (engine === 'terraform' && (c === '$' || c === '%') && text[i + 1] === c && text[i + 2] === '{') {
+      out += text.slice(i, i + 3);
+      i += 3;
+      continue;
+    }
+    const statement = engine === 'jinja' ? c === '{' && (text[i + 1] === '%' || text[i + 1] === '#') : c === '%' && text[i + 1] === '{';
+    if (statement) {
+      const close = engine === 'jinja' ? text.indexOf(`${text[i + 1]}}`, i + 2) : text.indexOf('}', i + 2);
+      const end = close < 0 ? text.length : close + (engine === 'jinja' ? 2 : 1);
+      out += blank(text.slice(i, end));
+      if (out.includes('\n', lineStart)) lineStart = out.lastIndexOf('\n') + 1;
+      i = end;
+      continue;
+    }
+    const expression = engine === 'jinja' ? c === '{' && text[i + 1] === '{' : c === '$' && text[i + 1] === '{';
+    if (expression) {
+      const close = engine === 'jinja' ? text.indexOf('}}', i + 2) : -2;
+      const end = engine === 'terraform' ? terraformEnd(text, i) : close < 0 ? text.length : close + 2;
+      const expr = text.slice(i, end);
+      if (expr.includes('\n')) out += expr;
+      else if (quote === '"') out += expr.replace(/["\\]/g, "'");
+      else if (quote === "'") out += expr.replace(/'/g, '"');
+      else {
+        const eol = text.indexOf('\n', end);
+        const alone = out.slice(lineStart).trim() === '' && text.slice(end, eol < 0 ? text.length : eol).trim() === '';
+        const inner = expr.slice(1, -1).replace(/'/g, '"');
+        if (!alone) placeholders.add(inner);
+        out += alone ? blank(expr) : `'${inner}'`;
+      }
+      i = end;
+      continue;
+    }
+    if (quote === undefined && c === '#') {
+      const eol = text.indexOf('\n', i);
+      const end = eol < 0 ? text.length : eol;
+      out += text.slice(i, end);
+      i = end;
+      continue;
+    }
+    if (quote === '"' && c === '\\') {
+      out += text.slice(i, i + 2);
+      i += 2;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = quote === undefined ? c : quote === c ? undefined : quote;
+    out += c;
+    i++;
+  }
+  return { toml: out, placeholders };
+}
+
+/** The Jinja template as TOML (templateTomlText). */
+export function jinjaTomlText(text: string): string {
+  return templateTomlText(text, 'jinja').toml;
+}
+
+/** A string of expressions only (`"{{ x }}"`, `"${x}"`): what the markup alone writes. */
+const ONLY_EXPRESSIONS: Record<TemplateEngine, RegExp> = { jinja: /^\s*(?:\{\{[^\n]*?\}\}\s*)+$/, terraform: /^\s*(?:\$\{[^\n]*?\}\s*)+$/ };
+
+/**
+ * The values only the markup gives, left out (never guessed): such a key of a table is removed, such
+ * an element of an array is null (its neighbours keep their places).
+ */
+function withoutMarkupValues(value: unknown, only: (s: string) => boolean): void {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      if (typeof v === 'string' && only(v)) value[i] = null;
+      else withoutMarkupValues(v, only);
+    });
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  const table = value as Record<string, unknown>;
+  for (const [k, v] of Object.entries(table)) {
+    if (only(k) || (typeof v === 'string' && only(v))) delete table[k];
+    else withoutMarkupValues(v, only);
+  }
+}
+
+/**
+ * The config.toml a template writes (`before`: the lines of its file above it, for a heredoc's body);
+ * `error` where it is TOML in neither reading (see above).
+ */
+export function readTemplateToml(path: string, text: string, engine: TemplateEngine = 'jinja', before = 0): { value: Record<string, unknown>; source: TemplateTomlSource } | { error: unknown } {
+  const { toml, placeholders } = templateTomlText(text, engine);
+  const only = (s: string) => placeholders.has(s) || ONLY_EXPRESSIONS[engine].test(s);
+  const read = (rendered: string) => {
+    const value = parseToml(rendered);
+    withoutMarkupValues(value, only);
+    return { value, source: new TemplateTomlSource(path, rendered, text, engine, before) };
+  };
+  try {
+    return read(toml);
+  } catch (e) {
+    // Both branches of an if setting one key: the if branches alone.
+    const others = jinjaBranches(text, engine).filter((b) => /^(?:\{%[-+]?|%\{~?) ?(?:elif|else)\b/.test(b.branch.tag));
+    if (others.length === 0) return { error: e };
+    let ifOnly = toml;
+    for (const b of others) ifOnly = ifOnly.slice(0, b.from) + blank(ifOnly.slice(b.from, b.to)) + ifOnly.slice(b.to);
+    try {
+      return read(ifOnly);
+    } catch {
+      return { error: e };
+    }
+  }
+}
+
+/** The config.toml a Jinja template writes (readTemplateToml). */
+export function readJinjaToml(path: string, text: string): { value: Record<string, unknown>; source: TemplateTomlSource } | { error: unknown } {
+  return readTemplateToml(path, text, 'jinja');
+}

@@ -53,7 +53,7 @@ describe('holdsCredential: one answer per exact line', () => {
     const placeholder = `export AWS_SECRET_ACCESS_KEY=${DOC_SECRET}`;
     expect(holdsCredential(script('d', secret))).toBe(true);
     expect(holdsCredential(script('d', placeholder))).toBe(false);
-    // 60,000 distinct lines with a needle (so the text is split), none a credential: the memo is emptied on the way.
+    // 60,000 distinct lines with a needle (so the text is split), none a credential: the memo (20,000 lines) is emptied on the way.
     const many = Array.from({ length: 60_000 }, (_, i) => `AWS_SECRET_ACCESS_KEY=$(cat /run/secret-${i})`).join('\n');
     expect(holdsCredential(many)).toBe(false);
     expect(holdsCredential(script('e', secret))).toBe(true);

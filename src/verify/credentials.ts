@@ -653,10 +653,11 @@ export function lineCredential(line: string, yamlOrToml: boolean): LineCredentia
 /**
  * Whether a line holds a credential (`lineCredential`, YAML/TOML rules), by the exact line: the user
  * data of a fleet's runners repeats most of its lines (1,000 runners: ~214,000 lines, ~9,000
- * distinct). Emptied when it reaches LINE_MEMO_MAX lines, so a long-lived process does not grow it.
+ * distinct). Emptied when it reaches LINE_MEMO_MAX lines, so a long-lived process does not grow it
+ * (a line sliced from a text may keep that text alive until then).
  */
 const lineHolds = new Map<string, boolean>();
-const LINE_MEMO_MAX = 50_000;
+const LINE_MEMO_MAX = 20_000;
 
 /**
  * Whether a text (user data: a shell script, cloud-init, a config.toml in a heredoc) holds a

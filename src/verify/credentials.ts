@@ -651,6 +651,15 @@ export function lineCredential(line: string, yamlOrToml: boolean): LineCredentia
 }
 
 /**
+ * Whether a line holds a credential (`lineCredential`, YAML/TOML rules), by the exact line: the user
+ * data of a fleet's runners repeats most of its lines (1,000 runners: ~214,000 lines, ~9,000
+ * distinct). Emptied when it reaches LINE_MEMO_MAX lines, so a long-lived process does not grow it
+ * (a line sliced from a text may keep that text alive until then).
+ */
+const lineHolds = new Map<string, boolean>();
+const LINE_MEMO_MAX = 20_000;
+
+/**
  * Whether a text (user data: a shell script, cloud-init, a config.toml in a heredoc) holds a
  * credential on any of its lines, by the doctor's line rules. Texts without a needle are not split.
  */
@@ -659,7 +668,14 @@ export function holdsCredential(text: string): boolean {
   for (let start = 0; start <= text.length; ) {
     const nl = text.indexOf('\n', start);
     const end = nl < 0 ? text.length : nl;
-    if (lineCredential(text.slice(start, end), true) !== undefined) return true;
+    const line = text.slice(start, end);
+    let holds = lineHolds.get(line);
+    if (holds === undefined) {
+      holds = lineCredential(line, true) !== undefined;
+      if (lineHolds.size >= LINE_MEMO_MAX) lineHolds.clear();
+      lineHolds.set(line, holds);
+    }
+    if (holds) return true;
     if (nl < 0) break;
     start = nl + 1;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts, fluxHelmRelease, irsaChartValues, placeOf, plainManager } from './helpers/doctor.js';
+import { doctorTexts, fluxHelmRelease, irsaChartValues, irsaRoleTf, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 49c. A kustomization's `helmCharts` under a namePrefix / nameSuffix: kustomize's prefix and
@@ -14,22 +14,7 @@ import { doctorTexts, fluxHelmRelease, irsaChartValues, placeOf, plainManager } 
 const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
 const managers = (r: DoctorResult) => [...r.chains.values()].map((l) => l[0]!);
 const ROLE = 'arn:aws:iam::111122223333:role/ci-gitlab-runner';
-const iam = (sub: string) => `resource "aws_iam_role" "runner" {
-  name = "ci-gitlab-runner"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Action    = "sts:AssumeRoleWithWebIdentity"
-      Principal = { Federated = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789" }
-      Condition = { StringEquals = {
-        "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789:sub" = "${sub}"
-        "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789:aud" = "sts.amazonaws.com"
-      } }
-    }]
-  })
-}
-`;
+const iam = irsaRoleTf;
 const chart = (head: string) => `${head}helmCharts:
   - name: gitlab-runner
     repo: https://charts.gitlab.io

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readEvidence, type DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts, fluxHelmRelease, placeOf, plainManager } from './helpers/doctor.js';
+import { doctorTexts, fluxHelmRelease, irsaRoleTf, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 48c. kustomize's namePrefix / nameSuffix (the prefix and suffix transformers, and the name
@@ -20,23 +20,7 @@ const M = plainManager({ role: true, serviceAccountAnnotations: { 'eks.amazonaws
 const NS = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ci\n';
 const CR = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: runner-read\nrules: []\n';
 const base = (k: string, more: Record<string, string> = {}): Record<string, string> => ({ 'base/kustomization.yaml': `${k}resources:\n  - manager.yaml\n  - cluster.yaml\n`, 'base/manager.yaml': M.text, 'base/cluster.yaml': `${NS}---\n${CR}`, ...more });
-/** The role's Terraform, its trust admitting `sub`. */
-const iam = (sub: string) => `resource "aws_iam_role" "runner" {
-  name = "ci-gitlab-runner"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Action    = "sts:AssumeRoleWithWebIdentity"
-      Principal = { Federated = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789" }
-      Condition = { StringEquals = {
-        "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789:sub" = "${sub}"
-        "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789:aud" = "sts.amazonaws.com"
-      } }
-    }]
-  })
-}
-`;
+const iam = irsaRoleTf;
 
 describe('1. namePrefix / nameSuffix: the names kustomize builds, and the references that follow them', () => {
   const K = 'namespace: ci\nnamePrefix: prod-\n';

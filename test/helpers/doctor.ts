@@ -578,3 +578,21 @@ status:
   platformStatus:
     type: ${platform}
 `;
+
+/** Terraform of an IRSA role `ci-gitlab-runner` (account 111122223333, an EKS OIDC provider in eu-west-1) whose trust admits `sub`, `aud` pinned: the kustomize tests' role. */
+export const irsaRoleTf = (sub: string) => `resource "aws_iam_role" "runner" {
+  name = "ci-gitlab-runner"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Principal = { Federated = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789" }
+      Condition = { StringEquals = {
+        "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789:sub" = "${sub}"
+        "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789:aud" = "sts.amazonaws.com"
+      } }
+    }]
+  })
+}
+`;

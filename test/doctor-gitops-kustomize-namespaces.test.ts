@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readEvidence, type DoctorResult } from '../src/doctor/index.js';
-import { argoPathApplication, doctorTexts, fluxHelmRelease, irsaChartValues } from './helpers/doctor.js';
+import { argoPathApplication, doctorTexts, fluxHelmRelease, fluxKustomization, irsaChartValues } from './helpers/doctor.js';
 
 /**
  * Issue 35c. Namespaces that GitOps tools and kustomize give objects other than by a kustomization's
@@ -134,19 +134,6 @@ subjects:
     name: builder
     namespace: tools
 `;
-const fluxKustomization = (path: string, target = 'ci') => `apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: runner
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ${path}
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: fleet
-${target !== '' ? `  targetNamespace: ${target}\n` : ''}`;
 const nsOf = (f: Record<string, string>) => Object.fromEntries(evidence(f).kubernetes.filter((o) => o.value.apiVersion !== 'kustomize.toolkit.fluxcd.io/v1').map((o) => [`${o.value.kind}/${o.value.metadata.name}`, o.value.metadata.namespace]));
 
 describe("2. a Flux Kustomization's spec.targetNamespace", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts, fluxHelmRelease, irsaChartValues, irsaRoleTf, placeOf, plainManager } from './helpers/doctor.js';
+import { doctorTexts, fluxHelmRelease, fluxKustomization, irsaChartValues, irsaRoleTf, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 49c. A kustomization's `helmCharts` under a namePrefix / nameSuffix: kustomize's prefix and
@@ -69,24 +69,11 @@ describe('1. helmCharts under a namePrefix: the chart\'s ServiceAccount is renam
 });
 
 describe('2. a Flux HelmRelease with neither spec.targetNamespace nor metadata.namespace', () => {
-  const flux = (target: string) => `apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: runner
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps/runner
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: fleet
-${target}`;
   const release = (meta: string) => fluxHelmRelease({ meta, values: '    gitlabUrl: https://gitlab.example.com/\n    serviceAccount:\n      create: true\n      name: gitlab-runner\n' });
   const neither = (r: DoctorResult) => codes(r, 'RF903').filter((f) => f.message.includes('neither spec.targetNamespace nor metadata.namespace'));
 
   it('applied by a Flux Kustomization with no targetNamespace: RF903 at its spec.path (the apply fails, "HelmRelease/gitlab-runner namespace not specified"), the release not read, no RF910', () => {
-    const k = flux('');
+    const k = fluxKustomization('./apps/runner', '');
     const r = doctorTexts({ 'clusters/prod/runner.yaml': k, 'apps/runner/release.yaml': release('') });
     const said = codes(r, 'RF903').filter((f) => f.message.includes('namespace not specified'));
     expect(said.map((f) => f.path)).toEqual([placeOf('clusters/prod/runner.yaml', k, './apps/runner')]);
@@ -98,10 +85,10 @@ ${target}`;
   });
 
   it('twins: its metadata.namespace, or the Flux Kustomization\'s targetNamespace, places it (no RF903)', () => {
-    const own = doctorTexts({ 'clusters/prod/runner.yaml': flux(''), 'apps/runner/release.yaml': release('  namespace: ci\n') });
+    const own = doctorTexts({ 'clusters/prod/runner.yaml': fluxKustomization('./apps/runner', ''), 'apps/runner/release.yaml': release('  namespace: ci\n') });
     expect(codes(own, 'RF903').filter((f) => f.message.includes('namespace not specified'))).toEqual([]);
     expect(managers(own)[0]).toMatch(/^manager ci\/gitlab-runner /);
-    const target = doctorTexts({ 'clusters/prod/runner.yaml': flux('  targetNamespace: runners\n'), 'apps/runner/release.yaml': release('') });
+    const target = doctorTexts({ 'clusters/prod/runner.yaml': fluxKustomization('./apps/runner', 'runners'), 'apps/runner/release.yaml': release('') });
     expect(managers(target)[0]).toMatch(/^manager runners\/gitlab-runner /);
   });
 

@@ -596,3 +596,18 @@ export const irsaRoleTf = (sub: string) => `resource "aws_iam_role" "runner" {
   })
 }
 `;
+
+/** A Flux Kustomization `runner` (flux-system) applying `path` from GitRepository `fleet`, with spec.targetNamespace `target` (none for ''). */
+export const fluxKustomization = (path: string, target = 'ci') => `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: runner
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ${path}
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: fleet
+${target !== '' ? `  targetNamespace: ${target}\n` : ''}`;

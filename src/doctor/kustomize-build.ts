@@ -1,3 +1,4 @@
+import { parseAllDocuments } from 'yaml';
 import { isObject } from '../model/is-object.js';
 import { safeText, type Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
@@ -29,6 +30,14 @@ import { CLUSTER_SCOPED } from './kustomize-patch.js';
  *   registered id"): a resource listed twice (the same path, however written) that holds an
  *   object, or two files of one kustomization's resources writing an object of one apiVersion,
  *   kind, name and namespace (none being `default`; kyaml resid Equals): RF946 at the second.
+ *
+ * - A JSON 6902 patch with no target: a `patches` entry whose patch (inline or its file) is a list of
+ *   operations (api/internal/builtins/PatchTransformer.go: it parses as no strategic-merge patch but
+ *   as a JSON patch, jsonPatchFromBytes, and transformJson6902 then fails "must specify a target for
+ *   JSON patch [patch: ...]" or "[path: ...]"); a `patchesJson6902` entry with no target
+ *   (PatchJson6902Transformer.go Config reads `p.Target.Name` of a nil target: kustomize stops with a
+ *   nil-pointer panic) or a target with no name (the same Config: "must specify the target name"):
+ *   RF946 at the entry.
  *
  * A patch whose target selects nothing is no error (PatchTransformer: `Select` returns an empty
  * list), and a strategic-merge patch with no target that finds no object is RF939
@@ -65,6 +74,21 @@ function shown(v: unknown): string {
 }
 
 /**
+ * Whether a patch text is a JSON 6902 patch: one YAML (or JSON) document that is a list (kustomize
+ * reads it as no strategic-merge patch, and as a list of operations: PatchTransformer.go
+ * jsonPatchFromBytes). A text that does not parse is not said here.
+ */
+function jsonPatch(text: string): boolean {
+  try {
+    const docs = parseAllDocuments(text, { version: '1.2', logLevel: 'error' });
+    if (docs.length !== 1 || docs[0]!.errors.length > 0) return false;
+    return Array.isArray(docs[0]!.toJS({ maxAliasCount: 100 }));
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The kustomizations (of `nodes`) `kustomize build` refuses by themselves, with a finding each
  * (pushed to ev.findings). Whether a kustomization listing one fails too is the caller's.
  */
@@ -95,6 +119,10 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     if (!seenWhole(folder)) return undefined;
     if (!under(folder)) return 'does not exist';
     return KUSTOMIZATION_NAMES.some((n) => given.has(`${folder}${n}`)) ? undefined : "is a folder with no kustomization in it (kustomize looks for 'kustomization.yaml', 'kustomization.yml' or 'Kustomization')";
+  };
+  const textOf = (path: string): string | undefined => {
+    for (const [p, t] of ev.texts ?? []) if (normalPath(p) === path) return t;
+    return undefined;
   };
   const objectsOf = (path: string) => ev.kubernetes.filter((o) => normalPath(o.origin.source.path) === path);
   const holdsObjects = (path: string): boolean => objectsOf(path).length > 0 || (ev.gitOps ?? []).some((g) => normalPath(g.origin.source.path) === path) || ev.kubernetes.some((o) => normalPath(o.origin.source.path).startsWith(`${path.replace(/\/+$/, '')}/`));
@@ -147,6 +175,21 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       fail('RF946', at(...e.path), `${file} ${e.field} is ${safeText(e.value, 100)}, which ${why}: \`kustomize build\` fails (${safeText(e.error, 140)}: no such file or directory)`, `make ${e.field} of ${file} name a path that exists (relative to ${n.folder === '' ? 'its folder' : n.folder}), or take it out`);
       break;
     }
+    if (failed.has(n)) continue;
+    // JSON 6902 patches without a target.
+    (Array.isArray(n.value.patches) ? (n.value.patches as unknown[]) : []).forEach((e, i) => {
+      if (failed.has(n) || !isObject(e) || e.target !== undefined && e.target !== null) return;
+      const source = typeof e.patch === 'string' && e.patch.trim() !== '' ? `[patch: ${JSON.stringify(e.patch.trim())}]` : typeof e.path === 'string' && e.path !== '' ? `[path: ${JSON.stringify(e.path)}]` : undefined;
+      const text = typeof e.patch === 'string' && e.patch.trim() !== '' ? e.patch : typeof e.path === 'string' ? textOf(normalPath(`${n.folder}${e.path}`)) : undefined;
+      if (source === undefined || text === undefined || !jsonPatch(text)) return;
+      fail('RF946', at('patches', i), `${file} patches[${i}] is a JSON 6902 patch (a list of operations) with no target: kustomize applies such a patch only to the objects a target selects, and \`kustomize build\` fails ("must specify a target for JSON patch ${safeText(source, 100)}")`, `give patches[${i}] of ${file} a target (kind and name of the object it patches), or write it as a strategic-merge patch naming its object`);
+    });
+    if (failed.has(n)) continue;
+    (Array.isArray(n.value.patchesJson6902) ? (n.value.patchesJson6902 as unknown[]) : []).forEach((e, i) => {
+      if (failed.has(n) || !isObject(e)) return;
+      if (!isObject(e.target)) fail('RF946', at('patchesJson6902', i), `${file} patchesJson6902[${i}] has no target: kustomize's JSON 6902 transformer reads the name of its target as it is configured, and with none \`kustomize build\` stops there (a nil-pointer panic, not a message)`, `give patchesJson6902[${i}] of ${file} a target (version, kind and name of the object it patches)`);
+      else if (typeof e.target.name !== 'string' || e.target.name === '') fail('RF946', at('patchesJson6902', i, 'target'), `${file} patchesJson6902[${i}].target names no object: \`kustomize build\` fails ("must specify the target name")`, `give patchesJson6902[${i}].target of ${file} the name of the object it patches`);
+    });
     if (failed.has(n)) continue;
     // One object added twice.
     const seen = new Map<string, number>();

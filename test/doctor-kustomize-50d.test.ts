@@ -60,3 +60,34 @@ describe('4. a JSON 6902 patch with no target (RF946)', () => {
     expect(codes(walked(app(c)), 'RF946')).toEqual([]);
   });
 });
+
+describe('1. a reference kustomize cannot decide (RF946)', () => {
+  const sa = (name: string) => `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ${name}\n`;
+  const files = (bAccount: string) => ({
+    'k/kustomization.yaml': 'namespace: ci\nnamePrefix: p-\nresources:\n  - a\n  - b\n  - manager.yaml\n',
+    'k/a/kustomization.yaml': 'namePrefix: a-\nresources:\n  - sa.yaml\n',
+    'k/a/sa.yaml': sa('gitlab-runner'),
+    'k/b/kustomization.yaml': 'namePrefix: b-\nresources:\n  - sa.yaml\n',
+    'k/b/sa.yaml': sa(bAccount),
+    'k/manager.yaml': `${M.configMap}---\n${M.deployment}`,
+  });
+
+  it('serviceAccountName names the account two inner kustomizations rename apart: RF946 at it with both accounts, the build not read', () => {
+    const f = files('gitlab-runner');
+    const r = walked(f);
+    const x = codes(r, 'RF946');
+    expect(x.map((y) => y.path)).toEqual([placeOf('k/manager.yaml', f['k/manager.yaml'], 'gitlab-runner', f['k/manager.yaml'].indexOf('serviceAccountName'))]);
+    expect(x[0]!.message).toContain('Deployment p-gitlab-runner spec.template.spec.serviceAccountName is gitlab-runner');
+    expect(x[0]!.message).toContain(`ServiceAccount ci/p-a-gitlab-runner (${placeOf('k/a/sa.yaml', f['k/a/sa.yaml'], 'gitlab-runner')}) and ServiceAccount ci/p-b-gitlab-runner (${placeOf('k/b/sa.yaml', f['k/b/sa.yaml'], 'gitlab-runner')})`);
+    expect(x[0]!.message).toContain('found multiple possible referrals');
+    expect(x[0]!.fix).toContain('give all but one of the two another metadata.name');
+    expect(managers(r)).toEqual([]);
+  });
+
+  it('twin: one account of that name in the build is taken, the chain proving the renamed account', () => {
+    const r = walked(files('other'));
+    expect(codes(r, 'RF946')).toEqual([]);
+    expect(managers(r)[0]).toMatch(/^manager ci\/p-a-gitlab-runner .*renamed by namePrefix a- /);
+    expect(JSON.stringify([...r.chains.values()])).toContain('p-a-gitlab-runner');
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
-import { placeOf, plainManager } from './helpers/doctor.js';
+import { doctorTexts, irsaChartValues, irsaRoleTf, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 50d. Kustomize builds the doctor read wrongly after 49c: JSON 6902 patches without a target,
@@ -89,5 +89,27 @@ describe('1. a reference kustomize cannot decide (RF946)', () => {
     expect(codes(r, 'RF946')).toEqual([]);
     expect(managers(r)[0]).toMatch(/^manager ci\/p-a-gitlab-runner .*renamed by namePrefix a- /);
     expect(JSON.stringify([...r.chains.values()])).toContain('p-a-gitlab-runner');
+  });
+});
+
+describe('7. helmCharts under a namePrefix: the token Secret the values name follows the Secret the build renames', () => {
+  const K = (resources: string) => `namespace: ci\nnamePrefix: prod-\n${resources}helmCharts:\n  - name: gitlab-runner\n    repo: https://charts.gitlab.io\n    version: 0.70.0\n    releaseName: ci\n    namespace: ci\n    valuesFile: values.yaml\n`;
+  const values = `${irsaChartValues()}runners:\n  secret: runner-token\n`;
+  const secret = (name: string) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\nstringData:\n  runner-token: placeholder\n`;
+
+  it('a Secret the kustomization lists is renamed prod-runner-token and the chart mounts it (no RF904), the runner naming the built Secret', () => {
+    const r = doctorTexts({ 'runner/kustomization.yaml': K('resources:\n  - secret.yaml\n'), 'runner/values.yaml': values, 'runner/secret.yaml': secret('runner-token'), 'iam/main.tf': irsaRoleTf('system:serviceaccount:ci:prod-gitlab-runner') });
+    expect(codes(r, 'RF904')).toEqual([]);
+    expect(managers(r)[0]).toMatch(/^manager ci\/prod-gitlab-runner /);
+  });
+
+  it('twins: a Secret from outside the build keeps its name (runner-token is mounted as written); none of that name is RF904 naming runner-token', () => {
+    const outside = doctorTexts({ 'runner/kustomization.yaml': K(''), 'runner/values.yaml': values, 'secrets/secret.yaml': secret('runner-token').replace('metadata:\n', 'metadata:\n  namespace: ci\n'), 'iam/main.tf': irsaRoleTf('system:serviceaccount:ci:prod-gitlab-runner') });
+    expect(codes(outside, 'RF904')).toEqual([]);
+    const none = doctorTexts({ 'runner/kustomization.yaml': K('resources:\n  - secret.yaml\n'), 'runner/values.yaml': values, 'runner/secret.yaml': secret('other-token'), 'iam/main.tf': irsaRoleTf('system:serviceaccount:ci:prod-gitlab-runner') });
+    const f = codes(none, 'RF904');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).toContain("the chart's token Secret ci/runner-token (runners.secret) is not created by any document given");
+    expect(f[0]!.message).toContain('ci/prod-other-token');
   });
 });

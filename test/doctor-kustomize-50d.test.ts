@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { kustomizeScalar } from '../src/doctor/kustomize-build.js';
 import { doctorTexts, irsaChartValues, irsaRoleTf, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
@@ -111,5 +112,53 @@ describe('7. helmCharts under a namePrefix: the token Secret the values name fol
     expect(f).toHaveLength(1);
     expect(f[0]!.message).toContain("the chart's token Secret ci/runner-token (runners.secret) is not created by any document given");
     expect(f[0]!.message).toContain('ci/prod-other-token');
+  });
+});
+
+describe('2. YAML 1.1 scalars of kustomization.yaml (kustomize reads them with go-yaml v2)', () => {
+  const K = (head: string) => `${head}resources:\n  - manager.yaml\n`;
+
+  it('namePrefix: on, namespace: yes, nameSuffix: n are booleans to kustomize: RF901 at each, the build not read', () => {
+    for (const [head, field, text, bool] of [['namespace: ci\nnamePrefix: on\n', 'namePrefix', 'on', 'true'], ['namespace: yes\n', 'namespace', 'yes', 'true'], ['namespace: ci\nnameSuffix: N\n', 'nameSuffix', 'N', 'false']] as const) {
+      const k = K(head);
+      const r = walked(app(k));
+      const f = codes(r, 'RF901');
+      expect(f.map((x) => x.path)).toEqual([placeOf('app/kustomization.yaml', k, text, k.indexOf(`${field}:`))]);
+      expect(f[0]!.message).toContain(`${field} is ${text} (a bool; kustomize reads kustomization.yaml as YAML 1.1, where ${text} is ${bool})`);
+      expect(f[0]!.message).toContain(`cannot unmarshal bool into Go struct field Kustomization.${field} of type string`);
+      expect(f[0]!.fix).toBe(`write ${field} as one string in app/kustomization.yaml (quoted: ${field}: "${text}")`);
+      expect(managers(r)).toEqual([]);
+    }
+  });
+
+  it('0x1F, 012, 0b101 and 1_000 are numbers to kustomize: RF901 quoting them as written', () => {
+    for (const text of ['0x1F', '012', '0b101', '1_000']) {
+      const f = codes(walked(app(K(`namespace: ci\nnamePrefix: ${text}\n`))), 'RF901');
+      expect(f).toHaveLength(1);
+      expect(f[0]!.message).toContain(`namePrefix is ${text} (a number`);
+      expect(f[0]!.fix).toBe(`write namePrefix as one string in app/kustomization.yaml (quoted: namePrefix: "${text}")`);
+    }
+  });
+
+  it('a resources item `on` is a bool to kustomize too: RF901 at it', () => {
+    const k = 'namespace: ci\nresources: [manager.yaml, on]\n';
+    const f = codes(walked(app(k)), 'RF901');
+    expect(f.map((x) => x.path)).toEqual([placeOf('app/kustomization.yaml', k, 'on]')]);
+    expect(f[0]!.message).toContain('resources[1] is on (a bool; kustomize reads kustomization.yaml as YAML 1.1, where on is true)');
+  });
+
+  it('twins: quoted, and words YAML 1.1 leaves strings (one, none, 0x, 1.2.3, a date), build with the prefix as written', () => {
+    for (const [head, prefix] of [['namePrefix: "on"\n', 'on'], ["namePrefix: 'yes'\n", 'yes'], ['namePrefix: one-\n', 'one-'], ['namePrefix: 1.2.3-\n', '1.2.3-'], ['namePrefix: 2024-01-02\n', '2024-01-02']] as const) {
+      const r = walked(app(K(`namespace: ci\n${head}`)));
+      expect(codes(r, 'RF901')).toEqual([]);
+      expect(managers(r)[0]).toMatch(new RegExp(`^manager ci/${prefix.replace(/\./g, '\\.')}gitlab-runner `));
+    }
+  });
+});
+
+describe('2b. kustomizeScalar: go-yaml v2 resolve over one plain scalar', () => {
+  it('types as YAML 1.1 does: words, Go base-0 integers, YAML floats; anything else a string', () => {
+    const cases: [string, unknown][] = [['on', true], ['Off', false], ['y', true], ['NO', false], ['~', null], ['012', 10], ['08', 8], ['0x1F', 31], ['-0x1F', -31], ['0o17', 15], ['0b101', 5], ['1_000', 1000], ['1e3', 1000], ['.5', 0.5], ['+.inf', Infinity], ['0x', '0x'], ['oN', 'oN'], ['1.2.3', '1.2.3'], ['2024-01-02', '2024-01-02'], ['prod-', 'prod-'], ['true', true]];
+    for (const [text, want] of cases) expect([text, kustomizeScalar(text)]).toEqual([text, want]);
   });
 });

@@ -73,6 +73,61 @@ function shown(v: unknown): string {
   return safeText(text, 80);
 }
 
+/** The plain scalars go-yaml v2 reads as booleans and nulls (resolve.go resolveMapList); its floats .inf and .nan too. */
+const YAML11_WORDS = new Map<string, boolean | null | number>([
+  ...['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'].map((w) => [w, true] as const),
+  ...['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'].map((w) => [w, false] as const),
+  ...['', '~', 'null', 'Null', 'NULL'].map((w) => [w, null] as const),
+  ...['.nan', '.NaN', '.NAN'].map((w) => [w, Number.NaN] as const),
+  ...['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF'].map((w) => [w, Number.POSITIVE_INFINITY] as const),
+  ...['-.inf', '-.Inf', '-.INF'].map((w) => [w, Number.NEGATIVE_INFINITY] as const),
+]);
+/** Go's strconv.ParseInt / ParseUint with base 0 (a sign, then 0b, 0o, 0x or a leading 0 for octal, else decimal), within 64 bits. */
+function goInteger(text: string): bigint | undefined {
+  const m = /^([-+]?)(0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
+  if (!m) return undefined;
+  const body = m[2]!;
+  const digits = /^0[0-7]+$/.test(body) ? `0o${body.slice(1)}` : body;
+  const n = BigInt(digits) * (m[1] === '-' ? -1n : 1n);
+  return n >= -(2n ** 63n) && n < 2n ** 64n ? n : undefined;
+}
+/**
+ * What kustomize reads a plain scalar of kustomization.yaml as. It decodes the file with
+ * sigs.k8s.io/yaml (api/types/kustomization.go Unmarshal: YAMLToJSON), which parses with
+ * go.yaml.in/yaml/v2, a YAML 1.1 reader: its resolve.go takes `on`, `yes`, `y` (and their capitals)
+ * as true and `off`, `no`, `n` as false, and a scalar starting with a digit or sign as an integer
+ * where Go's ParseInt with base 0 reads it once `_` are dropped (`012` octal 10, `0x1F`, `0b101`,
+ * `1_000`), else as a float where it matches its YAML float pattern (`08`, `1e3`); YAMLToJSON with no
+ * target keeps these as JSON booleans and numbers (sigs.k8s.io/yaml yaml.go convertToJSONableObject
+ * turns a scalar into a string only for a Go string target, and Unmarshal gives none), so a string
+ * field then fails to decode: `on` is never the string "true". A scalar of any other form is a string.
+ */
+export function kustomizeScalar(text: string): boolean | null | number | string {
+  if (YAML11_WORDS.has(text)) return YAML11_WORDS.get(text)!;
+  if (!/^[-+0-9.]/.test(text)) return text;
+  if (text.startsWith('.')) return /^\.[0-9]+(?:[eE][-+]?[0-9]+)?$/.test(text) ? Number(text) : text;
+  const plain = text.replaceAll('_', '');
+  const n = goInteger(plain);
+  if (n !== undefined) return Number(n);
+  if (/^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/.test(plain)) return Number(plain);
+  return text;
+}
+
+/**
+ * The text of a one-line plain scalar at `path` of a YAML document, where the value read (YAML 1.2)
+ * is that text; undefined for a quoted, block, tagged or multi-line scalar (read as written).
+ */
+function plainText(origin: Origin, path: readonly (string | number)[], value: string): string | undefined {
+  const at = origin.source.locate(origin.doc, [...origin.path, ...path]);
+  const line = origin.source.text.split('\n')[at.line - 1];
+  if (line === undefined) return undefined;
+  const rest = line.slice(at.column - 1);
+  if (/^['"|>!&*]/.test(rest)) return undefined;
+  const flow = /[[{,]\s*$/.test(line.slice(0, at.column - 1));
+  const text = rest.replace(flow ? /\s+#.*$|\s*[,\]}].*$/ : /\s+#.*$/, '').replace(/\s+$/, '').replace(/\r$/, '');
+  return text === value ? text : undefined;
+}
+
 /**
  * Whether a patch text is a JSON 6902 patch: one YAML (or JSON) document that is a list (kustomize
  * reads it as no strategic-merge patch, and as a list of operations: PatchTransformer.go
@@ -134,11 +189,27 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       ev.findings.push({ code, severity: CODES[code].severity, path: place, message: `${message}; so nothing this kustomization (or one listing it) builds is deployed, and the doctor does not read its objects as deployed`, fix } satisfies Finding);
       failed.add(n);
     };
+    // A plain scalar as kustomize's YAML 1.1 reader types it (the doctor reads YAML 1.2), and as written.
+    const typed = (v: unknown, ...path: (string | number)[]): { value: unknown; written?: string; yaml11?: true } => {
+      if (typeof v !== 'string' && typeof v !== 'number') return { value: v };
+      const text = plainText(n.origin, path, typeof v === 'string' ? v : '');
+      if (typeof v === 'number') {
+        const at = n.origin.source.locate(n.origin.doc, [...n.origin.path, ...path]);
+        const raw = /^[-+0-9.][^\s#,\]}]*/.exec(n.origin.source.text.split('\n')[at.line - 1]?.slice(at.column - 1) ?? '')?.[0];
+        return { value: v, ...(raw !== undefined ? { written: raw } : {}) };
+      }
+      if (text === undefined) return { value: v };
+      const k = kustomizeScalar(text);
+      return typeof k === 'string' ? { value: v } : { value: k, written: text, yaml11: true };
+    };
+    const as11 = (t: { written?: string; yaml11?: true; value: unknown }): string => (t.yaml11 ? `; kustomize reads kustomization.yaml as YAML 1.1, where ${t.written} is ${shown(t.value)}` : '');
     // Types: what kustomize's JSON decoding refuses.
     for (const field of ['namePrefix', 'nameSuffix', 'namespace'] as const) {
-      const v = n.value[field];
+      const t = typed(n.value[field], field);
+      const v = t.value;
       if (v === undefined || v === null || typeof v === 'string') continue;
-      fail('RF901', at(field), `${file}: ${field} is ${shown(v)} (a${jsonType(v) === 'array' || jsonType(v) === 'object' ? 'n' : ''} ${jsonType(v)}), and kustomize reads ${field} as a string: \`kustomize build\` fails ("invalid Kustomization: json: cannot unmarshal ${jsonType(v)} into Go struct field Kustomization.${field} of type string")`, `write ${field} as one string in ${file}${jsonType(v) === 'number' || jsonType(v) === 'bool' ? ` (quoted: ${field}: "${shown(v)}")` : ''}`);
+      const w = t.written ?? shown(v);
+      fail('RF901', at(field), `${file}: ${field} is ${safeText(w, 80)} (a${jsonType(v) === 'array' || jsonType(v) === 'object' ? 'n' : ''} ${jsonType(v)}${as11(t)}), and kustomize reads ${field} as a string: \`kustomize build\` fails ("invalid Kustomization: json: cannot unmarshal ${jsonType(v)} into Go struct field Kustomization.${field} of type string")`, `write ${field} as one string in ${file}${jsonType(v) === 'number' || jsonType(v) === 'bool' ? ` (quoted: ${field}: "${safeText(w, 80)}")` : ''}`);
     }
     for (const field of ['resources', 'bases', 'components'] as const) {
       const v = n.value[field];
@@ -147,8 +218,12 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         fail('RF901', at(field), `${file}: ${field} is ${shown(v)} (a${jsonType(v) === 'object' ? 'n' : ''} ${jsonType(v)}), and kustomize reads ${field} as a list of paths: \`kustomize build\` fails ("invalid Kustomization: json: cannot unmarshal ${jsonType(v)} into Go struct field Kustomization.${field} of type []string")`, `write ${field} in ${file} as a list, one path per item (- ${typeof v === 'string' ? shown(v) : 'path'})`);
         continue;
       }
-      const i = v.findIndex((e) => e !== null && typeof e !== 'string');
-      if (i >= 0) fail('RF901', at(field, i), `${file}: ${field}[${i}] is ${shown(v[i])} (a${jsonType(v[i]) === 'array' || jsonType(v[i]) === 'object' ? 'n' : ''} ${jsonType(v[i])}), and kustomize reads each item of ${field} as a path: \`kustomize build\` fails ("invalid Kustomization: json: cannot unmarshal ${jsonType(v[i])} into Go struct field Kustomization.${field} of type string")`, `write ${field}[${i}] of ${file} as a path (a string)`);
+      const items = v.map((e, j) => typed(e, field, j));
+      const i = items.findIndex((e) => e.value !== null && typeof e.value !== 'string');
+      if (i >= 0) {
+        const t = items[i]!;
+        fail('RF901', at(field, i), `${file}: ${field}[${i}] is ${safeText(t.written ?? shown(t.value), 80)} (a${jsonType(t.value) === 'array' || jsonType(t.value) === 'object' ? 'n' : ''} ${jsonType(t.value)}${as11(t)}), and kustomize reads each item of ${field} as a path: \`kustomize build\` fails ("invalid Kustomization: json: cannot unmarshal ${jsonType(t.value)} into Go struct field Kustomization.${field} of type string")`, `write ${field}[${i}] of ${file} as a path (a string${jsonType(t.value) === 'number' || jsonType(t.value) === 'bool' ? `, quoted: "${safeText(t.written ?? shown(t.value), 80)}"` : ''})`);
+      }
     }
     if (failed.has(n)) continue;
     // Paths that are not there.

@@ -162,3 +162,35 @@ describe('2b. kustomizeScalar: go-yaml v2 resolve over one plain scalar', () => 
     for (const [text, want] of cases) expect([text, kustomizeScalar(text)]).toEqual([text, want]);
   });
 });
+
+describe('3. one object from an inner kustomization and from a file the outer one lists (RF946)', () => {
+  const sa = (name: string) => `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ${name}\n`;
+  const files = (inner: string, outerNs = 'namespace: ci\n') => ({
+    'k/kustomization.yaml': `${outerNs}resources:\n  - base\n  - manager.yaml\n`,
+    'k/base/kustomization.yaml': `${inner}resources:\n  - sa.yaml\n`,
+    'k/base/sa.yaml': sa('gitlab-runner'),
+    'k/manager.yaml': M.text,
+  });
+
+  it('base builds ServiceAccount gitlab-runner and manager.yaml writes it too: RF946 at manager.yaml naming both places, the build not read', () => {
+    const f = files('');
+    const r = walked(f);
+    const x = codes(r, 'RF946');
+    expect(x.map((y) => y.path)).toEqual([placeOf('k/kustomization.yaml', f['k/kustomization.yaml'], 'manager.yaml')]);
+    expect(x[0]!.message).toContain(`resources[1] (manager.yaml) writes ServiceAccount default/gitlab-runner (v1), which resources[0] (base) builds (its kustomization, after its namespace, namePrefix and nameSuffix) too (${placeOf('k/manager.yaml', M.text, 'gitlab-runner')}; ${placeOf('k/base/sa.yaml', f['k/base/sa.yaml'], 'gitlab-runner')})`);
+    expect(x[0]!.message).toContain('may not add resource with an already registered id: ServiceAccount');
+    expect(managers(r)).toEqual([]);
+  });
+
+  it('the inner namespace or prefix that sets it apart builds (no RF946); the same inner namespace as written still clashes', () => {
+    const apart = walked(files('namePrefix: base-\n'));
+    expect(codes(apart, 'RF946')).toEqual([]);
+    expect(managers(apart)[0]).toMatch(/^manager ci\/gitlab-runner /);
+    expect(codes(walked(files('namespace: other\n')), 'RF946')).toEqual([]);
+    expect(codes(walked(files('namespace: default\n')), 'RF946')).toHaveLength(1);
+  });
+
+  it('an inner build the doctor cannot follow (a generator) is not compared', () => {
+    expect(codes(walked(files('configMapGenerator:\n  - name: x\n    literals: [a=b]\n')), 'RF946')).toEqual([]);
+  });
+});

@@ -2,7 +2,9 @@ import { parseAllDocuments } from 'yaml';
 import { isObject } from '../model/is-object.js';
 import { safeText, type Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
-import type { Evidence } from './evidence.js';
+import type { K8sObject } from '../emit/artifacts.js';
+import type { Evidence, Located } from './evidence.js';
+import { renamed } from './kustomize-names.js';
 import { normalPath } from './hcl/eval.js';
 import { formatPosition, type Origin } from './source.js';
 import { CLUSTER_SCOPED } from './kustomize-patch.js';
@@ -28,8 +30,12 @@ import { CLUSTER_SCOPED } from './kustomize-patch.js';
  *   nothing given in it; a path that is merely not given stays unfollowed, as before.
  * - One object added twice (resmap reswrangler.go Append: "may not add resource with an already
  *   registered id"): a resource listed twice (the same path, however written) that holds an
- *   object, or two files of one kustomization's resources writing an object of one apiVersion,
- *   kind, name and namespace (none being `default`; kyaml resid Equals): RF946 at the second.
+ *   object, or two entries of one kustomization's resources giving an object of one apiVersion,
+ *   kind, name and namespace (none being `default`; kyaml resid Equals): two files as written, or a
+ *   file and a folder (or two folders) whose kustomization builds it, with the ids that build leaves
+ *   (kusttarget.go accumulateDirectory appends the inner build's objects after its namespace,
+ *   namePrefix and nameSuffix ran; a folder whose build may change ids otherwise is not compared):
+ *   RF946 at the second, naming where each object is written.
  *
  * - A JSON 6902 patch with no target: a `patches` entry whose patch (inline or its file) is a list of
  *   operations (api/internal/builtins/PatchTransformer.go: it parses as no strategic-merge patch but
@@ -43,6 +49,17 @@ import { CLUSTER_SCOPED } from './kustomize-patch.js';
  * list), and a strategic-merge patch with no target that finds no object is RF939
  * (kustomize-patch.ts).
  */
+
+/** An object's id as kustomize compares them (kyaml resid: apiVersion, kind, name, namespace). */
+interface Id {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+const idOf = (o: K8sObject): Id => ({ apiVersion: String(o.apiVersion), kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace !== undefined ? { namespace: o.metadata.namespace } : {}) });
+/** Kustomization fields that make no objects and change no id but by namespace, namePrefix and nameSuffix (labels, annotations, images, replicas). */
+const ID_KEEPING = new Set(['apiVersion', 'kind', 'metadata', 'resources', 'bases', 'namespace', 'namePrefix', 'nameSuffix', 'commonLabels', 'labels', 'commonAnnotations', 'images', 'replicas', 'sortOptions', 'buildMetadata']);
 
 export interface BuildNode {
   folder: string;
@@ -182,6 +199,35 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   const objectsOf = (path: string) => ev.kubernetes.filter((o) => normalPath(o.origin.source.path) === path);
   const holdsObjects = (path: string): boolean => objectsOf(path).length > 0 || (ev.gitOps ?? []).some((g) => normalPath(g.origin.source.path) === path) || ev.kubernetes.some((o) => normalPath(o.origin.source.path).startsWith(`${path.replace(/\/+$/, '')}/`));
 
+  const byFolder = new Map(nodes.map((n) => [n.folder, n]));
+  const place = (o: Located<K8sObject>): string => formatPosition(o.origin.source.locate(o.origin.doc, [...o.origin.path, 'metadata', 'name']));
+  /**
+   * The objects a kustomization builds with the ids they leave it with (kustomize appends an inner
+   * kustomization's objects after its own transformers ran: kusttarget.go accumulateDirectory, then
+   * resmap AppendAll), where only its and its inner ones' namespace, namePrefix and nameSuffix change
+   * them; undefined where anything else could (a generator, a transformer, a patch, a path not given).
+   */
+  const built = (k: BuildNode, seen: Set<BuildNode>): { o: Located<K8sObject>; id: Id }[] | undefined => {
+    if (seen.has(k) || Object.keys(k.value).some((key) => !ID_KEEPING.has(key))) return undefined;
+    seen.add(k);
+    const out: { o: Located<K8sObject>; id: Id }[] = [];
+    for (const e of [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])]) {
+      if (typeof e !== 'string' || e === '' || REMOTE.test(e)) return undefined;
+      const path = normalPath(`${k.folder}${e}`).replace(/\/+$/, '');
+      if (given.has(path)) out.push(...objectsOf(path).map((o) => ({ o, id: idOf(o.value) })));
+      else {
+        const child = byFolder.get(`${path}/`);
+        const inner = child ? built(child, seen) : undefined;
+        if (!inner) return undefined;
+        out.push(...inner);
+      }
+    }
+    const ns = typeof k.value.namespace === 'string' && k.value.namespace !== '' ? k.value.namespace : undefined;
+    const prefix = typeof k.value.namePrefix === 'string' ? k.value.namePrefix : '';
+    const suffix = typeof k.value.nameSuffix === 'string' ? k.value.nameSuffix : '';
+    return out.map(({ o, id }) => ({ o, id: { ...id, ...(ns !== undefined && !CLUSTER_SCOPED.has(id.kind) ? { namespace: ns } : {}), ...(renamed(o.value) ? { name: `${prefix}${id.name}${suffix}` } : {}) } }));
+  };
+
   for (const n of nodes) {
     const at = (...p: (string | number)[]): string => formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, ...p]));
     const file = n.origin.source.path;
@@ -268,7 +314,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     if (failed.has(n)) continue;
     // One object added twice.
     const seen = new Map<string, number>();
-    const ids = new Map<string, { entry: number; file: string }>();
+    const ids = new Map<string, { entry: number; file: string; o: Located<K8sObject>; inner: boolean }>();
     const list = [...(Array.isArray(n.value.resources) ? (n.value.resources as unknown[]) : []), ...(Array.isArray(n.value.bases) ? (n.value.bases as unknown[]) : [])];
     const fieldOf = (i: number): (string | number)[] => {
       const r = Array.isArray(n.value.resources) ? n.value.resources.length : 0;
@@ -289,16 +335,21 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         break;
       }
       seen.set(path, i);
-      for (const o of objectsOf(path)) {
-        const ns = CLUSTER_SCOPED.has(o.value.kind) ? '' : o.value.metadata.namespace ?? 'default';
-        const id = `${String(o.value.apiVersion)}\u0000${o.value.kind}\u0000${o.value.metadata.name}\u0000${ns}`;
+      // A file's objects as written; a folder's as its kustomization leaves them.
+      const child = given.has(path) ? undefined : byFolder.get(`${path}/`);
+      const mine = child ? built(child, new Set()) ?? [] : objectsOf(path).map((o) => ({ o, id: idOf(o.value) }));
+      for (const { o, id: x } of mine) {
+        const ns = CLUSTER_SCOPED.has(x.kind) ? '' : x.namespace ?? 'default';
+        const id = `${x.apiVersion}\u0000${x.kind}\u0000${x.name}\u0000${ns}`;
         const other = ids.get(id);
         if (other !== undefined && other.entry !== i) {
-          const what = `${o.value.kind} ${ns !== '' ? `${safeText(ns, 63)}/` : ''}${safeText(o.value.metadata.name, 253)} (${String(o.value.apiVersion)})`;
-          fail('RF946', at(...fieldOf(i)), `${file} ${name(i)} (${safeText(e, 100)}) writes ${what}, which ${name(other.entry)} (${safeText(other.file, 100)}) writes too: kustomize cannot hold two objects of one id and \`kustomize build\` fails ("may not add resource with an already registered id: ${o.value.kind}")`, `keep ${what} in one of the two files, or give one of them another name or namespace`);
+          const what = `${x.kind} ${ns !== '' ? `${safeText(ns, 63)}/` : ''}${safeText(x.name, 253)} (${x.apiVersion})`;
+          const verb = (inner: boolean): string => (inner ? 'builds (its kustomization, after its namespace, namePrefix and nameSuffix)' : 'writes');
+          const either = other.inner || child !== undefined;
+          fail('RF946', at(...fieldOf(i)), `${file} ${name(i)} (${safeText(e, 100)}) ${verb(child !== undefined)} ${what}, which ${name(other.entry)} (${safeText(other.file, 100)}) ${verb(other.inner)} too (${place(o)}; ${place(other.o)}): kustomize cannot hold two objects of one id and \`kustomize build\` fails ("may not add resource with an already registered id: ${x.kind}")`, either ? `keep ${what} in one of the two (take its file out of one build), or give one of them another name or namespace (metadata, or the inner kustomization's namePrefix, nameSuffix or namespace)` : `keep ${what} in one of the two files, or give one of them another name or namespace`);
           break;
         }
-        if (other === undefined) ids.set(id, { entry: i, file: e });
+        if (other === undefined) ids.set(id, { entry: i, file: e, o, inner: child !== undefined });
       }
       if (failed.has(n)) break;
     }

@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
 import { kustomizeScalar } from '../src/doctor/kustomize-build.js';
+import { walkFiles } from '../src/io/walk.js';
 import { doctorTexts, irsaChartValues, irsaRoleTf, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
@@ -192,5 +196,38 @@ describe('3. one object from an inner kustomization and from a file the outer on
 
   it('an inner build the doctor cannot follow (a generator) is not compared', () => {
     expect(codes(walked(files('configMapGenerator:\n  - name: x\n    literals: [a=b]\n')), 'RF946')).toEqual([]);
+  });
+});
+
+describe('6. a folder reached twice through a symbolic link', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rf-50d-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** A kustomization listing `entries`, beside folder a (a manager) and b, a link to a. */
+  const tree = (name: string, entries: string[]): { root: string; k: string } => {
+    const root = join(dir, name);
+    mkdirSync(join(root, 'a'), { recursive: true });
+    writeFileSync(join(root, 'a', 'kustomization.yaml'), 'resources:\n  - manager.yaml\n');
+    writeFileSync(join(root, 'a', 'manager.yaml'), M.text);
+    symlinkSync(join(root, 'a'), join(root, 'b'));
+    const k = `namespace: ci\nresources:\n${entries.map((e) => `  - ${e}\n`).join('')}`;
+    writeFileSync(join(root, 'kustomization.yaml'), k);
+    return { root, k };
+  };
+
+  it('a and b (a link to a) both listed: kustomize builds the one folder twice and refuses (RF946 saying so, not that b does not exist)', async () => {
+    const { root, k } = tree('twice', ['a', 'b']);
+    const r = doctor((await walkFiles([root], 1 << 20)).files);
+    const f = codes(r, 'RF946');
+    expect(f.map((x) => x.path)).toEqual([placeOf(join(root, 'kustomization.yaml'), k, 'b')]);
+    expect(f[0]!.message).toContain(`resources[1] is b, which is the folder ${join(root, 'a')} (through a symbolic link) that resources[0] (a) lists already`);
+    expect(f[0]!.message).toContain('may not add resource with an already registered id');
+    expect(managers(r)).toEqual([]);
+  });
+
+  it('twin: b alone is the folder a, built once: the manager is read in ci (before, b "did not exist")', async () => {
+    const { root } = tree('once', ['b']);
+    const r = doctor((await walkFiles([root], 1 << 20)).files);
+    expect(codes(r, 'RF946')).toEqual([]);
+    expect(managers(r)[0]).toMatch(/^manager ci\/gitlab-runner /);
   });
 });

@@ -161,6 +161,25 @@ function jsonPatch(text: string): boolean {
 }
 
 /**
+ * A path with a folder a walk reached through a symbolic link replaced by the folder it is
+ * (ev.folderLinks): kustomize's loader follows the link (api/filesys ConfirmDir resolves it), so
+ * both names are one folder to it; a path through no such link as it is.
+ */
+export function throughLinks(ev: Evidence, path: string): string {
+  const links = ev.folderLinks;
+  if (!links) return path;
+  let p = path.replace(/\/+$/, '');
+  for (let hops = 0; hops < 8; hops++) {
+    const withSlash = `${p}/`;
+    let best: string | undefined;
+    for (const from of links.keys()) if (withSlash.startsWith(from) && (best === undefined || from.length > best.length)) best = from;
+    if (best === undefined) break;
+    p = `${links.get(best)!}${withSlash.slice(best.length)}`.replace(/\/+$/, '');
+  }
+  return path.endsWith('/') && p !== '' ? `${p}/` : p;
+}
+
+/**
  * The kustomizations (of `nodes`) `kustomize build` refuses by themselves, with a finding each
  * (pushed to ev.findings). Whether a kustomization listing one fails too is the caller's.
  */
@@ -182,7 +201,8 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     return false;
   };
   /** Why kustomize cannot load this path, where the doctor knows (undefined: it is there, or not known). */
-  const absent = (path: string, folderOnly: boolean): string | undefined => {
+  const absent = (written: string, folderOnly: boolean): string | undefined => {
+    const path = throughLinks(ev, written);
     if (path === '' || path.startsWith('../') || path === '..' || given.has(path)) return undefined;
     const file = /\.(ya?ml|json)$/i.test(path);
     const parent = path.replace(/[^/]*$/, '');
@@ -213,7 +233,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     const out: { o: Located<K8sObject>; id: Id }[] = [];
     for (const e of [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])]) {
       if (typeof e !== 'string' || e === '' || REMOTE.test(e)) return undefined;
-      const path = normalPath(`${k.folder}${e}`).replace(/\/+$/, '');
+      const path = throughLinks(ev, normalPath(`${k.folder}${e}`).replace(/\/+$/, ''));
       if (given.has(path)) out.push(...objectsOf(path).map((o) => ({ o, id: idOf(o.value) })));
       else {
         const child = byFolder.get(`${path}/`);
@@ -327,11 +347,14 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     for (let i = 0; i < list.length; i++) {
       const e = list[i];
       if (typeof e !== 'string' || e === '' || REMOTE.test(e)) continue;
-      const path = normalPath(`${n.folder}${e}`).replace(/\/+$/, '');
+      const asWritten = normalPath(`${n.folder}${e}`).replace(/\/+$/, '');
+      const path = throughLinks(ev, asWritten);
       const before = seen.get(path);
       if (before !== undefined) {
         if (!holdsObjects(path)) continue;
-        fail('RF946', at(...fieldOf(i)), `${file} ${name(i)} is ${safeText(e, 100)}, which ${name(before)} lists already: kustomize adds its objects twice and \`kustomize build\` fails ("may not add resource with an already registered id")`, `list ${safeText(e, 100)} once in ${file}`);
+        const other = normalPath(`${n.folder}${String(list[before])}`).replace(/\/+$/, '');
+        const linked = path !== asWritten || throughLinks(ev, other) !== other;
+        fail('RF946', at(...fieldOf(i)), `${file} ${name(i)} is ${safeText(e, 100)}, which ${linked ? `is the folder ${safeText(path, 100)} (through a symbolic link) that ${name(before)} (${safeText(String(list[before]), 100)}) lists already` : `${name(before)} lists already`}: kustomize adds its objects twice and \`kustomize build\` fails ("may not add resource with an already registered id")`, `list ${safeText(e, 100)} once in ${file}`);
         break;
       }
       seen.set(path, i);

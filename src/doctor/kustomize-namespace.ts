@@ -9,7 +9,7 @@ import { formatPosition, type Origin } from './source.js';
 import { stringPlaces } from './gitops.js';
 import { CLUSTER_SCOPED, applyKustomizePatches, chainObject, patchFiles } from './kustomize-patch.js';
 import { IdHistory, accountOf, type AmbiguousReferral, applyNamePrefixSuffix, fixNameReferences, renamed } from './kustomize-names.js';
-import { kustomizeBuildErrors } from './kustomize-build.js';
+import { kustomizeBuildErrors, throughLinks } from './kustomize-build.js';
 
 /**
  * A kustomization's `namespace:` applied to the objects of the files it lists, as `kustomize build`
@@ -188,7 +188,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     const entries: unknown[] = [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])];
     for (const entry of entries) {
       if (typeof entry !== 'string' || entry === '' || /^[a-z][a-z0-9+.-]*:\/\/|^git@|^github\.com\//i.test(entry)) continue;
-      const path = normalPath(`${k.folder}${entry}`);
+      const path = throughLinks(ev, normalPath(`${k.folder}${entry}`));
       if (given.has(path)) files.push(path);
       else {
         const child = byFolder.get(`${path.replace(/\/+$/, '')}/`);
@@ -213,7 +213,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     const out: string[] = [];
     for (const entry of [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])]) {
       if (typeof entry !== 'string' || entry === '') return undefined;
-      const path = normalPath(`${k.folder}${entry}`);
+      const path = throughLinks(ev, normalPath(`${k.folder}${entry}`));
       if (given.has(path)) {
         out.push(path);
         continue;

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
 import { kustomizeScalar } from '../src/doctor/kustomize-build.js';
 import { walkFiles } from '../src/io/walk.js';
+import { readKustomizeResources } from '../src/io/kustomize-resources.js';
 import { doctorTexts, irsaChartValues, irsaRoleTf, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
@@ -229,5 +230,35 @@ describe('6. a folder reached twice through a symbolic link', () => {
     const r = doctor((await walkFiles([root], 1 << 20)).files);
     expect(codes(r, 'RF946')).toEqual([]);
     expect(managers(r)[0]).toMatch(/^manager ci\/gitlab-runner /);
+  });
+});
+
+describe('5. a resource file with no extension', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rf-50d-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** What the CLI reads of a folder: the walk, then the kustomizations' resource files it did not read. */
+  const cli = async (root: string): Promise<DoctorResult> => {
+    const { files } = await walkFiles([root], 1 << 20);
+    return doctor([...files, ...(await readKustomizeResources(files, 1 << 20))]);
+  };
+
+  it('resources lists `manager`, a file with no extension: kustomize reads it as resources, so does the doctor (no RF946, the manager read in ci)', async () => {
+    const root = join(dir, 'plain');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'kustomization.yaml'), 'namespace: ci\nresources:\n  - manager\n');
+    writeFileSync(join(root, 'manager'), M.text);
+    const r = await cli(root);
+    expect(codes(r, 'RF946')).toEqual([]);
+    expect(managers(r)[0]).toMatch(new RegExp(`^manager ci/gitlab-runner \\(${join(root, 'manager').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:`));
+  });
+
+  it('twin: a name with no extension that is neither a file nor a folder is still RF946 (does not exist)', async () => {
+    const root = join(dir, 'gone');
+    mkdirSync(root, { recursive: true });
+    const k = 'namespace: ci\nresources:\n  - manager\n';
+    writeFileSync(join(root, 'kustomization.yaml'), k);
+    const f = codes(await cli(root), 'RF946');
+    expect(f.map((x) => x.path)).toEqual([placeOf(join(root, 'kustomization.yaml'), k, 'manager')]);
+    expect(f[0]!.message).toContain('resources[0] is manager, which does not exist');
   });
 });

@@ -1,6 +1,7 @@
 import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { walkFiles, type WalkedFile } from '../io/walk.js';
+import { readKustomizeResources } from '../io/kustomize-resources.js';
 import { calledModuleFolders, moduleFileReferences, workingDirFileReferences } from '../doctor/hcl/read.js';
 import { parseManifest, underDotTerraform } from '../doctor/hcl/installed-modules.js';
 import { MAX_FILE_BYTES } from '../doctor/read.js';
@@ -51,6 +52,7 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
   const { files, problems } = await walkFiles(inputs, MAX_FILE_BYTES);
   if (problems.length > 0) return await fail(problems.map((p) => `: ${p.path}: ${p.reason}`));
   files.push(...(await readCalledModules(files)));
+  files.push(...(await readKustomizeResources(files, MAX_FILE_BYTES)));
   // The report must not replace evidence it was made from (`doctor deploy/ --output deploy/main.tf`).
   if (opts.output) {
     const target = await realpath(opts.output).catch(() => resolve(opts.output!));

@@ -177,6 +177,8 @@ export interface Evidence {
   /** Every path given (normal paths, read or not), and the folders a walk read whole (a folder of a file found by walking): a path under a walked folder that is not given does not exist (kustomize-build.ts). */
   givenPaths?: Set<string>;
   walkedFolders?: Set<string>;
+  /** Folders a walk reached again through a symbolic link (`a/link/`), and the folder walked each is (`b/`). */
+  folderLinks?: Map<string, string>;
   /** Objects of OpenShift Templates that may run a manager but were not read (a workload using a parameter without a value, a template that cannot be processed): where, and what; RF910 names them. */
   templatesUnread?: string[];
   /** Kustomizations read (kustomization.yaml): the namespace of each is applied to the objects of the files it lists (kustomize-namespace.ts). */

@@ -54,6 +54,8 @@ export interface InputFile {
   notRead?: true;
   /** A file found by walking a folder (not named itself): every file of its folder the doctor reads was given with it. */
   inFolder?: true;
+  /** A folder found by walking a folder that is, through a symbolic link, the folder of this path (walked already): not read. */
+  sameFolderAs?: string;
 }
 
 export interface DoctorResult {
@@ -98,8 +100,12 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   const referenced = new Set([...moduleFileReferences(terraform), ...workingDirFileReferences(terraform)].map(normalPath));
   ev.terraform.wholeFolders = wholeTerraformFolders(files);
   // What exists: every file given, and the folders walked whole (kustomize-build.ts: a resource not among them does not exist).
-  ev.givenPaths = new Set(files.map((f) => normalPath(f.path)));
+  ev.givenPaths = new Set(files.filter((f) => f.sameFolderAs === undefined).map((f) => normalPath(f.path)));
   ev.walkedFolders = new Set(files.filter((f) => f.inFolder === true).map((f) => normalPath(f.path).replace(/[^/]*$/, '')));
+  // Folders a walk reached again through a symbolic link: the folder each is (kustomize follows the link to it).
+  const links = files.filter((f) => f.sameFolderAs !== undefined).map((f) => [`${normalPath(f.path).replace(/\/+$/, '')}/`, `${normalPath(f.sameFolderAs!).replace(/\/+$/, '')}/`] as const);
+  if (links.length > 0) ev.folderLinks = new Map(links);
+  files = files.filter((f) => f.sameFolderAs === undefined);
   const read = new Set(files.filter((f) => f.notRead !== true).map((f) => f.path));
   const notRead: string[] = [];
   for (const f of files) {

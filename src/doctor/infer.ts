@@ -117,7 +117,7 @@ interface Chain {
   managerSa: string;
   /** Where the manager is declared (values file, Deployment). */
   origin: Origin;
-  values?: Located<Record<string, unknown>> & { chartDefaultsReplaced?: { at: string; what: string } };
+  values?: Located<Record<string, unknown>> & { chartDefaultsReplaced?: { at: string; what: string }; renamedBy?: { prefix: string; suffix: string; by: string } };
   /** Which of two namespaces its GitOps object writes the manager runs in, and why (Evidence.helmValues namespaceNote): shown with the chain. */
   namespaceNote?: string;
   /** The chart's embedded `runners.config`, parsed, and its text: what the chart deploys. */
@@ -1304,7 +1304,15 @@ export function inferDeployment(ev: Evidence): Inferred {
       findings.push(finding('RF912', formatPosition(originAt(t.at ?? chain.origin)), `the Secret ${chain.namespace}/${str(get(chain.values?.value, 'runners', 'secret')) ?? ''} the chart mounts (runners.secret) gives ${t.key} the ${kind}'s registration token (${t.of}.runners_token): the runner registers itself by the registration-token flow, ${REGISTRATION_TOKEN_FLOW}, and whoever reads the Secret or the Terraform state can register runners that take the jobs of that ${kind}`, { received: '(a token, not shown)', fix: 'create the runner with gitlab_user_runner and give the Secret its token (runner-token = gitlab_user_runner.<name>.token, runner-registration-token empty)' }));
     }
     const spec = runnerSpec(cluster.name, gitlab);
-    const secretName = str(get(chain.values?.value, 'runners', 'secret'));
+    // A kustomization's helmCharts under a namePrefix / nameSuffix: a Secret of the name runners.secret
+    // writes that the build holds is renamed with it, and the chart's Deployment, whose projected
+    // volume names the Secret, follows (kustomize's name references: builtinpluginconsts
+    // namereference.go, Secret from spec/template/spec/volumes/projected/sources/secret/name); a
+    // Secret from outside the build keeps its name.
+    const writtenSecret = str(get(chain.values?.value, 'runners', 'secret'));
+    const renamedBy = chain.values?.renamedBy;
+    const builtSecret = writtenSecret !== undefined && renamedBy !== undefined ? `${renamedBy.prefix}${writtenSecret}${renamedBy.suffix}` : undefined;
+    const secretName = builtSecret !== undefined && builtSecret !== writtenSecret && ev.kubernetes.some((o) => o.value.kind === 'Secret' && o.value.metadata.name === builtSecret && (o.value.metadata.namespace ?? 'default') === chain.namespace) ? builtSecret : writtenSecret;
     const creators = secretName !== undefined && chain.values ? (allCreators ??= secretCreators(ev, root, tfSecrets)) : undefined;
     const created = creators?.some((c) => c.namespace === chain.namespace && c.name === secretName && ofCreator(chain, c)) === true;
     let registrationUnknown: string | undefined;
@@ -1330,7 +1338,7 @@ export function inferDeployment(ev: Evidence): Inferred {
         jobServiceAccount: jobsSaName,
         role: '',
         roleBinding: '',
-        tokenSecret: str(get(chain.values?.value, 'runners', 'secret')) ?? '',
+        tokenSecret: secretName ?? '',
         helmRelease: chain.name,
       },
       managerIdentity: `${chain.name}-manager`,

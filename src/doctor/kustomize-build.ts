@@ -1,7 +1,10 @@
+import { parseAllDocuments } from 'yaml';
 import { isObject } from '../model/is-object.js';
 import { safeText, type Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
-import type { Evidence } from './evidence.js';
+import type { K8sObject } from '../emit/artifacts.js';
+import type { Evidence, Located } from './evidence.js';
+import { renamed } from './kustomize-names.js';
 import { normalPath } from './hcl/eval.js';
 import { formatPosition, type Origin } from './source.js';
 import { CLUSTER_SCOPED } from './kustomize-patch.js';
@@ -27,13 +30,36 @@ import { CLUSTER_SCOPED } from './kustomize-patch.js';
  *   nothing given in it; a path that is merely not given stays unfollowed, as before.
  * - One object added twice (resmap reswrangler.go Append: "may not add resource with an already
  *   registered id"): a resource listed twice (the same path, however written) that holds an
- *   object, or two files of one kustomization's resources writing an object of one apiVersion,
- *   kind, name and namespace (none being `default`; kyaml resid Equals): RF946 at the second.
+ *   object, or two entries of one kustomization's resources giving an object of one apiVersion,
+ *   kind, name and namespace (none being `default`; kyaml resid Equals): two files as written, or a
+ *   file and a folder (or two folders) whose kustomization builds it, with the ids that build leaves
+ *   (kusttarget.go accumulateDirectory appends the inner build's objects after its namespace,
+ *   namePrefix and nameSuffix ran; a folder whose build may change ids otherwise is not compared):
+ *   RF946 at the second, naming where each object is written.
+ *
+ * - A JSON 6902 patch with no target: a `patches` entry whose patch (inline or its file) is a list of
+ *   operations (api/internal/builtins/PatchTransformer.go: it parses as no strategic-merge patch but
+ *   as a JSON patch, jsonPatchFromBytes, and transformJson6902 then fails "must specify a target for
+ *   JSON patch [patch: ...]" or "[path: ...]"); a `patchesJson6902` entry with no target
+ *   (PatchJson6902Transformer.go Config reads `p.Target.Name` of a nil target: kustomize stops with a
+ *   nil-pointer panic) or a target with no name (the same Config: "must specify the target name"):
+ *   RF946 at the entry.
  *
  * A patch whose target selects nothing is no error (PatchTransformer: `Select` returns an empty
  * list), and a strategic-merge patch with no target that finds no object is RF939
  * (kustomize-patch.ts).
  */
+
+/** An object's id as kustomize compares them (kyaml resid: apiVersion, kind, name, namespace). */
+interface Id {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+const idOf = (o: K8sObject): Id => ({ apiVersion: String(o.apiVersion), kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace !== undefined ? { namespace: o.metadata.namespace } : {}) });
+/** Kustomization fields that make no objects and change no id but by namespace, namePrefix and nameSuffix (labels, annotations, images, replicas). */
+const ID_KEEPING = new Set(['apiVersion', 'kind', 'metadata', 'resources', 'bases', 'namespace', 'namePrefix', 'nameSuffix', 'commonLabels', 'labels', 'commonAnnotations', 'images', 'replicas', 'sortOptions', 'buildMetadata']);
 
 export interface BuildNode {
   folder: string;
@@ -64,6 +90,95 @@ function shown(v: unknown): string {
   return safeText(text, 80);
 }
 
+/** The plain scalars go-yaml v2 reads as booleans and nulls (resolve.go resolveMapList); its floats .inf and .nan too. */
+const YAML11_WORDS = new Map<string, boolean | null | number>([
+  ...['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'].map((w) => [w, true] as const),
+  ...['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'].map((w) => [w, false] as const),
+  ...['', '~', 'null', 'Null', 'NULL'].map((w) => [w, null] as const),
+  ...['.nan', '.NaN', '.NAN'].map((w) => [w, Number.NaN] as const),
+  ...['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF'].map((w) => [w, Number.POSITIVE_INFINITY] as const),
+  ...['-.inf', '-.Inf', '-.INF'].map((w) => [w, Number.NEGATIVE_INFINITY] as const),
+]);
+/** Go's strconv.ParseInt / ParseUint with base 0 (a sign, then 0b, 0o, 0x or a leading 0 for octal, else decimal), within 64 bits. */
+function goInteger(text: string): bigint | undefined {
+  const m = /^([-+]?)(0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
+  if (!m) return undefined;
+  const body = m[2]!;
+  const digits = /^0[0-7]+$/.test(body) ? `0o${body.slice(1)}` : body;
+  const n = BigInt(digits) * (m[1] === '-' ? -1n : 1n);
+  return n >= -(2n ** 63n) && n < 2n ** 64n ? n : undefined;
+}
+/**
+ * What kustomize reads a plain scalar of kustomization.yaml as. It decodes the file with
+ * sigs.k8s.io/yaml (api/types/kustomization.go Unmarshal: YAMLToJSON), which parses with
+ * go.yaml.in/yaml/v2, a YAML 1.1 reader: its resolve.go takes `on`, `yes`, `y` (and their capitals)
+ * as true and `off`, `no`, `n` as false, and a scalar starting with a digit or sign as an integer
+ * where Go's ParseInt with base 0 reads it once `_` are dropped (`012` octal 10, `0x1F`, `0b101`,
+ * `1_000`), else as a float where it matches its YAML float pattern (`08`, `1e3`); YAMLToJSON with no
+ * target keeps these as JSON booleans and numbers (sigs.k8s.io/yaml yaml.go convertToJSONableObject
+ * turns a scalar into a string only for a Go string target, and Unmarshal gives none), so a string
+ * field then fails to decode: `on` is never the string "true". A scalar of any other form is a string.
+ */
+export function kustomizeScalar(text: string): boolean | null | number | string {
+  if (YAML11_WORDS.has(text)) return YAML11_WORDS.get(text)!;
+  if (!/^[-+0-9.]/.test(text)) return text;
+  if (text.startsWith('.')) return /^\.[0-9]+(?:[eE][-+]?[0-9]+)?$/.test(text) ? Number(text) : text;
+  const plain = text.replaceAll('_', '');
+  const n = goInteger(plain);
+  if (n !== undefined) return Number(n);
+  if (/^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/.test(plain)) return Number(plain);
+  return text;
+}
+
+/**
+ * The text of a one-line plain scalar at `path` of a YAML document, where the value read (YAML 1.2)
+ * is that text; undefined for a quoted, block, tagged or multi-line scalar (read as written).
+ */
+function plainText(origin: Origin, path: readonly (string | number)[], value: string): string | undefined {
+  const at = origin.source.locate(origin.doc, [...origin.path, ...path]);
+  const line = origin.source.text.split('\n')[at.line - 1];
+  if (line === undefined) return undefined;
+  const rest = line.slice(at.column - 1);
+  if (/^['"|>!&*]/.test(rest)) return undefined;
+  const flow = /[[{,]\s*$/.test(line.slice(0, at.column - 1));
+  const text = rest.replace(flow ? /\s+#.*$|\s*[,\]}].*$/ : /\s+#.*$/, '').replace(/\s+$/, '').replace(/\r$/, '');
+  return text === value ? text : undefined;
+}
+
+/**
+ * Whether a patch text is a JSON 6902 patch: one YAML (or JSON) document that is a list (kustomize
+ * reads it as no strategic-merge patch, and as a list of operations: PatchTransformer.go
+ * jsonPatchFromBytes). A text that does not parse is not said here.
+ */
+function jsonPatch(text: string): boolean {
+  try {
+    const docs = parseAllDocuments(text, { version: '1.2', logLevel: 'error' });
+    if (docs.length !== 1 || docs[0]!.errors.length > 0) return false;
+    return Array.isArray(docs[0]!.toJS({ maxAliasCount: 100 }));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A path with a folder a walk reached through a symbolic link replaced by the folder it is
+ * (ev.folderLinks): kustomize's loader follows the link (api/filesys ConfirmDir resolves it), so
+ * both names are one folder to it; a path through no such link as it is.
+ */
+export function throughLinks(ev: Evidence, path: string): string {
+  const links = ev.folderLinks;
+  if (!links) return path;
+  let p = path.replace(/\/+$/, '');
+  for (let hops = 0; hops < 8; hops++) {
+    const withSlash = `${p}/`;
+    let best: string | undefined;
+    for (const from of links.keys()) if (withSlash.startsWith(from) && (best === undefined || from.length > best.length)) best = from;
+    if (best === undefined) break;
+    p = `${links.get(best)!}${withSlash.slice(best.length)}`.replace(/\/+$/, '');
+  }
+  return path.endsWith('/') && p !== '' ? `${p}/` : p;
+}
+
 /**
  * The kustomizations (of `nodes`) `kustomize build` refuses by themselves, with a finding each
  * (pushed to ev.findings). Whether a kustomization listing one fails too is the caller's.
@@ -86,7 +201,8 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     return false;
   };
   /** Why kustomize cannot load this path, where the doctor knows (undefined: it is there, or not known). */
-  const absent = (path: string, folderOnly: boolean): string | undefined => {
+  const absent = (written: string, folderOnly: boolean): string | undefined => {
+    const path = throughLinks(ev, written);
     if (path === '' || path.startsWith('../') || path === '..' || given.has(path)) return undefined;
     const file = /\.(ya?ml|json)$/i.test(path);
     const parent = path.replace(/[^/]*$/, '');
@@ -96,8 +212,41 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     if (!under(folder)) return 'does not exist';
     return KUSTOMIZATION_NAMES.some((n) => given.has(`${folder}${n}`)) ? undefined : "is a folder with no kustomization in it (kustomize looks for 'kustomization.yaml', 'kustomization.yml' or 'Kustomization')";
   };
+  const textOf = (path: string): string | undefined => {
+    for (const [p, t] of ev.texts ?? []) if (normalPath(p) === path) return t;
+    return undefined;
+  };
   const objectsOf = (path: string) => ev.kubernetes.filter((o) => normalPath(o.origin.source.path) === path);
   const holdsObjects = (path: string): boolean => objectsOf(path).length > 0 || (ev.gitOps ?? []).some((g) => normalPath(g.origin.source.path) === path) || ev.kubernetes.some((o) => normalPath(o.origin.source.path).startsWith(`${path.replace(/\/+$/, '')}/`));
+
+  const byFolder = new Map(nodes.map((n) => [n.folder, n]));
+  const place = (o: Located<K8sObject>): string => formatPosition(o.origin.source.locate(o.origin.doc, [...o.origin.path, 'metadata', 'name']));
+  /**
+   * The objects a kustomization builds with the ids they leave it with (kustomize appends an inner
+   * kustomization's objects after its own transformers ran: kusttarget.go accumulateDirectory, then
+   * resmap AppendAll), where only its and its inner ones' namespace, namePrefix and nameSuffix change
+   * them; undefined where anything else could (a generator, a transformer, a patch, a path not given).
+   */
+  const built = (k: BuildNode, seen: Set<BuildNode>): { o: Located<K8sObject>; id: Id }[] | undefined => {
+    if (seen.has(k) || Object.keys(k.value).some((key) => !ID_KEEPING.has(key))) return undefined;
+    seen.add(k);
+    const out: { o: Located<K8sObject>; id: Id }[] = [];
+    for (const e of [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])]) {
+      if (typeof e !== 'string' || e === '' || REMOTE.test(e)) return undefined;
+      const path = throughLinks(ev, normalPath(`${k.folder}${e}`).replace(/\/+$/, ''));
+      if (given.has(path)) out.push(...objectsOf(path).map((o) => ({ o, id: idOf(o.value) })));
+      else {
+        const child = byFolder.get(`${path}/`);
+        const inner = child ? built(child, seen) : undefined;
+        if (!inner) return undefined;
+        out.push(...inner);
+      }
+    }
+    const ns = typeof k.value.namespace === 'string' && k.value.namespace !== '' ? k.value.namespace : undefined;
+    const prefix = typeof k.value.namePrefix === 'string' ? k.value.namePrefix : '';
+    const suffix = typeof k.value.nameSuffix === 'string' ? k.value.nameSuffix : '';
+    return out.map(({ o, id }) => ({ o, id: { ...id, ...(ns !== undefined && !CLUSTER_SCOPED.has(id.kind) ? { namespace: ns } : {}), ...(renamed(o.value) ? { name: `${prefix}${id.name}${suffix}` } : {}) } }));
+  };
 
   for (const n of nodes) {
     const at = (...p: (string | number)[]): string => formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, ...p]));
@@ -106,11 +255,27 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       ev.findings.push({ code, severity: CODES[code].severity, path: place, message: `${message}; so nothing this kustomization (or one listing it) builds is deployed, and the doctor does not read its objects as deployed`, fix } satisfies Finding);
       failed.add(n);
     };
+    // A plain scalar as kustomize's YAML 1.1 reader types it (the doctor reads YAML 1.2), and as written.
+    const typed = (v: unknown, ...path: (string | number)[]): { value: unknown; written?: string; yaml11?: true } => {
+      if (typeof v !== 'string' && typeof v !== 'number') return { value: v };
+      const text = plainText(n.origin, path, typeof v === 'string' ? v : '');
+      if (typeof v === 'number') {
+        const at = n.origin.source.locate(n.origin.doc, [...n.origin.path, ...path]);
+        const raw = /^[-+0-9.][^\s#,\]}]*/.exec(n.origin.source.text.split('\n')[at.line - 1]?.slice(at.column - 1) ?? '')?.[0];
+        return { value: v, ...(raw !== undefined ? { written: raw } : {}) };
+      }
+      if (text === undefined) return { value: v };
+      const k = kustomizeScalar(text);
+      return typeof k === 'string' ? { value: v } : { value: k, written: text, yaml11: true };
+    };
+    const as11 = (t: { written?: string; yaml11?: true; value: unknown }): string => (t.yaml11 ? `; kustomize reads kustomization.yaml as YAML 1.1, where ${t.written} is ${shown(t.value)}` : '');
     // Types: what kustomize's JSON decoding refuses.
     for (const field of ['namePrefix', 'nameSuffix', 'namespace'] as const) {
-      const v = n.value[field];
+      const t = typed(n.value[field], field);
+      const v = t.value;
       if (v === undefined || v === null || typeof v === 'string') continue;
-      fail('RF901', at(field), `${file}: ${field} is ${shown(v)} (a${jsonType(v) === 'array' || jsonType(v) === 'object' ? 'n' : ''} ${jsonType(v)}), and kustomize reads ${field} as a string: \`kustomize build\` fails ("invalid Kustomization: json: cannot unmarshal ${jsonType(v)} into Go struct field Kustomization.${field} of type string")`, `write ${field} as one string in ${file}${jsonType(v) === 'number' || jsonType(v) === 'bool' ? ` (quoted: ${field}: "${shown(v)}")` : ''}`);
+      const w = t.written ?? shown(v);
+      fail('RF901', at(field), `${file}: ${field} is ${safeText(w, 80)} (a${jsonType(v) === 'array' || jsonType(v) === 'object' ? 'n' : ''} ${jsonType(v)}${as11(t)}), and kustomize reads ${field} as a string: \`kustomize build\` fails ("invalid Kustomization: json: cannot unmarshal ${jsonType(v)} into Go struct field Kustomization.${field} of type string")`, `write ${field} as one string in ${file}${jsonType(v) === 'number' || jsonType(v) === 'bool' ? ` (quoted: ${field}: "${safeText(w, 80)}")` : ''}`);
     }
     for (const field of ['resources', 'bases', 'components'] as const) {
       const v = n.value[field];
@@ -119,8 +284,12 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         fail('RF901', at(field), `${file}: ${field} is ${shown(v)} (a${jsonType(v) === 'object' ? 'n' : ''} ${jsonType(v)}), and kustomize reads ${field} as a list of paths: \`kustomize build\` fails ("invalid Kustomization: json: cannot unmarshal ${jsonType(v)} into Go struct field Kustomization.${field} of type []string")`, `write ${field} in ${file} as a list, one path per item (- ${typeof v === 'string' ? shown(v) : 'path'})`);
         continue;
       }
-      const i = v.findIndex((e) => e !== null && typeof e !== 'string');
-      if (i >= 0) fail('RF901', at(field, i), `${file}: ${field}[${i}] is ${shown(v[i])} (a${jsonType(v[i]) === 'array' || jsonType(v[i]) === 'object' ? 'n' : ''} ${jsonType(v[i])}), and kustomize reads each item of ${field} as a path: \`kustomize build\` fails ("invalid Kustomization: json: cannot unmarshal ${jsonType(v[i])} into Go struct field Kustomization.${field} of type string")`, `write ${field}[${i}] of ${file} as a path (a string)`);
+      const items = v.map((e, j) => typed(e, field, j));
+      const i = items.findIndex((e) => e.value !== null && typeof e.value !== 'string');
+      if (i >= 0) {
+        const t = items[i]!;
+        fail('RF901', at(field, i), `${file}: ${field}[${i}] is ${safeText(t.written ?? shown(t.value), 80)} (a${jsonType(t.value) === 'array' || jsonType(t.value) === 'object' ? 'n' : ''} ${jsonType(t.value)}${as11(t)}), and kustomize reads each item of ${field} as a path: \`kustomize build\` fails ("invalid Kustomization: json: cannot unmarshal ${jsonType(t.value)} into Go struct field Kustomization.${field} of type string")`, `write ${field}[${i}] of ${file} as a path (a string${jsonType(t.value) === 'number' || jsonType(t.value) === 'bool' ? `, quoted: "${safeText(t.written ?? shown(t.value), 80)}"` : ''})`);
+      }
     }
     if (failed.has(n)) continue;
     // Paths that are not there.
@@ -148,9 +317,24 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       break;
     }
     if (failed.has(n)) continue;
+    // JSON 6902 patches without a target.
+    (Array.isArray(n.value.patches) ? (n.value.patches as unknown[]) : []).forEach((e, i) => {
+      if (failed.has(n) || !isObject(e) || e.target !== undefined && e.target !== null) return;
+      const source = typeof e.patch === 'string' && e.patch.trim() !== '' ? `[patch: ${JSON.stringify(e.patch.trim())}]` : typeof e.path === 'string' && e.path !== '' ? `[path: ${JSON.stringify(e.path)}]` : undefined;
+      const text = typeof e.patch === 'string' && e.patch.trim() !== '' ? e.patch : typeof e.path === 'string' ? textOf(normalPath(`${n.folder}${e.path}`)) : undefined;
+      if (source === undefined || text === undefined || !jsonPatch(text)) return;
+      fail('RF946', at('patches', i), `${file} patches[${i}] is a JSON 6902 patch (a list of operations) with no target: kustomize applies such a patch only to the objects a target selects, and \`kustomize build\` fails ("must specify a target for JSON patch ${safeText(source, 100)}")`, `give patches[${i}] of ${file} a target (kind and name of the object it patches), or write it as a strategic-merge patch naming its object`);
+    });
+    if (failed.has(n)) continue;
+    (Array.isArray(n.value.patchesJson6902) ? (n.value.patchesJson6902 as unknown[]) : []).forEach((e, i) => {
+      if (failed.has(n) || !isObject(e)) return;
+      if (!isObject(e.target)) fail('RF946', at('patchesJson6902', i), `${file} patchesJson6902[${i}] has no target: kustomize's JSON 6902 transformer reads the name of its target as it is configured, and with none \`kustomize build\` stops there (a nil-pointer panic, not a message)`, `give patchesJson6902[${i}] of ${file} a target (version, kind and name of the object it patches)`);
+      else if (typeof e.target.name !== 'string' || e.target.name === '') fail('RF946', at('patchesJson6902', i, 'target'), `${file} patchesJson6902[${i}].target names no object: \`kustomize build\` fails ("must specify the target name")`, `give patchesJson6902[${i}].target of ${file} the name of the object it patches`);
+    });
+    if (failed.has(n)) continue;
     // One object added twice.
     const seen = new Map<string, number>();
-    const ids = new Map<string, { entry: number; file: string }>();
+    const ids = new Map<string, { entry: number; file: string; o: Located<K8sObject>; inner: boolean }>();
     const list = [...(Array.isArray(n.value.resources) ? (n.value.resources as unknown[]) : []), ...(Array.isArray(n.value.bases) ? (n.value.bases as unknown[]) : [])];
     const fieldOf = (i: number): (string | number)[] => {
       const r = Array.isArray(n.value.resources) ? n.value.resources.length : 0;
@@ -163,24 +347,32 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     for (let i = 0; i < list.length; i++) {
       const e = list[i];
       if (typeof e !== 'string' || e === '' || REMOTE.test(e)) continue;
-      const path = normalPath(`${n.folder}${e}`).replace(/\/+$/, '');
+      const asWritten = normalPath(`${n.folder}${e}`).replace(/\/+$/, '');
+      const path = throughLinks(ev, asWritten);
       const before = seen.get(path);
       if (before !== undefined) {
         if (!holdsObjects(path)) continue;
-        fail('RF946', at(...fieldOf(i)), `${file} ${name(i)} is ${safeText(e, 100)}, which ${name(before)} lists already: kustomize adds its objects twice and \`kustomize build\` fails ("may not add resource with an already registered id")`, `list ${safeText(e, 100)} once in ${file}`);
+        const other = normalPath(`${n.folder}${String(list[before])}`).replace(/\/+$/, '');
+        const linked = path !== asWritten || throughLinks(ev, other) !== other;
+        fail('RF946', at(...fieldOf(i)), `${file} ${name(i)} is ${safeText(e, 100)}, which ${linked ? `is the folder ${safeText(path, 100)} (through a symbolic link) that ${name(before)} (${safeText(String(list[before]), 100)}) lists already` : `${name(before)} lists already`}: kustomize adds its objects twice and \`kustomize build\` fails ("may not add resource with an already registered id")`, `list ${safeText(e, 100)} once in ${file}`);
         break;
       }
       seen.set(path, i);
-      for (const o of objectsOf(path)) {
-        const ns = CLUSTER_SCOPED.has(o.value.kind) ? '' : o.value.metadata.namespace ?? 'default';
-        const id = `${String(o.value.apiVersion)}\u0000${o.value.kind}\u0000${o.value.metadata.name}\u0000${ns}`;
+      // A file's objects as written; a folder's as its kustomization leaves them.
+      const child = given.has(path) ? undefined : byFolder.get(`${path}/`);
+      const mine = child ? built(child, new Set()) ?? [] : objectsOf(path).map((o) => ({ o, id: idOf(o.value) }));
+      for (const { o, id: x } of mine) {
+        const ns = CLUSTER_SCOPED.has(x.kind) ? '' : x.namespace ?? 'default';
+        const id = `${x.apiVersion}\u0000${x.kind}\u0000${x.name}\u0000${ns}`;
         const other = ids.get(id);
         if (other !== undefined && other.entry !== i) {
-          const what = `${o.value.kind} ${ns !== '' ? `${safeText(ns, 63)}/` : ''}${safeText(o.value.metadata.name, 253)} (${String(o.value.apiVersion)})`;
-          fail('RF946', at(...fieldOf(i)), `${file} ${name(i)} (${safeText(e, 100)}) writes ${what}, which ${name(other.entry)} (${safeText(other.file, 100)}) writes too: kustomize cannot hold two objects of one id and \`kustomize build\` fails ("may not add resource with an already registered id: ${o.value.kind}")`, `keep ${what} in one of the two files, or give one of them another name or namespace`);
+          const what = `${x.kind} ${ns !== '' ? `${safeText(ns, 63)}/` : ''}${safeText(x.name, 253)} (${x.apiVersion})`;
+          const verb = (inner: boolean): string => (inner ? 'builds (its kustomization, after its namespace, namePrefix and nameSuffix)' : 'writes');
+          const either = other.inner || child !== undefined;
+          fail('RF946', at(...fieldOf(i)), `${file} ${name(i)} (${safeText(e, 100)}) ${verb(child !== undefined)} ${what}, which ${name(other.entry)} (${safeText(other.file, 100)}) ${verb(other.inner)} too (${place(o)}; ${place(other.o)}): kustomize cannot hold two objects of one id and \`kustomize build\` fails ("may not add resource with an already registered id: ${x.kind}")`, either ? `keep ${what} in one of the two (take its file out of one build), or give one of them another name or namespace (metadata, or the inner kustomization's namePrefix, nameSuffix or namespace)` : `keep ${what} in one of the two files, or give one of them another name or namespace`);
           break;
         }
-        if (other === undefined) ids.set(id, { entry: i, file: e });
+        if (other === undefined) ids.set(id, { entry: i, file: e, o, inner: child !== undefined });
       }
       if (failed.has(n)) break;
     }

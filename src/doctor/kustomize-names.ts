@@ -183,8 +183,9 @@ function referencesOf(v: Rec, written: (s: Rec) => string | undefined): Ref[] {
  * anywhere) takes that object's current name. `written` gives a binding subject's namespace as its
  * file writes it (the namespace step before may have moved it).
  */
-export function fixNameReferences(objects: readonly Located<K8sObject>[], history: IdHistory, written: (s: Rec) => string | undefined): void {
-  if (!objects.some((o) => history.past(o.value).some((p) => p.name !== o.value.metadata.name))) return;
+export function fixNameReferences(objects: readonly Located<K8sObject>[], history: IdHistory, written: (s: Rec) => string | undefined): AmbiguousReferral[] {
+  const out: AmbiguousReferral[] = [];
+  if (!objects.some((o) => history.past(o.value).some((p) => p.name !== o.value.metadata.name))) return out;
   // Objects with an earlier id (kustomize's candidates are those whose previous names include the one written).
   const moved = objects.filter((o) => history.past(o.value).length > 0);
   for (const referrer of objects) {
@@ -200,11 +201,41 @@ export function fixNameReferences(objects: readonly Located<K8sObject>[], histor
         const ns = effective(referrer.value.kind, referrer.value.metadata.namespace);
         candidates = candidates.filter((o) => CLUSTER_SCOPED.has(o.value.kind) || o.value.kind === 'ServiceAccount' || effective(o.value.kind, o.value.metadata.namespace) === ns);
       }
-      const chosen = tieBreak(candidates.map((o) => o.value), referrer.value, history, ref.kinds.includes('ServiceAccount') && ref.key === 'name');
+      const { chosen, ambiguous } = tieBreak(candidates.map((o) => o.value), referrer.value, history, ref.kinds.includes('ServiceAccount') && ref.key === 'name');
+      if (ambiguous) out.push({ referrer, path: [...pathTo(referrer.value, ref.holder), ref.key], written: old, candidates: candidates.filter((o) => ambiguous.includes(o.value)) });
       if (chosen === undefined) continue;
       ref.holder[ref.key] = chosen.metadata.name;
     }
   }
+  return out;
+}
+
+/** A reference kustomize cannot decide: the referrer, where in it (from its value), the name written, the objects left. */
+export interface AmbiguousReferral {
+  referrer: Located<K8sObject>;
+  path: (string | number)[];
+  written: string;
+  candidates: Located<K8sObject>[];
+}
+
+/** The path of a record inside a value (its keys and indexes), [] where it is not found. */
+function pathTo(root: unknown, target: object): (string | number)[] {
+  const walk = (v: unknown, at: (string | number)[]): (string | number)[] | undefined => {
+    if (v === target) return at;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const found = walk(v[i], [...at, i]);
+        if (found) return found;
+      }
+    } else if (isObject(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        const found = walk(x, [...at, k]);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  return walk(root, []) ?? [];
 }
 
 /** utils.SameEndingSubSlice: the shorter list is the end of the longer one (two empty lists too; an empty and a non-empty one not). */
@@ -219,10 +250,12 @@ function sameEnding(a: readonly string[], b: readonly string[]): boolean {
  * kustomize's selectReferral over the candidates left after the name and namespace sieves: one is
  * taken; more go through the prefix / suffix sieves; several still left that are alike (the same
  * name, and for a subject the same namespace) give the first; undefined where none is left or they
- * differ (the build fails there: the reference is left as written).
+ * differ (the build fails there, api/filters/nameref/nameref.go selectReferral: "found multiple
+ * possible referrals"; the reference is left as written and the ambiguity returned, the caller
+ * saying it as RF946).
  */
-function tieBreak(candidates: readonly K8sObject[], referrer: K8sObject, history: IdHistory, subject: boolean): K8sObject | undefined {
-  if (candidates.length <= 1) return candidates[0];
+function tieBreak(candidates: readonly K8sObject[], referrer: K8sObject, history: IdHistory, subject: boolean): { chosen?: K8sObject; ambiguous?: K8sObject[] } {
+  if (candidates.length <= 1) return candidates[0] ? { chosen: candidates[0] } : {};
   const mine = history.affixes(referrer);
   const sieve = (list: readonly K8sObject[], allowEmpty: boolean): K8sObject[] =>
     list.filter((o) => {
@@ -232,7 +265,7 @@ function tieBreak(candidates: readonly K8sObject[], referrer: K8sObject, history
     });
   let left = sieve(candidates, true);
   if (left.length > 1) left = sieve(left, false);
-  if (left.length <= 1) return left[0];
+  if (left.length <= 1) return left[0] ? { chosen: left[0] } : {};
   const key = (o: K8sObject): string => `${o.metadata.name}\u0000${subject ? (o.metadata.namespace ?? '') : ''}`;
-  return left.every((o) => key(o) === key(left[0]!)) ? left[0] : undefined;
+  return left.every((o) => key(o) === key(left[0]!)) ? { chosen: left[0]! } : { ambiguous: left };
 }

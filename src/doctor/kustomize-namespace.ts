@@ -2,13 +2,14 @@ import { parseAllDocuments } from 'yaml';
 import { isObject } from '../model/is-object.js';
 import { safeText, type Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
-import type { Evidence } from './evidence.js';
+import type { Evidence, Located } from './evidence.js';
+import type { K8sObject } from '../emit/artifacts.js';
 import { normalPath } from './hcl/eval.js';
 import { formatPosition, type Origin } from './source.js';
 import { stringPlaces } from './gitops.js';
 import { CLUSTER_SCOPED, applyKustomizePatches, chainObject, patchFiles } from './kustomize-patch.js';
-import { IdHistory, accountOf, applyNamePrefixSuffix, fixNameReferences, renamed } from './kustomize-names.js';
-import { kustomizeBuildErrors } from './kustomize-build.js';
+import { IdHistory, accountOf, type AmbiguousReferral, applyNamePrefixSuffix, fixNameReferences, renamed } from './kustomize-names.js';
+import { kustomizeBuildErrors, throughLinks } from './kustomize-build.js';
 
 /**
  * A kustomization's `namespace:` applied to the objects of the files it lists, as `kustomize build`
@@ -187,7 +188,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     const entries: unknown[] = [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])];
     for (const entry of entries) {
       if (typeof entry !== 'string' || entry === '' || /^[a-z][a-z0-9+.-]*:\/\/|^git@|^github\.com\//i.test(entry)) continue;
-      const path = normalPath(`${k.folder}${entry}`);
+      const path = throughLinks(ev, normalPath(`${k.folder}${entry}`));
       if (given.has(path)) files.push(path);
       else {
         const child = byFolder.get(`${path.replace(/\/+$/, '')}/`);
@@ -212,7 +213,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     const out: string[] = [];
     for (const entry of [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])]) {
       if (typeof entry !== 'string' || entry === '') return undefined;
-      const path = normalPath(`${k.folder}${entry}`);
+      const path = throughLinks(ev, normalPath(`${k.folder}${entry}`));
       if (given.has(path)) {
         out.push(path);
         continue;
@@ -354,7 +355,13 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     // Name references: a subject, serviceAccountName, roleRef or ConfigMap / Secret reference follows its object's new name.
     const subjectWritten = new Map(bindings.map((b) => [b.subject, b.written]));
     const accountWritten = new Map(objects.map((o) => [o, accountOf(o.value)]));
-    fixNameReferences(objects, history, (s) => subjectWritten.get(s));
+    // A reference kustomize cannot decide between two renamed objects fails the build (RF946): nothing of it is deployed.
+    const ambiguous = fixNameReferences(objects, history, (s) => subjectWritten.get(s));
+    if (ambiguous.length > 0) {
+      ambiguousReferral(ev, ambiguous[0]!, root);
+      failed.add(root);
+      continue;
+    }
     // A workload whose service account a prefix or suffix renamed: the chain says which kustomization did.
     for (const o of objects) {
       const was = accountWritten.get(o);
@@ -385,6 +392,25 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   if (notes.size > 0) ev.namespaceNotes = notes;
   refusedBuilds(ev, failed, rootOf, orderOf);
   fluxUnapplied(ev, plain, builds);
+}
+
+/**
+ * RF946 at a reference (a serviceAccountName, a subject, a Secret or ConfigMap reference) whose
+ * written name is an earlier name of two or more objects the build renamed, that kustomize's
+ * tie-break (kustomize-names.ts tieBreak) leaves apart: `kustomize build` fails (api/filters/nameref
+ * selectReferral, "found multiple possible referrals").
+ */
+function ambiguousReferral(ev: Evidence, a: AmbiguousReferral, root: Node): void {
+  const place = (o: Located<K8sObject>, ...p: (string | number)[]): string => formatPosition(o.origin.source.locate(o.origin.doc, [...o.origin.path, ...p]));
+  const field = a.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+  const them = a.candidates.map((o) => `${o.value.kind} ${o.value.metadata.namespace !== undefined ? `${safeText(o.value.metadata.namespace, 63)}/` : ''}${safeText(o.value.metadata.name, 253)} (${place(o, 'metadata', 'name')})`);
+  ev.findings.push({
+    code: 'RF946',
+    severity: CODES.RF946.severity,
+    path: place(a.referrer, ...a.path),
+    message: `${a.referrer.value.kind} ${safeText(a.referrer.value.metadata.name, 253)} ${safeText(field, 120)} is ${safeText(a.written, 253)}, which the build of ${root.origin.source.path} renames in ${a.candidates.length} objects: ${them.join(' and ')}; their prefixes and suffixes do not tell kustomize which one the reference means, so \`kustomize build\` fails ("found multiple possible referrals"); so nothing this kustomization builds is deployed, and the doctor does not read its objects as deployed`,
+    fix: `give all but one of ${them.length === 2 ? 'the two' : 'them'} another metadata.name in its file (and its own references), so ${safeText(a.written, 253)} names one object of the build`,
+  } satisfies Finding);
 }
 
 /** GitOps kinds that deploy a chart release: a source (OCIRepository, Flux's HelmChart) or HelmChartConfig deploys none. */

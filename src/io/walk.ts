@@ -88,6 +88,11 @@ export interface WalkedFile {
   notRead?: true;
   /** Set for a file found by walking a folder named on the command line (not named itself): its folder's other files were walked too. */
   inFolder?: true;
+  /**
+   * Set for a folder found inside a folder that is, through a symbolic link, a folder walked already
+   * (that folder's path as it was walked): not walked again, nothing read (`bytes` empty).
+   */
+  sameFolderAs?: string;
 }
 
 export interface WalkProblem {
@@ -107,7 +112,8 @@ export interface WalkProblem {
 export async function walkFiles(paths: readonly string[], maxBytes: number): Promise<{ files: WalkedFile[]; problems: WalkProblem[] }> {
   const files: WalkedFile[] = [];
   const problems: WalkProblem[] = [];
-  const walked = new Set<string>();
+  /** Each real folder walked, and the path it was walked by. */
+  const walked = new Map<string, string>();
   const visit = async (path: string, named: boolean): Promise<void> => {
     let info;
     try {
@@ -128,8 +134,12 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
         if (named) problems.push({ path, reason: errnoReason(e) });
         return;
       }
-      if (walked.has(real)) return;
-      walked.add(real);
+      const first = walked.get(real);
+      if (first !== undefined) {
+        if (!named) files.push({ path, bytes: new Uint8Array(0), size: 0, sameFolderAs: first });
+        return;
+      }
+      walked.set(real, path);
       const chart = entries.includes('Chart.yaml');
       for (const e of entries) {
         if (!SKIP_DIRS.has(e) && !(chart && e === 'templates')) await visit(join(path, e), false);

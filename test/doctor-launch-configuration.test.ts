@@ -57,6 +57,14 @@ describe('a runner manager launched from a launch configuration', () => {
     expect(r.findings.some((f) => f.message.includes('module.runner.aws_launch_configuration.ci'))).toBe(true);
   });
 
+  it('with no instance profile (RF911, chain not built): RF929 still said (issue 50e; before, nothing past RF911)', () => {
+    const copy = JSON.parse(asLaunchConfiguration()) as typeof tf;
+    delete copy.resource.aws_launch_configuration!.ci!.iam_instance_profile;
+    const r = run({ 'main.tf.json': JSON.stringify(copy, null, 1), 'user-data.sh': userData });
+    expect(r.findings.some((f) => f.code === 'RF911')).toBe(true);
+    expect(r.findings.filter((f) => f.code === 'RF929').map((f) => f.message)).toEqual([expect.stringContaining('aws_launch_configuration.ci, a launch configuration')]);
+  });
+
   it('a launch configuration without user data is no manager: nothing is said of it', () => {
     const copy = JSON.parse(asLaunchConfiguration()) as typeof tf;
     delete copy.resource.aws_launch_configuration!.ci!.user_data;

@@ -59,13 +59,37 @@ export function configTomlAloneFindings(t: Located<Record<string, unknown>>, sca
  * says of the config.toml it boots: those settings do not depend on its identity.
  */
 export function configTomlJobFindings(toml: Record<string, unknown>, at: (path: readonly (string | number)[]) => string, origin?: Origin): Finding[] {
-  const out: Finding[] = [];
+  return jobFindingsByKey(toml, origin).map(({ finding, key }) => ({ ...finding, path: at(key) }));
+}
+
+/**
+ * What a job that leaves its container takes over, where the host is known (the manager's platform
+ * says it, as its chain does): `privileged`, what RF301 of entry 0 names ("a job can take over …");
+ * `fromHost`, RF309's close. Without it, the words of a config.toml whose host is not known.
+ */
+export interface HostTakeOver {
+  privileged: string;
+  fromHost: string;
+}
+
+/**
+ * configTomlJobFindings' findings, each with the key path it is about, for the caller to place.
+ * `takeOver`: where the host is known, entry 0's RF301 and every RF309 are said in its chain's words
+ * (verify/index.ts jobRules, the platform's escapeFindings); later entries' RF301 as laterEntriesFindings says them.
+ */
+export function jobFindingsByKey(toml: Record<string, unknown>, origin?: Origin, takeOver?: HostTakeOver): { finding: Finding; key: (string | number)[] }[] {
+  const out: { finding: Finding; key: (string | number)[] }[] = [];
   const runners = Array.isArray(toml.runners) ? toml.runners : [];
   const escapes = dockerHostEscapes(toml);
   const privilegedOf = new Map(escapes.filter((e) => e.key === 'privileged').map((e) => [e.at[1], e]));
-  runners.forEach((_, i) => out.push(...entryJobFindings(toml, i, privilegedOf.get(i), origin).map(({ finding, key }) => ({ ...finding, path: at(key) }))));
+  runners.forEach((_, i) => {
+    for (const x of entryJobFindings(toml, i, privilegedOf.get(i), origin)) {
+      const docker = i === 0 && takeOver !== undefined && x.finding.code === 'RF301' && privilegedOf.has(0);
+      out.push(docker ? { ...x, finding: { ...x.finding, message: `job containers run privileged: a job can take over ${takeOver.privileged}` } } : x);
+    }
+  });
   const others = escapes.filter((e) => e.key !== 'privileged');
-  escapeFindings(escapes, '', ON_SOME_HOST).forEach((f, n) => out.push({ ...f, path: at(others[n]!.at) }));
+  escapeFindings(escapes, '', takeOver?.fromHost ?? ON_SOME_HOST).forEach((f, n) => out.push({ finding: f, key: [...others[n]!.at] }));
   return out;
 }
 

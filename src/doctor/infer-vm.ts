@@ -11,9 +11,9 @@ import { PLATFORMS } from '../platforms/registry.js';
 import { EC2_SERVICE, instanceProfileOf, vmRunnerNames } from '../platforms/aws-vm/common.js';
 import { get, getText } from '../verify/get.js';
 import { awsProviderOf } from '../verify/aws-docs.js';
-import { formatPosition, originAt, type Origin } from './source.js';
+import { formatPosition, originAt, spanLine, type Origin } from './source.js';
 import { tomlPlace } from './toml-locate.js';
-import { configTomlJobFindings, laterEntriesFindings, type TomlPlace } from './config-toml-alone.js';
+import { jobFindingsByKey, laterEntriesFindings, type TomlPlace } from './config-toml-alone.js';
 import { userDataLineShown } from './user-data-place.js';
 import { MARKED_ADDRESS, OWN_ACCOUNT, providerAccount, rootMark } from './hcl/eval.js';
 import type { Evidence } from './evidence.js';
@@ -44,6 +44,8 @@ export interface VmSink {
   findings: Finding[];
   cacheOf: (toml: unknown, origin: Origin) => IntentRunner['cache'];
   gitlab: (tokenRef: string | undefined) => Record<string, unknown>;
+  /** The platforms of managers whose chain is not built: their document rules (the instance's RF711, RF715, RF720, …) run all the same. */
+  documentPlatforms: Set<string>;
 }
 
 const ARN = /\barn:(aws[a-z-]*):[a-z0-9-]+:([a-z0-9-]*):(\d{12}):/;
@@ -230,17 +232,33 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       const flag = m.registeredFlag?.(at);
       if (!body) return { path: formatPosition(originAt(m.tomlOrigin, ...at)), where: '', ...(flag !== undefined ? { flag } : {}) };
       const place = tomlPlace(body.lines, at);
-      const shown = userDataLineShown(source, rendered, body.from + (place?.line ?? 0) + 1, `the user data of aws_launch_template.${ltKey}`);
+      const shown = userDataLineShown(source, rendered, spanLine({ from: body.from, ...(body.map ? { lines: body.map } : {}) }, place?.line ?? 0) + 1, `the user data of aws_launch_template.${ltKey}`);
       return { path: formatPosition(shown.place ?? originAt(m.origin, 'user_data')), where: shown.words };
     };
     // A manager whose chain is not built (its profile or role missing) still boots its config.toml:
     // what its settings let jobs do (RF301, RF309) does not depend on the manager's identity. Flags of
     // a register command are said where they are written by the flag reader (register-command.ts).
-    const chainless = () => (m.registered === true ? [] : configTomlJobFindings(m.toml, (at) => tomlAt(at).path, m.tomlOrigin));
+    // Said as the chain says them: the runner and the line named, and what a job that leaves its
+    // container takes over in its platform's words, with the role as the files name it (`role`,
+    // undefined where there is no instance profile).
+    const chainless = (role: string | undefined): Finding[] => {
+      sink.documentPlatforms.add(reader.type);
+      if (m.registered === true) return [];
+      return jobFindingsByKey(m.toml, m.tomlOrigin, reader.doctor.hostTakeOver?.(m, root, role)).map(({ finding: f, key }) => {
+        const place = tomlAt(key);
+        return { ...f, path: place.path, message: `runner ${m.runner}${place.where !== '' ? `, ${place.where}` : ''}: ${f.message}` };
+      });
+    };
+    // A manager started by an instance (or a spot request) is named so in the chain proof, not "launch template".
+    const startedBy = startedAs(ev, ltKey);
+    // A launch configuration fails in a new account whatever the manager's identity: said before the chain is built.
+    if (startedBy?.kind === 'launch configuration') {
+      sink.findings.push(finding('RF929', formatPosition(originAt(m.origin)), `runner ${m.runner}: its manager is launched from ${startedBy.address}, a launch configuration: AWS no longer develops them (no EC2 instance type released since January 1, 2023 is supported in one), and accounts created on or after October 1, 2024 cannot create one by any method, so this deployment fails in a new account`, { fix: 'move the Auto Scaling group to an aws_launch_template with the same user data, instance profile and metadata_options (http_tokens = "required"), and launch_template { id, version } on the group (AWS: Migrate your Auto Scaling groups to launch templates)' }));
+    }
     const profileRef = instanceProfileOf(lt);
     const profileKey = resolveKey(root, 'aws_iam_instance_profile', profileRef);
     if (!profileKey) {
-      sink.findings.push(...chainless());
+      sink.findings.push(...chainless(profileRef === undefined ? undefined : ` (instance profile ${JSON.stringify(profileRef)}, not among the files given)`));
       sink.findings.push(finding(profileRef === undefined ? 'RF911' : 'RF903', formatPosition(originAt(m.origin, 'iam_instance_profile')), profileRef === undefined ? `the manager of runner ${m.runner} (${shownStartedAs(startedAs(ev, m.launchTemplateKey)) ?? `launch template ${ltName}`}) has no instance profile: it cannot sign cache URLs or read its token, and nothing about its identity can be proven` : `the instance profile ${JSON.stringify(profileRef)} of runner ${m.runner}'s manager is not in the evidence given`, { fix: 'give the manager its own instance profile and role, and give their Terraform' }));
       continue;
     }
@@ -253,7 +271,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     }
     const roleKey = resolveKey(root, 'aws_iam_role', profile.role);
     if (!roleKey) {
-      sink.findings.push(...chainless());
+      sink.findings.push(...chainless(` ${String(profile.role)} (not among the files given)`));
       sink.findings.push(finding('RF903', formatPosition(originAt(ev.terraform.origins.get(`aws_iam_instance_profile.${profileKey}`) ?? m.origin, 'role')), `the manager role ${String(profile.role)} of runner ${m.runner} is not in the evidence given, so its trust and permissions are not proven`, { received: String(profile.role), fix: 'give its Terraform, or aws iam get-role output', subject: { kind: 'role-not-given', ref: String(profile.role), whose: 'manager', noun: 'role' } }));
       continue;
     }
@@ -387,11 +405,6 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     if (m.registered !== true) sink.findings.push(...laterEntriesFindings(m.toml, tomlAt, m.runner));
     // The config.toml file of the runner, beside the user data's: reviewed, but not what boots.
     if (m.configFile && !have.has(`runners/${m.runner}/config.toml`)) artifacts.push({ path: `runners/${m.runner}/config.toml`, format: 'toml', content: m.configFile.value });
-    // A manager started by an instance (or a spot request) is named so in the chain proof, not "launch template".
-    const startedBy = startedAs(ev, ltKey);
-    if (startedBy?.kind === 'launch configuration') {
-      sink.findings.push(finding('RF929', formatPosition(originAt(m.origin)), `runner ${m.runner}: its manager is launched from ${startedBy.address}, a launch configuration: AWS no longer develops them (no EC2 instance type released since January 1, 2023 is supported in one), and accounts created on or after October 1, 2024 cannot create one by any method, so this deployment fails in a new account`, { fix: 'move the Auto Scaling group to an aws_launch_template with the same user data, instance profile and metadata_options (http_tokens = "required"), and launch_template { id, version } on the group (AWS: Migrate your Auto Scaling groups to launch templates)' }));
-    }
     sink.docsRunners.set(m.runner, { manifests: [], configToml: m.toml, pipeline: {}, ...(startedBy !== undefined ? { readFrom: { objects: 'the Terraform given', managerConfig: `${startedBy.kind} ↔ user data ↔ config.toml` } } : {}) });
     const ud = userDataArtifact(m);
     if (!have.has(ud.path)) artifacts.push(ud);

@@ -1433,7 +1433,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   // Roots given together in several accounts: each root's texts in its own (its runners').
   const rootAccountOf = new Set(runnerAccounts.values()).size > 1 ? ownRootAccount(ev, root, rootAccounts) : undefined;
   if (ev.terraform.ownAccountRead === true && account !== undefined) settleOwnAccount(root, account, rootAccountOf);
-  const vm = inferVmRunners(ev, root, account, { runners: intentRunners, identities, clusters, clusterOrigins, runnerOrigins, tomlAt, bindingOrigins, docsRunners, summaries, findings, cacheOf, gitlab: (r) => gitlabSettingsOf(root, r) });
+  const documentPlatforms = new Set<string>();
+  const vm = inferVmRunners(ev, root, account, { runners: intentRunners, identities, clusters, clusterOrigins, runnerOrigins, tomlAt, bindingOrigins, docsRunners, summaries, findings, cacheOf, gitlab: (r) => gitlabSettingsOf(root, r), documentPlatforms });
   // Runner managers on Azure VMs: read for their setup and identity, not proven (RF903 says so).
   const azureVms = azureVmRunners(ev, root);
   findings.push(...azureVms.findings);
@@ -1511,6 +1512,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (own === ACCOUNT_NOT_SHOWN) intentRunners[i]!.accountShown = false;
   }
   const intent: FleetIntent = { name: 'doctor', clusters, caches, runners: intentRunners, identities };
+  if (documentPlatforms.size > 0) intent.documentPlatforms = [...documentPlatforms];
   if (account !== undefined || roles.size > 0 || vm.found > 0) {
     intent.aws = { accountId: account ?? ACCOUNT_NOT_SHOWN, region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {}, ...(account === undefined || account === ACCOUNT_NOT_SHOWN ? { accountShown: false as const } : {}) };
   }

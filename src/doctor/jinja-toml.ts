@@ -2,7 +2,7 @@ import { parse as parseToml } from 'smol-toml';
 import type { Finding } from '../spec/findings.js';
 import { LineIndex } from './hcl/ast.js';
 import { conditionalClause, jinjaBranchAt, jinjaBranches, type TemplateEngine } from './jinja-branch.js';
-import { SourceFile, type Position } from './source.js';
+import { SourceFile, spanLine, type Position } from './source.js';
 
 /**
  * A config.toml written as a Jinja template (an Ansible role's `templates/config.toml.j2`, rendered by
@@ -21,33 +21,42 @@ import { SourceFile, type Position } from './source.js';
  * `%{ if … }` … `%{ endif }` branches as Jinja's (Terraform has no elif).
  */
 
-/** The template's config.toml read, its keys located in the template's own lines (`before`: the lines of the file above the template's text). */
+/**
+ * The template's config.toml read, its keys located in the template's own lines (`before`: the lines
+ * of the file above the template's text; or, for a body joined from several heredocs of a script,
+ * the span whose `lines` give the script line of each body line, heredocSpan).
+ */
 export class TemplateTomlSource extends SourceFile {
   readonly #template: string;
   readonly #engine: TemplateEngine;
-  readonly #before: number;
+  readonly #span: { from: number; lines?: readonly number[] };
   readonly #lines: LineIndex;
-  constructor(path: string, rendered: string, template: string, engine: TemplateEngine, before = 0) {
+  constructor(path: string, rendered: string, template: string, engine: TemplateEngine, before: number | { from: number; lines?: readonly number[] } = 0) {
     super(path, rendered, 'toml');
     this.#template = template;
     this.#engine = engine;
-    this.#before = before;
+    this.#span = typeof before === 'number' ? { from: before } : before;
     this.#lines = new LineIndex(template);
   }
 
   override locate(doc: number, path: readonly (string | number)[]): Position {
     const p = super.locate(doc, path);
-    return { ...p, line: p.line + this.#before };
+    return { ...p, line: this.#fileLine(p.line) };
+  }
+
+  /** A line (1-based) of the template's text as a line of its file. */
+  #fileLine(line: number): number {
+    return spanLine(this.#span, line - 1) + 1;
   }
 
   /** The finding, said as conditional where its place in this template is inside an `if` branch. */
   conditional(f: Finding): Finding {
     const m = /:(\d+):(\d+)$/.exec(f.path);
     if (m === null || f.path.slice(0, m.index) !== this.path) return f;
-    const b = jinjaBranchAt(jinjaBranches(this.#template, this.#engine), this.#lines.offset(Number(m[1]) - this.#before, Number(m[2])));
+    const b = jinjaBranchAt(jinjaBranches(this.#template, this.#engine), this.#lines.offset((this.#span.lines !== undefined ? this.#span.lines.indexOf(Number(m[1]) - 1) : Number(m[1]) - 1 - this.#span.from) + 1, Number(m[2])));
     if (b === undefined) return f;
     const p = this.#lines.pos(b.at);
-    return { ...f, message: f.message + conditionalClause(b, `${this.path}:${p.line + this.#before}:${p.column}`) };
+    return { ...f, message: f.message + conditionalClause(b, `${this.path}:${this.#fileLine(p.line)}:${p.column}`) };
   }
 }
 
@@ -167,7 +176,7 @@ function withoutMarkupValues(value: unknown, only: (s: string) => boolean): void
  * The config.toml a template writes (`before`: the lines of its file above it, for a heredoc's body);
  * `error` where it is TOML in neither reading (see above).
  */
-export function readTemplateToml(path: string, text: string, engine: TemplateEngine = 'jinja', before = 0): { value: Record<string, unknown>; source: TemplateTomlSource } | { error: unknown } {
+export function readTemplateToml(path: string, text: string, engine: TemplateEngine = 'jinja', before: number | { from: number; lines?: readonly number[] } = 0): { value: Record<string, unknown>; source: TemplateTomlSource } | { error: unknown } {
   const { toml, placeholders } = templateTomlText(text, engine);
   const only = (s: string) => placeholders.has(s) || ONLY_EXPRESSIONS[engine].test(s);
   const read = (rendered: string) => {

@@ -1,6 +1,6 @@
 import { parse as parseToml } from 'smol-toml';
 import type { Evidence, Located } from './evidence.js';
-import { SourceFile, type Position } from './source.js';
+import { SourceFile, spanLine, type Position } from './source.js';
 import { heredocSpan } from './vm.js';
 import { normalPath } from './hcl/eval.js';
 import { readTemplateToml } from './jinja-toml.js';
@@ -21,14 +21,14 @@ import { readTemplateToml } from './jinja-toml.js';
 
 /** The heredoc body's keys where the script writes them: the body's own line, moved down by the lines before it. */
 class ScriptTomlSource extends SourceFile {
-  readonly #before: number;
-  constructor(path: string, body: string, before: number) {
+  readonly #span: { from: number; lines?: readonly number[] };
+  constructor(path: string, body: string, span: { from: number; lines?: readonly number[] }) {
     super(path, body, 'toml');
-    this.#before = before;
+    this.#span = span;
   }
   override locate(doc: number, path: readonly (string | number)[]): Position {
     const p = super.locate(doc, path);
-    return { ...p, line: p.line + this.#before };
+    return { ...p, line: spanLine(this.#span, p.line - 1) + 1 };
   }
 }
 
@@ -60,7 +60,7 @@ export function scriptConfigTomls(ev: Evidence, taken: ReadonlySet<unknown> = ne
     let source: SourceFile;
     if (template) {
       // Its `${…}` and `%{ if }` directives are templatefile()'s: read as a template (jinja-toml.ts).
-      const t = readTemplateToml(a.path, span.body, 'terraform', span.from);
+      const t = readTemplateToml(a.path, span.body, 'terraform', span);
       if ('error' in t) continue;
       ({ value, source } = t);
     } else {
@@ -69,7 +69,7 @@ export function scriptConfigTomls(ev: Evidence, taken: ReadonlySet<unknown> = ne
       } catch {
         continue;
       }
-      source = new ScriptTomlSource(a.path, span.body, span.from);
+      source = new ScriptTomlSource(a.path, span.body, span);
     }
     if (!Array.isArray(value.runners)) continue;
     takenTexts ??= new Set([...taken].filter((t) => t !== undefined && t !== null).map((t) => JSON.stringify(t)));

@@ -298,3 +298,8 @@ export function tomlSettingSaid(origin: Origin, path: readonly (string | number)
 export function tomlWriter(origin: Origin, path: readonly (string | number)[]): string {
   return origin.source.writtenAs(origin.doc, [...origin.path, ...path]) ?? 'config.toml';
 }
+
+/** The script line (0-based) of line `line` (0-based) of a heredoc span's body. */
+export function spanLine(span: { from: number; lines?: readonly number[] }, line: number): number {
+  return span.lines?.[line] ?? span.from + line;
+}

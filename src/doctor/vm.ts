@@ -9,6 +9,7 @@ import { parseRef } from '../verify/aws-docs.js';
 import { get, getText } from '../verify/get.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
+import type { HostTakeOver } from './config-toml-alone.js';
 import { mapBodyStrings } from './root-strings.js';
 import { pathInFolder, userDataFilePath } from '../platforms/aws-vm/user-data.js';
 import { instanceProfileOf } from '../platforms/aws-vm/common.js';
@@ -43,8 +44,8 @@ export interface VmManagerEvidence {
   unknownInUserData: string[];
   /** Whether `toml` was read from a heredoc of the user data (rather than a config.toml file). */
   tomlInUserData: boolean;
-  /** The heredoc's lines as written and the 0-based line of the user data where they start (to point at a key). */
-  tomlBody?: { lines: string[]; from: number };
+  /** The heredoc's lines as written and the 0-based line of the user data where they start (to point at a key); `map`: the line of each, where they join several heredocs (a write, then appends). */
+  tomlBody?: { lines: string[]; from: number; map?: number[] };
   /** A config.toml file given for this runner while the user data writes its own: the copy that does not boot. */
   configFile?: { value: Record<string, unknown>; origin: Origin };
   launchTemplateKey: string;
@@ -75,6 +76,13 @@ export interface ComputeDoctorReader {
   jobs(m: VmManagerEvidence, root: TerraformRoot): { roleKey: string; attachment: 'instance-profile' | 'task-definition'; service: string; name: string; mechanism: string } | undefined;
   /** Terraform keys the platform's proofs look resources up by (`<runner>_tasks` → the resource found), to re-key hand-written roots. */
   keys?(m: VmManagerEvidence, root: TerraformRoot): { type: string; from: string; to: string }[];
+  /**
+   * Where the manager's chain is not built (no instance profile, or its profile or role not given):
+   * what a job that leaves its container takes over, in the words the platform's chain uses.
+   * `role`: the manager's instance role as the files name it (` ci-runner (not among the files
+   * given)`), undefined where the manager has no instance profile. Undefined: the host is not known.
+   */
+  hostTakeOver?(m: VmManagerEvidence, root: TerraformRoot, role: string | undefined): HostTakeOver;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -120,27 +128,64 @@ function heredocOpen(line: string): { path: string; marker: string; append: bool
  * The file `file` a user data writes, its body and the lines it spans (first and last body line,
  * 0-based, end exclusive): a shell heredoc (`cat > path <<EOF`, and the other forms of HEREDOC_OPENS),
  * or in a cloud-init user data (`#cloud-config`) a `write_files` entry whose `content` is a YAML block scalar.
- * A heredoc that appends (`cat >> path`, `tee -a path`) adds its lines to what the file held before,
- * which the script does not show: keys before the body's first table header belong to whatever table
- * that old content ends in, so only the body from its first table header on is known (`append` says
- * so); an append with no table header says nothing known and is passed over.
+ * A heredoc that appends (`cat >> path`, `tee -a path`) adds its lines to what the file held before.
+ * After a heredoc that writes the file, the file is known: each append is read after it, in order,
+ * whole (its keys before a table header continue the table the file ends in), until another heredoc
+ * writes the file anew; the body then joins the heredocs, `lines` gives the script line of each of
+ * its lines and `parts` the lines each heredoc's body spans. An append with no write before it adds
+ * to what the script does not show: keys before the body's first table header belong to whatever
+ * table that old content ends in, so only the body from its first table header on is known
+ * (`append` says so); an append with no table header says nothing known and is passed over.
  */
-export function heredocSpan(script: string, file: RegExp): { body: string; from: number; to: number; indent?: string; append?: true } | undefined {
+export function heredocSpan(script: string, file: RegExp): HeredocSpan | undefined {
   const lines = script.split('\n');
+  let found: { body: string[]; map: number[]; parts: { from: number; to: number }[]; append: boolean } | undefined;
   for (let i = 0; i < lines.length; i++) {
     const m = heredocOpen(lines[i]!);
     if (!m || !file.test(m.path)) continue;
     const end = lines.findIndex((l, j) => j > i && l.trim() === m.marker);
-    if (end < 0) return undefined;
-    if (!m.append) return { body: `${lines.slice(i + 1, end).join('\n')}\n`, from: i + 1, to: end };
-    const table = lines.findIndex((l, j) => j > i && j < end && /^\s*\[/.test(l));
-    if (table < 0) {
+    if (end < 0) {
+      if (found === undefined) return undefined;
+      break;
+    }
+    // A second write starts the file anew (another branch of the script, often): the first one is read.
+    if (found !== undefined && !m.append) break;
+    const from = found !== undefined || !m.append ? i + 1 : lines.findIndex((l, j) => j > i && j < end && /^\s*\[/.test(l));
+    if (from < 0) {
       i = end;
       continue;
     }
-    return { body: `${lines.slice(table, end).join('\n')}\n`, from: table, to: end, append: true };
+    found ??= { body: [], map: [], parts: [], append: m.append };
+    for (let j = from; j < end; j++) {
+      found.body.push(lines[j]!);
+      found.map.push(j);
+    }
+    found.parts.push({ from, to: end });
+    i = end;
   }
-  return isCloudConfig(script) ? cloudConfigFileSpan(script, file) : undefined;
+  if (found === undefined) return isCloudConfig(script) ? cloudConfigFileSpan(script, file) : undefined;
+  const first = found.parts[0]!;
+  const span: HeredocSpan = { body: `${found.body.join('\n')}\n`, from: first.from, to: found.parts[found.parts.length - 1]!.to };
+  if (found.append) span.append = true;
+  if (found.parts.length > 1) {
+    span.lines = found.map;
+    span.parts = found.parts;
+  }
+  return span;
+}
+
+/**
+ * A file a script writes (heredocSpan): its body, the script lines it spans, where the body joins
+ * several heredocs the script line of each body line (`lines`) and each heredoc's span (`parts`).
+ */
+export interface HeredocSpan {
+  body: string;
+  from: number;
+  to: number;
+  indent?: string;
+  append?: true;
+  lines?: number[];
+  parts?: { from: number; to: number }[];
 }
 
 /** Resource a Terraform reference or literal names: `${type.key.attr}` → key; a literal → the resource whose `attr` equals it. */
@@ -539,7 +584,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     // The runner's config.toml file beside user data that writes its own (in a folder named after the runner).
     const file = tomlText !== undefined ? nearest(candidates.filter((t) => t.origin.source.path.split('/').includes(runner)), origin.source.path) : undefined;
     const configFile = file ? { value: file.value, origin: file.origin } : undefined;
-    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}), ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(tokenFlagWritten !== undefined ? { tokenFlagWritten } : {}), ...(registeredAs ? { registeredAs } : {}), ...(registeredFlag ? { registeredFlag } : {}) });
+    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from, ...(span.lines ? { map: span.lines } : {}) } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}), ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(tokenFlagWritten !== undefined ? { tokenFlagWritten } : {}), ...(registeredAs ? { registeredAs } : {}), ...(registeredFlag ? { registeredFlag } : {}) });
   }
   return { managers, findings, unreadable, refused, installsOnly, hostProcess };
 }
@@ -637,7 +682,11 @@ export function canonicalUserData(m: VmManagerEvidence, canonicalToml: string): 
   const lines = m.userData.split('\n');
   // A cloud-init write_files block keeps its indentation, so the user data stays the YAML it was.
   const toml = span.indent ? canonicalToml.replace(/\n$/, '').replace(/^(?=.)/gm, span.indent) : canonicalToml.replace(/\n$/, '');
-  return [...lines.slice(0, span.from), toml, ...lines.slice(span.to)].join('\n');
+  // A file written then appended to: the canonical text in the first heredoc, the appends left empty.
+  const parts = span.parts ?? [{ from: span.from, to: span.to }];
+  const out = lines.slice(0, parts[0]!.from);
+  parts.forEach((p, n) => out.push(...(n === 0 ? [toml] : []), ...lines.slice(p.to, parts[n + 1]?.from ?? lines.length)));
+  return out.join('\n');
 }
 
 /** Moves a resource to the key the platform's proofs look it up by (hand-written roots use their own keys). */

@@ -200,6 +200,21 @@ export type VolumeForm = 'config.toml' | 'register';
 const EXTRA_HOSTS: Record<VolumeForm, string> = { 'config.toml': '[runners.docker] extra_hosts', register: '--docker-extra-hosts' };
 const DNS: Record<VolumeForm, string> = { 'config.toml': '[runners.docker] dns', register: '--docker-dns' };
 
+/**
+ * The host's TLS trust stores, and from when a certificate authority written there is trusted:
+ * OpenSSL and GnuTLS clients read /etc/ssl/certs (its ca-certificates.crt bundle, its hashed links)
+ * and RHEL's /etc/pki (tls/certs/ca-bundle.crt, ca-trust/extracted) as they are; a file under
+ * /usr/local/share/ca-certificates (or /etc/pki/ca-trust/source/anchors) joins the bundle when
+ * update-ca-certificates (update-ca-trust) next runs, as package updates run it. /etc/ssl and
+ * /etc/pki themselves are left to the system-folder rule: they hold the host's private keys too.
+ */
+const CA_STORES: readonly [string, string][] = [
+  ['/etc/ssl/certs', 'at once'],
+  ['/etc/pki/tls/certs', 'at once'],
+  ['/etc/pki/ca-trust', 'at once'],
+  ['/usr/local/share/ca-certificates', 'once update-ca-certificates next runs (package updates run it)'],
+];
+
 const NO_ROOT = 'not a way out of the container: the file holds names and settings, not programs the host runs as root';
 /**
  * Single host files under /etc whose read-write mount lets a job change what the host (and the next
@@ -215,6 +230,9 @@ const NO_ROOT = 'not a way out of the container: the file holds names and settin
  * - /etc/localtime (a link into /usr/share/zoneinfo; a bind mount follows it to the zone file) and
  *   /etc/timezone: the host's local time zone, which its logs and cron schedules follow; read-only,
  *   they are public and no finding (READ_ONLY_EXPOSES).
+ * - /etc/hostname: the static host name, which the host sets from it at boot (hostname(5)).
+ * - The TLS trust stores (CA_STORES): no root either, but the host's and the next jobs' trust in
+ *   who answers their TLS connections, so the severity stays the code's (error).
  */
 const HOST_SETTINGS_FILES = new Map<string, { lets: string; severity: Severity; fix: (entry: string, form: VolumeForm) => string }>([
   ['/etc/hosts', {
@@ -231,6 +249,16 @@ const HOST_SETTINGS_FILES = new Map<string, { lets: string; severity: Severity; 
     lets: `the host's ${path} read-write: a job changes the host's local time zone (the times in its logs, when its cron jobs run), nothing more: ${NO_ROOT}`,
     severity: 'info' as const,
     fix: (entry: string) => `mount it read-only (${readOnlyEntry(entry)})`,
+  }] as const),
+  ['/etc/hostname', {
+    lets: `the host's /etc/hostname read-write: a job sets the name the host takes at its next boot (and the name the next jobs read there), nothing more: ${NO_ROOT}`,
+    severity: 'info',
+    fix: (entry) => `mount it read-only (${readOnlyEntry(entry)}), or leave it out: Docker gives each job container a host name of its own`,
+  }],
+  ...CA_STORES.map(([path, when]) => [path, {
+    lets: `the host's ${path} read-write: a job plants a certificate authority of its own in the host's TLS trust store, and ${when} every TLS connection of the host (the runner manager's to GitLab, Docker's to registries) and of the next jobs that mount it trusts the certificates the job issues: whoever then answers for GitLab or a registry (a name the job resolves elsewhere, a network it shares) reads and changes what they send, runner tokens and later jobs' variables included. It is not a way out of the container, but it hands the job the host's TLS trust`,
+    severity: 'error' as const,
+    fix: (entry: string) => `mount it read-only (${readOnlyEntry(entry)}); a certificate authority jobs need goes into the job image, or into [runners.docker] volumes as one file read-only`,
   }] as const),
 ]);
 

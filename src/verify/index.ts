@@ -368,7 +368,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
     if (!isRoot(a)) continue;
     for (const problem of checkTerraformRoot(a.content as TerraformRoot, TABLE_CHECKED_PROVIDERS, scanned?.templateTexts.get(a))) findings.push(f('RF613', '', `${a.path}: ${problem}`, { fix: 'this is a bug in runner-fleet; please report it with the spec' }));
   }
-  const platforms = [...new Set(fleet.clusters.map((c) => c.type))].map(platformFor);
+  const platforms = [...new Set([...fleet.clusters.map((c) => c.type), ...(fleet.documentPlatforms ?? [])])].map(platformFor);
   const seen = new Set<string>();
   for (const p of platforms) {
     for (const x of p.verifyDocuments?.(docs, fleet) ?? []) {

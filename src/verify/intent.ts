@@ -43,6 +43,11 @@ export interface FleetIntent {
   crossAccount?: CrossAccountIntent;
   /** GitLab ID-token roles: which project and refs should get which role (verify/reach). */
   idTokens?: IdTokenIntent;
+  /**
+   * The doctor only: platforms whose document rules (`verifyDocuments`) run though no runner of
+   * theirs is proven (a VM manager with no instance profile still boots its instance).
+   */
+  documentPlatforms?: string[];
 }
 
 /** One runner chain: a manager, its jobs, their identities and cache. */

@@ -1,5 +1,6 @@
 import type { ComputeDoctorReader } from '../../doctor/vm.js';
 import { resolveKey, vmKey } from '../../doctor/vm.js';
+import { instanceProfileOf } from '../aws-vm/common.js';
 import { get } from '../../verify/get.js';
 import { firstKeyWhere } from '../../doctor/key-index.js';
 
@@ -7,6 +8,11 @@ import { firstKeyWhere } from '../../doctor/key-index.js';
 function workerGroup(toml: Record<string, unknown>): string | undefined {
   const v = get(toml, 'runners', 0, 'autoscaler', 'plugin_config', 'name');
   return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** What a job that leaves its container takes over: its worker, with the jobs beside and after it, and the role of the worker's instance profile `shown`, where it has one. */
+export function workerTakeOverWords(shown: string | undefined): string {
+  return `the worker instance: the jobs it runs at the same time (capacity_per_instance) and the ones after it (max_use_count)${shown !== undefined ? `, and the role of the worker instance profile ${shown}` : ''}`;
 }
 
 /** ec2-autoscaler read back: jobs run on workers of the group the fleeting plugin names; workers carry no instance profile. */
@@ -30,5 +36,13 @@ export const ec2AutoscalerDoctor: ComputeDoctorReader = {
       if (sg) out.push({ type: 'aws_security_group', from: sg, to: vmKey(m.runner, 'workers') });
     }
     return out;
+  },
+  // Jobs run on the workers: what they take over is the worker's whatever the manager's identity.
+  hostTakeOver(m, root) {
+    const lt = this.keys!(m, root).find((k) => k.type === 'aws_launch_template')?.from;
+    const profile = lt !== undefined ? instanceProfileOf(root.resource.aws_launch_template?.[lt]) : undefined;
+    const name = profile !== undefined ? root.resource.aws_iam_instance_profile?.[resolveKey(root, 'aws_iam_instance_profile', profile) ?? '']?.name : undefined;
+    const words = workerTakeOverWords(profile === undefined ? undefined : typeof name === 'string' ? name : profile);
+    return { privileged: words, fromHost: `from the host a job takes over ${words}` };
   },
 };

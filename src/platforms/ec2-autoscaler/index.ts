@@ -1,4 +1,4 @@
-import { ec2AutoscalerDoctor } from './doctor.js';
+import { ec2AutoscalerDoctor, workerTakeOverWords } from './doctor.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
@@ -40,7 +40,7 @@ function workerProfile(root: TerraformRoot, runner: IntentRunner): { profile: st
 function workerTakeOver(docs: FleetDocuments, runner: IntentRunner): string {
   const root = awsFacts(docs)?.root;
   const shown = root ? workerProfile(root, runner)?.shown : undefined;
-  return `the worker instance: the jobs it runs at the same time (capacity_per_instance) and the ones after it (max_use_count)${shown !== undefined ? `, and the role of the worker instance profile ${shown}` : ''}`;
+  return workerTakeOverWords(shown);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ec2DockerDoctor } from './doctor.js';
+import { ec2DockerDoctor, managerHostHolds } from './doctor.js';
 import type { IntentRunner } from '../../verify/intent.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
@@ -24,7 +24,7 @@ function hopLimit(runner: IntentRunner): 1 | 2 {
 }
 
 /** What a job that reaches the host gets there: the manager's own instance and its role. */
-const ON_THE_HOST = "the instance role, which is the manager's (cache signing, token parameter)";
+const ON_THE_HOST = managerHostHolds('');
 
 /** Jobs run in Docker containers on the manager's own instance. */
 export const ec2DockerPlatform: PlatformPlugin = vmPlatform({

@@ -19,6 +19,7 @@ import { unreadTemplateClause } from './deployment-templates.js';
 import { AZURE_CLIENT_ID_ANNOTATION } from '../spec/azure.js';
 import { originKey } from './kustomize-namespace.js';
 import { RUNNER_IMAGE } from './runner-image.js';
+import { folders, kubernetesOwners, namespaceOf } from './kubernetes-owners.js';
 import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
 import { normalizeTerraform, resolveKmsKeyReferences } from './terraform.js';
@@ -338,25 +339,6 @@ function sharedRegistration(workload: NonNullable<Chain['workload']>, toml: unkn
   });
 }
 
-/** The namespace of a namespaced object as written, a Namespace's own name; undefined for other cluster-wide objects and a namespaced one that names none. */
-function namespaceOf(o: K8sObject): string | undefined {
-  return o.metadata.namespace ?? (o.kind === 'Namespace' ? o.metadata.name : undefined);
-}
-
-const CLUSTER_WIDE = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
-
-/** Which runner chains the Kubernetes objects of the files belong to (see kubernetesOwners). */
-interface KubernetesOwners {
-  /** Whether the object belongs to the chain. */
-  has(chain: Chain, o: Located<K8sObject>): boolean;
-  /** An object `a` has a copy of and `b` another (so the two are of two deployments), preferring a's manager's ServiceAccount. */
-  ownCopy(a: Chain, b: Chain): Located<K8sObject> | undefined;
-  /** Whether copies of an object tell the two chains apart (two deployments). */
-  apart(a: Chain, b: Chain): boolean;
-  /** Whether two objects are of one deployment: a chain they both belong to (with no chain, yes). */
-  together(a: Located<K8sObject>, b: Located<K8sObject>): boolean;
-}
-
 /** Items by key, each group in the items' order. */
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
@@ -369,105 +351,13 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return out;
 }
 
-/** A file's folders, split once per path. */
-const foldersOf = new Map<string, readonly string[]>();
-
 /** How many folders the paths of two files share from the start (the nearer two files are, the more). */
 function sharedFolders(a: string, b: string): number {
-  const split = (p: string): readonly string[] => {
-    let f = foldersOf.get(p);
-    if (f === undefined) {
-      if (foldersOf.size > 100_000) foldersOf.clear();
-      f = p.split(/[\\/]/).slice(0, -1);
-      foldersOf.set(p, f);
-    }
-    return f;
-  };
-  const fa = split(a);
-  const fb = split(b);
+  const fa = folders(a);
+  const fb = folders(b);
   let i = 0;
   while (i < fa.length && i < fb.length && fa[i] === fb[i]) i++;
   return i;
-}
-
-/**
- * Two deployments given together (a prod and a staging cluster, each in its own folder) often reuse
- * names: namespace gitlab-runner, service account gitlab-runner, Role gitlab-runner. An object whose
- * kind, namespace and name another object of the files repeats belongs to the chains nearest to it:
- * those whose file shares the longest folder path with its file (of its namespace for a namespaced
- * object, any chain for a cluster-wide one). Two chains such copies (other than of a Namespace) tell
- * apart are of two deployments, and every other object they could both read belongs to the nearer
- * too (so a RoleBinding only one of them gives is not the other's). Objects of chains no copy tells
- * apart belong to every chain, as one deployment's do.
- */
-function kubernetesOwners(objects: readonly Located<K8sObject>[], chains: readonly Chain[]): KubernetesOwners {
-  const key = (o: K8sObject): string => `${o.kind}\u0000${CLUSTER_WIDE.has(o.kind) ? '' : (o.metadata.namespace ?? 'default')}\u0000${o.metadata.name}`;
-  const count = new Map<string, number>();
-  for (const o of objects) count.set(key(o.value), (count.get(key(o.value)) ?? 0) + 1);
-  const candidatesOf = (o: Located<K8sObject>): readonly Chain[] => {
-    const ns = CLUSTER_WIDE.has(o.value.kind) ? namespaceOf(o.value) : (o.value.metadata.namespace ?? 'default');
-    return ns === undefined ? chains : chains.filter((c) => c.namespace === ns || c.jobNamespace === ns);
-  };
-  const nearest = (o: Located<K8sObject>, candidates: readonly Chain[]): Set<Chain> => {
-    const depth = candidates.map((c) => sharedFolders(o.origin.source.path, c.origin.source.path));
-    const best = Math.max(...depth);
-    return new Set(candidates.filter((_, i) => depth[i] === best));
-  };
-  const copies = new Map<Located<K8sObject>, { candidates: readonly Chain[]; owners: Set<Chain> }>();
-  for (const o of objects) {
-    if (count.get(key(o.value))! < 2) continue;
-    const candidates = candidatesOf(o);
-    copies.set(o, { candidates, owners: nearest(o, candidates) });
-  }
-  // A Namespace declared in two folders may be one cluster's (each runner's folder declaring the
-  // namespace both run in); two copies of a ServiceAccount or a Role of one name are not.
-  const telling = [...copies].filter(([o]) => o.value.kind !== 'Namespace');
-  // Each chain's index, and the chains it is apart from. Copies that split their candidates alike
-  // add the same pairs, so each split is counted once: the work is at most the pairs themselves
-  // (a pair loop per copy, with a list search per pair, took 13 s over 200 folders repeating one name).
-  const index = new Map(chains.map((c, i) => [c, i]));
-  const partners = chains.map(() => new Set<number>());
-  const splits = new Set<string>();
-  for (const [, c] of telling) {
-    const inside = c.candidates.filter((x) => c.owners.has(x)).map((x) => index.get(x)!);
-    const outside = c.candidates.filter((x) => !c.owners.has(x)).map((x) => index.get(x)!);
-    if (inside.length === 0 || outside.length === 0) continue;
-    const split = `${inside.join(',')}|${outside.join(',')}`;
-    if (splits.has(split)) continue;
-    splits.add(split);
-    for (const i of inside) for (const j of outside) {
-      partners[i]!.add(j);
-      partners[j]!.add(i);
-    }
-  }
-  const apart = (a: Chain, b: Chain): boolean => partners[index.get(a)!]!.has(index.get(b)!);
-  const owners = new Map<Located<K8sObject>, Set<Chain>>();
-  for (const [o, c] of copies) owners.set(o, c.owners);
-  if (copies.size > 0 && partners.some((p) => p.size > 0)) {
-    // Whether two chains of the candidates are apart, once per candidate set (a namespace's chains, or all of them).
-    const anyApart = new Map<string, boolean>();
-    for (const o of objects) {
-      if (owners.has(o)) continue;
-      const ns = CLUSTER_WIDE.has(o.value.kind) ? namespaceOf(o.value) : (o.value.metadata.namespace ?? 'default');
-      const key = ns === undefined ? '' : `=${ns}`;
-      let split = anyApart.get(key);
-      if (split === undefined) {
-        const candidates = new Set(candidatesOf(o).map((x) => index.get(x)!));
-        split = [...candidates].some((i) => [...partners[i]!].some((j) => candidates.has(j)));
-        anyApart.set(key, split);
-      }
-      if (split) owners.set(o, nearest(o, candidatesOf(o)));
-    }
-  }
-  return {
-    has: (chain, o) => owners.get(o)?.has(chain) ?? true,
-    apart,
-    together: (a, b) => chains.length === 0 || chains.some((c) => (owners.get(a)?.has(c) ?? true) && (owners.get(b)?.has(c) ?? true)),
-    ownCopy: (a, b) => {
-      const own = telling.filter(([, c]) => c.candidates.includes(b) && c.owners.has(a) && !c.owners.has(b)).map(([o]) => o);
-      return own.find((o) => o.value.kind === 'ServiceAccount' && o.value.metadata.name === a.managerSa) ?? own[0];
-    },
-  };
 }
 
 /**
@@ -556,9 +446,16 @@ export function inferDeployment(ev: Evidence): Inferred {
   // Chart values found whose manager's namespace the files do not give (said as RF903): not "no manager".
   let chartsNotPlaced = false;
   // The namespace of the one ServiceAccount of this name the files give (none, or several: not known).
+  const accountNamespaces = new Map<string, Set<string>>();
+  for (const o of serviceAccounts) {
+    const ns = o.value.metadata.namespace ?? 'default';
+    const set = accountNamespaces.get(o.value.metadata.name);
+    if (set) set.add(ns);
+    else accountNamespaces.set(o.value.metadata.name, new Set([ns]));
+  }
   const soleNamespaceOf = (name: string): string | undefined => {
-    const namespaces = new Set(serviceAccounts.filter((o) => o.value.metadata.name === name).map((o) => o.value.metadata.namespace ?? 'default'));
-    return namespaces.size === 1 ? [...namespaces][0] : undefined;
+    const namespaces = accountNamespaces.get(name);
+    return namespaces?.size === 1 ? [...namespaces][0] : undefined;
   };
   // Values that make no chain (their manager's service account or namespace not known): their runners.config is checked alone below.
   const unchained: (typeof ev.helmValues)[number][] = [];
@@ -857,13 +754,22 @@ export function inferDeployment(ev: Evidence): Inferred {
   // The objects by namespace and the service accounts by namespace and name, in the files' order:
   // a chain reads its own, not every object of the files (many deployments given together).
   const byNamespace = groupBy(ev.kubernetes, (o) => namespaceOf(o.value) ?? '\u0000cluster');
+  // Where each object is in the files' order (a chain's files are listed in it, found without a search of every object).
+  const placesOf = new Map<K8sObject, number[]>();
+  ev.kubernetes.forEach((o, i) => {
+    const at = placesOf.get(o.value);
+    if (at) at.push(i);
+    else placesOf.set(o.value, [i]);
+  });
+  // As a reference reads them: a cluster-wide object other than a Namespace counts as given in `default`.
+  const givenByNamespace = groupBy(ev.kubernetes, (o) => o.value.metadata.namespace ?? (o.value.kind === 'Namespace' ? o.value.metadata.name : 'default'));
   const accountsByName = groupBy(serviceAccounts, (o) => `${o.value.metadata.namespace ?? 'default'}\u0000${o.value.metadata.name}`);
   /** The chain's namespaces: the manager's, and the jobs' where they run apart. */
   const namespacesOf = (chain: Chain): string[] => (chain.jobNamespace === chain.namespace ? [chain.namespace] : [chain.namespace, chain.jobNamespace]);
   /** The chain's objects of its namespaces (their Namespace objects included). */
-  const chainObjects = (chain: Chain): Located<K8sObject>[] => namespacesOf(chain).flatMap((ns) => byNamespace.get(ns) ?? []).filter((o) => ofChain(chain, o));
+  const chainObjects = (chain: Chain): Located<K8sObject>[] => namespacesOf(chain).flatMap((ns) => owners.of(byNamespace.get(ns) ?? [], chain));
   /** The chain's ServiceAccounts of this name in a namespace (the manager's by default): one, none, or several equally near (not known which). */
-  const serviceAccountsOf = (chain: Chain, name: string, ns = chain.namespace): Located<K8sObject>[] => (accountsByName.get(`${ns}\u0000${name}`) ?? []).filter((o) => ofChain(chain, o));
+  const serviceAccountsOf = (chain: Chain, name: string, ns = chain.namespace): Located<K8sObject>[] => owners.of(accountsByName.get(`${ns}\u0000${name}`) ?? [], chain);
 
   // 3. Identities, clusters, caches, runners.
   const readers = PLATFORMS.filter((p): p is typeof p & { doctor: DoctorReader } => p.doctor !== undefined);
@@ -1116,7 +1022,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     // Jobs named as the manager's own service account run as the one the chart creates (with its annotations), when it does.
     let jobs = bind(saEvidence(chain, jobsSaName, jobsAsManager && chain.chartCreatesSa, jobNs), chain);
     // References that do not resolve, in both directions: each party's in its own namespace.
-    const givenIn = (ns: string): boolean => ev.kubernetes.some((o) => (o.value.metadata.namespace ?? (o.value.kind === 'Namespace' ? o.value.metadata.name : 'default')) === ns && ofChain(chain, o));
+    const givenIn = (ns: string): boolean => owners.of(givenByNamespace.get(ns) ?? [], chain).length > 0;
     const k8sGiven = givenIn(chain.namespace);
     const jobsK8sGiven = jobNs === chain.namespace ? k8sGiven : givenIn(jobNs);
     // A party without a binding, where the namespace has a binding written for a service account that
@@ -1352,9 +1258,9 @@ export function inferDeployment(ev: Evidence): Inferred {
 
     const own = chainObjects(chain).map((o) => o.value);
     // Cluster-wide RBAC of the files (a ClusterRoleBinding can give the manager its role), and what the chart creates.
-    const manifests = [...own, ...clusterRbac.filter((o) => ofChain(chain, o)).map((o) => o.value), ...(chain.values ? chartRbac(chain.values.value, chain.namespace, chain.managerSa, chain.name) : [])];
+    const manifests = [...own, ...owners.of(clusterRbac, chain).map((o) => o.value), ...(chain.values ? chartRbac(chain.values.value, chain.namespace, chain.managerSa, chain.name) : [])];
     if (manager.sa.object && !manifests.includes(manager.sa.object.value)) manifests.push(manager.sa.object.value);
-    const objectFiles = [...new Set(ev.kubernetes.filter((o) => own.includes(o.value)).map((o) => o.origin.source.path))];
+    const objectFiles = [...new Set([...new Set(own.flatMap((v) => placesOf.get(v) ?? []))].sort((a, b) => a - b).map((i) => ev.kubernetes[i]!.origin.source.path))];
     const readFrom: RunnerReadFrom = { objects: objectFiles.length > 0 ? objectFiles.join(', ') : `the files given (no Kubernetes object of namespace ${chain.namespace})` };
     if (chain.values) readFrom.helmValues = chain.values.origin.source.path;
     if (toml !== undefined) readFrom.configToml = tomlOrigin.source.path;

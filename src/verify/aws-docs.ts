@@ -126,6 +126,20 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
     roles.set(name, { key, name, path: typeof body.path === 'string' ? body.path : '/', trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [], policiesVia: [], unknownPolicies: [], ...roleTags(root, body, key) });
     roleKeys.set(key, name);
   }
+  // A document the role holds already (one text, so one compiled policy: the same policy attached
+  // again, or a role of one name given in many folders, each attaching its copy) grants nothing
+  // more: it is held once, by the first resource that attaches it, so every request asked of the
+  // role reads each document once (not once per folder repeating it).
+  const held = new Map<RoleFacts, Set<CompiledPolicy>>();
+  const hold = (role: RoleFacts, doc: { doc: PolicyDocument; compiled: CompiledPolicy }, via: string) => {
+    let set = held.get(role);
+    if (set === undefined) held.set(role, (set = new Set()));
+    if (set.has(doc.compiled)) return;
+    set.add(doc.compiled);
+    role.policies.push(doc.doc);
+    role.policiesCompiled.push(doc.compiled);
+    role.policiesVia.push(via);
+  };
   // Managed policies: a policy of this root, an AWS managed policy whose documented content is
   // known, or unknown (then nothing the role may do is proven).
   const attach = (role: RoleFacts, arn: unknown, via: string) => {
@@ -139,18 +153,13 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
         // Not a literal document (the doctor reports why where it reads the policy): unknown below.
       }
       if (doc) {
-        role.policies.push(doc.doc);
-        role.policiesCompiled.push(doc.compiled);
-        role.policiesVia.push(via);
+        hold(role, doc, via);
         return;
       }
     }
     const managed = typeof arn === 'string' ? awsManagedPolicy(arn) : undefined;
     if (managed) {
-      const doc = read(JSON.stringify(managed));
-      role.policies.push(doc.doc);
-      role.policiesCompiled.push(doc.compiled);
-      role.policiesVia.push(via);
+      hold(role, read(JSON.stringify(managed)), via);
       return;
     }
     role.unknownPolicies.push({ arn: typeof arn === 'string' ? arn : JSON.stringify(arn) ?? String(arn), via, address: via.replace(/\.managed_policy_arns$/, '') });
@@ -184,10 +193,7 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
       unresolved.push({ text: `aws_iam_role_policy.${key}.role: ${String(body.role)}`, address: `aws_iam_role_policy.${key}` });
       continue;
     }
-    const doc = read(String(body.policy));
-    role.policies.push(doc.doc);
-    role.policiesCompiled.push(doc.compiled);
-    role.policiesVia.push(`aws_iam_role_policy.${key}`);
+    hold(role, read(String(body.policy)), `aws_iam_role_policy.${key}`);
   }
   // Inline policies the doctor could not read (reported where written): unknown, so nothing the role may do is proven.
   for (const u of root.unreadPolicies ?? []) {

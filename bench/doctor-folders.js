@@ -1,10 +1,13 @@
 // Benchmark: `runner-fleet doctor` over many deployments given together, each in its own folder: a
 // platform team's repository of clusters or accounts. Each case is a doctor corpus deployment copied
-// into N folders, in memory: the EKS one (irsa-guide-sound: values, manifests, the roles' Terraform)
-// keeps its names in every folder (namespace gitlab-runner, service account gitlab-runner, the same
-// Terraform addresses); the VM ones (docker-autoscaler, Fargate) name their resources per folder
-// (`gitlab-` becomes `gitlab-<n>-`), as one module applied per environment does. Yardstick: the same
-// doctor over a quarter as many folders, in the same process; linear is 4x.
+// into N folders, in memory, one per platform: the EKS one (irsa-guide-sound: values, manifests, the
+// roles' Terraform) keeps its names in every folder (namespace gitlab-runner, service account
+// gitlab-runner, the same Terraform addresses); the others (docker-autoscaler, Fargate, EC2 Docker,
+// AKS) name their resources per folder (`gitlab-` becomes `gitlab-<n>-`), as one module applied per
+// environment does; the AKS one (aks-az-cli, what the Azure CLI printed) also gets its own ids per
+// folder (each GUID ends in the folder's number), as each environment's identity, tenant and cluster
+// have. Yardstick: the same doctor over a quarter as many folders, in the same process; linear is 4x.
+// `node bench/doctor-folders.js <n> [platform...]`: n folders (and n/4), every case or the platforms named.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createRequire } from 'node:module';
@@ -14,10 +17,18 @@ import { TextEncoder } from 'node:util';
 createRequire(import.meta.url)('../bin/runner-fleet.cjs').tune();
 const { doctor } = await import('../dist/doctor/index.js');
 
+// Folder n's names: `gitlab-` becomes `gitlab-<n>-`; where the case names its resources `ci`, `ci-…`
+// or `/ci/…` (role, parameter path, cluster, resource group; not a Terraform address), `ci` becomes
+// `ci-<n>`; each GUID ends in n.
+const names = (text, n) => text.replace(/gitlab-/g, (m) => `${m}${n}-`);
+const ciNames = (text, n) => names(text, n).replace(/(?<![\w.-])ci(?=[-/]|"(?!\s*:))/g, `ci-${n}`);
+const ids = (text, n) => text.replace(/\b([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-)[0-9a-f]{12}\b/g, (_, head) => `${head}${String(n).padStart(12, '0')}`);
 const CASES = [
   { name: 'irsa-guide-sound', platform: 'eks', perFolder: undefined },
-  { name: 'ec2-autoscaler-hand-written', platform: 'ec2-autoscaler', perFolder: /gitlab-/g },
-  { name: 'ecs-fargate-hand-written', platform: 'ecs-fargate', perFolder: /gitlab-/g },
+  { name: 'ec2-autoscaler-hand-written', platform: 'ec2-autoscaler', perFolder: names },
+  { name: 'ecs-fargate-hand-written', platform: 'ecs-fargate', perFolder: names },
+  { name: 'ec2-docker-hand-written', platform: 'ec2-docker', perFolder: ciNames },
+  { name: 'aks-az-cli', platform: 'aks', perFolder: (text, n) => ids(ciNames(text, n), n) },
 ];
 // The bench reads plain corpus cases only (no base.json: test/doctor/corpus/README.md); a case made
 // base + patch would need the TypeScript loader of test/helpers/corpus-case.ts.
@@ -32,10 +43,11 @@ const filesOf = (root, dir = root) => readdirSync(dir).sort().flatMap((name) => 
   return name === 'expected.json' ? [] : [{ path: relative(root, p), text: readFileSync(p, 'utf8') }];
 });
 const enc = new TextEncoder();
-const folders = (c, one, n) => Array.from({ length: n }, (_, i) => one.map((f) => ({ path: `deployment-${i + 1}/${f.path}`, bytes: enc.encode(c.perFolder ? f.text.replace(c.perFolder, (m) => `${m}${i + 1}-`) : f.text) }))).flat();
+const folders = (c, one, n) => Array.from({ length: n }, (_, i) => one.map((f) => ({ path: `deployment-${i + 1}/${f.path}`, bytes: enc.encode(c.perFolder ? c.perFolder(f.text, i + 1) : f.text) }))).flat();
 
 const n = Number(process.argv[2] ?? 400);
-for (const c of CASES) {
+const only = process.argv.slice(3);
+for (const c of CASES.filter((c) => only.length === 0 || only.includes(c.platform))) {
   const one = filesOf(corpus(c.name));
   const alone = doctor(folders(c, one, 1));
   const measure = (k) => {

@@ -116,8 +116,9 @@ if (only.length === 0 || only.includes('doctor')) {
   console.log('');
   console.log(`doctor over the synth output of a ${m.runners}-runner fleet (${m.files} files, ${m.documents} documents): ${m.doctorCpuMs} ms CPU, ${m.doctorMs} ms wall (target < 1,000 ms CPU); yardstick in the same process: plan + verify of that fleet ${m.planVerifyCpuMs} ms CPU, ${m.planVerifyMs} ms wall`);
 }
-// Doctor over many deployments given together, one folder each (bench/doctor-folders.js): EKS with one
-// set of names in every folder, docker-autoscaler and Fargate with names per folder.
+// Doctor over many deployments given together, one folder each (bench/doctor-folders.js), one case per
+// platform: EKS with one set of names in every folder, docker-autoscaler, Fargate, EC2 Docker and AKS
+// with names per folder.
 if (only.length === 0 || only.includes('doctor')) {
   const r = spawnSync(process.execPath, [`${here}doctor-folders.js`, '400'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr || r.stdout);

@@ -372,6 +372,24 @@ export function azureDeployments(ev: Evidence): { of(path: string): AzureEvidenc
     if (list) list.push(b);
     else blocksOf.set(g, [b]);
   }
+  // The group of a file: its first common + 1 folders, where they are a group's (every group has that
+  // many, so a path starts with at most one group and its folder): a lookup, not a test of every group.
+  const groupSet = new Set(groups);
+  const groupOfPath = (normal: string): string | undefined => {
+    const segments = normal.split('/');
+    if (segments.length <= common + 1) return undefined;
+    const g = segments.slice(0, common + 1).join('/');
+    return groupSet.has(g) ? g : undefined;
+  };
+  // Each group's artifacts, in their order, in one pass.
+  const artifactsOf = new Map<string, Evidence['artifacts']>();
+  for (const a of ev.artifacts) {
+    const g = groupOfPath(a.path.replace(/\\/g, '/'));
+    if (g === undefined) continue;
+    const list = artifactsOf.get(g);
+    if (list) list.push(a);
+    else artifactsOf.set(g, [a]);
+  }
   const evidenceOf = (group: string): AzureEvidence => {
     const pick = (kind: 'resource' | 'data') => {
       const out: Record<string, Record<string, Record<string, unknown>>> = {};
@@ -380,7 +398,7 @@ export function azureDeployments(ev: Evidence): { of(path: string): AzureEvidenc
       for (const b of [...(blocksOf.get(group) ?? []), ...(blocksOf.get(undefined) ?? [])]) if (b.kind === kind) setOwn(ownChild(out, b.type), b.key, tf[kind][b.type]![b.key]!);
       return out;
     };
-    const artifacts = ev.artifacts.filter((a) => a.path.replace(/\\/g, '/').startsWith(`${group}/`));
+    const artifacts = artifactsOf.get(group) ?? [];
     return normalizeAzure({ ...ev, artifacts, terraform: { ...tf, resource: pick('resource'), data: pick('data') } });
   };
   const byGroup = new Map(groups.map((g) => [g, evidenceOf(g)]));
@@ -396,8 +414,8 @@ export function azureDeployments(ev: Evidence): { of(path: string): AzureEvidenc
     of(path) {
       if (ofPath.has(path)) return ofPath.get(path);
       const normal = path.replace(/\\/g, '/');
-      let hit: AzureEvidence | undefined;
-      for (const [g, e] of byGroup) if (normal.startsWith(`${g}/`)) hit = e;
+      const g = groupOfPath(normal);
+      const hit = g === undefined ? undefined : byGroup.get(g);
       ofPath.set(path, hit);
       return hit;
     },

@@ -244,7 +244,24 @@ interface HasIdentities {
   identities: CloudIdentity[];
 }
 
-const identityIndex = new WeakMap<HasIdentities, Map<string, CloudIdentity>>();
+/**
+ * The first cluster of this name in the list, as `clusters.find((c) => c.name === name)` finds it:
+ * looked up in a map built once per list (again if it grew), since it is asked per runner.
+ */
+const clusterIndex = new WeakMap<readonly { name: string }[], { size: number; first: Map<string, unknown> }>();
+export function clusterNamed<C extends { name: string }>(clusters: readonly C[], name: string): C | undefined {
+  let hit = clusterIndex.get(clusters);
+  if (!hit || hit.size !== clusters.length) {
+    const first = new Map<string, unknown>();
+    for (const c of clusters) if (!first.has(c.name)) first.set(c.name, c);
+    hit = { size: clusters.length, first };
+    clusterIndex.set(clusters, hit);
+  }
+  return hit.first.get(name) as C | undefined;
+}
+
+/** Per identity list, not per fleet: views of one fleet (a runner's own Azure context) share its list. */
+const identityIndex = new WeakMap<readonly CloudIdentity[], Map<string, CloudIdentity>>();
 
 /** The identity with this key (identities are looked up per runner, so this is indexed once per fleet). */
 /** A runner's job identity, or undefined when its jobs have none of their own. */
@@ -253,10 +270,10 @@ export function jobIdentityOf(fleet: HasIdentities, runner: { jobIdentity?: stri
 }
 
 export function identityOf(fleet: HasIdentities, key: string): CloudIdentity {
-  let index = identityIndex.get(fleet);
+  let index = identityIndex.get(fleet.identities);
   if (!index || index.size !== fleet.identities.length) {
     index = new Map(fleet.identities.map((i) => [i.key, i]));
-    identityIndex.set(fleet, index);
+    identityIndex.set(fleet.identities, index);
   }
   const id = index.get(key);
   if (!id) throw new Error(`internal: no identity ${key}`);

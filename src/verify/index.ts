@@ -1,4 +1,4 @@
-import { identityOf, jobIdentityOf } from '../model/types.js';
+import { clusterNamed, identityOf, jobIdentityOf } from '../model/types.js';
 import type { Finding, FindingRequest } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { IdentitySubject } from '../model/types.js';
@@ -244,14 +244,14 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   // Where each runner's manager runs, as a cloud RBAC scope (AKS): other runners' job roles over it are checked too.
   const podsOf = (r: IntentRunner) => {
     const own = ownAzure(docs, fleet, r);
-    return platformFor(fleet.clusters.find((c) => c.name === r.cluster)!.type).managerPods?.(own.docs, own.fleet, r);
+    return platformFor(clusterNamed(fleet.clusters, r.cluster)!.type).managerPods?.(own.docs, own.fleet, r);
   };
   for (const runner of fleet.runners) {
     // Its own Azure deployment's root and context, where several were given together (the doctor).
     const { docs: rdocs, fleet: rfleet } = ownAzure(docs, fleet, runner);
     const rp = `runners[${runner.index}]`;
     const before = findings.length;
-    const cluster = rfleet.clusters.find((c) => c.name === runner.cluster)!;
+    const cluster = clusterNamed(rfleet.clusters, runner.cluster)!;
     const platform = platformFor(cluster.type);
     const managerUnknown = unknownOf(runner.managerIdentity).length > 0;
     const jobUnknown = unknownOf(runner.jobIdentity).length > 0;
@@ -426,7 +426,7 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
     const managerArn = manager.arn;
     // The manager trust may admit the jobs itself: naming the job role's ARN is enough within one
     // account; admitting its whole account (or anyone) needs sts:AssumeRole in the job permissions.
-    const platform = platformFor(fleet.clusters.find((c) => c.name === runner.cluster)!.type);
+    const platform = platformFor(clusterNamed(fleet.clusters, runner.cluster)!.type);
     const foreign = foreignTrustPrincipals(managerRole?.trust, trustServicesOf(manager.binding.subject, platform.trustServices?.(manager.binding.subject)));
     const jobAccount = /^arn:[^:]+:iam::(\d{12}):/.exec(jobArn)?.[1];
     const wide = foreign.find((p) => p.type === '*' || (p.account !== undefined && p.account === jobAccount));

@@ -151,6 +151,26 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
   }
 }
 
+/**
+ * The runners of each cluster, in the fleet's order: built once per runner list (again if the list
+ * grew), not scanned per cluster.
+ */
+const runnersByCluster = new WeakMap<readonly IntentRunner[], { size: number; byCluster: Map<string, IntentRunner[]> }>();
+export function runnersOfCluster(runners: readonly IntentRunner[], cluster: string): readonly IntentRunner[] {
+  let hit = runnersByCluster.get(runners);
+  if (!hit || hit.size !== runners.length) {
+    const byCluster = new Map<string, IntentRunner[]>();
+    for (const r of runners) {
+      const list = byCluster.get(r.cluster);
+      if (list) list.push(r);
+      else byCluster.set(r.cluster, [r]);
+    }
+    hit = { size: runners.length, byCluster };
+    runnersByCluster.set(runners, hit);
+  }
+  return hit.byCluster.get(cluster) ?? [];
+}
+
 /** Candidates of the all-pairs proof on a Kubernetes cluster: every service account the documents create, plus each namespace's `default`. */
 export function kubernetesSubjects(docs: FleetDocuments, fleet: FleetIntent, cluster: ResolvedCluster): KubernetesSubject[] {
   const out: KubernetesSubject[] = [];
@@ -162,9 +182,9 @@ export function kubernetesSubjects(docs: FleetDocuments, fleet: FleetIntent, clu
       out.push(s);
     }
   };
-  for (const runner of fleet.runners) {
+  for (const runner of runnersOfCluster(fleet.runners, cluster.name)) {
     const emitted = docs.runners.get(runner.name);
-    if (!emitted || runner.cluster !== cluster.name) continue;
+    if (!emitted) continue;
     for (const o of emitted.manifests) {
       if (o.kind === 'ServiceAccount' && o.metadata.namespace) add({ kind: 'kubernetes', cluster: runner.cluster, namespace: o.metadata.namespace, serviceAccount: o.metadata.name });
       if (o.kind === 'Namespace') add({ kind: 'kubernetes', cluster: runner.cluster, namespace: o.metadata.name, serviceAccount: 'default' });

@@ -9,6 +9,23 @@ import { MECHANISM, k8sRootPath, serviceAccountSubject } from './names.js';
 import { feeding, spcObjects } from './key-vault-verify.js';
 import { get } from '../../verify/get.js';
 import { aksRotatorKubernetes } from './doctor-rotator.js';
+import { runnersOfCluster } from '../../verify/kubernetes-chain.js';
+
+/**
+ * What the reader asks of every Kubernetes object given, once per object list (again if it grew):
+ * each runner and cluster asked it, a scan of every folder's objects per runner.
+ * `tenant`: the first tenant-id annotation that is a UUID; `classes`: the SecretProviderClasses, in order.
+ */
+const objectFacts = new WeakMap<readonly { value: K8sObject }[], { size: number; tenant: string | undefined; classes: K8sObject[] }>();
+function factsOfObjects(objects: readonly { value: K8sObject }[]): { tenant: string | undefined; classes: K8sObject[] } {
+  let hit = objectFacts.get(objects);
+  if (!hit || hit.size !== objects.length) {
+    const tenant = objects.map((o) => o.value.metadata.annotations?.[AZURE_TENANT_ID_ANNOTATION]).find((t) => typeof t === 'string' && UUID.test(t));
+    hit = { size: objects.length, tenant, classes: objects.map((o) => o.value).filter((o) => o.kind === 'SecretProviderClass') };
+    objectFacts.set(objects, hit);
+  }
+  return hit;
+}
 
 /** An issuer nothing in the evidence states: every credential probe then fails, as it would in Entra ID. */
 const NO_ISSUER = 'https://aks.invalid/NOTINTHEEVIDENCE/';
@@ -113,7 +130,7 @@ export const aksDoctor: DoctorReader = {
 
   intent(ctx) {
     // Without a tenant-id annotation the webhook injects the cluster's default tenant: the identities' own.
-    const annotated = ctx.objects.map((o) => o.value.metadata.annotations?.[AZURE_TENANT_ID_ANNOTATION]).find((t) => typeof t === 'string' && UUID.test(t));
+    const annotated = factsOfObjects(ctx.objects).tenant;
     // Client ids the evidence states (a state): plain manifests carrying them are checked against them.
     const applied = ctx.azure.clientIds.size > 0 ? { applied: { azureClientIds: Object.fromEntries([...ctx.azure.clientIds].map(([id, name]) => [name, id])) } } : {};
     return {
@@ -137,7 +154,7 @@ export const aksDoctor: DoctorReader = {
     const k = runner.kubernetes;
     if (!k || k.tokenSecret === '') return undefined;
     // The runner's own copy first (two deployments side by side, each with its class of one name), then any of the files.
-    const classes = [...own.filter((o) => o.kind === 'SecretProviderClass'), ...ctx.objects.map((o) => o.value)];
+    const classes = [...own.filter((o) => o.kind === 'SecretProviderClass'), ...factsOfObjects(ctx.objects).classes];
     for (const spc of classes) {
       if (spc.kind !== 'SecretProviderClass' || spc.metadata.namespace !== k.namespace || get(spc, 'spec', 'provider') !== 'azure') continue;
       const feeder = feeding(spc, k.tokenSecret, 'runner-token');
@@ -158,8 +175,7 @@ export const aksDoctor: DoctorReader = {
     const data: Record<string, Record<string, unknown>> = {};
     const accounts: Record<string, Record<string, unknown>> = {};
     const seen = new Set<string>();
-    for (const r of intent.runners) {
-      if (r.cluster !== cluster.name) continue;
+    for (const r of runnersOfCluster(intent.runners, cluster.name)) {
       for (const o of docs.runners.get(r.name)?.manifests ?? []) {
         if (o.kind !== 'ServiceAccount' || seen.has(`${o.metadata.namespace ?? ''}/${o.metadata.name}`)) continue;
         seen.add(`${o.metadata.namespace ?? ''}/${o.metadata.name}`);
@@ -169,10 +185,10 @@ export const aksDoctor: DoctorReader = {
     // SecretProviderClasses of these namespaces (Key Vault token stores), their clientID looked up by identity name likewise:
     // the cluster's runners' own copies first, so another deployment's class of one namespace and name is not taken.
     const manifests: Record<string, Record<string, unknown>> = {};
-    const mine = intent.runners.filter((r) => r.cluster === cluster.name);
+    const mine = runnersOfCluster(intent.runners, cluster.name);
     const namespaces = new Set(mine.map((r) => r.kubernetes?.namespace));
     const own = mine.flatMap((r) => docs.runners.get(r.name)?.manifests ?? []).filter((o) => o.kind === 'SecretProviderClass');
-    for (const o of [...own, ...ctx.objects.map((x) => x.value)]) {
+    for (const o of [...own, ...factsOfObjects(ctx.objects).classes]) {
       if (o.kind !== 'SecretProviderClass' || !namespaces.has(o.metadata.namespace)) continue;
       const key = tfName(o.metadata.namespace ?? 'default', o.metadata.name, 'spc');
       if (!Object.hasOwn(manifests, key)) manifests[key] = { manifest: providerClassManifest(o, ctx.azure, data) };

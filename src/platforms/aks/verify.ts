@@ -1,7 +1,7 @@
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import type { KubernetesSubject, ResolvedCluster } from '../../model/types.js';
-import { partyNamespace } from '../../model/types.js';
+import { clusterNamed, partyNamespace } from '../../model/types.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
@@ -45,16 +45,29 @@ interface AksIndex {
   credentialsOf: Map<string, Credential[]>;
   /** Per Kubernetes root: `namespace|name` → service account. */
   serviceAccounts: WeakMap<TerraformRoot, Map<string, TfServiceAccount>>;
-  kubernetesSubjects?: KubernetesSubject[];
 }
 const aksIndexes = new WeakMap<FleetDocuments, AksIndex>();
+
+/**
+ * The artifacts by path, per artifact list: each runner's own Azure view of the documents (ownAzure)
+ * shares its list, so the map is built once for all of them, not once per runner.
+ */
+const artifactMaps = new WeakMap<FleetDocuments['artifacts'], Map<string, FleetDocuments['artifacts'][number]>>();
+function artifactsByPath(docs: FleetDocuments): Map<string, FleetDocuments['artifacts'][number]> {
+  let byPath = artifactMaps.get(docs.artifacts);
+  if (!byPath || byPath.size !== docs.artifacts.length) {
+    byPath = new Map(docs.artifacts.map((a) => [a.path, a]));
+    artifactMaps.set(docs.artifacts, byPath);
+  }
+  return byPath;
+}
 
 function aksIndex(docs: FleetDocuments): AksIndex {
   let index = aksIndexes.get(docs);
   if (index && index.artifacts.size === docs.artifacts.length) return index;
   const credentialsOf = new Map<string, Credential[]>();
   for (const c of azureFacts(docs)?.credentials ?? []) if (c.identity !== undefined) credentialsOf.set(c.identity, [...(credentialsOf.get(c.identity) ?? []), c]);
-  index = { artifacts: new Map(docs.artifacts.map((a) => [a.path, a])), credentialsOf, serviceAccounts: new WeakMap() };
+  index = { artifacts: artifactsByPath(docs), credentialsOf, serviceAccounts: new WeakMap() };
   aksIndexes.set(docs, index);
   return index;
 }
@@ -69,12 +82,38 @@ function tfServiceAccountAt(docs: FleetDocuments, root: TerraformRoot, namespace
   return byKey.get(`${namespace}|${name}`);
 }
 
+/**
+ * The fleet's Kubernetes subjects (of fleetSubjects), the same array for every runner. They are read
+ * from the runners' manifests, the runners and the clusters alone; a runner's own Azure view of the
+ * documents (ownAzure: its Terraform root, its Azure context) shares those, so the list is built once
+ * for all of them, not once per runner (which grew with the square of the folders).
+ */
+const kubernetesSubjectLists = new WeakMap<FleetDocuments['runners'], { emitted: number; runners: readonly IntentRunner[]; size: number; clusters: FleetIntent['clusters']; subjects: KubernetesSubject[] }>();
+export function fleetKubernetesSubjects(docs: FleetDocuments, fleet: FleetIntent): KubernetesSubject[] {
+  const hit = kubernetesSubjectLists.get(docs.runners);
+  if (hit && hit.emitted === docs.runners.size && hit.runners === fleet.runners && hit.size === fleet.runners.length && hit.clusters === fleet.clusters) return hit.subjects;
+  const subjects = fleetSubjects(docs, fleet).filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
+  kubernetesSubjectLists.set(docs.runners, { emitted: docs.runners.size, runners: fleet.runners, size: fleet.runners.length, clusters: fleet.clusters, subjects });
+  return subjects;
+}
+
+/** The clusters by name, per cluster list (each cluster's subject list is indexed apart: no map of every cluster per list). */
+const clusterMaps = new WeakMap<FleetIntent['clusters'], { size: number; byName: Map<string, ResolvedCluster> }>();
+function clustersByName(clusters: FleetIntent['clusters']): Map<string, ResolvedCluster> {
+  let hit = clusterMaps.get(clusters);
+  if (!hit || hit.size !== clusters.length) {
+    hit = { size: clusters.length, byName: new Map(clusters.map((c) => [c.name, c])) };
+    clusterMaps.set(clusters, hit);
+  }
+  return hit.byName;
+}
+
 /** A subject list by `issuer|subject` (the all-pairs proof passes one list for every identity). */
 const subjectListIndexes = new WeakMap<readonly KubernetesSubject[], { byKey: Map<string, KubernetesSubject[]>; position: Map<KubernetesSubject, number> }>();
 function subjectListIndex(intent: FleetIntent, subjects: readonly KubernetesSubject[]) {
   let hit = subjectListIndexes.get(subjects);
   if (hit) return hit;
-  const clusters = new Map(intent.clusters.map((c) => [c.name, c]));
+  const clusters = clustersByName(intent.clusters);
   const byKey = new Map<string, KubernetesSubject[]>();
   const position = new Map<KubernetesSubject, number>();
   for (const s of subjects) {
@@ -220,13 +259,12 @@ const MANAGER_CACHE_ROLES = new Set(['Storage Blob Data Contributor', 'Storage B
 export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string): Finding[] {
   const out = verifyKubernetesChain(docs, fleet, runner, rp);
   const names = runner.kubernetes!;
-  const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
+  const cluster = clusterNamed(fleet.clusters, runner.cluster)!;
   const facts = azureFacts(docs);
   const root = k8sRootOf(docs, cluster.name);
   const ids = runnerIdentitiesRead(fleet, runner);
   const index = aksIndex(docs);
-  index.kubernetesSubjects ??= fleetSubjects(docs, fleet).filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
-  const subjects = index.kubernetesSubjects;
+  const subjects = fleetKubernetesSubjects(docs, fleet);
   const subjectIndex = subjectListIndex(fleet, subjects);
   const applied = fleet.applied?.azureClientIds;
 
@@ -326,7 +364,7 @@ function showId(v: string | undefined): string {
  */
 export function aksManagerPods(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner): ManagerPods | undefined {
   const names = runner.kubernetes;
-  const cluster = intent.clusters.find((c) => c.name === runner.cluster);
+  const cluster = clusterNamed(intent.clusters, runner.cluster);
   if (!names || !cluster || !intent.azure) return undefined;
   const spec = aksSpec(cluster);
   const apiName = spec.clusterName ?? cluster.name;

@@ -1,0 +1,192 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { doctor, type InputFile } from '../src/doctor/index.js';
+import { runnersOfCluster } from '../src/verify/kubernetes-chain.js';
+import { fleetKubernetesSubjects } from '../src/platforms/aks/verify.js';
+import { fleetSubjects } from '../src/verify/index.js';
+import { azureDeployments } from '../src/doctor/azure.js';
+import type { FleetDocuments } from '../src/emit/types.js';
+import type { FleetIntent, IntentRunner } from '../src/verify/intent.js';
+import type { KubernetesSubject, ResolvedCluster } from '../src/model/types.js';
+import { corpusFiles } from './helpers/doctor.js';
+
+/**
+ * The doctor over many AKS deployments given together, each in its own folder (bench/doctor-folders.js,
+ * case aks-az-cli): what grew faster than the folders (stop 50) was the fleet's Kubernetes subjects
+ * built again for each runner's own Azure view of the documents (each time every cluster's runners
+ * scanned), the artifacts mapped by path and the identities by key per view, each Azure deployment's
+ * files picked by a test of every file per deployment, the clusters found by name per runner, and
+ * every Kubernetes object read per runner for a tenant annotation or a SecretProviderClass.
+ */
+
+// mulberry32, as in test/doctor-folders-linear.test.ts.
+function random(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) % n;
+  };
+}
+
+const one = corpusFiles(fileURLToPath(new URL('./doctor/corpus/aks-az-cli', import.meta.url)));
+const dec = new TextDecoder();
+const enc = new TextEncoder();
+/** Folder n names its resources apart (`gitlab-` → `gitlab-<n>-`, `ci` → `ci-<n>`) and its GUIDs end in n, as the bench does. */
+const perFolder = (text: string, n: number) =>
+  text
+    .replace(/gitlab-/g, (m) => `${m}${n}-`)
+    .replace(/(?<![\w.-])ci(?=[-/]|"(?!\s*:))/g, `ci-${n}`)
+    .replace(/\b([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-)[0-9a-f]{12}\b/g, (_, head: string) => `${head}${String(n).padStart(12, '0')}`);
+const folders = (n: number): InputFile[] => Array.from({ length: n }, (_, i) => one.map((f) => ({ path: `deployment-${i + 1}/${f.path}`, bytes: enc.encode(perFolder(dec.decode(f.bytes), i + 1)) }))).flat();
+
+describe('the doctor over N folders of one AKS deployment', () => {
+  it('finds in each folder what it finds alone', () => {
+    const alone = doctor(folders(1)).findings.map((x) => `${x.code} ${x.path}`);
+    const three = doctor(folders(3)).findings.map((x) => `${x.code} ${x.path}`);
+    // RF208 (a storage account not created here) is said once, at the first folder.
+    for (const k of [1, 2, 3]) expect(three.filter((x) => x.startsWith('RF') && x.includes(`deployment-${k}/`) && !x.startsWith('RF208')).sort(), `folder ${k}`).toEqual(alone.filter((x) => !x.startsWith('RF208')).map((x) => x.replace('deployment-1/', `deployment-${k}/`)).sort());
+  });
+
+  /**
+   * The work of one doctor run, counted, not timed: the elements every array search and listing walks
+   * (what test/doctor-folders-linear.test.ts counts), and the Kubernetes subjects listed per cluster.
+   * The all-pairs proof still asks each cluster's platform about each runner's identities (runners ×
+   * clusters calls, each a lookup): not counted here, it is the proof's shape, not a scan.
+   */
+  function work(n: number): number {
+    const files = folders(n);
+    let count = 0;
+    const restore: (() => void)[] = [];
+    const wrap = <T extends object>(owner: T, name: keyof T, size: (self: unknown, args: unknown[], out: unknown) => number) => {
+      const f = owner[name] as (...a: unknown[]) => unknown;
+      (owner as Record<keyof T, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
+        const out = f.apply(this, args);
+        count += size(this, args, out);
+        return out;
+      };
+      restore.push(() => ((owner as Record<keyof T, unknown>)[name] = f));
+    };
+    for (const m of ['find', 'filter', 'some', 'every', 'findIndex', 'includes', 'indexOf', 'map', 'flatMap', 'forEach'] as const) wrap(Array.prototype, m, (self) => (self as unknown[]).length);
+    for (const m of ['entries', 'keys', 'values'] as const) wrap(Object, m, (_, __, out) => (out as unknown[]).length);
+    // A loop over runners or clusters that looks each up: one per lookup.
+    for (const m of ['get', 'has', 'set'] as const) wrap(Map.prototype, m, () => 1);
+    for (const m of ['has', 'add'] as const) wrap(Set.prototype, m, () => 1);
+    try {
+      const r = doctor(files);
+      expect(r.chains.size).toBe(n);
+    } finally {
+      for (const r of restore) r();
+    }
+    return count;
+  }
+
+  /**
+   * Not yet linear: what still grows with the square (stop 50, left for later) is the reading of each
+   * chain (doctor/infer.ts: a service account's sole namespace, the objects given in a namespace, the
+   * files of a runner's objects, its intent runner, each by a scan of every folder's), each Azure CLI
+   * body's key (az-cli.ts: the keys of its type counted per body) and the all-pairs proof's question
+   * to each cluster per identity. Those make it ~6.6x; before, with the three above, it was ~13x.
+   */
+  it('4x the folders, less than 9x the work (the subjects, artifacts and files per runner or deployment made it ~13x)', () => {
+    const small = work(16);
+    const big = work(64);
+    expect(big / small, `${small} for 16 folders, ${big} for 64`).toBeLessThan(9);
+  });
+});
+
+describe('runnersOfCluster: the runners of a cluster, as a filter of them finds them', () => {
+  it('agrees with the filter on random runner lists, and follows a list that grew', () => {
+    const rnd = random(20261250);
+    for (let round = 0; round < 200; round++) {
+      const runners = Array.from({ length: rnd(12) }, (_, i) => ({ name: `r${i}`, cluster: `c${rnd(4)}` }) as IntentRunner);
+      for (const c of ['c0', 'c1', 'c2', 'c3', 'c4']) expect(runnersOfCluster(runners, c)).toEqual(runners.filter((r) => r.cluster === c));
+      runners.push({ name: 'late', cluster: 'c1' } as IntentRunner);
+      expect(runnersOfCluster(runners, 'c1')).toEqual(runners.filter((r) => r.cluster === 'c1'));
+    }
+  });
+});
+
+describe('fleetKubernetesSubjects: one list for every runner view, equal to the Kubernetes subjects of fleetSubjects', () => {
+  const cluster = (name: string, type: string) => ({ name, type }) as unknown as ResolvedCluster;
+  const sa = (name: string, namespace: string) => ({ kind: 'ServiceAccount', metadata: { name, namespace } });
+  const ns = (name: string) => ({ kind: 'Namespace', metadata: { name } });
+
+  it('agrees with fleetSubjects on random fleets, and is the same array for a view that shares runners and clusters', () => {
+    const rnd = random(20261251);
+    for (let round = 0; round < 150; round++) {
+      const clusters = Array.from({ length: 1 + rnd(4) }, (_, i) => cluster(`c${i}`, ['aks', 'eks', 'aks'][rnd(3)]!));
+      const runners = Array.from({ length: rnd(8) }, (_, i) => ({ name: `r${i}`, cluster: `c${rnd(clusters.length + 1)}` }) as IntentRunner);
+      const emitted = new Map(runners.filter(() => rnd(5) > 0).map((r) => [r.name, { manifests: Array.from({ length: rnd(4) }, () => (rnd(3) === 0 ? ns(`n${rnd(3)}`) : sa(`s${rnd(3)}`, `n${rnd(3)}`))) }]));
+      const docs = { runners: emitted, artifacts: [] } as unknown as FleetDocuments;
+      const fleet = { clusters, runners } as unknown as FleetIntent;
+      const expected = fleetSubjects(docs, fleet).filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
+      const got = fleetKubernetesSubjects(docs, fleet);
+      expect(got).toEqual(expected);
+      // A runner's own Azure view: another Terraform root and Azure context, the same runners and clusters.
+      const view = { ...docs, terraformAzure: {} } as FleetDocuments;
+      expect(fleetKubernetesSubjects(view, { ...fleet, azure: {} } as unknown as FleetIntent)).toBe(got);
+      // A runner added to the fleet since: the list is built again.
+      runners.push({ name: 'late', cluster: 'c0' } as IntentRunner);
+      emitted.set('late', { manifests: [sa('late', 'n9')] });
+      expect(fleetKubernetesSubjects(docs, fleet)).toEqual(fleetSubjects(docs, fleet).filter((s) => s.kind === 'kubernetes'));
+    }
+  });
+});
+
+describe('azureDeployments: each deployment its own files, as a test of every file per deployment picks them', () => {
+  const subscription = (i: number) => `6a7b8c9d-0e1f-4a2b-8c3d-${String(i).padStart(12, '0')}`;
+  /** Evidence of Azure blocks in the folders given, and files (artifacts) at the paths given. */
+  const evidence = (blockFolders: string[], paths: string[]) => {
+    const origins = new Map<string, { source: { path: string } }>();
+    const resource: Record<string, Record<string, Record<string, unknown>>> = { azurerm_user_assigned_identity: {} };
+    blockFolders.forEach((folder, i) => {
+      resource.azurerm_user_assigned_identity![`id${i}`] = { name: 'same-name', resource_group_name: 'rg' };
+      origins.set(`azurerm_user_assigned_identity.id${i}`, { source: { path: `${folder}/main.tf` } });
+    });
+    // Each file a Terraform root naming its own subscription: a deployment's is that of its first file.
+    return { terraform: { resource, data: {}, origins }, artifacts: paths.map((path, i) => ({ path, format: 'json', content: { provider: { azurerm: { subscription_id: subscription(i) } } } })) } as never;
+  };
+  /** What it replaced: the files under each deployment's folder, and for a path the last deployment it is under. */
+  const oracle = (groups: string[], paths: string[]) => ({
+    files: groups.map((g) => paths.filter((p) => p.replace(/\\/g, '/').startsWith(`${g}/`))),
+    of: (path: string) => {
+      let hit: number | undefined;
+      groups.forEach((g, i) => {
+        if (path.replace(/\\/g, '/').startsWith(`${g}/`)) hit = i;
+      });
+      return hit;
+    },
+  });
+
+  it('agrees with the test of every file on random folders and paths (a deployment reads its subscription from its first file)', () => {
+    const rnd = random(20261252);
+    const parts = ['a', 'b', 'ab', 'a.b', 'x'];
+    const folder = (depth: number) => Array.from({ length: depth }, () => parts[rnd(parts.length)]!).join('/');
+    let compared = 0;
+    for (let round = 0; round < 400; round++) {
+      const top = rnd(2) === 0 ? '' : `${folder(1)}/`;
+      const blockFolders = Array.from({ length: 2 + rnd(3) }, () => `${top}${folder(1 + rnd(2))}`);
+      const paths = Array.from({ length: rnd(10) }, () => {
+        const p = `${rnd(3) === 0 ? folder(1 + rnd(3)) : `${blockFolders[rnd(blockFolders.length)]!}${rnd(2) === 0 ? '' : `/${folder(1)}`}`}/f${rnd(3)}.yaml`;
+        return rnd(6) === 0 ? p.replace(/\//g, '\\') : p;
+      });
+      const ev = evidence(blockFolders, paths);
+      const d = azureDeployments(ev);
+      if (!d) continue;
+      compared++;
+      // The groups, in the order `all` gives them: the first folder below the shared one of each block's folder.
+      const split = blockFolders.map((f) => f.split('/'));
+      let common = 0;
+      while (split.every((p) => p.length > common && p[common] === split[0]![common])) common++;
+      const groups = [...new Set(split.map((p) => p.slice(0, common + 1).join('/')))];
+      const want = oracle(groups, paths);
+      expect(d.all.map((e) => e.subscriptionId), `${blockFolders.join(' ')} / ${paths.join(' ')}`).toEqual(want.files.map((files) => (files.length > 0 ? subscription(paths.indexOf(files[0]!)) : undefined)));
+      for (const p of [...paths, ...groups, ...groups.map((g) => `${g}x/f.yaml`), 'f.yaml']) {
+        const i = want.of(p);
+        expect(d.of(p), p).toBe(i === undefined ? undefined : d.all[i]);
+      }
+    }
+    expect(compared).toBeGreaterThan(100);
+  });
+});

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,4 +122,44 @@ describe('a pipe among the files of a local module', () => {
     expect(code).toBe(0);
     expect((JSON.parse(out) as { findings: { code: string; path: string }[] }).findings.filter((f) => f.code === 'RF903').map((f) => f.path)).toEqual([`${join(dir, 'main.tf')}:1:1`]);
   }, 10_000);
+});
+
+/**
+ * Permissions: root reads everything, so the walk is run as `nobody` (runuser) when the tests run as
+ * root, under a folder of /tmp that user may enter (the run's own scratch folder is private to root).
+ * A folder that could not be listed was passed over in silence; a file that could not be read was
+ * RF902 with the fix for a dangling link.
+ */
+describe('a folder and a file the user running the doctor may not read', () => {
+  const asRoot = process.getuid?.() === 0;
+  const runuser = asRoot ? execFileSync('sh', ['-c', 'command -v runuser || true'], { encoding: 'utf8' }).trim() : '';
+  const skip = process.getuid === undefined || (asRoot && runuser === '');
+  it.skipIf(skip)('both are named (RF902) with the fix of permissions; the readable file beside them is read', () => {
+    const base = mkdtempSync(join('/tmp', 'rf-walk-perm-'));
+    try {
+      execFileSync('chmod', ['755', base]);
+      mkdirSync(join(base, 'locked'));
+      writeFileSync(join(base, 'locked', 'config.toml'), TOML);
+      writeFileSync(join(base, 'secret.yaml'), 'a: 1\n');
+      writeFileSync(join(base, 'config.toml'), TOML);
+      execFileSync('chmod', ['000', join(base, 'locked'), join(base, 'secret.yaml')]);
+      execFileSync('chmod', ['644', join(base, 'config.toml')]);
+      const bin = join(__dirname, '..', 'bin', 'runner-fleet.cjs');
+      const argv = [process.execPath, bin, 'doctor', base, '--format', 'json'];
+      const r = asRoot ? spawnSync(runuser, ['-u', 'nobody', '--', ...argv], { encoding: 'utf8', cwd: '/tmp' }) : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+      // Exit 1: the readable config.toml runs jobs privileged (RF301).
+      expect([r.status, r.stderr]).toEqual([1, '']);
+      const all = (JSON.parse(r.stdout) as { findings: { code: string; path: string; message: string; fix?: string }[] }).findings;
+      expect(all.filter((f) => f.code === 'RF301').map((f) => f.path)).toEqual([`${join(base, 'config.toml')}:8:5`]);
+      const findings = all.filter((f) => f.code === 'RF902');
+      const fix = 'let the user running the doctor read it (chmod), or run the doctor as a user who may';
+      expect(findings.map((f) => [f.path, f.message, f.fix])).toEqual([
+        [`${join(base, 'locked')}:1:1`, `${join(base, 'locked')} cannot be read (a folder that cannot be listed: permission denied); skipped`, fix],
+        [`${join(base, 'secret.yaml')}:1:1`, `${join(base, 'secret.yaml')} cannot be read (permission denied); skipped`, fix],
+      ]);
+    } finally {
+      execFileSync('chmod', ['-R', 'u+rwX', base]);
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
 });

@@ -109,6 +109,12 @@ const utf8Name = (raw: Buffer): string | undefined => {
   }
 };
 
+/** The fix for an entry found in a folder that cannot be read: its permissions, when they are why (else: the default, a dangling link). */
+const permissionFix = (e: unknown): string | undefined => {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EACCES' || code === 'EPERM' ? 'let the user running the doctor read it (chmod), or run the doctor as a user who may' : undefined;
+};
+
 const inside = (path: string, root: string): boolean => path === root || path.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
 
 /**
@@ -173,7 +179,9 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       try {
         entries = await readdir(path, { withFileTypes: true, encoding: 'buffer' });
       } catch (e) {
+        // A folder inside one given that cannot be listed (no permission): named, not passed in silence.
         if (named) problems.push({ path, reason: errnoReason(e) });
+        else skip(path, `a folder that cannot be listed: ${errnoReason(e)}`, permissionFix(e));
         return;
       }
       walked.add(id);
@@ -237,7 +245,7 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       bytes = await readFile(path);
     } catch (e) {
       if (named) problems.push({ path, reason: errnoReason(e) });
-      else skip(path, errnoReason(e));
+      else skip(path, errnoReason(e), permissionFix(e));
       return;
     }
     push({ path, bytes, size: bytes.byteLength, ...(named ? {} : { inFolder: true as const }) });

@@ -108,8 +108,12 @@ async function readCalledModules(given: readonly WalkedFile[]): Promise<WalkedFi
     }
     for (const n of names) {
       try {
+        // Regular files only, by their size before reading: a pipe named main.tf would block the
+        // read for ever, and a huge file would be held whole only to be dropped.
+        const info = await stat(join(dir, n));
+        if (!info.isFile() || info.size > MAX_FILE_BYTES) continue;
         const bytes = await readFile(join(dir, n));
-        if (bytes.byteLength <= MAX_FILE_BYTES) out.push({ path: join(dir, n), bytes, size: bytes.byteLength });
+        out.push({ path: join(dir, n), bytes, size: bytes.byteLength });
       } catch {
         // unreadable: left out, the module is then not in the evidence given
       }

@@ -25,7 +25,9 @@ export async function synthCommand(spec: string, opts: { out: string; json?: boo
     report = writeOutput(opts.out, synthFiles(plan));
   } catch (e) {
     if (!(e instanceof OutputError)) throw e;
-    return refuse(`--out ${safeText(opts.out, 200)}: ${safeText(e.target === opts.out ? e.reason : e.message, 400)}`, 'pass a directory you may write to (it is created if missing), not a file or a path under one');
+    // A full device: nothing was written (writeOutput undoes a run it cannot finish), and another folder on it would fail too.
+    const full = e.code === 'ENOSPC' || e.code === 'EDQUOT';
+    return refuse(`--out ${safeText(opts.out, 200)}: ${safeText(e.target === opts.out ? e.reason : e.message, 400)}`, full ? 'free space on its device, or pass a directory on another (nothing was written)' : 'pass a directory you may write to (it is created if missing), not a file or a path under one');
   }
   if (opts.json) io.out(jsonReport(plan, report as unknown as Record<string, unknown>));
   else {

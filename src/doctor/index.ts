@@ -50,6 +50,8 @@ export interface InputFile {
   cut?: true;
   /** Why an entry found while walking a folder could not be read (a dangling link): it is skipped. */
   unreadable?: string;
+  /** With `unreadable`: what to do when it is not to mend a dangling link (a link out of the folders given, a name not in UTF-8). */
+  unreadableFix?: string;
   /** A file found while walking a folder that looks like part of a deployment but is of a kind the doctor does not read (terragrunt.hcl, a Dockerfile): named once, not read. */
   notRead?: true;
   /** A file found by walking a folder (not named itself): every file of its folder the doctor reads was given with it. */
@@ -124,7 +126,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
     }
     if (f.unreadable !== undefined) {
       ev.files++;
-      ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${f.path}:1:1`, message: `${f.path} cannot be read (${f.unreadable}); skipped`, fix: 'remove the dangling link, or name the files to read' });
+      ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${f.path}:1:1`, message: `${f.path} cannot be read (${f.unreadable}); skipped`, fix: f.unreadableFix ?? 'remove the dangling link, or name the files to read' });
       continue;
     }
     try {

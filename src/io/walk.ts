@@ -1,5 +1,5 @@
-import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, open, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import { errnoReason } from './errno.js';
 import { readAtMost } from './read-at-most.js';
 import { TERRAFORM_EXTENSIONS, isEnvFileName, isJinjaTomlName, isMakefileName, isTerraformStateName, isVarsTemplateName } from './file-names.js';
@@ -84,6 +84,8 @@ export interface WalkedFile {
   cut?: true;
   /** Set for an entry found inside a folder that cannot be read (a dangling link, a loop of links). */
   unreadable?: string;
+  /** With `unreadable`: what the user can do, when it is not to mend a dangling link (a link out of the folders given, a name not in UTF-8). */
+  unreadableFix?: string;
   /** Set for a file found inside a folder that looks like part of a deployment but is of a kind the doctor does not read: not read (`bytes` empty). */
   notRead?: true;
   /** Set for a file found by walking a folder named on the command line (not named itself): its folder's other files were walked too. */
@@ -100,6 +102,26 @@ export interface WalkProblem {
   reason: string;
 }
 
+/** Folders nested deeper than this below a folder named on the command line are not walked (named once each). */
+export const MAX_WALK_DEPTH = 64;
+
+/** A file or folder name as the file system holds it, when it is UTF-8 (else undefined: no string names that file). */
+const utf8Name = (raw: Buffer): string | undefined => {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    return undefined;
+  }
+};
+
+/** The fix for an entry found in a folder that cannot be read: its permissions, when they are why (else: the default, a dangling link). */
+const permissionFix = (e: unknown): string | undefined => {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EACCES' || code === 'EPERM' ? 'let the user running the doctor read it (chmod), or run the doctor as a user who may' : undefined;
+};
+
+const inside = (path: string, root: string): boolean => path === root || path.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
+
 /**
  * Reads the files under the given paths (files or folders, walked in name order). Files over
  * `maxBytes` are not read whole: their first bytes and real size are returned so the doctor can
@@ -107,44 +129,100 @@ export interface WalkProblem {
  *
  * A path named on the command line that cannot be read is a problem (the command cannot run as
  * asked). An entry found inside a folder that cannot be read (a dangling link) is returned with
- * `unreadable` and skipped; a folder reached again through a symbolic link is walked only once.
+ * `unreadable` and skipped; a folder reached again through a symbolic link is walked only once, and
+ * a file reached again by another path (`doctor deploy deploy/values.yaml`) is read once.
+ *
+ * The walk stays inside the folders named: a symbolic link found in one whose target lies outside
+ * all of them (`root -> /`, `creds.yaml -> ~/.aws/…`) is not followed but returned `unreadable`, so a
+ * folder can neither send the doctor over the whole file system nor make it read files the user did
+ * not give. Folders more than MAX_WALK_DEPTH deep are not walked either (a path that deep passes
+ * PATH_MAX, and every stat of it costs its depth); nor are names that are not UTF-8 (no string
+ * names those files), which are returned `unreadable` with the fix.
  */
 export async function walkFiles(paths: readonly string[], maxBytes: number): Promise<{ files: WalkedFile[]; problems: WalkProblem[] }> {
   const files: WalkedFile[] = [];
   const problems: WalkProblem[] = [];
-  /** Each real folder walked, and the path it was walked by. */
+  // Each real folder once, by device and inode (a realpath per folder costs a stat per level of its
+  // path), with the path it was walked by.
   const walked = new Map<string, string>();
-  const visit = async (path: string, named: boolean): Promise<void> => {
+  // Each file once, by its path made absolute (a file linked from two folders is read in each).
+  const seen = new Set<string>();
+  // The folders named, by their real paths: where links found in them may lead.
+  const roots: string[] = [];
+  for (const p of paths) {
+    try {
+      if ((await stat(p)).isDirectory()) roots.push(await realpath(p));
+    } catch {
+      // a problem of its own below
+    }
+  }
+  // A file read (or skipped by its size) once; entries not read are listed as met (a file not read
+  // in a folder is still read when named, and then given again, with its bytes).
+  const push = (f: WalkedFile): void => {
+    const key = resolve(f.path);
+    if (seen.has(key)) return;
+    seen.add(key);
+    files.push(f);
+  };
+  const skip = (path: string, reason: string, fix?: string): void => void files.push({ path, bytes: new Uint8Array(0), size: 0, unreadable: reason, ...(fix === undefined ? {} : { unreadableFix: fix }) });
+  const visit = async (path: string, named: boolean, depth: number): Promise<void> => {
     let info;
     try {
-      info = await stat(path);
+      info = await stat(path, { bigint: true });
     } catch (e) {
       if (named) problems.push({ path, reason: errnoReason(e) });
-      else if (readsFile(path)) files.push({ path, bytes: new Uint8Array(0), size: 0, unreadable: errnoReason(e) });
+      else if (readsFile(path)) skip(path, errnoReason(e));
       return;
     }
     if (info.isDirectory()) {
-      // Links can lead back into a folder already walked (or above it): each real folder once.
-      let real: string;
-      let entries: string[];
-      try {
-        real = await realpath(path);
-        entries = (await readdir(path)).sort();
-      } catch (e) {
-        if (named) problems.push({ path, reason: errnoReason(e) });
-        return;
-      }
-      const first = walked.get(real);
+      const id = `${info.dev}:${info.ino}`;
+      const first = walked.get(id);
       if (first !== undefined) {
         if (!named) files.push({ path, bytes: new Uint8Array(0), size: 0, sameFolderAs: first });
         return;
       }
-      walked.set(real, path);
-      const chart = entries.includes('Chart.yaml');
+      if (depth > MAX_WALK_DEPTH) {
+        skip(path, `a folder ${depth} levels below the folder given; folders over ${MAX_WALK_DEPTH} levels deep are not walked`, 'name the folder on the command line to read it');
+        return;
+      }
+      let entries;
+      try {
+        entries = await readdir(path, { withFileTypes: true, encoding: 'buffer' });
+      } catch (e) {
+        // A folder inside one given that cannot be listed (no permission): named, not passed in silence.
+        if (named) problems.push({ path, reason: errnoReason(e) });
+        else skip(path, `a folder that cannot be listed: ${errnoReason(e)}`, permissionFix(e));
+        return;
+      }
+      walked.set(id, path);
+      const children: { name: string; link: boolean }[] = [];
       for (const e of entries) {
-        if (!SKIP_DIRS.has(e) && !(chart && e === 'templates')) await visit(join(path, e), false);
+        const name = utf8Name(e.name);
+        if (name === undefined) {
+          const shown = new TextDecoder().decode(e.name);
+          if (e.isDirectory() || readsFile(shown)) skip(join(path, shown), 'its name is not UTF-8 text, so it cannot be named to be read', 'rename it with a UTF-8 name');
+          continue;
+        }
+        // A file system that does not give entry types (DT_UNKNOWN): asked per entry.
+        const typed = e.isFile() || e.isDirectory() || e.isSymbolicLink() || e.isFIFO() || e.isSocket() || e.isBlockDevice() || e.isCharacterDevice();
+        children.push({ name, link: typed ? e.isSymbolicLink() : await lstat(join(path, name)).then((i) => i.isSymbolicLink(), () => false) });
+      }
+      children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const chart = children.some((e) => e.name === 'Chart.yaml');
+      for (const { name: e, link } of children) {
+        const child = join(path, e);
+        if (link && roots.length > 0) {
+          const target = await realpath(child).catch(() => undefined);
+          // A dangling link or a loop of links: its stat says so (below).
+          if (target !== undefined && !roots.some((r) => inside(target, r))) {
+            const isDir = await stat(child).then((i) => i.isDirectory(), () => false);
+            if (isDir || readsFile(child)) skip(child, `a symbolic link to ${target}, outside the folders given: not followed`, `name ${target} on the command line to read it`);
+            continue;
+          }
+        }
+        if (!SKIP_DIRS.has(e) && !(chart && e === 'templates')) await visit(child, false, depth + 1);
         // Of `.terraform`, only the backend settings `terraform init` keeps (`.terraform/terraform.tfstate`): they can hold the backend's keys (`access_key`).
-        else if (e === '.terraform') await visitIfFile(join(path, e, 'terraform.tfstate'));
+        else if (e === '.terraform') await visitIfFile(join(child, 'terraform.tfstate'));
       }
       return;
     }
@@ -154,20 +232,22 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
     if (!info.isFile() && named) {
       try {
         const { bytes, more } = readAtMost(path, maxBytes);
-        files.push(more ? { path, bytes: new Uint8Array(0), size: bytes.byteLength, cut: true } : { path, bytes, size: bytes.byteLength });
+        push(more ? { path, bytes: new Uint8Array(0), size: bytes.byteLength, cut: true } : { path, bytes, size: bytes.byteLength });
       } catch (e) {
         problems.push({ path, reason: errnoReason(e) });
       }
       return;
     }
     if (!info.isFile()) return;
-    if (!named && !readsFile(path) && !(await isShellScript(path, info.size))) {
-      if (LOOKS_DEPLOYED.test(path) && !NOT_DEPLOYED.test(path)) files.push({ path, bytes: new Uint8Array(0), size: info.size, notRead: true });
+    const size = Number(info.size);
+    if (!named && !readsFile(path) && !(await isShellScript(path, size))) {
+      if (LOOKS_DEPLOYED.test(path) && !NOT_DEPLOYED.test(path)) files.push({ path, bytes: new Uint8Array(0), size, notRead: true });
       return;
     }
-    if (info.size > maxBytes) {
+    if (seen.has(resolve(path))) return;
+    if (size > maxBytes) {
       // Reported by size without reading: a 50 MB file is skipped, not parsed.
-      files.push({ path, bytes: new Uint8Array(0), size: info.size });
+      push({ path, bytes: new Uint8Array(0), size });
       return;
     }
     let bytes: Uint8Array;
@@ -175,10 +255,10 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       bytes = await readFile(path);
     } catch (e) {
       if (named) problems.push({ path, reason: errnoReason(e) });
-      else files.push({ path, bytes: new Uint8Array(0), size: 0, unreadable: errnoReason(e) });
+      else skip(path, errnoReason(e), permissionFix(e));
       return;
     }
-    files.push({ path, bytes, size: bytes.byteLength, ...(named ? {} : { inFolder: true as const }) });
+    push({ path, bytes, size: bytes.byteLength, ...(named ? {} : { inFolder: true as const }) });
   };
   const visitIfFile = async (path: string): Promise<void> => {
     try {
@@ -186,9 +266,8 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
     } catch {
       return;
     }
-    await visit(path, false);
+    await visit(path, false, 0);
   };
-  for (const p of paths) await visit(p, true);
+  for (const p of paths) await visit(p, true, 0);
   return { files, problems };
 }
-

@@ -23,6 +23,8 @@ export class OutputError extends Error {
   constructor(
     readonly target: string,
     readonly reason: string,
+    /** The errno code, when a file system call failed (ENOSPC: the fix is space, not another folder). */
+    readonly code?: string,
   ) {
     super(`cannot write ${target}: ${reason}`);
   }
@@ -40,7 +42,7 @@ const CREATING: Readonly<Record<string, string>> = {
  * returns on some pseudo file systems (it retries ENOENT under /proc forever), and its errors
  * (EEXIST, ENOTDIR) do not say which path is in the way.
  */
-export function ensureDir(dir: string, shown = dir): void {
+export function ensureDir(dir: string, shown = dir, made: string[] = []): void {
   const missing: string[] = [];
   let d = resolve(dir);
   for (;;) {
@@ -71,6 +73,7 @@ export function ensureDir(dir: string, shown = dir): void {
       ok = false;
     }
     if (!ok) throw new OutputError(shown, `cannot create ${m}: ${'it is not a directory afterwards'}`);
+    made.push(m);
   }
 }
 
@@ -128,33 +131,65 @@ function inside(dir: string, path: string): string {
 }
 
 /**
- * Writes files that changed (through a temporary file and a rename, so a reader never sees half
- * a file), leaves identical ones untouched, and removes files an earlier run wrote that this run
- * no longer produces. Only files listed in the manifest are ever removed.
+ * Writes files that changed, leaves identical ones untouched, and removes files an earlier run wrote
+ * that this run no longer produces. Only files listed in the manifest are ever removed.
+ *
+ * In two steps, so a run that fails leaves the folder as it was: every changed file (and the
+ * manifest) is first written whole beside its place (`<file>.runner-fleet-tmp`); only when all of
+ * them are written are they renamed into place. A full disk or a folder that refuses a file stops
+ * the first step: its temporary files and the folders it made are removed and nothing of the
+ * earlier output is replaced (before: the files written until then stayed, beside the earlier run's
+ * others and its manifest: half a fleet).
  */
 export function writeOutput(dir: string, files: readonly OutputFile[]): WriteReport {
   const report: WriteReport = { written: [], unchanged: [], removed: [], leftAlone: [] };
-  ensureDir(dir);
-  checkPlaces(dir, files);
-  const previous = readManifest(dir);
-  for (const f of files) {
-    const full = inside(dir, f.path);
-    if (holds(full, f.content)) {
-      report.unchanged.push(f.path);
-      continue;
+  const made: string[] = [];
+  const staged: { tmp: string; full: string }[] = [];
+  const undo = (): void => {
+    for (const { tmp } of staged) rmSync(tmp, { force: true });
+    for (const d of made.reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        // not empty or already gone: left
+      }
     }
-    ensureDir(dirname(full), join(dir, dirname(f.path)));
+  };
+  const stage = (full: string, content: string, shown: string): void => {
+    // A temporary file: a link or FIFO at the place is replaced by the rename, never written through.
     const tmp = `${full}.runner-fleet-tmp`;
     try {
-      writeFileSync(tmp, f.content);
-      renameSync(tmp, full);
+      writeFileSync(tmp, content);
     } catch (e) {
       rmSync(tmp, { force: true });
-      throw new OutputError(join(dir, f.path), errnoReason(e, CREATING));
+      throw new OutputError(shown, errnoReason(e, CREATING), (e as NodeJS.ErrnoException).code);
     }
-    report.written.push(f.path);
-  }
+    staged.push({ tmp, full });
+  };
   const now = new Set(files.map((f) => f.path));
+  const manifest = `${JSON.stringify({ generator: 'runner-fleet', files: [...now].sort() }, null, 2)}\n`;
+  let previous: string[];
+  try {
+    ensureDir(dir, dir, made);
+    checkPlaces(dir, files);
+    previous = readManifest(dir);
+    for (const f of files) {
+      const full = inside(dir, f.path);
+      if (holds(full, f.content)) {
+        report.unchanged.push(f.path);
+        continue;
+      }
+      ensureDir(dirname(full), join(dir, dirname(f.path)), made);
+      stage(full, f.content, join(dir, f.path));
+      report.written.push(f.path);
+    }
+    if (!holds(join(dir, MANIFEST), manifest)) stage(join(dir, MANIFEST), manifest, join(dir, MANIFEST));
+    for (const { tmp, full } of staged) renameSync(tmp, full);
+  } catch (e) {
+    undo();
+    if (e instanceof OutputError) throw e;
+    throw new OutputError(dir, errnoReason(e, CREATING), (e as NodeJS.ErrnoException).code);
+  }
   for (const old of previous) {
     if (now.has(old)) continue;
     const full = old === MANIFEST ? undefined : within(dir, old);
@@ -180,18 +215,6 @@ export function writeOutput(dir: string, files: readonly OutputFile[]): WriteRep
     }
     report.removed.push(old);
     pruneEmptyDirs(dir, dirname(full));
-  }
-  const manifest = `${JSON.stringify({ generator: 'runner-fleet', files: [...now].sort() }, null, 2)}\n`;
-  if (!holds(join(dir, MANIFEST), manifest)) {
-    // Through a temporary file too: a link or FIFO at the manifest's place is replaced, never written through.
-    const tmp = `${join(dir, MANIFEST)}.runner-fleet-tmp`;
-    try {
-      writeFileSync(tmp, manifest);
-      renameSync(tmp, join(dir, MANIFEST));
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw new OutputError(join(dir, MANIFEST), errnoReason(e, CREATING));
-    }
   }
   return report;
 }

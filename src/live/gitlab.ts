@@ -232,7 +232,17 @@ async function answerJson(res: Response, call: string): Promise<unknown> {
     const chunks: Uint8Array[] = [];
     let total = 0;
     for (;;) {
-      const { done, value } = await reader.read();
+      let next: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        next = await reader.read();
+      } catch (e) {
+        // The answer began and then stopped: the connection closed half-way, or the call's time ran
+        // out while the body trickled. A failed call in words (before: undici's "terminated", exit 70;
+        // or "The operation was aborted due to timeout", with no call named).
+        const reason = networkReason(e);
+        throw new GitLabUnavailableError(call, reason === 'timed out' ? `GitLab began to answer ${call} but did not finish in time (${total} bytes came): check that GitLab is not overloaded and that nothing between (a proxy) holds the answer back, and try again` : `GitLab began to answer ${call} and the connection closed after ${total} bytes (${reason}): a proxy or load balancer in front of GitLab may cut answers; try again`);
+      }
+      const { done, value } = next;
       if (done) break;
       total += value.byteLength;
       if (total > MAX_ANSWER_BYTES) {

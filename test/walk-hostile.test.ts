@@ -8,7 +8,7 @@ import { doctor } from '../src/doctor/index.js';
 import { MAX_WALK_DEPTH, walkFiles } from '../src/io/walk.js';
 
 /**
- * Folders a hostile or careless repository can hold: a link out of the tree (`root -> /` sent the
+ * Folders a hostile or careless repository can hold: a folder link out of the tree (`root -> /` sent the
  * walk over the whole file system, minutes and counting, reading whatever YAML and .env it met), a
  * file named with its folder (read twice: every finding twice), folders 10,000 deep (231 s of
  * realpath calls, then nothing found, in silence), a name not in UTF-8 (said to be a dangling link),
@@ -40,12 +40,13 @@ describe('links out of the folders given', () => {
     expect(hit.map((f) => [f.path, f.message, f.fix])).toEqual([[`${join(dir, 'up')}:1:1`, `${join(dir, 'up')} cannot be read (a symbolic link to ${outside}, outside the folders given: not followed); skipped`, `name ${outside} on the command line to read it`]]);
     expect(r.findings.map((f) => f.code)).not.toContain('RF301');
   });
-  it('a link to a deployment file outside is not read either', async () => {
+  it('a link to a deployment file outside is read where it is linked (a folder per environment linking one shared file)', async () => {
     const { dir, outside } = tree('out-file');
     writeFileSync(join(outside, 'config.toml'), TOML);
     symlinkSync(join(outside, 'config.toml'), join(dir, 'config.toml'));
     const { files } = await walkFiles([dir], 1 << 20);
-    expect(files.map((f) => [f.path, f.bytes.byteLength, f.unreadable])).toEqual([[join(dir, 'config.toml'), 0, `a symbolic link to ${join(outside, 'config.toml')}, outside the folders given: not followed`]]);
+    expect(files.map((f) => [f.path, f.bytes.byteLength, f.unreadable])).toEqual([[join(dir, 'config.toml'), TOML.length, undefined]]);
+    expect(doctor(files).findings.map((f) => f.code)).toContain('RF301');
   });
   it('twin: the target named on the command line is read, and links inside the tree are followed', async () => {
     const { dir, outside } = tree('in-tree');

@@ -132,10 +132,10 @@ const inside = (path: string, root: string): boolean => path === root || path.st
  * `unreadable` and skipped; a folder reached again through a symbolic link is walked only once, and
  * a file reached again by another path (`doctor deploy deploy/values.yaml`) is read once.
  *
- * The walk stays inside the folders named: a symbolic link found in one whose target lies outside
- * all of them (`root -> /`, `creds.yaml -> ~/.aws/…`) is not followed but returned `unreadable`, so a
- * folder can neither send the doctor over the whole file system nor make it read files the user did
- * not give. Folders more than MAX_WALK_DEPTH deep are not walked either (a path that deep passes
+ * The walk stays inside the folders named: a symbolic link found in one to a folder outside all of
+ * them (`root -> /`) is not walked but returned `unreadable`, so a folder cannot send the doctor over
+ * the whole file system. A link to a file outside is read where it is linked (`prod/bootstrap.sh ->
+ * ../../shared/bootstrap.sh`), as the tools that apply the folder read it. Folders more than MAX_WALK_DEPTH deep are not walked either (a path that deep passes
  * PATH_MAX, and every stat of it costs its depth); nor are names that are not UTF-8 (no string
  * names those files), which are returned `unreadable` with the fix.
  */
@@ -214,9 +214,11 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
         if (link && roots.length > 0) {
           const target = await realpath(child).catch(() => undefined);
           // A dangling link or a loop of links: its stat says so (below).
-          if (target !== undefined && !roots.some((r) => inside(target, r))) {
-            const isDir = await stat(child).then((i) => i.isDirectory(), () => false);
-            if (isDir || readsFile(child)) skip(child, `a symbolic link to ${target}, outside the folders given: not followed`, `name ${target} on the command line to read it`);
+          // A link to a folder outside is not walked; a link to a file outside is read where it is
+          // linked, as Terraform, a shell or Helm read it (folders per environment often link one
+          // shared script or .tf file), and a file sends the walk nowhere else.
+          if (target !== undefined && !roots.some((r) => inside(target, r)) && (await stat(child).then((i) => i.isDirectory(), () => false))) {
+            skip(child, `a symbolic link to ${target}, outside the folders given: not followed`, `name ${target} on the command line to read it`);
             continue;
           }
         }

@@ -9,6 +9,8 @@ import type { FleetDocuments } from '../src/emit/types.js';
 import type { FleetIntent, IntentRunner } from '../src/verify/intent.js';
 import type { KubernetesSubject, ResolvedCluster } from '../src/model/types.js';
 import { corpusFiles } from './helpers/doctor.js';
+import { randomInt as random } from './helpers/rng.js';
+import { countWork } from './helpers/work-count.js';
 
 /**
  * The doctor over many AKS deployments given together, each in its own folder (bench/doctor-folders.js,
@@ -18,16 +20,6 @@ import { corpusFiles } from './helpers/doctor.js';
  * files picked by a test of every file per deployment, the clusters found by name per runner, and
  * every Kubernetes object read per runner for a tenant annotation or a SecretProviderClass.
  */
-
-// mulberry32, as in test/doctor-folders-linear.test.ts.
-function random(seed: number): (n: number) => number {
-  return (n) => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-}
 
 const one = corpusFiles(fileURLToPath(new URL('./doctor/corpus/aks-az-cli', import.meta.url)));
 const dec = new TextDecoder();
@@ -56,29 +48,8 @@ describe('the doctor over N folders of one AKS deployment', () => {
    */
   function work(n: number): number {
     const files = folders(n);
-    let count = 0;
-    const restore: (() => void)[] = [];
-    const wrap = <T extends object>(owner: T, name: keyof T, size: (self: unknown, args: unknown[], out: unknown) => number) => {
-      const f = owner[name] as (...a: unknown[]) => unknown;
-      (owner as Record<keyof T, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
-        const out = f.apply(this, args);
-        count += size(this, args, out);
-        return out;
-      };
-      restore.push(() => ((owner as Record<keyof T, unknown>)[name] = f));
-    };
-    for (const m of ['find', 'filter', 'some', 'every', 'findIndex', 'includes', 'indexOf', 'map', 'flatMap', 'forEach'] as const) wrap(Array.prototype, m, (self) => (self as unknown[]).length);
-    for (const m of ['entries', 'keys', 'values'] as const) wrap(Object, m, (_, __, out) => (out as unknown[]).length);
     // A loop over runners or clusters that looks each up: one per lookup.
-    for (const m of ['get', 'has', 'set'] as const) wrap(Map.prototype, m, () => 1);
-    for (const m of ['has', 'add'] as const) wrap(Set.prototype, m, () => 1);
-    try {
-      const r = doctor(files);
-      expect(r.chains.size).toBe(n);
-    } finally {
-      for (const r of restore) r();
-    }
-    return count;
+    return countWork(() => expect(doctor(files).chains.size).toBe(n), { lookups: true });
   }
 
   /**

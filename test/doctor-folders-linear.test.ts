@@ -4,6 +4,8 @@ import { doctor, runnerLabels, type InputFile } from '../src/doctor/index.js';
 import { labelScanner, type RootLabel } from '../src/doctor/across-roots.js';
 import { firstKeyWrittenIn } from '../src/doctor/key-index.js';
 import { corpusFiles } from './helpers/doctor.js';
+import { randomInt as random } from './helpers/rng.js';
+import { countWork } from './helpers/work-count.js';
 
 /**
  * The doctor over many deployments given together, each in its own folder (bench/doctor-folders.js):
@@ -13,43 +15,13 @@ import { corpusFiles } from './helpers/doctor.js';
  * its cluster and its task family's region by a scan; the wide token readers copied per runner.
  */
 
-// mulberry32: every bit of it varies (a power-of-two LCG's low bits cycle, and would repeat one op sequence).
-function random(seed: number): (n: number) => number {
-  return (n) => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-}
-
 /**
- * The work of one doctor run, counted, not timed: the elements every array search and object
- * listing walks, and the size of every regex a string is searched with (an alternation of every
- * label is tried label by label).
+ * The work of one doctor run, counted, not timed (test/helpers/work-count.ts): the elements every
+ * array search and object listing walks, and the size of every regex a string is searched with (an
+ * alternation of every label is tried label by label).
  */
 function work(files: InputFile[], chains: number): number {
-  let count = 0;
-  const restore: (() => void)[] = [];
-  const wrap = <T extends object>(owner: T, name: keyof T, size: (self: unknown, args: unknown[], out: unknown) => number) => {
-    const f = owner[name] as (...a: unknown[]) => unknown;
-    (owner as Record<keyof T, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
-      const out = f.apply(this, args);
-      count += size(this, args, out);
-      return out;
-    };
-    restore.push(() => ((owner as Record<keyof T, unknown>)[name] = f));
-  };
-  for (const m of ['find', 'filter', 'some', 'every', 'findIndex', 'includes', 'indexOf', 'map', 'flatMap', 'forEach'] as const) wrap(Array.prototype, m, (self) => (self as unknown[]).length);
-  for (const m of ['entries', 'keys', 'values'] as const) wrap(Object, m, (_, __, out) => (out as unknown[]).length);
-  for (const m of ['matchAll', 'replace', 'match', 'split'] as const) wrap(String.prototype, m, (_, [re]) => (re instanceof RegExp ? re.source.length : 0));
-  try {
-    const r = doctor(files);
-    expect(r.chains.size).toBe(chains);
-  } finally {
-    for (const r of restore) r();
-  }
-  return count;
+  return countWork(() => expect(doctor(files).chains.size).toBe(chains), { regexSizes: true });
 }
 
 describe('the doctor over N folders of one Fargate deployment does work linear in N', () => {

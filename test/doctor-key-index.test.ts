@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { randomInt } from './helpers/rng.js';
 import { firstKeyWhere, forgetKeyIndexes, keyMoved } from '../src/doctor/key-index.js';
 
 /** What a scan of the map in its order answers: the oracle the index must agree with after every change. */
@@ -57,13 +58,7 @@ describe('firstKeyWhere: the first resource holding a value, through an index ke
 
   it('agrees with a scan over a random run of lookups, additions, renames and body changes', () => {
     // mulberry32: every bit of it varies (a power-of-two LCG's low bits cycle, and would repeat one op sequence).
-    let seed = 20261204;
-    const rnd = (n: number) => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) % n;
-    };
+    const rnd = randomInt(20261204);
     const byName: Record<string, Record<string, unknown>> = {};
     let next = 0;
     for (let step = 0; step < 3000; step++) {

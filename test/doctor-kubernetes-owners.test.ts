@@ -3,6 +3,7 @@ import type { K8sObject } from '../src/emit/artifacts.js';
 import type { Located } from '../src/doctor/evidence.js';
 import type { Origin } from '../src/doctor/source.js';
 import { kubernetesOwners, type OwnerChain } from '../src/doctor/kubernetes-owners.js';
+import { randomInt as random } from './helpers/rng.js';
 
 /**
  * Kubernetes ownership (src/doctor/kubernetes-owners.ts) is decided through an index of folder paths
@@ -83,16 +84,6 @@ function pairwiseOwners<C extends OwnerChain>(objects: readonly Located<K8sObjec
       const own = telling.filter(([, c]) => c.candidates.includes(b) && c.owners.has(a) && !c.owners.has(b)).map(([o]) => o);
       return own.find((o) => o.value.kind === 'ServiceAccount' && o.value.metadata.name === a.managerSa) ?? own[0];
     },
-  };
-}
-
-// mulberry32 (as test/doctor-folders-linear.test.ts).
-function random(seed: number): (n: number) => number {
-  return (n) => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) % n;
   };
 }
 

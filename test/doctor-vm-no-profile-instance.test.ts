@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ec2RunnerRoleTf } from './helpers/doctor.js';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
 
 /**
@@ -10,15 +11,7 @@ import { doctor, type DoctorResult } from '../src/doctor/index.js';
  * volume, RF715; what its user data downloads and whether a failed step stops the boot, RF720) do
  * not need the profile and are said too.
  */
-const ROLE = `resource "aws_iam_role" "ci" {
-  name               = "ci-runner"
-  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })
-}
-resource "aws_iam_instance_profile" "ci" {
-  name = "ci-runner"
-  role = aws_iam_role.ci.name
-}
-`;
+const ROLE = ec2RunnerRoleTf;
 const SAFE_BOOT = '    set -euo pipefail\n';
 const PIPED = '    curl -sL https://downloads.example.com/setup.sh | bash\n';
 const instance = (o: { profile?: string; encrypted: boolean; boot: string; docker?: string }) => `${ROLE}resource "aws_instance" "runner" {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ec2RunnerRoleTf } from './helpers/doctor.js';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 
 /**
@@ -7,15 +8,7 @@ import { doctor, type InputFile } from '../src/doctor/index.js';
  * depend on the manager's identity: privileged = true is RF301 and a way out of the container RF309,
  * at the key's line, as with a profile. A register command's flags are said once, where written.
  */
-const ROLE = `resource "aws_iam_role" "ci" {
-  name               = "ci-runner"
-  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })
-}
-resource "aws_iam_instance_profile" "ci" {
-  name = "ci-runner"
-  role = aws_iam_role.ci.name
-}
-`;
+const ROLE = ec2RunnerRoleTf;
 const heredoc = (docker: string) => `    cat > /etc/gitlab-runner/config.toml <<'EOF'
     concurrent = 1
     [[runners]]

@@ -611,3 +611,14 @@ spec:
     kind: GitRepository
     name: fleet
 ${target !== '' ? `  targetNamespace: ${target}\n` : ''}`;
+
+/** An EC2 role `ci-runner` and its instance profile of the same name (Terraform), for managers that name the profile or do not. */
+export const ec2RunnerRoleTf = `resource "aws_iam_role" "ci" {
+  name               = "ci-runner"
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })
+}
+resource "aws_iam_instance_profile" "ci" {
+  name = "ci-runner"
+  role = aws_iam_role.ci.name
+}
+`;

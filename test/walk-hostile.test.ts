@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -134,29 +134,41 @@ describe('a pipe among the files of a local module', () => {
 describe('a folder and a file the user running the doctor may not read', () => {
   const asRoot = process.getuid?.() === 0;
   const runuser = asRoot ? execFileSync('sh', ['-c', 'command -v runuser || true'], { encoding: 'utf8' }).trim() : '';
-  const skip = process.getuid === undefined || (asRoot && runuser === '');
-  it.skipIf(skip)('both are named (RF902) with the fix of permissions; the readable file beside them is read', () => {
+  const skip = process.getuid === undefined ? 'no user ids on this platform' : asRoot && runuser === '' ? 'running as root and runuser is not installed: root reads every file, so a refused read cannot be shown' : undefined;
+  if (skip) console.log(`SKIPPED: doctor as a user who may not read a file: ${skip}`);
+  it.skipIf(skip !== undefined)('both are named (RF902) with the fix of permissions; the readable file beside them is read', () => {
     const base = mkdtempSync(join('/tmp', 'rf-walk-perm-'));
     try {
       execFileSync('chmod', ['755', base]);
-      mkdirSync(join(base, 'locked'));
-      writeFileSync(join(base, 'locked', 'config.toml'), TOML);
-      writeFileSync(join(base, 'secret.yaml'), 'a: 1\n');
-      writeFileSync(join(base, 'config.toml'), TOML);
-      execFileSync('chmod', ['000', join(base, 'locked'), join(base, 'secret.yaml')]);
-      execFileSync('chmod', ['644', join(base, 'config.toml')]);
-      const bin = join(__dirname, '..', 'bin', 'runner-fleet.cjs');
-      const argv = [process.execPath, bin, 'doctor', base, '--format', 'json'];
+      const deploy = join(base, 'deploy');
+      mkdirSync(join(deploy, 'locked'), { recursive: true });
+      execFileSync('chmod', ['755', deploy]);
+      writeFileSync(join(deploy, 'locked', 'config.toml'), TOML);
+      writeFileSync(join(deploy, 'secret.yaml'), 'a: 1\n');
+      writeFileSync(join(deploy, 'config.toml'), TOML);
+      execFileSync('chmod', ['000', join(deploy, 'locked'), join(deploy, 'secret.yaml')]);
+      execFileSync('chmod', ['644', join(deploy, 'config.toml')]);
+      // The built CLI, copied where every user may read it: the checkout itself may lie in a folder
+      // only its owner may enter (a CI clone under a mode-700 temporary folder), and the bundle needs
+      // nothing else (bin/runner-fleet.cjs and dist/cli-start).
+      const cli = join(base, 'cli');
+      mkdirSync(join(cli, 'bin'), { recursive: true });
+      mkdirSync(join(cli, 'dist'), { recursive: true });
+      cpSync(join(__dirname, '..', 'bin', 'runner-fleet.cjs'), join(cli, 'bin', 'runner-fleet.cjs'));
+      cpSync(join(__dirname, '..', 'dist', 'cli-start'), join(cli, 'dist', 'cli-start'), { recursive: true });
+      execFileSync('chmod', ['-R', 'a+rX', cli]);
+      const bin = join(cli, 'bin', 'runner-fleet.cjs');
+      const argv = [process.execPath, bin, 'doctor', deploy, '--format', 'json'];
       const r = asRoot ? spawnSync(runuser, ['-u', 'nobody', '--', ...argv], { encoding: 'utf8', cwd: '/tmp' }) : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
       // Exit 1: the readable config.toml runs jobs privileged (RF301).
       expect([r.status, r.stderr]).toEqual([1, '']);
       const all = (JSON.parse(r.stdout) as { findings: { code: string; path: string; message: string; fix?: string }[] }).findings;
-      expect(all.filter((f) => f.code === 'RF301').map((f) => f.path)).toEqual([`${join(base, 'config.toml')}:8:5`]);
+      expect(all.filter((f) => f.code === 'RF301').map((f) => f.path)).toEqual([`${join(deploy, 'config.toml')}:8:5`]);
       const findings = all.filter((f) => f.code === 'RF902');
       const fix = 'let the user running the doctor read it (chmod), or run the doctor as a user who may';
       expect(findings.map((f) => [f.path, f.message, f.fix])).toEqual([
-        [`${join(base, 'locked')}:1:1`, `${join(base, 'locked')} cannot be read (a folder that cannot be listed: permission denied); skipped`, fix],
-        [`${join(base, 'secret.yaml')}:1:1`, `${join(base, 'secret.yaml')} cannot be read (permission denied); skipped`, fix],
+        [`${join(deploy, 'locked')}:1:1`, `${join(deploy, 'locked')} cannot be read (a folder that cannot be listed: permission denied); skipped`, fix],
+        [`${join(deploy, 'secret.yaml')}:1:1`, `${join(deploy, 'secret.yaml')} cannot be read (permission denied); skipped`, fix],
       ]);
     } finally {
       execFileSync('chmod', ['-R', 'u+rwX', base]);

@@ -134,7 +134,17 @@ describe('a pipe among the files of a local module', () => {
 describe('a folder and a file the user running the doctor may not read', () => {
   const asRoot = process.getuid?.() === 0;
   const runuser = asRoot ? execFileSync('sh', ['-c', 'command -v runuser || true'], { encoding: 'utf8' }).trim() : '';
-  const skip = process.getuid === undefined ? 'no user ids on this platform' : asRoot && runuser === '' ? 'running as root and runuser is not installed: root reads every file, so a refused read cannot be shown' : undefined;
+  // As root, the case runs node as nobody: that node must be one nobody may run (CI may run the
+  // suite with a node fetched into root's own folder, ~/.npm/_npx, which nobody cannot enter).
+  const nobodyRunsNode = (): boolean => spawnSync(runuser, ['-u', 'nobody', '--', process.execPath, '-e', '0'], { cwd: '/tmp', stdio: 'ignore' }).status === 0;
+  const skip =
+    process.getuid === undefined
+      ? 'no user ids on this platform'
+      : asRoot && runuser === ''
+        ? 'running as root and runuser is not installed: root reads every file, so a refused read cannot be shown'
+        : asRoot && !nobodyRunsNode()
+          ? `running as root, and user nobody may not run this node (${process.execPath})`
+          : undefined;
   if (skip) console.log(`SKIPPED: doctor as a user who may not read a file: ${skip}`);
   it.skipIf(skip !== undefined)('both are named (RF902) with the fix of permissions; the readable file beside them is read', () => {
     const base = mkdtempSync(join('/tmp', 'rf-walk-perm-'));

@@ -1,7 +1,7 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { describeEscape, dockerHostEscapes, escapeFindings, ON_SOME_HOST, type DockerEscape } from '../verify/docker-escape.js';
-import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FIX, jobSettings, machineKeyFix, machineOptionCredentials, privilegedDeploymentFix, privilegedSettingFix, serviceAccountOverwriteMessage } from '../verify/runner-toml.js';
+import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FIX, jobSettings, machineKeyFix, machineOptionCredentials, privilegedDeploymentFix, privilegedMessage, privilegedSettingFix, serviceAccountOverwriteMessage } from '../verify/runner-toml.js';
 import { get, getText } from '../verify/get.js';
 import { formatPosition, originAt, tomlSettingSaid, type Origin } from './source.js';
 import type { Located } from './evidence.js';
@@ -85,7 +85,7 @@ export function jobFindingsByKey(toml: Record<string, unknown>, origin?: Origin,
   runners.forEach((_, i) => {
     for (const x of entryJobFindings(toml, i, privilegedOf.get(i), origin)) {
       const docker = i === 0 && takeOver !== undefined && x.finding.code === 'RF301' && privilegedOf.has(0);
-      out.push(docker ? { ...x, finding: { ...x.finding, message: `job containers run privileged: a job can take over ${takeOver.privileged}` } } : x);
+      out.push(docker ? { ...x, finding: { ...x.finding, message: privilegedMessage(takeOver.privileged) } } : x);
     }
   });
   const others = escapes.filter((e) => e.key !== 'privileged');

@@ -244,22 +244,6 @@ interface HasIdentities {
   identities: CloudIdentity[];
 }
 
-/**
- * The first cluster of this name in the list, as `clusters.find((c) => c.name === name)` finds it:
- * looked up in a map built once per list (again if it grew), since it is asked per runner.
- */
-const clusterIndex = new WeakMap<readonly { name: string }[], { size: number; first: Map<string, unknown> }>();
-export function clusterNamed<C extends { name: string }>(clusters: readonly C[], name: string): C | undefined {
-  let hit = clusterIndex.get(clusters);
-  if (!hit || hit.size !== clusters.length) {
-    const first = new Map<string, unknown>();
-    for (const c of clusters) if (!first.has(c.name)) first.set(c.name, c);
-    hit = { size: clusters.length, first };
-    clusterIndex.set(clusters, hit);
-  }
-  return hit.first.get(name) as C | undefined;
-}
-
 /** Per identity list, not per fleet: views of one fleet (a runner's own Azure context) share its list. */
 const identityIndex = new WeakMap<readonly CloudIdentity[], Map<string, CloudIdentity>>();
 

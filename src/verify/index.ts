@@ -1,4 +1,5 @@
-import { clusterNamed, identityOf, jobIdentityOf } from '../model/types.js';
+import { identityOf, jobIdentityOf } from '../model/types.js';
+import { findBy } from '../model/lookup.js';
 import type { Finding, FindingRequest } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { IdentitySubject } from '../model/types.js';
@@ -14,7 +15,7 @@ import { cacheBackendFor } from '../caches/registry.js';
 import { scanArtifacts } from './secrets.js';
 import { checkTerraformRoot, TABLE_CHECKED_PROVIDERS } from '../emit/terraform/schemas/index.js';
 import type { Artifact, TerraformRoot } from '../emit/artifacts.js';
-import { jobSettings, privilegedDeploymentFix, serviceAccountOverwriteMessage } from './runner-toml.js';
+import { jobSettings, privilegedDeploymentFix, privilegedMessage, serviceAccountOverwriteMessage } from './runner-toml.js';
 import { proveScheduling, schedulingInputs } from './scheduling.js';
 import { verifyPodSecurity } from './pod-security.js';
 import { verifyReach } from './reach/index.js';
@@ -244,14 +245,14 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   // Where each runner's manager runs, as a cloud RBAC scope (AKS): other runners' job roles over it are checked too.
   const podsOf = (r: IntentRunner) => {
     const own = ownAzure(docs, fleet, r);
-    return platformFor(clusterNamed(fleet.clusters, r.cluster)!.type).managerPods?.(own.docs, own.fleet, r);
+    return platformFor(findBy(fleet.clusters, 'name', r.cluster)!.type).managerPods?.(own.docs, own.fleet, r);
   };
   for (const runner of fleet.runners) {
     // Its own Azure deployment's root and context, where several were given together (the doctor).
     const { docs: rdocs, fleet: rfleet } = ownAzure(docs, fleet, runner);
     const rp = `runners[${runner.index}]`;
     const before = findings.length;
-    const cluster = clusterNamed(rfleet.clusters, runner.cluster)!;
+    const cluster = findBy(rfleet.clusters, 'name', runner.cluster)!;
     const platform = platformFor(cluster.type);
     const managerUnknown = unknownOf(runner.managerIdentity).length > 0;
     const jobUnknown = unknownOf(runner.jobIdentity).length > 0;
@@ -426,7 +427,7 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
     const managerArn = manager.arn;
     // The manager trust may admit the jobs itself: naming the job role's ARN is enough within one
     // account; admitting its whole account (or anyone) needs sts:AssumeRole in the job permissions.
-    const platform = platformFor(clusterNamed(fleet.clusters, runner.cluster)!.type);
+    const platform = platformFor(findBy(fleet.clusters, 'name', runner.cluster)!.type);
     const foreign = foreignTrustPrincipals(managerRole?.trust, trustServicesOf(manager.binding.subject, platform.trustServices?.(manager.binding.subject)));
     const jobAccount = /^arn:[^:]+:iam::(\d{12}):/.exec(jobArn)?.[1];
     const wide = foreign.find((p) => p.type === '*' || (p.account !== undefined && p.account === jobAccount));
@@ -467,7 +468,7 @@ function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner
   const job = jobSettings(toml, 0);
   if (job.privileged) {
     const k8s = docs.runners.get(runner.name)?.manifests.some((o) => o.kind === 'Namespace') === true;
-    out.push(f('RF301', `${rp}.jobs.privileged`, `job containers run privileged: a job can take over ${takeOver}${k8s ? '. The namespace therefore cannot enforce Pod Security baseline (it would reject these pods): it enforces privileged, and warns and audits against baseline' : ''}`, { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)', deploymentFix: privilegedDeploymentFix(job) }));
+    out.push(f('RF301', `${rp}.jobs.privileged`, `${privilegedMessage(takeOver)}${k8s ? '. The namespace therefore cannot enforce Pod Security baseline (it would reject these pods): it enforces privileged, and warns and audits against baseline' : ''}`, { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)', deploymentFix: privilegedDeploymentFix(job) }));
   }
   const overwrite = job.serviceAccountOverwrite;
   if (overwrite !== undefined) {

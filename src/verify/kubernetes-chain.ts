@@ -6,6 +6,7 @@ import type { K8sObject } from '../emit/artifacts.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from './intent.js';
 import { get, shown } from './get.js';
+import { allBy } from '../model/lookup.js';
 import { tomlOrUndefined } from './toml-read.js';
 
 export function findServiceAccount(docs: FleetDocuments, runner: string, namespace: string, name: string): K8sObject | undefined {
@@ -151,24 +152,9 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
   }
 }
 
-/**
- * The runners of each cluster, in the fleet's order: built once per runner list (again if the list
- * grew), not scanned per cluster.
- */
-const runnersByCluster = new WeakMap<readonly IntentRunner[], { size: number; byCluster: Map<string, IntentRunner[]> }>();
+/** The runners of a cluster, in the fleet's order (an index per runner list: asked per cluster). */
 export function runnersOfCluster(runners: readonly IntentRunner[], cluster: string): readonly IntentRunner[] {
-  let hit = runnersByCluster.get(runners);
-  if (!hit || hit.size !== runners.length) {
-    const byCluster = new Map<string, IntentRunner[]>();
-    for (const r of runners) {
-      const list = byCluster.get(r.cluster);
-      if (list) list.push(r);
-      else byCluster.set(r.cluster, [r]);
-    }
-    hit = { size: runners.length, byCluster };
-    runnersByCluster.set(runners, hit);
-  }
-  return hit.byCluster.get(cluster) ?? [];
+  return allBy(runners, 'cluster', cluster);
 }
 
 /** Candidates of the all-pairs proof on a Kubernetes cluster: every service account the documents create, plus each namespace's `default`. */

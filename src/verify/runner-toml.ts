@@ -75,6 +75,11 @@ export function machineKeyFix(option: string, cloud: 'aws' | 'azure', placeholde
   return `remove the ${option} option${placeholder ? ' rather than fill it in' : ' and revoke the key'}; ${keyless}`;
 }
 
+/** RF301's message: what a job in a privileged container can take over (`takeOver`, in its platform's words). */
+export function privilegedMessage(takeOver: string): string {
+  return `job containers run privileged: a job can take over ${takeOver}`;
+}
+
 /** What a deployment changes for RF301 (privileged jobs), in its config.toml. */
 export function privilegedDeploymentFix(job: JobSettings): string {
   return `set privileged = false in [runners.${job.section}] of the runner's config.toml and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)`;

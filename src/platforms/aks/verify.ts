@@ -1,7 +1,8 @@
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import type { KubernetesSubject, ResolvedCluster } from '../../model/types.js';
-import { clusterNamed, partyNamespace } from '../../model/types.js';
+import { partyNamespace } from '../../model/types.js';
+import { findBy } from '../../model/lookup.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
@@ -259,7 +260,7 @@ const MANAGER_CACHE_ROLES = new Set(['Storage Blob Data Contributor', 'Storage B
 export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string): Finding[] {
   const out = verifyKubernetesChain(docs, fleet, runner, rp);
   const names = runner.kubernetes!;
-  const cluster = clusterNamed(fleet.clusters, runner.cluster)!;
+  const cluster = findBy(fleet.clusters, 'name', runner.cluster)!;
   const facts = azureFacts(docs);
   const root = k8sRootOf(docs, cluster.name);
   const ids = runnerIdentitiesRead(fleet, runner);
@@ -364,7 +365,7 @@ function showId(v: string | undefined): string {
  */
 export function aksManagerPods(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner): ManagerPods | undefined {
   const names = runner.kubernetes;
-  const cluster = clusterNamed(intent.clusters, runner.cluster);
+  const cluster = findBy(intent.clusters, 'name', runner.cluster);
   if (!names || !cluster || !intent.azure) return undefined;
   const spec = aksSpec(cluster);
   const apiName = spec.clusterName ?? cluster.name;

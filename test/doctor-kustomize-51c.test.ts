@@ -1,0 +1,101 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { walkFiles } from '../src/io/walk.js';
+import { readKustomizeResources } from '../src/io/kustomize-resources.js';
+import { placeOf, plainManager } from './helpers/doctor.js';
+
+/**
+ * Issue 51c. What the doctor still read wrongly of kustomize builds after 50d: resource files with
+ * an extension the walk does not read, every undecidable reference of a build, and ids added twice
+ * through generators and patches.
+ */
+
+const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
+const enc = (t: string) => new TextEncoder().encode(t);
+/** The files as a walk of their folder gives them (the folder read whole). */
+const walked = (f: Record<string, string>): DoctorResult => doctor(Object.entries(f).map(([path, text]) => ({ path, bytes: enc(text), inFolder: true as const })));
+const managers = (r: DoctorResult) => [...r.chains.values()].map((l) => l[0]!);
+const M = plainManager();
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+describe('1. a resource file of another extension: kustomize reads any listed file as YAML', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rf-51c-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** What the CLI reads of a folder: the walk, then the kustomizations' resource files it did not read. */
+  const cli = async (root: string): Promise<DoctorResult> => {
+    const { files } = await walkFiles([root], 1 << 20);
+    return doctor([...files, ...(await readKustomizeResources(files, 1 << 20))]);
+  };
+  const folder = (name: string, k: string, files: Record<string, string | Uint8Array>): string => {
+    const root = join(dir, name);
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'kustomization.yaml'), k);
+    for (const [p, t] of Object.entries(files)) writeFileSync(join(root, p), t);
+    return root;
+  };
+
+  it('resources lists manager.txt and runner.yml.tmpl: both read as YAML (no RF946 "does not exist", no RF902), the manager proven in ci', async () => {
+    const root = folder('txt', 'namespace: ci\nresources:\n  - manager.txt\n  - account.yml.tmpl\n', { 'manager.txt': `${M.configMap}---\n${M.deployment}`, 'account.yml.tmpl': M.serviceAccounts });
+    const r = await cli(root);
+    expect(codes(r, 'RF946')).toEqual([]);
+    expect(codes(r, 'RF902')).toEqual([]);
+    expect(managers(r)[0]).toMatch(new RegExp(`^manager ci/gitlab-runner \\(${esc(join(root, 'manager.txt'))}:`));
+  });
+
+  it('twin: a .txt resource that is neither a file nor a folder is still RF946 (does not exist)', async () => {
+    const k = 'namespace: ci\nresources:\n  - manager.txt\n';
+    const root = folder('gone', k, {});
+    const f = codes(await cli(root), 'RF946');
+    expect(f.map((x) => x.path)).toEqual([placeOf(join(root, 'kustomization.yaml'), k, 'manager.txt')]);
+    expect(f[0]!.message).toContain('resources[0] is manager.txt, which does not exist');
+  });
+
+  it('a listed binary file is RF902 (binary; skipped) at it, not RF946 "does not exist"', async () => {
+    const root = folder('bin', 'namespace: ci\nresources:\n  - manager.bin\n', { 'manager.bin': new Uint8Array([0x61, 0, 0x62, 0x0a]) });
+    const r = await cli(root);
+    expect(codes(r, 'RF946')).toEqual([]);
+    expect(codes(r, 'RF902').map((x) => [x.path, x.message])).toEqual([[`${join(root, 'manager.bin')}:1:1`, `${join(root, 'manager.bin')} is binary; skipped`]]);
+  });
+
+  it('a listed .txt that is not YAML is RF901 at it (kustomize fails there too), not skipped in silence', async () => {
+    const root = folder('bad', 'namespace: ci\nresources:\n  - manager.txt\n', { 'manager.txt': 'kind: [Deployment\n' });
+    const r = await cli(root);
+    expect(codes(r, 'RF946')).toEqual([]);
+    const f = codes(r, 'RF901');
+    expect(f.map((x) => x.path.split(':')[0])).toEqual([join(root, 'manager.txt')]);
+  });
+
+  it('a .txt the walk sees but no kustomization lists is not read as YAML', async () => {
+    const root = folder('unlisted', 'namespace: ci\nresources:\n  - manager.yaml\n', { 'manager.yaml': M.text, 'notes.txt': `${M.deployment.replace('name: gitlab-runner', 'name: other')}` });
+    const r = await cli(root);
+    expect(managers(r).map((m) => m.split(' ')[1])).toEqual(['ci/gitlab-runner']);
+  });
+});
+
+describe('2. every reference kustomize cannot decide is said (RF946 at each)', () => {
+  const sa = (name: string) => `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ${name}\n`;
+  const binding = (account: string) => `apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: runner\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: runner\nsubjects:\n  - kind: ServiceAccount\n    name: ${account}\n`;
+  const files = (bAccount: string) => ({
+    'k/kustomization.yaml': 'namespace: ci\nnamePrefix: p-\nresources:\n  - a\n  - b\n  - manager.yaml\n  - binding.yaml\n',
+    'k/a/kustomization.yaml': 'namePrefix: a-\nresources:\n  - sa.yaml\n',
+    'k/a/sa.yaml': sa('gitlab-runner'),
+    'k/b/kustomization.yaml': 'namePrefix: b-\nresources:\n  - sa.yaml\n',
+    'k/b/sa.yaml': sa(bAccount),
+    'k/manager.yaml': `${M.configMap}---\n${M.deployment}`,
+    'k/binding.yaml': binding('gitlab-runner'),
+  });
+
+  it('serviceAccountName and a RoleBinding subject both name the account renamed apart: RF946 at each (before: only the first)', () => {
+    const f = files('gitlab-runner');
+    const x = codes(walked(f), 'RF946');
+    expect(x.map((y) => y.path).sort()).toEqual([placeOf('k/binding.yaml', f['k/binding.yaml'], 'gitlab-runner'), placeOf('k/manager.yaml', f['k/manager.yaml'], 'gitlab-runner', f['k/manager.yaml'].indexOf('serviceAccountName'))].sort());
+    expect(x.every((y) => y.message.includes('found multiple possible referrals'))).toBe(true);
+  });
+
+  it('twin: with one account of that name neither is said', () => {
+    expect(codes(walked(files('other')), 'RF946')).toEqual([]);
+  });
+});

@@ -358,7 +358,13 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     // A reference kustomize cannot decide between two renamed objects fails the build (RF946): nothing of it is deployed.
     const ambiguous = fixNameReferences(objects, history, (s) => subjectWritten.get(s));
     if (ambiguous.length > 0) {
-      ambiguousReferral(ev, ambiguous[0]!, root);
+      // Each such reference said (kustomize stops at the first it meets; the user has to mend them all).
+      const said = new Set<string>();
+      for (const a of ambiguous) {
+        const key = `${originKey(a.referrer.origin)}\u0000${a.path.join('\u0000')}`;
+        if (!said.has(key)) ambiguousReferral(ev, a, root);
+        said.add(key);
+      }
       failed.add(root);
       continue;
     }

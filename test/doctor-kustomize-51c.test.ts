@@ -99,3 +99,45 @@ describe('2. every reference kustomize cannot decide is said (RF946 at each)', (
     expect(codes(walked(files('other')), 'RF946')).toEqual([]);
   });
 });
+
+describe('3. ids added twice through generators and patches (RF946)', () => {
+  const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  a: b\n`;
+  const gen = (name: string, more = '') => `configMapGenerator:\n  - name: ${name}\n    literals:\n      - a=b\n${more}`;
+  const overlay = 'namespace: ci\nresources:\n  - a\n  - b\n';
+
+  it('two inner folders generate ConfigMap settings: RF946 at the second, naming both generator entries (before: folders with generators not compared)', () => {
+    const f = { 'o/kustomization.yaml': overlay, 'o/a/kustomization.yaml': gen('settings'), 'o/b/kustomization.yaml': gen('settings') };
+    const x = codes(walked(f), 'RF946');
+    expect(x.map((y) => y.path)).toEqual([placeOf('o/kustomization.yaml', overlay, 'b')]);
+    expect(x[0]!.message).toContain('resources[1] (b) builds (its kustomization, after its namespace, namePrefix and nameSuffix) ConfigMap default/settings (v1)');
+    expect(x[0]!.message).toContain(`(${placeOf('o/b/kustomization.yaml', f['o/b/kustomization.yaml'], 'settings')}; ${placeOf('o/a/kustomization.yaml', f['o/a/kustomization.yaml'], 'settings')})`);
+  });
+
+  it('twins: another generated name, or a nameSuffix on one folder, builds', () => {
+    expect(codes(walked({ 'o/kustomization.yaml': overlay, 'o/a/kustomization.yaml': gen('settings'), 'o/b/kustomization.yaml': gen('other') }), 'RF946')).toEqual([]);
+    expect(codes(walked({ 'o/kustomization.yaml': overlay, 'o/a/kustomization.yaml': gen('settings'), 'o/b/kustomization.yaml': `nameSuffix: -b\n${gen('settings')}` }), 'RF946')).toEqual([]);
+  });
+
+  it('an inner folder that patches its ConfigMap (an annotation) keeps its id: RF946 against the same ConfigMap in a file beside it (before: not compared)', () => {
+    const inner = 'resources:\n  - cm.yaml\npatches:\n  - patch: |-\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: settings\n        annotations:\n          x: y\n';
+    const f = { 'o/kustomization.yaml': 'namespace: ci\nresources:\n  - a\n  - cm.yaml\n', 'o/a/kustomization.yaml': inner, 'o/a/cm.yaml': cm('settings'), 'o/cm.yaml': cm('settings') };
+    const x = codes(walked(f), 'RF946');
+    expect(x.map((y) => y.path)).toEqual([placeOf('o/kustomization.yaml', f['o/kustomization.yaml'], 'cm.yaml')]);
+    expect(x[0]!.message).toContain('ConfigMap default/settings (v1)');
+  });
+
+  it('twin: a patch that writes a namespace may change the id: not compared, nothing said', () => {
+    const inner = 'resources:\n  - cm.yaml\npatches:\n  - target:\n      kind: ConfigMap\n    patch: |-\n      - op: replace\n        path: /metadata/namespace\n        value: other\n';
+    expect(codes(walked({ 'o/kustomization.yaml': 'resources:\n  - a\n  - cm.yaml\n', 'o/a/kustomization.yaml': inner, 'o/a/cm.yaml': cm('settings'), 'o/cm.yaml': cm('settings') }), 'RF946')).toEqual([]);
+  });
+
+  it('a configMapGenerator creating the ConfigMap a resource holds: RF946 at the generator entry; behavior: merge builds', () => {
+    const k = `namespace: ci\nresources:\n  - cm.yaml\n${gen('settings')}`;
+    const x = codes(walked({ 'o/kustomization.yaml': k, 'o/cm.yaml': cm('settings') }), 'RF946');
+    expect(x.map((y) => y.path)).toEqual([placeOf('o/kustomization.yaml', k, 'settings')]);
+    expect(x[0]!.message).toContain("configMapGenerator[0] generates ConfigMap default/settings, which resources[0] (cm.yaml) writes it");
+    expect(x[0]!.message).toContain("behavior must be merge or replace");
+    expect(x[0]!.fix).toContain('set behavior: merge (or replace) on configMapGenerator[0] of o/kustomization.yaml');
+    expect(codes(walked({ 'o/kustomization.yaml': `namespace: ci\nresources:\n  - cm.yaml\n${gen('settings', '    behavior: merge\n')}`, 'o/cm.yaml': cm('settings') }), 'RF946')).toEqual([]);
+  });
+});

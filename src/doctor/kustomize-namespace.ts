@@ -64,11 +64,11 @@ const OPEN_BUILD = ['configMapGenerator', 'secretGenerator', 'helmCharts', 'helm
 /** Whether a file named so is a kustomization (kustomize reads kustomization.yaml, kustomization.yml or Kustomization in a folder). */
 export const KUSTOMIZATION_FILE = /(^|[\\/])(kustomization\.ya?ml|Kustomization)$/;
 
-/** Whether a document of a kustomization file is a kustomization (apiVersion and kind are optional in it). */
+/** Whether a document of a kustomization file is a kustomization (apiVersion and kind are optional in it): one that lists, generates or sets a namespace. */
 export function isKustomization(doc: Record<string, unknown>, path: string): boolean {
   if (!KUSTOMIZATION_FILE.test(path)) return false;
   if (doc.kind !== undefined && !(doc.kind === 'Kustomization' && typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('kustomize.config.k8s.io/'))) return false;
-  return typeof doc.namespace === 'string' || Array.isArray(doc.resources) || Array.isArray(doc.bases) || Array.isArray(doc.helmCharts);
+  return typeof doc.namespace === 'string' || Array.isArray(doc.resources) || Array.isArray(doc.bases) || Array.isArray(doc.helmCharts) || Array.isArray(doc.configMapGenerator) || Array.isArray(doc.secretGenerator);
 }
 
 const folderOf = (path: string): string => (path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '');

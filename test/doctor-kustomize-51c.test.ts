@@ -141,3 +141,20 @@ describe('3. ids added twice through generators and patches (RF946)', () => {
     expect(codes(walked({ 'o/kustomization.yaml': `namespace: ci\nresources:\n  - cm.yaml\n${gen('settings', '    behavior: merge\n')}`, 'o/cm.yaml': cm('settings') }), 'RF946')).toEqual([]);
   });
 });
+
+describe('4. a remote base the doctor cannot fetch is said (RF903 at the entry)', () => {
+  it('resources lists github.com/…//deploy?ref=v1.2.0 and components an https URL: RF903 at each, naming the ref (before: nothing but "no runner manager")', () => {
+    const k = 'namespace: ci\nresources:\n  - github.com/example/runner-base//deploy?ref=v1.2.0\ncomponents:\n  - https://github.com/example/parts//irsa?ref=main\n';
+    const f = codes(walked({ 'o/kustomization.yaml': k }), 'RF903');
+    expect(f.map((x) => x.path)).toEqual([placeOf('o/kustomization.yaml', k, 'github.com/example/runner-base'), placeOf('o/kustomization.yaml', k, 'https://')]);
+    expect(f[0]!.message).toBe('o/kustomization.yaml resources[0] is github.com/example/runner-base//deploy?ref=v1.2.0, a remote base kustomize fetches when it builds (at v1.2.0); the doctor reads only the files given, so the objects it builds, and what o/kustomization.yaml does to them (namespace, name prefix and suffix, patches), are not read or checked');
+    expect(f[0]!.fix).toBe('give the files of github.com/example/runner-base//deploy at v1.2.0 too (a checkout of that repository beside this one), or list a local copy in resources of o/kustomization.yaml');
+    expect(f[1]!.message).toContain('components[0] is https://github.com/example/parts//irsa?ref=main, a remote component');
+  });
+
+  it('twin: a local base is read, nothing said of it', () => {
+    const r = walked({ 'o/kustomization.yaml': 'namespace: ci\nresources:\n  - ../base\n', 'base/kustomization.yaml': 'resources:\n  - manager.yaml\n', 'base/manager.yaml': M.text });
+    expect(codes(r, 'RF903').filter((x) => x.path.startsWith('o/'))).toEqual([]);
+    expect(managers(r)[0]).toMatch(/^manager ci\/gitlab-runner /);
+  });
+});

@@ -462,3 +462,32 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   }
   return failed;
 }
+
+/**
+ * RF903 at each remote entry of a kustomization's `resources`, `bases` or `components` (a URL, a
+ * `git@` address, `github.com/owner/repo//path?ref=…`): kustomize clones the repository at build
+ * time (api/internal/target/kusttarget.go accumulateResources: not a file, so `kt.ldr.New(path)`,
+ * which api/internal/loader/fileloader.go FileLoader.New turns into a git clone where
+ * api/internal/git/repospec.go NewRepoSpecFromURL reads the path as a repository), and the doctor
+ * reads no network: the objects it builds, and what
+ * this kustomization's namespace, prefixes and patches do to them, are not read. Once per entry.
+ */
+export function remoteBaseFindings(ev: Evidence, nodes: readonly BuildNode[]): void {
+  for (const n of nodes) {
+    for (const field of ['resources', 'bases', 'components'] as const) {
+      const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
+      list.forEach((e, i) => {
+        if (typeof e !== 'string' || !REMOTE.test(e)) return;
+        const ref = /[?&](?:ref|version)=([^&]+)/.exec(e)?.[1];
+        const file = n.origin.source.path;
+        ev.findings.push({
+          code: 'RF903',
+          severity: CODES.RF903.severity,
+          path: formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, field, i])),
+          message: `${file} ${field}[${i}] is ${safeText(e, 160)}, a remote ${field === 'components' ? 'component' : 'base'} kustomize fetches when it builds${ref !== undefined ? ` (at ${safeText(ref, 80)})` : ''}; the doctor reads only the files given, so the objects it builds, and what ${file} does to them (namespace, name prefix and suffix, patches), are not read or checked`,
+          fix: `give the files of ${safeText(e.replace(/\?.*$/, ''), 160)}${ref !== undefined ? ` at ${safeText(ref, 80)}` : ''} too (a checkout of that repository beside this one), or list a local copy in ${field} of ${file}`,
+        } satisfies Finding);
+      });
+    }
+  }
+}

@@ -9,7 +9,7 @@ import { formatPosition, type Origin } from './source.js';
 import { stringPlaces } from './gitops.js';
 import { CLUSTER_SCOPED, applyKustomizePatches, chainObject, patchFiles } from './kustomize-patch.js';
 import { IdHistory, accountOf, type AmbiguousReferral, applyNamePrefixSuffix, fixNameReferences, renamed } from './kustomize-names.js';
-import { kustomizeBuildErrors, throughLinks } from './kustomize-build.js';
+import { kustomizeBuildErrors, remoteBaseFindings, throughLinks } from './kustomize-build.js';
 
 /**
  * A kustomization's `namespace:` applied to the objects of the files it lists, as `kustomize build`
@@ -166,6 +166,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   const at = (n: Node, ...p: (string | number)[]): string => formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, ...p]));
   // Kustomizations kustomize build refuses (kustomize-build.ts), and those listing one: their builds deploy nothing.
   const refused = kustomizeBuildErrors(ev, nodes);
+  remoteBaseFindings(ev, nodes);
   const failed = new Set<Node>();
   const fails = (k: Node, seen: Set<Node>): boolean => {
     if (refused.has(k)) return true;

@@ -152,6 +152,14 @@ describe('4. a remote base the doctor cannot fetch is said (RF903 at the entry)'
     expect(f[1]!.message).toContain('components[0] is https://github.com/example/parts//irsa?ref=main, a remote component');
   });
 
+  it('an https URL of one YAML file is a remote file kustomize downloads: RF903 saying so', () => {
+    const k = 'resources:\n  - https://example.com/releases/v1/operator.yaml\n';
+    const f = codes(walked({ 'o/kustomization.yaml': k }), 'RF903');
+    expect(f.map((x) => x.path)).toEqual([placeOf('o/kustomization.yaml', k, 'https://')]);
+    expect(f[0]!.message).toContain('a remote file kustomize downloads when it builds');
+    expect(f[0]!.fix).toBe('give that file too (saved beside o/kustomization.yaml), or list a local copy in resources of o/kustomization.yaml');
+  });
+
   it('twin: a local base is read, nothing said of it', () => {
     const r = walked({ 'o/kustomization.yaml': 'namespace: ci\nresources:\n  - ../base\n', 'base/kustomization.yaml': 'resources:\n  - manager.yaml\n', 'base/manager.yaml': M.text });
     expect(codes(r, 'RF903').filter((x) => x.path.startsWith('o/'))).toEqual([]);

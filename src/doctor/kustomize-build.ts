@@ -470,7 +470,9 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
  * which api/internal/loader/fileloader.go FileLoader.New turns into a git clone where
  * api/internal/git/repospec.go NewRepoSpecFromURL reads the path as a repository), and the doctor
  * reads no network: the objects it builds, and what
- * this kustomization's namespace, prefixes and patches do to them, are not read. Once per entry.
+ * this kustomization's namespace, prefixes and patches do to them, are not read. A `http(s)://` URL of
+ * one `.yaml`, `.yml` or `.json` file is downloaded instead (accumulateFile: the loader reads it over
+ * HTTP, api/internal/loader/fileloader.go Load), and said so. Once per entry.
  */
 export function remoteBaseFindings(ev: Evidence, nodes: readonly BuildNode[]): void {
   for (const n of nodes) {
@@ -480,6 +482,18 @@ export function remoteBaseFindings(ev: Evidence, nodes: readonly BuildNode[]): v
         if (typeof e !== 'string' || !REMOTE.test(e)) return;
         const ref = /[?&](?:ref|version)=([^&]+)/.exec(e)?.[1];
         const file = n.origin.source.path;
+        // A URL of one file (…/cert-manager.yaml) is downloaded (loader.go Load over HTTP), not cloned.
+        const download = /^https?:\/\//i.test(e) && /\.(ya?ml|json)$/i.test(e.replace(/\?.*$/, ''));
+        if (download) {
+          ev.findings.push({
+            code: 'RF903',
+            severity: CODES.RF903.severity,
+            path: formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, field, i])),
+            message: `${file} ${field}[${i}] is ${safeText(e, 160)}, a remote file kustomize downloads when it builds; the doctor reads only the files given, so its objects, and what ${file} does to them (namespace, name prefix and suffix, patches), are not read or checked`,
+            fix: `give that file too (saved beside ${file}), or list a local copy in ${field} of ${file}`,
+          } satisfies Finding);
+          return;
+        }
         ev.findings.push({
           code: 'RF903',
           severity: CODES.RF903.severity,

@@ -195,8 +195,8 @@ describe('3. one object from an inner kustomization and from a file the outer on
     expect(codes(walked(files('namespace: default\n')), 'RF946')).toHaveLength(1);
   });
 
-  it('an inner build the doctor cannot follow (a generator) is not compared', () => {
-    expect(codes(walked(files('configMapGenerator:\n  - name: x\n    literals: [a=b]\n')), 'RF946')).toEqual([]);
+  it('an inner build the doctor cannot follow (a transformer) is not compared', () => {
+    expect(codes(walked(files('transformers:\n  - rename.yaml\n')), 'RF946')).toEqual([]);
   });
 });
 

@@ -58,6 +58,8 @@ export interface InputFile {
   inFolder?: true;
   /** A folder found by walking a folder that is, through a symbolic link, the folder of this path (walked already): not read. */
   sameFolderAs?: string;
+  /** A file a kustomization lists in `resources` or `bases`: read as YAML (or JSON) whatever its name, as kustomize reads it (given once more with this set, it replaces the walk's copy). */
+  kustomizeResource?: true;
 }
 
 export interface DoctorResult {
@@ -108,6 +110,9 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   const links = files.filter((f) => f.sameFolderAs !== undefined).map((f) => [`${normalPath(f.path).replace(/\/+$/, '')}/`, `${normalPath(f.sameFolderAs!).replace(/\/+$/, '')}/`] as const);
   if (links.length > 0) ev.folderLinks = new Map(links);
   files = files.filter((f) => f.sameFolderAs === undefined);
+  // A file given again as a kustomization's resource (io/kustomize-resources.ts) is read once, as that.
+  const asResource = new Set(files.filter((f) => f.kustomizeResource === true).map((f) => f.path));
+  if (asResource.size > 0) files = files.filter((f) => f.kustomizeResource === true || !asResource.has(f.path));
   const read = new Set(files.filter((f) => f.notRead !== true).map((f) => f.path));
   const notRead: string[] = [];
   for (const f of files) {
@@ -130,7 +135,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
       continue;
     }
     try {
-      readFileInto(ev, f.path, f.bytes, f.size ?? f.bytes.byteLength, f.cut === true, referenced.has(normalPath(f.path)));
+      readFileInto(ev, f.path, f.bytes, f.size ?? f.bytes.byteLength, f.cut === true, referenced.has(normalPath(f.path)), f.kustomizeResource === true);
     } catch (e) {
       // A parser bug must not stop the others; say which file.
       ev.findings.push({ code: 'RF901', severity: 'error', path: `${f.path}:1:1`, message: `${f.path} could not be read: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}` });

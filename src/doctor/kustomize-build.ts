@@ -34,8 +34,13 @@ import { CLUSTER_SCOPED } from './kustomize-patch.js';
  *   kind, name and namespace (none being `default`; kyaml resid Equals): two files as written, or a
  *   file and a folder (or two folders) whose kustomization builds it, with the ids that build leaves
  *   (kusttarget.go accumulateDirectory appends the inner build's objects after its namespace,
- *   namePrefix and nameSuffix ran; a folder whose build may change ids otherwise is not compared):
- *   RF946 at the second, naming where each object is written.
+ *   namePrefix and nameSuffix ran; the ConfigMaps and Secrets its configMapGenerator and
+ *   secretGenerator create count among them, by name without the hash suffix, and patches that
+ *   write no name, namespace or kind leave ids as they are; a folder whose build may change ids
+ *   otherwise is not compared): RF946 at the second, naming where each object is written. And a
+ *   generator entry creating an object of an id the kustomization's resources (or an earlier entry)
+ *   hold (reswrangler.go appendReplaceOrMerge: behavior `create`, the default, "must be merge or
+ *   replace"): RF946 at the entry's name.
  *
  * - A JSON 6902 patch with no target: a `patches` entry whose patch (inline or its file) is a list of
  *   operations (api/internal/builtins/PatchTransformer.go: it parses as no strategic-merge patch but
@@ -58,6 +63,16 @@ interface Id {
   namespace?: string;
 }
 const idOf = (o: K8sObject): Id => ({ apiVersion: String(o.apiVersion), kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace !== undefined ? { namespace: o.metadata.namespace } : {}) });
+/** An object as a build leaves it: where it is written (its name, or its generator entry's), its id, and whether a namePrefix renames it. */
+interface Built {
+  where: string;
+  id: Id;
+  renames: boolean;
+}
+/** Kustomization fields that add objects of a known id (kusttarget.go runGenerators), and their options (labels, annotations, the hash suffix). */
+const GENERATING = new Set(['configMapGenerator', 'secretGenerator', 'generatorOptions']);
+/** Patch fields: ids kept where patchesKeepIds says so. */
+const PATCHING = new Set(['patches', 'patchesStrategicMerge', 'patchesJson6902']);
 /** Kustomization fields that make no objects and change no id but by namespace, namePrefix and nameSuffix (labels, annotations, images, replicas). */
 const ID_KEEPING = new Set(['apiVersion', 'kind', 'metadata', 'resources', 'bases', 'namespace', 'namePrefix', 'nameSuffix', 'commonLabels', 'labels', 'commonAnnotations', 'images', 'replicas', 'sortOptions', 'buildMetadata']);
 
@@ -221,20 +236,67 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
 
   const byFolder = new Map(nodes.map((n) => [n.folder, n]));
   const place = (o: Located<K8sObject>): string => formatPosition(o.origin.source.locate(o.origin.doc, [...o.origin.path, 'metadata', 'name']));
+  const written = (o: Located<K8sObject>): Built => ({ where: place(o), id: idOf(o.value), renames: renamed(o.value) });
+  /**
+   * Whether a kustomization's patches leave every id as it was: a strategic-merge or JSON 6902 patch
+   * changes fields of the objects it selects, not their ids (api/internal/builtins/PatchTransformer.go),
+   * unless it is allowed to change a name or kind (`options.allowNameChange`, `allowKindChange`),
+   * deletes the object (`$patch: delete`), or writes a namespace, a name, a kind or an apiVersion (a
+   * JSON 6902 operation at /metadata/name, …): then, and where a patch file is not given, no.
+   */
+  const patchesKeepIds = (k: BuildNode): boolean => {
+    const texts: (string | undefined)[] = [];
+    const fileText = (e: string): string | undefined => textOf(throughLinks(ev, normalPath(`${k.folder}${e}`)));
+    for (const field of ['patches', 'patchesJson6902'] as const) {
+      for (const e of Array.isArray(k.value[field]) ? (k.value[field] as unknown[]) : []) {
+        if (!isObject(e)) return false;
+        if (isObject(e.options) && (e.options.allowNameChange === true || e.options.allowKindChange === true)) return false;
+        texts.push(typeof e.patch === 'string' && e.patch.trim() !== '' ? e.patch : typeof e.path === 'string' && e.path !== '' ? fileText(e.path) : undefined);
+      }
+    }
+    for (const e of Array.isArray(k.value.patchesStrategicMerge) ? (k.value.patchesStrategicMerge as unknown[]) : []) texts.push(typeof e !== 'string' ? undefined : e.includes('\n') ? e : fileText(e.trim()));
+    return texts.every((t) => t !== undefined && !/namespace|\/metadata\/name|\/kind\b|\/apiVersion|\$patch/.test(t));
+  };
+  /**
+   * The objects a kustomization's configMapGenerator and secretGenerator entries add (behavior
+   * `create`, the default; `merge` and `replace` change an object already there, adding none), as
+   * kustomize accumulates them before its transformers: a v1 ConfigMap or Secret of the entry's name
+   * and namespace. Its hash suffix is no part of the id compared: kustomize adds it once the whole
+   * build is accumulated (kusttarget.go makeCustomizedResMap addHashesToNames, "must be done last,
+   * not as part of the recursion"), so an inner build's generated objects meet the others by name.
+   * undefined where an entry has no name.
+   */
+  const generated = (k: BuildNode): { built: Built; at: (string | number)[] }[] | undefined => {
+    const out: { built: Built; at: (string | number)[] }[] = [];
+    for (const [field, kind] of [['configMapGenerator', 'ConfigMap'], ['secretGenerator', 'Secret']] as const) {
+      const list = Array.isArray(k.value[field]) ? (k.value[field] as unknown[]) : [];
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i];
+        if (!isObject(e) || typeof e.name !== 'string' || e.name === '') return undefined;
+        if (e.behavior !== undefined && e.behavior !== null && e.behavior !== '' && e.behavior !== 'create') continue;
+        const where = formatPosition(k.origin.source.locate(k.origin.doc, [...k.origin.path, field, i, 'name']));
+        out.push({ built: { where, id: { apiVersion: 'v1', kind, name: e.name, ...(typeof e.namespace === 'string' && e.namespace !== '' ? { namespace: e.namespace } : {}) }, renames: true }, at: [field, i] });
+      }
+    }
+    return out;
+  };
   /**
    * The objects a kustomization builds with the ids they leave it with (kustomize appends an inner
    * kustomization's objects after its own transformers ran: kusttarget.go accumulateDirectory, then
-   * resmap AppendAll), where only its and its inner ones' namespace, namePrefix and nameSuffix change
-   * them; undefined where anything else could (a generator, a transformer, a patch, a path not given).
+   * resmap AppendAll): its resources, then what its generators add (accumulateTarget runs them after
+   * the resources), renamed by its and its inner ones' namespace, namePrefix and nameSuffix; patches
+   * that keep ids (patchesKeepIds) change none. undefined where anything else could (a transformer,
+   * a component, another patch, a path not given).
    */
-  const built = (k: BuildNode, seen: Set<BuildNode>): { o: Located<K8sObject>; id: Id }[] | undefined => {
-    if (seen.has(k) || Object.keys(k.value).some((key) => !ID_KEEPING.has(key))) return undefined;
+  const built = (k: BuildNode, seen: Set<BuildNode>): Built[] | undefined => {
+    if (seen.has(k) || Object.keys(k.value).some((key) => !ID_KEEPING.has(key) && !(GENERATING.has(key)) && !PATCHING.has(key))) return undefined;
+    if (Object.keys(k.value).some((key) => PATCHING.has(key)) && !patchesKeepIds(k)) return undefined;
     seen.add(k);
-    const out: { o: Located<K8sObject>; id: Id }[] = [];
+    const out: Built[] = [];
     for (const e of [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])]) {
       if (typeof e !== 'string' || e === '' || REMOTE.test(e)) return undefined;
       const path = throughLinks(ev, normalPath(`${k.folder}${e}`).replace(/\/+$/, ''));
-      if (given.has(path)) out.push(...objectsOf(path).map((o) => ({ o, id: idOf(o.value) })));
+      if (given.has(path)) out.push(...objectsOf(path).map(written));
       else {
         const child = byFolder.get(`${path}/`);
         const inner = child ? built(child, seen) : undefined;
@@ -242,10 +304,13 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         out.push(...inner);
       }
     }
+    const made = generated(k);
+    if (made === undefined) return undefined;
+    out.push(...made.map((g) => g.built));
     const ns = typeof k.value.namespace === 'string' && k.value.namespace !== '' ? k.value.namespace : undefined;
     const prefix = typeof k.value.namePrefix === 'string' ? k.value.namePrefix : '';
     const suffix = typeof k.value.nameSuffix === 'string' ? k.value.nameSuffix : '';
-    return out.map(({ o, id }) => ({ o, id: { ...id, ...(ns !== undefined && !CLUSTER_SCOPED.has(id.kind) ? { namespace: ns } : {}), ...(renamed(o.value) ? { name: `${prefix}${id.name}${suffix}` } : {}) } }));
+    return out.map((b) => ({ ...b, id: { ...b.id, ...(ns !== undefined && !CLUSTER_SCOPED.has(b.id.kind) ? { namespace: ns } : {}), ...(b.renames ? { name: `${prefix}${b.id.name}${suffix}` } : {}) } }));
   };
 
   for (const n of nodes) {
@@ -334,7 +399,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     if (failed.has(n)) continue;
     // One object added twice.
     const seen = new Map<string, number>();
-    const ids = new Map<string, { entry: number; file: string; o: Located<K8sObject>; inner: boolean }>();
+    const ids = new Map<string, { entry: number; file: string; where: string; inner: boolean }>();
     const list = [...(Array.isArray(n.value.resources) ? (n.value.resources as unknown[]) : []), ...(Array.isArray(n.value.bases) ? (n.value.bases as unknown[]) : [])];
     const fieldOf = (i: number): (string | number)[] => {
       const r = Array.isArray(n.value.resources) ? n.value.resources.length : 0;
@@ -360,8 +425,8 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       seen.set(path, i);
       // A file's objects as written; a folder's as its kustomization leaves them.
       const child = given.has(path) ? undefined : byFolder.get(`${path}/`);
-      const mine = child ? built(child, new Set()) ?? [] : objectsOf(path).map((o) => ({ o, id: idOf(o.value) }));
-      for (const { o, id: x } of mine) {
+      const mine = child ? built(child, new Set()) ?? [] : objectsOf(path).map(written);
+      for (const { where, id: x } of mine) {
         const ns = CLUSTER_SCOPED.has(x.kind) ? '' : x.namespace ?? 'default';
         const id = `${x.apiVersion}\u0000${x.kind}\u0000${x.name}\u0000${ns}`;
         const other = ids.get(id);
@@ -369,13 +434,74 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
           const what = `${x.kind} ${ns !== '' ? `${safeText(ns, 63)}/` : ''}${safeText(x.name, 253)} (${x.apiVersion})`;
           const verb = (inner: boolean): string => (inner ? 'builds (its kustomization, after its namespace, namePrefix and nameSuffix)' : 'writes');
           const either = other.inner || child !== undefined;
-          fail('RF946', at(...fieldOf(i)), `${file} ${name(i)} (${safeText(e, 100)}) ${verb(child !== undefined)} ${what}, which ${name(other.entry)} (${safeText(other.file, 100)}) ${verb(other.inner)} too (${place(o)}; ${place(other.o)}): kustomize cannot hold two objects of one id and \`kustomize build\` fails ("may not add resource with an already registered id: ${x.kind}")`, either ? `keep ${what} in one of the two (take its file out of one build), or give one of them another name or namespace (metadata, or the inner kustomization's namePrefix, nameSuffix or namespace)` : `keep ${what} in one of the two files, or give one of them another name or namespace`);
+          fail('RF946', at(...fieldOf(i)), `${file} ${name(i)} (${safeText(e, 100)}) ${verb(child !== undefined)} ${what}, which ${name(other.entry)} (${safeText(other.file, 100)}) ${verb(other.inner)} too (${where}; ${other.where}): kustomize cannot hold two objects of one id and \`kustomize build\` fails ("may not add resource with an already registered id: ${x.kind}")`, either ? `keep ${what} in one of the two (take its file out of one build), or give one of them another name or namespace (metadata, or the inner kustomization's namePrefix, nameSuffix or namespace)` : `keep ${what} in one of the two files, or give one of them another name or namespace`);
           break;
         }
-        if (other === undefined) ids.set(id, { entry: i, file: e, o, inner: child !== undefined });
+        if (other === undefined) ids.set(id, { entry: i, file: e, where, inner: child !== undefined });
       }
       if (failed.has(n)) break;
     }
+    if (failed.has(n)) continue;
+    // A generated object of an id the resources (or an earlier entry) hold already: kustomize absorbs
+    // it with its behavior (reswrangler.go appendReplaceOrMerge), and `create`, the default, fails
+    // there ("id ... exists; can not use behavior: 'create', behavior must be merge or replace").
+    const resourcesIds = new Map([...ids].map(([id, o]) => [id, `${name(o.entry)} (${safeText(o.file, 100)}) ${o.inner ? 'builds' : 'writes'} it (${o.where})`]));
+    for (const { built: g, at: where } of generated(n) ?? []) {
+      const x = g.id;
+      const ns = x.namespace ?? 'default';
+      const id = `${x.apiVersion}\u0000${x.kind}\u0000${x.name}\u0000${ns}`;
+      const other = resourcesIds.get(id);
+      const entry = `${String(where[0])}[${String(where[1])}]`;
+      if (other !== undefined) {
+        const what = `${x.kind} ${safeText(ns, 63)}/${safeText(x.name, 253)}`;
+        fail('RF946', at(...where, 'name'), `${file} ${entry} generates ${what}, which ${other}: kustomize adds a generated object with its behavior, \`create\` unless written, and an id already there fails it ("id ... exists; can not use behavior: 'create', behavior must be merge or replace")`, `set behavior: merge (or replace) on ${entry} of ${file} to change the ${x.kind} already there, or give the generator another name`);
+        break;
+      }
+      resourcesIds.set(id, `${entry} generates it (${g.where})`);
+    }
   }
   return failed;
+}
+
+/**
+ * RF903 at each remote entry of a kustomization's `resources`, `bases` or `components` (a URL, a
+ * `git@` address, `github.com/owner/repo//path?ref=…`): kustomize clones the repository at build
+ * time (api/internal/target/kusttarget.go accumulateResources: not a file, so `kt.ldr.New(path)`,
+ * which api/internal/loader/fileloader.go FileLoader.New turns into a git clone where
+ * api/internal/git/repospec.go NewRepoSpecFromURL reads the path as a repository), and the doctor
+ * reads no network: the objects it builds, and what
+ * this kustomization's namespace, prefixes and patches do to them, are not read. A `http(s)://` URL of
+ * one `.yaml`, `.yml` or `.json` file is downloaded instead (accumulateFile: the loader reads it over
+ * HTTP, api/internal/loader/fileloader.go Load), and said so. Once per entry.
+ */
+export function remoteBaseFindings(ev: Evidence, nodes: readonly BuildNode[]): void {
+  for (const n of nodes) {
+    for (const field of ['resources', 'bases', 'components'] as const) {
+      const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
+      list.forEach((e, i) => {
+        if (typeof e !== 'string' || !REMOTE.test(e)) return;
+        const ref = /[?&](?:ref|version)=([^&]+)/.exec(e)?.[1];
+        const file = n.origin.source.path;
+        // A URL of one file (…/cert-manager.yaml) is downloaded (loader.go Load over HTTP), not cloned.
+        const download = /^https?:\/\//i.test(e) && /\.(ya?ml|json)$/i.test(e.replace(/\?.*$/, ''));
+        if (download) {
+          ev.findings.push({
+            code: 'RF903',
+            severity: CODES.RF903.severity,
+            path: formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, field, i])),
+            message: `${file} ${field}[${i}] is ${safeText(e, 160)}, a remote file kustomize downloads when it builds; the doctor reads only the files given, so its objects, and what ${file} does to them (namespace, name prefix and suffix, patches), are not read or checked`,
+            fix: `give that file too (saved beside ${file}), or list a local copy in ${field} of ${file}`,
+          } satisfies Finding);
+          return;
+        }
+        ev.findings.push({
+          code: 'RF903',
+          severity: CODES.RF903.severity,
+          path: formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, field, i])),
+          message: `${file} ${field}[${i}] is ${safeText(e, 160)}, a remote ${field === 'components' ? 'component' : 'base'} kustomize fetches when it builds${ref !== undefined ? ` (at ${safeText(ref, 80)})` : ''}; the doctor reads only the files given, so the objects it builds, and what ${file} does to them (namespace, name prefix and suffix, patches), are not read or checked`,
+          fix: `give the files of ${safeText(e.replace(/\?.*$/, ''), 160)}${ref !== undefined ? ` at ${safeText(ref, 80)}` : ''} too (a checkout of that repository beside this one), or list a local copy in ${field} of ${file}`,
+        } satisfies Finding);
+      });
+    }
+  }
 }

@@ -9,7 +9,7 @@ import { formatPosition, type Origin } from './source.js';
 import { stringPlaces } from './gitops.js';
 import { CLUSTER_SCOPED, applyKustomizePatches, chainObject, patchFiles } from './kustomize-patch.js';
 import { IdHistory, accountOf, type AmbiguousReferral, applyNamePrefixSuffix, fixNameReferences, renamed } from './kustomize-names.js';
-import { kustomizeBuildErrors, throughLinks } from './kustomize-build.js';
+import { kustomizeBuildErrors, remoteBaseFindings, throughLinks } from './kustomize-build.js';
 
 /**
  * A kustomization's `namespace:` applied to the objects of the files it lists, as `kustomize build`
@@ -64,11 +64,11 @@ const OPEN_BUILD = ['configMapGenerator', 'secretGenerator', 'helmCharts', 'helm
 /** Whether a file named so is a kustomization (kustomize reads kustomization.yaml, kustomization.yml or Kustomization in a folder). */
 export const KUSTOMIZATION_FILE = /(^|[\\/])(kustomization\.ya?ml|Kustomization)$/;
 
-/** Whether a document of a kustomization file is a kustomization (apiVersion and kind are optional in it). */
+/** Whether a document of a kustomization file is a kustomization (apiVersion and kind are optional in it): one that lists, generates or sets a namespace. */
 export function isKustomization(doc: Record<string, unknown>, path: string): boolean {
   if (!KUSTOMIZATION_FILE.test(path)) return false;
   if (doc.kind !== undefined && !(doc.kind === 'Kustomization' && typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('kustomize.config.k8s.io/'))) return false;
-  return typeof doc.namespace === 'string' || Array.isArray(doc.resources) || Array.isArray(doc.bases) || Array.isArray(doc.helmCharts);
+  return typeof doc.namespace === 'string' || Array.isArray(doc.resources) || Array.isArray(doc.bases) || Array.isArray(doc.helmCharts) || Array.isArray(doc.configMapGenerator) || Array.isArray(doc.secretGenerator);
 }
 
 const folderOf = (path: string): string => (path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '');
@@ -166,6 +166,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   const at = (n: Node, ...p: (string | number)[]): string => formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, ...p]));
   // Kustomizations kustomize build refuses (kustomize-build.ts), and those listing one: their builds deploy nothing.
   const refused = kustomizeBuildErrors(ev, nodes);
+  remoteBaseFindings(ev, nodes);
   const failed = new Set<Node>();
   const fails = (k: Node, seen: Set<Node>): boolean => {
     if (refused.has(k)) return true;
@@ -358,7 +359,13 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     // A reference kustomize cannot decide between two renamed objects fails the build (RF946): nothing of it is deployed.
     const ambiguous = fixNameReferences(objects, history, (s) => subjectWritten.get(s));
     if (ambiguous.length > 0) {
-      ambiguousReferral(ev, ambiguous[0]!, root);
+      // Each such reference said (kustomize stops at the first it meets; the user has to mend them all).
+      const said = new Set<string>();
+      for (const a of ambiguous) {
+        const key = `${originKey(a.referrer.origin)}\u0000${a.path.join('\u0000')}`;
+        if (!said.has(key)) ambiguousReferral(ev, a, root);
+        said.add(key);
+      }
       failed.add(root);
       continue;
     }

@@ -77,11 +77,28 @@ function sniffedSyntax(path: string, bytes: Uint8Array): 'json' | 'yaml' | 'text
 }
 
 /**
+ * The syntax of a file a kustomization lists as a resource: kustomize reads any file it is given
+ * there as YAML, whatever its name (api/internal/target/kusttarget.go accumulateResources tries
+ * accumulateFile first; api/resmap/factory.go FromFile decodes the bytes with
+ * resource.Factory.SliceFromBytes, a YAML reader, JSON being YAML); the doctor reads one that starts
+ * with `{` or `[` as JSON, as it does an extensionless file. undefined for an empty file.
+ */
+function resourceSyntax(path: string, bytes: Uint8Array): 'json' | 'yaml' | undefined {
+  if (/\.json$/i.test(path)) return 'json';
+  for (const b of bytes.subarray(0, 4096)) {
+    if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) continue;
+    return b === 0x7b || b === 0x5b ? 'json' : 'yaml';
+  }
+  return bytes.byteLength === 0 ? undefined : 'yaml';
+}
+
+/**
  * Reads one file's bytes into the evidence (`asText`: a file the Terraform given reads, kept as
- * text whatever its extension). Never throws for anything in the file: every problem
+ * text whatever its extension; `asResource`: a file a kustomization lists, read as YAML or JSON
+ * whatever its extension). Never throws for anything in the file: every problem
  * becomes a finding for that file, and the doctor goes on with the others.
  */
-export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size = bytes.byteLength, cut = false, asText = false): void {
+export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size = bytes.byteLength, cut = false, asText = false, asResource = false): void {
   ev.files++;
   // A state file: a leak of its own (RF926) and its credentials (RF940), by its name, whatever its size; never evidence.
   if (isTerraformStateName(path)) {
@@ -100,7 +117,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     return;
   }
   // A file Terraform reads with file() or templatefile() (a certificate, a key list) is text whatever its name.
-  const syntax = syntaxOf(path) ?? (asText || isEnvFileName(path) || isVarsTemplateName(path) || isJinjaTomlName(path) ? 'text' : sniffedSyntax(path, bytes));
+  const syntax = (asResource ? resourceSyntax(path, bytes) : undefined) ?? syntaxOf(path) ?? (asText || isEnvFileName(path) || isVarsTemplateName(path) || isJinjaTomlName(path) ? 'text' : sniffedSyntax(path, bytes));
   if (!syntax) {
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform or OpenTofu (.tf, .tf.json, .tofu, .tofu.json, terraform show -json)' }));
     return;

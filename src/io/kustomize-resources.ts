@@ -2,23 +2,31 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { WalkedFile } from './walk.js';
+import { errnoReason } from './errno.js';
 
 const KUSTOMIZATION = /^(?:kustomization\.ya?ml|Kustomization)$/;
 const REMOTE = /^[a-z][a-z0-9+.-]*:\/\/|^git@|^github\.com\//i;
+/** Names the doctor reads as YAML or JSON by themselves. */
+const READ_AS_YAML = /\.(?:ya?ml|json)$/i;
 
 /**
- * Resource files without an extension that the kustomizations among `given` list (`resources`,
- * `bases`) and a folder walk did not read (it reads files by extension, walk.ts readsFile):
- * kustomize loads a listed path that is a file as a file of resources whatever its name
- * (api/internal/target/kusttarget.go accumulateResources: accumulateFile first, a folder only where
- * that fails), so the doctor reads it too (the reader takes such a file as YAML or JSON by its first
- * character, read.ts sniffedSyntax), as found with its kustomization (`inFolder` as it). A path that
- * is not a regular file, is over `maxBytes` or cannot be read is left out (then it is a folder, or
- * not there, as before).
+ * Resource files the kustomizations among `given` list (`resources`, `bases`) that a folder walk did
+ * not read as YAML or JSON (it reads files by extension, walk.ts readsFile): kustomize loads a listed
+ * path that is a file as a file of resources whatever its name — none (`manager`), `.txt`,
+ * `.yml.tmpl`, `.tpl` — (api/internal/target/kusttarget.go accumulateResources: accumulateFile
+ * first, a folder only where that fails; api/resmap/factory.go FromFile reads the bytes as YAML), so
+ * the doctor reads it too, as YAML or JSON (`kustomizeResource`, read.ts resourceSyntax), as found
+ * with its kustomization (`inFolder` as it). A walk's copy of the same file (not read, or read as
+ * text) is replaced by it. A file over `maxBytes` is given with its size only, and one that cannot be
+ * read with the reason (each RF902 then, read.ts): it is there, so it is not "not there" (RF946).
+ * A path that is not a regular file is left out (then it is a folder, or not there, as before); a
+ * `.yaml`, `.yml` or `.json` file the walk did not give is not followed (a file named alone).
  */
 export async function readKustomizeResources(given: readonly WalkedFile[], maxBytes: number): Promise<WalkedFile[]> {
   const out: WalkedFile[] = [];
-  const known = new Set(given.map((f) => f.path));
+  // What the walk read as YAML or JSON, or will (a file named on the command line is read by its name).
+  const known = new Set(given.filter((f) => f.notRead !== true && f.unreadable === undefined && f.sameFolderAs === undefined && READ_AS_YAML.test(f.path)).map((f) => f.path));
+  const others = new Map(given.map((f) => [f.path, f]));
   for (const f of given) {
     if (!KUSTOMIZATION.test(basename(f.path)) || f.bytes.byteLength === 0) continue;
     let value: unknown;
@@ -33,17 +41,29 @@ export async function readKustomizeResources(given: readonly WalkedFile[], maxBy
     const v = value as Record<string, unknown>;
     const list = (x: unknown): unknown[] => (Array.isArray(x) ? (x as unknown[]) : []);
     for (const entry of [...list(v.resources), ...list(v.bases)]) {
-      if (typeof entry !== 'string' || entry === '' || REMOTE.test(entry) || entry.endsWith('/') || basename(entry).includes('.')) continue;
+      if (typeof entry !== 'string' || entry === '' || REMOTE.test(entry) || entry.endsWith('/') || READ_AS_YAML.test(entry)) continue;
       const path = join(dirname(f.path), entry);
       if (known.has(path)) continue;
       known.add(path);
+      const inFolder = (others.get(path)?.inFolder ?? f.inFolder) === true ? { inFolder: true as const } : {};
+      let size: number;
       try {
         const info = await stat(path);
-        if (!info.isFile() || info.size > maxBytes) continue;
-        const bytes = await readFile(path);
-        out.push({ path, bytes, size: bytes.byteLength, ...(f.inFolder === true ? { inFolder: true as const } : {}) });
+        if (!info.isFile()) continue;
+        size = info.size;
       } catch {
-        // not there or unreadable: left as the doctor finds it
+        continue; // not there: left as the doctor finds it
+      }
+      if (size > maxBytes) {
+        out.push({ path, bytes: new Uint8Array(0), size, kustomizeResource: true, ...inFolder });
+        continue;
+      }
+      try {
+        const bytes = await readFile(path);
+        out.push({ path, bytes, size: bytes.byteLength, kustomizeResource: true, ...inFolder });
+      } catch (e) {
+        const reason = errnoReason(e);
+        out.push({ path, bytes: new Uint8Array(0), size, kustomizeResource: true, unreadable: `${reason}; kustomize reads it as a resource of ${f.path}`, unreadableFix: `make ${path} readable, or take it out of the resources of ${f.path}`, ...inFolder });
       }
     }
   }

@@ -95,6 +95,8 @@ export interface WalkedFile {
    * (that folder's path as it was walked): not walked again, nothing read (`bytes` empty).
    */
   sameFolderAs?: string;
+  /** Set for a file a kustomization lists as a resource (kustomize-resources.ts): read as YAML (or JSON) whatever its name, as kustomize reads it. */
+  kustomizeResource?: true;
 }
 
 export interface WalkProblem {

@@ -302,7 +302,8 @@ function readJinjaTomlInto(ev: Evidence, path: string, text: string): void {
     return;
   }
   ev.findings.push(...textSecretFindings(path, text));
-  if (Array.isArray(read.value.runners)) (ev.jinjaTomls ??= []).push({ value: read.value, origin: { source: read.source, doc: 0, path: [] } });
+  // Each reading of its if/else branches (the else's where both set one key), its findings said as conditional.
+  for (const r of [read, ...read.alternatives]) if (Array.isArray(r.value.runners)) (ev.jinjaTomls ??= []).push({ value: r.value, origin: { source: r.source, doc: 0, path: [] } });
 }
 
 /** A `terraform show -json` document: of a plan (`planned_values`) or a state (`values`). */

@@ -100,7 +100,8 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     return;
   }
   // A file Terraform reads with file() or templatefile() (a certificate, a key list) is text whatever its name.
-  const syntax = syntaxOf(path) ?? (asText || isEnvFileName(path) || isVarsTemplateName(path) || isJinjaTomlName(path) ? 'text' : sniffedSyntax(path, bytes));
+  const jinjaToml = isJinjaTomlName(path) || ev.configTomlTemplates?.has(normalPath(path)) === true;
+  const syntax = jinjaToml ? 'text' : syntaxOf(path) ?? (asText || isEnvFileName(path) || isVarsTemplateName(path) ? 'text' : sniffedSyntax(path, bytes));
   if (!syntax) {
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform or OpenTofu (.tf, .tf.json, .tofu, .tofu.json, terraform show -json)' }));
     return;
@@ -124,7 +125,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     (ev.envFiles ??= new Map()).set(normalPath(path), [...text.matchAll(/^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=/gm)].map((m) => m[1]!));
     return;
   }
-  if (isJinjaTomlName(path)) {
+  if (jinjaToml) {
     readJinjaTomlInto(ev, path, text);
     return;
   }

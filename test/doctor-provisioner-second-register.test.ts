@@ -76,3 +76,36 @@ describe('a register command ends where its HCL string ends', () => {
     expect(found[0]!.message).toContain('knows no flag --docker-privilegd:');
   });
 });
+
+/**
+ * Issue 51d: a `\n` escape in the HCL string is a line break where the string is rendered, so the
+ * register command ends there too. Read on, the next command's words were the register command's:
+ * `--docker-privileged\nsudo …` one word (a false RF919 in place of RF301), and a next command's
+ * flags read after a word that stops register's (a false RF927).
+ */
+describe('a register command ends at a \\n escape of its HCL string', () => {
+  const tf = (item: string) => `resource "aws_instance" "runner" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "t3.micro"
+  provisioner "remote-exec" {
+    inline = [
+      "${item}",
+    ]
+  }
+}
+`;
+  const CMD = 'sudo gitlab-runner register --non-interactive --url https://gitlab.example.com --token $TOKEN --executor docker --docker-image alpine:3.20';
+  it('--docker-privileged before \\n and another command: RF301 at the flag, no RF919', () => {
+    const text = tf(`${CMD} --docker-privileged\\nsudo systemctl restart gitlab-runner`);
+    const found = doctorTexts({ 'main.tf': text }).findings.filter((f) => f.code === 'RF301' || f.code === 'RF919');
+    expect(found.map((f) => `${f.code} ${f.path}`)).toEqual([`RF301 ${placeOf('main.tf', text, '--docker-privileged')}`]);
+  });
+  it('the next command of the string has flags of its own: no RF927 about them', () => {
+    const found = doctorTexts({ 'main.tf': tf(`${CMD}\\nsudo apt-get install --no-install-recommends -y jq`) }).findings.filter((f) => f.code === 'RF927' || f.code === 'RF919');
+    expect(found).toEqual([]);
+  });
+  it('twin: a misspelt flag right before \\n is still RF919, named without the next command', () => {
+    const found = doctorTexts({ 'main.tf': tf(`${CMD} --docker-privilegd\\nsudo systemctl restart gitlab-runner`) }).findings.filter((f) => f.code === 'RF919');
+    expect(found.map((f) => /knows no flag \S+/.exec(f.message)?.[0])).toEqual(['knows no flag --docker-privilegd:']);
+  });
+});

@@ -10,6 +10,8 @@ import { failureReport } from '../doctor/failure-report.js';
 import { DOCTOR_FORMATS, codeQualityReport, jsonDoctorReport, sarifReport, textDoctorReport, type DoctorFormat } from '../doctor/format.js';
 import { errnoReason } from '../io/errno.js';
 import { isTerraformConfig } from '../doctor/terraform-files.js';
+import { configTomlTemplates } from '../doctor/ansible-template.js';
+import { normalPath } from '../doctor/hcl/eval.js';
 
 export interface DoctorOptions {
   format?: string;
@@ -53,6 +55,7 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
   if (problems.length > 0) return await fail(problems.map((p) => `: ${p.path}: ${p.reason}`));
   files.push(...(await readCalledModules(files)));
   files.push(...(await readKustomizeResources(files, MAX_FILE_BYTES)));
+  files.push(...(await readConfigTomlTemplates(files)));
   // The report must not replace evidence it was made from (`doctor deploy/ --output deploy/main.tf`).
   if (opts.output) {
     const target = await realpath(opts.output).catch(() => resolve(opts.output!));
@@ -170,6 +173,30 @@ async function readCalledModules(given: readonly WalkedFile[]): Promise<WalkedFi
       out.push({ path, bytes, size: bytes.byteLength });
     } catch {
       // not there: the doctor then says the file is not in the evidence given (RF903)
+    }
+  }
+  return out;
+}
+
+/**
+ * The templates an Ansible `template:` task of the YAML files given renders onto a config.toml
+ * (ansible-template.ts) that a folder walk found but did not read (`config.j2`, `runner.j2`):
+ * read now, with their bytes, so the doctor reads them as the config.toml they render.
+ */
+async function readConfigTomlTemplates(given: readonly WalkedFile[]): Promise<WalkedFile[]> {
+  const yaml = given.filter((f) => f.notRead !== true && f.unreadable === undefined && /\.ya?ml$/i.test(f.path));
+  if (yaml.length === 0 || !given.some((f) => f.notRead === true)) return [];
+  const wanted = configTomlTemplates(yaml.map((f) => ({ path: normalPath(f.path), text: new TextDecoder().decode(f.bytes) })), new Set(given.map((f) => normalPath(f.path))));
+  const out: WalkedFile[] = [];
+  for (const f of given) {
+    if (f.notRead !== true || !wanted.has(normalPath(f.path))) continue;
+    try {
+      const info = await stat(f.path);
+      if (!info.isFile() || info.size > MAX_FILE_BYTES) continue;
+      const bytes = await readFile(f.path);
+      out.push({ path: f.path, bytes, size: bytes.byteLength });
+    } catch {
+      // gone since the walk: it stays among the files not read
     }
   }
   return out;

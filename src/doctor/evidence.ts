@@ -141,6 +141,8 @@ export interface Evidence {
   configTomls: Located<Record<string, unknown>>[];
   /** config.toml files written as Jinja templates (`config.toml.j2`, jinja-toml.ts): checked as a config.toml given alone, never taken by a manager (their values are placeholders). */
   jinjaTomls?: Located<Record<string, unknown>>[];
+  /** Templates an Ansible `template:` task renders onto a config.toml (ansible-template.ts), by normalized path: read as `config.toml.j2` is, whatever their name. */
+  configTomlTemplates?: Set<string>;
   /** docker-compose files (by name, with `services`): read only for the runner managers they run (env-managers.ts). */
   composeFiles?: Located<Record<string, unknown>>[];
   /** Env files given (`.env`), by normalized path: the names they set (`KEY=`), for a compose service's `env_file:`. Values are not kept. */

@@ -20,6 +20,7 @@ import { doctorRules } from './rules.js';
 import { azureRules, azureWhere } from './azure-rules.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { runnerModuleTasks } from './ansible.js';
+import { configTomlTemplates } from './ansible-template.js';
 import { LineIndex } from './hcl/ast.js';
 import { shownText } from '../verify/credentials.js';
 import type { Inferred } from './infer.js';
@@ -114,6 +115,9 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   const asResource = new Set(files.filter((f) => f.kustomizeResource === true).map((f) => f.path));
   if (asResource.size > 0) files = files.filter((f) => f.kustomizeResource === true || !asResource.has(f.path));
   const read = new Set(files.filter((f) => f.notRead !== true).map((f) => f.path));
+  // Templates an Ansible template: task renders onto a config.toml (ansible-template.ts): read as config.toml.j2 is.
+  const rendered = configTomlTemplates(files.filter((f) => f.notRead !== true && f.unreadable === undefined && /\.ya?ml$/i.test(f.path)).map((f) => ({ path: normalPath(f.path), text: new TextDecoder().decode(f.bytes) })), new Set(files.map((f) => normalPath(f.path))));
+  if (rendered.size > 0) ev.configTomlTemplates = rendered;
   const notRead: string[] = [];
   for (const f of files) {
     if (f.notRead === true) {

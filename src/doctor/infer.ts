@@ -1360,7 +1360,9 @@ export function inferDeployment(ev: Evidence): Inferred {
   for (const t of alone) {
     const own = configTomlAloneFindings(t, scanned.get(t.origin.source.path) ?? []);
     const source = t.origin.source;
-    findings.push(...(source instanceof TemplateTomlSource ? own.findings.map((f) => source.conditional(f)) : own.findings));
+    // A template read in several readings of its branches (jinja-toml.ts): what is outside them is said once.
+    if (source instanceof TemplateTomlSource) findings.push(...own.findings.map((f) => source.conditional(f)).filter((f) => !findings.some((g) => g.code === f.code && g.path === f.path && g.message === f.message)));
+    else findings.push(...own.findings);
     for (const f of own.restated) secretsRestated.add(f);
   }
   // A chain that stopped before its proofs (its role not given, no binding, …) still deploys its
@@ -1398,7 +1400,9 @@ export function inferDeployment(ev: Evidence): Inferred {
     const refused = vm.refused.length > 0 ? `; ${vm.refused.slice(0, 3).join('; ')}${vm.refused.length > 3 ? ` and ${vm.refused.length - 3} more` : ''}` : '';
     // Instances that install gitlab-runner and never register one: why they are no manager.
     const installed = vm.installsOnly.length > 0 ? `; ${vm.installsOnly.slice(0, 3).join('; ')}${vm.installsOnly.length > 3 ? ` and ${vm.installsOnly.length - 3} more` : ''}` : '';
-    const checked = alone.length > 0 ? `; the settings of ${alone.slice(0, 3).map((t) => t.origin.source.path).join(', ')}${alone.length > 3 ? ` and ${alone.length - 3} more config.toml file(s)` : ''} were checked on their own (${ALONE_CHECKS}), but without its manager the identity chain is not proven: which cloud identity the manager and its jobs hold, the cache it signs for, whether jobs reach the host's instance metadata, and the runner's registration in GitLab` : '';
+    // A template read in several readings of its branches is one file.
+    const aloneFiles = [...new Set(alone.map((t) => t.origin.source.path))];
+    const checked = aloneFiles.length > 0 ? `; the settings of ${aloneFiles.slice(0, 3).join(', ')}${aloneFiles.length > 3 ? ` and ${aloneFiles.length - 3} more config.toml file(s)` : ''} were checked on their own (${ALONE_CHECKS}), but without its manager the identity chain is not proven: which cloud identity the manager and its jobs hold, the cache it signs for, whether jobs reach the host's instance metadata, and the runner's registration in GitLab` : '';
     const cfn = ev.cloudFormation ?? [];
     const templates = ev.templatesUnread ?? [];
     const cloudFormation = (cfn.length > 0 ? `; ${cfn.length} AWS CloudFormation template(s), which the doctor does not read as a deployment, may declare one (RF902): ${cfn.slice(0, 3).map((t) => t.path).join(', ')}${cfn.length > 3 ? ', …' : ''}` : '') + (templates.length > 0 ? `; OpenShift Template objects that may run one were not read: ${templates.slice(0, 3).join('; ')}${templates.length > 3 ? ` and ${templates.length - 3} more` : ''}` : '') + unreadTemplateClause(ev.unreadTemplates ?? []);

@@ -14,8 +14,9 @@ import { SourceFile, spanLine, type Position } from './source.js';
  * markup only fills in part (`"/var/run/docker.sock:{{ x }}"`) is read as written. What
  * an `{% if %}` branch holds is rendered only where its condition holds: a finding there says so (the
  * condition and the tag's place), as for a register flag (jinja-branch.ts). Where both branches of an
- * if set the same key (TOML refuses a key twice), the `{% else %}`/`{% elif %}` branches are left out
- * and the rest read; a template that is TOML in neither reading is not read (RF902, as before).
+ * if set the same key (TOML refuses a key twice), each branch is read in a reading of its own (the
+ * `if` branches in one, the `{% else %}`/`{% elif %}` branches in the next), each finding said as
+ * conditional; a template that is TOML in no reading is not read (RF902, as before).
  * A Terraform template file no Terraform given reads (`config.toml.tpl`, a setup script's heredoc in
  * `user-data.sh.tftpl`: script-toml.ts) is read the same way, its `${…}` as Jinja's `{{ … }}` and its
  * `%{ if … }` … `%{ endif }` branches as Jinja's (Terraform has no elif).
@@ -172,35 +173,69 @@ function withoutMarkupValues(value: unknown, only: (s: string) => boolean): void
   }
 }
 
+/** A template's config.toml as one reading gives it. */
+export interface TemplateTomlReading {
+  value: Record<string, unknown>;
+  source: TemplateTomlSource;
+}
+
+/**
+ * The if blocks of the text that hold more than one branch, each as its branches' ranges in order
+ * (the `if`, then each `elif` and the `else`): a branch ends where the next of its block begins.
+ */
+function multiBranchBlocks(text: string, engine: TemplateEngine): { from: number; to: number }[][] {
+  const branches = jinjaBranches(text, engine);
+  const blocks: { from: number; to: number }[][] = [];
+  for (const b of branches) {
+    if (/^(?:\{%[-+]?|%\{~?) ?(?:elif|else)\b/.test(b.branch.tag)) continue;
+    const block = [b];
+    for (let next = branches.find((n) => n.branch.at === b.to); next !== undefined; next = branches.find((n) => n.branch.at === block[block.length - 1]!.to)) block.push(next);
+    if (block.length > 1) blocks.push(block);
+  }
+  return blocks;
+}
+
 /**
  * The config.toml a template writes (`before`: the lines of its file above it, for a heredoc's body);
- * `error` where it is TOML in neither reading (see above).
+ * `error` where it is TOML in no reading (see above). Where both branches of an if set one key (TOML
+ * refuses the two together), each branch is read in a reading of its own: the first (`value`) renders
+ * every block's `if` branch, the next its first `elif` or `else`, and so on (a block of fewer branches
+ * keeps its last); those readings that are TOML are `alternatives`, so what an `else` sets is read too,
+ * said as conditional as the `if`'s is.
  */
-export function readTemplateToml(path: string, text: string, engine: TemplateEngine = 'jinja', before: number | { from: number; lines?: readonly number[] } = 0): { value: Record<string, unknown>; source: TemplateTomlSource } | { error: unknown } {
+export function readTemplateToml(path: string, text: string, engine: TemplateEngine = 'jinja', before: number | { from: number; lines?: readonly number[] } = 0): (TemplateTomlReading & { alternatives: TemplateTomlReading[] }) | { error: unknown } {
   const { toml, placeholders } = templateTomlText(text, engine);
   const only = (s: string) => placeholders.has(s) || ONLY_EXPRESSIONS[engine].test(s);
-  const read = (rendered: string) => {
+  const read = (rendered: string): TemplateTomlReading => {
     const value = parseToml(rendered);
     withoutMarkupValues(value, only);
     return { value, source: new TemplateTomlSource(path, rendered, text, engine, before) };
   };
   try {
-    return read(toml);
+    return { ...read(toml), alternatives: [] };
   } catch (e) {
-    // Both branches of an if setting one key: the if branches alone.
-    const others = jinjaBranches(text, engine).filter((b) => /^(?:\{%[-+]?|%\{~?) ?(?:elif|else)\b/.test(b.branch.tag));
-    if (others.length === 0) return { error: e };
-    let ifOnly = toml;
-    for (const b of others) ifOnly = ifOnly.slice(0, b.from) + blank(ifOnly.slice(b.from, b.to)) + ifOnly.slice(b.to);
-    try {
-      return read(ifOnly);
-    } catch {
-      return { error: e };
+    const blocks = multiBranchBlocks(text, engine);
+    const readings: TemplateTomlReading[] = [];
+    const most = Math.max(0, ...blocks.map((b) => b.length));
+    for (let k = 0; k < most; k++) {
+      let one = toml;
+      for (const block of blocks) {
+        block.forEach((b, i) => {
+          if (i !== Math.min(k, block.length - 1)) one = one.slice(0, b.from) + blank(one.slice(b.from, b.to)) + one.slice(b.to);
+        });
+      }
+      try {
+        readings.push(read(one));
+      } catch {
+        // This reading is not TOML either: the others are read.
+      }
     }
+    if (readings.length === 0) return { error: e };
+    return { ...readings[0]!, alternatives: readings.slice(1) };
   }
 }
 
 /** The config.toml a Jinja template writes (readTemplateToml). */
-export function readJinjaToml(path: string, text: string): { value: Record<string, unknown>; source: TemplateTomlSource } | { error: unknown } {
+export function readJinjaToml(path: string, text: string): ReturnType<typeof readTemplateToml> {
   return readTemplateToml(path, text, 'jinja');
 }

@@ -117,7 +117,8 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     return;
   }
   // A file Terraform reads with file() or templatefile() (a certificate, a key list) is text whatever its name.
-  const syntax = (asResource ? resourceSyntax(path, bytes) : undefined) ?? syntaxOf(path) ?? (asText || isEnvFileName(path) || isVarsTemplateName(path) || isJinjaTomlName(path) ? 'text' : sniffedSyntax(path, bytes));
+  const jinjaToml = isJinjaTomlName(path) || ev.configTomlTemplates?.has(normalPath(path)) === true;
+  const syntax = (asResource ? resourceSyntax(path, bytes) : undefined) ?? (jinjaToml ? 'text' : syntaxOf(path) ?? (asText || isEnvFileName(path) || isVarsTemplateName(path) ? 'text' : sniffedSyntax(path, bytes)));
   if (!syntax) {
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform or OpenTofu (.tf, .tf.json, .tofu, .tofu.json, terraform show -json)' }));
     return;
@@ -141,7 +142,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     (ev.envFiles ??= new Map()).set(normalPath(path), [...text.matchAll(/^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=/gm)].map((m) => m[1]!));
     return;
   }
-  if (isJinjaTomlName(path)) {
+  if (jinjaToml) {
     readJinjaTomlInto(ev, path, text);
     return;
   }
@@ -319,7 +320,8 @@ function readJinjaTomlInto(ev: Evidence, path: string, text: string): void {
     return;
   }
   ev.findings.push(...textSecretFindings(path, text));
-  if (Array.isArray(read.value.runners)) (ev.jinjaTomls ??= []).push({ value: read.value, origin: { source: read.source, doc: 0, path: [] } });
+  // Each reading of its if/else branches (the else's where both set one key), its findings said as conditional.
+  for (const r of [read, ...read.alternatives]) if (Array.isArray(r.value.runners)) (ev.jinjaTomls ??= []).push({ value: r.value, origin: { source: r.source, doc: 0, path: [] } });
 }
 
 /** A `terraform show -json` document: of a plan (`planned_values`) or a state (`values`). */

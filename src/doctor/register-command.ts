@@ -242,8 +242,11 @@ function commandsIn(path: string, text: string, version?: RunnerVersion): Regist
  * one: a remote-exec `inline` item, `"sudo gitlab-runner register … --docker-privileged",`. The
  * command ends there: its closing quote, and the `,` or `]` after it, are HCL's, not words of the
  * command (read on, the last flag became `--docker-privileged,`, a flag register does not know).
- * Inside: an odd number of unescaped quotes between the line's start and `at`. A string that goes
- * on past its line (a heredoc's text) is not bounded here.
+ * Inside: an odd number of unescaped quotes between the line's start and `at`. A `\n` escape in the
+ * string is a line break where the string is rendered, so the command ends there too (read on, the
+ * next command's words became the register command's: `"…register … --docker-image alpine\napt-get
+ * install -y jq"` stopped its flags at `apt-get`). A string that goes on past its line (a heredoc's
+ * text) is not bounded here: its lines are the script's lines.
  */
 function hclStringEnd(text: string, at: number): number | undefined {
   const start = text.lastIndexOf('\n', at - 1) + 1;
@@ -251,10 +254,15 @@ function hclStringEnd(text: string, at: number): number | undefined {
   const line = text.slice(start, end < 0 ? text.length : end);
   const quotes = (s: string) => [...s.matchAll(/(?<!\\)(?:\\\\)*"/g)].length;
   if (quotes(line.slice(0, at - start)) % 2 === 0) return undefined;
-  const close = /(?<!\\)(?:\\\\)*"/g;
-  close.lastIndex = at - start;
-  const m = close.exec(line);
-  return m ? start + m.index + m[0].length - 1 : undefined;
+  for (let i = at - start; i < line.length; i++) {
+    if (line[i] === '"') return start + i;
+    if (line[i] !== '\\') continue;
+    // A `\n` escape is a line break of the string: the shell's command ends there, unless the line
+    // before it ends in the shell's `\` (HCL's `\\`), which carries the command on.
+    if (line[i + 1] === 'n' && !line.slice(at - start, i).endsWith('\\\\')) return start + i;
+    i++;
+  }
+  return undefined;
 }
 
 /** Whether `at` is inside one of the sorted [start, end) spans (a binary search). */

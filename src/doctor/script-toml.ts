@@ -56,25 +56,25 @@ export function scriptConfigTomls(ev: Evidence, taken: ReadonlySet<unknown> = ne
     if (span === undefined || ('indent' in span && span.indent !== undefined)) continue;
     const name = a.path.split('/').pop()!;
     if ([...texts].some(([p, t]) => TERRAFORM_FILE.test(p) && t.includes(name))) continue;
-    let value: Record<string, unknown>;
-    let source: SourceFile;
+    let readings: { value: Record<string, unknown>; source: SourceFile }[];
     if (template) {
-      // Its `${…}` and `%{ if }` directives are templatefile()'s: read as a template (jinja-toml.ts).
+      // Its `${…}` and `%{ if }` directives are templatefile()'s: read as a template (jinja-toml.ts), each reading of its branches.
       const t = readTemplateToml(a.path, span.body, 'terraform', span);
       if ('error' in t) continue;
-      ({ value, source } = t);
+      readings = [t, ...t.alternatives];
     } else {
       try {
-        value = parseToml(span.body);
+        readings = [{ value: parseToml(span.body), source: new ScriptTomlSource(a.path, span.body, span) }];
       } catch {
         continue;
       }
-      source = new ScriptTomlSource(a.path, span.body, span);
     }
-    if (!Array.isArray(value.runners)) continue;
-    takenTexts ??= new Set([...taken].filter((t) => t !== undefined && t !== null).map((t) => JSON.stringify(t)));
-    if (takenTexts.has(JSON.stringify(value))) continue;
-    out.push({ value, origin: { source, doc: 0, path: [] } });
+    for (const { value, source } of readings) {
+      if (!Array.isArray(value.runners)) continue;
+      takenTexts ??= new Set([...taken].filter((t) => t !== undefined && t !== null).map((t) => JSON.stringify(t)));
+      if (takenTexts.has(JSON.stringify(value))) continue;
+      out.push({ value, origin: { source, doc: 0, path: [] } });
+    }
   }
   return out;
 }

@@ -115,6 +115,41 @@ const HEREDOC_OPENS = [
   String.raw`${SUDO}cat\s+${MARKER}\s*\|\s*${SUDO}tee\s+(?<to>(?:-a|--append)\s+)?${SHELL_PATH}${TO_NULL}`,
 ].map((form) => new RegExp(String.raw`^\s*${form}\s*$`));
 
+/**
+ * The lines that write one line of text to a file: `echo 'text' >> path`, `printf 'text\n' > path`,
+ * `echo "text" | sudo tee -a path` (the text single- or double-quoted; `echo -n` and `printf` with no
+ * `\n` write the line without its end, which the next line continues: such a line is not read).
+ */
+const ECHO_TEXT = String.raw`${SUDO}(?<cmd>echo|printf)\s+(?:'(?<single>[^']*)'|"(?<double>[^"]*)")`;
+const ECHO_WRITES = [String.raw`${ECHO_TEXT}\s*(?<to>>>?)\s*${SHELL_PATH}`, String.raw`${ECHO_TEXT}\s*\|\s*${SUDO}tee\s+(?<to>(?:-a|--append)\s+)?${SHELL_PATH}${TO_NULL}`].map((form) => new RegExp(String.raw`^\s*${form}\s*$`));
+
+/**
+ * The line of text a line of the script writes to a file (ECHO_WRITES), as it is written: its text
+ * where the shell leaves it as written (no `$`, backquote or backslash in double quotes; printf's
+ * text with no `%` and no `\` but its one closing `\n`), at its column in the script line (the
+ * characters before it blank), and whether it appends. Undefined for any other line, and for a
+ * line whose text is not known so (`"$X"`, `printf 'a\nb\n'`): what it writes is not read.
+ */
+function echoWrite(line: string): { path: string; append: boolean; text: string } | undefined {
+  for (const form of ECHO_WRITES) {
+    const m = form.exec(line);
+    const g = m?.groups;
+    if (!m || !g) continue;
+    const written = g.single ?? g.double!;
+    let text = written;
+    if (g.double !== undefined && /[$`\\]/.test(text)) return undefined;
+    if (g.cmd === 'printf') {
+      if (!text.endsWith('\\n')) return undefined;
+      text = text.slice(0, -2);
+      if (/[%\\]/.test(text)) return undefined;
+    }
+    const quote = g.single !== undefined ? "'" : '"';
+    const column = line.indexOf(`${quote}${written}${quote}`, line.search(/echo|printf/)) + 1;
+    return { path: g.path!, append: g.to !== undefined && g.to.trim() !== '>', text: `${' '.repeat(column)}${text}` };
+  }
+  return undefined;
+}
+
 /** The file a line opens a heredoc for, its marker, and whether the heredoc appends to it. */
 function heredocOpen(line: string): { path: string; marker: string; append: boolean } | undefined {
   for (const form of HEREDOC_OPENS) {
@@ -127,6 +162,8 @@ function heredocOpen(line: string): { path: string; marker: string; append: bool
 /**
  * The file `file` a user data writes, its body and the lines it spans (first and last body line,
  * 0-based, end exclusive): a shell heredoc (`cat > path <<EOF`, and the other forms of HEREDOC_OPENS),
+ * and lines of text `echo` or `printf` writes to it (ECHO_WRITES: each one line of the body, in order
+ * with the heredocs, its `>` a write and its `>>` or `tee -a` an append as a heredoc's),
  * or in a cloud-init user data (`#cloud-config`) a `write_files` entry whose `content` is a YAML block scalar.
  * A heredoc that appends (`cat >> path`, `tee -a path`) adds its lines to what the file held before.
  * After a heredoc that writes the file, the file is known: each append is read after it, in order,
@@ -141,6 +178,17 @@ export function heredocSpan(script: string, file: RegExp): HeredocSpan | undefin
   const lines = script.split('\n');
   let found: { body: string[]; map: number[]; parts: { from: number; to: number }[]; append: boolean } | undefined;
   for (let i = 0; i < lines.length; i++) {
+    // A line of text written by echo or printf: one line of the file, in its place among the heredocs.
+    const e = echoWrite(lines[i]!);
+    if (e !== undefined && file.test(e.path)) {
+      if (found !== undefined && !e.append) break;
+      if (found === undefined && e.append && !/^\s*\[/.test(e.text)) continue;
+      found ??= { body: [], map: [], parts: [], append: e.append };
+      found.body.push(e.text);
+      found.map.push(i);
+      found.parts.push({ from: i, to: i + 1 });
+      continue;
+    }
     const m = heredocOpen(lines[i]!);
     if (!m || !file.test(m.path)) continue;
     const end = lines.findIndex((l, j) => j > i && l.trim() === m.marker);

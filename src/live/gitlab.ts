@@ -163,12 +163,33 @@ export class GitLabScopeNotFoundError extends GitLabHttpError {
   }
 }
 
-/** A GitLabHttpError 404 of a call about the group or project at `path`, said as GitLabScopeNotFoundError. */
-async function inScope<T>(kind: 'group' | 'project', path: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * A 404 that is not GitLab's answer about a group or project: GitLab names what it did not find
+ * (`not_found!('Group')`: "404 Group Not Found"), while its API's catch-all route answers
+ * `{"error":"404 Not Found"}` for a path it has no route for (lib/api/api.rb, `route :any, '*path'`),
+ * and a page that is no API answer (an HTML 404 of a proxy, or of a web server at another path)
+ * has no detail at all. Both mean the URL is wrong, not the group or project: gitlab.url ends with
+ * /api/v4 (runner-fleet adds it), or lacks or adds the path GitLab is served under.
+ */
+export class GitLabRouteNotFoundError extends GitLabHttpError {
+  readonly accessRefused = true;
+  constructor(call: string, baseUrl: string, detail: string) {
+    super(404, call, `${detail ? `GitLab's API has no such route (GitLab says: ${detail})` : 'its body is no GitLab API error (a page of a proxy or web server)'}, so the address is wrong, not the ${call.includes('/projects/') ? 'project' : call.includes('/groups/') ? 'group' : 'runner list'}: runner-fleet calls ${safeText(baseUrl, 120)}/api/v4…; check gitlab.url in the spec: GitLab's address without /api/v4${/\/api\/v4$/.test(baseUrl) ? ' (remove it: runner-fleet adds it)' : ''}, with the path GitLab is served under if any (https://example.com/gitlab), as in the address of its sign-in page`);
+    this.name = 'GitLabRouteNotFoundError';
+  }
+}
+
+/** Whether a 404's detail names no resource: the API's catch-all route, or a body that is no GitLab API error. */
+function routeNotFound(e: GitLabHttpError): boolean {
+  return e.status === 404 && (e.detail === '' || e.detail === '404 Not Found');
+}
+
+/** A GitLabHttpError 404 of a call about the group or project at `path`, said as GitLabScopeNotFoundError (or GitLabRouteNotFoundError when it is not about them). */
+async function inScope<T>(kind: 'group' | 'project', path: string, baseUrl: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof GitLabHttpError && e.status === 404 && !(e instanceof GitLabScopeNotFoundError)) throw new GitLabScopeNotFoundError(e.call, kind, path, e.detail);
+    if (e instanceof GitLabHttpError && e.status === 404 && !(e instanceof GitLabScopeNotFoundError) && !(e instanceof GitLabRouteNotFoundError)) throw routeNotFound(e) ? new GitLabRouteNotFoundError(e.call, baseUrl, e.detail) : new GitLabScopeNotFoundError(e.call, kind, path, e.detail);
     throw e;
   }
 }
@@ -451,23 +472,28 @@ export class GitLabClient {
 
   /** https://docs.gitlab.com/api/groups/#get-a-single-group — the numeric id of a group path. */
   async groupId(path: string): Promise<number> {
-    return objectAnswer<{ id: number }>(await inScope('group', path, () => this.json('GET', `/groups/${encodeURIComponent(path)}?with_projects=false`, { idempotent: true })), 'GET /groups/:path', { id: true }).id;
+    return objectAnswer<{ id: number }>(await inScope('group', path, this.opts.baseUrl, () => this.json('GET', `/groups/${encodeURIComponent(path)}?with_projects=false`, { idempotent: true })), 'GET /groups/:path', { id: true }).id;
   }
 
   /** https://docs.gitlab.com/api/projects/#get-a-single-project */
   async projectId(path: string): Promise<number> {
-    return objectAnswer<{ id: number }>(await inScope('project', path, () => this.json('GET', `/projects/${encodeURIComponent(path)}`, { idempotent: true })), 'GET /projects/:path', { id: true }).id;
+    return objectAnswer<{ id: number }>(await inScope('project', path, this.opts.baseUrl, () => this.json('GET', `/projects/${encodeURIComponent(path)}`, { idempotent: true })), 'GET /projects/:path', { id: true }).id;
   }
 
   /** The runners of one scope: https://docs.gitlab.com/api/runners/ (list group's / project's / all runners). */
   async listRunners(scope: RunnerScope): Promise<ListedRunner[]> {
     switch (scope.type) {
       case 'group_type':
-        return inScope('group', scope.path, () => this.list<ListedRunner>(`/groups/${encodeURIComponent(scope.path)}/runners?type=group_type`));
+        return inScope('group', scope.path, this.opts.baseUrl, () => this.list<ListedRunner>(`/groups/${encodeURIComponent(scope.path)}/runners?type=group_type`));
       case 'project_type':
-        return inScope('project', scope.path, () => this.list<ListedRunner>(`/projects/${encodeURIComponent(scope.path)}/runners?type=project_type`));
+        return inScope('project', scope.path, this.opts.baseUrl, () => this.list<ListedRunner>(`/projects/${encodeURIComponent(scope.path)}/runners?type=project_type`));
       case 'instance_type':
-        return this.list<ListedRunner>('/runners/all?type=instance_type');
+        try {
+          return await this.list<ListedRunner>('/runners/all?type=instance_type');
+        } catch (e) {
+          if (e instanceof GitLabHttpError && routeNotFound(e)) throw new GitLabRouteNotFoundError(e.call, this.opts.baseUrl, e.detail);
+          throw e;
+        }
       default: {
         const never: never = scope;
         throw new Error(`internal: scope ${JSON.stringify(never)}`);

@@ -338,7 +338,7 @@ export class GitLabDouble {
     if (method === 'DELETE' && path === '/runners/managers') {
       this.managerDeletes.push(typeof body?.system_id === 'string' ? body.system_id : '');
       const missing = this.opts.noManagerDeleteEndpoint;
-      if (missing !== undefined) return json(missing, { message: missing === 404 ? '404 Not Found' : '405 Method Not Allowed' });
+      if (missing !== undefined) return json(missing, missing === 404 ? { error: '404 Not Found' } : { message: '405 Method Not Allowed' });
       if (typeof body?.token !== 'string' || body.token === '') return json(400, { error: 'token is missing' });
       if (typeof body.system_id !== 'string' || body.system_id === '') return json(400, { error: 'system_id is missing' });
       const r = [...this.runners.values()].find((x) => x.token === body.token);
@@ -457,6 +457,9 @@ export class GitLabDouble {
         return json(200, [...own, ...verified]);
       }
     }
-    return json(404, { message: '404 Not Found' });
+    // A path the API has no route for: GitLab's catch-all (lib/api/api.rb, `route :any, '*path'` →
+    // `error!('404 Not Found', 404)`) answers with `error`, where a resource it did not find is a
+    // `message` naming it (`not_found!('Group')`: "404 Group Not Found").
+    return json(404, { error: '404 Not Found' });
   }
 }

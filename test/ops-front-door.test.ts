@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { harness, opsSpec, writeSpec } from './helpers/ops-world.js';
+
+/**
+ * A first run of the operations commands by someone who does not know them yet, found by trying
+ * them against the GitLab double: a gitlab.url that is not GitLab's address was said to be a
+ * missing group; a drain that timed out did not say that the runner stays paused nor what to do;
+ * a runner deleted between the listing and the step was a bare "404 Runner Not Found".
+ */
+
+const html404 = () => Promise.resolve(new Response('<html><body><h1>404 Not Found</h1>nginx</body></html>', { status: 404, headers: { 'content-type': 'text/html' } }));
+
+describe('a gitlab.url that is not the address GitLab answers its API at', () => {
+  it('ending with /api/v4: GitLab\'s catch-all 404 is said to be the address, not the group (exit 2, read failed)', async () => {
+    const spec = opsSpec();
+    spec.gitlab.url = 'https://gitlab.example.com/api/v4';
+    const h = harness(writeSpec(spec));
+    for (const command of ['status', 'register'] as const) {
+      const r = await h.run(command, { approve: command === 'register' });
+      expect(r.code).toBe(2);
+      expect(r.out).toContain("error: GitLab answered 404 to GET /groups/acme/runners: GitLab's API has no such route (GitLab says: 404 Not Found), so the address is wrong, not the group");
+      expect(r.out).toContain('check gitlab.url in the spec: GitLab\'s address without /api/v4 (remove it: runner-fleet adds it)');
+      expect(r.out).not.toContain('there is no group');
+    }
+    expect(h.double.runners.size).toBe(0);
+    const j = JSON.parse((await h.run('status', { json: true })).out);
+    expect(j).toMatchObject({ exitCode: 2, failedAt: 'read' });
+    expect(j.error).toContain('gitlab.url');
+  });
+
+  it('a page of a proxy or web server (no GitLab API error): the address, with the path GitLab is served under', async () => {
+    const h = harness(writeSpec(opsSpec()));
+    h.world.fetch = html404;
+    const r = await h.run('status');
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('GitLab answered 404 to GET /groups/acme/runners: its body is no GitLab API error (a page of a proxy or web server), so the address is wrong, not the group: runner-fleet calls https://gitlab.com/api/v4…; check gitlab.url in the spec');
+    expect(r.out).toContain('with the path GitLab is served under if any');
+    expect(r.out).not.toContain('remove it');
+  });
+
+  it('instance runners only: the list of all runners says the same', async () => {
+    const spec = opsSpec();
+    for (const r of spec.runners) r.gitlab = { instance: true, tags: ['x'] };
+    const h = harness(writeSpec(spec));
+    h.world.fetch = html404;
+    const r = await h.run('status');
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('GitLab answered 404 to GET /runners/all: its body is no GitLab API error (a page of a proxy or web server), so the address is wrong, not the runner list');
+  });
+
+  it('GitLab naming the group it did not find is still the group (the spec key and membership)', async () => {
+    const spec = opsSpec();
+    spec.runners[0].gitlab.group = 'acme-typo';
+    const h = harness(writeSpec(spec));
+    const r = await h.run('status');
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('there is no group acme-typo that the access token\'s user can see (GitLab says: 404 Group Not Found): check runners[].gitlab.group');
+    expect(r.out).not.toContain('gitlab.url');
+  });
+});
+
+describe('drain that times out', () => {
+  it('says the runner stays paused and what to do next (exit 1)', async () => {
+    const h = harness(writeSpec(opsSpec()));
+    expect((await h.run('register', { approve: true })).code).toBe(0);
+    const runner = [...h.double.runners.values()].find((r) => r.description.includes('/k8s]'))!;
+    runner.runningJobs = 2;
+    const r = await h.run('drain', { runner: 'k8s', approve: true, timeout: '5m' });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`failed  wait-for-jobs k8s #${runner.id}: 2 jobs still run on k8s (#${runner.id}) after 300 s; the runner stays paused (GitLab gives it no new jobs): run drain again with a longer --timeout to wait for them, or resume to let it take jobs again`);
+    expect(runner.paused).toBe(true);
+    expect((await h.run('resume', { runner: 'k8s', approve: true })).code).toBe(0);
+    expect(runner.paused).toBe(false);
+  });
+});
+
+describe('a runner deleted in GitLab between the listing and the step', () => {
+  /** Deletes every runner right after the first listing of a scope answers. */
+  const deleteAfterListing = (h: ReturnType<typeof harness>) => {
+    const real = h.double.fetch;
+    let done = false;
+    h.world.fetch = async (url, init) => {
+      const res = await real(url, init);
+      if (!done && init.method === 'GET' && /\/(groups|projects)\/[^/]+\/runners\?|\/runners\/all\?/.test(url)) {
+        done = true;
+        h.double.runners.clear();
+      }
+      return res;
+    };
+  };
+  const gone = (id: number) => `runner #${id} was in GitLab when this run listed it, and is gone now (deleted since, or no longer visible to the access token's user); nothing was changed on it: run status to see what GitLab has, and register to create the runner again`;
+
+  it.each([
+    ['drain', 'pause', 'PUT /runners/:id'],
+    ['resume', 'resume', 'PUT /runners/:id'],
+    ['rotate', 'rotate', 'POST /runners/:id/reset_authentication_token'],
+  ] as const)('%s: the failed %s step says it is gone and what to run (exit 1)', async (command, action, call) => {
+    const h = harness(writeSpec(opsSpec()));
+    expect((await h.run('register', { approve: true })).code).toBe(0);
+    const id = [...h.double.runners.values()].find((r) => r.description.includes('/k8s]'))!.id;
+    deleteAfterListing(h);
+    const r = await h.run(command, { runner: 'k8s', approve: true });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`failed  ${action} k8s #${id}: GitLab answered 404 to ${call.replace(':id', String(id))}: 404 Runner Not Found: ${gone(id)}`);
+  });
+
+  it('a runner still there: the same steps are done', async () => {
+    const h = harness(writeSpec(opsSpec()));
+    expect((await h.run('register', { approve: true })).code).toBe(0);
+    const r = await h.run('drain', { runner: 'k8s', approve: true });
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('is gone now');
+  });
+});

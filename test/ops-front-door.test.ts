@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { main } from '../src/cli/main.js';
+import { ROOT } from './helpers/fleet.js';
 import { harness, opsSpec, writeSpec } from './helpers/ops-world.js';
 
 /**
@@ -110,5 +113,36 @@ describe('a runner deleted in GitLab between the listing and the step', () => {
     const r = await h.run('drain', { runner: 'k8s', approve: true });
     expect(r.code).toBe(0);
     expect(r.out).not.toContain('is gone now');
+  });
+});
+
+describe('the flags other tools use for a dry run or for approval', () => {
+  const spec = join(ROOT, 'examples', 'eks-api-rotation.yaml');
+  const cli = async (...argv: string[]) => {
+    let out = '';
+    let err = '';
+    const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+    return { code, out, err };
+  };
+
+  it.each([
+    [['register', spec, '--dry-run'], "error: unknown option '--dry-run'", 'hint: without --approve, register prints its plan and changes nothing: that is the dry run (there is no --dry-run)'],
+    [['prune', spec, '--dry-run=true'], "error: unknown option '--dry-run=true'", 'hint: without --approve, prune prints its plan and changes nothing'],
+    [['status', spec, '--dry-run'], "error: unknown option '--dry-run'", 'hint: status only reads; it changes nothing (there is no --dry-run)'],
+    [['rotate', spec, '--yes'], "error: unknown option '--yes'", 'hint: rotate acts on its plan with --approve (without it, it prints the plan and changes nothing)'],
+    [['unregister', spec, '--runner', 'x', '-y'], "error: unknown option '-y'", 'hint: unregister acts on its plan with --approve'],
+    [['status', spec, '--force'], "error: unknown option '--force'", 'hint: status only reads; there is nothing to approve'],
+  ])('%j: exit 2, the error and the hint', async (argv, error, hint) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(error);
+    expect(r.err).toContain(hint);
+  });
+
+  it('another unknown option gets no such hint', async () => {
+    const r = await cli('register', spec, '--bogus');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("error: unknown option '--bogus'");
+    expect(r.err).not.toContain('hint:');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
+import { markerText } from '../src/ops/marker.js';
 import { ROOT } from './helpers/fleet.js';
 import { harness, opsSpec, writeSpec } from './helpers/ops-world.js';
 
@@ -144,5 +145,64 @@ describe('the flags other tools use for a dry run or for approval', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain("error: unknown option '--bogus'");
     expect(r.err).not.toContain('hint:');
+  });
+});
+
+describe('a list of several pages, through a proxy that drops some of GitLab\'s pagination headers', () => {
+  /** 250 runners of other teams in group acme, then this fleet's k8s runner, on page 3 of 100. */
+  const crowded = () => {
+    const h = harness(writeSpec(opsSpec()));
+    const acme = h.double.groups.get('acme')!;
+    for (let i = 0; i < 250; i++) h.double.seedRunner({ description: `team ${i} runner`, runner_type: 'group_type', groupId: acme });
+    const k8s = h.double.seedRunner({ description: `k8s ${markerText('acme', 'k8s')}`, runner_type: 'group_type', groupId: acme, tag_list: ['k8s'], maximum_timeout: 3600 });
+    return { h, k8s };
+  };
+  /** The double's answers with the named headers removed (what such a proxy passes on). */
+  const dropping = (h: ReturnType<typeof harness>, drop: string[]) => {
+    const real = h.double.fetch;
+    h.world.fetch = async (url, init) => {
+      const res = await real(url, init);
+      return { ...res, ok: res.ok, status: res.status, json: () => res.json(), text: () => res.text(), headers: { get: (name: string) => (drop.includes(name.toLowerCase()) ? null : res.headers.get(name)) } } as unknown as Response;
+    };
+  };
+
+  it('GitLab\'s own headers: x-next-page and Link agree, and every page is read', async () => {
+    const { h, k8s } = crowded();
+    const res = await h.double.fetch('https://gitlab.com/api/v4/groups/acme/runners?type=group_type&per_page=100&page=2', { method: 'GET', headers: { 'private-token': h.world.env.RUNNER_FLEET_GITLAB_TOKEN! } });
+    expect(res.headers.get('x-next-page')).toBe('3');
+    const link = res.headers.get('link')!;
+    const pageOf = (rel: string) => new URL(new RegExp(`<([^>]*)>; rel="${rel}"`).exec(link)![1]!).searchParams.get('page');
+    expect([pageOf('next'), pageOf('prev'), pageOf('first'), pageOf('last')]).toEqual(['3', '1', '1', '3']);
+    const r = await h.run('register', { runner: 'k8s' });
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('create k8s');
+    expect(r.out).toContain(`#${k8s.id}`);
+  });
+
+  it.each([
+    ['x-next-page dropped: Link rel="next" is followed', ['x-next-page']],
+    ['both dropped: a full page asks for the next one', ['x-next-page', 'link']],
+  ])('%s; the runner on page 3 is found, never created again', async (_name, drop) => {
+    const { h, k8s } = crowded();
+    dropping(h, drop);
+    const plan = await h.run('register', { runner: 'k8s' });
+    expect(plan.code).toBe(0);
+    expect(plan.out).not.toContain('create k8s');
+    const st = await h.run('status', { runner: 'k8s', json: true });
+    expect(JSON.parse(st.out).runners.find((x: { name: string }) => x.name === 'k8s').ids).toEqual([k8s.id]);
+    await h.run('register', { runner: 'k8s', approve: true });
+    expect([...h.double.runners.values()].filter((x) => x.description.endsWith(markerText('acme', 'k8s')))).toHaveLength(1);
+  });
+
+  it('a Link whose next page goes back is an answer error, not a loop', async () => {
+    const { h } = crowded();
+    const real = h.double.fetch;
+    h.world.fetch = async (url, init) => {
+      const res = await real(url, init);
+      return { ...res, ok: res.ok, status: res.status, json: () => res.json(), text: () => res.text(), headers: { get: (n: string) => (n.toLowerCase() === 'x-next-page' ? null : n.toLowerCase() === 'link' ? '<https://gitlab.com/api/v4/groups/acme/runners?page=1&per_page=100>; rel="next"' : res.headers.get(n)) } } as unknown as Response;
+    };
+    const r = await h.run('status', { runner: 'k8s' });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('Link rel="next" page "1" after page 1');
   });
 });

@@ -244,6 +244,35 @@ const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 /** Pages of one list (100 items each): more than any real fleet's scope holds. */
 const MAX_PAGES = 1000;
 
+/**
+ * The next page of an offset-paginated list (https://docs.gitlab.com/api/rest/#pagination): GitLab
+ * sends `x-next-page` (empty on the last page) and a `Link` header with `rel="next"` while there is
+ * one. A proxy that passes one and drops the other is followed by the one left; one that drops
+ * both leaves a full page that may not be the last: the next one is asked for (past the end,
+ * GitLab answers an empty list). Never a silent first page only: runners left unread would be
+ * created again.
+ */
+function nextPage(headers: Pick<Headers, 'get'>, page: number, count: number): { next: string; from: string } {
+  const x = headers.get('x-next-page');
+  if (x !== null) return { next: x, from: 'x-next-page' };
+  const link = headers.get('link');
+  if (link !== null) {
+    for (const part of link.split(',')) {
+      const m = /<([^>]*)>\s*;\s*rel="?next"?/.exec(part);
+      if (!m) continue;
+      let next: string | null = null;
+      try {
+        next = new URL(m[1]!, 'https://gitlab.invalid').searchParams.get('page');
+      } catch {
+        // Said below as a next page that is no number.
+      }
+      return { next: next ?? JSON.stringify(safeText(m[1]!, 80)), from: 'Link rel="next" page' };
+    }
+    return { next: '', from: 'Link' };
+  }
+  return { next: count === 100 ? String(page + 1) : '', from: 'a full page without x-next-page or Link: page' };
+}
+
 /** The JSON of an answer, read up to MAX_ANSWER_BYTES. */
 async function answerJson(res: Response, call: string): Promise<unknown> {
   const body = (res as { body?: ReadableStream<Uint8Array> | null }).body;
@@ -460,11 +489,11 @@ export class GitLabClient {
         if (!isObject(item) || typeof item.id !== 'number') throw new GitLabAnswerError(call, 'a list item that is not an object with a numeric id');
         out.push(item as T);
       }
-      const next = res.headers.get('x-next-page');
+      const { next, from } = nextPage(res.headers, page, items.length);
       if (!next) return out;
       // Pages only go forward, and a scope has fewer than MAX_PAGES of them.
       const n = Number(next);
-      if (!Number.isInteger(n) || n <= page) throw new GitLabAnswerError(call, `x-next-page ${JSON.stringify(safeText(next, 40))} after page ${page}`);
+      if (!Number.isInteger(n) || n <= page) throw new GitLabAnswerError(call, `${from} ${JSON.stringify(safeText(next, 40))} after page ${page}`);
       if (pages >= MAX_PAGES) throw new GitLabAnswerError(call, `more than ${MAX_PAGES} pages of 100`);
       page = n;
     }

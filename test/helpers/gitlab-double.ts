@@ -291,7 +291,17 @@ export class GitLabDouble {
     const page = Number(url.searchParams.get('page') ?? '1');
     const slice = items.slice((page - 1) * perPage, page * perPage);
     const next = page * perPage < items.length ? String(page + 1) : '';
-    return json(200, slice, { 'x-page': String(page), 'x-per-page': String(perPage), 'x-next-page': next, 'x-total': String(items.length) });
+    // https://docs.gitlab.com/api/rest/#pagination-link-header: Link with rel="next" (while there is
+    // a next page), "prev", "first" and "last", each the request's URL with its page number.
+    const at = (n: number) => {
+      const u = new URL(url);
+      u.searchParams.set('page', String(n));
+      u.searchParams.set('per_page', String(perPage));
+      return `<${u.toString()}>`;
+    };
+    const last = Math.max(1, Math.ceil(items.length / perPage));
+    const link = [...(next ? [`${at(page + 1)}; rel="next"`] : []), ...(page > 1 ? [`${at(page - 1)}; rel="prev"`] : []), `${at(1)}; rel="first"`, `${at(last)}; rel="last"`].join(', ');
+    return json(200, slice, { 'x-page': String(page), 'x-per-page': String(perPage), 'x-next-page': next, 'x-prev-page': page > 1 ? String(page - 1) : '', 'x-total': String(items.length), 'x-total-pages': String(last), link });
   }
 
   private byType(url: URL, list: DoubleRunner[]): DoubleRunner[] {

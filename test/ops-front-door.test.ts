@@ -206,3 +206,40 @@ describe('a list of several pages, through a proxy that drops some of GitLab\'s 
     expect(r.out).toContain('Link rel="next" page "1" after page 1');
   });
 });
+
+describe('a refusal that is not GitLab\'s: a gateway, a firewall, a proxy', () => {
+  const answering = (status: number, body: string, type: string) => () => Promise.resolve(new Response(body, { status, headers: { 'content-type': type } }));
+
+  it.each([
+    [401, '<html><body>Sign in with your company account</body></html>', 'text/html'],
+    [403, '<html><body><h1>Access denied</h1>Request blocked by the web application firewall</body></html>', 'text/html'],
+    [403, 'Forbidden\n', 'text/plain'],
+  ])('%i with a body that is no GitLab API error: not said to be the token (exit 1, read failed)', async (status, body, type) => {
+    const h = harness(writeSpec(opsSpec()));
+    h.world.fetch = answering(status, body, type);
+    const r = await h.run('status');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`error: GitLab answered ${status} to GET /groups/acme/runners: the body has no GitLab API error, so this is not GitLab judging the access token but something in front of it (a gateway asking for a sign-in, a firewall or WAF page, an IP allow list)`);
+    expect(r.out).not.toMatch(/create a new one|it needs the scope/);
+    expect(JSON.parse((await h.run('status', { json: true })).out)).toMatchObject({ exitCode: 1, failedAt: 'read' });
+  });
+
+  it.each([
+    [401, '{"message":"401 Unauthorized"}', 'the access token is not accepted (invalid, expired or revoked; GitLab says: 401 Unauthorized): create a new one'],
+    [403, '{"message":"403 Forbidden"}', 'the access token may not do this (GitLab says: 403 Forbidden): it needs the scope manage_runner'],
+  ])('GitLab\'s own %i (its JSON error) is still the token (exit 2)', async (status, body, message) => {
+    const h = harness(writeSpec(opsSpec()));
+    h.world.fetch = answering(status, body, 'application/json');
+    const r = await h.run('status');
+    expect(r.code).toBe(2);
+    expect(r.out).toContain(message);
+  });
+
+  it('407 from a proxy: its credentials go in the proxy URL (exit 2), whatever the body', async () => {
+    const h = harness(writeSpec(opsSpec()));
+    h.world.fetch = answering(407, '<html>Proxy Authentication Required</html>', 'text/html');
+    const r = await h.run('status');
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('error: GitLab answered 407 to GET /groups/acme/runners: a proxy between here and GitLab asks for its own credentials (Proxy Authentication Required), not GitLab: give them in the proxy URL, HTTPS_PROXY=http://<user>:<password>@<host>:<port>');
+  });
+});

@@ -194,8 +194,30 @@ async function inScope<T>(kind: 'group' | 'project', path: string, baseUrl: stri
   }
 }
 
-/** The error of a refused call: GitLabAccessError for 401/403 with the access token, else GitLabHttpError. */
+/**
+ * A proxy between here and GitLab that asks for its own credentials (407): they go in the proxy
+ * variable's URL. A wrong input, like a refused token (exit 2).
+ */
+export class ProxyAuthError extends GitLabHttpError {
+  readonly accessRefused = true;
+  constructor(call: string) {
+    super(407, call, 'a proxy between here and GitLab asks for its own credentials (Proxy Authentication Required), not GitLab: give them in the proxy URL, HTTPS_PROXY=http://<user>:<password>@<host>:<port> (HTTP_PROXY for an http:// gitlab.url), or set NO_PROXY for GitLab\'s host if it is reached directly');
+    this.name = 'ProxyAuthError';
+  }
+}
+
+/**
+ * The error of a refused call: GitLabAccessError for 401/403 with the access token, else
+ * GitLabHttpError. GitLab's API says every refusal in JSON (`{"message":"401 Unauthorized"}`,
+ * `"403 Forbidden"`, lib/api/helpers.rb); a 401 or 403 whose body has no such error is not
+ * GitLab judging the token but something on the way (a gateway's sign-in, a firewall or WAF
+ * page, an IP allow list): a new token would not help, so it is not said to.
+ */
 function httpError(status: number, call: string, detail: string, auth = true): GitLabHttpError {
+  if (status === 407) return new ProxyAuthError(call);
+  if ((status === 401 || status === 403) && detail === '') {
+    return new GitLabHttpError(status, call, `the body has no GitLab API error, so this is not GitLab judging ${auth ? 'the access token' : 'the token'} but something in front of it (a gateway asking for a sign-in, a firewall or WAF page, an IP allow list): ask whoever runs the way to GitLab to let this machine reach GitLab's API (/api/v4) with a token, or check that gitlab.url is the address of GitLab itself`);
+  }
   return auth && (status === 401 || status === 403) ? new GitLabAccessError(status, call, detail) : new GitLabHttpError(status, call, detail);
 }
 

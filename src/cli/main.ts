@@ -171,6 +171,12 @@ function commandLineFailure(argv: string[], e: CommanderError, io: { out: (s: st
   const unknown = e.code === 'commander.unknownOption' ? /'([^']*)'/.exec(e.message)?.[1] : undefined;
   if (sub === 'doctor' && unknown === '--json') io.err('hint: doctor takes --format json (or sarif, codequality) for a report for machines\n');
   if (sub !== undefined && sub !== 'doctor' && (unknown === '--format' || unknown?.startsWith('--format=')) && ['plan', 'synth', ...OPS].includes(sub)) io.err(`hint: ${sub} takes --json for a report for machines (--format is the doctor's)\n`);
+  // The operations commands plan by default and act only with --approve: the flags other tools use for either are hinted at.
+  if (sub !== undefined && OPS.has(sub) && unknown !== undefined) {
+    const flag = unknown.replace(/=.*$/, '');
+    if (flag === '--dry-run') io.err(sub === 'status' ? 'hint: status only reads; it changes nothing (there is no --dry-run)\n' : `hint: without --approve, ${sub} prints its plan and changes nothing: that is the dry run (there is no --dry-run)\n`);
+    if (['--yes', '-y', '--force', '--apply', '--auto-approve'].includes(flag)) io.err(sub === 'status' ? 'hint: status only reads; there is nothing to approve\n' : `hint: ${sub} acts on its plan with --approve (without it, it prints the plan and changes nothing)\n`);
+  }
   jsonFailure(argv, 2, e.message.replace(/^error:\s*/, '').trim(), io);
 }
 

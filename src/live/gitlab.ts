@@ -163,18 +163,61 @@ export class GitLabScopeNotFoundError extends GitLabHttpError {
   }
 }
 
-/** A GitLabHttpError 404 of a call about the group or project at `path`, said as GitLabScopeNotFoundError. */
-async function inScope<T>(kind: 'group' | 'project', path: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * A 404 that is not GitLab's answer about a group or project: GitLab names what it did not find
+ * (`not_found!('Group')`: "404 Group Not Found"), while its API's catch-all route answers
+ * `{"error":"404 Not Found"}` for a path it has no route for (lib/api/api.rb, `route :any, '*path'`),
+ * and a page that is no API answer (an HTML 404 of a proxy, or of a web server at another path)
+ * has no detail at all. Both mean the URL is wrong, not the group or project: gitlab.url ends with
+ * /api/v4 (runner-fleet adds it), or lacks or adds the path GitLab is served under.
+ */
+export class GitLabRouteNotFoundError extends GitLabHttpError {
+  readonly accessRefused = true;
+  constructor(call: string, baseUrl: string, detail: string) {
+    super(404, call, `${detail ? `GitLab's API has no such route (GitLab says: ${detail})` : 'its body is no GitLab API error (a page of a proxy or web server)'}, so the address is wrong, not the ${call.includes('/projects/') ? 'project' : call.includes('/groups/') ? 'group' : 'runner list'}: runner-fleet calls ${safeText(baseUrl, 120)}/api/v4…; check gitlab.url in the spec: GitLab's address without /api/v4${/\/api\/v4$/.test(baseUrl) ? ' (remove it: runner-fleet adds it)' : ''}, with the path GitLab is served under if any (https://example.com/gitlab), as in the address of its sign-in page`);
+    this.name = 'GitLabRouteNotFoundError';
+  }
+}
+
+/** Whether a 404's detail names no resource: the API's catch-all route, or a body that is no GitLab API error. */
+function routeNotFound(e: GitLabHttpError): boolean {
+  return e.status === 404 && (e.detail === '' || e.detail === '404 Not Found');
+}
+
+/** A GitLabHttpError 404 of a call about the group or project at `path`, said as GitLabScopeNotFoundError (or GitLabRouteNotFoundError when it is not about them). */
+async function inScope<T>(kind: 'group' | 'project', path: string, baseUrl: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof GitLabHttpError && e.status === 404 && !(e instanceof GitLabScopeNotFoundError)) throw new GitLabScopeNotFoundError(e.call, kind, path, e.detail);
+    if (e instanceof GitLabHttpError && e.status === 404 && !(e instanceof GitLabScopeNotFoundError) && !(e instanceof GitLabRouteNotFoundError)) throw routeNotFound(e) ? new GitLabRouteNotFoundError(e.call, baseUrl, e.detail) : new GitLabScopeNotFoundError(e.call, kind, path, e.detail);
     throw e;
   }
 }
 
-/** The error of a refused call: GitLabAccessError for 401/403 with the access token, else GitLabHttpError. */
+/**
+ * A proxy between here and GitLab that asks for its own credentials (407): they go in the proxy
+ * variable's URL. A wrong input, like a refused token (exit 2).
+ */
+export class ProxyAuthError extends GitLabHttpError {
+  readonly accessRefused = true;
+  constructor(call: string) {
+    super(407, call, 'a proxy between here and GitLab asks for its own credentials (Proxy Authentication Required), not GitLab: give them in the proxy URL, HTTPS_PROXY=http://<user>:<password>@<host>:<port> (HTTP_PROXY for an http:// gitlab.url), or set NO_PROXY for GitLab\'s host if it is reached directly');
+    this.name = 'ProxyAuthError';
+  }
+}
+
+/**
+ * The error of a refused call: GitLabAccessError for 401/403 with the access token, else
+ * GitLabHttpError. GitLab's API says every refusal in JSON (`{"message":"401 Unauthorized"}`,
+ * `"403 Forbidden"`, lib/api/helpers.rb); a 401 or 403 whose body has no such error is not
+ * GitLab judging the token but something on the way (a gateway's sign-in, a firewall or WAF
+ * page, an IP allow list): a new token would not help, so it is not said to.
+ */
 function httpError(status: number, call: string, detail: string, auth = true): GitLabHttpError {
+  if (status === 407) return new ProxyAuthError(call);
+  if ((status === 401 || status === 403) && detail === '') {
+    return new GitLabHttpError(status, call, `the body has no GitLab API error, so this is not GitLab judging ${auth ? 'the access token' : 'the token'} but something in front of it (a gateway asking for a sign-in, a firewall or WAF page, an IP allow list): ask whoever runs the way to GitLab to let this machine reach GitLab's API (/api/v4) with a token, or check that gitlab.url is the address of GitLab itself`);
+  }
   return auth && (status === 401 || status === 403) ? new GitLabAccessError(status, call, detail) : new GitLabHttpError(status, call, detail);
 }
 
@@ -222,6 +265,35 @@ export class GitLabAnswerError extends Error {
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 /** Pages of one list (100 items each): more than any real fleet's scope holds. */
 const MAX_PAGES = 1000;
+
+/**
+ * The next page of an offset-paginated list (https://docs.gitlab.com/api/rest/#pagination): GitLab
+ * sends `x-next-page` (empty on the last page) and a `Link` header with `rel="next"` while there is
+ * one. A proxy that passes one and drops the other is followed by the one left; one that drops
+ * both leaves a full page that may not be the last: the next one is asked for (past the end,
+ * GitLab answers an empty list). Never a silent first page only: runners left unread would be
+ * created again.
+ */
+function nextPage(headers: Pick<Headers, 'get'>, page: number, count: number): { next: string; from: string } {
+  const x = headers.get('x-next-page');
+  if (x !== null) return { next: x, from: 'x-next-page' };
+  const link = headers.get('link');
+  if (link !== null) {
+    for (const part of link.split(',')) {
+      const m = /<([^>]*)>\s*;\s*rel="?next"?/.exec(part);
+      if (!m) continue;
+      let next: string | null = null;
+      try {
+        next = new URL(m[1]!, 'https://gitlab.invalid').searchParams.get('page');
+      } catch {
+        // Said below as a next page that is no number.
+      }
+      return { next: next ?? JSON.stringify(safeText(m[1]!, 80)), from: 'Link rel="next" page' };
+    }
+    return { next: '', from: 'Link' };
+  }
+  return { next: count === 100 ? String(page + 1) : '', from: 'a full page without x-next-page or Link: page' };
+}
 
 /** The JSON of an answer, read up to MAX_ANSWER_BYTES. */
 async function answerJson(res: Response, call: string): Promise<unknown> {
@@ -439,11 +511,11 @@ export class GitLabClient {
         if (!isObject(item) || typeof item.id !== 'number') throw new GitLabAnswerError(call, 'a list item that is not an object with a numeric id');
         out.push(item as T);
       }
-      const next = res.headers.get('x-next-page');
+      const { next, from } = nextPage(res.headers, page, items.length);
       if (!next) return out;
       // Pages only go forward, and a scope has fewer than MAX_PAGES of them.
       const n = Number(next);
-      if (!Number.isInteger(n) || n <= page) throw new GitLabAnswerError(call, `x-next-page ${JSON.stringify(safeText(next, 40))} after page ${page}`);
+      if (!Number.isInteger(n) || n <= page) throw new GitLabAnswerError(call, `${from} ${JSON.stringify(safeText(next, 40))} after page ${page}`);
       if (pages >= MAX_PAGES) throw new GitLabAnswerError(call, `more than ${MAX_PAGES} pages of 100`);
       page = n;
     }
@@ -451,23 +523,28 @@ export class GitLabClient {
 
   /** https://docs.gitlab.com/api/groups/#get-a-single-group — the numeric id of a group path. */
   async groupId(path: string): Promise<number> {
-    return objectAnswer<{ id: number }>(await inScope('group', path, () => this.json('GET', `/groups/${encodeURIComponent(path)}?with_projects=false`, { idempotent: true })), 'GET /groups/:path', { id: true }).id;
+    return objectAnswer<{ id: number }>(await inScope('group', path, this.opts.baseUrl, () => this.json('GET', `/groups/${encodeURIComponent(path)}?with_projects=false`, { idempotent: true })), 'GET /groups/:path', { id: true }).id;
   }
 
   /** https://docs.gitlab.com/api/projects/#get-a-single-project */
   async projectId(path: string): Promise<number> {
-    return objectAnswer<{ id: number }>(await inScope('project', path, () => this.json('GET', `/projects/${encodeURIComponent(path)}`, { idempotent: true })), 'GET /projects/:path', { id: true }).id;
+    return objectAnswer<{ id: number }>(await inScope('project', path, this.opts.baseUrl, () => this.json('GET', `/projects/${encodeURIComponent(path)}`, { idempotent: true })), 'GET /projects/:path', { id: true }).id;
   }
 
   /** The runners of one scope: https://docs.gitlab.com/api/runners/ (list group's / project's / all runners). */
   async listRunners(scope: RunnerScope): Promise<ListedRunner[]> {
     switch (scope.type) {
       case 'group_type':
-        return inScope('group', scope.path, () => this.list<ListedRunner>(`/groups/${encodeURIComponent(scope.path)}/runners?type=group_type`));
+        return inScope('group', scope.path, this.opts.baseUrl, () => this.list<ListedRunner>(`/groups/${encodeURIComponent(scope.path)}/runners?type=group_type`));
       case 'project_type':
-        return inScope('project', scope.path, () => this.list<ListedRunner>(`/projects/${encodeURIComponent(scope.path)}/runners?type=project_type`));
+        return inScope('project', scope.path, this.opts.baseUrl, () => this.list<ListedRunner>(`/projects/${encodeURIComponent(scope.path)}/runners?type=project_type`));
       case 'instance_type':
-        return this.list<ListedRunner>('/runners/all?type=instance_type');
+        try {
+          return await this.list<ListedRunner>('/runners/all?type=instance_type');
+        } catch (e) {
+          if (e instanceof GitLabHttpError && routeNotFound(e)) throw new GitLabRouteNotFoundError(e.call, this.opts.baseUrl, e.detail);
+          throw e;
+        }
       default: {
         const never: never = scope;
         throw new Error(`internal: scope ${JSON.stringify(never)}`);

@@ -1213,7 +1213,9 @@ export class Engine {
         const running = (await this.gl.runningJobs(s.id!)).length;
         if (running === 0) return 'no job runs: safe to replace the manager';
         const waited = this.deps.timing.now() - start;
-        if (waited >= opts.timeoutMs) throw new Error(`${running} jobs still run on ${d.name} (#${s.id}) after ${Math.round(waited / 1000)} s`);
+        if (waited >= opts.timeoutMs) {
+          throw new Error(`${running} jobs still run on ${d.name} (#${s.id}) after ${Math.round(waited / 1000)} s; the runner stays paused (GitLab gives it no new jobs): run drain again with a longer --timeout to wait for them, or resume to let it take jobs again`);
+        }
         this.deps.progress(`${d.name} (#${s.id}): ${running} job(s) running; waiting (${Math.round(waited / 1000)} s of ${Math.round(opts.timeoutMs / 1000)} s)`);
         await this.deps.timing.sleep(10_000);
       }
@@ -1281,11 +1283,21 @@ export class Engine {
         failed.add(s.runner);
         // A store taken by someone else since the plan: the step became a conflict.
         if (e instanceof StoreConflictError) out.push({ ...s, action: 'conflict', outcome: 'failed', detail: `${s.action} refused: ${e.message}` });
-        else out.push({ ...s, outcome: 'failed', detail: e instanceof Error ? e.message : String(e) });
+        else out.push({ ...s, outcome: 'failed', detail: e instanceof GitLabHttpError && goneSincePlan(e, s) ? `${e.message}: runner #${s.id!} was in GitLab when this run listed it, and is gone now (deleted since, or no longer visible to the access token's user); nothing was changed on it: run status to see what GitLab has, and register to create the runner again` : e instanceof Error ? e.message : String(e) });
       }
     }
     return out;
   }
+}
+
+/**
+ * GitLab's 404 about the runner to a call by the id of the step's runner: the runner the plan
+ * listed is gone. GitLab says `not_found!('Runner')` ("404 Runner Not Found"); GitLabs that look the
+ * runner up with `Ci::Runner.find` answer the API's RecordNotFound rescue, "404 Not found" (lower
+ * case: its catch-all route's "404 Not Found" is a path it has no route for, not a missing runner).
+ */
+function goneSincePlan(e: GitLabHttpError, s: Step): boolean {
+  return e.status === 404 && s.id !== undefined && (e.detail === '404 Runner Not Found' || e.detail === '404 Not found') && new RegExp(`/runners/${s.id}(/|$)`).test(e.call);
 }
 
 /**

@@ -291,7 +291,17 @@ export class GitLabDouble {
     const page = Number(url.searchParams.get('page') ?? '1');
     const slice = items.slice((page - 1) * perPage, page * perPage);
     const next = page * perPage < items.length ? String(page + 1) : '';
-    return json(200, slice, { 'x-page': String(page), 'x-per-page': String(perPage), 'x-next-page': next, 'x-total': String(items.length) });
+    // https://docs.gitlab.com/api/rest/#pagination-link-header: Link with rel="next" (while there is
+    // a next page), "prev", "first" and "last", each the request's URL with its page number.
+    const at = (n: number) => {
+      const u = new URL(url);
+      u.searchParams.set('page', String(n));
+      u.searchParams.set('per_page', String(perPage));
+      return `<${u.toString()}>`;
+    };
+    const last = Math.max(1, Math.ceil(items.length / perPage));
+    const link = [...(next ? [`${at(page + 1)}; rel="next"`] : []), ...(page > 1 ? [`${at(page - 1)}; rel="prev"`] : []), `${at(1)}; rel="first"`, `${at(last)}; rel="last"`].join(', ');
+    return json(200, slice, { 'x-page': String(page), 'x-per-page': String(perPage), 'x-next-page': next, 'x-prev-page': page > 1 ? String(page - 1) : '', 'x-total': String(items.length), 'x-total-pages': String(last), link });
   }
 
   private byType(url: URL, list: DoubleRunner[]): DoubleRunner[] {
@@ -338,7 +348,7 @@ export class GitLabDouble {
     if (method === 'DELETE' && path === '/runners/managers') {
       this.managerDeletes.push(typeof body?.system_id === 'string' ? body.system_id : '');
       const missing = this.opts.noManagerDeleteEndpoint;
-      if (missing !== undefined) return json(missing, { message: missing === 404 ? '404 Not Found' : '405 Method Not Allowed' });
+      if (missing !== undefined) return json(missing, missing === 404 ? { error: '404 Not Found' } : { message: '405 Method Not Allowed' });
       if (typeof body?.token !== 'string' || body.token === '') return json(400, { error: 'token is missing' });
       if (typeof body.system_id !== 'string' || body.system_id === '') return json(400, { error: 'system_id is missing' });
       const r = [...this.runners.values()].find((x) => x.token === body.token);
@@ -457,6 +467,9 @@ export class GitLabDouble {
         return json(200, [...own, ...verified]);
       }
     }
-    return json(404, { message: '404 Not Found' });
+    // A path the API has no route for: GitLab's catch-all (lib/api/api.rb, `route :any, '*path'` →
+    // `error!('404 Not Found', 404)`) answers with `error`, where a resource it did not find is a
+    // `message` naming it (`not_found!('Group')`: "404 Group Not Found").
+    return json(404, { error: '404 Not Found' });
   }
 }

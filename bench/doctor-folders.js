@@ -7,7 +7,8 @@
 // environment does; the AKS one (aks-az-cli, what the Azure CLI printed) also gets its own ids per
 // folder (each GUID ends in the folder's number), as each environment's identity, tenant and cluster
 // have. Yardstick: the same doctor over a quarter as many folders, in the same process; linear is 4x.
-// `node bench/doctor-folders.js <n> [platform...]`: n folders (and n/4), every case or the platforms named.
+// `node bench/doctor-folders.js <n> [platform...]`: n folders (and n/4), every case or the platforms named
+// (`eks-deployment`: the EKS manager written as a Deployment and a ConfigMap).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createRequire } from 'node:module';
@@ -29,6 +30,12 @@ const CASES = [
   { name: 'ecs-fargate-hand-written', platform: 'ecs-fargate', perFolder: names },
   { name: 'ec2-docker-hand-written', platform: 'ec2-docker', perFolder: ciNames },
   { name: 'aks-az-cli', platform: 'aks', perFolder: (text, n) => ids(ciNames(text, n), n) },
+  // A manager written without the chart: a Deployment running gitlab-runner whose config.toml is a
+  // ConfigMap's key, the roles' Terraform beside it (the case's prod folder alone). It keeps its names
+  // in every folder (namespace, Deployment, ConfigMap, service accounts, Terraform addresses), as the
+  // case's two clusters do: each folder's objects are then told apart only by their folder, the work
+  // that grew with the square where a manager is a Deployment (stop 51).
+  { name: 'two-clusters-same-names-manifests', under: 'prod', platform: 'eks-deployment', perFolder: undefined },
 ];
 // The bench reads plain corpus cases only (no base.json: test/doctor/corpus/README.md); a case made
 // base + patch would need the TypeScript loader of test/helpers/corpus-case.ts.
@@ -48,7 +55,7 @@ const folders = (c, one, n) => Array.from({ length: n }, (_, i) => one.map((f) =
 const n = Number(process.argv[2] ?? 400);
 const only = process.argv.slice(3);
 for (const c of CASES.filter((c) => only.length === 0 || only.includes(c.platform))) {
-  const one = filesOf(corpus(c.name));
+  const one = filesOf(c.under ? join(corpus(c.name), c.under) : corpus(c.name));
   const alone = doctor(folders(c, one, 1));
   const measure = (k) => {
     const files = folders(c, one, k);

@@ -156,3 +156,22 @@ describe('firstKeyWrittenIn: the first resource whose name a text writes, as a s
     }
   });
 });
+
+describe('the doctor over N folders of one Deployment-run manager', () => {
+  // A manager written as a Deployment whose config.toml is a ConfigMap's key (bench/doctor-folders.js,
+  // case eks-deployment). Each manager's ConfigMap was found by a filter of every object given, each
+  // plain workload's ServiceAccount by a filter of every copy, each role's origin by a search of every
+  // role, and the fleet's accounts listed again per role (stop 51).
+  const one = corpusFiles(fileURLToPath(new URL('./doctor/corpus/two-clusters-same-names-manifests/prod', import.meta.url)));
+  const dec = new TextDecoder();
+  const enc = new TextEncoder();
+  // Each folder names its namespace, service accounts and roles apart (`gitlab-` → `gitlab-<n>-`, not the image's).
+  const folders = (n: number): InputFile[] => Array.from({ length: n }, (_, i) => one.map((f) => ({ path: `deployment-${i + 1}/${f.path}`, bytes: enc.encode(dec.decode(f.bytes).replace(/(?<![\w/.-])gitlab-/g, (m) => `${m}${i + 1}-`)) }))).flat();
+  const arrayWork = (files: InputFile[], n: number) => countWork(() => expect(doctor(files).chains.size).toBe(n));
+
+  it('names per folder: 4x the folders, at most ~4x the work (the searches of every object, copy or role made it ~6x)', () => {
+    const small = arrayWork(folders(32), 32);
+    const big = arrayWork(folders(128), 128);
+    expect(big / small, `${small} for 32 folders, ${big} for 128`).toBeLessThan(4.6);
+  });
+});

@@ -329,8 +329,14 @@ export function awsRules(ev: Evidence, inferred: Inferred, findings: readonly Fi
     return { ...f, code: 'RF904' as const, severity: CODES.RF904.severity, message: `${who} ${name} does not exist${a.account ? ` in account ${a.account}` : ''} (iam:GetRole: NoSuchEntity)`, fix: `create role ${name}, or name an existing role in the annotation or association` };
   });
   const root = inferred.docs.terraformAws;
+  // The first role of each name (as a find of every role per name, which grew with the square of the roots).
+  let rolesByName: Map<unknown, string> | undefined;
   const roleAt = (name: string) => {
-    const k = Object.entries(root?.resource.aws_iam_role ?? {}).find(([, b]) => b.name === name)?.[0];
+    if (rolesByName === undefined) {
+      rolesByName = new Map();
+      for (const [key, b] of Object.entries(root?.resource.aws_iam_role ?? {})) if (!rolesByName.has(b.name)) rolesByName.set(b.name, key);
+    }
+    const k = rolesByName.get(name);
     const o = k ? ev.terraform.origins.get(`aws_iam_role.${k}`) : undefined;
     return o;
   };

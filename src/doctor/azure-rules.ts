@@ -73,6 +73,19 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
 
   // A manager run as a plain workload (no chart values): its pod template carries the workload
   // identity label, or the webhook injects no token and the manager cannot sign cache URLs.
+  // Each copy of a ServiceAccount by namespace/name, in the order of `every` (a filter of every copy per workload grew with the square of the folders).
+  let byKey: Map<string, Located<K8sObject>[]> | undefined;
+  const everyByKey = () => {
+    if (byKey === undefined) {
+      byKey = new Map();
+      for (const [k, sa] of every) {
+        const list = byKey.get(k);
+        if (list) list.push(sa);
+        else byKey.set(k, [sa]);
+      }
+    }
+    return byKey;
+  };
   for (const o of ev.kubernetes) {
     const template = get(o.value, 'spec', 'template');
     const containers = get(template, 'spec', 'containers');
@@ -81,7 +94,7 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
     const named = get(template, 'spec', 'serviceAccountName');
     const saName = typeof named === 'string' && named !== '' ? named : 'default';
     // The ServiceAccount of its own deployment (two given together may both have gitlab-runner/gitlab-runner).
-    const own = every.filter(([k, sa]) => k === `${ns}/${saName}` && inferred.together(o, sa)).at(-1)?.[1];
+    const own = (everyByKey().get(`${ns}/${saName}`) ?? []).filter((sa) => inferred.together(o, sa)).at(-1);
     if (typeof own?.value.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION] !== 'string') continue;
     if (get(template, 'metadata', 'labels', AZURE_USE_LABEL) === 'true') continue;
     out.push(finding('RF106', o.origin, ['spec', 'template', 'metadata'], `${o.value.kind} ${ns}/${o.value.metadata.name} runs gitlab-runner as ${saName}, which names a managed identity, but its pod template is not labelled ${AZURE_USE_LABEL}: "true": the webhook injects no token, so the manager cannot sign cache URLs`, { fix: `add the label ${AZURE_USE_LABEL}: "true" to spec.template.metadata.labels` }));

@@ -1,5 +1,6 @@
 import type { TerraformRoot } from '../emit/artifacts.js';
 import { ownChild, setOwn } from '../emit/artifacts.js';
+import { findBy } from '../model/lookup.js';
 import type { CrossAccountIntent, IdTokenIntent } from '../verify/reach/intent.js';
 import type { FleetIntent } from '../verify/intent.js';
 import type { AwsRoleIdentity } from '../model/types.js';
@@ -144,7 +145,7 @@ export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: Fle
         return false;
       }
     });
-    const runner = intent.runners.find((r) => r.name === job.runner)!;
+    const runner = findBy(intent.runners, 'name', job.runner)!;
     targets.push({
       path: origin ? formatPosition(originAt(origin)) : '',
       runner: job.runner,
@@ -172,7 +173,7 @@ export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: Fle
     }),
   ];
   const jobRoles = jobIds.map((i) => {
-    const r = intent.runners.find((x) => x.name === i.runner)!;
+    const r = findBy(intent.runners, 'name', i.runner)!;
     return { path: `runners[${r.index}].jobs.permissions.aws`, runner: i.runner, name: i.roleName, arn: i.arn };
   });
   return { crossAccount: { partition: p, ciAccount: ci, targets, fleetRoles, jobRoles }, accountRoots };

@@ -692,9 +692,21 @@ export function inferDeployment(ev: Evidence): Inferred {
   // The owners are first told from the managers' namespaces: a manager workload's ConfigMap is of its own.
   let owners = kubernetesOwners(k8sAndSecrets, chains);
   const ofChain = (chain: Chain, o: Located<K8sObject>): boolean => owners.has(chain, o);
-  // A manager workload's config.toml is a key of a ConfigMap of its namespace: its own deployment's.
+  // A manager workload's config.toml is a key of a ConfigMap of its namespace: its own deployment's
+  // (the last of that namespace and name of its own, found through the owners' index: a filter of
+  // every object per manager grew with the square of the folders).
+  const configMapsByName = new Map<string, Located<K8sObject>[]>();
+  if (managerWorkloads.length > 0) {
+    for (const o of ev.kubernetes) {
+      if (o.value.kind !== 'ConfigMap') continue;
+      const key = `${o.value.metadata.namespace ?? 'default'}\u0001${o.value.metadata.name}`;
+      const list = configMapsByName.get(key);
+      if (list) list.push(o);
+      else configMapsByName.set(key, [o]);
+    }
+  }
   for (const { chain, pod, container, index } of managerWorkloads) {
-    const configMapOf = (name: string) => ev.kubernetes.filter((o) => o.value.kind === 'ConfigMap' && (o.value.metadata.namespace ?? 'default') === chain.namespace && o.value.metadata.name === name && ofChain(chain, o)).at(-1);
+    const configMapOf = (name: string) => owners.of(configMapsByName.get(`${chain.namespace}\u0001${name}`) ?? [], chain).at(-1);
     const mounted = mountedConfigToml(pod, container, chain.namespace, configMapOf);
     let broken = false;
     if (mounted) {

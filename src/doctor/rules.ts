@@ -92,6 +92,8 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
   }
   // Trust: cross-account without ExternalId; trust subjects naming service accounts that do not exist.
   const root = inferred.docs.terraformAws;
+  // The fleet's accounts, made once for every role (per role, a list of every runner per role).
+  let ownAccounts: Set<string> | undefined;
   for (const [k, body] of Object.entries(root?.resource.aws_iam_role ?? {})) {
     let trust: { Statement?: unknown };
     try {
@@ -104,7 +106,7 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
     const origin = trustAt ?? ev.terraform.origins.get(`aws_iam_role.${k}`);
     // The fleet's accounts: its own and each runner's (roots in several accounts); a trust between
     // them is not of another account here (a deploy target's is proven apart, RF110-RF116).
-    const own = new Set([inferred.intent.aws?.accountId, ...inferred.intent.runners.map((r) => r.account)].filter((a) => a !== undefined));
+    const own = (ownAccounts ??= new Set([inferred.intent.aws?.accountId, ...inferred.intent.runners.map((r) => r.account)].filter((a) => a !== undefined)));
     list(trust.Statement).forEach((s, i) => {
       const st = s as { Principal?: { AWS?: unknown }; Condition?: Record<string, Record<string, unknown>>; Effect?: string };
       if (st.Effect !== 'Allow') return;

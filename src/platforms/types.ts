@@ -183,6 +183,13 @@ export interface PlatformPlugin {
    */
   whoCanAssume(docs: FleetDocuments, intent: FleetIntent, cluster: ResolvedCluster, roleName: string, subjects: readonly IdentitySubject[]): IdentitySubject[];
 
+  /**
+   * The names of this platform's clusters whose subjects (or decoys of them) `roleName`'s trust may
+   * admit at all: whoCanAssume answers none for the others, so the all-pairs proof asks only these
+   * (not every cluster per identity, which grew with the square of the clusters). Undefined: ask each.
+   */
+  clustersThatMayAssume?(docs: FleetDocuments, intent: FleetIntent, roleName: string): ReadonlySet<string>;
+
   /** Proof: every reference of this runner's chain resolves in the documents. */
   verifyChain(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner, runnerPath: string): Finding[];
 

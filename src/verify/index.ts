@@ -1,8 +1,8 @@
 import { identityOf, jobIdentityOf } from '../model/types.js';
-import { findBy } from '../model/lookup.js';
+import { allBy, findBy } from '../model/lookup.js';
 import type { Finding, FindingRequest } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
-import type { IdentitySubject } from '../model/types.js';
+import type { IdentitySubject, ResolvedCluster } from '../model/types.js';
 import { subjectLabel } from '../model/types.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from './intent.js';
@@ -247,6 +247,39 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
     const own = ownAzure(docs, fleet, r);
     return platformFor(findBy(fleet.clusters, 'name', r.cluster)!.type).managerPods?.(own.docs, own.fleet, r);
   };
+  // The clusters the all-pairs proof asks about an identity, in the clusters' order: of a platform that
+  // names the clusters whose subjects the identity may admit (clustersThatMayAssume), those; of the
+  // others, each. Asking every cluster per identity grew with the square of the clusters (the doctor
+  // over many AKS folders), though each answer was a lookup.
+  const clusterOrders = new Map<FleetIntent['clusters'], { position: Map<ResolvedCluster, number>; byType: Map<string, ResolvedCluster[]> }>();
+  const clustersToAsk = (rdocs: FleetDocuments, rfleet: FleetIntent, roleName: string): ResolvedCluster[] => {
+    let order = clusterOrders.get(rfleet.clusters);
+    if (!order) {
+      order = { position: new Map(), byType: new Map() };
+      for (const c of rfleet.clusters) {
+        order.position.set(c, order.position.size);
+        const list = order.byType.get(c.type);
+        if (list) list.push(c);
+        else order.byType.set(c.type, [c]);
+      }
+      clusterOrders.set(rfleet.clusters, order);
+    }
+    if (order.byType.size === 0) return [];
+    const asked: ResolvedCluster[] = [];
+    let picked = false;
+    for (const [type, list] of order.byType) {
+      const names = platformFor(type).clustersThatMayAssume?.(rdocs, rfleet, roleName);
+      if (names === undefined) asked.push(...list);
+      else {
+        for (const name of names) for (const c of allBy(rfleet.clusters, 'name', name)) if (c.type === type) asked.push(c);
+        picked = true;
+      }
+    }
+    // Every cluster of one platform, asked each: already in order.
+    if (!picked && order.byType.size === 1) return asked;
+    const position = order.position;
+    return asked.sort((a, b) => position.get(a)! - position.get(b)!);
+  };
   for (const runner of fleet.runners) {
     // Its own Azure deployment's root and context, where several were given together (the doctor).
     const { docs: rdocs, fleet: rfleet } = ownAzure(docs, fleet, runner);
@@ -270,10 +303,12 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const id = identityOf(rfleet, key);
       const intended = id.binding.subject;
       const decoys = platform.decoys(intended);
-      const allowed = rfleet.clusters.flatMap((c) => {
+      const decoysByCluster = new Map<string, IdentitySubject[]>();
+      for (const s of decoys) decoysByCluster.set(s.cluster, [...(decoysByCluster.get(s.cluster) ?? []), s]);
+      const allowed = clustersToAsk(rdocs, rfleet, id.roleName).flatMap((c) => {
         const p = platformFor(c.type);
         const own = subjectsByCluster.get(c.name) ?? [];
-        const mine = decoys.filter((s) => s.cluster === c.name);
+        const mine = decoysByCluster.get(c.name) ?? [];
         return [...(own.length > 0 ? p.whoCanAssume(rdocs, rfleet, c, id.roleName, own) : []), ...(mine.length > 0 ? p.whoCanAssume(rdocs, rfleet, c, id.roleName, mine) : [])];
       });
       const probes = subjects.length + decoys.length;

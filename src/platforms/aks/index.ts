@@ -14,7 +14,7 @@ import { aksClusterSchema } from './schema.js';
 import { AZURE_CLI_IMAGE, MECHANISM, aksIssuerOf, aksSpec, isCreatedAks, credentialName, identityDataRef, identityName, k8sRootPath, serviceAccountSubject } from './names.js';
 import { aksRunnerObjects, runnerIdentities } from './objects.js';
 import { aksClusterResources, aksNodePools, checkCreateAks, verifyCreatedAks } from './cluster.js';
-import { aksManagerPods, aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume, verifyAppliedClientIds } from './verify.js';
+import { aksClustersThatMayAssume, aksManagerPods, aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume, verifyAppliedClientIds } from './verify.js';
 import { aksDoctor } from './doctor.js';
 import { verifyKeyVaultStore } from './key-vault-verify.js';
 import { aksRotatorAccess } from './rotator.js';
@@ -282,6 +282,10 @@ export const aksPlatform: PlatformPlugin = {
 
   whoCanAssume(docs, intent, _cluster, roleName, subjects) {
     return aksWhoCanAssume(docs, intent, roleName, kubernetesOnly(subjects));
+  },
+
+  clustersThatMayAssume(docs, intent, roleName) {
+    return aksClustersThatMayAssume(docs, intent, roleName);
   },
 
   verifyChain(docs, intent, runner, runnerPath) {

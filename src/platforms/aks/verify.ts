@@ -165,6 +165,33 @@ export function aksWhoCanAssume(docs: FleetDocuments, intent: FleetIntent, ident
 }
 
 /**
+ * The AKS clusters whose subjects `identityName` may admit: those whose issuer one of its federated
+ * credentials (with the workload identity audience) names. aksWhoCanAssume finds no subject of any
+ * other cluster, whichever list it is given: each subject is keyed by its cluster's issuer (the
+ * cluster of that name, as subjectListIndex reads it).
+ */
+const issuerClusters = new WeakMap<FleetIntent['clusters'], { size: number; byIssuer: Map<string, Set<string>> }>();
+export function aksClustersThatMayAssume(docs: FleetDocuments, intent: FleetIntent, identityName: string): ReadonlySet<string> {
+  const credentials = azureFacts(docs) ? aksIndex(docs).credentialsOf.get(identityName) ?? [] : [];
+  let hit = issuerClusters.get(intent.clusters);
+  if (!hit || hit.size !== intent.clusters.length) {
+    const byIssuer = new Map<string, Set<string>>();
+    for (const [name, c] of clustersByName(intent.clusters)) {
+      if (c.type !== 'aks') continue;
+      const issuer = aksIssuerOf(c);
+      const names = byIssuer.get(issuer);
+      if (names) names.add(name);
+      else byIssuer.set(issuer, new Set([name]));
+    }
+    hit = { size: intent.clusters.length, byIssuer };
+    issuerClusters.set(intent.clusters, hit);
+  }
+  const out = new Set<string>();
+  for (const cred of credentials) if (cred.audience.includes(AZURE_WI_AUDIENCE)) for (const name of hit.byIssuer.get(cred.issuer) ?? []) out.add(name);
+  return out;
+}
+
+/**
  * The identity a service account's pods get. Plain manifests (rendered with the applied outputs)
  * carry a client id, and the pod gets whichever identity has it: that is what counts, not the name
  * the id was rendered for, so two identities given one client id are one identity here. Without

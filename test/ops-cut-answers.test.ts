@@ -16,19 +16,35 @@ const TOKEN = 'glpat-cut-answer-test-token';
 const sockets: Socket[] = [];
 let server: Server;
 let base = '';
-let mode: 'cut' | 'trickle' | 'whole' = 'whole';
+let mode: 'cut' | 'cut-once' | 'trickle' | 'whole' | 'rate-limited' = 'whole';
+/** Requests by method and path, and how many were answered in full. */
+let requests: string[] = [];
+let cutsLeft = 0;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     sockets.push(req.socket);
-    if (mode === 'whole') {
+    requests.push(`${req.method} ${(req.url ?? '').replace(/\?.*$/, '')}`);
+    if (mode === 'rate-limited') {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+      res.end('{"message":"429 Too Many Requests"}');
+      return;
+    }
+    if (req.method === 'POST') {
+      // POST /user/runners (doc/api/users.md, "Create a runner linked to a user"): 201 with the runner; cut here.
+      res.writeHead(201, { 'content-type': 'application/json', 'content-length': '4096' });
+      res.write('{"id":7,');
+      setTimeout(() => req.socket.destroy(), 20);
+      return;
+    }
+    if (mode === 'whole' || (mode === 'cut-once' && cutsLeft-- <= 0)) {
       res.writeHead(200, { 'content-type': 'application/json', 'x-total-pages': '1' });
       res.end('[{"id":1,"description":"build","active":true,"paused":false,"is_shared":true,"runner_type":"instance_type","online":true,"status":"online"}]');
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
     res.write('[{"id":1,');
-    if (mode === 'cut') setTimeout(() => req.socket.destroy(), 20);
+    if (mode === 'cut' || mode === 'cut-once') setTimeout(() => req.socket.destroy(), 20);
     else {
       const drip = setInterval(() => res.write(' '), 50);
       req.socket.on('close', () => clearInterval(drip));
@@ -42,22 +58,50 @@ afterAll(() => {
   server.close();
 });
 
-const client = () => new GitLabClient({ baseUrl: base, token: TOKEN, fetch: (url, init) => fetch(url, init), timing: new VirtualClock(), timeoutMs: 400, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 } });
+const client = (progress?: (line: string) => void) => new GitLabClient({ baseUrl: base, token: TOKEN, fetch: (url, init) => fetch(url, init), timing: new VirtualClock(), timeoutMs: 400, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 }, ...(progress ? { progress } : {}) });
 
 describe('an answer that stops half-way', () => {
-  it('a connection closed after the first bytes: GitLabUnavailableError naming the call and the bytes that came, no token', async () => {
+  it('a connection closed after the first bytes, every time: a GET is retried, then GitLabUnavailableError naming the call, the bytes that came and the reason in words, no token', async () => {
     mode = 'cut';
-    const err = await client().listRunners({ type: 'instance_type' }).catch((e: unknown) => e);
+    requests = [];
+    const lines: string[] = [];
+    const err = await client((l) => lines.push(l)).listRunners({ type: 'instance_type' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitLabUnavailableError);
-    expect((err as Error).message).toMatch(/^GitLab began to answer GET \/runners\/all and the connection closed after 9 bytes \(UND_ERR_SOCKET\): a proxy or load balancer in front of GitLab may cut answers; try again$/);
+    expect(requests).toEqual(['GET /api/v4/runners/all', 'GET /api/v4/runners/all']);
+    expect(lines).toEqual(['GET /runners/all: the answer was cut after 9 bytes: the connection closed before the answer ended [UND_ERR_SOCKET]; retrying in 0.0 s (attempt 2 of 2)']);
+    expect((err as Error).message).toMatch(/^GitLab at 127\.0\.0\.1:\d+ did not answer GET \/runners\/all in [\d.]+ s \(2 attempts, each given up to 0\.4 s; the last: the answer was cut after 9 bytes: the connection closed before the answer ended \[UND_ERR_SOCKET\]\): a proxy or load balancer in front of GitLab may cut answers; try again$/);
     expect((err as Error).message).not.toContain(TOKEN);
+  });
+  it('cut once, whole the second time: the GET is retried and the list read (before: the first cut ended the command)', async () => {
+    mode = 'cut-once';
+    cutsLeft = 1;
+    requests = [];
+    expect((await client().listRunners({ type: 'instance_type' })).map((r) => r.id)).toEqual([1]);
+    expect(requests).toEqual(['GET /api/v4/runners/all', 'GET /api/v4/runners/all']);
+  });
+  it('twin: a POST that creates a runner whose answer is cut is sent once, never again (GitLab may have created it)', async () => {
+    mode = 'whole';
+    requests = [];
+    const err = await client().createRunner({ runner_type: 'instance_type', description: 'x' }).catch((e: unknown) => e);
+    expect(requests).toEqual(['POST /api/v4/user/runners']);
+    expect(err).toBeInstanceOf(GitLabUnavailableError);
+    expect((err as Error).message).toBe('GitLab began to answer POST /user/runners and the connection closed after 8 bytes (the connection closed before the answer ended [UND_ERR_SOCKET]): a proxy or load balancer in front of GitLab may cut answers; try again');
+  });
+  it('429 on every attempt: said to be rate-limiting, with the wait it asked, not "check that GitLab is up"', async () => {
+    mode = 'rate-limited';
+    requests = [];
+    const err = await new GitLabClient({ baseUrl: base, token: TOKEN, fetch: (url, init) => fetch(url, init), timing: new VirtualClock(), timeoutMs: 400, retry: { maxAttempts: 6, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 60_000 } }).listRunners({ type: 'instance_type' }).catch((e: unknown) => e);
+    expect(requests).toHaveLength(6);
+    expect(err).toBeInstanceOf(GitLabUnavailableError);
+    expect((err as Error).message).toMatch(/^GitLab at 127\.0\.0\.1:\d+ is rate-limiting GET \/runners\/all: all 6 attempts in [\d.]+ s were answered 429 Too Many Requests \(the last asked to wait 1 s: Retry-After or RateLimit-Reset\)\. GitLab is up, and limits the calls of this token or this address: try again later, or ask its administrators about the API rate limits \(Admin area, Settings, Network\)$/);
+    expect((err as Error).message).not.toMatch(/check that GitLab is up/);
   });
   it('a body that trickles past the call\'s time: GitLabUnavailableError saying it did not finish in time', async () => {
     mode = 'trickle';
     const started = Date.now();
     const err = await client().listRunners({ type: 'instance_type' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitLabUnavailableError);
-    expect((err as Error).message).toMatch(/^GitLab began to answer GET \/runners\/all but did not finish in time \(\d+ bytes came\): check that GitLab is not overloaded/);
+    expect((err as Error).message).toMatch(/^GitLab at 127\.0\.0\.1:\d+ did not answer GET \/runners\/all in [\d.]+ s \(2 attempts, each given up to 0\.4 s; the last: the answer did not finish in time \(\d+ bytes came\)\): check that GitLab is not overloaded/);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
   it('twin: the whole answer is read as the list it is', async () => {

@@ -123,6 +123,26 @@ describe('a pipe among the files of a local module', () => {
     expect(code).toBe(0);
     expect((JSON.parse(out) as { findings: { code: string; path: string }[] }).findings.filter((f) => f.code === 'RF903').map((f) => f.path)).toEqual([`${join(dir, 'main.tf')}:1:1`]);
   }, 10_000);
+  it('named like a deployment file in the folder given, is named (RF902, what it is and the fix), not read and not passed in silence', async () => {
+    const { dir } = tree('folder-fifo');
+    execFileSync('mkfifo', [join(dir, 'values.yaml')]);
+    writeFileSync(join(dir, 'config.toml'), TOML);
+    let out = '';
+    const code = await doctorCommand([dir], { format: 'json' }, { out: (s) => (out += s), err: () => {} }, '0.0.0');
+    expect(code).toBe(1);
+    const hit = (JSON.parse(out) as { findings: { code: string; path: string; message: string; fix: string }[] }).findings.filter((f) => f.code === 'RF902');
+    expect(hit.map((f) => [f.path, f.message, f.fix])).toEqual([
+      [`${join(dir, 'values.yaml')}:1:1`, `${join(dir, 'values.yaml')} cannot be read (a named pipe, not a regular file: inside a folder only regular files are read); skipped`, 'replace it with the file it stands for, or name it on the command line to read it'],
+    ]);
+  }, 10_000);
+  it('twin: a pipe whose name is no deployment file\'s is passed in silence, as any other file of that name', async () => {
+    const { dir } = tree('folder-fifo-other');
+    execFileSync('mkfifo', [join(dir, 'events')]);
+    writeFileSync(join(dir, 'config.toml'), TOML);
+    const { files, problems } = await walkFiles([dir], 1 << 20);
+    expect(problems).toEqual([]);
+    expect(files.map((f) => [f.path, f.unreadable])).toEqual([[join(dir, 'config.toml'), undefined]]);
+  }, 10_000);
 });
 
 /**

@@ -1,4 +1,4 @@
-import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { walkFiles, type WalkedFile } from '../io/walk.js';
 import { readKustomizeResources } from '../io/kustomize-resources.js';
@@ -49,6 +49,10 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
   };
   if (!opts.aws && (opts.region !== undefined || opts.profile !== undefined || opts.eksCluster !== undefined)) {
     return await fail([': --region, --profile and --eks-cluster are for --aws; add --aws to read AWS live']);
+  }
+  // `-` is no file here (the doctor reads files and folders); when no file is called `-`, say how standard input is read.
+  if ([...paths, opts.kubeDump].includes('-') && !(await lstat('-').then(() => true, () => false))) {
+    return await fail([': -: no such file or folder; the doctor does not take `-` for standard input: name /dev/stdin to read it (`kubectl get … -o json | runner-fleet doctor --kube-dump /dev/stdin`, `runner-fleet doctor /dev/stdin < values.yaml`)']);
   }
   const inputs = [...(paths.length > 0 ? paths : ['.']), ...(opts.kubeDump ? [opts.kubeDump] : [])];
   const { files, problems } = await walkFiles(inputs, MAX_FILE_BYTES);

@@ -77,6 +77,7 @@ export async function loadAndPlan(file: string, opts: LoadOptions = {}): Promise
   }
   const text = utf8Text(bytes);
   if (typeof text !== 'string') return notText(file, bytes, text.offset);
+  if (holdsNothing(text)) return empty(file, bytes.byteLength, text.trim() !== '');
   return planText(text, file, applied);
 }
 
@@ -141,6 +142,22 @@ function notText(file: string, bytes: Uint8Array, offset: number): PlanResult {
     received: `bytes ${hex}`,
     fix: 'pass a fleet spec written as YAML or JSON in UTF-8; a binary file is not a spec, and a file in another encoding must be converted (for example: iconv -f latin1 -t utf-8)',
   };
+  return { exitCode: 2, findings: [finding], proofs: [] };
+}
+
+/** Only blank lines and YAML comments: read as YAML that is null, which "must be a mapping, received null" did not explain. */
+const holdsNothing = (text: string): boolean => text.split('\n').every((line) => {
+  const t = line.trim();
+  return t === '' || t.startsWith('#');
+});
+
+/** A spec that holds nothing: a closed or empty standard input (`plan -` with nothing piped in), or an empty file. */
+function empty(file: string, bytes: number, comments: boolean): PlanResult {
+  const stdin = file === '-' || file === '/dev/stdin';
+  const received = bytes === 0 ? 'nothing (0 bytes)' : `${bytes.toLocaleString('en-US')} bytes of ${comments ? 'comments and blank lines' : 'blank lines'}`;
+  const finding: Finding = stdin
+    ? { code: 'RF002', severity: 'error', path: '', message: 'the spec is empty: standard input ended before any spec was read (nothing was piped in, or it was closed)', received, fix: 'pipe the spec in (`runner-fleet plan - < fleet.yaml`), or name the spec file' }
+    : { code: 'RF002', severity: 'error', path: '', message: `the spec is empty: ${safeText(file, 200)} holds no spec`, received, fix: 'write the fleet spec in it, starting with `apiVersion: runner-fleet/v1alpha1` and `kind: Fleet`' };
   return { exitCode: 2, findings: [finding], proofs: [] };
 }
 

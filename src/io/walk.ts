@@ -242,7 +242,12 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       }
       return;
     }
-    if (!info.isFile()) return;
+    // A pipe, socket or device named like a deployment file (`main.tf` made with mkfifo): named, not
+    // read (a read of a pipe waits for a writer for ever) and not passed in silence.
+    if (!info.isFile()) {
+      if (readsFile(path)) skip(path, `${info.isFIFO() ? 'a named pipe' : info.isSocket() ? 'a socket' : 'a device'}, not a regular file: inside a folder only regular files are read`, 'replace it with the file it stands for, or name it on the command line to read it');
+      return;
+    }
     const size = Number(info.size);
     if (!named && !readsFile(path) && !(await isShellScript(path, size))) {
       if (LOOKS_DEPLOYED.test(path) && !NOT_DEPLOYED.test(path)) files.push({ path, bytes: new Uint8Array(0), size, notRead: true });

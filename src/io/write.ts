@@ -130,23 +130,40 @@ function inside(dir: string, path: string): string {
   return full;
 }
 
+/** The file system calls that replace and remove files: a seam, so tests can make one of them fail. */
+export interface WriteFs {
+  renameSync: (from: string, to: string) => void;
+  rmSync: (path: string, opts?: { force?: boolean }) => void;
+}
+const NODE_FS: WriteFs = { renameSync, rmSync };
+
 /**
  * Writes files that changed, leaves identical ones untouched, and removes files an earlier run wrote
  * that this run no longer produces. Only files listed in the manifest are ever removed.
  *
- * In two steps, so a run that fails leaves the folder as it was: every changed file (and the
- * manifest) is first written whole beside its place (`<file>.runner-fleet-tmp`); only when all of
- * them are written are they renamed into place. A full disk or a folder that refuses a file stops
- * the first step: its temporary files and the folders it made are removed and nothing of the
- * earlier output is replaced (before: the files written until then stayed, beside the earlier run's
- * others and its manifest: half a fleet).
+ * In steps ordered so that a run that fails leaves either the earlier fleet, or the new one with a
+ * manifest that lists every file it wrote and every earlier file still there:
+ * 1. Stage: every changed file, and a manifest listing this run's files *and* the earlier files it
+ *    is about to remove, is written whole beside its place (`<file>.runner-fleet-tmp`). A full disk
+ *    or a folder that refuses a file stops here: the temporary files and the folders made are
+ *    removed; the earlier fleet is untouched.
+ * 2. Swap: each staged file is renamed into place, the file it replaces first renamed aside
+ *    (`<file>.runner-fleet-old`); the manifest last. A rename that fails undoes the renames done (the
+ *    files aside renamed back, new files removed): the earlier fleet and its manifest, as they were
+ *    (before: the files renamed until then stayed, a mix of two fleets).
+ * 3. The files set aside are removed (one that cannot be is named in the error: the fleet is the new one).
+ * 4. Stale files (in the earlier manifest, not in this run) are removed. One that cannot be removed
+ *    stops the run with the new fleet in place and the manifest of step 1, which still lists it, so
+ *    the next run removes it (before: the manifest was replaced first, and a file whose removal
+ *    failed was listed nowhere: no later run removed it). When all are removed, the manifest is
+ *    written again with this run's files only.
  */
-export function writeOutput(dir: string, files: readonly OutputFile[]): WriteReport {
+export function writeOutput(dir: string, files: readonly OutputFile[], fs: WriteFs = NODE_FS): WriteReport {
   const report: WriteReport = { written: [], unchanged: [], removed: [], leftAlone: [] };
   const made: string[] = [];
   const staged: { tmp: string; full: string }[] = [];
   const undo = (): void => {
-    for (const { tmp } of staged) rmSync(tmp, { force: true });
+    for (const { tmp } of staged) fs.rmSync(tmp, { force: true });
     for (const d of made.reverse()) {
       try {
         rmdirSync(d);
@@ -167,12 +184,19 @@ export function writeOutput(dir: string, files: readonly OutputFile[]): WriteRep
     staged.push({ tmp, full });
   };
   const now = new Set(files.map((f) => f.path));
-  const manifest = `${JSON.stringify({ generator: 'runner-fleet', files: [...now].sort() }, null, 2)}\n`;
+  const manifestOf = (paths: Iterable<string>) => `${JSON.stringify({ generator: 'runner-fleet', files: [...new Set(paths)].sort() }, null, 2)}\n`;
+  const manifest = manifestOf(now);
   let previous: string[];
+  // Earlier files this run removes (step 4): listed in the manifest of step 1 until they are gone.
+  let stale: { path: string; full: string }[];
   try {
     ensureDir(dir, dir, made);
     checkPlaces(dir, files);
     previous = readManifest(dir);
+    stale = previous.filter((old) => !now.has(old)).flatMap((old) => {
+      const full = old === MANIFEST ? undefined : within(dir, old);
+      return full === undefined ? [] : [{ path: old, full }];
+    });
     for (const f of files) {
       const full = inside(dir, f.path);
       if (holds(full, f.content)) {
@@ -183,13 +207,57 @@ export function writeOutput(dir: string, files: readonly OutputFile[]): WriteRep
       stage(full, f.content, join(dir, f.path));
       report.written.push(f.path);
     }
-    if (!holds(join(dir, MANIFEST), manifest)) stage(join(dir, MANIFEST), manifest, join(dir, MANIFEST));
-    for (const { tmp, full } of staged) renameSync(tmp, full);
+    const interim = manifestOf([...now, ...stale.map((f) => f.path)]);
+    if (!holds(join(dir, MANIFEST), interim)) stage(join(dir, MANIFEST), interim, join(dir, MANIFEST));
   } catch (e) {
     undo();
     if (e instanceof OutputError) throw e;
     throw new OutputError(dir, errnoReason(e, CREATING), (e as NodeJS.ErrnoException).code);
   }
+  // Step 2: the swap, undone whole when a rename fails.
+  const swapped: { full: string; aside?: string }[] = [];
+  try {
+    for (const { tmp, full } of staged) {
+      const aside = `${full}.runner-fleet-old`;
+      let replaces = false;
+      try {
+        replaces = !lstatSync(full).isDirectory();
+      } catch {
+        replaces = false;
+      }
+      if (replaces) fs.renameSync(full, aside);
+      try {
+        fs.renameSync(tmp, full);
+      } catch (e) {
+        if (replaces) fs.renameSync(aside, full);
+        throw e;
+      }
+      swapped.push(replaces ? { full, aside } : { full });
+    }
+  } catch (e) {
+    const notUndone: string[] = [];
+    for (const { full, aside } of swapped.reverse()) {
+      try {
+        if (aside !== undefined) fs.renameSync(aside, full);
+        else fs.rmSync(full, { force: true });
+      } catch {
+        notUndone.push(full);
+      }
+    }
+    undo();
+    const undone = notUndone.length === 0 ? 'nothing was replaced' : `these files could not be put back as they were: ${notUndone.join(', ')}`;
+    throw new OutputError(dir, `${errnoReason(e, CREATING)} (while renaming the files written into place; ${undone})`, (e as NodeJS.ErrnoException).code);
+  }
+  // Step 3: the earlier files set aside.
+  for (const { aside } of swapped) {
+    if (aside === undefined) continue;
+    try {
+      fs.rmSync(aside, { force: true });
+    } catch (e) {
+      throw new OutputError(aside, `the new fleet is written, but an earlier file set aside could not be removed: ${errnoReason(e)}`);
+    }
+  }
+  // Step 4: stale files, then the manifest of this run's files alone.
   for (const old of previous) {
     if (now.has(old)) continue;
     const full = old === MANIFEST ? undefined : within(dir, old);
@@ -209,12 +277,22 @@ export function writeOutput(dir: string, files: readonly OutputFile[]): WriteRep
       continue;
     }
     try {
-      rmSync(full);
+      fs.rmSync(full);
     } catch (e) {
-      throw new OutputError(full, `cannot remove a file an earlier run wrote: ${errnoReason(e)}`);
+      throw new OutputError(full, `cannot remove a file an earlier run wrote: ${errnoReason(e)} (the new fleet is written; the manifest still lists this file, so the next run removes it)`);
     }
     report.removed.push(old);
     pruneEmptyDirs(dir, dirname(full));
+  }
+  if (stale.length > 0 && !holds(join(dir, MANIFEST), manifest)) {
+    const tmp = join(dir, `${MANIFEST}.runner-fleet-tmp`);
+    try {
+      writeFileSync(tmp, manifest);
+      fs.renameSync(tmp, join(dir, MANIFEST));
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw new OutputError(join(dir, MANIFEST), `the new fleet is written and the earlier files removed, but its manifest still lists them: ${errnoReason(e)}`);
+    }
   }
   return report;
 }

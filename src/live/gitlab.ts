@@ -295,10 +295,22 @@ function nextPage(headers: Pick<Headers, 'get'>, page: number, count: number): {
   return { next: count === 100 ? String(page + 1) : '', from: 'a full page without x-next-page or Link: page' };
 }
 
-/** The JSON of an answer, read up to MAX_ANSWER_BYTES. */
-async function answerJson(res: Response, call: string): Promise<unknown> {
+/**
+ * An answer's body read while its call was still being tried (`read` in GitLabClient.call), so a
+ * body cut half-way could be retried: the text answerJson then parses instead of the stream.
+ */
+const readAnswers = new WeakMap<Response, string>();
+
+/** The body of an answer that stopped half-way: a connection closed, or the call's time ran out while it trickled. */
+class CutAnswer extends Error {
+  constructor(readonly bytes: number, readonly reason: string) {
+    super(reason === 'timed out' ? `the answer did not finish in time (${bytes} bytes came)` : `the answer was cut after ${bytes} bytes: ${reason}`);
+  }
+}
+
+/** The text of an answer's body, read up to MAX_ANSWER_BYTES; undefined for a test double without a body stream. Throws CutAnswer. */
+async function answerText(res: Response, call: string): Promise<string | undefined> {
   const body = (res as { body?: ReadableStream<Uint8Array> | null }).body;
-  let text: string | undefined;
   if (body && typeof body.getReader === 'function') {
     const reader = body.getReader();
     const chunks: Uint8Array[] = [];
@@ -311,8 +323,7 @@ async function answerJson(res: Response, call: string): Promise<unknown> {
         // The answer began and then stopped: the connection closed half-way, or the call's time ran
         // out while the body trickled. A failed call in words (before: undici's "terminated", exit 70;
         // or "The operation was aborted due to timeout", with no call named).
-        const reason = networkReason(e);
-        throw new GitLabUnavailableError(call, reason === 'timed out' ? `GitLab began to answer ${call} but did not finish in time (${total} bytes came): check that GitLab is not overloaded and that nothing between (a proxy) holds the answer back, and try again` : `GitLab began to answer ${call} and the connection closed after ${total} bytes (${reason}): a proxy or load balancer in front of GitLab may cut answers; try again`);
+        throw new CutAnswer(total, networkReason(e));
       }
       const { done, value } = next;
       if (done) break;
@@ -325,7 +336,25 @@ async function answerJson(res: Response, call: string): Promise<unknown> {
     }
     // Decoded as the Fetch standard's json() does: a leading UTF-8 byte-order mark is dropped
     // (RFC 8259 §8.1 lets a reader ignore it; some proxies and Windows servers send one).
-    text = new TextDecoder('utf-8').decode(Buffer.concat(chunks, total));
+    return new TextDecoder('utf-8').decode(Buffer.concat(chunks, total));
+  }
+  return undefined;
+}
+
+/** The words of a cut answer when it is not retried (a call made once): what came, and what to do. */
+function cutAnswerError(call: string, cut: CutAnswer): GitLabUnavailableError {
+  return new GitLabUnavailableError(call, cut.reason === 'timed out' ? `GitLab began to answer ${call} but did not finish in time (${cut.bytes} bytes came): check that GitLab is not overloaded and that nothing between (a proxy) holds the answer back, and try again` : `GitLab began to answer ${call} and the connection closed after ${cut.bytes} bytes (${cut.reason}): a proxy or load balancer in front of GitLab may cut answers; try again`);
+}
+
+/** The JSON of an answer, read up to MAX_ANSWER_BYTES (or as read already while the call was tried). */
+async function answerJson(res: Response, call: string): Promise<unknown> {
+  let text = readAnswers.get(res);
+  if (text === undefined) {
+    try {
+      text = await answerText(res, call);
+    } catch (e) {
+      throw e instanceof CutAnswer ? cutAnswerError(call, e) : e;
+    }
   }
   try {
     // A test double's answer has no body stream: its json() is the parsed value.
@@ -354,8 +383,32 @@ function networkReason(e: unknown): string {
   // undici's own limits: 10 s to connect (TCP and TLS), 300 s for headers and body.
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'timed out connecting';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timed out';
-  return code ?? 'connection failed';
+  if (code === undefined) return 'connection failed';
+  const words = CODE_WORDS[code] ?? (code.startsWith('UND_ERR_') ? "Node's HTTP client (undici) failed" : undefined);
+  return words === undefined ? code : `${words} [${code}]`;
 }
+
+/**
+ * Error codes of Node's HTTP client (undici, "Errors" in its documentation) and of sockets, in words;
+ * the code stays in brackets for a search. ECONNREFUSED, ENOTFOUND and EAI_AGAIN are shown as they
+ * are, with their own hint (checkHint).
+ */
+const CODE_WORDS: Record<string, string> = {
+  UND_ERR_SOCKET: 'the connection closed before the answer ended',
+  UND_ERR_CLOSED: 'the connection was already closed',
+  UND_ERR_DESTROYED: 'the connection was torn down before the answer ended',
+  UND_ERR_ABORTED: 'the request was aborted',
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'the answer was not as long as its Content-Length said (cut or padded on the way)',
+  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'the request was not as long as its Content-Length said',
+  UND_ERR_RESPONSE_EXCEEDED_MAX_SIZE: 'the answer was larger than the client accepts',
+  UND_ERR_NOT_SUPPORTED: 'the server answered in a way the client does not support',
+  UND_ERR_INFO: 'the server sent a malformed answer',
+  ECONNRESET: 'the connection was reset (by GitLab or something between)',
+  EPIPE: 'the connection closed while the request was being sent',
+  ETIMEDOUT: 'the connection timed out',
+  EHOSTUNREACH: 'no route to the host',
+  ENETUNREACH: 'the network is unreachable',
+};
 
 
 /** What to check when GitLab did not answer, by the last reason. */
@@ -365,6 +418,8 @@ function checkHint(reason: string, url: string): string {
   if (reason === 'ECONNREFUSED') return `nothing accepts connections there: check gitlab.url ${url} (host and port) and that GitLab is up`;
   if (reason === 'ENOTFOUND' || reason === 'EAI_AGAIN') return `the host name does not resolve: check gitlab.url ${url} and this machine's DNS`;
   if (/^HTTP 5\d\d$/.test(reason)) return 'GitLab answers with server errors: check its health (gitlab-ctl status, its logs) and try again';
+  if (reason.startsWith('the answer did not finish in time')) return 'check that GitLab is not overloaded and that nothing between (a proxy) holds the answer back, and try again';
+  if (reason.startsWith('the answer was cut')) return 'a proxy or load balancer in front of GitLab may cut answers; try again';
   return `check that GitLab is up and that gitlab.url ${url} is reachable from here (a firewall, or HTTPS_PROXY/NO_PROXY)`;
 }
 
@@ -449,12 +504,17 @@ export class GitLabClient {
    * One call with the retry policy. `idempotent: false` retries only 429 (GitLab rejected the
    * request before acting) and otherwise raises OutcomeUnknownError.
    */
-  private async call(method: string, path: string, opts: { body?: unknown; idempotent: boolean; auth?: boolean }): Promise<Response> {
+  private async call(method: string, path: string, opts: { body?: unknown; idempotent: boolean; auth?: boolean; read?: boolean }): Promise<Response> {
     const label = `${method} ${path.replace(/\?.*$/, '')}`;
     const requestTimeout = this.opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const limits = { policy: this.retry, timing: this.timing, requestTimeoutMs: requestTimeout, deadlineMs: this.opts.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS };
     const who = `GitLab at ${this.host}`;
+    // The wait the last 429 asked for, for the message when every attempt was rate-limited.
+    let rateLimitAsked: number | undefined;
     const stop = (why: RetryStop): Error => {
+      if (why.kind === 'exhausted' && why.last === RATE_LIMITED) {
+        return new GitLabUnavailableError(label, `${who} is rate-limiting ${label}: all ${why.attempts} attempts in ${seconds(why.spentMs)} were answered 429 Too Many Requests${rateLimitAsked !== undefined ? ` (the last asked to wait ${askedWaitText(rateLimitAsked)}: Retry-After or RateLimit-Reset)` : ''}. GitLab is up, and limits the calls of this token or this address: try again later, or ask its administrators about the API rate limits (Admin area, Settings, Network)`);
+      }
       if (why.kind === 'asked-too-long' && why.last === RATE_LIMITED) return new GitLabUnavailableError(label, `${who} rate-limits ${label} for ${askedWaitText(why.askedMs)} (Retry-After or RateLimit-Reset), longer than the ${askedWaitText(why.limitMs)} runner-fleet waits: try again later`);
       const asked = askedStopText(why, who, label);
       if (asked !== undefined) return new GitLabUnavailableError(label, asked);
@@ -476,9 +536,27 @@ export class GitLabClient {
           }
           throw new GitLabHttpError(r.response.status, label, `a redirect to ${safeText(where, 120)}, which runner-fleet does not follow (the token would go with it); set gitlab.url to the address GitLab answers at`);
         }
-        if (r.kind === 'ok') return { ok: r.response };
+        if (r.kind === 'ok') {
+          // A GET's body is read here, so an answer cut half-way is retried with the same backoff as
+          // a 5xx: a GET is safe (RFC 9110 §9.2.1, it changes nothing), so asking again can do no
+          // harm. Other calls read their body once, after the call: a cut answer to a POST that
+          // created a runner must never be retried.
+          if (opts.read === true && method === 'GET' && r.response.status >= 200 && r.response.status < 300) {
+            try {
+              const text = await answerText(r.response, label);
+              if (text !== undefined) readAnswers.set(r.response, text);
+            } catch (e) {
+              if (!(e instanceof CutAnswer)) throw e;
+              return { failed: e.message };
+            }
+          }
+          return { ok: r.response };
+        }
         // A 429 comes before GitLab acts: retried for every method, as long as it asks (within the deadline).
-        if (r.kind === 'status' && r.status === 429) return { failed: RATE_LIMITED, askedMs: rateLimitWaitMs(r.response.headers, this.timing.now()) };
+        if (r.kind === 'status' && r.status === 429) {
+          rateLimitAsked = rateLimitWaitMs(r.response.headers, this.timing.now());
+          return { failed: RATE_LIMITED, askedMs: rateLimitAsked };
+        }
         const last = r.kind === 'status' ? `HTTP ${r.status}` : r.reason;
         if (!opts.idempotent) throw new OutcomeUnknownError(label, last);
         return { failed: last, askedMs: r.kind === 'status' ? askedWaitMs(r.response, this.timing.now()) : undefined };
@@ -489,7 +567,7 @@ export class GitLabClient {
   }
 
   private async json<T>(method: string, path: string, opts: { body?: unknown; idempotent: boolean; auth?: boolean; ok?: number[] }): Promise<T> {
-    const res = await this.call(method, path, opts);
+    const res = await this.call(method, path, { ...opts, read: true });
     const call = `${method} ${path.replace(/\?.*$/, '')}`;
     if (!res.ok) throw httpError(res.status, call, await errorDetail(res), opts.auth ?? true);
     return (await answerJson(res, call)) as T;
@@ -502,7 +580,7 @@ export class GitLabClient {
     const sep = path.includes('?') ? '&' : '?';
     const call = `GET ${path.replace(/\?.*$/, '')}`;
     for (let pages = 1; ; pages++) {
-      const res = await this.call('GET', `${path}${sep}per_page=100&page=${page}`, { idempotent: true });
+      const res = await this.call('GET', `${path}${sep}per_page=100&page=${page}`, { idempotent: true, read: true });
       if (!res.ok) throw httpError(res.status, call, await errorDetail(res));
       const items = await answerJson(res, call);
       if (!Array.isArray(items)) throw new GitLabAnswerError(call, `${items === null ? 'null' : typeof items === 'object' ? 'an object' : `a ${typeof items}`} where a list was expected`);
@@ -554,7 +632,7 @@ export class GitLabClient {
 
   /** `GET /runners/:id`; undefined when the runner does not exist. */
   async getRunner(id: number): Promise<RunnerDetails | undefined> {
-    const res = await this.call('GET', `/runners/${id}`, { idempotent: true });
+    const res = await this.call('GET', `/runners/${id}`, { idempotent: true, read: true });
     if (res.status === 404) return undefined;
     if (!res.ok) throw httpError(res.status, 'GET /runners/:id', await errorDetail(res));
     return objectAnswer<RunnerDetails>(await answerJson(res, 'GET /runners/:id'), 'GET /runners/:id', { id: true });

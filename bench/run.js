@@ -134,6 +134,13 @@ if (only.length === 0 || only.includes('doctor')) {
   const m = JSON.parse(r.stdout.trim().split('\n').pop());
   console.log(`doctor over one .tf file of ${m.big.blocks} resource blocks (${m.big.lines} lines): ${m.big.cpuMs} ms CPU; yardstick in the same process: ${m.small.blocks} blocks ${m.small.cpuMs} ms CPU; growth ${m.growth}x for 4x the blocks (linear: 4x)`);
 }
+// Doctor over one Kubernetes YAML file of many documents (bench/doctor-yaml.js).
+if (only.length === 0 || only.includes('doctor')) {
+  const r = spawnSync(process.execPath, [`${here}doctor-yaml.js`, '16000'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr || r.stdout);
+  const m = JSON.parse(r.stdout.trim().split('\n').pop());
+  console.log(`doctor over one YAML file of ${m.big.documents} Kubernetes documents (${(m.big.bytes / 1024 / 1024).toFixed(1)} MB): ${m.big.cpuMs} ms CPU; yardstick in the same process: ${m.small.documents} documents ${m.small.cpuMs} ms CPU; growth ${m.growth}x for 4x the documents (linear: 4x)`);
+}
 if (process.argv.includes('--no-startup')) process.exit(0);
 const bin = fileURLToPath(new URL('../bin/runner-fleet.cjs', import.meta.url));
 const example = fileURLToPath(new URL('../examples/eks-irsa.yaml', import.meta.url));

@@ -265,6 +265,9 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       clusterOrders.set(rfleet.clusters, order);
     }
     if (order.byType.size === 0) return [];
+    // One cluster (every fleet plan proves with one cluster per platform, most deployments): asked, as
+    // it would be when named; the hint saves nothing there and costs a lookup per identity.
+    if (rfleet.clusters.length === 1) return rfleet.clusters;
     const asked: ResolvedCluster[] = [];
     let picked = false;
     for (const [type, list] of order.byType) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,19 @@ const run = (args: string[], input: string) => {
   writeFileSync(join(dir, 'input'), input);
   return spawnSync('sh', ['-c', `cat input | "${process.execPath}" "${BIN}" ${args.join(' ')}`], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 };
+
+describe('a spec on a standard input that is a socket', () => {
+  // spawnSync's `input` gives the child a socket: Linux refuses to open /dev/stdin on it (ENXIO).
+  const spec = readFileSync(join(ROOT, 'examples', 'eks-irsa.yaml'), 'utf8');
+  const viaSocket = (name: string) => spawnSync(process.execPath, [BIN, 'plan', name], { input: spec, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  it('`plan /dev/stdin` reads it, as `plan -` does (before: RF001 ENXIO, exit 2)', () => {
+    const r = viaSocket('/dev/stdin');
+    expect(r.stderr).not.toContain('ENXIO');
+    expect(r.status).toBe(viaSocket('-').status);
+    expect(r.stdout).toBe(viaSocket('-').stdout);
+    expect(r.stdout).toContain('proofs hold');
+  });
+});
 
 describe('an empty spec', () => {
   it('`plan -` with nothing piped in: RF002 says the spec is empty and how to pipe one in (exit 2)', () => {

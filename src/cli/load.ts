@@ -61,8 +61,10 @@ export async function loadAndPlan(file: string, opts: LoadOptions = {}): Promise
   }
   let bytes: Buffer;
   try {
-    // `-` is standard input, as for most command-line tools (`plan - < fleet.yaml`).
-    const read = file === '-' ? readFdAtMost(0, SPEC_LIMITS.maxBytes) : readAtMost(file, SPEC_LIMITS.maxBytes);
+    // `-` is standard input, as for most command-line tools (`plan - < fleet.yaml`). `/dev/stdin` is
+    // read from descriptor 0 too: where standard input is a socket (a parent process's, as Node's
+    // spawnSync with `input` gives), Linux cannot open /dev/stdin (ENXIO), though it can be read.
+    const read = file === '-' || file === '/dev/stdin' ? readFdAtMost(0, SPEC_LIMITS.maxBytes) : readAtMost(file, SPEC_LIMITS.maxBytes);
     // Read only up to the limit: the reader's own size finding, with the size unknown.
     if (read.more) return { exitCode: 2, findings: [specTooLarge(safeText(file, 200), undefined)], proofs: [] };
     bytes = read.bytes;

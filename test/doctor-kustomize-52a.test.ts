@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { doctor, readEvidence, type DoctorResult } from '../src/doctor/index.js';
 import { kustomizeRemote } from '../src/io/kustomize-resources.js';
 import { placeOf, plainManager } from './helpers/doctor.js';
 
@@ -143,5 +143,61 @@ describe('4. remote addresses as kustomize decides them (api/internal/git/reposp
       expect(f[0]!.fix).toContain(fix);
       expect(codes(r, 'RF903').filter((x) => x.message.includes('remote base'))).toEqual([]);
     }
+  });
+});
+
+describe('2. replacements copied into the fields the proofs read', () => {
+  const settings = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: irsa-settings\ndata:\n  roleArn: ${ROLE}\n`;
+  const base = { ...BASE, 'base/kustomization.yaml': 'resources:\n  - sa.yaml\n  - config.yaml\n  - deploy.yaml\n  - settings.yaml\n', 'base/settings.yaml': settings };
+  const toAnnotation = (create: string) => `namespace: ci\nresources:\n  - ../base\nreplacements:\n  - source:\n      kind: ConfigMap\n      name: irsa-settings\n      fieldPath: data.roleArn\n    targets:\n      - select:\n          kind: ServiceAccount\n          name: gitlab-runner\n        fieldPaths:\n          - metadata.annotations.[eks.amazonaws.com/role-arn]\n${create}`;
+  const evidenceOf = (f: Record<string, string>) => readEvidence(Object.entries(f).map(([path, text]) => ({ path, bytes: enc(text), inFolder: true as const })));
+  const deployment = (f: Record<string, string>) => evidenceOf(f).kubernetes.find((o) => o.value.kind === 'Deployment')!.value as unknown as { spec: { template: { spec: { serviceAccountName: string; containers: { env?: { name: string; value: string }[] }[] } } } };
+
+  it('a role ARN copied from a ConfigMap into the ServiceAccount annotation (options.create): the role is read, placed at the ConfigMap value; no RF911', () => {
+    const r = walked({ ...base, 'overlay/kustomization.yaml': toAnnotation('        options:\n          create: true\n') });
+    expect(noIdentity(r)).toEqual([]);
+    expect(roleNotGiven(r).map((f) => f.path)).toEqual([placeOf('base/settings.yaml', settings, ROLE)]);
+    expect(codes(r, 'RF946')).toEqual([]);
+  });
+
+  it('twin: without options.create the annotation is not there, and kustomize fails: RF946 at the replacement ("unable to find field"), nothing read as deployed', () => {
+    const k = toAnnotation('');
+    const r = walked({ ...base, 'overlay/kustomization.yaml': k });
+    const f = codes(r, 'RF946');
+    expect(f.map((x) => x.path)).toEqual([placeOf('overlay/kustomization.yaml', k, 'source:')]);
+    expect(f[0]!.message).toContain('unable to find field');
+    expect(f[0]!.fix).toContain('options.create: true');
+    expect(managers(r)).toEqual([]);
+  });
+
+  it('a sourceValue into serviceAccountName, and a value spliced into an env entry by delimiter and index', () => {
+    const m = plainManager({ moreServiceAccounts: ['runner-b'], env: [['RUNNER_TAG_LIST', 'eks,small,spot']] });
+    const files = { ...BASE, 'base/sa.yaml': m.serviceAccounts, 'base/deploy.yaml': m.deployment };
+    const k = 'namespace: ci\nresources:\n  - ../base\nreplacements:\n  - sourceValue: runner-b\n    targets:\n      - select:\n          kind: Deployment\n        fieldPaths:\n          - spec.template.spec.serviceAccountName\n  - sourceValue: large\n    targets:\n      - select:\n          kind: Deployment\n          name: gitlab-.*\n        fieldPaths:\n          - spec.template.spec.containers.[name=gitlab-runner].env.[name=RUNNER_TAG_LIST].value\n        options:\n          delimiter: ","\n          index: 1\n';
+    const pod = deployment({ ...files, 'overlay/kustomization.yaml': k }).spec.template.spec;
+    expect(pod.serviceAccountName).toBe('runner-b');
+    expect(pod.containers[0]!.env).toEqual([{ name: 'RUNNER_TAG_LIST', value: 'eks,large,spot' }]);
+    // Twin: a reject of that Deployment leaves it as written.
+    const rejected = k.replace('        fieldPaths:\n          - spec.template.spec.serviceAccountName', '        reject:\n          - name: gitlab-runner\n        fieldPaths:\n          - spec.template.spec.serviceAccountName');
+    expect(deployment({ ...files, 'overlay/kustomization.yaml': rejected }).spec.template.spec.serviceAccountName).toBe('gitlab-runner');
+  });
+
+  it("a source made by the kustomization's own configMapGenerator literals: the value is read", () => {
+    const k = `namespace: ci\nresources:\n  - ../base\nconfigMapGenerator:\n  - name: identity\n    literals:\n      - roleArn=${ROLE}\nreplacements:\n  - source:\n      kind: ConfigMap\n      name: identity\n      fieldPath: data.roleArn\n    targets:\n      - select:\n          kind: ServiceAccount\n        fieldPaths:\n          - metadata.annotations.[eks.amazonaws.com/role-arn]\n        options:\n          create: true\n`;
+    const r = walked({ ...BASE, 'overlay/kustomization.yaml': k });
+    expect(noIdentity(r)).toEqual([]);
+    expect(roleNotGiven(r).map((f) => f.path)).toEqual([placeOf('overlay/kustomization.yaml', k, `roleArn=${ROLE}`)]);
+  });
+
+  it('undecidable: a source the doctor does not hold, and a set-based label selector reaching the runner, are RF946 naming the replacement; one reaching no runner object is not said', () => {
+    const missing = toAnnotation('        options:\n          create: true\n').replace('name: irsa-settings', 'name: from-elsewhere');
+    const r = walked({ ...base, 'overlay/kustomization.yaml': missing });
+    expect(codes(r, 'RF946').map((f) => [f.path, f.message.includes('overlay/kustomization.yaml replacements[0] takes its value from ConfigMap/from-elsewhere')])).toEqual([[placeOf('overlay/kustomization.yaml', missing, 'source:'), true]]);
+    const setBased = toAnnotation('        options:\n          create: true\n').replace('          name: gitlab-runner\n', '          labelSelector: app in (r)\n');
+    expect(codes(walked({ ...base, 'overlay/kustomization.yaml': setBased }), 'RF946').map((f) => f.message.includes('set-based'))).toEqual([true]);
+    const elsewhere = missing.replace('kind: ServiceAccount', 'kind: Ingress');
+    const s = walked({ ...base, 'overlay/kustomization.yaml': elsewhere });
+    expect(codes(s, 'RF946')).toEqual([]);
+    expect(noIdentity(s)).toHaveLength(1);
   });
 });

@@ -10,6 +10,7 @@ import { stringPlaces } from './gitops.js';
 import { CLUSTER_SCOPED, applyKustomizePatches, chainObject, patchFiles } from './kustomize-patch.js';
 import { IdHistory, accountOf, type AmbiguousReferral, applyNamePrefixSuffix, fixNameReferences, renamed } from './kustomize-names.js';
 import { isComponent, kustomizeBuildErrors, remoteBaseFindings, throughLinks } from './kustomize-build.js';
+import { applyReplacements } from './kustomize-replacements.js';
 import { kustomizeRemote } from '../io/kustomize-resources.js';
 
 /**
@@ -34,7 +35,10 @@ import { kustomizeRemote } from '../io/kustomize-resources.js';
  *   ServiceAccount) or `none`) is applied so; a builtin that sets no namespace (labels, annotations,
  *   images, replicas, hashes) is passed over; any other transformer, and a `replacements:` entry with a
  *   target field named `namespace`, may move the manager or a subject, and is not evaluated: RF903
- *   at it says so (never a guess).
+ *   at it says so (never a guess). Other replacements are applied (kustomize-replacements.ts), after
+ *   the kustomization's patches, namespace and prefixes and before its `transformers:`.
+ * - `components:` (folders of a `kind: Component` kustomization) transform what the kustomization
+ *   listing them built, after its resources, each in order, before its own transformers.
  * - Flux and Argo CD set the namespace of the kustomization they build: a Flux Kustomization's
  *   `spec.targetNamespace` (fluxcd/pkg kustomize/kustomize_generator.go: `kus.Namespace = tg` on the
  *   kustomization of `spec.path`, one it generates listing every YAML file under the path where there
@@ -343,6 +347,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       const files = closedBuild(n, new Set());
       return files?.every((f) => chainOf.get(f)?.includes(n) === true) ? files : undefined;
     };
+    let replaced = false;
     // Each kustomization in the order kustomize builds them (those it lists first): its patches,
     // its namespace, its JSON 6902 patches, its transformers (kustomize-patch.ts).
     for (const n of orderOf.get(root) ?? []) {
@@ -374,7 +379,18 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       run(n.ops.slice(0, own));
       applyNamePrefixSuffix(n.value, mine, history);
       applyKustomizePatches(ev, context, mine, 'after');
+      // Its replacements, the last of its fields' transformers (kustomize-replacements.ts); one kustomize refuses, or the doctor cannot decide, is RF946 at it.
+      if (Array.isArray(n.value.replacements)) {
+        for (const p of applyReplacements({ ...context, pastIds: (o) => history.past(o.value), generated: generatedLiterals(n.value) }, mine, (...p) => at(n, ...p))) {
+          ev.findings.push({ code: 'RF946', severity: CODES.RF946.severity, path: p.at, message: `${p.message}; so nothing this kustomization (or one listing it) builds is read as deployed`, fix: p.fix } satisfies Finding);
+          replaced = true;
+        }
+      }
       run(n.ops.slice(own));
+    }
+    if (replaced) {
+      failed.add(root);
+      continue;
     }
     for (const o of objects) {
       const meta = o.value.metadata as { namespace?: string };
@@ -505,6 +521,24 @@ function sharedBases(ev: Evidence, shared: { base: Node; file: string; first: No
     };
     ev.findings.push(finding(place, `${s.base.origin.source.path} is built by two overlays, ${s.first.origin.source.path} (${nsOf(first)}) and ${s.other.origin.source.path} (${nsOf(s.chain)}), and kustomize renders a copy of its objects in each with that overlay's namespace and patches; the doctor reads its objects once, as ${s.first.origin.source.path} renders them, so the copy ${s.other.origin.source.path} deploys is not proven`, `doctor each overlay on its own (give one overlay's folder with its bases), or give the output of kustomize build of each`));
   }
+}
+
+/** The ConfigMaps a kustomization's configMapGenerator entries make of `literals` alone (`KEY=value`), for a replacement's source. */
+function generatedLiterals(value: Record<string, unknown>): Map<string, { data: Record<string, string>; index: number; literal: Record<string, number> }> {
+  const out = new Map<string, { data: Record<string, string>; index: number; literal: Record<string, number> }>();
+  (Array.isArray(value.configMapGenerator) ? (value.configMapGenerator as unknown[]) : []).forEach((e, index) => {
+    if (!isObject(e) || typeof e.name !== 'string' || e.files !== undefined || e.envs !== undefined || e.env !== undefined || (e.behavior !== undefined && e.behavior !== 'create')) return;
+    const data: Record<string, string> = {};
+    const literal: Record<string, number> = {};
+    (Array.isArray(e.literals) ? (e.literals as unknown[]) : []).forEach((l, j) => {
+      if (typeof l !== 'string' || !l.includes('=')) return;
+      const key = l.slice(0, l.indexOf('='));
+      data[key] = l.slice(l.indexOf('=') + 1).replace(/^"(.*)"$/, '$1');
+      literal[key] = j;
+    });
+    out.set(e.name, { data, index, literal });
+  });
+  return out;
 }
 
 /** The key of an object's place, for Evidence.namespaceNotes. */

@@ -8,6 +8,7 @@ import { renamed } from './kustomize-names.js';
 import { normalPath } from './hcl/eval.js';
 import { formatPosition, type Origin } from './source.js';
 import { CLUSTER_SCOPED } from './kustomize-patch.js';
+import { kustomizeRemote, remoteLookalike } from '../io/kustomize-resources.js';
 
 /**
  * Kustomizations `kustomize build` refuses, each said once at the kustomization's line (the build
@@ -85,7 +86,9 @@ export interface BuildNode {
 /** Folders a walk never enters (io/walk.ts SKIP_DIRS), and a chart's templates: a file there is not seen, so not known to be absent. */
 const NOT_WALKED = new Set(['.git', 'node_modules', '.terraform', '.terragrunt-cache', '.vscode', '.idea', '.devcontainer', '.projen', 'templates']);
 const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
-const REMOTE = /^[a-z][a-z0-9+.-]*:\/\/|^git@|^github\.com\//i;
+
+/** Whether a kustomization document is a Component (`kind: Component`; kustomize gives one with no apiVersion kustomize.config.k8s.io/v1alpha1, kustomization.go FixKustomization). */
+export const isComponent = (doc: Record<string, unknown>): boolean => doc.kind === 'Component' && (doc.apiVersion === undefined || (typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('kustomize.config.k8s.io/')));
 
 /** The JSON type name Go's decoder gives a value (its UnmarshalTypeError's Value). */
 function jsonType(v: unknown): string {
@@ -294,7 +297,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     seen.add(k);
     const out: Built[] = [];
     for (const e of [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])]) {
-      if (typeof e !== 'string' || e === '' || REMOTE.test(e)) return undefined;
+      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return undefined;
       const path = throughLinks(ev, normalPath(`${k.folder}${e}`).replace(/\/+$/, ''));
       if (given.has(path)) out.push(...objectsOf(path).map(written));
       else {
@@ -361,11 +364,11 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     const entries: { field: string; path: (string | number)[]; value: string; folderOnly: boolean; error: string }[] = [];
     for (const field of ['resources', 'bases'] as const) {
       (Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : []).forEach((e, i) => {
-        if (typeof e === 'string' && e !== '' && !REMOTE.test(e)) entries.push({ field: `${field}[${i}]`, path: [field, i], value: e, folderOnly: false, error: `accumulating resources from '${e}'` });
+        if (typeof e === 'string' && e !== '' && !kustomizeRemote(e)) entries.push({ field: `${field}[${i}]`, path: [field, i], value: e, folderOnly: false, error: `accumulating resources from '${e}'` });
       });
     }
     (Array.isArray(n.value.components) ? (n.value.components as unknown[]) : []).forEach((e, i) => {
-      if (typeof e === 'string' && e !== '' && !REMOTE.test(e)) entries.push({ field: `components[${i}]`, path: ['components', i], value: e, folderOnly: true, error: `loader.New "${e}"` });
+      if (typeof e === 'string' && e !== '' && !kustomizeRemote(e)) entries.push({ field: `components[${i}]`, path: ['components', i], value: e, folderOnly: true, error: `loader.New "${e}"` });
     });
     for (const field of ['patches', 'patchesJson6902'] as const) {
       (Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : []).forEach((e, i) => {
@@ -378,8 +381,31 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     for (const e of entries) {
       const why = absent(normalPath(`${n.folder}${e.value}`), e.folderOnly);
       if (why === undefined) continue;
+      // Written like a remote address kustomize does not take as one: said so, with the form it takes.
+      const lookalike = e.folderOnly || e.field.startsWith('resources') || e.field.startsWith('bases') ? remoteLookalike(e.value) : undefined;
+      if (lookalike !== undefined) {
+        const https = `https://${e.value.trim().replace(/^git::/i, '').replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')}`;
+        fail('RF946', at(...e.path), `${file} ${e.field} is ${safeText(e.value, 100)}: ${lookalike}, which ${why}: \`kustomize build\` fails (${safeText(e.error, 140)}: no such file or directory)`, `write ${e.field} of ${file} as ${safeText(https, 160)} (or ssh:// or git@host:), the address of the repository kustomize is to clone, or name a local folder that exists`);
+        break;
+      }
       fail('RF946', at(...e.path), `${file} ${e.field} is ${safeText(e.value, 100)}, which ${why}: \`kustomize build\` fails (${safeText(e.error, 140)}: no such file or directory)`, `make ${e.field} of ${file} name a path that exists (relative to ${n.folder === '' ? 'its folder' : n.folder}), or take it out`);
       break;
+    }
+    if (failed.has(n)) continue;
+    // A component listed as a resource, or a kustomization as a component: kustomize checks the kind of
+    // the folder's file against the field that reached it (kusttarget.go accumulateDirectory).
+    for (const field of ['resources', 'bases', 'components'] as const) {
+      const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
+      for (let i = 0; i < list.length && !failed.has(n); i++) {
+        const e = list[i];
+        if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
+        const folder = `${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`;
+        const child = byFolder.get(folder);
+        if (!child || given.has(folder.slice(0, -1))) continue;
+        const component = isComponent(child.value);
+        if (field === 'components' && !component) fail('RF946', at(field, i), `${file} components[${i}] is ${safeText(e, 100)}, whose ${child.origin.source.path} is a kustomization, not a Component: \`kustomize build\` fails ("expected kind 'Component' for path '${safeText(folder, 100)}' but got '${safeText(typeof child.value.kind === 'string' && child.value.kind !== '' ? child.value.kind : 'Kustomization', 40)}'")`, `list ${safeText(e, 100)} in resources of ${file}, or make ${child.origin.source.path} a Component (apiVersion: kustomize.config.k8s.io/v1alpha1, kind: Component)`);
+        if (field !== 'components' && component) fail('RF946', at(field, i), `${file} ${field}[${i}] is ${safeText(e, 100)}, whose ${child.origin.source.path} is a Component: kustomize builds a component only from components, and \`kustomize build\` fails ("expected kind != 'Component' for path '${safeText(folder, 100)}'")`, `list ${safeText(e, 100)} under components of ${file}, not ${field}`);
+      }
     }
     if (failed.has(n)) continue;
     // JSON 6902 patches without a target.
@@ -411,7 +437,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     };
     for (let i = 0; i < list.length; i++) {
       const e = list[i];
-      if (typeof e !== 'string' || e === '' || REMOTE.test(e)) continue;
+      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
       const asWritten = normalPath(`${n.folder}${e}`).replace(/\/+$/, '');
       const path = throughLinks(ev, asWritten);
       const before = seen.get(path);
@@ -459,8 +485,77 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       }
       resourcesIds.set(id, `${entry} generates it (${g.where})`);
     }
+    if (failed.has(n)) continue;
+    mergeWithNothing(n, at, fail);
   }
   return failed;
+
+  /**
+   * The files a kustomization's resources (and bases) build, through inner kustomizations whose ids
+   * are decidable (`built`), and the names of the objects they leave it with; undefined where any is
+   * remote, not given or undecidable.
+   */
+  function resourcesOf(k: BuildNode): { files: string[]; names: Set<string> } | undefined {
+    const files: string[] = [];
+    const names = new Set<string>();
+    const walk = (m: BuildNode, seen: Set<BuildNode>): boolean => {
+      if (seen.has(m)) return false;
+      seen.add(m);
+      for (const e of [...(Array.isArray(m.value.resources) ? (m.value.resources as unknown[]) : []), ...(Array.isArray(m.value.bases) ? (m.value.bases as unknown[]) : [])]) {
+        if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return false;
+        const path = throughLinks(ev, normalPath(`${m.folder}${e}`).replace(/\/+$/, ''));
+        if (given.has(path)) {
+          if (textOf(path) === undefined) return false;
+          files.push(path);
+          for (const o of objectsOf(path)) names.add(`${o.value.kind}\u0000${o.value.metadata.name}`);
+          continue;
+        }
+        const child = byFolder.get(`${path}/`);
+        const inner = child ? built(child, new Set()) : undefined;
+        if (!child || !inner || !walk(child, seen)) return false;
+        for (const b of inner) names.add(`${b.id.kind}\u0000${b.id.name}`);
+      }
+      return true;
+    };
+    return walk(k, new Set()) ? { files, names } : undefined;
+  }
+
+  /**
+   * RF946 at a configMapGenerator / secretGenerator entry with `behavior: merge` or `replace` whose
+   * ConfigMap or Secret nothing before it in the build holds: kustomize absorbs a generated object
+   * into those its resources built (and its earlier generator entries made), and with no object of
+   * that id there `kustomize build` fails (api/resmap/reswrangler.go appendReplaceOrMerge, "id ... does
+   * not exist; cannot merge or replace"). Said only where every resource is a file given or a
+   * decidable inner build, no object of that kind has the name (as written or as built, in any
+   * namespace) and no file of the build writes the name at all; the generators run before the
+   * kustomization's components (kusttarget.go accumulateTarget), so those add nothing it could merge into.
+   */
+  function mergeWithNothing(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {
+    if (n.value.helmCharts !== undefined || n.value.helmChartInflationGenerator !== undefined || n.value.generators !== undefined) return;
+    const file = n.origin.source.path;
+    let those: { files: string[]; names: Set<string> } | undefined | null = null;
+    const made = new Set<string>();
+    for (const [field, kind] of [['configMapGenerator', 'ConfigMap'], ['secretGenerator', 'Secret']] as const) {
+      const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i];
+        if (!isObject(e) || typeof e.name !== 'string' || e.name === '') return;
+        const key = `${kind}\u0000${e.name}`;
+        if (e.behavior !== 'merge' && e.behavior !== 'replace') {
+          made.add(key);
+          continue;
+        }
+        if (made.has(key)) continue;
+        if (those === null) those = resourcesOf(n);
+        if (those === undefined) return;
+        if (those.names.has(key) || those.files.some((f) => textOf(f)!.includes(e.name as string))) continue;
+        const entry = `${field}[${i}]`;
+        const from = those.files.length > 0 ? 'its resources build' : 'it lists no resources';
+        fail('RF946', at(field, i, 'behavior'), `${file} ${entry} is ${safeText(e.name, 253)} with behavior: ${e.behavior}, and no ${kind} of that name is in the build before it (${from === 'it lists no resources' ? from : `none of the ${those.files.length} file${those.files.length === 1 ? '' : 's'} ${from} writes one`}): kustomize merges or replaces a generated ${kind} only into one already there, and \`kustomize build\` fails ("id ... does not exist; cannot merge or replace")`, `take behavior: ${e.behavior} out of ${entry} of ${file} (create makes the ${kind}), or name the ${kind} the resources hold (its metadata.name as written)`);
+        return;
+      }
+    }
+  }
 }
 
 /**
@@ -479,7 +574,7 @@ export function remoteBaseFindings(ev: Evidence, nodes: readonly BuildNode[]): v
     for (const field of ['resources', 'bases', 'components'] as const) {
       const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
       list.forEach((e, i) => {
-        if (typeof e !== 'string' || !REMOTE.test(e)) return;
+        if (typeof e !== 'string' || !kustomizeRemote(e)) return;
         const ref = /[?&](?:ref|version)=([^&]+)/.exec(e)?.[1];
         const file = n.origin.source.path;
         // A URL of one file (…/cert-manager.yaml) is downloaded (loader.go Load over HTTP), not cloned.

@@ -9,7 +9,9 @@ import { formatPosition, type Origin } from './source.js';
 import { stringPlaces } from './gitops.js';
 import { CLUSTER_SCOPED, applyKustomizePatches, chainObject, patchFiles } from './kustomize-patch.js';
 import { IdHistory, accountOf, type AmbiguousReferral, applyNamePrefixSuffix, fixNameReferences, renamed } from './kustomize-names.js';
-import { kustomizeBuildErrors, remoteBaseFindings, throughLinks } from './kustomize-build.js';
+import { isComponent, kustomizeBuildErrors, remoteBaseFindings, throughLinks } from './kustomize-build.js';
+import { applyReplacements } from './kustomize-replacements.js';
+import { kustomizeRemote } from '../io/kustomize-resources.js';
 
 /**
  * A kustomization's `namespace:` applied to the objects of the files it lists, as `kustomize build`
@@ -33,7 +35,10 @@ import { kustomizeBuildErrors, remoteBaseFindings, throughLinks } from './kustom
  *   ServiceAccount) or `none`) is applied so; a builtin that sets no namespace (labels, annotations,
  *   images, replicas, hashes) is passed over; any other transformer, and a `replacements:` entry with a
  *   target field named `namespace`, may move the manager or a subject, and is not evaluated: RF903
- *   at it says so (never a guess).
+ *   at it says so (never a guess). Other replacements are applied (kustomize-replacements.ts), after
+ *   the kustomization's patches, namespace and prefixes and before its `transformers:`.
+ * - `components:` (folders of a `kind: Component` kustomization) transform what the kustomization
+ *   listing them built, after its resources, each in order, before its own transformers.
  * - Flux and Argo CD set the namespace of the kustomization they build: a Flux Kustomization's
  *   `spec.targetNamespace` (fluxcd/pkg kustomize/kustomize_generator.go: `kus.Namespace = tg` on the
  *   kustomization of `spec.path`, one it generates listing every YAML file under the path where there
@@ -67,6 +72,8 @@ export const KUSTOMIZATION_FILE = /(^|[\\/])(kustomization\.ya?ml|Kustomization)
 /** Whether a document of a kustomization file is a kustomization (apiVersion and kind are optional in it): one that lists, generates or sets a namespace. */
 export function isKustomization(doc: Record<string, unknown>, path: string): boolean {
   if (!KUSTOMIZATION_FILE.test(path)) return false;
+  // A kustomize Component (api/types/kustomization.go ComponentKind, apiVersion v1alpha1): its kind says what it is, whatever it holds.
+  if (isComponent(doc)) return true;
   if (doc.kind !== undefined && !(doc.kind === 'Kustomization' && typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('kustomize.config.k8s.io/'))) return false;
   return typeof doc.namespace === 'string' || Array.isArray(doc.resources) || Array.isArray(doc.bases) || Array.isArray(doc.helmCharts) || Array.isArray(doc.configMapGenerator) || Array.isArray(doc.secretGenerator);
 }
@@ -172,7 +179,8 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     if (refused.has(k)) return true;
     if (seen.has(k)) return false;
     seen.add(k);
-    return listed(k).inner.some((c) => fails(c, seen));
+    const { inner, components } = listed(k);
+    return [...inner, ...components].some((c) => fails(c, seen));
   };
   for (const n of nodes) if (fails(n, new Set())) failed.add(n);
   for (const n of nodes) {
@@ -183,20 +191,27 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   }
 
   /** The files a kustomization lists (its resources and bases, folders followed to their kustomization). */
-  function listed(k: Node): { files: string[]; inner: Node[] } {
+  function listed(k: Node): { files: string[]; inner: Node[]; components: Node[] } {
     const files: string[] = [];
     const inner: Node[] = [];
+    // Its local components (folders of a Component), in the order listed; a remote one is not followed (kustomize-build.ts says it).
+    const components: Node[] = [];
+    for (const entry of Array.isArray(k.value.components) ? (k.value.components as unknown[]) : []) {
+      if (typeof entry !== 'string' || entry === '' || kustomizeRemote(entry)) continue;
+      const child = byFolder.get(`${throughLinks(ev, normalPath(`${k.folder}${entry}`)).replace(/\/+$/, '')}/`);
+      if (child && isComponent(child.value)) components.push(child);
+    }
     const entries: unknown[] = [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])];
     for (const entry of entries) {
-      if (typeof entry !== 'string' || entry === '' || /^[a-z][a-z0-9+.-]*:\/\/|^git@|^github\.com\//i.test(entry)) continue;
+      if (typeof entry !== 'string' || entry === '' || kustomizeRemote(entry)) continue;
       const path = throughLinks(ev, normalPath(`${k.folder}${entry}`));
       if (given.has(path)) files.push(path);
       else {
         const child = byFolder.get(`${path.replace(/\/+$/, '')}/`);
-        if (child) inner.push(child);
+        if (child && !isComponent(child.value)) inner.push(child);
       }
     }
-    return { files, inner };
+    return { files, inner, components };
   }
   /**
    * The files a kustomization builds, where every one of its resources (and bases) is a file given or
@@ -229,13 +244,24 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   // Roots first (kustomizations no other lists): each file's namespace changes are its own
   // kustomization's, then each enclosing one's, the outermost last.
   const innerOf = new Set<Node>();
-  for (const k of nodes) for (const c of listed(k).inner) innerOf.add(c);
+  for (const k of nodes) {
+    const { inner, components } = listed(k);
+    for (const c of [...inner, ...components]) innerOf.add(c);
+  }
   const opsOf = new Map<string, NamespaceOp[]>();
   const rootOf = new Map<string, Node>();
   /** Each file's kustomizations, its own first, the root last (of the first root that builds it). */
   const chainOf = new Map<string, Node[]>();
   /** Each root's kustomizations, each after those it lists (the order kustomize builds them in). */
   const orderOf = new Map<Node, Node[]>();
+  /**
+   * Each root's components, with the kustomization whose objects each transforms: kustomize adds a
+   * component's directives to the accumulator of the kustomization listing it (kusttarget.go
+   * accumulateDirectory, isComponent: no accumulator of its own), after that kustomization's
+   * resources and generators and before its own transformers (accumulateTarget), each component in
+   * the order listed; so its patches, namespace, prefix and suffix apply to every object built so far.
+   */
+  const overOf = new Map<Node, Map<Node, Node>>();
   /** Files a second root builds too: the base, and the two roots. */
   const shared: { base: Node; file: string; first: Node; other: Node; chain: Node[] }[] = [];
   const scopes = new Map<Record<string, unknown>, HelmChartScope>();
@@ -271,6 +297,14 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       chainOf.set(f, chain);
     }
     for (const c of inner) if (!seen.has(c)) visit(c, chain, root, seen);
+    // Its components, after its resources (a component reached from two overlays is applied in each: its own seen).
+    for (const c of listed(k).components) {
+      if (seen.has(c)) continue;
+      const over = overOf.get(root) ?? new Map<Node, Node>();
+      over.set(c, k);
+      overOf.set(root, over);
+      visit(c, chain, root, seen);
+    }
     const order = orderOf.get(root) ?? [];
     order.push(k);
     orderOf.set(root, order);
@@ -308,13 +342,18 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     }
     // The files a kustomization builds where nothing but they can hold a patch's object (kustomize-patch.ts matchesNothing).
     const closed = (n: Node): string[] | undefined => {
+      // A component transforms what the kustomization listing it built: never closed by itself.
+      if (isComponent(n.value)) return undefined;
       const files = closedBuild(n, new Set());
       return files?.every((f) => chainOf.get(f)?.includes(n) === true) ? files : undefined;
     };
+    let replaced = false;
     // Each kustomization in the order kustomize builds them (those it lists first): its patches,
     // its namespace, its JSON 6902 patches, its transformers (kustomize-patch.ts).
     for (const n of orderOf.get(root) ?? []) {
-      const mine = objects.filter((o) => chainOf.get(fileOf(o))?.includes(n));
+      // A component's: every object of the kustomization listing it (its own resources among them).
+      const over = overOf.get(root)?.get(n) ?? n;
+      const mine = objects.filter((o) => chainOf.get(fileOf(o))?.includes(over));
       const closedFiles = closed(n);
       const context = { folder: n.folder, value: n.value, origin: n.origin, textOf, placesOf: stringPlaces, writtenNamespace: (o: (typeof objects)[number]) => written.get(o), pastIds: (o: (typeof objects)[number]) => history.past(o.value), ...(closedFiles ? { closedFiles } : {}) };
       const own = n.namespace !== undefined ? 1 : 0;
@@ -340,7 +379,18 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       run(n.ops.slice(0, own));
       applyNamePrefixSuffix(n.value, mine, history);
       applyKustomizePatches(ev, context, mine, 'after');
+      // Its replacements, the last of its fields' transformers (kustomize-replacements.ts); one kustomize refuses, or the doctor cannot decide, is RF946 at it.
+      if (Array.isArray(n.value.replacements)) {
+        for (const p of applyReplacements({ ...context, pastIds: (o) => history.past(o.value), generated: generatedLiterals(n.value) }, mine, (...p) => at(n, ...p))) {
+          ev.findings.push({ code: 'RF946', severity: CODES.RF946.severity, path: p.at, message: `${p.message}; so nothing this kustomization (or one listing it) builds is read as deployed`, fix: p.fix } satisfies Finding);
+          replaced = true;
+        }
+      }
       run(n.ops.slice(own));
+    }
+    if (replaced) {
+      failed.add(root);
+      continue;
     }
     for (const o of objects) {
       const meta = o.value.metadata as { namespace?: string };
@@ -471,6 +521,24 @@ function sharedBases(ev: Evidence, shared: { base: Node; file: string; first: No
     };
     ev.findings.push(finding(place, `${s.base.origin.source.path} is built by two overlays, ${s.first.origin.source.path} (${nsOf(first)}) and ${s.other.origin.source.path} (${nsOf(s.chain)}), and kustomize renders a copy of its objects in each with that overlay's namespace and patches; the doctor reads its objects once, as ${s.first.origin.source.path} renders them, so the copy ${s.other.origin.source.path} deploys is not proven`, `doctor each overlay on its own (give one overlay's folder with its bases), or give the output of kustomize build of each`));
   }
+}
+
+/** The ConfigMaps a kustomization's configMapGenerator entries make of `literals` alone (`KEY=value`), for a replacement's source. */
+function generatedLiterals(value: Record<string, unknown>): Map<string, { data: Record<string, string>; index: number; literal: Record<string, number> }> {
+  const out = new Map<string, { data: Record<string, string>; index: number; literal: Record<string, number> }>();
+  (Array.isArray(value.configMapGenerator) ? (value.configMapGenerator as unknown[]) : []).forEach((e, index) => {
+    if (!isObject(e) || typeof e.name !== 'string' || e.files !== undefined || e.envs !== undefined || e.env !== undefined || (e.behavior !== undefined && e.behavior !== 'create')) return;
+    const data: Record<string, string> = {};
+    const literal: Record<string, number> = {};
+    (Array.isArray(e.literals) ? (e.literals as unknown[]) : []).forEach((l, j) => {
+      if (typeof l !== 'string' || !l.includes('=')) return;
+      const key = l.slice(0, l.indexOf('='));
+      data[key] = l.slice(l.indexOf('=') + 1).replace(/^"(.*)"$/, '$1');
+      literal[key] = j;
+    });
+    out.set(e.name, { data, index, literal });
+  });
+  return out;
 }
 
 /** The key of an object's place, for Evidence.namespaceNotes. */

@@ -100,6 +100,9 @@ function mark(o: Located<K8sObject>, path: Path, at: (rest: Path) => Position): 
   src.marks.push({ path, at });
 }
 
+/** A value a kustomization's replacement set (kustomize-replacements.ts): placed where it came from, as a patch's value is. */
+export const markPatched = (o: Located<K8sObject>, path: Path, at: (rest: Path) => Position): void => mark(o, path, at);
+
 /** One patch of a kustomization: its entry, its text (and where that text is), its target. */
 interface Patch {
   field: 'patches' | 'patchesStrategicMerge' | 'patchesJson6902';
@@ -198,7 +201,7 @@ const effectiveNamespace = (kind: string, ns: string | undefined): string => (CL
  * reswrangler.go Select: `sr.MatchNamespace(orgId.EffectiveNamespace())` or `curId`'s; the
  * kustomization's own `namespace:` runs after its patches, so it is not the current one yet).
  */
-function selects(target: Record<string, unknown>, o: K8sObject, written: string | undefined, originalName: string = o.metadata.name): boolean | undefined {
+export function selects(target: Record<string, unknown>, o: K8sObject, written: string | undefined, originalName: string = o.metadata.name): boolean | undefined {
   const re = (pattern: unknown, value: string | undefined): boolean => {
     if (typeof pattern !== 'string' || pattern === '') return true;
     try {

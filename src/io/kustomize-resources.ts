@@ -5,7 +5,38 @@ import type { WalkedFile } from './walk.js';
 import { errnoReason } from './errno.js';
 
 const KUSTOMIZATION = /^(?:kustomization\.ya?ml|Kustomization)$/;
-const REMOTE = /^[a-z][a-z0-9+.-]*:\/\/|^git@|^github\.com\//i;
+/**
+ * Whether kustomize reads a `resources`, `bases` or `components` entry as a remote address, not a
+ * local path: an `http://` or `https://` URL (a file it downloads, api/internal/loader/fileloader.go
+ * IsRemoteFile, or a repository it clones), or what api/internal/git/repospec.go NewRepoSpecFromURL
+ * takes as a repository (FileLoader.New tries it first). That function drops a leading `git::`
+ * (ignoreForcedGitProtocol), knows the schemes `ssh://`, `https://`, `http://` and `file://`
+ * (extractScheme; any other, `git://` or `s3://`, "unsupported scheme"), and without a scheme takes
+ * only a scp-style address with a user (`git@gitlab.com:group/repo`, extractUsername) or one starting
+ * `github.com/` or `github.com:` (isStandardGithubHost, acceptSCPStyle); anything else fails there
+ * ("failed to parse scheme") and kustomize reads the entry as a local path, so a
+ * `gitlab.com/group/repo//path?ref=v1` is a folder it looks for beside the kustomization.
+ */
+export function kustomizeRemote(entry: string): boolean {
+  const e = entry.trim().replace(/^git::/i, '');
+  if (/^(?:ssh|https?|file):\/\//i.test(e)) return true;
+  return /^[a-z][a-z0-9-]*@[^/:\s]+[:/]\S/i.test(e) || /^github\.com[/:]\S/i.test(e);
+}
+
+/**
+ * Where a local path kustomize looks for is written like a remote address it does not take as one
+ * (see kustomizeRemote): a host name first (`gitlab.com/group/repo//path`, `bitbucket.org/...`) or a
+ * scheme kustomize does not know (`git://`, `s3://`). The text of its hint, or undefined.
+ */
+export function remoteLookalike(entry: string): string | undefined {
+  const e = entry.trim().replace(/^git::/i, '');
+  if (kustomizeRemote(entry)) return undefined;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(e)?.[1];
+  if (scheme !== undefined) return `kustomize fetches a remote base only over https://, http://, ssh:// or file:// (api/internal/git/repospec.go), and ${scheme}:// is none of them ("unsupported scheme"), so it reads the entry as a local path`;
+  const host = /^([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})(?::\d+)?\/[^/]/i.exec(e)?.[1];
+  if (host !== undefined && !/\.(?:ya?ml|json)$/i.test(host)) return `it is written like an address on ${host} with no scheme, and kustomize takes an address without one as remote only for github.com or a user@host: address (api/internal/git/repospec.go, "failed to parse scheme"), so it reads the entry as a local path`;
+  return undefined;
+}
 /** Names the doctor reads as YAML or JSON by themselves. */
 const READ_AS_YAML = /\.(?:ya?ml|json)$/i;
 
@@ -41,7 +72,7 @@ export async function readKustomizeResources(given: readonly WalkedFile[], maxBy
     const v = value as Record<string, unknown>;
     const list = (x: unknown): unknown[] => (Array.isArray(x) ? (x as unknown[]) : []);
     for (const entry of [...list(v.resources), ...list(v.bases)]) {
-      if (typeof entry !== 'string' || entry === '' || REMOTE.test(entry) || entry.endsWith('/') || READ_AS_YAML.test(entry)) continue;
+      if (typeof entry !== 'string' || entry === '' || kustomizeRemote(entry) || entry.endsWith('/') || READ_AS_YAML.test(entry)) continue;
       const path = join(dirname(f.path), entry);
       if (known.has(path)) continue;
       known.add(path);

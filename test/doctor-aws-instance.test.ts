@@ -221,3 +221,54 @@ describe('doctor: the `$${…}` an instance\'s user data writes for the shell is
     expect(r.findings.map((f) => f.code)).not.toContain('RF911');
   });
 });
+
+/**
+ * Issue 52d: the instance rules (RF711 IMDSv2, RF715 root volume, RF716 key pair) were said of every
+ * aws_instance of the root, so a NAT instance beside the runner manager got runner findings (public
+ * ppawlowski/gitlab_runner_aws). Now they are said of an instance something shows running
+ * gitlab-runner: its user data or provisioners, its name or tags, its AMI, or a resource that reaches
+ * it, naming GitLab or a runner.
+ */
+describe('doctor: instance rules only on instances that run gitlab-runner', () => {
+  const nat = (name: string, tags: string, userData = '') => `
+data "aws_ami" "nat" {
+  most_recent = true
+  owners      = ["amazon"]
+  filter {
+    name   = "name"
+    values = ["al2023-ami-*-x86_64"]
+  }
+}
+resource "aws_instance" "${name}" {
+  ami               = data.aws_ami.nat.id
+  instance_type     = "t3.nano"
+  key_name          = "ops"
+  source_dest_check = false
+  tags = {
+    Name = "${tags}"
+  }
+${userData}}
+`;
+  const says = (r: DoctorResult, address: string) => r.findings.filter((f) => ['RF711', 'RF715', 'RF716'].includes(f.code) && f.message.includes(address)).map((f) => f.code).sort();
+
+  it('a NAT instance beside the manager: no RF711/RF715/RF716 of its own; the manager keeps its', () => {
+    const r = run(INSTANCE + nat('nat', 'egress-nat'));
+    expect(says(r, 'aws_instance.nat')).toEqual([]);
+    expect(says(r, 'aws_instance.runner')).toEqual(['RF715']);
+  });
+
+  it('a NAT instance whose user data sets up forwarding (no runner in it): not said either', () => {
+    const r = run(INSTANCE + nat('nat', 'egress-nat', '  user_data = "#!/bin/sh\\nsysctl -w net.ipv4.ip_forward=1\\n"\n'));
+    expect(says(r, 'aws_instance.nat')).toEqual([]);
+  });
+
+  it('the failing twins: an instance whose tag or name says it is a runner is checked (RF711, RF715, RF716)', () => {
+    expect(says(run(INSTANCE + nat('nat', 'gitlab-runner-spare')), 'aws_instance.nat')).toEqual(['RF711', 'RF715', 'RF716']);
+    expect(says(run(INSTANCE + nat('ci_runner', 'spare')), 'aws_instance.ci_runner')).toEqual(['RF711', 'RF715', 'RF716']);
+  });
+
+  it('an instance a null_resource sets up with gitlab-runner over SSH is checked', () => {
+    const bootstrap = `resource "null_resource" "bootstrap" {\n  connection {\n    host = aws_instance.box.public_ip\n  }\n  provisioner "remote-exec" {\n    inline = ["curl -L https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.deb.sh | sudo bash"]\n  }\n}\n`;
+    expect(says(run(INSTANCE + nat('box', 'spare') + bootstrap), 'aws_instance.box')).toEqual(['RF711', 'RF715', 'RF716']);
+  });
+});

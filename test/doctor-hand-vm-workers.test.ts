@@ -72,6 +72,28 @@ describe('doctor: the instance profile of docker-autoscaler workers, hand-writte
     expect(f?.message).toContain('carry the instance profile gitlab-ci-worker');
   });
 
+  // Issue 52d: the workers' profile given as a literal ARN (`arn = "arn:aws:iam::…:instance-profile/…"`)
+  // was not matched to the manager's profile Terraform declares by name: the manager's own profile on
+  // the workers was only "another profile" (a warning). Now matched by the ARN's name, in the root's account.
+  const withArn = (arn: string) => swap(AUTOSCALER, '  name_prefix   = "gitlab-ci-worker-"\n', `  name_prefix   = "gitlab-ci-worker-"\n  iam_instance_profile {\n    arn = "${arn}"\n  }\n`);
+  it("the manager's profile on the workers by its literal ARN is RF713, an error, naming the profile", () => {
+    const r = run(withArn('arn:aws:iam::111122223333:instance-profile/gitlab-runner-autoscaler-manager'));
+    const f = r.findings.filter((x) => x.code === 'RF713');
+    expect(f.map((x) => x.severity)).toEqual(['error']);
+    expect(f[0]!.message).toContain("carry the manager's instance profile (instance profile gitlab-runner-autoscaler-manager)");
+  });
+  it('an ARN under an IAM path, no account written: matched by its name too', () => {
+    const r = run(withArn('arn:aws:iam:::instance-profile/ci/gitlab-runner-autoscaler-manager'));
+    expect(r.findings.filter((x) => x.code === 'RF713').map((x) => x.severity)).toEqual(['error']);
+  });
+  it("the passing twins: another profile's ARN, or the manager's name in another account, is a warning only", () => {
+    for (const arn of ['arn:aws:iam::111122223333:instance-profile/gitlab-ci-worker', 'arn:aws:iam::444455556666:instance-profile/gitlab-runner-autoscaler-manager']) {
+      const f = run(withArn(arn)).findings.filter((x) => x.code === 'RF713');
+      expect(f.map((x) => x.severity)).toEqual(['warning']);
+      expect(f[0]!.message).toContain(`carry the instance profile ${arn}`);
+    }
+  });
+
   // The take-over text of a privileged job reads the workers' profile as RF713 does (one reader):
   // named as RF713 names it, and an empty block is no profile in both.
   const privileged = (tf: string) => swap(tf, '        image = "alpine:3.20"\n', '        image = "alpine:3.20"\n        privileged = true\n');

@@ -109,3 +109,38 @@ describe('a register command ends at a \\n escape of its HCL string', () => {
     expect(found.map((f) => /knows no flag \S+/.exec(f.message)?.[0])).toEqual(['knows no flag --docker-privilegd:']);
   });
 });
+
+/**
+ * Issue 52d: a shell `\` line continuation inside a one-line HCL string is written `\\` then `\n`
+ * (HCL's escapes for a backslash and a line break): the command goes on across it. Before, `\\\n`
+ * was read as a word of the command, where Go's flag parsing stops (a false RF927), and the flags
+ * after it were not read as register's (a misspelt one was no RF919).
+ */
+describe('a register command read across \\\\ \\n continuations of its HCL string', () => {
+  const tf = (item: string) => `resource "aws_instance" "runner" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "t3.micro"
+  provisioner "remote-exec" {
+    inline = [
+      "${item}",
+    ]
+  }
+}
+`;
+  const CMD = 'sudo gitlab-runner register --non-interactive --url https://gitlab.example.com \\\\\\n  --token $TOKEN --executor docker \\\\\\n  --docker-image alpine:3.20';
+  it('a misspelt flag after the continuations: RF919 names it, no RF927 at the continuation', () => {
+    const text = tf(`${CMD} --docker-privilegd`);
+    const found = doctorTexts({ 'main.tf': text }).findings.filter((f) => f.code === 'RF919' || f.code === 'RF927');
+    expect(found.map((f) => f.code)).toEqual(['RF919']);
+    expect(found[0]!.message).toContain('knows no flag --docker-privilegd:');
+  });
+  it('--docker-privileged after the continuations: RF301 at the flag and nothing about the command line', () => {
+    const text = tf(`${CMD} --docker-privileged`);
+    const found = doctorTexts({ 'main.tf': text }).findings.filter((f) => f.code === 'RF301' || f.code === 'RF919' || f.code === 'RF927');
+    expect(found.map((f) => `${f.code} ${f.path}`)).toEqual([`RF301 ${placeOf('main.tf', text, '--docker-privileged')}`]);
+  });
+  it('twin: a continuation and a \\n that ends the command; the next command is not read as register', () => {
+    const found = doctorTexts({ 'main.tf': tf(`${CMD}\\nsudo apt-get install --no-install-recommends -y jq`) }).findings.filter((f) => f.code === 'RF927' || f.code === 'RF919');
+    expect(found).toEqual([]);
+  });
+});

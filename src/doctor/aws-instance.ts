@@ -1,7 +1,7 @@
 import type { TerraformRoot } from '../emit/artifacts.js';
 import { byName, setOwn } from '../emit/artifacts.js';
 import type { Evidence } from './evidence.js';
-import { markSpotRequest } from '../platforms/aws-vm/common.js';
+import { markOtherInstance, markSpotRequest } from '../platforms/aws-vm/common.js';
 import { userDataFilePath } from '../platforms/aws-vm/user-data.js';
 import { setupScript, type SetupStep } from './provisioners.js';
 
@@ -68,6 +68,33 @@ const INSTANCE_TYPES = ['aws_instance', 'aws_spot_instance_request'] as const;
 /** The resources whose user data may run a runner manager, as RF910 names them: launch templates, and those read as one here. */
 export const VM_MANAGER_RESOURCES = 'EC2 launch template, launch configuration, instance or spot instance request';
 
+/** Words that name GitLab's runner: in a name, tag, AMI, user data or setup command. */
+const RUNNER_WORDS = /gitlab|runner/i;
+
+/**
+ * Whether anything shows the instance running gitlab-runner: its name (the resource's, a tag's), its
+ * AMI (a literal, or the aws_ami data source that finds it: its name and filters), its user data,
+ * its provisioners, or another resource that reaches it (a null_resource's provisioner connected to
+ * it) naming GitLab or a runner. An instance with none of these (a NAT or bastion instance of the
+ * same root, ppawlowski/gitlab_runner_aws's NAT instance) is not a runner's: the instance rules
+ * (IMDSv2, root volume, key pair) are the runners' rules, not said of it.
+ */
+function runsRunner(root: TerraformRoot, type: string, k: string, body: Record<string, unknown>, lt: Record<string, unknown> | undefined, steps: readonly SetupStep[] | undefined): boolean {
+  if (RUNNER_WORDS.test(k) || RUNNER_WORDS.test(JSON.stringify(body)) || (lt !== undefined && RUNNER_WORDS.test(JSON.stringify(lt.user_data ?? ''))) || (steps !== undefined && RUNNER_WORDS.test(JSON.stringify(steps)))) return true;
+  const ami = typeof body.ami === 'string' ? /^\$\{data\.aws_ami\.([A-Za-z0-9_-]+)\./.exec(body.ami)?.[1] : undefined;
+  if (ami !== undefined && RUNNER_WORDS.test(JSON.stringify(root.data?.aws_ami?.[ami] ?? {}))) return true;
+  // Another resource that names the instance and GitLab's runner (a provisioner run on it from a null_resource).
+  const ref = `${type}.${k}.`;
+  for (const [t, bodies] of Object.entries(root.resource)) {
+    if (t === type) continue;
+    for (const other of Object.values(bodies)) {
+      const text = JSON.stringify(other);
+      if (text.includes(ref) && RUNNER_WORDS.test(text)) return true;
+    }
+  }
+  return false;
+}
+
 function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INSTANCE_TYPES)[number], instances: Record<string, Record<string, unknown>>): void {
   for (const k of Object.keys(instances)) {
     const body = instances[k]!;
@@ -75,6 +102,7 @@ function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INST
     // Its creation-time provisioners set it up after its user data: one setup script (provisioners.ts).
     const steps = ev.terraform.provisioners?.get(`${type}.${k}`);
     const lt = launchTemplateFrom(body, type === 'aws_spot_instance_request' ? ['image_id', 'instance_type', 'key_name', 'tags'] : ['image_id', 'instance_type', 'metadata_options', 'key_name', 'tags'], steps, knownUserData(ev, `${type}.${k}`));
+    if (!runsRunner(root, type, k, body, lt, steps)) markOtherInstance(lt ?? body);
     if (!lt) continue;
     // Said where IMDSv2 is checked (RF711): the options written are not what the instance gets.
     if (type === 'aws_spot_instance_request') markSpotRequest(lt);

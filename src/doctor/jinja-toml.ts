@@ -1,7 +1,7 @@
 import { parse as parseToml } from 'smol-toml';
 import type { Finding } from '../spec/findings.js';
 import { LineIndex } from './hcl/ast.js';
-import { conditionalClause, jinjaBranchAt, jinjaBranches, type TemplateEngine } from './jinja-branch.js';
+import { conditionalClause, jinjaBlocks, jinjaBranchAt, jinjaBranches, jinjaLoopsAt, loopClause, type TemplateEngine } from './jinja-branch.js';
 import { SourceFile, spanLine, type Position } from './source.js';
 
 /**
@@ -50,14 +50,23 @@ export class TemplateTomlSource extends SourceFile {
     return spanLine(this.#span, line - 1) + 1;
   }
 
-  /** The finding, said as conditional where its place in this template is inside an `if` branch. */
+  /**
+   * The finding, said as conditional where its place in this template is inside an `if` branch, and
+   * as once per item where it is inside a `for` loop's body (each loop it is in, outermost first).
+   */
   conditional(f: Finding): Finding {
     const m = /:(\d+):(\d+)$/.exec(f.path);
     if (m === null || f.path.slice(0, m.index) !== this.path) return f;
-    const b = jinjaBranchAt(jinjaBranches(this.#template, this.#engine), this.#lines.offset((this.#span.lines !== undefined ? this.#span.lines.indexOf(Number(m[1]) - 1) : Number(m[1]) - 1 - this.#span.from) + 1, Number(m[2])));
-    if (b === undefined) return f;
-    const p = this.#lines.pos(b.at);
-    return { ...f, message: f.message + conditionalClause(b, `${this.path}:${this.#fileLine(p.line)}:${p.column}`) };
+    const blocks = jinjaBlocks(this.#template, this.#engine);
+    const at = this.#lines.offset((this.#span.lines !== undefined ? this.#span.lines.indexOf(Number(m[1]) - 1) : Number(m[1]) - 1 - this.#span.from) + 1, Number(m[2]));
+    const where = (offset: number) => {
+      const p = this.#lines.pos(offset);
+      return `${this.path}:${this.#fileLine(p.line)}:${p.column}`;
+    };
+    const b = jinjaBranchAt(blocks.branches, at);
+    const loops = jinjaLoopsAt(blocks.loops, at);
+    if (b === undefined && loops.length === 0) return f;
+    return { ...f, message: f.message + (b !== undefined ? conditionalClause(b, where(b.at)) : '') + loops.map((l) => loopClause(l, where(l.at))).join('') };
   }
 }
 

@@ -229,7 +229,8 @@ function commandsIn(path: string, text: string, version?: RunnerVersion): Regist
     if (hcl === null) hcl = hclComments(text);
     if (hcl !== undefined && inSpan(hcl, m.index)) continue;
     const limit = Math.min(text.length, m.index + m[0].length + MAX_COMMAND);
-    const words = shellWords(text, m.index + m[0].length, hcl !== undefined ? Math.min(limit, hclStringEnd(text, m.index) ?? limit) : limit);
+    const stringEnd = hcl !== undefined ? hclStringEnd(text, m.index) : undefined;
+    const words = shellWords(text, m.index + m[0].length, stringEnd !== undefined ? Math.min(limit, stringEnd) : limit, stringEnd !== undefined);
     const { flags, stopped, undefinedFlag } = parseFlags(withoutRedirections(words), version);
     // A command with no flag is words about one (`… passed to gitlab-runner register` in a description).
     if (flags.length > 0) out.push({ path, at: m.index, flags, ...(stopped ? { stopped } : {}), ...(undefinedFlag ? { undefinedFlag } : {}), ...(version ? { version } : {}) });
@@ -443,9 +444,11 @@ function continuedPastDirectives(text: string, at: number, to: number): number |
 /**
  * Shell words from `from` to the end of the command (an unescaped newline, `;`, `&`, `|`, or a
  * template directive `%{`): quotes are removed, a backslash-newline continues the command, and
- * `${…}` stays in its word as written.
+ * `${…}` stays in its word as written. In a one-line HCL quoted string (`hclQuoted`), the shell's
+ * backslash-newline is written `\\\n` (HCL's `\\` escape for the backslash, its `\n` for the line
+ * break: Terraform's "Strings and Templates", Escape Sequences) and continues the command the same way.
  */
-function shellWords(text: string, from: number, to: number): Word[] {
+function shellWords(text: string, from: number, to: number, hclQuoted = false): Word[] {
   const words: Word[] = [];
   let cur = '';
   let start = -1;
@@ -469,6 +472,11 @@ function shellWords(text: string, from: number, to: number): Word[] {
     if (c === '\\' && (text[i + 1] === '\n' || (text[i + 1] === '\r' && text[i + 2] === '\n'))) {
       end();
       i += text[i + 1] === '\r' ? 2 : 1;
+      continue;
+    }
+    if (hclQuoted && c === '\\' && text.startsWith('\\\\\\n', i)) {
+      end();
+      i += 3;
       continue;
     }
     if (c === '\\' && (text[i + 1] === ' ' || text[i + 1] === '\t')) {

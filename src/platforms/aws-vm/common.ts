@@ -892,6 +892,17 @@ type SpotMarked = { [SPOT_REQUEST]?: true };
 export function markSpotRequest(body: object): void {
   (body as SpotMarked)[SPOT_REQUEST] = true;
 }
+const OTHER_INSTANCE = Symbol('not a runner instance');
+/**
+ * Marks an instance of a root the doctor reads (or the launch template it is read as) that nothing
+ * shows running gitlab-runner (a NAT or bastion instance beside the runners): the instance rules
+ * (RF711, RF715, RF716, RF712, RF720, …) are not said of it.
+ */
+export function markOtherInstance(body: object): void {
+  (body as Record<symbol, unknown>)[OTHER_INSTANCE] = true;
+}
+const isOtherInstance = (body: unknown) => typeof body === 'object' && body !== null && (body as Record<symbol, unknown>)[OTHER_INSTANCE] === true;
+
 /** Whether a launch-template body was made from a spot instance request (markSpotRequest). */
 export function isSpotRequest(body: unknown): boolean {
   return typeof body === 'object' && body !== null && (body as SpotMarked)[SPOT_REQUEST] === true;
@@ -964,6 +975,7 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
     ['aws_instance', 'instance'],
   ] as const) {
     for (const [k, body] of resources(root, type)) {
+      if (isOtherInstance(body)) continue;
       const mo = (list(body.metadata_options)[0] ?? {}) as Record<string, unknown>;
       if (isSpotRequest(body)) {
         out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2: ${SPOT_REQUEST_METADATA}`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: 'metadata_options of a spot instance request', allowed: 'http_tokens = "required" on the instance', fix: 'start the manager from a launch template, or as an aws_instance with instance_market_options { market_type = "spot" }, with metadata_options { http_tokens = "required" }' }));

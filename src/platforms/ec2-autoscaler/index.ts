@@ -18,17 +18,40 @@ import { awsFacts, resourceBody } from '../../verify/aws-docs.js';
 /** The key of the `aws_iam_instance_profile` a profile reference names (`${aws_iam_instance_profile.<key>.name}` or `.arn`). */
 const profileKey = (v: string) => /^\$\{aws_iam_instance_profile\.([^.}]+)\.(?:name|arn)\}$/.exec(v)?.[1];
 
-/** The `aws_iam_instance_profile` resource a profile reference names, when the root holds it. */
-function profileBody(root: TerraformRoot, profile: string): Record<string, unknown> | undefined {
+/**
+ * A literal instance profile ARN (`arn:aws:iam::111122223333:instance-profile/path/name`), its account
+ * (where written) and the profile's name: the ARN's last part, IAM's path before it.
+ */
+export function instanceProfileArn(v: string): { account?: string; name: string } | undefined {
+  const m = /^arn:aws[a-z-]*:iam::(\d{12})?:instance-profile\/(?:[^\s${}]*\/)?([\w+=,.@-]+)$/.exec(v);
+  return m === null ? undefined : { ...(m[1] !== undefined ? { account: m[1] } : {}), name: m[2]! };
+}
+
+/**
+ * The `aws_iam_instance_profile` resource a profile reference names, when the root holds it: by
+ * reference, or a literal ARN by its name (and account, where both are known) among the root's profiles.
+ */
+function profileBody(root: TerraformRoot, profile: string, account?: string): Record<string, unknown> | undefined {
   const k = profileKey(profile);
-  return k === undefined ? undefined : resourceBody(root, 'aws_iam_instance_profile', k);
+  if (k !== undefined) return resourceBody(root, 'aws_iam_instance_profile', k);
+  const arn = instanceProfileArn(profile);
+  if (arn === undefined || (arn.account !== undefined && account !== undefined && arn.account !== account)) return undefined;
+  return Object.values(root.resource.aws_iam_instance_profile ?? {}).find((b) => b.name === arn.name);
+}
+
+/** A profile as its name is known: the resource's literal name, the ARN's name, or the literal name written. */
+function profileName(root: TerraformRoot, profile: string, account?: string): string | undefined {
+  const name = profileBody(root, profile, account)?.name;
+  if (typeof name === 'string' && !name.includes('${')) return name;
+  if (profileKey(profile) !== undefined) return undefined;
+  return instanceProfileArn(profile)?.name ?? (profile.includes('${') || profile.startsWith('arn:') ? undefined : profile);
 }
 
 /** The instance profile of the workers' launch template, as messages name it: the profile's name, else as written. */
-function workerProfile(root: TerraformRoot, runner: IntentRunner): { profile: string; shown: string } | undefined {
+function workerProfile(root: TerraformRoot, runner: IntentRunner, account?: string): { profile: string; shown: string } | undefined {
   const profile = instanceProfileOf(resourceBody(root, 'aws_launch_template', key(runner, 'workers')));
   if (profile === undefined) return undefined;
-  const name = profileBody(root, profile)?.name;
+  const name = profileBody(root, profile, account)?.name;
   return { profile, shown: typeof name === 'string' ? name : profile };
 }
 
@@ -50,18 +73,21 @@ function workerTakeOver(docs: FleetDocuments, runner: IntentRunner): string {
  * reaches the worker host holds the manager's role: the runner token, cache signing, scaling and
  * SSH to every other worker), another profile is a role the jobs were never declared to have.
  */
-function verifyWorkerProfile(docs: FleetDocuments, runner: IntentRunner, runnerPath: string): Finding[] {
+function verifyWorkerProfile(docs: FleetDocuments, runner: IntentRunner, runnerPath: string, account?: string): Finding[] {
   const root = awsFacts(docs)?.root;
   if (!root) return [];
   const workers = resourceBody(root, 'aws_launch_template', key(runner, 'workers'));
   if (!workers) return [{ code: 'RF903', severity: CODES.RF903.severity, path: runnerPath, message: `the launch template of the workers of group ${names(runner).workerGroup} is not in the documents, so whether the workers carry an instance profile is not shown`, fix: 'regenerate', deploymentFix: `give the Terraform of the launch template of Auto Scaling group ${names(runner).workerGroup}` }];
-  const worker = workerProfile(root, runner);
+  const worker = workerProfile(root, runner, account);
   if (worker === undefined) return [];
   const { profile, shown } = worker;
   const managerProfile = instanceProfileOf(resourceBody(root, 'aws_launch_template', key(runner, 'manager')));
-  const sameProfile = managerProfile !== undefined && (managerProfile === profile || (profileKey(profile) !== undefined && profileKey(profile) === profileKey(managerProfile)));
-  const managerRole = managerProfile === undefined ? undefined : profileBody(root, managerProfile)?.role;
-  const workerRole = profileBody(root, profile)?.role;
+  // The same profile: the same reference, or (a literal ARN on either side) the same name, in the same account where the ARNs say it.
+  const workerName = managerProfile !== undefined && managerProfile !== profile ? profileName(root, profile, account) : undefined;
+  const accounts = [instanceProfileArn(profile)?.account, managerProfile !== undefined ? instanceProfileArn(managerProfile)?.account : undefined, account].filter((a) => a !== undefined);
+  const sameProfile = managerProfile !== undefined && (managerProfile === profile || (profileKey(profile) !== undefined && profileKey(profile) === profileKey(managerProfile)) || (workerName !== undefined && workerName === profileName(root, managerProfile, account) && new Set(accounts).size <= 1));
+  const managerRole = managerProfile === undefined ? undefined : profileBody(root, managerProfile, account)?.role;
+  const workerRole = profileBody(root, profile, account)?.role;
   const sameRole = workerRole !== undefined && managerRole !== undefined && JSON.stringify(workerRole) === JSON.stringify(managerRole);
   if (sameProfile || sameRole) {
     return [{ code: 'RF713', severity: CODES.RF713.severity, path: runnerPath, message: `the workers of group ${names(runner).workerGroup} carry the manager's ${sameProfile ? 'instance profile' : 'role'} (instance profile ${shown}): whatever reaches a worker host (a job that leaves its container, or one with host networking) holds the manager's role, with the runner token, the cache signing, scaling and SSH to every other worker`, fix: 'regenerate; workers have no instance profile', deploymentFix: 'remove iam_instance_profile from the workers\' launch template: jobs that need cloud access get it from GitLab CI id_tokens, never from the worker' }];
@@ -262,7 +288,8 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
     // Workers carry no instance profile, so a job on the host gets no AWS credentials; it gets the
     // worker itself, with the jobs it runs beside this one and after it.
     findings.push(...escapeFindings(dockerHostEscapes(docs.runners.get(runner.name)?.configToml), runnerPath, `from the host a job takes over ${workerTakeOver(docs, runner)}`));
-    const profile = verifyWorkerProfile(docs, runner, runnerPath);
+    const aws = runnerAws(fleet, runner);
+    const profile = verifyWorkerProfile(docs, runner, runnerPath, aws.accountShown === false ? undefined : aws.accountId);
     findings.push(...profile);
     return {
       findings,

@@ -267,6 +267,19 @@ ${userData}}
     expect(says(run(INSTANCE + nat('ci_runner', 'spare')), 'aws_instance.ci_runner')).toEqual(['RF711', 'RF715', 'RF716']);
   });
 
+  it('a root where no instance shows a runner: every instance keeps the rules (none can be told from the manager)', () => {
+    // The manager is found by the config.toml beside them, and neither instance names GitLab or a runner
+    // (their user data fetches a script): the doctor cannot tell which runs it, so both are checked.
+    const plain = (name: string) => `resource "aws_instance" "${name}" {\n  ami = "ami-0123456789abcdef0"\n  instance_type = "t3.nano"\n  key_name = "ops"\n  user_data = "#!/bin/sh\\naws s3 cp s3://acme-setup/boot.sh - | sh\\n"\n}\n`;
+    const toml = 'concurrent = 2\n[[runners]]\n  name = "docker"\n  url = "https://gitlab.com"\n  executor = "docker"\n  [runners.docker]\n    image = "alpine"\n';
+    const r = doctor([
+      { path: 'infra/main.tf', bytes: new TextEncoder().encode(plain('box') + plain('spare')) },
+      { path: 'infra/config.toml', bytes: new TextEncoder().encode(toml) },
+    ]);
+    expect(says(r, 'aws_instance.box')).toEqual(['RF711', 'RF715', 'RF716']);
+    expect(says(r, 'aws_instance.spare')).toEqual(['RF711', 'RF715', 'RF716']);
+  });
+
   it('an instance a null_resource sets up with gitlab-runner over SSH is checked', () => {
     const bootstrap = `resource "null_resource" "bootstrap" {\n  connection {\n    host = aws_instance.box.public_ip\n  }\n  provisioner "remote-exec" {\n    inline = ["curl -L https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.deb.sh | sudo bash"]\n  }\n}\n`;
     expect(says(run(INSTANCE + nat('box', 'spare') + bootstrap), 'aws_instance.box')).toEqual(['RF711', 'RF715', 'RF716']);

@@ -18,10 +18,16 @@ import { setupScript, type SetupStep } from './provisioners.js';
  * a launch template's block device mapping of the root device.
  */
 export function instancesAsLaunchTemplates(ev: Evidence, root: TerraformRoot): void {
+  // The instances nothing shows running gitlab-runner, marked only where another instance of the root
+  // does: in a root where no instance names GitLab or a runner, none can be told from the runner, and
+  // every instance keeps the instance rules (a runner's missing IMDSv2 is worth more than a NAT's finding).
+  const others: object[] = [];
+  let runners = 0;
   for (const type of INSTANCE_TYPES) {
     const instances = root.resource[type];
-    if (instances) asLaunchTemplates(ev, root, type, instances);
+    if (instances) runners += asLaunchTemplates(ev, root, type, instances, others);
   }
+  if (runners > 0) for (const body of others) markOtherInstance(body);
   launchConfigurationsAsLaunchTemplates(ev, root);
 }
 
@@ -76,8 +82,9 @@ const RUNNER_WORDS = /gitlab|runner/i;
  * AMI (a literal, or the aws_ami data source that finds it: its name and filters), its user data,
  * its provisioners, or another resource that reaches it (a null_resource's provisioner connected to
  * it) naming GitLab or a runner. An instance with none of these (a NAT or bastion instance of the
- * same root, ppawlowski/gitlab_runner_aws's NAT instance) is not a runner's: the instance rules
- * (IMDSv2, root volume, key pair) are the runners' rules, not said of it.
+ * same root, ppawlowski/gitlab_runner_aws's NAT instance) is not a runner's where another instance
+ * of the root is: the instance rules (IMDSv2, root volume, key pair) are the runners' rules, not said
+ * of it (instancesAsLaunchTemplates).
  */
 function runsRunner(root: TerraformRoot, type: string, k: string, body: Record<string, unknown>, lt: Record<string, unknown> | undefined, steps: readonly SetupStep[] | undefined): boolean {
   if (RUNNER_WORDS.test(k) || RUNNER_WORDS.test(JSON.stringify(body)) || (lt !== undefined && RUNNER_WORDS.test(JSON.stringify(lt.user_data ?? ''))) || (steps !== undefined && RUNNER_WORDS.test(JSON.stringify(steps)))) return true;
@@ -95,14 +102,17 @@ function runsRunner(root: TerraformRoot, type: string, k: string, body: Record<s
   return false;
 }
 
-function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INSTANCE_TYPES)[number], instances: Record<string, Record<string, unknown>>): void {
+/** Reads each instance of `type` as a launch template; adds to `others` those nothing shows running gitlab-runner (runsRunner) and returns how many do. */
+function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INSTANCE_TYPES)[number], instances: Record<string, Record<string, unknown>>, others: object[]): number {
+  let runners = 0;
   for (const k of Object.keys(instances)) {
     const body = instances[k]!;
     // A spot request's metadata_options never reach the instance: not copied.
     // Its creation-time provisioners set it up after its user data: one setup script (provisioners.ts).
     const steps = ev.terraform.provisioners?.get(`${type}.${k}`);
     const lt = launchTemplateFrom(body, type === 'aws_spot_instance_request' ? ['image_id', 'instance_type', 'key_name', 'tags'] : ['image_id', 'instance_type', 'metadata_options', 'key_name', 'tags'], steps, knownUserData(ev, `${type}.${k}`));
-    if (!runsRunner(root, type, k, body, lt, steps)) markOtherInstance(lt ?? body);
+    if (runsRunner(root, type, k, body, lt, steps)) runners++;
+    else others.push(lt ?? body);
     if (!lt) continue;
     // Said where IMDSv2 is checked (RF711): the options written are not what the instance gets.
     if (type === 'aws_spot_instance_request') markSpotRequest(lt);
@@ -114,6 +124,7 @@ function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INST
     // Read once, as the launch template: the checks of every instance would say each thing twice.
     delete instances[k];
   }
+  return runners;
 }
 
 /** The launch template a resource with user data stands for (its user data and the arguments named), or undefined without user data. */

@@ -114,12 +114,21 @@ export function autoscalerOf(runner: { spec: unknown }): AutoscalerRunnerSpec {
   const spec = runner.spec as { autoscaler?: unknown };
   let hit = autoscalerParsed.get(spec);
   if (!hit) {
-    hit = autoscalerRunnerSchema.unwrap().parse(spec.autoscaler ?? {});
+    // Runners of a large fleet mostly repeat one section: parse each distinct text once (as
+    // fargateOf does). The parsed value is only read, so runners with equal sections can share it.
+    const text = JSON.stringify(spec.autoscaler ?? {});
+    hit = autoscalerByText.get(text);
+    if (!hit) {
+      hit = autoscalerRunnerSchema.unwrap().parse(spec.autoscaler ?? {});
+      if (autoscalerByText.size >= 10_000) autoscalerByText.clear();
+      autoscalerByText.set(text, hit);
+    }
     autoscalerParsed.set(spec, hit);
   }
   return hit;
 }
 const autoscalerParsed = new WeakMap<object, AutoscalerRunnerSpec>();
+const autoscalerByText = new Map<string, AutoscalerRunnerSpec>();
 
 function groupArn(fleet: FleetIntent, runner: IntentRunner, group = names(runner).workerGroup): string {
   const a = runnerAws(fleet, runner);

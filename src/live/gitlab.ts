@@ -245,7 +245,7 @@ export class GitLabTlsError extends Error {
 /** A non-idempotent call failed in a way that does not tell whether GitLab acted. */
 export class OutcomeUnknownError extends Error {
   constructor(readonly call: string, reason: string) {
-    super(`the outcome of ${call} is unknown: ${reason}`);
+    super(`the outcome of ${call} is unknown: ${reason}${call.startsWith('POST /user/runners') ? ' (GitLab may have created the runner: register lists its marker before creating another)' : ''}`);
     this.name = 'OutcomeUnknownError';
   }
 }
@@ -346,13 +346,19 @@ function cutAnswerError(call: string, cut: CutAnswer): GitLabUnavailableError {
   return new GitLabUnavailableError(call, cut.reason === 'timed out' ? `GitLab began to answer ${call} but did not finish in time (${cut.bytes} bytes came): check that GitLab is not overloaded and that nothing between (a proxy) holds the answer back, and try again` : `GitLab began to answer ${call} and the connection closed after ${cut.bytes} bytes (${cut.reason}): a proxy or load balancer in front of GitLab may cut answers; try again`);
 }
 
-/** The JSON of an answer, read up to MAX_ANSWER_BYTES (or as read already while the call was tried). */
-async function answerJson(res: Response, call: string): Promise<unknown> {
+/**
+ * The JSON of an answer, read up to MAX_ANSWER_BYTES (or as read already while the call was tried).
+ * `acted`: the call is one that changes GitLab and is sent once (a POST): an answer that began and
+ * was cut came after GitLab acted, or may have, so it is an OutcomeUnknownError, never "try again"
+ * (a POST /user/runners whose answer was cut has created the runner; its token is in the lost part).
+ */
+async function answerJson(res: Response, call: string, acted = false): Promise<unknown> {
   let text = readAnswers.get(res);
   if (text === undefined) {
     try {
       text = await answerText(res, call);
     } catch (e) {
+      if (e instanceof CutAnswer && acted) throw new OutcomeUnknownError(call, `GitLab answered ${res.status} and ${e.reason === 'timed out' ? `the answer did not finish in time (${e.bytes} bytes came)` : `the connection closed after ${e.bytes} bytes (${e.reason})`}, so it acted: the answer with what it did was lost`);
       throw e instanceof CutAnswer ? cutAnswerError(call, e) : e;
     }
   }
@@ -595,7 +601,7 @@ export class GitLabClient {
     const res = await this.call(method, path, { ...opts, read: true });
     const call = `${method} ${path.replace(/\?.*$/, '')}`;
     if (!res.ok) throw httpError(res.status, call, await errorDetail(res), opts.auth ?? true);
-    return (await answerJson(res, call)) as T;
+    return (await answerJson(res, call, !opts.idempotent)) as T;
   }
 
   /** Every page of a list endpoint (`per_page=100`, following `x-next-page`). */

@@ -56,6 +56,15 @@ describe('answers that are not GitLab API answers', () => {
           return send(res, 200, JSON.stringify([{ id: page }]), { 'x-next-page': '1' });
         case 'pages-endless':
           return send(res, 200, JSON.stringify([{ id: page }]), { 'x-next-page': String(page + 1) });
+        case 'pages-ignored':
+          // A proxy that drops the query string: the first page for every page, with x-next-page.
+          return send(res, 200, JSON.stringify([{ id: 11 }, { id: 12 }]), { 'x-next-page': String(page + 1) });
+        case 'pages-ignored-full':
+          // The same, a full page of 100 and no x-next-page: the next page is asked for, and is the first again.
+          return send(res, 200, JSON.stringify(Array.from({ length: 100 }, (_, i) => ({ id: 1 + i }))));
+        case 'pages-two':
+          // Twin: a full first page, then the rest, as GitLab pages them.
+          return send(res, 200, JSON.stringify(Array.from({ length: page === 1 ? 100 : 3 }, (_, i) => ({ id: (page - 1) * 100 + 1 + i }))), { 'x-next-page': page === 1 ? '2' : '' });
         case 'huge-page':
           return send(res, 200, JSON.stringify(Array.from({ length: 200_000 }, (_, i) => ({ id: i }))));
         case 'created-without-token':
@@ -92,6 +101,24 @@ describe('answers that are not GitLab API answers', () => {
     expect(String(err)).toMatch(/GET \/runners\/all: the answer is not what GitLab's API sends/);
     expect(String(err)).toMatch(message);
   }, 30_000);
+
+  it.each([
+    ['with x-next-page', 'pages-ignored', /page 2, http:\/\/127\.0\.0\.1:\d+\/api\/v4\/runners\/all\?type=instance_type&per_page=100&page=2, holds the same 2 runners as page 1 \(ids 11…12\): the server at 127\.0\.0\.1:\d+, or a proxy or cache in front of it, ignores the page query parameter/, 2],
+    ['a full page without x-next-page', 'pages-ignored-full', /page 2, .*page=2, holds the same 100 runners as page 1 \(ids 1…100\)/, 2],
+  ])('a server that ignores page (%s) stops at the second page, naming the URL and what ignores it (before: it ran to the 1,000-page limit)', async (_name, m, message, requests) => {
+    mode = m;
+    const before = gitlab.seen.length;
+    const err = await client(gitlab.base).listRunners({ type: 'instance_type' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GitLabAnswerError);
+    expect(String(err)).toMatch(message);
+    expect(String(err)).not.toContain(TOKEN);
+    expect(gitlab.seen.length - before).toBe(requests);
+  });
+
+  it('twin: a full page and then the rest are read as two pages', async () => {
+    mode = 'pages-two';
+    expect((await client(gitlab.base).listRunners({ type: 'instance_type' })).map((r) => r.id)).toEqual(Array.from({ length: 103 }, (_, i) => i + 1));
+  });
 
   it('a page of 200,000 runners is read (no spread of it onto the stack)', async () => {
     mode = 'huge-page';

@@ -6,7 +6,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GitLabClient } from '../src/live/gitlab.js';
+import { GitLabClient, GitLabUnavailableError, ProxyAuthError } from '../src/live/gitlab.js';
+import { isAccessRefused } from '../src/live/access.js';
+import { VirtualClock } from './helpers/gitlab-double.js';
 import { makeFetch } from '../src/live/http.js';
 import { which } from './helpers/tools.js';
 
@@ -112,6 +114,39 @@ describe('GitLab client behind a proxy', () => {
     } finally {
       gitlab.close();
       proxy.server.close();
+    }
+  });
+
+  it.each([
+    [407, 'Proxy Authentication Required'],
+    [502, 'Bad Gateway'],
+  ])('a proxy that answers %i to the tunnel\'s CONNECT is said as the proxy\'s answer (before: a TypeError, exit 70)', async (status, words) => {
+    const seen: string[] = [];
+    const proxy = createHttpServer();
+    proxy.on('connect', (req, socket) => {
+      seen.push(`CONNECT ${req.url}`);
+      socket.end(`HTTP/1.1 ${status} ${words}\r\n${status === 407 ? 'Proxy-Authenticate: Basic realm="corp"\r\n' : ''}Content-Length: 0\r\n\r\n`);
+    });
+    const port = await listen(proxy);
+    try {
+      for (const k of PROXY_VARS) delete process.env[k];
+      process.env.HTTP_PROXY = `http://127.0.0.1:${port}`;
+      const client = new GitLabClient({ baseUrl: 'http://127.0.0.1:65001', token: TOKEN, fetch: await makeFetch(), timing: new VirtualClock(), retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 } });
+      const err = await client.listRunners({ type: 'instance_type' }).catch((e: unknown) => e);
+      expect(String(err)).not.toContain(TOKEN);
+      if (status === 407) {
+        // The proxy's own sign-in: a wrong input (exit 2), never retried.
+        expect(err).toBeInstanceOf(ProxyAuthError);
+        expect(isAccessRefused(err)).toBe(true);
+        expect((err as Error).message).toContain('GitLab answered 407 to GET /runners/all: a proxy between here and GitLab asks for its own credentials (Proxy Authentication Required), not GitLab: give them in the proxy URL, HTTPS_PROXY=http://<user>:<password>@<host>:<port>');
+        expect(seen).toEqual(['CONNECT 127.0.0.1:65001']);
+      } else {
+        expect(err).toBeInstanceOf(GitLabUnavailableError);
+        expect((err as Error).message).toContain('the last: the proxy (HTTPS_PROXY/HTTP_PROXY) answered 502 to the CONNECT that opens the tunnel to GitLab');
+        expect(seen).toEqual(['CONNECT 127.0.0.1:65001', 'CONNECT 127.0.0.1:65001']);
+      }
+    } finally {
+      proxy.close();
     }
   });
 });

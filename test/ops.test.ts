@@ -374,7 +374,7 @@ describe('commands against the GitLab double', () => {
   it.each([
     ['drain without --runner', 'drain', {}, /--runner NAME is required/],
     ['an unknown runner', 'unregister', { runner: 'nope' }, /no runner named "nope".*runners: k8s, docker, fargate, autoscale/],
-    ['a bad duration', 'rotate', { ifExpiringWithin: 'soon' }, /not a duration/],
+    ['a bad duration', 'rotate', { ifExpiringWithin: 'soon' }, /--if-expiring-within "soon" is not a whole number with a unit: give a whole number and a unit, s, m, h or d/],
   ] as const)('%s is a command error (exit 2)', async (_, command, opts, message) => {
     const h = harness(file);
     const r = await h.run(command, opts);

@@ -69,8 +69,8 @@ export async function main(argv: string[], rawIo: { out: (s: string) => void; er
     if (op.name !== 'status') c.option('--approve', 'act on the plan (without it, only the plan is printed)');
     if (op.name === 'status') c.option('--no-managers', 'skip GET /runners/:id/managers (one call per registered runner)').option('--no-stores', 'do not read the token stores of API-registered runners (Secret, SSM parameter, Key Vault secret)').option('--verify-tokens', 'ask GitLab (POST /runners/verify) whose each stored token is, whether it works and when it expires; GitLab counts this as a contact of the runner (online for 2 h, a manager named runner-fleet-verify)');
     if (['register', 'rotate', 'drain', 'resume', 'unregister', 'status'].includes(op.name)) c.option('--runner <name>', 'only this runner');
-    if (op.name === 'rotate') c.option('--if-expiring-within <duration>', 'only tokens that expire within this time, e.g. 7d').option('--wait <duration>', 'how long to wait for the restarted managers, all together, to come back online (default 5m; 0s: do not wait)');
-    if (op.name === 'drain') c.option('--timeout <duration>', "how long to wait for running jobs (default: the runner's maximum timeout, else 1h)");
+    if (op.name === 'rotate') c.option('--if-expiring-within <duration>', 'only tokens that expire within this time, e.g. 7d (0s to 3650d)').option('--wait <duration>', 'how long to wait for the restarted managers, all together, to come back online (default 5m; 0s: do not wait; at most 24h)');
+    if (op.name === 'drain') c.option('--timeout <duration>', "how long to wait for running jobs, 0s to 30d (default: the runner's maximum timeout, else 1h)");
     c.action(async (spec: string, opts: Record<string, unknown>) => {
       const { opsCommand } = await import('./ops.js');
       code = await opsCommand(op.name, spec, opts, io);

@@ -93,6 +93,44 @@ export function parseDuration(text: string): number | undefined {
   return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
 }
 
+/**
+ * The range of each duration option. Every wait is a loop of short sleeps, so no value reaches a
+ * timer whole (Node clamps a setTimeout over 2^31-1 ms, 24.8 days, to 1 ms), but a value past
+ * its range is a typo or a misunderstanding, never a wish: it is refused (exit 2), not clamped.
+ */
+export const DURATION_RANGES = {
+  // GitLab refuses a project's maximum job timeout of a month or more (build_timeout): no job outlasts 30d.
+  '--timeout': { max: 30 * 86_400_000, maxText: '30d', why: 'no GitLab job runs longer: a project\'s maximum job timeout is under a month', example: '3h' },
+  '--wait': { max: 86_400_000, maxText: '24h', why: 'a manager that has not come back in a day will not; status shows it', example: '5m' },
+  '--if-expiring-within': { max: 3650 * 86_400_000, maxText: '3650d', why: 'ten years: every expiring token is within it', example: '7d' },
+} as const;
+
+/**
+ * A duration option's value in milliseconds, or what is wrong with it: a whole number and one of
+ * the units s, m, h, d (90s, 30m, 3h, 7d), from 0s to the option's most.
+ */
+export function durationArg(name: keyof typeof DURATION_RANGES, value: string): { ms: number } | { problem: string } {
+  const range = DURATION_RANGES[name];
+  const shown = JSON.stringify(safeText(value.length > 40 ? `${value.slice(0, 40)}…` : value, 60));
+  const form = `a whole number and a unit, s, m, h or d (seconds, minutes, hours, days), from 0s to ${range.maxText}; for example ${name} ${range.example}`;
+  const ms = parseDuration(value);
+  if (ms !== undefined) {
+    if (ms > range.max) return { problem: `${name} ${shown} is longer than ${range.maxText}, the most it may be (${range.why}): give ${form}` };
+    return { ms };
+  }
+  const t = value.trim();
+  const what = t === ''
+    ? 'is empty'
+    : /^-/.test(t)
+      ? 'is negative'
+      : /^\d+$/.test(t)
+        ? 'has no unit'
+        : /^\d+[a-zA-Z]+$/.test(t)
+          ? `has a unit runner-fleet does not know (${JSON.stringify(safeText(t.replace(/^\d+/, ''), 20))})`
+          : 'is not a whole number with a unit';
+  return { problem: `${name} ${shown} ${what}: give ${form}` };
+}
+
 function defaultWorld(): OpsWorld {
   return {
     env: process.env,
@@ -422,21 +460,22 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
       );
     }
   }
-  let withinMs: number | undefined;
-  if (opts.ifExpiringWithin !== undefined) {
-    withinMs = parseDuration(opts.ifExpiringWithin);
-    if (withinMs === undefined) return usage(`--if-expiring-within "${opts.ifExpiringWithin}" is not a duration such as 7d, 24h, 30m or 90s`);
-  }
-  const durationOpt = (name: string, value: string | undefined, fallback: number): number | undefined => {
+  // Each duration option, checked before any call: its value, or the first one wrong (exit 2).
+  let badDuration: string | undefined;
+  const durationOpt = (name: keyof typeof DURATION_RANGES, value: string | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
-    const ms = parseDuration(value);
-    if (ms === undefined) usage(`${name} "${value}" is not a duration such as 3h, 30m or 90s`);
-    return ms;
+    const r = durationArg(name, value);
+    if ('problem' in r) {
+      badDuration ??= r.problem;
+      return fallback;
+    }
+    return r.ms;
   };
+  const withinMs = opts.ifExpiringWithin !== undefined ? durationOpt('--if-expiring-within', opts.ifExpiringWithin, 0) : undefined;
   const drainTarget = desired[0];
   const drainTimeout = durationOpt('--timeout', opts.timeout, (drainTarget?.settings.maximum_timeout ?? 3600) * 1000);
   const confirmTimeout = durationOpt('--wait', opts.wait, 300_000);
-  if (drainTimeout === undefined || confirmTimeout === undefined) return 2;
+  if (badDuration !== undefined) return usage(badDuration);
 
   let token = world.env.RUNNER_FLEET_GITLAB_TOKEN ?? world.env.GITLAB_TOKEN;
   if (opts.tokenStdin) token = (await world.readStdin()).split(/\r?\n/)[0]?.trim();

@@ -245,7 +245,7 @@ export class GitLabTlsError extends Error {
 /** A non-idempotent call failed in a way that does not tell whether GitLab acted. */
 export class OutcomeUnknownError extends Error {
   constructor(readonly call: string, reason: string) {
-    super(`the outcome of ${call} is unknown: ${reason}`);
+    super(`the outcome of ${call} is unknown: ${reason}${call.startsWith('POST /user/runners') ? ' (GitLab may have created the runner: register lists its marker before creating another)' : ''}`);
     this.name = 'OutcomeUnknownError';
   }
 }
@@ -346,13 +346,19 @@ function cutAnswerError(call: string, cut: CutAnswer): GitLabUnavailableError {
   return new GitLabUnavailableError(call, cut.reason === 'timed out' ? `GitLab began to answer ${call} but did not finish in time (${cut.bytes} bytes came): check that GitLab is not overloaded and that nothing between (a proxy) holds the answer back, and try again` : `GitLab began to answer ${call} and the connection closed after ${cut.bytes} bytes (${cut.reason}): a proxy or load balancer in front of GitLab may cut answers; try again`);
 }
 
-/** The JSON of an answer, read up to MAX_ANSWER_BYTES (or as read already while the call was tried). */
-async function answerJson(res: Response, call: string): Promise<unknown> {
+/**
+ * The JSON of an answer, read up to MAX_ANSWER_BYTES (or as read already while the call was tried).
+ * `acted`: the call is one that changes GitLab and is sent once (a POST): an answer that began and
+ * was cut came after GitLab acted, or may have, so it is an OutcomeUnknownError, never "try again"
+ * (a POST /user/runners whose answer was cut has created the runner; its token is in the lost part).
+ */
+async function answerJson(res: Response, call: string, acted = false): Promise<unknown> {
   let text = readAnswers.get(res);
   if (text === undefined) {
     try {
       text = await answerText(res, call);
     } catch (e) {
+      if (e instanceof CutAnswer && acted) throw new OutcomeUnknownError(call, `GitLab answered ${res.status} and ${e.reason === 'timed out' ? `the answer did not finish in time (${e.bytes} bytes came)` : `the connection closed after ${e.bytes} bytes (${e.reason})`}, so it acted: the answer with what it did was lost`);
       throw e instanceof CutAnswer ? cutAnswerError(call, e) : e;
     }
   }
@@ -377,15 +383,38 @@ type Attempt = { kind: 'ok'; response: Response } | { kind: 'status'; status: nu
 
 /** A human reason for a thrown fetch error, with no URL or body in it. */
 function networkReason(e: unknown): string {
-  const err = e as { name?: string; code?: string; cause?: { code?: string } };
+  const err = e as { name?: string };
   if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'timed out';
-  const code = err.cause?.code ?? err.code;
+  const tunnel = tunnelStatus(e);
+  if (tunnel !== undefined) return `the proxy (HTTPS_PROXY/HTTP_PROXY) answered ${tunnel} to the CONNECT that opens the tunnel to GitLab`;
+  // The first string code down the cause chain: undici wraps its error in a DOMException (code 0)
+  // for some failures (a refused proxy tunnel), so a code is not always one level down, nor a string.
+  let code: string | undefined;
+  for (let c: unknown = e, depth = 0; c !== null && typeof c === 'object' && depth < 5 && code === undefined; c = (c as { cause?: unknown }).cause, depth++) {
+    const v = (c as { code?: unknown }).code;
+    if (typeof v === 'string') code = v;
+  }
   // undici's own limits: 10 s to connect (TCP and TLS), 300 s for headers and body.
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'timed out connecting';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timed out';
   if (code === undefined) return 'connection failed';
   const words = CODE_WORDS[code] ?? (code.startsWith('UND_ERR_') ? "Node's HTTP client (undici) failed" : undefined);
   return words === undefined ? code : `${words} [${code}]`;
+}
+
+/**
+ * The status a proxy answered to the CONNECT of an HTTPS tunnel, when that is why a request failed.
+ * undici's ProxyAgent raises no HTTP answer then, but a RequestAbortedError (UND_ERR_ABORTED) whose
+ * message names the status, wrapped by fetch ("fetch failed", a DOMException "Request was cancelled."):
+ * a 407 there is the proxy asking for its credentials, before anything reached GitLab.
+ */
+function tunnelStatus(e: unknown): number | undefined {
+  for (let c: unknown = e, depth = 0; c !== null && typeof c === 'object' && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const message = (c as { message?: unknown }).message;
+    const m = typeof message === 'string' ? /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling$/.exec(message) : null;
+    if (m) return Number(m[1]);
+  }
+  return undefined;
 }
 
 /**
@@ -487,6 +516,8 @@ export class GitLabClient {
     } catch (e) {
       const tls = tlsFailure(e);
       if (tls !== undefined) return { kind: 'tls', failure: tls };
+      // A 407 to the tunnel's CONNECT is the proxy's own sign-in, as a 407 to a plain request is: no retry mends it.
+      if (tunnelStatus(e) === 407) throw new ProxyAuthError(`${method} ${path.replace(/\?.*$/, '')}`);
       return { kind: 'network', reason: networkReason(e) };
     }
   }
@@ -570,7 +601,7 @@ export class GitLabClient {
     const res = await this.call(method, path, { ...opts, read: true });
     const call = `${method} ${path.replace(/\?.*$/, '')}`;
     if (!res.ok) throw httpError(res.status, call, await errorDetail(res), opts.auth ?? true);
-    return (await answerJson(res, call)) as T;
+    return (await answerJson(res, call, !opts.idempotent)) as T;
   }
 
   /** Every page of a list endpoint (`per_page=100`, following `x-next-page`). */
@@ -579,8 +610,12 @@ export class GitLabClient {
     let page = 1;
     const sep = path.includes('?') ? '&' : '?';
     const call = `GET ${path.replace(/\?.*$/, '')}`;
+    // The ids of the page before: a server (or a proxy or cache in front of it) that ignores
+    // `page` answers the first page again and again, which would run to MAX_PAGES.
+    let before: { page: number; ids: string } | undefined;
     for (let pages = 1; ; pages++) {
-      const res = await this.call('GET', `${path}${sep}per_page=100&page=${page}`, { idempotent: true, read: true });
+      const query = `${path}${sep}per_page=100&page=${page}`;
+      const res = await this.call('GET', query, { idempotent: true, read: true });
       if (!res.ok) throw httpError(res.status, call, await errorDetail(res));
       const items = await answerJson(res, call);
       if (!Array.isArray(items)) throw new GitLabAnswerError(call, `${items === null ? 'null' : typeof items === 'object' ? 'an object' : `a ${typeof items}`} where a list was expected`);
@@ -589,6 +624,13 @@ export class GitLabClient {
         if (!isObject(item) || typeof item.id !== 'number') throw new GitLabAnswerError(call, 'a list item that is not an object with a numeric id');
         out.push(item as T);
       }
+      const ids = items.map((item: { id: number }) => item.id).join(',');
+      if (before !== undefined && items.length > 0 && ids === before.ids) {
+        const first = (items[0] as { id: number }).id;
+        const last = (items[items.length - 1] as { id: number }).id;
+        throw new GitLabAnswerError(call, `page ${page}, ${safeText(this.opts.baseUrl, 120)}/api/v4${safeText(query, 200)}, holds the same ${items.length} runner${items.length === 1 ? '' : 's'} as page ${before.page} (ids ${first}${items.length > 1 ? `…${last}` : ''}): the server at ${this.host}, or a proxy or cache in front of it, ignores the page query parameter and answers the first page for every page; GitLab answers each page once. Let whoever runs it pass the query string (?per_page=…&page=…) through to GitLab unchanged`);
+      }
+      before = { page, ids };
       const { next, from } = nextPage(res.headers, page, items.length);
       if (!next) return out;
       // Pages only go forward, and a scope has fewer than MAX_PAGES of them.

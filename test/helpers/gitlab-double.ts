@@ -22,7 +22,8 @@ export class VirtualClock implements Timing {
   };
 }
 
-export type Fault = 'rate-limit' | 'rate-limit-reset' | '500' | '502' | '503' | 'timeout' | 'reset' | 'slow' | 'lost-timeout' | 'lost-502';
+/** `lost-cut` (never drawn at random, only scripted): GitLab acts and its answer stops after its first bytes, the connection closed. */
+export type Fault = 'rate-limit' | 'rate-limit-reset' | '500' | '502' | '503' | 'timeout' | 'reset' | 'slow' | 'lost-timeout' | 'lost-502' | 'lost-cut';
 export const FAULTS: Fault[] = ['rate-limit', 'rate-limit-reset', '500', '502', '503', 'timeout', 'reset', 'slow', 'lost-timeout', 'lost-502'];
 
 export interface DoubleRunner {
@@ -184,10 +185,13 @@ export class GitLabDouble {
     }
   };
 
+  /** A fault chosen for one request by method and path (before the seeded draw; undefined: draw). */
+  script?: (method: string, path: string) => Fault | undefined;
+
   private answer(url: string, init: Parameters<FetchLike>[1]): Response {
     this.requests++;
     this.urls.push(url);
-    const fault = this.pickFault();
+    const fault = this.script?.(init.method ?? 'GET', new URL(url).pathname) ?? this.pickFault();
     if (fault) this.faultLog.push(fault);
     const clock = this.opts.clock;
     switch (fault) {
@@ -209,6 +213,7 @@ export class GitLabDouble {
         break;
       case 'lost-timeout':
       case 'lost-502':
+      case 'lost-cut':
       case undefined:
         break;
     }
@@ -218,6 +223,22 @@ export class GitLabDouble {
       throw timeoutError();
     }
     if (fault === 'lost-502') return json(502, { message: '502 Bad Gateway' });
+    if (fault === 'lost-cut') {
+      // The answer's first bytes, then the connection closes, as undici reports it to a body reader.
+      const text = JSON.stringify((res as unknown as { answer: Answer }).answer.body);
+      let sent = false;
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (!sent) {
+            sent = true;
+            c.enqueue(new TextEncoder().encode(text.slice(0, 8)));
+            return;
+          }
+          c.error(Object.assign(new TypeError('terminated'), { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) }));
+        },
+      });
+      return { ...(res as unknown as Record<string, unknown>), body } as unknown as Response;
+    }
     return res;
   };
 

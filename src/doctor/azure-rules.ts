@@ -94,7 +94,7 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
     const named = get(template, 'spec', 'serviceAccountName');
     const saName = typeof named === 'string' && named !== '' ? named : 'default';
     // The ServiceAccount of its own deployment (two given together may both have gitlab-runner/gitlab-runner).
-    const own = (everyByKey().get(`${ns}/${saName}`) ?? []).filter((sa) => inferred.together(o, sa)).at(-1);
+    const own = inferred.togetherIn(everyByKey().get(`${ns}/${saName}`) ?? [], o).at(-1);
     if (typeof own?.value.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION] !== 'string') continue;
     if (get(template, 'metadata', 'labels', AZURE_USE_LABEL) === 'true') continue;
     out.push(finding('RF106', o.origin, ['spec', 'template', 'metadata'], `${o.value.kind} ${ns}/${o.value.metadata.name} runs gitlab-runner as ${saName}, which names a managed identity, but its pod template is not labelled ${AZURE_USE_LABEL}: "true": the webhook injects no token, so the manager cannot sign cache URLs`, { fix: `add the label ${AZURE_USE_LABEL}: "true" to spec.template.metadata.labels` }));

@@ -35,6 +35,7 @@ import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFind
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
 import { isObject } from '../model/is-object.js';
+import { findBy } from '../model/lookup.js';
 import { awsProviderOf, parseRef, resourceBody, roleArn } from '../verify/aws-docs.js';
 import { providerAccount } from './hcl/eval.js';
 import { isTerraformConfig } from './terraform-files.js';
@@ -1479,7 +1480,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     // subscription and resource group, reading its own deployment's Azure root.
     for (const [chain, cluster] of deployments ? chainClusters : []) {
       const own = ctxOf(chain);
-      const r = intentRunners.find((x) => x.name === chain.name);
+      const r = findBy(intentRunners, 'name', chain.name);
       if (own === ctx || cluster.type !== reader.type || !r) continue;
       // One context object per deployment: the proofs' views and indexes are then made once per deployment.
       let azure = ownContexts.get(own);

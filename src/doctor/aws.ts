@@ -1,6 +1,7 @@
 import { parse as parseToml } from 'smol-toml';
 import { MARKED_ADDRESS, rootMark } from './hcl/eval.js';
 import { ROOTS_SHOWN } from './across-roots.js';
+import { findWith } from '../model/lookup.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
@@ -29,6 +30,9 @@ const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v)
 
 const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role(\/(?:[^/]+\/)*)([\w+=,.@-]+)$/;
 const OIDC_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/(.+)$/;
+
+/** The name of a Terraform resource entry (`[key, body]`), a constant for findWith's index. */
+const nameOfEntry = ([, b]: [string, Record<string, unknown>]): unknown => b.name;
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -330,14 +334,10 @@ export function awsRules(ev: Evidence, inferred: Inferred, findings: readonly Fi
     return { ...f, code: 'RF904' as const, severity: CODES.RF904.severity, message: `${who} ${name} does not exist${a.account ? ` in account ${a.account}` : ''} (iam:GetRole: NoSuchEntity)`, fix: `create role ${name}, or name an existing role in the annotation or association` };
   });
   const root = inferred.docs.terraformAws;
-  // The first role of each name (as a find of every role per name, which grew with the square of the roots).
-  let rolesByName: Map<unknown, string> | undefined;
+  // The first role of each name (findWith: a find of every role per name grew with the square of the roots).
+  let roles: [string, Record<string, unknown>][] | undefined;
   const roleAt = (name: string) => {
-    if (rolesByName === undefined) {
-      rolesByName = new Map();
-      for (const [key, b] of Object.entries(root?.resource.aws_iam_role ?? {})) if (!rolesByName.has(b.name)) rolesByName.set(b.name, key);
-    }
-    const k = rolesByName.get(name);
+    const k = findWith((roles ??= Object.entries(root?.resource.aws_iam_role ?? {})), nameOfEntry, name)?.[0];
     const o = k ? ev.terraform.origins.get(`aws_iam_role.${k}`) : undefined;
     return o;
   };

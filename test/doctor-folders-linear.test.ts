@@ -51,6 +51,24 @@ describe('the doctor over N folders of one EKS deployment keeping its names does
   });
 });
 
+describe('the doctor over N folders of one EKS manager written as a Deployment, keeping its names, does work linear in N', () => {
+  // bench/doctor-folders.js eks-deployment: the prod folder of two-clusters-same-names-manifests (a
+  // Deployment running gitlab-runner, its config.toml a ConfigMap's key, the roles' Terraform beside
+  // it) in every folder with the same names, so each folder's objects are told apart only by their
+  // folder. Grew with the square (stop 52): each manager workload asked every chain of its namespace
+  // and service account whether it was apart, each workload's ServiceAccount was asked of every copy
+  // whether it was of one deployment, and RF903 named every other root's role in each root's finding.
+  const one = corpusFiles(fileURLToPath(new URL('./doctor/corpus/two-clusters-same-names-manifests/prod', import.meta.url)));
+  const folders = (n: number): InputFile[] => Array.from({ length: n }, (_, i) => one.map((f) => ({ path: `deployment-${i + 1}/${f.path}`, bytes: f.bytes }))).flat();
+  const counted = (files: InputFile[], chains: number): number => countWork(() => expect(doctor(files).chains.size).toBe(chains), { regexSizes: true, lookups: true });
+
+  it('4x the folders, at most ~4x the work, lookups counted (32 → 128: ~3.9x; the questions to every copy made it ~4.8x)', () => {
+    const small = counted(folders(32), 32);
+    const big = counted(folders(128), 128);
+    expect(big / small, `${small} for 32 folders, ${big} for 128`).toBeLessThan(4.4);
+  });
+});
+
 describe('labelScanner: the runner labels a text names, as one regex of them all would find them', () => {
   /** The regex it replaced: every label, longest first, not inside a longer name. */
   const oracle = (labels: readonly RootLabel[]) => {

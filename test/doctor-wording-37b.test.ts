@@ -116,4 +116,21 @@ describe('a role of one name written once in each of several roots given togethe
       'role ci-manager is also written by aws_iam_role.one: the doctor tells IAM roles apart by their name, so what 2 roles of one name may do and who may assume them is not proven for each (the proofs read one of them)',
     ]);
   });
+  // Each copy has a finding of its own: the message names the first three others and counts the rest,
+  // as naming every other in each made the output grow with the square of the roots (stop 52).
+  it('seven roots: each names three others and counts the rest; five roots: each names its four others', () => {
+    const roots = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`env-${i + 1}/main.tf`, role('manager')]));
+    const seven = rf903(roots(7));
+    expect(seven).toHaveLength(7);
+    expect(seven[0]).toMatch(/^role ci-manager is written once in each of 7 roots given together, each a deployment of its own \(here, and by env-2\/aws_iam_role\.manager, env-3\/aws_iam_role\.manager, env-4\/aws_iam_role\.manager and 3 more in the others\): /);
+    expect(seven[6]).toMatch(/\(here, and by env-1\/aws_iam_role\.manager, env-2\/aws_iam_role\.manager, env-3\/aws_iam_role\.manager and 3 more in the others\)/);
+    expect(rf903(roots(5))[4]).toMatch(/\(here, and by env-1\/aws_iam_role\.manager, env-2\/aws_iam_role\.manager, env-3\/aws_iam_role\.manager, env-4\/aws_iam_role\.manager in the others\)/);
+  });
+  it('one root writing the role six times: "also written by" three and 2 more', () => {
+    const six = rf903({ 'main.tf': ['a', 'b', 'c', 'd', 'e', 'f'].map(role).join('') });
+    // Each copy's finding names the first three of the others (a's: b, c, d; b's: a, c, d; c's: a, b, d; the rest: a, b, c).
+    const listed = six.map((m) => /^role ci-manager is also written by (.*?): the doctor tells IAM roles apart/.exec(m)?.[1]).sort();
+    const as = (xs: string) => `${[...xs].map((x) => `aws_iam_role.${x}`).join(', ')} and 2 more`;
+    expect(listed).toEqual([as('abc'), as('abc'), as('abc'), as('abd'), as('acd'), as('bcd')]);
+  });
 });

@@ -1,5 +1,7 @@
 import { parse as parseToml } from 'smol-toml';
 import { MARKED_ADDRESS, rootMark } from './hcl/eval.js';
+import { ROOTS_SHOWN } from './across-roots.js';
+import { findWith } from '../model/lookup.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
@@ -28,6 +30,9 @@ const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v)
 
 const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role(\/(?:[^/]+\/)*)([\w+=,.@-]+)$/;
 const OIDC_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/(.+)$/;
+
+/** The name of a Terraform resource entry (`[key, body]`), a constant for findWith's index. */
+const nameOfEntry = ([, b]: [string, Record<string, unknown>]): unknown => b.name;
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -329,14 +334,10 @@ export function awsRules(ev: Evidence, inferred: Inferred, findings: readonly Fi
     return { ...f, code: 'RF904' as const, severity: CODES.RF904.severity, message: `${who} ${name} does not exist${a.account ? ` in account ${a.account}` : ''} (iam:GetRole: NoSuchEntity)`, fix: `create role ${name}, or name an existing role in the annotation or association` };
   });
   const root = inferred.docs.terraformAws;
-  // The first role of each name (as a find of every role per name, which grew with the square of the roots).
-  let rolesByName: Map<unknown, string> | undefined;
+  // The first role of each name (findWith: a find of every role per name grew with the square of the roots).
+  let roles: [string, Record<string, unknown>][] | undefined;
   const roleAt = (name: string) => {
-    if (rolesByName === undefined) {
-      rolesByName = new Map();
-      for (const [key, b] of Object.entries(root?.resource.aws_iam_role ?? {})) if (!rolesByName.has(b.name)) rolesByName.set(b.name, key);
-    }
-    const k = rolesByName.get(name);
+    const k = findWith((roles ??= Object.entries(root?.resource.aws_iam_role ?? {})), nameOfEntry, name)?.[0];
     const o = k ? ev.terraform.origins.get(`aws_iam_role.${k}`) : undefined;
     return o;
   };
@@ -439,7 +440,9 @@ export function rolesOfOneName(ev: Evidence, inferred: Inferred): { findings: Fi
   const byName = new Map<string, string[]>();
   for (const [key, body] of Object.entries(ev.terraform.resource.aws_iam_role ?? {})) {
     if (typeof body.name !== 'string' || body.name === '' || body.name.includes('${')) continue;
-    byName.set(body.name, [...(byName.get(body.name) ?? []), key]);
+    const keys = byName.get(body.name);
+    if (keys) keys.push(key);
+    else byName.set(body.name, [key]);
   }
   const findings: Finding[] = [];
   const names = new Set<string>();
@@ -457,10 +460,14 @@ export function rolesOfOneName(ev: Evidence, inferred: Inferred): { findings: Fi
     const onePerRoot = roots.every((r) => r !== undefined) && new Set(roots).size === keys.length;
     for (const key of keys) {
       const origin = ev.terraform.origins.get(`aws_iam_role.${key}`);
-      const others = keys.filter((k) => k !== key).map((k) => `aws_iam_role.${k}`);
+      // Each copy has its own finding, so the message names the first few others only (naming every
+      // other in each made the output grow with the square of the roots).
+      const others = keys.length - 1;
+      const first = keys.slice(0, ROOTS_SHOWN + 2).filter((k) => k !== key).map((k) => `aws_iam_role.${k}`);
+      const listed = others > ROOTS_SHOWN + 1 ? `${first.slice(0, ROOTS_SHOWN).join(', ')} and ${others - ROOTS_SHOWN} more` : first.join(', ');
       const message = onePerRoot
-        ? `role ${name} is written once in each of ${keys.length} roots given together, each a deployment of its own (here, and by ${others.join(', ')} in ${others.length > 1 ? 'the others' : 'the other'}): the doctor tells IAM roles apart by their name, so the proofs read one root's copy for the runners of every root, and what each copy may do and who may assume it is not proven for its own root`
-        : `role ${name} is also written by ${others.join(', ')}: the doctor tells IAM roles apart by their name, so what ${keys.length} roles of one name may do and who may assume them is not proven for each (the proofs read one of them)`;
+        ? `role ${name} is written once in each of ${keys.length} roots given together, each a deployment of its own (here, and by ${listed} in ${others > 1 ? 'the others' : 'the other'}): the doctor tells IAM roles apart by their name, so the proofs read one root's copy for the runners of every root, and what each copy may do and who may assume it is not proven for its own root`
+        : `role ${name} is also written by ${listed}: the doctor tells IAM roles apart by their name, so what ${keys.length} roles of one name may do and who may assume them is not proven for each (the proofs read one of them)`;
       const fix = onePerRoot
         ? 'give the doctor each root (folder) on its own to prove each copy; roots that deploy to one account cannot both create it (an IAM role name is unique in an account), so name the roles per deployment there'
         : 'give the doctor each deployment (folder) on its own, or name the roles per deployment (a name suffix per environment or account)';

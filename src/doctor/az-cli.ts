@@ -46,14 +46,21 @@ export function azCliLabel(body: object): string | undefined {
   return fromCli.get(body);
 }
 
+/** The next `az_<n>` of each type's bodies (see add). */
+const nextKey = new WeakMap<object, number>();
+
 function add(ev: Evidence, x: Record<string, unknown>, origin: Origin): void {
   const kind = kindOf(x)!;
   const put = (type: string, body: Record<string, unknown>) => {
     if (kind === 'cluster') fromCli.set(body, `AKS cluster ${String(x.name)} (az aks show)`);
     const bodies = (ev.terraform.resource[type] ??= {});
-    let n = Object.keys(bodies).length;
+    // The next key: the count of the type's bodies when the first CLI body is added to them, then one
+    // on from the last key given (listing the keys per body grew with the square of the files); a key
+    // a Terraform file took meanwhile is skipped. Keys name no body in any message (origins do).
+    let n = nextKey.get(bodies) ?? Object.keys(bodies).length;
     while (Object.hasOwn(bodies, `az_${n}`)) n++;
     const key = `az_${n}`;
+    nextKey.set(bodies, n + 1);
     bodies[key] = body;
     ev.terraform.origins.set(`${type}.${key}`, origin);
   };

@@ -4,6 +4,7 @@ import { CODES, type Code } from '../spec/codes.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import { AZURE_CLIENT_ID_ANNOTATION, AZURE_USE_LABEL } from '../spec/azure.js';
 import { get } from '../verify/get.js';
+import { allWith } from '../model/lookup.js';
 import { azureFacts } from '../verify/azure-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence, Located } from './evidence.js';
@@ -15,6 +16,8 @@ function finding(code: Code, origin: Origin | undefined, path: (string | number)
 }
 
 const SUBJECT = /^system:serviceaccount:([^:*?]+):([^:*?]+)$/;
+/** A ServiceAccount's namespace/name (a constant: allWith's index is per key function). */
+const accountKey = (o: Located<K8sObject>): string => `${o.value.metadata.namespace ?? 'default'}/${o.value.metadata.name}`;
 
 /**
  * Azure Workload Identity references over the whole evidence, in both directions (the proofs see
@@ -73,19 +76,8 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
 
   // A manager run as a plain workload (no chart values): its pod template carries the workload
   // identity label, or the webhook injects no token and the manager cannot sign cache URLs.
-  // Each copy of a ServiceAccount by namespace/name, in the order of `every` (a filter of every copy per workload grew with the square of the folders).
-  let byKey: Map<string, Located<K8sObject>[]> | undefined;
-  const everyByKey = () => {
-    if (byKey === undefined) {
-      byKey = new Map();
-      for (const [k, sa] of every) {
-        const list = byKey.get(k);
-        if (list) list.push(sa);
-        else byKey.set(k, [sa]);
-      }
-    }
-    return byKey;
-  };
+  // Each copy of a ServiceAccount by namespace/name, in the order of `every` (allWith: a filter of every copy per workload grew with the square of the folders).
+  const copies = every.map(([, sa]) => sa);
   for (const o of ev.kubernetes) {
     const template = get(o.value, 'spec', 'template');
     const containers = get(template, 'spec', 'containers');
@@ -94,7 +86,7 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
     const named = get(template, 'spec', 'serviceAccountName');
     const saName = typeof named === 'string' && named !== '' ? named : 'default';
     // The ServiceAccount of its own deployment (two given together may both have gitlab-runner/gitlab-runner).
-    const own = (everyByKey().get(`${ns}/${saName}`) ?? []).filter((sa) => inferred.together(o, sa)).at(-1);
+    const own = inferred.togetherIn(allWith(copies, accountKey, `${ns}/${saName}`), o).at(-1);
     if (typeof own?.value.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION] !== 'string') continue;
     if (get(template, 'metadata', 'labels', AZURE_USE_LABEL) === 'true') continue;
     out.push(finding('RF106', o.origin, ['spec', 'template', 'metadata'], `${o.value.kind} ${ns}/${o.value.metadata.name} runs gitlab-runner as ${saName}, which names a managed identity, but its pod template is not labelled ${AZURE_USE_LABEL}: "true": the webhook injects no token, so the manager cannot sign cache URLs`, { fix: `add the label ${AZURE_USE_LABEL}: "true" to spec.template.metadata.labels` }));

@@ -35,6 +35,7 @@ import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFind
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
 import { isObject } from '../model/is-object.js';
+import { findBy } from '../model/lookup.js';
 import { awsProviderOf, parseRef, resourceBody, roleArn } from '../verify/aws-docs.js';
 import { providerAccount } from './hcl/eval.js';
 import { isTerraformConfig } from './terraform-files.js';
@@ -186,6 +187,8 @@ export interface Inferred {
   managerServiceAccounts: ReadonlySet<string>;
   /** Whether two Kubernetes objects of the files are of one deployment (two given together may reuse names: kubernetesOwners). */
   together(a: Located<K8sObject>, b: Located<K8sObject>): boolean;
+  /** The objects of a list `o` is of one deployment with, in the list's order (`list.filter((x) => together(o, x))`, by an index of the list). */
+  togetherIn<T extends Located<K8sObject>>(list: readonly T[], o: Located<K8sObject>): T[];
 }
 
 /** Where each reference the chain proof checks is written in the user's files. */
@@ -680,9 +683,16 @@ export function inferDeployment(ev: Evidence): Inferred {
   const k8sAndSecrets = [...ev.kubernetes, ...tfSecrets.values()];
   const tentative = workloads.length > 0 ? kubernetesOwners(k8sAndSecrets, [...chains, ...workloads.map((w) => w.chain)]) : undefined;
   const managerWorkloads: typeof workloads = [];
+  // A workload is a chain of its own unless a chain of its namespace and service account is of its
+  // deployment (not apart from it): the chains by namespace, service account and cells (cellKey), as
+  // a question to each such chain grew with the square where every folder keeps those names.
+  const sameKey = (c: Chain): string => `${c.namespace}\u0000${c.managerSa}\u0000${tentative!.cellKey(c)}`;
+  const seen = new Set<string>(workloads.length > 0 ? chains.map(sameKey) : []);
   for (const w of workloads) {
     const { chain } = w;
-    if (chains.some((c) => c.namespace === chain.namespace && c.managerSa === chain.managerSa && !tentative!.apart(c, chain))) continue;
+    const k = sameKey(chain);
+    if (seen.has(k)) continue;
+    seen.add(k);
     const podSecurity = managerPodSecurity(chain.workload!.object, w.pod, w.container, w.index);
     if (podSecurity) findings.push(podSecurity);
     chains.push(chain);
@@ -1470,7 +1480,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     // subscription and resource group, reading its own deployment's Azure root.
     for (const [chain, cluster] of deployments ? chainClusters : []) {
       const own = ctxOf(chain);
-      const r = intentRunners.find((x) => x.name === chain.name);
+      const r = findBy(intentRunners, 'name', chain.name);
       if (own === ctx || cluster.type !== reader.type || !r) continue;
       // One context object per deployment: the proofs' views and indexes are then made once per deployment.
       let azure = ownContexts.get(own);
@@ -1515,7 +1525,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
   const chartServiceAccounts = new Set(chains.filter((c) => c.chartCreatesSa).map((c) => saKey(c.namespace, c.managerSa)));
-  return { intent, docs, runnerOrigins, secretsRestated, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, configNotShown, chartServiceAccounts, unplacedServiceAccounts, managerServiceAccounts, together: (a, b) => owners.together(a, b), azureAt: (path) => deployments?.of(path) ?? azure, azureOfRunner };
+  return { intent, docs, runnerOrigins, secretsRestated, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, configNotShown, chartServiceAccounts, unplacedServiceAccounts, managerServiceAccounts, together: (a, b) => owners.together(a, b), togetherIn: (list, o) => owners.togetherIn(list, o), azureAt: (path) => deployments?.of(path) ?? azure, azureOfRunner };
 }
 
 /**

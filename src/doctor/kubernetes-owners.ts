@@ -21,6 +21,14 @@ export interface KubernetesOwners<C extends OwnerChain> {
   together(a: Located<K8sObject>, b: Located<K8sObject>): boolean;
   /** The objects of a list that belong to the chain, in the list's order (found through the index, not by asking of each). */
   of<T extends Located<K8sObject>>(list: readonly T[], chain: C): T[];
+  /**
+   * The chain's cells in the splits of every chain and of its namespace's chains, as a key: of two
+   * chains of one namespace where one also runs its jobs, `apart` holds exactly where their keys
+   * differ (so a chain's match among many of its namespace is a lookup, not a question to each).
+   */
+  cellKey(c: C): string;
+  /** The objects of a list `o` is together with, in the list's order: `list.filter((x) => together(o, x))`, through an index of the list. */
+  togetherIn<T extends Located<K8sObject>>(list: readonly T[], o: Located<K8sObject>): T[];
 }
 
 /** The namespace of a namespaced object as written, a Namespace's own name; undefined for other cluster-wide objects and a namespaced one that names none. */
@@ -207,6 +215,34 @@ export function kubernetesOwners<C extends OwnerChain>(objects: readonly Located
   const meets = new Map<string, boolean>();
   // Each list's objects by group, and those of no group (every chain's), by their places in it.
   const indexes = new WeakMap<readonly Located<K8sObject>[], { free: number[]; byGroup: Map<Group<C>, number[]> }>();
+  const indexOf = (list: readonly Located<K8sObject>[]): { free: number[]; byGroup: Map<Group<C>, number[]> } => {
+    let index = indexes.get(list);
+    if (index === undefined) {
+      index = { free: [], byGroup: new Map() };
+      for (let i = 0; i < list.length; i++) {
+        const g = owners.get(list[i]!);
+        if (g === undefined) index.free.push(i);
+        else {
+          const at = index.byGroup.get(g);
+          if (at) at.push(i);
+          else index.byGroup.set(g, [i]);
+        }
+      }
+      indexes.set(list, index);
+    }
+    return index;
+  };
+  // The groups that share a chain with a group (every group a chain of it is in), once per group.
+  const meeting = new Map<Group<C>, Set<Group<C>>>();
+  const meetingOf = (g: Group<C>): Set<Group<C>> => {
+    let out = meeting.get(g);
+    if (out === undefined) {
+      out = new Set(g.chains.size > 0 ? [g] : []);
+      for (const c of g.chains) for (const h of groupsOfChain(c)) if (h.chains.size > 0) out.add(h);
+      meeting.set(g, out);
+    }
+    return out;
+  };
   return {
     has: (chain, o) => owners.get(o)?.chains.has(chain) ?? true,
     apart,
@@ -236,23 +272,28 @@ export function kubernetesOwners<C extends OwnerChain>(objects: readonly Located
       return (own.find(([, o]) => o.value.kind === 'ServiceAccount' && o.value.metadata.name === a.managerSa) ?? own[0])?.[1];
     },
     of: <T extends Located<K8sObject>>(list: readonly T[], chain: C): T[] => {
-      let index = indexes.get(list);
-      if (index === undefined) {
-        index = { free: [], byGroup: new Map() };
-        for (let i = 0; i < list.length; i++) {
-          const g = owners.get(list[i]!);
-          if (g === undefined) index.free.push(i);
-          else {
-            const at = index.byGroup.get(g);
-            if (at) at.push(i);
-            else index.byGroup.set(g, [i]);
-          }
-        }
-        indexes.set(list, index);
-      }
+      const index = indexOf(list);
       const at = [...index.free];
       for (const g of groupsOfChain(chain)) at.push(...(index.byGroup.get(g) ?? []));
       if (at.length === index.free.length) return at.map((i) => list[i]!);
+      at.sort((x, y) => x - y);
+      return at.map((i) => list[i]!);
+    },
+    cellKey: (c) => ['', `=${c.namespace}`].map((s) => (splits.has(s) ? cellOf(s, c)! : '\u0002')).join('\u0001'),
+    togetherIn: <T extends Located<K8sObject>>(list: readonly T[], o: Located<K8sObject>): T[] => {
+      if (chains.length === 0) return [...list];
+      const index = indexOf(list);
+      const g = owners.get(o);
+      let at: number[];
+      if (g === undefined) {
+        // Of no group, it is with every object of no group and of a group with chains.
+        at = [...index.free];
+        for (const [h, places] of index.byGroup) if (h.chains.size > 0) at.push(...places);
+      } else if (g.chains.size === 0) return [];
+      else {
+        at = [...index.free];
+        for (const h of meetingOf(g)) at.push(...(index.byGroup.get(h) ?? []));
+      }
       at.sort((x, y) => x - y);
       return at.map((i) => list[i]!);
     },

@@ -331,7 +331,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     // The parameter is the token's where the token flag's variable is set from it (`token="$(aws ssm get-parameter --name <it> …)"`).
     let runnerTokenFlag: IntentRunner['tokenParameterFlag'];
     const tokenVar = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(getText(m.toml, 'runners', 0, 'token'))?.[1];
-    const paramIsToken = param !== undefined && tokenVar !== undefined && m.userData.split('\n').some((line) => new RegExp(`^[ \\t]*(?:export[ \\t]+|local[ \\t]+)?${tokenVar}=`).test(line) && line.includes(String(param[1].name)));
+    const paramIsToken = param !== undefined && tokenVar !== undefined && m.userData.split('\n').some((line) => setsVariable(line, tokenVar) && line.includes(String(param[1].name)));
     if (param && m.registered === true && paramIsToken) {
       // What the parameter holds follows from the flag register reads it into: --token takes a runner
       // authentication token (glrt-, of a runner created in GitLab), --registration-token the legacy
@@ -469,3 +469,15 @@ function userDataReaders(kind: 'instance' | 'spot instance request' | 'launch co
 }
 
 const shownStartedAs = (s: ReturnType<typeof startedAs>): string | undefined => (s ? `${s.kind} ${s.address}` : undefined);
+
+/**
+ * Whether a shell line assigns `name` (`name=…`, `export name=…`, `local name=…`, indented or not).
+ * By string tests, not a RegExp built from the name: a name is as long as the user data makes it,
+ * and V8 refuses a pattern of some tens of thousands of characters ("Regular expression too large").
+ */
+export function setsVariable(line: string, name: string): boolean {
+  const t = line.replace(/^[ \t]*/, '');
+  if (t.startsWith(`${name}=`)) return true;
+  const keyword = /^(?:export|local)[ \t]+/.exec(t);
+  return keyword !== null && t.startsWith(`${name}=`, keyword[0].length);
+}

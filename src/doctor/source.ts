@@ -242,10 +242,11 @@ export class SourceFile {
     const keys = path.filter((k): k is string => typeof k === 'string');
     const lines = this.#split();
     for (let i = keys.length - 1; i >= 0; i--) {
-      const k = keys[i]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      const re = new RegExp(`^(\\s*)"?${k}"?\\s*[={]`);
-      const at = lines.findIndex((l) => re.test(l));
-      if (at >= 0) return { file: this.path, line: at + 1, column: (re.exec(lines[at]!)?.[1]?.length ?? 0) + 1 };
+      const k = keys[i]!;
+      for (let at = 0; at < lines.length; at++) {
+        const indent = keyAssignedAt(lines[at]!, k);
+        if (indent >= 0) return { file: this.path, line: at + 1, column: indent + 1 };
+      }
     }
     return { file: this.path, line: 1, column: 1 };
   }
@@ -302,4 +303,20 @@ export function tomlWriter(origin: Origin, path: readonly (string | number)[]): 
 /** The script line (0-based) of line `line` (0-based) of a heredoc span's body. */
 export function spanLine(span: { from: number; lines?: readonly number[] }, line: number): number {
   return span.lines?.[line] ?? span.from + line;
+}
+
+/**
+ * Where a TOML or HCL line assigns `key` (`key =`, `"key" =`, `key {`, after any white space): the
+ * length of its indentation, or -1. By string tests, not a RegExp built from the key: a key is as
+ * long as the file makes it, and V8 refuses a pattern of some tens of thousands of characters.
+ */
+function keyAssignedAt(line: string, key: string): number {
+  const indent = /^\s*/.exec(line)![0].length;
+  let at = indent;
+  if (line[at] === '"') at++;
+  if (!line.startsWith(key, at)) return -1;
+  at += key.length;
+  if (line[at] === '"') at++;
+  while (at < line.length && /\s/.test(line[at]!)) at++;
+  return line[at] === '=' || line[at] === '{' ? indent : -1;
 }

@@ -77,14 +77,8 @@ describe('a register command ends where its HCL string ends', () => {
   });
 });
 
-/**
- * Issue 51d: a `\n` escape in the HCL string is a line break where the string is rendered, so the
- * register command ends there too. Read on, the next command's words were the register command's:
- * `--docker-privileged\nsudo …` one word (a false RF919 in place of RF301), and a next command's
- * flags read after a word that stops register's (a false RF927).
- */
-describe('a register command ends at a \\n escape of its HCL string', () => {
-  const tf = (item: string) => `resource "aws_instance" "runner" {
+/** An aws_instance whose remote-exec provisioner runs one inline command, written as an HCL string. */
+const inlineCommand = (item: string) => `resource "aws_instance" "runner" {
   ami           = "ami-0123456789abcdef0"
   instance_type = "t3.micro"
   provisioner "remote-exec" {
@@ -94,18 +88,26 @@ describe('a register command ends at a \\n escape of its HCL string', () => {
   }
 }
 `;
+
+/**
+ * Issue 51d: a `\n` escape in the HCL string is a line break where the string is rendered, so the
+ * register command ends there too. Read on, the next command's words were the register command's:
+ * `--docker-privileged\nsudo …` one word (a false RF919 in place of RF301), and a next command's
+ * flags read after a word that stops register's (a false RF927).
+ */
+describe('a register command ends at a \\n escape of its HCL string', () => {
   const CMD = 'sudo gitlab-runner register --non-interactive --url https://gitlab.example.com --token $TOKEN --executor docker --docker-image alpine:3.20';
   it('--docker-privileged before \\n and another command: RF301 at the flag, no RF919', () => {
-    const text = tf(`${CMD} --docker-privileged\\nsudo systemctl restart gitlab-runner`);
+    const text = inlineCommand(`${CMD} --docker-privileged\\nsudo systemctl restart gitlab-runner`);
     const found = doctorTexts({ 'main.tf': text }).findings.filter((f) => f.code === 'RF301' || f.code === 'RF919');
     expect(found.map((f) => `${f.code} ${f.path}`)).toEqual([`RF301 ${placeOf('main.tf', text, '--docker-privileged')}`]);
   });
   it('the next command of the string has flags of its own: no RF927 about them', () => {
-    const found = doctorTexts({ 'main.tf': tf(`${CMD}\\nsudo apt-get install --no-install-recommends -y jq`) }).findings.filter((f) => f.code === 'RF927' || f.code === 'RF919');
+    const found = doctorTexts({ 'main.tf': inlineCommand(`${CMD}\\nsudo apt-get install --no-install-recommends -y jq`) }).findings.filter((f) => f.code === 'RF927' || f.code === 'RF919');
     expect(found).toEqual([]);
   });
   it('twin: a misspelt flag right before \\n is still RF919, named without the next command', () => {
-    const found = doctorTexts({ 'main.tf': tf(`${CMD} --docker-privilegd\\nsudo systemctl restart gitlab-runner`) }).findings.filter((f) => f.code === 'RF919');
+    const found = doctorTexts({ 'main.tf': inlineCommand(`${CMD} --docker-privilegd\\nsudo systemctl restart gitlab-runner`) }).findings.filter((f) => f.code === 'RF919');
     expect(found.map((f) => /knows no flag \S+/.exec(f.message)?.[0])).toEqual(['knows no flag --docker-privilegd:']);
   });
 });
@@ -117,30 +119,20 @@ describe('a register command ends at a \\n escape of its HCL string', () => {
  * after it were not read as register's (a misspelt one was no RF919).
  */
 describe('a register command read across \\\\ \\n continuations of its HCL string', () => {
-  const tf = (item: string) => `resource "aws_instance" "runner" {
-  ami           = "ami-0123456789abcdef0"
-  instance_type = "t3.micro"
-  provisioner "remote-exec" {
-    inline = [
-      "${item}",
-    ]
-  }
-}
-`;
   const CMD = 'sudo gitlab-runner register --non-interactive --url https://gitlab.example.com \\\\\\n  --token $TOKEN --executor docker \\\\\\n  --docker-image alpine:3.20';
   it('a misspelt flag after the continuations: RF919 names it, no RF927 at the continuation', () => {
-    const text = tf(`${CMD} --docker-privilegd`);
+    const text = inlineCommand(`${CMD} --docker-privilegd`);
     const found = doctorTexts({ 'main.tf': text }).findings.filter((f) => f.code === 'RF919' || f.code === 'RF927');
     expect(found.map((f) => f.code)).toEqual(['RF919']);
     expect(found[0]!.message).toContain('knows no flag --docker-privilegd:');
   });
   it('--docker-privileged after the continuations: RF301 at the flag and nothing about the command line', () => {
-    const text = tf(`${CMD} --docker-privileged`);
+    const text = inlineCommand(`${CMD} --docker-privileged`);
     const found = doctorTexts({ 'main.tf': text }).findings.filter((f) => f.code === 'RF301' || f.code === 'RF919' || f.code === 'RF927');
     expect(found.map((f) => `${f.code} ${f.path}`)).toEqual([`RF301 ${placeOf('main.tf', text, '--docker-privileged')}`]);
   });
   it('twin: a continuation and a \\n that ends the command; the next command is not read as register', () => {
-    const found = doctorTexts({ 'main.tf': tf(`${CMD}\\nsudo apt-get install --no-install-recommends -y jq`) }).findings.filter((f) => f.code === 'RF927' || f.code === 'RF919');
+    const found = doctorTexts({ 'main.tf': inlineCommand(`${CMD}\\nsudo apt-get install --no-install-recommends -y jq`) }).findings.filter((f) => f.code === 'RF927' || f.code === 'RF919');
     expect(found).toEqual([]);
   });
 });

@@ -67,6 +67,11 @@ export interface OpsWorld {
   loadPlan?: (file: string) => Promise<PlanResult>;
   /** `--kube-api <cluster>=aks:…`: Azure tokens and the ARM endpoint (tests: a double); default @azure/identity and management.azure.com. */
   aks?: { token: (scope: string) => Promise<string>; armUrl: string; fetch: FetchLike; makeFetch?: (opts: { ca: string }) => Promise<FetchLike> };
+  /**
+   * While `drain` waits: calls `handler` on Ctrl-C (SIGINT) or SIGTERM, then ends the process (130,
+   * 143); returns the function that stops listening. Default: process signals. Tests give their own.
+   */
+  onInterrupt?: (handler: (signal: 'SIGINT' | 'SIGTERM') => void) => () => void;
 }
 
 const MUTATING = new Set<OpsCommandName>(['register', 'rotate', 'drain', 'resume', 'prune', 'unregister']);
@@ -140,7 +145,31 @@ function defaultWorld(): OpsWorld {
       return Buffer.concat(chunks).toString('utf8');
     },
     timing: realTiming,
+    onInterrupt: (handler) => {
+      const on = (signal: 'SIGINT' | 'SIGTERM') => () => {
+        handler(signal);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      };
+      const int = on('SIGINT');
+      const term = on('SIGTERM');
+      process.once('SIGINT', int);
+      process.once('SIGTERM', term);
+      return () => {
+        process.off('SIGINT', int);
+        process.off('SIGTERM', term);
+      };
+    },
   };
+}
+
+/**
+ * What an interrupted `drain` leaves and what to run next: the runner it paused stays paused (GitLab
+ * gives it no new jobs; those running go on), whatever ended the wait.
+ */
+export function interruptedDrain(signal: 'SIGINT' | 'SIGTERM', specFile: string, runner: string, ids: readonly number[]): string {
+  const which = ids.length === 0 ? `runner ${runner}` : `runner ${runner} (${ids.map((id) => `#${id}`).join(', ')})`;
+  const spec = safeText(specFile, 200);
+  return `runner-fleet drain: interrupted (${signal === 'SIGINT' ? 'Ctrl-C, SIGINT' : 'SIGTERM'}) while waiting for the jobs of ${which}: it stays paused (GitLab gives it no new jobs; the jobs running on it go on). To let it take jobs again: runner-fleet resume ${spec} --runner ${runner} --approve. To keep waiting for its jobs: run the same drain again. runner-fleet status ${spec} shows whether it is paused.\n`;
 }
 
 /** A bearer token file's token: its text without the line end and surrounding blanks (`kubectl create token … > file`). */
@@ -600,7 +629,16 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
       case 'resume':
         report.plan = await engine.planDrain(desired, opts.runner!, command === 'resume');
         planned = true;
-        if (report.approved) report.results = await engine.applyDrain(desired, report.plan, { timeoutMs: drainTimeout });
+        if (report.approved) {
+          // Ctrl-C while drain waits says what it leaves: the runner paused, and how to resume it.
+          const paused = report.plan.filter((s) => s.action === 'pause').map((s) => s.id!);
+          const stop = command === 'drain' && paused.length > 0 ? world.onInterrupt?.((signal) => err(interruptedDrain(signal, specFile, opts.runner!, paused))) : undefined;
+          try {
+            report.results = await engine.applyDrain(desired, report.plan, { timeoutMs: drainTimeout });
+          } finally {
+            stop?.();
+          }
+        }
         break;
       case 'prune':
         report.plan = await engine.planPrune(desiredRunners(fleet));

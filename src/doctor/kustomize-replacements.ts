@@ -4,8 +4,8 @@ import { safeText } from '../spec/findings.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { Located } from './evidence.js';
 import { normalPath } from './hcl/eval.js';
-import { SourceFile, type Origin, type Position } from './source.js';
-import { chainObject, markPatched, selects } from './kustomize-patch.js';
+import { SourceFile, type Position } from './source.js';
+import { chainObject, markPatched, selects, type PatchContext } from './kustomize-patch.js';
 
 /**
  * A kustomization's `replacements:` applied to the objects of its build, as kustomize's
@@ -48,14 +48,10 @@ export interface ReplacementProblem {
   fix: string;
 }
 
-export interface ReplacementContext {
-  folder: string;
-  value: Record<string, unknown>;
-  origin: Origin;
-  textOf: (path: string) => string | undefined;
+/** A kustomization as its replacements see it: what its patches see (kustomize-patch.ts), with every object's earlier ids and its generated ConfigMaps. */
+export interface ReplacementContext extends PatchContext {
   /** The ids an object had before a namespace or name change, the earliest first. */
   pastIds: (o: Located<K8sObject>) => readonly { name: string; namespace?: string }[];
-  writtenNamespace: (o: Located<K8sObject>) => string | undefined;
   /** The ConfigMaps this kustomization's configMapGenerator entries make of `literals` alone: name → data, the entry's index and each key's literal. */
   generated: Map<string, { data: Record<string, string>; index: number; literal: Record<string, number> }>;
 }

@@ -75,8 +75,14 @@ export function isKustomization(doc: Record<string, unknown>, path: string): boo
   // A kustomize Component (api/types/kustomization.go ComponentKind, apiVersion v1alpha1): its kind says what it is, whatever it holds.
   if (isComponent(doc)) return true;
   if (doc.kind !== undefined && !(doc.kind === 'Kustomization' && typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('kustomize.config.k8s.io/'))) return false;
-  return typeof doc.namespace === 'string' || Array.isArray(doc.resources) || Array.isArray(doc.bases) || Array.isArray(doc.helmCharts) || Array.isArray(doc.configMapGenerator) || Array.isArray(doc.secretGenerator);
+  return typeof doc.namespace === 'string' || KUSTOMIZE_FIELDS.some((k) => Array.isArray(doc[k]));
 }
+
+/**
+ * The list fields of kustomize's Kustomization type (api/types/kustomization.go) a kustomization may
+ * hold alone: one with only patches or transformers builds (kusttarget.go Load refuses only an empty one).
+ */
+const KUSTOMIZE_FIELDS = ['resources', 'bases', 'components', 'helmCharts', 'configMapGenerator', 'secretGenerator', 'generators', 'patches', 'patchesStrategicMerge', 'patchesJson6902', 'transformers', 'replacements', 'validators'];
 
 const folderOf = (path: string): string => (path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '');
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, readEvidence, type DoctorResult } from '../src/doctor/index.js';
+import { placeOf, plainManager } from './helpers/doctor.js';
+
+/**
+ * Issue 53c. What 52a left of kustomize builds: a component under two overlays of one root, a
+ * component's namespace over Flux HelmReleases, kustomizations holding only patches, replacement
+ * sources the doctor can read (Secrets, generated ConfigMaps) and `*` in target paths, and patches
+ * adding labels (AKS workload identity's pod label).
+ */
+
+const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
+const enc = (t: string) => new TextEncoder().encode(t);
+const inputs = (f: Record<string, string>) => Object.entries(f).map(([path, text]) => ({ path, bytes: enc(text), inFolder: true as const }));
+/** The files as a walk of their folder gives them (the folder read whole). */
+const walked = (f: Record<string, string>): DoctorResult => doctor(inputs(f));
+const managers = (r: DoctorResult) => [...r.chains.values()].map((l) => l[0]!.split(' (')[0]);
+
+const M = plainManager();
+const ROLE = 'arn:aws:iam::111122223333:role/ci-gitlab-runner';
+const saPatch = (role: string) => `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: gitlab-runner\n  annotations:\n    eks.amazonaws.com/role-arn: ${role}\n`;
+const COMPONENT = 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n';
+const CLUSTER = 'resource "aws_eks_cluster" "c" {\n  name = "c"\n}\n';
+/** A base with the plain manager (no role), on an EKS cluster. */
+const BASE = { 'base/kustomization.yaml': 'resources:\n  - sa.yaml\n  - config.yaml\n  - deploy.yaml\n', 'base/sa.yaml': M.serviceAccounts, 'base/config.yaml': M.configMap, 'base/deploy.yaml': M.deployment, 'cluster.tf': CLUSTER };
+const noIdentity = (r: DoctorResult) => codes(r, 'RF911').filter((f) => f.message.includes('has no cloud identity of its own'));
+const roleNotGiven = (r: DoctorResult, role = 'ci-gitlab-runner') => codes(r, 'RF903').filter((f) => f.message.includes(`role ${role} is not in the evidence given`));
+const unpatched = (r: DoctorResult) => codes(r, 'RF903').filter((f) => f.message.includes('the doctor reads the objects unpatched'));
+
+describe('3. a kustomization holding only patches (or transformers) is one', () => {
+  /** A patch of ci/gitlab-runner: read as an object, it is a second copy of the base's account. */
+  const patchText = saPatch(ROLE).replace('  name: gitlab-runner\n', '  name: gitlab-runner\n  namespace: ci\n');
+  const extra = (k: string) => ({ ...BASE, 'overlay/kustomization.yaml': 'namespace: ci\nresources:\n  - ../base\n  - ../extra\n', 'extra/kustomization.yaml': k, 'extra/sa-patch.yaml': patchText });
+  const twice = (r: DoctorResult) => codes(r, 'RF903').filter((f) => f.message.includes('ServiceAccount ci/gitlab-runner is given 2 times'));
+
+  it('listed as a resource: its patch file is not read as an object (no second ServiceAccount), and its patches reach none of the base (kustomize builds it on its own)', () => {
+    for (const k of ['patches:\n  - path: sa-patch.yaml\n    target:\n      kind: ServiceAccount\n', 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\ntransformers:\n  - labels.yaml\npatches:\n  - path: sa-patch.yaml\n    target:\n      name: gitlab-runner\n']) {
+      const r = walked({ ...extra(k), 'extra/labels.yaml': 'apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: l\nlabels:\n  team: ci\nfieldSpecs:\n  - path: metadata/labels\n    create: true\n' });
+      expect([k, twice(r)]).toEqual([k, []]);
+      expect(managers(r)).toEqual(['manager ci/gitlab-runner']);
+      expect(noIdentity(r)).toHaveLength(1);
+      expect(roleNotGiven(r)).toEqual([]);
+    }
+  });
+
+  it('twin: a file named kustomization.yaml that holds none of kustomize\'s fields is not one: its folder\'s files are read as written', () => {
+    const r = walked(extra('description: nothing here\n'));
+    expect(twice(r)).toHaveLength(1);
+  });
+
+  it('a Component holding only patches, listed under components, applies them; listed under resources it is RF946 (kustomize checks the kind)', () => {
+    const comp = `${COMPONENT}patches:\n  - path: sa-patch.yaml\n`;
+    const r = walked({ ...BASE, 'irsa/kustomization.yaml': comp, 'irsa/sa-patch.yaml': saPatch(ROLE), 'overlay/kustomization.yaml': 'namespace: ci\nresources:\n  - ../base\ncomponents:\n  - ../irsa\n' });
+    expect(noIdentity(r)).toEqual([]);
+    expect(roleNotGiven(r).map((f) => f.path)).toEqual([placeOf('irsa/sa-patch.yaml', saPatch(ROLE), ROLE)]);
+    const s = walked({ ...BASE, 'irsa/kustomization.yaml': comp, 'irsa/sa-patch.yaml': saPatch(ROLE), 'overlay/kustomization.yaml': 'namespace: ci\nresources:\n  - ../base\n  - ../irsa\n' });
+    expect(codes(s, 'RF946').map((f) => f.message.includes("expected kind != 'Component'"))).toEqual([true]);
+  });
+});
+
+describe('5. patches adding labels: the AKS workload identity pod label', () => {
+  const CLIENT = '00000000-1111-2222-3333-444444444444';
+  const aks = plainManager({ serviceAccountAnnotations: { 'azure.workload.identity/client-id': CLIENT } });
+  const AKS_BASE = { 'base/kustomization.yaml': 'resources:\n  - sa.yaml\n  - config.yaml\n  - deploy.yaml\n', 'base/sa.yaml': aks.serviceAccounts, 'base/config.yaml': aks.configMap, 'base/deploy.yaml': aks.deployment };
+  const noLabel = (r: DoctorResult) => codes(r, 'RF106').filter((f) => f.message.includes('is not labelled azure.workload.identity/use: "true"'));
+  const smp = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: gitlab-runner\n  labels:\n    team: ci\nspec:\n  template:\n    metadata:\n      labels:\n        azure.workload.identity/use: "true"\n';
+  const json = '- op: add\n  path: /spec/template/metadata/labels/azure.workload.identity~1use\n  value: "true"\n- op: add\n  path: /metadata/labels\n  value:\n    team: ci\n';
+  const deployment = (f: Record<string, string>) => readEvidence(inputs(f)).kubernetes.find((o) => o.value.kind === 'Deployment')!.value as unknown as { metadata: { labels?: Record<string, string> }; spec: { template: { metadata: { labels: Record<string, string> } } } };
+
+  it('twin: without a patch the manager is RF106 (its pod template is not labelled)', () => {
+    expect(noLabel(walked({ ...AKS_BASE, 'overlay/kustomization.yaml': 'namespace: ci\nresources:\n  - ../base\n' }))).toHaveLength(1);
+  });
+
+  it('a component\'s strategic-merge patch labelling the pod template: applied (no RF106, no RF903 "unpatched"), the label merged beside the written one', () => {
+    const files = { ...AKS_BASE, 'wi/kustomization.yaml': `${COMPONENT}patches:\n  - path: label.yaml\n`, 'wi/label.yaml': smp, 'overlay/kustomization.yaml': 'namespace: ci\nresources:\n  - ../base\ncomponents:\n  - ../wi\n' };
+    const r = walked(files);
+    expect(noLabel(r)).toEqual([]);
+    expect(unpatched(r)).toEqual([]);
+    const d = deployment(files);
+    expect(d.spec.template.metadata.labels).toEqual({ app: 'r', 'azure.workload.identity/use': 'true' });
+    expect(d.metadata.labels).toEqual({ team: 'ci' });
+  });
+
+  it('an overlay\'s JSON 6902 patch (patches with a target, and patchesJson6902) adding the label: applied', () => {
+    for (const k of [`namespace: ci\nresources:\n  - ../base\npatches:\n  - path: label.yaml\n    target:\n      kind: Deployment\n      name: gitlab-runner\n`, `namespace: ci\nresources:\n  - ../base\npatchesJson6902:\n  - path: label.yaml\n    target:\n      group: apps\n      version: v1\n      kind: Deployment\n      name: gitlab-runner\n`]) {
+      const files = { ...AKS_BASE, 'overlay/label.yaml': json, 'overlay/kustomization.yaml': k };
+      const r = walked(files);
+      expect([k, noLabel(r), unpatched(r)]).toEqual([k, [], []]);
+      expect(deployment(files).spec.template.metadata.labels['azure.workload.identity/use']).toBe('true');
+    }
+  });
+
+  it('twin: a label value that is not a string (true, unquoted), and a replace of a label the pod does not have, are RF903 (not applied), the RF106 kept', () => {
+    const unquoted = smp.replace('"true"', 'true');
+    const a = walked({ ...AKS_BASE, 'overlay/label.yaml': unquoted, 'overlay/kustomization.yaml': 'namespace: ci\nresources:\n  - ../base\npatches:\n  - path: label.yaml\n' });
+    expect([unpatched(a).length, noLabel(a).length]).toEqual([1, 1]);
+    const b = walked({ ...AKS_BASE, 'overlay/label.yaml': json.replace('- op: add\n  path: /spec', '- op: replace\n  path: /spec'), 'overlay/kustomization.yaml': 'namespace: ci\nresources:\n  - ../base\npatches:\n  - path: label.yaml\n    target:\n      kind: Deployment\n' });
+    expect([unpatched(b).length, noLabel(b).length]).toEqual([1, 1]);
+  });
+});

@@ -98,3 +98,30 @@ describe('5. patches adding labels: the AKS workload identity pod label', () => 
     expect([unpatched(b).length, noLabel(b).length]).toEqual([1, 1]);
   });
 });
+
+describe('1. a component two overlays of one root list is applied in each build', () => {
+  const IRSA = { 'irsa/kustomization.yaml': `${COMPONENT}patches:\n  - path: sa-patch.yaml\n`, 'irsa/sa-patch.yaml': saPatch(ROLE) };
+  const overlay = (p: string, components: boolean) => ({ [`${p}/sa.yaml`]: M.serviceAccounts, [`${p}/config.yaml`]: M.configMap, [`${p}/deploy.yaml`]: M.deployment, [`${p}/kustomization.yaml`]: `namespace: ${p}\nresources:\n  - sa.yaml\n  - config.yaml\n  - deploy.yaml\n${components ? 'components:\n  - ../irsa\n' : ''}` });
+  const ROOT = { 'all/kustomization.yaml': 'resources:\n  - ../a\n  - ../b\n' };
+
+  it('a root listing overlays a and b, each listing the IRSA component: both managers get the role (no RF911)', () => {
+    const r = walked({ 'cluster.tf': CLUSTER, ...IRSA, ...ROOT, ...overlay('a', true), ...overlay('b', true) });
+    expect(managers(r).sort()).toEqual(['manager a/gitlab-runner', 'manager b/gitlab-runner']);
+    expect(noIdentity(r)).toEqual([]);
+    expect(roleNotGiven(r).map((f) => f.path)).toEqual([placeOf('irsa/sa-patch.yaml', saPatch(ROLE), ROLE)]);
+    expect(codes(r, 'RF946')).toEqual([]);
+  });
+
+  it('twin: where only a lists it, b is RF911', () => {
+    const r = walked({ 'cluster.tf': CLUSTER, ...IRSA, ...ROOT, ...overlay('a', true), ...overlay('b', false) });
+    expect(noIdentity(r).map((f) => f.message.split(' has ')[0])).toEqual(['the manager b/gitlab-runner']);
+  });
+
+  it('a component listing a component, under two overlays: the inner one applied in each too', () => {
+    const outer = { 'wrap/kustomization.yaml': `${COMPONENT}components:\n  - ../irsa\n` };
+    const ov = (p: string) => ({ ...overlay(p, false), [`${p}/kustomization.yaml`]: `namespace: ${p}\nresources:\n  - sa.yaml\n  - config.yaml\n  - deploy.yaml\ncomponents:\n  - ../wrap\n` });
+    const r = walked({ 'cluster.tf': CLUSTER, ...IRSA, ...outer, ...ROOT, ...ov('a'), ...ov('b') });
+    expect(managers(r).sort()).toEqual(['manager a/gitlab-runner', 'manager b/gitlab-runner']);
+    expect(noIdentity(r)).toEqual([]);
+  });
+});

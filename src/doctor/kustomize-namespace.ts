@@ -258,20 +258,21 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   const rootOf = new Map<string, Node>();
   /** Each file's kustomizations, its own first, the root last (of the first root that builds it). */
   const chainOf = new Map<string, Node[]>();
-  /** Each root's kustomizations, each after those it lists (the order kustomize builds them in). */
-  const orderOf = new Map<Node, Node[]>();
   /**
-   * Each root's components, with the kustomization whose objects each transforms: kustomize adds a
-   * component's directives to the accumulator of the kustomization listing it (kusttarget.go
+   * Each root's kustomizations, each after those it lists (the order kustomize builds them in), with
+   * the kustomization whose objects each transforms: its own, and for a component the one listing it
+   * (a component listed by a component, the one listing that): kustomize adds a component's
+   * directives to the accumulator of the kustomization listing it (kusttarget.go
    * accumulateDirectory, isComponent: no accumulator of its own), after that kustomization's
    * resources and generators and before its own transformers (accumulateTarget), each component in
-   * the order listed; so its patches, namespace, prefix and suffix apply to every object built so far.
+   * the order listed; so its patches, namespace, prefix and suffix apply to every object built so
+   * far. A component two kustomizations list is a step of each (each build loads it anew).
    */
-  const overOf = new Map<Node, Map<Node, Node>>();
+  const orderOf = new Map<Node, { n: Node; over: Node }[]>();
   /** Files a second root builds too: the base, and the two roots. */
   const shared: { base: Node; file: string; first: Node; other: Node; chain: Node[] }[] = [];
   const scopes = new Map<Record<string, unknown>, HelmChartScope>();
-  const visit = (k: Node, outer: Node[], root: Node, seen: Set<Node>): void => {
+  const visit = (k: Node, outer: Node[], root: Node, seen: Set<Node>, over: Node = k): void => {
     seen.add(k);
     const chain = [k, ...outer];
     const ops = chain.flatMap((n) => n.ops);
@@ -303,16 +304,10 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       chainOf.set(f, chain);
     }
     for (const c of inner) if (!seen.has(c)) visit(c, chain, root, seen);
-    // Its components, after its resources (a component reached from two overlays is applied in each: its own seen).
-    for (const c of listed(k).components) {
-      if (seen.has(c)) continue;
-      const over = overOf.get(root) ?? new Map<Node, Node>();
-      over.set(c, k);
-      overOf.set(root, over);
-      visit(c, chain, root, seen);
-    }
+    // Its components, after its resources: one listed by two kustomizations is applied in each build (a cycle is not followed).
+    for (const c of listed(k).components) if (!chain.includes(c)) visit(c, chain, root, seen, over);
     const order = orderOf.get(root) ?? [];
-    order.push(k);
+    order.push({ n: k, over });
     orderOf.set(root, order);
   };
   // Builds that succeed first, so a file a refused build lists too is read as the other deploys it.
@@ -356,9 +351,8 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     let replaced = false;
     // Each kustomization in the order kustomize builds them (those it lists first): its patches,
     // its namespace, its JSON 6902 patches, its transformers (kustomize-patch.ts).
-    for (const n of orderOf.get(root) ?? []) {
+    for (const { n, over } of orderOf.get(root) ?? []) {
       // A component's: every object of the kustomization listing it (its own resources among them).
-      const over = overOf.get(root)?.get(n) ?? n;
       const mine = objects.filter((o) => chainOf.get(fileOf(o))?.includes(over));
       const closedFiles = closed(n);
       const context = { folder: n.folder, value: n.value, origin: n.origin, textOf, placesOf: stringPlaces, writtenNamespace: (o: (typeof objects)[number]) => written.get(o), pastIds: (o: (typeof objects)[number]) => history.past(o.value), ...(closedFiles ? { closedFiles } : {}) };
@@ -485,7 +479,7 @@ const DEPLOYS_RELEASE: ReadonlySet<string> = new Set(['HelmRelease', 'HelmChart'
  * GitOps objects among them, are not read (no chain proven as if the build succeeded); their
  * kustomizations' helmCharts are not read either (gitops.ts). Found, they are not "no runner manager".
  */
-function refusedBuilds(ev: Evidence, failed: Set<Node>, rootOf: Map<string, Node>, orderOf: Map<Node, Node[]>): void {
+function refusedBuilds(ev: Evidence, failed: Set<Node>, rootOf: Map<string, Node>, orderOf: Map<Node, { n: Node }[]>): void {
   if (failed.size === 0) return;
   const out = (o: { origin: { source: { path: string } } }): boolean => {
     const root = rootOf.get(normalPath(o.origin.source.path));
@@ -499,8 +493,8 @@ function refusedBuilds(ev: Evidence, failed: Set<Node>, rootOf: Map<string, Node
   if (releases.length > 0) ev.gitOps = ev.gitOps!.filter((g) => !releases.includes(g));
   const kustomizations = new Set<Record<string, unknown>>();
   for (const n of failed) kustomizations.add(n.value);
-  const built = new Set([...orderOf].filter(([root]) => !failed.has(root)).flatMap(([, order]) => order));
-  for (const root of failed) for (const n of orderOf.get(root) ?? []) if (!built.has(n)) kustomizations.add(n.value);
+  const built = new Set([...orderOf].filter(([root]) => !failed.has(root)).flatMap(([, order]) => order.map((s) => s.n)));
+  for (const root of failed) for (const { n } of orderOf.get(root) ?? []) if (!built.has(n)) kustomizations.add(n.value);
   ev.kustomizeFailed = kustomizations;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, readEvidence, type DoctorResult } from '../src/doctor/index.js';
-import { placeOf, plainManager } from './helpers/doctor.js';
+import { fluxHelmRelease, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 53c. What 52a left of kustomize builds: a component under two overlays of one root, a
@@ -123,5 +123,33 @@ describe('1. a component two overlays of one root list is applied in each build'
     const r = walked({ 'cluster.tf': CLUSTER, ...IRSA, ...outer, ...ROOT, ...ov('a'), ...ov('b') });
     expect(managers(r).sort()).toEqual(['manager a/gitlab-runner', 'manager b/gitlab-runner']);
     expect(noIdentity(r)).toEqual([]);
+  });
+});
+
+describe("2. a component's namespace over the Flux HelmReleases of the base", () => {
+  const values = '    gitlabUrl: https://gitlab.example.com/\n    serviceAccount:\n      create: true\n      name: gitlab-runner\n';
+  const release = (spec = '') => fluxHelmRelease({ interval: false, spec, values });
+  const unknown = (r: DoctorResult) => codes(r, 'RF903').filter((f) => f.message.includes('neither spec.targetNamespace nor metadata.namespace'));
+  const files = (rel: string, overlay: string) => ({ 'base/kustomization.yaml': 'resources:\n  - release.yaml\n', 'base/release.yaml': rel, 'ns/kustomization.yaml': `${COMPONENT}namespace: runners\n`, 'overlay/kustomization.yaml': overlay });
+
+  it('the component sets metadata.namespace of the HelmRelease: the release is installed there (no RF903 "namespace not known")', () => {
+    const r = walked(files(release(), 'resources:\n  - ../base\ncomponents:\n  - ../ns\n'));
+    expect(unknown(r)).toEqual([]);
+    expect(managers(r)).toEqual(['manager runners/gitlab-runner']);
+  });
+
+  it('the overlay\'s own namespace runs after its components and wins', () => {
+    const r = walked(files(release(), 'namespace: ci\nresources:\n  - ../base\ncomponents:\n  - ../ns\n'));
+    expect(managers(r)).toEqual(['manager ci/gitlab-runner']);
+  });
+
+  it('spec.targetNamespace is not a field kustomize\'s namespace transformer sets: the release stays in it', () => {
+    const r = walked(files(release('  targetNamespace: jobs\n'), 'resources:\n  - ../base\ncomponents:\n  - ../ns\n'));
+    expect(managers(r)).toEqual(['manager jobs/gitlab-runner']);
+  });
+
+  it('twin: without the component the HelmRelease names no namespace: RF903, not known', () => {
+    const r = walked(files(release(), 'resources:\n  - ../base\n'));
+    expect(unknown(r)).toHaveLength(1);
   });
 });

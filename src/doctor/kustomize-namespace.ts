@@ -438,11 +438,17 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       if (rootOf.get(fileOf(g)) !== root || (g.kind !== 'HelmRelease' && g.kind !== 'HelmChart')) continue;
       if (!isObject(g.value.metadata)) g.value.metadata = {};
       const meta = g.value.metadata as { namespace?: unknown };
-      for (const op of opsOf.get(fileOf(g)) ?? []) if (!op.unsetOnly || str(meta.namespace) === undefined) meta.namespace = op.namespace;
+      // The steps of the build that transform it, in order: its kustomizations' and their components'
+      // (a component's namespace reaches it too). kustomize's namespace transformer sets only its
+      // metadata.namespace (api/filters/namespace: the fieldspecs of builtinpluginconsts/namespace.go
+      // name no spec.targetNamespace or storageNamespace), so a targetNamespace written still decides.
+      const chain = chainOf.get(fileOf(g)) ?? [];
+      const steps = (orderOf.get(root) ?? []).filter((s) => chain.includes(s.over)).map((s) => s.n);
+      for (const op of steps.flatMap((n) => n.ops)) if (!op.unsetOnly || str(meta.namespace) === undefined) meta.namespace = op.namespace;
       // Its name takes each kustomization's prefix and suffix, the innermost first (its release name is [targetNamespace-]name).
       const name = (g.value.metadata as { name?: unknown }).name;
       if (typeof name === 'string' && renamed({ kind: g.kind, apiVersion: typeof g.value.apiVersion === 'string' ? g.value.apiVersion : '' })) {
-        (g.value.metadata as { name?: unknown }).name = (chainOf.get(fileOf(g)) ?? []).reduce((acc, k) => `${str(k.value.namePrefix) ?? ''}${acc}${str(k.value.nameSuffix) ?? ''}`, name);
+        (g.value.metadata as { name?: unknown }).name = steps.reduce((acc, k) => `${str(k.value.namePrefix) ?? ''}${acc}${str(k.value.nameSuffix) ?? ''}`, name);
       }
     }
   }

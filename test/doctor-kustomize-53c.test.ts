@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { doctor, readEvidence, type DoctorResult } from '../src/doctor/index.js';
+import { walkFiles } from '../src/io/walk.js';
+import { readKustomizeResources } from '../src/io/kustomize-resources.js';
 import { fluxHelmRelease, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
@@ -151,5 +156,79 @@ describe("2. a component's namespace over the Flux HelmReleases of the base", ()
   it('twin: without the component the HelmRelease names no namespace: RF903, not known', () => {
     const r = walked(files(release(), 'resources:\n  - ../base\n'));
     expect(unknown(r)).toHaveLength(1);
+  });
+});
+
+describe('4. replacements from Secrets and generated ConfigMaps, and * in target paths', () => {
+  const toAnnotation = (source: string, gen = '') => `namespace: ci\nresources:\n  - ../base\n${gen}replacements:\n  - source:\n${source}    targets:\n      - select:\n          kind: ServiceAccount\n          name: gitlab-runner\n        fieldPaths:\n          - metadata.annotations.[eks.amazonaws.com/role-arn]\n        options:\n          create: true\n`;
+  const rf946 = (r: DoctorResult) => codes(r, 'RF946');
+
+  it('a configMapGenerator `files` entry (key=path) as the source: the role is read from the file, placed at the entry; no RF946', () => {
+    const k = toAnnotation('      kind: ConfigMap\n      name: irsa\n      fieldPath: data.roleArn\n', 'configMapGenerator:\n  - name: irsa\n    files:\n      - roleArn=role.txt\n');
+    const r = walked({ ...BASE, 'overlay/kustomization.yaml': k, 'overlay/role.txt': ROLE });
+    expect(rf946(r)).toEqual([]);
+    expect(noIdentity(r)).toEqual([]);
+    expect(roleNotGiven(r).map((f) => f.path)).toEqual([placeOf('overlay/kustomization.yaml', k, 'roleArn=role.txt')]);
+  });
+
+  it('an `envs` file (comments and blank lines skipped) as the source: the role is read', () => {
+    const k = toAnnotation('      kind: ConfigMap\n      name: irsa\n      fieldPath: data.ROLE_ARN\n', 'configMapGenerator:\n  - name: irsa\n    envs:\n      - irsa.env\n');
+    const r = walked({ ...BASE, 'overlay/kustomization.yaml': k, 'overlay/irsa.env': `# the runner's role\n\n  ROLE_ARN=${ROLE}\nOTHER=x\n` });
+    expect(rf946(r)).toEqual([]);
+    expect(roleNotGiven(r)).toHaveLength(1);
+    expect(noIdentity(r)).toEqual([]);
+  });
+
+  it('twin: the generator\'s file not given: RF946 saying which file, nothing read as deployed', () => {
+    const k = toAnnotation('      kind: ConfigMap\n      name: irsa\n      fieldPath: data.roleArn\n', 'configMapGenerator:\n  - name: irsa\n    files:\n      - roleArn=role.txt\n');
+    const r = doctor(inputs({ ...BASE, 'overlay/kustomization.yaml': k }).map(({ path, bytes }) => ({ path, bytes })));
+    const f = rf946(r).filter((x) => x.message.includes('replacements[0]'));
+    expect(f.map((x) => x.message.includes('reads role.txt, which is not among the files given'))).toEqual([true]);
+    expect(managers(r)).toEqual([]);
+  });
+
+  it("a Secret's data as the source: RF946 that the doctor keeps no Secret values (before: \"fieldPath is missing\", a false kustomize error); its metadata.name is read", () => {
+    const secret = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: irsa\nstringData:\n  roleArn: not-shown\n';
+    const files = { ...BASE, 'base/kustomization.yaml': 'resources:\n  - sa.yaml\n  - config.yaml\n  - deploy.yaml\n  - secret.yaml\n', 'base/secret.yaml': secret };
+    const r = walked({ ...files, 'overlay/kustomization.yaml': toAnnotation('      kind: Secret\n      name: irsa\n      fieldPath: stringData.roleArn\n') });
+    const f = rf946(r);
+    expect(f.map((x) => [x.message.includes('a Secret value, which the doctor does not keep'), x.message.includes('is missing')])).toEqual([[true, false]]);
+    expect(JSON.stringify(r.findings)).not.toContain('not-shown');
+    // Its name is no secret: copied into an annotation, read (no RF946).
+    const named = toAnnotation('      kind: Secret\n      name: irsa\n').replace('[eks.amazonaws.com/role-arn]', '[example.com/token-secret]');
+    expect(rf946(walked({ ...files, 'overlay/kustomization.yaml': named }))).toEqual([]);
+    // A secretGenerator's value likewise is not kept; a key it does not make is kustomize's error.
+    const gen = 'secretGenerator:\n  - name: irsa\n    literals:\n      - roleArn=not-shown\n';
+    expect(rf946(walked({ ...BASE, 'overlay/kustomization.yaml': toAnnotation('      kind: Secret\n      name: irsa\n      fieldPath: data.roleArn\n', gen) })).map((x) => x.message.includes('a Secret value'))).toEqual([true]);
+    expect(rf946(walked({ ...BASE, 'overlay/kustomization.yaml': toAnnotation('      kind: Secret\n      name: irsa\n      fieldPath: data.other\n', gen) })).map((x) => x.message.includes('is missing for replacement source'))).toEqual([true]);
+  });
+
+  it('* in a target path: every container\'s env entry is set; * over a map is RF946 ("wrong node kind")', () => {
+    const m = plainManager({ env: [['RUNNER_TAG_LIST', 'small']] });
+    const files = { ...BASE, 'base/deploy.yaml': m.deployment };
+    const k = (path: string) => `namespace: ci\nresources:\n  - ../base\nreplacements:\n  - sourceValue: large\n    targets:\n      - select:\n          kind: Deployment\n        fieldPaths:\n          - ${path}\n`;
+    const star = k('spec.template.spec.containers.*.env.[name=RUNNER_TAG_LIST].value');
+    expect(rf946(walked({ ...files, 'overlay/kustomization.yaml': star }))).toEqual([]);
+    const pod = readEvidence(inputs({ ...files, 'overlay/kustomization.yaml': star })).kubernetes.find((o) => o.value.kind === 'Deployment')!.value as unknown as { spec: { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } } };
+    expect(pod.spec.template.spec.containers[0]!.env).toEqual([{ name: 'RUNNER_TAG_LIST', value: 'large' }]);
+    const overMap = k('spec.template.metadata.labels.*');
+    expect(rf946(walked({ ...files, 'overlay/kustomization.yaml': overMap })).map((x) => x.message.includes('wrong node kind'))).toEqual([true]);
+  });
+});
+
+describe('4. the CLI reads the files a generator reads, whatever their names', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rf-53c-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a folder walked whole: role.txt of a configMapGenerator is read as text, the replacement copies it (no RF946, no RF902)', async () => {
+    const k = `namespace: ci\nresources:\n  - sa.yaml\n  - config.yaml\n  - deploy.yaml\nconfigMapGenerator:\n  - name: irsa\n    files:\n      - roleArn=settings/role.txt\nreplacements:\n  - source:\n      kind: ConfigMap\n      name: irsa\n      fieldPath: data.roleArn\n    targets:\n      - select:\n          kind: ServiceAccount\n        fieldPaths:\n          - metadata.annotations.[eks.amazonaws.com/role-arn]\n        options:\n          create: true\n`;
+    mkdirSync(join(dir, 'settings'), { recursive: true });
+    for (const [p, t] of Object.entries({ 'kustomization.yaml': k, 'sa.yaml': M.serviceAccounts, 'config.yaml': M.configMap, 'deploy.yaml': M.deployment, 'cluster.tf': CLUSTER, 'settings/role.txt': ROLE })) writeFileSync(join(dir, p), t);
+    const { files } = await walkFiles([dir], 1 << 20);
+    const r = doctor([...files, ...(await readKustomizeResources(files, 1 << 20))]);
+    expect(codes(r, 'RF946')).toEqual([]);
+    expect(codes(r, 'RF902')).toEqual([]);
+    expect(noIdentity(r)).toEqual([]);
+    expect(roleNotGiven(r)).toHaveLength(1);
   });
 });

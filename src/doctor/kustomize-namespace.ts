@@ -381,7 +381,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       applyKustomizePatches(ev, context, mine, 'after');
       // Its replacements, the last of its fields' transformers (kustomize-replacements.ts); one kustomize refuses, or the doctor cannot decide, is RF946 at it.
       if (Array.isArray(n.value.replacements)) {
-        for (const p of applyReplacements({ ...context, pastIds: (o) => history.past(o.value), generated: generatedLiterals(n.value) }, mine, (...p) => at(n, ...p))) {
+        for (const p of applyReplacements({ ...context, pastIds: (o) => history.past(o.value) }, mine, (...p) => at(n, ...p))) {
           ev.findings.push({ code: 'RF946', severity: CODES.RF946.severity, path: p.at, message: `${p.message}; so nothing this kustomization (or one listing it) builds is read as deployed`, fix: p.fix } satisfies Finding);
           replaced = true;
         }
@@ -527,24 +527,6 @@ function sharedBases(ev: Evidence, shared: { base: Node; file: string; first: No
     };
     ev.findings.push(finding(place, `${s.base.origin.source.path} is built by two overlays, ${s.first.origin.source.path} (${nsOf(first)}) and ${s.other.origin.source.path} (${nsOf(s.chain)}), and kustomize renders a copy of its objects in each with that overlay's namespace and patches; the doctor reads its objects once, as ${s.first.origin.source.path} renders them, so the copy ${s.other.origin.source.path} deploys is not proven`, `doctor each overlay on its own (give one overlay's folder with its bases), or give the output of kustomize build of each`));
   }
-}
-
-/** The ConfigMaps a kustomization's configMapGenerator entries make of `literals` alone (`KEY=value`), for a replacement's source. */
-function generatedLiterals(value: Record<string, unknown>): Map<string, { data: Record<string, string>; index: number; literal: Record<string, number> }> {
-  const out = new Map<string, { data: Record<string, string>; index: number; literal: Record<string, number> }>();
-  (Array.isArray(value.configMapGenerator) ? (value.configMapGenerator as unknown[]) : []).forEach((e, index) => {
-    if (!isObject(e) || typeof e.name !== 'string' || e.files !== undefined || e.envs !== undefined || e.env !== undefined || (e.behavior !== undefined && e.behavior !== 'create')) return;
-    const data: Record<string, string> = {};
-    const literal: Record<string, number> = {};
-    (Array.isArray(e.literals) ? (e.literals as unknown[]) : []).forEach((l, j) => {
-      if (typeof l !== 'string' || !l.includes('=')) return;
-      const key = l.slice(0, l.indexOf('='));
-      data[key] = l.slice(l.indexOf('=') + 1).replace(/^"(.*)"$/, '$1');
-      literal[key] = j;
-    });
-    out.set(e.name, { data, index, literal });
-  });
-  return out;
 }
 
 /** The key of an object's place, for Evidence.namespaceNotes. */

@@ -14,6 +14,7 @@ import { cloudFormationFinding, readFileInto, runnerOperatorFinding, unreadConfi
 import { unreadTemplateFindings } from './deployment-templates.js';
 import { readGitOpsReleases } from './gitops.js';
 import { applyKustomizeNamespaces } from './kustomize-namespace.js';
+import { kustomizeGeneratorFiles } from '../io/kustomize-resources.js';
 import { applyArgoDestinations } from './argo-destination.js';
 import { inferDeployment } from './infer.js';
 import { doctorRules } from './rules.js';
@@ -102,7 +103,8 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   // OpenTofu's extension precedence, once for every folder given: foo.tofu hides foo.tf (terraform-files.ts).
   const hidden = hiddenByTofu(files.filter((f) => f.unreadable === undefined && f.notRead !== true).map((f) => f.path));
   const terraform = files.filter((f) => f.unreadable === undefined && f.notRead !== true && !hidden.has(f.path) && isTerraformConfig(f.path)).map((f) => ({ path: f.path, text: new TextDecoder().decode(f.bytes) }));
-  const referenced = new Set([...moduleFileReferences(terraform), ...workingDirFileReferences(terraform)].map(normalPath));
+  // And the files kustomize generators read (a role ARN in a .txt a replacement copies), as text too.
+  const referenced = new Set([...moduleFileReferences(terraform), ...workingDirFileReferences(terraform), ...files.filter((f) => f.notRead !== true).flatMap((f) => kustomizeGeneratorFiles(f.path, f.bytes))].map(normalPath));
   ev.terraform.wholeFolders = wholeTerraformFolders(files);
   // What exists: every file given, and the folders walked whole (kustomize-build.ts: a resource not among them does not exist).
   ev.givenPaths = new Set(files.filter((f) => f.sameFolderAs === undefined).map((f) => normalPath(f.path)));

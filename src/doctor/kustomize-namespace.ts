@@ -75,8 +75,14 @@ export function isKustomization(doc: Record<string, unknown>, path: string): boo
   // A kustomize Component (api/types/kustomization.go ComponentKind, apiVersion v1alpha1): its kind says what it is, whatever it holds.
   if (isComponent(doc)) return true;
   if (doc.kind !== undefined && !(doc.kind === 'Kustomization' && typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('kustomize.config.k8s.io/'))) return false;
-  return typeof doc.namespace === 'string' || Array.isArray(doc.resources) || Array.isArray(doc.bases) || Array.isArray(doc.helmCharts) || Array.isArray(doc.configMapGenerator) || Array.isArray(doc.secretGenerator);
+  return typeof doc.namespace === 'string' || KUSTOMIZE_FIELDS.some((k) => Array.isArray(doc[k]));
 }
+
+/**
+ * The list fields of kustomize's Kustomization type (api/types/kustomization.go) a kustomization may
+ * hold alone: one with only patches or transformers builds (kusttarget.go Load refuses only an empty one).
+ */
+const KUSTOMIZE_FIELDS = ['resources', 'bases', 'components', 'helmCharts', 'configMapGenerator', 'secretGenerator', 'generators', 'patches', 'patchesStrategicMerge', 'patchesJson6902', 'transformers', 'replacements', 'validators'];
 
 const folderOf = (path: string): string => (path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '');
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -252,20 +258,21 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   const rootOf = new Map<string, Node>();
   /** Each file's kustomizations, its own first, the root last (of the first root that builds it). */
   const chainOf = new Map<string, Node[]>();
-  /** Each root's kustomizations, each after those it lists (the order kustomize builds them in). */
-  const orderOf = new Map<Node, Node[]>();
   /**
-   * Each root's components, with the kustomization whose objects each transforms: kustomize adds a
-   * component's directives to the accumulator of the kustomization listing it (kusttarget.go
+   * Each root's kustomizations, each after those it lists (the order kustomize builds them in), with
+   * the kustomization whose objects each transforms: its own, and for a component the one listing it
+   * (a component listed by a component, the one listing that): kustomize adds a component's
+   * directives to the accumulator of the kustomization listing it (kusttarget.go
    * accumulateDirectory, isComponent: no accumulator of its own), after that kustomization's
    * resources and generators and before its own transformers (accumulateTarget), each component in
-   * the order listed; so its patches, namespace, prefix and suffix apply to every object built so far.
+   * the order listed; so its patches, namespace, prefix and suffix apply to every object built so
+   * far. A component two kustomizations list is a step of each (each build loads it anew).
    */
-  const overOf = new Map<Node, Map<Node, Node>>();
+  const orderOf = new Map<Node, { n: Node; over: Node }[]>();
   /** Files a second root builds too: the base, and the two roots. */
   const shared: { base: Node; file: string; first: Node; other: Node; chain: Node[] }[] = [];
   const scopes = new Map<Record<string, unknown>, HelmChartScope>();
-  const visit = (k: Node, outer: Node[], root: Node, seen: Set<Node>): void => {
+  const visit = (k: Node, outer: Node[], root: Node, seen: Set<Node>, over: Node = k): void => {
     seen.add(k);
     const chain = [k, ...outer];
     const ops = chain.flatMap((n) => n.ops);
@@ -297,16 +304,10 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       chainOf.set(f, chain);
     }
     for (const c of inner) if (!seen.has(c)) visit(c, chain, root, seen);
-    // Its components, after its resources (a component reached from two overlays is applied in each: its own seen).
-    for (const c of listed(k).components) {
-      if (seen.has(c)) continue;
-      const over = overOf.get(root) ?? new Map<Node, Node>();
-      over.set(c, k);
-      overOf.set(root, over);
-      visit(c, chain, root, seen);
-    }
+    // Its components, after its resources: one listed by two kustomizations is applied in each build (a cycle is not followed).
+    for (const c of listed(k).components) if (!chain.includes(c)) visit(c, chain, root, seen, over);
     const order = orderOf.get(root) ?? [];
-    order.push(k);
+    order.push({ n: k, over });
     orderOf.set(root, order);
   };
   // Builds that succeed first, so a file a refused build lists too is read as the other deploys it.
@@ -350,9 +351,8 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     let replaced = false;
     // Each kustomization in the order kustomize builds them (those it lists first): its patches,
     // its namespace, its JSON 6902 patches, its transformers (kustomize-patch.ts).
-    for (const n of orderOf.get(root) ?? []) {
+    for (const { n, over } of orderOf.get(root) ?? []) {
       // A component's: every object of the kustomization listing it (its own resources among them).
-      const over = overOf.get(root)?.get(n) ?? n;
       const mine = objects.filter((o) => chainOf.get(fileOf(o))?.includes(over));
       const closedFiles = closed(n);
       const context = { folder: n.folder, value: n.value, origin: n.origin, textOf, placesOf: stringPlaces, writtenNamespace: (o: (typeof objects)[number]) => written.get(o), pastIds: (o: (typeof objects)[number]) => history.past(o.value), ...(closedFiles ? { closedFiles } : {}) };
@@ -381,7 +381,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       applyKustomizePatches(ev, context, mine, 'after');
       // Its replacements, the last of its fields' transformers (kustomize-replacements.ts); one kustomize refuses, or the doctor cannot decide, is RF946 at it.
       if (Array.isArray(n.value.replacements)) {
-        for (const p of applyReplacements({ ...context, pastIds: (o) => history.past(o.value), generated: generatedLiterals(n.value) }, mine, (...p) => at(n, ...p))) {
+        for (const p of applyReplacements({ ...context, pastIds: (o) => history.past(o.value) }, mine, (...p) => at(n, ...p))) {
           ev.findings.push({ code: 'RF946', severity: CODES.RF946.severity, path: p.at, message: `${p.message}; so nothing this kustomization (or one listing it) builds is read as deployed`, fix: p.fix } satisfies Finding);
           replaced = true;
         }
@@ -438,11 +438,17 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       if (rootOf.get(fileOf(g)) !== root || (g.kind !== 'HelmRelease' && g.kind !== 'HelmChart')) continue;
       if (!isObject(g.value.metadata)) g.value.metadata = {};
       const meta = g.value.metadata as { namespace?: unknown };
-      for (const op of opsOf.get(fileOf(g)) ?? []) if (!op.unsetOnly || str(meta.namespace) === undefined) meta.namespace = op.namespace;
+      // The steps of the build that transform it, in order: its kustomizations' and their components'
+      // (a component's namespace reaches it too). kustomize's namespace transformer sets only its
+      // metadata.namespace (api/filters/namespace: the fieldspecs of builtinpluginconsts/namespace.go
+      // name no spec.targetNamespace or storageNamespace), so a targetNamespace written still decides.
+      const chain = chainOf.get(fileOf(g)) ?? [];
+      const steps = (orderOf.get(root) ?? []).filter((s) => chain.includes(s.over)).map((s) => s.n);
+      for (const op of steps.flatMap((n) => n.ops)) if (!op.unsetOnly || str(meta.namespace) === undefined) meta.namespace = op.namespace;
       // Its name takes each kustomization's prefix and suffix, the innermost first (its release name is [targetNamespace-]name).
       const name = (g.value.metadata as { name?: unknown }).name;
       if (typeof name === 'string' && renamed({ kind: g.kind, apiVersion: typeof g.value.apiVersion === 'string' ? g.value.apiVersion : '' })) {
-        (g.value.metadata as { name?: unknown }).name = (chainOf.get(fileOf(g)) ?? []).reduce((acc, k) => `${str(k.value.namePrefix) ?? ''}${acc}${str(k.value.nameSuffix) ?? ''}`, name);
+        (g.value.metadata as { name?: unknown }).name = steps.reduce((acc, k) => `${str(k.value.namePrefix) ?? ''}${acc}${str(k.value.nameSuffix) ?? ''}`, name);
       }
     }
   }
@@ -479,7 +485,7 @@ const DEPLOYS_RELEASE: ReadonlySet<string> = new Set(['HelmRelease', 'HelmChart'
  * GitOps objects among them, are not read (no chain proven as if the build succeeded); their
  * kustomizations' helmCharts are not read either (gitops.ts). Found, they are not "no runner manager".
  */
-function refusedBuilds(ev: Evidence, failed: Set<Node>, rootOf: Map<string, Node>, orderOf: Map<Node, Node[]>): void {
+function refusedBuilds(ev: Evidence, failed: Set<Node>, rootOf: Map<string, Node>, orderOf: Map<Node, { n: Node }[]>): void {
   if (failed.size === 0) return;
   const out = (o: { origin: { source: { path: string } } }): boolean => {
     const root = rootOf.get(normalPath(o.origin.source.path));
@@ -493,8 +499,8 @@ function refusedBuilds(ev: Evidence, failed: Set<Node>, rootOf: Map<string, Node
   if (releases.length > 0) ev.gitOps = ev.gitOps!.filter((g) => !releases.includes(g));
   const kustomizations = new Set<Record<string, unknown>>();
   for (const n of failed) kustomizations.add(n.value);
-  const built = new Set([...orderOf].filter(([root]) => !failed.has(root)).flatMap(([, order]) => order));
-  for (const root of failed) for (const n of orderOf.get(root) ?? []) if (!built.has(n)) kustomizations.add(n.value);
+  const built = new Set([...orderOf].filter(([root]) => !failed.has(root)).flatMap(([, order]) => order.map((s) => s.n)));
+  for (const root of failed) for (const { n } of orderOf.get(root) ?? []) if (!built.has(n)) kustomizations.add(n.value);
   ev.kustomizeFailed = kustomizations;
 }
 
@@ -521,24 +527,6 @@ function sharedBases(ev: Evidence, shared: { base: Node; file: string; first: No
     };
     ev.findings.push(finding(place, `${s.base.origin.source.path} is built by two overlays, ${s.first.origin.source.path} (${nsOf(first)}) and ${s.other.origin.source.path} (${nsOf(s.chain)}), and kustomize renders a copy of its objects in each with that overlay's namespace and patches; the doctor reads its objects once, as ${s.first.origin.source.path} renders them, so the copy ${s.other.origin.source.path} deploys is not proven`, `doctor each overlay on its own (give one overlay's folder with its bases), or give the output of kustomize build of each`));
   }
-}
-
-/** The ConfigMaps a kustomization's configMapGenerator entries make of `literals` alone (`KEY=value`), for a replacement's source. */
-function generatedLiterals(value: Record<string, unknown>): Map<string, { data: Record<string, string>; index: number; literal: Record<string, number> }> {
-  const out = new Map<string, { data: Record<string, string>; index: number; literal: Record<string, number> }>();
-  (Array.isArray(value.configMapGenerator) ? (value.configMapGenerator as unknown[]) : []).forEach((e, index) => {
-    if (!isObject(e) || typeof e.name !== 'string' || e.files !== undefined || e.envs !== undefined || e.env !== undefined || (e.behavior !== undefined && e.behavior !== 'create')) return;
-    const data: Record<string, string> = {};
-    const literal: Record<string, number> = {};
-    (Array.isArray(e.literals) ? (e.literals as unknown[]) : []).forEach((l, j) => {
-      if (typeof l !== 'string' || !l.includes('=')) return;
-      const key = l.slice(0, l.indexOf('='));
-      data[key] = l.slice(l.indexOf('=') + 1).replace(/^"(.*)"$/, '$1');
-      literal[key] = j;
-    });
-    out.set(e.name, { data, index, literal });
-  });
-  return out;
 }
 
 /** The key of an object's place, for Evidence.namespaceNotes. */

@@ -25,9 +25,11 @@ import { SourceFile, formatPosition, type Origin, type Position } from './source
  *   and where no object has that id the build fails (RF939, see matchesNothing).
  *
  * Applied where it is sound: a strategic-merge patch that sets `metadata.annotations`,
- * `metadata.namespace` (with a target), a pod template's `serviceAccountName`, or container `env`
- * entries by name (merged by name, an entry not written appended); a JSON 6902 patch of `add` or
- * `replace` operations on those paths. A value it sets is placed at the patch (the file and line
+ * `metadata.labels`, `metadata.namespace` (with a target), a pod template's `metadata.labels` (AKS
+ * workload identity's `azure.workload.identity/use`) or `serviceAccountName`, or container `env`
+ * entries by name (maps merged key by key, env merged by name, an entry not written appended); a
+ * JSON 6902 patch of `add` or `replace` operations on those paths (a whole label or annotation map,
+ * or one key of it). A value it sets is placed at the patch (the file and line
  * that wrote it). Any other patch that can reach an object a runner chain reads (the manager's
  * workload, a ServiceAccount, a ConfigMap holding config.toml, RBAC, a Namespace) is RF903 at its
  * entry: the doctor reads the objects unpatched there. Patches of other objects are not said,
@@ -233,6 +235,29 @@ interface Edit {
   at: (rest: Path) => Position;
 }
 
+/**
+ * The edits of a map a strategic-merge patch merges into an object (`metadata.annotations`,
+ * `metadata.labels`, a pod template's labels): each key set, the maps on the way made where the
+ * object has none; undefined when a value is not a string (a label or annotation is one).
+ */
+function mapEdits(value: unknown, at: Path, locate: (p: Path) => Position): Edit[] | undefined {
+  if (!isObject(value)) return undefined;
+  const edits: Edit[] = [];
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== 'string') return undefined;
+    edits.push({ path: [...at, key], apply: (x) => {
+      let node: Record<string, unknown> = x;
+      for (const k of at) {
+        if (!isObject(node[k])) node[k] = {};
+        node = node[k] as Record<string, unknown>;
+      }
+      node[key] = v;
+      return true;
+    }, at: (r) => locate([...at, key, ...r]) });
+  }
+  return edits;
+}
+
 /** The edits of a strategic-merge patch document, or undefined when it changes anything else. */
 function strategicEdits(doc: Record<string, unknown>, o: K8sObject, locate: (p: Path) => Position, targeted: boolean): Edit[] | undefined {
   const edits: Edit[] = [];
@@ -250,27 +275,30 @@ function strategicEdits(doc: Record<string, unknown>, o: K8sObject, locate: (p: 
             (x.metadata as Record<string, unknown>).namespace = mv;
             return true;
           }, at: (r) => locate(['metadata', 'namespace', ...r]) });
-        } else if (mk === 'annotations') {
-          if (!isObject(mv)) return undefined;
-          for (const [ak, av] of Object.entries(mv)) {
-            if (typeof av !== 'string') return undefined;
-            edits.push({ path: ['metadata', 'annotations', ak], apply: (x) => {
-              const meta = x.metadata as Record<string, unknown>;
-              if (!isObject(meta.annotations)) meta.annotations = {};
-              (meta.annotations as Record<string, unknown>)[ak] = av;
-              return true;
-            }, at: (r) => locate(['metadata', 'annotations', ak, ...r]) });
-          }
+        } else if (mk === 'annotations' || mk === 'labels') {
+          // Merged key by key (a strategic merge of a map); a label or annotation value is a string.
+          const added = mapEdits(mv, ['metadata', mk], locate);
+          if (!added) return undefined;
+          edits.push(...added);
         } else return undefined;
       }
       continue;
     }
     if (key !== 'spec' || !WORKLOADS.has(o.kind) || !isObject(doc.spec)) return undefined;
-    // spec: only the pod spec's serviceAccountName and containers' env.
+    // spec: only the pod template's labels, the pod spec's serviceAccountName and containers' env.
     let pod: unknown = doc.spec;
     if (o.kind !== 'Pod') {
-      if (Object.keys(doc.spec).some((k) => k !== 'template') || !isObject(doc.spec.template) || Object.keys(doc.spec.template).some((k) => k !== 'spec')) return undefined;
-      pod = doc.spec.template.spec;
+      if (Object.keys(doc.spec).some((k) => k !== 'template') || !isObject(doc.spec.template) || Object.keys(doc.spec.template).some((k) => k !== 'spec' && k !== 'metadata')) return undefined;
+      const template = doc.spec.template;
+      if (template.metadata !== undefined) {
+        // The pod's labels (AKS workload identity's azure.workload.identity/use), merged key by key.
+        if (!isObject(template.metadata) || Object.keys(template.metadata).some((k) => k !== 'labels')) return undefined;
+        const added = mapEdits(template.metadata.labels, ['spec', 'template', 'metadata', 'labels'], locate);
+        if (!added) return undefined;
+        edits.push(...added);
+      }
+      if (template.spec === undefined) continue;
+      pod = template.spec;
     }
     if (!isObject(pod)) return undefined;
     const pp = podPath(o.kind);
@@ -336,6 +364,19 @@ function pointer(p: unknown): string[] | undefined {
   return p.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
+/** The map a JSON pointer names, where a patch may write it: `metadata.annotations`, `metadata.labels`, and a workload's pod template labels. */
+function mapPath(tokens: readonly string[], kind: string): Path | undefined {
+  const joined = tokens.join('/');
+  if (joined === 'metadata/annotations' || joined === 'metadata/labels') return [...tokens];
+  if (WORKLOADS.has(kind) && kind !== 'Pod' && joined === 'spec/template/metadata/labels') return [...tokens];
+  return undefined;
+}
+function getPath(root: unknown, path: Path): Record<string, unknown> | undefined {
+  let n: unknown = root;
+  for (const k of path) n = isObject(n) ? n[k as string] : undefined;
+  return isObject(n) ? n : undefined;
+}
+
 /** The edits of a JSON 6902 patch (a list of operations), or undefined when one is not an add or replace of the paths applied. */
 function jsonEdits(ops: unknown[], o: K8sObject, locate: (p: Path) => Position): Edit[] | undefined {
   const edits: Edit[] = [];
@@ -355,17 +396,21 @@ function jsonEdits(ops: unknown[], o: K8sObject, locate: (p: Path) => Position):
         meta(x).namespace = v;
         return true;
       }, at });
-    } else if (joined === 'metadata/annotations' && isObject(v) && Object.values(v).every((a) => typeof a === 'string')) {
-      edits.push({ path: ['metadata', 'annotations'], apply: (x) => {
-        if (replace && !isObject(meta(x).annotations)) return false;
-        meta(x).annotations = { ...v };
+    } else if (mapPath(tokens, o.kind) !== undefined && isObject(v) && Object.values(v).every((a) => typeof a === 'string')) {
+      // The whole map: add sets it (replacing one there, RFC 6902 4.1), replace needs one there.
+      const at2 = mapPath(tokens, o.kind)!;
+      edits.push({ path: at2, apply: (x) => {
+        const parent = getPath(x, at2.slice(0, -1));
+        if (!isObject(parent) || (replace && !isObject(parent[at2[at2.length - 1]!]))) return false;
+        parent[at2[at2.length - 1]!] = { ...v };
         return true;
       }, at });
-    } else if (tokens.length === 3 && tokens[0] === 'metadata' && tokens[1] === 'annotations' && typeof v === 'string') {
-      const key = tokens[2]!;
-      // add needs the annotations map, replace the key too (RFC 6902 4.1, 4.3).
-      edits.push({ path: ['metadata', 'annotations', key], apply: (x) => {
-        const a = meta(x).annotations;
+    } else if (tokens.length > 1 && mapPath(tokens.slice(0, -1), o.kind) !== undefined && typeof v === 'string') {
+      const map = mapPath(tokens.slice(0, -1), o.kind)!;
+      const key = tokens[tokens.length - 1]!;
+      // add needs the map, replace the key too (RFC 6902 4.1, 4.3).
+      edits.push({ path: [...map, key], apply: (x) => {
+        const a = getPath(x, map);
         if (!isObject(a) || (replace && a[key] === undefined)) return false;
         a[key] = v;
         return true;

@@ -4,8 +4,8 @@ import { safeText } from '../spec/findings.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { Located } from './evidence.js';
 import { normalPath } from './hcl/eval.js';
-import { SourceFile, type Origin, type Position } from './source.js';
-import { chainObject, markPatched, selects } from './kustomize-patch.js';
+import { SourceFile, type Position } from './source.js';
+import { chainObject, markPatched, selects, type PatchContext } from './kustomize-patch.js';
 
 /**
  * A kustomization's `replacements:` applied to the objects of its build, as kustomize's
@@ -24,9 +24,15 @@ import { chainObject, markPatched, selects } from './kustomize-patch.js';
  *   spliced into the scalar there with `options.delimiter` / `index` (setFieldValue), and created
  *   where missing only with `options.create` (else "unable to find field": the build fails).
  *
+ *   A `*` in a target's path stands for every element of a list (kyaml PathMatcher doMatchEvery), an
+ *   element the rest of the path misses skipped; over a map the build fails.
+ * - the source may be a ConfigMap or Secret the kustomization's own generators make (`literals`,
+ *   `files`, `envs`: generatedObjects).
+ *
  * Only replacements a target of which can pick an object a runner chain reads are evaluated; what the
- * doctor cannot decide there (a source it does not hold, a set-based selector, a path through a string
- * kustomize would parse as YAML, `*`, an `encoding`, a target renaming the object) is said, not guessed.
+ * doctor cannot decide there (a source it does not hold, a generator's file not given, a Secret's
+ * value, which the doctor never keeps, a set-based selector, a path through a string kustomize would
+ * parse as YAML, `*` in a source's path, an `encoding`, a target renaming the object) is said, not guessed.
  * One writing a field named namespace is kustomize-namespace.ts's (RF903, not applied).
  */
 
@@ -48,16 +54,27 @@ export interface ReplacementProblem {
   fix: string;
 }
 
-export interface ReplacementContext {
-  folder: string;
-  value: Record<string, unknown>;
-  origin: Origin;
-  textOf: (path: string) => string | undefined;
+/** A kustomization as its replacements see it: what its patches see (kustomize-patch.ts), with every object's earlier ids. */
+export interface ReplacementContext extends PatchContext {
   /** The ids an object had before a namespace or name change, the earliest first. */
   pastIds: (o: Located<K8sObject>) => readonly { name: string; namespace?: string }[];
-  writtenNamespace: (o: Located<K8sObject>) => string | undefined;
-  /** The ConfigMaps this kustomization's configMapGenerator entries make of `literals` alone: name → data, the entry's index and each key's literal. */
-  generated: Map<string, { data: Record<string, string>; index: number; literal: Record<string, number> }>;
+}
+
+/**
+ * A ConfigMap or Secret a `configMapGenerator` / `secretGenerator` entry (`behavior: create`, the
+ * default) makes: its keys and values (api/kv/kv.go: `literals` split at the first `=`, quotes
+ * around the value dropped; `files` the file's text under its base name or the key written before
+ * `=`; `envs` (and the deprecated `env`) a file of `KEY=value` lines, blank lines and `#` comments
+ * skipped), where each key is written, and why a value is not known (a file not given).
+ */
+interface Generated {
+  kind: 'ConfigMap' | 'Secret';
+  name: string;
+  data: Record<string, string>;
+  place: Record<string, Path>;
+  /** Where its entry is in the kustomization. */
+  entry: Path;
+  unread?: string;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -130,6 +147,108 @@ function matchesSelector(selector: unknown, map: unknown): boolean | undefined {
   return true;
 }
 
+/** kustomize's removeQuotes (api/kv/kv.go): one pair of matching double or single quotes around a literal's value. */
+const unquote = (v: string): string => (v.length >= 2 && v[0] === v[v.length - 1] && (v[0] === '"' || v[0] === "'") ? v.slice(1, -1) : v);
+
+/** The ConfigMaps and Secrets a kustomization's generators make (`behavior: create`), by kind and name. */
+function generatedObjects(k: ReplacementContext): Map<string, Generated> {
+  const out = new Map<string, Generated>();
+  for (const [field, kind] of [['configMapGenerator', 'ConfigMap'], ['secretGenerator', 'Secret']] as const) {
+    (Array.isArray(k.value[field]) ? (k.value[field] as unknown[]) : []).forEach((e, index) => {
+      if (!isObject(e) || typeof e.name !== 'string' || (e.behavior !== undefined && e.behavior !== 'create')) return;
+      const g: Generated = { kind, name: e.name, data: {}, place: {}, entry: [field, index] };
+      const read = (rel: string): string | undefined => {
+        const text = k.textOf(normalPath(`${k.folder}${rel}`));
+        if (text === undefined && g.unread === undefined) g.unread = `${field}[${index}] (${safeText(e.name as string, 120)}) reads ${safeText(rel, 120)}, which is not among the files given`;
+        return text;
+      };
+      (Array.isArray(e.literals) ? (e.literals as unknown[]) : []).forEach((l, j) => {
+        if (typeof l !== 'string' || l.indexOf('=') <= 0) return;
+        const key = l.slice(0, l.indexOf('='));
+        g.data[key] = unquote(l.slice(l.indexOf('=') + 1));
+        g.place[key] = [field, index, 'literals', j];
+      });
+      (Array.isArray(e.files) ? (e.files as unknown[]) : []).forEach((f, j) => {
+        if (typeof f !== 'string' || f === '') return;
+        // generators.ParseFileSource: `path` (its base name the key) or `key=path`.
+        const parts = f.split('=');
+        if (parts.length > 2 || parts.some((x) => x === '')) return;
+        const [key, rel] = parts.length === 2 ? [parts[0]!, parts[1]!] : [f.slice(f.lastIndexOf('/') + 1), f];
+        const text = read(rel);
+        if (text !== undefined) g.data[key] = text;
+        g.place[key] = [field, index, 'files', j];
+      });
+      const envs: [string, number, string][] = [...(Array.isArray(e.envs) ? (e.envs as unknown[]) : []).map((x, j): [string, number, string] => ['envs', j, typeof x === 'string' ? x : '']), ...(typeof e.env === 'string' ? [['env', -1, e.env] as [string, number, string]] : [])];
+      for (const [key, j, rel] of envs) {
+        if (rel === '') continue;
+        const text = read(rel);
+        if (text === undefined) continue;
+        // kv.go keyValuesFromLine: leading space trimmed, blank and # lines skipped, split at the first =.
+        for (const raw of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
+          const line = raw.replace(/^\s+/, '');
+          if (line === '' || line.startsWith('#')) continue;
+          const at = line.indexOf('=');
+          const name = at < 0 ? line : line.slice(0, at);
+          g.data[name] = at < 0 ? '' : line.slice(at + 1);
+          g.place[name] = j < 0 ? [field, index, key] : [field, index, key, j];
+        }
+      }
+      out.set(`${kind}/${e.name}`, g);
+    });
+  }
+  return out;
+}
+
+/**
+ * The places a target field path leads to in an object (kyaml PathMatcher, as copyValueToTarget runs
+ * it): `*` every element of a list (each element without the rest of the path skipped), a missing
+ * map key created only with `create`; 'missing' where it leads nowhere (kustomize: "unable to find
+ * field"), 'notList' for `*` over a map (PathMatcher's Elements: "wrong node kind"), 'undecided' where
+ * the doctor does not follow it (a list element to create, a path through a string).
+ */
+function targetPaths(root: unknown, segs: readonly string[], create: boolean): Path[] | 'missing' | 'undecided' | 'notList' {
+  const out: Path[] = [];
+  const walk = (n: unknown, i: number, path: Path): 'undecided' | 'notList' | undefined => {
+    if (i === segs.length) {
+      out.push(path);
+      return undefined;
+    }
+    const seg = segs[i]!;
+    if (seg === '*') {
+      if (!Array.isArray(n)) return 'notList';
+      for (const [j, e] of n.entries()) {
+        const r = walk(e, i + 1, [...path, j]);
+        if (r) return r;
+      }
+      return undefined;
+    }
+    // `[k=v]`: every element whose k is v (PathMatcher doSeq), not the first alone.
+    const m = /^\[([^=\]]+)=(.*)\]$/.exec(seg);
+    if (m && Array.isArray(n) && n.filter((e) => isObject(e) && String(e[m[1]!]) === m[2]).length > 1) {
+      for (const [j, e] of n.entries()) {
+        if (!isObject(e) || String(e[m[1]!]) !== m[2]) continue;
+        const r = walk(e, i + 1, [...path, j]);
+        if (r) return r;
+      }
+      return undefined;
+    }
+    const st = step(n, seg);
+    if (st === 'undecided') return 'undecided';
+    if (st === 'missing') {
+      if (!create || seg.startsWith('[') || /^\d+$/.test(seg) || !isObject(n)) return undefined;
+      // kyaml PathMatcher with Create: the missing maps made on the way, the last the value's.
+      const rest = segs.slice(i);
+      if (rest.some((x) => x.startsWith('[') || /^\d+$/.test(x) || x === '*' || x === '-')) return 'undecided';
+      out.push([...path, ...rest]);
+      return undefined;
+    }
+    return walk(st.next, i + 1, [...path, st.key]);
+  };
+  const r = walk(root, 0, []);
+  if (r) return r;
+  return out.length === 0 ? 'missing' : out;
+}
+
 /** The replacements of a kustomization: its inline entries and the documents of its `path:` files. */
 function entriesOf(k: ReplacementContext, at: (...p: Path) => string): { entries: Entry[]; problems: ReplacementProblem[] } {
   const entries: Entry[] = [];
@@ -174,6 +293,7 @@ function entriesOf(k: ReplacementContext, at: (...p: Path) => string): { entries
  */
 export function applyReplacements(k: ReplacementContext, objects: readonly Located<K8sObject>[], at: (...p: Path) => string): ReplacementProblem[] {
   const { entries, problems } = entriesOf(k, at);
+  const generated = generatedObjects(k);
   const ids = (o: Located<K8sObject>): { name: string; namespace: string | undefined }[] => [...k.pastIds(o).map((x) => ({ name: x.name, namespace: x.namespace })), { name: o.value.metadata.name, namespace: o.value.metadata.namespace }, { name: o.value.metadata.name, namespace: k.writtenNamespace(o) }];
   const originalName = (o: Located<K8sObject>): string => k.pastIds(o)[0]?.name ?? o.value.metadata.name;
   const groupVersion = (o: Located<K8sObject>): [string, string] => (o.value.apiVersion.includes('/') ? (o.value.apiVersion.split('/') as [string, string]) : ['', o.value.apiVersion]);
@@ -237,9 +357,11 @@ export function applyReplacements(k: ReplacementContext, objects: readonly Locat
       const shown = `${safeText(str(s.kind) ?? '*', 40)}/${safeText(str(s.name) ?? '*', 120)}`;
       const exact = (want: unknown, have: string | undefined): boolean => str(want) === undefined || want === have;
       const found = objects.filter((o) => exact(s.kind, o.value.kind) && exact(s.group, groupVersion(o)[0]) && exact(s.version, groupVersion(o)[1]) && ids(o).some((x) => exact(s.name, x.name) && exact(s.namespace, x.namespace ?? 'default')));
-      const gen = found.length === 0 && (s.kind === 'ConfigMap') && str(s.namespace) === undefined ? k.generated.get(String(s.name)) : undefined;
-      if (found.length > 1) {
-        fail(`selects ${found.length} objects as its source (${shown}): \`kustomize build\` fails ("multiple matches for selector")`, 'narrow the source to one object (its kind, name and namespace)');
+      // A ConfigMap or Secret the kustomization's own generators make (not among the objects read).
+      const gens = found.length === 0 && str(s.namespace) === undefined ? [...generated.values()].filter((g) => exact(s.kind, g.kind) && exact(s.group, '') && exact(s.version, 'v1') && exact(s.name, g.name)) : [];
+      const gen = gens.length === 1 ? gens[0] : undefined;
+      if (found.length + gens.length > 1) {
+        fail(`selects ${found.length + gens.length} objects as its source (${shown}): \`kustomize build\` fails ("multiple matches for selector")`, 'narrow the source to one object (its kind, name and namespace)');
         continue;
       }
       if (found.length === 0 && gen === undefined) {
@@ -247,7 +369,11 @@ export function applyReplacements(k: ReplacementContext, objects: readonly Locat
         continue;
       }
       const segs = splitFieldPath(fieldPath);
-      let node: unknown = found.length === 1 ? found[0]!.value : { data: gen!.data };
+      if (gen?.unread !== undefined) {
+        fail(`takes its value from ${shown}, which ${k.origin.source.path} ${gen.unread}, so its value and what it writes into the runner's objects are not decided`, 'give that file with the kustomization, or give the output of kustomize build');
+        continue;
+      }
+      let node: unknown = found.length === 1 ? found[0]!.value : { apiVersion: 'v1', kind: gen!.kind, metadata: { name: gen!.name }, data: gen!.data };
       const path: Path = [];
       let missing = false;
       for (const seg of segs) {
@@ -267,13 +393,20 @@ export function applyReplacements(k: ReplacementContext, objects: readonly Locat
         fail(`reads ${safeText(fieldPath, 120)} of ${shown}, a path the doctor does not follow (a wildcard, or through a string kustomize reads as YAML), so its value is not decided`, 'give the output of kustomize build');
         continue;
       }
+      // The doctor keeps no Secret's values (read.ts checks them for credentials and drops them, so none is ever echoed): one copied from a Secret's data is not known.
+      const kind = found.length === 1 ? found[0]!.value.kind : gen!.kind;
+      if (kind === 'Secret' && (path[0] === 'data' || path[0] === 'stringData') && path.length > 1 && node !== undefined) {
+        fail(`copies ${safeText(fieldPath, 120)} of ${shown}, a Secret value, which the doctor does not keep (it checks Secret values for credentials and drops them, so none is shown), so what it writes into the runner's objects is not decided`, 'give the value in a ConfigMap or as sourceValue, or write it in the target');
+        continue;
+      }
       if (node === undefined || node === null || node === '') {
         fail(`reads ${safeText(fieldPath, 120)} of ${shown}, which it does not have: \`kustomize build\` fails ("fieldPath \`${safeText(fieldPath, 120)}\` is missing for replacement source")`, `write ${safeText(fieldPath, 120)} in ${shown}, or take the replacement out`);
         continue;
       }
       value = node;
       const src = found[0];
-      from = src ? (rest) => src.origin.source.locate(src.origin.doc, [...src.origin.path, ...path, ...rest]) : () => k.origin.source.locate(k.origin.doc, [...k.origin.path, 'configMapGenerator', gen!.index, 'literals', gen!.literal[String(path[1])] ?? 0]);
+      const written = gen && path[0] === 'data' ? gen.place[String(path[1])] : undefined;
+      from = src ? (rest) => src.origin.source.locate(src.origin.doc, [...src.origin.path, ...path, ...rest]) : () => k.origin.source.locate(k.origin.doc, [...k.origin.path, ...(written ?? (path.join('.') === 'metadata.name' ? [...gen!.entry, 'name'] : gen!.entry))]);
       const o = isObject(s.options) ? s.options : {};
       if (str(o.delimiter) !== undefined) {
         if (typeof value !== 'string') {
@@ -316,69 +449,48 @@ export function applyReplacements(k: ReplacementContext, objects: readonly Locat
       }
       for (const o of chosen) {
         for (const fp of paths) {
-          const segs = splitFieldPath(fp);
-          let node: unknown = o.value;
-          const path: Path = [];
-          let problem: 'missing' | 'undecided' | undefined;
-          for (let i = 0; i < segs.length; i++) {
-            const seg = segs[i]!;
-            const st = step(node, seg);
-            if (st === 'undecided') {
-              problem = 'undecided';
-              break;
-            }
-            if (st === 'missing') {
-              const plain = !seg.startsWith('[') && !/^\d+$/.test(seg) && isObject(node);
-              if (opts.create === true && plain && isObject(node)) {
-                // kyaml PathMatcher with Create: the missing maps made on the way, the last the value's.
-                const rest = segs.slice(i);
-                if (rest.some((x) => x.startsWith('[') || /^\d+$/.test(x) || x === '*' || x === '-')) {
-                  problem = 'undecided';
-                  break;
-                }
-                path.push(...rest);
-                node = undefined;
-                break;
-              }
-              problem = 'missing';
-              break;
-            }
-            path.push(st.key);
-            node = st.next;
-          }
-          if (problem === 'missing' && !chainObject(o.value)) continue;
-          if (problem === 'missing') {
+          const found = targetPaths(o.value, splitFieldPath(fp), opts.create === true);
+          if (found === 'missing' && !chainObject(o.value)) continue;
+          if (found === 'missing') {
             fail(`writes ${safeText(fp, 120)} of ${o.value.kind} ${safeText(o.value.metadata.name, 120)}, which it does not have: \`kustomize build\` fails ("unable to find field \\"${safeText(fp, 120)}\\" in replacement target")`, `set options.create: true on the target, or write ${safeText(fp, 120)} in ${o.value.kind} ${safeText(o.value.metadata.name, 120)}`);
             refused = true;
             break;
           }
-          if (problem === 'undecided' || (node !== undefined && typeof node === 'string' && segs.length > path.length)) {
+          if (found === 'notList') {
             if (!chainObject(o.value)) continue;
-            fail(`writes ${safeText(fp, 120)} of ${o.value.kind} ${safeText(o.value.metadata.name, 120)}, a path the doctor does not follow (a wildcard, a list element to create, or through a string kustomize reads as YAML), so the object as built is not decided`, 'give the output of kustomize build');
+            fail(`writes ${safeText(fp, 120)} of ${o.value.kind} ${safeText(o.value.metadata.name, 120)}, whose * stands where the object has a map, not a list (kyaml matches * against the elements of a list): \`kustomize build\` fails ("wrong node kind")`, 'name the key instead of *, or put * where the object has a list');
             refused = true;
             break;
           }
-          const delimiter = str(opts.delimiter);
-          const index = typeof opts.index === 'number' ? opts.index : 0;
-          const target = o;
-          const where = path;
-          edits.push({
-            o: target,
-            path: where,
-            set: (v) => {
-              let put = v;
-              if (delimiter !== undefined) {
-                const cur = getAt(target.value, where);
-                const parts = (typeof cur === 'string' || typeof cur === 'number' || typeof cur === 'boolean' ? String(cur) : '').split(delimiter);
-                const text = typeof v === 'string' ? v : String(v);
-                if (index < 0) parts.unshift(text);
-                else if (index >= parts.length) parts.push(text);
-                else parts[index] = text;
-                put = parts.join(delimiter);
-              }
-              setAt(target.value, where, structuredClone(put));
-            },
-          });
+          if (found === 'undecided') {
+            if (!chainObject(o.value)) continue;
+            fail(`writes ${safeText(fp, 120)} of ${o.value.kind} ${safeText(o.value.metadata.name, 120)}, a path the doctor does not follow (a list element to create, or through a string kustomize reads as YAML), so the object as built is not decided`, 'give the output of kustomize build');
+            refused = true;
+            break;
+          }
+          for (const path of found) {
+            const delimiter = str(opts.delimiter);
+            const index = typeof opts.index === 'number' ? opts.index : 0;
+            const target = o;
+            const where = path;
+            edits.push({
+              o: target,
+              path: where,
+              set: (v) => {
+                let put = v;
+                if (delimiter !== undefined) {
+                  const cur = getAt(target.value, where);
+                  const parts = (typeof cur === 'string' || typeof cur === 'number' || typeof cur === 'boolean' ? String(cur) : '').split(delimiter);
+                  const text = typeof v === 'string' ? v : String(v);
+                  if (index < 0) parts.unshift(text);
+                  else if (index >= parts.length) parts.push(text);
+                  else parts[index] = text;
+                  put = parts.join(delimiter);
+                }
+                setAt(target.value, where, structuredClone(put));
+              },
+            });
+          }
         }
         if (refused) break;
       }

@@ -37,6 +37,39 @@ export function remoteLookalike(entry: string): string | undefined {
   if (host !== undefined && !/\.(?:ya?ml|json)$/i.test(host)) return `it is written like an address on ${host} with no scheme, and kustomize takes an address without one as remote only for github.com or a user@host: address (api/internal/git/repospec.go, "failed to parse scheme"), so it reads the entry as a local path`;
   return undefined;
 }
+/** A kustomization file's parsed first document (a map), or undefined. */
+function kustomizationValue(bytes: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const docs = parseAllDocuments(new TextDecoder().decode(bytes), { logLevel: 'silent' });
+    if (!Array.isArray(docs) || docs.length === 0 || docs[0]!.errors.length > 0) return undefined;
+    const value = docs[0]!.toJS({ maxAliasCount: 100 }) as unknown;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The files a kustomization's `configMapGenerator` and `secretGenerator` entries read (`files`:
+ * `path` or `key=path`, generators.ParseFileSource; `envs` and the deprecated `env`), beside the
+ * kustomization at `path`: a replacement may copy their values (doctor/kustomize-replacements.ts), so
+ * the doctor keeps them as text whatever their names.
+ */
+export function kustomizeGeneratorFiles(path: string, bytes: Uint8Array): string[] {
+  if (!KUSTOMIZATION.test(basename(path))) return [];
+  const v = kustomizationValue(bytes);
+  if (!v) return [];
+  const out: string[] = [];
+  const list = (x: unknown): unknown[] => (Array.isArray(x) ? (x as unknown[]) : []);
+  for (const e of [...list(v.configMapGenerator), ...list(v.secretGenerator)]) {
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) continue;
+    const g = e as Record<string, unknown>;
+    for (const f of list(g.files)) if (typeof f === 'string' && f.split('=').length <= 2) out.push(f.includes('=') ? f.slice(f.indexOf('=') + 1) : f);
+    for (const f of [...list(g.envs), g.env]) if (typeof f === 'string') out.push(f);
+  }
+  return out.filter((f) => f !== '' && !kustomizeRemote(f)).map((f) => join(dirname(path), f));
+}
+
 /** Names the doctor reads as YAML or JSON by themselves. */
 const READ_AS_YAML = /\.(?:ya?ml|json)$/i;
 
@@ -60,16 +93,8 @@ export async function readKustomizeResources(given: readonly WalkedFile[], maxBy
   const others = new Map(given.map((f) => [f.path, f]));
   for (const f of given) {
     if (!KUSTOMIZATION.test(basename(f.path)) || f.bytes.byteLength === 0) continue;
-    let value: unknown;
-    try {
-      const docs = parseAllDocuments(new TextDecoder().decode(f.bytes), { logLevel: 'silent' });
-      if (!Array.isArray(docs) || docs.length === 0 || docs[0]!.errors.length > 0) continue;
-      value = docs[0]!.toJS({ maxAliasCount: 100 }) as unknown;
-    } catch {
-      continue;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
-    const v = value as Record<string, unknown>;
+    const v = kustomizationValue(f.bytes);
+    if (!v) continue;
     const list = (x: unknown): unknown[] => (Array.isArray(x) ? (x as unknown[]) : []);
     for (const entry of [...list(v.resources), ...list(v.bases)]) {
       if (typeof entry !== 'string' || entry === '' || kustomizeRemote(entry) || entry.endsWith('/') || READ_AS_YAML.test(entry)) continue;
@@ -95,6 +120,22 @@ export async function readKustomizeResources(given: readonly WalkedFile[], maxBy
       } catch (e) {
         const reason = errnoReason(e);
         out.push({ path, bytes: new Uint8Array(0), size, kustomizeResource: true, unreadable: `${reason}; kustomize reads it as a resource of ${f.path}`, unreadableFix: `make ${path} readable, or take it out of the resources of ${f.path}`, ...inFolder });
+      }
+    }
+  }
+  // Generator files (kustomizeGeneratorFiles) the walk did not read: given with their bytes, read as text (doctor/index.ts).
+  const read = new Set(given.filter((f) => f.notRead !== true && f.unreadable === undefined).map((f) => f.path));
+  for (const f of given) {
+    for (const path of kustomizeGeneratorFiles(f.path, f.bytes)) {
+      if (read.has(path)) continue;
+      read.add(path);
+      try {
+        const info = await stat(path);
+        if (!info.isFile() || info.size > maxBytes) continue;
+        const bytes = await readFile(path);
+        out.push({ path, bytes, size: bytes.byteLength, ...(f.inFolder === true ? { inFolder: true as const } : {}) });
+      } catch {
+        continue; // not there, or not readable: its value is not known (kustomize-replacements.ts says so where it matters)
       }
     }
   }

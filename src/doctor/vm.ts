@@ -80,9 +80,10 @@ export interface ComputeDoctorReader {
    * Where the manager's chain is not built (no instance profile, or its profile or role not given):
    * what a job that leaves its container takes over, in the words the platform's chain uses.
    * `role`: the manager's instance role as the files name it (` ci-runner (not among the files
-   * given)`), undefined where the manager has no instance profile. Undefined: the host is not known.
+   * given)`), undefined where the manager has no instance profile. `account`: the root's account,
+   * where the files show it. Undefined: the host is not known.
    */
-  hostTakeOver?(m: VmManagerEvidence, root: TerraformRoot, role: string | undefined): HostTakeOver;
+  hostTakeOver?(m: VmManagerEvidence, root: TerraformRoot, role: string | undefined, account?: string): HostTakeOver;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);

@@ -280,6 +280,31 @@ ${userData}}
     expect(says(r, 'aws_instance.spare')).toEqual(['RF711', 'RF715', 'RF716']);
   });
 
+  // Issue 53d: the NAT instance's subnet, VPC and security group are the runners' (`aws_subnet.gitlab_private`):
+  // the words of a network resource's name are no evidence of what the instance runs. Before, such a
+  // reference in its body, or in a route that sends the subnet's traffic to it, took it for a runner's.
+  const network = `resource "aws_vpc" "gitlab" {\n  cidr_block = "10.0.0.0/16"\n}\nresource "aws_subnet" "gitlab_private" {\n  vpc_id = aws_vpc.gitlab.id\n  cidr_block = "10.0.1.0/24"\n}\nresource "aws_security_group" "gitlab_nat" {\n  vpc_id = aws_vpc.gitlab.id\n}\n`;
+  const inSubnet = (tags: string) => swap(nat('nat', tags), '  source_dest_check = false\n', '  source_dest_check = false\n  subnet_id = aws_subnet.gitlab_private.id\n  vpc_security_group_ids = [aws_security_group.gitlab_nat.id]\n');
+  const route = `resource "aws_route_table" "gitlab_private" {\n  vpc_id = aws_vpc.gitlab.id\n}\nresource "aws_route" "egress" {\n  route_table_id = aws_route_table.gitlab_private.id\n  destination_cidr_block = "0.0.0.0/0"\n  network_interface_id = aws_instance.nat.primary_network_interface_id\n}\n`;
+
+  it("a NAT instance in the runners' subnet and group (gitlab_private, gitlab_nat): not said (before: RF711, RF715, RF716)", () => {
+    expect(says(run(INSTANCE + network + inSubnet('egress-nat')), 'aws_instance.nat')).toEqual([]);
+  });
+
+  it("a route of the runners' route table to the NAT instance is no evidence either (before: RF711, RF715, RF716)", () => {
+    expect(says(run(INSTANCE + network + nat('nat', 'egress-nat') + route), 'aws_instance.nat')).toEqual([]);
+  });
+
+  it("a NAT instance placed by variables and a module's output that name GitLab: not said (before: RF711, RF715, RF716)", () => {
+    const byVariable = swap(nat('nat', 'egress-nat'), '  source_dest_check = false\n', '  source_dest_check = false\n  subnet_id = var.gitlab_private_subnet_id\n  vpc_security_group_ids = [module.gitlab_network.nat_group_id]\n');
+    const variable = 'variable "gitlab_private_subnet_id" {\n  type = string\n}\n';
+    expect(says(run(INSTANCE + variable + byVariable), 'aws_instance.nat')).toEqual([]);
+  });
+
+  it('the failing twin: the same instance in that subnet whose tag names a runner is checked', () => {
+    expect(says(run(INSTANCE + network + inSubnet('gitlab-runner-spare')), 'aws_instance.nat')).toEqual(['RF711', 'RF715', 'RF716']);
+  });
+
   it('an instance a null_resource sets up with gitlab-runner over SSH is checked', () => {
     const bootstrap = `resource "null_resource" "bootstrap" {\n  connection {\n    host = aws_instance.box.public_ip\n  }\n  provisioner "remote-exec" {\n    inline = ["curl -L https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.deb.sh | sudo bash"]\n  }\n}\n`;
     expect(says(run(INSTANCE + nat('box', 'spare') + bootstrap), 'aws_instance.box')).toEqual(['RF711', 'RF715', 'RF716']);

@@ -9,7 +9,7 @@ import { corpusFiles } from './helpers/doctor.js';
 // A manager booted by cloud-init: its config.toml written by a `write_files` entry of a #cloud-config
 // user data (pyranja/terraform-aws-gitlab-runner writes its register template so). The corpus case
 // ec2-docker-cloud-init-write-files is the whole runner; these are the reader's edges.
-const CONFIG = /(^|\/)config\.toml$/;
+const CONFIG = 'config.toml';
 const cloudConfig = (entry: string) => `#cloud-config\npackages:\n  - docker\nwrite_files:\n  - path: /etc/motd\n    content: |\n      hello\n${entry}runcmd:\n  - systemctl restart gitlab-runner\n`;
 
 describe('a file a cloud-init user data writes (write_files)', () => {

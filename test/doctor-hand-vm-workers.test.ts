@@ -87,10 +87,14 @@ describe('doctor: the instance profile of docker-autoscaler workers, hand-writte
     expect(r.findings.filter((x) => x.code === 'RF713').map((x) => x.severity)).toEqual(['error']);
   });
   it("the passing twins: another profile's ARN, or the manager's name in another account, is a warning only", () => {
-    for (const arn of ['arn:aws:iam::111122223333:instance-profile/gitlab-ci-worker', 'arn:aws:iam::444455556666:instance-profile/gitlab-runner-autoscaler-manager']) {
-      const f = run(withArn(arn)).findings.filter((x) => x.code === 'RF713');
+    // Named as the take-over text names it (issue 53d): the profile's name, and the account where it is not the root's.
+    for (const [arn, shown] of [
+      ['arn:aws:iam::111122223333:instance-profile/gitlab-ci-worker', 'gitlab-ci-worker'],
+      ['arn:aws:iam::444455556666:instance-profile/gitlab-runner-autoscaler-manager', 'gitlab-runner-autoscaler-manager in account 444455556666'],
+    ]) {
+      const f = run(withArn(arn!)).findings.filter((x) => x.code === 'RF713');
       expect(f.map((x) => x.severity)).toEqual(['warning']);
-      expect(f[0]!.message).toContain(`carry the instance profile ${arn}`);
+      expect(f[0]!.message).toContain(`carry the instance profile ${shown}:`);
     }
   });
 
@@ -103,6 +107,17 @@ describe('doctor: the instance profile of docker-autoscaler workers, hand-writte
     const r = run(privileged(withProfile('aws_iam_instance_profile.manager.name')));
     expect(takeOver(r)).toMatch(/, and the role of the worker instance profile gitlab-runner-autoscaler-manager$/);
     expect(r.findings.find((x) => x.code === 'RF713')?.message).toContain('(instance profile gitlab-runner-autoscaler-manager)');
+  });
+
+  // Issue 53d: a profile given by its literal ARN was shown whole in the take-over text (and RF713):
+  // now by its name, with its account only where the ARN's is not the root's.
+  it("a literal ARN on the workers: the take-over text names the profile, not the ARN (before: the whole ARN)", () => {
+    const msg = takeOver(run(privileged(withArn('arn:aws:iam::111122223333:instance-profile/ci/gitlab-ci-worker'))));
+    expect(msg).toMatch(/, and the role of the worker instance profile gitlab-ci-worker$/);
+    expect(msg).not.toContain('arn:');
+  });
+  it('the twin: an ARN in another account names the profile and that account', () => {
+    expect(takeOver(run(privileged(withArn('arn:aws:iam::444455556666:instance-profile/gitlab-ci-worker'))))).toMatch(/, and the role of the worker instance profile gitlab-ci-worker in account 444455556666$/);
   });
 
   it('an empty profile name on the workers is no profile: the proof holds and the take-over names none', () => {

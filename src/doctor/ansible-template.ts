@@ -1,4 +1,4 @@
-import { parseAllDocuments } from 'yaml';
+import { configTomlTemplateSources } from './ansible.js';
 
 /**
  * The templates an Ansible task renders onto a host's config.toml: a `template:` task (the short name,
@@ -16,58 +16,10 @@ import { parseAllDocuments } from 'yaml';
  * config.toml is such a template too: the `content` of a `copy:` task whose `dest` ends in
  * config.toml, or echoed by a `shell:`/`command:` line into it (`echo '{{ lookup(…) }}' >>
  * /etc/gitlab-runner/config.toml`); its path is looked for the same way, and in the role's own folder
- * (a lookup's `templates/x.j2` relative to the role, as Ansible's search path has it).
+ * (a lookup's `templates/x.j2` relative to the role, as Ansible's search path has it). The tasks are
+ * read by ansible.ts's one task walker (configTomlTemplateSources: plays, blocks, handlers, task files),
+ * the one the register reader reads commands with.
  */
-
-const MODULE = /^(?:ansible\.(?:builtin|legacy)\.)?template$/;
-const COPY = /^(?:ansible\.(?:builtin|legacy)\.)?copy$/;
-const SHELL = /^(?:ansible\.(?:builtin|legacy)\.)?(?:shell|command|raw)$/;
-/** A template lookup with a literal path: `lookup('template', 'x.j2')`, `lookup("ansible.builtin.template", "x.j2")`. */
-const LOOKUP = /lookup\(\s*(['"])(?:ansible\.builtin\.)?template\1\s*,\s*(['"])([^'"{}]+)\2/g;
-/** A shell line that writes what it echoes onto config.toml (`> …/config.toml`, `>> …`, `| tee -a …/config.toml`). */
-const INTO_CONFIG = /(?:>>?|\btee\b(?:\s+-a)?)\s*["']?[^\s;|&'"]*config\.toml(?=["'\s;|&]|$)/;
-/** A dest that is a config.toml. */
-const CONFIG_DEST = /(?:^|\/)config\.toml["']?\s*$/;
-
-/** The template paths a text's template lookups name. */
-const lookups = (text: string) => [...text.matchAll(LOOKUP)].map((m) => m[3]!.trim());
-
-/** A module's parameters in the one-line `key=value` form (`src=a.j2 dest="/etc/x y"`). */
-function keyValues(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of text.matchAll(/([A-Za-z_]+)=(?:"([^"]*)"|'([^']*)'|(\S+))/g)) out[m[1]!] = m[2] ?? m[3] ?? m[4]!;
-  return out;
-}
-
-/** The `src` of each template task in a YAML value (a playbook, a task file) whose `dest` ends in config.toml. */
-function templateSources(value: unknown, out: string[], depth = 0): void {
-  if (depth > 64 || typeof value !== 'object' || value === null) return;
-  if (Array.isArray(value)) {
-    for (const v of value) templateSources(v, out, depth + 1);
-    return;
-  }
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (MODULE.test(k)) {
-      const params = typeof v === 'string' ? keyValues(v) : typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-      const { src, dest } = params;
-      if (typeof src === 'string' && typeof dest === 'string' && CONFIG_DEST.test(dest) && !/\{\{|\{%/.test(src)) out.push(src.trim());
-      continue;
-    }
-    // A copy task whose content is a template lookup: the template rendered, written to dest.
-    if (COPY.test(k) && typeof v === 'object' && v !== null && !Array.isArray(v)) {
-      const { content, dest } = v as Record<string, unknown>;
-      if (typeof content === 'string' && typeof dest === 'string' && CONFIG_DEST.test(dest)) out.push(...lookups(content));
-      continue;
-    }
-    // A shell line that echoes a template lookup onto config.toml (`echo '{{ lookup(…) }}' >> …/config.toml`).
-    if (SHELL.test(k)) {
-      const script = typeof v === 'string' ? v : typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>).cmd === 'string' ? ((v as Record<string, unknown>).cmd as string) : '';
-      for (const line of script.split('\n')) if (INTO_CONFIG.test(line)) out.push(...lookups(line));
-      continue;
-    }
-    templateSources(v, out, depth + 1);
-  }
-}
 
 /** The folder of a path, with its trailing `/` ('' for none). */
 const folderOf = (path: string) => path.slice(0, path.lastIndexOf('/') + 1);
@@ -80,12 +32,7 @@ export function configTomlTemplates(yaml: readonly { path: string; text: string 
   const out = new Set<string>();
   for (const f of yaml) {
     if (!/\.ya?ml$/i.test(f.path) || !f.text.includes('config.toml') || !/template\s*:|lookup\(/.test(f.text)) continue;
-    const sources: string[] = [];
-    try {
-      for (const doc of parseAllDocuments(f.text)) if (doc.errors.length === 0) templateSources(doc.toJS({ maxAliasCount: 100 }), sources);
-    } catch {
-      continue;
-    }
+    const sources = configTomlTemplateSources(f.path, f.text);
     const here = folderOf(f.path);
     const role = /(?:^|\/)tasks\/(?:.*\/)?$/.test(here) ? here.slice(0, here.lastIndexOf('tasks/', here.length)) : undefined;
     for (const src of sources) {

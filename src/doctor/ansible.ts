@@ -73,11 +73,12 @@ export function ansibleScripts(path: string, text: string): TaskScript[] | undef
  * (`- hosts: …`, `- name: …`), so a Kubernetes manifest or chart values (a mapping at the top) is
  * never parsed here.
  */
-function playAndTaskLists(path: string, text: string): Node[] | undefined {
+function playAndTaskLists(path: string, text: string, keys: RegExp = PLAY_OR_TASK, whole = false): Node[] | undefined {
   if (!YAML_FILE.test(path) || !TOP_LEVEL_ITEM.test(text)) return undefined;
   const docs = yamlDocuments(text);
   if (docs === undefined) return undefined;
-  const lists = docs.map((d) => d.contents).filter((c): c is Node => isSeq(c) && c.items.some((i) => isMap(i) && i.items.some((p) => isScalar(p.key) && PLAY_OR_TASK.test(String(p.key.value)))));
+  // `whole`: a document the parser found errors in is passed over (its tasks may be cut short).
+  const lists = docs.filter((d) => !whole || d.errors.length === 0).map((d) => d.contents).filter((c): c is Node => isSeq(c) && c.items.some((i) => isMap(i) && i.items.some((p) => isScalar(p.key) && keys.test(String(p.key.value)))));
   return lists.length === 0 ? undefined : lists;
 }
 
@@ -424,6 +425,66 @@ export function runnerModuleTasks(path: string, text: string): { at: number; des
     if (!RUNNER_MODULE.test(key) || !isMap(value)) return;
     const d = value.get('description', true) ?? value.get('name', true);
     out.push({ at: keyAt, ...(isScalar(d) && typeof d.value === 'string' ? { description: d.value } : {}) });
+  });
+  return out;
+}
+
+/**
+ * A module's parameters in Ansible's one-line `key=value` form (`template: src=config.j2
+ * dest="/etc/gitlab-runner/config.toml"`): each name with its value, a quoted value (`"…"`, `'…'`)
+ * without its quotes.
+ */
+export function freeFormArgs(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of text.matchAll(/([A-Za-z_]+)=(?:"([^"]*)"|'([^']*)'|(\S+))/g)) out.set(m[1]!, m[2] ?? m[3] ?? m[4]!);
+  return out;
+}
+
+const TEMPLATE_MODULE = /^(?:ansible\.(?:builtin|legacy)\.)?template$/;
+const COPY_MODULE = /^(?:ansible\.(?:builtin|legacy)\.)?copy$/;
+const SHELL_MODULE = /^(?:ansible\.(?:builtin|legacy)\.)?(?:shell|command|raw)$/;
+/** A play's or task's key, or a template or copy task's (a task file may hold only those). */
+const PLAY_TASK_OR_FILE = new RegExp(`${PLAY_OR_TASK.source}|^(?:template|copy)$`);
+/** A template lookup with a literal path: `lookup('template', 'x.j2')`, `lookup("ansible.builtin.template", "x.j2")`. */
+const TEMPLATE_LOOKUP = /lookup\(\s*(['"])(?:ansible\.builtin\.)?template\1\s*,\s*(['"])([^'"{}]+)\2/g;
+/** A shell line that writes what it echoes onto config.toml (`> …/config.toml`, `>> …`, `| tee -a …/config.toml`). */
+const INTO_CONFIG = /(?:>>?|\btee\b(?:\s+-a)?)\s*["']?[^\s;|&'"]*config\.toml(?=["'\s;|&]|$)/;
+/** A dest that is a config.toml. */
+const CONFIG_DEST = /(?:^|\/)config\.toml["']?\s*$/;
+
+/** The template paths a text's template lookups name. */
+const templateLookups = (text: string) => [...text.matchAll(TEMPLATE_LOOKUP)].map((m) => m[3]!.trim());
+
+/** A scalar's string value, or undefined. */
+const stringOf = (node: unknown): string | undefined => (isScalar(node) && typeof node.value === 'string' ? node.value : undefined);
+
+/**
+ * The templates a playbook's or task file's tasks render onto config.toml (ansible-template.ts says
+ * which tasks those are), as their `src` or lookup path is written: a `template:` task whose `dest`
+ * ends in config.toml (its parameters a mapping or the `key=value` form, freeFormArgs; a `src` with
+ * markup is not guessed), a `copy:` task whose `content` is a template lookup written to config.toml,
+ * and a `shell:`/`command:`/`raw:` line that echoes a template lookup into config.toml. Tasks are found
+ * as ansibleScripts finds them (walkTasks: plays, blocks, handlers).
+ */
+export function configTomlTemplateSources(path: string, text: string): string[] {
+  const out: string[] = [];
+  for (const list of playAndTaskLists(path, text, PLAY_TASK_OR_FILE, true) ?? []) walkTasks(list, (key, value) => {
+    if (TEMPLATE_MODULE.test(key)) {
+      const inline = stringOf(value);
+      const args = inline !== undefined ? freeFormArgs(inline) : undefined;
+      const src = args ? args.get('src') : isMap(value) ? stringOf(value.get('src', true)) : undefined;
+      const dest = args ? args.get('dest') : isMap(value) ? stringOf(value.get('dest', true)) : undefined;
+      if (src !== undefined && dest !== undefined && CONFIG_DEST.test(dest) && !/\{\{|\{%/.test(src)) out.push(src.trim());
+    } else if (COPY_MODULE.test(key) && isMap(value)) {
+      // A copy task whose content is a template lookup: the template rendered, written to dest.
+      const content = stringOf(value.get('content', true));
+      const dest = stringOf(value.get('dest', true));
+      if (content !== undefined && dest !== undefined && CONFIG_DEST.test(dest)) out.push(...templateLookups(content));
+    } else if (SHELL_MODULE.test(key)) {
+      // A shell line that echoes a template lookup onto config.toml (`echo '{{ lookup(…) }}' >> …/config.toml`).
+      const script = stringOf(value) ?? (isMap(value) ? stringOf(value.get('cmd', true)) : undefined) ?? '';
+      for (const line of script.split('\n')) if (INTO_CONFIG.test(line)) out.push(...templateLookups(line));
+    }
   });
   return out;
 }

@@ -23,9 +23,12 @@ export function instancesAsLaunchTemplates(ev: Evidence, root: TerraformRoot): v
   // every instance keeps the instance rules (a runner's missing IMDSv2 is worth more than a NAT's finding).
   const others: object[] = [];
   let runners = 0;
+  // Built the first time an instance's own words do not tell: most roots never need it.
+  let index: Map<string, Set<string>> | undefined;
+  const reached = () => (index ??= reachingRunnerWords(root));
   for (const type of INSTANCE_TYPES) {
     const instances = root.resource[type];
-    if (instances) runners += asLaunchTemplates(ev, root, type, instances, others);
+    if (instances) runners += asLaunchTemplates(ev, root, type, instances, others, reached);
   }
   if (runners > 0) for (const body of others) markOtherInstance(body);
   launchConfigurationsAsLaunchTemplates(ev, root);
@@ -78,32 +81,74 @@ export const VM_MANAGER_RESOURCES = 'EC2 launch template, launch configuration, 
 const RUNNER_WORDS = /gitlab|runner/i;
 
 /**
+ * A reference to a network resource (`${aws_subnet.gitlab_private.id}`, `${data.aws_vpc.gitlab.id}`):
+ * the subnet, VPC, security group or route an instance sits in is shared by every instance of the
+ * network (a NAT or bastion instance in the runners' subnet), so the words of its name say nothing of
+ * what the instance runs.
+ */
+const NETWORK_REF = /\$\{(?:data\.)?aws_(?:default_)?(?:subnets?|vpcs?|security_groups?|network_interfaces?|route_tables?|route_table_association|nat_gateway|internet_gateway|egress_only_internet_gateway|eip|vpc_endpoint|network_acl)\.[A-Za-z0-9_-]+[^}]*\}/g;
+
+/** A resource's JSON without its references to network resources (NETWORK_REF): the text whose words are evidence. */
+const evidenceText = (value: unknown) => JSON.stringify(value).replace(NETWORK_REF, '');
+
+/**
+ * The arguments of an instance that place it in the network (Terraform AWS provider, aws_instance): what
+ * they name, a network resource, a variable or a module's output (`var.gitlab_subnet_id`,
+ * `module.gitlab_vpc.private_subnets[0]`), is the network's, not evidence of what the instance runs.
+ */
+const NETWORK_ARGS = new Set(['subnet_id', 'vpc_security_group_ids', 'security_groups', 'availability_zone', 'network_interface', 'private_ip', 'secondary_private_ips', 'ipv6_addresses', 'associate_public_ip_address']);
+
+/** An instance's body without its network arguments (NETWORK_ARGS), as evidence text. */
+const instanceEvidenceText = (body: Record<string, unknown>) => evidenceText(Object.fromEntries(Object.entries(body).filter(([k]) => !NETWORK_ARGS.has(k))));
+
+/** A reference to an instance or spot request that a resource's text holds (`aws_instance.<key>.`). */
+const INSTANCE_REF = /(aws_instance|aws_spot_instance_request)\.([A-Za-z0-9_-]+)\./g;
+
+/**
+ * The instances that another resource of the root reaches while naming GitLab or a runner (a
+ * null_resource whose provisioner connects to the instance): for each `type.key`, the types of the
+ * resources that do. Built once per root: each resource's text read once, not once per instance.
+ */
+function reachingRunnerWords(root: TerraformRoot): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [t, bodies] of Object.entries(root.resource)) {
+    for (const other of Object.values(bodies)) {
+      const text = evidenceText(other);
+      if (!RUNNER_WORDS.test(text)) continue;
+      for (const m of text.matchAll(INSTANCE_REF)) {
+        const address = `${m[1]}.${m[2]}`;
+        let types = out.get(address);
+        if (types === undefined) out.set(address, (types = new Set()));
+        types.add(t);
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * Whether anything shows the instance running gitlab-runner: its name (the resource's, a tag's), its
  * AMI (a literal, or the aws_ami data source that finds it: its name and filters), its user data,
  * its provisioners, or another resource that reaches it (a null_resource's provisioner connected to
- * it) naming GitLab or a runner. An instance with none of these (a NAT or bastion instance of the
- * same root, ppawlowski/gitlab_runner_aws's NAT instance) is not a runner's where another instance
- * of the root is: the instance rules (IMDSv2, root volume, key pair) are the runners' rules, not said
- * of it (instancesAsLaunchTemplates).
+ * it) naming GitLab or a runner. References to network resources and the instance's network arguments
+ * are no such evidence (NETWORK_REF, NETWORK_ARGS: `subnet_id = aws_subnet.gitlab_private.id` on a NAT
+ * instance). An instance with none of these (a
+ * NAT or bastion instance of the same root, ppawlowski/gitlab_runner_aws's NAT instance) is not a
+ * runner's where another instance of the root is: the instance rules (IMDSv2, root volume, key pair)
+ * are the runners' rules, not said of it (instancesAsLaunchTemplates). `reached`: reachingRunnerWords
+ * of the root, built on first call.
  */
-function runsRunner(root: TerraformRoot, type: string, k: string, body: Record<string, unknown>, lt: Record<string, unknown> | undefined, steps: readonly SetupStep[] | undefined): boolean {
-  if (RUNNER_WORDS.test(k) || RUNNER_WORDS.test(JSON.stringify(body)) || (lt !== undefined && RUNNER_WORDS.test(JSON.stringify(lt.user_data ?? ''))) || (steps !== undefined && RUNNER_WORDS.test(JSON.stringify(steps)))) return true;
+function runsRunner(root: TerraformRoot, type: string, k: string, body: Record<string, unknown>, lt: Record<string, unknown> | undefined, steps: readonly SetupStep[] | undefined, reached: () => ReadonlyMap<string, ReadonlySet<string>>): boolean {
+  if (RUNNER_WORDS.test(k) || RUNNER_WORDS.test(instanceEvidenceText(body)) || (lt !== undefined && RUNNER_WORDS.test(JSON.stringify(lt.user_data ?? ''))) || (steps !== undefined && RUNNER_WORDS.test(JSON.stringify(steps)))) return true;
   const ami = typeof body.ami === 'string' ? /^\$\{data\.aws_ami\.([A-Za-z0-9_-]+)\./.exec(body.ami)?.[1] : undefined;
   if (ami !== undefined && RUNNER_WORDS.test(JSON.stringify(root.data?.aws_ami?.[ami] ?? {}))) return true;
   // Another resource that names the instance and GitLab's runner (a provisioner run on it from a null_resource).
-  const ref = `${type}.${k}.`;
-  for (const [t, bodies] of Object.entries(root.resource)) {
-    if (t === type) continue;
-    for (const other of Object.values(bodies)) {
-      const text = JSON.stringify(other);
-      if (text.includes(ref) && RUNNER_WORDS.test(text)) return true;
-    }
-  }
-  return false;
+  const types = reached().get(`${type}.${k}`);
+  return types !== undefined && [...types].some((t) => t !== type);
 }
 
 /** Reads each instance of `type` as a launch template; adds to `others` those nothing shows running gitlab-runner (runsRunner) and returns how many do. */
-function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INSTANCE_TYPES)[number], instances: Record<string, Record<string, unknown>>, others: object[]): number {
+function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INSTANCE_TYPES)[number], instances: Record<string, Record<string, unknown>>, others: object[], reached: () => ReadonlyMap<string, ReadonlySet<string>>): number {
   let runners = 0;
   for (const k of Object.keys(instances)) {
     const body = instances[k]!;
@@ -111,7 +156,7 @@ function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INST
     // Its creation-time provisioners set it up after its user data: one setup script (provisioners.ts).
     const steps = ev.terraform.provisioners?.get(`${type}.${k}`);
     const lt = launchTemplateFrom(body, type === 'aws_spot_instance_request' ? ['image_id', 'instance_type', 'key_name', 'tags'] : ['image_id', 'instance_type', 'metadata_options', 'key_name', 'tags'], steps, knownUserData(ev, `${type}.${k}`));
-    if (runsRunner(root, type, k, body, lt, steps)) runners++;
+    if (runsRunner(root, type, k, body, lt, steps, reached)) runners++;
     else others.push(lt ?? body);
     if (!lt) continue;
     // Said where IMDSv2 is checked (RF711): the options written are not what the instance gets.

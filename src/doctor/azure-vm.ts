@@ -7,6 +7,7 @@ import { isObject } from '../model/is-object.js';
 import type { Evidence } from './evidence.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { heredoc, otherUserDataText, resolveKey } from './vm.js';
+import { isFileNamed } from '../platforms/aws-vm/cloud-init.js';
 import { registerCommands } from './register-command.js';
 import { setupScript } from './provisioners.js';
 import { shownText } from '../verify/credentials.js';
@@ -145,7 +146,7 @@ function executorOf(text: string, texts: ReadonlyMap<string, string>): { registe
     const template = templateConfigOf(commands[0]!.flags.find((f) => f.name === 'template-config')?.value, text, texts);
     return { registers: true, ...(flag?.value !== undefined && !flag.value.includes('$') ? { executor: flag.value } : {}), ...(template !== undefined ? { toml: template } : {}) };
   }
-  const toml = heredoc(text, /(^|\/)config\.toml$/);
+  const toml = heredoc(text, 'config.toml');
   if (toml === undefined) return undefined;
   try {
     const config = parseToml(toml) as Record<string, unknown>;
@@ -166,8 +167,7 @@ function executorOf(text: string, texts: ReadonlyMap<string, string>): { registe
 function templateConfigOf(path: string | undefined, text: string, texts: ReadonlyMap<string, string>): Record<string, unknown> | undefined {
   if (path === undefined || path === '' || path.includes('$') || path.includes('{{')) return undefined;
   const name = path.split('/').pop()!;
-  const file = new RegExp(`(^|/)${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-  const body = heredoc(text, file) ?? [...texts].find(([p]) => file.test(p))?.[1];
+  const body = heredoc(text, name) ?? [...texts].find(([p]) => isFileNamed(p, name))?.[1];
   if (body === undefined) return undefined;
   try {
     return parseToml(body);

@@ -244,7 +244,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     const chainless = (role: string | undefined): Finding[] => {
       sink.documentPlatforms.add(reader.type);
       if (m.registered === true) return [];
-      return jobFindingsByKey(m.toml, m.tomlOrigin, reader.doctor.hostTakeOver?.(m, root, role)).map(({ finding: f, key }) => {
+      return jobFindingsByKey(m.toml, m.tomlOrigin, reader.doctor.hostTakeOver?.(m, root, role, account === ACCOUNT_NOT_SHOWN ? undefined : account)).map(({ finding: f, key }) => {
         const place = tomlAt(key);
         return { ...f, path: place.path, message: `runner ${m.runner}${place.where !== '' ? `, ${place.where}` : ''}: ${f.message}` };
       });

@@ -127,15 +127,26 @@ export function loopClause(l: JinjaLoop, where: string): string {
   return `; once for each item of ${shown(l.iterable)}: it is written inside Jinja's ${l.tag} (${where}), which renders it once per item${names}`;
 }
 
-/** The innermost branch that holds offset `at`, or undefined. */
-export function jinjaBranchAt(branches: readonly { from: number; to: number; branch: JinjaBranch }[], at: number): JinjaBranch | undefined {
-  let best: { from: number; to: number; branch: JinjaBranch } | undefined;
-  for (const b of branches) if (b.from <= at && at < b.to && (best === undefined || b.from >= best.from)) best = b;
-  return best?.branch;
+/** The branches that hold offset `at`, outermost first (an `{% if %}` inside another's branch after it); empty where none does. */
+export function jinjaBranchesAt(branches: readonly { from: number; to: number; branch: JinjaBranch }[], at: number): JinjaBranch[] {
+  return branches.filter((b) => b.from <= at && at < b.to).sort((a, b) => a.from - b.from).map((b) => b.branch);
 }
 
-/** What a finding about text inside `b` adds, where the branch's tag is at `where` (`file:line:column`). */
-export function conditionalClause(b: JinjaBranch, where: string): string {
-  if (b.engine === 'terraform') return `; only where ${b.condition}: it is written inside the Terraform template directive ${b.tag} (${where}), which templatefile() renders only then`;
-  return `; only where ${b.condition}: it is written inside Jinja's ${b.tag} (${where}), which renders it only then`;
+/** The innermost branch that holds offset `at`, or undefined. */
+export function jinjaBranchAt(branches: readonly { from: number; to: number; branch: JinjaBranch }[], at: number): JinjaBranch | undefined {
+  return jinjaBranchesAt(branches, at).at(-1);
+}
+
+/**
+ * What a finding about text inside the branches `chain` (outermost first, jinjaBranchesAt) adds: every
+ * condition of the chain, since the text is rendered only where all of them hold, and each tag with its
+ * place (`where`: an offset as `file:line:column`), innermost first. Empty for no branch.
+ */
+export function conditionalClause(chain: readonly JinjaBranch[], where: (at: number) => string): string {
+  if (chain.length === 0) return '';
+  const inner = chain[chain.length - 1]!;
+  const conditions = chain.map((b) => b.condition).join(' and ');
+  const outer = chain.slice(0, -1).reverse().map((b) => `, itself inside ${b.tag} (${where(b.at)})`).join('');
+  if (inner.engine === 'terraform') return `; only where ${conditions}: it is written inside the Terraform template directive ${inner.tag} (${where(inner.at)})${outer}, which templatefile() renders only then`;
+  return `; only where ${conditions}: it is written inside Jinja's ${inner.tag} (${where(inner.at)})${outer}, which renders it only then`;
 }

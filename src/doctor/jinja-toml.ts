@@ -1,7 +1,7 @@
 import { parse as parseToml } from 'smol-toml';
 import type { Finding } from '../spec/findings.js';
 import { LineIndex } from './hcl/ast.js';
-import { conditionalClause, jinjaBlocks, jinjaBranchAt, jinjaBranches, jinjaLoopsAt, loopClause, type TemplateEngine } from './jinja-branch.js';
+import { conditionalClause, jinjaBlocks, jinjaBranchesAt, jinjaBranches, jinjaLoopsAt, loopClause, type TemplateEngine } from './jinja-branch.js';
 import { SourceFile, spanLine, type Position } from './source.js';
 
 /**
@@ -63,10 +63,10 @@ export class TemplateTomlSource extends SourceFile {
       const p = this.#lines.pos(offset);
       return `${this.path}:${this.#fileLine(p.line)}:${p.column}`;
     };
-    const b = jinjaBranchAt(blocks.branches, at);
+    const chain = jinjaBranchesAt(blocks.branches, at);
     const loops = jinjaLoopsAt(blocks.loops, at);
-    if (b === undefined && loops.length === 0) return f;
-    return { ...f, message: f.message + (b !== undefined ? conditionalClause(b, where(b.at)) : '') + loops.map((l) => loopClause(l, where(l.at))).join('') };
+    if (chain.length === 0 && loops.length === 0) return f;
+    return { ...f, message: f.message + conditionalClause(chain, where) + loops.map((l) => loopClause(l, where(l.at))).join('') };
   }
 }
 

@@ -7,7 +7,7 @@ import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTE
 import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-version.js';
 import { inShellComment } from './shell-comment.js';
 import { ansibleScripts, flowListScripts } from './ansible.js';
-import { conditionalClause, jinjaBranchAt, jinjaBranches } from './jinja-branch.js';
+import { conditionalClause, jinjaBranchesAt, jinjaBranches } from './jinja-branch.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
 import { CREDENTIAL_MOUNT_FIX, hostVolumeFix, ON_SOME_HOST, volumeReach } from '../verify/docker-escape.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
@@ -646,9 +646,10 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
     // A flag inside a Jinja `{% if %}` branch (an Ansible task's command) is written only where its condition holds: its findings say so.
     const branches = jinjaBranches(text);
     const conditional = (from: number, at: number) => {
-      const b = jinjaBranchAt(branches, at);
-      if (b === undefined) return;
-      for (const f of findings.slice(from)) f.message += conditionalClause(b, `${path}:${place(b.at)}`);
+      const chain = jinjaBranchesAt(branches, at);
+      if (chain.length === 0) return;
+      const clause = conditionalClause(chain, (tag) => `${path}:${place(tag)}`);
+      for (const f of findings.slice(from)) f.message += clause;
     };
     for (const c of commandsHere) {
       commands.push(`${path}:${place(c.at)}`);

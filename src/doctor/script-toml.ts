@@ -52,7 +52,7 @@ export function scriptConfigTomls(ev: Evidence, taken: ReadonlySet<unknown> = ne
     // A Terraform template file of a whole config.toml (`config.toml.tpl`), not a script.
     const whole = template && !script && /^[ \t]*\[\[runners\]\]/m.test(a.content) ? { body: a.content, from: 0 } : undefined;
     if (!script && whole === undefined) continue;
-    const span = whole ?? heredocSpan(a.content, /(^|\/)config\.toml$/);
+    const span = whole ?? heredocSpan(a.content, 'config.toml');
     if (span === undefined || ('indent' in span && span.indent !== undefined)) continue;
     const name = a.path.split('/').pop()!;
     if ([...texts].some(([p, t]) => TERRAFORM_FILE.test(p) && t.includes(name))) continue;

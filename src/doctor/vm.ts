@@ -13,7 +13,7 @@ import type { HostTakeOver } from './config-toml-alone.js';
 import { mapBodyStrings } from './root-strings.js';
 import { pathInFolder, userDataFilePath } from '../platforms/aws-vm/user-data.js';
 import { instanceProfileOf } from '../platforms/aws-vm/common.js';
-import { cloudConfigFileSpan, isCloudConfig } from '../platforms/aws-vm/cloud-init.js';
+import { cloudConfigFileSpan, isCloudConfig, isFileNamed } from '../platforms/aws-vm/cloud-init.js';
 import { isObject } from '../model/is-object.js';
 import { flagShown, isUndefinedFlag, refusedSetting, registerCommands, scriptVersion, tokenNotTaken, type RegisterCommand } from './register-command.js';
 import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } from './register-config.js';
@@ -80,9 +80,10 @@ export interface ComputeDoctorReader {
    * Where the manager's chain is not built (no instance profile, or its profile or role not given):
    * what a job that leaves its container takes over, in the words the platform's chain uses.
    * `role`: the manager's instance role as the files name it (` ci-runner (not among the files
-   * given)`), undefined where the manager has no instance profile. Undefined: the host is not known.
+   * given)`), undefined where the manager has no instance profile. `account`: the root's account,
+   * where the files show it. Undefined: the host is not known.
    */
-  hostTakeOver?(m: VmManagerEvidence, root: TerraformRoot, role: string | undefined): HostTakeOver;
+  hostTakeOver?(m: VmManagerEvidence, root: TerraformRoot, role: string | undefined, account?: string): HostTakeOver;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -92,9 +93,9 @@ function finding(code: Code, path: string, message: string, extra: Partial<Findi
   return { code, severity: CODES[code].severity, path, message, ...extra };
 }
 
-/** A heredoc of the user data that writes `file` (`cat > 'file' <<'EOF'` … `EOF`); its body. */
-export function heredoc(script: string, file: RegExp): string | undefined {
-  return heredocSpan(script, file)?.body;
+/** A heredoc of the user data that writes the file named `name` (`cat > '/etc/x/name' <<'EOF'` … `EOF`; isFileNamed); its body. */
+export function heredoc(script: string, name: string): string | undefined {
+  return heredocSpan(script, name)?.body;
 }
 
 /** A path as the shell reads it, quoted or not. */
@@ -174,13 +175,13 @@ function heredocOpen(line: string): { path: string; marker: string; append: bool
  * table that old content ends in, so only the body from its first table header on is known
  * (`append` says so); an append with no table header says nothing known and is passed over.
  */
-export function heredocSpan(script: string, file: RegExp): HeredocSpan | undefined {
+export function heredocSpan(script: string, name: string): HeredocSpan | undefined {
   const lines = script.split('\n');
   let found: { body: string[]; map: number[]; parts: { from: number; to: number }[]; append: boolean } | undefined;
   for (let i = 0; i < lines.length; i++) {
     // A line of text written by echo or printf: one line of the file, in its place among the heredocs.
     const e = echoWrite(lines[i]!);
-    if (e !== undefined && file.test(e.path)) {
+    if (e !== undefined && isFileNamed(e.path, name)) {
       if (found !== undefined && !e.append) break;
       if (found === undefined && e.append && !/^\s*\[/.test(e.text)) continue;
       found ??= { body: [], map: [], parts: [], append: e.append };
@@ -190,7 +191,7 @@ export function heredocSpan(script: string, file: RegExp): HeredocSpan | undefin
       continue;
     }
     const m = heredocOpen(lines[i]!);
-    if (!m || !file.test(m.path)) continue;
+    if (!m || !isFileNamed(m.path, name)) continue;
     const end = lines.findIndex((l, j) => j > i && l.trim() === m.marker);
     if (end < 0) {
       if (found === undefined) return undefined;
@@ -211,7 +212,7 @@ export function heredocSpan(script: string, file: RegExp): HeredocSpan | undefin
     found.parts.push({ from, to: end });
     i = end;
   }
-  if (found === undefined) return isCloudConfig(script) ? cloudConfigFileSpan(script, file) : undefined;
+  if (found === undefined) return isCloudConfig(script) ? cloudConfigFileSpan(script, name) : undefined;
   const first = found.parts[0]!;
   const span: HeredocSpan = { body: `${found.body.join('\n')}\n`, from: first.from, to: found.parts[found.parts.length - 1]!.to };
   if (found.append) span.append = true;
@@ -507,7 +508,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
       continue;
     }
     const userData = read.text;
-    const span = heredocSpan(userData, /(^|\/)config\.toml$/);
+    const span = heredocSpan(userData, 'config.toml');
     const tomlText = span?.body;
     // A config.toml may hide in the part only apply knows (a templatefile() not evaluated here).
     if (span === undefined && read.unknown.length > 0) unreadable.push(`${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}): its user data is known only when Terraform runs (${shownText(read.unknown[0]!, 80)})`);
@@ -725,7 +726,7 @@ export function canonicalUserData(m: VmManagerEvidence, canonicalToml: string): 
   // A manager that registers at boot writes the config.toml rebuilt from its flags: the chain proof reads it after the script.
   if (m.registered === true) return `${m.userData.replace(/\n?$/, '\n')}${canonicalToml}`;
   if (!m.tomlInUserData) return m.userData;
-  const span = heredocSpan(m.userData, /(^|\/)config\.toml$/);
+  const span = heredocSpan(m.userData, 'config.toml');
   if (!span) return m.userData;
   const lines = m.userData.split('\n');
   // A cloud-init write_files block keeps its indentation, so the user data stays the YAML it was.
@@ -983,9 +984,8 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
   const template = config.templateConfig;
   if (template) {
     const name = template.file.split('/').pop()!;
-    const file = new RegExp(`(^|/)${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
     // The template written by the same user data (a heredoc), else a file of that name among those given.
-    const text = heredoc(userData, file) ?? [...texts].find(([p]) => file.test(p))?.[1];
+    const text = heredoc(userData, name) ?? [...texts].find(([p]) => isFileNamed(p, name))?.[1];
     const fix = `give the template file ${template.file} (or write it in the user data with a heredoc), or write the whole config.toml in the user data`;
     if (text === undefined || template.file.includes('$')) return { problem: `its --template-config ${template.file} is not among the files given: the template may set any key the flags leave empty (privileged, volumes, the cache and its credentials), so nothing it could set is checked`, fix, at: where(template.at) };
     let parsed: unknown;
@@ -1003,7 +1003,7 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
   // from a template; a custom executor runs a driver whose own configuration (the Fargate driver's fargate.toml) the files must show.
   const executor = getText(config.toml, 'runners', 0, 'executor');
   if (executor === 'docker-autoscaler' && !isObject(get(config.toml, 'runners', 0, 'autoscaler'))) return { problem: 'its docker-autoscaler executor has no [runners.autoscaler] table (its fleeting plugin and instance group), which no register flag sets and only a --template-config gives', fix: 'give the --template-config file with its [runners.autoscaler] table, or write the whole config.toml in the user data', at: where(config.at(['executor'])) };
-  if (executor === 'custom' && heredoc(userData, /(^|\/)fargate\.toml$/) === undefined) return { problem: "its custom executor runs a driver whose configuration (the Fargate driver's fargate.toml) the user data does not write", fix: 'write the driver\'s configuration (fargate.toml) in the user data with a heredoc, or write the whole config.toml there', at: where(config.at(['executor'])) };
+  if (executor === 'custom' && heredoc(userData, 'fargate.toml') === undefined) return { problem: "its custom executor runs a driver whose configuration (the Fargate driver's fargate.toml) the user data does not write", fix: 'write the driver\'s configuration (fargate.toml) in the user data with a heredoc, or write the whole config.toml there', at: where(config.at(['executor'])) };
   const located = (path: readonly (string | number)[]): Position => {
     const key = path[0] === 'runners' && typeof path[1] === 'number' ? path.slice(2) : path;
     // A key the template set: the --template-config flag.

@@ -1,5 +1,14 @@
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 
+/**
+ * Whether `path` is the file named `name` (`/etc/gitlab-runner/config.toml` is `config.toml`): the
+ * whole path, or its part after a `/`. A string test: a name with regular-expression characters in it
+ * (`c++.toml`, `config(1).toml`) is only that name.
+ */
+export function isFileNamed(path: string, name: string): boolean {
+  return path === name || (path.endsWith(name) && path[path.length - name.length - 1] === '/');
+}
+
 /** Whether user data is a cloud-init cloud-config document (its first line `#cloud-config`). */
 export function isCloudConfig(text: string): boolean {
   return /^#cloud-config[ \t]*\r?\n/.test(text);
@@ -48,13 +57,13 @@ export function cloudConfigCommands(text: string): string | undefined {
 
 /**
  * A file of a cloud-init `write_files` list (cloud-init's docs, module "Write Files": `path`,
- * `content`, `encoding`, …): the first entry whose path matches, read with the YAML parser, its text
+ * `content`, `encoding`, …): the first entry whose path is a file named `name` (isFileNamed), read with the YAML parser, its text
  * and the user data lines it spans (0-based, end exclusive) with their indentation. Only content
  * written as a block scalar (`content: |`) in plain text is read: its lines are the user data's.
  * Encoded content (`encoding: b64`, `gzip`), a quoted or folded value, or user data that is not valid
  * YAML (a part only apply knows where YAML needs a value) is not read.
  */
-export function cloudConfigFileSpan(script: string, file: RegExp): { body: string; from: number; to: number; indent: string } | undefined {
+export function cloudConfigFileSpan(script: string, name: string): { body: string; from: number; to: number; indent: string } | undefined {
   const lines = new LineCounter();
   const doc = parseDocument(script, { lineCounter: lines, uniqueKeys: false });
   if (doc.errors.length > 0) return undefined;
@@ -63,7 +72,7 @@ export function cloudConfigFileSpan(script: string, file: RegExp): { body: strin
   for (const entry of entries.items) {
     if (!isMap(entry)) continue;
     const path = entry.get('path');
-    if (typeof path !== 'string' || !file.test(path)) continue;
+    if (typeof path !== 'string' || !isFileNamed(path, name)) continue;
     const encoding = entry.get('encoding');
     const content = entry.get('content', true);
     if ((encoding !== undefined && encoding !== null && !(typeof encoding === 'string' && /^text\/plain$/i.test(encoding))) || !isScalar(content) || content.type !== 'BLOCK_LITERAL' || typeof content.value !== 'string' || !content.range) return undefined;

@@ -1307,7 +1307,7 @@ export function verifyUserDataConfig(docs: FleetDocuments, runner: IntentRunner,
   const ud = userDataOf(docs, body);
   const out: Finding[] = [];
   // A cloud-init user data writes it with write_files: its content, as cloud-init writes the file.
-  const writes = ud.text !== undefined && isCloudConfig(ud.text) ? (cloudConfigFileSpan(ud.text, /(^|\/)config\.toml$/)?.body ?? ud.text) : ud.text;
+  const writes = ud.text !== undefined && isCloudConfig(ud.text) ? (cloudConfigFileSpan(ud.text, 'config.toml')?.body ?? ud.text) : ud.text;
   if (writes === undefined || !writes.includes(configTomlText(runner, toml).replace(/\n$/, ''))) {
     out.push(f('RF106', runnerPath, `the manager user data does not write runners/${runner.name}/config.toml`, { fix: 'regenerate; both come from one config', deploymentFix: `make the manager user data write runners/${runner.name}/config.toml (the config.toml it boots with), or leave that file out` }));
   }

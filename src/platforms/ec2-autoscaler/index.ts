@@ -1,4 +1,4 @@
-import { ec2AutoscalerDoctor, workerTakeOverWords } from './doctor.js';
+import { ec2AutoscalerDoctor, instanceProfileArn, profileShown, workerTakeOverWords } from './doctor.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
@@ -17,15 +17,6 @@ import { awsFacts, resourceBody } from '../../verify/aws-docs.js';
 
 /** The key of the `aws_iam_instance_profile` a profile reference names (`${aws_iam_instance_profile.<key>.name}` or `.arn`). */
 const profileKey = (v: string) => /^\$\{aws_iam_instance_profile\.([^.}]+)\.(?:name|arn)\}$/.exec(v)?.[1];
-
-/**
- * A literal instance profile ARN (`arn:aws:iam::111122223333:instance-profile/path/name`), its account
- * (where written) and the profile's name: the ARN's last part, IAM's path before it.
- */
-export function instanceProfileArn(v: string): { account?: string; name: string } | undefined {
-  const m = /^arn:aws[a-z-]*:iam::(\d{12})?:instance-profile\/(?:[^\s${}]*\/)?([\w+=,.@-]+)$/.exec(v);
-  return m === null ? undefined : { ...(m[1] !== undefined ? { account: m[1] } : {}), name: m[2]! };
-}
 
 /**
  * The `aws_iam_instance_profile` resource a profile reference names, when the root holds it: by
@@ -47,12 +38,12 @@ function profileName(root: TerraformRoot, profile: string, account?: string): st
   return instanceProfileArn(profile)?.name ?? (profile.includes('${') || profile.startsWith('arn:') ? undefined : profile);
 }
 
-/** The instance profile of the workers' launch template, as messages name it: the profile's name, else as written. */
+/** The instance profile of the workers' launch template, as messages name it: the profile's name (profileShown), else as written. */
 function workerProfile(root: TerraformRoot, runner: IntentRunner, account?: string): { profile: string; shown: string } | undefined {
   const profile = instanceProfileOf(resourceBody(root, 'aws_launch_template', key(runner, 'workers')));
   if (profile === undefined) return undefined;
   const name = profileBody(root, profile, account)?.name;
-  return { profile, shown: typeof name === 'string' ? name : profile };
+  return { profile, shown: typeof name === 'string' ? name : profileShown(profile, account) };
 }
 
 /**
@@ -60,9 +51,9 @@ function workerProfile(root: TerraformRoot, runner: IntentRunner, account?: stri
  * Workers are made without an instance profile; one the documents give them is named, since its
  * role is then what such a job holds.
  */
-function workerTakeOver(docs: FleetDocuments, runner: IntentRunner): string {
+function workerTakeOver(docs: FleetDocuments, runner: IntentRunner, account?: string): string {
   const root = awsFacts(docs)?.root;
-  const shown = root ? workerProfile(root, runner)?.shown : undefined;
+  const shown = root ? workerProfile(root, runner, account)?.shown : undefined;
   return workerTakeOverWords(shown);
 }
 
@@ -296,9 +287,10 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
     findings.push(...ssh);
     // Workers carry no instance profile, so a job on the host gets no AWS credentials; it gets the
     // worker itself, with the jobs it runs beside this one and after it.
-    findings.push(...escapeFindings(dockerHostEscapes(docs.runners.get(runner.name)?.configToml), runnerPath, `from the host a job takes over ${workerTakeOver(docs, runner)}`));
     const aws = runnerAws(fleet, runner);
-    const profile = verifyWorkerProfile(docs, runner, runnerPath, aws.accountShown === false ? undefined : aws.accountId);
+    const account = aws.accountShown === false ? undefined : aws.accountId;
+    findings.push(...escapeFindings(dockerHostEscapes(docs.runners.get(runner.name)?.configToml), runnerPath, `from the host a job takes over ${workerTakeOver(docs, runner, account)}`));
+    const profile = verifyWorkerProfile(docs, runner, runnerPath, account);
     findings.push(...profile);
     return {
       findings,
@@ -310,8 +302,9 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
     };
   },
 
-  privilegedJobsTakeOver(docs, _fleet, runner) {
-    return workerTakeOver(docs, runner);
+  privilegedJobsTakeOver(docs, fleet, runner) {
+    const aws = runnerAws(fleet, runner);
+    return workerTakeOver(docs, runner, aws.accountShown === false ? undefined : aws.accountId);
   },
 
   jobCredentials(_fleet, runner) {

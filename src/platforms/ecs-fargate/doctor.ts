@@ -13,7 +13,7 @@ const fargateTomls = new WeakMap<VmManagerEvidence, { userData: string; toml: Re
 function fargateToml(m: VmManagerEvidence): Record<string, unknown> | undefined {
   const seen = fargateTomls.get(m);
   if (seen !== undefined && seen.userData === m.userData) return seen.toml;
-  const text = heredoc(m.userData, /(^|\/)fargate\.toml$/);
+  const text = heredoc(m.userData, 'fargate.toml');
   let toml: Record<string, unknown> | undefined;
   try {
     toml = text === undefined ? undefined : parseToml(text);

@@ -46,3 +46,61 @@ describe('a quoted scalar whose continuation lines start at column 0 (Ansible va
     expect(codes(r, 'RF940').map((f) => f.path)).toEqual(['vars/main.yml:3:22']);
   });
 });
+
+describe('a manager Deployment whose init container registers from its environment', () => {
+  // An init container of the runner image runs `register` with KUBERNETES_PRIVILEGED and writes the
+  // config.toml to an emptyDir the runner container mounts and runs from.
+  const deployment = (opts: { initMount?: string; initImage?: string; privileged?: string } = {}) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ci-runner
+  namespace: builds
+spec:
+  replicas: 1
+  selector:
+    matchLabels: { app: ci-runner }
+  template:
+    metadata:
+      labels: { app: ci-runner }
+    spec:
+      serviceAccountName: ci-manager
+      initContainers:
+        - name: register
+          image: ${opts.initImage ?? 'gitlab/gitlab-runner:v17.4.0'}
+          args: [register]
+          env:
+            - name: REGISTER_NON_INTERACTIVE
+              value: "true"
+            - name: RUNNER_EXECUTOR
+              value: kubernetes
+            - name: KUBERNETES_PRIVILEGED
+              value: "${opts.privileged ?? 'true'}"
+          volumeMounts:
+            - name: ${opts.initMount ?? 'runner-config'}
+              mountPath: /etc/gitlab-runner
+      containers:
+        - name: manager
+          image: gitlab/gitlab-runner:v17.4.0
+          args: [run]
+          volumeMounts:
+            - name: runner-config
+              mountPath: /etc/gitlab-runner
+      volumes:
+        - name: runner-config
+          emptyDir: {}
+        - name: scratch
+          emptyDir: {}
+`;
+
+  it('KUBERNETES_PRIVILEGED=true of the init container: RF301 at its value', () => {
+    const r = run({ 'runner.yaml': deployment() });
+    expect(codes(r, 'RF301').map((f) => f.path)).toEqual(['runner.yaml:25:22']);
+    expect(codes(r, 'RF301')[0]!.message).toContain('env KUBERNETES_PRIVILEGED of Deployment builds/ci-runner');
+  });
+
+  it('false, an init container that shares no volume with the runner, or one of another image: no RF301', () => {
+    expect(codes(run({ 'runner.yaml': deployment({ privileged: 'false' }) }), 'RF301')).toEqual([]);
+    expect(codes(run({ 'runner.yaml': deployment({ initMount: 'scratch' }) }), 'RF301')).toEqual([]);
+    expect(codes(run({ 'runner.yaml': deployment({ initImage: 'alpine:3.20' }) }), 'RF301')).toEqual([]);
+  });
+});

@@ -33,6 +33,31 @@ describe('a quoted scalar whose continuation lines start at column 0 (Ansible va
     expect(codes(r, 'RF940').map((f) => f.path)).toEqual(['vars/main.yml:10:22']);
   });
 
+  it('a Pod whose quoted args continue on lines led by a tab: read as the manager it is', () => {
+    const pod = [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata:',
+      '  name: lone-runner',
+      'spec:',
+      '  containers:',
+      '  - name: runner',
+      '    image: gitlab/gitlab-runner:v17.4.0',
+      '    env:',
+      '      - name: RUNNER_TOKEN',
+      '        value: "glrt-Abc1Def2Ghi3Jkl4Mno5"',
+      '    command: ["/bin/sh", "-c"]',
+      '    args: ["gitlab-runner register \\',
+      '\t--non-interactive \\',
+      '\t&& gitlab-runner run"]',
+      '',
+    ].join('\n');
+    const r = run({ 'pod.yaml': pod });
+    expect(codes(r, 'RF901')).toEqual([]);
+    expect([...r.chains.keys()]).toEqual(['default']);
+    expect(codes(r, 'RF940').map((f) => f.path)).toEqual(['pod.yaml:11:16']);
+  });
+
   it('a quote that never closes, or a document marker inside the scalar, is still RF901', () => {
     const open = run({ 'vars/main.yml': 'runner_repo: "deb https://packages.example.test/\nnext: 1\n' });
     expect(codes(open, 'RF901').map((f) => f.path)).toEqual(['vars/main.yml:3:1']);

@@ -68,7 +68,9 @@ function closingQuote(text: string, start: number): number | undefined {
 /**
  * `text` with the continuation lines of the quoted scalar whose token ends at `end` (where the YAML
  * library stopped) indented one column past its collection; undefined where there is nothing to
- * indent, the scalar does not close, or a line in it starts with a document marker or a tab.
+ * indent, the scalar does not close, or a line in it starts with a document marker. A line led by
+ * a tab (which YAML 1.2 does not take for indentation, and libyaml does not ask for) gets the spaces
+ * before its tab: the tab is then blank space inside the line, dropped with the rest.
  */
 function indentedAt(text: string, end: number): string | undefined {
   const token = quotedTokens(text).find((t) => t.offset + t.source.length === end);
@@ -80,7 +82,7 @@ function indentedAt(text: string, end: number): string | undefined {
   let changed = false;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!.replace(/\r$/, '');
-    if (/^(?:---|\.\.\.)(?:[ \t]|$)/.test(line) || line.startsWith('\t')) return undefined;
+    if (/^(?:---|\.\.\.)(?:[ \t]|$)/.test(line)) return undefined;
     if (line.trim() === '') continue;
     const blanks = /^ */.exec(line)![0].length;
     if (blanks >= need) continue;

@@ -129,3 +129,40 @@ spec:
     expect(codes(run({ 'runner.yaml': deployment({ initImage: 'alpine:3.20' }) }), 'RF301')).toEqual([]);
   });
 });
+
+describe("an Ansible role's register flag written as one of its own variables", () => {
+  // A role's task registers with an authentication token and `--locked {{ role_locked }}`; register
+  // refuses --locked false with a glrt- token, and takes true (its default).
+  const task = [
+    '- name: Register the runner',
+    '  ansible.builtin.shell:',
+    '    cmd: gitlab-runner register',
+    '      --non-interactive',
+    '      --url https://gitlab.example.test',
+    '      --token {{ role_token }}',
+    '      --executor docker',
+    '      --docker-image alpine:3.20',
+    '      --locked="{{ role_locked }}"',
+    '',
+  ].join('\n');
+  const locked = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => (f.code === 'RF903' || f.code === 'RF919') && f.message.includes('--locked'));
+
+  it('the role\'s defaults give "true": no finding (was RF903 "not in the files given")', () => {
+    expect(locked(run({ 'tasks/main.yml': task, 'defaults/main.yml': 'role_locked: "true"\n' }))).toEqual([]);
+    expect(locked(run({ 'tasks/main.yml': task, 'defaults/main.yml': 'role_locked: yes\n' }))).toEqual([]);
+  });
+
+  it('the role\'s defaults give false, or its vars do over a true default: RF919 at the flag, naming the file', () => {
+    const f = locked(run({ 'tasks/main.yml': task, 'defaults/main.yml': 'role_locked: false\n' }));
+    expect(f.map((x) => `${x.code} ${x.path}`)).toEqual(['RF919 tasks/main.yml:9:7']);
+    expect(f[0]!.message).toContain("the role's defaults/main.yml gives {{ role_locked }} the value False (where no play or inventory sets it otherwise)");
+    const v = locked(run({ 'tasks/main.yml': task, 'defaults/main.yml': 'role_locked: true\n', 'vars/main.yml': 'role_locked: "0"\n' }));
+    expect(v.map((x) => x.code)).toEqual(['RF919']);
+    expect(v[0]!.message).toContain("the role's vars/main.yml gives {{ role_locked }} the value 0");
+  });
+
+  it('no role variable file, or a value that is itself a template: RF903 as before', () => {
+    expect(locked(run({ 'tasks/main.yml': task })).map((x) => x.code)).toEqual(['RF903']);
+    expect(locked(run({ 'tasks/main.yml': task, 'defaults/main.yml': 'role_locked: "{{ other }}"\n' })).map((x) => x.code)).toEqual(['RF903']);
+  });
+});

@@ -24,6 +24,12 @@ const UNCLOSED_QUOTE = /^Missing closing ['"]quote/;
 /** The longest chain of such scalars repaired in one file before the error given is kept as it is. */
 const MAX_REPAIRS = 50;
 
+/**
+ * Each repair reads the whole text again (twice): the characters read over all of them are bounded,
+ * so a large file with many such scalars keeps its error rather than taking seconds.
+ */
+const MAX_CHARS_READ = 4 * 1024 * 1024;
+
 interface QuotedToken { type: 'double-quoted-scalar' | 'single-quoted-scalar'; offset: number; indent: number; source: string }
 
 /** The quoted scalar tokens of a text's concrete syntax tree, wherever they sit. */
@@ -101,6 +107,7 @@ function indentedAt(text: string, end: number): string | undefined {
 export function withQuotedLinesIndented(text: string, parse: (t: string) => { message: string; pos: readonly [number, number] } | undefined): string | undefined {
   let current = text;
   for (let n = 0; n < MAX_REPAIRS; n++) {
+    if ((n + 1) * current.length > MAX_CHARS_READ) return undefined;
     const error = parse(current);
     if (error === undefined) return n === 0 ? undefined : current;
     if (!UNCLOSED_QUOTE.test(error.message)) return undefined;

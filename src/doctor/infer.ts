@@ -41,7 +41,7 @@ import { providerAccount } from './hcl/eval.js';
 import { isTerraformConfig } from './terraform-files.js';
 import { VM_MANAGER_RESOURCES } from './aws-instance.js';
 import { REGISTRATION_TOKEN_FLOW, RUNNERS_TOKEN_REF } from './register-command.js';
-import { envRegisteredEntry, envRegisteredOrigin, legacyValuesOrigin } from './register-env.js';
+import { envRegisteredEntry, envRegisteredInit, envRegisteredOrigin, legacyValuesOrigin } from './register-env.js';
 import { madeByCommandClause, serviceAccountsMadeByCommands } from './kubectl-create.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
@@ -733,11 +733,16 @@ export function inferDeployment(ev: Evidence): Inferred {
     }
     // Registered from the container's environment (register-env.ts): the entry register appends to
     // a config.toml that has none of its own is what the jobs run with (the chart before 0.53.0).
-    const fromEnv = broken ? undefined : envRegisteredEntry(container);
+    // Or from the environment of an init container that runs gitlab-runner (`args: [register]`) and
+    // writes the config.toml to a volume the runner container mounts: register runs once before the
+    // manager starts, and the manager reads what it wrote.
+    const fromInit = broken ? undefined : envRegisteredInit(pod, container);
+    const fromEnv = broken ? undefined : envRegisteredEntry(container) ?? fromInit;
     const entries = get(chain.configToml?.value, 'runners');
     if (fromEnv && !(Array.isArray(entries) && entries.length > 0)) {
       const base = chain.configToml;
-      chain.configToml = { value: { ...(isObject(base?.value) ? base.value : {}), runners: [fromEnv.entry] }, origin: envRegisteredOrigin(chain.workload!.object, index, fromEnv.places, base?.origin) };
+      const at = fromEnv === fromInit ? { index: fromInit.index, field: 'initContainers' as const } : { index, field: 'containers' as const };
+      chain.configToml = { value: { ...(isObject(base?.value) ? base.value : {}), runners: [fromEnv.entry] }, origin: envRegisteredOrigin(chain.workload!.object, at.index, fromEnv.places, base?.origin, at.field) };
       chain.jobNamespace = str(get(fromEnv.entry, 'kubernetes', 'namespace')) ?? chain.namespace;
     }
   }

@@ -32,6 +32,7 @@ import { runnerSuite } from './helm-unittest.js';
 import { isOpenShiftTemplate, processTemplate } from './openshift-template.js';
 import { depthOver } from './depth.js';
 import { unreadTemplate } from './deployment-templates.js';
+import { withQuotedLinesIndented } from './quoted-indent.js';
 import { CLOUDFORMATION_TAGS, CLOUDFORMATION_TAG_USE, cloudFormationKeyFindings, cloudFormationTypes } from './cloudformation.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
@@ -157,7 +158,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     ev.artifacts.push({ path, format: 'text', content: text });
     return;
   }
-  const source = new SourceFile(path, text, syntax);
+  let source = new SourceFile(path, text, syntax);
   if (syntax === 'hcl') {
     if (terraformFileKind(path) === 'vars') readTfvarsInto(ev, source);
     else readHclInto(ev, source);
@@ -193,11 +194,18 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   try {
     docs = parseDocs(text, syntax, source);
   } catch (e) {
-    const at = errorPosition(e, path);
-    if (otherEngineTemplate(ev, path, text, at.line, at.column, syntax === 'json' ? 'JSON' : 'YAML')) return;
-    ev.findings.push(finding('RF901', formatPosition(at), `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
-    if (terraformFileKind(path) === 'vars-json') unreadableVarFile(ev, path, at);
-    return;
+    // Quoted scalars whose continuation lines are not indented enough for YAML 1.2 but are for
+    // libyaml (Ansible's PyYAML): read as those readers read them (quoted-indent.ts), on the same lines.
+    const indented = syntax === 'yaml' ? withQuotedLinesIndented(text, firstYamlError) : undefined;
+    if (indented === undefined) {
+      const at = errorPosition(e, path);
+      if (otherEngineTemplate(ev, path, text, at.line, at.column, syntax === 'json' ? 'JSON' : 'YAML')) return;
+      ev.findings.push(finding('RF901', formatPosition(at), `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
+      if (terraformFileKind(path) === 'vars-json') unreadableVarFile(ev, path, at);
+      return;
+    }
+    source = new SourceFile(path, indented, syntax);
+    docs = parseDocs(indented, syntax, source);
   }
   // The plain YAML reader refuses more than 100 levels itself (it leaves such files to the library).
   if (!source.plainYaml && docs.some((d) => depthOver(d, MAX_DEPTH))) {
@@ -361,6 +369,12 @@ function parseDocs(text: string, syntax: 'yaml' | 'json', source: SourceFile): u
   // A CloudFormation template: read again with its short-form tags (`!Ref x`) as the functions they stand
   // for (`{ Ref: x }`), not as plain strings; any other YAML keeps the library's reading of a tag it does not know.
   return out.some((d) => cloudFormationTypes(d) !== undefined) && CLOUDFORMATION_TAG_USE.test(text) ? parseYamlDocs(text, source, true) : out;
+}
+
+/** The first error the YAML reading of parseYamlDocs meets in `text`, or undefined. */
+function firstYamlError(text: string): { message: string; pos: readonly [number, number] } | undefined {
+  const docs = parseAllDocuments(text, { uniqueKeys: false, version: '1.2', logLevel: 'error' });
+  return Array.isArray(docs) ? docs.find((d) => d.errors.length > 0)?.errors[0] : undefined;
 }
 
 function parseYamlDocs(text: string, source: SourceFile, cloudFormation: boolean): unknown[] {

@@ -1,4 +1,6 @@
-import type { Finding } from '../spec/findings.js';
+import { parse as parseYaml } from 'yaml';
+import { safeText, type Finding } from '../spec/findings.js';
+import { isObject } from '../model/is-object.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
 import { hclComments } from './hcl/parse.js';
@@ -554,6 +556,35 @@ function bootDefault(name: string, value: string): string | undefined {
   if (SERVER_BOOLEAN.has(name)) return variable;
   return bare ? variable : undefined;
 }
+/**
+ * The value an Ansible role's own variables give a `{{ name }}` written in one of its task files
+ * (`tasks/…` under the role's folder): its `vars/main.yml`, which plays and inventories do not
+ * override, else its `defaults/main.yml`. Read as Ansible reads them (YAML 1.1: `yes` is a boolean)
+ * and rendered as Jinja prints a Python value (`True`, `False`); undefined where neither file is
+ * given or holds a literal for it.
+ */
+function roleVariable(path: string, expression: string, texts: ReadonlyMap<string, string>): { value: string; file: string } | undefined {
+  const name = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/.exec(expression)?.[1];
+  const at = /(?:^|\/)tasks\//.exec(path);
+  if (name === undefined || at === null) return undefined;
+  const root = path.slice(0, at.index + at[0].length - 'tasks/'.length);
+  for (const file of ['vars/main.yml', 'vars/main.yaml', 'defaults/main.yml', 'defaults/main.yaml'].map((f) => `${root}${f}`)) {
+    const text = texts.get(file);
+    if (text === undefined) continue;
+    let vars: unknown;
+    try {
+      vars = parseYaml(text, { version: '1.1', logLevel: 'silent' });
+    } catch {
+      continue;
+    }
+    if (!isObject(vars) || !Object.hasOwn(vars, name)) continue;
+    const v = vars[name];
+    if (typeof v === 'boolean') return { value: v ? 'True' : 'False', file };
+    if (typeof v === 'number' || (typeof v === 'string' && !v.includes('{{') && !v.includes('{%'))) return { value: String(v), file };
+    return undefined;
+  }
+  return undefined;
+}
 const isTrue = (v: string | undefined): boolean => v === undefined || /^(true|1|t)$/i.test(v);
 
 function finding(code: Code, path: string, message: string, fix: string, received?: string): Finding {
@@ -717,6 +748,13 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
           if (!setting) continue;
           // A value known only at boot that may be the default (`--tag-list "$TAGS"`, `${TAGS:-}`): register exits only when it is not, which the files do not show.
           const variable = f.value !== undefined && unknownValue(f.value) ? bootDefault(f.name, f.value) : undefined;
+          // A role's own variable: the value its vars/ or defaults/ file gives is what the task renders (unless a play or inventory sets the default otherwise).
+          const role = variable !== undefined ? roleVariable(path, variable, texts) : undefined;
+          if (role !== undefined) {
+            if (!setting(role.value)) continue;
+            findings.push(finding('RF919', `${path}:${place(f.at)}`, `gitlab-runner register ${flagShown(authToken)} … ${f.written} ${f.value!}: the role's ${role.file} gives ${variable} the value ${safeText(role.value, 60)}${role.file.includes('defaults/') ? ' (where no play or inventory sets it otherwise)' : ''}, and with a runner authentication token (glrt-) register then exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered`, `remove ${f.written} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `${f.written}=${role.value}`));
+            continue;
+          }
           if (variable !== undefined) {
             findings.push(finding('RF903', `${path}:${place(f.at)}`, `gitlab-runner register ${flagShown(authToken)} … ${f.written} ${f.value!}: the value is ${/^(var|local)\./.test(variable) ? `what Terraform renders from ${variable}` : variable.startsWith('{{') ? `what the template engine (Ansible's Jinja, a Helm chart's Go template) fills in for ${variable} when it runs` : `known only at boot (${variable})`}; ${SERVER_BOOLEAN.has(f.name) ? `when it is not ${f.name === 'locked' ? 'true' : 'false'}` : 'when it is not empty'}, register with a runner authentication token (glrt-) exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered; whether it is, is not in the files given`, `remove ${f.written} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `${f.written}=${f.value!}`));
             continue;

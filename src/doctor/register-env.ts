@@ -2,6 +2,7 @@ import { SourceFile, originAt, type Origin, type Position } from './source.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { Located } from './evidence.js';
 import { isObject } from '../model/is-object.js';
+import { RUNNER_IMAGE } from './runner-image.js';
 
 /**
  * A Kubernetes manager that registers its runner from environment variables: `gitlab-runner
@@ -78,6 +79,32 @@ export function envRegisteredEntry(container: Record<string, unknown>): { entry:
   return registers && places.size > 0 ? { entry, places } : undefined;
 }
 
+/** The names of the volumes a container mounts. */
+function mountedVolumes(container: Record<string, unknown>): Set<string> {
+  const mounts = Array.isArray(container.volumeMounts) ? container.volumeMounts : [];
+  return new Set(mounts.flatMap((m: unknown) => (isObject(m) && typeof m.name === 'string' ? [m.name] : [])));
+}
+
+/**
+ * The entry an init container of the pod registers from its environment (envRegisteredEntry), with
+ * the init container's index: one running the gitlab-runner image that mounts a volume the runner
+ * container mounts too, where register writes the config.toml the manager then reads (the config
+ * volume an `emptyDir` both share). The last such init container, as the last register's entry is
+ * the one appended last; undefined where none does.
+ */
+export function envRegisteredInit(pod: Record<string, unknown>, runner: Record<string, unknown>): (NonNullable<ReturnType<typeof envRegisteredEntry>> & { index: number }) | undefined {
+  const inits = Array.isArray(pod.initContainers) ? pod.initContainers : [];
+  const shared = mountedVolumes(runner);
+  for (let i = inits.length - 1; i >= 0; i--) {
+    const c: unknown = inits[i];
+    if (!isObject(c) || typeof c.image !== 'string' || !RUNNER_IMAGE.test(c.image)) continue;
+    if (![...mountedVolumes(c)].some((v) => shared.has(v))) continue;
+    const read = envRegisteredEntry(c);
+    if (read) return { ...read, index: i };
+  }
+  return undefined;
+}
+
 /** The env variable register reads each setting of the entry from, by its dotted key under `runners.0`. */
 const ENV_OF_KEY: ReadonlyMap<string, string> = new Map([...ENV_KEYS].map(([name, { path }]) => [path.join('.'), name]));
 
@@ -110,11 +137,11 @@ export class RegisteredEntrySource extends SourceFile {
  * entry at the env entry it came from in the workload (one not set, at the container's env),
  * anything else in the config.toml it mounts (else at the container).
  */
-export function envRegisteredOrigin(workload: Located<K8sObject> & { address?: string }, containerIndex: number, places: ReadonlyMap<string, number>, mounted: Origin | undefined): Origin {
+export function envRegisteredOrigin(workload: Located<K8sObject> & { address?: string }, containerIndex: number, places: ReadonlyMap<string, number>, mounted: Origin | undefined, field: 'containers' | 'initContainers' = 'containers'): Origin {
   const kind = workload.value.kind;
   const podPath = kind === 'Pod' ? ['spec'] : kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template', 'spec'] : ['spec', 'template', 'spec'];
   // The provider's blocks are lists of one (HCL, terraform show -json): their positions carry index 0.
-  const container = workload.address !== undefined ? [...podPath.flatMap((k) => [k, 0]), 'container', containerIndex] : [...podPath, 'containers', containerIndex];
+  const container = workload.address !== undefined ? [...podPath.flatMap((k) => [k, 0]), field === 'containers' ? 'container' : 'init_container', containerIndex] : [...podPath, field, containerIndex];
   // Named as the env variable of the workload it is (or would be) written in: `env KUBERNETES_PRIVILEGED of Deployment ci/runner`.
   const of = workload.address ?? `${kind} ${workload.value.metadata.namespace ?? 'default'}/${workload.value.metadata.name}`;
   const source = new RegisteredEntrySource(

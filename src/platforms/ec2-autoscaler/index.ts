@@ -8,6 +8,7 @@ import { mergeFragments, named, type TerraformResources, type TerraformRoot } fr
 import type { ResolvedCluster } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
+import { sectionReader } from '../section.js';
 import { amiIdSchema, autoscalerRunnerSchema, instanceRunnerSchema, vmClusterFields, type AutoscalerRunnerSpec } from '../aws-vm/schema.js';
 import { egressAll, instanceProfileOf, key, launchTemplate, managerCannot, managerMay, managerRequests, managerResources, managerUserData, names, runnerAws, securityGroup, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE } from '../aws-identity-check.js';
@@ -109,26 +110,8 @@ interface AutoscalerClusterSpec {
 
 export const FLEETING_PLUGIN = 'aws';
 
-export function autoscalerOf(runner: { spec: unknown }): AutoscalerRunnerSpec {
-  // Parsed once per runner spec: emit and verify ask for it many times per runner.
-  const spec = runner.spec as { autoscaler?: unknown };
-  let hit = autoscalerParsed.get(spec);
-  if (!hit) {
-    // Runners of a large fleet mostly repeat one section: parse each distinct text once (as
-    // fargateOf does). The parsed value is only read, so runners with equal sections can share it.
-    const text = JSON.stringify(spec.autoscaler ?? {});
-    hit = autoscalerByText.get(text);
-    if (!hit) {
-      hit = autoscalerRunnerSchema.unwrap().parse(spec.autoscaler ?? {});
-      if (autoscalerByText.size >= 10_000) autoscalerByText.clear();
-      autoscalerByText.set(text, hit);
-    }
-    autoscalerParsed.set(spec, hit);
-  }
-  return hit;
-}
-const autoscalerParsed = new WeakMap<object, AutoscalerRunnerSpec>();
-const autoscalerByText = new Map<string, AutoscalerRunnerSpec>();
+/** A runner's `autoscaler` section with the schema's defaults (parsed once per distinct text: sectionReader). */
+export const autoscalerOf: (runner: { spec: unknown }) => AutoscalerRunnerSpec = sectionReader('autoscaler', autoscalerRunnerSchema.unwrap());
 
 function groupArn(fleet: FleetIntent, runner: IntentRunner, group = names(runner).workerGroup): string {
   const a = runnerAws(fleet, runner);

@@ -24,7 +24,7 @@ import { principalTagsTestedBy, unshownTagsFinding, type UnshownResourceTags } f
 import { mayUseKeyOverTags, type KeyOf } from '../../verify/kms.js';
 import type { ManagerTokenParameter } from './token-readers.js';
 import type { VmClusterSpec } from './schema.js';
-import { findBy } from '../../model/lookup.js';
+import { findBy, findWith } from '../../model/lookup.js';
 import { isObject } from '../../model/is-object.js';
 import { userDataFilePath } from './user-data.js';
 
@@ -276,6 +276,8 @@ interface AttachmentIndex {
   roles: Map<string, (string | undefined)[]>;
   /** role name → `attachment|name` of the compute carrying it. */
   carriers: Map<string, string[]>;
+  /** subject name → positions in `all`, ascending. */
+  positions: Map<string, number[]>;
 }
 
 const attachmentIndexes = new WeakMap<FleetDocuments, AttachmentIndex>();
@@ -297,12 +299,17 @@ function attachmentIndex(docs: FleetDocuments): AttachmentIndex {
   }
   const roles = new Map<string, (string | undefined)[]>();
   const carriers = new Map<string, string[]>();
-  for (const a of all) {
+  const positions = new Map<string, number[]>();
+  for (let i = 0; i < all.length; i++) {
+    const a = all[i]!;
+    const at = positions.get(a.subject.name);
+    if (at) at.push(i);
+    else positions.set(a.subject.name, [i]);
     const k = attachmentKey(a.subject.attachment, a.subject.name);
     roles.set(k, [...(roles.get(k) ?? []), a.roleName]);
     if (a.roleName !== undefined) carriers.set(a.roleName, [...(carriers.get(a.roleName) ?? []), k]);
   }
-  const index = { all, roles, carriers };
+  const index = { all, roles, carriers, positions };
   attachmentIndexes.set(docs, index);
   return index;
 }
@@ -341,14 +348,54 @@ function subjectListIndex(subjects: readonly IdentitySubject[], accounts: Readon
  * cluster, so the all-pairs proof sees it exactly once.
  */
 export function vmSubjects(docs: FleetDocuments, fleet: FleetIntent, cluster: ResolvedCluster): IdentitySubject[] {
-  const own = new Set(fleet.runners.filter((r) => r.cluster === cluster.name && r.platformNames).flatMap((r) => [names(r).instanceProfile, names(r).taskFamily]));
-  const allOwned = new Set(fleet.runners.filter((r) => r.platformNames).flatMap((r) => [names(r).instanceProfile, names(r).taskFamily]));
-  const first = fleet.clusters.find((c) => (VM_PLATFORM_TYPES as readonly string[]).includes(c.type))?.name === cluster.name;
-  // A runner's compute is in its own account (IntentRunner.account, of several roots).
-  const runnerOf = new Map(fleet.runners.filter((r) => r.account !== undefined && r.platformNames).flatMap((r) => [[names(r).instanceProfile, r] as const, [names(r).taskFamily, r] as const]));
-  return attachments(docs)
-    .filter((a) => own.has(a.subject.name) || (first && !allOwned.has(a.subject.name)))
-    .map((a) => ({ ...a.subject, cluster: cluster.name, ...subjectAccount(fleet, runnerOf.get(a.subject.name)) }));
+  const owners = vmOwnersOf(fleet);
+  const own = owners.byCluster.get(cluster.name);
+  const first = findWith(fleet.clusters, isVmCluster, true)?.name === cluster.name;
+  const all = attachments(docs);
+  // The first VM cluster also reports what no runner owns: one pass over the root's compute, once per
+  // fleet. Every other cluster looks its runners' names up, in the root's order, as the pass would give them.
+  const picked = first
+    ? all.filter((a) => own?.has(a.subject.name) === true || !owners.all.has(a.subject.name))
+    : [...(own ?? [])]
+        .flatMap((name) => (typeof name === 'string' ? attachmentIndex(docs).positions.get(name) ?? [] : []))
+        .sort((x, y) => x - y)
+        .map((i) => all[i]!);
+  return picked.map((a) => ({ ...a.subject, cluster: cluster.name, ...subjectAccount(fleet, owners.runnerOf.get(a.subject.name)) }));
+}
+
+const isVmCluster = (c: ResolvedCluster): boolean => (VM_PLATFORM_TYPES as readonly string[]).includes(c.type);
+
+/**
+ * The names of the fleet's VM compute (each runner's instance profile and task family): per cluster,
+ * all of them, and the runner of an account each names (the last of a name). Built once per runner
+ * list, where every VM cluster scanned every runner (the doctor's folders give a cluster each); built
+ * again when the list's length changes, as lookup.ts's indexes are (an intent is made, then read).
+ */
+interface VmOwners {
+  length: number;
+  byCluster: Map<string, Set<string | undefined>>;
+  all: Set<string | undefined>;
+  runnerOf: Map<string | undefined, IntentRunner>;
+}
+const vmOwnerIndexes = new WeakMap<readonly IntentRunner[], VmOwners>();
+function vmOwnersOf(fleet: FleetIntent): VmOwners {
+  const hit = vmOwnerIndexes.get(fleet.runners);
+  if (hit && hit.length === fleet.runners.length) return hit;
+  const owners: VmOwners = { length: fleet.runners.length, byCluster: new Map(), all: new Set(), runnerOf: new Map() };
+  for (const r of fleet.runners) {
+    if (!r.platformNames) continue;
+    const n = names(r);
+    let own = owners.byCluster.get(r.cluster);
+    if (!own) owners.byCluster.set(r.cluster, (own = new Set()));
+    for (const name of [n.instanceProfile, n.taskFamily]) {
+      own.add(name);
+      owners.all.add(name);
+      // A runner's compute is in its own account (IntentRunner.account, of several roots).
+      if (r.account !== undefined) owners.runnerOf.set(name, r);
+    }
+  }
+  vmOwnerIndexes.set(fleet.runners, owners);
+  return owners;
 }
 
 /** Look-alikes: the same task family in another account (confused deputy). EC2 profiles cannot cross accounts. */

@@ -8,12 +8,14 @@ import { mergeFragments, named, type TerraformResources, type TerraformRoot } fr
 import type { ResolvedCluster } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
+import { sectionReader } from '../section.js';
 import { amiIdSchema, autoscalerRunnerSchema, instanceRunnerSchema, vmClusterFields, type AutoscalerRunnerSpec } from '../aws-vm/schema.js';
 import { egressAll, instanceProfileOf, key, launchTemplate, managerCannot, managerMay, managerRequests, managerResources, managerUserData, names, runnerAws, securityGroup, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE } from '../aws-identity-check.js';
 import { dockerHostEscapes, escapeFindings } from '../../verify/docker-escape.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import { awsFacts, resourceBody } from '../../verify/aws-docs.js';
+import { findBy } from '../../model/lookup.js';
 
 /** The key of the `aws_iam_instance_profile` a profile reference names (`${aws_iam_instance_profile.<key>.name}` or `.arn`). */
 const profileKey = (v: string) => /^\$\{aws_iam_instance_profile\.([^.}]+)\.(?:name|arn)\}$/.exec(v)?.[1];
@@ -22,13 +24,33 @@ const profileKey = (v: string) => /^\$\{aws_iam_instance_profile\.([^.}]+)\.(?:n
  * The `aws_iam_instance_profile` resource a profile reference names, when the root holds it: by
  * reference, or a literal ARN by its name (and account, where both are known) among the root's profiles.
  */
-function profileBody(root: TerraformRoot, profile: string, account?: string): Record<string, unknown> | undefined {
+export function profileBody(root: TerraformRoot, profile: string, account?: string): Record<string, unknown> | undefined {
   const k = profileKey(profile);
   if (k !== undefined) return resourceBody(root, 'aws_iam_instance_profile', k);
   const arn = instanceProfileArn(profile);
   if (arn === undefined || (arn.account !== undefined && account !== undefined && arn.account !== account)) return undefined;
-  return Object.values(root.resource.aws_iam_instance_profile ?? {}).find((b) => b.name === arn.name);
+  // The first profile of that name, as a scan of the root's profiles in order would find it, by the index of findBy.
+  return findBy(profileList(root), 'name', arn.name);
 }
+
+/**
+ * A root's instance profile bodies in the root's order, one list per root's profiles (findBy indexes
+ * a list it is given again: a fresh Object.values per call would be scanned each time). The list is
+ * not rebuilt: documents are not changed once emit or the doctor's import made them (verify only
+ * reads them, and awsFacts remembers its facts per root on the same terms).
+ */
+function profileList(root: TerraformRoot): readonly Record<string, unknown>[] {
+  const profiles = root.resource.aws_iam_instance_profile;
+  if (profiles === undefined) return NO_PROFILES;
+  let list = profileLists.get(profiles);
+  if (!list) {
+    list = Object.values(profiles);
+    profileLists.set(profiles, list);
+  }
+  return list;
+}
+const profileLists = new WeakMap<object, readonly Record<string, unknown>[]>();
+const NO_PROFILES: readonly Record<string, unknown>[] = [];
 
 /** A profile as its name is known: the resource's literal name, the ARN's name, or the literal name written. */
 function profileName(root: TerraformRoot, profile: string, account?: string): string | undefined {
@@ -100,26 +122,8 @@ interface AutoscalerClusterSpec {
 
 export const FLEETING_PLUGIN = 'aws';
 
-export function autoscalerOf(runner: { spec: unknown }): AutoscalerRunnerSpec {
-  // Parsed once per runner spec: emit and verify ask for it many times per runner.
-  const spec = runner.spec as { autoscaler?: unknown };
-  let hit = autoscalerParsed.get(spec);
-  if (!hit) {
-    // Runners of a large fleet mostly repeat one section: parse each distinct text once (as
-    // fargateOf does). The parsed value is only read, so runners with equal sections can share it.
-    const text = JSON.stringify(spec.autoscaler ?? {});
-    hit = autoscalerByText.get(text);
-    if (!hit) {
-      hit = autoscalerRunnerSchema.unwrap().parse(spec.autoscaler ?? {});
-      if (autoscalerByText.size >= 10_000) autoscalerByText.clear();
-      autoscalerByText.set(text, hit);
-    }
-    autoscalerParsed.set(spec, hit);
-  }
-  return hit;
-}
-const autoscalerParsed = new WeakMap<object, AutoscalerRunnerSpec>();
-const autoscalerByText = new Map<string, AutoscalerRunnerSpec>();
+/** A runner's `autoscaler` section with the schema's defaults (parsed once per distinct text: sectionReader). */
+export const autoscalerOf: (runner: { spec: unknown }) => AutoscalerRunnerSpec = sectionReader('autoscaler', autoscalerRunnerSchema.unwrap());
 
 function groupArn(fleet: FleetIntent, runner: IntentRunner, group = names(runner).workerGroup): string {
   const a = runnerAws(fleet, runner);

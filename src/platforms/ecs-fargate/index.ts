@@ -9,6 +9,7 @@ import { mergeFragments, named, tfName, type TerraformResources } from '../../em
 import type { ResolvedCluster } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
+import { sectionReader } from '../section.js';
 import { fargateRunnerSchema, instanceRunnerSchema, vmClusterFields, type FargateRunnerSpec } from '../aws-vm/schema.js';
 import {
   ECS_TASKS_SERVICE,
@@ -62,26 +63,8 @@ export const ECR_WRITE_ACTIONS = [
 ] as const;
 const SG_PLACEHOLDER = '@TASKS_SECURITY_GROUP_ID@';
 
-function fargateOf(runner: IntentRunner): FargateRunnerSpec {
-  // Parsed once per runner spec: emit and verify ask for it many times per runner.
-  const spec = runner.spec as { fargate?: unknown };
-  let hit = fargateParsed.get(spec);
-  if (!hit) {
-    // Runners of a large fleet mostly repeat one section: parse each distinct text once. The
-    // parsed value is only read, so runners with equal sections can share it.
-    const text = JSON.stringify(spec.fargate ?? {});
-    hit = fargateByText.get(text);
-    if (!hit) {
-      hit = fargateRunnerSchema.unwrap().parse(spec.fargate ?? {});
-      if (fargateByText.size >= 10_000) fargateByText.clear();
-      fargateByText.set(text, hit);
-    }
-    fargateParsed.set(spec, hit);
-  }
-  return hit;
-}
-const fargateParsed = new WeakMap<object, FargateRunnerSpec>();
-const fargateByText = new Map<string, FargateRunnerSpec>();
+/** A runner's `fargate` section with the schema's defaults (parsed once per distinct text: sectionReader). */
+export const fargateOf: (runner: { spec: unknown }) => FargateRunnerSpec = sectionReader('fargate', fargateRunnerSchema.unwrap());
 
 function arns(fleet: FleetIntent, runner: IntentRunner) {
   const a = runnerAws(fleet, runner);

@@ -77,16 +77,20 @@ export class PatternSet {
   private readonly exact: ReadonlySet<string>;
   private readonly regex: RegExp | undefined;
   private readonly prefixes: readonly string[];
+  private readonly infixes: readonly Infix[];
 
   /**
    * `wildcardSources` are regex sources for the wildcard patterns (see globSource/arnSource);
    * `prefixes` stand for patterns `<prefix>*` whose `*` may match anything (checked with
-   * startsWith: most policies' wildcards are of that kind, and each RegExp costs a compilation).
+   * startsWith: most policies' wildcards are of that kind, and each RegExp costs a compilation);
+   * `infixes` for patterns `<prefix>*<suffix>` whose one `*` may match anything (an Auto Scaling
+   * group ARN's `:*:`), checked by both ends, for the same reason: each runner's policy is its own.
    */
-  constructor(exact: Iterable<string>, wildcardSources: readonly string[], matchesEverything: boolean, prefixes: readonly string[] = []) {
+  constructor(exact: Iterable<string>, wildcardSources: readonly string[], matchesEverything: boolean, prefixes: readonly string[] = [], infixes: readonly Infix[] = []) {
     this.exact = new Set(exact);
     this.matchesEverything = matchesEverything;
     this.prefixes = prefixes;
+    this.infixes = infixes;
     // 's' so that '.' also crosses newlines: ARNs never contain them, but a matcher
     // that silently fails on odd input would be a wrong proof.
     this.regex = wildcardSources.length === 0 ? undefined : new RegExp(`^(?:${wildcardSources.join('|')})$`, 's');
@@ -98,8 +102,27 @@ export class PatternSet {
     // raised tiering thresholds), where each for-of step allocates an iterator result.
     const prefixes = this.prefixes;
     for (let i = 0; i < prefixes.length; i++) if (s.startsWith(prefixes[i]!)) return true;
+    const infixes = this.infixes;
+    for (let i = 0; i < infixes.length; i++) {
+      const x = infixes[i]!;
+      // The `*` matches what lies between the two ends, which must not overlap.
+      if (s.length >= x.prefix.length + x.suffix.length && s.startsWith(x.prefix) && s.endsWith(x.suffix)) return true;
+    }
     return this.regex !== undefined && this.regex.test(s);
   }
+}
+
+/** A pattern with one `*` and no other wildcard: the literal text before and after it. */
+interface Infix {
+  prefix: string;
+  suffix: string;
+}
+
+/** `ab*cd` (one `*` not at the end, no other wildcard): its two ends; otherwise undefined. */
+function oneStarInfix(pattern: string): Infix | undefined {
+  const star = pattern.indexOf('*');
+  if (star < 0 || star === pattern.length - 1 || pattern.includes('*', star + 1) || pattern.includes('?')) return undefined;
+  return { prefix: pattern.slice(0, star), suffix: pattern.slice(star + 1) };
 }
 
 /** `abc*` (one trailing `*`, no other wildcard): the literal prefix; otherwise undefined. */
@@ -118,6 +141,7 @@ function globSet(patterns: readonly string[], lower: boolean): PatternSet {
   const exact: string[] = [];
   const wild: string[] = [];
   const prefixes: string[] = [];
+  const infixes: Infix[] = [];
   let everything = false;
   for (let i = 0; i < patterns.length; i++) {
     const raw = patterns[i]!;
@@ -125,11 +149,13 @@ function globSet(patterns: readonly string[], lower: boolean): PatternSet {
     if (p === '*') everything = true;
     else if (hasWildcard(p)) {
       const prefix = trailingStarPrefix(p);
+      const infix = prefix === undefined ? oneStarInfix(p) : undefined;
       if (prefix !== undefined) prefixes.push(prefix);
+      else if (infix !== undefined) infixes.push(infix);
       else wild.push(globSource(p));
     } else exact.push(p);
   }
-  return new PatternSet(exact, wild, everything, prefixes);
+  return new PatternSet(exact, wild, everything, prefixes, infixes);
 }
 
 /**

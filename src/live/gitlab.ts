@@ -1,4 +1,5 @@
 import { safeText } from '../spec/findings.js';
+import { tunnelStatus } from './proxy-tunnel.js';
 import { tlsAdvice, tlsFailure, type TlsFailure } from './tls-failure.js';
 import { askedStopText, askedWaitMs, askedWaitText, DEFAULT_CALL_DEADLINE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY, rateLimitWaitMs, realTiming, retrying, secondsText as seconds, type RetryPolicy, type RetryStop, type Timing } from './retry.js';
 import type { RunnerScope, RunnerSettings } from '../ops/desired.js';
@@ -402,20 +403,6 @@ function networkReason(e: unknown): string {
   return words === undefined ? code : `${words} [${code}]`;
 }
 
-/**
- * The status a proxy answered to the CONNECT of an HTTPS tunnel, when that is why a request failed.
- * undici's ProxyAgent raises no HTTP answer then, but a RequestAbortedError (UND_ERR_ABORTED) whose
- * message names the status, wrapped by fetch ("fetch failed", a DOMException "Request was cancelled."):
- * a 407 there is the proxy asking for its credentials, before anything reached GitLab.
- */
-function tunnelStatus(e: unknown): number | undefined {
-  for (let c: unknown = e, depth = 0; c !== null && typeof c === 'object' && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
-    const message = (c as { message?: unknown }).message;
-    const m = typeof message === 'string' ? /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling$/.exec(message) : null;
-    if (m) return Number(m[1]);
-  }
-  return undefined;
-}
 
 /**
  * Error codes of Node's HTTP client (undici, "Errors" in its documentation) and of sockets, in words;

@@ -629,7 +629,16 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
         if (report.approved) {
           // Ctrl-C while drain waits says what it leaves: the runner paused, and how to resume it.
           const paused = report.plan.filter((s) => s.action === 'pause').map((s) => s.id!);
-          const stop = command === 'drain' && paused.length > 0 ? world.onInterrupt?.((signal) => err(interruptedDrain(signal, specFile, opts.runner!, paused))) : undefined;
+          const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+            const said = interruptedDrain(signal, specFile, opts.runner!, paused);
+            err(said);
+            // --json: the one report of the run, saying it was interrupted (the process ends right after).
+            if (opts.json) {
+              const interrupted: OpsReport = { ...report, error: redactor.redact(said.replace(/^runner-fleet drain: /, '').trim()), failedAt: 'apply', interrupted: { signal, runner: opts.runner!, ids: paused, paused: true, resume: `runner-fleet resume ${safeText(specFile, 200)} --runner ${opts.runner!} --approve` }, apiCalls: gitlab.totalCalls, exitCode: signal === 'SIGINT' ? 130 : 143 };
+              out(`${JSON.stringify(interrupted, null, 2)}\n`);
+            }
+          };
+          const stop = command === 'drain' && paused.length > 0 ? world.onInterrupt?.(onSignal) : undefined;
           try {
             report.results = await engine.applyDrain(desired, report.plan, { timeoutMs: drainTimeout });
           } finally {

@@ -427,6 +427,17 @@ const CODE_WORDS: Record<string, string> = {
 };
 
 
+/**
+ * A PUT or DELETE whose every attempt went unanswered may still have been carried out (an attempt
+ * reached GitLab and its answer was lost): said, with how to see the state, so "try again" is not
+ * all the user reads. Both are safe to send again (a runner already deleted is "already gone").
+ */
+function mayHaveActed(method: string, path: string): string {
+  const runner = /^\/runners\/(\d+)/.exec(path)?.[1];
+  if (runner === undefined || (method !== 'PUT' && method !== 'DELETE')) return '';
+  return `. An attempt may have reached GitLab though no answer came back: runner #${runner} may ${method === 'DELETE' ? 'be deleted already' : 'have the new settings already'}; runner-fleet status <spec> shows its state (the same command again is safe: ${method === 'DELETE' ? 'a runner already deleted is "already gone"' : 'settings already made are left as they are'})`;
+}
+
 /** What to check when GitLab did not answer, by the last reason. */
 function checkHint(reason: string, url: string): string {
   if (reason === 'timed out') return `it accepts connections but does not answer: check that GitLab is up and not overloaded (its health check, the load balancer in front of it), and that gitlab.url ${url} is the GitLab instance itself`;
@@ -536,7 +547,7 @@ export class GitLabClient {
       if (why.kind === 'asked-too-long' && why.last === RATE_LIMITED) return new GitLabUnavailableError(label, `${who} rate-limits ${label} for ${askedWaitText(why.askedMs)} (Retry-After or RateLimit-Reset), longer than the ${askedWaitText(why.limitMs)} runner-fleet waits: try again later`);
       const asked = askedStopText(why, who, label);
       if (asked !== undefined) return new GitLabUnavailableError(label, asked);
-      return new GitLabUnavailableError(label, `${who} did not answer ${label} in ${seconds(why.spentMs)} (${why.attempts} attempt${why.attempts === 1 ? '' : 's'}${requestTimeout > 0 ? `, each given up to ${seconds(requestTimeout)}` : ''}; the last: ${why.last}): ${checkHint(why.last, this.opts.baseUrl)}`);
+      return new GitLabUnavailableError(label, `${who} did not answer ${label} in ${seconds(why.spentMs)} (${why.attempts} attempt${why.attempts === 1 ? '' : 's'}${requestTimeout > 0 ? `, each given up to ${seconds(requestTimeout)}` : ''}; the last: ${why.last}): ${checkHint(why.last, this.opts.baseUrl)}${mayHaveActed(method, path)}`);
     };
     return retrying<Response>(
       limits,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { interruptedDrain } from '../src/cli/ops.js';
+import { opsReportSchema } from '../src/ops/report.js';
 import { markerText } from '../src/ops/marker.js';
 import { ROOT } from './helpers/fleet.js';
 import { GitLabDouble, VirtualClock } from './helpers/gitlab-double.js';
@@ -44,7 +45,7 @@ afterEach(() => {
 });
 
 /** `runner-fleet drain --approve` in a child process, sent `signal` once it says it is waiting. */
-async function drainThenSignal(signal: 'SIGINT' | 'SIGTERM', dir: string) {
+async function drainThenSignal(signal: 'SIGINT' | 'SIGTERM', dir: string, json = false) {
   const double = new GitLabDouble({ accessToken: ACCESS_TOKEN, clock: new VirtualClock(), canary: CANARY });
   double.addGroup('acme');
   double.addGroup('acme/platform');
@@ -56,7 +57,7 @@ async function drainThenSignal(signal: 'SIGINT' | 'SIGTERM', dir: string) {
   const spec = opsSpec();
   spec.gitlab.url = served.url;
   const file = writeSpec(spec);
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'runner-fleet.cjs'), 'drain', file, '--runner', 'k8s', '--approve', '--ca-file', join(dir, 'cert.pem')], { env: { PATH: process.env.PATH, RUNNER_FLEET_GITLAB_TOKEN: ACCESS_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'runner-fleet.cjs'), 'drain', file, '--runner', 'k8s', '--approve', '--ca-file', join(dir, 'cert.pem'), ...(json ? ['--json'] : [])], { env: { PATH: process.env.PATH, RUNNER_FLEET_GITLAB_TOKEN: ACCESS_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let sent = false;
@@ -91,6 +92,26 @@ describe('drain interrupted while it waits', () => {
     expect(r.err).toContain(`runner-fleet resume ${r.file} --runner k8s --approve`);
     expect(r.err).toContain('run the same drain again');
     expect(`${r.out}${r.err}`).not.toContain(CANARY);
+  }, 30_000);
+
+  it.skipIf(!OPENSSL).each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('--json, %s: one JSON report on stdout saying it was interrupted, the runner ids paused and the resume command; exit %i', async (signal, exit) => {
+    const dir = mkdtempSync(join(tmpdir(), 'rf-drain-json-'));
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const r = await drainThenSignal(signal, dir, true);
+    expect(r.sent).toBe(true);
+    expect(r.code).toBe(exit);
+    // Before: stdout was empty (the words on stderr only).
+    const report = opsReportSchema.parse(JSON.parse(r.out));
+    expect(report).toMatchObject({ command: 'drain', approved: true, failedAt: 'apply', exitCode: exit, interrupted: { signal, runner: 'k8s', ids: [r.k8s.id], paused: true, resume: `runner-fleet resume ${r.file} --runner k8s --approve` } });
+    expect(report.plan?.map((s) => s.action)).toContain('pause');
+    expect(report.error).toContain('it stays paused');
+    expect(r.err).toContain('it stays paused');
+    expect(`${r.out}${r.err}`).not.toContain(CANARY);
+    expect(`${r.out}${r.err}`).not.toContain(ACCESS_TOKEN);
   }, 30_000);
 
   it('the listener is gone once drain ends: a drain that finishes leaves no handler behind', async () => {

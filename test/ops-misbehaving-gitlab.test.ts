@@ -257,3 +257,25 @@ describe('a failed read prints the error, never a plan made from nothing', () =>
     expect(report.error).toMatch(/did not answer/);
   });
 });
+
+/**
+ * Stop 53 (53b's item 3): a DELETE or PUT of a runner whose every attempt failed said only what to
+ * check and "try again", though an attempt may have reached GitLab and been carried out. Now it says
+ * so, and what shows the state; a GET (it changes nothing) does not.
+ */
+describe('a DELETE or PUT failing every retry says what may have happened and how to see it', () => {
+  const failing = () => new GitLabClient({ baseUrl: 'https://gitlab.example.com', token: 'glpat-acted-test', timing: new VirtualClock(), timeoutMs: 0, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 }, fetch: () => Promise.resolve(new Response('{}', { status: 502 })) });
+  it.each([
+    ['DELETE', () => failing().deleteRunner(41), 'runner #41 may be deleted already; runner-fleet status <spec> shows its state (the same command again is safe: a runner already deleted is "already gone")'],
+    ['PUT', () => failing().updateRunner(41, { paused: true }), 'runner #41 may have the new settings already; runner-fleet status <spec> shows its state'],
+  ] as const)('%s', async (_m, call, said) => {
+    const err = (await call().catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain('(3 attempts');
+    expect(err.message).toContain(`An attempt may have reached GitLab though no answer came back: ${said}`);
+  });
+  it('twin: a GET failing every retry says nothing of that (it changes nothing)', async () => {
+    const err = (await failing().getRunner(41).catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain('(3 attempts');
+    expect(err.message).not.toContain('may have reached GitLab');
+  });
+});

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GitLabClient, GitLabUnavailableError, ProxyAuthError } from '../src/live/gitlab.js';
 import { isAccessRefused } from '../src/live/access.js';
+import { KubernetesSecretStore } from '../src/live/kubernetes.js';
+import { KeyVaultSecretStore } from '../src/live/keyvault.js';
 import { VirtualClock } from './helpers/gitlab-double.js';
 import { makeFetch } from '../src/live/http.js';
 import { which } from './helpers/tools.js';
@@ -147,6 +149,68 @@ describe('GitLab client behind a proxy', () => {
       }
     } finally {
       proxy.close();
+    }
+  });
+});
+
+/** A proxy that answers every CONNECT `status` (407 with a Basic challenge); what it was asked is recorded. */
+async function refusingProxy(status: number, words: string): Promise<{ seen: string[]; server: Server }> {
+  const seen: string[] = [];
+  const server = createHttpServer();
+  server.on('connect', (req, socket) => {
+    seen.push(`CONNECT ${req.url}`);
+    socket.end(`HTTP/1.1 ${status} ${words}\r\n${status === 407 ? 'Proxy-Authenticate: Basic realm="corp"\r\n' : ''}Content-Length: 0\r\n\r\n`);
+  });
+  await listen(server);
+  process.env.HTTP_PROXY = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  process.env.HTTPS_PROXY = process.env.HTTP_PROXY;
+  return { seen, server };
+}
+
+/**
+ * Stop 53 (53b's item 4): the token stores' clients behind a proxy that asks for credentials. Before,
+ * a 407 to the CONNECT was "connection failed", retried until the call's deadline and said as the
+ * Kubernetes API or Key Vault not answering (exit 1); the GitLab client already said it (above).
+ */
+describe('the token stores\' clients behind a proxy', () => {
+  const KUBE_BEARER = 'kube-bearer-proxy-test';
+  const VAULT_BEARER = 'vault-bearer-proxy-test';
+  const limits = { policy: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 } };
+  const kube = async () => new KubernetesSecretStore({ server: 'http://127.0.0.1:65002', bearer: KUBE_BEARER, fetch: await makeFetch() }, { cluster: 'ci', namespace: 'ci', secret: 'runner-token', deployment: 'gitlab-runner' }, new VirtualClock(), limits);
+  const vault = async () => new KeyVaultSecretStore({ vaultUrl: 'http://127.0.0.1:65003', bearer: () => Promise.resolve(VAULT_BEARER), fetch: await makeFetch() }, { vaultName: 'kv-ci', secretName: 'ci-runner-token' }, () => Promise.resolve(), new VirtualClock(), limits);
+
+  it.each([
+    ['Kubernetes API', kube, 'cannot reach the Kubernetes API of cluster ci (127.0.0.1:65002) for GET /api/v1/namespaces/ci/secrets/runner-token: a proxy between here and the Kubernetes API of cluster ci asks for its own credentials (it answered 407 Proxy Authentication Required to the CONNECT that opens the tunnel to 127.0.0.1:65002; nothing reached the Kubernetes API of cluster ci): give them in the proxy URL, HTTPS_PROXY=http://<user>:<password>@<host>:<port> (HTTP_PROXY for an http:// address), or add 127.0.0.1 to NO_PROXY if it is reached directly', 'CONNECT 127.0.0.1:65002'],
+    ['Key Vault', vault, 'cannot reach Key Vault secret ci-runner-token (vault kv-ci) (GET): a proxy between here and Key Vault (127.0.0.1:65003) asks for its own credentials (it answered 407 Proxy Authentication Required to the CONNECT that opens the tunnel to 127.0.0.1:65003; nothing reached Key Vault (127.0.0.1:65003)): give them in the proxy URL', 'CONNECT 127.0.0.1:65003'],
+  ] as const)('%s: a 407 to the CONNECT says the proxy asks for credentials, at once, as a refused credential (exit 2)', async (_name, open, said, connect) => {
+    for (const k of PROXY_VARS) delete process.env[k];
+    const proxy = await refusingProxy(407, 'Proxy Authentication Required');
+    try {
+      const err = await (await open()).read().catch((e: unknown) => e);
+      expect((err as Error).message).toContain(said);
+      expect(isAccessRefused(err)).toBe(true);
+      // Not retried: no retry mends the proxy's sign-in.
+      expect(proxy.seen).toEqual([connect]);
+      expect(String(err)).not.toContain(KUBE_BEARER);
+      expect(String(err)).not.toContain(VAULT_BEARER);
+    } finally {
+      proxy.server.close();
+    }
+  });
+
+  it.each([
+    ['Kubernetes API', kube],
+    ['Key Vault', vault],
+  ] as const)('twin, %s: a 502 to the CONNECT is retried and said as the proxy\'s answer, an outage (exit 1), not a refused credential', async (_name, open) => {
+    for (const k of PROXY_VARS) delete process.env[k];
+    const proxy = await refusingProxy(502, 'Bad Gateway');
+    try {
+      const err = await (await open()).read().catch((e: unknown) => e);
+      expect((err as Error).message).toContain('the last: the proxy (HTTPS_PROXY/HTTP_PROXY) answered 502 to the CONNECT that opens the tunnel');
+      expect(isAccessRefused(err)).toBe(false);
+      expect(proxy.seen).toHaveLength(2);
+    } finally {
+      proxy.server.close();
     }
   });
 });

@@ -489,22 +489,19 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
       );
     }
   }
-  // Each duration option, checked before any call: its value, or the first one wrong (exit 2).
-  let badDuration: string | undefined;
-  const durationOpt = (name: keyof typeof DURATION_RANGES, value: string | undefined, fallback: number): number => {
-    if (value === undefined) return fallback;
+  // Each duration option, checked before any call, in this order: the first one wrong is exit 2.
+  const given = [['--if-expiring-within', opts.ifExpiringWithin], ['--timeout', opts.timeout], ['--wait', opts.wait]] as const;
+  const durations = new Map<keyof typeof DURATION_RANGES, number>();
+  for (const [name, value] of given) {
+    if (value === undefined) continue;
     const r = durationArg(name, value);
-    if ('problem' in r) {
-      badDuration ??= r.problem;
-      return fallback;
-    }
-    return r.ms;
-  };
-  const withinMs = opts.ifExpiringWithin !== undefined ? durationOpt('--if-expiring-within', opts.ifExpiringWithin, 0) : undefined;
+    if ('problem' in r) return usage(r.problem);
+    durations.set(name, r.ms);
+  }
+  const withinMs = durations.get('--if-expiring-within');
   const drainTarget = desired[0];
-  const drainTimeout = durationOpt('--timeout', opts.timeout, (drainTarget?.settings.maximum_timeout ?? 3600) * 1000);
-  const confirmTimeout = durationOpt('--wait', opts.wait, 300_000);
-  if (badDuration !== undefined) return usage(badDuration);
+  const drainTimeout = durations.get('--timeout') ?? (drainTarget?.settings.maximum_timeout ?? 3600) * 1000;
+  const confirmTimeout = durations.get('--wait') ?? 300_000;
 
   let token = world.env.RUNNER_FLEET_GITLAB_TOKEN ?? world.env.GITLAB_TOKEN;
   if (opts.tokenStdin) token = (await world.readStdin()).split(/\r?\n/)[0]?.trim();
@@ -632,7 +629,16 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
         if (report.approved) {
           // Ctrl-C while drain waits says what it leaves: the runner paused, and how to resume it.
           const paused = report.plan.filter((s) => s.action === 'pause').map((s) => s.id!);
-          const stop = command === 'drain' && paused.length > 0 ? world.onInterrupt?.((signal) => err(interruptedDrain(signal, specFile, opts.runner!, paused))) : undefined;
+          const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+            const said = interruptedDrain(signal, specFile, opts.runner!, paused);
+            err(said);
+            // --json: the one report of the run, saying it was interrupted (the process ends right after).
+            if (opts.json) {
+              const interrupted: OpsReport = { ...report, error: redactor.redact(said.replace(/^runner-fleet drain: /, '').trim()), failedAt: 'apply', interrupted: { signal, runner: opts.runner!, ids: paused, paused: true, resume: `runner-fleet resume ${safeText(specFile, 200)} --runner ${opts.runner!} --approve` }, apiCalls: gitlab.totalCalls, exitCode: signal === 'SIGINT' ? 130 : 143 };
+              out(`${JSON.stringify(interrupted, null, 2)}\n`);
+            }
+          };
+          const stop = command === 'drain' && paused.length > 0 ? world.onInterrupt?.(onSignal) : undefined;
           try {
             report.results = await engine.applyDrain(desired, report.plan, { timeoutMs: drainTimeout });
           } finally {

@@ -33,7 +33,18 @@ export async function synthCommand(spec: string, opts: { out: string; json?: boo
   else {
     const warnings = plan.findings.length > 0 ? textReport(plan) : '';
     const leftAlone = report.leftAlone.length > 0 ? `${opts.out}/.runner-fleet-manifest.json listed ${report.leftAlone.length} path(s) outside the output folder or not files (${report.leftAlone.slice(0, 5).map((p) => JSON.stringify(safeText(p, 120))).join(', ')}${report.leftAlone.length > 5 ? ', …' : ''}): left alone, and not listed again\n` : '';
-    io.out(`${warnings}${leftAlone}${opts.out}: ${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed (${summaryLine(plan)})\n`);
+    io.out(`${warnings}${leftAlone}${recoveredText(opts.out, report.recovered)}${opts.out}: ${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed (${summaryLine(plan)})\n`);
   }
   return 0;
+}
+
+/** What synth put right of an earlier run stopped part-way (src/io/write.ts, recoverLeftovers), said before the counts. */
+function recoveredText(out: string, r: { removed: string[]; restored: string[] }): string {
+  if (r.removed.length === 0 && r.restored.length === 0) return '';
+  const names = (paths: string[]) => `${paths.slice(0, 5).map((p) => JSON.stringify(safeText(p, 120))).join(', ')}${paths.length > 5 ? ', …' : ''}`;
+  const parts = [
+    ...(r.removed.length > 0 ? [`removed ${r.removed.length} file(s) it left (an earlier file set aside whose new one was in place: .runner-fleet-old; a file staged and not renamed in: .runner-fleet-tmp): ${names(r.removed)}`] : []),
+    ...(r.restored.length > 0 ? [`put back ${r.restored.length} earlier file(s) it had set aside before renaming its new one in (${names(r.restored)}), then wrote this run's`] : []),
+  ];
+  return `${safeText(out, 200)}: an earlier synth into this folder was stopped part-way (killed or crashed): ${parts.join('; ')}\n`;
 }

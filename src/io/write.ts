@@ -15,6 +15,11 @@ export interface WriteReport {
    * file anyone can edit; only files inside the output folder are ever removed.
    */
   leftAlone: string[];
+  /**
+   * What an earlier run stopped part-way (killed between its renames) had left beside the files,
+   * and what this run did with it before writing (recoverLeftovers): paths relative to the folder.
+   */
+  recovered: { removed: string[]; restored: string[] };
 }
 
 /** The output directory cannot be used (a file is in the way, no permission, a pseudo file system). Exit 2. */
@@ -107,9 +112,9 @@ function holds(full: string, content: string): boolean {
   return regularText(full, bytes) === content;
 }
 
-function readManifest(dir: string): string[] {
+function readManifest(dir: string, file = join(dir, MANIFEST)): string[] {
   try {
-    const parsed = JSON.parse(regularText(join(dir, MANIFEST), MAX_MANIFEST_BYTES) ?? '') as { files?: unknown };
+    const parsed = JSON.parse(regularText(file, MAX_MANIFEST_BYTES) ?? '') as { files?: unknown };
     return Array.isArray(parsed.files) ? parsed.files.filter((f): f is string => typeof f === 'string') : [];
   } catch {
     return [];
@@ -137,6 +142,73 @@ export interface WriteFs {
 }
 const NODE_FS: WriteFs = { renameSync, rmSync };
 
+/** A file or link at `full` (not a folder, not missing). */
+function isFileAt(full: string): boolean {
+  try {
+    return !lstatSync(full).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Only for the test that kills synth at a point of the swap (test/write-killed.test.ts): with
+ * RUNNER_FLEET_TEST_WRITE_PAUSE set to that point, says so on stderr and blocks (up to 60 s) so
+ * the test can send SIGKILL there. Unset, as always outside that test, it does nothing.
+ */
+function pauseForTest(point: 'aside' | 'swapped'): void {
+  if (process.env.RUNNER_FLEET_TEST_WRITE_PAUSE !== point) return;
+  process.stderr.write(`runner-fleet: paused for the test at ${point}\n`);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+}
+
+/**
+ * What a run stopped part-way (a kill, a crash, a power cut; no undo ran) leaves beside the files
+ * the manifest lists or this run writes, put right before anything else:
+ * - `<file>.runner-fleet-tmp`: a staged file never renamed into place: removed (this run stages afresh);
+ * - `<file>.runner-fleet-old` with `<file>` in place: the swap of that file finished and the file set
+ *   aside is the earlier one: removed, as step 3 would have;
+ * - `<file>.runner-fleet-old` with no `<file>`: the stopped run set the earlier file aside and did not
+ *   rename its new one in: the earlier file is put back (then written over like any other, when this
+ *   run's differs).
+ * The files looked at are those the manifests name — the one in place (its `.runner-fleet-old` put
+ * back first when it is missing) and the stopped run's staged one (`.runner-fleet-tmp`, staged
+ * before any other file, listing every file that run wrote) — and this run's. A leftover beside
+ * none of them is not this writer's to judge and is left.
+ */
+function recoverLeftovers(dir: string, paths: readonly string[], fs: WriteFs): WriteReport['recovered'] {
+  const done: WriteReport['recovered'] = { removed: [], restored: [] };
+  const settle = (path: string): void => {
+    const full = within(dir, path);
+    if (full === undefined) return;
+    const step = (what: string, act: () => void): void => {
+      try {
+        act();
+      } catch (e) {
+        throw new OutputError(full, `an earlier run was stopped part-way and its ${what} (${errnoReason(e)}); nothing of this run was written`, (e as NodeJS.ErrnoException).code);
+      }
+    };
+    const tmp = `${full}.runner-fleet-tmp`;
+    if (isFileAt(tmp)) {
+      step(`temporary file ${tmp} cannot be removed`, () => fs.rmSync(tmp, { force: true }));
+      done.removed.push(`${path}.runner-fleet-tmp`);
+    }
+    const aside = `${full}.runner-fleet-old`;
+    if (!isFileAt(aside)) return;
+    if (isFileAt(full)) {
+      step(`earlier file set aside, ${aside}, cannot be removed`, () => fs.rmSync(aside, { force: true }));
+      done.removed.push(`${path}.runner-fleet-old`);
+    } else {
+      step(`earlier file set aside, ${aside}, cannot be put back`, () => fs.renameSync(aside, full));
+      done.restored.push(path);
+    }
+  };
+  const staged = readManifest(dir, join(dir, `${MANIFEST}.runner-fleet-tmp`));
+  settle(MANIFEST);
+  for (const path of new Set([...readManifest(dir), ...staged, ...paths])) if (path !== MANIFEST) settle(path);
+  return done;
+}
+
 /**
  * Writes files that changed, leaves identical ones untouched, and removes files an earlier run wrote
  * that this run no longer produces. Only files listed in the manifest are ever removed.
@@ -152,6 +224,9 @@ const NODE_FS: WriteFs = { renameSync, rmSync };
  *    files aside renamed back, new files removed): the earlier fleet and its manifest, as they were
  *    (before: the files renamed until then stayed, a mix of two fleets).
  * 3. The files set aside are removed (one that cannot be is named in the error: the fleet is the new one).
+ * 0. Leftovers of an earlier run stopped part-way, with no undo (killed), are put right first
+ *    (recoverLeftovers: a file set aside whose new file is in place is removed; one whose new file
+ *    is not is put back).
  * 4. Stale files (in the earlier manifest, not in this run) are removed. One that cannot be removed
  *    stops the run with the new fleet in place and the manifest of step 1, which still lists it, so
  *    the next run removes it (before: the manifest was replaced first, and a file whose removal
@@ -159,7 +234,7 @@ const NODE_FS: WriteFs = { renameSync, rmSync };
  *    written again with this run's files only.
  */
 export function writeOutput(dir: string, files: readonly OutputFile[], fs: WriteFs = NODE_FS): WriteReport {
-  const report: WriteReport = { written: [], unchanged: [], removed: [], leftAlone: [] };
+  const report: WriteReport = { written: [], unchanged: [], removed: [], leftAlone: [], recovered: { removed: [], restored: [] } };
   const made: string[] = [];
   const staged: { tmp: string; full: string }[] = [];
   const undo = (): void => {
@@ -192,11 +267,18 @@ export function writeOutput(dir: string, files: readonly OutputFile[], fs: Write
   try {
     ensureDir(dir, dir, made);
     checkPlaces(dir, files);
+    report.recovered = recoverLeftovers(dir, files.map((f) => f.path), fs);
     previous = readManifest(dir);
     stale = previous.filter((old) => !now.has(old)).flatMap((old) => {
       const full = old === MANIFEST ? undefined : within(dir, old);
       return full === undefined ? [] : [{ path: old, full }];
     });
+    // The manifest is staged first (a run stopped while staging leaves it, naming every file it
+    // staged: recoverLeftovers), and renamed into place last.
+    const interim = manifestOf([...now, ...stale.map((f) => f.path)]);
+    const manifestFull = join(dir, MANIFEST);
+    const stageManifest = !holds(manifestFull, interim);
+    if (stageManifest) stage(manifestFull, interim, manifestFull);
     for (const f of files) {
       const full = inside(dir, f.path);
       if (holds(full, f.content)) {
@@ -207,8 +289,7 @@ export function writeOutput(dir: string, files: readonly OutputFile[], fs: Write
       stage(full, f.content, join(dir, f.path));
       report.written.push(f.path);
     }
-    const interim = manifestOf([...now, ...stale.map((f) => f.path)]);
-    if (!holds(join(dir, MANIFEST), interim)) stage(join(dir, MANIFEST), interim, join(dir, MANIFEST));
+    if (stageManifest) staged.push(staged.shift()!);
   } catch (e) {
     undo();
     if (e instanceof OutputError) throw e;
@@ -226,6 +307,7 @@ export function writeOutput(dir: string, files: readonly OutputFile[], fs: Write
         replaces = false;
       }
       if (replaces) fs.renameSync(full, aside);
+      if (replaces && swapped.length === 0) pauseForTest('aside');
       try {
         fs.renameSync(tmp, full);
       } catch (e) {
@@ -248,7 +330,8 @@ export function writeOutput(dir: string, files: readonly OutputFile[], fs: Write
     const undone = notUndone.length === 0 ? 'nothing was replaced' : `these files could not be put back as they were: ${notUndone.join(', ')}`;
     throw new OutputError(dir, `${errnoReason(e, CREATING)} (while renaming the files written into place; ${undone})`, (e as NodeJS.ErrnoException).code);
   }
-  // Step 3: the earlier files set aside.
+  pauseForTest('swapped');
+  // Step 3: the earlier files set aside (a run stopped before they are gone: recoverLeftovers).
   for (const { aside } of swapped) {
     if (aside === undefined) continue;
     try {

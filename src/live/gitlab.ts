@@ -1,4 +1,5 @@
 import { safeText } from '../spec/findings.js';
+import { tunnelStatus } from './proxy-tunnel.js';
 import { tlsAdvice, tlsFailure, type TlsFailure } from './tls-failure.js';
 import { askedStopText, askedWaitMs, askedWaitText, DEFAULT_CALL_DEADLINE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY, rateLimitWaitMs, realTiming, retrying, secondsText as seconds, type RetryPolicy, type RetryStop, type Timing } from './retry.js';
 import type { RunnerScope, RunnerSettings } from '../ops/desired.js';
@@ -402,20 +403,6 @@ function networkReason(e: unknown): string {
   return words === undefined ? code : `${words} [${code}]`;
 }
 
-/**
- * The status a proxy answered to the CONNECT of an HTTPS tunnel, when that is why a request failed.
- * undici's ProxyAgent raises no HTTP answer then, but a RequestAbortedError (UND_ERR_ABORTED) whose
- * message names the status, wrapped by fetch ("fetch failed", a DOMException "Request was cancelled."):
- * a 407 there is the proxy asking for its credentials, before anything reached GitLab.
- */
-function tunnelStatus(e: unknown): number | undefined {
-  for (let c: unknown = e, depth = 0; c !== null && typeof c === 'object' && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
-    const message = (c as { message?: unknown }).message;
-    const m = typeof message === 'string' ? /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling$/.exec(message) : null;
-    if (m) return Number(m[1]);
-  }
-  return undefined;
-}
 
 /**
  * Error codes of Node's HTTP client (undici, "Errors" in its documentation) and of sockets, in words;
@@ -439,6 +426,17 @@ const CODE_WORDS: Record<string, string> = {
   ENETUNREACH: 'the network is unreachable',
 };
 
+
+/**
+ * A PUT or DELETE whose every attempt went unanswered may still have been carried out (an attempt
+ * reached GitLab and its answer was lost): said, with how to see the state, so "try again" is not
+ * all the user reads. Both are safe to send again (a runner already deleted is "already gone").
+ */
+function mayHaveActed(method: string, path: string): string {
+  const runner = /^\/runners\/(\d+)/.exec(path)?.[1];
+  if (runner === undefined || (method !== 'PUT' && method !== 'DELETE')) return '';
+  return `. An attempt may have reached GitLab though no answer came back: runner #${runner} may ${method === 'DELETE' ? 'be deleted already' : 'have the new settings already'}; runner-fleet status <spec> shows its state (the same command again is safe: ${method === 'DELETE' ? 'a runner already deleted is "already gone"' : 'settings already made are left as they are'})`;
+}
 
 /** What to check when GitLab did not answer, by the last reason. */
 function checkHint(reason: string, url: string): string {
@@ -549,7 +547,7 @@ export class GitLabClient {
       if (why.kind === 'asked-too-long' && why.last === RATE_LIMITED) return new GitLabUnavailableError(label, `${who} rate-limits ${label} for ${askedWaitText(why.askedMs)} (Retry-After or RateLimit-Reset), longer than the ${askedWaitText(why.limitMs)} runner-fleet waits: try again later`);
       const asked = askedStopText(why, who, label);
       if (asked !== undefined) return new GitLabUnavailableError(label, asked);
-      return new GitLabUnavailableError(label, `${who} did not answer ${label} in ${seconds(why.spentMs)} (${why.attempts} attempt${why.attempts === 1 ? '' : 's'}${requestTimeout > 0 ? `, each given up to ${seconds(requestTimeout)}` : ''}; the last: ${why.last}): ${checkHint(why.last, this.opts.baseUrl)}`);
+      return new GitLabUnavailableError(label, `${who} did not answer ${label} in ${seconds(why.spentMs)} (${why.attempts} attempt${why.attempts === 1 ? '' : 's'}${requestTimeout > 0 ? `, each given up to ${seconds(requestTimeout)}` : ''}; the last: ${why.last}): ${checkHint(why.last, this.opts.baseUrl)}${mayHaveActed(method, path)}`);
     };
     return retrying<Response>(
       limits,

@@ -2,6 +2,7 @@ import type { FetchLike } from './gitlab.js';
 import { expiryText, parseExpiry, type StoredToken, type TokenStore } from '../ops/ports.js';
 import { safeText } from '../spec/findings.js';
 import { tlsAdvice, tlsFailure, type TlsFailure } from './tls-failure.js';
+import { proxyAuthText, tunnelStatus } from './proxy-tunnel.js';
 import { AccessRefusedError } from './access.js';
 import { askedStopText, askedWaitMs, askedWaitText, DEFAULT_CALL_DEADLINE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY, realTiming, retrying, secondsText, type RetryPolicy, type Timing } from './retry.js';
 
@@ -136,7 +137,10 @@ export class KeyVaultSecretStore implements TokenStore {
           // A certificate no retry mends: said at once, with the code, the host and the fix.
           const tls: TlsFailure | undefined = tlsFailure(e);
           if (tls !== undefined) throw new Error(`cannot reach ${this.label} (${method}): ${tlsAdvice(tls, { host: this.host, url: `the vault URL ${safeText(this.api.vaultUrl, 200)}`, trustFix: KEY_VAULT_TRUST_FIX })}`, { cause: e });
-          return { failed: (e as { name?: string }).name === 'TimeoutError' ? 'timed out' : 'connection failed' };
+          // A 407 to the tunnel's CONNECT is the proxy's own sign-in: no retry mends it, and it is a wrong input (exit 2).
+          const tunnel = tunnelStatus(e);
+          if (tunnel === 407) throw new AccessRefusedError(`cannot reach ${this.label} (${method}): ${proxyAuthText(`Key Vault (${this.host})`, this.host)}`, { cause: e });
+          return { failed: tunnel !== undefined ? `the proxy (HTTPS_PROXY/HTTP_PROXY) answered ${tunnel} to the CONNECT that opens the tunnel` : (e as { name?: string }).name === 'TimeoutError' ? 'timed out' : 'connection failed' };
         }
       },
       (why) => {

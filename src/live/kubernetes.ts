@@ -4,6 +4,7 @@ import { expiryText, parseExpiry, StoreConflictError, type StoredToken, type Tok
 import { askedStopText, askedWaitMs, DEFAULT_CALL_DEADLINE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY, realTiming, retrying, secondsText, type RetryPolicy, type Timing } from './retry.js';
 import { safeText } from '../spec/findings.js';
 import { tlsAdvice, tlsFailure } from './tls-failure.js';
+import { proxyAuthText, tunnelStatus } from './proxy-tunnel.js';
 import { AccessRefusedError } from './access.js';
 
 /**
@@ -121,7 +122,10 @@ export class KubernetesSecretStore implements TokenStore {
             const trustFix = this.api.caFile !== undefined ? `give --kube-ca-file ${this.ref.cluster}=<pem> the CA certificate (PEM) that signed the certificate of ${this.host}, with any intermediate CA (kubectl reads it from the certificate-authority or certificate-authority-data of the cluster in its kubeconfig)` : KUBE_TRUST_FIX;
             throw new Error(`cannot reach the Kubernetes API of cluster ${this.ref.cluster} for ${label} (trusting ${this.api.caName ?? DEFAULT_TRUST}): ${tlsAdvice(tls, { host: this.host, url: `the API server ${safeText(this.api.server, 200)}`, trustFix })}`, { cause: e });
           }
-          return { failed: (e as { name?: string }).name === 'TimeoutError' ? 'timed out' : 'connection failed' };
+          // A 407 to the tunnel's CONNECT is the proxy's own sign-in: no retry mends it, and it is a wrong input (exit 2).
+          const tunnel = tunnelStatus(e);
+          if (tunnel === 407) throw new AccessRefusedError(`cannot reach ${who} for ${label}: ${proxyAuthText(`the Kubernetes API of cluster ${this.ref.cluster}`, this.host)}`, { cause: e });
+          return { failed: tunnel !== undefined ? `the proxy (HTTPS_PROXY/HTTP_PROXY) answered ${tunnel} to the CONNECT that opens the tunnel` : (e as { name?: string }).name === 'TimeoutError' ? 'timed out' : 'connection failed' };
         }
         if (res.status !== 429 && res.status < 500) return { ok: res };
         return { failed: `HTTP ${res.status}`, askedMs: askedWaitMs(res, this.timing.now()) };

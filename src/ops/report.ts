@@ -123,6 +123,12 @@ export const opsReportSchema = z.strictObject({
    * `apply` — it stopped after the plan.
    */
   failedAt: z.enum(['input', 'read', 'apply']).optional(),
+  /**
+   * `drain` stopped by Ctrl-C (SIGINT, exit 130) or SIGTERM (143) while it waited for jobs (with
+   * `failedAt: "apply"`): the runner it paused stays paused; `resume` is the command that lets it
+   * take jobs again (the same drain waits again).
+   */
+  interrupted: z.strictObject({ signal: z.enum(['SIGINT', 'SIGTERM']), runner: z.string(), ids: z.array(z.number().int()), paused: z.literal(true), resume: z.string() }).optional(),
   /** With `failedAt: "input"` for a spec that cannot be used: its findings, as `plan --json` gives them. */
   findings: z.array(z.strictObject({ code: z.string(), severity: z.enum(['error', 'warning', 'info']), path: z.string(), message: z.string(), received: z.string().optional(), allowed: z.string().optional(), fix: z.string().optional(), acceptedBecause: z.string().optional() })).optional(),
   /** GitLab API calls made, retries included. */

@@ -151,6 +151,15 @@ function isFileAt(full: string): boolean {
   }
 }
 
+/** A regular file at `full` (not a link, folder or device): what this writer stages is always one. */
+function isRegularFileAt(full: string): boolean {
+  try {
+    return lstatSync(full).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Only for the test that kills synth at a point of the swap (test/write-killed.test.ts): with
  * RUNNER_FLEET_TEST_WRITE_PAUSE set to that point, says so on stderr and blocks (up to 60 s) so
@@ -165,7 +174,8 @@ function pauseForTest(point: 'aside' | 'swapped'): void {
 /**
  * What a run stopped part-way (a kill, a crash, a power cut; no undo ran) leaves beside the files
  * the manifest lists or this run writes, put right before anything else:
- * - `<file>.runner-fleet-tmp`: a staged file never renamed into place: removed (this run stages afresh);
+ * - `<file>.runner-fleet-tmp`, a regular file: a staged file never renamed into place: removed (this
+ *   run stages afresh);
  * - `<file>.runner-fleet-old` with `<file>` in place: the swap of that file finished and the file set
  *   aside is the earlier one: removed, as step 3 would have;
  * - `<file>.runner-fleet-old` with no `<file>`: the stopped run set the earlier file aside and did not
@@ -189,7 +199,9 @@ function recoverLeftovers(dir: string, paths: readonly string[], fs: WriteFs): W
       }
     };
     const tmp = `${full}.runner-fleet-tmp`;
-    if (isFileAt(tmp)) {
+    // Only a regular file: a link or device under that name is not one this writer staged, so it is
+    // left, and writing through it fails with its own error like any other unwritable place.
+    if (isRegularFileAt(tmp)) {
       step(`temporary file ${tmp} cannot be removed`, () => fs.rmSync(tmp, { force: true }));
       done.removed.push(`${path}.runner-fleet-tmp`);
     }

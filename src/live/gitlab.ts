@@ -245,7 +245,7 @@ export class GitLabTlsError extends Error {
 
 /** A non-idempotent call failed in a way that does not tell whether GitLab acted. */
 export class OutcomeUnknownError extends Error {
-  constructor(readonly call: string, reason: string) {
+  constructor(readonly call: string, readonly reason: string) {
     super(`the outcome of ${call} is unknown: ${reason}${call.startsWith('POST /user/runners') ? ' (GitLab may have created the runner: register lists its marker before creating another)' : ''}`);
     this.name = 'OutcomeUnknownError';
   }

@@ -782,7 +782,9 @@ export class Engine {
         this.deps.progress(`${e.message}; listing runners with the marker of ${d.name} before trying again`);
         const found = await this.findByMarker(d);
         if (found.length > 0) return this.settle(d, found, undefined, restart);
-        if (attempt + 1 >= DEFAULT_RETRY.maxAttempts) throw e;
+        // The listing after the last attempt found no runner with the marker: GitLab created none, so the
+        // outcome is known after all; saying "may have created" here would send the user looking for one.
+        if (attempt + 1 >= DEFAULT_RETRY.maxAttempts) throw new Error(`creating the runner of ${d.name} was tried ${attempt + 1} times and no answer said what GitLab did (the last: ${e.reason}); after each, listing runners with its marker found none, so GitLab created no runner and there is nothing to repair: run the same register again once ${e.call} gets an answer`, { cause: e });
         const wait = backoffMs(DEFAULT_RETRY, attempt, this.deps.timing.random);
         this.deps.progress(`no runner carries the marker of ${d.name}: GitLab did not create it; creating again in ${(wait / 1000).toFixed(1)} s`);
         await this.deps.timing.sleep(wait);

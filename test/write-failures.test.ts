@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MANIFEST, OutputError, writeOutput, type WriteFs } from '../src/io/write.js';
+import { NEW, OLD, tree } from './helpers/write-fleets.js';
 
 /**
  * synth's writer when a rename or a removal fails after every file was written whole (the file
@@ -13,27 +14,6 @@ import { MANIFEST, OutputError, writeOutput, type WriteFs } from '../src/io/writ
 const root = mkdtempSync(join(tmpdir(), 'rf-write-failures-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const OLD = [
-  { path: 'a.tf.json', content: '{"old":"a"}\n' },
-  { path: 'b/b.yaml', content: 'old: b\n' },
-  { path: 'stale/gone.yaml', content: 'old: gone\n' },
-];
-const NEW = [
-  { path: 'a.tf.json', content: '{"new":"a"}\n' },
-  { path: 'b/b.yaml', content: 'new: b\n' },
-  { path: 'c.toml', content: 'new = "c"\n' },
-];
-
-/** Every file under `dir` with its text, by relative path. */
-function tree(dir: string, at = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of readdirSync(join(dir, at), { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1))) {
-    const rel = at === '' ? e.name : `${at}/${e.name}`;
-    if (e.isDirectory()) Object.assign(out, tree(dir, rel));
-    else out[rel] = readFileSync(join(dir, rel), 'utf8');
-  }
-  return out;
-}
 const listed = (dir: string): string[] => (JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files: string[] }).files;
 
 function oldFleet(name: string): { dir: string; before: Record<string, string> } {

@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MANIFEST, writeOutput, type WriteFs } from '../src/io/write.js';
+import { NEW, OLD, tree } from './helpers/write-fleets.js';
 import { ROOT } from './helpers/fleet.js';
 
 /**
@@ -15,26 +16,6 @@ import { ROOT } from './helpers/fleet.js';
 const root = mkdtempSync(join(tmpdir(), 'rf-write-killed-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const OLD = [
-  { path: 'a.tf.json', content: '{"old":"a"}\n' },
-  { path: 'b/b.yaml', content: 'old: b\n' },
-  { path: 'stale/gone.yaml', content: 'old: gone\n' },
-];
-const NEW = [
-  { path: 'a.tf.json', content: '{"new":"a"}\n' },
-  { path: 'b/b.yaml', content: 'new: b\n' },
-  { path: 'c.toml', content: 'new = "c"\n' },
-];
-
-function tree(dir: string, at = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of readdirSync(join(dir, at), { withFileTypes: true })) {
-    const rel = at === '' ? e.name : `${at}/${e.name}`;
-    if (e.isDirectory()) Object.assign(out, tree(dir, rel));
-    else out[rel] = readFileSync(join(dir, rel), 'utf8');
-  }
-  return out;
-}
 const leftovers = (dir: string) => Object.keys(tree(dir)).filter((p) => /\.runner-fleet-(old|tmp)$/.test(p)).sort();
 
 /** What a clean write of `files` into a fresh folder gives: the state every recovery must reach. */

@@ -75,7 +75,16 @@ function placements(emitted: EmittedFleet, fleet: ResolvedFleet): Placements {
   return out;
 }
 
-/** Everything the fleet needs, as data. Pure: same fleet, same result. */
+/**
+ * Everything the fleet needs, as data. Pure: same fleet, same result.
+ *
+ * Documents and intents are not changed after they are made: once emitFleet (or the doctor's
+ * import) returns them, verify and synth only read them. The indexes built once per set of
+ * documents or per list (awsFacts, the VM attachment index and `VmOwners` in aws-vm/common.ts,
+ * model/lookup.ts's indexes by field) rest on it; a change made after one of them is built would
+ * be proven against what the documents no longer say. test/frozen-documents.test.ts runs verify
+ * and synth over documents and an intent frozen all the way down.
+ */
 export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
   const artifacts: Artifact[] = [];
   const awsContrib: TerraformResources[] = [];

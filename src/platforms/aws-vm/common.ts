@@ -280,6 +280,17 @@ interface AttachmentIndex {
   positions: Map<string, number[]>;
 }
 
+/**
+ * Adds `value` to the list under `key`, in the order added. The lists of the indexes below are only
+ * grown while their index is built, before anyone is given one (a copy per add grew with the square
+ * of the values sharing a key); their readers only read them.
+ */
+export function pushUnder<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 const attachmentIndexes = new WeakMap<FleetDocuments, AttachmentIndex>();
 const attachmentKey = (attachment: string, name: string) => `${attachment}|${name}`;
 
@@ -302,12 +313,10 @@ function attachmentIndex(docs: FleetDocuments): AttachmentIndex {
   const positions = new Map<string, number[]>();
   for (let i = 0; i < all.length; i++) {
     const a = all[i]!;
-    const at = positions.get(a.subject.name);
-    if (at) at.push(i);
-    else positions.set(a.subject.name, [i]);
+    pushUnder(positions, a.subject.name, i);
     const k = attachmentKey(a.subject.attachment, a.subject.name);
-    roles.set(k, [...(roles.get(k) ?? []), a.roleName]);
-    if (a.roleName !== undefined) carriers.set(a.roleName, [...(carriers.get(a.roleName) ?? []), k]);
+    pushUnder(roles, k, a.roleName);
+    if (a.roleName !== undefined) pushUnder(carriers, a.roleName, k);
   }
   const index = { all, roles, carriers, positions };
   attachmentIndexes.set(docs, index);
@@ -334,7 +343,7 @@ function subjectListIndex(subjects: readonly IdentitySubject[], accounts: Readon
     if (!accounts.has(s.account)) foreign.push(s);
     else {
       const k = attachmentKey(s.attachment, s.name);
-      byKey.set(k, [...(byKey.get(k) ?? []), s]);
+      pushUnder(byKey, k, s);
     }
   }
   const index = { byKey, foreign, account, position };

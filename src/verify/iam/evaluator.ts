@@ -26,8 +26,9 @@
  * - Identity policies with Principal, and resource-policy statements without one, are
  *   rejected at evaluation time rather than guessed at.
  *
- * Hot-path notes: patterns are compiled once (exact strings into Sets, only wildcard
- * patterns become one combined RegExp), condition keys are lower-cased at compile time,
+ * Hot-path notes: patterns are compiled once (exact strings into Sets, wildcard patterns
+ * matched by their ends or a small glob matcher, never a RegExp per policy), condition keys
+ * are lower-cased at compile time,
  * requests are normalised once (prepareRequest) and the statements that apply to an
  * action are memoised per compiled policy.
  */
@@ -52,8 +53,6 @@ function intern(s: string): string {
 // Pattern matching
 // ---------------------------------------------------------------------------
 
-const REGEX_SPECIALS = /[.+^${}()|[\]\\/]/g;
-
 /** Own enumerable key, for for-in loops that stand for Object.keys (no key list allocated). */
 function hasOwn(o: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(o, key);
@@ -63,37 +62,79 @@ function hasWildcard(s: string): boolean {
   return s.includes('*') || s.includes('?');
 }
 
-/** `*` → any run of characters, `?` → exactly one character; everything else literal. */
-function globSource(pattern: string): string {
-  return pattern.replace(REGEX_SPECIALS, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+const STAR = 42; // '*'
+const QUESTION = 63; // '?'
+
+/**
+ * Whether `s` from `from` to `to` is matched whole by the glob `p`: `*` any run of characters
+ * (newlines too), `?` exactly one (UTF-16 unit), everything else itself. No RegExp: each policy of
+ * a fleet is its own, and V8 compiles every RegExp on its first run. Greedy, and on a mismatch the
+ * last `*` takes one character more: a match, if there is one, is found so.
+ */
+function globMatches(p: string, s: string, from: number, to: number): boolean {
+  let i = 0;
+  let j = from;
+  let star = -1;
+  let mark = from;
+  while (j < to) {
+    const c = i < p.length ? p.charCodeAt(i) : -1;
+    if (c === STAR) {
+      star = i++;
+      mark = j;
+    } else if (c !== -1 && (c === QUESTION || c === s.charCodeAt(j))) {
+      i++;
+      j++;
+    } else if (star >= 0) {
+      i = star + 1;
+      j = ++mark;
+    } else return false;
+  }
+  while (i < p.length && p.charCodeAt(i) === STAR) i++;
+  return i === p.length;
 }
 
 /**
- * A set of glob patterns. Exact patterns are looked up in a Set; the wildcard ones are
- * folded into a single anchored RegExp so a miss costs one hash lookup plus one regex run.
+ * Whether an ARN glob (its six components, see arnGlob) matches `s` whole: each of the first five
+ * components matches the text between two ':' of `s` (so a wildcard there never crosses a ':'), the
+ * sixth all the rest (a plain glob: the resource may hold ':').
+ */
+function arnGlobMatches(parts: readonly string[], s: string): boolean {
+  let start = 0;
+  for (let k = 0; k < 5; k++) {
+    const colon = s.indexOf(':', start);
+    if (colon < 0 || !globMatches(parts[k]!, s, start, colon)) return false;
+    start = colon + 1;
+  }
+  return globMatches(parts[5]!, s, start, s.length);
+}
+
+/**
+ * A set of glob patterns. Exact patterns are looked up in a Set, the others matched one by one
+ * (by their prefix, their two ends, or a glob matcher), so a miss costs one hash lookup and a
+ * few string comparisons.
  */
 export class PatternSet {
   readonly matchesEverything: boolean;
   private readonly exact: ReadonlySet<string>;
-  private readonly regex: RegExp | undefined;
+  private readonly globs: readonly string[];
+  private readonly arnGlobs: readonly (readonly string[])[];
   private readonly prefixes: readonly string[];
   private readonly infixes: readonly Infix[];
 
   /**
-   * `wildcardSources` are regex sources for the wildcard patterns (see globSource/arnSource);
    * `prefixes` stand for patterns `<prefix>*` whose `*` may match anything (checked with
-   * startsWith: most policies' wildcards are of that kind, and each RegExp costs a compilation);
-   * `infixes` for patterns `<prefix>*<suffix>` whose one `*` may match anything (an Auto Scaling
-   * group ARN's `:*:`), checked by both ends, for the same reason: each runner's policy is its own.
+   * startsWith: most policies' wildcards are of that kind); `infixes` for patterns
+   * `<prefix>*<suffix>` whose one `*` may match anything (an Auto Scaling group ARN's `:*:`),
+   * checked by both ends; `globs` for the other wildcard patterns (globMatches), and `arnGlobs`
+   * for ArnLike patterns split into their six components (arnGlob, arnGlobMatches).
    */
-  constructor(exact: Iterable<string>, wildcardSources: readonly string[], matchesEverything: boolean, prefixes: readonly string[] = [], infixes: readonly Infix[] = []) {
+  constructor(exact: Iterable<string>, globs: readonly string[], matchesEverything: boolean, prefixes: readonly string[] = [], infixes: readonly Infix[] = [], arnGlobs: readonly (readonly string[])[] = []) {
     this.exact = new Set(exact);
     this.matchesEverything = matchesEverything;
     this.prefixes = prefixes;
     this.infixes = infixes;
-    // 's' so that '.' also crosses newlines: ARNs never contain them, but a matcher
-    // that silently fails on odd input would be a wrong proof.
-    this.regex = wildcardSources.length === 0 ? undefined : new RegExp(`^(?:${wildcardSources.join('|')})$`, 's');
+    this.globs = globs;
+    this.arnGlobs = arnGlobs;
   }
 
   test(s: string): boolean {
@@ -108,7 +149,11 @@ export class PatternSet {
       // The `*` matches what lies between the two ends, which must not overlap.
       if (s.length >= x.prefix.length + x.suffix.length && s.startsWith(x.prefix) && s.endsWith(x.suffix)) return true;
     }
-    return this.regex !== undefined && this.regex.test(s);
+    const globs = this.globs;
+    for (let i = 0; i < globs.length; i++) if (globMatches(globs[i]!, s, 0, s.length)) return true;
+    const arnGlobs = this.arnGlobs;
+    for (let i = 0; i < arnGlobs.length; i++) if (arnGlobMatches(arnGlobs[i]!, s)) return true;
+    return false;
   }
 }
 
@@ -152,7 +197,7 @@ function globSet(patterns: readonly string[], lower: boolean): PatternSet {
       const infix = prefix === undefined ? oneStarInfix(p) : undefined;
       if (prefix !== undefined) prefixes.push(prefix);
       else if (infix !== undefined) infixes.push(infix);
-      else wild.push(globSource(p));
+      else wild.push(p);
     } else exact.push(p);
   }
   return new PatternSet(exact, wild, everything, prefixes, infixes);
@@ -161,21 +206,20 @@ function globSet(patterns: readonly string[], lower: boolean): PatternSet {
 /**
  * ArnEquals/ArnLike compare the six colon-separated ARN components separately, so a
  * wildcard in the first five components must not cross a ':'. The sixth (resource)
- * component may itself contain ':' and is matched as a plain glob.
+ * component may itself contain ':' and is matched as a plain glob. The pattern's six
+ * components, for arnGlobMatches.
  */
-function arnSource(pattern: string, where: string): string {
+function arnGlob(pattern: string, where: string): string[] {
   const parts: string[] = [];
-  let rest = pattern;
+  let start = 0;
   for (let i = 0; i < 5; i++) {
-    const idx = rest.indexOf(':');
+    const idx = pattern.indexOf(':', start);
     if (idx < 0) throw new PolicyGrammarError(`${where}: "${pattern}" is not an ARN (expected arn:partition:service:region:account:resource)`);
-    parts.push(rest.slice(0, idx));
-    rest = rest.slice(idx + 1);
+    parts.push(pattern.slice(start, idx));
+    start = idx + 1;
   }
-  parts.push(rest);
-  return parts
-    .map((c, i) => (i < 5 ? c.replace(REGEX_SPECIALS, '\\$&').replace(/\*/g, '[^:]*').replace(/\?/g, '[^:]') : globSource(c)))
-    .join(':');
+  parts.push(pattern.slice(start));
+  return parts;
 }
 
 function colons(s: string): number {
@@ -186,7 +230,7 @@ function colons(s: string): number {
 
 function arnSet(patterns: readonly string[], where: string): PatternSet {
   const exact: string[] = [];
-  const wild: string[] = [];
+  const wild: string[][] = [];
   const prefixes: string[] = [];
   let everything = false;
   for (const p of patterns) {
@@ -195,13 +239,13 @@ function arnSet(patterns: readonly string[], where: string): PatternSet {
       // A trailing `*` after the fifth ':' is in the resource component, a plain glob there.
       const prefix = trailingStarPrefix(p);
       if (prefix !== undefined && colons(prefix) >= 5) prefixes.push(prefix);
-      else wild.push(arnSource(p, where));
+      else wild.push(arnGlob(p, where));
     } else {
-      if (colons(p) < 5) arnSource(p, where); // throws the shape error
+      if (colons(p) < 5) arnGlob(p, where); // throws the shape error
       exact.push(p);
     }
   }
-  return new PatternSet(exact, wild, everything, prefixes);
+  return new PatternSet(exact, [], everything, prefixes, [], wild);
 }
 
 // ---------------------------------------------------------------------------

@@ -87,7 +87,16 @@ export interface BuildNode {
 const NOT_WALKED = new Set(['.git', 'node_modules', '.terraform', '.terragrunt-cache', '.vscode', '.idea', '.devcontainer', '.projen', 'templates']);
 const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
-/** Whether a kustomization document is a Component (`kind: Component`; kustomize gives one with no apiVersion kustomize.config.k8s.io/v1alpha1, kustomization.go FixKustomization). */
+/** kustomize's kinds and the apiVersion each must have (api/types/kustomization.go ComponentKind, ComponentVersion, KustomizationVersion). */
+const COMPONENT_KIND = 'Component';
+const COMPONENT_VERSION = 'kustomize.config.k8s.io/v1alpha1';
+const KUSTOMIZATION_VERSION = 'kustomize.config.k8s.io/v1beta1';
+
+/**
+ * Whether a kustomization document is a Component (`kind: Component`; kustomize gives one with no
+ * apiVersion kustomize.config.k8s.io/v1alpha1, kustomization.go FixKustomization). One of another
+ * kustomize.config.k8s.io version is one too, which kustomize refuses to load (RF901 at its apiVersion).
+ */
 export const isComponent = (doc: Record<string, unknown>): boolean => doc.kind === 'Component' && (doc.apiVersion === undefined || (typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('kustomize.config.k8s.io/')));
 
 /** The JSON type name Go's decoder gives a value (its UnmarshalTypeError's Value). */
@@ -316,13 +325,31 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     return out.map((b) => ({ ...b, id: { ...b.id, ...(ns !== undefined && !CLUSTER_SCOPED.has(b.id.kind) ? { namespace: ns } : {}), ...(b.renames ? { name: `${prefix}${b.id.name}${suffix}` } : {}) } }));
   };
 
+  const failWith = (n: BuildNode) => (code: 'RF901' | 'RF946', place: string, message: string, fix: string): void => {
+    ev.findings.push({ code, severity: CODES[code].severity, path: place, message: `${message}; so nothing this kustomization (or one listing it) builds is deployed, and the doctor does not read its objects as deployed`, fix } satisfies Finding);
+    failed.add(n);
+  };
+  // The apiVersion its kind requires, before anything else: kustomize checks it as it loads the file
+  // (api/internal/target/kusttarget.go Load, api/types/kustomization.go EnforceFields after
+  // FixKustomization gave an empty kind `Kustomization` and an empty apiVersion the kind's own), so
+  // a kustomization listing this one fails as it loads it, before it checks the kind against the field.
+  const unloadable = new Set<BuildNode>();
   for (const n of nodes) {
+    const v = n.value.apiVersion;
+    if (typeof v !== 'string' || v === '') continue;
+    const kind = n.value.kind === COMPONENT_KIND ? COMPONENT_KIND : 'Kustomization';
+    const want = kind === COMPONENT_KIND ? COMPONENT_VERSION : KUSTOMIZATION_VERSION;
+    if (v === want) continue;
+    const file = n.origin.source.path;
+    const place = formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, 'apiVersion']));
+    unloadable.add(n);
+    failWith(n)('RF901', place, `${file}: apiVersion is ${safeText(v, 80)}, and kustomize reads a ${kind} only as ${want}: \`kustomize build\` fails ("Failed to read kustomization file under ${safeText(n.folder === '' ? '.' : n.folder.replace(/\/$/, ''), 100)}: apiVersion for ${kind} should be ${want}")`, `write apiVersion: ${want} in ${file}${kind === COMPONENT_KIND ? ' (a Component is v1alpha1; a Kustomization is v1beta1)' : ''}`);
+  }
+  for (const n of nodes) {
+    if (failed.has(n)) continue;
     const at = (...p: (string | number)[]): string => formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, ...p]));
     const file = n.origin.source.path;
-    const fail = (code: 'RF901' | 'RF946', place: string, message: string, fix: string): void => {
-      ev.findings.push({ code, severity: CODES[code].severity, path: place, message: `${message}; so nothing this kustomization (or one listing it) builds is deployed, and the doctor does not read its objects as deployed`, fix } satisfies Finding);
-      failed.add(n);
-    };
+    const fail = failWith(n);
     // A plain scalar as kustomize's YAML 1.1 reader types it (the doctor reads YAML 1.2), and as written.
     const typed = (v: unknown, ...path: (string | number)[]): { value: unknown; written?: string; yaml11?: true } => {
       if (typeof v !== 'string' && typeof v !== 'number') return { value: v };
@@ -401,7 +428,8 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
         const folder = `${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`;
         const child = byFolder.get(folder);
-        if (!child || given.has(folder.slice(0, -1))) continue;
+        // A child kustomize refuses to load fails this build there (said at the child).
+        if (!child || given.has(folder.slice(0, -1)) || unloadable.has(child)) continue;
         const component = isComponent(child.value);
         if (field === 'components' && !component) fail('RF946', at(field, i), `${file} components[${i}] is ${safeText(e, 100)}, whose ${child.origin.source.path} is a kustomization, not a Component: \`kustomize build\` fails ("expected kind 'Component' for path '${safeText(folder, 100)}' but got '${safeText(typeof child.value.kind === 'string' && child.value.kind !== '' ? child.value.kind : 'Kustomization', 40)}'")`, `list ${safeText(e, 100)} in resources of ${file}, or make ${child.origin.source.path} a Component (apiVersion: kustomize.config.k8s.io/v1alpha1, kind: Component)`);
         if (field !== 'components' && component) fail('RF946', at(field, i), `${file} ${field}[${i}] is ${safeText(e, 100)}, whose ${child.origin.source.path} is a Component: kustomize builds a component only from components, and \`kustomize build\` fails ("expected kind != 'Component' for path '${safeText(folder, 100)}'")`, `list ${safeText(e, 100)} under components of ${file}, not ${field}`);

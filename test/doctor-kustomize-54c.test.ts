@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { placeOf, plainManager } from './helpers/doctor.js';
+
+/**
+ * Issue 54c. What 53c left of kustomize builds: a Component's apiVersion, a component's namespace
+ * over `helmCharts`, a shared component's own resources in each overlay, `*` in a replacement's
+ * source path, and files outside a kustomization's folder (kustomize's load restrictor).
+ */
+
+const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
+const enc = (t: string) => new TextEncoder().encode(t);
+const inputs = (f: Record<string, string>) => Object.entries(f).map(([path, text]) => ({ path, bytes: enc(text), inFolder: true as const }));
+/** The files as a walk of their folder gives them (the folder read whole). */
+const walked = (f: Record<string, string>): DoctorResult => doctor(inputs(f));
+const managers = (r: DoctorResult) => [...r.chains.values()].map((l) => l[0]!.split(' (')[0]);
+
+const M = plainManager();
+const ROLE = 'arn:aws:iam::111122223333:role/ci-gitlab-runner';
+const CLUSTER = 'resource "aws_eks_cluster" "c" {\n  name = "c"\n}\n';
+const saPatch = (role: string) => `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: gitlab-runner\n  annotations:\n    eks.amazonaws.com/role-arn: ${role}\n`;
+const BASE = { 'base/kustomization.yaml': 'resources:\n  - sa.yaml\n  - config.yaml\n  - deploy.yaml\n', 'base/sa.yaml': M.serviceAccounts, 'base/config.yaml': M.configMap, 'base/deploy.yaml': M.deployment, 'cluster.tf': CLUSTER };
+
+describe('1. a Component or Kustomization of the wrong apiVersion', () => {
+  const comp = (apiVersion: string) => `apiVersion: ${apiVersion}\nkind: Component\npatches:\n  - path: sa-patch.yaml\n`;
+  const files = (c: string, field = 'components') => ({ ...BASE, 'irsa/kustomization.yaml': c, 'irsa/sa-patch.yaml': saPatch(ROLE), 'overlay/kustomization.yaml': `namespace: ci\nresources:\n  - ../base\n${field}:\n  - ../irsa\n` });
+
+  it('a Component written kustomize.config.k8s.io/v1beta1 fails the build: RF901 at its apiVersion with kustomize\'s words, and the overlay listing it deploys nothing', () => {
+    const c = comp('kustomize.config.k8s.io/v1beta1');
+    const r = walked(files(c));
+    const f = codes(r, 'RF901');
+    expect(f.map((x) => x.path)).toEqual([placeOf('irsa/kustomization.yaml', c, 'kustomize.config.k8s.io/v1beta1')]);
+    expect(f[0]!.message).toContain('("Failed to read kustomization file under irsa: apiVersion for Component should be kustomize.config.k8s.io/v1alpha1")');
+    expect(f[0]!.fix).toContain('write apiVersion: kustomize.config.k8s.io/v1alpha1 in irsa/kustomization.yaml');
+    expect(managers(r)).toEqual([]);
+    expect(codes(r, 'RF946')).toEqual([]);
+  });
+
+  it('twin: written v1alpha1 (or with no apiVersion) it builds, the role patched on', () => {
+    for (const c of [comp('kustomize.config.k8s.io/v1alpha1'), 'kind: Component\npatches:\n  - path: sa-patch.yaml\n']) {
+      const r = walked(files(c));
+      expect([c, codes(r, 'RF901'), managers(r)]).toEqual([c, [], ['manager ci/gitlab-runner']]);
+    }
+  });
+
+  it('listed under resources, the wrong apiVersion is what kustomize says first (it loads the folder before it checks the kind): RF901, no RF946', () => {
+    const r = walked(files(comp('kustomize.config.k8s.io/v1beta1'), 'resources'));
+    expect(codes(r, 'RF901')).toHaveLength(1);
+    expect(codes(r, 'RF946')).toEqual([]);
+    // twin: of the right apiVersion, the kind check says it (RF946 "expected kind != 'Component'").
+    const s = walked(files(comp('kustomize.config.k8s.io/v1alpha1'), 'resources'));
+    expect(codes(s, 'RF946').map((x) => x.message.includes("expected kind != 'Component'"))).toEqual([true]);
+  });
+
+  it('a Kustomization written kustomize.config.k8s.io/v1alpha1 is RF901 too ("apiVersion for Kustomization should be …v1beta1"); v1beta1 builds', () => {
+    const k = (v: string) => `apiVersion: ${v}\nkind: Kustomization\nnamespace: ci\nresources:\n  - ../base\n`;
+    const bad = walked({ ...BASE, 'overlay/kustomization.yaml': k('kustomize.config.k8s.io/v1alpha1') });
+    expect(codes(bad, 'RF901').map((x) => x.message.includes('apiVersion for Kustomization should be kustomize.config.k8s.io/v1beta1'))).toEqual([true]);
+    expect(managers(bad)).toEqual([]);
+    const good = walked({ ...BASE, 'overlay/kustomization.yaml': k('kustomize.config.k8s.io/v1beta1') });
+    expect([codes(good, 'RF901'), managers(good)]).toEqual([[], ['manager ci/gitlab-runner']]);
+  });
+});

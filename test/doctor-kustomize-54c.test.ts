@@ -61,3 +61,24 @@ describe('1. a Component or Kustomization of the wrong apiVersion', () => {
     expect([codes(good, 'RF901'), managers(good)]).toEqual([[], ['manager ci/gitlab-runner']]);
   });
 });
+
+describe('4. `*` in a replacement\'s source fieldPath', () => {
+  const k = (fieldPath: string) => `namespace: ci\nresources:\n  - ../base\nreplacements:\n  - source:\n      kind: Deployment\n      name: gitlab-runner\n      fieldPath: ${fieldPath}\n    targets:\n      - select:\n          kind: ServiceAccount\n          name: gitlab-runner\n        fieldPaths:\n          - metadata.annotations.[example.com/runner-container]\n        options:\n          create: true\n`;
+  const rf946 = (r: DoctorResult) => codes(r, 'RF946');
+
+  it('fails the build as kustomize\'s PathGetter does: RF946 at the replacement with its error (before: "a path the doctor does not follow")', () => {
+    const text = k('spec.template.spec.containers.*.name');
+    const r = walked({ ...BASE, 'overlay/kustomization.yaml': text });
+    const f = rf946(r);
+    expect(f.map((x) => x.message.includes('("error looking up replacement source: wildcard is not supported in PathGetter")'))).toEqual([true]);
+    expect(f[0]!.message).not.toContain('does not follow');
+    expect(managers(r)).toEqual([]);
+  });
+
+  it('twin: the one element by its index is read (no RF946); a field missing before the `*` is kustomize\'s "is missing" error', () => {
+    const r = walked({ ...BASE, 'overlay/kustomization.yaml': k('spec.template.spec.containers.0.name') });
+    expect([rf946(r), managers(r)]).toEqual([[], ['manager ci/gitlab-runner']]);
+    const s = walked({ ...BASE, 'overlay/kustomization.yaml': k('spec.template.spec.sidecars.*.name') });
+    expect(rf946(s).map((x) => x.message.includes('is missing for replacement source'))).toEqual([true]);
+  });
+});

@@ -82,3 +82,39 @@ describe('4. `*` in a replacement\'s source fieldPath', () => {
     expect(rf946(s).map((x) => x.message.includes('is missing for replacement source'))).toEqual([true]);
   });
 });
+
+describe('5. files outside a kustomization\'s folder (kustomize\'s load restrictor)', () => {
+  const rootOnly = (r: DoctorResult) => codes(r, 'RF946').filter((f) => f.message.includes('LoadRestrictionsRootOnly'));
+  /** The overlay lists the manager's files by their paths in a folder with no kustomization. */
+  const byFile = 'namespace: ci\nresources:\n  - ../shared/sa.yaml\n  - ../shared/config.yaml\n  - ../shared/deploy.yaml\n';
+  const SHARED = { 'shared/sa.yaml': M.serviceAccounts, 'shared/config.yaml': M.configMap, 'shared/deploy.yaml': M.deployment, 'cluster.tf': CLUSTER };
+  const gen = (path: string) => `namespace: ci\nresources:\n  - ../base\nconfigMapGenerator:\n  - name: irsa\n    files:\n      - roleArn=${path}\n`;
+
+  it('a resources file outside the folder fails the build: RF946 at the entry with kustomize\'s error, nothing read as deployed (before: read as if kustomize built it)', () => {
+    const r = walked({ ...SHARED, 'overlay/kustomization.yaml': byFile });
+    const f = rootOnly(r);
+    expect(f.map((x) => x.path)).toEqual([placeOf('overlay/kustomization.yaml', byFile, '../shared/sa.yaml')]);
+    expect(f[0]!.message).toContain("(\"security; file 'shared/sa.yaml' is not in or below 'overlay'\")");
+    expect(f[0]!.fix).toContain('--load-restrictor LoadRestrictionsNone');
+    expect(managers(r)).toEqual([]);
+  });
+
+  it('a generator file outside the folder likewise (files key=path, envs); inside it, none', () => {
+    const g = gen('../settings/role.txt');
+    const r = walked({ ...BASE, 'overlay/kustomization.yaml': g, 'settings/role.txt': ROLE });
+    expect(rootOnly(r).map((x) => x.path)).toEqual([placeOf('overlay/kustomization.yaml', g, 'roleArn=../settings/role.txt')]);
+    const e = 'namespace: ci\nresources:\n  - ../base\nsecretGenerator:\n  - name: irsa\n    envs:\n      - ../irsa.env\n';
+    expect(rootOnly(walked({ ...BASE, 'overlay/kustomization.yaml': e, 'irsa.env': 'A=b\n' })).map((x) => x.message.includes('secretGenerator[0].envs[0]'))).toEqual([true]);
+    const inside = walked({ ...BASE, 'overlay/kustomization.yaml': gen('settings/role.txt'), 'overlay/settings/role.txt': ROLE });
+    expect([rootOnly(inside), managers(inside)]).toEqual([[], ['manager ci/gitlab-runner']]);
+  });
+
+  it('twin: a folder outside is a kustomization of its own (allowed); with --load-restrictor LoadRestrictionsNone in a build script, or a Flux Kustomization given, the files are read as before', () => {
+    expect(rootOnly(walked({ ...BASE, 'overlay/kustomization.yaml': 'namespace: ci\nresources:\n  - ../base\n' }))).toEqual([]);
+    const script = walked({ ...SHARED, 'overlay/kustomization.yaml': byFile, 'build.sh': '#!/bin/sh\nkustomize build --load-restrictor LoadRestrictionsNone overlay | kubectl apply -f -\n' });
+    expect([rootOnly(script), managers(script)]).toEqual([[], ['manager ci/gitlab-runner']]);
+    const flux = 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: runner\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./overlay\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: repo\n';
+    const r = walked({ ...SHARED, 'overlay/kustomization.yaml': byFile, 'clusters/runner.yaml': flux });
+    expect([rootOnly(r), managers(r)]).toEqual([[], ['manager ci/gitlab-runner']]);
+  });
+});

@@ -247,6 +247,9 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   const holdsObjects = (path: string): boolean => objectsOf(path).length > 0 || (ev.gitOps ?? []).some((g) => normalPath(g.origin.source.path) === path) || ev.kubernetes.some((o) => normalPath(o.origin.source.path).startsWith(`${path.replace(/\/+$/, '')}/`));
 
   const byFolder = new Map(nodes.map((n) => [n.folder, n]));
+  /** Whether the files given build with no load restrictor: a --load-restrictor LoadRestrictionsNone (or v3's `--load_restrictor none`) written, or a Flux Kustomization. */
+  let noRestrictor: boolean | undefined;
+  const unrestricted = (): boolean => (noRestrictor ??= [...(ev.texts?.values() ?? [])].some((t) => /--load[-_]restrictor(?:[=\s]+|\s*[:=]\s*["']?)(?:LoadRestrictionsNone|none)\b/.test(t)) || ev.kubernetes.some((o) => o.value.kind === 'Kustomization' && typeof o.value.apiVersion === 'string' && o.value.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')));
   const place = (o: Located<K8sObject>): string => formatPosition(o.origin.source.locate(o.origin.doc, [...o.origin.path, 'metadata', 'name']));
   const written = (o: Located<K8sObject>): Built => ({ where: place(o), id: idOf(o.value), renames: renamed(o.value) });
   /**
@@ -419,6 +422,8 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       break;
     }
     if (failed.has(n)) continue;
+    outsideRoot(n, at, fail);
+    if (failed.has(n)) continue;
     // A component listed as a resource, or a kustomization as a component: kustomize checks the kind of
     // the folder's file against the field that reached it (kusttarget.go accumulateDirectory).
     for (const field of ['resources', 'bases', 'components'] as const) {
@@ -517,6 +522,62 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     mergeWithNothing(n, at, fail);
   }
   return failed;
+
+  /**
+   * RF946 at the first file a kustomization loads from outside its folder: a `resources` / `bases`
+   * file, or a file a `configMapGenerator` / `secretGenerator` entry reads (`files`, `key=path`;
+   * `envs`, `env`). kustomize's loader reads files through its load restrictor, by default
+   * `LoadRestrictionsRootOnly` (api/internal/loader/loadrestrictions.go RestrictionRootOnly: a file
+   * whose folder is not the kustomization's or below it, "security; file '…' is not in or below
+   * '…'"); a folder listed is a kustomization of its own, loaded with its own root, and allowed. Said
+   * only where the file is given (the doctor knows it is a file), and not where the files given pass
+   * `--load-restrictor LoadRestrictionsNone` (a build script, Argo CD's `kustomize.buildOptions`) or
+   * hold a Flux Kustomization (kustomize-controller builds with LoadRestrictionsNone): there the file
+   * is read, as before.
+   */
+  function outsideRoot(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {
+    if (unrestricted()) return;
+    const root = throughLinks(ev, n.folder);
+    const file = n.origin.source.path;
+    const outside = (written: string): string | undefined => {
+      const path = throughLinks(ev, normalPath(`${n.folder}${written}`));
+      if (!given.has(path) && textOf(path) === undefined) return undefined;
+      return path.startsWith('../') || path === '..' || (root !== '' && !path.startsWith(root)) ? path : undefined;
+    };
+    const say = (place: (string | number)[], entry: string, written: string, path: string, what: string): void => {
+      const folder = root === '' ? '.' : root.replace(/\/$/, '');
+      fail('RF946', at(...place), `${file} ${entry} is ${safeText(written, 100)}, ${what} ${safeText(path, 120)}, which is not in or below ${safeText(folder, 100)}, the kustomization's folder: kustomize loads files with its default load restrictor (LoadRestrictionsRootOnly), and \`kustomize build\` fails ("security; file '${safeText(path, 120)}' is not in or below '${safeText(folder, 100)}'")`, `move ${safeText(path, 120)} into ${safeText(folder, 100)} (or list the folder holding it, with a kustomization of its own), or build with --load-restrictor LoadRestrictionsNone`);
+    };
+    for (const field of ['resources', 'bases'] as const) {
+      const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i];
+        if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
+        const path = outside(e);
+        if (path !== undefined && given.has(path)) return say([field, i], `${field}[${i}]`, e, path, 'the file');
+      }
+    }
+    for (const field of ['configMapGenerator', 'secretGenerator'] as const) {
+      const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
+      for (let i = 0; i < list.length; i++) {
+        const g = list[i];
+        if (!isObject(g)) continue;
+        const reads: [(string | number)[], string, string][] = [];
+        (Array.isArray(g.files) ? (g.files as unknown[]) : []).forEach((f, j) => {
+          if (typeof f === 'string' && f.split('=').length <= 2) reads.push([[field, i, 'files', j], `${field}[${i}].files[${j}]`, f.includes('=') ? f.slice(f.indexOf('=') + 1) : f]);
+        });
+        (Array.isArray(g.envs) ? (g.envs as unknown[]) : []).forEach((f, j) => {
+          if (typeof f === 'string') reads.push([[field, i, 'envs', j], `${field}[${i}].envs[${j}]`, f]);
+        });
+        if (typeof g.env === 'string') reads.push([[field, i, 'env'], `${field}[${i}].env`, g.env]);
+        for (const [place, entry, rel] of reads) {
+          if (rel === '' || kustomizeRemote(rel)) continue;
+          const path = outside(rel);
+          if (path !== undefined) return say(place, entry, rel, path, 'which reads the file');
+        }
+      }
+    }
+  }
 
   /**
    * The files a kustomization's resources (and bases) build, through inner kustomizations whose ids

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
-import { placeOf, plainManager } from './helpers/doctor.js';
+import { irsaChartValues, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 54c. What 53c left of kustomize builds: a Component's apiVersion, a component's namespace
@@ -116,5 +116,29 @@ describe('5. files outside a kustomization\'s folder (kustomize\'s load restrict
     const flux = 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: runner\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./overlay\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: repo\n';
     const r = walked({ ...SHARED, 'overlay/kustomization.yaml': byFile, 'clusters/runner.yaml': flux });
     expect([rootOnly(r), managers(r)]).toEqual([[], ['manager ci/gitlab-runner']]);
+  });
+});
+
+describe("2. a component's namespace over the helmCharts of the build it transforms", () => {
+  const COMPONENT_NS = 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamespace: ci\n';
+  const chart = (chartNs: string, more = '') => `${more}helmCharts:\n  - name: gitlab-runner\n    repo: https://charts.gitlab.io\n    version: 0.70.0\n    releaseName: ci\n${chartNs}    valuesFile: values.yaml\n`;
+  const notKnown = (r: DoctorResult) => codes(r, 'RF903').filter((f) => f.message.includes('kustomize before v5.8.0 puts the chart'));
+  const files = (runner: string, overlay?: string) => ({ 'runner/kustomization.yaml': runner, 'runner/values.yaml': irsaChartValues(), 'ns/kustomization.yaml': COMPONENT_NS, ...(overlay !== undefined ? { 'overlay/kustomization.yaml': overlay } : {}) });
+
+  it('a chart templated in gitlab under an overlay whose component sets ci: before v5.8.0 the component\'s namespace transformer rewrites the chart\'s objects to ci, from v5.8.0 it leaves them: RF903, not known (before: proven in gitlab)', () => {
+    const r = walked(files(chart('    namespace: gitlab\n'), 'resources:\n  - ../runner\ncomponents:\n  - ../ns\n'));
+    const f = notKnown(r);
+    expect(f.map((x) => [x.message.includes("puts the chart's objects in ci (the namespace of ns/kustomization.yaml"), x.message.includes('from v5.8.0 in gitlab')])).toEqual([[true, true]]);
+    expect(managers(r)).toEqual([]);
+  });
+
+  it('a component the chart\'s own kustomization lists likewise', () => {
+    const r = walked(files(chart('    namespace: gitlab\n', 'components:\n  - ../ns\n')));
+    expect(notKnown(r)).toHaveLength(1);
+  });
+
+  it('twin: the chart templated in the component\'s namespace: ci in every version, proven, no RF903', () => {
+    const r = walked(files(chart('    namespace: ci\n'), 'resources:\n  - ../runner\ncomponents:\n  - ../ns\n'));
+    expect([notKnown(r), managers(r)]).toEqual([[], ['manager ci/gitlab-runner']]);
   });
 });

@@ -272,6 +272,20 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   /** Files a second root builds too: the base, and the two roots. */
   const shared: { base: Node; file: string; first: Node; other: Node; chain: Node[] }[] = [];
   const scopes = new Map<Record<string, unknown>, HelmChartScope>();
+  /**
+   * The components a kustomization lists, each after the components it lists in turn (their
+   * transformers run first), in the order kustomize applies them; from the one after `after` where
+   * `after` is one of them (what came through it is not yet built when those before it run).
+   */
+  const componentSteps = (n: Node, after: Node | undefined, seen: Set<Node> = new Set([n])): Node[] => {
+    const comps = listed(n).components;
+    const from = after !== undefined && comps.includes(after) ? comps.indexOf(after) + 1 : 0;
+    return comps.slice(from).flatMap((c) => {
+      if (seen.has(c)) return [];
+      seen.add(c);
+      return [...componentSteps(c, undefined, seen), c];
+    });
+  };
   const visit = (k: Node, outer: Node[], root: Node, seen: Set<Node>, over: Node = k): void => {
     seen.add(k);
     const chain = [k, ...outer];
@@ -279,17 +293,23 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     const ancestor = outer.find((n) => n.namespace !== undefined);
     const note = chain.find((n) => n.note !== undefined)?.note;
     if (Array.isArray(k.value.helmCharts) && !scopes.has(k.value)) {
-      const by = chain.flatMap((n) => (['namePrefix', 'nameSuffix'] as const).flatMap((field) => {
+      // The kustomizations whose transformers pass over the chart's objects, in order: each of the
+      // chain's, after the components it lists (a component's directives join the accumulator of
+      // the kustomization listing it, after that one's resources and generators — helmCharts among
+      // them — and before its own transformers: kusttarget.go accumulateTarget, accumulateDirectory
+      // isComponent), only those after the chain's own component where the chain comes through one.
+      const steps = chain.flatMap((n, i) => [...componentSteps(n, i > 0 ? chain[i - 1] : undefined), n]);
+      const by = steps.flatMap((n) => (['namePrefix', 'nameSuffix'] as const).flatMap((field) => {
         const v = str(n.value[field]);
         return v !== undefined ? [`${field} ${safeText(v, 63)} of ${n.origin.source.path} (${at(n, field)})`] : [];
       }));
-      const prefix = chain.map((n) => str(n.value.namePrefix) ?? '').reverse().join('');
-      const suffix = chain.map((n) => str(n.value.nameSuffix) ?? '').join('');
+      const prefix = steps.map((n) => str(n.value.namePrefix) ?? '').reverse().join('');
+      const suffix = steps.map((n) => str(n.value.nameSuffix) ?? '').join('');
       scopes.set(k.value, {
         ...(by.length > 0 ? { affix: { prefix, suffix, by: by.join(' and ') } } : {}),
         ...(k.namespace !== undefined ? { own: { namespace: k.namespace, what: k.what! } } : {}),
         ...(ancestor ? { ancestor: { namespace: ancestor.namespace!, what: ancestor.what! } } : {}),
-        ops,
+        ops: steps.flatMap((n) => n.ops),
         ...(note !== undefined ? { destinationNote: note.text } : {}),
       });
     }

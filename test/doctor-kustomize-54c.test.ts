@@ -142,3 +142,44 @@ describe("2. a component's namespace over the helmCharts of the build it transfo
     expect([notKnown(r), managers(r)]).toEqual([[], ['manager ci/gitlab-runner']]);
   });
 });
+
+describe("3. a component's own resources in each overlay that lists it", () => {
+  const account = M.serviceAccounts.replace('  name: gitlab-runner\n', `  name: gitlab-runner\n  annotations:\n    eks.amazonaws.com/role-arn: ${ROLE}\n`);
+  const COMPONENT = 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - sa.yaml\n';
+  /** Overlays a and b, each with its manager, both listing the component that carries the IRSA account; under one root or as two roots. */
+  const files = (root: boolean, withDeploy = false, listB = true) => {
+    const f: Record<string, string> = { 'cluster.tf': CLUSTER, 'acct/kustomization.yaml': withDeploy ? `${COMPONENT}  - deploy.yaml\n` : COMPONENT, 'acct/sa.yaml': account, ...(withDeploy ? { 'acct/deploy.yaml': M.deployment } : {}) };
+    for (const p of ['a', 'b']) {
+      f[`${p}/config.yaml`] = M.configMap;
+      if (!withDeploy) f[`${p}/deploy.yaml`] = M.deployment;
+      f[`${p}/kustomization.yaml`] = `namespace: ${p}\nresources:\n  - config.yaml\n${withDeploy ? '' : '  - deploy.yaml\n'}${p === 'a' || listB ? 'components:\n  - ../acct\n' : ''}`;
+    }
+    if (root) f['all/kustomization.yaml'] = 'resources:\n  - ../a\n  - ../b\n';
+    return f;
+  };
+  const noAccount = (r: DoctorResult) => codes(r, 'RF904').filter((f) => f.message.includes('service account b/gitlab-runner of the manager does not exist'));
+  const noIdentity = (r: DoctorResult) => codes(r, 'RF911').filter((f) => f.message.includes('has no cloud identity of its own'));
+
+  it('each overlay\'s build holds the component\'s ServiceAccount in its namespace: both managers have their account and role (before: b\'s was RF904 and RF911), under one root or two', () => {
+    for (const root of [true, false]) {
+      const r = walked(files(root));
+      expect([root, managers(r).sort(), noAccount(r), noIdentity(r)]).toEqual([root, ['manager a/gitlab-runner', 'manager b/gitlab-runner'], [], []]);
+      // The role not given is said once, at the component's file; no RF903 "built by two overlays" for a component.
+      expect(codes(r, 'RF903').filter((f) => f.message.includes('is not in the evidence given')).map((f) => f.path)).toEqual([placeOf('acct/sa.yaml', account, ROLE)]);
+      expect(codes(r, 'RF903').filter((f) => f.message.includes('is built by two overlays'))).toEqual([]);
+    }
+  });
+
+  it('twin: where b does not list the component, b\'s manager has no account (RF904)', () => {
+    expect(noAccount(walked(files(true, false, false)))).toHaveLength(1);
+  });
+
+  it('a finding at a line of the component\'s own file (its Deployment, in both builds) is said once, naming the builds', () => {
+    const r = walked(files(true, true));
+    expect(managers(r).sort()).toEqual(['manager a/gitlab-runner', 'manager b/gitlab-runner']);
+    const f = codes(r, 'RF308');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.path.startsWith('acct/deploy.yaml:')).toBe(true);
+    expect(f[0]!.message).toContain('(said once for the 2 copies of this component\'s resource that a/kustomization.yaml and b/kustomization.yaml build, each its own)');
+  });
+});

@@ -187,6 +187,8 @@ export interface Evidence {
   kustomizations?: Located<Record<string, unknown>>[];
   /** Each kustomization with helmCharts (by its document): the namespaces kustomize gives its charts (kustomize-namespace.ts, read by gitops.ts). */
   kustomizeScopes?: Map<Record<string, unknown>, HelmChartScope>;
+  /** A kustomize component's resource file that several builds hold (each its own copy of its objects) → those builds' kustomization files, in order: findings at one line of it are said once (kustomize-namespace.ts oneInComponents). */
+  componentCopies?: Map<string, string[]>;
   /** Each kustomization's folder → the files whose objects it builds (its own and those of the kustomizations it lists; kustomize-namespace.ts, read by argo-destination.ts). */
   kustomizeBuilds?: Map<string, Set<string>>;
   /** Objects (by kustomize-namespace.ts originKey) whose namespace an Argo CD kustomize.namespace set where destination.namespace differs: which, and why; shown with the chain. */

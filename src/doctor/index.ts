@@ -13,7 +13,7 @@ import { emptyEvidence, type Evidence } from './evidence.js';
 import { cloudFormationFinding, readFileInto, runnerOperatorFinding, unreadConfigSecretFindings } from './read.js';
 import { unreadTemplateFindings } from './deployment-templates.js';
 import { readGitOpsReleases } from './gitops.js';
-import { applyKustomizeNamespaces } from './kustomize-namespace.js';
+import { applyKustomizeNamespaces, oneInComponents } from './kustomize-namespace.js';
 import { kustomizeGeneratorFiles } from '../io/kustomize-resources.js';
 import { applyArgoDestinations } from './argo-destination.js';
 import { inferDeployment } from './infer.js';
@@ -333,7 +333,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const tokenFolder = (token: string): string | undefined => (token.startsWith('__rfroot') ? marks?.get(token) : ev.terraform.rootScopes?.get(token));
   const labels = runnerLabels(inferred.intent.runners.map((r) => r.name), [...(marks?.values() ?? []), ...(ev.terraform.rootScopes?.values() ?? [])]);
   const rootsOf = rootsOfFinding(tokenFolder, labels);
-  const findings = oneAcrossRoots(sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(ev.terraform.renamed, awsRules(ev, inferred, onePerPlace([...ev.findings.filter((f) => !inferred.secretsRestated.has(f) && !(read.size > 0 && ofTemplate(f))), ...inferredFindings, ...flagFindings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...proven], rootsOf)))).map(withoutSubject).map(namedAsWritten)), tokenFolder, labels).map(namedInRoots);
+  const findings = oneInComponents(oneAcrossRoots(sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(ev.terraform.renamed, awsRules(ev, inferred, onePerPlace([...ev.findings.filter((f) => !inferred.secretsRestated.has(f) && !(read.size > 0 && ofTemplate(f))), ...inferredFindings, ...flagFindings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...proven], rootsOf)))).map(withoutSubject).map(namedAsWritten)), tokenFolder, labels).map(namedInRoots), ev.componentCopies);
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));

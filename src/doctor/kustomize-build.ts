@@ -87,7 +87,16 @@ export interface BuildNode {
 const NOT_WALKED = new Set(['.git', 'node_modules', '.terraform', '.terragrunt-cache', '.vscode', '.idea', '.devcontainer', '.projen', 'templates']);
 const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
-/** Whether a kustomization document is a Component (`kind: Component`; kustomize gives one with no apiVersion kustomize.config.k8s.io/v1alpha1, kustomization.go FixKustomization). */
+/** kustomize's kinds and the apiVersion each must have (api/types/kustomization.go ComponentKind, ComponentVersion, KustomizationVersion). */
+const COMPONENT_KIND = 'Component';
+const COMPONENT_VERSION = 'kustomize.config.k8s.io/v1alpha1';
+const KUSTOMIZATION_VERSION = 'kustomize.config.k8s.io/v1beta1';
+
+/**
+ * Whether a kustomization document is a Component (`kind: Component`; kustomize gives one with no
+ * apiVersion kustomize.config.k8s.io/v1alpha1, kustomization.go FixKustomization). One of another
+ * kustomize.config.k8s.io version is one too, which kustomize refuses to load (RF901 at its apiVersion).
+ */
 export const isComponent = (doc: Record<string, unknown>): boolean => doc.kind === 'Component' && (doc.apiVersion === undefined || (typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('kustomize.config.k8s.io/')));
 
 /** The JSON type name Go's decoder gives a value (its UnmarshalTypeError's Value). */
@@ -238,6 +247,9 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   const holdsObjects = (path: string): boolean => objectsOf(path).length > 0 || (ev.gitOps ?? []).some((g) => normalPath(g.origin.source.path) === path) || ev.kubernetes.some((o) => normalPath(o.origin.source.path).startsWith(`${path.replace(/\/+$/, '')}/`));
 
   const byFolder = new Map(nodes.map((n) => [n.folder, n]));
+  /** Whether the files given build with no load restrictor: a --load-restrictor LoadRestrictionsNone (or v3's `--load_restrictor none`) written, or a Flux Kustomization. */
+  let noRestrictor: boolean | undefined;
+  const unrestricted = (): boolean => (noRestrictor ??= [...(ev.texts?.values() ?? [])].some((t) => /--load[-_]restrictor(?:[=\s]+|\s*[:=]\s*["']?)(?:LoadRestrictionsNone|none)\b/.test(t)) || ev.kubernetes.some((o) => o.value.kind === 'Kustomization' && typeof o.value.apiVersion === 'string' && o.value.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')));
   const place = (o: Located<K8sObject>): string => formatPosition(o.origin.source.locate(o.origin.doc, [...o.origin.path, 'metadata', 'name']));
   const written = (o: Located<K8sObject>): Built => ({ where: place(o), id: idOf(o.value), renames: renamed(o.value) });
   /**
@@ -316,13 +328,31 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     return out.map((b) => ({ ...b, id: { ...b.id, ...(ns !== undefined && !CLUSTER_SCOPED.has(b.id.kind) ? { namespace: ns } : {}), ...(b.renames ? { name: `${prefix}${b.id.name}${suffix}` } : {}) } }));
   };
 
+  const failWith = (n: BuildNode) => (code: 'RF901' | 'RF946', place: string, message: string, fix: string): void => {
+    ev.findings.push({ code, severity: CODES[code].severity, path: place, message: `${message}; so nothing this kustomization (or one listing it) builds is deployed, and the doctor does not read its objects as deployed`, fix } satisfies Finding);
+    failed.add(n);
+  };
+  // The apiVersion its kind requires, before anything else: kustomize checks it as it loads the file
+  // (api/internal/target/kusttarget.go Load, api/types/kustomization.go EnforceFields after
+  // FixKustomization gave an empty kind `Kustomization` and an empty apiVersion the kind's own), so
+  // a kustomization listing this one fails as it loads it, before it checks the kind against the field.
+  const unloadable = new Set<BuildNode>();
   for (const n of nodes) {
+    const v = n.value.apiVersion;
+    if (typeof v !== 'string' || v === '') continue;
+    const kind = n.value.kind === COMPONENT_KIND ? COMPONENT_KIND : 'Kustomization';
+    const want = kind === COMPONENT_KIND ? COMPONENT_VERSION : KUSTOMIZATION_VERSION;
+    if (v === want) continue;
+    const file = n.origin.source.path;
+    const place = formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, 'apiVersion']));
+    unloadable.add(n);
+    failWith(n)('RF901', place, `${file}: apiVersion is ${safeText(v, 80)}, and kustomize reads a ${kind} only as ${want}: \`kustomize build\` fails ("Failed to read kustomization file under ${safeText(n.folder === '' ? '.' : n.folder.replace(/\/$/, ''), 100)}: apiVersion for ${kind} should be ${want}")`, `write apiVersion: ${want} in ${file}${kind === COMPONENT_KIND ? ' (a Component is v1alpha1; a Kustomization is v1beta1)' : ''}`);
+  }
+  for (const n of nodes) {
+    if (failed.has(n)) continue;
     const at = (...p: (string | number)[]): string => formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, ...p]));
     const file = n.origin.source.path;
-    const fail = (code: 'RF901' | 'RF946', place: string, message: string, fix: string): void => {
-      ev.findings.push({ code, severity: CODES[code].severity, path: place, message: `${message}; so nothing this kustomization (or one listing it) builds is deployed, and the doctor does not read its objects as deployed`, fix } satisfies Finding);
-      failed.add(n);
-    };
+    const fail = failWith(n);
     // A plain scalar as kustomize's YAML 1.1 reader types it (the doctor reads YAML 1.2), and as written.
     const typed = (v: unknown, ...path: (string | number)[]): { value: unknown; written?: string; yaml11?: true } => {
       if (typeof v !== 'string' && typeof v !== 'number') return { value: v };
@@ -392,6 +422,8 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       break;
     }
     if (failed.has(n)) continue;
+    outsideRoot(n, at, fail);
+    if (failed.has(n)) continue;
     // A component listed as a resource, or a kustomization as a component: kustomize checks the kind of
     // the folder's file against the field that reached it (kusttarget.go accumulateDirectory).
     for (const field of ['resources', 'bases', 'components'] as const) {
@@ -401,7 +433,8 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
         const folder = `${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`;
         const child = byFolder.get(folder);
-        if (!child || given.has(folder.slice(0, -1))) continue;
+        // A child kustomize refuses to load fails this build there (said at the child).
+        if (!child || given.has(folder.slice(0, -1)) || unloadable.has(child)) continue;
         const component = isComponent(child.value);
         if (field === 'components' && !component) fail('RF946', at(field, i), `${file} components[${i}] is ${safeText(e, 100)}, whose ${child.origin.source.path} is a kustomization, not a Component: \`kustomize build\` fails ("expected kind 'Component' for path '${safeText(folder, 100)}' but got '${safeText(typeof child.value.kind === 'string' && child.value.kind !== '' ? child.value.kind : 'Kustomization', 40)}'")`, `list ${safeText(e, 100)} in resources of ${file}, or make ${child.origin.source.path} a Component (apiVersion: kustomize.config.k8s.io/v1alpha1, kind: Component)`);
         if (field !== 'components' && component) fail('RF946', at(field, i), `${file} ${field}[${i}] is ${safeText(e, 100)}, whose ${child.origin.source.path} is a Component: kustomize builds a component only from components, and \`kustomize build\` fails ("expected kind != 'Component' for path '${safeText(folder, 100)}'")`, `list ${safeText(e, 100)} under components of ${file}, not ${field}`);
@@ -489,6 +522,62 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     mergeWithNothing(n, at, fail);
   }
   return failed;
+
+  /**
+   * RF946 at the first file a kustomization loads from outside its folder: a `resources` / `bases`
+   * file, or a file a `configMapGenerator` / `secretGenerator` entry reads (`files`, `key=path`;
+   * `envs`, `env`). kustomize's loader reads files through its load restrictor, by default
+   * `LoadRestrictionsRootOnly` (api/internal/loader/loadrestrictions.go RestrictionRootOnly: a file
+   * whose folder is not the kustomization's or below it, "security; file '…' is not in or below
+   * '…'"); a folder listed is a kustomization of its own, loaded with its own root, and allowed. Said
+   * only where the file is given (the doctor knows it is a file), and not where the files given pass
+   * `--load-restrictor LoadRestrictionsNone` (a build script, Argo CD's `kustomize.buildOptions`) or
+   * hold a Flux Kustomization (kustomize-controller builds with LoadRestrictionsNone): there the file
+   * is read, as before.
+   */
+  function outsideRoot(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {
+    if (unrestricted()) return;
+    const root = throughLinks(ev, n.folder);
+    const file = n.origin.source.path;
+    const outside = (written: string): string | undefined => {
+      const path = throughLinks(ev, normalPath(`${n.folder}${written}`));
+      if (!given.has(path) && textOf(path) === undefined) return undefined;
+      return path.startsWith('../') || path === '..' || (root !== '' && !path.startsWith(root)) ? path : undefined;
+    };
+    const say = (place: (string | number)[], entry: string, written: string, path: string, what: string): void => {
+      const folder = root === '' ? '.' : root.replace(/\/$/, '');
+      fail('RF946', at(...place), `${file} ${entry} is ${safeText(written, 100)}, ${what} ${safeText(path, 120)}, which is not in or below ${safeText(folder, 100)}, the kustomization's folder: kustomize loads files with its default load restrictor (LoadRestrictionsRootOnly), and \`kustomize build\` fails ("security; file '${safeText(path, 120)}' is not in or below '${safeText(folder, 100)}'")`, `move ${safeText(path, 120)} into ${safeText(folder, 100)} (or list the folder holding it, with a kustomization of its own), or build with --load-restrictor LoadRestrictionsNone`);
+    };
+    for (const field of ['resources', 'bases'] as const) {
+      const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i];
+        if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
+        const path = outside(e);
+        if (path !== undefined && given.has(path)) return say([field, i], `${field}[${i}]`, e, path, 'the file');
+      }
+    }
+    for (const field of ['configMapGenerator', 'secretGenerator'] as const) {
+      const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
+      for (let i = 0; i < list.length; i++) {
+        const g = list[i];
+        if (!isObject(g)) continue;
+        const reads: [(string | number)[], string, string][] = [];
+        (Array.isArray(g.files) ? (g.files as unknown[]) : []).forEach((f, j) => {
+          if (typeof f === 'string' && f.split('=').length <= 2) reads.push([[field, i, 'files', j], `${field}[${i}].files[${j}]`, f.includes('=') ? f.slice(f.indexOf('=') + 1) : f]);
+        });
+        (Array.isArray(g.envs) ? (g.envs as unknown[]) : []).forEach((f, j) => {
+          if (typeof f === 'string') reads.push([[field, i, 'envs', j], `${field}[${i}].envs[${j}]`, f]);
+        });
+        if (typeof g.env === 'string') reads.push([[field, i, 'env'], `${field}[${i}].env`, g.env]);
+        for (const [place, entry, rel] of reads) {
+          if (rel === '' || kustomizeRemote(rel)) continue;
+          const path = outside(rel);
+          if (path !== undefined) return say(place, entry, rel, path, 'which reads the file');
+        }
+      }
+    }
+  }
 
   /**
    * The files a kustomization's resources (and bases) build, through inner kustomizations whose ids

@@ -269,9 +269,31 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
    * far. A component two kustomizations list is a step of each (each build loads it anew).
    */
   const orderOf = new Map<Node, { n: Node; over: Node }[]>();
+  const fileOf = (o: { origin: { source: { path: string } } }): string => normalPath(o.origin.source.path);
+  /** The copies of a component's objects for the builds after the first that list it (each build holds its own), with their build. */
+  const copies = new Map<Located<K8sObject>, { root: Node; chain: Node[] }>();
+  const copied = new Set<string>();
+  const componentCopies = new Map<string, string[]>();
+  const added: Located<K8sObject>[] = [];
+  const rootOfObject = (o: { origin: { source: { path: string } } }): Node | undefined => copies.get(o as Located<K8sObject>)?.root ?? rootOf.get(fileOf(o));
+  const chainOfObject = (o: Located<K8sObject>): Node[] | undefined => copies.get(o)?.chain ?? chainOf.get(fileOf(o));
   /** Files a second root builds too: the base, and the two roots. */
   const shared: { base: Node; file: string; first: Node; other: Node; chain: Node[] }[] = [];
   const scopes = new Map<Record<string, unknown>, HelmChartScope>();
+  /**
+   * The components a kustomization lists, each after the components it lists in turn (their
+   * transformers run first), in the order kustomize applies them; from the one after `after` where
+   * `after` is one of them (what came through it is not yet built when those before it run).
+   */
+  const componentSteps = (n: Node, after: Node | undefined, seen: Set<Node> = new Set([n])): Node[] => {
+    const comps = listed(n).components;
+    const from = after !== undefined && comps.includes(after) ? comps.indexOf(after) + 1 : 0;
+    return comps.slice(from).flatMap((c) => {
+      if (seen.has(c)) return [];
+      seen.add(c);
+      return [...componentSteps(c, undefined, seen), c];
+    });
+  };
   const visit = (k: Node, outer: Node[], root: Node, seen: Set<Node>, over: Node = k): void => {
     seen.add(k);
     const chain = [k, ...outer];
@@ -279,23 +301,48 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     const ancestor = outer.find((n) => n.namespace !== undefined);
     const note = chain.find((n) => n.note !== undefined)?.note;
     if (Array.isArray(k.value.helmCharts) && !scopes.has(k.value)) {
-      const by = chain.flatMap((n) => (['namePrefix', 'nameSuffix'] as const).flatMap((field) => {
+      // The kustomizations whose transformers pass over the chart's objects, in order: each of the
+      // chain's, after the components it lists (a component's directives join the accumulator of
+      // the kustomization listing it, after that one's resources and generators — helmCharts among
+      // them — and before its own transformers: kusttarget.go accumulateTarget, accumulateDirectory
+      // isComponent), only those after the chain's own component where the chain comes through one.
+      const steps = chain.flatMap((n, i) => [...componentSteps(n, i > 0 ? chain[i - 1] : undefined), n]);
+      const by = steps.flatMap((n) => (['namePrefix', 'nameSuffix'] as const).flatMap((field) => {
         const v = str(n.value[field]);
         return v !== undefined ? [`${field} ${safeText(v, 63)} of ${n.origin.source.path} (${at(n, field)})`] : [];
       }));
-      const prefix = chain.map((n) => str(n.value.namePrefix) ?? '').reverse().join('');
-      const suffix = chain.map((n) => str(n.value.nameSuffix) ?? '').join('');
+      const prefix = steps.map((n) => str(n.value.namePrefix) ?? '').reverse().join('');
+      const suffix = steps.map((n) => str(n.value.nameSuffix) ?? '').join('');
       scopes.set(k.value, {
         ...(by.length > 0 ? { affix: { prefix, suffix, by: by.join(' and ') } } : {}),
         ...(k.namespace !== undefined ? { own: { namespace: k.namespace, what: k.what! } } : {}),
         ...(ancestor ? { ancestor: { namespace: ancestor.namespace!, what: ancestor.what! } } : {}),
-        ops,
+        ops: steps.flatMap((n) => n.ops),
         ...(note !== undefined ? { destinationNote: note.text } : {}),
       });
     }
     const { files, inner } = listed(k);
     for (const f of files) {
       if (opsOf.has(f)) {
+        // A component's own resources join the build of each kustomization listing it (kusttarget.go
+        // accumulateDirectory: each loads the component anew into its own accumulator), so a second
+        // overlay's build holds its own copy of them, transformed as that build transforms it.
+        if (isComponent(k.value) && !chainOf.get(f)!.includes(over)) {
+          const key = `${f}\u0000${over.folder}\u0000${root.folder}`;
+          if (!copied.has(key)) {
+            copied.add(key);
+            for (const o of ev.kubernetes.filter((x) => fileOf(x) === f && !copies.has(x))) {
+              const copy = { ...o, value: structuredClone(o.value) };
+              copies.set(copy, { root, chain });
+              added.push(copy);
+            }
+            const first = chainOf.get(f)!.find((n) => !isComponent(n.value));
+            const builds = componentCopies.get(f) ?? (first ? [first.origin.source.path] : []);
+            if (!builds.includes(over.origin.source.path)) builds.push(over.origin.source.path);
+            componentCopies.set(f, builds);
+          }
+          continue;
+        }
         if (rootOf.get(f) !== root) shared.push({ base: k, file: f, first: rootOf.get(f)!, other: root, chain });
         continue;
       }
@@ -313,6 +360,8 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   // Builds that succeed first, so a file a refused build lists too is read as the other deploys it.
   for (const k of nodes) if (!innerOf.has(k) && !failed.has(k)) visit(k, [], k, new Set());
   for (const k of nodes) if (!innerOf.has(k) && failed.has(k)) visit(k, [], k, new Set());
+  if (added.length > 0) ev.kubernetes = [...ev.kubernetes, ...added];
+  if (componentCopies.size > 0) ev.componentCopies = componentCopies;
   sharedBases(ev, shared, chainOf);
   // A file a kustomization names as a patch holds patches, not objects it deploys (unless a kustomization lists it as a resource too).
   const patchOnly = new Set(nodes.flatMap((n) => patchFiles(n.folder, n.value)).filter((f) => !rootOf.has(f)));
@@ -322,11 +371,10 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   ev.kustomizeBuilds = builds;
   if (scopes.size > 0) ev.kustomizeScopes = scopes;
 
-  const fileOf = (o: { origin: { source: { path: string } } }): string => normalPath(o.origin.source.path);
   const notes = new Map<string, string>();
-  for (const root of new Set(rootOf.values())) {
+  for (const root of new Set([...rootOf.values(), ...[...copies.values()].map((c) => c.root)])) {
     if (failed.has(root)) continue;
-    const objects = ev.kubernetes.filter((o) => rootOf.get(fileOf(o)) === root);
+    const objects = ev.kubernetes.filter((o) => rootOfObject(o) === root);
     const accounts: { name: string; original: string; meta: { namespace?: string } }[] = [];
     const bindings: { subject: Record<string, unknown>; written: string | undefined }[] = [];
     const subjectsOf = (o: (typeof objects)[number]): Record<string, unknown>[] => {
@@ -353,7 +401,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     // its namespace, its JSON 6902 patches, its transformers (kustomize-patch.ts).
     for (const { n, over } of orderOf.get(root) ?? []) {
       // A component's: every object of the kustomization listing it (its own resources among them).
-      const mine = objects.filter((o) => chainOf.get(fileOf(o))?.includes(over));
+      const mine = objects.filter((o) => chainOfObject(o)?.includes(over));
       const closedFiles = closed(n);
       const context = { folder: n.folder, value: n.value, origin: n.origin, textOf, placesOf: stringPlaces, writtenNamespace: (o: (typeof objects)[number]) => written.get(o), pastIds: (o: (typeof objects)[number]) => history.past(o.value), ...(closedFiles ? { closedFiles } : {}) };
       const own = n.namespace !== undefined ? 1 : 0;
@@ -425,7 +473,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       const now = accountOf(o.value);
       if (was === undefined || now === undefined || was === now) continue;
       const account = objects.find((a) => a.value.kind === 'ServiceAccount' && a.value.metadata.name === now);
-      const by = (account ? chainOf.get(fileOf(account)) ?? [] : []).flatMap((k) => (['namePrefix', 'nameSuffix'] as const).flatMap((field) => {
+      const by = (account ? chainOfObject(account) ?? [] : []).flatMap((k) => (['namePrefix', 'nameSuffix'] as const).flatMap((field) => {
         const v = str(k.value[field]);
         return v !== undefined ? [`${field} ${safeText(v, 63)} of ${k.origin.source.path} (${at(k, field)})`] : [];
       }));
@@ -453,7 +501,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     }
   }
   if (notes.size > 0) ev.namespaceNotes = notes;
-  refusedBuilds(ev, failed, rootOf, orderOf);
+  refusedBuilds(ev, failed, rootOfObject, orderOf);
   fluxUnapplied(ev, plain, builds);
 }
 
@@ -485,10 +533,10 @@ const DEPLOYS_RELEASE: ReadonlySet<string> = new Set(['HelmRelease', 'HelmChart'
  * GitOps objects among them, are not read (no chain proven as if the build succeeded); their
  * kustomizations' helmCharts are not read either (gitops.ts). Found, they are not "no runner manager".
  */
-function refusedBuilds(ev: Evidence, failed: Set<Node>, rootOf: Map<string, Node>, orderOf: Map<Node, { n: Node }[]>): void {
+function refusedBuilds(ev: Evidence, failed: Set<Node>, rootOf: (o: { origin: { source: { path: string } } }) => Node | undefined, orderOf: Map<Node, { n: Node }[]>): void {
   if (failed.size === 0) return;
   const out = (o: { origin: { source: { path: string } } }): boolean => {
-    const root = rootOf.get(normalPath(o.origin.source.path));
+    const root = rootOf(o);
     return root !== undefined && failed.has(root);
   };
   const dropped = ev.kubernetes.filter(out);
@@ -527,6 +575,33 @@ function sharedBases(ev: Evidence, shared: { base: Node; file: string; first: No
     };
     ev.findings.push(finding(place, `${s.base.origin.source.path} is built by two overlays, ${s.first.origin.source.path} (${nsOf(first)}) and ${s.other.origin.source.path} (${nsOf(s.chain)}), and kustomize renders a copy of its objects in each with that overlay's namespace and patches; the doctor reads its objects once, as ${s.first.origin.source.path} renders them, so the copy ${s.other.origin.source.path} deploys is not proven`, `doctor each overlay on its own (give one overlay's folder with its bases), or give the output of kustomize build of each`));
   }
+}
+
+/**
+ * Findings at one line of a component's resource file that several builds hold (Evidence.componentCopies):
+ * each build's copy of its objects is proven, and what is wrong at that line is said once, the first
+ * build's finding naming the builds that hold the copy (the others, of the same code there, dropped).
+ */
+export function oneInComponents(findings: Finding[], copies: Map<string, string[]> | undefined): Finding[] {
+  if (!copies || copies.size === 0) return findings;
+  const builds = (f: Finding): string[] | undefined => copies.get(f.path.replace(/:\d+:\d+$/, ''));
+  const key = (f: Finding): string => `${f.code}\u0000${f.path}`;
+  const count = new Map<string, number>();
+  for (const f of findings) if (builds(f)) count.set(key(f), (count.get(key(f)) ?? 0) + 1);
+  const said = new Set<string>();
+  const out: Finding[] = [];
+  for (const f of findings) {
+    const b = builds(f);
+    const k = key(f);
+    if (!b || (count.get(k) ?? 0) < 2) {
+      out.push(f);
+      continue;
+    }
+    if (said.has(k)) continue;
+    said.add(k);
+    out.push({ ...f, message: `${f.message} (said once for the ${count.get(k)!} copies of this component's resource that ${b.join(' and ')} build, each its own)` });
+  }
+  return out;
 }
 
 /** The key of an object's place, for Evidence.namespaceNotes. */

@@ -32,7 +32,8 @@ import { chainObject, markPatched, selects, type PatchContext } from './kustomiz
  * Only replacements a target of which can pick an object a runner chain reads are evaluated; what the
  * doctor cannot decide there (a source it does not hold, a generator's file not given, a Secret's
  * value, which the doctor never keeps, a set-based selector, a path through a string kustomize would
- * parse as YAML, `*` in a source's path, an `encoding`, a target renaming the object) is said, not guessed.
+ * parse as YAML, an `encoding`, a target renaming the object) is said, not guessed. A `*` in a source's
+ * path fails kustomize's build (its source is read by PathGetter, which takes no wildcard).
  * One writing a field named namespace is kustomize-namespace.ts's (RF903, not applied).
  */
 
@@ -376,7 +377,15 @@ export function applyReplacements(k: ReplacementContext, objects: readonly Locat
       let node: unknown = found.length === 1 ? found[0]!.value : { apiVersion: 'v1', kind: gen!.kind, metadata: { name: gen!.name }, data: gen!.data };
       const path: Path = [];
       let missing = false;
+      let wildcard = false;
       for (const seg of segs) {
+        // kustomize reads the source with kyaml's PathGetter (getReplacement: yaml.Lookup), which takes
+        // no wildcard: reaching a `*` it fails (kyaml/yaml/fns.go PathGetter getFilter, "wildcard is
+        // not supported in PathGetter"); a field missing before it is "is missing" instead.
+        if (seg.trim() === '*') {
+          wildcard = true;
+          break;
+        }
         const st = step(node, seg);
         if (st === 'undecided') {
           missing = true;
@@ -389,8 +398,12 @@ export function applyReplacements(k: ReplacementContext, objects: readonly Locat
         path.push(st.key);
         node = st.next;
       }
+      if (wildcard) {
+        fail(`reads ${safeText(fieldPath, 120)} of ${shown}, and a replacement's source path selects one value, with no \`*\`: \`kustomize build\` fails ("error looking up replacement source: wildcard is not supported in PathGetter")`, `write source.fieldPath of the replacement as the path of one field (a list element by its index or [name=value]), or give each value its own replacement`);
+        continue;
+      }
       if (missing) {
-        fail(`reads ${safeText(fieldPath, 120)} of ${shown}, a path the doctor does not follow (a wildcard, or through a string kustomize reads as YAML), so its value is not decided`, 'give the output of kustomize build');
+        fail(`reads ${safeText(fieldPath, 120)} of ${shown}, a path the doctor does not follow (\`-\`, or through a string kustomize reads as YAML), so its value is not decided`, 'give the output of kustomize build');
         continue;
       }
       // The doctor keeps no Secret's values (read.ts checks them for credentials and drops them, so none is ever echoed): one copied from a Secret's data is not known.

@@ -1,4 +1,5 @@
-import { isMap, isScalar, isSeq, parseAllDocuments, Scalar, type Node, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, Scalar, type Node, type YAMLMap } from 'yaml';
+import type { YamlFile } from './yaml-documents.js';
 import { runnerTokenVariable } from '../verify/credentials.js';
 
 /**
@@ -35,24 +36,14 @@ const TOP_LEVEL_ITEM = /^-(?:[ \t]|$)/m;
 /** Whether a path names a YAML file, the only files Ansible reads tasks from. */
 const YAML_FILE = /\.ya?ml$/i;
 
-/** The documents of a YAML text, or undefined where the parser gives up (a stream it cannot split, an alias bomb). */
-function yamlDocuments(text: string): ReturnType<typeof parseAllDocuments> | undefined {
-  let docs: ReturnType<typeof parseAllDocuments>;
-  try {
-    docs = parseAllDocuments(text);
-  } catch {
-    return undefined;
-  }
-  return Array.isArray(docs) ? docs : undefined;
-}
-
 /**
  * The commands of a playbook's or task file's command, shell and raw tasks; undefined where the file is
  * not one (not YAML, no list of plays or tasks at its top), so the reader reads the text as written.
  */
-export function ansibleScripts(path: string, text: string): TaskScript[] | undefined {
-  const lists = playAndTaskLists(path, text);
+export function ansibleScripts(path: string, file: YamlFile): TaskScript[] | undefined {
+  const lists = playAndTaskLists(path, file);
   if (lists === undefined) return undefined;
+  const text = file.text;
   const out: TaskScript[] = [];
   const facts = new Map<string, Fact | null>();
   // The facts the file's set_fact tasks set, first: a command built in one task and run by a later one.
@@ -73,10 +64,9 @@ export function ansibleScripts(path: string, text: string): TaskScript[] | undef
  * (`- hosts: …`, `- name: …`), so a Kubernetes manifest or chart values (a mapping at the top) is
  * never parsed here.
  */
-function playAndTaskLists(path: string, text: string, keys: RegExp = PLAY_OR_TASK, whole = false): Node[] | undefined {
-  if (!YAML_FILE.test(path) || !TOP_LEVEL_ITEM.test(text)) return undefined;
-  const docs = yamlDocuments(text);
-  if (docs === undefined) return undefined;
+function playAndTaskLists(path: string, file: YamlFile, keys: RegExp = PLAY_OR_TASK, whole = false): Node[] | undefined {
+  if (!YAML_FILE.test(path) || !TOP_LEVEL_ITEM.test(file.text)) return undefined;
+  const docs = file.documents();
   // `whole`: a document the parser found errors in is passed over (its tasks may be cut short).
   const lists = docs.filter((d) => !whole || d.errors.length === 0).map((d) => d.contents).filter((c): c is Node => isSeq(c) && c.items.some((i) => isMap(i) && i.items.some((p) => isScalar(p.key) && keys.test(String(p.key.value)))));
   return lists.length === 0 ? undefined : lists;
@@ -385,10 +375,10 @@ function wordInFlowList(text: string, word: string): boolean {
  * breaks kept), for the reader of the rest of the file. Undefined for a file that is no YAML or has
  * no such list.
  */
-export function flowListScripts(path: string, text: string, word: string): { scripts: TaskScript[]; rest: string } | undefined {
-  if (!YAML_FILE.test(path) || !wordInFlowList(text, word)) return undefined;
-  const docs = yamlDocuments(text);
-  if (docs === undefined) return undefined;
+export function flowListScripts(path: string, file: YamlFile, word: string): { scripts: TaskScript[]; rest: string } | undefined {
+  if (!YAML_FILE.test(path) || !wordInFlowList(file.text, word)) return undefined;
+  const docs = file.documents();
+  const text = file.text;
   const scripts: TaskScript[] = [];
   const spans: [number, number][] = [];
   const visit = (node: unknown): void => {
@@ -418,10 +408,10 @@ export function flowListScripts(path: string, text: string, word: string): { scr
  * GitLab's API and writes no config.toml: RF910 names it, so "no runner manager" does not read as if
  * nothing registered one.
  */
-export function runnerModuleTasks(path: string, text: string): { at: number; description?: string }[] {
-  if (!/gitlab_runner\s*:/.test(text)) return [];
+export function runnerModuleTasks(path: string, file: YamlFile): { at: number; description?: string }[] {
+  if (!/gitlab_runner\s*:/.test(file.text)) return [];
   const out: { at: number; description?: string }[] = [];
-  for (const list of playAndTaskLists(path, text) ?? []) walkTasks(list, (key, value, _task, keyAt) => {
+  for (const list of playAndTaskLists(path, file) ?? []) walkTasks(list, (key, value, _task, keyAt) => {
     if (!RUNNER_MODULE.test(key) || !isMap(value)) return;
     const d = value.get('description', true) ?? value.get('name', true);
     out.push({ at: keyAt, ...(isScalar(d) && typeof d.value === 'string' ? { description: d.value } : {}) });
@@ -466,9 +456,9 @@ const stringOf = (node: unknown): string | undefined => (isScalar(node) && typeo
  * and a `shell:`/`command:`/`raw:` line that echoes a template lookup into config.toml. Tasks are found
  * as ansibleScripts finds them (walkTasks: plays, blocks, handlers).
  */
-export function configTomlTemplateSources(path: string, text: string): string[] {
+export function configTomlTemplateSources(path: string, file: YamlFile): string[] {
   const out: string[] = [];
-  for (const list of playAndTaskLists(path, text, PLAY_TASK_OR_FILE, true) ?? []) walkTasks(list, (key, value) => {
+  for (const list of playAndTaskLists(path, file, PLAY_TASK_OR_FILE, true) ?? []) walkTasks(list, (key, value) => {
     if (TEMPLATE_MODULE.test(key)) {
       const inline = stringOf(value);
       const args = inline !== undefined ? freeFormArgs(inline) : undefined;

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { configTomlTemplateSources, freeFormArgs } from '../src/doctor/ansible.js';
+import { configTomlTemplateSources as sourcesIn, freeFormArgs } from '../src/doctor/ansible.js';
+import { yamlFileOf } from '../src/doctor/yaml-documents.js';
+
+/** The walker reads the documents a YAML file was read into (yaml-documents.ts); here, a text read alone. */
+const configTomlTemplateSources = (path: string, text: string) => sourcesIn(path, yamlFileOf(text));
 
 /**
  * Issue 53d: the template tasks that render config.toml (ansible-template.ts) are found by ansible.ts's

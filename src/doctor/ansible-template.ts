@@ -1,4 +1,5 @@
 import { configTomlTemplateSources } from './ansible.js';
+import { yamlFileOf } from './yaml-documents.js';
 
 /**
  * The templates an Ansible task renders onto a host's config.toml: a `template:` task (the short name,
@@ -32,7 +33,8 @@ export function configTomlTemplates(yaml: readonly { path: string; text: string 
   const out = new Set<string>();
   for (const f of yaml) {
     if (!/\.ya?ml$/i.test(f.path) || !f.text.includes('config.toml') || !/template\s*:|lookup\(/.test(f.text)) continue;
-    const sources = configTomlTemplateSources(f.path, f.text);
+    // Before the files are read: parsed as read.ts parses them (yaml-documents.ts), the same repairs and limits.
+    const sources = configTomlTemplateSources(f.path, yamlFileOf(f.text));
     const here = folderOf(f.path);
     const role = /(?:^|\/)tasks\/(?:.*\/)?$/.test(here) ? here.slice(0, here.lastIndexOf('tasks/', here.length)) : undefined;
     for (const src of sources) {

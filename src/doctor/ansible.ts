@@ -1,4 +1,5 @@
-import { isMap, isScalar, isSeq, parseAllDocuments, Scalar, type Node, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, Scalar, type Node, type YAMLMap } from 'yaml';
+import type { YamlFile } from './yaml-documents.js';
 import { runnerTokenVariable } from '../verify/credentials.js';
 
 /**
@@ -35,24 +36,14 @@ const TOP_LEVEL_ITEM = /^-(?:[ \t]|$)/m;
 /** Whether a path names a YAML file, the only files Ansible reads tasks from. */
 const YAML_FILE = /\.ya?ml$/i;
 
-/** The documents of a YAML text, or undefined where the parser gives up (a stream it cannot split, an alias bomb). */
-function yamlDocuments(text: string): ReturnType<typeof parseAllDocuments> | undefined {
-  let docs: ReturnType<typeof parseAllDocuments>;
-  try {
-    docs = parseAllDocuments(text);
-  } catch {
-    return undefined;
-  }
-  return Array.isArray(docs) ? docs : undefined;
-}
-
 /**
  * The commands of a playbook's or task file's command, shell and raw tasks; undefined where the file is
  * not one (not YAML, no list of plays or tasks at its top), so the reader reads the text as written.
  */
-export function ansibleScripts(path: string, text: string): TaskScript[] | undefined {
-  const lists = playAndTaskLists(path, text);
+export function ansibleScripts(path: string, file: YamlFile): TaskScript[] | undefined {
+  const lists = playAndTaskLists(path, file);
   if (lists === undefined) return undefined;
+  const text = file.text;
   const out: TaskScript[] = [];
   const facts = new Map<string, Fact | null>();
   // The facts the file's set_fact tasks set, first: a command built in one task and run by a later one.
@@ -73,10 +64,9 @@ export function ansibleScripts(path: string, text: string): TaskScript[] | undef
  * (`- hosts: …`, `- name: …`), so a Kubernetes manifest or chart values (a mapping at the top) is
  * never parsed here.
  */
-function playAndTaskLists(path: string, text: string, keys: RegExp = PLAY_OR_TASK, whole = false): Node[] | undefined {
-  if (!YAML_FILE.test(path) || !TOP_LEVEL_ITEM.test(text)) return undefined;
-  const docs = yamlDocuments(text);
-  if (docs === undefined) return undefined;
+function playAndTaskLists(path: string, file: YamlFile, keys: RegExp = PLAY_OR_TASK, whole = false): Node[] | undefined {
+  if (!YAML_FILE.test(path) || !TOP_LEVEL_ITEM.test(file.text)) return undefined;
+  const docs = file.documents();
   // `whole`: a document the parser found errors in is passed over (its tasks may be cut short).
   const lists = docs.filter((d) => !whole || d.errors.length === 0).map((d) => d.contents).filter((c): c is Node => isSeq(c) && c.items.some((i) => isMap(i) && i.items.some((p) => isScalar(p.key) && keys.test(String(p.key.value)))));
   return lists.length === 0 ? undefined : lists;
@@ -108,7 +98,7 @@ function walkTasks(list: Node | null, visit: (key: string, value: Node | null, t
  */
 type Fact = { kind: 'string'; value: string; rawAt: number[] } | { kind: 'list'; items: { value: string; rawAt: number[] }[] };
 
-/** `set_fact` (ansible.builtin.set_fact): its key=value pairs set host facts a later task's `{{ name }}` reads (docs.ansible.com, ansible.builtin.set_fact). */
+/** `set_fact` (ansible.builtin.set_fact): its key=value pairs, a mapping or the one-line form, set host facts a later task's `{{ name }}` reads (docs.ansible.com, ansible.builtin.set_fact). */
 const SET_FACT = /^(?:ansible\.(?:builtin|legacy)\.)?set_fact$/;
 /** Parameters of set_fact that are no fact. */
 const SET_FACT_OPTIONS = new Set(['cacheable']);
@@ -116,6 +106,16 @@ const SET_FACT_OPTIONS = new Set(['cacheable']);
 const JINJA_STATEMENT = /\{%|\{#/;
 
 function factsOf(text: string, value: Node | null, facts: Map<string, Fact | null>): void {
+  // The one-line form (`set_fact: a=b c="d e"`): each word's value, each character where it is written.
+  if (isScalar(value) && typeof value.value === 'string') {
+    const line = scalarScript(text, value, true);
+    for (const p of freeFormPairs(line.value)) {
+      if (SET_FACT_OPTIONS.has(p.name)) continue;
+      const fact: Fact | null = JINJA_STATEMENT.test(p.value) ? null : { kind: 'string', value: p.value, rawAt: line.rawAt.slice(p.valueFrom, p.valueFrom + p.value.length) };
+      setFact(facts, p.name, fact);
+    }
+    return;
+  }
   if (!isMap(value)) return;
   for (const pair of value.items) {
     if (!isScalar(pair.key)) continue;
@@ -125,9 +125,14 @@ function factsOf(text: string, value: Node | null, facts: Map<string, Fact | nul
     let fact: Fact | null = null;
     if (isScalar(v) && typeof v.value === 'string' && !JINJA_STATEMENT.test(v.value)) fact = { kind: 'string', ...scalarScript(text, v, true) };
     else if (isSeq(v) && v.items.every((i) => isScalar(i) && typeof i.value === 'string' && !JINJA_STATEMENT.test(i.value))) fact = { kind: 'list', items: v.items.map((i) => scalarScript(text, i as Scalar, true)) };
-    const before = facts.get(name);
-    facts.set(name, before === undefined ? fact : before !== null && fact !== null && JSON.stringify(factText(before)) === JSON.stringify(factText(fact)) ? before : null);
+    setFact(facts, name, fact);
   }
+}
+
+/** A fact set: known where every set_fact of it gives the same value, else not known (`null`). */
+function setFact(facts: Map<string, Fact | null>, name: string, fact: Fact | null): void {
+  const before = facts.get(name);
+  facts.set(name, before === undefined ? fact : before !== null && fact !== null && JSON.stringify(factText(before)) === JSON.stringify(factText(fact)) ? before : null);
 }
 
 const factText = (f: Fact): string | string[] => (f.kind === 'string' ? f.value : f.items.map((i) => i.value));
@@ -217,7 +222,7 @@ function evaluate(expr: string, facts: ReadonlyMap<string, Fact | null>, at: num
 /** The command of one task: its module's free-form value, its `cmd`, or its `argv` words; also where the task gives them in `args`. */
 function taskScripts(text: string, module: string, value: Node | null, task: YAMLMap): TaskScript[] {
   const shell = module !== 'command';
-  if (isScalar(value) && typeof value.value === 'string' && value.value.trim() !== '') return [scalarScript(text, value, shell)];
+  if (isScalar(value) && typeof value.value === 'string' && value.value.trim() !== '') return [withoutOptions(scalarScript(text, value, shell))];
   const params = isMap(value) ? value : task.get('args', true);
   if (!isMap(params)) return [];
   const cmd = params.get('cmd', true);
@@ -225,6 +230,23 @@ function taskScripts(text: string, module: string, value: Node | null, task: YAM
   const argv = params.get('argv', true);
   if (module === 'command' && isSeq(argv)) return [argvScript(text, argv.items)];
   return [];
+}
+
+/**
+ * The options the command, shell and raw modules take out of their free-form command, written
+ * `key=value` among its words (`command: make creates=/x`): Ansible's parse_kv keeps any other word
+ * as the command's (ansible/parsing/splitter.py, the check_raw list). Left in, such a word right after
+ * a boolean flag (`--non-interactive creates=…`) is where gitlab-runner would stop reading flags.
+ */
+const COMMAND_OPTIONS = new Set(['creates', 'removes', 'chdir', 'executable', 'warn', 'stdin', 'stdin_add_newline', 'strip_empty_ends']);
+
+/** A free-form command without the module's own `key=value` options (blanked, each character kept where it is written). */
+function withoutOptions(script: TaskScript): TaskScript {
+  const options = freeFormPairs(script.value).filter((p) => COMMAND_OPTIONS.has(p.name));
+  if (options.length === 0) return script;
+  let value = script.value;
+  for (const p of options) value = value.slice(0, p.from) + ' '.repeat(p.to - p.from) + value.slice(p.to);
+  return { ...script, value };
 }
 
 /**
@@ -385,10 +407,10 @@ function wordInFlowList(text: string, word: string): boolean {
  * breaks kept), for the reader of the rest of the file. Undefined for a file that is no YAML or has
  * no such list.
  */
-export function flowListScripts(path: string, text: string, word: string): { scripts: TaskScript[]; rest: string } | undefined {
-  if (!YAML_FILE.test(path) || !wordInFlowList(text, word)) return undefined;
-  const docs = yamlDocuments(text);
-  if (docs === undefined) return undefined;
+export function flowListScripts(path: string, file: YamlFile, word: string): { scripts: TaskScript[]; rest: string } | undefined {
+  if (!YAML_FILE.test(path) || !wordInFlowList(file.text, word)) return undefined;
+  const docs = file.documents();
+  const text = file.text;
   const scripts: TaskScript[] = [];
   const spans: [number, number][] = [];
   const visit = (node: unknown): void => {
@@ -418,15 +440,41 @@ export function flowListScripts(path: string, text: string, word: string): { scr
  * GitLab's API and writes no config.toml: RF910 names it, so "no runner manager" does not read as if
  * nothing registered one.
  */
-export function runnerModuleTasks(path: string, text: string): { at: number; description?: string }[] {
-  if (!/gitlab_runner\s*:/.test(text)) return [];
+export function runnerModuleTasks(path: string, file: YamlFile): { at: number; description?: string }[] {
+  if (!/gitlab_runner\s*:/.test(file.text)) return [];
   const out: { at: number; description?: string }[] = [];
-  for (const list of playAndTaskLists(path, text) ?? []) walkTasks(list, (key, value, _task, keyAt) => {
+  for (const list of playAndTaskLists(path, file) ?? []) walkTasks(list, (key, value, _task, keyAt) => {
     if (!RUNNER_MODULE.test(key) || !isMap(value)) return;
     const d = value.get('description', true) ?? value.get('name', true);
     out.push({ at: keyAt, ...(isScalar(d) && typeof d.value === 'string' ? { description: d.value } : {}) });
   });
   return out;
+}
+
+/** One `key=value` word of a module's one-line parameters: its name, its value (quotes dropped), and where the word and its value are in the text read. */
+export interface FreeFormPair {
+  name: string;
+  value: string;
+  from: number;
+  to: number;
+  valueFrom: number;
+}
+
+/**
+ * A word `name=value` where the name starts the word (after a blank or at the start): a quoted value
+ * (`"…"`, `'…'`) without its quotes, or a bare one up to the next blank, a Jinja `{{ … }}` in it kept
+ * whole with its blanks (Ansible splits the one-line form at blanks outside quotes and Jinja,
+ * ansible/parsing/splitter.py split_args, then each word at its first `=`, parse_kv).
+ */
+const FREE_FORM_PAIR = /(?<=^|\s)([A-Za-z_][A-Za-z0-9_]*)=(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|((?:\{\{(?:[^}]|\}(?!\}))*\}\}|\{%(?:[^%]|%(?!\}))*%\}|\S)+))/g;
+
+/** The `key=value` words of a module's one-line parameters (FREE_FORM_PAIR), in order. */
+export function freeFormPairs(text: string): FreeFormPair[] {
+  return [...text.matchAll(FREE_FORM_PAIR)].map((m) => {
+    const value = m[2] ?? m[3] ?? m[4]!;
+    const quoted = m[4] === undefined;
+    return { name: m[1]!, value, from: m.index, to: m.index + m[0].length, valueFrom: m.index + m[1]!.length + 1 + (quoted ? 1 : 0) };
+  });
 }
 
 /**
@@ -435,9 +483,7 @@ export function runnerModuleTasks(path: string, text: string): { at: number; des
  * without its quotes.
  */
 export function freeFormArgs(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of text.matchAll(/([A-Za-z_]+)=(?:"([^"]*)"|'([^']*)'|(\S+))/g)) out.set(m[1]!, m[2] ?? m[3] ?? m[4]!);
-  return out;
+  return new Map(freeFormPairs(text).map((p) => [p.name, p.value]));
 }
 
 const TEMPLATE_MODULE = /^(?:ansible\.(?:builtin|legacy)\.)?template$/;
@@ -466,9 +512,9 @@ const stringOf = (node: unknown): string | undefined => (isScalar(node) && typeo
  * and a `shell:`/`command:`/`raw:` line that echoes a template lookup into config.toml. Tasks are found
  * as ansibleScripts finds them (walkTasks: plays, blocks, handlers).
  */
-export function configTomlTemplateSources(path: string, text: string): string[] {
+export function configTomlTemplateSources(path: string, file: YamlFile): string[] {
   const out: string[] = [];
-  for (const list of playAndTaskLists(path, text, PLAY_TASK_OR_FILE, true) ?? []) walkTasks(list, (key, value) => {
+  for (const list of playAndTaskLists(path, file, PLAY_TASK_OR_FILE, true) ?? []) walkTasks(list, (key, value) => {
     if (TEMPLATE_MODULE.test(key)) {
       const inline = stringOf(value);
       const args = inline !== undefined ? freeFormArgs(inline) : undefined;

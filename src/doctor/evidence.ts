@@ -12,6 +12,7 @@ import type { ModuleCallSite, Reason } from './hcl/eval.js';
 import type { UserDataSource } from './user-data-place.js';
 import type { SetupStep } from './provisioners.js';
 import type { UnreadTemplate } from './deployment-templates.js';
+import type { YamlFile } from './yaml-documents.js';
 
 /** A value read from a file, with where it came from. */
 export interface Located<T> {
@@ -156,6 +157,8 @@ export interface Evidence {
   files: number;
   /** The text of every file read, by its path as given (`file()` and `templatefile()` read these). */
   texts?: Map<string, string>;
+  /** Each YAML file read, as read (yaml-documents.ts): its text after any repair and its documents, by its path as given. */
+  yamlSources?: Map<string, YamlFile>;
   /** What live reads (`doctor --aws`) found absent: names the evidence gives that do not exist. */
   absent?: AbsentFacts;
   /** Values `terraform show -json` marks sensitive: read, never shown (sensitive.ts). */

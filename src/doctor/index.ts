@@ -22,6 +22,7 @@ import { azureRules, azureWhere } from './azure-rules.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { runnerModuleTasks } from './ansible.js';
 import { configTomlTemplates } from './ansible-template.js';
+import { offsetInOriginal, type YamlFile } from './yaml-documents.js';
 import { LineIndex } from './hcl/ast.js';
 import { shownText } from '../verify/credentials.js';
 import type { Inferred } from './infer.js';
@@ -312,13 +313,13 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     return i !== null && oneNameAt.has(Number(i[1]));
   };
   // Managers that register at boot (`gitlab-runner register` flags): their risky flags where they are written.
-  const registering = registerCommandFindings(ev.texts ?? new Map(), ev.terraform.templateVars);
+  const registering = registerCommandFindings(ev.texts ?? new Map(), ev.terraform.templateVars, ev.yamlSources);
   // Containers configured by register's environment (an ECS task definition, a Kubernetes workload of a custom image): RF910 names them.
   // Where another manager was found, each of them is still named: an RF903 of its own at its definition.
   const envManagers = envRegisteredManagers(ev);
   const noManager = inferred.findings.some((f) => f.code === 'RF910');
   // Ansible tasks that register a runner through GitLab's API (community.general.gitlab_runner): RF910 names them too.
-  const apiRegistered = noManager ? runnerModuleTasksIn(ev.texts ?? new Map()) : [];
+  const apiRegistered = noManager ? runnerModuleTasksIn(ev.texts ?? new Map(), ev.yamlSources) : [];
   const inferredFindings = [...(registering.commands.length > 0 || apiRegistered.length > 0 || (noManager && envManagers.length > 0) ? inferred.findings.map((f) => (f.code === 'RF910' ? withEnvManagers(withApiRegistered(registering.commands.length > 0 ? withRegisterCommands(f, registering.commands) : f, apiRegistered), envManagers) : f)) : inferred.findings), ...(noManager ? [] : envManagers.map(envManagerNotProven))];
   // helm-unittest suites of the gitlab-runner chart (test inputs, not read): RF910 says so (helm-unittest.ts).
   const unittestOnly = registering.commands.length === 0 && apiRegistered.length === 0 && envManagers.length === 0;
@@ -513,13 +514,15 @@ function envManagerNotProven(m: EnvManager): Finding {
 }
 
 /** The gitlab_runner tasks of the Ansible files given (ansible.ts runnerModuleTasks), as RF910 names them: `file:line:col (description)`. */
-function runnerModuleTasksIn(texts: ReadonlyMap<string, string>): string[] {
+function runnerModuleTasksIn(texts: ReadonlyMap<string, string>, yamlSources: ReadonlyMap<string, YamlFile> | undefined): string[] {
   const out: string[] = [];
   for (const [path, text] of texts) {
-    const tasks = runnerModuleTasks(path, text);
+    // The documents read.ts parsed; a file it did not read as YAML has no tasks.
+    const yaml = yamlSources?.get(path);
+    const tasks = yaml ? runnerModuleTasks(path, yaml) : [];
     if (tasks.length === 0) continue;
     const lines = new LineIndex(text);
-    for (const t of tasks) out.push(`${formatPosition({ file: path, ...lines.pos(t.at) })}${t.description !== undefined ? ` (${shownText(t.description, 60)})` : ''}`);
+    for (const t of tasks) out.push(`${formatPosition({ file: path, ...lines.pos(offsetInOriginal(yaml!.text, text, t.at)) })}${t.description !== undefined ? ` (${shownText(t.description, 60)})` : ''}`);
   }
   return out;
 }

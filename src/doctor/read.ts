@@ -33,6 +33,7 @@ import { isOpenShiftTemplate, processTemplate } from './openshift-template.js';
 import { depthOver } from './depth.js';
 import { unreadTemplate } from './deployment-templates.js';
 import { withQuotedLinesIndented } from './quoted-indent.js';
+import { firstYamlError, MAX_DEPTH, yamlLibraryDocuments } from './yaml-documents.js';
 import { CLOUDFORMATION_TAGS, CLOUDFORMATION_TAG_USE, cloudFormationKeyFindings, cloudFormationTypes } from './cloudformation.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
@@ -225,6 +226,8 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     if (mayHoldSecrets(text) || text.includes('NoEcho') || tokenAt) ev.findings.push(...fileSecretFindings(source, docs, terraformFileKind(path) === 'config-json', undefined, tokenAt, syntax === 'yaml' && ansibleFileKind(path, docs) !== undefined));
   }
   ev.artifacts.push({ path, format: 'yaml', content: docs });
+  // Its documents, as read here, for the Ansible readers (the commands of its tasks, the templates they render).
+  if (syntax === 'yaml') (ev.yamlSources ??= new Map()).set(path, source);
   // A variable definitions file in JSON: its values are the root's variables' (hcl/read.ts VarFiles).
   if (terraformFileKind(path) === 'vars-json' && docs.length === 1) readTfvarsJsonInto(ev, path, docs[0]);
   docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, terraformFileKind(path) === 'config-json'));
@@ -259,8 +262,7 @@ function scrubSecrets(ev: Evidence, source: SourceFile, doc: unknown, i: number,
   else if (isOpenShiftTemplate(doc) && Array.isArray(doc.objects)) doc.objects.forEach((o, j) => scrubSecrets(ev, source, o, i, [...path, 'objects', j]));
 }
 
-/** Deployment documents nest a few dozen levels at most; deeper input is refused before any recursive reader sees it. */
-export const MAX_DEPTH = 200;
+export { MAX_DEPTH };
 
 /**
  * A ytt (Carvel) template: YAML whose `#@` comments are ytt's annotations and code (`#@ load(…)`,
@@ -371,17 +373,11 @@ function parseDocs(text: string, syntax: 'yaml' | 'json', source: SourceFile): u
   return out.some((d) => cloudFormationTypes(d) !== undefined) && CLOUDFORMATION_TAG_USE.test(text) ? parseYamlDocs(text, source, true) : out;
 }
 
-/** The first error the YAML reading of parseYamlDocs meets in `text`, or undefined. */
-function firstYamlError(text: string): { message: string; pos: readonly [number, number] } | undefined {
-  const docs = parseAllDocuments(text, { uniqueKeys: false, version: '1.2', logLevel: 'error' });
-  return Array.isArray(docs) ? docs.find((d) => d.errors.length > 0)?.errors[0] : undefined;
-}
-
 function parseYamlDocs(text: string, source: SourceFile, cloudFormation: boolean): unknown[] {
   const lines = new LineCounter();
   // logLevel 'error': a mapping key that is itself a mapping or list (YAML allows it; Kubernetes,
   // Helm and JSON do not) becomes its text as a key, without the library printing a process warning.
-  const docs = parseAllDocuments(text, { uniqueKeys: false, version: '1.2', lineCounter: lines, logLevel: 'error', ...(cloudFormation ? { customTags: [...CLOUDFORMATION_TAGS] } : {}) });
+  const docs = cloudFormation ? parseAllDocuments(text, { uniqueKeys: false, version: '1.2', lineCounter: lines, logLevel: 'error', customTags: [...CLOUDFORMATION_TAGS] }) : yamlLibraryDocuments(text, lines);
   if (!Array.isArray(docs)) return [];
   // Positions for findings come from these same documents (no second parse).
   source.adoptYaml(docs, lines);

@@ -9,6 +9,7 @@ import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTE
 import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-version.js';
 import { inShellComment } from './shell-comment.js';
 import { ansibleScripts, flowListScripts } from './ansible.js';
+import { offsetInOriginal, yamlFileOf, type YamlFile } from './yaml-documents.js';
 import { conditionalClause, jinjaBranchesAt, jinjaBranches } from './jinja-branch.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
 import { CREDENTIAL_MOUNT_FIX, hostVolumeFix, ON_SOME_HOST, volumeReach } from '../verify/docker-escape.js';
@@ -163,33 +164,38 @@ const TERRAFORM_JSON = /\.(tf|tofu)\.json$/i;
  * file, in the commands its command, shell and raw tasks run (ansible.ts), the same way. Read against the flags of `version`
  * (the gitlab-runner the script installs, where it is known) or of the current version.
  */
-export function registerCommands(path: string, text: string, version?: RunnerVersion): RegisterCommand[] {
+export function registerCommands(path: string, text: string, version?: RunnerVersion, yaml: YamlFile = yamlFileOf(text)): RegisterCommand[] {
   if (DOCUMENTATION.test(path) || !text.includes('register')) return [];
   // An Ansible playbook or task file: the commands its tasks run, not the YAML around them.
-  let scripts = TERRAFORM_JSON.test(path) ? jsonStrings(text, 'register') : ansibleScripts(path, text)?.filter((s) => s.value.includes('register'));
+  let scripts = TERRAFORM_JSON.test(path) ? jsonStrings(text, 'register') : ansibleScripts(path, yaml)?.filter((s) => s.value.includes('register'));
   const out: RegisterCommand[] = [];
   const flowList = scripts === undefined;
+  // Offsets in the text as read (quoted lines indented where read.ts repaired them) are printed where the user wrote them.
+  const back = (at: number): number => (TERRAFORM_JSON.test(path) ? at : offsetInOriginal(yaml.text, text, at));
   if (scripts === undefined) {
     // Another YAML file: its flow lists (`command: ["sh", "-c", "gitlab-runner register …"]`) read as YAML reads their items, the rest as text.
-    const flow = flowListScripts(path, text, 'register');
+    const flow = flowListScripts(path, yaml, 'register');
     if (flow === undefined) return commandsIn(path, text, version);
-    out.push(...commandsIn(path, flow.rest, version));
+    out.push(...commandsIn(path, flow.rest, version).map((c) => placed(c, back)));
     scripts = flow.scripts;
   }
   for (const s of scripts) {
-    const raw = (at: number): number => s.rawAt[Math.min(at, s.rawAt.length - 1)] ?? s.end;
-    for (const c of commandsIn(path, s.value, version)) {
-      out.push({
-        ...c,
-        at: raw(c.at),
-        flags: c.flags.map((f) => ({ ...f, at: raw(f.at) })),
-        ...(c.stopped ? { stopped: { ...c.stopped, at: raw(c.stopped.at) } } : {}),
-        ...(c.undefinedFlag ? { undefinedFlag: { ...c.undefinedFlag, at: raw(c.undefinedFlag.at) } } : {}),
-      });
-    }
+    const raw = (at: number): number => back(s.rawAt[Math.min(at, s.rawAt.length - 1)] ?? s.end);
+    for (const c of commandsIn(path, s.value, version)) out.push(placed(c, raw));
   }
   // The rest of the file and its lists were read apart: in the file's order.
   return flowList ? out.sort((a, b) => a.at - b.at) : out;
+}
+
+/** A command read from a piece of text, its offsets placed in the file by `at`. */
+function placed(c: RegisterCommand, at: (offset: number) => number): RegisterCommand {
+  return {
+    ...c,
+    at: at(c.at),
+    flags: c.flags.map((f) => ({ ...f, at: at(f.at) })),
+    ...(c.stopped ? { stopped: { ...c.stopped, at: at(c.stopped.at) } } : {}),
+    ...(c.undefinedFlag ? { undefinedFlag: { ...c.undefinedFlag, at: at(c.undefinedFlag.at) } } : {}),
+  };
 }
 
 const JSON_ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '"': '"', '\\': '\\', '/': '/' };
@@ -656,17 +662,21 @@ function removedFlagFinding(at: string, flags: readonly { name: string; written:
   return finding('RF934', at, `gitlab-runner ${version.text}, ${installedBy(version)}, registers with ${shown}, but gitlab-runner ${removed.removedIn} removed ${flags.length === 1 ? 'it' : 'them'}: an upgrade past ${removed.last} makes register exit with an error ("flag provided but not defined: -${f.name}") and no runner is registered`, removedFlagFix(f.name, flags.length === 1 ? f.written : shown, removed.last), shown);
 }
 
+/** A file read.ts did not read as YAML (not valid YAML, or not YAML at all): no documents, its text as written. */
+const NO_DOCUMENTS = (text: string): YamlFile => ({ text, documents: () => [] });
+
 /**
  * The findings of the register commands of the files given, and where the commands are. Each file's
  * commands are read against the flags of the gitlab-runner it installs (runner-version.ts), where
  * it pins one: literally, or by a template variable `templateVars` gives one value.
  */
-export function registerCommandFindings(texts: ReadonlyMap<string, string>, templateVars?: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string | null>>>): { findings: Finding[]; commands: string[] } {
+export function registerCommandFindings(texts: ReadonlyMap<string, string>, templateVars?: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string | null>>>, yamlSources?: ReadonlyMap<string, YamlFile>): { findings: Finding[]; commands: string[] } {
   const findings: Finding[] = [];
   const commands: string[] = [];
   for (const [path, text] of texts) {
     const pin = scriptPin(path, text, templateVars, texts);
-    const commandsHere = registerCommands(path, text, pin.version);
+    // A YAML file as read.ts read it (its Ansible tasks walked in the documents parsed there); one it did not read has none.
+    const commandsHere = registerCommands(path, text, pin.version, yamlSources?.get(path) ?? NO_DOCUMENTS(text));
     if (commandsHere.length === 0) continue;
     // One line index per file: each flag's position is a binary search, not a scan from the start.
     const lines = new LineIndex(text);

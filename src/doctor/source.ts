@@ -1,7 +1,8 @@
-import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Node, type Pair, type YAMLMap } from 'yaml';
+import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { LineIndex } from './hcl/ast.js';
 import { plainYamlLocator, type PlainLocator } from '../spec/plain-yaml.js';
 import { tomlPlace } from './toml-locate.js';
+import { yamlLibraryDocuments } from './yaml-documents.js';
 
 /** A position in a file the user gave, printed as `file:line:column`. */
 export interface Position {
@@ -20,7 +21,7 @@ export class SourceFile {
   readonly path: string;
   readonly text: string;
   readonly syntax: 'yaml' | 'json' | 'toml' | 'hcl';
-  #yaml: { docs: ReturnType<typeof parseAllDocuments>; lines: LineCounter } | undefined;
+  #yaml: { docs: Document[]; lines: LineCounter } | undefined;
   /** HCL: offsets of blocks, attributes and object keys by path, recorded by the parser. */
   #marks: Map<string, number> | undefined;
   #lines: LineIndex | undefined;
@@ -36,9 +37,20 @@ export class SourceFile {
   }
 
   /** The YAML documents the reader already parsed with a line counter: locating then needs no second parse. */
-  adoptYaml(docs: ReturnType<typeof parseAllDocuments>, lines: LineCounter): void {
-    this.#yaml = { docs: Array.isArray(docs) ? docs : [], lines };
+  adoptYaml(docs: ReturnType<typeof parseAllDocuments> | Document[], lines: LineCounter): void {
+    this.#yaml = { docs: Array.isArray(docs) ? (docs as Document[]) : [], lines };
   }
+
+  /**
+   * The YAML library's documents of this file (nodes with their offsets in `text`): those the reader
+   * parsed, or, for a file the plain reader read, parsed once now with the reader's options
+   * (yaml-documents.ts). The Ansible readers walk these.
+   */
+  documents(): readonly Document[] {
+    if (this.#yaml) return this.#yaml.docs;
+    return (this.#nodes ??= this.syntax === 'yaml' ? yamlLibraryDocuments(this.text) : []);
+  }
+  #nodes: Document[] | undefined;
 
   /** The values were read by the plain YAML reader: locating then walks the text along the path (plainYamlLocator), not the library. */
   adoptPlainYaml(): void {
@@ -83,7 +95,7 @@ export class SourceFile {
         const lines = new LineCounter();
         // JSON is read by the YAML parser too: it gives positions for both.
         const docs = parseAllDocuments(this.text, { lineCounter: lines, uniqueKeys: false });
-        this.#yaml = { docs: Array.isArray(docs) ? docs : [], lines };
+        this.#yaml = { docs: Array.isArray(docs) ? (docs as Document[]) : [], lines };
       }
       const d = this.#yaml.docs[doc];
       if (!d) return this.#at(0);

@@ -1529,7 +1529,7 @@ export class ModuleEvaluator {
             const given = this.#fromVarFiles(e, env, name, v, this.mod.varFiles);
             if (given !== undefined) return given;
           }
-          if (!v.default) return this.unknown(e, env, 'RF906', `var.${name} has no default, so its value is given only when Terraform runs`, 'give `terraform show -json` of a plan, or a default');
+          if (!v.default) return this.unknown(e, env, 'RF906', `var.${name} has no default, so its value is given only when Terraform runs`, `give \`terraform show -json\` of a plan made with the value you pass for var.${name} (-var or -var-file), or give var.${name} a default or a value in terraform.tfvars`);
           return this.typed(v, this.value(v.default, { loc: v.loc, vars: new Map() }));
         }
         case 'data':
@@ -1800,7 +1800,8 @@ export class ModuleEvaluator {
       const v = this.body(block, inst)[writtenAs(block.type, attr)];
       if (v !== undefined && v !== null && !firstUnknown(v)) return v;
     }
-    return this.unknown(e, env, 'RF906', `${this.scope.address !== '' ? `${this.scope.address}.` : ''}${address}.${attr} is known only ${block.mode === 'data' ? 'when Terraform reads the data source' : 'after apply'}`);
+    const at = `${this.scope.address !== '' ? `${this.scope.address}.` : ''}${address}`;
+    return this.unknown(e, env, 'RF906', `${at}.${attr} is known only ${block.mode === 'data' ? 'when Terraform reads the data source' : 'after apply'}`, afterApplyFix(block.mode, block.type, at, attr));
   }
 
   /**
@@ -2190,4 +2191,18 @@ function formatParts(e: Expr): (string | Expr)[] | undefined {
     if (piece !== '') out.push(piece);
   });
   return out;
+}
+
+/**
+ * What decides a resource's or data source's attribute the doctor cannot know. A data source is read
+ * while Terraform plans (its arguments known), so a plan carries what it returns. A resource's
+ * computed attribute is "known after apply" in a plan made before the resource exists, so that plan
+ * does not know it either: the state once applied does, as does a plan made after. A KMS key's ARN
+ * and id hold the key id AWS picks when it creates the key (AWS KMS Developer Guide, "Key
+ * identifiers"): nothing written in the files decides them.
+ */
+function afterApplyFix(mode: 'resource' | 'data', type: string, address: string, attr: string): string {
+  if (mode === 'data') return `give \`terraform show -json\` of a plan: Terraform reads ${address} while it plans, so the plan carries its ${attr}`;
+  const kms = type === 'aws_kms_key' && (attr === 'arn' || attr === 'key_id' || attr === 'id') ? ` (AWS picks a KMS key's id when it creates the key)` : '';
+  return `give \`terraform show -json\` of the state once ${address} is applied, or of a plan made after it exists: a plan made before does not know its ${attr} either${kms}`;
 }

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { interruptedDrain } from '../src/cli/ops.js';
+import { interruptedDrain, resumeCommand } from '../src/cli/ops.js';
 import { opsReportSchema } from '../src/ops/report.js';
 import { markerText } from '../src/ops/marker.js';
 import { ROOT } from './helpers/fleet.js';
@@ -132,6 +132,15 @@ describe('drain interrupted while it waits', () => {
     // Without --approve nothing is paused, so nothing is said on an interrupt: no listener.
     await h.run('drain', { runner: 'k8s' });
     expect(registered).toBe(1);
+  });
+
+  it('one resume command serves the message and the --json report, the runner name made safe in it too', () => {
+    // Before: built twice (the message, the --json `resume`), the runner name not passed through safeText.
+    const runner = 'k8s\u001b[31m';
+    const said = interruptedDrain('SIGINT', 'fleet.yaml', runner, [3]);
+    expect(said).toContain(`To let it take jobs again: ${resumeCommand('fleet.yaml', runner)}.`);
+    expect(resumeCommand('fleet.yaml', runner)).toBe('runner-fleet resume fleet.yaml --runner k8s\\u001b[31m --approve');
+    expect(said).not.toContain('\u001b');
   });
 
   it('the message names every runner id paused and quotes the spec path safely', () => {

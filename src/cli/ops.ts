@@ -167,9 +167,15 @@ function defaultWorld(): OpsWorld {
  * gives it no new jobs; those running go on), whatever ended the wait.
  */
 export function interruptedDrain(signal: 'SIGINT' | 'SIGTERM', specFile: string, runner: string, ids: readonly number[]): string {
-  const which = ids.length === 0 ? `runner ${runner}` : `runner ${runner} (${ids.map((id) => `#${id}`).join(', ')})`;
+  const name = safeText(runner, 200);
+  const which = ids.length === 0 ? `runner ${name}` : `runner ${name} (${ids.map((id) => `#${id}`).join(', ')})`;
   const spec = safeText(specFile, 200);
-  return `runner-fleet drain: interrupted (${signal === 'SIGINT' ? 'Ctrl-C, SIGINT' : 'SIGTERM'}) while waiting for the jobs of ${which}: it stays paused (GitLab gives it no new jobs; the jobs running on it go on). To let it take jobs again: runner-fleet resume ${spec} --runner ${runner} --approve. To keep waiting for its jobs: run the same drain again. runner-fleet status ${spec} shows whether it is paused.\n`;
+  return `runner-fleet drain: interrupted (${signal === 'SIGINT' ? 'Ctrl-C, SIGINT' : 'SIGTERM'}) while waiting for the jobs of ${which}: it stays paused (GitLab gives it no new jobs; the jobs running on it go on). To let it take jobs again: ${resumeCommand(specFile, runner)}. To keep waiting for its jobs: run the same drain again. runner-fleet status ${spec} shows whether it is paused.\n`;
+}
+
+/** The command that lets a drained runner take jobs again: the one text drain's message and its --json report give. */
+export function resumeCommand(specFile: string, runner: string): string {
+  return `runner-fleet resume ${safeText(specFile, 200)} --runner ${safeText(runner, 200)} --approve`;
 }
 
 /** A bearer token file's token: its text without the line end and surrounding blanks (`kubectl create token … > file`). */
@@ -634,7 +640,7 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
             err(said);
             // --json: the one report of the run, saying it was interrupted (the process ends right after).
             if (opts.json) {
-              const interrupted: OpsReport = { ...report, error: redactor.redact(said.replace(/^runner-fleet drain: /, '').trim()), failedAt: 'apply', interrupted: { signal, runner: opts.runner!, ids: paused, paused: true, resume: `runner-fleet resume ${safeText(specFile, 200)} --runner ${opts.runner!} --approve` }, apiCalls: gitlab.totalCalls, exitCode: signal === 'SIGINT' ? 130 : 143 };
+              const interrupted: OpsReport = { ...report, error: redactor.redact(said.replace(/^runner-fleet drain: /, '').trim()), failedAt: 'apply', interrupted: { signal, runner: opts.runner!, ids: paused, paused: true, resume: resumeCommand(specFile, opts.runner!) }, apiCalls: gitlab.totalCalls, exitCode: signal === 'SIGINT' ? 130 : 143 };
               out(`${JSON.stringify(interrupted, null, 2)}\n`);
             }
           };

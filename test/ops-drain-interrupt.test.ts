@@ -1,14 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { interruptedDrain } from '../src/cli/ops.js';
+import { interruptedDrain, resumeCommand } from '../src/cli/ops.js';
 import { opsReportSchema } from '../src/ops/report.js';
 import { markerText } from '../src/ops/marker.js';
 import { ROOT } from './helpers/fleet.js';
 import { GitLabDouble, VirtualClock } from './helpers/gitlab-double.js';
+import { serveGitLab } from './helpers/gitlab-https.js';
 import { ACCESS_TOKEN, CANARY, harness, opsSpec, writeSpec } from './helpers/ops-world.js';
 import { which } from './helpers/tools.js';
 
@@ -18,25 +19,6 @@ import { which } from './helpers/tools.js';
  * jobs) until someone resumes it. Now drain says so, with the commands that resume it or wait again,
  * and exits 130 (SIGINT) or 143 (SIGTERM).
  */
-
-/** The GitLab double served over HTTPS (gitlab.url is https only) with a certificate of its own, as ops.test.ts serves it over HTTP. */
-async function serve(double: GitLabDouble, tls: { key: Buffer; cert: Buffer }): Promise<{ server: Server; url: string }> {
-  const server = createServer(tls, (req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      void double.fetch(`http://x${req.url}`, { method: req.method!, headers, ...(body ? { body } : {}) }).then((a) => {
-        const answer = (a as unknown as { answer: { status: number; body: unknown; headers: Record<string, string> } }).answer;
-        res.writeHead(answer.status, answer.headers);
-        res.end(answer.status === 204 ? undefined : JSON.stringify(answer.body));
-      });
-    });
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return { server, url: `https://127.0.0.1:${(server.address() as { port: number }).port}` };
-}
 
 let server: Server | undefined;
 afterEach(() => {
@@ -52,7 +34,7 @@ async function drainThenSignal(signal: 'SIGINT' | 'SIGTERM', dir: string, json =
   double.addProject('acme/platform/api');
   // The k8s runner, two jobs running that never end by themselves.
   const k8s = double.seedRunner({ runner_type: 'group_type', groupId: double.groups.get('acme')!, description: `acme/k8s (runner-fleet) ${markerText('acme', 'k8s')}`, tag_list: ['k8s'], runningJobs: 2 });
-  const served = await serve(double, { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) });
+  const served = await serveGitLab(double, { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) });
   server = served.server;
   const spec = opsSpec();
   spec.gitlab.url = served.url;
@@ -124,6 +106,9 @@ describe('drain interrupted while it waits', () => {
       return () => listening--;
     };
     await h.run('register', { approve: true });
+    // register listens too while it applies (a new token is held until it is stored) and stops when it ends.
+    expect(listening).toBe(0);
+    registered = 0;
     const k8s = [...h.double.runners.values()].find((r) => r.description.endsWith(markerText('acme', 'k8s')))!;
     Object.assign(k8s, { runningJobs: 1, jobsEndAt: h.clock.now() + 30_000 });
     expect((await h.run('drain', { approve: true, runner: 'k8s' })).code).toBe(0);
@@ -132,6 +117,15 @@ describe('drain interrupted while it waits', () => {
     // Without --approve nothing is paused, so nothing is said on an interrupt: no listener.
     await h.run('drain', { runner: 'k8s' });
     expect(registered).toBe(1);
+  });
+
+  it('one resume command serves the message and the --json report, the runner name made safe in it too', () => {
+    // Before: built twice (the message, the --json `resume`), the runner name not passed through safeText.
+    const runner = 'k8s\u001b[31m';
+    const said = interruptedDrain('SIGINT', 'fleet.yaml', runner, [3]);
+    expect(said).toContain(`To let it take jobs again: ${resumeCommand('fleet.yaml', runner)}.`);
+    expect(resumeCommand('fleet.yaml', runner)).toBe('runner-fleet resume fleet.yaml --runner k8s\\u001b[31m --approve');
+    expect(said).not.toContain('\u001b');
   });
 
   it('the message names every runner id paused and quotes the spec path safely', () => {

@@ -2,7 +2,7 @@ import { loadAndPlan } from './load.js';
 import type { PlanResult } from '../core.js';
 import { summaryLine, textReport } from './report.js';
 import { desiredRunners, type DesiredRunner } from '../ops/desired.js';
-import { Engine, unassignAdvice, type Step, type StepResult } from '../ops/engine.js';
+import { Engine, unassignAdvice, type Held, type Step, type StepResult } from '../ops/engine.js';
 import type { OpsReport } from '../ops/report.js';
 import type { TokenStore } from '../ops/ports.js';
 import type * as KeyVaultModule from '../live/keyvault.js';
@@ -68,10 +68,14 @@ export interface OpsWorld {
   /** `--kube-api <cluster>=aks:…`: Azure tokens and the ARM endpoint (tests: a double); default @azure/identity and management.azure.com. */
   aks?: { token: (scope: string) => Promise<string>; armUrl: string; fetch: FetchLike; makeFetch?: (opts: { ca: string }) => Promise<FetchLike> };
   /**
-   * While `drain` waits: calls `handler` on Ctrl-C (SIGINT) or SIGTERM, then ends the process (130,
-   * 143); returns the function that stops listening. Default: process signals. Tests give their own.
+   * While `drain` waits, and while `register` and `rotate` apply: calls `handler` on Ctrl-C
+   * (SIGINT) or SIGTERM, then ends the process (130, 143) unless the handler answers `hold` (a new
+   * token is held only in memory: the process ends through `exit` once it is stored); returns the
+   * function that stops listening. Default: process signals. Tests give their own.
    */
-  onInterrupt?: (handler: (signal: 'SIGINT' | 'SIGTERM') => void) => () => void;
+  onInterrupt?: (handler: (signal: 'SIGINT' | 'SIGTERM') => 'hold' | void) => () => void;
+  /** Ends the process (default process.exit): the exit of an interrupt that was held. */
+  exit?: (code: number) => void;
 }
 
 const MUTATING = new Set<OpsCommandName>(['register', 'rotate', 'drain', 'resume', 'prune', 'unregister']);
@@ -145,15 +149,17 @@ function defaultWorld(): OpsWorld {
       return Buffer.concat(chunks).toString('utf8');
     },
     timing: realTiming,
+    exit: (code) => process.exit(code),
     onInterrupt: (handler) => {
       const on = (signal: 'SIGINT' | 'SIGTERM') => () => {
-        handler(signal);
+        if (handler(signal) === 'hold') return;
         process.exit(signal === 'SIGINT' ? 130 : 143);
       };
       const int = on('SIGINT');
       const term = on('SIGTERM');
-      process.once('SIGINT', int);
-      process.once('SIGTERM', term);
+      // `on`, not `once`: a second signal while a token is held is this handler's too (it stops at once).
+      process.on('SIGINT', int);
+      process.on('SIGTERM', term);
       return () => {
         process.off('SIGINT', int);
         process.off('SIGTERM', term);
@@ -167,9 +173,53 @@ function defaultWorld(): OpsWorld {
  * gives it no new jobs; those running go on), whatever ended the wait.
  */
 export function interruptedDrain(signal: 'SIGINT' | 'SIGTERM', specFile: string, runner: string, ids: readonly number[]): string {
-  const which = ids.length === 0 ? `runner ${runner}` : `runner ${runner} (${ids.map((id) => `#${id}`).join(', ')})`;
+  const name = safeText(runner, 200);
+  const which = ids.length === 0 ? `runner ${name}` : `runner ${name} (${ids.map((id) => `#${id}`).join(', ')})`;
   const spec = safeText(specFile, 200);
-  return `runner-fleet drain: interrupted (${signal === 'SIGINT' ? 'Ctrl-C, SIGINT' : 'SIGTERM'}) while waiting for the jobs of ${which}: it stays paused (GitLab gives it no new jobs; the jobs running on it go on). To let it take jobs again: runner-fleet resume ${spec} --runner ${runner} --approve. To keep waiting for its jobs: run the same drain again. runner-fleet status ${spec} shows whether it is paused.\n`;
+  return `runner-fleet drain: interrupted (${signal === 'SIGINT' ? 'Ctrl-C, SIGINT' : 'SIGTERM'}) while waiting for the jobs of ${which}: it stays paused (GitLab gives it no new jobs; the jobs running on it go on). To let it take jobs again: ${resumeCommand(specFile, runner)}. To keep waiting for its jobs: run the same drain again. runner-fleet status ${spec} shows whether it is paused.\n`;
+}
+
+/** The command that lets a drained runner take jobs again: the one text drain's message and its --json report give. */
+export function resumeCommand(specFile: string, runner: string): string {
+  return `runner-fleet resume ${safeText(specFile, 200)} --runner ${safeText(runner, 200)} --approve`;
+}
+
+const signalText = (signal: 'SIGINT' | 'SIGTERM') => (signal === 'SIGINT' ? 'Ctrl-C, SIGINT' : 'SIGTERM');
+
+/**
+ * What `register` or `rotate` says when Ctrl-C or SIGTERM ends it, and the --json `interrupted`.
+ * A signal while a new token exists only in this process (from the request that creates or
+ * resets it until it is stored: `held`) is held until the token is stored, then the run stops
+ * (`stored`); a second signal stops at once and says what is left. A signal at any other moment
+ * stops at once: nothing is then held only in memory, and the same command again finishes.
+ */
+export function interruptedApply(
+  command: 'register' | 'rotate',
+  signal: 'SIGINT' | 'SIGTERM',
+  specFile: string,
+  onlyRunner: string | undefined,
+  at: { runner: string; id?: number; held?: Held; stored?: boolean },
+): { text: string; interrupted: NonNullable<OpsReport['interrupted']> } {
+  const spec = safeText(specFile, 200);
+  const runner = safeText(at.runner, 200);
+  const again = `runner-fleet ${command} ${spec}${onlyRunner !== undefined ? ` --runner ${safeText(onlyRunner, 200)}` : ''} --approve`;
+  const repair = `runner-fleet register ${spec} --runner ${runner} --approve`;
+  const head = `runner-fleet ${command}: interrupted (${signalText(signal)})`;
+  const ids = at.id !== undefined ? [at.id] : at.held?.id !== undefined ? [at.held.id] : [];
+  if (at.held === undefined) {
+    const left = `what was applied stays applied, the rest of the plan was not${command === 'rotate' ? ', and a manager whose new token was stored may not have been restarted yet' : ''}`;
+    return { text: `${head} while no new token was held only in this process: ${left}. To finish: ${again} (it reads GitLab and the token stores first${command === 'rotate' ? ', rotates again and restarts the managers' : ' and creates no second runner'}); runner-fleet status ${spec} shows where each runner stands.\n`, interrupted: { signal, runner: at.runner, ids, left, rerun: again } };
+  }
+  const h = at.held;
+  if (at.stored && h.done !== undefined) {
+    const manager = command === 'rotate'
+      ? `its manager was not restarted and still uses the old token, which GitLab no longer accepts: ${again} resets it again, stores it and restarts the manager (and does the rest of the plan)`
+      : `its manager was not restarted (one already running reads the new token only when it restarts: runner-fleet rotate ${spec} --runner ${runner} --approve resets the token again, stores it and restarts it), and the rest of the plan was not applied: ${again} does it (no second runner)`;
+    const left = `${h.done}; ${manager}`;
+    return { text: `${head}: the new token was stored first (it existed only in this process), and the run stopped there: ${left}.\n`, interrupted: { signal, runner: h.runner, ids, stored: true, left, rerun: again } };
+  }
+  const left = h.left;
+  return { text: `${head} before the new token held only in this process was stored: ${left}. Repair: ${repair}.\n`, interrupted: { signal, runner: h.runner, ids, stored: false, left, rerun: repair } };
 }
 
 /** A bearer token file's token: its text without the line end and surrounding blanks (`kubectl create token … > file`). */
@@ -595,7 +645,44 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
     }
     return s;
   };
-  const engine = new Engine({ fleet: fleet.name, gitlab, store, timing: world.timing, progress, canManage: token !== undefined });
+  // register and rotate: the new tokens held only in this process (innermost last), and a signal held until they are stored.
+  const held: Held[] = [];
+  let heldSignal: 'SIGINT' | 'SIGTERM' | undefined;
+  // Test only: RUNNER_FLEET_TEST_OPS_PAUSE=created|reset pauses there (until a signal, or 30 s), as write.ts's hook does for synth.
+  let wake: (() => void) | undefined;
+  const pausePoint = world.env.RUNNER_FLEET_TEST_OPS_PAUSE;
+  const pauseAt = pausePoint === 'created' || pausePoint === 'reset'
+    ? async (point: 'created' | 'reset') => {
+        if (point !== pausePoint) return;
+        err(`runner-fleet ${command}: paused at ${point} (RUNNER_FLEET_TEST_OPS_PAUSE, a test hook)\n`);
+        await new Promise<void>((resume) => {
+          const timer = setTimeout(resume, 30_000);
+          wake = () => {
+            clearTimeout(timer);
+            resume();
+          };
+        });
+        wake = undefined;
+      }
+    : undefined;
+  let interruptedAt: ((signal: 'SIGINT' | 'SIGTERM', h?: Held, stored?: boolean) => void) | undefined;
+  const engine = new Engine({
+    fleet: fleet.name,
+    gitlab,
+    store,
+    timing: world.timing,
+    progress,
+    canManage: token !== undefined,
+    ...(pauseAt ? { pauseAt } : {}),
+    holding: (h) => {
+      held.push(h);
+      return () => {
+        const i = held.indexOf(h);
+        if (i >= 0) held.splice(i, 1);
+        if (heldSignal !== undefined && held.length === 0) interruptedAt?.(heldSignal, h, h.done !== undefined);
+      };
+    },
+  });
 
   const report: OpsReport = { command, fleet: fleet.name, gitlab: fleet.gitlabUrl, approved: opts.approve === true && MUTATING.has(command), plan: [], apiCalls: 0, exitCode: 0 };
   // Until GitLab and the token stores are read, there is no plan: a failure then is a failed read.
@@ -613,15 +700,44 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
         break;
       }
       case 'register':
-        report.plan = await engine.planRegister(desired);
+      case 'rotate': {
+        report.plan = command === 'register' ? await engine.planRegister(desired) : await engine.planRotate(desired, withinMs !== undefined ? { ifExpiringWithinMs: withinMs } : {});
         planned = true;
-        if (report.approved) report.results = await engine.applyRegister(desired, report.plan);
+        if (!report.approved) break;
+        const plan = report.plan;
+        // Ctrl-C or SIGTERM: held while a new token exists only in this process, else at once (interruptedApply).
+        const say = (signal: 'SIGINT' | 'SIGTERM', h?: Held, stored?: boolean) => {
+          const said = interruptedApply(command, signal, specFile, opts.runner, { runner: h?.runner ?? engine.current?.runner ?? '', ...(engine.current?.id !== undefined && h === undefined ? { id: engine.current.id } : {}), ...(h ? { held: h, stored: stored === true } : {}) });
+          err(said.text);
+          if (opts.json) {
+            const interrupted: OpsReport = { ...report, error: redactor.redact(said.text.replace(/^runner-fleet \w+: /, '').trim()), failedAt: 'apply', interrupted: said.interrupted, apiCalls: gitlab.totalCalls, exitCode: signal === 'SIGINT' ? 130 : 143 };
+            out(`${JSON.stringify(interrupted, null, 2)}\n`);
+          }
+        };
+        interruptedAt = (signal, h, stored) => {
+          say(signal, h, stored);
+          (world.exit ?? ((code: number) => process.exit(code)))(signal === 'SIGINT' ? 130 : 143);
+        };
+        const onSignal = (signal: 'SIGINT' | 'SIGTERM'): 'hold' | void => {
+          const h = held[held.length - 1];
+          if (h === undefined || heldSignal !== undefined) {
+            // Nothing held, or a second signal while it is: stop now, saying what is left.
+            say(signal, h, false);
+            return;
+          }
+          heldSignal = signal;
+          err(`runner-fleet ${command}: ${signalText(signal)} received while a new token of runner ${safeText(h.runner, 200)}${h.id !== undefined ? ` (#${h.id})` : ''} exists only in this process: storing it first, then stopping (Ctrl-C or SIGTERM again stops at once, and leaves: ${h.left})\n`);
+          wake?.();
+          return 'hold';
+        };
+        const stop = world.onInterrupt?.(onSignal);
+        try {
+          report.results = command === 'register' ? await engine.applyRegister(desired, plan) : await engine.applyRotate(desired, plan, { confirmTimeoutMs: token === undefined ? 0 : confirmTimeout });
+        } finally {
+          stop?.();
+        }
         break;
-      case 'rotate':
-        report.plan = await engine.planRotate(desired, withinMs !== undefined ? { ifExpiringWithinMs: withinMs } : {});
-        planned = true;
-        if (report.approved) report.results = await engine.applyRotate(desired, report.plan, { confirmTimeoutMs: token === undefined ? 0 : confirmTimeout });
-        break;
+      }
       case 'drain':
       case 'resume':
         report.plan = await engine.planDrain(desired, opts.runner!, command === 'resume');
@@ -634,7 +750,7 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
             err(said);
             // --json: the one report of the run, saying it was interrupted (the process ends right after).
             if (opts.json) {
-              const interrupted: OpsReport = { ...report, error: redactor.redact(said.replace(/^runner-fleet drain: /, '').trim()), failedAt: 'apply', interrupted: { signal, runner: opts.runner!, ids: paused, paused: true, resume: `runner-fleet resume ${safeText(specFile, 200)} --runner ${opts.runner!} --approve` }, apiCalls: gitlab.totalCalls, exitCode: signal === 'SIGINT' ? 130 : 143 };
+              const interrupted: OpsReport = { ...report, error: redactor.redact(said.replace(/^runner-fleet drain: /, '').trim()), failedAt: 'apply', interrupted: { signal, runner: opts.runner!, ids: paused, paused: true, resume: resumeCommand(specFile, opts.runner!) }, apiCalls: gitlab.totalCalls, exitCode: signal === 'SIGINT' ? 130 : 143 };
               out(`${JSON.stringify(interrupted, null, 2)}\n`);
             }
           };

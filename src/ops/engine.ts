@@ -141,6 +141,27 @@ export interface EngineDeps {
   progress: (line: string) => void;
   /** Whether an access token with manage_runner is available (needed to repair by runner id). */
   canManage: boolean;
+  /**
+   * Told when a token GitLab issued, or may be issuing, exists only in this process (from the
+   * request that creates or resets it until it is stored): the CLI holds Ctrl-C and SIGTERM that
+   * long (ops.ts). The engine keeps `held` current; the function returned is called when the
+   * token is stored or the step failed, and only then may the process stop.
+   */
+  holding?: (held: Held) => () => void;
+  /** Test only (RUNNER_FLEET_TEST_OPS_PAUSE): waits at a point where a new token is held only in memory. */
+  pauseAt?: (point: 'created' | 'reset') => Promise<void>;
+}
+
+/**
+ * A new token held only in this process: whose, and what stopping now would leave (`left`,
+ * with the command that repairs it); `done` once it is stored (or, for a run that lost a race
+ * of two registers, its own runner deleted again).
+ */
+export interface Held {
+  runner: string;
+  id?: number;
+  left: string;
+  done?: string;
 }
 
 export interface Observation {
@@ -340,6 +361,8 @@ function tokenCheckContact(contactedAt: string | null | undefined, managers: Run
 export class Engine {
   /** A step failed because an API refused the credential given (401/403): the command exits 2. */
   accessRefused = false;
+  /** The step being applied (or the last one): what an interrupt names. */
+  current: Step | undefined;
   /** Runners whose stored token this run gave to POST /runners/verify (a contact in GitLab's eyes). */
   private readonly verifiedThisRun = new Set<number>();
   /**
@@ -744,14 +767,29 @@ export class Engine {
   private async repairToken(d: DesiredRunner, id: number): Promise<void> {
     const before = await this.guard(d, [id]);
     if (before && before.token !== '') await this.storeWrite(d, { ...before, state: 'pending', owner: this.owner(d) });
-    const t = await this.resetById(id);
-    const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
-    await this.guard(d, [id], lost);
-    await this.storeWrite(d, { token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
+    const marked = before !== undefined && before.token !== '';
+    const held = this.hold({ runner: d.name, id, left: this.resetLeft(d, id, 'may have been reset', marked) });
+    try {
+      const t = await this.resetById(id);
+      held.is.left = this.resetLeft(d, id, 'was reset', marked);
+      await this.deps.pauseAt?.('reset');
+      const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
+      await this.guard(d, [id], lost);
+      await this.storeWrite(d, { token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
+      held.is.done = `the token of #${id} (${d.name}) was reset in GitLab and the new one stored in ${this.deps.store(d).label}`;
+    } finally {
+      held.release();
+    }
+  }
+
+  /** What a stop between a token reset of #id and the store write leaves, and what repairs it. */
+  private resetLeft(d: DesiredRunner, id: number, what: 'was reset' | 'may have been reset', marked: boolean): string {
+    const store = this.deps.store(d).label;
+    return `the token of #${id} (${d.name}) ${what} in GitLab and the new one is stored nowhere; ${marked ? `${store} holds the earlier token marked pending${what === 'was reset' ? ', which GitLab no longer accepts' : ''}` : `${store} holds no token of it`}: runner-fleet register resets it by runner id and stores it (an access token with manage_runner is needed; no second runner)`;
   }
 
   private async resetById(id: number): Promise<NewToken> {
-    if (!this.deps.canManage) throw new Error(`resetting the token of runner #${id} needs an access token with the manage_runner scope`);
+    if (!this.deps.canManage) throw new Error(`resetting the token of runner #${id} by its id needs an access token with the manage_runner scope (or api): the store holds no token GitLab accepts (empty, or marked pending by a run that stopped between a reset and storing its new token), so a reset with the stored token cannot work; give one in RUNNER_FLEET_GITLAB_TOKEN and run runner-fleet register (or this rotate) again`);
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.gl.resetTokenById(id);
@@ -775,9 +813,11 @@ export class Engine {
     const body = await this.scopeBody(d);
     for (let attempt = 0; ; attempt++) {
       let created: ({ id: number } & NewToken) | undefined;
+      const held = this.hold({ runner: d.name, left: `POST /user/runners for ${d.name} was sent and its answer had not come: GitLab may have created the runner, whose token would then be stored nowhere; runner-fleet register finds it by its marker, resets its token and stores it (no second runner)` });
       try {
         created = await this.gl.createRunner(body);
       } catch (e) {
+        held.release();
         if (!(e instanceof OutcomeUnknownError)) throw e;
         this.deps.progress(`${e.message}; listing runners with the marker of ${d.name} before trying again`);
         const found = await this.findByMarker(d);
@@ -790,17 +830,42 @@ export class Engine {
         await this.deps.timing.sleep(wait);
         continue;
       }
-      const found = await this.findByMarker(d);
-      if (!found.some((r) => r.id === created.id)) found.push({ id: created.id, description: d.settings.description, paused: d.settings.paused, runner_type: d.scope.type });
-      found.sort((a, b) => a.id - b.id);
-      return this.settle(d, found, created, restart);
+      try {
+        held.is.id = created.id;
+        held.is.left = `runner #${created.id} was created in GitLab for ${d.name} and its token is stored nowhere: runner-fleet register finds it by its marker, resets its token and stores it (no second runner)`;
+        await this.deps.pauseAt?.('created');
+        const found = await this.findByMarker(d);
+        if (!found.some((r) => r.id === created.id)) found.push({ id: created.id, description: d.settings.description, paused: d.settings.paused, runner_type: d.scope.type });
+        found.sort((a, b) => a.id - b.id);
+        return await this.settle(d, found, created, restart, held);
+      } finally {
+        held.release();
+      }
     }
   }
 
-  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined, restart: (fn: () => Promise<void>) => void): Promise<string> {
+  /**
+   * Tells the CLI that a new token is (or may be) held only in this process until `release`
+   * (idempotent); `is` is kept current with what stopping now would leave.
+   */
+  private hold(is: Held): { is: Held; release: () => void } {
+    const end = this.deps.holding?.(is);
+    let ended = false;
+    return {
+      is,
+      release: () => {
+        if (ended) return;
+        ended = true;
+        end?.();
+      },
+    };
+  }
+
+  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined, restart: (fn: () => Promise<void>) => void, held?: { is: Held; release: () => void }): Promise<string> {
     const keep = found[0]!.id;
     if (created && created.id !== keep) {
       await this.confirmedDelete(created.id, this.deps.fleet, d.name);
+      if (held) held.is.done = `another run created #${keep} for ${d.name} first; #${created.id}, created by this one, was deleted again`;
       return `another run created #${keep} first; deleted #${created.id}`;
     }
     const extra = found.slice(1).map((r) => r.id);
@@ -814,10 +879,15 @@ export class Engine {
       try {
         await saying(lost, () => this.guard(d, [keep]));
         await this.storeWrite(d, { token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) }, '', { id: keep, what: `runner #${keep} was created in GitLab`, nowhere: lost });
+        if (held) {
+          held.is.done = `runner #${keep} was created in GitLab for ${d.name} and its token stored in ${this.deps.store(d).label}`;
+          held.release();
+        }
       } catch (e) {
         if (!(e instanceof StoreConflictError)) throw e;
         // Nothing of this runner stays: the runner just created would only hold a token nobody has.
         const gone = await this.confirmedDelete(created.id, this.deps.fleet, d.name);
+        if (held && gone !== 'refused' && typeof gone !== 'object') held.is.done = `${this.deps.store(d).label} was found holding another owner's token, so runner #${created.id}, created for ${d.name}, was deleted again (nothing of it is left)`;
         throw new StoreConflictError(`${e.message} Runner #${created.id}, created for it, was ${gone === 'refused' ? 'not deleted (its marker changed)' : typeof gone === 'object' ? `not deleted (assigned to ${gone.shared.join(', ')} since)` : 'deleted again'}.`);
       }
       restart(() => this.deps.store(d).restartManager());
@@ -1018,6 +1088,16 @@ export class Engine {
       this.deps.progress(`GitLab's POST /runners/verify does not say whose the stored token of ${d.name} is (GitLab before 15.10), and without an access token #${id} cannot be reset by id: resetting with the stored token, recorded as #${id}'s`);
     }
     await this.storeWrite(d, { ...stored, state: 'pending', owner: this.owner(d) });
+    const held = this.hold({ runner: d.name, id, left: this.resetLeft(d, id, 'may have been reset', true) });
+    try {
+      await this.rotateHeld(d, id, stored, held);
+    } finally {
+      held.release();
+    }
+  }
+
+  /** rotateToken from the reset with the stored token until the new token is stored (held: only in memory meanwhile). */
+  private async rotateHeld(d: DesiredRunner, id: number, stored: StoredToken, held: { is: Held }): Promise<void> {
     let fresh: NewToken | undefined;
     try {
       fresh = await this.gl.resetTokenWithCurrent(stored.token);
@@ -1036,9 +1116,12 @@ export class Engine {
         fresh = await this.resetById(id);
       }
     }
+    held.is.left = this.resetLeft(d, id, 'was reset', true);
+    await this.deps.pauseAt?.('reset');
     const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
     await this.guard(d, [id], lost);
     await this.storeWrite(d, { token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
+    held.is.done = `the token of #${id} (${d.name}) was reset in GitLab and the new one stored in ${this.deps.store(d).label}`;
   }
 
   /**
@@ -1278,6 +1361,7 @@ export class Engine {
         continue;
       }
       this.deps.progress(`${s.action} ${s.runner}${s.id !== undefined ? ` (#${s.id})` : ''}`);
+      this.current = s;
       try {
         out.push({ ...s, outcome: 'done', detail: await fn(s) });
       } catch (e) {

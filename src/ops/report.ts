@@ -124,11 +124,13 @@ export const opsReportSchema = z.strictObject({
    */
   failedAt: z.enum(['input', 'read', 'apply']).optional(),
   /**
-   * `drain` stopped by Ctrl-C (SIGINT, exit 130) or SIGTERM (143) while it waited for jobs (with
-   * `failedAt: "apply"`): the runner it paused stays paused; `resume` is the command that lets it
-   * take jobs again (the same drain waits again).
+   * A run ended by Ctrl-C (SIGINT, exit 130) or SIGTERM (143), with `failedAt: "apply"`. `drain`
+   * while it waited for jobs: the runner it paused stays paused; `paused: true`, and `resume` is
+   * the command that lets it take jobs again (the same drain waits again). register and rotate: the runner being worked on,
+   * `stored` (whether a new token held only in memory was stored before stopping: a signal then
+   * waits for that store write), what the stop `left`, and the command that finishes or repairs it (`rerun`).
    */
-  interrupted: z.strictObject({ signal: z.enum(['SIGINT', 'SIGTERM']), runner: z.string(), ids: z.array(z.number().int()), paused: z.literal(true), resume: z.string() }).optional(),
+  interrupted: z.strictObject({ signal: z.enum(['SIGINT', 'SIGTERM']), runner: z.string(), ids: z.array(z.number().int()), paused: z.literal(true).optional(), resume: z.string().optional(), stored: z.boolean().optional(), left: z.string().optional(), rerun: z.string().optional() }).optional(),
   /** With `failedAt: "input"` for a spec that cannot be used: its findings, as `plan --json` gives them. */
   findings: z.array(z.strictObject({ code: z.string(), severity: z.enum(['error', 'warning', 'info']), path: z.string(), message: z.string(), received: z.string().optional(), allowed: z.string().optional(), fix: z.string().optional(), acceptedBecause: z.string().optional() })).optional(),
   /** GitLab API calls made, retries included. */

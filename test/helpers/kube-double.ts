@@ -29,6 +29,8 @@ export class KubeDouble {
   retryAfter?: string;
   /** The namespaces that exist; undefined: any (a create into a namespace not listed is 404, as the API server answers). */
   namespaces?: Set<string>;
+  /** How long every request but a GET waits for its answer (a slow write: an interrupt can arrive meanwhile). */
+  writeDelayMs = 0;
   private version = 1;
   private server?: Server;
 
@@ -49,6 +51,11 @@ export class KubeDouble {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
+        const delay = req.method === 'GET' ? 0 : this.writeDelayMs;
+        if (delay > 0) setTimeout(answer, delay);
+        else answer();
+      });
+      const answer = () => {
         const send = (code: number, obj: unknown, headers: Record<string, string> = {}) => {
           res.writeHead(code, { 'content-type': 'application/json', ...headers });
           res.end(JSON.stringify(obj));
@@ -114,7 +121,7 @@ export class KubeDouble {
           return send(200, d);
         }
         return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
-      });
+      };
     };
     this.server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler) : createServer(handler);
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));

@@ -174,13 +174,14 @@ describe('an example copy of a config.toml', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('is no deployment: no finding of its settings, whatever its name (.example, .sample, .dist, example.toml)', () => {
-    for (const name of ['config.toml.example', 'deploy/config.toml.sample', 'config.toml.dist', 'config.example.toml', 'runner-sample.toml']) {
+  it('is no deployment: no finding of its settings (.example, .sample, .dist after .toml)', () => {
+    for (const name of ['config.toml.example', 'deploy/config.toml.sample', 'config.toml.dist']) {
       const r = run({ [name]: toml() });
       expect(codes(r, 'RF301'), name).toEqual([]);
     }
-    // The same text as config.toml is read as deployed.
+    // The same text as config.toml is read as deployed; so is a .toml whose name says example, which a tool may load as it is.
     expect(codes(run({ 'config.toml': toml() }), 'RF301')).toHaveLength(1);
+    expect(codes(run({ 'src/config/docker_machine_example.toml': toml() }), 'RF301')).toHaveLength(1);
   });
 
   it('its credentials still count (a token pasted into the example is committed); placeholders that are not TOML are no RF901', () => {
@@ -190,8 +191,8 @@ describe('an example copy of a config.toml', () => {
   });
 
   it('one a step of the deployment copies into place is read as deployed', () => {
-    const r = run({ 'config.example.toml': toml(), 'setup.sh': '#!/bin/sh\ncp config.example.toml /etc/gitlab-runner/config.toml\n' });
-    expect(codes(r, 'RF301').map((f) => f.path)).toEqual(['config.example.toml:8:5']);
+    const r = run({ 'config.toml.example': toml(), 'setup.sh': '#!/bin/sh\ncp config.toml.example /etc/gitlab-runner/config.toml\n' });
+    expect(codes(r, 'RF301').map((f) => f.path)).toEqual(['config.toml.example:8:5']);
   });
 
   it('a folder walk reads it (it was skipped before, unseen)', async () => {

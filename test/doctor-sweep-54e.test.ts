@@ -118,6 +118,45 @@ describe('RF912: a workload that registers with REGISTRATION_TOKEN from its envi
     expect(f[0]!.message).toMatch(/^gitlab-runner register --registration-token/);
   });
 
+  it('a Terraform kubernetes_deployment of the same shape: RF912 at the value in its init_container block', () => {
+    const tf = [
+      'resource "kubernetes_deployment" "runner" {',
+      '  metadata {',
+      '    name      = "builds"',
+      '    namespace = "ci"',
+      '  }',
+      '  spec {',
+      '    selector {',
+      '      match_labels = { app = "builds" }',
+      '    }',
+      '    template {',
+      '      metadata {',
+      '        labels = { app = "builds" }',
+      '      }',
+      '      spec {',
+      '        init_container {',
+      '          name  = "enrol"',
+      '          image = "gitlab/gitlab-runner:v17.4.0"',
+      '          args  = ["register"]',
+      '          env {',
+      '            name  = "REGISTRATION_TOKEN"',
+      '            value = "changeme"',
+      '          }',
+      '        }',
+      '        container {',
+      '          name  = "manager"',
+      '          image = "gitlab/gitlab-runner:v17.4.0"',
+      '          args  = ["run"]',
+      '        }',
+      '      }',
+      '    }',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    expect(codes(run({ 'main.tf': tf }), 'RF912').map((f) => f.path)).toEqual([`main.tf:${lineOf(tf, '"changeme"')}:21`]);
+  });
+
   it('envFrom a ConfigMap given whose REGISTRATION_TOKEN has a value: RF912 at the ConfigMap key', () => {
     const text = manager({ tokenEnv: '', more: '---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: enrol-settings, namespace: ci }\ndata:\n  REGISTRATION_TOKEN: placeholder-value\n' }).replace('          volumeMounts:\n            - { name: conf, mountPath: /etc/gitlab-runner }\n', '          envFrom:\n            - configMapRef: { name: enrol-settings }\n          volumeMounts:\n            - { name: conf, mountPath: /etc/gitlab-runner }\n');
     const f = codes(run({ 'runner.yaml': text }), 'RF912');

@@ -250,12 +250,21 @@ function runsRegister(c: Record<string, unknown>, names: ReadonlySet<string>): '
  * `envFrom` names gives the key at its own line. A container whose command passes the token with
  * --registration-token is left to the flag reader (register-command.ts), which says it at the flag.
  */
-export function envRegistrationTokenFindings(objects: readonly Located<K8sObject>[]): Finding[] {
+export function envRegistrationTokenFindings(objects: readonly (Located<K8sObject> & { address?: string })[]): Finding[] {
   const out: Finding[] = [];
   const given = (kind: string, ns: string, name: string) => objects.find((o) => o.value.kind === kind && (o.value.metadata.namespace ?? 'default') === ns && o.value.metadata.name === name);
-  for (const { value: o, origin } of objects) {
+  for (const { value: o, origin, address } of objects) {
     const at = podOf(o);
     if (!at) continue;
+    // An env entry where it is written: in YAML by its path; in a Terraform kubernetes_* resource, whose blocks are lists of one (`spec.0.template.0.spec.0.container.0.env.0.value`), as envRegisteredOrigin places it.
+    const envAt = (field: 'initContainers' | 'containers', i: number, j: number, key: string): string => {
+      const path = address !== undefined ? [...at.path.flatMap((k) => [k, 0]), field === 'containers' ? 'container' : 'init_container', i, 'env', j, key] : [...at.path, field, i, 'env', j, key];
+      try {
+        return formatPosition(originAt(origin, ...path));
+      } catch {
+        return formatPosition(originAt(origin));
+      }
+    };
     const ns = o.metadata.namespace ?? 'default';
     const what = `${o.kind} ${ns}/${o.metadata.name}`;
     for (const field of ['initContainers', 'containers'] as const) {
@@ -279,7 +288,7 @@ export function envRegistrationTokenFindings(objects: readonly Located<K8sObject
             const how = runsRegister(c, names);
             if (!how) return;
             said = true;
-            const place = formatPosition(originAt(origin, ...at.path, field, i, 'env', j, 'value'));
+            const place = envAt(field, i, j, 'value');
             // A token written in clear is a leak first (RF940, error), as chart-values.ts says of runnerRegistrationToken; the flow is said with it.
             const token = runnerTokenShape(e.value.trim());
             if (token.inClear) {
@@ -294,7 +303,7 @@ export function envRegistrationTokenFindings(objects: readonly Located<K8sObject
             const how = given('Secret', ns, ref.name as string) ? undefined : runsRegister(c, names);
             if (!how) return;
             said = true;
-            out.push({ code: 'RF912', severity: CODES.RF912.severity, path: formatPosition(originAt(origin, ...at.path, field, i, 'env', j, 'valueFrom')), message: `${runs(how, `env REGISTRATION_TOKEN from key ${typeof ref.key === 'string' ? ref.key : '(no key)'} of Secret ${ns}/${ref.name as string} (not among the files given)`)}: ${flow}; where that key holds a runner authentication token (glrt-), register takes it by the legacy-compatible flow`, fix, received: '(a token, not shown)' });
+            out.push({ code: 'RF912', severity: CODES.RF912.severity, path: envAt(field, i, j, 'valueFrom'), message: `${runs(how, `env REGISTRATION_TOKEN from key ${typeof ref.key === 'string' ? ref.key : '(no key)'} of Secret ${ns}/${ref.name as string} (not among the files given)`)}: ${flow}; where that key holds a runner authentication token (glrt-), register takes it by the legacy-compatible flow`, fix, received: '(a token, not shown)' });
           }
         });
         if (said || names.has('REGISTRATION_TOKEN')) return;

@@ -144,6 +144,8 @@ export interface Evidence {
   jinjaTomls?: Located<Record<string, unknown>>[];
   /** Templates an Ansible `template:` task renders onto a config.toml (ansible-template.ts), by normalized path: read as `config.toml.j2` is, whatever their name. */
   configTomlTemplates?: Set<string>;
+  /** Example copies of a config.toml (`config.toml.example`, io/file-names.ts) that another file of the deployment names (a step copies it into place), by normalized path: read as a config.toml, not as an example. */
+  copiedExamples?: Set<string>;
   /** docker-compose files (by name, with `services`): read only for the runner managers they run (env-managers.ts). */
   composeFiles?: Located<Record<string, unknown>>[];
   /** Env files given (`.env`), by normalized path: the names they set (`KEY=`), for a compose service's `env_file:`. Values are not kept. */

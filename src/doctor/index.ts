@@ -40,8 +40,13 @@ import { withoutSensitive } from './sensitive.js';
 import { clearStringsOf } from './clear-strings.js';
 import { hiddenByTofu, isTerraformConfig } from './terraform-files.js';
 import { envRegisteredManagers, type EnvManager } from './env-managers.js';
+import { envRegistrationTokenFindings } from './register-env.js';
+import { isConfigTomlExampleName } from '../io/file-names.js';
 import { helmUnittestFindings, withHelmUnittestSuites } from './helm-unittest.js';
 import { VM_MANAGER_RESOURCES } from './aws-instance.js';
+
+/** Files larger than this are not searched for the name of an example config.toml (a step that copies it is a short script). */
+const MAX_NAMING_BYTES = 1024 * 1024;
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
 export interface InputFile {
@@ -121,6 +126,18 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   // Templates an Ansible template: task renders onto a config.toml (ansible-template.ts): read as config.toml.j2 is.
   const rendered = configTomlTemplates(files.filter((f) => f.notRead !== true && f.unreadable === undefined && /\.ya?ml$/i.test(f.path)).map((f) => ({ path: normalPath(f.path), text: new TextDecoder().decode(f.bytes) })), new Set(files.map((f) => normalPath(f.path))));
   if (rendered.size > 0) ev.configTomlTemplates = rendered;
+  // An example copy of a config.toml that another file names (`cp config.toml.example /etc/gitlab-runner/config.toml`, a Dockerfile's COPY): deployed, so read as a config.toml.
+  const examples = files.filter((f) => f.notRead !== true && isConfigTomlExampleName(f.path));
+  if (examples.length > 0) {
+    const names = new Map(examples.map((f) => [f.path.split(/[\\/]/).pop()!, normalPath(f.path)]));
+    const copied = new Set<string>();
+    for (const f of files) {
+      if (isConfigTomlExampleName(f.path) || f.bytes.byteLength > MAX_NAMING_BYTES) continue;
+      const text = new TextDecoder().decode(f.bytes);
+      for (const [name, path] of names) if (text.includes(name)) copied.add(path);
+    }
+    if (copied.size > 0) ev.copiedExamples = copied;
+  }
   const notRead: string[] = [];
   for (const f of files) {
     if (f.notRead === true) {
@@ -330,6 +347,8 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // So is the RF912 a rebuilt manager says of its token parameter at --registration-token.
   const provenAt = new Set([...proven, ...inferred.findings.filter((f) => f.code === 'RF912')].map((f) => `${f.code} ${f.path}`));
   const flagFindings = registering.findings.filter((f) => !provenAt.has(`${f.code} ${f.path}`));
+  // Kubernetes workloads that register by the registration-token flow from their environment (REGISTRATION_TOKEN).
+  flagFindings.push(...envRegistrationTokenFindings(ev.kubernetes));
   // Several roots: a token's root (a marked name's, a scoped symbol's), and the runners whose names carry their root's folder.
   const tokenFolder = (token: string): string | undefined => (token.startsWith('__rfroot') ? marks?.get(token) : ev.terraform.rootScopes?.get(token));
   const labels = runnerLabels(inferred.intent.runners.map((r) => r.name), [...(marks?.values() ?? []), ...(ev.terraform.rootScopes?.values() ?? [])]);

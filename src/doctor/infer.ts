@@ -41,8 +41,14 @@ import { providerAccount } from './hcl/eval.js';
 import { isTerraformConfig } from './terraform-files.js';
 import { VM_MANAGER_RESOURCES } from './aws-instance.js';
 import { REGISTRATION_TOKEN_FLOW, RUNNERS_TOKEN_REF } from './register-command.js';
-import { envRegisteredEntry, envRegisteredInit, envRegisteredOrigin, legacyValuesOrigin } from './register-env.js';
+import { envRegisteredEntry, envRegisteredInit, envRegisteredOrigin, initAppendsToConfig, legacyValuesOrigin, withAppends } from './register-env.js';
 import { madeByCommandClause, serviceAccountsMadeByCommands } from './kubectl-create.js';
+
+/** An init container's name (its index where it has none). */
+function initName(pod: Record<string, unknown>, i: number): string {
+  const c: unknown = Array.isArray(pod.initContainers) ? pod.initContainers[i] : undefined;
+  return isObject(c) && typeof c.name === 'string' ? c.name : String(i);
+}
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -742,7 +748,18 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (fromEnv && !(Array.isArray(entries) && entries.length > 0)) {
       const base = chain.configToml;
       const at = fromEnv === fromInit ? { index: fromInit.index, field: 'initContainers' as const } : { index, field: 'containers' as const };
-      chain.configToml = { value: { ...(isObject(base?.value) ? base.value : {}), runners: [fromEnv.entry] }, origin: envRegisteredOrigin(chain.workload!.object, at.index, fromEnv.places, base?.origin, at.field) };
+      // Init containers run in order: one after the register that appends TOML to the config.toml it
+      // wrote (`cat <<EOF >> /etc/gitlab-runner/config.toml`) adds to its entry (register-env.ts
+      // initAppendsToConfig); one whose tables are not decided from the files is said (RF903), not guessed.
+      const object = chain.workload!.object;
+      const podPath = object.value.kind === 'Pod' ? ['spec'] : object.value.kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template', 'spec'] : ['spec', 'template', 'spec'];
+      const appends = fromEnv === fromInit && object.address === undefined ? initAppendsToConfig(pod, container, fromInit.index, object.origin, podPath) : [];
+      for (const a of appends) {
+        if (!a.decided) findings.push(finding('RF903', formatPosition(a.at), `${object.value.kind} ${chain.namespace}/${object.value.metadata.name}: init container ${a.name} appends to the config.toml the init container ${initName(pod, fromInit!.index)} registered, but ${a.why}: what the file then holds is not decided from the files given, so what it appends is not checked`, { fix: `write what init container ${a.name} appends as [[runners.…]] tables (they continue the entry register wrote), or give the config.toml the manager runs with (kubectl exec … cat /etc/gitlab-runner/config.toml)` }));
+      }
+      const decided = appends.filter((a): a is Extract<typeof a, { decided: true }> => a.decided);
+      const composed = withAppends(fromEnv.entry, decided);
+      chain.configToml = { value: { ...(isObject(base?.value) ? base.value : {}), runners: composed.runners }, origin: envRegisteredOrigin(object, at.index, fromEnv.places, base?.origin, at.field, decided.length > 0 ? composed.locate : undefined) };
       chain.jobNamespace = str(get(fromEnv.entry, 'kubernetes', 'namespace')) ?? chain.namespace;
     }
   }

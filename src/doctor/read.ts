@@ -21,7 +21,7 @@ import { readEksctlIdentities } from './eksctl.js';
 import { readAzCliInto } from './az-cli.js';
 import { utf16Of, utf16Problem } from '../io/utf16.js';
 import { terraformFileKind } from './terraform-files.js';
-import { isEnvFileName, isJinjaTomlName, isMakefileName, isTerraformStateName, isVarsTemplateName } from '../io/file-names.js';
+import { isConfigTomlExampleName, isEnvFileName, isJinjaTomlName, isMakefileName, isTerraformStateName, isVarsTemplateName } from '../io/file-names.js';
 import { readJinjaToml } from './jinja-toml.js';
 import { normalPath } from './hcl/eval.js';
 import { showSecretFindings, stateFindings } from './terraform-state.js';
@@ -51,7 +51,7 @@ export function syntaxOf(path: string): SourceFile['syntax'] | 'text' | undefine
   if (terraform === 'config' || terraform === 'vars') return 'hcl';
   if (terraform !== undefined || /\.json$/i.test(path)) return 'json';
   if (/\.ya?ml$/i.test(path)) return 'yaml';
-  if (/\.toml$/i.test(path)) return 'toml';
+  if (/\.toml$/i.test(path) || isConfigTomlExampleName(path)) return 'toml';
   // Shell scripts, and Terraform templates (templatefile()): `.tftpl` as Terraform names them, and
   // the `.tpl` many modules still use (`values.yaml.tpl`).
   if (/\.(sh|tftpl|tpl)$/i.test(path)) return 'text';
@@ -163,6 +163,17 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   if (syntax === 'hcl') {
     if (terraformFileKind(path) === 'vars') readTfvarsInto(ev, source);
     else readHclInto(ev, source);
+    return;
+  }
+  // An example copy of a config.toml no file of the deployment copies into place: no runner reads it, so only its credentials count.
+  if (syntax === 'toml' && isConfigTomlExampleName(path) && ev.copiedExamples?.has(normalPath(path)) !== true) {
+    let value: Record<string, unknown> | undefined;
+    try {
+      value = parseToml(text);
+    } catch {
+      // Placeholders an example leaves for the reader (`token = <your token>`): its text is scanned instead, never an RF901.
+    }
+    if (mayHoldSecrets(text)) ev.findings.push(...(value ? fileSecretFindings(source, [value]) : textSecretFindings(path, text)));
     return;
   }
   if (syntax === 'toml') {

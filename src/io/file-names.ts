@@ -38,6 +38,18 @@ export function isVarsTemplateName(path: string): boolean {
 }
 
 /**
+ * An example copy of a config.toml (`config.toml.example`, `.sample`, `.dist`): a repository keeps it
+ * to show what to write, and no runner reads it unless a deploy step copies it into place. Read for
+ * credentials only (a real token pasted into one is committed), by a walk too, unless another file of
+ * the deployment names it (src/doctor/index.ts). A `.toml` whose name says example
+ * (`docker_machine_example.toml`) is read as a config.toml still: tools load such files as they are
+ * (a CDK app's `config_file`, in a language the doctor does not read), so it may well be deployed.
+ */
+export function isConfigTomlExampleName(path: string): boolean {
+  return /\.toml\.(?:example|sample|dist)$/i.test(path);
+}
+
+/**
  * A config.toml written as a Jinja template (`config.toml.j2`, `runner.toml.jinja2`: an Ansible role's
  * `template:` source): read for what is written outside its markup (src/doctor/jinja-toml.ts).
  */

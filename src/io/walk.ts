@@ -2,7 +2,7 @@ import { lstat, open, readdir, readFile, realpath, stat } from 'node:fs/promises
 import { join, resolve, sep } from 'node:path';
 import { errnoReason } from './errno.js';
 import { readAtMost } from './read-at-most.js';
-import { TERRAFORM_EXTENSIONS, isEnvFileName, isJinjaTomlName, isMakefileName, isTerraformStateName, isVarsTemplateName } from './file-names.js';
+import { TERRAFORM_EXTENSIONS, isConfigTomlExampleName, isEnvFileName, isJinjaTomlName, isMakefileName, isTerraformStateName, isVarsTemplateName } from './file-names.js';
 
 /**
  * Folders never walked into: version control, packages, Terraform's and terragrunt's downloaded
@@ -29,9 +29,9 @@ const KUSTOMIZATION_NAME = /(?:^|[\\/])Kustomization$/;
  * of their own), env files (`.env` and its templates `.env.example`…) and templates of variable
  * definitions files (`terraform.tfvars.example`…): their credentials; Makefiles, whose recipes are
  * shell commands; a kustomization named `Kustomization`; a config.toml written as a Jinja template
- * (`config.toml.j2`).
+ * (`config.toml.j2`); an example copy of a config.toml (`config.toml.example`), for its credentials.
  */
-const readsFile = (path: string): boolean => (WALKED_EXTENSION.test(path) && !TOOL_SETTINGS.test(path)) || isTerraformStateName(path) || isEnvFileName(path) || isVarsTemplateName(path) || isMakefileName(path) || KUSTOMIZATION_NAME.test(path) || isJinjaTomlName(path);
+const readsFile = (path: string): boolean => (WALKED_EXTENSION.test(path) && !TOOL_SETTINGS.test(path)) || isTerraformStateName(path) || isEnvFileName(path) || isVarsTemplateName(path) || isMakefileName(path) || KUSTOMIZATION_NAME.test(path) || isJinjaTomlName(path) || isConfigTomlExampleName(path);
 /**
  * Files a walk does not read whose names say they are part of a deployment: Terragrunt and other
  * HCL (not Terraform's lock file or tests), `.tofuvars` (OpenTofu does not load

@@ -770,13 +770,7 @@ export class Engine {
     const marked = before !== undefined && before.token !== '';
     const held = this.hold({ runner: d.name, id, left: this.resetLeft(d, id, 'may have been reset', marked) });
     try {
-      const t = await this.resetById(id);
-      held.is.left = this.resetLeft(d, id, 'was reset', marked);
-      await this.deps.pauseAt?.('reset');
-      const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
-      await this.guard(d, [id], lost);
-      await this.storeWrite(d, { token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
-      held.is.done = `the token of #${id} (${d.name}) was reset in GitLab and the new one stored in ${this.deps.store(d).label}`;
+      await this.storeReset(d, id, await this.resetById(id), held, marked);
     } finally {
       held.release();
     }
@@ -1116,11 +1110,20 @@ export class Engine {
         fresh = await this.resetById(id);
       }
     }
-    held.is.left = this.resetLeft(d, id, 'was reset', true);
+    await this.storeReset(d, id, fresh, held, true);
+  }
+
+  /**
+   * After a token reset of #id (repairToken, rotateHeld): what a stop now leaves, the store's guard,
+   * the store write, and what was done (`held`, for a signal held meanwhile). `marked`: the store
+   * holds the earlier token marked pending.
+   */
+  private async storeReset(d: DesiredRunner, id: number, t: NewToken, held: { is: Held }, marked: boolean): Promise<void> {
+    held.is.left = this.resetLeft(d, id, 'was reset', marked);
     await this.deps.pauseAt?.('reset');
     const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
     await this.guard(d, [id], lost);
-    await this.storeWrite(d, { token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
+    await this.storeWrite(d, { token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
     held.is.done = `the token of #${id} (${d.name}) was reset in GitLab and the new one stored in ${this.deps.store(d).label}`;
   }
 

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { doctor, readEvidence, type DoctorResult } from '../src/doctor/index.js';
 import { walkFiles } from '../src/io/walk.js';
 import { readKustomizeResources } from '../src/io/kustomize-resources.js';
-import { fluxHelmRelease, placeOf, plainManager } from './helpers/doctor.js';
+import { fluxHelmRelease, placeOf, plainManager, chainManagers as managers, codesIn as codes, doctorWalked as walked, folderInputs as inputs } from './helpers/doctor.js';
 
 /**
  * Issue 53c. What 52a left of kustomize builds: a component under two overlays of one root, a
@@ -13,13 +13,6 @@ import { fluxHelmRelease, placeOf, plainManager } from './helpers/doctor.js';
  * sources the doctor can read (Secrets, generated ConfigMaps) and `*` in target paths, and patches
  * adding labels (AKS workload identity's pod label).
  */
-
-const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
-const enc = (t: string) => new TextEncoder().encode(t);
-const inputs = (f: Record<string, string>) => Object.entries(f).map(([path, text]) => ({ path, bytes: enc(text), inFolder: true as const }));
-/** The files as a walk of their folder gives them (the folder read whole). */
-const walked = (f: Record<string, string>): DoctorResult => doctor(inputs(f));
-const managers = (r: DoctorResult) => [...r.chains.values()].map((l) => l[0]!.split(' (')[0]);
 
 const M = plainManager();
 const ROLE = 'arn:aws:iam::111122223333:role/ci-gitlab-runner';

@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { doctor, type DoctorResult } from '../src/doctor/index.js';
-import { irsaChartValues, placeOf, plainManager } from './helpers/doctor.js';
+import type { DoctorResult } from '../src/doctor/index.js';
+import { irsaChartValues, placeOf, plainManager, chainManagers as managers, codesIn as codes, doctorWalked as walked } from './helpers/doctor.js';
 
 /**
  * Issue 54c. What 53c left of kustomize builds: a Component's apiVersion, a component's namespace
  * over `helmCharts`, a shared component's own resources in each overlay, `*` in a replacement's
  * source path, and files outside a kustomization's folder (kustomize's load restrictor).
  */
-
-const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
-const enc = (t: string) => new TextEncoder().encode(t);
-const inputs = (f: Record<string, string>) => Object.entries(f).map(([path, text]) => ({ path, bytes: enc(text), inFolder: true as const }));
-/** The files as a walk of their folder gives them (the folder read whole). */
-const walked = (f: Record<string, string>): DoctorResult => doctor(inputs(f));
-const managers = (r: DoctorResult) => [...r.chains.values()].map((l) => l[0]!.split(' (')[0]);
 
 const M = plainManager();
 const ROLE = 'arn:aws:iam::111122223333:role/ci-gitlab-runner';

@@ -374,6 +374,18 @@ export const PROVIDER_CASE_MANIFESTS_HEAD: readonly string[] = [
 export const doctorTexts = (files: Record<string, string>): DoctorResult =>
   doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: new TextEncoder().encode(text) })));
 
+/** The findings of one code. */
+export const codesIn = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
+
+/** Files written as text, keyed by path, as a walk of their folder gives them (inFolder). */
+export const folderInputs = (files: Record<string, string>) => Object.entries(files).map(([path, text]) => ({ path, bytes: new TextEncoder().encode(text), inFolder: true as const }));
+
+/** The doctor over files as a walk of their folder gives them (the folder read whole). */
+export const doctorWalked = (files: Record<string, string>): DoctorResult => doctor(folderInputs(files));
+
+/** The manager each chain starts from, without its parenthesised detail. */
+export const chainManagers = (r: DoctorResult) => [...r.chains.values()].map((l) => l[0]!.split(' (')[0]);
+
 /** `file:line:col` of the first `needle` in `text` at or after offset `from` (throws when absent, so a test cannot pass on a missing place). */
 export function placeOf(file: string, text: string, needle: string, from = 0): string {
   const i = text.indexOf(needle, from);

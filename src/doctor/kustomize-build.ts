@@ -526,7 +526,9 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   /**
    * RF946 at the first file a kustomization loads from outside its folder: a `resources` / `bases`
    * file, or a file a `configMapGenerator` / `secretGenerator` entry reads (`files`, `key=path`;
-   * `envs`, `env`). kustomize's loader reads files through its load restrictor, by default
+   * `envs`, `env`), and every other file the build loads through the same loader (patch and
+   * replacement files, a chart's values files, configurations, crds, openapi.path, plugin
+   * configuration files; listed below). kustomize's loader reads files through its load restrictor, by default
    * `LoadRestrictionsRootOnly` (api/internal/loader/loadrestrictions.go RestrictionRootOnly: a file
    * whose folder is not the kustomization's or below it, "security; file '…' is not in or below
    * '…'"); a folder listed is a kustomization of its own, loaded with its own root, and allowed. Said
@@ -557,6 +559,17 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         if (path !== undefined && given.has(path)) return say([field, i], `${field}[${i}]`, e, path, 'the file');
       }
     }
+    // configurations and crds: loaded (kusttarget.go, builtinconfig.MakeTransformerConfig and
+    // accumulator.LoadConfigFromCRDs) before any generator runs.
+    for (const field of ['configurations', 'crds'] as const) {
+      const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i];
+        if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
+        const path = outside(e.trim());
+        if (path !== undefined && given.has(path)) return say([field, i], `${field}[${i}]`, e.trim(), path, 'the file');
+      }
+    }
     for (const field of ['configMapGenerator', 'secretGenerator'] as const) {
       const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
       for (let i = 0; i < list.length; i++) {
@@ -576,6 +589,44 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
           if (path !== undefined) return say(place, entry, rel, path, 'which reads the file');
         }
       }
+    }
+    // The other files a build loads through the same loader, each a file only (a folder listed under
+    // transformers, generators or validators is a kustomization of its own, as under resources):
+    // patch files (PatchTransformer, PatchJson6902Transformer and PatchStrategicMergeTransformer load
+    // `path` with the kustomization's loader), replacement files (ReplacementTransformer), a chart's
+    // valuesFile and additionalValuesFiles (HelmChartInflationGenerator: "must be under the loader
+    // root"), openapi.path (kusttarget.go) and plugin configuration files; in the order kustomize
+    // configures them (the built-in generators, then the generators listed, then the built-in
+    // transformers, then those listed), after configurations and crds (above).
+    const files: [(string | number)[], string, string][] = [];
+    const listOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+    const plugins = (field: 'transformers' | 'generators' | 'validators'): void =>
+      listOf(n.value[field]).forEach((e, i) => {
+        if (typeof e === 'string' && !e.includes('\n')) files.push([[field, i], `${field}[${i}]`, e.trim()]);
+      });
+    listOf(n.value.helmCharts).forEach((c, i) => {
+      if (!isObject(c)) return;
+      if (typeof c.valuesFile === 'string') files.push([['helmCharts', i, 'valuesFile'], `helmCharts[${i}].valuesFile`, c.valuesFile]);
+      listOf(c.additionalValuesFiles).forEach((f, j) => {
+        if (typeof f === 'string') files.push([['helmCharts', i, 'additionalValuesFiles', j], `helmCharts[${i}].additionalValuesFiles[${j}]`, f]);
+      });
+    });
+    plugins('generators');
+    listOf(n.value.patchesStrategicMerge).forEach((e, i) => {
+      if (typeof e === 'string' && !e.includes('\n')) files.push([['patchesStrategicMerge', i], `patchesStrategicMerge[${i}]`, e.trim()]);
+    });
+    for (const field of ['patches', 'patchesJson6902', 'replacements'] as const) {
+      listOf(n.value[field]).forEach((e, i) => {
+        if (isObject(e) && typeof e.path === 'string' && (field !== 'patches' || typeof e.patch !== 'string')) files.push([[field, i, 'path'], `${field}[${i}].path`, e.path]);
+      });
+    }
+    plugins('transformers');
+    plugins('validators');
+    if (isObject(n.value.openapi) && typeof n.value.openapi.path === 'string') files.push([['openapi', 'path'], 'openapi.path', n.value.openapi.path]);
+    for (const [place, entry, written] of files) {
+      if (written === '' || kustomizeRemote(written)) continue;
+      const path = outside(written);
+      if (path !== undefined && given.has(path)) return say(place, entry, written, path, 'the file');
     }
   }
 

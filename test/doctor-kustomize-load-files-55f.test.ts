@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import type { DoctorResult } from '../src/doctor/index.js';
+import { irsaChartValues, placeOf, plainManager, chainManagers as managers, codesIn as codes, doctorWalked as walked } from './helpers/doctor.js';
+
+/**
+ * Stop 55 (55f). kustomize's default load restrictor (LoadRestrictionsRootOnly) refuses every file a
+ * kustomization loads from outside its folder, not only resources and generator files (54c): patch
+ * files (`patches[].path`, `patchesJson6902[].path`, `patchesStrategicMerge` files), replacement files,
+ * a chart's `valuesFile` and `additionalValuesFiles`, `configurations`, `crds`, `openapi.path` and
+ * plugin configuration files under `transformers`/`generators`/`validators`. Each loads through the
+ * kustomization's loader (kustomize api/internal/builtins/PatchTransformer.go, PatchJson6902Transformer.go,
+ * ReplacementTransformer.go, HelmChartInflationGenerator.go; api/internal/target/kusttarget.go).
+ */
+
+const M = plainManager();
+const ROLE = 'arn:aws:iam::111122223333:role/ci-gitlab-runner';
+const CLUSTER = 'resource "aws_eks_cluster" "c" {\n  name = "c"\n}\n';
+const saPatch = `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: gitlab-runner\n  annotations:\n    eks.amazonaws.com/role-arn: ${ROLE}\n`;
+const jsonPatch = `- op: add\n  path: /metadata/annotations\n  value:\n    eks.amazonaws.com/role-arn: ${ROLE}\n`;
+const BASE = { 'base/kustomization.yaml': 'resources:\n  - sa.yaml\n  - config.yaml\n  - deploy.yaml\n', 'base/sa.yaml': M.serviceAccounts, 'base/config.yaml': M.configMap, 'base/deploy.yaml': M.deployment, 'cluster.tf': CLUSTER };
+const rootOnly = (r: DoctorResult) => codes(r, 'RF946').filter((f) => f.message.includes('LoadRestrictionsRootOnly'));
+
+/** An overlay loading one file by the field given; `dir` is where the file is, relative to the overlay. */
+const CASES: { field: string; overlay: (dir: string) => string; file: string; text: string; needle: (dir: string) => string }[] = [
+  { field: 'patches[0].path', overlay: (d) => `namespace: ci\nresources:\n  - ../base\npatches:\n  - path: ${d}sa-patch.yaml\n`, file: 'sa-patch.yaml', text: saPatch, needle: (d) => `${d}sa-patch.yaml` },
+  { field: 'patchesStrategicMerge[0]', overlay: (d) => `namespace: ci\nresources:\n  - ../base\npatchesStrategicMerge:\n  - ${d}sa-patch.yaml\n`, file: 'sa-patch.yaml', text: saPatch, needle: (d) => `${d}sa-patch.yaml` },
+  { field: 'patchesJson6902[0].path', overlay: (d) => `namespace: ci\nresources:\n  - ../base\npatchesJson6902:\n  - target:\n      version: v1\n      kind: ServiceAccount\n      name: gitlab-runner\n    path: ${d}sa-json.yaml\n`, file: 'sa-json.yaml', text: jsonPatch, needle: (d) => `${d}sa-json.yaml` },
+  { field: 'replacements[0].path', overlay: (d) => `namespace: ci\nresources:\n  - ../base\nreplacements:\n  - path: ${d}repl.yaml\n`, file: 'repl.yaml', text: 'source:\n  kind: ConfigMap\n  name: gitlab-runner\n  fieldPath: metadata.name\ntargets:\n  - select:\n      kind: ConfigMap\n      name: gitlab-runner\n    fieldPaths:\n      - metadata.labels.app\n    options:\n      create: true\n', needle: (d) => `${d}repl.yaml` },
+  { field: 'configurations[0]', overlay: (d) => `namespace: ci\nresources:\n  - ../base\nconfigurations:\n  - ${d}names.yaml\n`, file: 'names.yaml', text: 'nameReference:\n  - kind: ConfigMap\n    fieldSpecs:\n      - kind: Deployment\n        path: spec/template/spec/volumes/configMap/name\n', needle: (d) => `${d}names.yaml` },
+  { field: 'transformers[0]', overlay: (d) => `namespace: ci\nresources:\n  - ../base\ntransformers:\n  - ${d}labels.yaml\n`, file: 'labels.yaml', text: 'apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: team\nlabels:\n  team: ci\nfieldSpecs:\n  - path: metadata/labels\n    create: true\n', needle: (d) => `${d}labels.yaml` },
+];
+
+describe('files a kustomization loads from outside its folder, beyond resources and generators', () => {
+  for (const c of CASES) {
+    it(`${c.field}: a file outside the overlay's folder fails the build: RF946 at the entry with kustomize's error, nothing read as deployed (before: read as if kustomize built it)`, () => {
+      const o = c.overlay('../shared/');
+      const r = walked({ ...BASE, 'overlay/kustomization.yaml': o, [`shared/${c.file}`]: c.text });
+      const f = rootOnly(r);
+      expect(f.map((x) => x.path)).toEqual([placeOf('overlay/kustomization.yaml', o, c.needle('../shared/'))]);
+      expect(f[0]!.message).toContain(`overlay/kustomization.yaml ${c.field} is ../shared/${c.file}`);
+      expect(f[0]!.message).toContain(`("security; file 'shared/${c.file}' is not in or below 'overlay'")`);
+      expect(managers(r)).toEqual([]);
+    });
+
+    it(`twin, ${c.field}: the file in the overlay's folder (or below it) loads; no RF946`, () => {
+      const r = walked({ ...BASE, 'overlay/kustomization.yaml': c.overlay('files/'), [`overlay/files/${c.file}`]: c.text });
+      expect(rootOnly(r)).toEqual([]);
+      expect(codes(r, 'RF946')).toEqual([]);
+    });
+  }
+
+  it('the patch outside the folder was what proved the chain: with it inside, the role is patched on and the manager proven', () => {
+    const inside = walked({ ...BASE, 'overlay/kustomization.yaml': CASES[0]!.overlay(''), 'overlay/sa-patch.yaml': saPatch });
+    expect(managers(inside)).toEqual(['manager ci/gitlab-runner']);
+  });
+
+  it("a component's patch outside the component's own folder fails (a component loads with its folder as root), though the overlay listing it is above the file", () => {
+    const comp = 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - path: ../patches/sa-patch.yaml\n';
+    const r = walked({ ...BASE, 'irsa/kustomization.yaml': comp, 'patches/sa-patch.yaml': saPatch, 'overlay/kustomization.yaml': 'namespace: ci\nresources:\n  - ../base\ncomponents:\n  - ../irsa\n' });
+    expect(rootOnly(r).map((x) => x.path)).toEqual([placeOf('irsa/kustomization.yaml', comp, '../patches/sa-patch.yaml')]);
+    expect(managers(r)).toEqual([]);
+  });
+
+  it("a chart's valuesFile and additionalValuesFiles outside the folder: RF946 at the first", () => {
+    const k = (values: string, extra = '') => `helmCharts:\n  - name: gitlab-runner\n    repo: https://charts.gitlab.io\n    version: 0.70.0\n    releaseName: ci\n    namespace: ci\n    valuesFile: ${values}\n${extra}`;
+    const out = k('../values/values.yaml');
+    const r = walked({ 'runner/kustomization.yaml': out, 'values/values.yaml': irsaChartValues() });
+    expect(rootOnly(r).map((x) => x.path)).toEqual([placeOf('runner/kustomization.yaml', out, '../values/values.yaml')]);
+    const more = k('values.yaml', '    additionalValuesFiles:\n      - ../values/more.yaml\n');
+    const r2 = walked({ 'runner/kustomization.yaml': more, 'runner/values.yaml': irsaChartValues(), 'values/more.yaml': 'concurrent: 4\n' });
+    expect(rootOnly(r2).map((x) => x.message.includes('helmCharts[0].additionalValuesFiles[0]'))).toEqual([true]);
+    const inside = walked({ 'runner/kustomization.yaml': k('values.yaml'), 'runner/values.yaml': irsaChartValues() });
+    expect(rootOnly(inside)).toEqual([]);
+  });
+
+  it('twin: with --load-restrictor LoadRestrictionsNone in a build script the patch outside loads, as before', () => {
+    const o = CASES[0]!.overlay('../shared/');
+    const r = walked({ ...BASE, 'overlay/kustomization.yaml': o, 'shared/sa-patch.yaml': saPatch, 'build.sh': '#!/bin/sh\nkustomize build --load-restrictor LoadRestrictionsNone overlay | kubectl apply -f -\n' });
+    expect([rootOnly(r), managers(r)]).toEqual([[], ['manager ci/gitlab-runner']]);
+  });
+
+  it('a patch file that is not given is not said outside (the doctor does not know it is a file): the missing-path rule speaks instead, or nothing', () => {
+    const o = CASES[0]!.overlay('../shared/');
+    const r = walked({ ...BASE, 'overlay/kustomization.yaml': o });
+    expect(rootOnly(r)).toEqual([]);
+  });
+});

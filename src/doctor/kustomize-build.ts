@@ -501,10 +501,12 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       if (failed.has(n)) break;
     }
     if (failed.has(n)) continue;
+    const componentIds = componentsAdding(n, ids, name, at, fail);
+    if (failed.has(n)) continue;
     // A generated object of an id the resources (or an earlier entry) hold already: kustomize absorbs
     // it with its behavior (reswrangler.go appendReplaceOrMerge), and `create`, the default, fails
     // there ("id ... exists; can not use behavior: 'create', behavior must be merge or replace").
-    const resourcesIds = new Map([...ids].map(([id, o]) => [id, `${name(o.entry)} (${safeText(o.file, 100)}) ${o.inner ? 'builds' : 'writes'} it (${o.where})`]));
+    const resourcesIds = new Map([...[...ids].map(([id, o]): [string, string] => [id, `${name(o.entry)} (${safeText(o.file, 100)}) ${o.inner ? 'builds' : 'writes'} it (${o.where})`]), ...componentIds]);
     for (const { built: g, at: where } of generated(n) ?? []) {
       const x = g.id;
       const ns = x.namespace ?? 'default';
@@ -522,6 +524,62 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     mergeWithNothing(n, at, fail);
   }
   return failed;
+
+  /**
+   * RF946 at a component whose resources add an object of an id the build holds already. kustomize
+   * accumulates a kustomization's resources, then each component in order into the same accumulator
+   * (kusttarget.go accumulateTarget → accumulateComponents → the component's own accumulateTarget):
+   * the component's resources are added as written (a folder's as its kustomization builds them),
+   * and an id already there — from the resources, an earlier component or the same component listed
+   * twice — fails the build ("may not add resource with an already registered id"). A component's
+   * transformers run over the whole accumulator after its resources are added, so once a component
+   * that may change ids has run (a namespace, namePrefix or nameSuffix, a transformer, replacements,
+   * a patch that can rename, a component of its own), the ids after it are not known and nothing
+   * more is said. Returns the ids the components added (id → how it is said), for the generator check.
+   */
+  function componentsAdding(n: BuildNode, ids: Map<string, { entry: number; file: string; where: string; inner: boolean }>, name: (i: number) => string, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): Map<string, string> {
+    const added = new Map<string, string>();
+    const list = Array.isArray(n.value.components) ? (n.value.components as unknown[]) : [];
+    const file = n.origin.source.path;
+    const keepsIds = (c: BuildNode): boolean =>
+      Object.keys(c.value).every((key) => (ID_KEEPING.has(key) && !['namespace', 'namePrefix', 'nameSuffix'].includes(key)) || GENERATING.has(key) || PATCHING.has(key)) && (!Object.keys(c.value).some((key) => PATCHING.has(key)) || patchesKeepIds(c));
+    const said = (id: string): string | undefined => {
+      const r = ids.get(id);
+      return r !== undefined ? `${name(r.entry)} (${safeText(r.file, 100)}) ${r.inner ? 'builds' : 'writes'} it (${r.where})` : added.get(id);
+    };
+    for (let j = 0; j < list.length; j++) {
+      const e = list[j];
+      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return added;
+      const c = byFolder.get(`${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`);
+      if (!c || !isComponent(c.value)) return added;
+      const resources = Array.isArray(c.value.resources) ? (c.value.resources as unknown[]) : [];
+      for (let k = 0; k < resources.length; k++) {
+        const r = resources[k];
+        if (typeof r !== 'string' || r === '' || kustomizeRemote(r)) return added;
+        const path = throughLinks(ev, normalPath(`${c.folder}${r}`).replace(/\/+$/, ''));
+        const child = given.has(path) ? undefined : byFolder.get(`${path}/`);
+        const mine = child ? built(child, new Set()) : objectsOf(path).map(written);
+        if (mine === undefined) return added;
+        for (const { where, id: x } of mine) {
+          const ns = CLUSTER_SCOPED.has(x.kind) ? '' : x.namespace ?? 'default';
+          const id = `${x.apiVersion}\u0000${x.kind}\u0000${x.name}\u0000${ns}`;
+          const other = said(id);
+          if (other !== undefined) {
+            const what = `${x.kind} ${ns !== '' ? `${safeText(ns, 63)}/` : ''}${safeText(x.name, 253)} (${x.apiVersion})`;
+            fail('RF946', at('components', j), `${file} components[${j}] (${safeText(e, 100)}) adds ${what} with its resources[${k}] (${safeText(r, 100)}; ${where}), which ${other}: kustomize adds a component's resources to the build it is listed in, cannot hold two objects of one id, and \`kustomize build\` fails ("may not add resource with an already registered id: ${x.kind}")`, `keep ${what} in one place (take it out of ${c.origin.source.path}'s resources, or out of the build listing the component), or give one of them another name or namespace`);
+            return added;
+          }
+          added.set(id, `components[${j}] (${safeText(e, 100)}) adds it with its resources[${k}] (${where})`);
+        }
+      }
+      if (!keepsIds(c) || Array.isArray(c.value.components)) return added;
+      for (const { built: g, at: w } of generated(c) ?? []) {
+        const ns = g.id.namespace ?? 'default';
+        added.set(`${g.id.apiVersion}\u0000${g.id.kind}\u0000${g.id.name}\u0000${ns}`, `components[${j}] (${safeText(e, 100)}) generates it (${c.origin.source.path} ${String(w[0])}[${String(w[1])}])`);
+      }
+    }
+    return added;
+  }
 
   /**
    * RF946 at the first file a kustomization loads from outside its folder: a `resources` / `bases`
@@ -670,6 +728,27 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
    * namespace) and no file of the build writes the name at all; the generators run before the
    * kustomization's components (kusttarget.go accumulateTarget), so those add nothing it could merge into.
    */
+  /**
+   * What a kustomization's resources build (resourcesOf) and what its components' resources add:
+   * kustomize accumulates the components before the kustomization's generators run (kusttarget.go
+   * accumulateTarget), so a generator may merge into a component's object. undefined where a
+   * component is not given, or makes objects otherwise (generators, a chart, components of its own).
+   */
+  function withComponents(n: BuildNode): { files: string[]; names: Set<string> } | undefined {
+    const own = resourcesOf(n);
+    if (own === undefined) return undefined;
+    for (const e of Array.isArray(n.value.components) ? (n.value.components as unknown[]) : []) {
+      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return undefined;
+      const c = byFolder.get(`${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`);
+      if (!c || ['configMapGenerator', 'secretGenerator', 'generators', 'helmCharts', 'helmChartInflationGenerator', 'components'].some((key) => c.value[key] !== undefined)) return undefined;
+      const theirs = resourcesOf(c);
+      if (theirs === undefined) return undefined;
+      own.files.push(...theirs.files);
+      for (const name of theirs.names) own.names.add(name);
+    }
+    return own;
+  }
+
   function mergeWithNothing(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {
     if (n.value.helmCharts !== undefined || n.value.helmChartInflationGenerator !== undefined || n.value.generators !== undefined) return;
     const file = n.origin.source.path;
@@ -686,7 +765,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
           continue;
         }
         if (made.has(key)) continue;
-        if (those === null) those = resourcesOf(n);
+        if (those === null) those = withComponents(n);
         if (those === undefined) return;
         if (those.names.has(key) || those.files.some((f) => textOf(f)!.includes(e.name as string))) continue;
         const entry = `${field}[${i}]`;

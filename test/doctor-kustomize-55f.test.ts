@@ -10,6 +10,8 @@ import { irsaChartValues, placeOf, plainManager, chainManagers as managers, code
  * plugin configuration files under `transformers`/`generators`/`validators`. Each loads through the
  * kustomization's loader (kustomize api/internal/builtins/PatchTransformer.go, PatchJson6902Transformer.go,
  * ReplacementTransformer.go, HelmChartInflationGenerator.go; api/internal/target/kusttarget.go).
+ * And a component's resources join the build's accumulator before the generators run: an id already
+ * there fails the build, and a generator may merge into a component's object.
  */
 
 const M = plainManager();
@@ -83,5 +85,56 @@ describe('files a kustomization loads from outside its folder, beyond resources 
     const o = CASES[0]!.overlay('../shared/');
     const r = walked({ ...BASE, 'overlay/kustomization.yaml': o });
     expect(rootOnly(r)).toEqual([]);
+  });
+});
+
+describe("a component's resources adding an object of an id the build holds already", () => {
+  const annotated = M.serviceAccounts.replace('  name: gitlab-runner\n', `  name: gitlab-runner\n  annotations:\n    eks.amazonaws.com/role-arn: ${ROLE}\n`);
+  const COMP = 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - sa.yaml\n';
+  const dup = (r: DoctorResult) => codes(r, 'RF946').filter((f) => f.message.includes('already registered id'));
+
+  it('the base and a component both hold the ServiceAccount: RF946 at components[0] with kustomize\'s error, nothing deployed (before: read as if kustomize built it)', () => {
+    const overlay = 'namespace: ci\nresources:\n  - ../base\ncomponents:\n  - ../irsa\n';
+    const r = walked({ ...BASE, 'irsa/kustomization.yaml': COMP, 'irsa/sa.yaml': annotated, 'overlay/kustomization.yaml': overlay });
+    const f = dup(r);
+    expect(f.map((x) => x.path)).toEqual([placeOf('overlay/kustomization.yaml', overlay, '../irsa')]);
+    expect(f[0]!.message).toContain('components[0] (../irsa) adds ServiceAccount default/gitlab-runner (v1) with its resources[0] (sa.yaml;');
+    expect(f[0]!.message).toContain('which resources[0] (../base) builds it');
+    expect(managers(r)).toEqual([]);
+  });
+
+  it('twin: the component alone holds the ServiceAccount (the base has none): built, proven, no RF946', () => {
+    const base = { ...BASE, 'base/kustomization.yaml': 'resources:\n  - config.yaml\n  - deploy.yaml\n' };
+    delete (base as Record<string, string>)['base/sa.yaml'];
+    const r = walked({ ...base, 'irsa/kustomization.yaml': COMP, 'irsa/sa.yaml': annotated, 'overlay/kustomization.yaml': 'namespace: ci\nresources:\n  - ../base\ncomponents:\n  - ../irsa\n' });
+    expect([dup(r), managers(r)]).toEqual([[], ['manager ci/gitlab-runner']]);
+  });
+
+  it('one component listed twice: its resources are added twice (RF946 at components[1]); a component of patches only may be listed twice', () => {
+    const base = { ...BASE, 'base/kustomization.yaml': 'resources:\n  - config.yaml\n  - deploy.yaml\n' };
+    const twice = 'namespace: ci\nresources:\n  - ../base\ncomponents:\n  - ../irsa\n  - ../irsa/\n';
+    const r = walked({ ...base, 'irsa/kustomization.yaml': COMP, 'irsa/sa.yaml': annotated, 'overlay/kustomization.yaml': twice });
+    expect(dup(r).map((x) => x.path)).toEqual([placeOf('overlay/kustomization.yaml', twice, '../irsa/')]);
+    expect(dup(r)[0]!.message).toContain('which components[0] (../irsa) adds it with its resources[0]');
+    const patchOnly = 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - path: sa-patch.yaml\n';
+    const r2 = walked({ ...BASE, 'irsa/kustomization.yaml': patchOnly, 'irsa/sa-patch.yaml': saPatch, 'overlay/kustomization.yaml': twice });
+    expect([dup(r2), managers(r2)]).toEqual([[], ['manager ci/gitlab-runner']]);
+  });
+
+  it('after a component that moves ids (its namespace), the ids are not known: nothing said (kustomize would build it: the base\'s object moved first)', () => {
+    const mover = 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamespace: other\n';
+    const r = walked({ ...BASE, 'mover/kustomization.yaml': mover, 'irsa/kustomization.yaml': COMP, 'irsa/sa.yaml': annotated, 'overlay/kustomization.yaml': 'resources:\n  - ../base\ncomponents:\n  - ../mover\n  - ../irsa\n' });
+    expect(dup(r)).toEqual([]);
+  });
+
+  it("the overlay's generator making a ConfigMap a component's resource holds: RF946 at the generator (behavior create)", () => {
+    const comp = 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - extra.yaml\n';
+    const extra = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n';
+    const overlay = 'resources:\n  - ../base\ncomponents:\n  - ../extra\nconfigMapGenerator:\n  - name: settings\n    literals:\n      - a=c\n';
+    const r = walked({ ...BASE, 'extra/kustomization.yaml': comp, 'extra/extra.yaml': extra, 'overlay/kustomization.yaml': overlay });
+    const f = codes(r, 'RF946').filter((x) => x.message.includes("can not use behavior: 'create'"));
+    expect(f.map((x) => x.message.includes('which components[0] (../extra) adds it with its resources[0]'))).toEqual([true]);
+    const merge = overlay.replace('  - name: settings\n', '  - name: settings\n    behavior: merge\n');
+    expect(codes(walked({ ...BASE, 'extra/kustomization.yaml': comp, 'extra/extra.yaml': extra, 'overlay/kustomization.yaml': merge }), 'RF946')).toEqual([]);
   });
 });

@@ -138,3 +138,28 @@ describe("a component's resources adding an object of an id the build holds alre
     expect(codes(walked({ ...BASE, 'extra/kustomization.yaml': comp, 'extra/extra.yaml': extra, 'overlay/kustomization.yaml': merge }), 'RF946')).toEqual([]);
   });
 });
+
+describe('a Flux Kustomization lifts the load restrictor only from what it builds', () => {
+  const byFile = 'namespace: ci\nresources:\n  - ../shared/sa.yaml\n  - ../shared/config.yaml\n  - ../shared/deploy.yaml\n';
+  const SHARED = { 'shared/sa.yaml': M.serviceAccounts, 'shared/config.yaml': M.configMap, 'shared/deploy.yaml': M.deployment, 'cluster.tf': CLUSTER };
+  const flux = (path: string) => `apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: runner\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ${path}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: repo\n`;
+
+  it('a Flux Kustomization of another folder: the overlay nothing of Flux builds is built with the default restrictor, RF946 (before: any Flux Kustomization given lifted it everywhere)', () => {
+    const r = walked({ ...SHARED, 'overlay/kustomization.yaml': byFile, 'infra/kustomization.yaml': 'resources:\n  - ns.yaml\n', 'infra/ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ci\n', 'clusters/infra.yaml': flux('./infra') });
+    expect(rootOnly(r).map((x) => x.path)).toEqual([placeOf('overlay/kustomization.yaml', byFile, '../shared/sa.yaml')]);
+  });
+
+  it('twin: the Flux Kustomization builds the overlay, directly or through a kustomization at its path that lists it: read as before, no RF946', () => {
+    const direct = walked({ ...SHARED, 'overlay/kustomization.yaml': byFile, 'clusters/runner.yaml': flux('./overlay') });
+    expect([rootOnly(direct), managers(direct)]).toEqual([[], ['manager ci/gitlab-runner']]);
+    const through = walked({ ...SHARED, 'overlay/kustomization.yaml': byFile, 'clusters/prod/kustomization.yaml': 'resources:\n  - ../../overlay\n', 'flux/runner.yaml': flux('./clusters/prod') });
+    expect([rootOnly(through), managers(through)]).toEqual([[], ['manager ci/gitlab-runner']]);
+  });
+
+  it('twin: a Flux path that names no folder of the files given (another repository, perhaps), or the root: every build is taken as unrestricted, as before', () => {
+    for (const path of ['./elsewhere', './']) {
+      const r = walked({ ...SHARED, 'overlay/kustomization.yaml': byFile, 'clusters/runner.yaml': flux(path) });
+      expect([path, rootOnly(r)]).toEqual([path, []]);
+    }
+  });
+});

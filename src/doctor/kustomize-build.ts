@@ -247,9 +247,54 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   const holdsObjects = (path: string): boolean => objectsOf(path).length > 0 || (ev.gitOps ?? []).some((g) => normalPath(g.origin.source.path) === path) || ev.kubernetes.some((o) => normalPath(o.origin.source.path).startsWith(`${path.replace(/\/+$/, '')}/`));
 
   const byFolder = new Map(nodes.map((n) => [n.folder, n]));
-  /** Whether the files given build with no load restrictor: a --load-restrictor LoadRestrictionsNone (or v3's `--load_restrictor none`) written, or a Flux Kustomization. */
-  let noRestrictor: boolean | undefined;
-  const unrestricted = (): boolean => (noRestrictor ??= [...(ev.texts?.values() ?? [])].some((t) => /--load[-_]restrictor(?:[=\s]+|\s*[:=]\s*["']?)(?:LoadRestrictionsNone|none)\b/.test(t)) || ev.kubernetes.some((o) => o.value.kind === 'Kustomization' && typeof o.value.apiVersion === 'string' && o.value.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')));
+  /**
+   * The kustomizations built with no load restrictor: all of them where the files given write
+   * `--load-restrictor LoadRestrictionsNone` (or v3's `--load_restrictor none`: a build script, Argo
+   * CD's `kustomize.buildOptions`, which say nothing of which build) or hold a Flux Kustomization whose
+   * `spec.path` names no folder of the files given (its source may be another repository); else those
+   * a Flux Kustomization builds — kustomize-controller builds with LoadRestrictionsNone, and a loader's
+   * restrictor holds for every kustomization it loads: the kustomizations at or below its path's folder
+   * (its generated kustomization lists those), and every one they list, through resources, bases and
+   * components. Each other kustomization is built with kustomize's default, LoadRestrictionsRootOnly.
+   */
+  let noRestrictor: Set<BuildNode> | 'all' | undefined;
+  const unrestricted = (n: BuildNode): boolean => {
+    noRestrictor ??= ((): Set<BuildNode> | 'all' => {
+      if ([...(ev.texts?.values() ?? [])].some((t) => /--load[-_]restrictor(?:[=\s]+|\s*[:=]\s*["']?)(?:LoadRestrictionsNone|none)\b/.test(t))) return 'all';
+      const folders = new Set<string>();
+      /** The folder holding a path (a file, or a folder ending in /), ending in /; '' at the top. */
+      const up = (path: string): string => path.slice(0, path.replace(/\/$/, '').lastIndexOf('/') + 1);
+      for (const p of given) for (let f = up(p); f !== ''; f = up(f)) folders.add(f);
+      const roots: string[] = [];
+      for (const o of ev.kubernetes) {
+        if (o.value.kind !== 'Kustomization' || typeof o.value.apiVersion !== 'string' || !o.value.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')) continue;
+        const spec = (o.value as unknown as Record<string, unknown>).spec;
+        const path = isObject(spec) && typeof spec.path === 'string' ? spec.path : '';
+        const want = normalPath(path.replace(/^\.?\/+/, '')).replace(/\/+$/, '');
+        if (want === '' || want === '.') return 'all';
+        if (want.startsWith('../')) return 'all';
+        const found = [...folders].filter((f) => f === `${want}/` || f.endsWith(`/${want}/`));
+        if (found.length === 0) return 'all';
+        roots.push(...found);
+      }
+      const out = new Set<BuildNode>();
+      const queue = nodes.filter((m) => roots.some((r) => m.folder.startsWith(r)));
+      while (queue.length > 0) {
+        const m = queue.pop()!;
+        if (out.has(m)) continue;
+        out.add(m);
+        for (const field of ['resources', 'bases', 'components'] as const) {
+          for (const e of Array.isArray(m.value[field]) ? (m.value[field] as unknown[]) : []) {
+            if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
+            const child = byFolder.get(`${throughLinks(ev, normalPath(`${m.folder}${e}`)).replace(/\/+$/, '')}/`);
+            if (child && !out.has(child)) queue.push(child);
+          }
+        }
+      }
+      return out;
+    })();
+    return noRestrictor === 'all' || noRestrictor.has(n);
+  };
   const place = (o: Located<K8sObject>): string => formatPosition(o.origin.source.locate(o.origin.doc, [...o.origin.path, 'metadata', 'name']));
   const written = (o: Located<K8sObject>): Built => ({ where: place(o), id: idOf(o.value), renames: renamed(o.value) });
   /**
@@ -596,7 +641,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
    * is read, as before.
    */
   function outsideRoot(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {
-    if (unrestricted()) return;
+    if (unrestricted(n)) return;
     const root = throughLinks(ev, n.folder);
     const file = n.origin.source.path;
     const outside = (written: string): string | undefined => {

@@ -247,9 +247,54 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   const holdsObjects = (path: string): boolean => objectsOf(path).length > 0 || (ev.gitOps ?? []).some((g) => normalPath(g.origin.source.path) === path) || ev.kubernetes.some((o) => normalPath(o.origin.source.path).startsWith(`${path.replace(/\/+$/, '')}/`));
 
   const byFolder = new Map(nodes.map((n) => [n.folder, n]));
-  /** Whether the files given build with no load restrictor: a --load-restrictor LoadRestrictionsNone (or v3's `--load_restrictor none`) written, or a Flux Kustomization. */
-  let noRestrictor: boolean | undefined;
-  const unrestricted = (): boolean => (noRestrictor ??= [...(ev.texts?.values() ?? [])].some((t) => /--load[-_]restrictor(?:[=\s]+|\s*[:=]\s*["']?)(?:LoadRestrictionsNone|none)\b/.test(t)) || ev.kubernetes.some((o) => o.value.kind === 'Kustomization' && typeof o.value.apiVersion === 'string' && o.value.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')));
+  /**
+   * The kustomizations built with no load restrictor: all of them where the files given write
+   * `--load-restrictor LoadRestrictionsNone` (or v3's `--load_restrictor none`: a build script, Argo
+   * CD's `kustomize.buildOptions`, which say nothing of which build) or hold a Flux Kustomization whose
+   * `spec.path` names no folder of the files given (its source may be another repository); else those
+   * a Flux Kustomization builds — kustomize-controller builds with LoadRestrictionsNone, and a loader's
+   * restrictor holds for every kustomization it loads: the kustomizations at or below its path's folder
+   * (its generated kustomization lists those), and every one they list, through resources, bases and
+   * components. Each other kustomization is built with kustomize's default, LoadRestrictionsRootOnly.
+   */
+  let noRestrictor: Set<BuildNode> | 'all' | undefined;
+  const unrestricted = (n: BuildNode): boolean => {
+    noRestrictor ??= ((): Set<BuildNode> | 'all' => {
+      if ([...(ev.texts?.values() ?? [])].some((t) => /--load[-_]restrictor(?:[=\s]+|\s*[:=]\s*["']?)(?:LoadRestrictionsNone|none)\b/.test(t))) return 'all';
+      const folders = new Set<string>();
+      /** The folder holding a path (a file, or a folder ending in /), ending in /; '' at the top. */
+      const up = (path: string): string => path.slice(0, path.replace(/\/$/, '').lastIndexOf('/') + 1);
+      for (const p of given) for (let f = up(p); f !== ''; f = up(f)) folders.add(f);
+      const roots: string[] = [];
+      for (const o of ev.kubernetes) {
+        if (o.value.kind !== 'Kustomization' || typeof o.value.apiVersion !== 'string' || !o.value.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')) continue;
+        const spec = (o.value as unknown as Record<string, unknown>).spec;
+        const path = isObject(spec) && typeof spec.path === 'string' ? spec.path : '';
+        const want = normalPath(path.replace(/^\.?\/+/, '')).replace(/\/+$/, '');
+        if (want === '' || want === '.') return 'all';
+        if (want.startsWith('../')) return 'all';
+        const found = [...folders].filter((f) => f === `${want}/` || f.endsWith(`/${want}/`));
+        if (found.length === 0) return 'all';
+        roots.push(...found);
+      }
+      const out = new Set<BuildNode>();
+      const queue = nodes.filter((m) => roots.some((r) => m.folder.startsWith(r)));
+      while (queue.length > 0) {
+        const m = queue.pop()!;
+        if (out.has(m)) continue;
+        out.add(m);
+        for (const field of ['resources', 'bases', 'components'] as const) {
+          for (const e of Array.isArray(m.value[field]) ? (m.value[field] as unknown[]) : []) {
+            if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
+            const child = byFolder.get(`${throughLinks(ev, normalPath(`${m.folder}${e}`)).replace(/\/+$/, '')}/`);
+            if (child && !out.has(child)) queue.push(child);
+          }
+        }
+      }
+      return out;
+    })();
+    return noRestrictor === 'all' || noRestrictor.has(n);
+  };
   const place = (o: Located<K8sObject>): string => formatPosition(o.origin.source.locate(o.origin.doc, [...o.origin.path, 'metadata', 'name']));
   const written = (o: Located<K8sObject>): Built => ({ where: place(o), id: idOf(o.value), renames: renamed(o.value) });
   /**
@@ -501,10 +546,12 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       if (failed.has(n)) break;
     }
     if (failed.has(n)) continue;
+    const componentIds = componentsAdding(n, ids, name, at, fail);
+    if (failed.has(n)) continue;
     // A generated object of an id the resources (or an earlier entry) hold already: kustomize absorbs
     // it with its behavior (reswrangler.go appendReplaceOrMerge), and `create`, the default, fails
     // there ("id ... exists; can not use behavior: 'create', behavior must be merge or replace").
-    const resourcesIds = new Map([...ids].map(([id, o]) => [id, `${name(o.entry)} (${safeText(o.file, 100)}) ${o.inner ? 'builds' : 'writes'} it (${o.where})`]));
+    const resourcesIds = new Map([...[...ids].map(([id, o]): [string, string] => [id, `${name(o.entry)} (${safeText(o.file, 100)}) ${o.inner ? 'builds' : 'writes'} it (${o.where})`]), ...componentIds]);
     for (const { built: g, at: where } of generated(n) ?? []) {
       const x = g.id;
       const ns = x.namespace ?? 'default';
@@ -524,9 +571,67 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   return failed;
 
   /**
+   * RF946 at a component whose resources add an object of an id the build holds already. kustomize
+   * accumulates a kustomization's resources, then each component in order into the same accumulator
+   * (kusttarget.go accumulateTarget → accumulateComponents → the component's own accumulateTarget):
+   * the component's resources are added as written (a folder's as its kustomization builds them),
+   * and an id already there — from the resources, an earlier component or the same component listed
+   * twice — fails the build ("may not add resource with an already registered id"). A component's
+   * transformers run over the whole accumulator after its resources are added, so once a component
+   * that may change ids has run (a namespace, namePrefix or nameSuffix, a transformer, replacements,
+   * a patch that can rename, a component of its own), the ids after it are not known and nothing
+   * more is said. Returns the ids the components added (id → how it is said), for the generator check.
+   */
+  function componentsAdding(n: BuildNode, ids: Map<string, { entry: number; file: string; where: string; inner: boolean }>, name: (i: number) => string, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): Map<string, string> {
+    const added = new Map<string, string>();
+    const list = Array.isArray(n.value.components) ? (n.value.components as unknown[]) : [];
+    const file = n.origin.source.path;
+    const keepsIds = (c: BuildNode): boolean =>
+      Object.keys(c.value).every((key) => (ID_KEEPING.has(key) && !['namespace', 'namePrefix', 'nameSuffix'].includes(key)) || GENERATING.has(key) || PATCHING.has(key)) && (!Object.keys(c.value).some((key) => PATCHING.has(key)) || patchesKeepIds(c));
+    const said = (id: string): string | undefined => {
+      const r = ids.get(id);
+      return r !== undefined ? `${name(r.entry)} (${safeText(r.file, 100)}) ${r.inner ? 'builds' : 'writes'} it (${r.where})` : added.get(id);
+    };
+    for (let j = 0; j < list.length; j++) {
+      const e = list[j];
+      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return added;
+      const c = byFolder.get(`${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`);
+      if (!c || !isComponent(c.value)) return added;
+      const resources = Array.isArray(c.value.resources) ? (c.value.resources as unknown[]) : [];
+      for (let k = 0; k < resources.length; k++) {
+        const r = resources[k];
+        if (typeof r !== 'string' || r === '' || kustomizeRemote(r)) return added;
+        const path = throughLinks(ev, normalPath(`${c.folder}${r}`).replace(/\/+$/, ''));
+        const child = given.has(path) ? undefined : byFolder.get(`${path}/`);
+        const mine = child ? built(child, new Set()) : objectsOf(path).map(written);
+        if (mine === undefined) return added;
+        for (const { where, id: x } of mine) {
+          const ns = CLUSTER_SCOPED.has(x.kind) ? '' : x.namespace ?? 'default';
+          const id = `${x.apiVersion}\u0000${x.kind}\u0000${x.name}\u0000${ns}`;
+          const other = said(id);
+          if (other !== undefined) {
+            const what = `${x.kind} ${ns !== '' ? `${safeText(ns, 63)}/` : ''}${safeText(x.name, 253)} (${x.apiVersion})`;
+            fail('RF946', at('components', j), `${file} components[${j}] (${safeText(e, 100)}) adds ${what} with its resources[${k}] (${safeText(r, 100)}; ${where}), which ${other}: kustomize adds a component's resources to the build it is listed in, cannot hold two objects of one id, and \`kustomize build\` fails ("may not add resource with an already registered id: ${x.kind}")`, `keep ${what} in one place (take it out of ${c.origin.source.path}'s resources, or out of the build listing the component), or give one of them another name or namespace`);
+            return added;
+          }
+          added.set(id, `components[${j}] (${safeText(e, 100)}) adds it with its resources[${k}] (${where})`);
+        }
+      }
+      if (!keepsIds(c) || Array.isArray(c.value.components)) return added;
+      for (const { built: g, at: w } of generated(c) ?? []) {
+        const ns = g.id.namespace ?? 'default';
+        added.set(`${g.id.apiVersion}\u0000${g.id.kind}\u0000${g.id.name}\u0000${ns}`, `components[${j}] (${safeText(e, 100)}) generates it (${c.origin.source.path} ${String(w[0])}[${String(w[1])}])`);
+      }
+    }
+    return added;
+  }
+
+  /**
    * RF946 at the first file a kustomization loads from outside its folder: a `resources` / `bases`
    * file, or a file a `configMapGenerator` / `secretGenerator` entry reads (`files`, `key=path`;
-   * `envs`, `env`). kustomize's loader reads files through its load restrictor, by default
+   * `envs`, `env`), and every other file the build loads through the same loader (patch and
+   * replacement files, a chart's values files, configurations, crds, openapi.path, plugin
+   * configuration files; listed below). kustomize's loader reads files through its load restrictor, by default
    * `LoadRestrictionsRootOnly` (api/internal/loader/loadrestrictions.go RestrictionRootOnly: a file
    * whose folder is not the kustomization's or below it, "security; file '…' is not in or below
    * '…'"); a folder listed is a kustomization of its own, loaded with its own root, and allowed. Said
@@ -536,7 +641,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
    * is read, as before.
    */
   function outsideRoot(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {
-    if (unrestricted()) return;
+    if (unrestricted(n)) return;
     const root = throughLinks(ev, n.folder);
     const file = n.origin.source.path;
     const outside = (written: string): string | undefined => {
@@ -555,6 +660,17 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
         const path = outside(e);
         if (path !== undefined && given.has(path)) return say([field, i], `${field}[${i}]`, e, path, 'the file');
+      }
+    }
+    // configurations and crds: loaded (kusttarget.go, builtinconfig.MakeTransformerConfig and
+    // accumulator.LoadConfigFromCRDs) before any generator runs.
+    for (const field of ['configurations', 'crds'] as const) {
+      const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i];
+        if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
+        const path = outside(e.trim());
+        if (path !== undefined && given.has(path)) return say([field, i], `${field}[${i}]`, e.trim(), path, 'the file');
       }
     }
     for (const field of ['configMapGenerator', 'secretGenerator'] as const) {
@@ -576,6 +692,44 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
           if (path !== undefined) return say(place, entry, rel, path, 'which reads the file');
         }
       }
+    }
+    // The other files a build loads through the same loader, each a file only (a folder listed under
+    // transformers, generators or validators is a kustomization of its own, as under resources):
+    // patch files (PatchTransformer, PatchJson6902Transformer and PatchStrategicMergeTransformer load
+    // `path` with the kustomization's loader), replacement files (ReplacementTransformer), a chart's
+    // valuesFile and additionalValuesFiles (HelmChartInflationGenerator: "must be under the loader
+    // root"), openapi.path (kusttarget.go) and plugin configuration files; in the order kustomize
+    // configures them (the built-in generators, then the generators listed, then the built-in
+    // transformers, then those listed), after configurations and crds (above).
+    const files: [(string | number)[], string, string][] = [];
+    const listOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+    const plugins = (field: 'transformers' | 'generators' | 'validators'): void =>
+      listOf(n.value[field]).forEach((e, i) => {
+        if (typeof e === 'string' && !e.includes('\n')) files.push([[field, i], `${field}[${i}]`, e.trim()]);
+      });
+    listOf(n.value.helmCharts).forEach((c, i) => {
+      if (!isObject(c)) return;
+      if (typeof c.valuesFile === 'string') files.push([['helmCharts', i, 'valuesFile'], `helmCharts[${i}].valuesFile`, c.valuesFile]);
+      listOf(c.additionalValuesFiles).forEach((f, j) => {
+        if (typeof f === 'string') files.push([['helmCharts', i, 'additionalValuesFiles', j], `helmCharts[${i}].additionalValuesFiles[${j}]`, f]);
+      });
+    });
+    plugins('generators');
+    listOf(n.value.patchesStrategicMerge).forEach((e, i) => {
+      if (typeof e === 'string' && !e.includes('\n')) files.push([['patchesStrategicMerge', i], `patchesStrategicMerge[${i}]`, e.trim()]);
+    });
+    for (const field of ['patches', 'patchesJson6902', 'replacements'] as const) {
+      listOf(n.value[field]).forEach((e, i) => {
+        if (isObject(e) && typeof e.path === 'string' && (field !== 'patches' || typeof e.patch !== 'string')) files.push([[field, i, 'path'], `${field}[${i}].path`, e.path]);
+      });
+    }
+    plugins('transformers');
+    plugins('validators');
+    if (isObject(n.value.openapi) && typeof n.value.openapi.path === 'string') files.push([['openapi', 'path'], 'openapi.path', n.value.openapi.path]);
+    for (const [place, entry, written] of files) {
+      if (written === '' || kustomizeRemote(written)) continue;
+      const path = outside(written);
+      if (path !== undefined && given.has(path)) return say(place, entry, written, path, 'the file');
     }
   }
 
@@ -619,6 +773,27 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
    * namespace) and no file of the build writes the name at all; the generators run before the
    * kustomization's components (kusttarget.go accumulateTarget), so those add nothing it could merge into.
    */
+  /**
+   * What a kustomization's resources build (resourcesOf) and what its components' resources add:
+   * kustomize accumulates the components before the kustomization's generators run (kusttarget.go
+   * accumulateTarget), so a generator may merge into a component's object. undefined where a
+   * component is not given, or makes objects otherwise (generators, a chart, components of its own).
+   */
+  function withComponents(n: BuildNode): { files: string[]; names: Set<string> } | undefined {
+    const own = resourcesOf(n);
+    if (own === undefined) return undefined;
+    for (const e of Array.isArray(n.value.components) ? (n.value.components as unknown[]) : []) {
+      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return undefined;
+      const c = byFolder.get(`${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`);
+      if (!c || ['configMapGenerator', 'secretGenerator', 'generators', 'helmCharts', 'helmChartInflationGenerator', 'components'].some((key) => c.value[key] !== undefined)) return undefined;
+      const theirs = resourcesOf(c);
+      if (theirs === undefined) return undefined;
+      own.files.push(...theirs.files);
+      for (const name of theirs.names) own.names.add(name);
+    }
+    return own;
+  }
+
   function mergeWithNothing(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {
     if (n.value.helmCharts !== undefined || n.value.helmChartInflationGenerator !== undefined || n.value.generators !== undefined) return;
     const file = n.origin.source.path;
@@ -635,7 +810,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
           continue;
         }
         if (made.has(key)) continue;
-        if (those === null) those = resourcesOf(n);
+        if (those === null) those = withComponents(n);
         if (those === undefined) return;
         if (those.names.has(key) || those.files.some((f) => textOf(f)!.includes(e.name as string))) continue;
         const entry = `${field}[${i}]`;

@@ -534,3 +534,32 @@ export function configTomlTemplateSources(path: string, file: YamlFile): string[
   });
   return out;
 }
+
+/** The Azure VM modules the Azure VM reader reads (ansible-azure-vm.ts), short or collection-qualified. */
+const AZURE_VM_MODULE = /^(?:azure\.azcollection\.)?(azure_rm_virtualmachine|azure_rm_virtualmachineextension)$/;
+/** A play's or a task's keys that mark a list as a playbook or task file making Azure VMs. */
+const AZURE_PLAY_OR_TASK = /^(?:hosts|tasks|block|(?:azure\.azcollection\.)?azure_rm_virtualmachine(?:extension)?)$/;
+
+/** One azure_rm_virtualmachine or azure_rm_virtualmachineextension task: the module's short name, its parameters as plain values, and the offset of its module key. */
+export interface AzureVmTask {
+  module: 'azure_rm_virtualmachine' | 'azure_rm_virtualmachineextension';
+  params: Record<string, unknown>;
+  at: number;
+}
+
+/**
+ * The azure_rm_virtualmachine and azure_rm_virtualmachineextension tasks of a playbook or task file,
+ * written as a mapping of parameters (azure.azcollection module docs). A one-line `key=value` form is
+ * not read here.
+ */
+export function azureVmTasks(path: string, file: YamlFile): AzureVmTask[] {
+  if (!file.text.includes('azure_rm_virtualmachine')) return [];
+  const out: AzureVmTask[] = [];
+  for (const list of playAndTaskLists(path, file, AZURE_PLAY_OR_TASK) ?? []) walkTasks(list, (key, value, _task, keyAt) => {
+    const module = AZURE_VM_MODULE.exec(key)?.[1] as AzureVmTask['module'] | undefined;
+    if (module === undefined || !isMap(value)) return;
+    const params: unknown = value.toJSON();
+    if (params !== null && typeof params === 'object' && !Array.isArray(params)) out.push({ module, params: params as Record<string, unknown>, at: keyAt });
+  });
+  return out;
+}

@@ -52,10 +52,10 @@ const EXTENSION_TYPES: Readonly<Record<string, string>> = {
   azurerm_virtual_machine_scale_set_extension: 'virtual_machine_scale_set_id',
 };
 
-const CUSTOM_SCRIPT = new Set(['Microsoft.Azure.Extensions/CustomScript', 'Microsoft.Compute/CustomScriptExtension', 'Microsoft.OSTCExtensions/CustomScriptForLinux']);
+export const CUSTOM_SCRIPT: ReadonlySet<string> = new Set(['Microsoft.Azure.Extensions/CustomScript', 'Microsoft.Compute/CustomScriptExtension', 'Microsoft.OSTCExtensions/CustomScriptForLinux']);
 
 /** Executors whose jobs run on the manager's own machine (its identity is theirs to ask IMDS for); the others start job machines or pods elsewhere. */
-const JOBS_ON_HOST = new Set(['docker', 'docker-windows', 'shell', 'custom', 'parallels', 'virtualbox', 'ssh']);
+export const JOBS_ON_HOST: ReadonlySet<string> = new Set(['docker', 'docker-windows', 'shell', 'custom', 'parallels', 'virtualbox', 'ssh']);
 
 const first = (v: unknown): Record<string, unknown> | undefined => {
   const x: unknown = Array.isArray(v) ? (v as unknown[])[0] : v;
@@ -139,7 +139,7 @@ function setupOf(ev: Evidence, root: TerraformRoot, type: string, k: string, bod
 }
 
 /** The executor the setup registers or writes: register's `--executor` flag, else the config.toml heredoc's first runner's (with the config.toml read). */
-function executorOf(text: string, texts: ReadonlyMap<string, string>): { registers: boolean; executor?: string; toml?: Record<string, unknown> } | undefined {
+export function executorOf(text: string, texts: ReadonlyMap<string, string>): { registers: boolean; executor?: string; toml?: Record<string, unknown> } | undefined {
   const commands = registerCommands('user-data', text);
   if (commands.length > 0) {
     const flag = commands[0]!.flags.find((f) => f.name === 'executor');

@@ -29,6 +29,7 @@ import type { Inferred } from './infer.js';
 import { awsRules, readAwsInto, rolesOfOneName, screenPolicies, type AwsReadSummary } from './aws.js';
 import { evaluateTerraform } from './terraform.js';
 import { MARKED_ADDRESS, SCOPED_SYMBOL, normalPath, rootMark } from './hcl/eval.js';
+import { vendoredChartDefaults } from './vendored-chart.js';
 import { oneAcrossRoots, rootsOfFinding, type RootLabel } from './across-roots.js';
 import { moduleFileReferences, terraformFolderOf, workingDirFileReferences } from './hcl/read.js';
 import type { AwsReadPort } from './aws-port.js';
@@ -165,6 +166,8 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
       ev.findings.push({ code: 'RF901', severity: 'error', path: `${f.path}:1:1`, message: `${f.path} could not be read: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}` });
     }
   }
+  // A vendored gitlab-runner chart's own values.yaml, as shipped: its defaults, not a deployment's values (vendored-chart.ts).
+  vendoredChartDefaults(ev);
   applyKustomizeNamespaces(ev);
   applyArgoDestinations(ev);
   readGitOpsReleases(ev);

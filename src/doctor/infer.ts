@@ -27,6 +27,7 @@ import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, azureDeployments, normalizeAzure,
 import { SECRET_TYPES, addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { AZURE_VM_MANAGER_RESOURCES, azureVmRunners } from './azure-vm.js';
+import { ansibleAzureVmRunners } from './ansible-azure-vm.js';
 import { inferIdTokens } from './infer-reach.js';
 import { chartKeyFindings, chartNamespaceRead, jobNamespaceRoleRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
 import { scriptConfigTomls } from './script-toml.js';
@@ -1388,6 +1389,9 @@ export function inferDeployment(ev: Evidence): Inferred {
   // Runner managers on Azure VMs: read for their setup and identity, not proven (RF903 says so).
   const azureVms = azureVmRunners(ev, root);
   findings.push(...azureVms.findings);
+  // And those Ansible azure_rm tasks create (ansible-azure-vm.ts).
+  const ansibleVms = ansibleAzureVmRunners(ev);
+  findings.push(...ansibleVms.findings);
   // The aws provider names the account where no binding's ARN does (roles referenced by expression).
   const provider = awsOf(ev, root);
   account ??= vm.account ?? provider.account;
@@ -1437,7 +1441,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   }
   // A chart whose release namespace is not statically known was found and said (RF906): not "no manager".
   // So is a release of the chart a GitOps object deploys whose values do not parse (RF901 at them).
-  if (chains.length === 0 && vm.found === 0 && vm.hostProcess.length === 0 && azureVms.found === 0 && !chartsNotPlaced && !ev.helmValues.some((v) => v.namespaceUnknown) && !ev.chartsUnread && !ev.notDeployed) {
+  if (chains.length === 0 && vm.found === 0 && vm.hostProcess.length === 0 && azureVms.found === 0 && ansibleVms.found === 0 && !chartsNotPlaced && !ev.helmValues.some((v) => v.namespaceUnknown) && !ev.chartsUnread && !ev.notDeployed) {
     // Launch templates whose user data could not be read may be the managers: say which and why.
     const unread = vm.unreadable.length > 0 ? `; the user data of ${unreadKinds(vm.unreadable)} could not be read: ${vm.unreadable.slice(0, 3).join('; ')}${vm.unreadable.length > 3 ? ` and ${vm.unreadable.length - 3} more` : ''}` : '';
     // Managers read whole whose register command gitlab-runner refuses: said as refused (RF919 says where), not as unread.

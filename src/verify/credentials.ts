@@ -659,26 +659,47 @@ export function lineCredential(line: string, yamlOrToml: boolean): LineCredentia
 const lineHolds = new Map<string, boolean>();
 const LINE_MEMO_MAX = 20_000;
 
+/** A text matching `name` in any case (letters as `[aA]`, the rest escaped), for a RegExp without the `i` flag. */
+const anyCase = (name: string): string => [...name].map((c) => (c.toLowerCase() !== c.toUpperCase() ? `[${c.toLowerCase()}${c.toUpperCase()}]` : escaped(c))).join('');
+
+/**
+ * What every line `lineCredentials` finds anything on holds, by its three tests: a shape's needle,
+ * a key name of KEY_NAME_NEEDLE, or a docker-machine key option's name in any case
+ * (MACHINE_KEY_NEEDLE). A line without one has no credential, so holdsCredential looks only at
+ * the lines this finds in the whole text (global: it steps from line to line).
+ */
+const LINE_NEEDLE = new RegExp([...SHAPES.flatMap((s) => s.needles).map(escaped), ...[...CLOUD_KEY_NAMES, ...RUNNER_TOKEN_KEY_NAMES].map(escaped), ...[...MACHINE_KEY_OPTIONS.keys()].map(anyCase)].join('|'), 'g');
+
 /**
  * Whether a text (user data: a shell script, cloud-init, a config.toml in a heredoc) holds a
- * credential on any of its lines, by the doctor's line rules. Texts without a needle are not split.
+ * credential on any of its lines, by the doctor's line rules. Texts without a needle are not split;
+ * of the others, only the lines holding a needle (LINE_NEEDLE) are read: a fleet's user data has
+ * ~214 lines per runner and a handful with a needle, and slicing and looking up every line was
+ * most of this function's time.
  */
 export function holdsCredential(text: string): boolean {
   if (!ANY_NEEDLE.test(text)) return false;
-  for (let start = 0; start <= text.length; ) {
-    const nl = text.indexOf('\n', start);
-    const end = nl < 0 ? text.length : nl;
-    const line = text.slice(start, end);
+  LINE_NEEDLE.lastIndex = 0;
+  while (LINE_NEEDLE.test(text)) {
+    // The match ends at lastIndex and holds no line break: its last character is on the line.
+    const at = LINE_NEEDLE.lastIndex - 1;
+    const start = text.lastIndexOf('\n', at) + 1;
+    const nl = text.indexOf('\n', at);
+    const line = text.slice(start, nl < 0 ? text.length : nl);
     let holds = lineHolds.get(line);
     if (holds === undefined) {
       holds = lineCredential(line, true) !== undefined;
       if (lineHolds.size >= LINE_MEMO_MAX) lineHolds.clear();
       lineHolds.set(line, holds);
     }
-    if (holds) return true;
+    if (holds) {
+      LINE_NEEDLE.lastIndex = 0;
+      return true;
+    }
     if (nl < 0) break;
-    start = nl + 1;
+    LINE_NEEDLE.lastIndex = nl + 1;
   }
+  LINE_NEEDLE.lastIndex = 0;
   return false;
 }
 

@@ -15,7 +15,6 @@ import { fileSecretFindings, hclSecretFindings, mayHoldSecrets, scrubSecret, tex
 import { parseHcl } from './hcl/parse.js';
 import { HclSyntaxError } from './hcl/ast.js';
 import { readPlainYaml } from '../spec/plain-yaml.js';
-import { nestingBeyond } from '../spec/reader.js';
 import { kubernetesShapeProblem } from './kube-shape.js';
 import { readEksctlIdentities } from './eksctl.js';
 import { readAzCliInto } from './az-cli.js';
@@ -32,8 +31,7 @@ import { runnerSuite } from './helm-unittest.js';
 import { isOpenShiftTemplate, processTemplate } from './openshift-template.js';
 import { depthOver } from './depth.js';
 import { unreadTemplate } from './deployment-templates.js';
-import { withQuotedLinesIndented } from './quoted-indent.js';
-import { firstYamlError, MAX_DEPTH, yamlLibraryDocuments } from './yaml-documents.js';
+import { MAX_DEPTH, readYamlText, yamlLibraryDocuments, type YamlRead } from './yaml-documents.js';
 import { CLOUDFORMATION_TAGS, CLOUDFORMATION_TAG_USE, cloudFormationKeyFindings, cloudFormationTypes } from './cloudformation.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
@@ -193,32 +191,37 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     return;
   }
   if (syntax === 'yaml' && yttTemplate(ev, path, text)) return;
-  // Deep block YAML overflows the YAML library's recursion ("Maximum call stack size exceeded"):
-  // measured on the text first, as the spec reader does.
-  const deep = syntax === 'yaml' ? nestingBeyond(text, MAX_DEPTH) : undefined;
-  if (deep !== undefined) {
-    const before = text.slice(0, deep);
+  // YAML is read as yamlFileOf reads it (readYamlText): deep block YAML is refused on the text first,
+  // as the spec reader does; quoted scalars whose continuation lines are not indented enough for YAML
+  // 1.2 but are for libyaml (Ansible's PyYAML) are read as those readers read them, on the same lines.
+  const parse = (t: string): unknown[] => {
+    if (t !== text) source = new SourceFile(path, t, syntax);
+    return parseDocs(t, syntax, source);
+  };
+  let read: YamlRead<unknown[]>;
+  if (syntax === 'yaml') read = readYamlText(text, parse);
+  else {
+    try {
+      read = { text, read: parse(text) };
+    } catch (error) {
+      read = { error };
+    }
+  }
+  if ('deep' in read) {
+    const before = text.slice(0, read.deep);
     const line = before.split('\n').length;
-    ev.findings.push(finding('RF901', `${path}:${line}:${deep - before.lastIndexOf('\n')}`, `${path} nests values more than ${MAX_DEPTH} levels deep; no deployment document does, so it is not read`, { fix: 'give the deployment documents only' }));
+    ev.findings.push(finding('RF901', `${path}:${line}:${read.deep - before.lastIndexOf('\n')}`, `${path} nests values more than ${MAX_DEPTH} levels deep; no deployment document does, so it is not read`, { fix: 'give the deployment documents only' }));
     return;
   }
-  let docs: unknown[];
-  try {
-    docs = parseDocs(text, syntax, source);
-  } catch (e) {
-    // Quoted scalars whose continuation lines are not indented enough for YAML 1.2 but are for
-    // libyaml (Ansible's PyYAML): read as those readers read them (quoted-indent.ts), on the same lines.
-    const indented = syntax === 'yaml' ? withQuotedLinesIndented(text, firstYamlError) : undefined;
-    if (indented === undefined) {
-      const at = errorPosition(e, path);
-      if (otherEngineTemplate(ev, path, text, at.line, at.column, syntax === 'json' ? 'JSON' : 'YAML')) return;
-      ev.findings.push(finding('RF901', formatPosition(at), `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
-      if (terraformFileKind(path) === 'vars-json') unreadableVarFile(ev, path, at);
-      return;
-    }
-    source = new SourceFile(path, indented, syntax);
-    docs = parseDocs(indented, syntax, source);
+  if ('error' in read) {
+    const e = read.error;
+    const at = errorPosition(e, path);
+    if (otherEngineTemplate(ev, path, text, at.line, at.column, syntax === 'json' ? 'JSON' : 'YAML')) return;
+    ev.findings.push(finding('RF901', formatPosition(at), `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
+    if (terraformFileKind(path) === 'vars-json') unreadableVarFile(ev, path, at);
+    return;
   }
+  const docs = read.read;
   // The plain YAML reader refuses more than 100 levels itself (it leaves such files to the library).
   if (!source.plainYaml && docs.some((d) => depthOver(d, MAX_DEPTH))) {
     ev.findings.push(finding('RF901', `${path}:1:1`, `${path} nests values more than ${MAX_DEPTH} levels deep; no deployment document does, so it is not read`, { fix: 'give the deployment documents only' }));

@@ -593,6 +593,20 @@ function roleVariable(path: string, expression: string, texts: ReadonlyMap<strin
 }
 const isTrue = (v: string | undefined): boolean => v === undefined || /^(true|1|t)$/i.test(v);
 
+/**
+ * Whether the executor a register command names reads a flag of an executor's table (privileged,
+ * volumes, cap-add, devices): each executor reads its
+ * own table of config.toml (gitlab-runner common/config.go: `--docker-*` flags fill DockerConfig,
+ * `[runners.docker]`, which every Docker executor reads: docker, docker-windows, docker+machine,
+ * docker-autoscaler; `--kubernetes-*` fill KubernetesConfig, `[runners.kubernetes]`, which only the
+ * kubernetes executor reads). So `--docker-privileged` beside `--executor kubernetes` changes no
+ * job, and is not said. An executor not written out (a variable, a template's) may be either: both are said.
+ */
+function readsExecutorFlag(executor: string | undefined, flag: string): boolean {
+  if (executor === undefined) return true;
+  return flag.startsWith('docker-') ? executor.startsWith('docker') : executor === 'kubernetes';
+}
+
 function finding(code: Code, path: string, message: string, fix: string, received?: string): Finding {
   return { code, severity: CODES[code].severity, path, message, fix, ...(received !== undefined ? { received } : {}) };
 }
@@ -695,6 +709,9 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
     for (const c of commandsHere) {
       commands.push(`${path}:${place(c.at)}`);
       const removedGroups = new Map<string, { at: string; removed: { removedIn: string; last: string }; flags: { name: string; written: string }[] }>();
+      // The executor the command registers, where it is written out: a privileged flag of another executor's table is never read.
+      const executorFlag = c.flags.find((f) => f.name === 'executor')?.value;
+      const executor = executorFlag !== undefined && !unknownValue(executorFlag) ? executorFlag : undefined;
       const checkFlag = (f: RegisterCommand['flags'][number], at: string): void => {
         if (c.undefinedFlag?.at === f.at) {
           findings.push(undefinedFlagFinding(at, f, c.version, pin.conflict));
@@ -713,19 +730,25 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
           findings.push(finding('RF925', at, `gitlab-runner register --executor docker+machine: ${DOCKER_MACHINE_DEPRECATED}`, DOCKER_MACHINE_FLAG_FIX, '"docker+machine"'));
         }
         // gitlab-runner spells the services flag with an underscore (`long:"services_privileged"`).
-        const privileged = f.name === 'docker-privileged' || f.name === 'docker-services_privileged';
+        const privileged = f.name === 'docker-privileged' || f.name === 'docker-services_privileged' || f.name === 'kubernetes-privileged';
         if (privileged && f.value !== undefined && unknownValue(f.value)) return;
         // A key option: written out, the credential scan says it (RF940, by the same rule); a placeholder or a variable, RF928.
         const key = f.name === 'machine-machine-options' && f.value !== undefined ? machineKey(f.value) : undefined;
         if (key?.placeholder === true) {
           findings.push(finding('RF928', at, `gitlab-runner register --machine-machine-options ${key.option} is set to a placeholder or a variable, not a key (value not shown): whatever fills it in hands docker-machine a static key that never expires`, machineKeyFix(key.option, key.cloud, true)));
         }
-        if (privileged && isTrue(f.value)) {
-          const what = f.name === 'docker-privileged' ? 'every job runs privileged' : "every job's services run privileged";
-          findings.push(finding('RF301', at, `gitlab-runner register ${f.written}: ${what}, with every capability and device of the host; a job can take over the instance and read what it holds (its credentials, the runner token)`, `remove ${f.written}; build images without privileges (BuildKit rootless, kaniko, buildah)`));
+        if (privileged && isTrue(f.value) && readsExecutorFlag(executor, f.name)) {
+          if (f.name === 'kubernetes-privileged') {
+            findings.push(finding('RF301', at, `gitlab-runner register ${f.written}: every job pod runs privileged, with every capability and device of the node; a job can take over the node it runs on and read what it holds (its cloud identity, the service account tokens of the pods beside it)`, `remove ${f.written}; build images without privileges (BuildKit rootless, kaniko, buildah)`));
+          } else {
+            const what = f.name === 'docker-privileged' ? 'every job runs privileged' : "every job's services run privileged";
+            findings.push(finding('RF301', at, `gitlab-runner register ${f.written}: ${what}, with every capability and device of the host; a job can take over the instance and read what it holds (its credentials, the runner token)`, `remove ${f.written}; build images without privileges (BuildKit rootless, kaniko, buildah)`));
+          }
         }
         // A volume, by config.toml's rule (volumeReach): a way onto the host (RF309) where the host side is
         // written out, else cloud credentials (RF945), which the container side tells whatever variable fills in the host side.
+        // The other --docker-* flags of a job container, as privileged: only a Docker executor reads them.
+        if (f.name.startsWith('docker-') && !readsExecutorFlag(executor, f.name)) return;
         const reach = f.name === 'docker-volumes' && f.value !== undefined ? volumeReach(f.value, !unknownValue(f.value.split(':')[0] ?? ''), 'register') : undefined;
         if (reach?.kind === 'credentials') findings.push(finding('RF945', at, `gitlab-runner register ${f.written} ${reach.lets}`, CREDENTIAL_MOUNT_FIX, f.value));
         if (reach?.kind === 'host') {

@@ -618,7 +618,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     const executor = str(get(toml, 'runners', 0, 'executor')) ?? '';
     if (!executors.has(executor)) {
       // A manager whose jobs run as processes on the instance itself: read, said, not proven (no platform proves it).
-      if (HOST_PROCESS_EXECUTORS.has(executor)) findings.push(...hostProcessManagerFindings(ev, root, k, body, origin, executor, toml, registered));
+      if (HOST_PROCESS_EXECUTORS.has(executor)) findings.push(...hostProcessManagerFindings(ev, root, k, body, origin, executor, toml, registered), ...(executor === 'shell' ? shellRootFindings(ev, k, origin, userData) : []));
       if (HOST_PROCESS_EXECUTORS.has(executor)) hostProcess.push(written(ev, k));
       continue;
     }
@@ -715,6 +715,49 @@ function hostProcessManagerFindings(ev: Evidence, root: TerraformRoot, k: string
     ),
   );
   return out;
+}
+
+/**
+ * The shell executor runs each job as a process of the `gitlab-runner` user the package creates
+ * (docs.gitlab.com/runner/executors/shell: "the user who installed GitLab Runner", `gitlab-runner`
+ * for the packages, which install the service with `--user gitlab-runner`), so that jobs cannot read
+ * config.toml (root's, with the runner tokens) or change the runner. User data that makes that user
+ * root-equivalent hands every job the instance:
+ * - a sudoers line that names it (or a group it joins here) with NOPASSWD (sudoers(5)): `sudo` without
+ *   a password, and the user has none, so only such a line lets it use sudo at all;
+ * - the `docker` group: the Docker socket's group, whose members start a privileged container with
+ *   the host's disk mounted (Docker Engine docs, "Docker daemon attack surface": "only trusted users
+ *   should be allowed to control your Docker daemon"; the post-install docs warn the group grants
+ *   root-level privileges).
+ * Joining `sudo`, `wheel` or `admin` without a NOPASSWD line for that group asks a password the user
+ * does not have: not said.
+ */
+const SUDOERS_NOPASSWD = /^\s*(?:echo\s+["']?)?(%?[\w.-]+)\s+[^\n]*\bNOPASSWD\s*:/;
+const GROUP_JOIN = /\b(?:usermod\b[^\n]*?-a?G\s*([\w,.-]+)[^\n]*\bgitlab-runner\b|gpasswd\s+-a\s+gitlab-runner\s+([\w.-]+)|adduser\s+gitlab-runner\s+([\w.-]+))/;
+const SHELL_ROOT_FIX = 'remove the grant: shell jobs are meant to run as the unprivileged gitlab-runner user; jobs that need root or Docker belong in the docker executor (containers, with IMDSv2 hop limit 1) or on docker-autoscaler instances of their own';
+
+function shellRootFindings(ev: Evidence, k: string, origin: Origin, userData: string): Finding[] {
+  const lines = userData.split('\n');
+  const passwordless = new Map<string, number>();
+  lines.forEach((l, i) => {
+    const m = SUDOERS_NOPASSWD.exec(l.replace(/^\s*["']/, ''));
+    if (m) passwordless.set(m[1]!, i + 1);
+  });
+  const grants: { line: number; what: string }[] = [];
+  const user = passwordless.get('gitlab-runner');
+  if (user !== undefined) grants.push({ line: user, what: 'passwordless sudo (a sudoers line with NOPASSWD)' });
+  lines.forEach((l, i) => {
+    const m = GROUP_JOIN.exec(l);
+    if (!m) return;
+    const groups = (m[1] ?? m[2] ?? m[3] ?? '').split(',');
+    if (groups.includes('docker')) grants.push({ line: i + 1, what: "the docker group (the Docker socket's: a member starts a privileged container with the host's disk mounted)" });
+    for (const g of groups.filter((g) => passwordless.has(`%${g}`))) grants.push({ line: i + 1, what: `the ${g} group, which a sudoers line (line ${passwordless.get(`%${g}`)!} of the user data) gives passwordless sudo` });
+  });
+  const source = ev.terraform.userDataSources?.get(written(ev, k));
+  return grants.map((g) => {
+    const place = source ? userDataLinePlace(source, userData, g.line) : undefined;
+    return finding('RF309', formatPosition(place ?? originAt(origin, 'user_data')), `the runner manager ${written(ev, k)} runs its jobs with the shell executor, as the gitlab-runner user, and its user data (${place ? `line ${place.line} of ${place.file}` : `line ${g.line} as Terraform renders it`}) gives that user ${g.what}: every job is root on the instance, reads config.toml with the runner's token, changes gitlab-runner and what the next jobs run, and holds the instance's credentials`, { fix: SHELL_ROOT_FIX });
+  });
 }
 
 /**

@@ -31,19 +31,43 @@ export interface YamlFile {
 }
 
 /**
- * A YAML text read as read.ts reads it, for a reader given a text alone (a file named on its own to
- * the register reader, the template pass before the files are read): nested beyond the limit or not
- * YAML even after the repair, it has no documents, as read.ts reads none (RF901).
+ * How a YAML text is read, in one sequence read.ts and yamlFileOf both take: nested beyond
+ * MAX_DEPTH, it is not parsed (`deep`, the offset where it goes too deep: deep block YAML overflows
+ * the YAML library's recursion); else `parse` reads it, and where that throws, the text with the
+ * quoted lines libyaml's readers take indented (quoted-indent.ts) is read instead, on the same lines
+ * (`text` is what was read); where no repair reads, `error` is what `parse` threw on the text as written.
+ */
+export type YamlRead<R> = { deep: number } | { text: string; read: R } | { error: unknown };
+export function readYamlText<R>(text: string, parse: (text: string) => R): YamlRead<R> {
+  const deep = nestingBeyond(text, MAX_DEPTH);
+  if (deep !== undefined) return { deep };
+  try {
+    return { text, read: parse(text) };
+  } catch (error) {
+    const indented = withQuotedLinesIndented(text, firstYamlError);
+    return indented === undefined ? { error } : { text: indented, read: parse(indented) };
+  }
+}
+
+/** The documents of a text, or the first error of any of them thrown. */
+function documentsOrThrow(text: string): Document[] {
+  const docs = yamlLibraryDocuments(text);
+  const failed = docs.find((d) => d.errors.length > 0);
+  if (failed) throw failed.errors[0]!;
+  return docs;
+}
+
+/**
+ * A YAML text read as read.ts reads it (readYamlText), for a reader given a text alone (a file named
+ * on its own to the register reader, the template pass before the files are read): nested beyond the
+ * limit or not YAML even after the repair, it has no documents, as read.ts reads none (RF901).
  */
 export function yamlFileOf(text: string): YamlFile {
   let read: { text: string; docs: readonly Document[] } | undefined;
   const once = () => {
     if (read) return read;
-    if (nestingBeyond(text, MAX_DEPTH) !== undefined) return (read = { text, docs: [] });
-    const docs = yamlLibraryDocuments(text);
-    if (docs.every((d) => d.errors.length === 0)) return (read = { text, docs });
-    const indented = withQuotedLinesIndented(text, firstYamlError);
-    return (read = indented === undefined ? { text, docs: [] } : { text: indented, docs: yamlLibraryDocuments(indented) });
+    const r = readYamlText(text, documentsOrThrow);
+    return (read = 'read' in r ? { text: r.text, docs: r.read } : { text, docs: [] });
   };
   return {
     get text() {

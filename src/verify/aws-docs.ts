@@ -206,6 +206,16 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
 }
 
 /**
+ * Attributes of a resource type that its cloud picks when it creates the resource, so nothing
+ * written in the files decides them, with the words that say so (the doctor's fix for a value known
+ * only after apply names them). A KMS key's ARN and id hold the key id AWS picks when it creates the
+ * key (AWS KMS Developer Guide, "Key identifiers").
+ */
+export const PICKED_AT_CREATE: ReadonlyMap<string, { attributes: readonly string[]; words: string }> = new Map([
+  ['aws_kms_key', { attributes: ['arn', 'key_id', 'id'], words: "AWS picks a KMS key's id when it creates the key" }],
+]);
+
+/**
  * A KMS key these documents create (`aws_kms_key.<name>`) has an ARN and key id only apply knows.
  * The proofs give it one in the fleet's account and region whose key id is a character no IAM
  * policy can hold (IAM takes nothing above U+00FF) and the resource's name: only wildcards cover

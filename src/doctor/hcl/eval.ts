@@ -6,7 +6,7 @@ import { asSet, callFunction, isSet, replaceText } from './functions.js';
 import type { TypeConstraint } from './types.js';
 import { setOwn } from '../../emit/artifacts.js';
 import { tfLiteral } from '../../emit/terraform/literal.js';
-import { providerAccount } from '../../verify/aws-docs.js';
+import { PICKED_AT_CREATE, providerAccount } from '../../verify/aws-docs.js';
 
 /**
  * Evaluates Terraform configuration (HCL and JSON syntax alike) the way `terraform plan` would
@@ -2197,12 +2197,13 @@ function formatParts(e: Expr): (string | Expr)[] | undefined {
  * What decides a resource's or data source's attribute the doctor cannot know. A data source is read
  * while Terraform plans (its arguments known), so a plan carries what it returns. A resource's
  * computed attribute is "known after apply" in a plan made before the resource exists, so that plan
- * does not know it either: the state once applied does, as does a plan made after. A KMS key's ARN
- * and id hold the key id AWS picks when it creates the key (AWS KMS Developer Guide, "Key
- * identifiers"): nothing written in the files decides them.
+ * does not know it either: the state once applied does, as does a plan made after. Where the cloud
+ * picks the attribute itself when it creates the resource (PICKED_AT_CREATE, with the cloud's facts),
+ * the fix says so.
  */
 function afterApplyFix(mode: 'resource' | 'data', type: string, address: string, attr: string): string {
   if (mode === 'data') return `give \`terraform show -json\` of a plan: Terraform reads ${address} while it plans, so the plan carries its ${attr}`;
-  const kms = type === 'aws_kms_key' && (attr === 'arn' || attr === 'key_id' || attr === 'id') ? ` (AWS picks a KMS key's id when it creates the key)` : '';
-  return `give \`terraform show -json\` of the state once ${address} is applied, or of a plan made after it exists: a plan made before does not know its ${attr} either${kms}`;
+  const picked = PICKED_AT_CREATE.get(type);
+  const why = picked?.attributes.includes(attr) === true ? ` (${picked.words})` : '';
+  return `give \`terraform show -json\` of the state once ${address} is applied, or of a plan made after it exists: a plan made before does not know its ${attr} either${why}`;
 }

@@ -4,6 +4,7 @@ import type { Evidence } from './evidence.js';
 import { markOtherInstance, markSpotRequest } from '../platforms/aws-vm/common.js';
 import { userDataFilePath } from '../platforms/aws-vm/user-data.js';
 import { setupScript, type SetupStep } from './provisioners.js';
+import { changeBody } from './key-index.js';
 
 /**
  * A runner manager on one EC2 instance (`aws_instance` with user data), the way many teams write it
@@ -194,7 +195,8 @@ function addAsLaunchTemplate(ev: Evidence, root: TerraformRoot, type: string, k:
   const kind = type === 'aws_launch_configuration' ? 'launch_configuration' : 'instance';
   let key = k;
   for (let i = 2; Object.hasOwn(templates, key); i++) key = `${k}_${kind}${i === 2 ? '' : i}`;
-  setOwn(templates, key, lt);
+  // A resource added while the doctor reads: the indexes over the map take it in (key-index.ts).
+  changeBody(templates, key, () => setOwn(templates, key, lt));
   const origin = ev.terraform.origins.get(`${type}.${k}`);
   if (origin) ev.terraform.origins.set(`aws_launch_template.${key}`, origin);
   (ev.terraform.renamed ??= new Map()).set(`aws_launch_template.${key}`, `${type}.${k}`);

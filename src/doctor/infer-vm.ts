@@ -19,7 +19,7 @@ import { MARKED_ADDRESS, OWN_ACCOUNT, providerAccount, rootMark } from './hcl/ev
 import type { Evidence } from './evidence.js';
 import { mapBodyStrings, mapRootStrings } from './root-strings.js';
 import { serializeArtifact } from '../emit/serialize.js';
-import { firstKeyWrittenIn, forgetKeyIndexes } from './key-index.js';
+import { changeBody, firstKeyWrittenIn } from './key-index.js';
 import { REGISTRATION_TOKEN_FLOW, flagShown } from './register-command.js';
 import { canonicalUserData, findVmManagers, rekey, resolveKey, startRekeys, otherUserDataText, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
 
@@ -220,7 +220,10 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     const writtenAs = ev.terraform.renamed?.get(`aws_launch_template.${ltKey}`) ?? `aws_launch_template.${ltKey}`;
     // The user data inline (a file reference resolved), its config.toml in canonical text.
     m.userData = canonicalUserData(m, serializeArtifact({ path: `runners/${m.runner}/config.toml`, format: 'toml', content: m.toml }).content);
-    root.resource.aws_launch_template![m.launchTemplateKey] = { ...root.resource.aws_launch_template![m.launchTemplateKey]!, user_data: Buffer.from(m.userData, 'utf8').toString('base64') };
+    const templates = root.resource.aws_launch_template!;
+    changeBody(templates, m.launchTemplateKey, () => {
+      templates[m.launchTemplateKey] = { ...templates[m.launchTemplateKey]!, user_data: Buffer.from(m.userData, 'utf8').toString('base64') };
+    });
     const lt = root.resource.aws_launch_template![m.launchTemplateKey]!;
     const ltName = str(lt.name) ?? m.launchTemplateKey;
     // With several roots, the provider blocks of the manager's own root (its launch template's, else its role's).
@@ -266,8 +269,9 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     // A profile named by Terraform at apply (name_prefix, or no name): one stand-in name, as for roles,
     // so the proofs find it under its key (before: "instance profile undefined carries no role", RF106).
     if (typeof profile.name !== 'string') {
-      profile.name = `${typeof profile.name_prefix === 'string' ? profile.name_prefix : 'terraform-'}<suffix-picked-at-apply:aws_iam_instance_profile.${profileKey}>`;
-      forgetKeyIndexes(root.resource.aws_iam_instance_profile!);
+      changeBody(root.resource.aws_iam_instance_profile!, profileKey, () => {
+        profile.name = `${typeof profile.name_prefix === 'string' ? profile.name_prefix : 'terraform-'}<suffix-picked-at-apply:aws_iam_instance_profile.${profileKey}>`;
+      });
     }
     const roleKey = resolveKey(root, 'aws_iam_role', profile.role);
     if (!roleKey) {
@@ -438,7 +442,7 @@ function readOtherUserData(ev: Evidence, root: TerraformRoot, managerKeys: Reado
     const read = otherUserDataText(body, origin.source.path, texts);
     if (read === undefined || 'problem' in read || read.unknown.length > 0) continue;
     const encoded = Buffer.from(read.text, 'utf8').toString('base64');
-    if (encoded !== body.user_data) templates[k] = { ...body, user_data: encoded };
+    if (encoded !== body.user_data) changeBody(templates, k, () => (templates[k] = { ...body, user_data: encoded }));
   }
 }
 

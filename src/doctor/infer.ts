@@ -938,6 +938,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   const intentRunners: IntentRunner[] = [];
   const identities: CloudIdentity[] = [];
   const clusters: ResolvedCluster[] = [];
+  // The names the clusters above have, kept as they are added: a search of them per new cluster grew with the square of the folders.
+  const clusterNames = new Set<string>();
   const clusterKeys = new Map<string, ResolvedCluster>();
   const clusterBindings = new Map<ResolvedCluster, DoctorBinding[]>();
   const caches: ResolvedCache[] = [];
@@ -1183,12 +1185,12 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (!cluster) {
       // The platform's own documents name the cluster where no Secret's provider alias does (each name once).
       const stated = reader.doctor.clusterName?.(manager.binding, ctxOf(chain));
-      const own = stated !== undefined && !clusters.some((c) => c.name === stated) ? stated : undefined;
+      const own = stated !== undefined && !clusterNames.has(stated) ? stated : undefined;
       const wanted = namespaceCluster.get(chain.namespace) ?? manager.binding.clusterName ?? own ?? (clusterKeys.size === 0 ? 'cluster' : `cluster-${clusterKeys.size + 1}`);
       // Two clusters may share a name (an AKS and an EKS cluster both called "ci"): the intent names
       // each once, the later one with its type added; the platform keeps the name it has in its cloud.
       let name = wanted;
-      for (let n = 1; clusters.some((c) => c.name === name); n++) name = n === 1 ? `${wanted}-${reader.type}` : `${wanted}-${reader.type}-${n}`;
+      for (let n = 1; clusterNames.has(name); n++) name = n === 1 ? `${wanted}-${reader.type}` : `${wanted}-${reader.type}-${n}`;
       cluster = { name, type: reader.type, cloud: reader.cloud, spec: { name, type: reader.type } };
       clusterKeys.set(key, cluster);
       clusterBindings.set(cluster, []);
@@ -1196,6 +1198,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       const created = manager.binding.clusterName !== undefined ? azure.origins.get(`azurerm_kubernetes_cluster.${manager.binding.clusterName}`) : undefined;
       clusterOrigins.set(clusters.length, created ?? manager.binding.origin ?? chain.origin);
       clusters.push(cluster);
+      clusterNames.add(name);
     }
     clusterBindings.get(cluster)!.push(manager.binding);
     chainClusters.set(chain, cluster);

@@ -1,6 +1,6 @@
 import type { TerraformRoot } from '../emit/artifacts.js';
 import { setOwn } from '../emit/artifacts.js';
-import { forgetKeyIndexes } from './key-index.js';
+import { changeBody } from './key-index.js';
 
 /**
  * Every string of a Terraform root's resources (and, with `data`, of its data sources), at any
@@ -45,9 +45,10 @@ export function mapBodyStrings(byName: Record<string, Record<string, unknown>>, 
     }
     return v;
   };
-  const body = byName[name]!;
-  // In place, a literal attribute of the body may change (key-index.ts).
-  if (!how.copyOnWrite) forgetKeyIndexes(byName);
-  const y = map(body);
-  if (y !== body) setOwn(byName, name, y as Record<string, unknown>);
+  // The indexes over the map follow what changes (key-index.ts).
+  changeBody(byName, name, () => {
+    const body = byName[name]!;
+    const y = map(body);
+    if (y !== body) setOwn(byName, name, y as Record<string, unknown>);
+  });
 }

@@ -20,7 +20,7 @@ import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } 
 import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
 import { directiveTagEnd, readInterpolation } from './hcl/parse.js';
-import { firstKeyWhere, keyMoved } from './key-index.js';
+import { firstKeyWhere, firstOfKeys, keyMoved } from './key-index.js';
 import { userDataLinePlace } from './user-data-place.js';
 import { provisionerOwner, scriptShown, setupLineOf, setupTextOf } from './provisioners.js';
 import { shownText } from '../verify/credentials.js';
@@ -248,7 +248,7 @@ export function resolveKey(root: TerraformRoot, type: string, value: unknown, at
   const whole = firstKeyWhere(byName, attr, literal);
   const tail = last === literal ? whole : firstKeyWhere(byName, attr, last);
   // Both written (an ARN's name held by one resource, the ARN itself by another): the first in the map.
-  if (whole !== undefined && tail !== undefined && whole !== tail) return Object.keys(byName!).find((k) => k === whole || k === tail);
+  if (whole !== undefined && tail !== undefined && whole !== tail) return firstOfKeys(byName!, whole, tail);
   return whole ?? tail;
 }
 

@@ -2,7 +2,7 @@ import type { CacheDoctorReader } from '../types.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import { quoted } from '../../spec/findings.js';
 import { s3CacheSchema } from './schema.js';
-import { firstKeyWhere } from '../../doctor/key-index.js';
+import { firstKeyWhere, keysWhere } from '../../doctor/key-index.js';
 
 /**
  * How `runner-fleet doctor` reads `[runners.cache.s3]` back: the bucket it names (BucketName), its
@@ -47,10 +47,13 @@ export const s3DoctorReader: CacheDoctorReader = {
  */
 function vpcEndpointsOf(root: TerraformRoot, bucketKey: string | undefined): string[] {
   if (bucketKey === undefined) return [];
-  const refs = new Set([`\${aws_s3_bucket.${bucketKey}.id}`, `\${aws_s3_bucket.${bucketKey}.bucket}`, String(root.resource.aws_s3_bucket?.[bucketKey]?.bucket)]);
+  const refs = [`\${aws_s3_bucket.${bucketKey}.id}`, `\${aws_s3_bucket.${bucketKey}.bucket}`, String(root.resource.aws_s3_bucket?.[bucketKey]?.bucket)];
   const out: string[] = [];
-  for (const b of Object.values(root.resource.aws_s3_bucket_policy ?? {})) {
-    if (b === null || typeof b !== 'object' || typeof b.bucket !== 'string' || !refs.has(b.bucket)) continue;
+  // Looked up by what their bucket attribute holds, not scanned: every runner's cache is read here (key-index.ts).
+  const policies = root.resource.aws_s3_bucket_policy ?? {};
+  for (const key of keysWhere(policies, 'bucket', refs)) {
+    const b = policies[key]!;
+    if (b === null || typeof b !== 'object' || typeof b.bucket !== 'string') continue;
     let doc: unknown;
     try {
       doc = JSON.parse(String(b.policy));

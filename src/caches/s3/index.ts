@@ -13,6 +13,7 @@ import { compilePolicy, decisionOverTags, evaluatePolicies, matchesOverTags, Pol
 import { awsFacts, roleArnOfKey, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { unshownTagsFinding } from '../../verify/unshown-tags.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
+import { rootTable } from '../../verify/root-index.js';
 import { mayUseKey, mayUseKeyOverTags, resolveKmsKey, type KmsAccount, type KmsKey } from '../../verify/kms.js';
 import { s3DoctorReader } from './doctor.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
@@ -315,7 +316,26 @@ function readBackResource(cache: ResolvedCache): string | undefined {
 }
 
 function bucketEntries(root: TerraformRoot, bucket: string, type: string): [string, Record<string, unknown>][] {
-  return Object.entries(root.resource[type] ?? {}).filter(([, b]) => resolveValue(root, b.bucket) === bucket);
+  return entriesByBucket(root, type).get(bucket) ?? [];
+}
+
+/**
+ * The resources of a type (policies, public access blocks, lifecycle and encryption configurations)
+ * by the bucket their `bucket` names, resolved, in the map's order: made once per root while it is
+ * unchanged (verify/root-index.ts), where a scan per bucket grew with the square of the buckets of
+ * many deployments given together.
+ */
+function entriesByBucket(root: TerraformRoot, type: string): Map<unknown, [string, Record<string, unknown>][]> {
+  return rootTable(root, `s3-bucket:${type}`, () => {
+    const table = new Map<unknown, [string, Record<string, unknown>][]>();
+    for (const [key, b] of Object.entries(root.resource[type] ?? {})) {
+      const bucket = resolveValue(root, b.bucket);
+      const list = table.get(bucket);
+      if (list) list.push([key, b]);
+      else table.set(bucket, [[key, b]]);
+    }
+    return table;
+  });
 }
 
 /**
@@ -348,11 +368,8 @@ function cacheKeyOf(facts: { root: TerraformRoot; roles: ReadonlyMap<string, Rol
 }
 
 function bucketResources(root: TerraformRoot, bucket: string) {
-  return (type: string): Record<string, unknown>[] =>
-    Object.values(root.resource[type] ?? {}).filter((b) => resolveValue(root, b.bucket) === bucket);
+  return (type: string): Record<string, unknown>[] => bucketEntries(root, bucket, type).map(([, b]) => b);
 }
-
-const bucketPolicies = new WeakMap<TerraformRoot, Map<string, BucketPolicy>>();
 
 /** A bucket's policy as the proofs read it: compiled, absent, or present but unreadable (`problem`). */
 interface BucketPolicy {
@@ -387,14 +404,11 @@ function orgContext(doc: PolicyDocument): Record<string, string> | undefined {
  * given) is a problem to report, and proves nothing: the proofs go on as if there were none.
  */
 function bucketPolicyOf(root: TerraformRoot, bucket: string): BucketPolicy {
-  let byBucket = bucketPolicies.get(root);
-  if (!byBucket) {
-    byBucket = new Map();
-    bucketPolicies.set(root, byBucket);
-  }
+  // Compiled once per bucket while the root is unchanged (verify/root-index.ts).
+  const byBucket = rootTable(root, 's3-bucket-policies', () => new Map<string, BucketPolicy>());
   const hit = byBucket.get(bucket);
   if (hit) return hit;
-  const [name, body] = Object.entries(root.resource.aws_s3_bucket_policy ?? {}).find(([, b]) => resolveValue(root, b.bucket) === bucket) ?? [];
+  const [name, body] = bucketEntries(root, bucket, 'aws_s3_bucket_policy')[0] ?? [];
   let read: BucketPolicy = {};
   if (body) {
     try {

@@ -211,6 +211,16 @@ export function interruptedApply(
     return { text: `${head} while no new token was held only in this process: ${left}. To finish: ${again} (it reads GitLab and the token stores first${command === 'rotate' ? ', rotates again and restarts the managers' : ' and creates no second runner'}); runner-fleet status ${spec} shows where each runner stands.\n`, interrupted: { signal, runner: at.runner, ids, left, rerun: again } };
   }
   const h = at.held;
+  if (h.failed !== undefined) {
+    // The step failed while the signal was held (a store another owner took meanwhile): its error says what is left and what to do first.
+    const left = h.failed.replace(/\.+$/, '');
+    return { text: `${head}: the step of runner ${runner} ended while the signal was held, and the run stopped there: ${left}. Then: ${again} (it reads GitLab and the token stores first).\n`, interrupted: { signal, runner: h.runner, ids, stored: false, left, rerun: again } };
+  }
+  if (!at.stored && h.done !== undefined) {
+    // Settled without storing a token (a register that lost a race of two): nothing is held, nothing to repair.
+    const left = `${h.done}; nothing of this runner is left to repair, and the rest of the plan was not applied`;
+    return { text: `${head}: ${left}. To finish: ${again}.\n`, interrupted: { signal, runner: h.runner, ids, stored: false, left, rerun: again } };
+  }
   if (at.stored && h.done !== undefined) {
     const manager = command === 'rotate'
       ? `its manager was not restarted and still uses the old token, which GitLab no longer accepts: ${again} resets it again, stores it and restarts the manager (and does the rest of the plan)`
@@ -679,7 +689,7 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
       return () => {
         const i = held.indexOf(h);
         if (i >= 0) held.splice(i, 1);
-        if (heldSignal !== undefined && held.length === 0) interruptedAt?.(heldSignal, h, h.done !== undefined);
+        if (heldSignal !== undefined && held.length === 0) interruptedAt?.(heldSignal, h, h.stored === true);
       };
     },
   });

@@ -154,14 +154,18 @@ export interface EngineDeps {
 
 /**
  * A new token held only in this process: whose, and what stopping now would leave (`left`,
- * with the command that repairs it); `done` once it is stored (or, for a run that lost a race
- * of two registers, its own runner deleted again).
+ * with the command that repairs it); `done` once the step settled it, with `stored` true when the
+ * token was stored. A run that lost a race of two registers deleted its own runner again and
+ * stored nothing (`done`, no `stored`). `failed`: the step ended with this error while the token
+ * was held (a store taken by another owner meanwhile): what it says is what is left.
  */
 export interface Held {
   runner: string;
   id?: number;
   left: string;
   done?: string;
+  stored?: boolean;
+  failed?: string;
 }
 
 export interface Observation {
@@ -771,6 +775,9 @@ export class Engine {
     const held = this.hold({ runner: d.name, id, left: this.resetLeft(d, id, 'may have been reset', marked) });
     try {
       await this.storeReset(d, id, await this.resetById(id), held, marked);
+    } catch (e) {
+      held.fail(e);
+      throw e;
     } finally {
       held.release();
     }
@@ -811,6 +818,8 @@ export class Engine {
       try {
         created = await this.gl.createRunner(body);
       } catch (e) {
+        // An answer that says GitLab created nothing: `left` (it may have) no longer holds.
+        if (!(e instanceof OutcomeUnknownError)) held.fail(e);
         held.release();
         if (!(e instanceof OutcomeUnknownError)) throw e;
         this.deps.progress(`${e.message}; listing runners with the marker of ${d.name} before trying again`);
@@ -832,6 +841,9 @@ export class Engine {
         if (!found.some((r) => r.id === created.id)) found.push({ id: created.id, description: d.settings.description, paused: d.settings.paused, runner_type: d.scope.type });
         found.sort((a, b) => a.id - b.id);
         return await this.settle(d, found, created, restart, held);
+      } catch (e) {
+        held.fail(e);
+        throw e;
       } finally {
         held.release();
       }
@@ -842,11 +854,14 @@ export class Engine {
    * Tells the CLI that a new token is (or may be) held only in this process until `release`
    * (idempotent); `is` is kept current with what stopping now would leave.
    */
-  private hold(is: Held): { is: Held; release: () => void } {
+  private hold(is: Held): { is: Held; release: () => void; fail: (e: unknown) => void } {
     const end = this.deps.holding?.(is);
     let ended = false;
     return {
       is,
+      fail: (e) => {
+        if (!ended) is.failed ??= e instanceof Error ? e.message : String(e);
+      },
       release: () => {
         if (ended) return;
         ended = true;
@@ -855,12 +870,14 @@ export class Engine {
     };
   }
 
-  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined, restart: (fn: () => Promise<void>) => void, held?: { is: Held; release: () => void }): Promise<string> {
+  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined, restart: (fn: () => Promise<void>) => void, held?: { is: Held; release: () => void; fail: (e: unknown) => void }): Promise<string> {
     const keep = found[0]!.id;
     if (created && created.id !== keep) {
-      await this.confirmedDelete(created.id, this.deps.fleet, d.name);
-      if (held) held.is.done = `another run created #${keep} for ${d.name} first; #${created.id}, created by this one, was deleted again`;
-      return `another run created #${keep} first; deleted #${created.id}`;
+      const gone = await this.confirmedDelete(created.id, this.deps.fleet, d.name);
+      const deleted = gone === 'deleted' || gone === 'gone';
+      // Its token is nobody's now: nothing of this run is held only in memory (stored stays unset).
+      if (held) held.is.done = `another run created #${keep} for ${d.name} first, so this run stored no token: #${created.id}, created by this one, was ${deleted ? 'deleted again' : `not deleted (${gone === 'refused' ? 'its marker changed' : 'assigned to other projects since'})`}`;
+      return `another run created #${keep} first; ${deleted ? `deleted #${created.id}` : `#${created.id} not deleted (${gone === 'refused' ? 'its marker changed' : 'assigned to other projects since'})`}`;
     }
     const extra = found.slice(1).map((r) => r.id);
     const kept: number[] = [];
@@ -875,6 +892,7 @@ export class Engine {
         await this.storeWrite(d, { token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) }, '', { id: keep, what: `runner #${keep} was created in GitLab`, nowhere: lost });
         if (held) {
           held.is.done = `runner #${keep} was created in GitLab for ${d.name} and its token stored in ${this.deps.store(d).label}`;
+          held.is.stored = true;
           held.release();
         }
       } catch (e) {
@@ -1085,6 +1103,9 @@ export class Engine {
     const held = this.hold({ runner: d.name, id, left: this.resetLeft(d, id, 'may have been reset', true) });
     try {
       await this.rotateHeld(d, id, stored, held);
+    } catch (e) {
+      held.fail(e);
+      throw e;
     } finally {
       held.release();
     }
@@ -1125,6 +1146,7 @@ export class Engine {
     await this.guard(d, [id], lost);
     await this.storeWrite(d, { token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
     held.is.done = `the token of #${id} (${d.name}) was reset in GitLab and the new one stored in ${this.deps.store(d).label}`;
+    held.is.stored = true;
   }
 
   /**

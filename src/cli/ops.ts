@@ -222,8 +222,10 @@ export function interruptedApply(
     return { text: `${head}: ${left}. To finish: ${again}.\n`, interrupted: { signal, runner: h.runner, ids, stored: false, left, rerun: again } };
   }
   if (at.stored && h.done !== undefined) {
-    const manager = command === 'rotate'
-      ? `its manager was not restarted and still uses the old token, which GitLab no longer accepts: ${again} resets it again, stores it and restarts the manager (and does the rest of the plan)`
+    const register = `runner-fleet register ${spec} --runner ${runner} --approve`;
+    const manager = h.restartOwed === true
+      // The store records the restart as owed: the next register (or rotate) restarts the manager, without a new token.
+      ? `its manager was not restarted and may still run with the old token, which GitLab no longer accepts; the token store records that its restart is owed: ${command === 'rotate' ? `${register} restarts it without a new token (${again} resets it again, restarts it and rotates the rest of the plan)` : `${again} restarts it (no new token) and does the rest of the plan`}; runner-fleet status ${spec} says restart-owed until then`
       : `its manager was not restarted (one already running reads the new token only when it restarts: runner-fleet rotate ${spec} --runner ${runner} --approve resets the token again, stores it and restarts it), and the rest of the plan was not applied: ${again} does it (no second runner)`;
     const left = `${h.done}; ${manager}`;
     return { text: `${head}: the new token was stored first (it existed only in this process), and the run stopped there: ${left}.\n`, interrupted: { signal, runner: h.runner, ids, stored: true, left, rerun: again } };
@@ -658,11 +660,11 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   // register and rotate: the new tokens held only in this process (innermost last), and a signal held until they are stored.
   const held: Held[] = [];
   let heldSignal: 'SIGINT' | 'SIGTERM' | undefined;
-  // Test only: RUNNER_FLEET_TEST_OPS_PAUSE=created|reset pauses there (until a signal, or 30 s), as write.ts's hook does for synth.
+  // Test only: RUNNER_FLEET_TEST_OPS_PAUSE=created|reset|stored pauses there (until a signal, or 30 s), as write.ts's hook does for synth.
   let wake: (() => void) | undefined;
   const pausePoint = world.env.RUNNER_FLEET_TEST_OPS_PAUSE;
-  const pauseAt = pausePoint === 'created' || pausePoint === 'reset'
-    ? async (point: 'created' | 'reset') => {
+  const pauseAt = pausePoint === 'created' || pausePoint === 'reset' || pausePoint === 'stored'
+    ? async (point: 'created' | 'reset' | 'stored') => {
         if (point !== pausePoint) return;
         err(`runner-fleet ${command}: paused at ${point} (RUNNER_FLEET_TEST_OPS_PAUSE, a test hook)\n`);
         await new Promise<void>((resume) => {

@@ -15,7 +15,7 @@ import { isAccessRefused } from '../live/access.js';
  * in the store written before the reset.
  */
 
-export type StepAction = 'create' | 'repair-token' | 'update' | 'deduplicate' | 'rotate' | 'delete' | 'pause' | 'wait-for-jobs' | 'resume' | 'clear-token' | 'conflict';
+export type StepAction = 'create' | 'repair-token' | 'update' | 'deduplicate' | 'rotate' | 'restart-manager' | 'delete' | 'pause' | 'wait-for-jobs' | 'resume' | 'clear-token' | 'conflict';
 
 export interface Step {
   runner: string;
@@ -117,7 +117,7 @@ export interface RunnerStatus {
 export interface StoreStatus {
   /** Where the token lives, for people (the store's label: never the token). */
   label: string;
-  state: 'ok' | 'missing' | 'pending' | 'other-owner' | 'other-runner' | 'invalid' | 'unreadable';
+  state: 'ok' | 'missing' | 'pending' | 'restart-owed' | 'other-owner' | 'other-runner' | 'invalid' | 'unreadable';
   /** The owner written beside the token (`<fleet>/<runner>`), null when none is. */
   owner: string | null;
   /** The runner id written beside the token, null when none is. */
@@ -148,8 +148,11 @@ export interface EngineDeps {
    * token is stored or the step failed, and only then may the process stop.
    */
   holding?: (held: Held) => () => void;
-  /** Test only (RUNNER_FLEET_TEST_OPS_PAUSE): waits at a point where a new token is held only in memory. */
-  pauseAt?: (point: 'created' | 'reset') => Promise<void>;
+  /**
+   * Test only (RUNNER_FLEET_TEST_OPS_PAUSE): waits at a point where a new token is held only in
+   * memory (`created`, `reset`), or (`stored`) where a reset's token is stored and its manager not yet restarted.
+   */
+  pauseAt?: (point: 'created' | 'reset' | 'stored') => Promise<void>;
 }
 
 /**
@@ -165,6 +168,8 @@ export interface Held {
   left: string;
   done?: string;
   stored?: boolean;
+  /** With `stored`: the token of a reset, its manager's restart recorded as owed in the store (StoredToken `restart-owed`). */
+  restartOwed?: boolean;
   failed?: string;
 }
 
@@ -529,6 +534,7 @@ export class Engine {
     if (owner === null && runnerId === null) return { ...at, state: 'other-owner', detail: `holds a token runner-fleet did not write (no owner and no runner id beside it), not known to be the token of ${mine} (#${id}): register and rotate do not replace it. ${unclaimedFix(d, id)}` };
     if (runnerId !== null && runnerId !== id) return { ...at, state: 'other-runner', detail: `holds the token of runner #${runnerId}, but ${mine} is #${id} in GitLab: runner-fleet register resets the token of #${id} and stores it` };
     if (stored.state === 'pending') return { ...at, state: 'pending', detail: `a token reset of #${id} was interrupted before its token was stored: runner-fleet register repairs it` };
+    if (stored.state === 'restart-owed') return { ...at, state: 'restart-owed', detail: `holds the token of #${id} from a reset, and its manager's restart is owed (the register or rotate that stored it stopped, or the restart failed): the manager may still run with the token the reset replaced, which GitLab no longer accepts. runner-fleet register --runner ${d.name} --approve restarts it` };
     return { ...at, state: 'ok', detail: `holds the token of #${id}${owner !== null ? ` (${owner})` : ' (written before owners were recorded)'}` };
   }
 
@@ -583,6 +589,33 @@ export class Engine {
   }
 
   // ---------------------------------------------------------------- register
+
+  /**
+   * The step that restarts a manager whose restart an earlier run owes (the store holds the token
+   * of #id marked `restart-owed`: that run stopped, or its restart failed, after storing the token
+   * of a reset), or undefined.
+   */
+  private owedStep(d: DesiredRunner, stored: StoredToken | undefined, id: number): Step | undefined {
+    if (stored?.state !== 'restart-owed' || stored.token === '' || stored.runnerId !== id || stored.owner !== this.owner(d)) return undefined;
+    return { runner: d.name, action: 'restart-manager', id, detail: `${this.deps.store(d).label} holds the token of #${id} from a reset whose manager restart is owed (the run that stored it stopped, or the restart failed): the manager may still run with the token the reset replaced, which GitLab no longer accepts; restart it` };
+  }
+
+  /**
+   * Restarts the manager of runner `id`, then writes its store's state `valid` if the store still
+   * holds that runner's token marked `restart-owed`: from then on no restart is owed.
+   */
+  private async restartOwed(d: DesiredRunner, id: number): Promise<void> {
+    const store = this.deps.store(d);
+    await store.restartManager();
+    try {
+      const now = await store.read();
+      if (now === undefined || now.state !== 'restart-owed' || now.runnerId !== id || now.owner !== this.owner(d)) return;
+      await store.write({ ...now, state: 'valid' });
+    } catch (e) {
+      const out = new Error(`the manager was restarted, but ${store.label} could not be marked so (${e instanceof Error ? e.message : String(e)}): it still says a restart is owed, so the next runner-fleet register restarts the manager once more`, { cause: e });
+      throw isAccessRefused(e) ? Object.assign(out, { accessRefused: true }) : out;
+    }
+  }
 
   private needsRepair(stored: StoredToken | undefined, id: number): string | undefined {
     if (!stored || stored.token === '') return 'the token store is empty';
@@ -728,6 +761,10 @@ export class Engine {
         continue;
       }
       if (why) steps.push({ runner: d.name, action: 'repair-token', id: keep.id, detail: `${why}: reset the token of #${keep.id} and store it` });
+      else {
+        const owed = this.owedStep(d, stored, keep.id);
+        if (owed) steps.push(owed);
+      }
       const details = read0.has(keep.id) ? read0.get(keep.id) : await this.gl.getRunner(keep.id);
       const drift = details ? driftOf(d.settings, details) : [];
       if (drift.length > 0) steps.push({ runner: d.name, action: 'update', id: keep.id, detail: `PUT /runners/${keep.id}: ${drift.map((x) => x.field).join(', ')}` });
@@ -906,7 +943,7 @@ export class Engine {
       return `created #${keep}, token stored${dedup}`;
     }
     await this.repairToken(d, keep);
-    restart(() => this.deps.store(d).restartManager());
+    restart(() => this.restartOwed(d, keep));
     return `#${keep} was created by an earlier attempt whose answer was lost; token reset and stored${dedup}`;
   }
 
@@ -938,8 +975,13 @@ export class Engine {
         case 'repair-token':
           return restarts.step(s.runner, async (restart) => {
             await this.repairToken(d, s.id!);
-            restart(() => this.deps.store(d).restartManager());
+            restart(() => this.restartOwed(d, s.id!));
             return `token of #${s.id} reset and stored in ${this.deps.store(d).label}`;
+          });
+        case 'restart-manager':
+          return restarts.step(s.runner, (restart) => {
+            restart(() => this.restartOwed(d, s.id!));
+            return Promise.resolve(`the token of #${s.id} in ${this.deps.store(d).label} was stored by an earlier run that did not restart the manager`);
           });
         case 'update': {
           const details = await this.gl.getRunner(s.id!);
@@ -961,9 +1003,11 @@ export class Engine {
     });
     const restarted = await restarts.settled();
     return results.map((r) => {
-      if (r.outcome !== 'done' || (r.action !== 'create' && r.action !== 'repair-token') || !restarted.has(r.runner)) return r;
+      if (r.outcome !== 'done' || (r.action !== 'create' && r.action !== 'repair-token' && r.action !== 'restart-manager') || !restarted.has(r.runner)) return r;
       const e = restarted.get(r.runner);
-      return { ...r, detail: `${r.detail}${e === undefined ? '; manager restarted' : `; manager not restarted (${e.message})`}` };
+      if (e !== undefined && isAccessRefused(e) && r.action === 'restart-manager') this.accessRefused = true;
+      // The restart is all a restart-manager step does: one that fails fails the step (the store still says it is owed).
+      return { ...r, ...(e !== undefined && r.action === 'restart-manager' ? { outcome: 'failed' as const } : {}), detail: `${r.detail}${e === undefined ? '; manager restarted' : `; manager not restarted (${e.message})`}` };
     });
   }
 
@@ -1010,10 +1054,18 @@ export class Engine {
           steps.push({ runner: d.name, action: 'conflict', id: keep.id, detail: `${this.deps.store(d).label} ${this.otherRunnersToken(d, expiry.otherRunner, keep.id)}` });
           continue;
         }
-        if (expiry.at === null) continue;
+        // Not expiring: no new token, but a restart an earlier run owes is done.
+        const owed = this.owedStep(d, stored, keep.id);
+        if (expiry.at === null) {
+          if (owed) steps.push(owed);
+          continue;
+        }
         if (expiry.at !== undefined) {
           const exp = Date.parse(expiry.at);
-          if (Number.isNaN(exp) || exp - this.deps.timing.now() > opts.ifExpiringWithinMs) continue;
+          if (Number.isNaN(exp) || exp - this.deps.timing.now() > opts.ifExpiringWithinMs) {
+            if (owed) steps.push(owed);
+            continue;
+          }
           expiring = `token expires ${expiry.at} (${expiry.from}); `;
         } else {
           expiring = `token expiry unknown (${expiry.from}): rotated now so it cannot expire unseen, and the new token's expiry is stored; `;
@@ -1144,9 +1196,12 @@ export class Engine {
     await this.deps.pauseAt?.('reset');
     const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
     await this.guard(d, [id], lost);
-    await this.storeWrite(d, { token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
+    // Stored with its manager's restart owed (restartOwed writes `valid` once it is done): a stop before then, even SIGKILL, is seen by the next run.
+    await this.storeWrite(d, { token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'restart-owed', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
     held.is.done = `the token of #${id} (${d.name}) was reset in GitLab and the new one stored in ${this.deps.store(d).label}`;
     held.is.stored = true;
+    held.is.restartOwed = true;
+    await this.deps.pauseAt?.('stored');
   }
 
   /**
@@ -1211,7 +1266,7 @@ export class Engine {
    * most CONFIRM_CONCURRENCY reads in flight. A fleet of stuck runners costs `timeoutMs` in
    * all, never `timeoutMs` per runner. Per runner: the contact time, or why it is not confirmed.
    */
-  private async confirmAllOnline(waits: { runner: string; id: number; since: number }[], timeoutMs: number): Promise<Map<string, { ok: boolean; detail: string }>> {
+  private async confirmAllOnline(waits: { runner: string; id: number; since: number; said: string }[], timeoutMs: number): Promise<Map<string, { ok: boolean; detail: string }>> {
     const out = new Map<string, { ok: boolean; detail: string }>();
     const start = this.deps.timing.now();
     let left = waits;
@@ -1230,9 +1285,9 @@ export class Engine {
         if (v === undefined) return true;
         if (v instanceof Error) {
           if (isAccessRefused(v)) this.accessRefused = true;
-          out.set(w.runner, { ok: false, detail: `token rotated and stored; manager restarted, but whether it is online is unknown: ${v.message}` });
+          out.set(w.runner, { ok: false, detail: `${w.said}; manager restarted, but whether it is online is unknown: ${v.message}` });
         } else {
-          out.set(w.runner, { ok: true, detail: `token rotated and stored; manager restarted and online with the new token (contact at ${v})` });
+          out.set(w.runner, { ok: true, detail: `${w.said}; manager restarted and online with the new token (contact at ${v})` });
         }
         return false;
       });
@@ -1260,31 +1315,33 @@ export class Engine {
     const byName = new Map(desired.map((d) => [d.name, d]));
     const restarts = new Restarts(RESTART_CONCURRENCY);
     const since = new Map<string, number>();
+    // What the step did to the token, before what became of the manager.
+    const said = (s: Step) => (s.action === 'restart-manager' ? 'token stored by an earlier run' : 'token rotated and stored');
     const results = await this.run(steps, async (s) => {
       const d = byName.get(s.runner)!;
       if (s.action === 'conflict') throw new Error(s.detail);
       return restarts.step(s.runner, async (restart) => {
         if (s.action === 'repair-token') await this.repairToken(d, s.id!);
-        else await this.rotateToken(d, s.id!);
+        else if (s.action !== 'restart-manager') await this.rotateToken(d, s.id!);
         restart(async () => {
           since.set(s.runner, this.deps.timing.now());
-          await this.deps.store(d).restartManager();
+          await this.restartOwed(d, s.id!);
         });
-        return 'token rotated and stored';
+        return said(s);
       });
     });
     const restarted = await restarts.settled();
-    const waits: { runner: string; id: number; since: number }[] = [];
+    const waits: { runner: string; id: number; since: number; said: string }[] = [];
     const after = results.map((r): StepResult => {
       if (r.outcome !== 'done' || !restarted.has(r.runner)) return r;
       const e = restarted.get(r.runner);
       if (e !== undefined) {
         if (isAccessRefused(e)) this.accessRefused = true;
-        return { ...r, outcome: 'failed', detail: `token rotated and stored, but the manager was not restarted: ${e.message}` };
+        return { ...r, outcome: 'failed', detail: `${said(r)}, but the manager was not restarted: ${e.message}` };
       }
-      if (opts.confirmTimeoutMs <= 0) return { ...r, detail: 'token rotated and stored; manager restarted (not waiting for it to come online)' };
-      waits.push({ runner: r.runner, id: r.id!, since: since.get(r.runner)! });
-      return { ...r, detail: 'token rotated and stored; manager restarted' };
+      if (opts.confirmTimeoutMs <= 0) return { ...r, detail: `${said(r)}; manager restarted (not waiting for it to come online)` };
+      waits.push({ runner: r.runner, id: r.id!, since: since.get(r.runner)!, said: said(r) });
+      return { ...r, detail: `${said(r)}; manager restarted` };
     });
     if (waits.length === 0) return after;
     const confirmed = await this.confirmAllOnline(waits, opts.confirmTimeoutMs);

@@ -77,7 +77,9 @@ const runnerStatus = z.strictObject({
   detailsNotFound: z.boolean().optional(),
   /**
    * The token store of a registered API runner, as status read it (never the token): `ok`, or a
-   * problem (exit 1) — `missing` (no token), `pending` (a reset was interrupted), `other-owner`
+   * problem (exit 1) — `missing` (no token), `pending` (a reset was interrupted), `restart-owed`
+   * (the token of a reset is stored but the manager was not restarted since: it may run with the
+   * replaced token; register restarts it), `other-owner`
    * (another fleet's or runner's token, or one runner-fleet did not write), `other-runner` (the
    * token of another runner id, from the id beside it or, with --verify-tokens, from GitLab's
    * POST /runners/verify), `invalid` (with --verify-tokens: GitLab refuses the stored token),
@@ -85,7 +87,7 @@ const runnerStatus = z.strictObject({
    */
   store: z.strictObject({
     label: z.string(),
-    state: z.enum(['ok', 'missing', 'pending', 'other-owner', 'other-runner', 'invalid', 'unreadable']),
+    state: z.enum(['ok', 'missing', 'pending', 'restart-owed', 'other-owner', 'other-runner', 'invalid', 'unreadable']),
     owner: z.string().nullable(),
     runnerId: z.number().int().nullable(),
     detail: z.string(),
@@ -99,7 +101,7 @@ const runnerStatus = z.strictObject({
 
 const phantom = z.strictObject({ id: z.number().int(), runner: z.string(), scope: z.string(), description: z.string() });
 
-const action = z.enum(['create', 'repair-token', 'update', 'deduplicate', 'rotate', 'delete', 'pause', 'wait-for-jobs', 'resume', 'clear-token', 'conflict']);
+const action = z.enum(['create', 'repair-token', 'update', 'deduplicate', 'rotate', 'restart-manager', 'delete', 'pause', 'wait-for-jobs', 'resume', 'clear-token', 'conflict']);
 const step = z.strictObject({ runner: z.string(), action, id: z.number().int().optional(), detail: z.string() });
 const result = step.extend({ outcome: z.enum(['done', 'skipped', 'failed']) });
 

@@ -1391,13 +1391,102 @@ export class Engine {
 
   // ---------------------------------------------------------------- prune / unregister
 
+  /**
+   * Deletes the phantoms; a phantom whose name is an API entry of the spec (its runner moved to
+   * another scope in the spec, or a duplicate left there) may have its token in that entry's
+   * store: when the store holds the token of that phantom (its runner id beside it, written for
+   * this entry), it is emptied after the delete, so no store keeps a token of a deleted runner. A
+   * phantom whose name is in no entry (a runner renamed or removed in the spec) has no store the
+   * spec names: runner-fleet cannot know where its token was.
+   */
   async planPrune(desired: DesiredRunner[]): Promise<Step[]> {
     const { phantoms } = await this.observe(desired);
-    return phantoms.map((p) => ({ runner: p.runner, action: 'delete' as const, id: p.id, detail: `phantom in ${p.scope}: "${p.description}"` }));
+    const byName = new Map(desired.map((d) => [d.name, d]));
+    const steps: Step[] = [];
+    for (const p of phantoms) {
+      steps.push({ runner: p.runner, action: 'delete', id: p.id, detail: `phantom in ${p.scope}: "${p.description}"` });
+      const d = byName.get(p.runner);
+      if (d?.registration !== 'api') continue;
+      let stored: StoredToken | undefined;
+      try {
+        stored = await this.deps.store(d).read();
+      } catch (e) {
+        this.deps.progress(`${this.deps.store(d).label} cannot be read, so whether it holds the token of phantom #${p.id} is not known (${e instanceof Error ? e.message : String(e)}); once it can be, runner-fleet status says so and register replaces it`);
+        continue;
+      }
+      if (this.holdsTokenOf(d, stored, p.id)) steps.push({ runner: p.runner, action: 'clear-token', id: p.id, detail: `empty ${this.deps.store(d).label}: it holds the token of phantom #${p.id}, which the delete makes a token of no runner` });
+    }
+    return steps;
   }
 
-  async applyPrune(steps: Step[]): Promise<StepResult[]> {
-    return this.run(steps, async (s) => this.deleted(await this.confirmedDelete(s.id!, this.deps.fleet, s.runner), s));
+  /** Whether `stored` is the token of runner `id`, written for entry `d` (or before owners were recorded). */
+  private holdsTokenOf(d: DesiredRunner, stored: StoredToken | undefined, id: number): boolean {
+    return stored !== undefined && stored.token !== '' && stored.runnerId === id && (stored.owner === undefined || stored.owner === this.owner(d));
+  }
+
+  async applyPrune(desired: DesiredRunner[], steps: Step[]): Promise<StepResult[]> {
+    const byName = new Map(desired.map((d) => [d.name, d]));
+    return this.holdingDeletes('prune', steps, byName, async (s) => {
+      if (s.action !== 'clear-token') return this.deleted(await this.confirmedDelete(s.id!, this.deps.fleet, s.runner), s);
+      const d = byName.get(s.runner)!;
+      // Re-read: emptied only while it still holds that runner's token (register may have stored a new one since).
+      if (!this.holdsTokenOf(d, await this.deps.store(d).read(), s.id!)) return `nothing to remove: ${this.deps.store(d).label} no longer holds the token of #${s.id}`;
+      await this.clearStore(d);
+      return 'token removed';
+    });
+  }
+
+  /** Empties an entry's store; one another owner took meanwhile is a conflict, said with its fix. */
+  private async clearStore(d: DesiredRunner): Promise<void> {
+    try {
+      await this.deps.store(d).clear();
+    } catch (e) {
+      if (e instanceof StoreConflictError) throw new StoreConflictError(`${e.message}. ${conflictFix(d)}`);
+      throw e;
+    }
+  }
+
+  /**
+   * Runs unregister's or prune's steps, holding a signal (EngineDeps.holding) from the delete of
+   * a runner whose token a store holds until that store is emptied (its clear-token step): a stop
+   * in between would leave a token of a runner GitLab no longer has. At most the deletes of one
+   * runner's ids and one store write, each bounded by the call deadline.
+   */
+  private async holdingDeletes(command: 'unregister' | 'prune', steps: Step[], byName: Map<string, DesiredRunner>, fn: (s: Step) => Promise<string>): Promise<StepResult[]> {
+    const label = (runner: string) => {
+      const d = byName.get(runner);
+      return d ? this.deps.store(d).label : 'its token store';
+    };
+    let held: { is: Held; release: () => void; fail: (e: unknown) => void } | undefined;
+    const cleared = (s: Step) => steps.find((c) => c.action === 'clear-token' && c.runner === s.runner && (command === 'unregister' || c.id === s.id));
+    try {
+      return await this.run(steps, async (s) => {
+        const clear = s.action === 'delete' ? cleared(s) : undefined;
+        if (clear !== undefined && held === undefined) {
+          const store = label(s.runner);
+          held = this.hold({ runner: s.runner, id: s.id!, left: `runner #${s.id} (${s.runner}) was deleted in GitLab, or its delete was sent, and ${store} still holds its token, which no runner has then: runner-fleet ${command} again empties it` });
+        }
+        try {
+          const out = await fn(s);
+          if (s.action === 'clear-token' && held !== undefined) {
+            held.is.done = `${held.is.id !== undefined ? `runner #${held.is.id}` : 'the runner'} (${s.runner}) was deleted in GitLab and its token removed from ${label(s.runner)}`;
+            held.is.stored = true;
+            held.release();
+            held = undefined;
+          }
+          return out;
+        } catch (e) {
+          if (held !== undefined) {
+            held.fail(e);
+            held.release();
+            held = undefined;
+          }
+          throw e;
+        }
+      });
+    } finally {
+      held?.release();
+    }
   }
 
   async planUnregister(desired: DesiredRunner[], name: string): Promise<Step[]> {
@@ -1416,17 +1505,12 @@ export class Engine {
 
   async applyUnregister(desired: DesiredRunner[], steps: Step[]): Promise<StepResult[]> {
     const byName = new Map(desired.map((d) => [d.name, d]));
-    return this.run(steps, async (s) => {
+    return this.holdingDeletes('unregister', steps, byName, async (s) => {
       if (s.action === 'conflict') throw new Error(s.detail);
       if (s.action === 'clear-token') {
         const d = byName.get(s.runner)!;
         await this.guard(d, []);
-        try {
-          await this.deps.store(d).clear();
-        } catch (e) {
-          if (e instanceof StoreConflictError) throw new StoreConflictError(`${e.message}. ${conflictFix(d)}`);
-          throw e;
-        }
+        await this.clearStore(d);
         return 'token removed';
       }
       return this.deleted(await this.confirmedDelete(s.id!, this.deps.fleet, s.runner), s, byName.get(s.runner)?.scope);

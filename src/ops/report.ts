@@ -131,6 +131,8 @@ export const opsReportSchema = z.strictObject({
    * the command that lets it take jobs again (the same drain waits again). register and rotate: the runner being worked on,
    * `stored` (whether a new token held only in memory was stored before stopping: a signal then
    * waits for that store write), what the stop `left`, and the command that finishes or repairs it (`rerun`).
+   * unregister and prune: the runner being deleted, what is `left` and `rerun` (no `stored`): a signal
+   * between deleting a runner and emptying the store that holds its token waits for that store write.
    */
   interrupted: z.strictObject({ signal: z.enum(['SIGINT', 'SIGTERM']), runner: z.string(), ids: z.array(z.number().int()), paused: z.literal(true).optional(), resume: z.string().optional(), stored: z.boolean().optional(), left: z.string().optional(), rerun: z.string().optional() }).optional(),
   /** With `failedAt: "input"` for a spec that cannot be used: its findings, as `plan --json` gives them. */

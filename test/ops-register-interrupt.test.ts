@@ -65,7 +65,7 @@ async function world(): Promise<World> {
 }
 
 /** The CLI in a child process; `signals` are sent, one after another, once it says it paused. */
-async function cli(w: World, command: 'register' | 'rotate', o: { pause?: 'created' | 'reset'; signals?: NodeJS.Signals[]; json?: boolean; accessToken?: boolean } = {}) {
+async function cli(w: World, command: 'register' | 'rotate', o: { pause?: 'created' | 'reset' | 'stored'; signals?: NodeJS.Signals[]; json?: boolean; accessToken?: boolean } = {}) {
   const env: Record<string, string> = { PATH: process.env.PATH! };
   if (o.accessToken !== false) env.RUNNER_FLEET_GITLAB_TOKEN = ACCESS_TOKEN;
   if (o.pause) env.RUNNER_FLEET_TEST_OPS_PAUSE = o.pause;
@@ -79,7 +79,7 @@ async function cli(w: World, command: 'register' | 'rotate', o: { pause?: 'creat
   child.stderr.on('data', (c: Buffer) => {
     err += c.toString();
     // The first once it paused; a second once it said it holds the first (two sent at once may arrive as one).
-    const next = sent === 0 ? /paused at (created|reset)/.test(err) : /storing it first, then stopping/.test(err);
+    const next = sent === 0 ? /paused at (created|reset|stored)/.test(err) : /storing it first, then stopping/.test(err);
     if (next && sent < signals.length) child.kill(signals[sent++]);
   });
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((ok) => child.on('close', (c, s) => ok([c, s])));
@@ -93,6 +93,8 @@ const storedToken = () => {
   const data = s?.data as Record<string, string> | undefined;
   return data?.['runner-token'] === undefined ? undefined : Buffer.from(data['runner-token'], 'base64').toString();
 };
+/** Deployment restarts (PATCH) the Kubernetes double has answered so far, across the file's tests. */
+const patches = () => kube.requests.filter((q) => q.startsWith('PATCH')).length;
 const annotation = (key: keyof typeof ANNOTATIONS) => secret()?.metadata.annotations?.[ANNOTATIONS[key]];
 
 /** No runner token and no access token in anything the CLI printed. */
@@ -182,18 +184,29 @@ describe('rotate interrupted between the token reset and storing the new token',
   it.skipIf(!OPENSSL).each([
     ['SIGINT', 130, 'Ctrl-C, SIGINT'],
     ['SIGTERM', 143, 'SIGTERM'],
-  ] as const)('%s: held until the new token is stored, then exit %i saying the manager still uses the old token and the rotate that restarts it', async (signal, exit, said) => {
+  ] as const)('%s: held until the new token is stored, then exit %i saying the manager may still use the old token, that the store records its restart as owed, and the register that restarts it; that register restarts it', async (signal, exit, said) => {
     const w = await world();
     expect((await cli(w, 'register')).code).toBe(0);
     const [runner] = k8sRunners(w);
     const before = runner!.token;
+    const patched = patches();
     const r = await cli(w, 'rotate', { pause: 'reset', signals: [signal] });
     expect(r.code, r.err).toBe(exit);
     expect(runner!.token).not.toBe(before);
     expect(storedToken()).toBe(runner!.token);
+    // Stop 55 (55c item 2): stored with the manager's restart owed (was 'valid': nothing recorded that the manager still ran with the old token).
+    expect(annotation('state')).toBe('restart-owed');
+    expect(r.err).toContain(`runner-fleet rotate: interrupted (${said}): the new token was stored first (it existed only in this process), and the run stopped there: the token of #${runner!.id} (k8s) was reset in GitLab and the new one stored in Secret ${SECRET} (cluster devops); its manager was not restarted and may still run with the old token, which GitLab no longer accepts; the token store records that its restart is owed: runner-fleet register ${w.file} --runner k8s --approve restarts it without a new token`);
+    expect(patches()).toBe(patched);
+    // Before stop 55 the next register said "nothing to do" and left the manager on the old token.
+    const token = runner!.token;
+    const next = await cli(w, 'register');
+    expect(next.code, next.err).toBe(0);
+    expect(next.out).toMatch(new RegExp(`done +restart-manager k8s #${runner!.id}: .*; manager restarted`));
+    expect(patches()).toBe(patched + 1);
+    expect(runner!.token).toBe(token);
     expect(annotation('state')).toBe('valid');
-    expect(r.err).toContain(`runner-fleet rotate: interrupted (${said}): the new token was stored first (it existed only in this process), and the run stopped there: the token of #${runner!.id} (k8s) was reset in GitLab and the new one stored in Secret ${SECRET} (cluster devops); its manager was not restarted and still uses the old token, which GitLab no longer accepts: runner-fleet rotate ${w.file} --runner k8s --approve resets it again`);
-    noTokens(w, r.out, r.err);
+    noTokens(w, r.out, r.err, next.out, next.err);
   }, 60_000);
 
   it.skipIf(!OPENSSL)('SIGKILL: the store keeps the old token marked pending; rotate without an access token says only a reset by id can repair it and how; register (or rotate) with one repairs it: same runner, new token stored', async () => {
@@ -218,6 +231,29 @@ describe('rotate interrupted between the token reset and storing the new token',
     expect(storedToken()).toBe(runner!.token);
     expect(annotation('state')).toBe('valid');
     noTokens(w, killed.out, killed.err, pipeline.out, pipeline.err, next.out, next.err);
+  }, 90_000);
+});
+
+describe('rotate killed after storing the new token, before restarting the manager', () => {
+  it.skipIf(!OPENSSL)('SIGKILL (nothing held): the store records the restart as owed; the next register restarts the manager without a new token and marks the store valid', async () => {
+    const w = await world();
+    expect((await cli(w, 'register')).code).toBe(0);
+    const [runner] = k8sRunners(w);
+    const patched = patches();
+    const killed = await cli(w, 'rotate', { pause: 'stored', signals: ['SIGKILL'] });
+    expect(killed.signal).toBe('SIGKILL');
+    const token = runner!.token;
+    expect(storedToken()).toBe(token);
+    expect(annotation('state')).toBe('restart-owed');
+    expect(patches()).toBe(patched);
+    const next = await cli(w, 'register');
+    expect(next.code, next.err).toBe(0);
+    expect(next.out).toContain(`restart-manager k8s #${runner!.id}: Secret ${SECRET} (cluster devops) holds the token of #${runner!.id} from a reset whose manager restart is owed`);
+    expect(patches()).toBe(patched + 1);
+    expect(runner!.token).toBe(token);
+    expect(storedToken()).toBe(token);
+    expect(annotation('state')).toBe('valid');
+    noTokens(w, killed.out, killed.err, next.out, next.err);
   }, 90_000);
 });
 

@@ -68,9 +68,10 @@ export interface OpsWorld {
   /** `--kube-api <cluster>=aks:…`: Azure tokens and the ARM endpoint (tests: a double); default @azure/identity and management.azure.com. */
   aks?: { token: (scope: string) => Promise<string>; armUrl: string; fetch: FetchLike; makeFetch?: (opts: { ca: string }) => Promise<FetchLike> };
   /**
-   * While `drain` waits, and while `register` and `rotate` apply: calls `handler` on Ctrl-C
-   * (SIGINT) or SIGTERM, then ends the process (130, 143) unless the handler answers `hold` (a new
-   * token is held only in memory: the process ends through `exit` once it is stored); returns the
+   * While `drain` waits, and while `register`, `rotate`, `unregister` and `prune` apply: calls
+   * `handler` on Ctrl-C (SIGINT) or SIGTERM, then ends the process (130, 143) unless the handler
+   * answers `hold` (a new token is held only in memory, or a deleted runner's token is still in its
+   * store: the process ends through `exit` once it is stored or emptied); returns the
    * function that stops listening. Default: process signals. Tests give their own.
    */
   onInterrupt?: (handler: (signal: 'SIGINT' | 'SIGTERM') => 'hold' | void) => () => void;
@@ -194,7 +195,7 @@ const signalText = (signal: 'SIGINT' | 'SIGTERM') => (signal === 'SIGINT' ? 'Ctr
  * stops at once: nothing is then held only in memory, and the same command again finishes.
  */
 export function interruptedApply(
-  command: 'register' | 'rotate',
+  command: 'register' | 'rotate' | 'unregister' | 'prune',
   signal: 'SIGINT' | 'SIGTERM',
   specFile: string,
   onlyRunner: string | undefined,
@@ -206,14 +207,37 @@ export function interruptedApply(
   const repair = `runner-fleet register ${spec} --runner ${runner} --approve`;
   const head = `runner-fleet ${command}: interrupted (${signalText(signal)})`;
   const ids = at.id !== undefined ? [at.id] : at.held?.id !== undefined ? [at.held.id] : [];
+  // unregister and prune hold no new token: what they hold is a store not yet emptied of a deleted runner's token.
+  const deletes = command === 'unregister' || command === 'prune';
   if (at.held === undefined) {
     const left = `what was applied stays applied, the rest of the plan was not${command === 'rotate' ? ', and a manager whose new token was stored may not have been restarted yet' : ''}`;
-    return { text: `${head} while no new token was held only in this process: ${left}. To finish: ${again} (it reads GitLab and the token stores first${command === 'rotate' ? ', rotates again and restarts the managers' : ' and creates no second runner'}); runner-fleet status ${spec} shows where each runner stands.\n`, interrupted: { signal, runner: at.runner, ids, left, rerun: again } };
+    const then = command === 'rotate' ? ', rotates again and restarts the managers' : deletes ? ': a runner already deleted is not deleted again' : ' and creates no second runner';
+    return { text: `${head} while ${deletes ? 'no deleted runner\'s token was left in a store' : 'no new token was held only in this process'}: ${left}. To finish: ${again} (it reads GitLab and the token stores first${then}); runner-fleet status ${spec} shows where each runner stands.\n`, interrupted: { signal, runner: at.runner, ids, left, rerun: again } };
   }
   const h = at.held;
+  const stored = (v: boolean) => (deletes ? {} : { stored: v });
+  if (h.failed !== undefined) {
+    // The step failed while the signal was held (a store another owner took meanwhile): its error says what is left and what to do first.
+    const left = h.failed.replace(/\.+$/, '');
+    return { text: `${head}: the step of runner ${runner} ended while the signal was held, and the run stopped there: ${left}. Then: ${again} (it reads GitLab and the token stores first).\n`, interrupted: { signal, runner: h.runner, ids, ...stored(false), left, rerun: again } };
+  }
+  if (deletes) {
+    if (h.done !== undefined) {
+      const left = `${h.done}; the rest of the plan was not applied`;
+      return { text: `${head}: the signal was held until the token store was emptied, and the run stopped there: ${left}: ${again} does it.\n`, interrupted: { signal, runner: h.runner, ids, left, rerun: again } };
+    }
+    return { text: `${head} before the token store was emptied: ${h.left}. Repair: ${again}.\n`, interrupted: { signal, runner: h.runner, ids, left: h.left, rerun: again } };
+  }
+  if (!at.stored && h.done !== undefined) {
+    // Settled without storing a token (a register that lost a race of two): nothing is held, nothing to repair.
+    const left = `${h.done}; nothing of this runner is left to repair, and the rest of the plan was not applied`;
+    return { text: `${head}: ${left}. To finish: ${again}.\n`, interrupted: { signal, runner: h.runner, ids, stored: false, left, rerun: again } };
+  }
   if (at.stored && h.done !== undefined) {
-    const manager = command === 'rotate'
-      ? `its manager was not restarted and still uses the old token, which GitLab no longer accepts: ${again} resets it again, stores it and restarts the manager (and does the rest of the plan)`
+    const register = `runner-fleet register ${spec} --runner ${runner} --approve`;
+    const manager = h.restartOwed === true
+      // The store records the restart as owed: the next register (or rotate) restarts the manager, without a new token.
+      ? `its manager was not restarted and may still run with the old token, which GitLab no longer accepts; the token store records that its restart is owed: ${command === 'rotate' ? `${register} restarts it without a new token (${again} resets it again, restarts it and rotates the rest of the plan)` : `${again} restarts it (no new token) and does the rest of the plan`}; runner-fleet status ${spec} says restart-owed until then`
       : `its manager was not restarted (one already running reads the new token only when it restarts: runner-fleet rotate ${spec} --runner ${runner} --approve resets the token again, stores it and restarts it), and the rest of the plan was not applied: ${again} does it (no second runner)`;
     const left = `${h.done}; ${manager}`;
     return { text: `${head}: the new token was stored first (it existed only in this process), and the run stopped there: ${left}.\n`, interrupted: { signal, runner: h.runner, ids, stored: true, left, rerun: again } };
@@ -648,11 +672,11 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   // register and rotate: the new tokens held only in this process (innermost last), and a signal held until they are stored.
   const held: Held[] = [];
   let heldSignal: 'SIGINT' | 'SIGTERM' | undefined;
-  // Test only: RUNNER_FLEET_TEST_OPS_PAUSE=created|reset pauses there (until a signal, or 30 s), as write.ts's hook does for synth.
+  // Test only: RUNNER_FLEET_TEST_OPS_PAUSE=created|reset|stored pauses there (until a signal, or 30 s), as write.ts's hook does for synth.
   let wake: (() => void) | undefined;
   const pausePoint = world.env.RUNNER_FLEET_TEST_OPS_PAUSE;
-  const pauseAt = pausePoint === 'created' || pausePoint === 'reset'
-    ? async (point: 'created' | 'reset') => {
+  const pauseAt = pausePoint === 'created' || pausePoint === 'reset' || pausePoint === 'stored'
+    ? async (point: 'created' | 'reset' | 'stored') => {
         if (point !== pausePoint) return;
         err(`runner-fleet ${command}: paused at ${point} (RUNNER_FLEET_TEST_OPS_PAUSE, a test hook)\n`);
         await new Promise<void>((resume) => {
@@ -679,11 +703,51 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
       return () => {
         const i = held.indexOf(h);
         if (i >= 0) held.splice(i, 1);
-        if (heldSignal !== undefined && held.length === 0) interruptedAt?.(heldSignal, h, h.done !== undefined);
+        if (heldSignal !== undefined && held.length === 0) interruptedAt?.(heldSignal, h, h.stored === true);
       };
     },
   });
 
+  /**
+   * Applies with Ctrl-C and SIGTERM handled: held while a new token exists only in this process
+   * (register, rotate) or while a deleted runner's token is still in its store (unregister,
+   * prune), else at once; either way saying what is left (interruptedApply).
+   */
+  const holdingSignals = async (cmd: 'register' | 'rotate' | 'unregister' | 'prune', apply: () => Promise<StepResult[]>): Promise<StepResult[]> => {
+    // Ctrl-C or SIGTERM: held while a new token exists only in this process, else at once (interruptedApply).
+    const say = (signal: 'SIGINT' | 'SIGTERM', h?: Held, stored?: boolean) => {
+      const said = interruptedApply(cmd, signal, specFile, opts.runner, { runner: h?.runner ?? engine.current?.runner ?? '', ...(engine.current?.id !== undefined && h === undefined ? { id: engine.current.id } : {}), ...(h ? { held: h, stored: stored === true } : {}) });
+      err(said.text);
+      if (opts.json) {
+        const interrupted: OpsReport = { ...report, error: redactor.redact(said.text.replace(/^runner-fleet \w+: /, '').trim()), failedAt: 'apply', interrupted: said.interrupted, apiCalls: gitlab.totalCalls, exitCode: signal === 'SIGINT' ? 130 : 143 };
+        out(`${JSON.stringify(interrupted, null, 2)}\n`);
+      }
+    };
+    interruptedAt = (signal, h, stored) => {
+      say(signal, h, stored);
+      (world.exit ?? ((code: number) => process.exit(code)))(signal === 'SIGINT' ? 130 : 143);
+    };
+    const onSignal = (signal: 'SIGINT' | 'SIGTERM'): 'hold' | void => {
+      const h = held[held.length - 1];
+      if (h === undefined || heldSignal !== undefined) {
+        // Nothing held, or a second signal while it is: stop now, saying what is left.
+        say(signal, h, false);
+        return;
+      }
+      heldSignal = signal;
+      const which = `runner ${safeText(h.runner, 200)}${h.id !== undefined ? ` (#${h.id})` : ''}`;
+      const now = cmd === 'unregister' || cmd === 'prune' ? `${which} is being deleted and its token store not yet emptied: emptying it first` : `a new token of ${which} exists only in this process: storing it first`;
+      err(`runner-fleet ${cmd}: ${signalText(signal)} received while ${now}, then stopping (Ctrl-C or SIGTERM again stops at once, and leaves: ${h.left})\n`);
+      wake?.();
+      return 'hold';
+    };
+    const stop = world.onInterrupt?.(onSignal);
+    try {
+      return await apply();
+    } finally {
+      stop?.();
+    }
+  };
   const report: OpsReport = { command, fleet: fleet.name, gitlab: fleet.gitlabUrl, approved: opts.approve === true && MUTATING.has(command), plan: [], apiCalls: 0, exitCode: 0 };
   // Until GitLab and the token stores are read, there is no plan: a failure then is a failed read.
   let planned = false;
@@ -705,37 +769,7 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
         planned = true;
         if (!report.approved) break;
         const plan = report.plan;
-        // Ctrl-C or SIGTERM: held while a new token exists only in this process, else at once (interruptedApply).
-        const say = (signal: 'SIGINT' | 'SIGTERM', h?: Held, stored?: boolean) => {
-          const said = interruptedApply(command, signal, specFile, opts.runner, { runner: h?.runner ?? engine.current?.runner ?? '', ...(engine.current?.id !== undefined && h === undefined ? { id: engine.current.id } : {}), ...(h ? { held: h, stored: stored === true } : {}) });
-          err(said.text);
-          if (opts.json) {
-            const interrupted: OpsReport = { ...report, error: redactor.redact(said.text.replace(/^runner-fleet \w+: /, '').trim()), failedAt: 'apply', interrupted: said.interrupted, apiCalls: gitlab.totalCalls, exitCode: signal === 'SIGINT' ? 130 : 143 };
-            out(`${JSON.stringify(interrupted, null, 2)}\n`);
-          }
-        };
-        interruptedAt = (signal, h, stored) => {
-          say(signal, h, stored);
-          (world.exit ?? ((code: number) => process.exit(code)))(signal === 'SIGINT' ? 130 : 143);
-        };
-        const onSignal = (signal: 'SIGINT' | 'SIGTERM'): 'hold' | void => {
-          const h = held[held.length - 1];
-          if (h === undefined || heldSignal !== undefined) {
-            // Nothing held, or a second signal while it is: stop now, saying what is left.
-            say(signal, h, false);
-            return;
-          }
-          heldSignal = signal;
-          err(`runner-fleet ${command}: ${signalText(signal)} received while a new token of runner ${safeText(h.runner, 200)}${h.id !== undefined ? ` (#${h.id})` : ''} exists only in this process: storing it first, then stopping (Ctrl-C or SIGTERM again stops at once, and leaves: ${h.left})\n`);
-          wake?.();
-          return 'hold';
-        };
-        const stop = world.onInterrupt?.(onSignal);
-        try {
-          report.results = command === 'register' ? await engine.applyRegister(desired, plan) : await engine.applyRotate(desired, plan, { confirmTimeoutMs: token === undefined ? 0 : confirmTimeout });
-        } finally {
-          stop?.();
-        }
+        report.results = await holdingSignals(command, () => (command === 'register' ? engine.applyRegister(desired, plan) : engine.applyRotate(desired, plan, { confirmTimeoutMs: token === undefined ? 0 : confirmTimeout })));
         break;
       }
       case 'drain':
@@ -765,12 +799,18 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
       case 'prune':
         report.plan = await engine.planPrune(desiredRunners(fleet));
         planned = true;
-        if (report.approved) report.results = await engine.applyPrune(report.plan);
+        if (report.approved) {
+          const plan = report.plan;
+          report.results = await holdingSignals('prune', () => engine.applyPrune(desiredRunners(fleet), plan));
+        }
         break;
       case 'unregister':
         report.plan = await engine.planUnregister(desired, opts.runner!);
         planned = true;
-        if (report.approved) report.results = await engine.applyUnregister(desired, report.plan);
+        if (report.approved) {
+          const plan = report.plan;
+          report.results = await holdingSignals('unregister', () => engine.applyUnregister(desired, plan));
+        }
         break;
       default: {
         const never: never = command;

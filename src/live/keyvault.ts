@@ -1,5 +1,5 @@
 import type { FetchLike } from './gitlab.js';
-import { expiryText, parseExpiry, type StoredToken, type TokenStore } from '../ops/ports.js';
+import { expiryText, parseExpiry, parseTokenState, type StoredToken, type TokenStore } from '../ops/ports.js';
 import { safeText } from '../spec/findings.js';
 import { tlsAdvice, tlsFailure, type TlsFailure } from './tls-failure.js';
 import { proxyAuthText, tunnelStatus } from './proxy-tunnel.js';
@@ -182,7 +182,7 @@ export class KeyVaultSecretStore implements TokenStore {
       ...(id !== undefined && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}),
       ...(owner !== undefined && owner !== '' && owner !== 'none' ? { owner } : {}),
       ...parseExpiry(exp),
-      state: t[KEY_VAULT_TAGS.state] === 'pending' ? 'pending' : 'valid',
+      state: parseTokenState(t[KEY_VAULT_TAGS.state]),
     };
   }
 

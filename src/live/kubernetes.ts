@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { FetchLike } from './gitlab.js';
-import { expiryText, parseExpiry, StoreConflictError, type StoredToken, type TokenStore } from '../ops/ports.js';
+import { expiryText, parseExpiry, parseTokenState, StoreConflictError, type StoredToken, type TokenStore } from '../ops/ports.js';
 import { askedStopText, askedWaitMs, DEFAULT_CALL_DEADLINE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY, realTiming, retrying, secondsText, type RetryPolicy, type Timing } from './retry.js';
 import { safeText } from '../spec/findings.js';
 import { tlsAdvice, tlsFailure } from './tls-failure.js';
@@ -189,7 +189,7 @@ export class KubernetesSecretStore implements TokenStore {
       ...(id !== undefined && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}),
       ...(owner !== undefined && owner !== '' ? { owner } : {}),
       ...parseExpiry(a[ANNOTATIONS.expiresAt]),
-      state: a[ANNOTATIONS.state] === 'pending' ? 'pending' : 'valid',
+      state: parseTokenState(a[ANNOTATIONS.state]),
     };
   }
 

@@ -1,6 +1,6 @@
 import { noAwsCredentialsError, quietAwsSdkNotice } from './aws-sdk-env.js';
 import type * as SsmModule from '@aws-sdk/client-ssm';
-import { expiryText, parseExpiry, type StoredToken, type TokenStore } from '../ops/ports.js';
+import { expiryText, parseExpiry, parseTokenState, type StoredToken, type TokenStore } from '../ops/ports.js';
 import { TOKEN_PLACEHOLDER } from '../platforms/aws-vm/common.js';
 
 /**
@@ -54,7 +54,7 @@ export class SsmParameterStore implements TokenStore {
     const tag = (k: string) => tags.TagList?.find((t) => t.Key === k)?.Value;
     const id = tag(TAGS.runnerId);
     const owner = tag(TAGS.owner);
-    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), ...(owner && owner !== 'none' ? { owner } : {}), ...parseExpiry(tag(TAGS.expiresAt)), state: tag(TAGS.state) === 'pending' ? 'pending' : 'valid' };
+    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), ...(owner && owner !== 'none' ? { owner } : {}), ...parseExpiry(tag(TAGS.expiresAt)), state: parseTokenState(tag(TAGS.state)) };
   }
 
   /**

@@ -15,7 +15,7 @@ import { isAccessRefused } from '../live/access.js';
  * in the store written before the reset.
  */
 
-export type StepAction = 'create' | 'repair-token' | 'update' | 'deduplicate' | 'rotate' | 'delete' | 'pause' | 'wait-for-jobs' | 'resume' | 'clear-token' | 'conflict';
+export type StepAction = 'create' | 'repair-token' | 'update' | 'deduplicate' | 'rotate' | 'restart-manager' | 'delete' | 'pause' | 'wait-for-jobs' | 'resume' | 'clear-token' | 'conflict';
 
 export interface Step {
   runner: string;
@@ -117,7 +117,7 @@ export interface RunnerStatus {
 export interface StoreStatus {
   /** Where the token lives, for people (the store's label: never the token). */
   label: string;
-  state: 'ok' | 'missing' | 'pending' | 'other-owner' | 'other-runner' | 'invalid' | 'unreadable';
+  state: 'ok' | 'missing' | 'pending' | 'restart-owed' | 'other-owner' | 'other-runner' | 'invalid' | 'unreadable';
   /** The owner written beside the token (`<fleet>/<runner>`), null when none is. */
   owner: string | null;
   /** The runner id written beside the token, null when none is. */
@@ -148,20 +148,29 @@ export interface EngineDeps {
    * token is stored or the step failed, and only then may the process stop.
    */
   holding?: (held: Held) => () => void;
-  /** Test only (RUNNER_FLEET_TEST_OPS_PAUSE): waits at a point where a new token is held only in memory. */
-  pauseAt?: (point: 'created' | 'reset') => Promise<void>;
+  /**
+   * Test only (RUNNER_FLEET_TEST_OPS_PAUSE): waits at a point where a new token is held only in
+   * memory (`created`, `reset`), or (`stored`) where a reset's token is stored and its manager not yet restarted.
+   */
+  pauseAt?: (point: 'created' | 'reset' | 'stored') => Promise<void>;
 }
 
 /**
  * A new token held only in this process: whose, and what stopping now would leave (`left`,
- * with the command that repairs it); `done` once it is stored (or, for a run that lost a race
- * of two registers, its own runner deleted again).
+ * with the command that repairs it); `done` once the step settled it, with `stored` true when the
+ * token was stored. A run that lost a race of two registers deleted its own runner again and
+ * stored nothing (`done`, no `stored`). `failed`: the step ended with this error while the token
+ * was held (a store taken by another owner meanwhile): what it says is what is left.
  */
 export interface Held {
   runner: string;
   id?: number;
   left: string;
   done?: string;
+  stored?: boolean;
+  /** With `stored`: the token of a reset, its manager's restart recorded as owed in the store (StoredToken `restart-owed`). */
+  restartOwed?: boolean;
+  failed?: string;
 }
 
 export interface Observation {
@@ -525,6 +534,7 @@ export class Engine {
     if (owner === null && runnerId === null) return { ...at, state: 'other-owner', detail: `holds a token runner-fleet did not write (no owner and no runner id beside it), not known to be the token of ${mine} (#${id}): register and rotate do not replace it. ${unclaimedFix(d, id)}` };
     if (runnerId !== null && runnerId !== id) return { ...at, state: 'other-runner', detail: `holds the token of runner #${runnerId}, but ${mine} is #${id} in GitLab: runner-fleet register resets the token of #${id} and stores it` };
     if (stored.state === 'pending') return { ...at, state: 'pending', detail: `a token reset of #${id} was interrupted before its token was stored: runner-fleet register repairs it` };
+    if (stored.state === 'restart-owed') return { ...at, state: 'restart-owed', detail: `holds the token of #${id} from a reset, and its manager's restart is owed (the register or rotate that stored it stopped, or the restart failed): the manager may still run with the token the reset replaced, which GitLab no longer accepts. runner-fleet register --runner ${d.name} --approve restarts it` };
     return { ...at, state: 'ok', detail: `holds the token of #${id}${owner !== null ? ` (${owner})` : ' (written before owners were recorded)'}` };
   }
 
@@ -579,6 +589,33 @@ export class Engine {
   }
 
   // ---------------------------------------------------------------- register
+
+  /**
+   * The step that restarts a manager whose restart an earlier run owes (the store holds the token
+   * of #id marked `restart-owed`: that run stopped, or its restart failed, after storing the token
+   * of a reset), or undefined.
+   */
+  private owedStep(d: DesiredRunner, stored: StoredToken | undefined, id: number): Step | undefined {
+    if (stored?.state !== 'restart-owed' || stored.token === '' || stored.runnerId !== id || stored.owner !== this.owner(d)) return undefined;
+    return { runner: d.name, action: 'restart-manager', id, detail: `${this.deps.store(d).label} holds the token of #${id} from a reset whose manager restart is owed (the run that stored it stopped, or the restart failed): the manager may still run with the token the reset replaced, which GitLab no longer accepts; restart it` };
+  }
+
+  /**
+   * Restarts the manager of runner `id`, then writes its store's state `valid` if the store still
+   * holds that runner's token marked `restart-owed`: from then on no restart is owed.
+   */
+  private async restartOwed(d: DesiredRunner, id: number): Promise<void> {
+    const store = this.deps.store(d);
+    await store.restartManager();
+    try {
+      const now = await store.read();
+      if (now === undefined || now.state !== 'restart-owed' || now.runnerId !== id || now.owner !== this.owner(d)) return;
+      await store.write({ ...now, state: 'valid' });
+    } catch (e) {
+      const out = new Error(`the manager was restarted, but ${store.label} could not be marked so (${e instanceof Error ? e.message : String(e)}): it still says a restart is owed, so the next runner-fleet register restarts the manager once more`, { cause: e });
+      throw isAccessRefused(e) ? Object.assign(out, { accessRefused: true }) : out;
+    }
+  }
 
   private needsRepair(stored: StoredToken | undefined, id: number): string | undefined {
     if (!stored || stored.token === '') return 'the token store is empty';
@@ -724,6 +761,10 @@ export class Engine {
         continue;
       }
       if (why) steps.push({ runner: d.name, action: 'repair-token', id: keep.id, detail: `${why}: reset the token of #${keep.id} and store it` });
+      else {
+        const owed = this.owedStep(d, stored, keep.id);
+        if (owed) steps.push(owed);
+      }
       const details = read0.has(keep.id) ? read0.get(keep.id) : await this.gl.getRunner(keep.id);
       const drift = details ? driftOf(d.settings, details) : [];
       if (drift.length > 0) steps.push({ runner: d.name, action: 'update', id: keep.id, detail: `PUT /runners/${keep.id}: ${drift.map((x) => x.field).join(', ')}` });
@@ -771,6 +812,9 @@ export class Engine {
     const held = this.hold({ runner: d.name, id, left: this.resetLeft(d, id, 'may have been reset', marked) });
     try {
       await this.storeReset(d, id, await this.resetById(id), held, marked);
+    } catch (e) {
+      held.fail(e);
+      throw e;
     } finally {
       held.release();
     }
@@ -811,6 +855,8 @@ export class Engine {
       try {
         created = await this.gl.createRunner(body);
       } catch (e) {
+        // An answer that says GitLab created nothing: `left` (it may have) no longer holds.
+        if (!(e instanceof OutcomeUnknownError)) held.fail(e);
         held.release();
         if (!(e instanceof OutcomeUnknownError)) throw e;
         this.deps.progress(`${e.message}; listing runners with the marker of ${d.name} before trying again`);
@@ -832,6 +878,9 @@ export class Engine {
         if (!found.some((r) => r.id === created.id)) found.push({ id: created.id, description: d.settings.description, paused: d.settings.paused, runner_type: d.scope.type });
         found.sort((a, b) => a.id - b.id);
         return await this.settle(d, found, created, restart, held);
+      } catch (e) {
+        held.fail(e);
+        throw e;
       } finally {
         held.release();
       }
@@ -842,11 +891,14 @@ export class Engine {
    * Tells the CLI that a new token is (or may be) held only in this process until `release`
    * (idempotent); `is` is kept current with what stopping now would leave.
    */
-  private hold(is: Held): { is: Held; release: () => void } {
+  private hold(is: Held): { is: Held; release: () => void; fail: (e: unknown) => void } {
     const end = this.deps.holding?.(is);
     let ended = false;
     return {
       is,
+      fail: (e) => {
+        if (!ended) is.failed ??= e instanceof Error ? e.message : String(e);
+      },
       release: () => {
         if (ended) return;
         ended = true;
@@ -855,12 +907,14 @@ export class Engine {
     };
   }
 
-  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined, restart: (fn: () => Promise<void>) => void, held?: { is: Held; release: () => void }): Promise<string> {
+  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined, restart: (fn: () => Promise<void>) => void, held?: { is: Held; release: () => void; fail: (e: unknown) => void }): Promise<string> {
     const keep = found[0]!.id;
     if (created && created.id !== keep) {
-      await this.confirmedDelete(created.id, this.deps.fleet, d.name);
-      if (held) held.is.done = `another run created #${keep} for ${d.name} first; #${created.id}, created by this one, was deleted again`;
-      return `another run created #${keep} first; deleted #${created.id}`;
+      const gone = await this.confirmedDelete(created.id, this.deps.fleet, d.name);
+      const deleted = gone === 'deleted' || gone === 'gone';
+      // Its token is nobody's now: nothing of this run is held only in memory (stored stays unset).
+      if (held) held.is.done = `another run created #${keep} for ${d.name} first, so this run stored no token: #${created.id}, created by this one, was ${deleted ? 'deleted again' : `not deleted (${gone === 'refused' ? 'its marker changed' : 'assigned to other projects since'})`}`;
+      return `another run created #${keep} first; ${deleted ? `deleted #${created.id}` : `#${created.id} not deleted (${gone === 'refused' ? 'its marker changed' : 'assigned to other projects since'})`}`;
     }
     const extra = found.slice(1).map((r) => r.id);
     const kept: number[] = [];
@@ -875,6 +929,7 @@ export class Engine {
         await this.storeWrite(d, { token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) }, '', { id: keep, what: `runner #${keep} was created in GitLab`, nowhere: lost });
         if (held) {
           held.is.done = `runner #${keep} was created in GitLab for ${d.name} and its token stored in ${this.deps.store(d).label}`;
+          held.is.stored = true;
           held.release();
         }
       } catch (e) {
@@ -888,7 +943,7 @@ export class Engine {
       return `created #${keep}, token stored${dedup}`;
     }
     await this.repairToken(d, keep);
-    restart(() => this.deps.store(d).restartManager());
+    restart(() => this.restartOwed(d, keep));
     return `#${keep} was created by an earlier attempt whose answer was lost; token reset and stored${dedup}`;
   }
 
@@ -920,8 +975,13 @@ export class Engine {
         case 'repair-token':
           return restarts.step(s.runner, async (restart) => {
             await this.repairToken(d, s.id!);
-            restart(() => this.deps.store(d).restartManager());
+            restart(() => this.restartOwed(d, s.id!));
             return `token of #${s.id} reset and stored in ${this.deps.store(d).label}`;
+          });
+        case 'restart-manager':
+          return restarts.step(s.runner, (restart) => {
+            restart(() => this.restartOwed(d, s.id!));
+            return Promise.resolve(`the token of #${s.id} in ${this.deps.store(d).label} was stored by an earlier run that did not restart the manager`);
           });
         case 'update': {
           const details = await this.gl.getRunner(s.id!);
@@ -943,9 +1003,11 @@ export class Engine {
     });
     const restarted = await restarts.settled();
     return results.map((r) => {
-      if (r.outcome !== 'done' || (r.action !== 'create' && r.action !== 'repair-token') || !restarted.has(r.runner)) return r;
+      if (r.outcome !== 'done' || (r.action !== 'create' && r.action !== 'repair-token' && r.action !== 'restart-manager') || !restarted.has(r.runner)) return r;
       const e = restarted.get(r.runner);
-      return { ...r, detail: `${r.detail}${e === undefined ? '; manager restarted' : `; manager not restarted (${e.message})`}` };
+      if (e !== undefined && isAccessRefused(e) && r.action === 'restart-manager') this.accessRefused = true;
+      // The restart is all a restart-manager step does: one that fails fails the step (the store still says it is owed).
+      return { ...r, ...(e !== undefined && r.action === 'restart-manager' ? { outcome: 'failed' as const } : {}), detail: `${r.detail}${e === undefined ? '; manager restarted' : `; manager not restarted (${e.message})`}` };
     });
   }
 
@@ -992,10 +1054,18 @@ export class Engine {
           steps.push({ runner: d.name, action: 'conflict', id: keep.id, detail: `${this.deps.store(d).label} ${this.otherRunnersToken(d, expiry.otherRunner, keep.id)}` });
           continue;
         }
-        if (expiry.at === null) continue;
+        // Not expiring: no new token, but a restart an earlier run owes is done.
+        const owed = this.owedStep(d, stored, keep.id);
+        if (expiry.at === null) {
+          if (owed) steps.push(owed);
+          continue;
+        }
         if (expiry.at !== undefined) {
           const exp = Date.parse(expiry.at);
-          if (Number.isNaN(exp) || exp - this.deps.timing.now() > opts.ifExpiringWithinMs) continue;
+          if (Number.isNaN(exp) || exp - this.deps.timing.now() > opts.ifExpiringWithinMs) {
+            if (owed) steps.push(owed);
+            continue;
+          }
           expiring = `token expires ${expiry.at} (${expiry.from}); `;
         } else {
           expiring = `token expiry unknown (${expiry.from}): rotated now so it cannot expire unseen, and the new token's expiry is stored; `;
@@ -1085,6 +1155,9 @@ export class Engine {
     const held = this.hold({ runner: d.name, id, left: this.resetLeft(d, id, 'may have been reset', true) });
     try {
       await this.rotateHeld(d, id, stored, held);
+    } catch (e) {
+      held.fail(e);
+      throw e;
     } finally {
       held.release();
     }
@@ -1123,8 +1196,12 @@ export class Engine {
     await this.deps.pauseAt?.('reset');
     const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
     await this.guard(d, [id], lost);
-    await this.storeWrite(d, { token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
+    // Stored with its manager's restart owed (restartOwed writes `valid` once it is done): a stop before then, even SIGKILL, is seen by the next run.
+    await this.storeWrite(d, { token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'restart-owed', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
     held.is.done = `the token of #${id} (${d.name}) was reset in GitLab and the new one stored in ${this.deps.store(d).label}`;
+    held.is.stored = true;
+    held.is.restartOwed = true;
+    await this.deps.pauseAt?.('stored');
   }
 
   /**
@@ -1189,7 +1266,7 @@ export class Engine {
    * most CONFIRM_CONCURRENCY reads in flight. A fleet of stuck runners costs `timeoutMs` in
    * all, never `timeoutMs` per runner. Per runner: the contact time, or why it is not confirmed.
    */
-  private async confirmAllOnline(waits: { runner: string; id: number; since: number }[], timeoutMs: number): Promise<Map<string, { ok: boolean; detail: string }>> {
+  private async confirmAllOnline(waits: { runner: string; id: number; since: number; said: string }[], timeoutMs: number): Promise<Map<string, { ok: boolean; detail: string }>> {
     const out = new Map<string, { ok: boolean; detail: string }>();
     const start = this.deps.timing.now();
     let left = waits;
@@ -1208,9 +1285,9 @@ export class Engine {
         if (v === undefined) return true;
         if (v instanceof Error) {
           if (isAccessRefused(v)) this.accessRefused = true;
-          out.set(w.runner, { ok: false, detail: `token rotated and stored; manager restarted, but whether it is online is unknown: ${v.message}` });
+          out.set(w.runner, { ok: false, detail: `${w.said}; manager restarted, but whether it is online is unknown: ${v.message}` });
         } else {
-          out.set(w.runner, { ok: true, detail: `token rotated and stored; manager restarted and online with the new token (contact at ${v})` });
+          out.set(w.runner, { ok: true, detail: `${w.said}; manager restarted and online with the new token (contact at ${v})` });
         }
         return false;
       });
@@ -1238,31 +1315,33 @@ export class Engine {
     const byName = new Map(desired.map((d) => [d.name, d]));
     const restarts = new Restarts(RESTART_CONCURRENCY);
     const since = new Map<string, number>();
+    // What the step did to the token, before what became of the manager.
+    const said = (s: Step) => (s.action === 'restart-manager' ? 'token stored by an earlier run' : 'token rotated and stored');
     const results = await this.run(steps, async (s) => {
       const d = byName.get(s.runner)!;
       if (s.action === 'conflict') throw new Error(s.detail);
       return restarts.step(s.runner, async (restart) => {
         if (s.action === 'repair-token') await this.repairToken(d, s.id!);
-        else await this.rotateToken(d, s.id!);
+        else if (s.action !== 'restart-manager') await this.rotateToken(d, s.id!);
         restart(async () => {
           since.set(s.runner, this.deps.timing.now());
-          await this.deps.store(d).restartManager();
+          await this.restartOwed(d, s.id!);
         });
-        return 'token rotated and stored';
+        return said(s);
       });
     });
     const restarted = await restarts.settled();
-    const waits: { runner: string; id: number; since: number }[] = [];
+    const waits: { runner: string; id: number; since: number; said: string }[] = [];
     const after = results.map((r): StepResult => {
       if (r.outcome !== 'done' || !restarted.has(r.runner)) return r;
       const e = restarted.get(r.runner);
       if (e !== undefined) {
         if (isAccessRefused(e)) this.accessRefused = true;
-        return { ...r, outcome: 'failed', detail: `token rotated and stored, but the manager was not restarted: ${e.message}` };
+        return { ...r, outcome: 'failed', detail: `${said(r)}, but the manager was not restarted: ${e.message}` };
       }
-      if (opts.confirmTimeoutMs <= 0) return { ...r, detail: 'token rotated and stored; manager restarted (not waiting for it to come online)' };
-      waits.push({ runner: r.runner, id: r.id!, since: since.get(r.runner)! });
-      return { ...r, detail: 'token rotated and stored; manager restarted' };
+      if (opts.confirmTimeoutMs <= 0) return { ...r, detail: `${said(r)}; manager restarted (not waiting for it to come online)` };
+      waits.push({ runner: r.runner, id: r.id!, since: since.get(r.runner)!, said: said(r) });
+      return { ...r, detail: `${said(r)}; manager restarted` };
     });
     if (waits.length === 0) return after;
     const confirmed = await this.confirmAllOnline(waits, opts.confirmTimeoutMs);
@@ -1312,13 +1391,102 @@ export class Engine {
 
   // ---------------------------------------------------------------- prune / unregister
 
+  /**
+   * Deletes the phantoms; a phantom whose name is an API entry of the spec (its runner moved to
+   * another scope in the spec, or a duplicate left there) may have its token in that entry's
+   * store: when the store holds the token of that phantom (its runner id beside it, written for
+   * this entry), it is emptied after the delete, so no store keeps a token of a deleted runner. A
+   * phantom whose name is in no entry (a runner renamed or removed in the spec) has no store the
+   * spec names: runner-fleet cannot know where its token was.
+   */
   async planPrune(desired: DesiredRunner[]): Promise<Step[]> {
     const { phantoms } = await this.observe(desired);
-    return phantoms.map((p) => ({ runner: p.runner, action: 'delete' as const, id: p.id, detail: `phantom in ${p.scope}: "${p.description}"` }));
+    const byName = new Map(desired.map((d) => [d.name, d]));
+    const steps: Step[] = [];
+    for (const p of phantoms) {
+      steps.push({ runner: p.runner, action: 'delete', id: p.id, detail: `phantom in ${p.scope}: "${p.description}"` });
+      const d = byName.get(p.runner);
+      if (d?.registration !== 'api') continue;
+      let stored: StoredToken | undefined;
+      try {
+        stored = await this.deps.store(d).read();
+      } catch (e) {
+        this.deps.progress(`${this.deps.store(d).label} cannot be read, so whether it holds the token of phantom #${p.id} is not known (${e instanceof Error ? e.message : String(e)}); once it can be, runner-fleet status says so and register replaces it`);
+        continue;
+      }
+      if (this.holdsTokenOf(d, stored, p.id)) steps.push({ runner: p.runner, action: 'clear-token', id: p.id, detail: `empty ${this.deps.store(d).label}: it holds the token of phantom #${p.id}, which the delete makes a token of no runner` });
+    }
+    return steps;
   }
 
-  async applyPrune(steps: Step[]): Promise<StepResult[]> {
-    return this.run(steps, async (s) => this.deleted(await this.confirmedDelete(s.id!, this.deps.fleet, s.runner), s));
+  /** Whether `stored` is the token of runner `id`, written for entry `d` (or before owners were recorded). */
+  private holdsTokenOf(d: DesiredRunner, stored: StoredToken | undefined, id: number): boolean {
+    return stored !== undefined && stored.token !== '' && stored.runnerId === id && (stored.owner === undefined || stored.owner === this.owner(d));
+  }
+
+  async applyPrune(desired: DesiredRunner[], steps: Step[]): Promise<StepResult[]> {
+    const byName = new Map(desired.map((d) => [d.name, d]));
+    return this.holdingDeletes('prune', steps, byName, async (s) => {
+      if (s.action !== 'clear-token') return this.deleted(await this.confirmedDelete(s.id!, this.deps.fleet, s.runner), s);
+      const d = byName.get(s.runner)!;
+      // Re-read: emptied only while it still holds that runner's token (register may have stored a new one since).
+      if (!this.holdsTokenOf(d, await this.deps.store(d).read(), s.id!)) return `nothing to remove: ${this.deps.store(d).label} no longer holds the token of #${s.id}`;
+      await this.clearStore(d);
+      return 'token removed';
+    });
+  }
+
+  /** Empties an entry's store; one another owner took meanwhile is a conflict, said with its fix. */
+  private async clearStore(d: DesiredRunner): Promise<void> {
+    try {
+      await this.deps.store(d).clear();
+    } catch (e) {
+      if (e instanceof StoreConflictError) throw new StoreConflictError(`${e.message}. ${conflictFix(d)}`);
+      throw e;
+    }
+  }
+
+  /**
+   * Runs unregister's or prune's steps, holding a signal (EngineDeps.holding) from the delete of
+   * a runner whose token a store holds until that store is emptied (its clear-token step): a stop
+   * in between would leave a token of a runner GitLab no longer has. At most the deletes of one
+   * runner's ids and one store write, each bounded by the call deadline.
+   */
+  private async holdingDeletes(command: 'unregister' | 'prune', steps: Step[], byName: Map<string, DesiredRunner>, fn: (s: Step) => Promise<string>): Promise<StepResult[]> {
+    const label = (runner: string) => {
+      const d = byName.get(runner);
+      return d ? this.deps.store(d).label : 'its token store';
+    };
+    let held: { is: Held; release: () => void; fail: (e: unknown) => void } | undefined;
+    const cleared = (s: Step) => steps.find((c) => c.action === 'clear-token' && c.runner === s.runner && (command === 'unregister' || c.id === s.id));
+    try {
+      return await this.run(steps, async (s) => {
+        const clear = s.action === 'delete' ? cleared(s) : undefined;
+        if (clear !== undefined && held === undefined) {
+          const store = label(s.runner);
+          held = this.hold({ runner: s.runner, id: s.id!, left: `runner #${s.id} (${s.runner}) was deleted in GitLab, or its delete was sent, and ${store} still holds its token, which no runner has then: runner-fleet ${command} again empties it` });
+        }
+        try {
+          const out = await fn(s);
+          if (s.action === 'clear-token' && held !== undefined) {
+            held.is.done = `${held.is.id !== undefined ? `runner #${held.is.id}` : 'the runner'} (${s.runner}) was deleted in GitLab and its token removed from ${label(s.runner)}`;
+            held.is.stored = true;
+            held.release();
+            held = undefined;
+          }
+          return out;
+        } catch (e) {
+          if (held !== undefined) {
+            held.fail(e);
+            held.release();
+            held = undefined;
+          }
+          throw e;
+        }
+      });
+    } finally {
+      held?.release();
+    }
   }
 
   async planUnregister(desired: DesiredRunner[], name: string): Promise<Step[]> {
@@ -1337,17 +1505,12 @@ export class Engine {
 
   async applyUnregister(desired: DesiredRunner[], steps: Step[]): Promise<StepResult[]> {
     const byName = new Map(desired.map((d) => [d.name, d]));
-    return this.run(steps, async (s) => {
+    return this.holdingDeletes('unregister', steps, byName, async (s) => {
       if (s.action === 'conflict') throw new Error(s.detail);
       if (s.action === 'clear-token') {
         const d = byName.get(s.runner)!;
         await this.guard(d, []);
-        try {
-          await this.deps.store(d).clear();
-        } catch (e) {
-          if (e instanceof StoreConflictError) throw new StoreConflictError(`${e.message}. ${conflictFix(d)}`);
-          throw e;
-        }
+        await this.clearStore(d);
         return 'token removed';
       }
       return this.deleted(await this.confirmedDelete(s.id!, this.deps.fleet, s.runner), s, byName.get(s.runner)?.scope);

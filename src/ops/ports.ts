@@ -17,8 +17,12 @@ export interface StoredToken {
   /**
    * `pending`: a token reset was about to happen when this was written. If the run stopped
    * before storing the new token, the next run sees `pending` and repairs with a reset.
+   * `restart-owed`: the token of a reset, stored before its manager was restarted (the manager
+   * may still run with the token the reset replaced, which GitLab no longer accepts); written
+   * `valid` once the restart is done. A run stopped (even by SIGKILL) or a restart that failed
+   * in between leaves it, and the next register (or rotate) restarts the manager.
    */
-  state?: 'valid' | 'pending';
+  state?: 'valid' | 'pending' | 'restart-owed';
   /**
    * `<fleet>/<runner>`: the spec entry whose token this is, written beside it by runner-fleet
    * (the marker of the runner, on the store). Another fleet's store is never overwritten.
@@ -42,6 +46,11 @@ export function expiryText(expiresAt: string | null | undefined, unknown: string
 export function parseExpiry(text: string | undefined): Pick<StoredToken, 'expiresAt'> {
   if (text === EXPIRY_NEVER) return { expiresAt: null };
   return text === undefined || text === '' || text === 'none' ? {} : { expiresAt: text };
+}
+
+/** `state` read back from its stored form (an annotation or tag); anything else, or none, is `valid`. */
+export function parseTokenState(text: string | undefined): NonNullable<StoredToken['state']> {
+  return text === 'pending' || text === 'restart-owed' ? text : 'valid';
 }
 
 export interface TokenStore {

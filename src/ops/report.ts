@@ -77,7 +77,9 @@ const runnerStatus = z.strictObject({
   detailsNotFound: z.boolean().optional(),
   /**
    * The token store of a registered API runner, as status read it (never the token): `ok`, or a
-   * problem (exit 1) — `missing` (no token), `pending` (a reset was interrupted), `other-owner`
+   * problem (exit 1) — `missing` (no token), `pending` (a reset was interrupted), `restart-owed`
+   * (the token of a reset is stored but the manager was not restarted since: it may run with the
+   * replaced token; register restarts it), `other-owner`
    * (another fleet's or runner's token, or one runner-fleet did not write), `other-runner` (the
    * token of another runner id, from the id beside it or, with --verify-tokens, from GitLab's
    * POST /runners/verify), `invalid` (with --verify-tokens: GitLab refuses the stored token),
@@ -85,7 +87,7 @@ const runnerStatus = z.strictObject({
    */
   store: z.strictObject({
     label: z.string(),
-    state: z.enum(['ok', 'missing', 'pending', 'other-owner', 'other-runner', 'invalid', 'unreadable']),
+    state: z.enum(['ok', 'missing', 'pending', 'restart-owed', 'other-owner', 'other-runner', 'invalid', 'unreadable']),
     owner: z.string().nullable(),
     runnerId: z.number().int().nullable(),
     detail: z.string(),
@@ -99,7 +101,7 @@ const runnerStatus = z.strictObject({
 
 const phantom = z.strictObject({ id: z.number().int(), runner: z.string(), scope: z.string(), description: z.string() });
 
-const action = z.enum(['create', 'repair-token', 'update', 'deduplicate', 'rotate', 'delete', 'pause', 'wait-for-jobs', 'resume', 'clear-token', 'conflict']);
+const action = z.enum(['create', 'repair-token', 'update', 'deduplicate', 'rotate', 'restart-manager', 'delete', 'pause', 'wait-for-jobs', 'resume', 'clear-token', 'conflict']);
 const step = z.strictObject({ runner: z.string(), action, id: z.number().int().optional(), detail: z.string() });
 const result = step.extend({ outcome: z.enum(['done', 'skipped', 'failed']) });
 
@@ -129,6 +131,8 @@ export const opsReportSchema = z.strictObject({
    * the command that lets it take jobs again (the same drain waits again). register and rotate: the runner being worked on,
    * `stored` (whether a new token held only in memory was stored before stopping: a signal then
    * waits for that store write), what the stop `left`, and the command that finishes or repairs it (`rerun`).
+   * unregister and prune: the runner being deleted, what is `left` and `rerun` (no `stored`): a signal
+   * between deleting a runner and emptying the store that holds its token waits for that store write.
    */
   interrupted: z.strictObject({ signal: z.enum(['SIGINT', 'SIGTERM']), runner: z.string(), ids: z.array(z.number().int()), paused: z.literal(true).optional(), resume: z.string().optional(), stored: z.boolean().optional(), left: z.string().optional(), rerun: z.string().optional() }).optional(),
   /** With `failedAt: "input"` for a spec that cannot be used: its findings, as `plan --json` gives them. */

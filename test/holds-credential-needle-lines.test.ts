@@ -90,3 +90,17 @@ describe('holdsCredential: the lines with a needle decide as every line does', (
     expect(holdsCredential([upper, 'echo glpat-'].join('\n'))).toBe(true);
   });
 });
+
+describe('a docker-machine key option written in capitals is a needle too (stop 55)', () => {
+  it('holdsCredential finds it and maskCredentials hides it where it is the text\'s only needle (before: passed over, the value echoed as written)', async () => {
+    const { maskCredentials } = await import('../src/verify/credentials.js');
+    const text = `#!/bin/bash\ngitlab-runner register --machine-machine-options "AMAZONEC2-SECRET-KEY=${REAL_SECRET}"\n`;
+    expect(holdsCredential(text)).toBe(true);
+    expect(maskCredentials(text)).not.toContain(REAL_SECRET);
+  });
+
+  it('twin: the same line with a placeholder value holds none, and an option name alone is no credential', () => {
+    expect(holdsCredential('gitlab-runner register --machine-machine-options "AMAZONEC2-SECRET-KEY=changeme"\n')).toBe(false);
+    expect(holdsCredential('echo AMAZONEC2-SECRET-KEY\n')).toBe(false);
+  });
+});

@@ -359,9 +359,17 @@ const MACHINE_KEY_NEEDLE = new RegExp([...MACHINE_KEY_OPTIONS.keys()].join('|'),
 /** A key option written on a line (`amazonec2-secret-key=…` in a quoted MachineOptions entry, or an argument of `--machine-machine-options`): the option, then its value to a quote, a space, `,`, `]` or `\`. */
 const MACHINE_KEY_ON_LINE = new RegExp(`(?<![A-Za-z0-9_-])(?:${[...MACHINE_KEY_OPTIONS.keys()].join('|')})=[^"'\\s,\\]\\\\]*`, 'gi');
 
-/** The texts every credential `credentialIn` or `lineCredential` finds contains one of (a shape's needle, a credential key's name or a docker-machine key option's), escaped for a RegExp. */
 const escaped = (n: string): string => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-export const CREDENTIAL_NEEDLES: readonly string[] = [...SHAPES.flatMap((s) => s.needles), ...CLOUD_KEY_NAMES, ...RUNNER_TOKEN_KEY_NAMES, ...MACHINE_KEY_OPTIONS.keys()].map(escaped);
+/** A text matching `name` in any case (letters as `[aA]`, the rest escaped), for a RegExp without the `i` flag. */
+const anyCase = (name: string): string => [...name].map((c) => (c.toLowerCase() !== c.toUpperCase() ? `[${c.toLowerCase()}${c.toUpperCase()}]` : escaped(c))).join('');
+/**
+ * The texts every credential `credentialIn` or `lineCredential` finds contains one of (a shape's
+ * needle, a credential key's name or a docker-machine key option's), as RegExp sources; the key
+ * options in any case, as lineCredentials finds them (MACHINE_KEY_NEEDLE has the `i` flag). Before
+ * stop 55 they were matched in lower case only, so a text whose one needle was an option written in
+ * capitals (`AMAZONEC2-SECRET-KEY=…`) was passed over by holdsCredential and maskCredentials.
+ */
+export const CREDENTIAL_NEEDLES: readonly string[] = [...[...SHAPES.flatMap((s) => s.needles), ...CLOUD_KEY_NAMES, ...RUNNER_TOKEN_KEY_NAMES].map(escaped), ...[...MACHINE_KEY_OPTIONS.keys()].map(anyCase)];
 const ANY_NEEDLE = new RegExp(CREDENTIAL_NEEDLES.join('|'));
 /** Every text a shape matches holds one of these: one scan decides that a text needs no shape tested. */
 const SHAPE_NEEDLE = new RegExp(SHAPES.flatMap((s) => s.needles).map(escaped).join('|'));
@@ -659,16 +667,13 @@ export function lineCredential(line: string, yamlOrToml: boolean): LineCredentia
 const lineHolds = new Map<string, boolean>();
 const LINE_MEMO_MAX = 20_000;
 
-/** A text matching `name` in any case (letters as `[aA]`, the rest escaped), for a RegExp without the `i` flag. */
-const anyCase = (name: string): string => [...name].map((c) => (c.toLowerCase() !== c.toUpperCase() ? `[${c.toLowerCase()}${c.toUpperCase()}]` : escaped(c))).join('');
-
 /**
  * What every line `lineCredentials` finds anything on holds, by its three tests: a shape's needle,
  * a key name of KEY_NAME_NEEDLE, or a docker-machine key option's name in any case
  * (MACHINE_KEY_NEEDLE). A line without one has no credential, so holdsCredential looks only at
  * the lines this finds in the whole text (global: it steps from line to line).
  */
-const LINE_NEEDLE = new RegExp([...SHAPES.flatMap((s) => s.needles).map(escaped), ...[...CLOUD_KEY_NAMES, ...RUNNER_TOKEN_KEY_NAMES].map(escaped), ...[...MACHINE_KEY_OPTIONS.keys()].map(anyCase)].join('|'), 'g');
+const LINE_NEEDLE = new RegExp(CREDENTIAL_NEEDLES.join('|'), 'g');
 
 /**
  * Whether a text (user data: a shell script, cloud-init, a config.toml in a heredoc) holds a

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seeded } from './helpers/rng.js';
 import { CREDENTIAL_NEEDLES, holdsCredential, lineCredential } from '../src/verify/credentials.js';
 
 /**
@@ -48,17 +49,6 @@ const LINES = [
   'the ASIA region and the word ACCA',
 ];
 
-/** A seeded generator (mulberry32), so a failure names a text that can be made again. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('holdsCredential: the lines with a needle decide as every line does', () => {
   it('agrees with reading every line on 4,000 seeded texts', () => {

@@ -3,7 +3,7 @@ import { opsCommand, type OpsCommandName, type OpsOptions } from '../src/cli/ops
 import type { FetchLike } from '../src/live/gitlab.js';
 import { markerText } from '../src/ops/marker.js';
 import { opsReportSchema } from '../src/ops/report.js';
-import { CANARY, harness, opsSpec, writeSpec, type Harness } from './helpers/ops-world.js';
+import { CANARY, harness, opsSpec, signals, writeSpec, type Harness } from './helpers/ops-world.js';
 
 /**
  * Stop 55 (55c items 3 and 4): prune and unregister leave no store holding a token of a runner
@@ -30,17 +30,6 @@ async function run(h: Harness, command: OpsCommandName, file: string, o: OpsOpti
 
 const k8sRunners = (h: Harness) => [...h.double.runners.values()].filter((r) => r.description.endsWith(markerText('acme', 'k8s')));
 
-function signals(h: Harness) {
-  let handler: ((signal: 'SIGINT' | 'SIGTERM') => 'hold' | void) | undefined;
-  const answers: ('hold' | void)[] = [];
-  const exits: number[] = [];
-  h.world.onInterrupt = (fn) => {
-    handler = fn;
-    return () => (handler = undefined);
-  };
-  h.world.exit = (code) => exits.push(code);
-  return { answers, exits, send: (s: 'SIGINT' | 'SIGTERM') => answers.push(handler?.(s)) };
-}
 
 /** Calls `before` once, right before the first DELETE of a runner reaches GitLab. */
 function atDelete(h: Harness, before: () => void) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { markerText } from '../src/ops/marker.js';
 import { opsReportSchema } from '../src/ops/report.js';
 import type { FetchLike } from '../src/live/gitlab.js';
-import { CANARY, harness, opsSpec, writeSpec, type Harness } from './helpers/ops-world.js';
+import { CANARY, harness, opsSpec, signals, writeSpec, type Harness } from './helpers/ops-world.js';
 
 /**
  * Stop 55 (55c item 1): what `register` and `rotate` say when a signal was held while a new token
@@ -15,18 +15,6 @@ import { CANARY, harness, opsSpec, writeSpec, type Harness } from './helpers/ops
 
 const OTHER_TOKEN = `glrt-${CANARY}otherfleet0000`;
 
-/** Signals delivered through world.onInterrupt; exits recorded instead of ending the test process. */
-function signals(h: Harness) {
-  let handler: ((signal: 'SIGINT' | 'SIGTERM') => 'hold' | void) | undefined;
-  const answers: ('hold' | void)[] = [];
-  const exits: number[] = [];
-  h.world.onInterrupt = (fn) => {
-    handler = fn;
-    return () => (handler = undefined);
-  };
-  h.world.exit = (code) => exits.push(code);
-  return { answers, exits, send: (s: 'SIGINT' | 'SIGTERM') => answers.push(handler?.(s)) };
-}
 
 /** Runs `before` once, right before the first request to `path` reaches GitLab. */
 function atRequest(h: Harness, method: string, path: string, before: (body: Record<string, unknown>) => void) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seeded } from './helpers/rng.js';
 import type { TerraformRoot } from '../src/emit/artifacts.js';
 import { providerDefaultTags, resolveValue, resourceTags } from '../src/verify/aws-docs.js';
 
@@ -46,16 +47,6 @@ function reference(root: TerraformRoot, body: Record<string, unknown>, address?:
 const KEYS = ['team', 'Team', 'TEAM', 'env', '10', '2', 'managed-by', 'Owner', 'owner', 'cost'];
 const VALUES: unknown[] = ['a', 'b', 7, true, null, '${aws_iam_role.r.name}', '${var.x}', '$${literal}', '${aws_s3_bucket.b.bucket}', ['list'], { m: 1 }];
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function tagMap(next: () => number): unknown {
   const r = next();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seeded } from './helpers/rng.js';
 import type { Artifact } from '../src/emit/artifacts.js';
 import { scanArtifacts } from '../src/verify/secrets.js';
 
@@ -15,16 +16,6 @@ const SECRET = 'Zq8vT2mN5xR7pK3wL9bY4cJ6hF1dG0sA2eU8iO5t';
 const KEYS = ['name', '10', '2', 'aws_secret_access_key', 'AWS_ACCESS_KEY_ID', '${aws_iam_role.x.arn}', 'tags', '0', 'env', 'b', 'a', '${var.y}'];
 const VALUES = ['plain', AKIA, SECRET, `AWS_SECRET_ACCESS_KEY=${SECRET}`, '${aws_s3_bucket.c.arn}', 'glrt-Qm3xK8pV2wZ7rT5nB9cJ4h', 'x=${local.z}', '', 'NAME=value'];
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function document(next: () => number, depth: number): unknown {
   const r = next();

@@ -152,3 +152,20 @@ export function duplicatesNow(h: Harness, fleet: string): number {
   }
   return [...byName.values()].reduce((n, c) => n + Math.max(0, c - 1), 0);
 }
+
+/**
+ * Signals sent to an ops command in the test world: `send` calls the handler the command installed
+ * (onInterrupt) as the CLI's process listener would, and records its answer ('hold' or nothing);
+ * `exits` records the exit codes the command asked for.
+ */
+export function signals(h: Harness) {
+  let handler: ((signal: 'SIGINT' | 'SIGTERM') => 'hold' | void) | undefined;
+  const answers: ('hold' | void)[] = [];
+  const exits: number[] = [];
+  h.world.onInterrupt = (fn) => {
+    handler = fn;
+    return () => (handler = undefined);
+  };
+  h.world.exit = (code) => exits.push(code);
+  return { answers, exits, send: (s: 'SIGINT' | 'SIGTERM') => answers.push(handler?.(s)) };
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { shellRunnerRoleTf } from './helpers/doctor.js';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 
 /**
@@ -12,15 +13,7 @@ const IMDS = `  metadata_options {
     http_put_response_hop_limit = 1
   }
 `;
-const ROLE = `resource "aws_iam_role" "ci" {
-  name               = "ci-shell-runner"
-  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })
-}
-resource "aws_iam_instance_profile" "ci" {
-  name = "ci-shell-runner"
-  role = aws_iam_role.ci.name
-}
-`;
+const ROLE = shellRunnerRoleTf;
 const register = (executor: string) => `    #!/bin/bash
     set -euo pipefail
     gitlab-runner register --non-interactive --url https://gitlab.example.com --token "$(cat /run/token)" --executor ${executor}${executor === 'docker' ? ' --docker-image alpine:3.22' : ''}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { shellRunnerRoleTf } from './helpers/doctor.js';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
 
 /**
@@ -9,15 +10,7 @@ import { doctor, type DoctorResult } from '../src/doctor/index.js';
  * password the user does not have (none); a Docker executor's jobs run in containers (none).
  */
 
-const ROLE = `resource "aws_iam_role" "ci" {
-  name               = "ci-shell-runner"
-  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })
-}
-resource "aws_iam_instance_profile" "ci" {
-  name = "ci-shell-runner"
-  role = aws_iam_role.ci.name
-}
-`;
+const ROLE = shellRunnerRoleTf;
 const instance = (executor: string, setup: string) => `${ROLE}resource "aws_instance" "runner" {
   ami                  = "ami-0123456789abcdef0"
   instance_type        = "t3.medium"

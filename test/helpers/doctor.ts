@@ -634,3 +634,14 @@ resource "aws_iam_instance_profile" "ci" {
   role = aws_iam_role.ci.name
 }
 `;
+
+/** An EC2 instance role and its instance profile (ci-shell-runner), for the shell-executor managers' tests. */
+export const shellRunnerRoleTf = `resource "aws_iam_role" "ci" {
+  name               = "ci-shell-runner"
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })
+}
+resource "aws_iam_instance_profile" "ci" {
+  name = "ci-shell-runner"
+  role = aws_iam_role.ci.name
+}
+`;

@@ -624,24 +624,19 @@ spec:
     name: fleet
 ${target !== '' ? `  targetNamespace: ${target}\n` : ''}`;
 
-/** An EC2 role `ci-runner` and its instance profile of the same name (Terraform), for managers that name the profile or do not. */
-export const ec2RunnerRoleTf = `resource "aws_iam_role" "ci" {
-  name               = "ci-runner"
+/** An EC2 role `aws_iam_role.ci` and its instance profile `aws_iam_instance_profile.ci`, both named `name` (Terraform). */
+export const ec2RoleTf = (name: string): string => `resource "aws_iam_role" "ci" {
+  name               = "${name}"
   assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })
 }
 resource "aws_iam_instance_profile" "ci" {
-  name = "ci-runner"
+  name = "${name}"
   role = aws_iam_role.ci.name
 }
 `;
 
-/** An EC2 instance role and its instance profile (ci-shell-runner), for the shell-executor managers' tests. */
-export const shellRunnerRoleTf = `resource "aws_iam_role" "ci" {
-  name               = "ci-shell-runner"
-  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })
-}
-resource "aws_iam_instance_profile" "ci" {
-  name = "ci-shell-runner"
-  role = aws_iam_role.ci.name
-}
-`;
+/** The role and profile `ci-runner`, for managers that name the profile or do not. */
+export const ec2RunnerRoleTf = ec2RoleTf('ci-runner');
+
+/** The role and profile `ci-shell-runner`, for the shell-executor managers' tests. */
+export const shellRunnerRoleTf = ec2RoleTf('ci-shell-runner');

@@ -7,9 +7,8 @@
 // runner-fleet-doctor.cache, runner-fleet-ops.cache). Every start compiles the CLI script with its
 // code cache, and a part with its own when the CLI first asks for it (`__runnerFleetPart`), so
 // nothing is parsed or compiled twice, and a `plan` does not read what only `doctor` or an
-// operations command runs. V8 refuses a cache
-// made by another Node version or with other V8 flags; the script is then compiled from its source,
-// which is only slower. A cache made for another build of its script, or damaged, is refused here
+// operations command runs. V8 refuses a cache made by another Node version or with other V8 flags;
+// the script is then compiled from its source, which is only slower. A cache made for another build of its script, or damaged, is refused here
 // (its first line names the build and the checksum of the rest). A part takes modules from the CLI
 // script by number (scripts/bundle.js): a part made with another build of the CLI script is refused
 // (exit 70), since its numbers would name other modules.

@@ -1,17 +1,22 @@
 #!/usr/bin/env node
 'use strict';
-// runner-fleet's command line. `npm run build` bundles the CLI into one script,
-// dist/cli-start/runner-fleet.js, runs it once over the examples and saves V8's compiled code for
-// it next to it (runner-fleet.cache). Every start compiles the script with that code cache, so
-// nothing is parsed or compiled twice. V8 refuses a cache made by another Node version or with
-// other V8 flags; the script is then compiled from its source, which is only slower. A cache made
-// for another build of the script, or damaged, is refused here (its first line names the build and
-// the checksum of the rest).
+// runner-fleet's command line. `npm run build` bundles the CLI into scripts in dist/cli-start: the
+// CLI itself (runner-fleet.js: plan, synth, schema) and two parts that only their commands load,
+// the doctor (runner-fleet-doctor.js) and the operations commands (runner-fleet-ops.js). It runs
+// each once over the examples and saves V8's compiled code for it next to it (runner-fleet.cache,
+// runner-fleet-doctor.cache, runner-fleet-ops.cache). Every start compiles the CLI script with its
+// code cache, and a part with its own when the CLI first asks for it (`__runnerFleetPart`), so
+// nothing is parsed or compiled twice, and a `plan` does not read what only `doctor` or an
+// operations command runs. V8 refuses a cache made by another Node version or with other V8 flags;
+// the script is then compiled from its source, which is only slower. A cache made for another build of its script, or damaged, is refused here
+// (its first line names the build and the checksum of the rest). A part takes modules from the CLI
+// script by number (scripts/bundle.js): a part made with another build of the CLI script is refused
+// (exit 70), since its numbers would name other modules.
 //
 // Before it compiles, it raises V8's thresholds for optimising a function (tiering, below).
 //
 // RUNNER_FLEET_NO_CODE_CACHE=1 starts without the cache; RUNNER_FLEET_DEFAULT_JIT=1 keeps Node's
-// tiering; RUNNER_FLEET_DEBUG_START=1 tells on stderr which tiering applies and whether the cache
+// tiering; RUNNER_FLEET_DEBUG_START=1 tells on stderr which tiering applies and whether each cache
 // was used, and why not.
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -19,7 +24,6 @@ const { pathToFileURL } = require('node:url');
 const vm = require('node:vm');
 
 const dir = join(__dirname, '..', 'dist', 'cli-start');
-const file = join(dir, 'runner-fleet.js');
 /** Bytes of the cache's first line: a 16-digit build id, a space, a SHA-256 in hex, spaces up to
  *  95 and a newline. 96 keeps V8's data 8-byte aligned in the buffer, so V8 need not copy it. */
 const HEAD = 96;
@@ -54,10 +58,16 @@ function tune() {
   return tiering;
 }
 
-/** Compiles the bundled CLI (with the code cache unless told not to); returns its exports and the script. */
-function load({ codeCache = !process.env.RUNNER_FLEET_NO_CODE_CACHE } = {}) {
-  // V8 takes a code cache only under the flags it was made with: the build makes it through here.
-  tune();
+/** The parameters of the function each script of dist/cli-start is the body of (scripts/bundle.js). */
+const PARAMS = 'require, __runnerFleetUrl, __runnerFleetImport, __runnerFleetPart, __runnerFleetShared';
+
+/**
+ * Compiles one script of dist/cli-start, `runner-fleet` (the CLI) or a part (`runner-fleet-doctor`),
+ * with its code cache unless told not to. Returns the script, its file, what became of the cache and
+ * the build ids on its last line: its own and, for a part, the CLI script's it was made with.
+ */
+function compile(base, codeCache) {
+  const file = join(dir, `${base}.js`);
   let source;
   try {
     source = readFileSync(file, 'latin1'); // the build checks that the bundle is ASCII
@@ -65,12 +75,12 @@ function load({ codeCache = !process.env.RUNNER_FLEET_NO_CODE_CACHE } = {}) {
     process.stderr.write(`runner-fleet: cannot read ${file} (${e.code ?? e.message}): run \`npm run build\` in the runner-fleet package\n`);
     process.exit(70);
   }
-  const build = /\/\/ runner-fleet build ([0-9a-f]{16})\n?$/.exec(source.slice(-64))?.[1];
+  const [, build, madeWith] = /\/\/ runner-fleet build ([0-9a-f]{16})(?: for ([0-9a-f]{16}))?\n?$/.exec(source.slice(-96)) ?? [];
   let cachedData;
   let state = 'not used (RUNNER_FLEET_NO_CODE_CACHE is set)';
   if (codeCache) {
     try {
-      const data = readFileSync(join(dir, 'runner-fleet.cache'));
+      const data = readFileSync(join(dir, `${base}.cache`));
       // The cache starts with a line of its own: the build id of the script it was made for and the
       // SHA-256 of V8's data after the line. V8 does not check its data: a damaged cache can crash
       // node or, worse, run other code than the script's.
@@ -83,11 +93,37 @@ function load({ codeCache = !process.env.RUNNER_FLEET_NO_CODE_CACHE } = {}) {
       state = `absent (${e.code ?? e.message})`;
     }
   }
-  const script = new vm.Script(`(function (require, __runnerFleetUrl, __runnerFleetImport) {${source}\n})`, { filename: file, cachedData });
+  const script = new vm.Script(`(function (${PARAMS}) {${source}\n})`, { filename: file, cachedData });
   if (cachedData) state = script.cachedDataRejected ? 'refused by V8 (another Node version or other V8 flags)' : 'used';
+  return { script, file, state, build, madeWith };
+}
+
+/**
+ * Compiles and runs the bundled CLI; returns its exports, its script, what became of its cache, and
+ * the parts loaded so far (name → { script, state }). A part (the doctor, the operations commands)
+ * is compiled, with its own cache, when the CLI first asks for it: a `plan` never reads it.
+ */
+function load({ codeCache = !process.env.RUNNER_FLEET_NO_CODE_CACHE } = {}) {
+  // V8 takes a code cache only under the flags it was made with: the build makes it through here.
+  tune();
+  const cliScript = compile('runner-fleet', codeCache);
   // import() as this file may call it: for a spec written as a JavaScript module (src/io/dynamic-import.ts).
-  const cli = script.runInThisContext()(require, pathToFileURL(file).href, (specifier) => import(specifier));
-  return { cli, script, state };
+  const importHere = (specifier) => import(specifier);
+  const parts = new Map();
+  let cli;
+  const part = (name) => {
+    const p = compile(`runner-fleet-${name}`, codeCache);
+    // A part takes modules from the CLI script by number: only from the build it was made with.
+    if (p.madeWith !== cliScript.build) {
+      process.stderr.write(`runner-fleet: ${p.file} was not built with ${cliScript.file}: run \`npm run build\` in the runner-fleet package\n`);
+      process.exit(70);
+    }
+    parts.set(name, p);
+    if (process.env.RUNNER_FLEET_DEBUG_START) process.stderr.write(`runner-fleet: code cache of the ${name} part ${p.state}\n`);
+    return p.script.runInThisContext()(require, pathToFileURL(p.file).href, importHere, undefined, cli.__runnerFleetShared);
+  };
+  cli = cliScript.script.runInThisContext()(require, pathToFileURL(cliScript.file).href, importHere, part, undefined);
+  return { cli, script: cliScript.script, state: cliScript.state, parts };
 }
 
 if (require.main === module) {

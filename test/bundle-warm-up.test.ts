@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,5 +57,34 @@ describe('the build fails when the warm-up run of the bundle fails', () => {
     const dir = folder(`let n = 0; return { main: async () => (n++ === 0 ? 1 : 0) };`);
     expect(warmUp({ id: ID, cwd: dir })).toBeUndefined();
     expect(existsSync(cache(dir))).toBe(true);
+  });
+});
+
+describe("the warm-up makes each part's cache after a run of its command", () => {
+  const PARTS = { doctor: '1111111111111111', ops: '2222222222222222' };
+  /** The CLI above with its parts: `doctor` and `status` load theirs through the bin (`__runnerFleetPart`). */
+  function withParts(doctorBody: string): string {
+    const dir = folder(`return { main: async (argv) => (argv[0] === 'doctor' ? __runnerFleetPart('doctor').run(argv) : argv[0] === 'status' ? __runnerFleetPart('ops').run(argv) : 0), __runnerFleetShared: () => ({}) };`);
+    writeFileSync(join(dir, 'dist', 'cli-start', 'runner-fleet-doctor.js'), `${doctorBody}\n// runner-fleet build ${PARTS.doctor} for ${ID}\n`);
+    // Without a GitLab token, status ends with exit 2 (the warm-up's answer for it).
+    writeFileSync(join(dir, 'dist', 'cli-start', 'runner-fleet-ops.js'), `return { run: async () => 2 };\n// runner-fleet build ${PARTS.ops} for ${ID}\n`);
+    return dir;
+  }
+  const file = (dir: string, base: string) => join(dir, 'dist', 'cli-start', `${base}.cache`);
+
+  it('a working CLI and parts: three caches, each for its own build', () => {
+    const dir = withParts('return { run: async () => 1 };');
+    expect(warmUp({ id: ID, parts: PARTS, cwd: dir })).toBeUndefined();
+    expect(readFileSync(file(dir, 'runner-fleet')).toString('latin1', 0, 16)).toBe(ID);
+    expect(readFileSync(file(dir, 'runner-fleet-doctor')).toString('latin1', 0, 16)).toBe(PARTS.doctor);
+    expect(readFileSync(file(dir, 'runner-fleet-ops')).toString('latin1', 0, 16)).toBe(PARTS.ops);
+  });
+
+  it('a part that throws while it loads fails the build, and no cache is left (not even the CLI script\'s, made before)', () => {
+    const dir = withParts(`throw new Error('doctor part crash at load');`);
+    const failed = warmUp({ id: ID, parts: PARTS, cwd: dir }) as string | undefined;
+    expect(failed).toContain('ended with exit code 1');
+    expect(failed).toContain('doctor part crash at load');
+    for (const base of ['runner-fleet', 'runner-fleet-doctor', 'runner-fleet-ops']) expect(existsSync(file(dir, base))).toBe(false);
   });
 });

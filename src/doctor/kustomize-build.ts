@@ -9,6 +9,7 @@ import { normalPath } from './hcl/eval.js';
 import { formatPosition, type Origin } from './source.js';
 import { CLUSTER_SCOPED } from './kustomize-patch.js';
 import { kustomizeRemote, remoteLookalike } from '../io/kustomize-resources.js';
+import { restrictorLiftedBy } from './kustomize-restrictor.js';
 
 /**
  * Kustomizations `kustomize build` refuses, each said once at the kustomization's line (the build
@@ -249,9 +250,11 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   const byFolder = new Map(nodes.map((n) => [n.folder, n]));
   /**
    * The kustomizations built with no load restrictor: all of them where the files given write
-   * `--load-restrictor LoadRestrictionsNone` (or v3's `--load_restrictor none`: a build script, Argo
-   * CD's `kustomize.buildOptions`, which say nothing of which build) or hold a Flux Kustomization whose
-   * `spec.path` names no folder of the files given (its source may be another repository); else those
+   * `--load-restrictor LoadRestrictionsNone` (or v3's `--load_restrictor none`) where the build it
+   * applies to is not known (Argo CD's `kustomize.buildOptions`, a build of the working folder or of a
+   * path only the shell knows: kustomize-restrictor.ts) or hold a Flux Kustomization whose
+   * `spec.path` names no folder of the files given (its source may be another repository); else the
+   * kustomization a `kustomize build` / `kubectl kustomize` command with the flag names, and those
    * a Flux Kustomization builds — kustomize-controller builds with LoadRestrictionsNone, and a loader's
    * restrictor holds for every kustomization it loads: the kustomizations at or below its path's folder
    * (its generated kustomization lists those), and every one they list, through resources, bases and
@@ -260,12 +263,27 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   let noRestrictor: Set<BuildNode> | 'all' | undefined;
   const unrestricted = (n: BuildNode): boolean => {
     noRestrictor ??= ((): Set<BuildNode> | 'all' => {
-      if ([...(ev.texts?.values() ?? [])].some((t) => /--load[-_]restrictor(?:[=\s]+|\s*[:=]\s*["']?)(?:LoadRestrictionsNone|none)\b/.test(t))) return 'all';
+      const lifted = restrictorLiftedBy(ev.texts);
+      if (lifted === 'all') return 'all';
       const folders = new Set<string>();
       /** The folder holding a path (a file, or a folder ending in /), ending in /; '' at the top. */
       const up = (path: string): string => path.slice(0, path.replace(/\/$/, '').lastIndexOf('/') + 1);
       for (const p of given) for (let f = up(p); f !== ''; f = up(f)) folders.add(f);
       const roots: string[] = [];
+      // A command's build: the kustomization of the folder it names, read from the script's folder or
+      // the top of the files given (where it runs is not in the files), else any folder the path ends;
+      // a path naming no folder given may be run from elsewhere: every build, as before.
+      const built = new Set<string>();
+      for (const { script, path } of lifted) {
+        if (kustomizeRemote(path)) continue;
+        const want = normalPath(path.replace(/^\.?\/+/, '')).replace(/\/+$/, '');
+        const beside = `${normalPath(`${up(normalPath(script))}${want}`)}/`;
+        if (want === '' || want === '.' || (want.startsWith('../') && !folders.has(beside))) return 'all';
+        const here = [beside, `${want}/`].filter((f) => folders.has(f));
+        const found = here.length > 0 ? here : [...folders].filter((f) => f.endsWith(`/${want}/`));
+        if (found.length === 0) return 'all';
+        for (const f of found) built.add(f);
+      }
       for (const o of ev.kubernetes) {
         if (o.value.kind !== 'Kustomization' || typeof o.value.apiVersion !== 'string' || !o.value.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')) continue;
         const spec = (o.value as unknown as Record<string, unknown>).spec;
@@ -278,7 +296,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         roots.push(...found);
       }
       const out = new Set<BuildNode>();
-      const queue = nodes.filter((m) => roots.some((r) => m.folder.startsWith(r)));
+      const queue = nodes.filter((m) => built.has(m.folder) || roots.some((r) => m.folder.startsWith(r)));
       while (queue.length > 0) {
         const m = queue.pop()!;
         if (out.has(m)) continue;
@@ -635,10 +653,10 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
    * `LoadRestrictionsRootOnly` (api/internal/loader/loadrestrictions.go RestrictionRootOnly: a file
    * whose folder is not the kustomization's or below it, "security; file '…' is not in or below
    * '…'"); a folder listed is a kustomization of its own, loaded with its own root, and allowed. Said
-   * only where the file is given (the doctor knows it is a file), and not where the files given pass
-   * `--load-restrictor LoadRestrictionsNone` (a build script, Argo CD's `kustomize.buildOptions`) or
-   * hold a Flux Kustomization (kustomize-controller builds with LoadRestrictionsNone): there the file
-   * is read, as before.
+   * only where the file is given (the doctor knows it is a file), and not for a build the files given
+   * run with `--load-restrictor LoadRestrictionsNone` (a build script's command, Argo CD's
+   * `kustomize.buildOptions`) or that a Flux Kustomization makes (kustomize-controller builds with
+   * LoadRestrictionsNone): there the file is read, as before (`unrestricted`, above).
    */
   function outsideRoot(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {
     if (unrestricted(n)) return;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
 import { restrictorLiftedBy } from '../src/doctor/kustomize-restrictor.js';
-import { plainManager, codesIn as codes, doctorWalked as walked } from './helpers/doctor.js';
+import { placeOf, plainManager, chainManagers as managers, codesIn as codes, doctorWalked as walked } from './helpers/doctor.js';
 
 /**
  * Stop 56 (56f). `--load-restrictor LoadRestrictionsNone` is a flag of one `kustomize build` (or
@@ -65,5 +65,39 @@ describe('restrictorLiftedBy reads the command line', () => {
     expect(of('kustomize build --load-restrictor LoadRestrictionsNone a b\n')).toBe('all');
     expect(of('KUSTOMIZE_FLAGS="--load-restrictor LoadRestrictionsNone"\n')).toBe('all');
     expect(of('kustomize build overlays/prod\n')).toEqual([]);
+  });
+});
+
+describe("a component's generators over the build it is listed in", () => {
+  const BASE = { 'base/kustomization.yaml': 'resources:\n  - sa.yaml\n  - config.yaml\n  - deploy.yaml\n', 'base/sa.yaml': M.serviceAccounts, 'base/config.yaml': M.configMap, 'base/deploy.yaml': M.deployment, 'cluster.tf': CLUSTER };
+  const settings = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n';
+  const gen = (behavior = '') => `apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nconfigMapGenerator:\n  - name: settings\n${behavior}    literals:\n      - a=c\n`;
+  const created = (r: DoctorResult) => codes(r, 'RF946').filter((x) => x.message.includes("can not use behavior: 'create'"));
+
+  it("a component's generator making a ConfigMap the overlay's resources hold: RF946 at the component's entry (before: built as if kustomize merged them)", () => {
+    const overlay = 'resources:\n  - ../base\n  - settings.yaml\ncomponents:\n  - ../gen\n';
+    const r = walked({ ...BASE, 'gen/kustomization.yaml': gen(), 'overlay/settings.yaml': settings, 'overlay/kustomization.yaml': overlay });
+    const f = created(r);
+    expect(f.map((x) => x.path)).toEqual([placeOf('overlay/kustomization.yaml', overlay, '../gen')]);
+    expect(f[0]!.message).toContain('components[0] (../gen) generates ConfigMap default/settings with its configMapGenerator[0]');
+    expect(f[0]!.message).toContain('which resources[1] (settings.yaml) writes it');
+    expect(f[0]!.fix).toContain('gen/kustomization.yaml');
+  });
+
+  it("an earlier component's generator and a later one's of the same ConfigMap: RF946 at the later", () => {
+    const overlay = 'resources:\n  - ../base\ncomponents:\n  - ../gen\n  - ../gen2\n';
+    const r = walked({ ...BASE, 'gen/kustomization.yaml': gen(), 'gen2/kustomization.yaml': gen(), 'overlay/kustomization.yaml': overlay });
+    expect(created(r).map((x) => [x.path, x.message.includes('which components[0] (../gen) generates it')])).toEqual([[placeOf('overlay/kustomization.yaml', overlay, '../gen2'), true]]);
+  });
+
+  it('twin: behavior merge (before: a false RF946, the component read alone as a build holding no ConfigMap), a name the build does not hold, or a component that moves ids before the second: nothing said, the manager proven', () => {
+    const overlay = 'resources:\n  - ../base\n  - settings.yaml\ncomponents:\n  - ../gen\n';
+    const merge = walked({ ...BASE, 'gen/kustomization.yaml': gen('    behavior: merge\n'), 'overlay/settings.yaml': settings, 'overlay/kustomization.yaml': overlay });
+    expect([codes(merge, 'RF946'), managers(merge)]).toEqual([[], ['manager default/gitlab-runner']]);
+    const fresh = walked({ ...BASE, 'gen/kustomization.yaml': gen(), 'overlay/kustomization.yaml': 'resources:\n  - ../base\ncomponents:\n  - ../gen\n' });
+    expect(codes(fresh, 'RF946')).toEqual([]);
+    const mover = gen().replace('kind: Component\n', 'kind: Component\nnamespace: other\n');
+    const moved = walked({ ...BASE, 'gen/kustomization.yaml': mover, 'gen2/kustomization.yaml': gen(), 'overlay/kustomization.yaml': 'resources:\n  - ../base\ncomponents:\n  - ../gen\n  - ../gen2\n' });
+    expect(codes(moved, 'RF946')).toEqual([]);
   });
 });

@@ -635,10 +635,28 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
           added.set(id, `components[${j}] (${safeText(e, 100)}) adds it with its resources[${k}] (${where})`);
         }
       }
-      if (!keepsIds(c) || Array.isArray(c.value.components)) return added;
+      // The component's generators run after its resources (and its own components: not known here)
+      // and before its transformers, over the same accumulator: a generated object of an id already
+      // there fails with its behavior, `create` unless written, as a build's own generator does.
+      // Its transformers then run over the whole accumulator: after one that may change ids, no id is known.
+      if (Array.isArray(c.value.components)) return added;
+      const keeps = keepsIds(c);
       for (const { built: g, at: w } of generated(c) ?? []) {
         const ns = g.id.namespace ?? 'default';
-        added.set(`${g.id.apiVersion}\u0000${g.id.kind}\u0000${g.id.name}\u0000${ns}`, `components[${j}] (${safeText(e, 100)}) generates it (${c.origin.source.path} ${String(w[0])}[${String(w[1])}])`);
+        const id = `${g.id.apiVersion}\u0000${g.id.kind}\u0000${g.id.name}\u0000${ns}`;
+        const entry = `${String(w[0])}[${String(w[1])}]`;
+        const other = said(id);
+        if (other !== undefined) {
+          const what = `${g.id.kind} ${safeText(ns, 63)}/${safeText(g.id.name, 253)}`;
+          fail('RF946', at('components', j), `${file} components[${j}] (${safeText(e, 100)}) generates ${what} with its ${entry} (${g.where}), which ${other}: kustomize runs a component's generators over the build it is listed in, adds a generated object with its behavior, \`create\` unless written, and an id already there fails it ("id ... exists; can not use behavior: 'create', behavior must be merge or replace")`, `set behavior: merge (or replace) on ${entry} of ${c.origin.source.path} to change the ${g.id.kind} already there, or give the generator another name`);
+          return added;
+        }
+        // Two entries of one generator list making one id: the second fails too, with the first as the one there.
+        added.set(id, `components[${j}] (${safeText(e, 100)}) generates it (${c.origin.source.path} ${entry})`);
+      }
+      if (!keeps) {
+        for (const { built: g } of generated(c) ?? []) added.delete(`${g.id.apiVersion}\u0000${g.id.kind}\u0000${g.id.name}\u0000${g.id.namespace ?? 'default'}`);
+        return added;
       }
     }
     return added;
@@ -814,6 +832,9 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
 
   function mergeWithNothing(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {
     if (n.value.helmCharts !== undefined || n.value.helmChartInflationGenerator !== undefined || n.value.generators !== undefined) return;
+    // A component's generators run over the accumulator of the build listing it (kusttarget.go
+    // accumulateComponents): what a merge finds there is that build's, not the component's own.
+    if (isComponent(n.value)) return;
     const file = n.origin.source.path;
     let those: { files: string[]; names: Set<string> } | undefined | null = null;
     const made = new Set<string>();

@@ -9,6 +9,7 @@ import { normalPath } from './hcl/eval.js';
 import { formatPosition, type Origin } from './source.js';
 import { CLUSTER_SCOPED } from './kustomize-patch.js';
 import { kustomizeRemote, remoteLookalike } from '../io/kustomize-resources.js';
+import { restrictorLiftedBy } from './kustomize-restrictor.js';
 
 /**
  * Kustomizations `kustomize build` refuses, each said once at the kustomization's line (the build
@@ -249,9 +250,11 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   const byFolder = new Map(nodes.map((n) => [n.folder, n]));
   /**
    * The kustomizations built with no load restrictor: all of them where the files given write
-   * `--load-restrictor LoadRestrictionsNone` (or v3's `--load_restrictor none`: a build script, Argo
-   * CD's `kustomize.buildOptions`, which say nothing of which build) or hold a Flux Kustomization whose
-   * `spec.path` names no folder of the files given (its source may be another repository); else those
+   * `--load-restrictor LoadRestrictionsNone` (or v3's `--load_restrictor none`) where the build it
+   * applies to is not known (Argo CD's `kustomize.buildOptions`, a build of the working folder or of a
+   * path only the shell knows: kustomize-restrictor.ts) or hold a Flux Kustomization whose
+   * `spec.path` names no folder of the files given (its source may be another repository); else the
+   * kustomization a `kustomize build` / `kubectl kustomize` command with the flag names, and those
    * a Flux Kustomization builds — kustomize-controller builds with LoadRestrictionsNone, and a loader's
    * restrictor holds for every kustomization it loads: the kustomizations at or below its path's folder
    * (its generated kustomization lists those), and every one they list, through resources, bases and
@@ -260,12 +263,27 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   let noRestrictor: Set<BuildNode> | 'all' | undefined;
   const unrestricted = (n: BuildNode): boolean => {
     noRestrictor ??= ((): Set<BuildNode> | 'all' => {
-      if ([...(ev.texts?.values() ?? [])].some((t) => /--load[-_]restrictor(?:[=\s]+|\s*[:=]\s*["']?)(?:LoadRestrictionsNone|none)\b/.test(t))) return 'all';
+      const lifted = restrictorLiftedBy(ev.texts);
+      if (lifted === 'all') return 'all';
       const folders = new Set<string>();
       /** The folder holding a path (a file, or a folder ending in /), ending in /; '' at the top. */
       const up = (path: string): string => path.slice(0, path.replace(/\/$/, '').lastIndexOf('/') + 1);
       for (const p of given) for (let f = up(p); f !== ''; f = up(f)) folders.add(f);
       const roots: string[] = [];
+      // A command's build: the kustomization of the folder it names, read from the script's folder or
+      // the top of the files given (where it runs is not in the files), else any folder the path ends;
+      // a path naming no folder given may be run from elsewhere: every build, as before.
+      const built = new Set<string>();
+      for (const { script, path } of lifted) {
+        if (kustomizeRemote(path)) continue;
+        const want = normalPath(path.replace(/^\.?\/+/, '')).replace(/\/+$/, '');
+        const beside = `${normalPath(`${up(normalPath(script))}${want}`)}/`;
+        if (want === '' || want === '.' || (want.startsWith('../') && !folders.has(beside))) return 'all';
+        const here = [beside, `${want}/`].filter((f) => folders.has(f));
+        const found = here.length > 0 ? here : [...folders].filter((f) => f.endsWith(`/${want}/`));
+        if (found.length === 0) return 'all';
+        for (const f of found) built.add(f);
+      }
       for (const o of ev.kubernetes) {
         if (o.value.kind !== 'Kustomization' || typeof o.value.apiVersion !== 'string' || !o.value.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')) continue;
         const spec = (o.value as unknown as Record<string, unknown>).spec;
@@ -278,7 +296,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         roots.push(...found);
       }
       const out = new Set<BuildNode>();
-      const queue = nodes.filter((m) => roots.some((r) => m.folder.startsWith(r)));
+      const queue = nodes.filter((m) => built.has(m.folder) || roots.some((r) => m.folder.startsWith(r)));
       while (queue.length > 0) {
         const m = queue.pop()!;
         if (out.has(m)) continue;
@@ -617,10 +635,28 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
           added.set(id, `components[${j}] (${safeText(e, 100)}) adds it with its resources[${k}] (${where})`);
         }
       }
-      if (!keepsIds(c) || Array.isArray(c.value.components)) return added;
+      // The component's generators run after its resources (and its own components: not known here)
+      // and before its transformers, over the same accumulator: a generated object of an id already
+      // there fails with its behavior, `create` unless written, as a build's own generator does.
+      // Its transformers then run over the whole accumulator: after one that may change ids, no id is known.
+      if (Array.isArray(c.value.components)) return added;
+      const keeps = keepsIds(c);
       for (const { built: g, at: w } of generated(c) ?? []) {
         const ns = g.id.namespace ?? 'default';
-        added.set(`${g.id.apiVersion}\u0000${g.id.kind}\u0000${g.id.name}\u0000${ns}`, `components[${j}] (${safeText(e, 100)}) generates it (${c.origin.source.path} ${String(w[0])}[${String(w[1])}])`);
+        const id = `${g.id.apiVersion}\u0000${g.id.kind}\u0000${g.id.name}\u0000${ns}`;
+        const entry = `${String(w[0])}[${String(w[1])}]`;
+        const other = said(id);
+        if (other !== undefined) {
+          const what = `${g.id.kind} ${safeText(ns, 63)}/${safeText(g.id.name, 253)}`;
+          fail('RF946', at('components', j), `${file} components[${j}] (${safeText(e, 100)}) generates ${what} with its ${entry} (${g.where}), which ${other}: kustomize runs a component's generators over the build it is listed in, adds a generated object with its behavior, \`create\` unless written, and an id already there fails it ("id ... exists; can not use behavior: 'create', behavior must be merge or replace")`, `set behavior: merge (or replace) on ${entry} of ${c.origin.source.path} to change the ${g.id.kind} already there, or give the generator another name`);
+          return added;
+        }
+        // Two entries of one generator list making one id: the second fails too, with the first as the one there.
+        added.set(id, `components[${j}] (${safeText(e, 100)}) generates it (${c.origin.source.path} ${entry})`);
+      }
+      if (!keeps) {
+        for (const { built: g } of generated(c) ?? []) added.delete(`${g.id.apiVersion}\u0000${g.id.kind}\u0000${g.id.name}\u0000${g.id.namespace ?? 'default'}`);
+        return added;
       }
     }
     return added;
@@ -635,10 +671,10 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
    * `LoadRestrictionsRootOnly` (api/internal/loader/loadrestrictions.go RestrictionRootOnly: a file
    * whose folder is not the kustomization's or below it, "security; file '…' is not in or below
    * '…'"); a folder listed is a kustomization of its own, loaded with its own root, and allowed. Said
-   * only where the file is given (the doctor knows it is a file), and not where the files given pass
-   * `--load-restrictor LoadRestrictionsNone` (a build script, Argo CD's `kustomize.buildOptions`) or
-   * hold a Flux Kustomization (kustomize-controller builds with LoadRestrictionsNone): there the file
-   * is read, as before.
+   * only where the file is given (the doctor knows it is a file), and not for a build the files given
+   * run with `--load-restrictor LoadRestrictionsNone` (a build script's command, Argo CD's
+   * `kustomize.buildOptions`) or that a Flux Kustomization makes (kustomize-controller builds with
+   * LoadRestrictionsNone): there the file is read, as before (`unrestricted`, above).
    */
   function outsideRoot(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {
     if (unrestricted(n)) return;
@@ -796,6 +832,9 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
 
   function mergeWithNothing(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {
     if (n.value.helmCharts !== undefined || n.value.helmChartInflationGenerator !== undefined || n.value.generators !== undefined) return;
+    // A component's generators run over the accumulator of the build listing it (kusttarget.go
+    // accumulateComponents): what a merge finds there is that build's, not the component's own.
+    if (isComponent(n.value)) return;
     const file = n.origin.source.path;
     let those: { files: string[]; names: Set<string> } | undefined | null = null;
     const made = new Set<string>();

@@ -67,7 +67,12 @@ function aksIndex(docs: FleetDocuments): AksIndex {
   let index = aksIndexes.get(docs);
   if (index && index.artifacts.size === docs.artifacts.length) return index;
   const credentialsOf = new Map<string, Credential[]>();
-  for (const c of azureFacts(docs)?.credentials ?? []) if (c.identity !== undefined) credentialsOf.set(c.identity, [...(credentialsOf.get(c.identity) ?? []), c]);
+  for (const c of azureFacts(docs)?.credentials ?? []) {
+    if (c.identity === undefined) continue;
+    const held = credentialsOf.get(c.identity);
+    if (held) held.push(c);
+    else credentialsOf.set(c.identity, [c]);
+  }
   index = { artifacts: artifactsByPath(docs), credentialsOf, serviceAccounts: new WeakMap() };
   aksIndexes.set(docs, index);
   return index;

@@ -282,7 +282,9 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
     const address = `aws_ssm_parameter.${k}`;
     const region = root.awsProvidersOf?.get(address) !== undefined ? awsProviderOf(root, b, address)?.region : undefined;
     params.set(parameterArn(fleet, b.name, typeof region === 'string' && !region.includes('${') ? region : undefined), [k, b]);
-    byParamName.set(b.name, [...(byParamName.get(b.name) ?? []), [k, b]]);
+    const same = byParamName.get(b.name);
+    if (same) same.push([k, b]);
+    else byParamName.set(b.name, [[k, b]]);
   }
   const paramOf = (r: IntentRunner): [string, Record<string, unknown>] | undefined => {
     const name = names(r).tokenParameter;

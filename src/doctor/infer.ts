@@ -32,6 +32,7 @@ import { inferIdTokens } from './infer-reach.js';
 import { chartKeyFindings, chartNamespaceRead, jobNamespaceRoleRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
 import { scriptConfigTomls } from './script-toml.js';
 import { TemplateTomlSource } from './jinja-toml.js';
+import { layerChartDefaults } from './vendored-chart.js';
 import { ALONE_CHECKS, configTomlAloneFindings, kubernetesEscapeFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
@@ -422,6 +423,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   const madeByCommands = () => (made ??= serviceAccountsMadeByCommands(ev.texts));
   const { root, findings: tfFindings, leftOutRoles } = normalizeTerraform(ev);
   findings.push(...tfFindings);
+  // Every release's values are read now (files, GitOps objects, helm_release): a vendored chart's defaults go under those of its releases.
+  layerChartDefaults(ev);
   // Static keys the Terraform creates itself (RF936).
   findings.push(...longLivedKeyFindings(ev, root));
   // Kubernetes objects written as kubernetes provider resources, and the azurerm evidence in the proofs' shapes.

@@ -48,7 +48,7 @@ ${settings}`;
     expect(notProven[0]!.message).toContain('entry 1 ("builds")');
     // A Kubernetes entry has no Docker escapes to check, but its host_path mounts are (stop 55d): RF309 is named for those only.
     expect(notProven[0]!.message).not.toContain('Docker job container');
-    expect(notProven[0]!.message).toContain("the node's paths mounted into job pods, RF309");
+    expect(notProven[0]!.message).toContain("the node's paths, capabilities and pod_spec patches handed to job pods, RF309");
     expect(r.exitCode).toBe(1);
   });
 

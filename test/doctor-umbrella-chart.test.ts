@@ -36,7 +36,7 @@ describe('an umbrella chart', () => {
     const r = run({ 'helm/charts/gitlab-runner/values.yaml': defaults });
     const rf902 = r.findings.filter((f) => f.code === 'RF902');
     expect(rf902).toHaveLength(1);
-    expect(rf902[0]!.message).toContain('holds the default values of chart gitlab-runner, vendored as a dependency');
+    expect(rf902[0]!.message).toContain('holds the default values of chart gitlab-runner in a charts/ folder, and no Chart.yaml is given in the folder above it');
     expect(r.findings.filter((f) => f.code === 'RF903' || f.code === 'RF907')).toEqual([]);
   });
 

@@ -3,7 +3,7 @@ import { CODES } from '../spec/codes.js';
 import { describeEscape, dockerHostEscapes, escapeFindings, ON_SOME_HOST, type DockerEscape } from '../verify/docker-escape.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FIX, jobSettings, machineKeyFix, machineOptionCredentials, privilegedDeploymentFix, privilegedMessage, privilegedSettingFix, serviceAccountOverwriteMessage } from '../verify/runner-toml.js';
 import { get, getText } from '../verify/get.js';
-import { kubernetesHostPathMounts } from '../verify/kubernetes-host-path.js';
+import { kubernetesEscapes } from './kubernetes-escapes.js';
 import { formatPosition, originAt, tomlSettingSaid, type Origin } from './source.js';
 import type { Located } from './evidence.js';
 import { alsoAt } from './secrets.js';
@@ -18,7 +18,7 @@ import { alsoAt } from './secrets.js';
 /** What a job reaches once on the host, where the documents do not say which host that is. */
 
 /** The names of the checks, for RF910's message. */
-export const ALONE_CHECKS = "privileged jobs and the ways out of a job's container ([runners.docker], [[runners.kubernetes.volumes.host_path]]; RF301/RF309), the job service account overwrite (RF107), cloud keys in [runners.machine] MachineOptions (RF940; RF928 for a placeholder) and the deprecated docker+machine executor (RF925)";
+export const ALONE_CHECKS = "privileged jobs and the ways out of a job's container ([runners.docker]; [runners.kubernetes] host_path volumes, added capabilities and pod_spec patches; RF301/RF309), the job service account overwrite (RF107), cloud keys in [runners.machine] MachineOptions (RF940; RF928 for a placeholder) and the deprecated docker+machine executor (RF925)";
 
 /**
  * The findings of one config.toml alone. `scanned`: the credential scan's findings (RF940) with a
@@ -121,7 +121,7 @@ function entryJobFindings(toml: unknown, i: number, privileged: DockerEscape | u
   if (job.serviceAccountOverwrite !== undefined) {
     out.push({ key: ['runners', i, job.section, 'service_account_overwrite_allowed'], finding: { code: 'RF107', severity: CODES.RF107.severity, path: '', message: `${said(['runners', i, job.section, 'service_account_overwrite_allowed'], `[runners.${job.section}] service_account_overwrite_allowed`)}${entry(i)}: ${serviceAccountOverwriteMessage(job.serviceAccountOverwrite)}`, received: JSON.stringify(job.serviceAccountOverwrite), fix: 'remove service_account_overwrite_allowed, or narrow it to service accounts made for jobs' } });
   }
-  if (job.section === 'kubernetes') out.push(...hostPathFindings(toml, i));
+  if (job.section === 'kubernetes') out.push(...kubernetesEscapeFindings(toml, i));
   if (job.executor === DOCKER_MACHINE_EXECUTOR) {
     out.push({ key: ['runners', i, 'executor'], finding: { code: 'RF925', severity: CODES.RF925.severity, path: '', message: `${said(['runners', i, 'executor'], 'executor = "docker+machine"')}${entry(i)}: ${DOCKER_MACHINE_DEPRECATED}`, received: JSON.stringify(DOCKER_MACHINE_EXECUTOR), allowed: '"docker-autoscaler"', fix: DOCKER_MACHINE_FIX } });
   }
@@ -132,14 +132,15 @@ function entryJobFindings(toml: unknown, i: number, privileged: DockerEscape | u
 const FROM_NODE = "from the node a job takes what the node holds: the kubelet's credentials, the service account tokens of every pod on it (the runner manager's where it runs there) and the node's cloud identity";
 
 /**
- * RF309 for each `[[runners.kubernetes.volumes.host_path]]` mount of entry `i` that hands jobs the
- * node or its secrets (kubernetesHostPathMounts), each with the key path it is about. The k8s chain
- * says entry 0's itself (its proofs read the rest of entry 0); entryJobFindings says every other's.
+ * RF309 (RF301 for a privileged container) for each way out of its pod's containers that entry `i`'s
+ * `[runners.kubernetes]` hands jobs (kubernetesEscapes: host_path mounts, added capabilities, pod_spec
+ * patches), each with the key path it is about. The k8s chain says entry 0's itself (its proofs read
+ * the rest of entry 0); entryJobFindings says every other's.
  */
-export function hostPathFindings(toml: unknown, i: number): { finding: Finding; key: (string | number)[] }[] {
-  return kubernetesHostPathMounts(toml, i).map((m) => ({
-    key: m.at,
-    finding: { code: 'RF309', severity: m.severity ?? CODES.RF309.severity, path: '', message: `config.toml [[runners.kubernetes.volumes.host_path]] ${m.at.at(-1) as string} = ${JSON.stringify(m.host)}${m.readOnly ? ' (read_only = true)' : ''}${entry(i)} ${m.lets}${m.contained ? '' : `; ${FROM_NODE}`}`, received: m.host, fix: m.fix },
+export function kubernetesEscapeFindings(toml: unknown, i: number): { finding: Finding; key: (string | number)[] }[] {
+  return kubernetesEscapes(toml, i).map((e) => ({
+    key: e.at,
+    finding: { code: e.code, severity: e.severity ?? CODES[e.code].severity, path: '', message: `config.toml ${e.said}${entry(i)} ${e.lets}${e.contained || e.code === 'RF301' ? '' : `; ${FROM_NODE}`}`, received: e.received, fix: e.fix },
   }));
 }
 
@@ -175,7 +176,7 @@ export function laterEntriesFindings(toml: unknown, place: TomlPlace, runner: st
   // The chains of the VM platforms check the Docker escapes of every entry (RF309).
   const docker = runners.slice(1).some((r) => getText(r, 'executor').startsWith('docker'));
   const kubernetes = runners.slice(1).some((r) => getText(r, 'executor') === 'kubernetes');
-  const checked = `privileged jobs, RF301; ${docker ? 'the ways out of a Docker job container, RF309; ' : ''}${kubernetes ? "the node's paths mounted into job pods, RF309; " : ''}the job service account overwrite, RF107`;
+  const checked = `privileged jobs, RF301; ${docker ? 'the ways out of a Docker job container, RF309; ' : ''}${kubernetes ? "the node's paths, capabilities and pod_spec patches handed to job pods, RF309; " : ''}the job service account overwrite, RF107`;
   out.push(where({ code: 'RF903', severity: CODES.RF903.severity, path: '', message: `its config.toml has ${runners.length} [[runners]] entries, and the manager runs every one with its own identity, but the chain proves entry 0 only. Of entr${runners.length > 2 ? 'ies' : 'y'} ${others}, the job settings are checked (${checked}); the cache each signs for, the identity its jobs hold and its registration in GitLab are not proven`, fix: 'run one runner per manager (a chart release, workload or launch template each), so the doctor proves each' }, ['runners', 1]));
   return out;
 }

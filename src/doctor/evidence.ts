@@ -138,7 +138,7 @@ export interface Evidence {
   /** Kubernetes objects; one a kubernetes provider resource creates carries its address (`kubernetes_deployment_v1.manager`). */
   kubernetes: (Located<K8sObject> & { address?: string })[];
   /** Values of the gitlab-runner chart; from a `helm_release`, also its release name and namespace. */
-  helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string; /** A helm_release read from `terraform show -json`: its address, so the configuration's own reading of it replaces it. */ address?: string; /** A helm_release whose namespace is not statically known (said as RF906): its manager's namespace is not known. */ namespaceUnknown?: true; /** A helm_release with a values document not read (said where it is: RF906, RF903, RF901): a key missing from `value` may be set there. */ valuesUnread?: true; /** The chart version the release installs, as written (Argo CD `targetRevision`, Flux `version`, helm_release `version`). */ chartVersion?: string; /** Where the namespace a GitOps object gives is one of two it writes (an Argo CD Application's helm.namespace over its destination.namespace): which, and why; shown with the chain (gitops.ts). */ namespaceNote?: string; /** A Flux chart whose valuesFiles replace its values.yaml: where they are written (gitops.ts fluxValuesFiles); the chart's defaults are not deployed. */ chartDefaultsReplaced?: { at: string; what: string }; /** A kustomization's helmCharts under a namePrefix / nameSuffix (kustomize-namespace.ts HelmChartScope affix): the chart's objects are renamed so. */ renamedBy?: { prefix: string; suffix: string; by: string } })[];
+  helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string; /** A helm_release read from `terraform show -json`: its address, so the configuration's own reading of it replaces it. */ address?: string; /** A helm_release whose namespace is not statically known (said as RF906): its manager's namespace is not known. */ namespaceUnknown?: true; /** A helm_release with a values document not read (said where it is: RF906, RF903, RF901): a key missing from `value` may be set there. */ valuesUnread?: true; /** The chart version the release installs, as written (Argo CD `targetRevision`, Flux `version`, helm_release `version`). */ chartVersion?: string; /** Where the namespace a GitOps object gives is one of two it writes (an Argo CD Application's helm.namespace over its destination.namespace): which, and why; shown with the chain (gitops.ts). */ namespaceNote?: string; /** A Flux chart whose valuesFiles replace its values.yaml: where they are written (gitops.ts fluxValuesFiles); the chart's defaults are not deployed. */ chartDefaultsReplaced?: { at: string; what: string }; /** A kustomization's helmCharts under a namePrefix / nameSuffix (kustomize-namespace.ts HelmChartScope affix): the chart's objects are renamed so. */ renamedBy?: { prefix: string; suffix: string; by: string }; /** The folder of a local chart the release installs (normal path, ending in `/`), where the reader knows it: a vendored chart's values.yaml there is the bottom layer (vendored-chart.ts). */ chartFolder?: string; /** What installs these values, for a finding at a default it keeps: `helm_release.x`, `HelmRelease ns/x`, the parent chart's values. */ installedBy?: string })[];
   configTomls: Located<Record<string, unknown>>[];
   /** config.toml files written as Jinja templates (`config.toml.j2`, jinja-toml.ts): checked as a config.toml given alone, never taken by a manager (their values are placeholders). */
   jinjaTomls?: Located<Record<string, unknown>>[];
@@ -173,6 +173,20 @@ export interface Evidence {
   runnerOperators?: { path: string; at: string; kind: string; name: string }[];
   /** helm-unittest suites given (a chart's tests/*_test.yaml): not read, one RF902 per chart, and named by RF910 where no manager is found (helm-unittest.ts). */
   helmUnittestSuites?: HelmUnittestSuite[];
+  /**
+   * A dependency chart's own values.yaml (`<parent>/charts/<name>/values.yaml`) of the gitlab-runner
+   * chart, as read.ts finds it: said (RF902) and layered under the parent's values once every file is
+   * read (vendored-chart.ts).
+   */
+  dependencyChartValues?: { name: string; value: Record<string, unknown>; origin: Origin; at: string }[];
+  /**
+   * Vendored gitlab-runner charts' own values.yaml, by the chart's folder (`a/charts/gitlab-runner/`):
+   * the bottom layer of a release of that folder (vendored-chart.ts layerChartDefaults), and the
+   * RF902 said of it, taken back where a release reads it.
+   */
+  chartDefaults?: Map<string, { value: Record<string, unknown>; origin: Origin; said: Finding; chartVersion?: string }>;
+  /** The values.yaml files layered under a release's values, by file: the releases that keep its defaults (said with a finding located there). */
+  chartDefaultsKept?: Map<string, string[]>;
   /** Argo CD Applications and Flux HelmReleases, read as chart values once every file is read (gitops.ts). */
   gitOps?: GitOpsObject[];
   /** Releases of the gitlab-runner chart a GitOps object deploys whose values did not parse (said as RF901 there), or whose chart is not given but whose values are the runner chart's (RF903): found, not read, and not "no runner manager". */

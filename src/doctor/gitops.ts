@@ -4,7 +4,7 @@ import { isObject } from '../model/is-object.js';
 import type { Evidence } from './evidence.js';
 import { SourceFile, formatPosition, type Origin, type Position } from './source.js';
 import { yamlData } from './yaml-data.js';
-import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, setWithTokenStandIn, withTokenStandIns, yamlInJsonString } from './helm-release.js';
+import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, localChartFolder, setWithTokenStandIn, withTokenStandIns, yamlInJsonString } from './helm-release.js';
 import { normalPath } from './hcl/eval.js';
 
 /**
@@ -497,6 +497,24 @@ function fluxValuesFiles(ev: Evidence, merged: MergedValues, chart: Record<strin
   return read;
 }
 
+/**
+ * The chart folder of a HelmRelease whose chart is a path of a GitRepository or Bucket source (from
+ * the root of its files, as fluxValuesFiles reads valuesFiles), for its chart's defaults where that
+ * folder is given (vendored-chart.ts). None where valuesFiles replace the chart's values.yaml.
+ */
+function fluxChartFolder(chartSpec: Record<string, unknown> | undefined, about: string): { chartFolder?: string; installedBy?: string } {
+  const kind = chartSpec && isObject(chartSpec.sourceRef) ? chartSpec.sourceRef.kind : undefined;
+  const chart = chartSpec ? str(chartSpec.chart) : undefined;
+  if ((kind !== 'GitRepository' && kind !== 'Bucket') || chart === undefined) return {};
+  return { chartFolder: localChartFolder('', chart.replace(/^\.?\/+/, '')), installedBy: about };
+}
+
+/** kustomize's chart folder (helmGlobals.chartHome, default `charts`), where a helmCharts entry without `repo` is read from. */
+function kustomizeChartHome(kustomization: Record<string, unknown>): string {
+  const home = isObject(kustomization.helmGlobals) ? str(kustomization.helmGlobals.chartHome) : undefined;
+  return (home ?? 'charts').replace(/\/+$/, '');
+}
+
 function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const hr = o.value;
   const spec = isObject(hr.spec) ? hr.spec : {};
@@ -580,7 +598,7 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
   // Its own namespace given by an Argo CD Application whose source holds it (argo-destination.ts): said with the chain.
   const ownNote = target === undefined ? o.namespaceNote : undefined;
-  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(ownNote !== undefined ? { namespaceNote: ownNote } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version), ...(chartValues.replaced ? { chartDefaultsReplaced: chartValues.replaced } : {}) });
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(ownNote !== undefined ? { namespaceNote: ownNote } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version), ...(chartValues.replaced ? { chartDefaultsReplaced: chartValues.replaced } : fluxChartFolder(chartSpec, about)) });
 }
 
 /**
@@ -644,7 +662,7 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
     const release = str(chart.releaseName);
     // A namePrefix / nameSuffix of the kustomization or of one listing it renames the chart's objects too (infer.ts).
     const affix = ev.kustomizeScopes?.get(o.value)?.affix;
-    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(placed.note !== undefined ? { namespaceNote: placed.note } : {}), ...(placed.unknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chart.version), ...(affix !== undefined ? { renamedBy: affix } : {}) });
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(placed.note !== undefined ? { namespaceNote: placed.note } : {}), ...(placed.unknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chart.version), ...(affix !== undefined ? { renamedBy: affix } : {}), ...(str(chart.repo) === undefined && str(chart.name) !== undefined ? { chartFolder: localChartFolder(`${folder}${kustomizeChartHome(o.value)}/`, chart.name as string), installedBy: about } : {}) });
   });
 }
 

@@ -29,6 +29,13 @@ import { REGISTRATION_TOKEN_FLOW, RUNNERS_TOKEN_REF } from './register-command.j
 type Path = (string | number)[];
 type Locate = (path: Path) => Position;
 
+/** The folder (normal path, ending in `/`) of a chart given as a path relative to the folder of `file` (or from the root, for an absolute path). */
+export function localChartFolder(file: string, chart: string): string {
+  const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
+  const path = normalPath(chart.startsWith('/') ? chart.slice(1) : `${dir}${chart}`).replace(/\/+$/, '');
+  return path === '' || path === '.' ? '' : `${path}/`;
+}
+
 /** Whether a release installs the gitlab-runner chart: by name, repository/name, or an OCI or archive URL ending in it. */
 export function isRunnerChart(chart: unknown, repository: unknown): boolean {
   if (typeof chart !== 'string' || chart.includes('${')) return false;
@@ -560,7 +567,11 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
   const source = new ReleaseSource(origin.source, merged, () => at());
   // The same release read from `terraform show -json` (added first): the configuration's reading stands.
   for (let j = ev.helmValues.length - 1; j >= 0; j--) if (ev.helmValues[j]!.address === key) ev.helmValues.splice(j, 1);
-  ev.helmValues.push({ value: merged.value, origin: { source, doc: 0, path: [] }, ...(known !== undefined ? { namespace: known } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}), ...(valuesUnread ? { valuesUnread: true as const } : {}), ...(typeof model.version === 'string' && model.version !== '' && !model.version.includes('${') ? { chartVersion: model.version } : {}) });
+  // A chart given as a path with no repository: Helm installs that folder (a path is looked up on disk
+  // before any repository; the provider's `chart`: "a local path, a URL, or the name of the chart if
+  // repository is specified"), read from the root module's folder where terraform runs.
+  const local = typeof model.chart === 'string' && (model.repository === undefined || model.repository === null || model.repository === '') && !/^[a-z][a-z0-9+.-]*:\/\//i.test(model.chart) && !model.chart.endsWith('.tgz') ? localChartFolder(origin.source.path, model.chart) : undefined;
+  ev.helmValues.push({ value: merged.value, origin: { source, doc: 0, path: [] }, ...(local !== undefined ? { chartFolder: local, installedBy: key } : {}), ...(known !== undefined ? { namespace: known } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}), ...(valuesUnread ? { valuesUnread: true as const } : {}), ...(typeof model.version === 'string' && model.version !== '' && !model.version.includes('${') ? { chartVersion: model.version } : {}) });
 }
 
 /**

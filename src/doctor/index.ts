@@ -29,7 +29,7 @@ import type { Inferred } from './infer.js';
 import { awsRules, readAwsInto, rolesOfOneName, screenPolicies, type AwsReadSummary } from './aws.js';
 import { evaluateTerraform } from './terraform.js';
 import { MARKED_ADDRESS, SCOPED_SYMBOL, normalPath, rootMark } from './hcl/eval.js';
-import { vendoredChartDefaults } from './vendored-chart.js';
+import { chartDefaultKept, vendoredChartDefaults } from './vendored-chart.js';
 import { oneAcrossRoots, rootsOfFinding, type RootLabel } from './across-roots.js';
 import { moduleFileReferences, terraformFolderOf, workingDirFileReferences } from './hcl/read.js';
 import type { AwsReadPort } from './aws-port.js';
@@ -356,7 +356,8 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const tokenFolder = (token: string): string | undefined => (token.startsWith('__rfroot') ? marks?.get(token) : ev.terraform.rootScopes?.get(token));
   const labels = runnerLabels(inferred.intent.runners.map((r) => r.name), [...(marks?.values() ?? []), ...(ev.terraform.rootScopes?.values() ?? [])]);
   const rootsOf = rootsOfFinding(tokenFolder, labels);
-  const findings = oneInComponents(oneAcrossRoots(sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(ev.terraform.renamed, awsRules(ev, inferred, onePerPlace([...ev.findings.filter((f) => !inferred.secretsRestated.has(f) && !(read.size > 0 && ofTemplate(f))), ...inferredFindings, ...flagFindings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...proven], rootsOf)))).map(withoutSubject).map(namedAsWritten)), tokenFolder, labels).map(namedInRoots), ev.componentCopies);
+  // A finding at a default of a vendored chart's values.yaml that a release keeps says so (vendored-chart.ts).
+  const findings = oneInComponents(oneAcrossRoots(sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(ev.terraform.renamed, awsRules(ev, inferred, onePerPlace([...ev.findings.filter((f) => !inferred.secretsRestated.has(f) && !(read.size > 0 && ofTemplate(f))), ...inferredFindings, ...flagFindings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...proven], rootsOf)))).map(withoutSubject).map(namedAsWritten)), tokenFolder, labels).map(namedInRoots), ev.componentCopies).map(chartDefaultKept(ev));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));

@@ -32,7 +32,8 @@ import { inferIdTokens } from './infer-reach.js';
 import { chartKeyFindings, chartNamespaceRead, jobNamespaceRoleRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
 import { scriptConfigTomls } from './script-toml.js';
 import { TemplateTomlSource } from './jinja-toml.js';
-import { ALONE_CHECKS, configTomlAloneFindings, hostPathFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
+import { layerChartDefaults } from './vendored-chart.js';
+import { ALONE_CHECKS, configTomlAloneFindings, kubernetesEscapeFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
 import { isObject } from '../model/is-object.js';
@@ -422,6 +423,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   const madeByCommands = () => (made ??= serviceAccountsMadeByCommands(ev.texts));
   const { root, findings: tfFindings, leftOutRoles } = normalizeTerraform(ev);
   findings.push(...tfFindings);
+  // Every release's values are read now (files, GitOps objects, helm_release): a vendored chart's defaults go under those of its releases.
+  layerChartDefaults(ev);
   // Static keys the Terraform creates itself (RF936).
   findings.push(...longLivedKeyFindings(ev, root));
   // Kubernetes objects written as kubernetes provider resources, and the azurerm evidence in the proofs' shapes.
@@ -1055,8 +1058,8 @@ export function inferDeployment(ev: Evidence): Inferred {
       // The chart hands runners.config to `gitlab-runner register --template-config`, which takes exactly one [[runners]] entry.
       findings.push(finding('RF919', formatPosition(originAt(chartOrigin!, 'runners', 1)), `runner ${chain.name}: runners.config has ${entries.length} [[runners]] entries; the chart passes it to \`gitlab-runner register --template-config\`, which refuses a template without exactly one ("configuration template must contain exactly one [[runners]] entry"), so the manager registers no runner and runs no job. The proofs read entry 0`, { received: `${entries.length} [[runners]] entries`, allowed: 'one [[runners]] entry', fix: 'keep one [[runners]] entry in runners.config, and deploy each other runner as a release of its own' }));
     } else if (!chain.chartToml) findings.push(...laterEntriesFindings(toml, (p) => ({ path: formatPosition(originAt(tomlOrigin, ...p)), where: '' }), chain.name));
-    // Entry 0's node paths mounted into every job pod (RF309): its proofs read the rest of entry 0's job settings.
-    for (const { finding: f, key } of hostPathFindings(toml, 0)) findings.push({ ...f, path: formatPosition(originAt(tomlOrigin, ...key)), message: `runner ${chain.name}: ${f.message}` });
+    // Entry 0's ways out of its job pods (RF309/RF301: node paths, capabilities, pod_spec patches): its proofs read the rest of entry 0's job settings.
+    for (const { finding: f, key } of kubernetesEscapeFindings(toml, 0)) findings.push({ ...f, path: formatPosition(originAt(tomlOrigin, ...key)), message: `runner ${chain.name}: ${f.message}` });
 
     // A ServiceAccount given more than once, each copy as near to this chain's files as the others
     // (two clusters' manifests side by side in one folder): which one its pods run as is not shown.
@@ -1429,7 +1432,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     for (const f of own.findings) {
       const said = { ...f, message: `runner ${chain.name} (its chain is not proven): ${f.message}` };
       // The later entries' job settings and entry 0's host_path mounts were said with the chain
-      // (laterEntriesFindings, hostPathFindings) at the same key: said once, in these words (before, twice).
+      // (laterEntriesFindings, kubernetesEscapeFindings) at the same key: said once, in these words (before, twice).
       const n = findings.findIndex((g) => g.code === f.code && g.path === f.path && g.message.startsWith(`runner ${chain.name}: `));
       if (n >= 0) findings[n] = said;
       else findings.push(said);

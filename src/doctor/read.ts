@@ -601,10 +601,11 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
   }
   // Values of the gitlab-runner chart.
   if (isHelmValues(doc)) {
-    // A chart vendored as a dependency of another (`<parent>/charts/<name>/values.yaml`): its defaults, not a deployment's values.
+    // A chart vendored in a charts/ folder (`<parent>/charts/<name>/values.yaml`): its defaults, not a
+    // deployment's values. Said, and layered under the parent's values, once every file is read (vendored-chart.ts).
     const dependency = CHART_DEPENDENCY_VALUES.exec(source.path);
     if (dependency) {
-      ev.findings.push(finding('RF902', at(), `${source.path} holds the default values of chart ${safeText(dependency[1]!, 60)}, vendored as a dependency of the chart above it (Helm's charts/ folder): not a deployment's values, so not read as one; the parent chart's values under \`${safeText(dependency[1]!, 60)}:\` are what a release of it sets`, { fix: 'give the parent chart\'s values.yaml (its `gitlab-runner:` section is read as the runner chart\'s values), or the values a release is installed with' }));
+      (ev.dependencyChartValues ??= []).push({ name: dependency[1]!, value: doc, origin, at: at() });
       return;
     }
     ev.helmValues.push({ value: doc, origin });

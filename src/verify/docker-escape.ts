@@ -39,7 +39,23 @@ export interface DockerEscape {
   severity?: Severity;
 }
 
-const ROOT_ON_HOST = 'and with it becomes root on the host';
+/**
+ * Whose paths a mount hands a job, in the words of the executor that mounts them: the Docker
+ * executor's host (a bind mount into every job container) or the Kubernetes executor's node (a
+ * host_path volume of every job pod, judged by the same rule: kubernetes-host-path.ts). Every text
+ * of a mount is made from these, so the two say the same thing each in its own words.
+ */
+export interface MountWords {
+  /** The machine the path is on: `host`, `node`. */
+  machine: string;
+  /** What runs the containers there: `Docker`, `the container runtime`. */
+  runtime: string;
+  /** Said after the path, before its mode: '' for Docker, ` into every job pod,` for a node. */
+  into: string;
+}
+export const HOST_WORDS: MountWords = { machine: 'host', runtime: 'Docker', into: '' };
+const rootOn = (w: MountWords) => `and with it becomes root on the ${w.machine}`;
+const ROOT_ON_HOST = rootOn(HOST_WORDS);
 
 /**
  * Added capabilities that open a way out of the container, and what each gives. The line is drawn
@@ -68,14 +84,22 @@ const ROOT_ON_HOST = 'and with it becomes root on the host';
  *   SYS_RESOURCE, IPC_LOCK, SYSLOG and the like disturb or inform but reach no file, process or
  *   credential of the host.
  */
-const CAPABILITIES = new Map<string, string>([
-  ['ALL', `every capability, as good as privileged: a job mounts the host's disk ${ROOT_ON_HOST}`],
-  ['SYS_ADMIN', `mount, namespaces and cgroups: the capability the well-known container escapes use (a cgroup release_agent, mounting the host's disk) ${ROOT_ON_HOST}`],
-  ['SYS_MODULE', 'loads kernel modules into the host kernel'],
-  ['SYS_RAWIO', "raw access to the host's I/O ports and memory devices"],
-  ['DAC_READ_SEARCH', "open_by_handle_at: reads any file of the host's filesystem by its handle"],
-  ['PERFMON', "system-wide perf events: samples the registers and stack memory of every process on the host (the kernel's perf-security guide), and with BPF loads tracing programs that read kernel memory"],
+const CAPABILITIES = new Map<string, (w: MountWords) => string>([
+  ['ALL', (w) => `every capability, as good as privileged: a job mounts the ${w.machine}'s disk ${rootOn(w)}`],
+  ['SYS_ADMIN', (w) => `mount, namespaces and cgroups: the capability the well-known container escapes use (a cgroup release_agent, mounting the ${w.machine}'s disk) ${rootOn(w)}`],
+  ['SYS_MODULE', (w) => `loads kernel modules into the ${w.machine} kernel`],
+  ['SYS_RAWIO', (w) => `raw access to the ${w.machine}'s I/O ports and memory devices`],
+  ['DAC_READ_SEARCH', (w) => `open_by_handle_at: reads any file of the ${w.machine}'s filesystem by its handle`],
+  ['PERFMON', (w) => `system-wide perf events: samples the registers and stack memory of every process on the ${w.machine} (the kernel's perf-security guide), and with BPF loads tracing programs that read kernel memory`],
 ]);
+/** What an added capability (`CAP_` prefix and case as written) hands a job, in the executor's words; undefined for one that acts only in the job's own namespaces (CAPABILITIES). */
+export function capabilityLets(cap: string, w: MountWords): { name: string; lets: string } | undefined {
+  const name = capabilityName(cap);
+  const lets = CAPABILITIES.get(name);
+  return lets === undefined ? undefined : { name, lets: lets(w) };
+}
+/** A capability as the kernel names it without its prefix: ` cap_sys_admin` → `SYS_ADMIN`. */
+export const capabilityName = (cap: string): string => cap.trim().toUpperCase().replace(/^CAP_/, '');
 /**
  * Settings that put a job inside another container the documents do not describe. Their meaning is
  * the Docker Engine API's (HostConfig, which gitlab-runner fills from `[runners.docker]`):
@@ -176,15 +200,15 @@ function readOnlyMount(entry: string): boolean {
  * An entry applies to a mount of its path, of a folder holding it, or of a path inside it; a
  * read-only mount that none applies to is no escape (a job neither changes the host nor reads a secret).
  */
-const READ_ONLY_EXPOSES: readonly [string, string][] = [
-  ['/etc/gitlab-runner/config.toml', "gitlab-runner's config.toml with every runner's token, where the host runs gitlab-runner"],
+const readOnlyExposes = (w: MountWords): readonly [string, string][] => [
+  ['/etc/gitlab-runner/config.toml', `gitlab-runner's config.toml with every runner's token, where the ${w.machine} runs gitlab-runner`],
   ['/etc/ssh', 'the SSH host keys'],
   ['/etc/shadow', 'the password hashes'],
   ['/root', "root's keys and credentials (~/.ssh, ~/.aws, ~/.docker/config.json)"],
-  ['/var/lib/docker', "the files of every other container on the host, other jobs' included"],
-  ['/var/lib/containerd', "the files of every other container on the host, other jobs' included"],
-  ['/proc', 'every process of the host with its command line'],
-  ['/sys', "the host's kernel and device settings"],
+  ['/var/lib/docker', `the files of every other container on the ${w.machine}, other jobs' included`],
+  ['/var/lib/containerd', `the files of every other container on the ${w.machine}, other jobs' included`],
+  ['/proc', `every process of the ${w.machine} with its command line`],
+  ['/sys', `the ${w.machine}'s kernel and device settings`],
 ];
 
 /** The entry mounted read-only: `ro` in place of `rw`, or added to its options. */
@@ -215,7 +239,7 @@ const CA_STORES: readonly [string, string][] = [
   ['/usr/local/share/ca-certificates', 'once update-ca-certificates next runs (package updates run it)'],
 ];
 
-const NO_ROOT = 'not a way out of the container: the file holds names and settings, not programs the host runs as root';
+const noRoot = (w: MountWords) => `not a way out of the container: the file holds names and settings, not programs the ${w.machine} runs as root`;
 /**
  * Single host files under /etc whose read-write mount lets a job change what the host (and the next
  * jobs) do, but not run anything as root on it: not "root on the host" (ROOT_ON_HOST), a finding of
@@ -229,57 +253,64 @@ const NO_ROOT = 'not a way out of the container: the file holds names and settin
  *   the next jobs ask the server the job names too.
  * - /etc/localtime (a link into /usr/share/zoneinfo; a bind mount follows it to the zone file) and
  *   /etc/timezone: the host's local time zone, which its logs and cron schedules follow; read-only,
- *   they are public and no finding (READ_ONLY_EXPOSES).
+ *   they are public and no finding (readOnlyExposes).
  * - /etc/hostname: the static host name, which the host sets from it at boot (hostname(5)).
  * - The TLS trust stores (CA_STORES): no root either, but the host's and the next jobs' trust in
  *   who answers their TLS connections, so the severity stays the code's (error).
+ * Each text in the words of the executor (MountWords); the fixes are the Docker executor's (the
+ * Kubernetes executor's mounts make their own, kubernetes-host-path.ts).
  */
-const HOST_SETTINGS_FILES = new Map<string, { lets: string; severity: Severity; fix: (entry: string, form: VolumeForm) => string }>([
+type SettingsFile = { lets: (w: MountWords) => string; severity: Severity; fix: (entry: string, form: VolumeForm) => string };
+const HOST_SETTINGS_FILES = new Map<string, SettingsFile>([
   ['/etc/hosts', {
-    lets: `the host's /etc/hosts read-write: a job writes the addresses the host's names resolve to, for the host's services, the runner manager and Docker (GitLab, registries, cloud APIs), and for the next jobs, which mount the same file; TLS still checks who answers, so it takes over connections without TLS or with its checks off. It is ${NO_ROOT}`,
+    lets: (w) => `the ${w.machine}'s /etc/hosts${w.into} read-write: a job writes the addresses the ${w.machine}'s names resolve to, for the ${w.machine}'s services, the runner manager and ${w.runtime} (GitLab, registries, cloud APIs), and for the next jobs, which mount the same file; TLS still checks who answers, so it takes over connections without TLS or with its checks off. It is ${noRoot(w)}`,
     severity: 'warning',
     fix: (entry, form) => `mount it read-only (${readOnlyEntry(entry)}), or leave it out: a name jobs need goes in ${EXTRA_HOSTS[form]}`,
   }],
   ['/etc/resolv.conf', {
-    lets: `the host's /etc/resolv.conf read-write: a job names the DNS servers the host asks, and with them where the host's services, the runner manager and Docker connect by name, and the next jobs too (Docker gives containers the host's resolvers); TLS still checks who answers, so it takes over connections without TLS or with its checks off. It is ${NO_ROOT}`,
+    lets: (w) => `the ${w.machine}'s /etc/resolv.conf${w.into} read-write: a job names the DNS servers the ${w.machine} asks, and with them where the ${w.machine}'s services, the runner manager and ${w.runtime} connect by name, and the next jobs too (${w.runtime} gives containers the ${w.machine}'s resolvers); TLS still checks who answers, so it takes over connections without TLS or with its checks off. It is ${noRoot(w)}`,
     severity: 'warning',
     fix: (_entry, form) => `remove the mount: Docker gives each job the host's resolvers already; other DNS servers for jobs go in ${DNS[form]}`,
   }],
-  ...['/etc/localtime', '/etc/timezone'].map((path) => [path, {
-    lets: `the host's ${path} read-write: a job changes the host's local time zone (the times in its logs, when its cron jobs run), nothing more: ${NO_ROOT}`,
-    severity: 'info' as const,
-    fix: (entry: string) => `mount it read-only (${readOnlyEntry(entry)})`,
-  }] as const),
+  ...['/etc/localtime', '/etc/timezone'].map((path): [string, SettingsFile] => [path, {
+    lets: (w) => `the ${w.machine}'s ${path}${w.into} read-write: a job changes the ${w.machine}'s local time zone (the times in its logs, when its cron jobs run), nothing more: ${noRoot(w)}`,
+    severity: 'info',
+    fix: (entry) => `mount it read-only (${readOnlyEntry(entry)})`,
+  }]),
   ['/etc/hostname', {
-    lets: `the host's /etc/hostname read-write: a job sets the name the host takes at its next boot (and the name the next jobs read there), nothing more: ${NO_ROOT}`,
+    lets: (w) => `the ${w.machine}'s /etc/hostname${w.into} read-write: a job sets the name the ${w.machine} takes at its next boot (and the name the next jobs read there), nothing more: ${noRoot(w)}`,
     severity: 'info',
     fix: (entry) => `mount it read-only (${readOnlyEntry(entry)}), or leave it out: Docker gives each job container a host name of its own`,
   }],
-  ...CA_STORES.map(([path, when]) => [path, {
-    lets: `the host's ${path} read-write: a job plants a certificate authority of its own in the host's TLS trust store, and ${when} every TLS connection of the host (the runner manager's to GitLab, Docker's to registries) and of the next jobs that mount it trusts the certificates the job issues: whoever then answers for GitLab or a registry (a name the job resolves elsewhere, a network it shares) reads and changes what they send, runner tokens and later jobs' variables included. It is not a way out of the container, but it hands the job the host's TLS trust`,
-    severity: 'error' as const,
-    fix: (entry: string) => `mount it read-only (${readOnlyEntry(entry)}); a certificate authority jobs need goes into the job image, or into [runners.docker] volumes as one file read-only`,
-  }] as const),
+  ...CA_STORES.map(([path, when]): [string, SettingsFile] => [path, {
+    lets: (w) => `the ${w.machine}'s ${path}${w.into} read-write: a job plants a certificate authority of its own in the ${w.machine}'s TLS trust store, and ${when} every TLS connection of the ${w.machine} (the runner manager's to GitLab, ${w.runtime}'s to registries) and of the next jobs that mount it trusts the certificates the job issues: whoever then answers for GitLab or a registry (a name the job resolves elsewhere, a network it shares) reads and changes what they send, runner tokens and later jobs' variables included. It is not a way out of the container, but it hands the job the ${w.machine}'s TLS trust`,
+    severity: 'error',
+    fix: (entry) => `mount it read-only (${readOnlyEntry(entry)}); a certificate authority jobs need goes into the job image, or into [runners.docker] volumes as one file read-only`,
+  }]),
 ]);
+
+/** What a mount of the host path `host` hands a job, and whether the job stays in its container by it (a read-only mount, a host settings file); in the executor's words. `entry`: the Docker volume, for a fix that rewrites it. */
+export function hostMountEscape(host: string, readOnly: boolean, w: MountWords, entry = `${host}:${host}${readOnly ? ':ro' : ''}`, form: VolumeForm = 'config.toml'): { lets: string; contained: boolean; severity?: Severity; fix?: string } | undefined {
+  const socket = /\/(docker|containerd|podman)\.sock$/.test(host) || SOCKET_DIRS.has(host);
+  if (socket) return { lets: `the ${w.runtime} API of the ${w.machine}: a job starts a privileged or host-network container ${rootOn(w)} (mounted read-only too: the socket still takes API calls)`, contained: false };
+  const system = SYSTEM_DIRS.find((d) => host === d || host.startsWith(`${d}/`));
+  if (system === undefined) return undefined;
+  const settings = HOST_SETTINGS_FILES.get(host);
+  if (settings !== undefined && !readOnly) return { lets: settings.lets(w), contained: true, severity: settings.severity, fix: settings.fix(entry, form) };
+  if (!readOnly) return { lets: `the ${w.machine}'s ${host}${w.into} read-write: a job reads and changes the ${w.machine}'s own system files ${rootOn(w)}`, contained: false };
+  // Read-only holds for files, not device nodes: a write to a device node goes to the device (as for the socket).
+  if (system === '/dev') return { lets: `the ${w.machine}'s ${host}${w.into} (mounted read-only too: a device node still takes writes): a job reads and writes the ${w.machine}'s devices that the container's device rules let it open`, contained: true };
+  const exposes = [...new Set(readOnlyExposes(w).filter(([d]) => host === d || d.startsWith(`${host}/`) || host.startsWith(`${d}/`)).map(([, what]) => what))];
+  // Read-only and holding none of those (/etc/localtime, /etc/ssl/certs, /usr/share/zoneinfo, /lib/modules):
+  // the host's programs, public certificates and settings, which a job may read without harm.
+  if (exposes.length === 0) return undefined;
+  return { lets: `the ${w.machine}'s ${host}${w.into} read-only: a job cannot change the files there, but reads every one of them, those only root may read included (${exposes.join(', ')})`, contained: true };
+}
 
 /** What a `volumes` entry hands a job, and whether the job stays in its container by it (a read-only mount, a host settings file). */
 function volumeEscape(entry: string, form: VolumeForm): { lets: string; contained: boolean; severity?: Severity; fix?: string } | undefined {
   const host = hostPath(entry);
-  if (host === undefined) return undefined;
-  const socket = /\/(docker|containerd|podman)\.sock$/.test(host) || SOCKET_DIRS.has(host);
-  if (socket) return { lets: `the Docker API of the host: a job starts a privileged or host-network container ${ROOT_ON_HOST} (mounted read-only too: the socket still takes API calls)`, contained: false };
-  const system = SYSTEM_DIRS.find((d) => host === d || host.startsWith(`${d}/`));
-  if (system === undefined) return undefined;
-  const settings = HOST_SETTINGS_FILES.get(host);
-  if (settings !== undefined && !readOnlyMount(entry)) return { lets: settings.lets, contained: true, severity: settings.severity, fix: settings.fix(entry, form) };
-  if (!readOnlyMount(entry)) return { lets: `the host's ${host} read-write: a job reads and changes the host's own system files ${ROOT_ON_HOST}`, contained: false };
-  // Read-only holds for files, not device nodes: a write to a device node goes to the device (as for the socket).
-  if (system === '/dev') return { lets: `the host's ${host} (mounted read-only too: a device node still takes writes): a job reads and writes the host's devices that the container's device rules let it open`, contained: true };
-  const exposes = [...new Set(READ_ONLY_EXPOSES.filter(([d]) => host === d || d.startsWith(`${host}/`) || host.startsWith(`${d}/`)).map(([, what]) => what))];
-  // Read-only and holding none of those (/etc/localtime, /etc/ssl/certs, /usr/share/zoneinfo, /lib/modules):
-  // the host's programs, public certificates and settings, which a job may read without harm.
-  if (exposes.length === 0) return undefined;
-  return { lets: `the host's ${host} read-only: a job cannot change the files there, but reads every one of them, those only root may read included${exposes.length > 0 ? ` (${exposes.join(', ')})` : ''}`, contained: true };
+  return host === undefined ? undefined : hostMountEscape(host, readOnlyMount(entry), HOST_WORDS, entry, form);
 }
 
 /**
@@ -374,8 +405,8 @@ export function dockerHostEscapes(toml: unknown): DockerEscape[] {
     if (typeof docker.ipcmode === 'string' && docker.ipcmode.trim().toLowerCase() === 'host') add('ipcmode', docker.ipcmode, "shares the host's IPC namespace: a job reads and writes the shared memory and message queues of the host's processes");
     if (typeof docker.userns_mode === 'string' && docker.userns_mode.trim().toLowerCase() === 'host') add('userns_mode', docker.userns_mode, "turns off the Docker daemon's user-namespace remapping for jobs: root in a job container is root on the host");
     eachString(docker.cap_add, (cap, n) => {
-      const name = cap.trim().toUpperCase().replace(/^CAP_/, '');
-      const lets = CAPABILITIES.get(name) ?? (name === 'SYS_PTRACE' && hostPid ? PTRACE_WITH_HOST_PID : undefined);
+      const name = capabilityName(cap);
+      const lets = capabilityLets(name, HOST_WORDS)?.lets ?? (name === 'SYS_PTRACE' && hostPid ? PTRACE_WITH_HOST_PID : undefined);
       if (lets !== undefined) add('cap_add', cap, `adds ${name}: ${lets}`, Array.isArray(docker.cap_add) ? n : undefined);
     });
     for (const key of ['security_opt', 'services_security_opt']) {

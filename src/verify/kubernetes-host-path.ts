@@ -1,6 +1,6 @@
 import type { Severity } from '../spec/findings.js';
 import { isObject } from '../model/is-object.js';
-import { volumeReach } from './docker-escape.js';
+import { hostMountEscape, type MountWords } from './docker-escape.js';
 
 /**
  * `[[runners.kubernetes.volumes.host_path]]` mounts of a config.toml: a path of the node mounted into
@@ -37,6 +37,8 @@ export interface HostPathMount {
   fix: string;
 }
 
+/** The node's words for what a mount hands a job (docker-escape.ts MountWords). */
+export const NODE_WORDS: MountWords = { machine: 'node', runtime: 'the container runtime', into: ' into every job pod,' };
 const ROOT_ON_NODE = 'and with it becomes root on the node';
 const RUNTIME_SOCKET = /\/(docker|containerd|crio|podman|cri-dockerd)\.sock$/;
 const KUBELET: readonly [string, string][] = [
@@ -74,13 +76,12 @@ export function hostPathReach(hostPathText: string, readOnly: boolean): Omit<Hos
     if (readOnly) return { lets: `mounts the node's ${host} read-only into every job pod: a job cannot change the files there, but reads ${kubelet.join('; ')}, and acts as those service accounts and as the node`, contained: true, fix: REMOVE };
     return { lets: `mounts the node's ${host} read-write into every job pod: a job reads and changes ${kubelet.join('; ')} ${ROOT_ON_NODE}`, contained: false, fix: REMOVE };
   }
-  // The rest as a Docker bind mount of the same path and mode (system folders, the host's settings files, secrets read-only).
-  const reach = volumeReach(`${host}:/mnt${readOnly ? ':ro' : ''}`);
-  if (reach?.kind !== 'host') return undefined;
-  const lets = reach.lets.replace(/^bind-mounts the host's /, "mounts the node's ").replace(/ on the host\b/g, ' on the node').replace(/\bthe host('s)?\b/g, 'the node$1').replace(/\bDocker\b/g, 'the container runtime');
-  const withPods = `${lets.replace(/^mounts the node's (\S+)/, "mounts the node's $1 into every job pod,")}`;
+  // The rest by the Docker executor's rule for a bind mount of the same path and mode (system
+  // folders, the host's settings files, secrets read-only), said in the node's words.
+  const reach = hostMountEscape(host, readOnly, NODE_WORDS);
+  if (reach === undefined) return undefined;
   const fix = reach.contained && reach.severity !== undefined ? `set read_only = true in the ${ENTRY} entry, or remove it` : REMOVE;
-  return { lets: withPods, contained: reach.contained, ...(reach.severity !== undefined ? { severity: reach.severity } : {}), fix };
+  return { lets: `mounts ${reach.lets}`, contained: reach.contained, ...(reach.severity !== undefined ? { severity: reach.severity } : {}), fix };
 }
 
 /** Every `[[runners.kubernetes.volumes.host_path]]` mount of `[[runners]]` entry `i` that hands jobs the node or its secrets. */

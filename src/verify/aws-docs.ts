@@ -111,6 +111,21 @@ export function policyOfText(root: TerraformRoot, text: string): { doc: PolicyDo
   return hit;
 }
 
+/**
+ * The JSON text of an AWS managed policy of the table (iam/aws-managed.ts), written once per
+ * policy: every VM runner's manager and every Fargate task execution role attaches one, and its
+ * text was written again for each attachment.
+ */
+function managedText(doc: PolicyDocument): string {
+  let text = managedTexts.get(doc);
+  if (text === undefined) {
+    text = JSON.stringify(doc);
+    managedTexts.set(doc, text);
+  }
+  return text;
+}
+const managedTexts = new WeakMap<PolicyDocument, string>();
+
 export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
   const root = docs.terraformAws;
   if (!root) return undefined;
@@ -159,7 +174,7 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
     }
     const managed = typeof arn === 'string' ? awsManagedPolicy(arn) : undefined;
     if (managed) {
-      hold(role, read(JSON.stringify(managed)), via);
+      hold(role, read(managedText(managed)), via);
       return;
     }
     role.unknownPolicies.push({ arn: typeof arn === 'string' ? arn : JSON.stringify(arn) ?? String(arn), via, address: via.replace(/\.managed_policy_arns$/, '') });

@@ -211,11 +211,35 @@ function tagContext(tags: Record<string, string>): Record<string, string> {
 const WANTED = [...READ_ACTIONS, BY_PATH];
 /** Statements are shared between roles (documents are parsed once per text): each is read once. */
 const statementActionsCache = new WeakMap<object, readonly string[]>();
+/**
+ * The same answers by the text of the statement's Action (or NotAction) list: documents of
+ * different texts mostly repeat their lists (each VM runner's manager policy names its own
+ * resources with the same actions), so a fleet reads each list once, not once per runner's
+ * statement. Only a string or a list of strings is keyed (its JSON text is the list); emptied at
+ * 10,000 lists.
+ */
+const statementActionsByText = new Map<string, readonly string[]>();
 
 /** The read actions (of READ_ACTIONS and GetParametersByPath) and kms:Decrypt a statement's Action or NotAction covers. */
-function statementActions(st: Statement): readonly string[] {
+export function statementActions(st: Statement): readonly string[] {
   const hit = statementActionsCache.get(st);
   if (hit !== undefined) return hit;
+  const list = st.Action !== undefined ? st.Action : st.NotAction;
+  const text = typeof list === 'string' || (Array.isArray(list) && list.every((a) => typeof a === 'string')) ? `${st.Action !== undefined ? 'Action' : 'NotAction'} ${JSON.stringify(list)}` : undefined;
+  let out = text !== undefined ? statementActionsByText.get(text) : undefined;
+  if (out === undefined) {
+    out = statementActionsOf(st);
+    if (text !== undefined) {
+      if (statementActionsByText.size >= 10_000) statementActionsByText.clear();
+      statementActionsByText.set(text, out);
+    }
+  }
+  statementActionsCache.set(st, out);
+  return out;
+}
+
+/** statementActions, worked out. */
+export function statementActionsOf(st: Statement): readonly string[] {
   const strings = (v: unknown) => asList(v as string | string[] | undefined).filter((a): a is string => typeof a === 'string');
   const wanted = [...WANTED, 'kms:Decrypt'];
   let out: string[] = [];
@@ -228,7 +252,6 @@ function statementActions(st: Statement): readonly string[] {
     const set = actionPatterns(strings(st.NotAction));
     out = wanted.filter((a) => !set.test(a.toLowerCase()));
   }
-  statementActionsCache.set(st, out);
   return out;
 }
 

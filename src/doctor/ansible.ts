@@ -563,3 +563,25 @@ export function azureVmTasks(path: string, file: YamlFile): AzureVmTask[] {
   });
   return out;
 }
+
+/** One task of a playbook or task file whose module key a pattern matches: the key, its parameters (a mapping as plain values, or the one-line `key=value` form as a string), the offset of its module key, and the value's node. */
+export interface ModuleTask {
+  key: string;
+  params: Record<string, unknown> | string;
+  at: number;
+  node: Node | null;
+}
+
+/** The tasks of a playbook or task file whose module key `module` matches (walked as ansibleScripts walks them: plays, blocks, handlers), in the mapping or the one-line form. */
+export function moduleTasks(path: string, file: YamlFile, module: RegExp): ModuleTask[] {
+  const out: ModuleTask[] = [];
+  for (const list of playAndTaskLists(path, file, new RegExp(`${PLAY_OR_TASK.source}|${module.source}`)) ?? []) walkTasks(list, (key, value, _task, keyAt) => {
+    if (!module.test(key)) return;
+    if (isScalar(value) && typeof value.value === 'string') out.push({ key, params: value.value, at: keyAt, node: value });
+    else if (isMap(value)) {
+      const params: unknown = value.toJSON();
+      if (isObj(params)) out.push({ key, params, at: keyAt, node: value });
+    }
+  });
+  return out;
+}

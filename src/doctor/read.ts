@@ -53,7 +53,8 @@ export function syntaxOf(path: string): SourceFile['syntax'] | 'text' | undefine
   if (/\.toml$/i.test(path) || isConfigTomlExampleName(path)) return 'toml';
   // Shell scripts, and Terraform templates (templatefile()): `.tftpl` as Terraform names them, and
   // the `.tpl` many modules still use (`values.yaml.tpl`).
-  if (/\.(sh|tftpl|tpl)$/i.test(path)) return 'text';
+  // And systemd units (`gitlab-runner.service`): the user a service runs as and its command (host-grants.ts).
+  if (/\.(sh|tftpl|tpl|service)$/i.test(path)) return 'text';
   // Makefiles: their recipes are shell commands (io/file-names.ts isMakefileName).
   if (isMakefileName(path)) return 'text';
   return undefined;

@@ -153,10 +153,9 @@ export function hostGrantFindings(ev: Evidence, said: readonly Finding[]): Findi
   }
   for (const [path, t] of ev.texts ?? []) {
     if (ev.yamlSources?.has(path) || !t.includes('gitlab-runner') && !/NOPASSWD/.test(t)) continue;
-    if (/\.service$/.test(path) || /^\s*\[Service\]/m.test(t)) {
-      readUnit(path, t, r);
-      continue;
-    }
+    // A unit file, or a script that writes one (a heredoc): its service's user and command; the script's own lines are read too.
+    if (/\.service$/.test(path) || /^\s*\[Service\]/m.test(t)) readUnit(path, t, r);
+    if (/\.service$/.test(path)) continue;
     if (/\.(?:tf|tf\.json|tofu|json|toml|hcl|tpl|tftpl)$/i.test(path)) continue;
     t.split('\n').forEach((l, i) => readLine(l, `${path}:${i + 1}:${l.length - l.trimStart().length + 1}`, `line ${i + 1} of ${path}`, r));
   }

@@ -32,8 +32,8 @@ export interface TomlFiller {
 const SED_SUBSTITUTE = /(?:^|[\s'"(;-])s([|/#,:@!%])((?:\\.|(?!\1)[^\n\\])+)\1/g;
 /** A pattern that is a literal placeholder once unescaped: no regular-expression operator but braces, a letter in it. */
 const LITERAL_PLACEHOLDER = /^[A-Za-z0-9_{}@%<>$-]{3,}$/;
-/** The TOML files a script names. */
-const TOML_NAME = /[\w.-]*\.toml\b/g;
+/** The TOML files a script names; a name starts where no name character is before it (else a long word was tried from each of its characters: quadratic). */
+const TOML_NAME = /(?<![\w.-])[\w.-]*\.toml\b/g;
 
 /** The placeholders the scripts of the files given fill (sed's `s` patterns on a line naming sed, envsubst), for the TOML files each names. */
 export function tomlFillers(files: readonly { path: string; text: string }[]): TomlFiller[] {

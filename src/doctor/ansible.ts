@@ -535,31 +535,55 @@ export function configTomlTemplateSources(path: string, file: YamlFile): string[
   return out;
 }
 
-/** The Azure VM modules the Azure VM reader reads (ansible-azure-vm.ts), short or collection-qualified. */
-const AZURE_VM_MODULE = /^(?:azure\.azcollection\.)?(azure_rm_virtualmachine|azure_rm_virtualmachineextension)$/;
+/** The Azure modules the Azure VM reader reads (ansible-azure-vm.ts), short or collection-qualified. */
+const AZURE_VM_MODULE = /^(?:azure\.azcollection\.)?(azure_rm_virtualmachine|azure_rm_virtualmachineextension|azure_rm_roleassignment)$/;
 /** A play's or a task's keys that mark a list as a playbook or task file making Azure VMs. */
-const AZURE_PLAY_OR_TASK = /^(?:hosts|tasks|block|(?:azure\.azcollection\.)?azure_rm_virtualmachine(?:extension)?)$/;
+const AZURE_PLAY_OR_TASK = /^(?:hosts|tasks|block|(?:azure\.azcollection\.)?azure_rm_(?:virtualmachine(?:extension)?|roleassignment))$/;
 
-/** One azure_rm_virtualmachine or azure_rm_virtualmachineextension task: the module's short name, its parameters as plain values, and the offset of its module key. */
+/** One azure_rm_virtualmachine, azure_rm_virtualmachineextension or azure_rm_roleassignment task: the module's short name, its parameters as plain values, the offset of its module key, and the variable its result is registered in. */
 export interface AzureVmTask {
-  module: 'azure_rm_virtualmachine' | 'azure_rm_virtualmachineextension';
+  module: 'azure_rm_virtualmachine' | 'azure_rm_virtualmachineextension' | 'azure_rm_roleassignment';
   params: Record<string, unknown>;
   at: number;
+  register?: string;
 }
 
 /**
- * The azure_rm_virtualmachine and azure_rm_virtualmachineextension tasks of a playbook or task file,
- * written as a mapping of parameters (azure.azcollection module docs). A one-line `key=value` form is
- * not read here.
+ * The azure_rm_virtualmachine, azure_rm_virtualmachineextension and azure_rm_roleassignment tasks of a
+ * playbook or task file, their parameters written as a mapping or in the one-line `key=value` form
+ * (azure.azcollection module docs; freeFormArgs), with the task's `register:` where it has one.
  */
 export function azureVmTasks(path: string, file: YamlFile): AzureVmTask[] {
-  if (!file.text.includes('azure_rm_virtualmachine')) return [];
+  if (!file.text.includes('azure_rm_')) return [];
   const out: AzureVmTask[] = [];
-  for (const list of playAndTaskLists(path, file, AZURE_PLAY_OR_TASK) ?? []) walkTasks(list, (key, value, _task, keyAt) => {
+  for (const list of playAndTaskLists(path, file, AZURE_PLAY_OR_TASK) ?? []) walkTasks(list, (key, value, task, keyAt) => {
     const module = AZURE_VM_MODULE.exec(key)?.[1] as AzureVmTask['module'] | undefined;
-    if (module === undefined || !isMap(value)) return;
-    const params: unknown = value.toJSON();
-    if (params !== null && typeof params === 'object' && !Array.isArray(params)) out.push({ module, params: params as Record<string, unknown>, at: keyAt });
+    if (module === undefined) return;
+    const params: unknown = isMap(value) ? value.toJSON() : isScalar(value) && typeof value.value === 'string' ? Object.fromEntries(freeFormArgs(value.value)) : undefined;
+    const register = stringOf(task.get('register', true));
+    if (isObj(params)) out.push({ module, params, at: keyAt, ...(register !== undefined ? { register: register.trim() } : {}) });
+  });
+  return out;
+}
+
+/** One task of a playbook or task file whose module key a pattern matches: the key, its parameters (a mapping as plain values, or the one-line `key=value` form as a string), the offset of its module key, and the value's node. */
+export interface ModuleTask {
+  key: string;
+  params: Record<string, unknown> | string;
+  at: number;
+  node: Node | null;
+}
+
+/** The tasks of a playbook or task file whose module key `module` matches (walked as ansibleScripts walks them: plays, blocks, handlers), in the mapping or the one-line form. */
+export function moduleTasks(path: string, file: YamlFile, module: RegExp): ModuleTask[] {
+  const out: ModuleTask[] = [];
+  for (const list of playAndTaskLists(path, file, new RegExp(`${PLAY_OR_TASK.source}|${module.source}`)) ?? []) walkTasks(list, (key, value, _task, keyAt) => {
+    if (!module.test(key)) return;
+    if (isScalar(value) && typeof value.value === 'string') out.push({ key, params: value.value, at: keyAt, node: value });
+    else if (isMap(value)) {
+      const params: unknown = value.toJSON();
+      if (isObj(params)) out.push({ key, params, at: keyAt, node: value });
+    }
   });
   return out;
 }

@@ -40,7 +40,7 @@ export const UNKNOWN_SUBSCRIPTION = '00000000-0000-0000-0000-000000000000';
 export const UNKNOWN_TENANT = '00000000-0000-0000-0000-000000000000';
 
 /** Built-in role definition ids (the last segment of `role_definition_id`), Azure built-in roles reference. */
-const BUILTIN_ROLE_IDS: Record<string, string> = {
+export const BUILTIN_ROLE_IDS: Record<string, string> = {
   '8e3af657-a8ff-443c-a75c-2fe8c4bcb635': 'Owner',
   'b24988ac-6180-42a0-ab88-20f7382dd24c': 'Contributor',
   'acdd72a7-3385-48ef-bd42-f606fba81ae7': 'Reader',

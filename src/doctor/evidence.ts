@@ -1,3 +1,4 @@
+import type { TomlFiller } from './sed-toml.js';
 import type { InstalledModule } from './hcl/installed-modules.js';
 import type { SensitiveMarks } from './sensitive.js';
 import type { Finding } from '../spec/findings.js';
@@ -144,6 +145,8 @@ export interface Evidence {
   jinjaTomls?: Located<Record<string, unknown>>[];
   /** Templates an Ansible `template:` task renders onto a config.toml (ansible-template.ts), by normalized path: read as `config.toml.j2` is, whatever their name. */
   configTomlTemplates?: Set<string>;
+  /** The placeholders scripts of the files given fill in a TOML file they name (sed-toml.ts). */
+  tomlFillers?: TomlFiller[];
   /** Example copies of a config.toml (`config.toml.example`, io/file-names.ts) that another file of the deployment names (a step copies it into place), by normalized path: read as a config.toml, not as an example. */
   copiedExamples?: Set<string>;
   /** docker-compose files (by name, with `services`): read only for the runner managers they run (env-managers.ts). */

@@ -22,6 +22,7 @@ import { azureRules, azureWhere } from './azure-rules.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { runnerModuleTasks } from './ansible.js';
 import { configTomlTemplates } from './ansible-template.js';
+import { tomlFillers } from './sed-toml.js';
 import { offsetInOriginal, type YamlFile } from './yaml-documents.js';
 import { LineIndex } from './hcl/ast.js';
 import { shownText } from '../verify/credentials.js';
@@ -127,6 +128,9 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   // Templates an Ansible template: task renders onto a config.toml (ansible-template.ts): read as config.toml.j2 is.
   const rendered = configTomlTemplates(files.filter((f) => f.notRead !== true && f.unreadable === undefined && /\.ya?ml$/i.test(f.path)).map((f) => ({ path: normalPath(f.path), text: new TextDecoder().decode(f.bytes) })), new Set(files.map((f) => normalPath(f.path))));
   if (rendered.size > 0) ev.configTomlTemplates = rendered;
+  // Placeholders of a config.toml template a script fills with sed or envsubst before the runner reads it (sed-toml.ts).
+  const fillers = tomlFillers(files.filter((f) => f.notRead !== true && f.unreadable === undefined && f.bytes.byteLength <= MAX_NAMING_BYTES && !/\.(?:toml|tf|json)$/i.test(f.path)).map((f) => ({ path: f.path, text: new TextDecoder().decode(f.bytes) })));
+  if (fillers.length > 0) ev.tomlFillers = fillers;
   // An example copy of a config.toml that another file names (`cp config.toml.example /etc/gitlab-runner/config.toml`, a Dockerfile's COPY): deployed, so read as a config.toml.
   const examples = files.filter((f) => f.notRead !== true && isConfigTomlExampleName(f.path));
   if (examples.length > 0) {

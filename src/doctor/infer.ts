@@ -28,6 +28,7 @@ import { SECRET_TYPES, addTerraformKubernetesObjects } from './kubernetes-terraf
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { AZURE_VM_MANAGER_RESOURCES, azureVmRunners } from './azure-vm.js';
 import { ansibleAzureVmRunners } from './ansible-azure-vm.js';
+import { hostGrantFindings } from './host-grants.js';
 import { inferIdTokens } from './infer-reach.js';
 import { chartKeyFindings, chartNamespaceRead, jobNamespaceRoleRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
 import { scriptConfigTomls } from './script-toml.js';
@@ -1400,6 +1401,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   // And those Ansible azure_rm tasks create (ansible-azure-vm.ts).
   const ansibleVms = ansibleAzureVmRunners(ev);
   findings.push(...ansibleVms.findings);
+  // Shell jobs made root by a host's setup outside Terraform's user data (host-grants.ts): Ansible tasks, scripts, systemd units.
+  findings.push(...hostGrantFindings(ev, findings));
   // The aws provider names the account where no binding's ARN does (roles referenced by expression).
   const provider = awsOf(ev, root);
   account ??= vm.account ?? provider.account;

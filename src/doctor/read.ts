@@ -22,6 +22,7 @@ import { utf16Of, utf16Problem } from '../io/utf16.js';
 import { terraformFileKind } from './terraform-files.js';
 import { isConfigTomlExampleName, isEnvFileName, isJinjaTomlName, isMakefileName, isTerraformStateName, isVarsTemplateName } from '../io/file-names.js';
 import { readJinjaToml } from './jinja-toml.js';
+import { readFilledToml } from './sed-toml.js';
 import { normalPath } from './hcl/eval.js';
 import { showSecretFindings, stateFindings } from './terraform-state.js';
 import { isComposeFileName } from './env-managers.js';
@@ -52,7 +53,8 @@ export function syntaxOf(path: string): SourceFile['syntax'] | 'text' | undefine
   if (/\.toml$/i.test(path) || isConfigTomlExampleName(path)) return 'toml';
   // Shell scripts, and Terraform templates (templatefile()): `.tftpl` as Terraform names them, and
   // the `.tpl` many modules still use (`values.yaml.tpl`).
-  if (/\.(sh|tftpl|tpl)$/i.test(path)) return 'text';
+  // And systemd units (`gitlab-runner.service`): the user a service runs as and its command (host-grants.ts).
+  if (/\.(sh|tftpl|tpl|service)$/i.test(path)) return 'text';
   // Makefiles: their recipes are shell commands (io/file-names.ts isMakefileName).
   if (isMakefileName(path)) return 'text';
   return undefined;
@@ -182,6 +184,15 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
       const line = e instanceof TomlError ? e.line : 1;
       const column = e instanceof TomlError ? e.column : 1;
       if (otherEngineTemplate(ev, path, text, line, column, 'TOML')) return;
+      // Placeholders a script of the files given fills before the runner reads the file: values to come (sed-toml.ts).
+      const filled = ev.tomlFillers ? readFilledToml(path, text, ev.tomlFillers) : undefined;
+      if (filled) {
+        ev.findings.push(...filled.findings);
+        if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(filled.source, [filled.value]));
+        ev.artifacts.push({ path, format: 'toml', content: filled.value });
+        if (Array.isArray(filled.value.runners)) ev.configTomls.push({ value: filled.value, origin: { source: filled.source, doc: 0, path: [] } });
+        return;
+      }
       ev.findings.push(finding('RF901', `${path}:${line}:${column}`, `${path} is not valid TOML: ${firstLine(e)}`, { fix: 'fix the TOML syntax at that position' }));
       return;
     }

@@ -732,18 +732,30 @@ function hostProcessManagerFindings(ev: Evidence, root: TerraformRoot, k: string
  * Joining `sudo`, `wheel` or `admin` without a NOPASSWD line for that group asks a password the user
  * does not have: not said.
  */
-const SUDOERS_NOPASSWD = /^\s*(?:echo\s+["']?)?(%?[\w.-]+)\s+[^\n]*\bNOPASSWD\s*:/;
-const GROUP_JOIN = /\b(?:usermod\b[^\n]*?-a?G\s*([\w,.-]+)[^\n]*\bgitlab-runner\b|gpasswd\s+-a\s+gitlab-runner\s+([\w.-]+)|adduser\s+gitlab-runner\s+([\w.-]+))/;
-const SHELL_ROOT_FIX = 'remove the grant: shell jobs are meant to run as the unprivileged gitlab-runner user; jobs that need root or Docker belong in the docker executor (containers, with IMDSv2 hop limit 1) or on docker-autoscaler instances of their own';
+export const SUDOERS_NOPASSWD = /^\s*(?:echo\s+["']?)?(%?[\w.-]+)\s+[^\n]*\bNOPASSWD\s*:/;
+export const GROUP_JOIN = /\b(?:usermod\b[^\n]*?-a?G\s*([\w,.-]+)[^\n]*\bgitlab-runner\b|gpasswd\s+-a\s+gitlab-runner\s+([\w.-]+)|adduser\s+gitlab-runner\s+([\w.-]+))/;
+/**
+ * `gitlab-runner install --user root` (or `run --user root`): the service runs `gitlab-runner run --user
+ * root`, and the shell executor runs each job as the user `run` is given with --user
+ * (docs.gitlab.com/runner/executors/shell, "Run scripts as a privileged user"; commands/service.go
+ * passes install's --user on to run): every job is root.
+ */
+export const RUN_AS_ROOT = /\bgitlab-runner\s+(install|run)\b[^\n]*?\s(?:--user|-u)(?:\s+|=)["']?root\b/;
+export const RUN_AS_ROOT_FIX = 'install and run the service with --user gitlab-runner (as the packages do), so shell jobs run unprivileged; jobs that need root or Docker belong in the docker executor or on docker-autoscaler instances of their own';
+export const SHELL_ROOT_FIX = 'remove the grant: shell jobs are meant to run as the unprivileged gitlab-runner user; jobs that need root or Docker belong in the docker executor (containers, with IMDSv2 hop limit 1) or on docker-autoscaler instances of their own';
 
 function shellRootFindings(ev: Evidence, k: string, origin: Origin, userData: string): Finding[] {
   const lines = userData.split('\n');
   const passwordless = new Map<string, number>();
+  const grants: { line: number; what: string; root?: true }[] = [];
   lines.forEach((l, i) => {
     const m = SUDOERS_NOPASSWD.exec(l.replace(/^\s*["']/, ''));
     if (m) passwordless.set(m[1]!, i + 1);
   });
-  const grants: { line: number; what: string }[] = [];
+  lines.forEach((l, i) => {
+    const m = RUN_AS_ROOT.exec(l);
+    if (m) grants.push({ line: i + 1, what: `runs \`gitlab-runner ${m[1]!} --user root\`, so the service runs \`gitlab-runner run --user root\` and hands every shell job to root`, root: true });
+  });
   const user = passwordless.get('gitlab-runner');
   if (user !== undefined) grants.push({ line: user, what: 'passwordless sudo (a sudoers line with NOPASSWD)' });
   lines.forEach((l, i) => {
@@ -756,7 +768,9 @@ function shellRootFindings(ev: Evidence, k: string, origin: Origin, userData: st
   const source = ev.terraform.userDataSources?.get(written(ev, k));
   return grants.map((g) => {
     const place = source ? userDataLinePlace(source, userData, g.line) : undefined;
-    return finding('RF309', formatPosition(place ?? originAt(origin, 'user_data')), `the runner manager ${written(ev, k)} runs its jobs with the shell executor, as the gitlab-runner user, and its user data (${place ? `line ${place.line} of ${place.file}` : `line ${g.line} as Terraform renders it`}) gives that user ${g.what}: every job is root on the instance, reads config.toml with the runner's token, changes gitlab-runner and what the next jobs run, and holds the instance's credentials`, { fix: SHELL_ROOT_FIX });
+    const line = place ? `line ${place.line} of ${place.file}` : `line ${g.line} as Terraform renders it`;
+    const how = g.root === true ? `runs its jobs with the shell executor, and its user data (${line}) ${g.what}` : `runs its jobs with the shell executor, as the gitlab-runner user, and its user data (${line}) gives that user ${g.what}`;
+    return finding('RF309', formatPosition(place ?? originAt(origin, 'user_data')), `the runner manager ${written(ev, k)} ${how}: every job is root on the instance, reads config.toml with the runner's token, changes gitlab-runner and what the next jobs run, and holds the instance's credentials`, { fix: g.root === true ? RUN_AS_ROOT_FIX : SHELL_ROOT_FIX });
   });
 }
 

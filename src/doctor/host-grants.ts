@@ -1,0 +1,187 @@
+import type { Finding } from '../spec/findings.js';
+import { CODES } from '../spec/codes.js';
+import type { Evidence } from './evidence.js';
+import { ansibleScripts, freeFormArgs, moduleTasks, type TaskScript } from './ansible.js';
+import { registerCommands } from './register-command.js';
+import { offsetInOriginal, type YamlFile } from './yaml-documents.js';
+import { LineIndex } from './hcl/ast.js';
+import { isObject } from '../model/is-object.js';
+import { GROUP_JOIN, RUN_AS_ROOT, RUN_AS_ROOT_FIX, SHELL_ROOT_FIX, SUDOERS_NOPASSWD } from './vm.js';
+
+/**
+ * What makes the jobs of a shell runner root on its host, read where a host is set up outside
+ * Terraform's user data (vm.ts reads that: shellRootFindings): Ansible tasks, a standalone script, a
+ * systemd unit. The shell executor runs each job as a process of the user `gitlab-runner run` is told
+ * with `--user` (docs.gitlab.com/runner/executors/shell, "Run scripts as a privileged user": scripts
+ * run unprivileged only where `--user` is added to `gitlab-runner run`), which `gitlab-runner install
+ * --user X` writes into the service it installs (commands/service.go passes `--user` on to `run`; the
+ * packages install it with `--user gitlab-runner`). So:
+ * - the gitlab-runner user made root-equivalent by an Ansible task: `user:` (ansible.builtin.user,
+ *   `name: gitlab-runner` with `groups: docker`, or `group: docker`; its one-line `key=value` form too),
+ *   a sudoers line with NOPASSWD naming it or a group it joins, written by `copy:` (`content`),
+ *   `lineinfile:` (`line`), `blockinfile:` (`block`) to /etc/sudoers or /etc/sudoers.d/* (or with
+ *   `validate: visudo …`), or `community.general.sudoers` (`user`/`group`; `nopassword` defaults to
+ *   true, community.general docs), and the same lines in a command or shell task's script;
+ * - jobs run as root outright: `gitlab-runner install --user root` (`--user=root`, `-u root`) or
+ *   `gitlab-runner run --user root`, in a script or a task, and a systemd unit whose `User=root`
+ *   service runs `gitlab-runner run` without a `--user` of another user.
+ * Each is RF309 only where the files register a runner with the shell executor (a register command's
+ * `--executor shell`, a config.toml or template with `executor = "shell"`): a Docker or Kubernetes
+ * executor's jobs run in containers, whoever runs the manager.
+ */
+
+const USER_MODULE = /^(?:ansible\.(?:builtin|legacy)\.)?user$/;
+const FILE_MODULES = /^(?:ansible\.(?:builtin|legacy)\.)?(?:copy|lineinfile|blockinfile)$/;
+const SUDOERS_MODULE = /^(?:community\.general\.)?sudoers$/;
+const SUDOERS_PATH = /^\/etc\/sudoers(?:\.d\/\S*)?$/;
+const TRUE = /^(?:true|yes|on|1|y)$/i;
+
+interface Grant {
+  /** Where the grant is: `file:line:col`. */
+  at: string;
+  /** What makes it: `the Ansible task at …`, `line 3 of setup.sh`. */
+  who: string;
+  what: string;
+  /** Jobs run as root outright (not through a grant to gitlab-runner). */
+  root?: true;
+}
+
+/** One host setup's grants and passwordless sudoers entries, over all its files. */
+interface Reading {
+  passwordless: Map<string, { at: string; who: string }>;
+  joins: { at: string; who: string; groups: string[] }[];
+  root: Grant[];
+}
+
+const paramsOf = (p: Record<string, unknown> | string): Record<string, unknown> => (typeof p === 'string' ? Object.fromEntries(freeFormArgs(p)) : p);
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'boolean' || typeof v === 'number' ? String(v) : undefined);
+const groupsOf = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',') : []).map((g) => g.trim()).filter((g) => g !== '');
+
+/** The lines of a script: each line's text and the offset its first non-blank character is read from. */
+function scriptLines(s: TaskScript): { line: string; at: number }[] {
+  const out: { line: string; at: number }[] = [];
+  let from = 0;
+  for (const line of s.value.split('\n')) {
+    const lead = line.length - line.trimStart().length;
+    out.push({ line, at: s.rawAt[from + lead] ?? s.end });
+    from += line.length + 1;
+  }
+  return out;
+}
+
+/** A sudoers, group-join or run-as-root line of a script. */
+function readLine(line: string, at: string, who: string, r: Reading): void {
+  const sudo = SUDOERS_NOPASSWD.exec(line.replace(/^\s*["']/, ''));
+  if (sudo) r.passwordless.set(sudo[1]!, { at, who });
+  const join = GROUP_JOIN.exec(line);
+  if (join) r.joins.push({ at, who, groups: (join[1] ?? join[2] ?? join[3] ?? '').split(',') });
+  const root = RUN_AS_ROOT.exec(line);
+  if (root) r.root.push({ at, who, root: true, what: `runs \`gitlab-runner ${root[1]!} --user root\`: the service runs \`gitlab-runner run --user root\` and hands every shell job to root` });
+}
+
+/** The grants an Ansible playbook's or task file's tasks make. */
+function readAnsible(path: string, yaml: YamlFile, original: string, r: Reading): void {
+  const lines = new LineIndex(original);
+  const place = (at: number) => {
+    const p = lines.pos(offsetInOriginal(yaml.text, original, at));
+    return `${path}:${p.line}:${p.column}`;
+  };
+  for (const t of moduleTasks(path, yaml, USER_MODULE)) {
+    const p = paramsOf(t.params);
+    if ((text(p.name) ?? text(p.user)) !== 'gitlab-runner' || text(p.state) === 'absent') continue;
+    const groups = [...groupsOf(p.groups), ...groupsOf(p.group)];
+    if (groups.length > 0) r.joins.push({ at: place(t.at), who: `the Ansible task at ${place(t.at)} (${t.key})`, groups });
+  }
+  for (const t of moduleTasks(path, yaml, FILE_MODULES)) {
+    const p = paramsOf(t.params);
+    const dest = text(p.path) ?? text(p.dest) ?? text(p.destfile) ?? text(p.name) ?? '';
+    if (!SUDOERS_PATH.test(dest.trim()) && !/\bvisudo\b/.test(text(p.validate) ?? '')) continue;
+    if (text(p.state) === 'absent') continue;
+    const content = text(p.content) ?? text(p.line) ?? text(p.block) ?? '';
+    for (const l of content.split('\n')) {
+      const sudo = SUDOERS_NOPASSWD.exec(l);
+      if (sudo) r.passwordless.set(sudo[1]!, { at: place(t.at), who: `the Ansible task at ${place(t.at)} (${t.key} to ${dest.trim() || 'a file visudo validates'})` });
+    }
+  }
+  for (const t of moduleTasks(path, yaml, SUDOERS_MODULE)) {
+    const p = paramsOf(t.params);
+    if (text(p.state) === 'absent' || (p.nopassword !== undefined && !TRUE.test(text(p.nopassword) ?? ''))) continue;
+    const user = text(p.user);
+    const group = text(p.group);
+    const who = { at: place(t.at), who: `the Ansible task at ${place(t.at)} (${t.key})` };
+    if (user !== undefined) r.passwordless.set(user, who);
+    if (group !== undefined) r.passwordless.set(`%${group}`, who);
+  }
+  if (!/\b(?:command|shell|raw)\s*:/.test(yaml.text)) return;
+  for (const s of ansibleScripts(path, yaml) ?? []) for (const l of scriptLines(s)) readLine(l.line, place(l.at), `the Ansible task's command at ${place(l.at)}`, r);
+}
+
+/** A systemd unit whose service runs `gitlab-runner run` as root without a `--user` of another user. */
+function readUnit(path: string, unit: string, r: Reading): void {
+  const exec = /^\s*ExecStart\s*=\s*([^\n]*\bgitlab-runner\s+run\b[^\n]*)$/m.exec(unit);
+  const user = /^\s*User\s*=\s*(\S+)\s*$/m.exec(unit);
+  if (!exec || user?.[1] !== 'root') return;
+  const runAs = /\s(?:--user|-u)(?:\s+|=)["']?([\w.-]+)/.exec(exec[1]!)?.[1];
+  if (runAs !== undefined && runAs !== 'root') return;
+  const lines = new LineIndex(unit);
+  const p = lines.pos(user.index + user[0].length - user[0].trimStart().length);
+  r.root.push({ at: `${path}:${p.line}:${p.column}`, who: `the systemd unit ${path}`, root: true, what: `runs \`gitlab-runner run\`${runAs === undefined ? ' without --user' : ' --user root'} as User=root: shell jobs run as the user \`run\` is given with --user, else as the service's own user, root` });
+}
+
+/** Where the files register a runner with the shell executor, or undefined. */
+function shellRunner(ev: Evidence): string | undefined {
+  for (const [path, t] of ev.texts ?? []) {
+    if (!/--executor/.test(t) || !/\bshell\b/.test(t)) continue;
+    for (const c of registerCommands(path, t, undefined, ev.yamlSources?.get(path))) {
+      const f = c.flags.find((x) => x.name === 'executor');
+      if (f?.value === 'shell') return `${path} (gitlab-runner register --executor shell)`;
+    }
+  }
+  for (const toml of [...ev.configTomls, ...(ev.jinjaTomls ?? [])]) {
+    const runners = toml.value.runners;
+    if (Array.isArray(runners) && runners.some((x) => isObject(x) && x.executor === 'shell')) return `${toml.origin.source.path} (executor = "shell")`;
+  }
+  return undefined;
+}
+
+/** RF309 for each grant that makes the shell jobs of the files' runners root (see above); places another reader already said RF309 at are left to it. */
+export function hostGrantFindings(ev: Evidence, said: readonly Finding[]): Finding[] {
+  const r: Reading = { passwordless: new Map(), joins: [], root: [] };
+  for (const [path, yaml] of ev.yamlSources ?? []) {
+    if (!yaml.text.includes('gitlab-runner') && !/sudoers/.test(yaml.text)) continue;
+    readAnsible(path, yaml, ev.texts?.get(path) ?? yaml.text, r);
+  }
+  for (const [path, t] of ev.texts ?? []) {
+    if (ev.yamlSources?.has(path) || !t.includes('gitlab-runner') && !/NOPASSWD/.test(t)) continue;
+    // A unit file, or a script that writes one (a heredoc): its service's user and command; the script's own lines are read too.
+    if (/\.service$/.test(path) || /^\s*\[Service\]/m.test(t)) readUnit(path, t, r);
+    if (/\.service$/.test(path)) continue;
+    if (/\.(?:tf|tf\.json|tofu|json|toml|hcl|tpl|tftpl)$/i.test(path)) continue;
+    t.split('\n').forEach((l, i) => readLine(l, `${path}:${i + 1}:${l.length - l.trimStart().length + 1}`, `line ${i + 1} of ${path}`, r));
+  }
+  const grants: Grant[] = [...r.root];
+  const user = r.passwordless.get('gitlab-runner');
+  if (user !== undefined) grants.push({ ...user, what: 'gives the gitlab-runner user passwordless sudo (a sudoers entry with NOPASSWD)' });
+  for (const j of r.joins) {
+    if (j.groups.includes('docker')) grants.push({ at: j.at, who: j.who, what: "gives the gitlab-runner user the docker group (the Docker socket's: a member starts a privileged container with the host's disk mounted)" });
+    for (const g of j.groups.filter((g) => r.passwordless.has(`%${g}`))) grants.push({ at: j.at, who: j.who, what: `gives the gitlab-runner user the ${g} group, which ${r.passwordless.get(`%${g}`)!.who} makes passwordless in sudoers` });
+  }
+  if (grants.length === 0) return [];
+  const shell = shellRunner(ev);
+  if (shell === undefined) return [];
+  const lineOf = (at: string) => at.replace(/:\d+$/, '');
+  const taken = new Set(said.filter((f) => f.code === 'RF309').map((f) => lineOf(f.path)));
+  const out: Finding[] = [];
+  for (const g of grants) {
+    if (taken.has(lineOf(g.at))) continue;
+    taken.add(lineOf(g.at));
+    out.push({
+      code: 'RF309',
+      severity: CODES.RF309.severity,
+      path: g.at,
+      message: `${g.who} ${g.what}, and the runner these files register runs its jobs with the shell executor (${shell}): every job is root on the host, reads config.toml with the runner's token, changes gitlab-runner and what the next jobs run, and holds the host's credentials`,
+      fix: g.root === true ? RUN_AS_ROOT_FIX : SHELL_ROOT_FIX,
+    });
+  }
+  return out;
+}

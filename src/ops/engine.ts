@@ -1483,7 +1483,7 @@ export class Engine {
           }
           throw e;
         }
-      });
+      }, command === 'prune' ? phantomKey : undefined);
     } finally {
       held?.release();
     }
@@ -1517,12 +1517,19 @@ export class Engine {
     });
   }
 
-  /** Runs steps in order; a failed step is reported and the runner's later steps are skipped. */
-  private async run(steps: Step[], fn: (s: Step) => Promise<string>): Promise<StepResult[]> {
+  /**
+   * Runs steps in order; a failed step is reported and the later steps of the same runner are
+   * skipped. Which runner a step belongs to is `key`: by default the spec entry (its name: every
+   * step of register, rotate, drain and unregister acts for that entry's runners and store). A
+   * phantom is not an entry: two phantoms (or a phantom and an entry) may share a name and are
+   * still other runners, so prune keys its steps by the phantom's GitLab id (phantomKey), and a
+   * failed delete skips only that phantom's clear-token.
+   */
+  private async run(steps: Step[], fn: (s: Step) => Promise<string>, key: (s: Step) => string = (s) => s.runner): Promise<StepResult[]> {
     const failed = new Set<string>();
     const out: StepResult[] = [];
     for (const s of steps) {
-      if (failed.has(s.runner)) {
+      if (failed.has(key(s))) {
         out.push({ ...s, outcome: 'skipped', detail: 'an earlier step of this runner failed' });
         continue;
       }
@@ -1532,7 +1539,7 @@ export class Engine {
         out.push({ ...s, outcome: 'done', detail: await fn(s) });
       } catch (e) {
         if (isAccessRefused(e)) this.accessRefused = true;
-        failed.add(s.runner);
+        failed.add(key(s));
         // A store taken by someone else since the plan: the step became a conflict.
         if (e instanceof StoreConflictError) out.push({ ...s, action: 'conflict', outcome: 'failed', detail: `${s.action} refused: ${e.message}` });
         else out.push({ ...s, outcome: 'failed', detail: e instanceof GitLabHttpError && goneSincePlan(e, s) ? `${e.message}: runner #${s.id!} was in GitLab when this run listed it, and is gone now (deleted since, or no longer visible to the access token's user); nothing was changed on it: run status to see what GitLab has, and register to create the runner again` : e instanceof Error ? e.message : String(e) });
@@ -1541,6 +1548,9 @@ export class Engine {
     return out;
   }
 }
+
+/** Which runner a prune step belongs to: the phantom's GitLab id (its delete and its clear-token carry it), not its name. */
+const phantomKey = (s: Step): string => `#${s.id!}`;
 
 /**
  * GitLab's 404 about the runner to a call by the id of the step's runner: the runner the plan

@@ -49,6 +49,19 @@ describe('Kubernetes Secret store (against a Kubernetes API double over HTTP)', 
     await s.write({ token: `glrt-${CANARY}one`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'valid' });
   });
 
+  it('markRestarted (stop 56): the state annotation alone, valid, in one PUT; a Secret holding another token since is left as it is', async () => {
+    const s = await store();
+    const held = { token: `glrt-${CANARY}owed`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'restart-owed' as const, owner: 'acme/k8s' };
+    await s.write(held);
+    const from = kube.requests.length;
+    await s.markRestarted({ ...held, state: 'valid' });
+    expect(kube.requests.slice(from).map((r) => r.split(' ')[0])).toEqual(['GET', 'PUT']);
+    expect(await s.read()).toEqual({ ...held, state: 'valid' });
+    await s.write({ ...held, token: `glrt-${CANARY}newer` });
+    await s.markRestarted({ ...held, state: 'valid' });
+    expect(await s.read()).toEqual({ ...held, token: `glrt-${CANARY}newer`, state: 'restart-owed' });
+  });
+
   it('a concurrent writer (409 Conflict on a stale resourceVersion) makes the store re-read, not overwrite blindly', async () => {
     const s = await store();
     let once = true;

@@ -323,6 +323,7 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
           write: () => Promise.reject(noKube(ref.cluster)),
           clear: () => Promise.reject(noKube(ref.cluster)),
           restartManager: () => Promise.reject(noKube(ref.cluster)),
+          markRestarted: () => Promise.reject(noKube(ref.cluster)),
         };
       }
       return new KubernetesSecretStore(api, ref, timing, kubeLimits);
@@ -384,6 +385,7 @@ class LazyKube implements TokenStore {
   async write(v: Parameters<TokenStore['write']>[0]) { return (await this.store).write(v); }
   async clear() { return (await this.store).clear(); }
   async restartManager() { return (await this.store).restartManager(); }
+  async markRestarted(v: Parameters<TokenStore['markRestarted']>[0]) { return (await this.store).markRestarted(v); }
 }
 
 /** Loads a store's client (the AWS SDK, the Key Vault client) only when the store is first used. */
@@ -398,6 +400,7 @@ class LazyStore implements TokenStore {
   async write(v: Parameters<TokenStore['write']>[0]) { return (await this.store).write(v); }
   async clear() { return (await this.store).clear(); }
   async restartManager() { return (await this.store).restartManager(); }
+  async markRestarted(v: Parameters<TokenStore['markRestarted']>[0]) { return (await this.store).markRestarted(v); }
 }
 
 function stepsText(title: string, steps: (Step | StepResult)[]): string[] {
@@ -861,5 +864,6 @@ function watched(store: TokenStore, redactor: Redactor): TokenStore {
     },
     clear: () => store.clear(),
     restartManager: () => store.restartManager(),
+    markRestarted: (value) => store.markRestarted(value),
   };
 }

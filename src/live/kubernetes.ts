@@ -248,6 +248,26 @@ export class KubernetesSecretStore implements TokenStore {
     await this.write({ token: '', state: 'valid' });
   }
 
+  /**
+   * The state annotation alone, `valid`, in one PUT of the Secret as read, guarded by its
+   * resourceVersion (a Secret written in between answers 409 Conflict and is read again). Only
+   * while the Secret still holds `held`'s token: one that holds another token now (a run that
+   * wrote a new one meanwhile) is left as it is.
+   */
+  async markRestarted(held: StoredToken): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.get();
+      const raw = current?.data?.['runner-token'];
+      if (!current || raw === undefined || Buffer.from(raw, 'base64').toString('utf8') !== held.token) return;
+      const body: SecretObject = { ...current, metadata: { ...current.metadata, annotations: { ...(current.metadata.annotations ?? {}), [ANNOTATIONS.state]: 'valid' } } };
+      const res = await this.req('PUT', this.secretPath(), body);
+      if (res.ok) return;
+      if (res.status === 409 || res.status === 404) continue;
+      throw this.failed('write', res.status);
+    }
+    throw new Error(`cannot write ${this.label}: it kept changing under us`);
+  }
+
   async restartManager(): Promise<void> {
     const patch = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date(this.timing.now()).toISOString() } } } } };
     const res = await this.req('PATCH', `/apis/apps/v1/namespaces/${encodeURIComponent(this.ref.namespace)}/deployments/${encodeURIComponent(this.ref.deployment)}`, patch, 'application/strategic-merge-patch+json');

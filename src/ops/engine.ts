@@ -610,7 +610,8 @@ export class Engine {
     try {
       const now = await store.read();
       if (now === undefined || now.state !== 'restart-owed' || now.runnerId !== id || now.owner !== this.owner(d)) return;
-      await store.write({ ...now, state: 'valid' });
+      // The state alone, in one call (markRestarted): never the two-step write of a token, whose `pending` mark a stop would leave.
+      await store.markRestarted({ ...now, state: 'valid' });
     } catch (e) {
       const out = new Error(`the manager was restarted, but ${store.label} could not be marked so (${e instanceof Error ? e.message : String(e)}): it still says a restart is owed, so the next runner-fleet register restarts the manager once more`, { cause: e });
       throw isAccessRefused(e) ? Object.assign(out, { accessRefused: true }) : out;

@@ -60,6 +60,16 @@ export interface TokenStore {
   write(value: StoredToken): Promise<void>;
   /** Removes the token (unregister). */
   clear(): Promise<void>;
+  /**
+   * Clears a `restart-owed` once the manager has restarted: writes `held` — what the store holds
+   * now, as just read, with the state `valid` — changing only the state beside the token, in one
+   * call, so no moment leaves the store holding its token looking unconfirmed (`pending`), which
+   * the next run would repair with a needless reset and restart. A Secret: one PUT (annotations
+   * and data replaced together); a Key Vault secret: one Update Secret of the latest version's
+   * tags (the same value: write); an SSM parameter: one AddTagsToResource of the state tag alone
+   * (its generic write of a token takes three calls, the first marking it `pending`).
+   */
+  markRestarted(held: StoredToken): Promise<void>;
   /** Makes the manager read the store again (rollout restart, service restart). */
   restartManager(): Promise<void>;
 }

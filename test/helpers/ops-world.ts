@@ -41,6 +41,8 @@ export class MemoryStore implements TokenStore {
   value?: StoredToken;
   failWrites = 0;
   restarts = 0;
+  /** Calls of markRestarted. */
+  marked = 0;
   constructor(readonly label: string, private readonly onRestart: (token: string | undefined) => void) {}
   read() {
     return Promise.resolve(this.value ? { ...this.value } : undefined);
@@ -55,6 +57,12 @@ export class MemoryStore implements TokenStore {
   }
   clear() {
     this.value = undefined;
+    return Promise.resolve();
+  }
+  /** As the stores do: the state alone, on the token held now (a tag or annotation, no write of the token). */
+  markRestarted(held: StoredToken) {
+    this.marked++;
+    if (this.value !== undefined && this.value.token === held.token) this.value = { ...this.value, state: 'valid' };
     return Promise.resolve();
   }
   restartManager() {

@@ -3,7 +3,7 @@ import { opsCommand } from '../src/cli/ops.js';
 import { KubernetesSecretStore, ANNOTATIONS } from '../src/live/kubernetes.js';
 import { makeFetch } from '../src/live/http.js';
 import { SsmParameterStore } from '../src/live/ssm.js';
-import { StoreConflictError } from '../src/ops/ports.js';
+import { ManagerNotDeployedError, StoreConflictError } from '../src/ops/ports.js';
 import { TOKEN_PLACEHOLDER } from '../src/platforms/aws-vm/common.js';
 import { KubeDouble } from './helpers/kube-double.js';
 import { ACCESS_TOKEN, CANARY, harness, opsSpec, writeSpec } from './helpers/ops-world.js';
@@ -163,6 +163,10 @@ describe('Kubernetes Secret store (against a Kubernetes API double over HTTP)', 
     const d = kube.deployments.get('ci-k8s/k8s-gitlab-runner')!;
     expect((d.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations['kubectl.kubernetes.io/restartedAt']).toMatch(/^\d{4}-/);
     const other = new KubernetesSecretStore({ server, bearer: BEARER, fetch: await makeFetch() }, { ...ref, deployment: 'missing' }, new VirtualClock());
+    // Stop 56: the 404 is a ManagerNotDeployedError (the engine takes it as "not deployed yet"), with the same message.
+    await expect(other.restartManager()).rejects.toBeInstanceOf(ManagerNotDeployedError);
+    expect(await other.managerDeployed()).toBe(false);
+    expect(await s.managerDeployed()).toBe(true);
     await expect(other.restartManager()).rejects.toThrow('cannot restart the manager: cluster devops has no Deployment ci-k8s/missing (HTTP 404): runner-fleet restarts the Deployment the gitlab-runner chart makes for the Helm release of the runner (the helm upgrade --install of the README synth writes, in namespace ci-k8s); install the chart under that release, or restart a manager installed otherwise yourself (kubectl rollout restart deployment/<its name> -n ci-k8s)');
   });
 

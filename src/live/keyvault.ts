@@ -87,6 +87,8 @@ export class KeyVaultSecretStore implements TokenStore {
     private readonly timing: Timing = realTiming,
     /** The limits of GitLab's and the Kubernetes API's calls by default (retry.ts). */
     private readonly limits: { policy?: RetryPolicy; requestTimeoutMs?: number; deadlineMs?: number; progress?: (line: string) => void } = {},
+    /** Whether the manager (the Deployment reading the synced Secret) is deployed (TokenStore.managerDeployed); absent: not known. */
+    private readonly deployed?: () => Promise<boolean | undefined>,
   ) {
     this.label = `Key Vault secret ${ref.secretName} (vault ${ref.vaultName})`;
   }
@@ -236,6 +238,10 @@ export class KeyVaultSecretStore implements TokenStore {
 
   async restartManager(): Promise<void> {
     await this.restart(this.written);
+  }
+
+  async managerDeployed(): Promise<boolean | undefined> {
+    return this.deployed?.();
   }
 }
 

@@ -8,7 +8,7 @@ import type { PlanResult } from '../../src/core.js';
 import type { DesiredRunner } from '../../src/ops/desired.js';
 import { desiredRunners } from '../../src/ops/desired.js';
 import { parseMarker } from '../../src/ops/marker.js';
-import type { StoredToken, TokenStore } from '../../src/ops/ports.js';
+import { ManagerNotDeployedError, type StoredToken, type TokenStore } from '../../src/ops/ports.js';
 import { exampleValue } from './fleet.js';
 import { GitLabDouble, VirtualClock } from './gitlab-double.js';
 
@@ -43,6 +43,11 @@ export class MemoryStore implements TokenStore {
   restarts = 0;
   /** Calls of markRestarted. */
   marked = 0;
+  /**
+   * Whether the manager is deployed, as managerDeployed answers (undefined: not known, the default);
+   * false also makes restartManager throw ManagerNotDeployedError, as a Deployment's 404 does.
+   */
+  deployed: boolean | undefined = undefined;
   constructor(readonly label: string, private readonly onRestart: (token: string | undefined) => void) {}
   read() {
     return Promise.resolve(this.value ? { ...this.value } : undefined);
@@ -65,7 +70,11 @@ export class MemoryStore implements TokenStore {
     if (this.value !== undefined && this.value.token === held.token) this.value = { ...this.value, state: 'valid' };
     return Promise.resolve();
   }
+  managerDeployed() {
+    return Promise.resolve(this.deployed);
+  }
   restartManager() {
+    if (this.deployed === false) return Promise.reject(new ManagerNotDeployedError(`${this.label}: no manager deployed (injected)`));
     this.restarts++;
     this.onRestart(this.value?.token);
     return Promise.resolve();

@@ -164,6 +164,7 @@ describe('an internal error (exit 70) with --json', () => {
       write: () => Promise.reject(new TypeError('store bug')),
       clear: () => Promise.reject(new TypeError('store bug')),
       restartManager: () => Promise.reject(new TypeError('store bug')),
+      markRestarted: () => Promise.reject(new TypeError('store bug')),
     });
     const r = await h.run('rotate', { json: true });
     expect(r.code).toBe(70);

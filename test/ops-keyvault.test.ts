@@ -61,6 +61,21 @@ describe.skipIf(!certs)('Key Vault token store (against a Key Vault double over 
     await s.write({ token: `glrt-${CANARY}one`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'valid' });
   });
 
+  it('markRestarted (stop 56): Update Secret of the latest version\'s tags, state valid, no new version; a newer version with another token is left as it is', async () => {
+    const s = await store();
+    const held = { token: `glrt-${CANARY}owed`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'restart-owed' as const, owner: 'contoso/build' };
+    await s.write(held);
+    const before = kv.secrets.get(SECRET)!.versions.length;
+    await s.markRestarted({ ...held, state: 'valid' });
+    expect(kv.secrets.get(SECRET)!.versions.length).toBe(before);
+    expect(kv.requests.at(-1)).toMatch(/^PATCH \/secrets\/contoso-build-runner-token\/[0-9a-f]{32}\?api-version=7\.4$/);
+    expect(await s.read()).toEqual({ ...held, state: 'valid' });
+    await s.write({ ...held, token: `glrt-${CANARY}newer` });
+    await s.markRestarted({ ...held, state: 'valid' });
+    expect(await s.read()).toEqual({ ...held, token: `glrt-${CANARY}newer`, state: 'restart-owed' });
+    await s.write({ token: `glrt-${CANARY}one`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'valid' });
+  });
+
   it('marks pending with Update Secret on the same version (no new version for the CSI driver), a new token with Set Secret', async () => {
     const s = await store();
     const before = kv.secrets.get(SECRET)!.versions.length;

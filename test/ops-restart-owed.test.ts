@@ -15,14 +15,19 @@ import { CANARY, harness, opsSpec, writeSpec, type Harness } from './helpers/ops
 
 const idOf = (h: Harness, name: string) => [...h.double.runners.values()].find((r) => r.description.endsWith(markerText('acme', name)))!.id;
 
-/** Every state the store of `runner` was written with, in order. */
-function writes(h: Harness, runner: string): NonNullable<StoredToken['state']>[] {
+/** Every state the store of `runner` was written with, in order; `state valid` for markRestarted (the state alone, stop 56). */
+function writes(h: Harness, runner: string): (NonNullable<StoredToken['state']> | 'state valid')[] {
   const store = h.stores.get(runner)!;
   const write = store.write.bind(store);
-  const states: NonNullable<StoredToken['state']>[] = [];
+  const mark = store.markRestarted.bind(store);
+  const states: (NonNullable<StoredToken['state']> | 'state valid')[] = [];
   store.write = (v) => {
     states.push(v.state ?? 'valid');
     return write(v);
+  };
+  store.markRestarted = (v) => {
+    states.push('state valid');
+    return mark(v);
   };
   return states;
 }
@@ -60,7 +65,7 @@ describe('a manager restart owed after a token reset', () => {
     expect(store.restarts).toBe(2);
     expect(h.double.runners.get(id)!.token).toBe(token);
     expect(store.value).toMatchObject({ token, state: 'valid' });
-    expect(states).toEqual(['valid']);
+    expect(states).toEqual(['state valid']);
     expect(opsReportSchema.parse(JSON.parse((await h.run('status', { json: true })).out)).runners!.find((r) => r.name === 'k8s')!.store?.state).toBe('ok');
     expect((await h.run('register', { runner: 'k8s' })).out).toContain('plan: nothing to do');
     expect(h.output.join('')).not.toContain(CANARY);
@@ -71,7 +76,7 @@ describe('a manager restart owed after a token reset', () => {
     const states = writes(h, 'k8s');
     const r = await h.run('rotate', { approve: true, runner: 'k8s', wait: '0s' });
     expect(r.code, r.out).toBe(0);
-    expect(states).toEqual(['pending', 'restart-owed', 'valid']);
+    expect(states).toEqual(['pending', 'restart-owed', 'state valid']);
     expect(h.stores.get('k8s')!.value?.state).toBe('valid');
   });
 

@@ -78,6 +78,7 @@ describe('the owner tag of SSM token stores (real SSM calls against moto_server)
           write: (v) => real.write(v),
           clear: () => real.clear(),
           restartManager: () => real.restartManager(),
+          markRestarted: (v) => real.markRestarted(v),
         };
       }
       return docker;

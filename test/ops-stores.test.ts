@@ -3,7 +3,7 @@ import { opsCommand } from '../src/cli/ops.js';
 import { KubernetesSecretStore, ANNOTATIONS } from '../src/live/kubernetes.js';
 import { makeFetch } from '../src/live/http.js';
 import { SsmParameterStore } from '../src/live/ssm.js';
-import { StoreConflictError } from '../src/ops/ports.js';
+import { ManagerNotDeployedError, StoreConflictError } from '../src/ops/ports.js';
 import { TOKEN_PLACEHOLDER } from '../src/platforms/aws-vm/common.js';
 import { KubeDouble } from './helpers/kube-double.js';
 import { ACCESS_TOKEN, CANARY, harness, opsSpec, writeSpec } from './helpers/ops-world.js';
@@ -47,6 +47,19 @@ describe('Kubernetes Secret store (against a Kubernetes API double over HTTP)', 
     kube.bump(cur);
     expect(await s.read()).not.toHaveProperty('expiresAt');
     await s.write({ token: `glrt-${CANARY}one`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'valid' });
+  });
+
+  it('markRestarted (stop 56): the state annotation alone, valid, in one PUT; a Secret holding another token since is left as it is', async () => {
+    const s = await store();
+    const held = { token: `glrt-${CANARY}owed`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'restart-owed' as const, owner: 'acme/k8s' };
+    await s.write(held);
+    const from = kube.requests.length;
+    await s.markRestarted({ ...held, state: 'valid' });
+    expect(kube.requests.slice(from).map((r) => r.split(' ')[0])).toEqual(['GET', 'PUT']);
+    expect(await s.read()).toEqual({ ...held, state: 'valid' });
+    await s.write({ ...held, token: `glrt-${CANARY}newer` });
+    await s.markRestarted({ ...held, state: 'valid' });
+    expect(await s.read()).toEqual({ ...held, token: `glrt-${CANARY}newer`, state: 'restart-owed' });
   });
 
   it('a concurrent writer (409 Conflict on a stale resourceVersion) makes the store re-read, not overwrite blindly', async () => {
@@ -150,6 +163,10 @@ describe('Kubernetes Secret store (against a Kubernetes API double over HTTP)', 
     const d = kube.deployments.get('ci-k8s/k8s-gitlab-runner')!;
     expect((d.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations['kubectl.kubernetes.io/restartedAt']).toMatch(/^\d{4}-/);
     const other = new KubernetesSecretStore({ server, bearer: BEARER, fetch: await makeFetch() }, { ...ref, deployment: 'missing' }, new VirtualClock());
+    // Stop 56: the 404 is a ManagerNotDeployedError (the engine takes it as "not deployed yet"), with the same message.
+    await expect(other.restartManager()).rejects.toBeInstanceOf(ManagerNotDeployedError);
+    expect(await other.managerDeployed()).toBe(false);
+    expect(await s.managerDeployed()).toBe(true);
     await expect(other.restartManager()).rejects.toThrow('cannot restart the manager: cluster devops has no Deployment ci-k8s/missing (HTTP 404): runner-fleet restarts the Deployment the gitlab-runner chart makes for the Helm release of the runner (the helm upgrade --install of the README synth writes, in namespace ci-k8s); install the chart under that release, or restart a manager installed otherwise yourself (kubectl rollout restart deployment/<its name> -n ci-k8s)');
   });
 

@@ -323,6 +323,8 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
           write: () => Promise.reject(noKube(ref.cluster)),
           clear: () => Promise.reject(noKube(ref.cluster)),
           restartManager: () => Promise.reject(noKube(ref.cluster)),
+          markRestarted: () => Promise.reject(noKube(ref.cluster)),
+          managerDeployed: () => Promise.reject(noKube(ref.cluster)),
         };
       }
       return new KubernetesSecretStore(api, ref, timing, kubeLimits);
@@ -354,7 +356,13 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
         keyVault ??= import('../live/keyvault.js');
         const m = await keyVault;
         const transport = world.keyVault ?? { fetch: await makeFetch(), url: (name: string) => (name === ref.vaultName ? ref.vaultUrl : `https://${name}.vault.azure.net`) };
-        return new m.KeyVaultSecretStore({ vaultUrl: transport.url(ref.vaultName), bearer: m.keyVaultBearer(world.env), fetch: transport.fetch }, ref, restart, timing, kubeLimits);
+        const deployed = async () => {
+          const viaCloud = remote.get(ref.cluster);
+          const api = viaCloud ? await viaCloud : kubeApiOf(ref.cluster);
+          if (!api) throw noKube(ref.cluster);
+          return new KubernetesSecretStore(api, ref, timing, kubeLimits).managerDeployed();
+        };
+        return new m.KeyVaultSecretStore({ vaultUrl: transport.url(ref.vaultName), bearer: m.keyVaultBearer(world.env), fetch: transport.fetch }, ref, restart, timing, kubeLimits, deployed);
       });
     }
     return new LazyStore(`SSM parameter ${ref.parameter} (${ref.region})`, async () => new (await import('../live/ssm.js')).SsmParameterStore(ref));
@@ -384,6 +392,8 @@ class LazyKube implements TokenStore {
   async write(v: Parameters<TokenStore['write']>[0]) { return (await this.store).write(v); }
   async clear() { return (await this.store).clear(); }
   async restartManager() { return (await this.store).restartManager(); }
+  async markRestarted(v: Parameters<TokenStore['markRestarted']>[0]) { return (await this.store).markRestarted(v); }
+  async managerDeployed() { const s = await this.store; return s.managerDeployed ? s.managerDeployed() : undefined; }
 }
 
 /** Loads a store's client (the AWS SDK, the Key Vault client) only when the store is first used. */
@@ -398,6 +408,8 @@ class LazyStore implements TokenStore {
   async write(v: Parameters<TokenStore['write']>[0]) { return (await this.store).write(v); }
   async clear() { return (await this.store).clear(); }
   async restartManager() { return (await this.store).restartManager(); }
+  async markRestarted(v: Parameters<TokenStore['markRestarted']>[0]) { return (await this.store).markRestarted(v); }
+  async managerDeployed() { const s = await this.store; return s.managerDeployed ? s.managerDeployed() : undefined; }
 }
 
 function stepsText(title: string, steps: (Step | StepResult)[]): string[] {
@@ -861,5 +873,7 @@ function watched(store: TokenStore, redactor: Redactor): TokenStore {
     },
     clear: () => store.clear(),
     restartManager: () => store.restartManager(),
+    markRestarted: (value) => store.markRestarted(value),
+    managerDeployed: () => (store.managerDeployed ? store.managerDeployed() : Promise.resolve(undefined)),
   };
 }

@@ -87,6 +87,8 @@ export class KeyVaultSecretStore implements TokenStore {
     private readonly timing: Timing = realTiming,
     /** The limits of GitLab's and the Kubernetes API's calls by default (retry.ts). */
     private readonly limits: { policy?: RetryPolicy; requestTimeoutMs?: number; deadlineMs?: number; progress?: (line: string) => void } = {},
+    /** Whether the manager (the Deployment reading the synced Secret) is deployed (TokenStore.managerDeployed); absent: not known. */
+    private readonly deployed?: () => Promise<boolean | undefined>,
   ) {
     this.label = `Key Vault secret ${ref.secretName} (vault ${ref.vaultName})`;
   }
@@ -222,8 +224,24 @@ export class KeyVaultSecretStore implements TokenStore {
     await this.write({ token: '', state: 'valid' });
   }
 
+  /**
+   * The state tag, `valid`, on the latest version alone (Update Secret of that version: tags and
+   * attributes change, the value cannot), only while that version holds `held`'s token: a version
+   * written since (another token) is left as it is.
+   */
+  async markRestarted(held: StoredToken): Promise<void> {
+    const current = await this.latest();
+    if (!current || current.version === '' || current.value !== held.token) return;
+    const { status, json } = await this.req('PATCH', this.url(current.version), { tags: KeyVaultSecretStore.tags({ ...held, state: 'valid' }), attributes: KeyVaultSecretStore.attributes(held) });
+    if (status !== 200) throw this.fail('update', status, json);
+  }
+
   async restartManager(): Promise<void> {
     await this.restart(this.written);
+  }
+
+  async managerDeployed(): Promise<boolean | undefined> {
+    return this.deployed?.();
   }
 }
 

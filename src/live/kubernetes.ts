@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { FetchLike } from './gitlab.js';
-import { expiryText, parseExpiry, parseTokenState, StoreConflictError, type StoredToken, type TokenStore } from '../ops/ports.js';
+import { expiryText, parseExpiry, parseTokenState, ManagerNotDeployedError, StoreConflictError, type StoredToken, type TokenStore } from '../ops/ports.js';
 import { askedStopText, askedWaitMs, DEFAULT_CALL_DEADLINE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY, realTiming, retrying, secondsText, type RetryPolicy, type Timing } from './retry.js';
 import { safeText } from '../spec/findings.js';
 import { tlsAdvice, tlsFailure } from './tls-failure.js';
@@ -248,9 +248,42 @@ export class KubernetesSecretStore implements TokenStore {
     await this.write({ token: '', state: 'valid' });
   }
 
+  /**
+   * The state annotation alone, `valid`, in one PUT of the Secret as read, guarded by its
+   * resourceVersion (a Secret written in between answers 409 Conflict and is read again). Only
+   * while the Secret still holds `held`'s token: one that holds another token now (a run that
+   * wrote a new one meanwhile) is left as it is.
+   */
+  async markRestarted(held: StoredToken): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.get();
+      const raw = current?.data?.['runner-token'];
+      if (!current || raw === undefined || Buffer.from(raw, 'base64').toString('utf8') !== held.token) return;
+      const body: SecretObject = { ...current, metadata: { ...current.metadata, annotations: { ...(current.metadata.annotations ?? {}), [ANNOTATIONS.state]: 'valid' } } };
+      const res = await this.req('PUT', this.secretPath(), body);
+      if (res.ok) return;
+      if (res.status === 409 || res.status === 404) continue;
+      throw this.failed('write', res.status);
+    }
+    throw new Error(`cannot write ${this.label}: it kept changing under us`);
+  }
+
   async restartManager(): Promise<void> {
     const patch = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date(this.timing.now()).toISOString() } } } } };
-    const res = await this.req('PATCH', `/apis/apps/v1/namespaces/${encodeURIComponent(this.ref.namespace)}/deployments/${encodeURIComponent(this.ref.deployment)}`, patch, 'application/strategic-merge-patch+json');
+    const res = await this.req('PATCH', this.deploymentPath(), patch, 'application/strategic-merge-patch+json');
+    if (res.status === 404) throw new ManagerNotDeployedError(this.failed('restart', res.status, `Deployment ${this.ref.namespace}/${this.ref.deployment}`).message);
     if (!res.ok) throw this.failed('restart', res.status, `Deployment ${this.ref.namespace}/${this.ref.deployment}`);
+  }
+
+  /** GET of the manager's Deployment: 404 is "not deployed"; any other refusal says why. */
+  async managerDeployed(): Promise<boolean> {
+    const res = await this.req('GET', this.deploymentPath());
+    if (res.status === 404) return false;
+    if (!res.ok) throw this.failed('read', res.status, `Deployment ${this.ref.namespace}/${this.ref.deployment}`);
+    return true;
+  }
+
+  private deploymentPath(): string {
+    return `/apis/apps/v1/namespaces/${encodeURIComponent(this.ref.namespace)}/deployments/${encodeURIComponent(this.ref.deployment)}`;
   }
 }

@@ -128,6 +128,24 @@ export class SsmParameterStore implements TokenStore {
     await this.write({ token: '', state: 'valid' });
   }
 
+  /**
+   * The state tag alone, `valid`, in one AddTagsToResource: it adds the tags given and overwrites
+   * the value of a key already there, leaving the parameter's value and its other tags as they
+   * are (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_AddTagsToResource.html:
+   * "If you specify an existing tag key, the value is overwritten with the new value"). No
+   * PutParameter, so the value keeps its version and no `pending` mark is written in between.
+   * Tags are not versioned and the call has no condition: a run that wrote a new token between
+   * the engine's read and this call would have its state overwritten (the generic write would
+   * have put the old token back over it).
+   */
+  async markRestarted(held: StoredToken): Promise<void> {
+    try {
+      await this.tag({ ...held, state: 'valid' }, ['state']);
+    } catch (e) {
+      throw this.failure('write', e);
+    }
+  }
+
   /** Re-reads the parameter on every manager instance and restarts gitlab-runner (SSM Run Command). */
   async restartManager(): Promise<void> {
     const { ssm, client } = await this.load();

@@ -2,7 +2,7 @@ import type { DesiredRunner, RunnerScope } from './desired.js';
 import { scopeKey } from './desired.js';
 import { confirmsMarker, ownerText, parseMarker } from './marker.js';
 import { correction, driftOf, type Drift } from './drift.js';
-import { StoreConflictError, type StoredToken, type TokenStore } from './ports.js';
+import { ManagerNotDeployedError, StoreConflictError, type StoredToken, type TokenStore } from './ports.js';
 import type { GitLabClient, ListedRunner, NewToken, RunnerDetails, RunnerManager, VerifiedToken } from '../live/gitlab.js';
 import { GitLabHttpError, OutcomeUnknownError, VERIFY_REFUSED, VERIFY_SYSTEM_ID } from '../live/gitlab.js';
 import { backoffMs, DEFAULT_RETRY, type Timing } from '../live/retry.js';
@@ -248,6 +248,12 @@ function unclaimedFix(d: DesiredRunner, id: number | undefined): string {
 
 export { StoreConflictError };
 
+/**
+ * What a register or rotate says of a manager its store found not deployed (ManagerNotDeployedError)
+ * instead of restarting it: nothing runs with the replaced token, and the stored one is what it takes.
+ */
+const NOT_DEPLOYED = 'manager not deployed yet: it takes this token at its first start, so no restart is owed';
+
 /** Runner reads in flight at once while waiting for restarted managers. */
 const CONFIRM_CONCURRENCY = 4;
 
@@ -279,7 +285,8 @@ export const RESTART_CONCURRENCY = 4;
 class Restarts {
   private free: number;
   private readonly waiting: (() => void)[] = [];
-  private readonly outcomes = new Map<string, Promise<Error | undefined>>();
+  /** By runner: undefined (restarted), a string (a note: the manager is not deployed, so nothing was restarted and none is owed), or why not. */
+  private readonly outcomes = new Map<string, Promise<Error | string | undefined>>();
 
   constructor(limit: number) {
     this.free = limit;
@@ -300,7 +307,7 @@ class Restarts {
   }
 
   /** One runner's step with a slot; `restart` starts its manager's restart, which keeps the slot until it ends. */
-  async step<T>(runner: string, body: (restart: (fn: () => Promise<void>) => void) => Promise<T>): Promise<T> {
+  async step<T>(runner: string, body: (restart: (fn: () => Promise<void | string>) => void) => Promise<T>): Promise<T> {
     await this.acquire();
     let started = false;
     try {
@@ -309,7 +316,7 @@ class Restarts {
         const outcome = Promise.resolve()
           .then(fn)
           .then(
-            () => undefined,
+            (note) => (typeof note === 'string' ? note : undefined),
             (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
           )
           .finally(() => this.release());
@@ -320,9 +327,9 @@ class Restarts {
     }
   }
 
-  /** When every restart started has ended: by runner, undefined (restarted) or why not. */
-  async settled(): Promise<Map<string, Error | undefined>> {
-    const out = new Map<string, Error | undefined>();
+  /** When every restart started has ended: by runner, undefined (restarted), a note (not deployed), or why not. */
+  async settled(): Promise<Map<string, Error | string | undefined>> {
+    const out = new Map<string, Error | string | undefined>();
     for (const [runner, outcome] of this.outcomes) out.set(runner, await outcome);
     return out;
   }
@@ -511,7 +518,8 @@ export class Engine {
       if (isAccessRefused(e)) this.accessRefused = true;
       return { status: { label, state: 'unreadable', owner: null, runnerId: null, detail: `cannot be read, so the token of #${id} cannot be checked: ${e instanceof Error ? e.message : String(e)}` } };
     }
-    const status = this.judgeStored(d, id, label, stored);
+    let status = this.judgeStored(d, id, label, stored);
+    if (status.state === 'restart-owed' && (await this.notDeployed(store))) status = { ...status, state: 'ok', detail: `holds the token of #${id} from a reset, marked restart-owed, and its manager is not deployed yet: no manager runs with the token the reset replaced, and it takes this token at its first start, so no restart is owed (runner-fleet register clears the mark)` };
     if (status.state !== 'ok') return { status };
     // The expiry GitLab gave with the token (null: never), as the store recorded it, when the token is this runner's.
     const recorded = storedExpiry(stored);
@@ -522,6 +530,19 @@ export class Engine {
     if (v === 'refused') return { status: { ...status, state: 'invalid', detail: `holds a token GitLab refuses (${VERIFY_REFUSED}), so the manager of #${id} cannot take jobs with it: runner-fleet rotate --approve resets the token of #${id} by id and stores the new one (or runner-fleet register after emptying the store)` }, ...kept };
     if (v.id !== undefined && v.id !== id) return { status: { ...status, state: 'other-runner', detail: this.otherRunnersToken(d, v.id, id) }, ...kept };
     return { status, ...kept, verified: v };
+  }
+
+  /**
+   * Whether the store's platform says the manager is not deployed (status, read only). A store
+   * that cannot tell, or a read that fails, is not "not deployed": restart-owed stays a problem.
+   */
+  private async notDeployed(store: TokenStore): Promise<boolean> {
+    if (!store.managerDeployed) return false;
+    try {
+      return (await store.managerDeployed()) === false;
+    } catch {
+      return false;
+    }
   }
 
   private judgeStored(d: DesiredRunner, id: number, label: string, stored: StoredToken | undefined): StoreStatus {
@@ -602,18 +623,34 @@ export class Engine {
 
   /**
    * Restarts the manager of runner `id`, then writes its store's state `valid` if the store still
-   * holds that runner's token marked `restart-owed`: from then on no restart is owed.
+   * holds that runner's token marked `restart-owed`: from then on no restart is owed. A manager
+   * the store finds not deployed (ManagerNotDeployedError) runs with no token, the replaced one
+   * least of all: it starts with the stored token once deployed, so nothing is owed either; the
+   * state is written `valid` and the note (NOT_DEPLOYED) returned.
    */
-  private async restartOwed(d: DesiredRunner, id: number): Promise<void> {
+  private async restartOwed(d: DesiredRunner, id: number): Promise<string | undefined> {
     const store = this.deps.store(d);
-    await store.restartManager();
+    const note = await this.restartOrNote(d);
     try {
       const now = await store.read();
       if (now === undefined || now.state !== 'restart-owed' || now.runnerId !== id || now.owner !== this.owner(d)) return;
-      await store.write({ ...now, state: 'valid' });
+      // The state alone, in one call (markRestarted): never the two-step write of a token, whose `pending` mark a stop would leave.
+      await store.markRestarted({ ...now, state: 'valid' });
     } catch (e) {
-      const out = new Error(`the manager was restarted, but ${store.label} could not be marked so (${e instanceof Error ? e.message : String(e)}): it still says a restart is owed, so the next runner-fleet register restarts the manager once more`, { cause: e });
+      const out = new Error(`${note === undefined ? 'the manager was restarted' : 'the manager is not deployed yet'}, but ${store.label} could not be marked so (${e instanceof Error ? e.message : String(e)}): it still says a restart is owed, so the next runner-fleet register restarts the manager once more`, { cause: e });
       throw isAccessRefused(e) ? Object.assign(out, { accessRefused: true }) : out;
+    }
+    return note;
+  }
+
+  /** Restarts the manager of `d`; a manager the store finds not deployed is no failure: the note NOT_DEPLOYED says so. */
+  private async restartOrNote(d: DesiredRunner): Promise<string | undefined> {
+    try {
+      await this.deps.store(d).restartManager();
+      return undefined;
+    } catch (e) {
+      if (e instanceof ManagerNotDeployedError) return NOT_DEPLOYED;
+      throw e;
     }
   }
 
@@ -846,7 +883,7 @@ export class Engine {
    * create-then-deduplicate: the lowest id carrying the marker wins, every other run deletes its
    * own runner and stores nothing.
    */
-  private async create(d: DesiredRunner, restart: (fn: () => Promise<void>) => void): Promise<string> {
+  private async create(d: DesiredRunner, restart: (fn: () => Promise<void | string>) => void): Promise<string> {
     await this.guard(d, []);
     const body = await this.scopeBody(d);
     for (let attempt = 0; ; attempt++) {
@@ -907,7 +944,7 @@ export class Engine {
     };
   }
 
-  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined, restart: (fn: () => Promise<void>) => void, held?: { is: Held; release: () => void; fail: (e: unknown) => void }): Promise<string> {
+  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined, restart: (fn: () => Promise<void | string>) => void, held?: { is: Held; release: () => void; fail: (e: unknown) => void }): Promise<string> {
     const keep = found[0]!.id;
     if (created && created.id !== keep) {
       const gone = await this.confirmedDelete(created.id, this.deps.fleet, d.name);
@@ -939,7 +976,7 @@ export class Engine {
         if (held && gone !== 'refused' && typeof gone !== 'object') held.is.done = `${this.deps.store(d).label} was found holding another owner's token, so runner #${created.id}, created for ${d.name}, was deleted again (nothing of it is left)`;
         throw new StoreConflictError(`${e.message} Runner #${created.id}, created for it, was ${gone === 'refused' ? 'not deleted (its marker changed)' : typeof gone === 'object' ? `not deleted (assigned to ${gone.shared.join(', ')} since)` : 'deleted again'}.`);
       }
-      restart(() => this.deps.store(d).restartManager());
+      restart(() => this.restartOrNote(d));
       return `created #${keep}, token stored${dedup}`;
     }
     await this.repairToken(d, keep);
@@ -1005,6 +1042,7 @@ export class Engine {
     return results.map((r) => {
       if (r.outcome !== 'done' || (r.action !== 'create' && r.action !== 'repair-token' && r.action !== 'restart-manager') || !restarted.has(r.runner)) return r;
       const e = restarted.get(r.runner);
+      if (typeof e === 'string') return { ...r, detail: `${r.detail}; ${e}` };
       if (e !== undefined && isAccessRefused(e) && r.action === 'restart-manager') this.accessRefused = true;
       // The restart is all a restart-manager step does: one that fails fails the step (the store still says it is owed).
       return { ...r, ...(e !== undefined && r.action === 'restart-manager' ? { outcome: 'failed' as const } : {}), detail: `${r.detail}${e === undefined ? '; manager restarted' : `; manager not restarted (${e.message})`}` };
@@ -1325,7 +1363,7 @@ export class Engine {
         else if (s.action !== 'restart-manager') await this.rotateToken(d, s.id!);
         restart(async () => {
           since.set(s.runner, this.deps.timing.now());
-          await this.restartOwed(d, s.id!);
+          return this.restartOwed(d, s.id!);
         });
         return said(s);
       });
@@ -1335,6 +1373,8 @@ export class Engine {
     const after = results.map((r): StepResult => {
       if (r.outcome !== 'done' || !restarted.has(r.runner)) return r;
       const e = restarted.get(r.runner);
+      // Not deployed: nothing runs with the replaced token, and nothing will come online to wait for.
+      if (typeof e === 'string') return { ...r, detail: `${said(r)}; ${e}` };
       if (e !== undefined) {
         if (isAccessRefused(e)) this.accessRefused = true;
         return { ...r, outcome: 'failed', detail: `${said(r)}, but the manager was not restarted: ${e.message}` };
@@ -1483,7 +1523,7 @@ export class Engine {
           }
           throw e;
         }
-      });
+      }, command === 'prune' ? phantomKey : undefined);
     } finally {
       held?.release();
     }
@@ -1517,12 +1557,19 @@ export class Engine {
     });
   }
 
-  /** Runs steps in order; a failed step is reported and the runner's later steps are skipped. */
-  private async run(steps: Step[], fn: (s: Step) => Promise<string>): Promise<StepResult[]> {
+  /**
+   * Runs steps in order; a failed step is reported and the later steps of the same runner are
+   * skipped. Which runner a step belongs to is `key`: by default the spec entry (its name: every
+   * step of register, rotate, drain and unregister acts for that entry's runners and store). A
+   * phantom is not an entry: two phantoms (or a phantom and an entry) may share a name and are
+   * still other runners, so prune keys its steps by the phantom's GitLab id (phantomKey), and a
+   * failed delete skips only that phantom's clear-token.
+   */
+  private async run(steps: Step[], fn: (s: Step) => Promise<string>, key: (s: Step) => string = (s) => s.runner): Promise<StepResult[]> {
     const failed = new Set<string>();
     const out: StepResult[] = [];
     for (const s of steps) {
-      if (failed.has(s.runner)) {
+      if (failed.has(key(s))) {
         out.push({ ...s, outcome: 'skipped', detail: 'an earlier step of this runner failed' });
         continue;
       }
@@ -1532,7 +1579,7 @@ export class Engine {
         out.push({ ...s, outcome: 'done', detail: await fn(s) });
       } catch (e) {
         if (isAccessRefused(e)) this.accessRefused = true;
-        failed.add(s.runner);
+        failed.add(key(s));
         // A store taken by someone else since the plan: the step became a conflict.
         if (e instanceof StoreConflictError) out.push({ ...s, action: 'conflict', outcome: 'failed', detail: `${s.action} refused: ${e.message}` });
         else out.push({ ...s, outcome: 'failed', detail: e instanceof GitLabHttpError && goneSincePlan(e, s) ? `${e.message}: runner #${s.id!} was in GitLab when this run listed it, and is gone now (deleted since, or no longer visible to the access token's user); nothing was changed on it: run status to see what GitLab has, and register to create the runner again` : e instanceof Error ? e.message : String(e) });
@@ -1541,6 +1588,9 @@ export class Engine {
     return out;
   }
 }
+
+/** Which runner a prune step belongs to: the phantom's GitLab id (its delete and its clear-token carry it), not its name. */
+const phantomKey = (s: Step): string => `#${s.id!}`;
 
 /**
  * GitLab's 404 about the runner to a call by the id of the step's runner: the runner the plan

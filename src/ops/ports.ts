@@ -20,7 +20,8 @@ export interface StoredToken {
    * `restart-owed`: the token of a reset, stored before its manager was restarted (the manager
    * may still run with the token the reset replaced, which GitLab no longer accepts); written
    * `valid` once the restart is done. A run stopped (even by SIGKILL) or a restart that failed
-   * in between leaves it, and the next register (or rotate) restarts the manager.
+   * in between leaves it, and the next register (or rotate) restarts the manager. A manager found
+   * not deployed owes none (ManagerNotDeployedError): it starts with the stored token.
    */
   state?: 'valid' | 'pending' | 'restart-owed';
   /**
@@ -60,8 +61,27 @@ export interface TokenStore {
   write(value: StoredToken): Promise<void>;
   /** Removes the token (unregister). */
   clear(): Promise<void>;
-  /** Makes the manager read the store again (rollout restart, service restart). */
+  /**
+   * Clears a `restart-owed` once the manager has restarted: writes `held` — what the store holds
+   * now, as just read, with the state `valid` — changing only the state beside the token, in one
+   * call, so no moment leaves the store holding its token looking unconfirmed (`pending`), which
+   * the next run would repair with a needless reset and restart. A Secret: one PUT (annotations
+   * and data replaced together); a Key Vault secret: one Update Secret of the latest version's
+   * tags (the same value: write); an SSM parameter: one AddTagsToResource of the state tag alone
+   * (its generic write of a token takes three calls, the first marking it `pending`).
+   */
+  markRestarted(held: StoredToken): Promise<void>;
+  /**
+   * Makes the manager read the store again (rollout restart, service restart). A store that finds
+   * no manager deployed (a Kubernetes Deployment that does not exist) throws ManagerNotDeployedError.
+   */
   restartManager(): Promise<void>;
+  /**
+   * Whether the manager is deployed (read only): false when the store's platform says it does not
+   * exist (a Deployment answered 404), true when it exists, undefined when this store cannot tell
+   * (an SSM parameter: Run Command targets an Auto Scaling group's instances by tag). Absent: cannot tell.
+   */
+  managerDeployed?(): Promise<boolean | undefined>;
 }
 
 /**
@@ -70,3 +90,10 @@ export interface TokenStore {
  * step is reported as a `conflict` that failed, and nothing of that runner is written.
  */
 export class StoreConflictError extends Error {}
+
+/**
+ * A restart that found no manager to restart (the Deployment of the runner's Helm release does not
+ * exist yet). A manager not deployed runs with no token at all: when it is deployed it starts with
+ * the token the store holds, so a restart owed after a token reset is satisfied by that start.
+ */
+export class ManagerNotDeployedError extends Error {}

@@ -108,6 +108,11 @@ export class KubeDouble {
           }
         }
         m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)$/.exec(url.pathname);
+        // https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/deployment-v1/#get-read-the-specified-deployment
+        if (m && req.method === 'GET') {
+          const d = this.deployments.get(`${m[1]}/${m[2]}`);
+          return d ? send(200, d) : send(404, status(404, 'NotFound', `deployments.apps "${m[2]}" not found`));
+        }
         // https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/deployment-v1/#patch-partially-update-the-specified-deployment
         if (m && req.method === 'PATCH') {
           const d = this.deployments.get(`${m[1]}/${m[2]}`);

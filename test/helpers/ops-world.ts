@@ -8,7 +8,7 @@ import type { PlanResult } from '../../src/core.js';
 import type { DesiredRunner } from '../../src/ops/desired.js';
 import { desiredRunners } from '../../src/ops/desired.js';
 import { parseMarker } from '../../src/ops/marker.js';
-import type { StoredToken, TokenStore } from '../../src/ops/ports.js';
+import { ManagerNotDeployedError, type StoredToken, type TokenStore } from '../../src/ops/ports.js';
 import { exampleValue } from './fleet.js';
 import { GitLabDouble, VirtualClock } from './gitlab-double.js';
 
@@ -41,6 +41,13 @@ export class MemoryStore implements TokenStore {
   value?: StoredToken;
   failWrites = 0;
   restarts = 0;
+  /** Calls of markRestarted. */
+  marked = 0;
+  /**
+   * Whether the manager is deployed, as managerDeployed answers (undefined: not known, the default);
+   * false also makes restartManager throw ManagerNotDeployedError, as a Deployment's 404 does.
+   */
+  deployed: boolean | undefined = undefined;
   constructor(readonly label: string, private readonly onRestart: (token: string | undefined) => void) {}
   read() {
     return Promise.resolve(this.value ? { ...this.value } : undefined);
@@ -57,7 +64,17 @@ export class MemoryStore implements TokenStore {
     this.value = undefined;
     return Promise.resolve();
   }
+  /** As the stores do: the state alone, on the token held now (a tag or annotation, no write of the token). */
+  markRestarted(held: StoredToken) {
+    this.marked++;
+    if (this.value !== undefined && this.value.token === held.token) this.value = { ...this.value, state: 'valid' };
+    return Promise.resolve();
+  }
+  managerDeployed() {
+    return Promise.resolve(this.deployed);
+  }
   restartManager() {
+    if (this.deployed === false) return Promise.reject(new ManagerNotDeployedError(`${this.label}: no manager deployed (injected)`));
     this.restarts++;
     this.onRestart(this.value?.token);
     return Promise.resolve();

@@ -81,6 +81,13 @@ describe('shell jobs run as root outright', () => {
     expect(rf309({ 'gitlab-runner.service': unit('--user gitlab-runner '), 'setup.sh': sh })).toEqual([]);
   });
 
+  it('a unit after 200,000 blank lines, and keys indented or with CRLF: read at their lines (the key patterns took \\s, newlines too, before a key: each line start scanned every blank line after it, quadratic; review of 56c)', () => {
+    const sh = '#!/bin/sh\ngitlab-runner register --non-interactive --url https://gitlab.example.com --token "$T" --executor shell\n';
+    const unit = `${'\n'.repeat(200_000)}[Service]\n  User = root\r\n\tExecStart=/usr/bin/gitlab-runner run --working-directory /home/ci\n`;
+    expect(rf309({ 'gitlab-runner.service': unit, 'setup.sh': sh }).map((f) => f.path)).toEqual(['gitlab-runner.service:200002:3']);
+    expect(rf309({ 'notes.txt': '\n'.repeat(200_000), 'setup.sh': sh })).toEqual([]);
+  });
+
   it('a standalone setup script (no Terraform) joining gitlab-runner to docker for its shell runner: RF309 at the line', () => {
     const sh = '#!/bin/bash\nusermod -aG docker gitlab-runner\ngitlab-runner register --non-interactive --url https://gitlab.example.com --token "$T" --executor shell\n';
     expect(rf309({ 'install.sh': sh }).map((f) => f.path)).toEqual(['install.sh:2:1']);

@@ -118,8 +118,10 @@ function readAnsible(path: string, yaml: YamlFile, original: string, r: Reading)
 
 /** A systemd unit whose service runs `gitlab-runner run` as root without a `--user` of another user. */
 function readUnit(path: string, unit: string, r: Reading): void {
-  const exec = /^\s*ExecStart\s*=\s*([^\n]*\bgitlab-runner\s+run\b[^\n]*)$/m.exec(unit);
-  const user = /^\s*User\s*=\s*(\S+)\s*$/m.exec(unit);
+  // Blanks only ([ \t]), not \s, before a key: \s takes newlines, and each line's start would scan
+  // every blank line after it (quadratic in a file of blank lines).
+  const exec = /^[ \t]*ExecStart[ \t]*=[ \t]*([^\n]*\bgitlab-runner\s+run\b[^\n]*)$/m.exec(unit);
+  const user = /^[ \t]*User[ \t]*=[ \t]*(\S+)[ \t]*\r?$/m.exec(unit);
   if (!exec || user?.[1] !== 'root') return;
   const runAs = /\s(?:--user|-u)(?:\s+|=)["']?([\w.-]+)/.exec(exec[1]!)?.[1];
   if (runAs !== undefined && runAs !== 'root') return;
@@ -154,7 +156,7 @@ export function hostGrantFindings(ev: Evidence, said: readonly Finding[]): Findi
   for (const [path, t] of ev.texts ?? []) {
     if (ev.yamlSources?.has(path) || !t.includes('gitlab-runner') && !/NOPASSWD/.test(t)) continue;
     // A unit file, or a script that writes one (a heredoc): its service's user and command; the script's own lines are read too.
-    if (/\.service$/.test(path) || /^\s*\[Service\]/m.test(t)) readUnit(path, t, r);
+    if (/\.service$/.test(path) || /^[ \t]*\[Service\]/m.test(t)) readUnit(path, t, r);
     if (/\.service$/.test(path)) continue;
     if (/\.(?:tf|tf\.json|tofu|json|toml|hcl|tpl|tftpl)$/i.test(path)) continue;
     t.split('\n').forEach((l, i) => readLine(l, `${path}:${i + 1}:${l.length - l.trimStart().length + 1}`, `line ${i + 1} of ${path}`, r));

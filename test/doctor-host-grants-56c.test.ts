@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codesIn, doctorWalked, placeOf, shellRunnerRoleTf } from './helpers/doctor.js';
+import { codesIn, doctorWalked, placeOf, shellInstanceTf } from './helpers/doctor.js';
 
 /**
  * Stop 56c: what makes a shell runner's jobs root on its host, read where the host is set up outside
@@ -101,17 +101,7 @@ describe('shell jobs run as root outright', () => {
 });
 
 describe('in the user data of a Terraform shell manager (vm.ts, 55d)', () => {
-  const instance = (userData: string) => `${shellRunnerRoleTf}resource "aws_instance" "runner" {
-  ami                  = "ami-0123456789abcdef0"
-  instance_type        = "t3.medium"
-  iam_instance_profile = aws_iam_instance_profile.ci.name
-  metadata_options {
-    http_tokens                 = "required"
-    http_put_response_hop_limit = 1
-  }
-  user_data = ${userData}
-}
-`;
+  const instance = shellInstanceTf;
   const SETUP = '#!/bin/bash\ngitlab-runner install --user root --working-directory /opt/ci\ngitlab-runner register --non-interactive --url https://gitlab.example.com --token "$(cat /run/token)" --executor shell\n';
 
   it('gitlab-runner install --user root in a heredoc: RF309 at its line, said as root outright', () => {

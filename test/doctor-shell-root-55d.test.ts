@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shellRunnerRoleTf } from './helpers/doctor.js';
+import { shellInstanceTf } from './helpers/doctor.js';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
 
 /**
@@ -10,22 +10,12 @@ import { doctor, type DoctorResult } from '../src/doctor/index.js';
  * password the user does not have (none); a Docker executor's jobs run in containers (none).
  */
 
-const ROLE = shellRunnerRoleTf;
-const instance = (executor: string, setup: string) => `${ROLE}resource "aws_instance" "runner" {
-  ami                  = "ami-0123456789abcdef0"
-  instance_type        = "t3.medium"
-  iam_instance_profile = aws_iam_instance_profile.ci.name
-  metadata_options {
-    http_tokens                 = "required"
-    http_put_response_hop_limit = 1
-  }
-  user_data = <<-EOT
+const instance = (executor: string, setup: string) =>
+  shellInstanceTf(`<<-EOT
     #!/bin/bash
     set -euo pipefail
 ${setup}    gitlab-runner register --non-interactive --url https://gitlab.example.com --token "$(cat /run/token)" --executor ${executor}${executor === 'docker' ? ' --docker-image alpine:3.22' : ''}
-  EOT
-}
-`;
+  EOT`);
 const run = (tf: string): DoctorResult => doctor([{ path: 'main.tf', bytes: new TextEncoder().encode(tf) }]);
 const rf309 = (tf: string) => run(tf).findings.filter((f) => f.code === 'RF309');
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;

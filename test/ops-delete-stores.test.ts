@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { opsCommand, type OpsCommandName, type OpsOptions } from '../src/cli/ops.js';
 import type { FetchLike } from '../src/live/gitlab.js';
 import { markerText } from '../src/ops/marker.js';
 import { opsReportSchema } from '../src/ops/report.js';
-import { CANARY, harness, opsSpec, signals, writeSpec, type Harness } from './helpers/ops-world.js';
+import { CANARY, harness, opsSpec, runOps, signals, writeSpec, type Harness } from './helpers/ops-world.js';
 
 /**
  * Stop 55 (55c items 3 and 4): prune and unregister leave no store holding a token of a runner
@@ -20,13 +19,7 @@ function movedSpec(): string {
   return writeSpec(s);
 }
 
-async function run(h: Harness, command: OpsCommandName, file: string, o: OpsOptions = {}) {
-  let out = '';
-  let err = '';
-  const code = await opsCommand(command, file, o, { out: (s) => (out += s), err: (s) => (err += s) }, h.world);
-  h.output.push(out, err);
-  return { code, out, err };
-}
+const run = runOps;
 
 const k8sRunners = (h: Harness) => [...h.double.runners.values()].filter((r) => r.description.endsWith(markerText('acme', 'k8s')));
 

@@ -5,10 +5,10 @@ import { ANNOTATIONS } from '../src/live/kubernetes.js';
 import { markerText } from '../src/ops/marker.js';
 import { opsReportSchema } from '../src/ops/report.js';
 import { ROOT } from './helpers/fleet.js';
-import { GitLabDouble, VirtualClock, type DoubleRunner } from './helpers/gitlab-double.js';
-import { loopbackCert, serveGitLab } from './helpers/gitlab-https.js';
+import type { DoubleRunner, GitLabDouble } from './helpers/gitlab-double.js';
+import { loopbackCert } from './helpers/gitlab-https.js';
 import { KubeDouble } from './helpers/kube-double.js';
-import { ACCESS_TOKEN, CANARY, harness, opsSpec, writeSpec } from './helpers/ops-world.js';
+import { ACCESS_TOKEN, CANARY, harness, opsSpec, servedOpsGitLab, writeSpec } from './helpers/ops-world.js';
 import { which } from './helpers/tools.js';
 
 /**
@@ -49,19 +49,11 @@ interface World {
   url: string;
 }
 
-async function world(): Promise<World> {
+function world(): Promise<World> {
   kube.secrets.clear();
   kube.deployments.clear();
   kube.addDeployment('ci-k8s', 'k8s-gitlab-runner');
-  const double = new GitLabDouble({ accessToken: ACCESS_TOKEN, clock: new VirtualClock(), canary: CANARY });
-  double.addGroup('acme');
-  double.addGroup('acme/platform');
-  double.addProject('acme/platform/api');
-  const served = await serveGitLab(double, { key: tls.key, cert: tls.cert });
-  servers.push(served.server);
-  const spec = opsSpec();
-  spec.gitlab.url = served.url;
-  return { double, file: writeSpec(spec), url: served.url };
+  return servedOpsGitLab(tls, servers);
 }
 
 /** The CLI in a child process; `signals` are sent, one after another, once it says it paused. */

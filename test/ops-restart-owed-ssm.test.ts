@@ -7,9 +7,9 @@ import { parseMarker } from '../src/ops/marker.js';
 import type { TokenStore } from '../src/ops/ports.js';
 import { TOKEN_PLACEHOLDER } from '../src/platforms/aws-vm/common.js';
 import { ROOT } from './helpers/fleet.js';
-import { GitLabDouble, VirtualClock } from './helpers/gitlab-double.js';
-import { loopbackCert, serveGitLab } from './helpers/gitlab-https.js';
-import { ACCESS_TOKEN, CANARY, harness, opsSpec, writeSpec, type Harness } from './helpers/ops-world.js';
+import type { GitLabDouble } from './helpers/gitlab-double.js';
+import { loopbackCert } from './helpers/gitlab-https.js';
+import { ACCESS_TOKEN, CANARY, harness, opsSpec, servedOpsGitLab, writeSpec, type Harness } from './helpers/ops-world.js';
 import { SsmDouble, type SsmCall } from './helpers/ssm-double.js';
 import { which } from './helpers/tools.js';
 
@@ -115,18 +115,10 @@ describe('the built CLI killed (SIGKILL) while clearing restart-owed on SSM', ()
     for (const s of servers) s.close();
   });
 
-  async function gitlab(): Promise<{ double: GitLabDouble; file: string }> {
+  function gitlab(): Promise<{ double: GitLabDouble; file: string }> {
     ssm.parameters.clear();
     ssm.parameters.set(PARAMETER, { value: TOKEN_PLACEHOLDER, version: 1, tags: new Map() });
-    const double = new GitLabDouble({ accessToken: ACCESS_TOKEN, clock: new VirtualClock(), canary: CANARY });
-    double.addGroup('acme');
-    double.addGroup('acme/platform');
-    double.addProject('acme/platform/api');
-    const served = await serveGitLab(double, { key: tls.key, cert: tls.cert });
-    servers.push(served.server);
-    const spec = opsSpec();
-    spec.gitlab.url = served.url;
-    return { double, file: writeSpec(spec) };
+    return servedOpsGitLab(tls, servers);
   }
 
   /** The CLI on runner docker; `kill` says which SSM call, once in flight, it is killed in (that call is not applied). */

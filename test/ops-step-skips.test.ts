@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { opsCommand, type OpsCommandName, type OpsOptions } from '../src/cli/ops.js';
 import type { FetchLike } from '../src/live/gitlab.js';
 import { markerText } from '../src/ops/marker.js';
-import { CANARY, harness, opsSpec, writeSpec, type Harness } from './helpers/ops-world.js';
+import { CANARY, harness, opsSpec, runOps, writeSpec, type Harness } from './helpers/ops-world.js';
 
 /**
  * Stop 56 (56d item 3): a failed step skips the later steps of the same runner, and "the same
@@ -13,13 +12,7 @@ import { CANARY, harness, opsSpec, writeSpec, type Harness } from './helpers/ops
  * still skipped (its store must keep the token of a runner GitLab still has).
  */
 
-async function run(h: Harness, command: OpsCommandName, file: string, o: OpsOptions = {}) {
-  let out = '';
-  let err = '';
-  const code = await opsCommand(command, file, o, { out: (s) => (out += s), err: (s) => (err += s) }, h.world);
-  h.output.push(out, err);
-  return { code, out, err };
-}
+const run = runOps;
 
 /** DELETE /runners/`id` answers 409 (GitLab refuses it); every other call goes to the double. */
 function refuseDeleteOf(h: Harness, id: number) {

@@ -640,3 +640,16 @@ export const ec2RunnerRoleTf = ec2RoleTf('ci-runner');
 
 /** The role and profile `ci-shell-runner`, for the shell-executor managers' tests. */
 export const shellRunnerRoleTf = ec2RoleTf('ci-shell-runner');
+
+/** A shell runner's manager: an instance with shellRunnerRoleTf's profile, IMDSv2 required, booting `userData` (an HCL expression: a heredoc, file(…)). */
+export const shellInstanceTf = (userData: string): string => `${shellRunnerRoleTf}resource "aws_instance" "runner" {
+  ami                  = "ami-0123456789abcdef0"
+  instance_type        = "t3.medium"
+  iam_instance_profile = aws_iam_instance_profile.ci.name
+  metadata_options {
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+  user_data = ${userData}
+}
+`;

@@ -11,6 +11,7 @@ import { parseMarker } from '../../src/ops/marker.js';
 import { ManagerNotDeployedError, type StoredToken, type TokenStore } from '../../src/ops/ports.js';
 import { exampleValue } from './fleet.js';
 import { GitLabDouble, VirtualClock } from './gitlab-double.js';
+import { serveGitLab } from './gitlab-https.js';
 
 export const CANARY = 'CANARYzq7';
 export const ACCESS_TOKEN = `glpat-${CANARY}access0123456789`;
@@ -185,4 +186,30 @@ export function signals(h: Harness) {
   };
   h.world.exit = (code) => exits.push(code);
   return { answers, exits, send: (s: 'SIGINT' | 'SIGTERM') => answers.push(handler?.(s)) };
+}
+
+/** Runs an operations command against the harness's world; its output joins the harness's (checked for secrets by the tests). */
+export async function runOps(h: Harness, command: OpsCommandName, file: string, o: OpsOptions = {}) {
+  let out = '';
+  let err = '';
+  const code = await opsCommand(command, file, o, { out: (s) => (out += s), err: (s) => (err += s) }, h.world);
+  h.output.push(out, err);
+  return { code, out, err };
+}
+
+/**
+ * The GitLab double of the ops spec's groups (acme, acme/platform, project acme/platform/api), served
+ * over HTTPS for a child-process CLI; its server joins `servers` (closed by the caller), and the spec
+ * is written with its URL.
+ */
+export async function servedOpsGitLab(tls: { key: Buffer; cert: Buffer }, servers: { close: () => void }[]): Promise<{ double: GitLabDouble; file: string; url: string }> {
+  const double = new GitLabDouble({ accessToken: ACCESS_TOKEN, clock: new VirtualClock(), canary: CANARY });
+  double.addGroup('acme');
+  double.addGroup('acme/platform');
+  double.addProject('acme/platform/api');
+  const served = await serveGitLab(double, { key: tls.key, cert: tls.cert });
+  servers.push(served.server);
+  const spec = opsSpec();
+  spec.gitlab.url = served.url;
+  return { double, file: writeSpec(spec), url: served.url };
 }

@@ -89,50 +89,57 @@ function terraformEnd(text: string, i: number): number {
  * width (listed in `placeholders`), one alone on its line blank.
  */
 export function templateTomlText(text: string, engine: TemplateEngine = 'jinja'): { toml: string; placeholders: Set<string> } {
-  let out = '';
   const placeholders = new Set<string>();
+  const toml = rewriteTomlText(text, (i, quote, out) => {
+    const c = text[i]!;
+    // `$${` and `%%{`: Terraform's literal `${` and `%{`.
+    if (engine === 'terraform' && (c === '$' || c === '%') && text[i + 1] === c && text[i + 2] === '{') return { text: text.slice(i, i + 3), end: i + 3 };
+    const statement = engine === 'jinja' ? c === '{' && (text[i + 1] === '%' || text[i + 1] === '#') : c === '%' && text[i + 1] === '{';
+    if (statement) {
+      const close = engine === 'jinja' ? text.indexOf(`${text[i + 1]}}`, i + 2) : text.indexOf('}', i + 2);
+      const end = close < 0 ? text.length : close + (engine === 'jinja' ? 2 : 1);
+      return { text: blank(text.slice(i, end)), end };
+    }
+    const expression = engine === 'jinja' ? c === '{' && text[i + 1] === '{' : c === '$' && text[i + 1] === '{';
+    if (!expression) return undefined;
+    const close = engine === 'jinja' ? text.indexOf('}}', i + 2) : -2;
+    const end = engine === 'terraform' ? terraformEnd(text, i) : close < 0 ? text.length : close + 2;
+    const expr = text.slice(i, end);
+    if (expr.includes('\n')) return { text: expr, end };
+    if (quote === '"') return { text: expr.replace(/["\\]/g, "'"), end };
+    if (quote === "'") return { text: expr.replace(/'/g, '"'), end };
+    const eol = text.indexOf('\n', end);
+    const alone = out.slice(out.lastIndexOf('\n') + 1).trim() === '' && text.slice(end, eol < 0 ? text.length : eol).trim() === '';
+    const inner = expr.slice(1, -1).replace(/'/g, '"');
+    if (!alone) placeholders.add(inner);
+    return { text: alone ? blank(expr) : `'${inner}'`, end };
+  });
+  return { toml, placeholders };
+}
+
+/**
+ * A TOML text copied as TOML's lexer reads strings and comments — a newline ends a line's string,
+ * `#` outside a string starts a comment to the end of the line, `\` escapes the next character in a
+ * "…" string — with `markup` asked first at each place but a newline: what it recognises there (a
+ * template's markup, a placeholder a script fills) it rewrites, returning the text to write and where
+ * to go on. `quote` is the string the place is in; `out` what is written so far. The template
+ * readers (templateTomlText, sed-toml.ts) keep a text's lines and columns through it.
+ */
+export function rewriteTomlText(text: string, markup: (i: number, quote: '"' | "'" | undefined, out: string) => { text: string; end: number } | undefined): string {
+  let out = '';
   let quote: '"' | "'" | undefined;
-  let lineStart = 0;
   for (let i = 0; i < text.length; ) {
     const c = text[i]!;
     if (c === '\n') {
       quote = undefined;
       out += c;
       i++;
-      lineStart = out.length;
       continue;
     }
-    // `$${` and `%%{`: Terraform's literal `${` and `%{`.
-    if (engine === 'terraform' && (c === '$' || c === '%') && text[i + 1] === c && text[i + 2] === '{') {
-      out += text.slice(i, i + 3);
-      i += 3;
-      continue;
-    }
-    const statement = engine === 'jinja' ? c === '{' && (text[i + 1] === '%' || text[i + 1] === '#') : c === '%' && text[i + 1] === '{';
-    if (statement) {
-      const close = engine === 'jinja' ? text.indexOf(`${text[i + 1]}}`, i + 2) : text.indexOf('}', i + 2);
-      const end = close < 0 ? text.length : close + (engine === 'jinja' ? 2 : 1);
-      out += blank(text.slice(i, end));
-      if (out.includes('\n', lineStart)) lineStart = out.lastIndexOf('\n') + 1;
-      i = end;
-      continue;
-    }
-    const expression = engine === 'jinja' ? c === '{' && text[i + 1] === '{' : c === '$' && text[i + 1] === '{';
-    if (expression) {
-      const close = engine === 'jinja' ? text.indexOf('}}', i + 2) : -2;
-      const end = engine === 'terraform' ? terraformEnd(text, i) : close < 0 ? text.length : close + 2;
-      const expr = text.slice(i, end);
-      if (expr.includes('\n')) out += expr;
-      else if (quote === '"') out += expr.replace(/["\\]/g, "'");
-      else if (quote === "'") out += expr.replace(/'/g, '"');
-      else {
-        const eol = text.indexOf('\n', end);
-        const alone = out.slice(lineStart).trim() === '' && text.slice(end, eol < 0 ? text.length : eol).trim() === '';
-        const inner = expr.slice(1, -1).replace(/'/g, '"');
-        if (!alone) placeholders.add(inner);
-        out += alone ? blank(expr) : `'${inner}'`;
-      }
-      i = end;
+    const rewritten = markup(i, quote, out);
+    if (rewritten !== undefined) {
+      out += rewritten.text;
+      i = rewritten.end;
       continue;
     }
     if (quote === undefined && c === '#') {
@@ -151,7 +158,7 @@ export function templateTomlText(text: string, engine: TemplateEngine = 'jinja')
     out += c;
     i++;
   }
-  return { toml: out, placeholders };
+  return out;
 }
 
 /** The Jinja template as TOML (templateTomlText). */

@@ -5,6 +5,7 @@ import { safeText } from '../spec/findings.js';
 import { shownText } from '../verify/credentials.js';
 import { SourceFile } from './source.js';
 import { LineIndex } from './hcl/ast.js';
+import { rewriteTomlText } from './jinja-toml.js';
 
 /**
  * A config.toml kept as a template whose placeholders a script of the deployment fills before the
@@ -70,47 +71,20 @@ export function readFilledToml(path: string, text: string, fillers: readonly Tom
   const literal = [...new Set(mine.flatMap((f) => (f.placeholder !== undefined && text.includes(f.placeholder) ? [f.placeholder] : [])))].sort((a, b) => b.length - a.length);
   const envsubst = mine.find((f) => f.envsubst === true);
   if (literal.length === 0 && envsubst === undefined) return undefined;
-  let out = '';
-  let quote: '"' | "'" | undefined;
   const filled: { at: number; text: string; inner: string }[] = [];
-  for (let i = 0; i < text.length; ) {
-    const c = text[i]!;
-    if (c === '\n') {
-      quote = undefined;
-      out += c;
-      i++;
-      continue;
+  // Outside a TOML string only: a placeholder inside one is part of a string the file holds anyway.
+  const out = rewriteTomlText(text, (i, quote) => {
+    if (quote !== undefined) return undefined;
+    let ph = literal.find((p) => text.startsWith(p, i));
+    if (ph === undefined && envsubst !== undefined) {
+      ENV_REFERENCE.lastIndex = i;
+      ph = ENV_REFERENCE.exec(text)?.[0];
     }
-    if (quote === undefined) {
-      let ph = literal.find((p) => text.startsWith(p, i));
-      if (ph === undefined && envsubst !== undefined) {
-        ENV_REFERENCE.lastIndex = i;
-        ph = ENV_REFERENCE.exec(text)?.[0];
-      }
-      if (ph !== undefined) {
-        const inner = ph.slice(1, -1).replace(/['\\]/g, '_');
-        filled.push({ at: i, text: ph, inner });
-        out += `'${inner}'`;
-        i += ph.length;
-        continue;
-      }
-      if (c === '#') {
-        const eol = text.indexOf('\n', i);
-        const end = eol < 0 ? text.length : eol;
-        out += text.slice(i, end);
-        i = end;
-        continue;
-      }
-    }
-    if (quote === '"' && c === '\\') {
-      out += text.slice(i, i + 2);
-      i += 2;
-      continue;
-    }
-    if (c === '"' || c === "'") quote = quote === undefined ? c : quote === c ? undefined : quote;
-    out += c;
-    i++;
-  }
+    if (ph === undefined) return undefined;
+    const inner = ph.slice(1, -1).replace(/['\\]/g, '_');
+    filled.push({ at: i, text: ph, inner });
+    return { text: `'${inner}'`, end: i + ph.length };
+  });
   if (filled.length === 0) return undefined;
   let value: Record<string, unknown>;
   try {

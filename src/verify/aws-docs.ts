@@ -3,6 +3,7 @@ import type { TerraformRoot } from '../emit/artifacts.js';
 import type { PolicyDocument, Request } from './iam/types.js';
 import { compilePolicy, type CompiledPolicy } from './iam/evaluator.js';
 import { awsManagedPolicy } from './iam/aws-managed.js';
+import { jsonTextOnce } from '../model/json-text.js';
 
 /**
  * Reads the AWS Terraform root back as facts: roles, their trust and permission documents,
@@ -111,20 +112,6 @@ export function policyOfText(root: TerraformRoot, text: string): { doc: PolicyDo
   return hit;
 }
 
-/**
- * The JSON text of an AWS managed policy of the table (iam/aws-managed.ts), written once per
- * policy: every VM runner's manager and every Fargate task execution role attaches one, and its
- * text was written again for each attachment.
- */
-function managedText(doc: PolicyDocument): string {
-  let text = managedTexts.get(doc);
-  if (text === undefined) {
-    text = JSON.stringify(doc);
-    managedTexts.set(doc, text);
-  }
-  return text;
-}
-const managedTexts = new WeakMap<PolicyDocument, string>();
 
 export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
   const root = docs.terraformAws;
@@ -174,7 +161,7 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
     }
     const managed = typeof arn === 'string' ? awsManagedPolicy(arn) : undefined;
     if (managed) {
-      hold(role, read(managedText(managed)), via);
+      hold(role, read(jsonTextOnce(managed)), via);
       return;
     }
     role.unknownPolicies.push({ arn: typeof arn === 'string' ? arn : JSON.stringify(arn) ?? String(arn), via, address: via.replace(/\.managed_policy_arns$/, '') });

@@ -26,6 +26,7 @@ import type { ManagerTokenParameter } from './token-readers.js';
 import type { VmClusterSpec } from './schema.js';
 import { findBy, findWith } from '../../model/lookup.js';
 import { isObject } from '../../model/is-object.js';
+import { jsonTextOnce } from '../../model/json-text.js';
 import { userDataFilePath } from './user-data.js';
 
 /**
@@ -196,17 +197,10 @@ export function ecsTasksTrust(fleet: FleetIntent): PolicyDocument {
 }
 const ecsTasksTrusts = new WeakMap<object, PolicyDocument>();
 
-/** The JSON text of that trust, once per fleet (every task execution role embeds it). */
+/** The JSON text of that trust, once per fleet (every task execution role embeds it: jsonTextOnce). */
 export function ecsTasksTrustText(fleet: FleetIntent): string {
-  const doc = ecsTasksTrust(fleet);
-  let text = ecsTasksTrustTexts.get(doc);
-  if (text === undefined) {
-    text = JSON.stringify(doc);
-    ecsTasksTrustTexts.set(doc, text);
-  }
-  return text;
+  return jsonTextOnce(ecsTasksTrust(fleet));
 }
-const ecsTasksTrustTexts = new WeakMap<object, string>();
 
 function ecsTasksTrustOf(a: NonNullable<FleetIntent['aws']>): PolicyDocument {
   return {

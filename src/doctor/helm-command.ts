@@ -101,10 +101,11 @@ function parseArgs(words: readonly Word[]): Parsed {
  * The `key=value` pairs of one `--set`/`--set-string` argument (Helm's strvals): split at commas
  * outside `{…}` and not escaped (`\,`); the value's escapes undone, the key's kept for helmSetPath.
  */
-function setPairs(arg: string): { key: string; value: string | undefined }[] {
-  const out: { key: string; value: string | undefined }[] = [];
+function setPairs(arg: string): { key: string; value: string | undefined; valueAt: number }[] {
+  const out: { key: string; value: string | undefined; valueAt: number }[] = [];
   let key = '';
   let value: string | undefined;
+  let valueAt = 0;
   let depth = 0;
   for (let i = 0; i < arg.length; i++) {
     const c = arg[i]!;
@@ -112,7 +113,10 @@ function setPairs(arg: string): { key: string; value: string | undefined }[] {
       if (value === undefined) key += c + arg[i + 1]!;
       else value += arg[i + 1]!;
       i++;
-    } else if (value === undefined && c === '=') value = '';
+    } else if (value === undefined && c === '=') {
+      value = '';
+      valueAt = i + 1;
+    }
     else if (value !== undefined && c === '{') {
       depth++;
       value += c;
@@ -120,13 +124,14 @@ function setPairs(arg: string): { key: string; value: string | undefined }[] {
       depth--;
       value += c;
     } else if (c === ',' && depth === 0) {
-      out.push({ key, value });
+      out.push({ key, value, valueAt });
       key = '';
       value = undefined;
+      valueAt = i + 1;
     } else if (value === undefined) key += c;
     else value += c;
   }
-  out.push({ key, value });
+  out.push({ key, value, valueAt });
   return out.filter((p) => p.key !== '' || p.value !== undefined);
 }
 
@@ -279,7 +284,11 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
         continue;
       }
       const arg = f.value.text.includes('$') ? (expand(f.value) ?? f.value.text) : f.value.text;
-      const pairs = kind === 'set-literal' || kind === 'set-json' ? [{ key: arg.slice(0, arg.indexOf('=') < 0 ? arg.length : arg.indexOf('=')), value: arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : undefined }] : setPairs(arg);
+      const eq = arg.indexOf('=');
+      const pairs = kind === 'set-literal' || kind === 'set-json' ? [{ key: eq < 0 ? arg : arg.slice(0, eq), value: eq < 0 ? undefined : arg.slice(eq + 1), valueAt: eq + 1 }] : setPairs(arg);
+      // A value is placed at itself where the argument is written as read (bare, or in one pair of quotes), as a values file's value is; else at the argument.
+      const written = arg === f.value.text ? (text.startsWith(arg, f.value.at) ? f.value.at : text.startsWith(arg, f.value.at + 1) ? f.value.at + 1 : undefined) : undefined;
+      const valueAt = (p: { valueAt: number }): Position => (written !== undefined && p.valueAt > 0 ? pos(written + p.valueAt) : at);
       for (const p of pairs) {
         const setPath = p.key.includes('$') ? undefined : helmSetPath(p.key);
         if (p.key.includes('$')) {
@@ -308,7 +317,8 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
           const s = setWithTokenStandIn({ name: p.key, value: p.value });
           value = s.value !== p.value ? s.value : kind === 'set-literal' ? p.value : setValue(p.value, kind === 'set-string');
         }
-        merged.set(setPath, value, () => at);
+        const place = valueAt(p);
+        merged.set(setPath, value, () => place);
       }
     }
   }

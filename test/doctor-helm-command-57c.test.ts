@@ -99,6 +99,15 @@ helm upgrade --install gl-runner gitlab/gitlab-runner \\
     expect(managers(r)).toEqual([]);
   });
 
+  it('a variable set to another the file sets to a literal is followed (ns=$GLR_MANAGER over export GLR_MANAGER=…); one set twice is not known', () => {
+    const sh = `export GLR_MANAGER='glr-manager'\nrepo=gitlab\nchart=gitlab-runner\nns=$GLR_MANAGER\nrelease=$chart\nhelm upgrade $release $repo/$chart --install -n $ns --values values.yaml\n`;
+    const r = run({ 'make.sh': sh, 'values.yaml': VALUES });
+    expect(managers(r)).toEqual(['manager glr-manager/runner (make.sh:6:1)']);
+    const twice = run({ 'make.sh': sh.replace('ns=$GLR_MANAGER\n', 'ns=$GLR_MANAGER\nns=other\n'), 'values.yaml': VALUES });
+    expect(managers(twice)).toEqual([]);
+    expect(of(twice, 'RF903').some((f) => f.message.includes('its namespace $ns'))).toBe(true);
+  });
+
   it('no -n: the namespace is the kubeconfig context\'s, not known (RF903 at the command)', () => {
     const r = run({ 'install.sh': 'helm install runner gitlab/gitlab-runner -f values.yaml\n', 'values.yaml': VALUES });
     expect(of(r, 'RF903').filter((f) => f.message.includes('no -n/--namespace')).map((f) => f.path)).toEqual(['install.sh:1:1']);

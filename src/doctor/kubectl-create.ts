@@ -33,7 +33,7 @@ const LITERAL = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
  * The same assignment with a value that may be a path or a chart reference (`VALUES=./values.yaml`,
  * `CHART := gitlab/gitlab-runner`, `ver=0.81.0 # why`): a comment after a blank ends it, in make and the shell alike.
  */
-const PATH_ASSIGNMENT = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::=|\?=|::=|=)[ \t]*["']?([A-Za-z0-9./_][A-Za-z0-9._/:@+-]*)["']?(?:[ \t]+(?:#[^\n]*)?)?$/gm;
+const PATH_ASSIGNMENT = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::=|\?=|::=|=)[ \t]*["']?([A-Za-z0-9./_${(][A-Za-z0-9._/:@+${}()-]*)["']?(?:[ \t]+(?:#[^\n]*)?)?$/gm;
 
 function literals(text: string, assignment: RegExp = ASSIGNMENT): Map<string, string | null> {
   const out = new Map<string, string | null>();
@@ -48,20 +48,24 @@ function literals(text: string, assignment: RegExp = ASSIGNMENT): Map<string, st
 export const assignedLiterals = (text: string): Map<string, string | null> => literals(text, PATH_ASSIGNMENT);
 
 /**
- * A word with its variables (`$(X)`, `${X}`, `$X`) replaced by the literals the same file assigns
- * them (assignedLiterals); undefined where any is not so assigned, or the word holds another
+ * A word with its variables (`$(X)`, `${X}`, `$X`) replaced by what the same file assigns them
+ * (assignedLiterals), itself expanded so (`ns=$GLR_MANAGER` over `export GLR_MANAGER='glr-manager'`;
+ * at most 8 assignments deep); undefined where any is not so assigned, or the word holds another
  * expansion (`$(cmd …)`, `${X:-d}`, `` ` ``): known only when the script runs.
  */
-export function expandWord(word: string, vars: ReadonlyMap<string, string | null>): string | undefined {
-  if (word.includes('`')) return undefined;
+export function expandWord(word: string, vars: ReadonlyMap<string, string | null>, depth = 0, done = new Map<string, string | undefined>()): string | undefined {
+  if (word.includes('`') || depth > 8) return undefined;
   let unknown = false;
   const out = word.replace(/\$(?:\(([^()]*)\)|\{([^{}]*)\}|([A-Za-z_][A-Za-z0-9_]*)|(.?))/g, (_m, p?: string, b?: string, bare?: string) => {
     const name = p ?? b ?? bare;
-    const value = name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? vars.get(name) : undefined;
+    const raw = name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? vars.get(name) : undefined;
+    // Each variable expanded once per word (a value naming another many times stays linear).
+    if (typeof raw === 'string' && raw.includes('$') && !done.has(name!)) done.set(name!, expandWord(raw, vars, depth + 1, done));
+    const value = typeof raw === 'string' && raw.includes('$') ? done.get(name!) : raw;
     if (typeof value !== 'string') unknown = true;
     return value ?? '';
   });
-  return unknown ? undefined : out;
+  return unknown || out.length > 4096 ? undefined : out;
 }
 
 function valueOf(word: string, vars: ReadonlyMap<string, string | null>): string | undefined {

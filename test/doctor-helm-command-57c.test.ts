@@ -71,6 +71,9 @@ deploy:
   it('the install, upgrade and template targets of one release are read once', () => {
     const mk = `install:\n\thelm install runner gitlab/gitlab-runner -n ci -f values.yaml --set rbac.create=true\nupgrade:\n\thelm upgrade runner gitlab/gitlab-runner -n ci -f values.yaml --set rbac.create=true\n`;
     expect(of(run({ Makefile: mk, 'values.yaml': VALUES }), 'RF907')).toHaveLength(1);
+    // Flags that do not change the release (--atomic, --timeout, --debug, --create-namespace) do not make it another.
+    const flags = `install:\n\thelm install runner gitlab/gitlab-runner -n ci -f values.yaml --set rbac.create=true --atomic --timeout 2m\ntemplate:\n\thelm template runner gitlab/gitlab-runner -n ci -f values.yaml --set rbac.create=true --debug\n`;
+    expect(of(run({ Makefile: flags, 'values.yaml': VALUES }), 'RF907')).toHaveLength(1);
   });
 });
 

@@ -60,6 +60,8 @@ const SHORT: Readonly<Record<string, string>> = { n: 'namespace', f: 'values', o
 const OPTIONAL_VALUE = new Set(['wait', 'dry-run']);
 const SET_KINDS = ['set-json', 'set', 'set-string', 'set-file', 'set-literal'] as const;
 const TOKEN_KEYS = new Set(['runnerToken', 'runnerRegistrationToken']);
+/** The flags that change the release a command makes: two commands that differ in others make the same release. */
+const RELEASE_FLAGS = new Set(['namespace', 'values', 'version', 'reuse-values', 'reset-then-reuse-values', 'generate-name', ...SET_KINDS]);
 
 interface Flag { name: string; value: Word | undefined; at: Word }
 interface Parsed { positionals: Word[]; flags: Flag[]; unread: Word[] }
@@ -211,7 +213,8 @@ function readCommand(ev: Evidence, path: string, text: string, verb: string, sta
   const chartYaml = folder !== undefined ? chartYamlOf(ev, folder) : undefined;
   const runner = chartYaml !== undefined ? chartYaml.name === 'gitlab-runner' : isRunnerChart(chart.replace(/^oci:\/\//, ''), repo);
   if (!runner) return undefined;
-  const key = JSON.stringify([releaseName, chart, repo, ...args.flags.map((f) => [f.name, f.value?.text])]);
+  // What makes the release: its name, chart, namespace, version and values (not --atomic, --timeout, --debug, …).
+  const key = JSON.stringify([releaseName, chart, repo, ...args.flags.filter((f) => RELEASE_FLAGS.has(f.name)).map((f) => [f.name, f.value?.text])]);
   return { key, read: () => readRelease(ev, path, text, { verb, start, args, expand, pos, command, releaseName, nameWord, dir, chartFolder: chartYaml !== undefined ? folder : undefined, chartVersion: chartYaml !== undefined && typeof chartYaml.version === 'string' ? chartYaml.version : undefined }) };
 }
 

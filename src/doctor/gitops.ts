@@ -176,7 +176,7 @@ function givenFile(ev: Evidence, rel: string): string | undefined {
  * A values file given as a layer of a release: its keys placed in it. It is not a deployment's values
  * of its own any more: the reading of it alone (`ev.helmValues`, made while the file was read) is taken out.
  */
-function mergeGivenFile(ev: Evidence, merged: MergedValues, path: string, at: Position, what: string, findings: Finding[]): boolean {
+export function mergeGivenFile(ev: Evidence, merged: MergedValues, path: string, at: Position, what: string, findings: Finding[]): boolean {
   const alone = ev.helmValues.findIndex((v) => v.origin.source.path === path && v.origin.path.length === 0 && v.release === undefined && v.address === undefined);
   if (alone >= 0) {
     const [v] = ev.helmValues.splice(alone, 1);

@@ -13,6 +13,7 @@ import { emptyEvidence, type Evidence } from './evidence.js';
 import { cloudFormationFinding, readFileInto, runnerOperatorFinding, unreadConfigSecretFindings } from './read.js';
 import { unreadTemplateFindings } from './deployment-templates.js';
 import { readGitOpsReleases } from './gitops.js';
+import { readHelmCommands } from './helm-command.js';
 import { applyKustomizeNamespaces, oneInComponents } from './kustomize-namespace.js';
 import { kustomizeGeneratorFiles } from '../io/kustomize-resources.js';
 import { applyArgoDestinations } from './argo-destination.js';
@@ -175,6 +176,8 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   applyKustomizeNamespaces(ev);
   applyArgoDestinations(ev);
   readGitOpsReleases(ev);
+  // `helm install|upgrade|template` of the runner chart in scripts, Makefiles and CI files (helm-command.ts).
+  readHelmCommands(ev);
   ev.findings.push(...helmUnittestFindings(ev.helmUnittestSuites ?? [], ev.texts?.keys() ?? []));
   const cloudFormation = cloudFormationFinding(ev.cloudFormation ?? []);
   if (cloudFormation) ev.findings.push(cloudFormation);

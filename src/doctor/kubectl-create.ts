@@ -29,10 +29,43 @@ const ASSIGNMENT = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::=|
 const VARIABLE = /^\$(?:\(([A-Za-z_][A-Za-z0-9_]*)\)|\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$/;
 const LITERAL = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 
-function literals(text: string): Map<string, string | null> {
+/**
+ * The same assignment with a value that may be a path or a chart reference (`VALUES=./values.yaml`,
+ * `CHART := gitlab/gitlab-runner`, `ver=0.81.0 # why`): a comment after a blank ends it, in make and the shell alike.
+ */
+const PATH_ASSIGNMENT = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::=|\?=|::=|=)[ \t]*["']?([A-Za-z0-9./_${(][A-Za-z0-9._/:@+${}()-]*)["']?(?:[ \t]+(?:#[^\n]*)?)?$/gm;
+
+function literals(text: string, assignment: RegExp = ASSIGNMENT): Map<string, string | null> {
   const out = new Map<string, string | null>();
-  for (const m of text.matchAll(ASSIGNMENT)) out.set(m[1]!, out.has(m[1]!) && out.get(m[1]!) !== m[2]! ? null : m[2]!);
+  for (const m of text.matchAll(assignment)) out.set(m[1]!, out.has(m[1]!) && out.get(m[1]!) !== m[2]! ? null : m[2]!);
   return out;
+}
+
+/**
+ * The variables a script or Makefile sets once to a literal (a name, a path, a chart reference, a
+ * version), by name; null for one set to two different literals (which one holds is not known).
+ */
+export const assignedLiterals = (text: string): Map<string, string | null> => literals(text, PATH_ASSIGNMENT);
+
+/**
+ * A word with its variables (`$(X)`, `${X}`, `$X`) replaced by what the same file assigns them
+ * (assignedLiterals), itself expanded so (`ns=$GLR_MANAGER` over `export GLR_MANAGER='glr-manager'`;
+ * at most 8 assignments deep); undefined where any is not so assigned, or the word holds another
+ * expansion (`$(cmd …)`, `${X:-d}`, `` ` ``): known only when the script runs.
+ */
+export function expandWord(word: string, vars: ReadonlyMap<string, string | null>, depth = 0, done = new Map<string, string | undefined>()): string | undefined {
+  if (word.includes('`') || depth > 8) return undefined;
+  let unknown = false;
+  const out = word.replace(/\$(?:\(([^()]*)\)|\{([^{}]*)\}|([A-Za-z_][A-Za-z0-9_]*)|(.?))/g, (_m, p?: string, b?: string, bare?: string) => {
+    const name = p ?? b ?? bare;
+    const raw = name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? vars.get(name) : undefined;
+    // Each variable expanded once per word (a value naming another many times stays linear).
+    if (typeof raw === 'string' && raw.includes('$') && !done.has(name!)) done.set(name!, expandWord(raw, vars, depth + 1, done));
+    const value = typeof raw === 'string' && raw.includes('$') ? done.get(name!) : raw;
+    if (typeof value !== 'string') unknown = true;
+    return value ?? '';
+  });
+  return unknown || out.length > 4096 ? undefined : out;
 }
 
 function valueOf(word: string, vars: ReadonlyMap<string, string | null>): string | undefined {

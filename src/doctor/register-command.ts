@@ -295,7 +295,7 @@ function inSpan(spans: readonly [number, number][], at: number): boolean {
  */
 const SHORT_NAMES = REGISTER_ALIASES;
 
-type Word = { text: string; at: number; expansion: boolean };
+export type Word = { text: string; at: number; expansion: boolean };
 
 /** A flag's name as Go's flag package reads it: one or two dashes off, up to `=`. */
 const nameOf = (arg: string): string => {
@@ -456,7 +456,7 @@ function continuedPastDirectives(text: string, at: number, to: number): number |
  * backslash-newline is written `\\\n` (HCL's `\\` escape for the backslash, its `\n` for the line
  * break: Terraform's "Strings and Templates", Escape Sequences) and continues the command the same way.
  */
-function shellWords(text: string, from: number, to: number, hclQuoted = false): Word[] {
+export function shellWords(text: string, from: number, to: number, hclQuoted = false): Word[] {
   const words: Word[] = [];
   let cur = '';
   let start = -1;

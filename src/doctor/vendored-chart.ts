@@ -24,16 +24,9 @@ import { MergedValues, ReleaseSource } from './helm-release.js';
  * for layerChartDefaults to put under the values of a release that installs that folder.
  */
 export function vendoredChartDefaults(ev: Evidence): void {
-  const given = ev.givenPaths ?? new Set<string>();
   const charts = new Map<string, Record<string, unknown> | undefined>();
-  /** `<folder>Chart.yaml`'s document, where it is among the files read. */
   const chartOf = (folder: string): Record<string, unknown> | undefined => {
-    if (!charts.has(folder)) {
-      const path = `${folder}Chart.yaml`;
-      const artifact = given.has(path) ? ev.artifacts.find((a) => a.format === 'yaml' && normalPath(a.path) === path) : undefined;
-      const doc: unknown = artifact && Array.isArray(artifact.content) ? (artifact.content as unknown[])[0] : undefined;
-      charts.set(folder, isObject(doc) ? doc : undefined);
-    }
+    if (!charts.has(folder)) charts.set(folder, chartYamlOf(ev, folder));
     return charts.get(folder);
   };
   const runnerChart = (folder: string): boolean => chartOf(folder)?.name === 'gitlab-runner';
@@ -66,6 +59,14 @@ export function vendoredChartDefaults(ev: Evidence): void {
     ev.findings.push(said);
     defaults.set(folder, { value: d.value, origin: d.origin, said, ...versionOf(folder) });
   }
+}
+
+/** `<folder>Chart.yaml`'s document (`folder` a normal path ending in `/`, or empty), where it is among the files read. */
+export function chartYamlOf(ev: Evidence, folder: string): Record<string, unknown> | undefined {
+  const path = `${folder}Chart.yaml`;
+  const artifact = (ev.givenPaths ?? new Set<string>()).has(path) ? ev.artifacts.find((a) => a.format === 'yaml' && normalPath(a.path) === path) : undefined;
+  const doc: unknown = artifact && Array.isArray(artifact.content) ? (artifact.content as unknown[])[0] : undefined;
+  return isObject(doc) ? doc : undefined;
 }
 
 /** Whether chart values set what a deployment of the chart must: the GitLab URL or a runner token (any value, a placeholder included). */

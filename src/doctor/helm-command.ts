@@ -1,0 +1,370 @@
+import { safeText, type Finding } from '../spec/findings.js';
+import { CODES, type Code } from '../spec/codes.js';
+import { isMakefileName } from '../io/file-names.js';
+import type { Evidence } from './evidence.js';
+import { LineIndex } from './hcl/ast.js';
+import { normalPath } from './hcl/eval.js';
+import { SourceFile, formatPosition, type Position } from './source.js';
+import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, localChartFolder, setWithTokenStandIn } from './helm-release.js';
+import { mergeGivenFile } from './gitops.js';
+import { inShellComment } from './shell-comment.js';
+import { shellWords, type Word } from './register-command.js';
+import { assignedLiterals, expandWord } from './kubectl-create.js';
+import { chartYamlOf } from './vendored-chart.js';
+
+/**
+ * The gitlab-runner chart installed by a command: `helm install`, `helm upgrade [--install]` or
+ * `helm template` in a shell script, a Makefile, a GitLab CI file's script lines or a GitHub
+ * workflow's `run:`. Read as the release it makes, as the other release readers read theirs
+ * (helm-release.ts, gitops.ts): the release name, `-n/--namespace`, the chart's version, the
+ * values layered as Helm layers them, each key keeping the place of the layer that set it last.
+ *
+ * Helm's order (helm.sh/docs "helm install" and "Values Files"; pkg/cli/values/options.go
+ * MergeValues): the chart's values.yaml, then each `-f/--values` file in the order given (the last
+ * wins), then `--set-json`, `--set`, `--set-string`, `--set-file` and `--set-literal`, each kind in
+ * the order given. `--set` and `--set-string` take `key=value` pairs separated by commas (`\,` a
+ * comma inside a value, `{a,b}` a list); `--set` types true, false, null and whole numbers,
+ * `--set-string` keeps strings (helm.sh/docs "The Format and Limitations of --set"). A local chart
+ * folder (a path that holds a Chart.yaml named gitlab-runner) puts its own values.yaml under them
+ * (vendored-chart.ts layerChartDefaults).
+ *
+ * Paths are read from the folder of the file the command is in (where make runs a recipe; a
+ * script run from elsewhere reads them from there). A variable is read where the same file sets
+ * it once to a literal (kubectl-create.ts assignedLiterals: make's `X := v`, the shell's `x=v`);
+ * anything else is known only when the command runs, and is said (RF903), never guessed.
+ */
+
+type Path = (string | number)[];
+
+/** Files whose lines are shell commands: scripts, Makefiles, GitLab CI files, GitHub workflows. */
+const SCRIPT = /\.(?:sh|bash|zsh|ksh)$/i;
+const CI_FILE = /(?:^|[\\/])(?:[^\\/]*gitlab-ci[^\\/]*\.ya?ml|\.gitlab[\\/]ci[\\/][^\\/]+\.ya?ml|\.github[\\/]workflows[\\/][^\\/]+\.ya?ml)$/i;
+const readsCommands = (path: string): boolean => SCRIPT.test(path) || isMakefileName(path) || CI_FILE.test(path);
+
+/** `helm install|upgrade|template`, also behind a path (`/usr/local/bin/helm`); the words after it follow. */
+const COMMAND = /(?<![A-Za-z0-9_.-])helm(?:[ \t]|\\\r?\n)+(install|upgrade|template)(?=[ \t]|\\\r?\n|\r?\n|$)/g;
+/** At most this many characters of one command are read, and a command this far into one line is not looked for (a minified or generated line). */
+const MAX_COMMAND = 16_384;
+/** At most this many commands are looked at in one file. */
+const MAX_COMMANDS = 500;
+
+/** Helm's flags of install, upgrade and template that take a value (the next word, or `=value`); the others are switches. */
+const VALUE_FLAGS = new Set([
+  'namespace', 'values', 'set', 'set-string', 'set-file', 'set-json', 'set-literal', 'version', 'repo', 'timeout', 'kube-context', 'kubeconfig',
+  'description', 'name-template', 'post-renderer', 'post-renderer-args', 'ca-file', 'cert-file', 'key-file', 'keyring', 'username', 'password',
+  'history-max', 'output', 'api-versions', 'kube-version', 'output-dir', 'show-only', 'labels', 'kube-apiserver', 'kube-as-user', 'kube-as-group',
+  'kube-ca-file', 'kube-token', 'kube-tls-server-name', 'registry-config', 'repository-cache', 'repository-config', 'burst-limit', 'qps', 'wait',
+]);
+const SHORT: Readonly<Record<string, string>> = { n: 'namespace', f: 'values', o: 'output', a: 'api-versions', s: 'show-only', l: 'labels', g: 'generate-name', i: 'install' };
+/** `--wait` takes a value only as `--wait=…` (Helm 4's strategy); written alone it is a switch. */
+const OPTIONAL_VALUE = new Set(['wait', 'dry-run']);
+const SET_KINDS = ['set-json', 'set', 'set-string', 'set-file', 'set-literal'] as const;
+const TOKEN_KEYS = new Set(['runnerToken', 'runnerRegistrationToken']);
+/** The flags that change the release a command makes: two commands that differ in others make the same release. */
+const RELEASE_FLAGS = new Set(['namespace', 'values', 'version', 'reuse-values', 'reset-then-reuse-values', 'generate-name', ...SET_KINDS]);
+
+interface Flag { name: string; value: Word | undefined; at: Word }
+interface Parsed { positionals: Word[]; flags: Flag[]; unread: Word[] }
+
+function parseArgs(words: readonly Word[]): Parsed {
+  const out: Parsed = { positionals: [], flags: [], unread: [] };
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const t = w.text;
+    if (t === '--') {
+      out.positionals.push(...words.slice(i + 1));
+      break;
+    }
+    if (/^\d*(?:>>?|<)/.test(t)) {
+      // A redirection (`> out.yaml`, `2>&1`): the shell's, not helm's.
+      if (/^\d*(?:>>?|<)(?:&\d*-?)?$/.test(t)) i++;
+      continue;
+    }
+    const long = /^--([A-Za-z0-9-]+)(?:=([\s\S]*))?$/.exec(t);
+    const short = long ? undefined : /^-([A-Za-z])(?:=?([\s\S]+))?$/.exec(t);
+    if (!long && !short) {
+      // A word the shell splits into words known only when it runs (`$HELM_ARGS`): flags it holds are not read.
+      if (w.expansion && out.positionals.length >= 2) out.unread.push(w);
+      else out.positionals.push(w);
+      continue;
+    }
+    const name = long ? long[1]! : (SHORT[short![1]!] ?? short![1]!);
+    const inline = long ? long[2] : short![2];
+    if (inline !== undefined) {
+      const offset = t.length - inline.length;
+      out.flags.push({ name, value: { text: inline, at: w.at + offset, expansion: w.expansion }, at: w });
+    } else if (VALUE_FLAGS.has(name) && !OPTIONAL_VALUE.has(name) && i + 1 < words.length) out.flags.push({ name, value: words[++i]!, at: w });
+    else out.flags.push({ name, value: undefined, at: w });
+  }
+  return out;
+}
+
+/**
+ * The `key=value` pairs of one `--set`/`--set-string` argument (Helm's strvals): split at commas
+ * outside `{…}` and not escaped (`\,`); the value's escapes undone, the key's kept for helmSetPath.
+ */
+function setPairs(arg: string): { key: string; value: string | undefined; valueAt: number }[] {
+  const out: { key: string; value: string | undefined; valueAt: number }[] = [];
+  let key = '';
+  let value: string | undefined;
+  let valueAt = 0;
+  let depth = 0;
+  for (let i = 0; i < arg.length; i++) {
+    const c = arg[i]!;
+    if (c === '\\' && i + 1 < arg.length) {
+      if (value === undefined) key += c + arg[i + 1]!;
+      else value += arg[i + 1]!;
+      i++;
+    } else if (value === undefined && c === '=') {
+      value = '';
+      valueAt = i + 1;
+    }
+    else if (value !== undefined && c === '{') {
+      depth++;
+      value += c;
+    } else if (value !== undefined && c === '}' && depth > 0) {
+      depth--;
+      value += c;
+    } else if (c === ',' && depth === 0) {
+      out.push({ key, value, valueAt });
+      key = '';
+      value = undefined;
+      valueAt = i + 1;
+    } else if (value === undefined) key += c;
+    else value += c;
+  }
+  out.push({ key, value, valueAt });
+  return out.filter((p) => p.key !== '' || p.value !== undefined);
+}
+
+/** A `--set` value as Helm types it: `{a,b}` a list of values, else one. */
+function setValue(v: string, string: boolean): unknown {
+  const typed = (x: string): unknown => (string ? x : autoTyped(x));
+  if (v.startsWith('{') && v.endsWith('}')) {
+    const inner = v.slice(1, -1);
+    return inner === '' ? [] : inner.split(',').map(typed);
+  }
+  return typed(v);
+}
+
+function finding(code: Code, at: Position, message: string, fix: string): Finding {
+  return { code, severity: CODES[code].severity, path: formatPosition(at), message, fix };
+}
+
+/** Reads every `helm install|upgrade|template` of the gitlab-runner chart in the files given into `ev.helmValues`. */
+export function readHelmCommands(ev: Evidence): void {
+  for (const [path, text] of ev.texts ?? []) {
+    if (!readsCommands(path) || !text.includes('helm')) continue;
+    readFile(ev, path, text);
+  }
+}
+
+function readFile(ev: Evidence, path: string, text: string): void {
+  let lines: LineIndex | undefined;
+  const pos = (offset: number): Position => ({ file: path, ...(lines ??= new LineIndex(text)).pos(offset) });
+  let vars: Map<string, string | null> | undefined;
+  const expand = (w: Word): string | undefined => (w.text.includes('$') ? expandWord(w.text, (vars ??= assignedLiterals(text))) : w.text);
+  const seen = new Set<string>();
+  let looked = 0;
+  COMMAND.lastIndex = 0;
+  for (let m = COMMAND.exec(text); m !== null && looked < MAX_COMMANDS; m = COMMAND.exec(text)) {
+    looked++;
+    const start = pos(m.index);
+    if (start.column > MAX_COMMAND || inShellComment(text, m.index)) continue;
+    const words = shellWords(text, m.index + m[0].length, Math.min(text.length, m.index + m[0].length + MAX_COMMAND));
+    const args = parseArgs(words);
+    const release = readCommand(ev, path, text, m[1]!, start, args, expand, pos);
+    if (!release) continue;
+    // The same release written again (a Makefile's install, upgrade and template targets): read once.
+    if (seen.has(release.key)) continue;
+    seen.add(release.key);
+    release.read();
+  }
+}
+
+function readCommand(ev: Evidence, path: string, text: string, verb: string, start: Position, args: Parsed, expand: (w: Word) => string | undefined, pos: (offset: number) => Position): { key: string; read: () => void } | undefined {
+  const flag = (name: string): Flag[] => args.flags.filter((f) => f.name === name);
+  const last = (name: string): Flag | undefined => flag(name).at(-1);
+  const generated = flag('generate-name').length > 0 || (verb === 'template' && args.positionals.length === 1);
+  const [nameWord, chartWord] = generated ? [undefined, args.positionals[0]] : [args.positionals[0], args.positionals[1]];
+  if (!chartWord) return undefined;
+  const chart = expand(chartWord);
+  const repoFlag = last('repo');
+  const repo = repoFlag?.value ? expand(repoFlag.value) : undefined;
+  const releaseName = nameWord ? expand(nameWord) : undefined;
+  // A CI job runs in the repository's root: a GitHub workflow's two folders up (GITHUB_WORKSPACE), an included `.gitlab/ci/` file's too (CI_PROJECT_DIR).
+  const ci = /(?:^|[\\/])\.(?:github[\\/]workflows|gitlab[\\/]ci)[\\/][^\\/]+$/.exec(path);
+  const dir = ci ? path.slice(0, ci.index + (ci[0].startsWith('.') ? 0 : 1)) : path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+  const command = `helm ${verb}${releaseName !== undefined ? ` ${safeText(releaseName, 63)}` : ''}`;
+  if (chart === undefined) {
+    // The chart is known only when the command runs: said where something names the runner chart.
+    if (!/gitlab-runner/.test(`${chartWord.text} ${nameWord?.text ?? ''}`)) return undefined;
+    return {
+      key: `unknown:${chartWord.text}`,
+      read: () => {
+        ev.findings.push(finding('RF903', pos(chartWord.at), `${command}: its chart ${safeText(chartWord.text, 100)} is set from a variable the file does not set to a literal, so which chart it installs, and with which values, is known only when the command runs; its runner's chain is not proven`, 'write the chart (gitlab/gitlab-runner, or the chart folder) literally, or set the variable once to a literal in the same file'));
+        ev.chartsUnread = (ev.chartsUnread ?? 0) + 1;
+      },
+    };
+  }
+  // A chart folder given (its Chart.yaml among the files): Helm installs a path that exists before looking in any repository.
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(chart) || chart.endsWith('.tgz');
+  const folder = !url && repo === undefined ? localChartFolder(`${dir}-`, chart) : undefined;
+  const chartYaml = folder !== undefined ? chartYamlOf(ev, folder) : undefined;
+  const runner = chartYaml !== undefined ? chartYaml.name === 'gitlab-runner' : isRunnerChart(chart.replace(/^oci:\/\//, ''), repo);
+  if (!runner) return undefined;
+  // What makes the release: its name, chart, namespace, version and values (not --atomic, --timeout, --debug, …).
+  const key = JSON.stringify([releaseName, chart, repo, ...args.flags.filter((f) => RELEASE_FLAGS.has(f.name)).map((f) => [f.name, f.value?.text])]);
+  return { key, read: () => readRelease(ev, path, text, { verb, start, args, expand, pos, command, releaseName, nameWord, dir, chartFolder: chartYaml !== undefined ? folder : undefined, chartVersion: chartYaml !== undefined && typeof chartYaml.version === 'string' ? chartYaml.version : undefined }) };
+}
+
+interface Command {
+  verb: string;
+  start: Position;
+  args: Parsed;
+  expand: (w: Word) => string | undefined;
+  pos: (offset: number) => Position;
+  command: string;
+  releaseName: string | undefined;
+  nameWord: Word | undefined;
+  dir: string;
+  chartFolder: string | undefined;
+  chartVersion: string | undefined;
+}
+
+function readRelease(ev: Evidence, path: string, text: string, c: Command): void {
+  const { args, expand, pos, command } = c;
+  const flags = (name: string): Flag[] => args.flags.filter((f) => f.name === name);
+  const merged = new MergedValues();
+  const findings = ev.findings;
+  /** What the command gives that is known only when it runs: said once, at the command. */
+  const unknown: string[] = [];
+  let read = true;
+  let valuesUnread = false;
+
+  // 0. A chart folder's own values.yaml edited to be the deployment's (read alone as values): the bottom layer.
+  if (c.chartFolder !== undefined && !ev.chartDefaults?.has(c.chartFolder)) {
+    const own = [...(ev.texts?.keys() ?? [])].find((p) => /^values\.ya?ml$/.test(normalPath(p).slice(c.chartFolder!.length)) && normalPath(p).startsWith(c.chartFolder!) && !normalPath(p).slice(c.chartFolder!.length).includes('/'));
+    if (own !== undefined) read = mergeGivenFile(ev, merged, own, c.start, `${command}: the chart's values.yaml`, findings) && read;
+  }
+
+  // 1. -f/--values files in order (a flag may list several, separated by commas).
+  for (const f of flags('values')) {
+    if (!f.value) continue;
+    const written = expand(f.value);
+    const at = pos(f.value.at);
+    if (written === undefined) {
+      findings.push(finding('RF903', at, `${command}: the values file ${safeText(f.value.text, 100)} is named by a variable the file does not set to a literal, so which file it is, and what it sets, is known only when the command runs and is not proven`, 'name the values file literally, or set the variable once to a literal in the same file'));
+      valuesUnread = true;
+      continue;
+    }
+    for (const rel of written.split(',')) {
+      if (rel === '') continue;
+      if (rel === '-' || /^[a-z][a-z0-9+.-]*:\/\//i.test(rel)) {
+        findings.push(finding('RF903', at, `${command}: the values ${rel === '-' ? 'read from standard input (-f -)' : `file ${safeText(rel, 100)}, fetched from a URL when the command runs,`} are not among the files given, so what they set is not proven`, 'give the values as a file beside the command, named by -f'));
+        valuesUnread = true;
+        continue;
+      }
+      const want = normalPath(rel.startsWith('/') ? rel.slice(1) : `${c.dir}${rel}`);
+      const given = [...(ev.texts?.keys() ?? [])].find((p) => normalPath(p) === want);
+      if (given === undefined) {
+        findings.push(finding('RF903', at, `${command}: the values file ${safeText(rel, 100)} is not among the files given, so what it sets is not proven`, `give ${safeText(rel, 100)} with ${path}`));
+        valuesUnread = true;
+        continue;
+      }
+      read = mergeGivenFile(ev, merged, given, at, `${command}: -f ${safeText(rel, 100)}`, findings) && read;
+    }
+  }
+
+  // 2. --set-json, --set, --set-string, --set-file, --set-literal: each kind in the order given.
+  for (const kind of SET_KINDS) {
+    for (const f of flags(kind)) {
+      if (!f.value) continue;
+      const at = pos(f.value.at);
+      if (kind === 'set-file') {
+        findings.push(finding('RF903', at, `${command}: --set-file ${safeText(f.value.text.split('=')[0]!, 100)} sets a value to the content of a file when the command runs, which the doctor does not read, so what it sets is not proven`, 'set the value in a values file given with -f'));
+        valuesUnread = true;
+        continue;
+      }
+      const arg = f.value.text.includes('$') ? (expand(f.value) ?? f.value.text) : f.value.text;
+      const eq = arg.indexOf('=');
+      const pairs = kind === 'set-literal' || kind === 'set-json' ? [{ key: eq < 0 ? arg : arg.slice(0, eq), value: eq < 0 ? undefined : arg.slice(eq + 1), valueAt: eq + 1 }] : setPairs(arg);
+      // A value is placed at itself where the argument is written as read (bare, or in one pair of quotes), as a values file's value is; else at the argument.
+      const written = arg === f.value.text ? (text.startsWith(arg, f.value.at) ? f.value.at : text.startsWith(arg, f.value.at + 1) ? f.value.at + 1 : undefined) : undefined;
+      const valueAt = (p: { valueAt: number }): Position => (written !== undefined && p.valueAt > 0 ? pos(written + p.valueAt) : at);
+      for (const p of pairs) {
+        const setPath = p.key.includes('$') ? undefined : helmSetPath(p.key);
+        if (p.key.includes('$')) {
+          unknown.push(`--${kind} ${safeText(p.key, 80)}`);
+          valuesUnread = true;
+          continue;
+        }
+        if (!setPath || p.value === undefined) {
+          findings.push(finding('RF901', at, `${command}: --${kind} ${JSON.stringify(safeText(p.key, 80))} is not key=value over a Helm value path; helm refuses it`, 'write key=value, keys separated by dots, `\\.` for a dot inside a key, [n] for a list index'));
+          continue;
+        }
+        // A value the shell fills in: a token so given is not written in the file (as a reference is not); any other is not known.
+        if (p.value.includes('$') || p.value.includes('`')) {
+          if (!TOKEN_KEYS.has(p.key)) unknown.push(`--${kind} ${safeText(p.key, 80)}`);
+          continue;
+        }
+        let value: unknown;
+        if (kind === 'set-json') {
+          try {
+            value = JSON.parse(p.value) as unknown;
+          } catch {
+            findings.push(finding('RF901', at, `${command}: --set-json ${safeText(p.key, 80)} is not given JSON; helm refuses it`, 'write the value as JSON'));
+            continue;
+          }
+        } else {
+          const s = setWithTokenStandIn({ name: p.key, value: p.value });
+          value = s.value !== p.value ? s.value : kind === 'set-literal' ? p.value : setValue(p.value, kind === 'set-string');
+        }
+        const place = valueAt(p);
+        merged.set(setPath, value, () => place);
+      }
+    }
+  }
+
+  // 3. --reuse-values: the values of the release's last revision (in the cluster) under these.
+  const reuse = args.flags.find((f) => f.name === 'reuse-values' || f.name === 'reset-then-reuse-values');
+  if (reuse && c.verb === 'upgrade' && !/^(?:false|0)$/i.test(reuse.value?.text ?? '')) {
+    findings.push(finding('RF903', pos(reuse.at.at), `${command}: ${reuse.at.text.split('=')[0]} keeps the values of the release's last revision in the cluster, which the files do not hold, under the -f files and --set given; a key neither sets may be set there, so it is not proven`, 'give every value with -f and --set (then --reuse-values can go), or give the values the release has (helm get values)'));
+    valuesUnread = true;
+  }
+  if (args.unread.length > 0) {
+    unknown.push(`${args.unread.map((w) => safeText(w.text, 60)).slice(0, 3).join(', ')} (words known only when the command runs: the flags they hold are not read)`);
+    valuesUnread = true;
+  }
+
+  // 4. The namespace: -n/--namespace, else the kubeconfig context's (or $HELM_NAMESPACE), which the files do not show.
+  const nsFlag = flags('namespace').at(-1);
+  const namespace = nsFlag?.value ? expand(nsFlag.value) : undefined;
+  if (!nsFlag?.value) findings.push(finding('RF903', c.start, `${command}: no -n/--namespace is given, so helm installs the release in the namespace of the kubeconfig context it runs with (or $HELM_NAMESPACE), which the files do not show; the namespace the manager runs in is not known and its identity chain is not proven`, 'give the namespace with -n <namespace>'));
+  else if (namespace === undefined) findings.push(finding('RF903', pos(nsFlag.value.at), `${command}: its namespace ${safeText(nsFlag.value.text, 100)} is set from a variable the file does not set to a literal, so the namespace the manager runs in is known only when the command runs and its identity chain is not proven`, 'write the namespace literally, or set the variable once to a literal in the same file'));
+  const versionFlag = flags('version').at(-1);
+  const version = versionFlag?.value ? expand(versionFlag.value) : undefined;
+  const names: string[] = [];
+  if (versionFlag?.value && version === undefined) names.push(`the chart version ${safeText(versionFlag.value.text, 60)} (the checks of one chart version take none)`);
+  if (c.releaseName === undefined && c.nameWord !== undefined) names.push(`the release name ${safeText(c.nameWord.text, 60)}`);
+  const clauses = [
+    ...(unknown.length > 0 ? [`${unknown.join(', ')} ${unknown.length > 1 ? 'give values' : 'gives a value'} known only when the command runs (a variable the file does not set once to a literal, a command's output), so what ${unknown.length > 1 ? 'they set' : 'it sets'} is not read and not proven`] : []),
+    ...(names.length > 0 ? [`${names.join(' and ')} ${names.length > 1 ? 'are' : 'is'} known only when the command runs`] : []),
+  ];
+  if (clauses.length > 0) findings.push(finding('RF903', c.start, `${command}: ${clauses.join('; ')}`, unknown.length > 0 ? 'write the values in a values file given with -f, or set the variables once to literals in the same file' : 'write them literally, or set the variables once to literals in the same file'));
+  if (!read) {
+    ev.chartsUnread = (ev.chartsUnread ?? 0) + 1;
+    return;
+  }
+  const file = new SourceFile(path, text, 'yaml');
+  const installedBy = `\`${c.command}\` at ${path}:${c.start.line}`;
+  ev.helmValues.push({
+    value: merged.value,
+    origin: { source: new ReleaseSource(file, merged, () => c.start), doc: 0, path: [] as Path },
+    ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }),
+    ...(c.releaseName !== undefined ? { release: c.releaseName } : {}),
+    ...(version !== undefined && version !== '' ? { chartVersion: version.replace(/^v(?=\d)/, '') } : c.chartVersion !== undefined ? { chartVersion: c.chartVersion } : {}),
+    ...(valuesUnread ? { valuesUnread: true as const } : {}),
+    ...(c.chartFolder !== undefined ? { chartFolder: c.chartFolder, installedBy } : {}),
+  });
+}

@@ -6,6 +6,7 @@ import { registerCommands } from './register-command.js';
 import { offsetInOriginal, type YamlFile } from './yaml-documents.js';
 import { LineIndex } from './hcl/ast.js';
 import { isObject } from '../model/is-object.js';
+import { isMap, isScalar, isSeq } from 'yaml';
 import { GROUP_JOIN, RUN_AS_ROOT, RUN_AS_ROOT_FIX, SHELL_ROOT_FIX, SUDOERS_NOPASSWD } from './vm.js';
 
 /**
@@ -27,7 +28,12 @@ import { GROUP_JOIN, RUN_AS_ROOT, RUN_AS_ROOT_FIX, SHELL_ROOT_FIX, SUDOERS_NOPAS
  *   service runs `gitlab-runner run` without a `--user` of another user.
  * Each is RF309 only where the files register a runner with the shell executor (a register command's
  * `--executor shell`, a config.toml or template with `executor = "shell"`): a Docker or Kubernetes
- * executor's jobs run in containers, whoever runs the manager.
+ * executor's jobs run in containers, whoever runs the manager. And on the host the grant is made on,
+ * where the files say which host that is (hostsOf): a grant in a play, a role or a script that itself
+ * registers runners, none of them shell, sets up a Docker or Kubernetes runner's host, and is RF309
+ * only where a shell runner is registered there too (or somewhere the files do not tie to a host:
+ * a config.toml, a task file outside a role, a play for `all`). A grant whose place registers no
+ * runner is read as today: on whichever host the shell runner is.
  */
 
 const USER_MODULE = /^(?:ansible\.(?:builtin|legacy)\.)?user$/;
@@ -130,20 +136,107 @@ function readUnit(path: string, unit: string, r: Reading): void {
   r.root.push({ at: `${path}:${p.line}:${p.column}`, who: `the systemd unit ${path}`, root: true, what: `runs \`gitlab-runner run\`${runAs === undefined ? ' without --user' : ' --user root'} as User=root: shell jobs run as the user \`run\` is given with --user, else as the service's own user, root` });
 }
 
-/** Where the files register a runner with the shell executor, or undefined. */
-function shellRunner(ev: Evidence): string | undefined {
+/**
+ * The hosts a line of a file is run on, as the files say: in a playbook, the play's `hosts:` pattern
+ * (`hosts:web`) and, for a role's task file (`roles/<role>/tasks/…`), the role (`role:<role>`) with the
+ * patterns of the plays given that list it; a script (not YAML) is one host's setup (`file:<path>`).
+ * Undefined where the files do not say: a task file outside a role, a play for `all` or a pattern
+ * with markup, a unit file, a config.toml.
+ */
+type HostsOf = (at: string) => readonly string[] | undefined;
+
+/** A play's `hosts:` as a key (a list's patterns sorted), or undefined for every host or one with markup. */
+function hostsKey(v: unknown): string | undefined {
+  const patterns = (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/[,:]/) : []).map((h) => h.trim()).filter((h) => h !== '');
+  if (patterns.length === 0 || patterns.some((h) => h === 'all' || h === '*' || /\{\{|\{%/.test(h))) return undefined;
+  return `hosts:${[...new Set(patterns)].sort().join(',')}`;
+}
+
+const ROLE_TASKS = /(?:^|\/)roles\/([^/]+)\/tasks\//;
+
+function hostsOfFiles(ev: Evidence): HostsOf {
+  /** Per playbook: each play's lines (first, last) and hosts key. */
+  const plays = new Map<string, { from: number; to: number; key: string | undefined }[]>();
+  const roleHosts = new Map<string, Set<string>>();
+  for (const [path, yaml] of ev.yamlSources ?? []) {
+    if (!/\.ya?ml$/i.test(path) || ROLE_TASKS.test(path) || !/^[ \t-]*hosts[ \t]*:/m.test(yaml.text)) continue;
+    const lines = new LineIndex(yaml.text);
+    const list: { from: number; to: number; key: string | undefined }[] = [];
+    for (const doc of yaml.documents()) {
+      if (!isSeq(doc.contents)) continue;
+      for (const item of doc.contents.items) {
+        if (!isMap(item) || !item.has('hosts') || item.range === undefined || item.range === null) continue;
+        const raw: unknown = item.get('hosts');
+        const key = hostsKey(isSeq(raw) ? raw.toJSON() : raw);
+        list.push({ from: lines.pos(item.range[0]).line, to: lines.pos(item.range[1]).line, key });
+        const roles = item.get('roles');
+        if (key === undefined || !isSeq(roles)) continue;
+        for (const r of roles.items) {
+          const name = isScalar(r) ? r.value : isMap(r) ? (r.get('role') ?? r.get('name')) : undefined;
+          if (typeof name !== 'string') continue;
+          const role = name.split('/').pop()!.split('.').pop()!;
+          if (!roleHosts.has(role)) roleHosts.set(role, new Set());
+          roleHosts.get(role)!.add(key);
+        }
+      }
+    }
+    if (list.length > 0) plays.set(path, list);
+  }
+  return (at) => {
+    const m = /^(.*):(\d+):\d+$/.exec(at);
+    if (!m) return undefined;
+    const path = m[1]!;
+    const role = ROLE_TASKS.exec(path)?.[1];
+    if (role !== undefined) return [`role:${role}`, ...(roleHosts.get(role) ?? [])];
+    const list = plays.get(path);
+    if (list !== undefined) {
+      const line = Number(m[2]);
+      const key = list.find((p) => p.from <= line && line <= p.to)?.key;
+      return key === undefined ? undefined : [key];
+    }
+    if (ev.yamlSources?.has(path) || /\.service$/.test(path)) return undefined;
+    return [`file:${path}`];
+  };
+}
+
+/** A runner the files register: where, its executor, and the hosts it is registered on (undefined: not known). */
+interface Registration {
+  where: string;
+  shell: boolean;
+  hosts: readonly string[] | undefined;
+}
+
+/** The runners the files register: register commands with an executor, and the shell runners of config.toml files and templates (on hosts not known). */
+function registrations(ev: Evidence, hostsOf: HostsOf): Registration[] {
+  const out: Registration[] = [];
   for (const [path, t] of ev.texts ?? []) {
-    if (!/--executor/.test(t) || !/\bshell\b/.test(t)) continue;
+    if (!/--executor/.test(t)) continue;
+    let lines: LineIndex | undefined;
     for (const c of registerCommands(path, t, undefined, ev.yamlSources?.get(path))) {
       const f = c.flags.find((x) => x.name === 'executor');
-      if (f?.value === 'shell') return `${path} (gitlab-runner register --executor shell)`;
+      if (f?.value === undefined) continue;
+      lines ??= new LineIndex(t);
+      const p = lines.pos(c.at);
+      out.push({ where: `${path} (gitlab-runner register --executor ${f.value})`, shell: f.value === 'shell', hosts: hostsOf(`${path}:${p.line}:${p.column}`) });
     }
   }
   for (const toml of [...ev.configTomls, ...(ev.jinjaTomls ?? [])]) {
     const runners = toml.value.runners;
-    if (Array.isArray(runners) && runners.some((x) => isObject(x) && x.executor === 'shell')) return `${toml.origin.source.path} (executor = "shell")`;
+    if (Array.isArray(runners) && runners.some((x) => isObject(x) && x.executor === 'shell')) out.push({ where: `${toml.origin.source.path} (executor = "shell")`, shell: true, hosts: undefined });
   }
-  return undefined;
+  return out;
+}
+
+const meets = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean => a !== undefined && b !== undefined && a.some((x) => b.includes(x));
+
+/**
+ * The shell runner a grant at `hosts` reaches, or undefined: one registered on those hosts, or on
+ * hosts not known; where the grant's hosts register no runner (or are not known), any shell runner.
+ */
+function shellRunnerFor(regs: readonly Registration[], hosts: readonly string[] | undefined): Registration | undefined {
+  const here = regs.filter((r) => meets(r.hosts, hosts));
+  if (here.length === 0) return regs.find((r) => r.shell);
+  return here.find((r) => r.shell) ?? regs.find((r) => r.shell && r.hosts === undefined);
 }
 
 /** RF309 for each grant that makes the shell jobs of the files' runners root (see above); places another reader already said RF309 at are left to it. */
@@ -169,13 +262,16 @@ export function hostGrantFindings(ev: Evidence, said: readonly Finding[]): Findi
     for (const g of j.groups.filter((g) => r.passwordless.has(`%${g}`))) grants.push({ at: j.at, who: j.who, what: `gives the gitlab-runner user the ${g} group, which ${r.passwordless.get(`%${g}`)!.who} makes passwordless in sudoers` });
   }
   if (grants.length === 0) return [];
-  const shell = shellRunner(ev);
-  if (shell === undefined) return [];
+  const hostsOf = hostsOfFiles(ev);
+  const regs = registrations(ev, hostsOf);
+  if (!regs.some((x) => x.shell)) return [];
   const lineOf = (at: string) => at.replace(/:\d+$/, '');
   const taken = new Set(said.filter((f) => f.code === 'RF309').map((f) => lineOf(f.path)));
   const out: Finding[] = [];
   for (const g of grants) {
     if (taken.has(lineOf(g.at))) continue;
+    const shell = shellRunnerFor(regs, hostsOf(g.at))?.where;
+    if (shell === undefined) continue;
     taken.add(lineOf(g.at));
     out.push({
       code: 'RF309',

@@ -41,6 +41,7 @@ const FILE_MODULES = /^(?:ansible\.(?:builtin|legacy)\.)?(?:copy|lineinfile|bloc
 const SUDOERS_MODULE = /^(?:community\.general\.)?sudoers$/;
 const SUDOERS_PATH = /^\/etc\/sudoers(?:\.d\/\S*)?$/;
 const TRUE = /^(?:true|yes|on|1|y)$/i;
+const UNIT_USER_FIX = 'add `--user gitlab-runner` to the unit\'s `gitlab-runner run` (as the unit `gitlab-runner install --user gitlab-runner` writes), or `User=gitlab-runner` under [Service] (as `install --init-user gitlab-runner` writes), so shell jobs run unprivileged; jobs that need root belong in the docker executor';
 
 interface Grant {
   /** Where the grant is: `file:line:col`. */
@@ -50,6 +51,8 @@ interface Grant {
   what: string;
   /** Jobs run as root outright (not through a grant to gitlab-runner). */
   root?: true;
+  /** A systemd unit with no User= (its fix names User= too). */
+  unitUser?: true;
 }
 
 /** One host setup's grants and passwordless sudoers entries, over all its files. */
@@ -122,18 +125,52 @@ function readAnsible(path: string, yaml: YamlFile, original: string, r: Reading)
   for (const s of ansibleScripts(path, yaml) ?? []) for (const l of scriptLines(s)) readLine(l.line, place(l.at), `the Ansible task's command at ${place(l.at)}`, r);
 }
 
-/** A systemd unit whose service runs `gitlab-runner run` as root without a `--user` of another user. */
-function readUnit(path: string, unit: string, r: Reading): void {
+/**
+ * A systemd unit whose service runs `gitlab-runner run` as root without a `--user` of another user:
+ * `User=root`, or no `User=` at all — systemd runs a system service's processes as root unless `User=`
+ * names another user (systemd.exec(5), "User=, Group=": for system services it defaults to root). The
+ * unit `gitlab-runner install --user X` writes passes `"--user" "X"` to `run` (kardianos/service's
+ * systemd template quotes each argument; commands/service_linux.go), and `--init-user X` writes
+ * `User=X`: neither is said. Without `User=`, nothing is said where the unit is a user unit (a path
+ * under `systemd/user/`, `WantedBy=default.target`), runs with `DynamicUser=`, or where a drop-in
+ * given (`<name>.service.d/*.conf`) or the text elsewhere (`echo "User=…"`) may set `User=`.
+ * `gitlab-runner install` without `--user` is not said: run as root it stops with "Please specify user
+ * that will run gitlab-runner service" (commands/service.go, runServiceInstall, since 2015), so it
+ * installs no service.
+ */
+function readUnit(path: string, unit: string, r: Reading, dropIns: ReadonlySet<string>): void {
   // Blanks only ([ \t]), not \s, before a key: \s takes newlines, and each line's start would scan
   // every blank line after it (quadratic in a file of blank lines).
-  const exec = /^[ \t]*ExecStart[ \t]*=[ \t]*([^\n]*\bgitlab-runner\s+run\b[^\n]*)$/m.exec(unit);
-  const user = /^[ \t]*User[ \t]*=[ \t]*(\S+)[ \t]*\r?$/m.exec(unit);
-  if (!exec || user?.[1] !== 'root') return;
-  const runAs = /\s(?:--user|-u)(?:\s+|=)["']?([\w.-]+)/.exec(exec[1]!)?.[1];
+  const exec = /^[ \t]*ExecStart[ \t]*=[ \t]*([^\n]*\bgitlab-runner["']?[ \t]+["']?run\b[^\n]*)$/m.exec(unit);
+  if (!exec) return;
+  const user = /^[ \t]*User[ \t]*=[ \t]*(\S*)[ \t]*\r?$/m.exec(unit);
+  // `--user X`, `-u X`, `--user=X`, each word quoted or not; X may be a variable (another user, as far as is known).
+  const runAs = /(?:^|[\s"'])(?:--user|-u)["']?(?:[ \t]+|=)["']?([^\s"']+)/.exec(exec[1]!)?.[1];
   if (runAs !== undefined && runAs !== 'root') return;
   const lines = new LineIndex(unit);
-  const p = lines.pos(user.index + user[0].length - user[0].trimStart().length);
-  r.root.push({ at: `${path}:${p.line}:${p.column}`, who: `the systemd unit ${path}`, root: true, what: `runs \`gitlab-runner run\`${runAs === undefined ? ' without --user' : ' --user root'} as User=root: shell jobs run as the user \`run\` is given with --user, else as the service's own user, root` });
+  if (user) {
+    if (user[1] !== 'root' && user[1] !== '') return;
+    const p = lines.pos(user.index + user[0].length - user[0].trimStart().length);
+    r.root.push({ at: `${path}:${p.line}:${p.column}`, who: `the systemd unit ${path}`, root: true, what: `runs \`gitlab-runner run\`${runAs === undefined ? ' without --user' : ' --user root'} as User=${user[1]}: shell jobs run as the user \`run\` is given with --user, else as the service's own user, root` });
+    return;
+  }
+  // A drop-in's ExecStart= with no User=: the unit it belongs to may set one.
+  if (/\.service\.d\//i.test(path)) return;
+  const name = /([^/]+\.service)$/.exec(path)?.[1];
+  if (/(?:^|\/)systemd\/user\//.test(path) || /^[ \t]*WantedBy[ \t]*=[^\n]*\bdefault\.target\b/m.test(unit) || /^[ \t]*DynamicUser[ \t]*=/m.test(unit)) return;
+  if (/\bUser[ \t]*=/.test(unit) || (name !== undefined && dropIns.has(name))) return;
+  const p = lines.pos(exec.index + exec[0].length - exec[0].trimStart().length);
+  r.root.push({ at: `${path}:${p.line}:${p.column}`, who: `the systemd unit ${path}`, root: true, unitUser: true, what: `runs \`gitlab-runner run\`${runAs === undefined ? ' without --user' : ' --user root'} and sets no User=: systemd runs a system service as root unless User= names another user, and shell jobs run as the user \`run\` is given with --user, else as the service's own user, root` });
+}
+
+/** The units a drop-in given sets `User=` for: `<name>.service.d/*.conf` files with a `User=` line. */
+function dropInUsers(ev: Evidence): Set<string> {
+  const out = new Set<string>();
+  for (const [path, t] of ev.texts ?? []) {
+    const m = /(?:^|\/)([^/]*)\.service\.d\/[^/]+\.conf$/i.exec(path);
+    if (m && /^[ \t]*User[ \t]*=/m.test(t)) out.add(`${m[1]!}.service`);
+  }
+  return out;
 }
 
 /**
@@ -246,10 +283,11 @@ export function hostGrantFindings(ev: Evidence, said: readonly Finding[]): Findi
     if (!yaml.text.includes('gitlab-runner') && !/sudoers/.test(yaml.text)) continue;
     readAnsible(path, yaml, ev.texts?.get(path) ?? yaml.text, r);
   }
+  const dropIns = dropInUsers(ev);
   for (const [path, t] of ev.texts ?? []) {
     if (ev.yamlSources?.has(path) || !t.includes('gitlab-runner') && !/NOPASSWD/.test(t)) continue;
     // A unit file, or a script that writes one (a heredoc): its service's user and command; the script's own lines are read too.
-    if (/\.service$/.test(path) || /^[ \t]*\[Service\]/m.test(t)) readUnit(path, t, r);
+    if (/\.service$/.test(path) || !/\.(?:md|markdown|rst|adoc|txt|html?)$/i.test(path) && /^[ \t]*\[Service\]/m.test(t)) readUnit(path, t, r, dropIns);
     if (/\.service$/.test(path)) continue;
     if (/\.(?:tf|tf\.json|tofu|json|toml|hcl|tpl|tftpl)$/i.test(path)) continue;
     t.split('\n').forEach((l, i) => readLine(l, `${path}:${i + 1}:${l.length - l.trimStart().length + 1}`, `line ${i + 1} of ${path}`, r));
@@ -278,7 +316,7 @@ export function hostGrantFindings(ev: Evidence, said: readonly Finding[]): Findi
       severity: CODES.RF309.severity,
       path: g.at,
       message: `${g.who} ${g.what}, and the runner these files register runs its jobs with the shell executor (${shell}): every job is root on the host, reads config.toml with the runner's token, changes gitlab-runner and what the next jobs run, and holds the host's credentials`,
-      fix: g.root === true ? RUN_AS_ROOT_FIX : SHELL_ROOT_FIX,
+      fix: g.unitUser === true ? UNIT_USER_FIX : g.root === true ? RUN_AS_ROOT_FIX : SHELL_ROOT_FIX,
     });
   }
   return out;

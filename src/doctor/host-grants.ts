@@ -1,9 +1,10 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import type { Evidence } from './evidence.js';
-import { ansibleScripts, freeFormArgs, moduleTasks, type TaskScript } from './ansible.js';
+import { ansibleScripts, freeFormArgs, moduleTasks, type ModuleTask, type TaskScript } from './ansible.js';
 import { registerCommands } from './register-command.js';
-import { offsetInOriginal, type YamlFile } from './yaml-documents.js';
+import { templateFile } from './ansible-template.js';
+import { offsetInOriginal, yamlFileOf, type YamlFile } from './yaml-documents.js';
 import { LineIndex } from './hcl/ast.js';
 import { isObject } from '../model/is-object.js';
 import { isMap, isScalar, isSeq } from 'yaml';
@@ -39,6 +40,7 @@ import { GROUP_JOIN, RUN_AS_ROOT, RUN_AS_ROOT_FIX, SHELL_ROOT_FIX, SUDOERS_NOPAS
 const USER_MODULE = /^(?:ansible\.(?:builtin|legacy)\.)?user$/;
 const FILE_MODULES = /^(?:ansible\.(?:builtin|legacy)\.)?(?:copy|lineinfile|blockinfile)$/;
 const SUDOERS_MODULE = /^(?:community\.general\.)?sudoers$/;
+const TEMPLATE_MODULE = /^(?:ansible\.(?:builtin|legacy)\.)?template$/;
 const SUDOERS_PATH = /^\/etc\/sudoers(?:\.d\/\S*)?$/;
 const TRUE = /^(?:true|yes|on|1|y)$/i;
 const UNIT_USER_FIX = 'add `--user gitlab-runner` to the unit\'s `gitlab-runner run` (as the unit `gitlab-runner install --user gitlab-runner` writes), or `User=gitlab-runner` under [Service] (as `install --init-user gitlab-runner` writes), so shell jobs run unprivileged; jobs that need root belong in the docker executor';
@@ -60,6 +62,8 @@ interface Reading {
   passwordless: Map<string, { at: string; who: string }>;
   joins: { at: string; who: string; groups: string[] }[];
   root: Grant[];
+  /** Templates a task renders onto sudoers, read with the task (not again as a script). */
+  templated: Set<string>;
 }
 
 const paramsOf = (p: Record<string, unknown> | string): Record<string, unknown> => (typeof p === 'string' ? Object.fromEntries(freeFormArgs(p)) : p);
@@ -88,8 +92,40 @@ function readLine(line: string, at: string, who: string, r: Reading): void {
   if (root) r.root.push({ at, who, root: true, what: `runs \`gitlab-runner ${root[1]!} --user root\`: the service runs \`gitlab-runner run --user root\` and hands every shell job to root` });
 }
 
+/**
+ * The `template:` tasks that render a template onto sudoers (`dest` /etc/sudoers or /etc/sudoers.d/*,
+ * or `validate: visudo …`), with the template's `src` as written (docs.ansible.com,
+ * ansible.builtin.template: `src` relative to the role's or playbook's `templates/`); a `src` with
+ * markup is not guessed.
+ */
+function sudoersTemplateTasks(path: string, yaml: YamlFile): { t: ModuleTask; dest: string; src: string }[] {
+  if (!/sudoers|visudo/.test(yaml.text) || !/template/.test(yaml.text)) return [];
+  const out: { t: ModuleTask; dest: string; src: string }[] = [];
+  for (const t of moduleTasks(path, yaml, TEMPLATE_MODULE)) {
+    const p = paramsOf(t.params);
+    const dest = (text(p.dest) ?? text(p.path) ?? '').trim();
+    const src = (text(p.src) ?? '').trim();
+    if (text(p.state) === 'absent' || (!SUDOERS_PATH.test(dest) && !/\bvisudo\b/.test(text(p.validate) ?? ''))) continue;
+    if (src !== '' && !/\{\{|\{%/.test(src)) out.push({ t, dest, src });
+  }
+  return out;
+}
+
+/** The files given (`paths`) that a template task of the YAML files renders onto sudoers: read as text whatever their name (`sudoers.j2`), for the NOPASSWD lines readAnsible reads. */
+export function sudoersTemplateFiles(yaml: readonly { path: string; text: string }[], paths: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>();
+  for (const f of yaml) {
+    if (!/\.ya?ml$/i.test(f.path) || !/sudoers|visudo/.test(f.text) || !/template/.test(f.text)) continue;
+    for (const { src } of sudoersTemplateTasks(f.path, yamlFileOf(f.text))) {
+      const found = templateFile(f.path, src, paths);
+      if (found !== undefined) out.add(found);
+    }
+  }
+  return out;
+}
+
 /** The grants an Ansible playbook's or task file's tasks make. */
-function readAnsible(path: string, yaml: YamlFile, original: string, r: Reading): void {
+function readAnsible(path: string, yaml: YamlFile, original: string, r: Reading, texts: ReadonlyMap<string, string>): void {
   const lines = new LineIndex(original);
   const place = (at: number) => {
     const p = lines.pos(offsetInOriginal(yaml.text, original, at));
@@ -111,6 +147,16 @@ function readAnsible(path: string, yaml: YamlFile, original: string, r: Reading)
       const sudo = SUDOERS_NOPASSWD.exec(l);
       if (sudo) r.passwordless.set(sudo[1]!, { at: place(t.at), who: `the Ansible task at ${place(t.at)} (${t.key} to ${dest.trim() || 'a file visudo validates'})` });
     }
+  }
+  // A template rendered to sudoers: the NOPASSWD lines of its source, where the file is given (read as text: sudoersTemplateFiles).
+  for (const { t, dest, src } of sudoersTemplateTasks(path, yaml)) {
+    const file = templateFile(path, src, texts);
+    if (file === undefined) continue;
+    r.templated.add(file);
+    texts.get(file)!.split('\n').forEach((l, i) => {
+      const sudo = SUDOERS_NOPASSWD.exec(l);
+      if (sudo) r.passwordless.set(sudo[1]!, { at: place(t.at), who: `the Ansible task at ${place(t.at)} (${t.key} of ${file}, whose line ${i + 1} is a NOPASSWD entry, to ${dest || 'a file visudo validates'})` });
+    });
   }
   for (const t of moduleTasks(path, yaml, SUDOERS_MODULE)) {
     const p = paramsOf(t.params);
@@ -278,14 +324,14 @@ function shellRunnerFor(regs: readonly Registration[], hosts: readonly string[] 
 
 /** RF309 for each grant that makes the shell jobs of the files' runners root (see above); places another reader already said RF309 at are left to it. */
 export function hostGrantFindings(ev: Evidence, said: readonly Finding[]): Finding[] {
-  const r: Reading = { passwordless: new Map(), joins: [], root: [] };
+  const r: Reading = { passwordless: new Map(), joins: [], root: [], templated: new Set() };
   for (const [path, yaml] of ev.yamlSources ?? []) {
     if (!yaml.text.includes('gitlab-runner') && !/sudoers/.test(yaml.text)) continue;
-    readAnsible(path, yaml, ev.texts?.get(path) ?? yaml.text, r);
+    readAnsible(path, yaml, ev.texts?.get(path) ?? yaml.text, r, ev.texts ?? new Map<string, string>());
   }
   const dropIns = dropInUsers(ev);
   for (const [path, t] of ev.texts ?? []) {
-    if (ev.yamlSources?.has(path) || !t.includes('gitlab-runner') && !/NOPASSWD/.test(t)) continue;
+    if (ev.yamlSources?.has(path) || r.templated.has(path) || !t.includes('gitlab-runner') && !/NOPASSWD/.test(t)) continue;
     // A unit file, or a script that writes one (a heredoc): its service's user and command; the script's own lines are read too.
     if (/\.service$/.test(path) || !/\.(?:md|markdown|rst|adoc|txt|html?)$/i.test(path) && /^[ \t]*\[Service\]/m.test(t)) readUnit(path, t, r, dropIns);
     if (/\.service$/.test(path)) continue;

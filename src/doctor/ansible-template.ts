@@ -34,15 +34,23 @@ export function configTomlTemplates(yaml: readonly { path: string; text: string 
   for (const f of yaml) {
     if (!/\.ya?ml$/i.test(f.path) || !f.text.includes('config.toml') || !/template\s*:|lookup\(/.test(f.text)) continue;
     // Before the files are read: parsed as read.ts parses them (yaml-documents.ts), the same repairs and limits.
-    const sources = configTomlTemplateSources(f.path, yamlFileOf(f.text));
-    const here = folderOf(f.path);
-    const role = /(?:^|\/)tasks\/(?:.*\/)?$/.test(here) ? here.slice(0, here.lastIndexOf('tasks/', here.length)) : undefined;
-    for (const src of sources) {
-      const relative = src.replace(/^\.\//, '');
-      const candidates = src.startsWith('/') ? [src] : [...(role !== undefined ? [`${role}templates/${relative}`, `${role}${relative}`] : []), `${here}${relative}`, `${here}templates/${relative}`];
-      const found = candidates.find((c) => paths.has(c));
+    for (const src of configTomlTemplateSources(f.path, yamlFileOf(f.text))) {
+      const found = templateFile(f.path, src, paths);
       if (found !== undefined) out.add(found);
     }
   }
   return out;
+}
+
+/**
+ * The file given (one of `paths`) that a template `src` of the task file at `taskPath` names, as
+ * Ansible looks for it: in a role's task file in `<role>/templates/` and the role's folder, then beside
+ * the task file and in its `templates/`; an absolute `src` as written. Undefined where none is given.
+ */
+export function templateFile(taskPath: string, src: string, paths: { has(path: string): boolean }): string | undefined {
+  const here = folderOf(taskPath);
+  const role = /(?:^|\/)tasks\/(?:.*\/)?$/.test(here) ? here.slice(0, here.lastIndexOf('tasks/', here.length)) : undefined;
+  const relative = src.replace(/^\.\//, '');
+  const candidates = src.startsWith('/') ? [src] : [...(role !== undefined ? [`${role}templates/${relative}`, `${role}${relative}`] : []), `${here}${relative}`, `${here}templates/${relative}`];
+  return candidates.find((c) => paths.has(c));
 }

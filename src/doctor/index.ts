@@ -23,6 +23,7 @@ import { azureRules, azureWhere } from './azure-rules.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { runnerModuleTasks } from './ansible.js';
 import { configTomlTemplates } from './ansible-template.js';
+import { sudoersTemplateFiles } from './host-grants.js';
 import { tomlFillers } from './sed-toml.js';
 import { offsetInOriginal, type YamlFile } from './yaml-documents.js';
 import { LineIndex } from './hcl/ast.js';
@@ -127,8 +128,12 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   if (asResource.size > 0) files = files.filter((f) => f.kustomizeResource === true || !asResource.has(f.path));
   const read = new Set(files.filter((f) => f.notRead !== true).map((f) => f.path));
   // Templates an Ansible template: task renders onto a config.toml (ansible-template.ts): read as config.toml.j2 is.
-  const rendered = configTomlTemplates(files.filter((f) => f.notRead !== true && f.unreadable === undefined && /\.ya?ml$/i.test(f.path)).map((f) => ({ path: normalPath(f.path), text: new TextDecoder().decode(f.bytes) })), new Set(files.map((f) => normalPath(f.path))));
+  const yamlTexts = files.filter((f) => f.notRead !== true && f.unreadable === undefined && /\.ya?ml$/i.test(f.path)).map((f) => ({ path: normalPath(f.path), text: new TextDecoder().decode(f.bytes) }));
+  const givenNames = new Set(files.map((f) => normalPath(f.path)));
+  const rendered = configTomlTemplates(yamlTexts, givenNames);
   if (rendered.size > 0) ev.configTomlTemplates = rendered;
+  // Templates an Ansible template: task renders onto sudoers (host-grants.ts): read as text whatever their name, for their NOPASSWD lines.
+  for (const p of sudoersTemplateFiles(yamlTexts, givenNames)) referenced.add(p);
   // Placeholders of a config.toml template a script fills with sed or envsubst before the runner reads it (sed-toml.ts).
   const fillers = tomlFillers(files.filter((f) => f.notRead !== true && f.unreadable === undefined && f.bytes.byteLength <= MAX_NAMING_BYTES && !/\.(?:toml|tf|json)$/i.test(f.path)).map((f) => ({ path: f.path, text: new TextDecoder().decode(f.bytes) })));
   if (fillers.length > 0) ev.tomlFillers = fillers;

@@ -55,6 +55,8 @@ export function syntaxOf(path: string): SourceFile['syntax'] | 'text' | undefine
   // the `.tpl` many modules still use (`values.yaml.tpl`).
   // And systemd units (`gitlab-runner.service`): the user a service runs as and its command (host-grants.ts).
   if (/\.(sh|tftpl|tpl|service)$/i.test(path)) return 'text';
+  // A unit's drop-ins (`gitlab-runner.service.d/override.conf`): the User= they may set (host-grants.ts).
+  if (/\.service\.d\/[^/]+\.conf$/i.test(path)) return 'text';
   // Makefiles: their recipes are shell commands (io/file-names.ts isMakefileName).
   if (isMakefileName(path)) return 'text';
   return undefined;

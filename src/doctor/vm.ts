@@ -732,8 +732,11 @@ function hostProcessManagerFindings(ev: Evidence, root: TerraformRoot, k: string
  * Joining `sudo`, `wheel` or `admin` without a NOPASSWD line for that group asks a password the user
  * does not have: not said.
  */
-export const SUDOERS_NOPASSWD = /^\s*(?:echo\s+["']?)?(%?[\w.-]+)\s+[^\n]*\bNOPASSWD\s*:/;
-export const GROUP_JOIN = /\b(?:usermod\b[^\n]*?-a?G\s*([\w,.-]+)[^\n]*\bgitlab-runner\b|gpasswd\s+-a\s+gitlab-runner\s+([\w.-]+)|adduser\s+gitlab-runner\s+([\w.-]+))/;
+// The group list is taken whole ((?![\w,.-]): no shorter list is tried, each would rescan the rest of the
+// line for gitlab-runner, quadratic in a long word); the NOPASSWD line's name is followed by one blank, then
+// anything ([ \t]+ before [^\n]* splits a run of blanks every way, quadratic in a long one).
+export const SUDOERS_NOPASSWD = /^\s*(?:echo\s+["']?)?(%?[\w.-]+)[ \t][^\n]*\bNOPASSWD[ \t]*:/;
+export const GROUP_JOIN = /\b(?:usermod\b[^\n]*?-a?G\s*([\w,.-]+)(?![\w,.-])[^\n]*\bgitlab-runner\b|gpasswd\s+-a\s+gitlab-runner\s+([\w.-]+)|adduser\s+gitlab-runner\s+([\w.-]+))/;
 /**
  * `gitlab-runner install --user root` (or `run --user root`): the service runs `gitlab-runner run --user
  * root`, and the shell executor runs each job as the user `run` is given with --user

@@ -2,12 +2,19 @@ import type { DoctorReader } from './types.js';
 import type { ComputeDoctorReader } from './vm.js';
 import type { CacheDoctorReader } from '../caches/types.js';
 import { PLATFORMS } from '../platforms/registry.js';
+import { eksPlatform } from '../platforms/eks/index.js';
 import { eksDoctor } from '../platforms/eks/doctor.js';
+import { aksPlatform } from '../platforms/aks/index.js';
 import { aksDoctor } from '../platforms/aks/doctor.js';
+import { ec2DockerPlatform } from '../platforms/ec2-docker/index.js';
 import { ec2DockerDoctor } from '../platforms/ec2-docker/doctor.js';
+import { ecsFargatePlatform } from '../platforms/ecs-fargate/index.js';
 import { ecsFargateDoctor } from '../platforms/ecs-fargate/doctor.js';
+import { ec2AutoscalerPlatform } from '../platforms/ec2-autoscaler/index.js';
 import { ec2AutoscalerDoctor } from '../platforms/ec2-autoscaler/doctor.js';
+import { s3Cache } from '../caches/s3/index.js';
 import { s3DoctorReader } from '../caches/s3/doctor.js';
+import { azureBlobCache } from '../caches/azure-blob/index.js';
 import { azureBlobDoctorReader } from '../caches/azure-blob/doctor.js';
 
 /**
@@ -18,7 +25,8 @@ import { azureBlobDoctorReader } from '../caches/azure-blob/doctor.js';
  * every start, and a reader pulls in the doctor's modules (HCL evaluation, the VM and Azure
  * readers). Registered here, they are loaded with the doctor only (the CLI's doctor part,
  * scripts/bundle.js). A platform's reader is one line below, as the platform is one line in
- * src/platforms/registry.ts; a platform without one is not inferred yet.
+ * src/platforms/registry.ts, keyed by the plugin's own `type` (only plugins and registries spell a
+ * type: test/aks.test.ts); a platform without one is not inferred yet.
  */
 export interface PlatformReaders {
   /** Kubernetes platforms: how a service account's identity binding is read back. */
@@ -28,16 +36,16 @@ export interface PlatformReaders {
 }
 
 const PLATFORM_READERS: ReadonlyMap<string, PlatformReaders> = new Map<string, PlatformReaders>([
-  ['eks', { doctor: eksDoctor }],
-  ['aks', { doctor: aksDoctor }],
-  ['ec2-docker', { computeDoctor: ec2DockerDoctor }],
-  ['ecs-fargate', { computeDoctor: ecsFargateDoctor }],
-  ['ec2-autoscaler', { computeDoctor: ec2AutoscalerDoctor }],
+  [eksPlatform.type, { doctor: eksDoctor }],
+  [aksPlatform.type, { doctor: aksDoctor }],
+  [ec2DockerPlatform.type, { computeDoctor: ec2DockerDoctor }],
+  [ecsFargatePlatform.type, { computeDoctor: ecsFargateDoctor }],
+  [ec2AutoscalerPlatform.type, { computeDoctor: ec2AutoscalerDoctor }],
 ]);
 
 const CACHE_READERS: ReadonlyMap<string, CacheDoctorReader> = new Map<string, CacheDoctorReader>([
-  ['s3', s3DoctorReader],
-  ['azure-blob', azureBlobDoctorReader],
+  [s3Cache.type, s3DoctorReader],
+  [azureBlobCache.type, azureBlobDoctorReader],
 ]);
 
 const NONE: PlatformReaders = {};

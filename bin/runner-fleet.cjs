@@ -52,6 +52,9 @@ function tune() {
   else if (!flags) tiering = `Node's defaults (none measured for V8 ${process.versions.v8})`;
   else if (process.execArgv.some((a) => /^--(interrupt-budget|invocation-count-for-)/.test(a))) tiering = "as given on node's command line";
   else {
+    // node:v8 loads Node's stream modules (internal/heap_utils needs Readable), and with them
+    // internal/abort_controller, as node:crypto (the cache's check, below) and process.stdout do: a
+    // `plan` loads them at its first line of output whatever is done here (BENCHMARKS.md, stop 57).
     require('node:v8').setFlagsFromString(flags);
     tiering = flags;
   }

@@ -6,11 +6,11 @@
 //
 // - runner-fleet.js: the CLI (src/cli/main.ts) with plan, synth, schema and everything they use.
 //   Every start loads it.
-// - runner-fleet-doctor.js: `doctor` (src/cli/doctor.ts) and what only the doctor uses (most of
-//   src/doctor/**, its readers), loaded only when `doctor` runs: ~0.5 MB of source that `plan` no
-//   longer reads at every start (BENCHMARKS.md, stop 56). The platforms' own doctor hooks
-//   (src/platforms/*/doctor.ts, `PlatformPlugin.doctor`) are part of the platform plugins, which
-//   `plan` loads, and stay in the CLI script with the src/doctor modules they import.
+// - runner-fleet-doctor.js: `doctor` (src/cli/doctor.ts) and what only the doctor uses (all of
+//   src/doctor/**, its readers), loaded only when `doctor` runs: ~0.8 MB of source that `plan` does
+//   not read at every start (BENCHMARKS.md, stops 56 and 57). The platforms' and caches' doctor
+//   readers (src/platforms/*/doctor.ts, src/caches/*/doctor.ts) are in it too: the doctor's registry
+//   src/doctor/platform-readers.ts names them, not the plugins `plan` loads (test/plan-without-doctor).
 // - runner-fleet-ops.js: the operations commands (src/cli/ops.ts, src/ops/**, the GitLab and
 //   token-store clients), loaded only when one of them runs.
 //

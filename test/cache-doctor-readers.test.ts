@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CACHE_BACKENDS, cacheBackendFor } from '../src/caches/registry.js';
+import { CACHE_BACKENDS } from '../src/caches/registry.js';
+import { cacheReaderOf } from '../src/doctor/platform-readers.js';
 import type { TerraformRoot } from '../src/emit/artifacts.js';
 
 // How `runner-fleet doctor` reads a [runners.cache] section back, backend by backend.
-const s3 = cacheBackendFor('s3').doctor!;
-const azure = cacheBackendFor('azure-blob').doctor!;
+const s3 = cacheReaderOf('s3')!;
+const azure = cacheReaderOf('azure-blob')!;
 
 const awsRoot = (policyBucketRef = '${aws_s3_bucket.cache_main.id}'): TerraformRoot =>
   ({
@@ -68,7 +69,7 @@ describe('the S3 cache reader (caches/s3)', () => {
 
 describe('every cache backend', () => {
   it('has a doctor reader, and each reads only its own section', () => {
-    expect(CACHE_BACKENDS.map((b) => [b.type, b.doctor !== undefined])).toEqual([
+    expect(CACHE_BACKENDS.map((b) => [b.type, cacheReaderOf(b.type) !== undefined])).toEqual([
       ['s3', true],
       ['azure-blob', true],
     ]);

@@ -20,6 +20,13 @@ const tiering = (err: string) => err.split('\n').filter((l) => !l.startsWith('ru
 const MARKERS = [
   { part: 'doctor', file: 'src/cli/doctor.ts', text: 'for standard input: name /dev/stdin to read it' },
   { part: 'doctor', file: 'src/doctor/index.ts', text: 'remove the dangling link, or name the files to read' },
+  // The platforms' and caches' doctor readers and the src/doctor modules they use: registered with
+  // the doctor (src/doctor/platform-readers.ts), not on the plugins that plan loads.
+  { part: 'doctor', file: 'src/platforms/eks/doctor.ts', text: ', whose tokens its trust refuses)' },
+  { part: 'doctor', file: 'src/platforms/aks/doctor.ts', text: 'https://aks.invalid/NOTINTHEEVIDENCE/' },
+  { part: 'doctor', file: 'src/caches/s3/doctor.ts', text: 'cannot be read as an S3 cache: ' },
+  { part: 'doctor', file: 'src/doctor/hcl/eval.ts', text: 'kubernetes_certificate_signing_request' },
+  { part: 'doctor', file: 'src/doctor/vm.ts', text: 'is TOML only once Terraform fills in ' },
   { part: 'ops', file: 'src/cli/ops.ts', text: 'needs a GitLab access token in RUNNER_FLEET_GITLAB_TOKEN' },
   { part: 'ops', file: 'src/live/gitlab.ts', text: 'a full page without x-next-page or Link: page' },
 ];

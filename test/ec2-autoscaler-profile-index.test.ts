@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 // The platforms' modules import each other: load them through the registry, as the CLI does.
 import '../src/platforms/registry.js';
 import { profileBody } from '../src/platforms/ec2-autoscaler/index.js';
-import { instanceProfileArn } from '../src/platforms/ec2-autoscaler/doctor.js';
+import { instanceProfileArn } from '../src/platforms/ec2-autoscaler/profile.js';
 import type { TerraformRoot } from '../src/emit/artifacts.js';
 import { seeded } from './helpers/rng.js';
 

@@ -28,8 +28,6 @@ const ALLOWED: { reason: string; edges: string[] }[] = [
       'src/emit/terraform/aws.ts -> src/platforms/registry.ts',
       'src/emit/terraform/reach.ts -> src/emit/terraform/aws.ts',
       'src/emit/terraform/reach.ts -> src/spec/resolve.ts',
-      'src/platforms/aks/doctor.ts -> src/platforms/aks/key-vault-verify.ts',
-      'src/platforms/aks/index.ts -> src/platforms/aks/doctor.ts',
       'src/platforms/aks/index.ts -> src/platforms/aks/key-vault-verify.ts',
       'src/platforms/aks/index.ts -> src/platforms/aks/verify.ts',
       'src/platforms/aks/key-vault-verify.ts -> src/platforms/aks/verify.ts',
@@ -57,14 +55,6 @@ const ALLOWED: { reason: string; edges: string[] }[] = [
       'src/verify/reach/intent.ts -> src/emit/terraform/reach.ts',
       'src/verify/reach/intent.ts -> src/spec/resolve-operations.ts',
       'src/verify/reach/rotator-azure.ts -> src/spec/resolve-operations.ts',
-    ],
-  },
-  {
-    reason: 'doctor-trust-refusal.ts imports functions of eks/index.ts (associationOn, podIdentityAdmits, podIdentityContext) that only the doctor calls, after loading',
-    edges: [
-      'src/platforms/eks/doctor-trust-refusal.ts -> src/platforms/eks/index.ts',
-      'src/platforms/eks/doctor.ts -> src/platforms/eks/doctor-trust-refusal.ts',
-      'src/platforms/eks/index.ts -> src/platforms/eks/doctor.ts',
     ],
   },
 ];

@@ -27,8 +27,9 @@ export interface CacheBackend {
   readonly title: string;
   /** Schema of a `caches[]` entry; must have `name` and `type: z.literal(<type>)`. */
   readonly schema: z.ZodObject;
-  /** Optional: how the doctor reads this backend's `config.toml` section back. */
-  readonly doctor?: CacheDoctorReader;
+  // How the doctor reads this backend's `config.toml` section back (a CacheDoctorReader, in
+  // src/caches/<name>/doctor.ts) is in the doctor's registry, src/doctor/platform-readers.ts, loaded
+  // with the doctor only (see PlatformPlugin).
   checkSpec(fleet: { aws?: { region: string } | undefined; azure?: AzureSpec | undefined }, cache: ResolvedCache['spec'], cachePath: string): Finding[];
   /** What the runner manager needs to sign cache URLs for one runner. */
   managerStatements(fleet: ResolvedFleet, cache: ResolvedCache, ref: RunnerCacheRef): Statement[];

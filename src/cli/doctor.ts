@@ -6,7 +6,7 @@ import { calledModuleFolders, moduleFileReferences, workingDirFileReferences } f
 import { parseManifest, underDotTerraform } from '../doctor/hcl/installed-modules.js';
 import { MAX_FILE_BYTES } from '../doctor/read.js';
 import { doctor, doctorWithAws, type DoctorResult } from '../doctor/index.js';
-import { failureReport } from '../doctor/failure-report.js';
+import { failureReport } from './failure-report.js';
 import { DOCTOR_FORMATS, codeQualityReport, jsonDoctorReport, sarifReport, textDoctorReport, type DoctorFormat } from '../doctor/format.js';
 import { errnoReason } from '../io/errno.js';
 import { isTerraformConfig } from '../doctor/terraform-files.js';

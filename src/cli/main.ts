@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { safeOutput } from './output.js';
 import { safeText } from '../spec/findings.js';
-import { failureReport } from '../doctor/failure-report.js';
+import { failureReport } from './failure-report.js';
 
 /** Exit codes: 0 fine, 1 the fleet has error findings, 2 the spec or the command is wrong. */
 export async function main(argv: string[], rawIo: { out: (s: string) => void; err: (s: string) => void } = defaultIo()): Promise<number> {

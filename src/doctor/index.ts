@@ -38,6 +38,7 @@ import { moduleFileReferences, terraformFolderOf, workingDirFileReferences } fro
 import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
+import { platformReadersOf } from './platform-readers.js';
 import { atEditSite } from './edit-site.js';
 import { getText } from '../verify/get.js';
 import { withoutSensitive } from './sensitive.js';
@@ -685,7 +686,7 @@ function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
   const saAt = inferred.bindingOrigins.get(id.key);
   // Whether the subject gets its role rests on a value the files do not show: not shown, not "cannot".
   const clusterOf = inferred.intent.clusters.find((c) => c.name === id.binding.subject.cluster)?.type;
-  const unshown = clusterOf !== undefined ? platformFor(clusterOf).doctor?.trustNotShown?.(inferred.docs, inferred.intent, id) : undefined;
+  const unshown = clusterOf !== undefined ? platformReadersOf(clusterOf).doctor?.trustNotShown?.(inferred.docs, inferred.intent, id) : undefined;
   if (unshown) {
     const at = ev.terraform.origins.get(unshown.address);
     return { ...f, code: 'RF903', severity: CODES.RF903.severity, path: at ? formatPosition(originAt(at, 'disable_session_tags')) : saAt ? formatPosition(originAt(saAt)) : f.path, message: unshown.message, fix: unshown.fix, deploymentFix: unshown.fix };
@@ -719,7 +720,7 @@ function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
     return o ? formatPosition(exact || attribute === undefined ? originAt(o) : originAt(o, attribute)) : undefined;
   };
   const clusterType = inferred.intent.clusters.find((c) => c.name === s.cluster)?.type;
-  const refusal = () => (clusterType !== undefined ? platformFor(clusterType).doctor?.trustRefusal?.(trustDocument, inferred.docs, inferred.intent, id, writtenAt) : undefined);
+  const refusal = () => (clusterType !== undefined ? platformReadersOf(clusterType).doctor?.trustRefusal?.(trustDocument, inferred.docs, inferred.intent, id, writtenAt) : undefined);
   // The trust names this very service account: what refuses it is elsewhere (its token's audience,
   // a missing association), said by its own finding; the trust is not to be renamed.
   if (admits.some((a) => a === `system:serviceaccount:${s.namespace}:${s.serviceAccount}` || (id.binding.mechanism === 'pod-identity' && a === s.serviceAccount))) {

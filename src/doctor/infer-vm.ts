@@ -8,6 +8,7 @@ import type { CloudIdentity, ResolvedCluster } from '../model/types.js';
 import type { IntentRunner } from '../verify/intent.js';
 import { runnerSchema } from '../spec/schema.js';
 import { PLATFORMS } from '../platforms/registry.js';
+import { platformReadersOf } from './platform-readers.js';
 import { EC2_SERVICE, instanceProfileOf, vmRunnerNames } from '../platforms/aws-vm/common.js';
 import { get, getText } from '../verify/get.js';
 import { awsProviderOf } from '../verify/aws-docs.js';
@@ -120,7 +121,10 @@ export function settleOwnAccount(root: TerraformRoot, account: string, accountOf
  */
 export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string | undefined, sink: VmSink): { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[]; refused: string[]; installsOnly: string[]; hostProcess: string[]; tomlsTaken: ReadonlySet<unknown> } {
   const readers = new Map<string, { type: string; doctor: ComputeDoctorReader }>();
-  for (const p of PLATFORMS) if (p.computeDoctor) for (const e of p.computeDoctor.executors) readers.set(e, { type: p.type, doctor: p.computeDoctor });
+  for (const p of PLATFORMS) {
+    const doctor = platformReadersOf(p.type).computeDoctor;
+    if (doctor) for (const e of doctor.executors) readers.set(e, { type: p.type, doctor });
+  }
   // A manager on one EC2 instance is read as the launch template the proofs look up.
   instancesAsLaunchTemplates(ev, root);
   const { managers, findings, unreadable, refused, installsOnly, hostProcess } = findVmManagers(ev, root, new Set(readers.keys()));

@@ -8,7 +8,7 @@ import type { CHAIN_KEYS } from '../verify/kubernetes-chain.js';
 import type { CloudIdentity, ResolvedCache, ResolvedCluster } from '../model/types.js';
 import type { FleetIntent, IntentRunner } from '../verify/intent.js';
 import { runnerSchema } from '../spec/schema.js';
-import { PLATFORMS } from '../platforms/registry.js';
+import { cacheReaderOf, kubernetesReaders } from './platform-readers.js';
 import { CACHE_BACKENDS, cacheBackendFor } from '../caches/registry.js';
 import { get, getText } from '../verify/get.js';
 import { chartDefaultsDecide, restrictedClears, restrictedViolations } from '../verify/pod-security.js';
@@ -821,7 +821,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const serviceAccountsOf = (chain: Chain, name: string, ns = chain.namespace): Located<K8sObject>[] => owners.of(accountsByName.get(`${ns}\u0000${name}`) ?? [], chain);
 
   // 3. Identities, clusters, caches, runners.
-  const readers = PLATFORMS.filter((p): p is typeof p & { doctor: DoctorReader } => p.doctor !== undefined);
+  const readers = kubernetesReaders();
   // What the files say of the cloud the cluster runs in (cloud-in-files.ts): decided once, where a manager has no binding.
   let cloud: CloudInFiles | undefined;
   // A binding written in Terraform (a Pod Identity association) is the deployment's nearest to it:
@@ -994,7 +994,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const cacheRead = (toml: unknown, tomlOrigin: Origin): { ref: NonNullable<IntentRunner['cache']>; summary: string } | undefined => {
     const cacheToml = get(toml, 'runners', 0, 'cache');
     for (const backend of CACHE_BACKENDS) {
-      const read = backend.doctor?.fromToml(cacheToml, azureAndAws, ev.terraform.generatedByRunnerFleet);
+      const read = cacheReaderOf(backend.type)?.fromToml(cacheToml, azureAndAws, ev.terraform.generatedByRunnerFleet);
       if (!read) continue;
       if ('invalid' in read) {
         // A cache setting register built from an env variable or a chart value is said as the user wrote it.

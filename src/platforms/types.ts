@@ -13,8 +13,6 @@ import type { Artifact, K8sObject, TerraformResources } from '../emit/artifacts.
 import type { PolicyDocument, Statement } from '../verify/iam/types.js';
 import type { EmittedFleet, FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../verify/intent.js';
-import type { DoctorReader } from '../doctor/types.js';
-import type { ComputeDoctorReader } from '../doctor/vm.js';
 import type { AzureSpec } from '../spec/azure.js';
 import type { NodePool } from '../verify/scheduling.js';
 
@@ -224,10 +222,12 @@ export interface PlatformPlugin {
    */
   readonly rotatorAccess?: RotatorKubernetesAccess;
 
-  /** How `runner-fleet doctor` reads this platform's identity bindings back from an existing deployment. Optional: platforms without one are not inferred yet. */
-  readonly doctor?: DoctorReader;
-  /** How the doctor reads this platform's VM runners back (launch template, user data, task definitions). */
-  readonly computeDoctor?: ComputeDoctorReader;
+  // How `runner-fleet doctor` reads this platform's deployments back (its `DoctorReader` or
+  // `ComputeDoctorReader`, in src/platforms/<name>/doctor.ts) is not a hook here: the doctor's own
+  // registry, src/doctor/platform-readers.ts, maps the platform's type to it. The plugin is what
+  // plan, synth and verify load at every start; the readers and the src/doctor modules they use are
+  // loaded with the doctor only (the CLI's doctor part, scripts/bundle.js). A platform's reader is
+  // one line there, as the platform is one line in registry.ts.
 
   /** Apply steps and notes for the output README, for this platform's runners. */
   readme?(

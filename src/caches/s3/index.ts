@@ -15,7 +15,6 @@ import { unshownTagsFinding } from '../../verify/unshown-tags.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 import { rootTable } from '../../verify/root-index.js';
 import { mayUseKey, mayUseKeyOverTags, resolveKmsKey, type KmsAccount, type KmsKey } from '../../verify/kms.js';
-import { s3DoctorReader } from './doctor.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
 
 function specOf(cache: ResolvedCache): S3CacheSpec {
@@ -143,7 +142,6 @@ export const s3Cache: CacheBackend = {
     return out;
   },
 
-  doctor: s3DoctorReader,
 
   toml(fleet, cache, ref) {
     const spec = specOf(cache);

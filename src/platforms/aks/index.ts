@@ -15,7 +15,6 @@ import { AZURE_CLI_IMAGE, MECHANISM, aksIssuerOf, aksSpec, isCreatedAks, credent
 import { aksRunnerObjects, runnerIdentities } from './objects.js';
 import { aksClusterResources, aksNodePools, checkCreateAks, verifyCreatedAks } from './cluster.js';
 import { aksClustersThatMayAssume, aksManagerPods, aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume, verifyAppliedClientIds } from './verify.js';
-import { aksDoctor } from './doctor.js';
 import { verifyKeyVaultStore } from './key-vault-verify.js';
 import { aksRotatorAccess } from './rotator.js';
 import { rotatorObjects } from '../../emit/kubernetes/rotator-objects.js';
@@ -350,7 +349,6 @@ export const aksPlatform: PlatformPlugin = {
 
   rotatorAccess: aksRotatorAccess,
 
-  doctor: aksDoctor,
 };
 
 const dirOf = (path: string): string => path.slice(0, path.lastIndexOf('/'));

@@ -1,7 +1,6 @@
 import { identityOf } from '../../model/types.js';
 import type { z } from 'zod';
 import type { PlatformPlugin, RunnerEmission, RunnerVerification, SpecCheckContext } from '../types.js';
-import type { ComputeDoctorReader } from '../../doctor/vm.js';
 import type { CloudIdentity, IdentityBinding, IdentityPurpose, ResolvedCluster } from '../../model/types.js';
 import type { Finding } from '../../spec/findings.js';
 import type { Artifact, TerraformResources } from '../../emit/artifacts.js';
@@ -53,8 +52,6 @@ export interface VmPlatformConfig {
   /** How jobs get (or do not get) cloud credentials, for the README. */
   jobCredentials(fleet: FleetIntent, runner: IntentRunner): string[];
   extraSteps?(fleet: FleetIntent, runners: readonly IntentRunner[]): { title: string; lines: string[] }[];
-  /** How the doctor reads this platform's runners back. */
-  computeDoctor?: ComputeDoctorReader;
 }
 
 function needsAws(ctx: SpecCheckContext, type: string): Finding[] {
@@ -90,7 +87,6 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
     chainClaim: 'every reference resolves: instance profile ↔ manager role ↔ launch template ↔ user data ↔ config.toml',
     // A manager the doctor read from an instance: `managerConfig` names it (`instance ↔ user data ↔ config.toml`).
     chainClaimFor: (managerConfig) => `every reference resolves: instance profile ↔ manager role ↔ ${managerConfig}`,
-    ...(c.computeDoctor ? { computeDoctor: c.computeDoctor } : {}),
     ...(c.privilegedJobsTakeOver ? { privilegedJobsTakeOver: (docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner) => c.privilegedJobsTakeOver!(docs, fleet, runner) } : {}),
 
     checkSpec(ctx) {

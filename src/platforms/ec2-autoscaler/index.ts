@@ -1,4 +1,4 @@
-import { ec2AutoscalerDoctor, instanceProfileArn, profileShown, workerTakeOverWords } from './doctor.js';
+import { instanceProfileArn, profileShown, workerTakeOverWords } from './profile.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
@@ -189,7 +189,6 @@ function workerResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: I
 /** docker-autoscaler: a manager on EC2 and an Auto Scaling group of Docker workers, through the fleeting AWS plugin. */
 export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
   type: 'ec2-autoscaler',
-  computeDoctor: ec2AutoscalerDoctor,
   title: 'EC2 Auto Scaling (docker-autoscaler)',
   clusterSchema: ec2AutoscalerClusterSchema,
   runnerKeys: { instance: instanceRunnerSchema, autoscaler: autoscalerRunnerSchema },

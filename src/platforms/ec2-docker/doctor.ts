@@ -1,13 +1,5 @@
 import type { ComputeDoctorReader } from '../../doctor/vm.js';
-
-/**
- * What a job that reaches the manager's host obtains: its instance role (`role`: the role as the
- * files name it, '' where the chain proved it), or, on an instance with no instance profile, no role
- * but the runner tokens the host keeps.
- */
-export function managerHostHolds(role: string | undefined): string {
-  return role !== undefined ? `the instance role${role}, which is the manager's (cache signing, token parameter)` : "config.toml and every runner token in it (the instance has no instance profile, so no instance role)";
-}
+import { managerHostHolds } from './host.js';
 
 /** ec2-docker read back: jobs run in Docker on the manager instance and hold no identity of their own. */
 export const ec2DockerDoctor: ComputeDoctorReader = {

@@ -1,4 +1,4 @@
-import { ec2DockerDoctor, managerHostHolds } from './doctor.js';
+import { managerHostHolds } from './host.js';
 import type { IntentRunner } from '../../verify/intent.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
@@ -29,7 +29,6 @@ const ON_THE_HOST = managerHostHolds('');
 /** Jobs run in Docker containers on the manager's own instance. */
 export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
   type: 'ec2-docker',
-  computeDoctor: ec2DockerDoctor,
   title: 'EC2 (Docker executor)',
   clusterSchema: ec2DockerClusterSchema,
   runnerKeys: { instance: instanceRunnerSchema },

@@ -1,4 +1,3 @@
-import { ecsFargateDoctor } from './doctor.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { identityRef } from '../../model/types.js';
 import { z } from 'zod';
@@ -317,7 +316,6 @@ function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: Intent
 /** A manager on EC2 that runs each job in its own Fargate task with its own task role. */
 export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
   type: 'ecs-fargate',
-  computeDoctor: ecsFargateDoctor,
   title: 'ECS Fargate (custom executor)',
   clusterSchema: ecsFargateClusterSchema,
   runnerKeys: { instance: instanceRunnerSchema, fargate: fargateRunnerSchema },

@@ -18,7 +18,6 @@ import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
 import { verifyKubernetesChain, findServiceAccount, kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
 import { awsIdentityCheckJob } from '../aws-identity-check.js';
-import { eksDoctor } from './doctor.js';
 import { documentedNodePools } from './doctor-cluster.js';
 import { eksClusterArn, eksRotatorAccess } from './rotator.js';
 import { checkCreate, clusterResources, eksNodePools, verifyCreatedCluster } from './cluster.js';
@@ -323,7 +322,6 @@ export const eksPlatform: PlatformPlugin = {
   subjectNoun: 'service accounts',
   chainClaim: 'every reference resolves: service account ↔ role ↔ trust subject ↔ Helm values ↔ config.toml',
   chainClaimFor: (managerConfig) => `every reference resolves: service account ↔ role ↔ trust subject ↔ ${managerConfig}`,
-  doctor: eksDoctor,
   rotatorAccess: eksRotatorAccess,
 
   checkSpec(ctx) {

@@ -10,7 +10,7 @@ import { ROOT } from './helpers/fleet.js';
 import type { GitLabDouble } from './helpers/gitlab-double.js';
 import { loopbackCert } from './helpers/gitlab-https.js';
 import { ACCESS_TOKEN, CANARY, harness, opsSpec, servedOpsGitLab, writeSpec, type Harness } from './helpers/ops-world.js';
-import { SsmDouble, type SsmCall } from './helpers/ssm-double.js';
+import { SsmDouble, type SsmCall, type SsmParameter } from './helpers/ssm-double.js';
 import { which } from './helpers/tools.js';
 
 /**
@@ -28,7 +28,10 @@ import { which } from './helpers/tools.js';
 const PARAMETER = '/runner-fleet/acme/docker/runner-token';
 const STATE = 'runner-fleet:token-state';
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-const MUTATING = new Set(['PutParameter', 'AddTagsToResource']);
+const MUTATING = new Set(['PutParameter', 'AddTagsToResource', 'LabelParameterVersion']);
+const RESTARTED = 'runner-fleet-restarted';
+/** Whether the store reads `valid`: the state tag, or (since stop 57: test/ops-ssm-restarted-label.test.ts) the label on the latest version. */
+const cleared = (p: SsmParameter) => p.tags.get(STATE) === 'valid' || p.labels?.get(RESTARTED) === p.version;
 
 let ssm: SsmDouble;
 let endpoint: string;
@@ -68,12 +71,13 @@ describe('clearing restart-owed on an SSM parameter is the state tag alone', () 
     expect(r.out).toMatch(/done +restart-manager docker #\d+: .*; manager restarted/);
     const calls = ssm.calls.slice(from);
     const after = calls.slice(calls.findIndex((c) => c.op === 'SendCommand') + 1).filter((c) => MUTATING.has(c.op));
-    // Before: AddTagsToResource (pending), PutParameter (the same token), AddTagsToResource (valid).
-    expect(after.map((c) => c.op)).toEqual(['AddTagsToResource']);
-    expect(after[0]!.input.Tags).toEqual([{ Key: STATE, Value: 'valid' }]);
+    // Before stop 56: AddTagsToResource (pending), PutParameter (the same token), AddTagsToResource (valid).
+    // Stop 56: AddTagsToResource of the state alone; since stop 57 the label of the version read, no tag.
+    expect(after.map((c) => c.op)).toEqual(['LabelParameterVersion']);
+    expect(after[0]!.input).toEqual({ Name: PARAMETER, ParameterVersion: version, Labels: [RESTARTED] });
     expect(calls.some((c) => c.op === 'PutParameter')).toBe(false);
     expect(p.version).toBe(version);
-    expect(p.tags.get(STATE)).toBe('valid');
+    expect(cleared(p)).toBe(true);
     expect(h.output.join('')).not.toContain(CANARY);
   });
 
@@ -96,7 +100,7 @@ describe('clearing restart-owed on an SSM parameter is the state tag alone', () 
       ssm.restore(s.at);
       const plan = await h.run('register', { runner: 'docker', json: true });
       const actions = (JSON.parse(plan.out) as { plan: { action: string }[] }).plan.map((x) => x.action);
-      expect({ stop: s.before, state: s.at.get(PARAMETER)!.tags.get(STATE), actions }).toEqual({ stop: s.before, state: expect.stringMatching(/^(restart-owed|valid)$/), actions: s.at.get(PARAMETER)!.tags.get(STATE) === 'valid' ? [] : ['restart-manager'] });
+      expect({ stop: s.before, state: s.at.get(PARAMETER)!.tags.get(STATE), actions }).toEqual({ stop: s.before, state: expect.stringMatching(/^(restart-owed|valid)$/), actions: cleared(s.at.get(PARAMETER)!) ? [] : ['restart-manager'] });
     }
     expect(dockerRunner(h.double).token).toBe(token);
   });
@@ -181,7 +185,7 @@ describe('the built CLI killed (SIGKILL) while clearing restart-owed on SSM', ()
       });
       if (r.killedIn === undefined) {
         expect(r.code, r.err).toBe(0);
-        expect(ssm.parameters.get(PARAMETER)!.tags.get(STATE)).toBe('valid');
+        expect(cleared(ssm.parameters.get(PARAMETER)!)).toBe(true);
         expect(await planned(file)).toEqual([]);
         break;
       }
@@ -190,7 +194,7 @@ describe('the built CLI killed (SIGKILL) while clearing restart-owed on SSM', ()
       // Before: the second call (PutParameter, after AddTagsToResource marked it pending) left `pending`, and register planned repair-token.
       expect({ killedIn: r.killedIn, state: ssm.parameters.get(PARAMETER)!.tags.get(STATE), plan: await planned(file) }).toEqual({ killedIn: r.killedIn, state: 'restart-owed', plan: ['restart-manager'] });
     }
-    expect(stops).toEqual(['AddTagsToResource']);
+    expect(stops).toEqual(['LabelParameterVersion']);
     expect(dockerRunner(double).token).toBe(token);
   }, 120_000);
 
@@ -206,7 +210,7 @@ describe('the built CLI killed (SIGKILL) while clearing restart-owed on SSM', ()
     const again = await cli(file, 'register', { approve: true });
     expect(again.code, again.err).toBe(0);
     expect(dockerRunner(double).token).toBe(token);
-    expect(ssm.parameters.get(PARAMETER)!.tags.get(STATE)).toBe('valid');
+    expect(cleared(ssm.parameters.get(PARAMETER)!)).toBe(true);
     expect(await planned(file)).toEqual([]);
     expect(r.out + r.err + again.out + again.err).not.toContain(CANARY);
   }, 120_000);

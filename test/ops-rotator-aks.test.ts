@@ -38,10 +38,10 @@ describe('the token rotator on AKS (Key Vault store)', () => {
     ]);
   });
 
-  it('grants, in the runner namespace, get on the synced Secret and patch on the manager Deployment, bound to the principal id', () => {
+  it('grants, in the runner namespace, get on the synced Secret and get/patch on the manager Deployment, bound to the principal id', () => {
     expect(roleOf(plan.emitted!).rules).toEqual([
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['apps-runner-token'], verbs: ['get'] },
-      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['apps-gitlab-runner'], verbs: ['patch'] },
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['apps-gitlab-runner'], verbs: ['get', 'patch'] },
     ]);
     expect(bindingOf(plan.emitted!).subjects).toEqual([{ kind: 'User', name: PRINCIPAL, apiGroup: 'rbac.authorization.k8s.io' }]);
     // The principal id exists after apply: the objects live in the cluster's Kubernetes root, never as a plain file with a made-up id.
@@ -79,6 +79,7 @@ describe('the token rotator on AKS (Key Vault store)', () => {
     ['RF125', 'a second audience', (d) => (credential(d).audience = ['api://AzureADTokenExchange', 'https://gitlab.example.com'])],
     ['RF129', 'update on the synced Secret (the CSI driver owns it)', (d) => roleOf(d).rules[0]!.verbs!.push('update')],
     ['RF129', 'a Role without resourceNames', (d) => delete roleOf(d).rules[1]!.resourceNames],
+    ['RF129', 'get on every Deployment of the namespace (stop 57: get of its own, by name, only)', (d) => roleOf(d).rules.push({ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] })],
     ['RF127', 'no patch on the Deployment', (d) => roleOf(d).rules.pop()],
     ['RF133', 'the RoleBinding names the client id', (d) => (bindingOf(d).subjects[0]!.name = '${data.azurerm_user_assigned_identity.token-rotator-azure.client_id}')],
     ['RF133', 'the RoleBinding also names a group', (d) => bindingOf(d).subjects.push({ kind: 'Group', name: '00000000-0000-0000-0000-000000000001', apiGroup: 'rbac.authorization.k8s.io' })],

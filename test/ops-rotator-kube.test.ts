@@ -8,6 +8,8 @@ import { eksToken, parseEksKubeApi } from '../src/live/eks-kube.js';
 import { KubernetesSecretStore } from '../src/live/kubernetes.js';
 import { planExample, planMutated } from './helpers/fleet.js';
 import { ROTATOR_KUBE_TESTED, rotatorRuleCases, type RotatorCase } from './helpers/rotator.js';
+import { verifyFleet } from '../src/verify/index.js';
+import { intentOf } from '../src/verify/intent.js';
 
 /** The token rotator's Kubernetes identity for Secret stores of API-registered EKS runners: emitted, proven, refused where incoherent. */
 
@@ -41,13 +43,13 @@ describe('the token rotator on EKS (Kubernetes Secret stores)', () => {
     expect(policyOf(plan.emitted!).Statement).toEqual([{ Sid: 'DescribeRunnerClusters', Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: 'arn:aws:eks:eu-central-1:123456789012:cluster/devops' }]);
   });
 
-  it('grants, per runner namespace, get/update on the token Secret and patch on the manager Deployment, by name', () => {
+  it('grants, per runner namespace, get/update on the token Secret and get/patch on the manager Deployment, by name', () => {
     for (const [runner, ns] of [['dev', 'ci-dev'], ['prod', 'ci-prod']] as const) {
       const role = roleOf(plan.emitted!, runner);
       expect(role.metadata.namespace).toBe(ns);
       expect(role.rules).toEqual([
         { apiGroups: [''], resources: ['secrets'], resourceNames: [`${runner}-runner-token`], verbs: ['get', 'update'] },
-        { apiGroups: ['apps'], resources: ['deployments'], resourceNames: [`${runner}-gitlab-runner`], verbs: ['patch'] },
+        { apiGroups: ['apps'], resources: ['deployments'], resourceNames: [`${runner}-gitlab-runner`], verbs: ['get', 'patch'] },
       ]);
       expect(bindingOf(plan.emitted!, runner).subjects).toEqual([{ kind: 'User', name: USER, apiGroup: 'rbac.authorization.k8s.io' }]);
     }
@@ -74,6 +76,9 @@ describe('the token rotator on EKS (Kubernetes Secret stores)', () => {
     ['RF129', 'a Role without resourceNames', (d) => delete roleOf(d).rules[0]!.resourceNames],
     ['RF129', 'a Role with * verbs', (d) => (roleOf(d).rules[1]!.verbs = ['*'])],
     ['RF129', 'list on secrets', (d) => roleOf(d).rules.push({ apiGroups: [''], resources: ['secrets'], verbs: ['list'] })],
+    // Stop 57: the Role reads its manager Deployment (get, by name); reading every Deployment of the namespace is more.
+    ['RF129', 'get on every Deployment of the namespace', (d) => roleOf(d).rules.push({ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] })],
+    ['RF129', 'list on deployments', (d) => roleOf(d).rules.push({ apiGroups: ['apps'], resources: ['deployments'], verbs: ['list'] })],
     ['RF129', 'a ClusterRoleBinding to a ClusterRole', (d) => setManifests(d, 'dev', (m) => [...m, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'rotator-edit' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'User', name: USER, apiGroup: 'rbac.authorization.k8s.io' }] }])],
     ['RF129', 'a binding in a namespace it rotates nothing in', (d) => setManifests(d, 'dev', (m) => [...m, { ...bindingOf(d), metadata: { ...bindingOf(d).metadata, namespace: 'kube-system' } }])],
     ['RF134', 'the access entry in system:masters', (d) => (entry(d).kubernetes_groups = ['system:masters'])],
@@ -87,6 +92,14 @@ describe('the token rotator on EKS (Kubernetes Secret stores)', () => {
   ];
 
   rotatorRuleCases(plan, cases, ROTATOR_KUBE_TESTED, ['RF128'], 'id-token token-rotator', "the rotator's Kubernetes identity");
+
+  it('a Role written before stop 57 (patch alone on the Deployment, no get) is neither missing nor excessive', () => {
+    const docs = structuredClone(plan.emitted!);
+    for (const runner of ['dev', 'prod']) roleOf(docs, runner).rules[1]!.verbs = ['patch'];
+    const v = verifyFleet(intentOf(plan.fleet!), docs);
+    expect(v.findings.map((f) => f.code).filter((c) => c === 'RF127' || c === 'RF129')).toEqual([]);
+    expect(v.proofs.filter((p) => p.runner === 'id-token token-rotator').map((p) => p.holds)).toEqual([true, true, true]);
+  });
 
   it.each([
     // An existing AKS cluster the spec does not declare Entra-integrated (test/ops-rotator-aks.test.ts has the rest).

@@ -267,6 +267,15 @@ describe('SSM SecureString store (real SSM calls against moto_server)', () => {
     expect((await s.read())!.expiresAt).toBeNull();
     await client.send(new ssm.AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: '/runner-fleet/acme/docker/runner-token', Tags: [{ Key: 'runner-fleet:token-expires-at', Value: 'none' }] }));
     expect(await s.read()).not.toHaveProperty('expiresAt');
+    // Stop 57: a restart done is the label on the version read (LabelParameterVersion, GetParameter
+    // of name:label), which a later version does not carry (test/ops-ssm-restarted-label.test.ts).
+    await s.write({ token: `glrt-${CANARY}ssm`, runnerId: 7, expiresAt: null, state: 'restart-owed' });
+    const held = (await s.read())!;
+    expect(held.state).toBe('restart-owed');
+    await s.markRestarted({ ...held, state: 'valid' });
+    expect((await s.read())!.state).toBe('valid');
+    await s.write({ token: `glrt-${CANARY}ssm2`, runnerId: 7, expiresAt: null, state: 'restart-owed' });
+    expect((await s.read())!.state).toBe('restart-owed');
     await s.restartManager();
     await s.clear();
     expect(await s.read()).toBeUndefined();
@@ -277,6 +286,6 @@ describe('SSM SecureString store (real SSM calls against moto_server)', () => {
     expect(await fresh.read()).toEqual({ token: `glrt-${CANARY}fresh`, runnerId: 8, expiresAt: null, state: 'valid', owner: 'acme/fresh' });
     const described = await client.send(new ssm.DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: ['/runner-fleet/acme/fresh/runner-token'] }] }));
     expect(described.Parameters?.[0]).toMatchObject({ Type: 'SecureString', KeyId: kmsKeyArn });
-    report('ran: SSM store against moto_server (PutParameter SecureString, GetParameter, tags, SendCommand)');
+    report('ran: SSM store against moto_server (PutParameter SecureString, GetParameter, tags, version labels, SendCommand)');
   }, 60_000);
 });

@@ -18,6 +18,19 @@ type Ssm = typeof SsmModule;
 
 const TAGS = { runnerId: 'runner-fleet:runner-id', expiresAt: 'runner-fleet:token-expires-at', state: 'runner-fleet:token-state', owner: 'runner-fleet:owner' } as const;
 
+/**
+ * The parameter label markRestarted puts on the version whose token's manager has restarted. A
+ * label names one version: "You can't attach the same label to different versions of the same
+ * parameter", and labelling another version moves it
+ * (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_LabelParameterVersion.html),
+ * and every PutParameter makes a new version, which no label marks until one is attached to it.
+ * Letters, digits, `.`, `-`, `_`; not beginning with a digit, `aws` or `ssm` (same page).
+ */
+const RESTARTED = 'runner-fleet-restarted';
+
+/** GetParameter's answers for a `name:label` selector no version carries (moto_server: ParameterNotFound). */
+const NO_SUCH_LABEL = new Set(['ParameterNotFound', 'ParameterVersionNotFound']);
+
 export class SsmParameterStore implements TokenStore {
   readonly label: string;
   private sdk?: Promise<{ ssm: Ssm; client: InstanceType<Ssm['SSMClient']> }>;
@@ -40,9 +53,11 @@ export class SsmParameterStore implements TokenStore {
   async read(): Promise<StoredToken | undefined> {
     const { ssm, client } = await this.load();
     let value: string | undefined;
+    let version: number | undefined;
     try {
       const out = await client.send(new ssm.GetParameterCommand({ Name: this.ref.parameter, WithDecryption: true }));
       value = out.Parameter?.Value;
+      version = out.Parameter?.Version;
     } catch (e) {
       if ((e as { name?: string }).name === 'ParameterNotFound') return undefined;
       throw this.failure('read', e);
@@ -54,7 +69,21 @@ export class SsmParameterStore implements TokenStore {
     const tag = (k: string) => tags.TagList?.find((t) => t.Key === k)?.Value;
     const id = tag(TAGS.runnerId);
     const owner = tag(TAGS.owner);
-    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), ...(owner && owner !== 'none' ? { owner } : {}), ...parseExpiry(tag(TAGS.expiresAt)), state: parseTokenState(tag(TAGS.state)) };
+    let state = parseTokenState(tag(TAGS.state));
+    // restart-owed, and the version read is the one markRestarted labelled: the restart is done.
+    if (state === 'restart-owed' && version !== undefined && (await this.restartedVersion()) === version) state = 'valid';
+    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), ...(owner && owner !== 'none' ? { owner } : {}), ...parseExpiry(tag(TAGS.expiresAt)), state };
+  }
+
+  /** The version carrying the label RESTARTED (GetParameter of `name:label`, no decryption), or undefined. */
+  private async restartedVersion(): Promise<number | undefined> {
+    const { ssm, client } = await this.load();
+    try {
+      return (await client.send(new ssm.GetParameterCommand({ Name: `${this.ref.parameter}:${RESTARTED}` }))).Parameter?.Version;
+    } catch (e) {
+      if (NO_SUCH_LABEL.has((e as { name?: string }).name ?? '')) return undefined;
+      throw this.failure('read the label of', e);
+    }
   }
 
   /**
@@ -71,7 +100,20 @@ export class SsmParameterStore implements TokenStore {
   async write(v: StoredToken): Promise<void> {
     const { ssm, client } = await this.load();
     const value = v.token === '' ? TOKEN_PLACEHOLDER : v.token;
-    const put = () => client.send(new ssm.PutParameterCommand({ Name: this.ref.parameter, Value: value, Type: 'SecureString', Overwrite: true }));
+    const send = () => client.send(new ssm.PutParameterCommand({ Name: this.ref.parameter, Value: value, Type: 'SecureString', Overwrite: true }));
+    const put = async () => {
+      try {
+        await send();
+      } catch (e) {
+        if ((e as { name?: string }).name !== 'ParameterMaxVersionLimitExceeded') throw e;
+        // SSM keeps 100 versions and refuses a new one while the oldest carries a label
+        // (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html,
+        // ParameterMaxVersionLimitExceeded: "Move the label to another version"): RESTARTED moves
+        // to the latest version (no ParameterVersion: the latest), which the next version leaves unmarked.
+        await client.send(new ssm.LabelParameterVersionCommand({ Name: this.ref.parameter, Labels: [RESTARTED] }));
+        await send();
+      }
+    };
     try {
       if (v.token === '') {
         await put();
@@ -129,18 +171,31 @@ export class SsmParameterStore implements TokenStore {
   }
 
   /**
-   * The state tag alone, `valid`, in one AddTagsToResource: it adds the tags given and overwrites
-   * the value of a key already there, leaving the parameter's value and its other tags as they
-   * are (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_AddTagsToResource.html:
-   * "If you specify an existing tag key, the value is overwritten with the new value"). No
-   * PutParameter, so the value keeps its version and no `pending` mark is written in between.
-   * Tags are not versioned and the call has no condition: a run that wrote a new token between
-   * the engine's read and this call would have its state overwritten (the generic write would
-   * have put the old token back over it).
+   * Marks the restart done on the version that holds `held`'s token, never on a later one: a
+   * GetParameter (its value and version), then LabelParameterVersion of that version with
+   * RESTARTED; the state tag stays as its writer left it, and read() takes a `restart-owed` tag on
+   * the labelled version for `valid`. A run that writes a token between the two calls (any write
+   * is a PutParameter, so a new version) keeps its own state: the label is on the version before
+   * it. A `pending` tag written meanwhile stays too: no tag is written here. Before stop 57 this
+   * was one AddTagsToResource of the state tag, which has no condition (tags are not versioned):
+   * a new token written between the engine's read and that call had its state overwritten with
+   * `valid`. A value other than `held`'s (written since the engine read it) is left alone. An
+   * identity that may not label (AccessDeniedException: a rotator role made before stop 57, without
+   * ssm:LabelParameterVersion) writes the state tag as before, with that window.
    */
   async markRestarted(held: StoredToken): Promise<void> {
+    const { ssm, client } = await this.load();
     try {
-      await this.tag({ ...held, state: 'valid' }, ['state']);
+      const now = (await client.send(new ssm.GetParameterCommand({ Name: this.ref.parameter, WithDecryption: true }))).Parameter;
+      if (now?.Value !== held.token || now.Version === undefined) return;
+      try {
+        await client.send(new ssm.LabelParameterVersionCommand({ Name: this.ref.parameter, ParameterVersion: now.Version, Labels: [RESTARTED] }));
+      } catch (e) {
+        if ((e as { name?: string }).name !== 'AccessDeniedException') throw e;
+        // AddTagsToResource overwrites the value of a key already there and leaves the others
+        // (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_AddTagsToResource.html).
+        await this.tag({ ...held, state: 'valid' }, ['state']);
+      }
     } catch (e) {
       throw this.failure('write', e);
     }

@@ -15,7 +15,7 @@ import { isAccessRefused } from '../live/access.js';
  * in the store written before the reset.
  */
 
-export type StepAction = 'create' | 'repair-token' | 'update' | 'deduplicate' | 'rotate' | 'restart-manager' | 'delete' | 'pause' | 'wait-for-jobs' | 'resume' | 'clear-token' | 'conflict';
+export type StepAction = 'create' | 'repair-token' | 'update' | 'deduplicate' | 'rotate' | 'restart-manager' | 'clear-restart-owed' | 'delete' | 'pause' | 'wait-for-jobs' | 'resume' | 'clear-token' | 'conflict';
 
 export interface Step {
   runner: string;
@@ -616,9 +616,20 @@ export class Engine {
    * of #id marked `restart-owed`: that run stopped, or its restart failed, after storing the token
    * of a reset), or undefined.
    */
-  private owedStep(d: DesiredRunner, stored: StoredToken | undefined, id: number): Step | undefined {
+  private async owedStep(d: DesiredRunner, stored: StoredToken | undefined, id: number): Promise<Step | undefined> {
     if (stored?.state !== 'restart-owed' || stored.token === '' || stored.runnerId !== id || stored.owner !== this.owner(d)) return undefined;
-    return { runner: d.name, action: 'restart-manager', id, detail: `${this.deps.store(d).label} holds the token of #${id} from a reset whose manager restart is owed (the run that stored it stopped, or the restart failed): the manager may still run with the token the reset replaced, which GitLab no longer accepts; restart it` };
+    const store = this.deps.store(d);
+    const restart: Step = { runner: d.name, action: 'restart-manager', id, detail: `${store.label} holds the token of #${id} from a reset whose manager restart is owed (the run that stored it stopped, or the restart failed): the manager may still run with the token the reset replaced, which GitLab no longer accepts; restart it` };
+    // The plan reads what the apply finds (a restart of a manager not deployed clears the mark: restartOwed), so it says which it will be.
+    if (!store.managerDeployed) return restart;
+    let deployed: boolean | undefined;
+    try {
+      deployed = await store.managerDeployed();
+    } catch (e) {
+      return { ...restart, detail: `${restart.detail} — if it is deployed: whether it is could not be read (${e instanceof Error ? e.message : String(e)}), and a manager the restart finds not deployed is not restarted: the mark is cleared instead` };
+    }
+    if (deployed !== false) return restart;
+    return { runner: d.name, action: 'clear-restart-owed', id, detail: `${store.label} holds the token of #${id} from a reset marked restart-owed, and its manager is not deployed: clear restart-owed (no restart: the manager takes this token at its first start; one deployed by the time of the apply is restarted)` };
   }
 
   /**
@@ -799,7 +810,7 @@ export class Engine {
       }
       if (why) steps.push({ runner: d.name, action: 'repair-token', id: keep.id, detail: `${why}: reset the token of #${keep.id} and store it` });
       else {
-        const owed = this.owedStep(d, stored, keep.id);
+        const owed = await this.owedStep(d, stored, keep.id);
         if (owed) steps.push(owed);
       }
       const details = read0.has(keep.id) ? read0.get(keep.id) : await this.gl.getRunner(keep.id);
@@ -1016,6 +1027,8 @@ export class Engine {
             return `token of #${s.id} reset and stored in ${this.deps.store(d).label}`;
           });
         case 'restart-manager':
+        case 'clear-restart-owed':
+          // The same call for both: a manager deployed since the plan is restarted, one still not deployed has its mark cleared (restartOwed).
           return restarts.step(s.runner, (restart) => {
             restart(() => this.restartOwed(d, s.id!));
             return Promise.resolve(`the token of #${s.id} in ${this.deps.store(d).label} was stored by an earlier run that did not restart the manager`);
@@ -1040,12 +1053,13 @@ export class Engine {
     });
     const restarted = await restarts.settled();
     return results.map((r) => {
-      if (r.outcome !== 'done' || (r.action !== 'create' && r.action !== 'repair-token' && r.action !== 'restart-manager') || !restarted.has(r.runner)) return r;
+      if (r.outcome !== 'done' || (r.action !== 'create' && r.action !== 'repair-token' && r.action !== 'restart-manager' && r.action !== 'clear-restart-owed') || !restarted.has(r.runner)) return r;
       const e = restarted.get(r.runner);
       if (typeof e === 'string') return { ...r, detail: `${r.detail}; ${e}` };
-      if (e !== undefined && isAccessRefused(e) && r.action === 'restart-manager') this.accessRefused = true;
-      // The restart is all a restart-manager step does: one that fails fails the step (the store still says it is owed).
-      return { ...r, ...(e !== undefined && r.action === 'restart-manager' ? { outcome: 'failed' as const } : {}), detail: `${r.detail}${e === undefined ? '; manager restarted' : `; manager not restarted (${e.message})`}` };
+      const owedOnly = r.action === 'restart-manager' || r.action === 'clear-restart-owed';
+      if (e !== undefined && isAccessRefused(e) && owedOnly) this.accessRefused = true;
+      // The restart (or clearing) is all such a step does: one that fails fails the step (the store still says it is owed).
+      return { ...r, ...(e !== undefined && owedOnly ? { outcome: 'failed' as const } : {}), detail: `${r.detail}${e === undefined ? '; manager restarted' : `; manager not restarted (${e.message})`}` };
     });
   }
 
@@ -1093,7 +1107,7 @@ export class Engine {
           continue;
         }
         // Not expiring: no new token, but a restart an earlier run owes is done.
-        const owed = this.owedStep(d, stored, keep.id);
+        const owed = await this.owedStep(d, stored, keep.id);
         if (expiry.at === null) {
           if (owed) steps.push(owed);
           continue;
@@ -1354,13 +1368,13 @@ export class Engine {
     const restarts = new Restarts(RESTART_CONCURRENCY);
     const since = new Map<string, number>();
     // What the step did to the token, before what became of the manager.
-    const said = (s: Step) => (s.action === 'restart-manager' ? 'token stored by an earlier run' : 'token rotated and stored');
+    const said = (s: Step) => (s.action === 'restart-manager' || s.action === 'clear-restart-owed' ? 'token stored by an earlier run' : 'token rotated and stored');
     const results = await this.run(steps, async (s) => {
       const d = byName.get(s.runner)!;
       if (s.action === 'conflict') throw new Error(s.detail);
       return restarts.step(s.runner, async (restart) => {
         if (s.action === 'repair-token') await this.repairToken(d, s.id!);
-        else if (s.action !== 'restart-manager') await this.rotateToken(d, s.id!);
+        else if (s.action !== 'restart-manager' && s.action !== 'clear-restart-owed') await this.rotateToken(d, s.id!);
         restart(async () => {
           since.set(s.runner, this.deps.timing.now());
           return this.restartOwed(d, s.id!);

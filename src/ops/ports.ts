@@ -67,8 +67,9 @@ export interface TokenStore {
    * call, so no moment leaves the store holding its token looking unconfirmed (`pending`), which
    * the next run would repair with a needless reset and restart. A Secret: one PUT (annotations
    * and data replaced together); a Key Vault secret: one Update Secret of the latest version's
-   * tags (the same value: write); an SSM parameter: one AddTagsToResource of the state tag alone
-   * (its generic write of a token takes three calls, the first marking it `pending`).
+   * tags (the same value: write); an SSM parameter: a label on the version that holds `held`'s
+   * token (LabelParameterVersion; its generic write of a token takes three calls, the first marking
+   * it `pending`, and its tags have no condition: SsmParameterStore.markRestarted).
    */
   markRestarted(held: StoredToken): Promise<void>;
   /**

@@ -101,7 +101,7 @@ const runnerStatus = z.strictObject({
 
 const phantom = z.strictObject({ id: z.number().int(), runner: z.string(), scope: z.string(), description: z.string() });
 
-const action = z.enum(['create', 'repair-token', 'update', 'deduplicate', 'rotate', 'restart-manager', 'delete', 'pause', 'wait-for-jobs', 'resume', 'clear-token', 'conflict']);
+const action = z.enum(['create', 'repair-token', 'update', 'deduplicate', 'rotate', 'restart-manager', 'clear-restart-owed', 'delete', 'pause', 'wait-for-jobs', 'resume', 'clear-token', 'conflict']);
 const step = z.strictObject({ runner: z.string(), action, id: z.number().int().optional(), detail: z.string() });
 const result = step.extend({ outcome: z.enum(['done', 'skipped', 'failed']) });
 

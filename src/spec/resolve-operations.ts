@@ -49,8 +49,8 @@ export function ssmParameterArn(partition: string, accountId: string, store: Ssm
 }
 
 /**
- * Least privilege of the rotator for SSM token stores: read, write and tag exactly the token
- * parameters; their KMS key only through SSM and only for those parameters; Run Command's
+ * Least privilege of the rotator for SSM token stores: read, write, tag and label (the version
+ * whose manager restarted: SsmParameterStore.markRestarted) exactly the token parameters; their KMS key only through SSM and only for those parameters; Run Command's
  * shell document on the manager instances only (by their Auto Scaling group tag); and the
  * read-only command results, which IAM does not scope by resource.
  */
@@ -58,7 +58,7 @@ export function rotatorStatements(partition: string, accountId: string, stores: 
   const params = stores.map((s) => ssmParameterArn(partition, accountId, s)).sort();
   const regions = [...new Set(stores.map((s) => s.region))].sort();
   const out: Statement[] = [
-    { Sid: 'RunnerTokenParameters', Effect: 'Allow', Action: ['ssm:AddTagsToResource', 'ssm:GetParameter', 'ssm:ListTagsForResource', 'ssm:PutParameter'], Resource: params.length === 1 ? params[0]! : params },
+    { Sid: 'RunnerTokenParameters', Effect: 'Allow', Action: ['ssm:AddTagsToResource', 'ssm:GetParameter', 'ssm:LabelParameterVersion', 'ssm:ListTagsForResource', 'ssm:PutParameter'], Resource: params.length === 1 ? params[0]! : params },
   ];
   const byKey = new Map<string, SsmStore[]>();
   for (const s of stores) {

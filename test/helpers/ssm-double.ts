@@ -12,7 +12,14 @@ import type { AddressInfo } from 'node:net';
  * - AddTagsToResource: adds the tags given, a key already there gets the new value, the value and
  *   other tags stay; InvalidResourceId when the parameter does not exist.
  * - ListTagsForResource: `TagList`. SendCommand: `Command { CommandId }` (nothing runs here).
- * Signatures are not checked. `hang` makes a request never answered (the call a process stopped
+ * - LabelParameterVersion: attaches labels to `ParameterVersion` (the latest when absent), moving
+ *   each from the version that had it (one version per label); ParameterVersionNotFound for a
+ *   version that does not exist. GetParameter of `name:label` answers the labelled version
+ *   (ParameterNotFound for a label no version has, as moto_server does); its Value only when that
+ *   is the latest (the double keeps no older values).
+ * - PutParameter over 100 versions while the oldest kept (latest − 99) carries a label:
+ *   ParameterMaxVersionLimitExceeded, nothing written.
+ * Signatures are not checked. `refuse` answers AccessDeniedException to the operations it names. `hang` makes a request never answered (the call a process stopped
  * in); what it would have done is not done, as with a process killed before it was sent.
  */
 export interface SsmCall {
@@ -24,6 +31,8 @@ export interface SsmParameter {
   value: string;
   version: number;
   tags: Map<string, string>;
+  /** Label → the version it is attached to. */
+  labels?: Map<string, number>;
 }
 
 export class SsmDouble {
@@ -31,17 +40,21 @@ export class SsmDouble {
   readonly calls: SsmCall[] = [];
   /** Called for each request; true: it is never answered (and not applied). */
   hang?: (call: SsmCall) => boolean;
+  /** Awaited before a request is answered (another writer's calls may run meanwhile). */
+  before?: (call: SsmCall) => Promise<void> | void;
+  /** Operations answered AccessDeniedException (an identity without that permission). */
+  refuse = new Set<string>();
   private server?: Server;
   private readonly open = new Set<ServerResponse>();
 
   /** A copy of every parameter (what the store holds at this moment). */
   snapshot(): Map<string, SsmParameter> {
-    return new Map([...this.parameters].map(([k, p]) => [k, { ...p, tags: new Map(p.tags) }]));
+    return new Map([...this.parameters].map(([k, p]) => [k, { ...p, tags: new Map(p.tags), labels: new Map(p.labels) }]));
   }
 
   restore(s: Map<string, SsmParameter>): void {
     this.parameters.clear();
-    for (const [k, p] of s) this.parameters.set(k, { ...p, tags: new Map(p.tags) });
+    for (const [k, p] of s) this.parameters.set(k, { ...p, tags: new Map(p.tags), labels: new Map(p.labels) });
   }
 
   async listen(): Promise<string> {
@@ -68,26 +81,41 @@ export class SsmDouble {
         res.on('close', () => this.open.delete(res));
         return;
       }
-      const [status, body] = this.answer(call);
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify(body));
+      void Promise.resolve(this.before?.(call)).then(() => {
+        const [status, body] = this.refuse.has(op) ? [400, { __type: 'AccessDeniedException', message: `not authorized to perform ssm:${op}` }] : this.answer(call);
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(body));
+      });
     });
   }
 
   private answer({ op, input }: SsmCall): [number, unknown] {
     const fail = (type: string, message: string): [number, unknown] => [400, { __type: type, message }];
     const named = input.Name ?? input.ResourceId;
-    const name = typeof named === 'string' ? named : '';
+    const [name = '', selector] = (typeof named === 'string' ? named : '').split(':');
     const p = this.parameters.get(name);
     const tagList = (m: Map<string, string>) => [...m].map(([Key, Value]) => ({ Key, Value }));
     switch (op) {
-      case 'GetParameter':
+      case 'GetParameter': {
         if (!p) return fail('ParameterNotFound', 'ParameterNotFound');
-        return [200, { Parameter: { Name: name, Type: 'SecureString', Value: p.value, Version: p.version } }];
+        const version = selector === undefined ? p.version : /^\d+$/.test(selector) ? Number(selector) : p.labels?.get(selector);
+        if (version === undefined) return fail('ParameterNotFound', 'ParameterNotFound');
+        if (version < 1 || version > p.version) return fail('ParameterVersionNotFound', 'ParameterVersionNotFound');
+        return [200, { Parameter: { Name: name, Type: 'SecureString', Value: version === p.version ? p.value : '(an older version)', Version: version, ...(selector !== undefined ? { Selector: `:${selector}` } : {}) } }];
+      }
+      case 'LabelParameterVersion': {
+        if (!p) return fail('ParameterNotFound', 'ParameterNotFound');
+        const version = typeof input.ParameterVersion === 'number' ? input.ParameterVersion : p.version;
+        if (version < 1 || version > p.version) return fail('ParameterVersionNotFound', 'ParameterVersionNotFound');
+        p.labels ??= new Map();
+        for (const l of input.Labels as string[]) p.labels.set(l, version);
+        return [200, { InvalidLabels: [], ParameterVersion: version }];
+      }
       case 'PutParameter': {
         const tags = (input.Tags as { Key: string; Value: string }[] | undefined) ?? [];
         if (p && input.Overwrite !== true) return fail('ParameterAlreadyExists', 'The parameter already exists.');
         if (p && tags.length > 0) return fail('ValidationException', 'Tags cannot be specified with Overwrite');
+        if (p && p.version >= 100 && [...(p.labels?.values() ?? [])].includes(p.version - 99)) return fail('ParameterMaxVersionLimitExceeded', `Version ${p.version - 99}, the oldest version, can't be deleted because it has a label associated with it.`);
         if (p) {
           p.value = typeof input.Value === 'string' ? input.Value : '';
           p.version++;

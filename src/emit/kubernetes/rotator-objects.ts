@@ -5,16 +5,20 @@ type Target = RotatorKubernetes['targets'][number];
 
 /**
  * Exactly the requests `runner-fleet rotate` makes (src/live/kubernetes.ts): GET and PUT of the
- * token Secret (PUT is RBAC verb update; a rotation never creates the Secret — register does) and
- * a strategic-merge PATCH of the manager Deployment's pod template (the rollout restart). Each
- * rule names its object, so no other Secret or Deployment of the namespace is reachable. A Key
- * Vault store's Secret is only read (the restart waits for the CSI driver's sync): `secretVerbs` get.
+ * token Secret (PUT is RBAC verb update; a rotation never creates the Secret — register does), a
+ * strategic-merge PATCH of the manager Deployment's pod template (the rollout restart) and a GET
+ * of that Deployment (whether the manager is deployed: a restart-owed store whose manager is not
+ * owes no restart, which status and the plans read; RBAC verb get for a GET of one named object,
+ * https://kubernetes.io/docs/reference/access-authn-authz/authorization/#determine-the-request-verb).
+ * Each rule names its object, so no other Secret or Deployment of the namespace is reachable, and
+ * no Deployment is listed or watched. A Key Vault store's Secret is only read (the restart waits
+ * for the CSI driver's sync): `secretVerbs` get.
  * No imports beyond types: platforms build these objects too, without an import cycle through the registry.
  */
 export function rotatorRules(secret: string, deployment: string, secretVerbs: readonly string[] = ['get', 'update']) {
   return [
     { apiGroups: [''], resources: ['secrets'], resourceNames: [secret], verbs: [...secretVerbs] },
-    { apiGroups: ['apps'], resources: ['deployments'], resourceNames: [deployment], verbs: ['patch'] },
+    { apiGroups: ['apps'], resources: ['deployments'], resourceNames: [deployment], verbs: ['get', 'patch'] },
   ];
 }
 

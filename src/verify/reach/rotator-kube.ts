@@ -156,6 +156,8 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
           );
         }
       }
+      // Not `get` of the Deployment: a Role written before stop 57 has patch alone, and rotate then
+      // says a restart-owed store's manager is "not known" to be deployed (it restarts it) — correct, not a gap.
       const need: Access[] = [
         ...secretVerbs.map((verb) => ({ namespace: t.namespace, group: '', resource: 'secrets', verb, name: t.secret })),
         { namespace: t.namespace, group: 'apps', resource: 'deployments', verb: 'patch', name: t.deployment },
@@ -169,6 +171,8 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
         { namespace: t.namespace, group: '', resource: 'secrets', verb: 'create' },
         { namespace: t.namespace, group: '', resource: 'secrets', verb: 'delete', name: t.secret },
         { namespace: t.namespace, group: 'apps', resource: 'deployments', verb: 'patch', name: `${PROBE}-other-deployment` },
+        { namespace: t.namespace, group: 'apps', resource: 'deployments', verb: 'get', name: `${PROBE}-other-deployment` },
+        { namespace: t.namespace, group: 'apps', resource: 'deployments', verb: 'list' },
         { namespace: t.namespace, group: 'apps', resource: 'deployments', verb: 'update', name: t.deployment },
         { namespace: t.namespace, group: 'apps', resource: 'deployments', verb: 'delete', name: t.deployment },
         { namespace: t.namespace, group: '', resource: 'pods/exec', verb: 'create', name: `${PROBE}-pod` },
@@ -183,7 +187,7 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
       ];
       probes += lookalikes.length;
       for (const a of lookalikes) {
-        if (allows(grants, a)) findings.push(f('RF129', path, `the token rotator's user ${kube.username} may ${describe(a)} (runner ${t.runner})`, { received: describe(a), allowed: `${secretVerbs.join(', ')} secrets/${t.secret} and patch apps/deployments/${t.deployment} in ${t.namespace}`, ...adviceThenRegenerate('grant the rotator a Role with resourceNames and exactly those verbs') }));
+        if (allows(grants, a)) findings.push(f('RF129', path, `the token rotator's user ${kube.username} may ${describe(a)} (runner ${t.runner})`, { received: describe(a), allowed: `${secretVerbs.join(', ')} secrets/${t.secret} and get, patch apps/deployments/${t.deployment} in ${t.namespace}`, ...adviceThenRegenerate('grant the rotator a Role with resourceNames and exactly those verbs') }));
       }
     }
     // RoleBindings of the rotator in namespaces it rotates nothing in.
@@ -200,7 +204,7 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
   return {
     findings,
     claim: aks
-      ? `token rotator ${roleName} is the Kubernetes user named by its managed identity's principal id (Entra ID on AKS ${entriesText}; RoleBindings only, no group, no ClusterRole) and may only ${secretsText} and patch their manager Deployments, by name; ${probes} look-alike requests refused`
-      : `token rotator ${roleName} is Kubernetes user ${kube.username} (access entry without policy or group on ${entriesText}) and may only ${secretsText} and patch their manager Deployments, by name; ${probes} look-alike requests refused`,
+      ? `token rotator ${roleName} is the Kubernetes user named by its managed identity's principal id (Entra ID on AKS ${entriesText}; RoleBindings only, no group, no ClusterRole) and may only ${secretsText} and get and patch their manager Deployments, by name; ${probes} look-alike requests refused`
+      : `token rotator ${roleName} is Kubernetes user ${kube.username} (access entry without policy or group on ${entriesText}) and may only ${secretsText} and get and patch their manager Deployments, by name; ${probes} look-alike requests refused`,
   };
 }

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SsmParameterStore } from '../src/live/ssm.js';
+import type { StoredToken } from '../src/ops/ports.js';
+import { TOKEN_PLACEHOLDER } from '../src/platforms/aws-vm/common.js';
+import { CANARY } from './helpers/ops-world.js';
+import { SsmDouble, type SsmCall } from './helpers/ssm-double.js';
+
+/**
+ * Stop 57 (57e item 3): clearing `restart-owed` on an SSM parameter is conditioned on the version.
+ * Stop 56 cleared it with one AddTagsToResource of the state tag; tags are not versioned and the
+ * call has no condition, so a run that wrote a new token (a rotate: state `restart-owed`), or a
+ * `pending` mark before a reset, between the engine's read and that call had its state overwritten
+ * with `valid`: the new token's manager restart, or the pending reset's repair, was lost. Now the
+ * store labels the version that holds the token it was given (LabelParameterVersion of the version
+ * a GetParameter just answered with that value), and read() takes a `restart-owed` tag on the
+ * labelled version for `valid`; a later version is never marked. The second writer is interleaved
+ * by holding the first run's call in the SSM double (over HTTP, the real SDK) until it has written.
+ */
+
+const PARAMETER = '/runner-fleet/acme/docker/runner-token';
+const STATE = 'runner-fleet:token-state';
+const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+const ref = { region: 'eu-central-1', parameter: PARAMETER, autoScalingGroup: 'acme-docker-manager' };
+const T1 = `glrt-${CANARY}one`;
+const T2 = `glrt-${CANARY}two`;
+const owed = (token: string): StoredToken => ({ token, runnerId: 7, expiresAt: null, state: 'restart-owed', owner: 'acme/docker' });
+
+let ssm: SsmDouble;
+let endpoint: string;
+beforeAll(async () => {
+  ssm = new SsmDouble();
+  endpoint = await ssm.listen();
+});
+afterAll(() => ssm.close());
+beforeEach(() => {
+  ssm.parameters.clear();
+  ssm.parameters.set(PARAMETER, { value: TOKEN_PLACEHOLDER, version: 1, tags: new Map() });
+  ssm.before = undefined;
+  ssm.refuse.clear();
+});
+
+const store = () => new SsmParameterStore(ref, { endpoint, credentials, maxAttempts: 1 });
+
+/** Runs `second` once, before the first call of markRestarted that `at` picks is answered. */
+function interleave(at: (c: SsmCall) => boolean, second: () => Promise<void>): void {
+  let done = false;
+  ssm.before = async (c) => {
+    if (done || !at(c)) return;
+    done = true;
+    await second();
+  };
+}
+
+/** The first call that clears the mark: the label (since stop 57) or the state tag (stop 56). */
+const clearing = (c: SsmCall) => c.op === 'LabelParameterVersion' || (c.op === 'AddTagsToResource' && (c.input.Tags as { Key: string; Value: string }[]).some((t) => t.Key === STATE && t.Value === 'valid'));
+
+describe('markRestarted on SSM: the restart is marked on the version read, never on a later one', () => {
+  it('no other writer: the token reads valid; a new token written after it reads restart-owed again', async () => {
+    const a = store();
+    await a.write(owed(T1));
+    const held = (await a.read())!;
+    expect(held.state).toBe('restart-owed');
+    await a.markRestarted({ ...held, state: 'valid' });
+    expect(await a.read()).toEqual({ ...owed(T1), state: 'valid' });
+    await a.write(owed(T2));
+    expect((await a.read())!.state).toBe('restart-owed');
+  });
+
+  it('a rotate stores a new token (restart-owed) between the read and the mark: it stays restart-owed', async () => {
+    const a = store();
+    const b = store();
+    await a.write(owed(T1));
+    const held = (await a.read())!;
+    interleave(clearing, () => b.write(owed(T2)));
+    await a.markRestarted({ ...held, state: 'valid' });
+    // Before: { token: T2, state: 'valid' } — the tag overwrote the rotate's state, and T2's manager restart was never done.
+    expect(await a.read()).toEqual(owed(T2));
+  });
+
+  it('a new token stored before the mark reads the parameter: nothing is marked', async () => {
+    const a = store();
+    const b = store();
+    await a.write(owed(T1));
+    const held = (await a.read())!;
+    let first = true;
+    interleave(() => (first ? !(first = false) : false), () => b.write(owed(T2)));
+    const from = ssm.calls.length;
+    await a.markRestarted({ ...held, state: 'valid' });
+    expect(await a.read()).toEqual(owed(T2));
+    expect(ssm.calls.slice(from).filter((c) => c.op === 'LabelParameterVersion' || (c.op === 'AddTagsToResource' && JSON.stringify(c.input).includes('"valid"')))).toEqual([]);
+  });
+
+  it('a pending mark written between the read and the mark (a reset about to happen) stays pending', async () => {
+    const a = store();
+    await a.write(owed(T1));
+    const held = (await a.read())!;
+    // What a reset writes first: the state tag pending (the run may stop right after it).
+    interleave(clearing, () => {
+      ssm.parameters.get(PARAMETER)!.tags.set(STATE, 'pending');
+      return Promise.resolve();
+    });
+    await a.markRestarted({ ...held, state: 'valid' });
+    // Before: valid — the pending mark lost, and a reset that stopped before storing its token was never repaired.
+    expect((await a.read())!.state).toBe('pending');
+  });
+
+  it('an identity that may not label (a rotator role made before stop 57) writes the state tag as before', async () => {
+    const a = store();
+    await a.write(owed(T1));
+    const held = (await a.read())!;
+    ssm.refuse.add('LabelParameterVersion');
+    await a.markRestarted({ ...held, state: 'valid' });
+    expect(ssm.parameters.get(PARAMETER)!.tags.get(STATE)).toBe('valid');
+    expect((await a.read())!.state).toBe('valid');
+  });
+
+  it('100 versions with the label on the oldest: the write moves the label to the latest and succeeds, restart-owed', async () => {
+    const a = store();
+    await a.write(owed(T1));
+    await a.markRestarted({ ...(await a.read())!, state: 'valid' });
+    const p = ssm.parameters.get(PARAMETER)!;
+    const labelled = p.labels!.get('runner-fleet-restarted')!;
+    p.version = labelled + 99;
+    await a.write(owed(T2));
+    expect(p.version).toBe(labelled + 100);
+    expect(await a.read()).toEqual(owed(T2));
+  });
+
+  it('no token in any request to SSM but the value written and read', () => {
+    const text = JSON.stringify(ssm.calls.filter((c) => c.op !== 'PutParameter'));
+    expect(text).not.toContain(CANARY);
+  });
+});

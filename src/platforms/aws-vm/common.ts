@@ -237,6 +237,15 @@ function resources(root: TerraformRoot, type: string): [string, Record<string, u
   return Object.entries(root.resource[type] ?? {});
 }
 
+/**
+ * The resources of one type of a root, by key: for-in over it (own keys only) visits the keys of
+ * `resources`, in its order, without an entry pair and an iterator result per resource, which
+ * loops over a thousand runners' resources allocate before V8 optimises them.
+ */
+function resourceBlock(root: TerraformRoot, type: string): Record<string, Record<string, unknown>> {
+  return root.resource[type] ?? {};
+}
+
 const ssmParameterIndex = new WeakMap<TerraformRoot, Map<unknown, [string, Record<string, unknown>][]>>();
 
 /** The root's aws_ssm_parameter resources whose `name` is `name`, indexed once per root (every runner asks). */
@@ -990,19 +999,27 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
   const root = facts.root;
   const out: Finding[] = [];
   // RF710: nothing admits the internet.
-  for (const [k, sg] of resources(root, 'aws_security_group')) {
+  const groups = resourceBlock(root, 'aws_security_group');
+  for (const k in groups) {
+    if (!Object.hasOwn(groups, k)) continue;
+    const sg = groups[k]!;
     for (const rule of list(sg.ingress) as Record<string, unknown>[]) {
       const open = [...list(rule.cidr_blocks), ...list(rule.ipv6_cidr_blocks)].filter(isOpen);
       if (open.length > 0) out.push(f('RF710', '', `aws_security_group.${k} admits ${open.join(', ')} on ports ${String(rule.from_port)}-${String(rule.to_port)}`, { subject: { kind: 'resource', address: `aws_security_group.${k}` }, fix: 'VM runners need no inbound access; operators use SSM Session Manager' }));
     }
   }
-  for (const [k, rule] of resources(root, 'aws_vpc_security_group_ingress_rule')) {
+  const ingressRules = resourceBlock(root, 'aws_vpc_security_group_ingress_rule');
+  for (const k in ingressRules) {
+    if (!Object.hasOwn(ingressRules, k)) continue;
+    const rule = ingressRules[k]!;
     const open = [rule.cidr_ipv4, rule.cidr_ipv6].filter(isOpen);
     if (open.length > 0) out.push(f('RF710', '', `aws_vpc_security_group_ingress_rule.${k} admits ${open.join(', ')}`, { subject: { kind: 'resource', address: `aws_vpc_security_group_ingress_rule.${k}` }, fix: 'VM runners need no inbound access; operators use SSM Session Manager' }));
   }
   // RF718: every rule says why it exists.
   const described = (v: unknown) => typeof v === 'string' && v.trim() !== '';
-  for (const [k, sg] of resources(root, 'aws_security_group')) {
+  for (const k in groups) {
+    if (!Object.hasOwn(groups, k)) continue;
+    const sg = groups[k]!;
     for (const dir of ['ingress', 'egress'] as const) {
       (list(sg[dir]) as Record<string, unknown>[]).forEach((rule, i) => {
         if (!described(rule.description)) out.push(f('RF718', '', `aws_security_group.${k} ${dir}[${i}] has no description`, { subject: { kind: 'resource', address: `aws_security_group.${k}` }, fix: 'give every security group rule a description that says what it admits and why' }));
@@ -1010,11 +1027,17 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
     }
   }
   for (const type of ['aws_vpc_security_group_ingress_rule', 'aws_vpc_security_group_egress_rule', 'aws_security_group_rule']) {
-    for (const [k, rule] of resources(root, type)) {
+    const rules = resourceBlock(root, type);
+    for (const k in rules) {
+      if (!Object.hasOwn(rules, k)) continue;
+      const rule = rules[k]!;
       if (!described(rule.description)) out.push(f('RF718', '', `${type}.${k} has no description`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'give every security group rule a description that says what it admits and why' }));
     }
   }
-  for (const [k, rule] of resources(root, 'aws_security_group_rule')) {
+  const groupRules = resourceBlock(root, 'aws_security_group_rule');
+  for (const k in groupRules) {
+    if (!Object.hasOwn(groupRules, k)) continue;
+    const rule = groupRules[k]!;
     if (rule.type !== 'ingress') continue;
     const open = [...list(rule.cidr_blocks), ...list(rule.ipv6_cidr_blocks)].filter(isOpen);
     if (open.length > 0) out.push(f('RF710', '', `aws_security_group_rule.${k} admits ${open.join(', ')}`, { subject: { kind: 'resource', address: `aws_security_group_rule.${k}` }, fix: 'VM runners need no inbound access; operators use SSM Session Manager' }));
@@ -1024,7 +1047,10 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
     ['aws_launch_template', 'launch template'],
     ['aws_instance', 'instance'],
   ] as const) {
-    for (const [k, body] of resources(root, type)) {
+    const instances = resourceBlock(root, type);
+    for (const k in instances) {
+      if (!Object.hasOwn(instances, k)) continue;
+      const body = instances[k]!;
       if (isOtherInstance(body)) continue;
       const mo = (list(body.metadata_options)[0] ?? {}) as Record<string, unknown>;
       if (isSpotRequest(body)) {
@@ -1064,7 +1090,10 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
   // In runner-fleet's own root the stand-in is exactly its own (a literal could be a legacy token
   // without a recognisable shape); a hand-written root may use any literal stand-in.
   const generated = root['//'] === DO_NOT_EDIT;
-  for (const [k, p] of resources(root, 'aws_ssm_parameter')) {
+  const parameters = resourceBlock(root, 'aws_ssm_parameter');
+  for (const k in parameters) {
+    if (!Object.hasOwn(parameters, k)) continue;
+    const p = parameters[k]!;
     if (typeof p.name !== 'string' || !tokenParameters.has(p.name)) continue;
     const ignored = (list(p.lifecycle)[0] as { ignore_changes?: unknown } | undefined)?.ignore_changes;
     const ignores = ignored === 'all' || list(ignored).includes('value');
@@ -1117,27 +1146,46 @@ export function unverifiedDownloadsAt(script: string, options: { shell: boolean 
   if (options.shell && (setAt < 0 || setAt > firstCommand)) out.push({ problem: 'does not start with set -euo pipefail, so a failed step does not stop the boot', line: 1 });
   const begin = lines.indexOf(VERIFIED_DOWNLOADS_BEGIN);
   const end = lines.indexOf(VERIFIED_DOWNLOADS_END);
-  const block = begin >= 0 && end > begin ? lines.slice(begin, end + 1) : [];
-  if (block.length > 0 && block.join('\n') !== VERIFIED_DOWNLOAD_BLOCK) out.push({ problem: 'has verified-download functions that differ from the generated ones', line: begin + 1 });
+  const hasBlock = begin >= 0 && end > begin;
+  // The block's text is the script's own from the start of line `begin` to the end of line `end`
+  // (lines joined by '\n'): compared in place, without joining its lines into a new string.
+  if (hasBlock && !sameText(script, lines, begin, end, VERIFIED_DOWNLOAD_BLOCK)) out.push({ problem: 'has verified-download functions that differ from the generated ones', line: begin + 1 });
   // Each pattern only runs on lines holding the text it needs (the same answers: a boot script
   // has hundreds of lines and a fleet a thousand scripts). Those lines are found by searching the
   // whole script for each needle, not each line for every needle: a line without `|`, `curl`,
-  // `wget` and `_verified` cannot match any pattern below, comment stripped or not.
+  // `wget` and `_verified` cannot match any pattern below, comment stripped or not. Only those
+  // lines are visited, in order: a callback per line of every script cost a call and, as the
+  // callback's closures capture its line, a context object each (10 MB at 1,000 Fargate runners).
   const candidate = candidateLines(script, lines, DOWNLOAD_NEEDLES);
-  lines.forEach((line, i) => {
-    if (candidate[i] === 0) return;
-    if (i >= begin && i <= end && block.length > 0) return;
-    const code = line.includes('#') ? line.replace(/#.*$/, '') : line;
-    // A download piped into a shell is one reason, the stronger: not also "downloads without checking" for that line.
-    const piped = code.includes('|') && pipesDownloadIntoShell(lines, i, code);
-    if (piped) at(i, (said) => `pipes a download into a shell (${said}: ${maskCredentials(line.trim()).slice(0, 80)})`);
-    else if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyPackageNames(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code)) at(i, (said) => `downloads without checking a pinned SHA-256 (${said}: ${maskCredentials(line.trim()).slice(0, 80)})`);
-    if (!code.includes('_verified')) return;
-    const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
-    if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) at(i, (said) => `calls ${code.trim().split(/\s/)[0]!} without defining it (${said})`);
-    if (/^\s*fetch_verified\b/.test(code) && !(fetch && /^'?[a-f0-9]{64}'?$/.test(fetch[2]!))) at(i, (said) => `fetches without a pinned SHA-256 (${said})`);
-  });
+  for (let i = 0; i < candidate.length; i++) {
+    if (candidate[i] === 0) continue;
+    if (hasBlock && i >= begin && i <= end) continue;
+    downloadLineProblems(lines, i, hasBlock, at);
+  }
   return out;
+}
+
+/** Whether `lines[from..to]` joined by '\n' (lines: `text` split at '\n') is `expected`, without joining them. */
+export function sameText(text: string, lines: readonly string[], from: number, to: number, expected: string): boolean {
+  let start = 0;
+  for (let i = 0; i < from; i++) start += lines[i]!.length + 1;
+  let length = to - from;
+  for (let i = from; i <= to; i++) length += lines[i]!.length;
+  return length === expected.length && text.startsWith(expected, start);
+}
+
+/** RF720's problems of line `i` of a boot script (one holding a download needle, outside the verified-download block), given to `at`. */
+function downloadLineProblems(lines: readonly string[], i: number, hasBlock: boolean, at: (i: number, problem: (said: string) => string) => void): void {
+  const line = lines[i]!;
+  const code = line.includes('#') ? line.replace(/#.*$/, '') : line;
+  // A download piped into a shell is one reason, the stronger: not also "downloads without checking" for that line.
+  const piped = code.includes('|') && pipesDownloadIntoShell(lines, i, code);
+  if (piped) at(i, (said) => `pipes a download into a shell (${said}: ${maskCredentials(line.trim()).slice(0, 80)})`);
+  else if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyPackageNames(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code)) at(i, (said) => `downloads without checking a pinned SHA-256 (${said}: ${maskCredentials(line.trim()).slice(0, 80)})`);
+  if (!code.includes('_verified')) return;
+  const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
+  if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && !hasBlock) at(i, (said) => `calls ${code.trim().split(/\s/)[0]!} without defining it (${said})`);
+  if (/^\s*fetch_verified\b/.test(code) && !(fetch && /^'?[a-f0-9]{64}'?$/.test(fetch[2]!))) at(i, (said) => `fetches without a pinned SHA-256 (${said})`);
 }
 
 /** A pipe into a shell (`| bash`, `| sudo sh`). */

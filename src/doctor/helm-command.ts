@@ -7,7 +7,7 @@ import { normalPath } from './hcl/eval.js';
 import { SourceFile, formatPosition, type Position } from './source.js';
 import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, localChartFolder, setWithTokenStandIn } from './helm-release.js';
 import { mergeGivenFile } from './gitops.js';
-import { inShellComment } from './shell-comment.js';
+import { shellCommentScanner } from './shell-comment.js';
 import { shellWords, type Word } from './register-command.js';
 import { assignedLiterals, expandWord } from './kubectl-create.js';
 import { chartYamlOf } from './vendored-chart.js';
@@ -41,8 +41,12 @@ const SCRIPT = /\.(?:sh|bash|zsh|ksh)$/i;
 const CI_FILE = /(?:^|[\\/])(?:[^\\/]*gitlab-ci[^\\/]*\.ya?ml|\.gitlab[\\/]ci[\\/][^\\/]+\.ya?ml|\.github[\\/]workflows[\\/][^\\/]+\.ya?ml)$/i;
 const readsCommands = (path: string): boolean => SCRIPT.test(path) || isMakefileName(path) || CI_FILE.test(path);
 
-/** `helm install|upgrade|template`, also behind a path (`/usr/local/bin/helm`); the words after it follow. */
-const COMMAND = /(?<![A-Za-z0-9_.-])helm(?:[ \t]|\\\r?\n)+(install|upgrade|template)(?=[ \t]|\\\r?\n|\r?\n|$)/g;
+/**
+ * `helm install|upgrade|template`, also behind a path (`/usr/local/bin/helm`); the words after it follow.
+ * A blank between the two words (`helm\` then `install` at a line's start is one word once the shell
+ * removes the backslash-newline), continuations before it read first: one way to match each run of blanks.
+ */
+const COMMAND = /(?<![A-Za-z0-9_.-])helm(?:\\\r?\n)*[ \t](?:[ \t]|\\\r?\n)*(install|upgrade|template)(?=[ \t]|\\\r?\n|\r?\n|$)/g;
 /** At most this many characters of one command are read, and a command this far into one line is not looked for (a minified or generated line). */
 const MAX_COMMAND = 16_384;
 /** At most this many commands are looked at in one file. */
@@ -167,10 +171,11 @@ function readFile(ev: Evidence, path: string, text: string): void {
   const seen = new Set<string>();
   let looked = 0;
   COMMAND.lastIndex = 0;
+  const commented = shellCommentScanner(text);
   for (let m = COMMAND.exec(text); m !== null && looked < MAX_COMMANDS; m = COMMAND.exec(text)) {
     looked++;
     const start = pos(m.index);
-    if (start.column > MAX_COMMAND || inShellComment(text, m.index)) continue;
+    if (start.column > MAX_COMMAND || commented(m.index)) continue;
     const words = shellWords(text, m.index + m[0].length, Math.min(text.length, m.index + m[0].length + MAX_COMMAND));
     const args = parseArgs(words);
     const release = readCommand(ev, path, text, m[1]!, start, args, expand, pos);

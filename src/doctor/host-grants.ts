@@ -8,7 +8,7 @@ import { offsetInOriginal, yamlFileOf, type YamlFile } from './yaml-documents.js
 import { LineIndex } from './hcl/ast.js';
 import { isObject } from '../model/is-object.js';
 import { isMap, isScalar, isSeq } from 'yaml';
-import { GROUP_JOIN, RUN_AS_ROOT, RUN_AS_ROOT_FIX, SHELL_ROOT_FIX, SUDOERS_NOPASSWD } from './vm.js';
+import { RUN_AS_ROOT, RUN_AS_ROOT_FIX, SHELL_ROOT_FIX, SUDOERS_NOPASSWD, groupJoin } from './vm.js';
 
 /**
  * What makes the jobs of a shell runner root on its host, read where a host is set up outside
@@ -86,8 +86,8 @@ function scriptLines(s: TaskScript): { line: string; at: number }[] {
 function readLine(line: string, at: string, who: string, r: Reading): void {
   const sudo = SUDOERS_NOPASSWD.exec(line.replace(/^\s*["']/, ''));
   if (sudo) r.passwordless.set(sudo[1]!, { at, who });
-  const join = GROUP_JOIN.exec(line);
-  if (join) r.joins.push({ at, who, groups: (join[1] ?? join[2] ?? join[3] ?? '').split(',') });
+  const groups = groupJoin(line);
+  if (groups) r.joins.push({ at, who, groups });
   const root = RUN_AS_ROOT.exec(line);
   if (root) r.root.push({ at, who, root: true, what: `runs \`gitlab-runner ${root[1]!} --user root\`: the service runs \`gitlab-runner run --user root\` and hands every shell job to root` });
 }

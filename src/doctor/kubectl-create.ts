@@ -1,4 +1,5 @@
-import { inShellComment } from './shell-comment.js';
+import { shellCommentScanner } from './shell-comment.js';
+import { LineIndex } from './hcl/ast.js';
 
 /**
  * ServiceAccounts a script or Makefile makes with `kubectl create serviceaccount NAME [-n NS]` (and
@@ -77,7 +78,6 @@ function valueOf(word: string, vars: ReadonlyMap<string, string | null>): string
   return typeof value === 'string' && LITERAL.test(value) ? value : undefined;
 }
 
-const lineOf = (text: string, at: number) => text.slice(0, at).split('\n').length;
 
 /** Every ServiceAccount a command of the files makes, by its name. */
 export function serviceAccountsMadeByCommands(texts: ReadonlyMap<string, string> | undefined): Map<string, MadeByCommand[]> {
@@ -86,13 +86,18 @@ export function serviceAccountsMadeByCommands(texts: ReadonlyMap<string, string>
     if (!text.includes('kubectl')) continue;
     let vars: Map<string, string | null> | undefined;
     const annotated = new Map<string, string>();
+    // The line of a place by one index of the text's lines (a slice and split per command was quadratic in commands).
+    let lines: LineIndex | undefined;
+    const lineOf = (at: number) => (lines ??= new LineIndex(text)).pos(at).line;
+    const annotateCommented = shellCommentScanner(text);
     for (const m of text.matchAll(ANNOTATE)) {
-      if (inShellComment(text, m.index)) continue;
+      if (annotateCommented(m.index)) continue;
       const name = valueOf(m[1]!, (vars ??= literals(text)));
-      if (name !== undefined && !annotated.has(name)) annotated.set(name, `${path}:${lineOf(text, m.index)}`);
+      if (name !== undefined && !annotated.has(name)) annotated.set(name, `${path}:${lineOf(m.index)}`);
     }
+    const createCommented = shellCommentScanner(text);
     for (const m of text.matchAll(CREATE)) {
-      if (inShellComment(text, m.index)) continue;
+      if (createCommented(m.index)) continue;
       // The rest of the command: its logical line (a `\` at a line's end continues it), up to `;`, `&`, `|` or `#`.
       const from = m.index + m[0].length;
       let end = from;
@@ -118,7 +123,7 @@ export function serviceAccountsMadeByCommands(texts: ReadonlyMap<string, string>
         } else if (name === undefined) name = valueOf(w, (vars ??= literals(text))) ?? '';
       }
       if (name === undefined || name === '' || unread) continue;
-      const made: MadeByCommand = { at: `${path}:${lineOf(text, m.index)}`, ...(namespace !== undefined ? { namespace } : {}), ...(annotated.has(name) ? { annotatedAt: annotated.get(name)! } : {}) };
+      const made: MadeByCommand = { at: `${path}:${lineOf(m.index)}`, ...(namespace !== undefined ? { namespace } : {}), ...(annotated.has(name) ? { annotatedAt: annotated.get(name)! } : {}) };
       out.set(name, [...(out.get(name) ?? []), made]);
     }
   }

@@ -7,7 +7,7 @@ import { hclComments } from './hcl/parse.js';
 import { takesValue } from './register-config.js';
 import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS, REGISTER_FLAGS_VERSION, removedBefore, removedFlag, runnerVersion, versionBefore, type RunnerVersion } from './register-flags.js';
 import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-version.js';
-import { inShellComment } from './shell-comment.js';
+import { shellCommentScanner } from './shell-comment.js';
 import { ansibleScripts, flowListScripts } from './ansible.js';
 import { offsetInOriginal, yamlFileOf, type YamlFile } from './yaml-documents.js';
 import { conditionalClause, jinjaBranchesAt, jinjaBranches } from './jinja-branch.js';
@@ -149,8 +149,11 @@ const DOCUMENTATION = /\.(md|markdown|rst|adoc|txt|html?)$/i;
  * `gitlab-ci-multi-runner` is the same program under its name before 10.0 (gitlab-runner CHANGELOG
  * v10.0.0: "Rename repository from GitLab-ci-multi-runner to GitLab-runner"; its packages took the
  * new name with it), still written in old install scripts (public gstlt/terraform-gitlab-runner).
+ * The blanks between are read as continuations up to the first blank, then blanks and continuations:
+ * one way to match each run (`(?:[ \t]|…)*[ \t](?:[ \t]|…)*` could place its one required blank at any
+ * of them, quadratic in a long run of blanks after `gitlab-runner`).
  */
-const COMMAND = /(?<![A-Za-z0-9_-])gitlab-(?:ci-multi-)?runner(?:\.exe)?(?:[ \t]|\\\r?\n)*[ \t](?:[ \t]|\\\r?\n)*register(?=[ \t]|\\\r?\n|\r?\n|$)/g;
+const COMMAND = /(?<![A-Za-z0-9_-])gitlab-(?:ci-multi-)?runner(?:\.exe)?(?:\\\r?\n)*[ \t](?:[ \t]|\\\r?\n)*register(?=[ \t]|\\\r?\n|\r?\n|$)/g;
 /** At most this many characters of one command are read (a command is a few lines). */
 const MAX_COMMAND = 16_384;
 
@@ -231,9 +234,10 @@ function commandsIn(path: string, text: string, version?: RunnerVersion): Regist
   // In a Terraform file, `//` and `/* */` are comments outside strings and heredocs only (in user data, `//` is a path or a URL).
   let hcl: [number, number][] | undefined | null = /\.(tf|tofu)$/i.test(path) ? null : undefined;
   COMMAND.lastIndex = 0;
+  const commented = shellCommentScanner(text);
   for (let m = COMMAND.exec(text); m !== null; m = COMMAND.exec(text)) {
     // A commented-out command (`# gitlab-runner register …`, also in a cloud-init list) never runs.
-    if (inShellComment(text, m.index)) continue;
+    if (commented(m.index)) continue;
     if (hcl === null) hcl = hclComments(text);
     if (hcl !== undefined && inSpan(hcl, m.index)) continue;
     const limit = Math.min(text.length, m.index + m[0].length + MAX_COMMAND);

@@ -1,6 +1,6 @@
 import { normalPath } from './hcl/eval.js';
 import { runnerVersion, type RunnerVersion } from './register-flags.js';
-import { inShellComment } from './shell-comment.js';
+import { shellCommentScanner } from './shell-comment.js';
 
 /**
  * Where a script pins the gitlab-runner it installs, in the shapes gitlab-runner is installed by
@@ -34,8 +34,9 @@ export function runnerPins(text: string, vars?: ReadonlyMap<string, ReadonlySet<
   let unknown = false;
   for (const pattern of PIN_PATTERNS) {
     pattern.lastIndex = 0;
+    const commented = shellCommentScanner(text);
     for (const m of text.matchAll(pattern)) {
-      if (inShellComment(text, m.index)) continue;
+      if (commented(m.index)) continue;
       let written = m[1]!;
       const variable = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(written);
       if (variable) {

@@ -736,7 +736,40 @@ function hostProcessManagerFindings(ev: Evidence, root: TerraformRoot, k: string
 // line for gitlab-runner, quadratic in a long word); the NOPASSWD line's name is followed by one blank, then
 // anything ([ \t]+ before [^\n]* splits a run of blanks every way, quadratic in a long one).
 export const SUDOERS_NOPASSWD = /^\s*(?:echo\s+["']?)?(%?[\w.-]+)[ \t][^\n]*\bNOPASSWD[ \t]*:/;
-export const GROUP_JOIN = /\b(?:usermod\b[^\n]*?-a?G\s*([\w,.-]+)(?![\w,.-])[^\n]*\bgitlab-runner\b|gpasswd\s+-a\s+gitlab-runner\s+([\w.-]+)|adduser\s+gitlab-runner\s+([\w.-]+))/;
+const USERMOD = /\busermod\b/;
+const USERMOD_GROUPS = /-a?G\s*([\w,.-]+)(?![\w,.-])/g;
+const RUNNER_WORD = /\bgitlab-runner\b/g;
+const GPASSWD = /\bgpasswd\s+-a\s+gitlab-runner\s+([\w.-]+)/;
+const ADDUSER = /\badduser\s+gitlab-runner\s+([\w.-]+)/;
+
+/**
+ * The groups a line adds gitlab-runner to (`usermod -aG docker gitlab-runner`, `gpasswd -a gitlab-runner
+ * docker`, `adduser gitlab-runner docker`), the first of them on the line, as the one regex before stop
+ * 57 read them, in linear time (test/doctor-linear-scans-57f.test.ts compares the two). That regex tried,
+ * at each `-G` after `usermod`, the rest of the line for `gitlab-runner`: quadratic on a line of many
+ * `-G x` (200,000 characters: 11 s). Here the last `gitlab-runner` word is
+ * found once, and the first `-G` group ending before it is the one the regex takes (a later `usermod`
+ * sees only `-G`s the first one sees, with the same last word, so the first `usermod` decides).
+ */
+export function groupJoin(line: string): string[] | undefined {
+  // One line: the regex's `[^\n]` parts are read as any character here.
+  let best: { at: number; group: string } | undefined;
+  const usermod = USERMOD.exec(line);
+  if (usermod) {
+    let last = -1;
+    RUNNER_WORD.lastIndex = usermod.index;
+    for (let m = RUNNER_WORD.exec(line); m !== null; m = RUNNER_WORD.exec(line)) last = m.index;
+    // The leftmost `-G` after usermod: one starting inside it ends where it ends (its group takes `-`), and any later one ends later.
+    USERMOD_GROUPS.lastIndex = usermod.index + usermod[0].length;
+    const m = USERMOD_GROUPS.exec(line);
+    if (m && m.index + m[0].length <= last) best = { at: usermod.index, group: m[1]! };
+  }
+  for (const re of [GPASSWD, ADDUSER]) {
+    const m = re.exec(line);
+    if (m && (best === undefined || m.index < best.at)) best = { at: m.index, group: m[1]! };
+  }
+  return best?.group.split(',');
+}
 /**
  * `gitlab-runner install --user root` (or `run --user root`): the service runs `gitlab-runner run --user
  * root`, and the shell executor runs each job as the user `run` is given with --user
@@ -762,9 +795,8 @@ function shellRootFindings(ev: Evidence, k: string, origin: Origin, userData: st
   const user = passwordless.get('gitlab-runner');
   if (user !== undefined) grants.push({ line: user, what: 'passwordless sudo (a sudoers line with NOPASSWD)' });
   lines.forEach((l, i) => {
-    const m = GROUP_JOIN.exec(l);
-    if (!m) return;
-    const groups = (m[1] ?? m[2] ?? m[3] ?? '').split(',');
+    const groups = groupJoin(l);
+    if (!groups) return;
     if (groups.includes('docker')) grants.push({ line: i + 1, what: "the docker group (the Docker socket's: a member starts a privileged container with the host's disk mounted)" });
     for (const g of groups.filter((g) => passwordless.has(`%${g}`))) grants.push({ line: i + 1, what: `the ${g} group, which a sudoers line (line ${passwordless.get(`%${g}`)!} of the user data) gives passwordless sudo` });
   });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { markerText } from '../src/ops/marker.js';
 import { opsReportSchema } from '../src/ops/report.js';
-import { CANARY, harness, opsSpec, writeSpec, type Harness } from './helpers/ops-world.js';
+import { CANARY, restartOwedHarness, runnerIdOf, type Harness } from './helpers/ops-world.js';
 
 /**
  * Stop 57 (57e item 1): the plan of `register` (and `rotate`) says what its apply does with a
@@ -13,16 +12,8 @@ import { CANARY, harness, opsSpec, writeSpec, type Harness } from './helpers/ops
  * deployed manager keep `restart-manager` as before.
  */
 
-const idOf = (h: Harness, name: string) => [...h.double.runners.values()].find((r) => r.description.endsWith(markerText('acme', name)))!.id;
-
-async function owed(deployed: boolean | undefined): Promise<Harness> {
-  const h = harness(writeSpec(opsSpec()));
-  expect((await h.run('register', { approve: true })).code).toBe(0);
-  const store = h.stores.get('k8s')!;
-  store.value = { ...store.value!, state: 'restart-owed' };
-  store.deployed = deployed;
-  return h;
-}
+const idOf = runnerIdOf;
+const owed = restartOwedHarness;
 
 const planned = async (h: Harness, command: 'register' | 'rotate', extra: Record<string, unknown> = {}) => {
   const r = await h.run(command, { json: true, runner: 'k8s', ...extra });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { markerText } from '../src/ops/marker.js';
 import { opsReportSchema } from '../src/ops/report.js';
-import { CANARY, harness, opsSpec, writeSpec, type Harness } from './helpers/ops-world.js';
+import { CANARY, harness, opsSpec, restartOwedHarness, runnerIdOf, writeSpec, type Harness } from './helpers/ops-world.js';
 
 /**
  * Stop 56 (56d item 2): `restart-owed` on the store of a runner whose manager is not deployed yet
@@ -15,17 +14,8 @@ import { CANARY, harness, opsSpec, writeSpec, type Harness } from './helpers/ops
  * that is deployed, or a store that cannot tell, keeps restart-owed as before.
  */
 
-const idOf = (h: Harness, name: string) => [...h.double.runners.values()].find((r) => r.description.endsWith(markerText('acme', name)))!.id;
-
-async function owed(deployed: boolean | undefined): Promise<Harness> {
-  const h = harness(writeSpec(opsSpec()));
-  // The whole fleet, so that status's exit code is k8s's store's alone.
-  expect((await h.run('register', { approve: true })).code).toBe(0);
-  const store = h.stores.get('k8s')!;
-  store.value = { ...store.value!, state: 'restart-owed' };
-  store.deployed = deployed;
-  return h;
-}
+const idOf = runnerIdOf;
+const owed = restartOwedHarness;
 
 const k8sStatus = async (h: Harness) => {
   const r = await h.run('status', { json: true });

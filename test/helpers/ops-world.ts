@@ -7,7 +7,7 @@ import { loadAndPlan } from '../../src/cli/load.js';
 import type { PlanResult } from '../../src/core.js';
 import type { DesiredRunner } from '../../src/ops/desired.js';
 import { desiredRunners } from '../../src/ops/desired.js';
-import { parseMarker } from '../../src/ops/marker.js';
+import { markerText, parseMarker } from '../../src/ops/marker.js';
 import { ManagerNotDeployedError, type StoredToken, type TokenStore } from '../../src/ops/ports.js';
 import { exampleValue } from './fleet.js';
 import { GitLabDouble, VirtualClock } from './gitlab-double.js';
@@ -212,4 +212,21 @@ export async function servedOpsGitLab(tls: { key: Buffer; cert: Buffer }, server
   const spec = opsSpec();
   spec.gitlab.url = served.url;
   return { double, file: writeSpec(spec), url: served.url };
+}
+
+/** The GitLab id of fleet acme's runner `name` in the double, found by its marker. */
+export const runnerIdOf = (h: Harness, name: string): number => [...h.double.runners.values()].find((r) => r.description.endsWith(markerText('acme', name)))!.id;
+
+/**
+ * The ops spec registered (the whole fleet, so a status exit code is runner k8s's store's alone), then
+ * k8s's store marked `restart-owed`, its manager deployed or not (undefined: the store cannot tell).
+ */
+export async function restartOwedHarness(deployed: boolean | undefined): Promise<Harness> {
+  const h = harness(writeSpec(opsSpec()));
+  const registered = await h.run('register', { approve: true });
+  if (registered.code !== 0) throw new Error(`register exited ${registered.code}: ${registered.out}`);
+  const store = h.stores.get('k8s')!;
+  store.value = { ...store.value!, state: 'restart-owed' };
+  store.deployed = deployed;
+  return h;
 }

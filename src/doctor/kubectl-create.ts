@@ -78,7 +78,6 @@ function valueOf(word: string, vars: ReadonlyMap<string, string | null>): string
   return typeof value === 'string' && LITERAL.test(value) ? value : undefined;
 }
 
-
 /** Every ServiceAccount a command of the files makes, by its name. */
 export function serviceAccountsMadeByCommands(texts: ReadonlyMap<string, string> | undefined): Map<string, MadeByCommand[]> {
   const out = new Map<string, MadeByCommand[]>();

@@ -9,7 +9,7 @@ import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, loc
 import { mergeGivenFile } from './gitops.js';
 import { shellCommentScanner } from './shell-comment.js';
 import { shellWords, type Word } from './register-command.js';
-import { assignedLiterals, expandWord } from './kubectl-create.js';
+import { assignedOnce, expandWord, makefileForms } from './shell-vars.js';
 import { chartYamlOf } from './vendored-chart.js';
 
 /**
@@ -30,7 +30,7 @@ import { chartYamlOf } from './vendored-chart.js';
  *
  * Paths are read from the folder of the file the command is in (where make runs a recipe; a
  * script run from elsewhere reads them from there). A variable is read where the same file sets
- * it once to a literal (kubectl-create.ts assignedLiterals: make's `X := v`, the shell's `x=v`);
+ * it once to a literal (shell-vars.ts assignedOnce: make's `X := v` in a Makefile, the shell's `x=v`);
  * anything else is known only when the command runs, and is said (RF903), never guessed.
  */
 
@@ -167,7 +167,8 @@ function readFile(ev: Evidence, path: string, text: string): void {
   let lines: LineIndex | undefined;
   const pos = (offset: number): Position => ({ file: path, ...(lines ??= new LineIndex(text)).pos(offset) });
   let vars: Map<string, string | null> | undefined;
-  const expand = (w: Word): string | undefined => (w.text.includes('$') ? expandWord(w.text, (vars ??= assignedLiterals(text))) : w.text);
+  const forms = makefileForms(path);
+  const expand = (w: Word): string | undefined => (w.text.includes('$') ? expandWord(w.text, (vars ??= assignedOnce(text, forms)), forms) : w.text);
   const seen = new Set<string>();
   let looked = 0;
   COMMAND.lastIndex = 0;

@@ -16,7 +16,9 @@ import { isMakefileName } from '../io/file-names.js';
  *   manual, "The Two Flavors of Variables") and a command in a make target or a CI job runs after
  *   every assignment of the file is read. make's operators (`X := v`, `X ?= v`, `X ::= v`, `X = v`,
  *   blanks around them allowed) are read in a Makefile only: in a script `X = v` runs the command X.
- *   Values are words of paths, chart references and names, and may name other variables (chains).
+ *   Values are words of paths, chart references and names, and may name other variables (chains);
+ *   a caller that wants a name (kubectl-create.ts: a DNS-1123 name) checks the word it expands to,
+ *   so a name set from another variable is read as a path is.
  * - `expandWord(word, vars, { makefile })`: a word with the variables of `assignedOnce` put in,
  *   each chain followed (`a=$B` over `B=x`, at most 8 deep; a cycle is not known).
  *
@@ -78,7 +80,11 @@ export function expandWord(word: string, vars: ReadonlyMap<string, string | null
   return expand(word, 0);
 }
 
-/** A whole line that assigns a literal value (`NAME=value`, `export NAME="value"`). */
+/**
+ * A whole line that assigns a literal value (`NAME=value`, `export NAME="value"`), in the shell's
+ * quoting: unlike WORD_VALUE, any characters inside quotes (a register flag's value may hold blanks),
+ * and no `$` outside single quotes (assignedInForce has no chains, above).
+ */
 const LITERAL_ASSIGNMENT = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"$`\\]*)"|'([^']*)'|([^\s"'$`;&|]*))[ \t]*$/;
 /** Shell words that open, branch and close a compound command whose body may not run (or not before the command). */
 const OPENERS = new Set(['if', 'case', 'for', 'while', 'until', 'select', '{', '(']);

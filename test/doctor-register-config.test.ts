@@ -3,7 +3,8 @@ import { doctor, type InputFile } from '../src/doctor/index.js';
 import { registerCommands } from '../src/doctor/register-command.js';
 import { join } from 'node:path';
 import { corpusFiles } from './helpers/doctor.js';
-import { mergeTemplate, registerConfig, SECRET_NOT_SHOWN, shellAssignments } from '../src/doctor/register-config.js';
+import { mergeTemplate, registerConfig, SECRET_NOT_SHOWN } from '../src/doctor/register-config.js';
+import { assignedInForce } from '../src/doctor/shell-vars.js';
 
 /**
  * `gitlab-runner register` flags → the [[runners]] entry gitlab-runner writes into config.toml
@@ -12,7 +13,7 @@ import { mergeTemplate, registerConfig, SECRET_NOT_SHOWN, shellAssignments } fro
  */
 const config = (script: string) => {
   const [c] = registerCommands('boot.sh', script);
-  return registerConfig(c!, shellAssignments(script, c!.at));
+  return registerConfig(c!, assignedInForce(script, c!.at));
 };
 const entry = (script: string) => (config(script).toml.runners as Record<string, unknown>[])[0];
 
@@ -89,8 +90,8 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const files = (m: Record<string, string>): InputFile[] => Object.entries(m).map(([path, text]) => ({ path, bytes: enc(text) }));
 const MANAGER = () => `resource "aws_iam_role" "r" {\n  name = "runner"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })\n}\nresource "aws_iam_instance_profile" "r" {\n  name = "runner"\n  role = aws_iam_role.r.name\n}\nresource "aws_launch_template" "r" {\n  name = "runner"\n  iam_instance_profile { name = aws_iam_instance_profile.r.name }\n  metadata_options {\n    http_tokens = "required"\n    http_put_response_hop_limit = 1\n  }\n  user_data = filebase64("\${path.module}/boot.sh")\n}\n`;
 
-describe('assignments that always run before the command (shellAssignments)', () => {
-  const vars = (script: string) => Object.fromEntries(shellAssignments(script, script.indexOf('gitlab-runner register')));
+describe('assignments that always run before the command (assignedInForce)', () => {
+  const vars = (script: string) => Object.fromEntries(assignedInForce(script, script.indexOf('gitlab-runner register')));
   it('top level, and in the block that also holds the command: known', () => {
     expect(vars('A=1\nexport B="two"\nif true; then\n  C=3\n  gitlab-runner register --executor docker\nfi\n')).toEqual({ A: '1', B: 'two', C: '3' });
     expect(vars('for i in 1 2; do\n  D=4\n  gitlab-runner register --executor docker\ndone\n')).toEqual({ D: '4' });

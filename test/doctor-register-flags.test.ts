@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 import { registerCommands } from '../src/doctor/register-command.js';
-import { registerConfig, shellAssignments } from '../src/doctor/register-config.js';
+import { registerConfig } from '../src/doctor/register-config.js';
+import { assignedInForce } from '../src/doctor/shell-vars.js';
 import { nearestRegisterFlag, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS } from '../src/doctor/register-flags.js';
 import { REGISTER_BOOL_POINTER_FLAGS, REGISTER_LONG_FLAGS, REGISTER_SHORT_FLAGS } from '../src/doctor/register-flags-data.js';
 
@@ -98,7 +99,7 @@ describe('short names and aliases, from the source (`short:` tags)', () => {
     expect(flags('gitlab-runner register -name ci-1 --name=ci-2 -n -u https://g.example.com\n')).toEqual([['description=ci-1', 'description=ci-2', 'non-interactive', 'url=https://g.example.com']]);
     const script = 'gitlab-runner register -n -u https://g.example.com -t "$TOKEN" --executor shell -name ci-7\n';
     const [c] = registerCommands('boot.sh', script);
-    expect((registerConfig(c!, shellAssignments(script, c!.at)).toml.runners as Record<string, unknown>[])[0]).toMatchObject({ name: 'ci-7' });
+    expect((registerConfig(c!, assignedInForce(script, c!.at)).toml.runners as Record<string, unknown>[])[0]).toMatchObject({ name: 'ci-7' });
   });
 
   it('-n is boolean: the word after it stops the flags (RF927), as after --non-interactive', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 import { registerCommands } from '../src/doctor/register-command.js';
-import { registerConfig, shellAssignments } from '../src/doctor/register-config.js';
+import { registerConfig } from '../src/doctor/register-config.js';
+import { assignedInForce } from '../src/doctor/shell-vars.js';
 import { join } from 'node:path';
 import { corpusFiles } from './helpers/doctor.js';
 
@@ -16,7 +17,7 @@ const files = (m: Record<string, string>): InputFile[] => Object.entries(m).map(
 const flags = (text: string) => registerCommands('boot.sh', text).map((c) => c.flags.map((f) => (f.value === undefined ? f.name : `${f.name}=${f.value}`)));
 const entry = (script: string) => {
   const [c] = registerCommands('boot.sh', script);
-  return (registerConfig(c!, shellAssignments(script, c!.at)).toml.runners as Record<string, unknown>[])[0];
+  return (registerConfig(c!, assignedInForce(script, c!.at)).toml.runners as Record<string, unknown>[])[0];
 };
 const MANAGER = () => `resource "aws_iam_role" "r" {\n  name = "runner"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })\n}\nresource "aws_iam_instance_profile" "r" {\n  name = "runner"\n  role = aws_iam_role.r.name\n}\nresource "aws_launch_template" "r" {\n  name = "runner"\n  iam_instance_profile { name = aws_iam_instance_profile.r.name }\n  metadata_options {\n    http_tokens = "required"\n    http_put_response_hop_limit = 1\n  }\n  user_data = filebase64("\${path.module}/boot.sh")\n}\n`;
 const REGISTER = 'gitlab-runner register --non-interactive --url https://g.example.com --token "$TOKEN" --executor docker --docker-image alpine';
@@ -170,8 +171,8 @@ describe('with a registration token register sends --locked and --access-level: 
   });
 });
 
-describe('shellAssignments beyond one NAME=value a line: read as the shell does, or not known, never a wrong value', () => {
-  const vars = (script: string) => Object.fromEntries(shellAssignments(script, script.indexOf('gitlab-runner register')));
+describe('assignedInForce beyond one NAME=value a line: read as the shell does, or not known, never a wrong value', () => {
+  const vars = (script: string) => Object.fromEntries(assignedInForce(script, script.indexOf('gitlab-runner register')));
   it('NAME+=, NAME[i]=, read, for NAME in, unset, printf -v, mapfile, let: the name is not known after them', () => {
     for (const change of ['B+=-cache', 'B[0]=x', 'read B < /etc/bucket', 'read -r B', 'for B in a b; do :; done', 'unset B', 'printf -v B "%s" x', 'mapfile -t B < f', 'let B=1']) {
       expect(vars(`B=ci\n${change}\ngitlab-runner register --executor docker\n`), change).toEqual({});

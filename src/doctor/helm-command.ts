@@ -9,7 +9,7 @@ import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, loc
 import { mergeGivenFile } from './gitops.js';
 import { shellCommentScanner } from './shell-comment.js';
 import { shellWords, type Word } from './register-command.js';
-import { assignedLiterals, expandWord } from './kubectl-create.js';
+import { assignedOnce, expandWord, makefileForms } from './shell-vars.js';
 import { chartYamlOf } from './vendored-chart.js';
 
 /**
@@ -30,7 +30,7 @@ import { chartYamlOf } from './vendored-chart.js';
  *
  * Paths are read from the folder of the file the command is in (where make runs a recipe; a
  * script run from elsewhere reads them from there). A variable is read where the same file sets
- * it once to a literal (kubectl-create.ts assignedLiterals: make's `X := v`, the shell's `x=v`);
+ * it once to a literal (shell-vars.ts assignedOnce: make's `X := v` in a Makefile, the shell's `x=v`);
  * anything else is known only when the command runs, and is said (RF903), never guessed.
  */
 
@@ -45,8 +45,83 @@ const readsCommands = (path: string): boolean => SCRIPT.test(path) || isMakefile
  * `helm install|upgrade|template`, also behind a path (`/usr/local/bin/helm`); the words after it follow.
  * A blank between the two words (`helm\` then `install` at a line's start is one word once the shell
  * removes the backslash-newline), continuations before it read first: one way to match each run of blanks.
+ * `helm -…`: global flags come before the subcommand (`helm --kube-context x -n ci upgrade …`), read by GLOBAL_FLAGS.
  */
-const COMMAND = /(?<![A-Za-z0-9_.-])helm(?:\\\r?\n)*[ \t](?:[ \t]|\\\r?\n)*(install|upgrade|template)(?=[ \t]|\\\r?\n|\r?\n|$)/g;
+const COMMAND = /(?<![A-Za-z0-9_.-])helm(?:\\\r?\n)*[ \t](?:[ \t]|\\\r?\n)*(?:(install|upgrade|template)(?=[ \t]|\\\r?\n|\r?\n|$)|(?=-))/g;
+const VERBS = new Set(['install', 'upgrade', 'template']);
+/**
+ * Helm's global flags, which may come before the subcommand, and whether each takes a value (the
+ * next word, or `=value`): "Options inherited from parent commands" of helm.sh/docs (helm env, Helm
+ * 3.19 and 4.0; pkg/cli/environment.go AddFlags). Only --debug and --kube-insecure-skip-tls-verify
+ * (and -h/--help) are switches.
+ */
+const GLOBAL_FLAGS: ReadonlyMap<string, boolean> = new Map([
+  ...['burst-limit', 'color', 'colour', 'content-cache', 'kube-apiserver', 'kube-as-group', 'kube-as-user', 'kube-ca-file', 'kube-context', 'kube-tls-server-name', 'kube-token', 'kubeconfig', 'namespace', 'qps', 'registry-config', 'repository-cache', 'repository-config'].map((f) => [f, true] as const),
+  ...['debug', 'kube-insecure-skip-tls-verify', 'help'].map((f) => [f, false] as const),
+]);
+
+/**
+ * The words of `helm <global flags> <verb> …` from the first flag: the verb and the command's words,
+ * the global flags among them (Helm reads a global flag wherever it is written); undefined where a
+ * word before the verb is not a global flag (`helm --foo upgrade` fails; `helm -n ci repo add` is another command).
+ */
+function afterGlobalFlags(words: readonly Word[]): { verb: string; words: Word[] } | undefined {
+  for (let i = 0; i < words.length; i++) {
+    const t = words[i]!.text;
+    if (VERBS.has(t)) return { verb: t, words: [...words.slice(0, i), ...words.slice(i + 1)] };
+    const long = /^--([a-z][a-z-]*)(=|$)/.exec(t);
+    const short = long ? undefined : /^-([nh])(.*)$/.exec(t);
+    const name = long ? long[1]! : short ? (short[1] === 'n' ? 'namespace' : 'help') : undefined;
+    const takes = name !== undefined ? GLOBAL_FLAGS.get(name) : undefined;
+    if (takes === undefined) return undefined;
+    if (takes && (long ? long[2] === '' : short![2] === '')) i++;
+  }
+  return undefined;
+}
+
+/**
+ * The text as the shell of a CI job gets it where a command is in a folded YAML block scalar
+ * (`script: [ >- … ]`, `run: >`): YAML joins two lines of the block at its indentation by a space
+ * (YAML 1.2.2 §8.1.3 "Folded Style", line folding §6.5), so a command written over such lines is one
+ * line. Each such line break is replaced by a blank, so every offset stays that of the file. A
+ * literal block (`|`) keeps its line breaks, as the shell then reads them. One pass over the lines.
+ */
+export function foldedView(text: string): string {
+  const lines = text.split('\n');
+  // fold[n]: the break after line n becomes a blank.
+  const fold: boolean[] = [];
+  let content = -1;
+  let header = -1;
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n]!;
+    const body = line.replace(/\r$/, '');
+    const indent = body.length - body.trimStart().length;
+    const blank = indent === body.length;
+    if (content >= 0 && !blank && indent < content) content = -1;
+    else if (content < 0 && header >= 0 && !blank) {
+      if (indent > header) content = indent;
+      header = -1;
+    }
+    if (content >= 0) {
+      // The break after this line folds where this line and the next are both at the block's indentation.
+      const next = lines[n + 1]?.replace(/\r$/, '');
+      const nextIndent = next === undefined ? -1 : next.length - next.trimStart().length;
+      if (!blank && indent === content && next !== undefined && nextIndent === content && nextIndent < next.length) fold[n] = true;
+      continue;
+    }
+    const t = body.trimEnd();
+    const h = /[ \t]>(?:[1-9]?[-+]?|[-+][1-9])$/.exec(t);
+    if (h !== null) {
+      const before = t.slice(0, h.index).trimEnd();
+      if (before.endsWith(':') || before.endsWith('-')) header = indent;
+    }
+  }
+  if (fold.length === 0) return text;
+  let out = '';
+  for (let n = 0; n < lines.length; n++) out += n === 0 ? lines[0]! : `${fold[n - 1] === true ? ' ' : '\n'}${lines[n]!}`;
+  return out;
+}
+
 /** At most this many characters of one command are read, and a command this far into one line is not looked for (a minified or generated line). */
 const MAX_COMMAND = 16_384;
 /** At most this many commands are looked at in one file. */
@@ -167,18 +242,24 @@ function readFile(ev: Evidence, path: string, text: string): void {
   let lines: LineIndex | undefined;
   const pos = (offset: number): Position => ({ file: path, ...(lines ??= new LineIndex(text)).pos(offset) });
   let vars: Map<string, string | null> | undefined;
-  const expand = (w: Word): string | undefined => (w.text.includes('$') ? expandWord(w.text, (vars ??= assignedLiterals(text))) : w.text);
+  const forms = makefileForms(path);
+  const expand = (w: Word): string | undefined => (w.text.includes('$') ? expandWord(w.text, (vars ??= assignedOnce(text, forms)), forms) : w.text);
+  // A CI file's folded scalars as the job's shell gets them; the same offsets as the file's.
+  const view = CI_FILE.test(path) && text.includes('>') ? foldedView(text) : text;
   const seen = new Set<string>();
   let looked = 0;
   COMMAND.lastIndex = 0;
-  const commented = shellCommentScanner(text);
-  for (let m = COMMAND.exec(text); m !== null && looked < MAX_COMMANDS; m = COMMAND.exec(text)) {
+  const commented = shellCommentScanner(view);
+  for (let m = COMMAND.exec(view); m !== null && looked < MAX_COMMANDS; m = COMMAND.exec(view)) {
     looked++;
     const start = pos(m.index);
     if (start.column > MAX_COMMAND || commented(m.index)) continue;
-    const words = shellWords(text, m.index + m[0].length, Math.min(text.length, m.index + m[0].length + MAX_COMMAND));
-    const args = parseArgs(words);
-    const release = readCommand(ev, path, text, m[1]!, start, args, expand, pos);
+    const from = m.index + m[0].length;
+    const words = shellWords(view, from, Math.min(view.length, from + MAX_COMMAND));
+    const command = m[1] !== undefined ? { verb: m[1], words } : afterGlobalFlags(words);
+    if (command === undefined) continue;
+    const args = parseArgs(command.words);
+    const release = readCommand(ev, path, text, command.verb, start, args, expand, pos);
     if (!release) continue;
     // The same release written again (a Makefile's install, upgrade and template targets): read once.
     if (seen.has(release.key)) continue;
@@ -199,7 +280,7 @@ function readCommand(ev: Evidence, path: string, text: string, verb: string, sta
   const releaseName = nameWord ? expand(nameWord) : undefined;
   // A CI job runs in the repository's root: a GitHub workflow's two folders up (GITHUB_WORKSPACE), an included `.gitlab/ci/` file's too (CI_PROJECT_DIR).
   const ci = /(?:^|[\\/])\.(?:github[\\/]workflows|gitlab[\\/]ci)[\\/][^\\/]+$/.exec(path);
-  const dir = ci ? path.slice(0, ci.index + (ci[0].startsWith('.') ? 0 : 1)) : path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+  let dir = ci ? path.slice(0, ci.index + (ci[0].startsWith('.') ? 0 : 1)) : path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
   const command = `helm ${verb}${releaseName !== undefined ? ` ${safeText(releaseName, 63)}` : ''}`;
   if (chart === undefined) {
     // The chart is known only when the command runs: said where something names the runner chart.
@@ -214,13 +295,30 @@ function readCommand(ev: Evidence, path: string, text: string, verb: string, sta
   }
   // A chart folder given (its Chart.yaml among the files): Helm installs a path that exists before looking in any repository.
   const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(chart) || chart.endsWith('.tgz');
-  const folder = !url && repo === undefined ? localChartFolder(`${dir}-`, chart) : undefined;
-  const chartYaml = folder !== undefined ? chartYamlOf(ev, folder) : undefined;
+  let folder = !url && repo === undefined ? localChartFolder(`${dir}-`, chart) : undefined;
+  let chartYaml = folder !== undefined ? chartYamlOf(ev, folder) : undefined;
+  if (chartYaml === undefined && SCRIPT.test(path) && /^\.\/*$/.test(chart)) {
+    // `helm install NAME .` in a script inside a chart's folder tree (chart/scripts/ci.sh): such a
+    // script is run from the chart's folder, the nearest folder above it with a Chart.yaml; its -f paths are read from there too.
+    const above = ancestorChart(ev, dir);
+    if (above !== undefined) [folder, chartYaml, dir] = [above.folder, above.chartYaml, above.folder];
+  }
   const runner = chartYaml !== undefined ? chartYaml.name === 'gitlab-runner' : isRunnerChart(chart.replace(/^oci:\/\//, ''), repo);
   if (!runner) return undefined;
   // What makes the release: its name, chart, namespace, version and values (not --atomic, --timeout, --debug, …).
   const key = JSON.stringify([releaseName, chart, repo, ...args.flags.filter((f) => RELEASE_FLAGS.has(f.name)).map((f) => [f.name, f.value?.text])]);
   return { key, read: () => readRelease(ev, path, text, { verb, start, args, expand, pos, command, releaseName, nameWord, dir, chartFolder: chartYaml !== undefined ? folder : undefined, chartVersion: chartYaml !== undefined && typeof chartYaml.version === 'string' ? chartYaml.version : undefined }) };
+}
+
+/** The nearest folder above `dir` (`a/b/`) that holds a Chart.yaml, with it; undefined where none does. */
+function ancestorChart(ev: Evidence, dir: string): { folder: string; chartYaml: Record<string, unknown> } | undefined {
+  const parts = normalPath(dir).split('/').filter((p) => p !== '');
+  for (let n = parts.length - 1; n >= 0; n--) {
+    const folder = n === 0 ? '' : `${parts.slice(0, n).join('/')}/`;
+    const chartYaml = chartYamlOf(ev, folder);
+    if (chartYaml !== undefined) return { folder, chartYaml };
+  }
+  return undefined;
 }
 
 interface Command {

@@ -16,7 +16,8 @@ import { instanceProfileOf } from '../platforms/aws-vm/common.js';
 import { cloudConfigFileSpan, isCloudConfig, isFileNamed } from '../platforms/aws-vm/cloud-init.js';
 import { isObject } from '../model/is-object.js';
 import { flagShown, isUndefinedFlag, refusedSetting, registerCommands, scriptVersion, tokenNotTaken, type RegisterCommand } from './register-command.js';
-import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } from './register-config.js';
+import { mergeTemplate, registerConfig, type RegisterConfig } from './register-config.js';
+import { assignedInForce } from './shell-vars.js';
 import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
 import { directiveTagEnd, readInterpolation } from './hcl/parse.js';
@@ -1022,7 +1023,7 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
   if (commands.length === 0) return undefined;
   const configs = commands.map((c) => {
     const why = new Map<string, { by: string; line: number }>();
-    return { command: c, config: registerConfig(c, shellAssignments(userData, c.at, why)), why };
+    return { command: c, config: registerConfig(c, assignedInForce(userData, c.at, why)), why };
   });
   const withTemplate = configs.find((c) => c.config.templateConfig !== undefined);
   const chosen = configs.find((c) => executors.has(getText(c.config.toml, 'runners', 0, 'executor'))) ?? (withTemplate && get(withTemplate.config.toml, 'runners', 0, 'executor') === undefined ? withTemplate : undefined);

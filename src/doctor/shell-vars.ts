@@ -1,0 +1,294 @@
+import { isMakefileName } from '../io/file-names.js';
+
+/**
+ * Variables a shell script or a Makefile sets to a literal: the doctor's one reader of them, for
+ * three uses that differ on purpose.
+ *
+ * - `assignedInForce(script, until, why)`: the shell's, in order: the value in force at one place
+ *   (`until`) of a script that runs top to bottom once (user data that runs `gitlab-runner
+ *   register`, vm.ts), with why a name is not known (`why`). Its values are the shell's literals
+ *   (`"…"` without `$`, `'…'` as written, a bare word): a value that expands (`B=$A`) is one only
+ *   the run knows, so there are no chains here (a `$` in `'…'` is a literal character).
+ * - `assignedOnce(text, { makefile })`: a name set once to a literal anywhere in the file (two
+ *   different literals: null, which holds is not known), for commands in Makefiles, scripts and CI
+ *   files (helm-command.ts, kubectl-create.ts). Order does not count here because make's variables
+ *   are the file's (`X = v` is expanded where it is used, after the whole Makefile is read: GNU make
+ *   manual, "The Two Flavors of Variables") and a command in a make target or a CI job runs after
+ *   every assignment of the file is read. make's operators (`X := v`, `X ?= v`, `X ::= v`, `X = v`,
+ *   blanks around them allowed) are read in a Makefile only: in a script `X = v` runs the command X.
+ *   Values are words of paths, chart references and names, and may name other variables (chains);
+ *   a caller that wants a name (kubectl-create.ts: a DNS-1123 name) checks the word it expands to,
+ *   so a name set from another variable is read as a path is.
+ * - `expandWord(word, vars, { makefile })`: a word with the variables of `assignedOnce` put in,
+ *   each chain followed (`a=$B` over `B=x`, at most 8 deep; a cycle is not known).
+ *
+ * Each reads a line with one linear regex or one pass (no `^\s*` under the `m` flag, no nested quantifiers).
+ */
+
+/** A variable's name: the shell's and make's alike (make allows more, which no caller reads). */
+const NAME = '[A-Za-z_][A-Za-z0-9_]*';
+/** After the value, blanks and a comment may follow: a `#` after a blank starts one in make and the shell alike. */
+const TAIL = '(?:[ \\t]+(?:#[^\\n]*)?)?$';
+/** A value that is a word of a path, a chart reference, a version or a name, possibly naming variables (`$(A)`, `${A}`, `$A`), in one pair of quotes or none. */
+const WORD_VALUE = `["']?([A-Za-z0-9./_\${(][A-Za-z0-9._/:@+\${}()-]*)["']?`;
+/** make's assignment operators (recursive `=`, simple `:=`/`::=`, conditional `?=`), blanks around them allowed. */
+const MAKE_ASSIGNMENT = new RegExp(`^[ \\t]*(?:export[ \\t]+)?(${NAME})[ \\t]*(?::=|\\?=|::=|=)[ \\t]*${WORD_VALUE}${TAIL}`, 'gm');
+/** The shell's `NAME=value` (`export NAME=value`): no blank before or after the `=`. */
+const SHELL_ASSIGNMENT = new RegExp(`^[ \\t]*(?:export[ \\t]+)?(${NAME})=${WORD_VALUE}${TAIL}`, 'gm');
+
+/** Whether make's forms apply to a file by its name. */
+export const makefileForms = (path: string): { makefile: boolean } => ({ makefile: isMakefileName(path) });
+
+/**
+ * The variables a script or Makefile sets once to a literal (a name, a path, a chart reference, a
+ * version), by name; null for one set to two different literals (which one holds is not known).
+ */
+export function assignedOnce(text: string, options: { makefile: boolean }): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  const assignment = options.makefile ? MAKE_ASSIGNMENT : SHELL_ASSIGNMENT;
+  for (const m of text.matchAll(assignment)) out.set(m[1]!, out.has(m[1]!) && out.get(m[1]!) !== m[2]! ? null : m[2]!);
+  return out;
+}
+
+/**
+ * A word with its variables (`${X}`, `$X`, and in a Makefile `$(X)`) replaced by what the same file
+ * assigns them (assignedOnce), itself expanded so (`ns=$GLR_MANAGER` over `export
+ * GLR_MANAGER='glr-manager'`; at most 8 assignments deep); undefined where any is not so assigned,
+ * is in a cycle (`a=$b`, `b=$a`), or the word holds another expansion (`${X:-d}`, `` ` ``, and in a
+ * script `$(cmd)`, a command's output): known only when the command runs.
+ */
+export function expandWord(word: string, vars: ReadonlyMap<string, string | null>, options: { makefile: boolean }): string | undefined {
+  // Each variable expanded once per word (a value naming another many times stays linear); one being expanded is a cycle when met again.
+  const done = new Map<string, string | undefined>();
+  const expand = (w: string, depth: number): string | undefined => {
+    if (w.includes('`') || depth > 8) return undefined;
+    let unknown = false;
+    const out = w.replace(/\$(?:\(([^()]*)\)|\{([^{}]*)\}|([A-Za-z_][A-Za-z0-9_]*)|(.?))/g, (_m, p?: string, b?: string, bare?: string) => {
+      // `$(X)` is make's variable; in the shell it runs the command X.
+      const name = (options.makefile ? p : undefined) ?? b ?? bare;
+      const raw = name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? vars.get(name) : undefined;
+      if (typeof raw === 'string' && raw.includes('$') && !done.has(name!)) {
+        done.set(name!, undefined);
+        done.set(name!, expand(raw, depth + 1));
+      }
+      const value = typeof raw === 'string' && raw.includes('$') ? done.get(name!) : raw;
+      if (typeof value !== 'string') unknown = true;
+      return value ?? '';
+    });
+    return unknown || out.length > 4096 ? undefined : out;
+  };
+  return expand(word, 0);
+}
+
+/**
+ * A whole line that assigns a literal value (`NAME=value`, `export NAME="value"`), in the shell's
+ * quoting: unlike WORD_VALUE, any characters inside quotes (a register flag's value may hold blanks),
+ * and no `$` outside single quotes (assignedInForce has no chains, above).
+ */
+const LITERAL_ASSIGNMENT = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"$`\\]*)"|'([^']*)'|([^\s"'$`;&|]*))[ \t]*$/;
+/** Shell words that open, branch and close a compound command whose body may not run (or not before the command). */
+const OPENERS = new Set(['if', 'case', 'for', 'while', 'until', 'select', '{', '(']);
+const BRANCHES = new Set(['else', 'elif']);
+const CLOSERS = new Set(['fi', 'esac', 'done', '}', ')']);
+/** Words after which the next word is a command again. */
+const LEADS = new Set(['then', 'do', 'else', 'elif', 'if', 'while', 'until', '!', '{', '(']);
+/** A heredoc's start (`<<EOF`, `<<-'EOF'`, not a here-string `<<<`): its body is data, not script. */
+const HEREDOC = /(?<!<)<<(-?)[ \t]*(?:'([^'\n]+)'|"([^"\n]+)"|\\?([A-Za-z_][A-Za-z0-9_-]*))/g;
+/** A Terraform template directive that makes what follows conditional or repeated (`%{ if … }`, `%{ for … }`). */
+const DIRECTIVE = /%\{~?[ \t]*(if|for|else|endif|endfor)\b/g;
+
+/** A line with its quoted text and command substitutions emptied (`"…"` → `""`, `$(…)` → `$()`) and its comment cut. */
+function structural(line: string): string {
+  let out = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === '"' || c === "'" || c === '`') {
+      const close = line.indexOf(c, i + 1);
+      out += c === '`' ? '$()' : `${c}${c}`;
+      if (close < 0) break;
+      i = close;
+    } else if (c === '$' && line[i + 1] === '(') {
+      let depth = 0;
+      let j = i + 1;
+      for (; j < line.length; j++) {
+        if (line[j] === '(') depth++;
+        else if (line[j] === ')' && --depth === 0) break;
+      }
+      out += '$()';
+      i = j;
+    } else if (c === '#' && (i === 0 || /[ \t;&|]/.test(line[i - 1]!))) break;
+    else out += c;
+  }
+  return out;
+}
+
+/**
+ * Shell assignments that always run before `until` (`NAME=value`, `export NAME="value"`): literal
+ * values only. An assignment counts where every compound command around it (if/case/for/while/until,
+ * a function or group body, a subshell, a Terraform `%{ if }`/`%{ for }`) also holds the command, in
+ * the same branch: one in another branch, in a function body or in a block that has closed may not
+ * have run, so a name it sets is not known (nor is one last set to a value only boot knows, `$(…)`).
+ * Heredoc bodies are data and are skipped. A command over several lines (a quote or `$(…)` left
+ * open, a backslash-newline) is one logical line. A name changed otherwise than by NAME=value
+ * (`NAME+=`, `NAME[i]=`, `read`, `for NAME in`, `unset`, `printf -v`, …) is not known after it, nor
+ * is any name after `source`, `.` or `eval`. Linear in the script's length.
+ */
+export function assignedInForce(script: string, until: number, why?: Map<string, { by: string; line: number }>): Map<string, string> {
+  // `by`: the construct that leaves the name unknown, in words; `line`: 1-based, where its command starts.
+  const assignments: { name: string; value: string | undefined; blocks: number[]; by?: string; line?: number }[] = [];
+  let startLine = 0;
+  let stack: number[] = [];
+  let next = 0;
+  const open = () => (stack = [...stack, ++next]);
+  const close = () => (stack = stack.slice(0, -1));
+  const branch = () => (stack = stack.length > 0 ? [...stack.slice(0, -1), ++next] : stack);
+  let heredoc: { word: string; tabs: boolean } | undefined;
+  // A command that goes on over lines (a quote or `$(…)` left open, a backslash-newline) is read as one logical line.
+  const scan = new LogicalLines();
+  let buffer: string | undefined;
+  const physical = script.slice(0, until).split('\n');
+  for (let n = 0; n < physical.length; n++) {
+    const raw = physical[n]!;
+    if (heredoc && buffer === undefined) {
+      if ((heredoc.tabs ? raw.replace(/^\t+/, '') : raw).replace(/\r$/, '') === heredoc.word) heredoc = undefined;
+      continue;
+    }
+    if (buffer === undefined) startLine = n + 1;
+    buffer = buffer === undefined ? raw : `${buffer}\n${raw}`;
+    if (scan.feed(raw) && n + 1 < physical.length) continue;
+    const joined = buffer;
+    buffer = undefined;
+    scan.reset();
+    // A backslash-newline joins words (`B=ci \` then `cmd` is cmd's environment only); a value over one is not read as a literal.
+    const continued = /\\\r?\n/.test(joined);
+    const line = joined.replace(/\\\r?\n/g, ' ');
+    for (const d of line.matchAll(DIRECTIVE)) {
+      if (d[1] === 'if' || d[1] === 'for') open();
+      else if (d[1] === 'else') branch();
+      else close();
+    }
+    const literal = continued ? null : LITERAL_ASSIGNMENT.exec(line);
+    // Segments between command separators; `;;` (and `;&`, `;;&`) ends a case arm: the next arm is another branch.
+    let after = ';';
+    for (const segment of structural(line.replace(/%\{[^}]*\}/g, '')).split(/(;;&?|;&|&&|\|\||[;&|])/)) {
+      if (/^(;;&?|;&|&&|\|\||[;&|])$/.test(segment)) {
+        if (segment.startsWith(';;') || segment === ';&') branch();
+        after = segment;
+        continue;
+      }
+      // After `&&` or `||` a command may not run; after `|` it runs in a subshell: what it assigns is not known after it.
+      const conditional = after === '&&' || after === '||' || after === '|';
+      const words = segment.trim().split(/[ \t\n]+/).filter((w) => w !== '');
+      let command = true;
+      let pending: { name: string; by?: string }[] = [];
+      // Names a command sets other than by NAME=value (`read B`, `for B in`, `unset B`, `printf -v B`): their value is not known.
+      let setter: string | undefined;
+      for (const w of words) {
+        if (setter !== undefined) {
+          const name = /^([A-Za-z_][A-Za-z0-9_]*)(?:=|$)/.exec(w)?.[1];
+          if (name !== undefined) assignments.push({ name, value: undefined, blocks: stack, by: `\`${setter}\``, line: startLine });
+          if (w === 'in' || w === 'do') setter = undefined;
+          continue;
+        }
+        if (w === '{' || w === '}') {
+          if (w === '{') open();
+          else close();
+          command = true;
+          continue;
+        }
+        if (!command) continue;
+        if (SETTERS.has(w)) setter = w === 'printf' ? 'printf -v' : w;
+        // `source FILE`, `. FILE`, `eval …` may set any name: nothing set before is known after.
+        if (w === 'source' || w === '.' || w === 'eval') assignments.push({ name: '*', value: undefined, blocks: stack, by: `\`${w}\``, line: startLine });
+        if (OPENERS.has(w)) open();
+        else if (BRANCHES.has(w)) branch();
+        else if (CLOSERS.has(w)) close();
+        else if (w === 'export' || w === 'local' || w === 'readonly' || w === 'declare') continue;
+        else {
+          // `NAME+=…` and `NAME[i]=…` change NAME too: pending like NAME=.
+          const a = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=/.exec(w);
+          if (a) {
+            pending.push(w.startsWith(`${a[1]!}=`) ? { name: a[1]! } : { name: a[1]!, by: `\`${w.includes('+=') ? `${a[1]!}+=` : `${a[1]!}[…]=`}\`` });
+            continue;
+          }
+          // `NAME=value command …`: the assignment is the command's environment only, not the script's.
+          pending = [];
+        }
+        command = LEADS.has(w);
+      }
+      // `NAME+=…` and `NAME[i]=…` change NAME and are never a literal (LITERAL_ASSIGNMENT reads NAME= only).
+      for (const { name, by } of pending) {
+        const value = by === undefined && !conditional && literal?.[1] === name ? (literal[2] ?? literal[3] ?? literal[4] ?? '') : undefined;
+        assignments.push({ name, value, blocks: stack, by: by ?? (conditional ? `an assignment after \`${after}\`, which may not run` : 'an assignment whose value only boot knows'), line: startLine });
+      }
+    }
+    for (const h of line.matchAll(HEREDOC)) heredoc = { word: h[2] ?? h[3] ?? h[4]!, tabs: h[1] === '-' };
+  }
+  // What runs on the way to the command: an assignment whose blocks all still hold the command, in the same branch.
+  const out = new Map<string, string>();
+  for (const a of assignments) {
+    const onPath = a.blocks.length <= stack.length && a.blocks.every((b, i) => stack[i] === b);
+    if (a.name === '*') {
+      out.clear();
+      why?.clear();
+      why?.set('*', { by: a.by!, line: a.line! });
+    } else if (onPath && a.value !== undefined) {
+      out.set(a.name, a.value);
+      why?.delete(a.name);
+    } else {
+      out.delete(a.name);
+      // A value never known (`read`, `+=`) is said so; a literal one off the command's path, for that.
+      why?.set(a.name, { by: onPath || a.value === undefined ? a.by! : 'an assignment in a block that may not run before the command', line: a.line! });
+    }
+  }
+  return out;
+}
+
+/** Commands that set the names among their words: `read`, `for NAME in`, `unset`, `printf -v`, `mapfile`, `let`, `getopts` (`source`, `.`, `eval` may set any). */
+const SETTERS = new Set(['read', 'for', 'select', 'unset', 'printf', 'mapfile', 'readarray', 'let', 'getopts']);
+
+/**
+ * Whether a script is still inside one command at the end of a line: a quote or a `$(…)` (or a
+ * backtick) left open, or a backslash before the newline. Fed line by line, each character once.
+ */
+class LogicalLines {
+  #stack: string[] = [];
+  reset(): void {
+    this.#stack = [];
+  }
+  /** Reads one more line; true while the command goes on past it. */
+  feed(line: string): boolean {
+    const st = this.#stack;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i]!;
+      const top = st[st.length - 1];
+      if (top === "'") {
+        if (c === "'") st.pop();
+        continue;
+      }
+      if (c === '\\') {
+        if (i + 1 >= line.length || (line[i + 1] === '\r' && i + 2 >= line.length)) return true;
+        i++;
+        continue;
+      }
+      if (top === '"' || top === '`') {
+        if (c === top) st.pop();
+        else if (c === '$' && line[i + 1] === '(') {
+          st.push('(');
+          i++;
+        }
+        continue;
+      }
+      if (c === '"' || c === "'" || c === '`') st.push(c);
+      else if (c === '$' && line[i + 1] === '(') {
+        st.push('(');
+        i++;
+      }
+      else if (c === '(' && top === '(') st.push('(');
+      else if (c === ')' && top === '(') st.pop();
+      else if (c === '#' && (i === 0 || /[ \t;&|(]/.test(line[i - 1]!))) break;
+    }
+    return st.length > 0;
+  }
+}
+

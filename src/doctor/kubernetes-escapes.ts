@@ -3,6 +3,7 @@ import { isObject } from '../model/is-object.js';
 import { capabilityLets, capabilityName } from '../verify/docker-escape.js';
 import { hostPathReach, kubernetesHostPathMounts, NODE_WORDS } from '../verify/kubernetes-host-path.js';
 import { yamlData } from './yaml-data.js';
+import type { PatchFileReader } from './pod-spec-patch-path.js';
 
 /**
  * What a `[runners.kubernetes]` table lets the jobs of a Kubernetes executor do beyond their pod's
@@ -56,8 +57,8 @@ export interface KubernetesEscape {
   at: (string | number)[];
   /** The setting as a person finds it in config.toml. */
   said: string;
-  /** RF301 for a privileged container, RF309 for any other way out. */
-  code: 'RF301' | 'RF309';
+  /** RF301 for a privileged container, RF309 for any other way out; RF903 for a patch_path file not read. */
+  code: 'RF301' | 'RF309' | 'RF903';
   lets: string;
   /** The job stays in its pod's containers by it (a read-only mount of secrets, a host settings file). */
   contained: boolean;
@@ -83,8 +84,12 @@ const CONTEXTS: readonly [string, string][] = [
   ['service_container_security_context', "every job's service containers"],
 ];
 
-/** Every way out of its pod's containers that `[[runners]]` entry `i`'s `[runners.kubernetes]` hands a job. */
-export function kubernetesEscapes(toml: unknown, i: number): KubernetesEscape[] {
+/**
+ * Every way out of its pod's containers that `[[runners]]` entry `i`'s `[runners.kubernetes]` hands a
+ * job. `patchFile`: where the files given show the file a pod_spec `patch_path` names
+ * (pod-spec-patch-path.ts); without it, or where it finds none, RF903 says the patch is not read.
+ */
+export function kubernetesEscapes(toml: unknown, i: number, patchFile?: PatchFileReader): KubernetesEscape[] {
   const runners: unknown[] = isObject(toml) && Array.isArray(toml.runners) ? toml.runners : [];
   const entry = runners[i];
   const k8s = isObject(entry) ? entry.kubernetes : undefined;
@@ -127,12 +132,30 @@ export function kubernetesEscapes(toml: unknown, i: number): KubernetesEscape[] 
   if (flag === false) return out;
   const read: { at: (string | number)[]; said: string; escapes: PodSpecEscape[] }[] = [];
   for (const [t, n] of specs) {
-    if (!isObject(t) || typeof t.patch !== 'string') continue;
-    const at = [...base, 'pod_spec', ...(n !== undefined ? [n] : []), 'patch'];
-    const fragment = patchFragment(t.patch);
-    if (fragment === undefined) continue;
+    if (!isObject(t)) continue;
     const name = typeof t.name === 'string' ? ` ${JSON.stringify(t.name.slice(0, 60))}` : '';
-    const said = `[[runners.kubernetes.pod_spec]]${name}${n !== undefined && n > 0 ? ` (entry ${n})` : ''} patch`;
+    const table = `[[runners.kubernetes.pod_spec]]${name}${n !== undefined && n > 0 ? ` (entry ${n})` : ''}`;
+    let text: string;
+    let at: (string | number)[];
+    let said: string;
+    if (typeof t.patch === 'string') {
+      text = t.patch;
+      at = [...base, 'pod_spec', ...(n !== undefined ? [n] : []), 'patch'];
+      said = `${table} patch`;
+    } else if (typeof t.patch_path === 'string' && t.patch_path.trim() !== '') {
+      // The manager reads the file itself (pod-spec-patch-path.ts); read here only where the files show it.
+      at = [...base, 'pod_spec', ...(n !== undefined ? [n] : []), 'patch_path'];
+      const path = show(t.patch_path);
+      const file = patchFile?.(t.patch_path);
+      if (file === undefined) {
+        out.push({ at, said: `${table} patch_path = ${path}`, code: 'RF903', lets: `names a file the runner manager reads from its own filesystem and applies to every job pod's PodSpec, and no file given shows it (a ConfigMap mounted at that path, or the file beside the config.toml): whether the patch sets host namespaces, hostPath volumes, privileged containers or capabilities is not read`, contained: true, severity: 'info', fix: 'give the doctor the file (or the ConfigMap mounted at that path and the workload mounting it), or write the patch inline with patch', received: t.patch_path.slice(0, 200) });
+        continue;
+      }
+      text = file.text;
+      said = `${table} patch_path = ${path} (read from ${file.from})`;
+    } else continue;
+    const fragment = patchFragment(text);
+    if (fragment === undefined) continue;
     const { escapes, ptrace: traced } = podSpecEscapes(fragment);
     for (const p of traced) ptrace.push(`${said} ${p}`);
     read.push({ at, said, escapes });

@@ -53,6 +53,10 @@ function fromConfigMap(ev: Evidence, path: string): PatchFile | undefined {
   const want = normalPath(path);
   const key = base(want);
   const dir = folder(want);
+  // The ConfigMaps holding that key, by namespace and name: one pass over the objects.
+  const holding = new Map<string, (typeof ev.kubernetes)[number]>();
+  for (const c of ev.kubernetes) if (c.value.kind === 'ConfigMap' && isObject(c.value.data) && typeof c.value.data[key] === 'string') holding.set(`${c.value.metadata.namespace ?? ''}\u0000${c.value.metadata.name}`, c);
+  if (holding.size === 0) return undefined;
   for (const o of ev.kubernetes) {
     const spec = isObject(o.value.spec) ? o.value.spec : undefined;
     const pod = spec && isObject(spec.template) && isObject(spec.template.spec) ? spec.template.spec : o.value.kind === 'Pod' ? spec : undefined;
@@ -61,11 +65,11 @@ function fromConfigMap(ev: Evidence, path: string): PatchFile | undefined {
     for (const v of list(pod.volumes)) {
       if (!isObject(v) || typeof v.name !== 'string' || !isObject(v.configMap) || typeof v.configMap.name !== 'string') continue;
       const cmName = v.configMap.name;
+      const cm = holding.get(`${ns ?? ''}\u0000${cmName}`);
+      if (!cm) continue;
       const mountedHere = [...list(pod.containers), ...list(pod.initContainers)].some((c) =>
         isObject(c) && list(c.volumeMounts).some((m) => isObject(m) && m.name === v.name && typeof m.mountPath === 'string' && (normalPath(m.mountPath) === dir && (m.subPath === undefined || m.subPath === '') || (normalPath(m.mountPath) === want && m.subPath === key))));
       if (!mountedHere) continue;
-      const cm = ev.kubernetes.find((c) => c.value.kind === 'ConfigMap' && c.value.metadata.name === cmName && c.value.metadata.namespace === ns && isObject(c.value.data) && typeof c.value.data[key] === 'string');
-      if (!cm) continue;
       const text = (cm.value.data as Record<string, string>)[key]!;
       return { text, from: `ConfigMap ${ns !== undefined ? `${ns}/` : ''}${cmName} data ${JSON.stringify(key)} (${formatPosition(originAt(cm.origin, 'data', key))}), mounted at ${dir} by ${o.value.kind} ${ns !== undefined ? `${ns}/` : ''}${o.value.metadata.name}` };
     }

@@ -4,6 +4,7 @@ import { describeEscape, dockerHostEscapes, escapeFindings, ON_SOME_HOST, type D
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FIX, jobSettings, machineKeyFix, machineOptionCredentials, privilegedDeploymentFix, privilegedMessage, privilegedSettingFix, serviceAccountOverwriteMessage } from '../verify/runner-toml.js';
 import { get, getText } from '../verify/get.js';
 import { kubernetesEscapes } from './kubernetes-escapes.js';
+import type { PatchFileReader } from './pod-spec-patch-path.js';
 import { formatPosition, originAt, tomlSettingSaid, type Origin } from './source.js';
 import type { Located } from './evidence.js';
 import { alsoAt } from './secrets.js';
@@ -28,11 +29,11 @@ export const ALONE_CHECKS = "privileged jobs and the ways out of a job's contain
  * `restated`, to be left out, whatever credential it names, and its other places are named here
  * (each copy has to go). A scan finding at another entry, or another option on the same line, stays.
  */
-export function configTomlAloneFindings(t: Located<Record<string, unknown>>, scanned: readonly Finding[] = []): { findings: Finding[]; restated: Finding[] } {
+export function configTomlAloneFindings(t: Located<Record<string, unknown>>, scanned: readonly Finding[] = [], patchFile?: PatchFileReader): { findings: Finding[]; restated: Finding[] } {
   const out: Finding[] = [];
   const restated: Finding[] = [];
   const at = (path: readonly (string | number)[]) => formatPosition(originAt(t.origin, ...path));
-  out.push(...configTomlJobFindings(t.value, at, t.origin));
+  out.push(...configTomlJobFindings(t.value, at, t.origin, patchFile));
   const scanHere = scanned.filter((g) => g.subject?.kind === 'secret');
   for (const c of machineOptionCredentials(t.value)) {
     const path = at(c.at);
@@ -59,8 +60,8 @@ export function configTomlAloneFindings(t: Located<Record<string, unknown>>, sca
  * and wording), each at `at(key)`. Also what a manager whose chain is not built (no instance profile)
  * says of the config.toml it boots: those settings do not depend on its identity.
  */
-export function configTomlJobFindings(toml: Record<string, unknown>, at: (path: readonly (string | number)[]) => string, origin?: Origin): Finding[] {
-  return jobFindingsByKey(toml, origin).map(({ finding, key }) => ({ ...finding, path: at(key) }));
+export function configTomlJobFindings(toml: Record<string, unknown>, at: (path: readonly (string | number)[]) => string, origin?: Origin, patchFile?: PatchFileReader): Finding[] {
+  return jobFindingsByKey(toml, origin, undefined, patchFile).map(({ finding, key }) => ({ ...finding, path: at(key) }));
 }
 
 /**
@@ -78,13 +79,13 @@ export interface HostTakeOver {
  * `takeOver`: where the host is known, entry 0's RF301 and every RF309 are said in its chain's words
  * (verify/index.ts jobRules, the platform's escapeFindings); later entries' RF301 as laterEntriesFindings says them.
  */
-export function jobFindingsByKey(toml: Record<string, unknown>, origin?: Origin, takeOver?: HostTakeOver): { finding: Finding; key: (string | number)[] }[] {
+export function jobFindingsByKey(toml: Record<string, unknown>, origin?: Origin, takeOver?: HostTakeOver, patchFile?: PatchFileReader): { finding: Finding; key: (string | number)[] }[] {
   const out: { finding: Finding; key: (string | number)[] }[] = [];
   const runners = Array.isArray(toml.runners) ? toml.runners : [];
   const escapes = dockerHostEscapes(toml);
   const privilegedOf = new Map(escapes.filter((e) => e.key === 'privileged').map((e) => [e.at[1], e]));
   runners.forEach((_, i) => {
-    for (const x of entryJobFindings(toml, i, privilegedOf.get(i), origin)) {
+    for (const x of entryJobFindings(toml, i, privilegedOf.get(i), origin, patchFile)) {
       const docker = i === 0 && takeOver !== undefined && x.finding.code === 'RF301' && privilegedOf.has(0);
       out.push(docker ? { ...x, finding: { ...x.finding, message: privilegedMessage(takeOver.privileged) } } : x);
     }
@@ -104,7 +105,7 @@ const entry = (i: number) => (i > 0 ? ` of [[runners]] entry ${i}` : '');
  * executor's, said with what lets a job out. `origin`: the config.toml's, where a setting may have been
  * written as something else (an env variable register reads, a chart value): said as the user wrote it.
  */
-function entryJobFindings(toml: unknown, i: number, privileged: DockerEscape | undefined, origin?: Origin): { finding: Finding; key: (string | number)[] }[] {
+function entryJobFindings(toml: unknown, i: number, privileged: DockerEscape | undefined, origin?: Origin, patchFile?: PatchFileReader): { finding: Finding; key: (string | number)[] }[] {
   const out: { finding: Finding; key: (string | number)[] }[] = [];
   const said = (key: readonly (string | number)[], setting: string) => (origin ? tomlSettingSaid(origin, key, setting) : `config.toml ${setting}`);
   const job = jobSettings(toml, i);
@@ -121,7 +122,7 @@ function entryJobFindings(toml: unknown, i: number, privileged: DockerEscape | u
   if (job.serviceAccountOverwrite !== undefined) {
     out.push({ key: ['runners', i, job.section, 'service_account_overwrite_allowed'], finding: { code: 'RF107', severity: CODES.RF107.severity, path: '', message: `${said(['runners', i, job.section, 'service_account_overwrite_allowed'], `[runners.${job.section}] service_account_overwrite_allowed`)}${entry(i)}: ${serviceAccountOverwriteMessage(job.serviceAccountOverwrite)}`, received: JSON.stringify(job.serviceAccountOverwrite), fix: 'remove service_account_overwrite_allowed, or narrow it to service accounts made for jobs' } });
   }
-  if (job.section === 'kubernetes') out.push(...kubernetesEscapeFindings(toml, i));
+  if (job.section === 'kubernetes') out.push(...kubernetesEscapeFindings(toml, i, patchFile));
   if (job.executor === DOCKER_MACHINE_EXECUTOR) {
     out.push({ key: ['runners', i, 'executor'], finding: { code: 'RF925', severity: CODES.RF925.severity, path: '', message: `${said(['runners', i, 'executor'], 'executor = "docker+machine"')}${entry(i)}: ${DOCKER_MACHINE_DEPRECATED}`, received: JSON.stringify(DOCKER_MACHINE_EXECUTOR), allowed: '"docker-autoscaler"', fix: DOCKER_MACHINE_FIX } });
   }
@@ -137,8 +138,8 @@ const FROM_NODE = "from the node a job takes what the node holds: the kubelet's 
  * patches), each with the key path it is about. The k8s chain says entry 0's itself (its proofs read
  * the rest of entry 0); entryJobFindings says every other's.
  */
-export function kubernetesEscapeFindings(toml: unknown, i: number): { finding: Finding; key: (string | number)[] }[] {
-  return kubernetesEscapes(toml, i).map((e) => ({
+export function kubernetesEscapeFindings(toml: unknown, i: number, patchFile?: PatchFileReader): { finding: Finding; key: (string | number)[] }[] {
+  return kubernetesEscapes(toml, i, patchFile).map((e) => ({
     key: e.at,
     finding: { code: e.code, severity: e.severity ?? CODES[e.code].severity, path: '', message: `config.toml ${e.said}${entry(i)} ${e.lets}${e.contained || e.code === 'RF301' ? '' : `; ${FROM_NODE}`}`, received: e.received, fix: e.fix },
   }));
@@ -158,7 +159,7 @@ export type TomlPlace = (path: readonly (string | number)[]) => { path: string; 
  * Docker escapes are RF309 of the chain already, every entry), and one RF903 says what is not proven
  * of them. `runner`: the chain's name.
  */
-export function laterEntriesFindings(toml: unknown, place: TomlPlace, runner: string): Finding[] {
+export function laterEntriesFindings(toml: unknown, place: TomlPlace, runner: string, patchFile?: PatchFileReader): Finding[] {
   const runners = get(toml, 'runners');
   if (!Array.isArray(runners) || runners.length < 2) return [];
   const where = (f: Finding, at: readonly (string | number)[]): Finding => {
@@ -167,7 +168,7 @@ export function laterEntriesFindings(toml: unknown, place: TomlPlace, runner: st
   };
   const privilegedOf = new Map(dockerHostEscapes(toml).filter((e) => e.key === 'privileged').map((e) => [e.at[1], e]));
   const out: Finding[] = [];
-  for (let i = 1; i < runners.length; i++) for (const { finding, key } of entryJobFindings(toml, i, privilegedOf.get(i))) out.push(where(finding, key));
+  for (let i = 1; i < runners.length; i++) for (const { finding, key } of entryJobFindings(toml, i, privilegedOf.get(i), undefined, patchFile)) out.push(where(finding, key));
   const named = (i: number) => {
     const name = get(runners[i], 'name');
     return typeof name === 'string' && /^[\w .@:/-]{1,60}$/.test(name) ? `${i} (${JSON.stringify(name)})` : String(i);

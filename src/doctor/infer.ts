@@ -34,6 +34,7 @@ import { chartKeyFindings, chartNamespaceRead, jobNamespaceRoleRead, legacyNames
 import { scriptConfigTomls } from './script-toml.js';
 import { TemplateTomlSource } from './jinja-toml.js';
 import { layerChartDefaults } from './vendored-chart.js';
+import { patchFileReader } from './pod-spec-patch-path.js';
 import { ALONE_CHECKS, configTomlAloneFindings, kubernetesEscapeFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
@@ -1058,9 +1059,9 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (chain.chartToml && Array.isArray(entries) && entries.length > 1) {
       // The chart hands runners.config to `gitlab-runner register --template-config`, which takes exactly one [[runners]] entry.
       findings.push(finding('RF919', formatPosition(originAt(chartOrigin!, 'runners', 1)), `runner ${chain.name}: runners.config has ${entries.length} [[runners]] entries; the chart passes it to \`gitlab-runner register --template-config\`, which refuses a template without exactly one ("configuration template must contain exactly one [[runners]] entry"), so the manager registers no runner and runs no job. The proofs read entry 0`, { received: `${entries.length} [[runners]] entries`, allowed: 'one [[runners]] entry', fix: 'keep one [[runners]] entry in runners.config, and deploy each other runner as a release of its own' }));
-    } else if (!chain.chartToml) findings.push(...laterEntriesFindings(toml, (p) => ({ path: formatPosition(originAt(tomlOrigin, ...p)), where: '' }), chain.name));
+    } else if (!chain.chartToml) findings.push(...laterEntriesFindings(toml, (p) => ({ path: formatPosition(originAt(tomlOrigin, ...p)), where: '' }), chain.name, patchFileReader(ev, tomlOrigin.source.path)));
     // Entry 0's ways out of its job pods (RF309/RF301: node paths, capabilities, pod_spec patches): its proofs read the rest of entry 0's job settings.
-    for (const { finding: f, key } of kubernetesEscapeFindings(toml, 0)) findings.push({ ...f, path: formatPosition(originAt(tomlOrigin, ...key)), message: `runner ${chain.name}: ${f.message}` });
+    for (const { finding: f, key } of kubernetesEscapeFindings(toml, 0, patchFileReader(ev, tomlOrigin.source.path))) findings.push({ ...f, path: formatPosition(originAt(tomlOrigin, ...key)), message: `runner ${chain.name}: ${f.message}` });
 
     // A ServiceAccount given more than once, each copy as near to this chain's files as the others
     // (two clusters' manifests side by side in one folder): which one its pods run as is not shown.
@@ -1417,7 +1418,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const secretsRestated = new Set<Finding>();
   const scanned = alone.length > 0 ? secretFindingsByFile(ev.findings) : new Map<string, Finding[]>();
   for (const t of alone) {
-    const own = configTomlAloneFindings(t, scanned.get(t.origin.source.path) ?? []);
+    const own = configTomlAloneFindings(t, scanned.get(t.origin.source.path) ?? [], patchFileReader(ev, t.origin.source.path));
     const source = t.origin.source;
     // A template read in several readings of its branches (jinja-toml.ts): what is outside them is said once.
     if (source instanceof TemplateTomlSource) findings.push(...own.findings.map((f) => source.conditional(f)).filter((f) => !findings.some((g) => g.code === f.code && g.path === f.path && g.message === f.message)));
@@ -1431,7 +1432,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (provenChains.has(chain.name)) continue;
     const deployed: Located<Record<string, unknown>> | undefined = chain.chartToml && chain.values ? { value: chartDeployedToml(chain.chartToml.value, chain.values.value), origin: chartTomlOrigin(chain.values.origin, chain.legacyPlaces, chain.legacyOverConfig) } : chain.configToml;
     if (!deployed) continue;
-    const own = configTomlAloneFindings(deployed, (scanned.size > 0 ? scanned : secretFindingsByFile(ev.findings)).get(deployed.origin.source.path) ?? []);
+    const own = configTomlAloneFindings(deployed, (scanned.size > 0 ? scanned : secretFindingsByFile(ev.findings)).get(deployed.origin.source.path) ?? [], patchFileReader(ev, deployed.origin.source.path));
     for (const f of own.findings) {
       const said = { ...f, message: `runner ${chain.name} (its chain is not proven): ${f.message}` };
       // The later entries' job settings and entry 0's host_path mounts were said with the chain
@@ -1454,7 +1455,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     }
     const deployed = { value: chartDeployedToml(toml, v.value), origin: { ...v.origin, path: [...v.origin.path, 'runners', 'config'] } };
     // The credential scan reads the values file's strings itself (RF940, RF928 at the option): the job settings are what is added here.
-    const own = configTomlAloneFindings(deployed).findings.filter((f) => f.code !== 'RF940' && f.code !== 'RF928');
+    const own = configTomlAloneFindings(deployed, [], patchFileReader(ev, deployed.origin.source.path)).findings.filter((f) => f.code !== 'RF940' && f.code !== 'RF928');
     findings.push(...own.map((f) => ({ ...f, message: `the chart values' runners.config (no runner chain: the manager's ${v.namespaceUnknown ? 'namespace' : 'service account or namespace'} is not known): ${f.message}` })));
   }
   // A chart whose release namespace is not statically known was found and said (RF906): not "no manager".

@@ -3,6 +3,7 @@ import { isObject } from '../model/is-object.js';
 import { capabilityLets, capabilityName } from '../verify/docker-escape.js';
 import { hostPathReach, kubernetesHostPathMounts, NODE_WORDS } from '../verify/kubernetes-host-path.js';
 import { yamlData } from './yaml-data.js';
+import type { PatchFileReader } from './pod-spec-patch-path.js';
 
 /**
  * What a `[runners.kubernetes]` table lets the jobs of a Kubernetes executor do beyond their pod's
@@ -33,6 +34,18 @@ import { yamlData } from './yaml-data.js';
  *   `hostPath` volume, a privileged container or added capabilities gives every job pod that (Pod
  *   Security `baseline` forbids each). A merge or strategic patch is a PodSpec fragment; a json patch
  *   a list of RFC 6902 operations, whose `add`/`replace` values are read at their paths.
+ * - `hostPID: true` together with SYS_PTRACE (or ALL) in a job container, from `cap_add`, a container
+ *   security context or a patch's container: ptrace(2) "Ptrace access mode checking" lets a caller
+ *   with CAP_SYS_PTRACE in the target's user namespace past the uid check, and capabilities(7) gives
+ *   CAP_SYS_PTRACE "trace arbitrary processes using ptrace(2)" and "transfer data to or from the memory
+ *   of arbitrary processes using process_vm_readv(2) and process_vm_writev(2)". Pods share the node's
+ *   user namespace, so in the node's PID namespace a job attaches to every process there: the kubelet,
+ *   the runtime, other jobs' containers, the runner manager (its token in memory and environment).
+ *   Each half alone is no such escape (SYS_PTRACE traces only the pod's own processes), so the
+ *   combination is said at the hostPID patch, naming both halves. Pod Security `baseline` forbids
+ *   both (Host Namespaces: spec.hostPID; Capabilities: SYS_PTRACE is not in the allowed list). An
+ *   AppArmor profile, where the node has one, limits ptrace to peers under the same profile: other
+ *   pods' containers still, the node's unconfined daemons not.
  * - `allow_privilege_escalation = true` is not flagged: left unset, Kubernetes runs containers with
  *   allowPrivilegeEscalation true already (the runner leaves the field out of the security context,
  *   "Other config.toml settings"), and what it allows (a process of the job's image gaining privileges
@@ -44,8 +57,8 @@ export interface KubernetesEscape {
   at: (string | number)[];
   /** The setting as a person finds it in config.toml. */
   said: string;
-  /** RF301 for a privileged container, RF309 for any other way out. */
-  code: 'RF301' | 'RF309';
+  /** RF301 for a privileged container, RF309 for any other way out; RF903 for a patch_path file not read. */
+  code: 'RF301' | 'RF309' | 'RF903';
   lets: string;
   /** The job stays in its pod's containers by it (a read-only mount of secrets, a host settings file). */
   contained: boolean;
@@ -55,6 +68,9 @@ export interface KubernetesEscape {
 }
 
 const FLAG = 'FF_USE_ADVANCED_POD_SPEC_CONFIGURATION';
+/** Capabilities that let a job ptrace any process its PID namespace shows. */
+const PTRACE = new Set(['SYS_PTRACE', 'ALL']);
+const PTRACE_LETS = "puts every job pod in the node's PID namespace while its containers hold SYS_PTRACE: a job attaches with ptrace to every process on the node whatever user it runs as (ptrace(2); capabilities(7) CAP_SYS_PTRACE), reads and writes the memory and environment of the kubelet, the container runtime, other jobs' containers and the runner manager (its runner token), and injects code into a root process: it is root on the node (an AppArmor profile, where the node has one, leaves it the other pods' containers)";
 const CAP_FIX = 'remove the capability (and drop what jobs do not need with cap_drop); for image builds use a daemonless builder (BuildKit rootless, kaniko, buildah)';
 const show = (v: unknown): string => {
   const s = JSON.stringify(v) ?? String(v);
@@ -68,8 +84,12 @@ const CONTEXTS: readonly [string, string][] = [
   ['service_container_security_context', "every job's service containers"],
 ];
 
-/** Every way out of its pod's containers that `[[runners]]` entry `i`'s `[runners.kubernetes]` hands a job. */
-export function kubernetesEscapes(toml: unknown, i: number): KubernetesEscape[] {
+/**
+ * Every way out of its pod's containers that `[[runners]]` entry `i`'s `[runners.kubernetes]` hands a
+ * job. `patchFile`: where the files given show the file a pod_spec `patch_path` names
+ * (pod-spec-patch-path.ts); without it, or where it finds none, RF903 says the patch is not read.
+ */
+export function kubernetesEscapes(toml: unknown, i: number, patchFile?: PatchFileReader): KubernetesEscape[] {
   const runners: unknown[] = isObject(toml) && Array.isArray(toml.runners) ? toml.runners : [];
   const entry = runners[i];
   const k8s = isObject(entry) ? entry.kubernetes : undefined;
@@ -85,11 +105,14 @@ export function kubernetesEscapes(toml: unknown, i: number): KubernetesEscape[] 
   }));
   if (!isObject(k8s)) return out;
   const base = ['runners', i, 'kubernetes'];
+  // Where SYS_PTRACE (or ALL) reaches a job container: half of the hostPID escape (PTRACE_LETS).
+  const ptrace: string[] = [];
   // cap_add less cap_drop (the runner drops what both list).
   const capabilities = (add: unknown, drop: unknown, at: (string | number)[], said: string, to: string) => {
     const dropped = new Set(list(drop).filter((d): d is string => typeof d === 'string').map(capabilityName));
     list(add).forEach((cap, n) => {
       if (typeof cap !== 'string' || dropped.has(capabilityName(cap))) return;
+      if (PTRACE.has(capabilityName(cap))) ptrace.push(`${said} ${JSON.stringify(capabilityName(cap))}`);
       const c = capabilityLets(cap, NODE_WORDS);
       if (c) out.push({ at: [...at, ...(Array.isArray(add) ? [n] : [])], said: `${said} ${JSON.stringify(cap)}`, code: 'RF309', lets: `adds ${c.name} to ${to}: ${c.lets}`, contained: false, fix: CAP_FIX, received: cap });
     });
@@ -107,15 +130,48 @@ export function kubernetesEscapes(toml: unknown, i: number): KubernetesEscape[] 
   if (specs.length === 0) return out;
   const flag = featureFlag(entry);
   if (flag === false) return out;
+  const read: { at: (string | number)[]; said: string; escapes: PodSpecEscape[] }[] = [];
   for (const [t, n] of specs) {
-    if (!isObject(t) || typeof t.patch !== 'string') continue;
-    const at = [...base, 'pod_spec', ...(n !== undefined ? [n] : []), 'patch'];
-    const fragment = patchFragment(t.patch);
-    if (fragment === undefined) continue;
+    if (!isObject(t)) continue;
     const name = typeof t.name === 'string' ? ` ${JSON.stringify(t.name.slice(0, 60))}` : '';
-    const said = `[[runners.kubernetes.pod_spec]]${name}${n !== undefined && n > 0 ? ` (entry ${n})` : ''} patch`;
-    const when = flag === true ? `(${FLAG} is on in this [[runners]] entry)` : `(it applies once ${FLAG} is on, and the config.toml does not set it in [runners.feature_flags], so any job turns it on with a variable of that name)`;
-    for (const e of podSpecEscapes(fragment)) out.push({ at, said: `${said} sets ${e.sets}`, code: e.code, lets: `${e.lets} ${when}`, contained: e.contained, ...(e.severity !== undefined ? { severity: e.severity } : {}), fix: `remove ${e.sets} from the patch${flag === true ? '' : `, or set ${FLAG} = false in [runners.feature_flags] so no job applies it`}`, received: e.received });
+    const table = `[[runners.kubernetes.pod_spec]]${name}${n !== undefined && n > 0 ? ` (entry ${n})` : ''}`;
+    let text: string;
+    let at: (string | number)[];
+    let said: string;
+    if (typeof t.patch === 'string') {
+      text = t.patch;
+      at = [...base, 'pod_spec', ...(n !== undefined ? [n] : []), 'patch'];
+      said = `${table} patch`;
+    } else if (typeof t.patch_path === 'string' && t.patch_path.trim() !== '') {
+      // The manager reads the file itself (pod-spec-patch-path.ts); read here only where the files show it.
+      at = [...base, 'pod_spec', ...(n !== undefined ? [n] : []), 'patch_path'];
+      const path = show(t.patch_path);
+      const file = patchFile?.(t.patch_path);
+      if (file === undefined) {
+        out.push({ at, said: `${table} patch_path = ${path}`, code: 'RF903', lets: `names a file the runner manager reads from its own filesystem and applies to every job pod's PodSpec, and no file given shows it (a ConfigMap mounted at that path, or the file beside the config.toml): whether the patch sets host namespaces, hostPath volumes, privileged containers or capabilities is not read`, contained: true, severity: 'info', fix: 'give the doctor the file (or the ConfigMap mounted at that path and the workload mounting it), or write the patch inline with patch', received: t.patch_path.slice(0, 200) });
+        continue;
+      }
+      text = file.text;
+      said = `${table} patch_path = ${path} (read from ${file.from})`;
+    } else continue;
+    const fragment = patchFragment(text);
+    if (fragment === undefined) continue;
+    const { escapes, ptrace: traced } = podSpecEscapes(fragment);
+    for (const p of traced) ptrace.push(`${said} ${p}`);
+    read.push({ at, said, escapes });
+  }
+  const when = flag === true ? `(${FLAG} is on in this [[runners]] entry)` : `(it applies once ${FLAG} is on, and the config.toml does not set it in [runners.feature_flags], so any job turns it on with a variable of that name)`;
+  const unflag = flag === true ? '' : `, or set ${FLAG} = false in [runners.feature_flags] so no job applies it`;
+  for (const { at, said, escapes } of read) {
+    for (const e of escapes) {
+      if (e.sets === 'hostPID: true' && ptrace.length > 0) {
+        // The escape the two halves make, said at the hostPID that completes it (SYS_PTRACE alone is none).
+        const halves = `${ptrace.slice(0, 3).join(', ')}${ptrace.length > 3 ? ` and ${ptrace.length - 3} more` : ''}`;
+        out.push({ at, said: `${said} sets hostPID: true, and ${halves} adds SYS_PTRACE,`, code: 'RF309', lets: `${PTRACE_LETS} ${when}`, contained: false, fix: `drop one of the two: remove hostPID: true from the patch, or SYS_PTRACE (ALL) from ${halves}${unflag}`, received: 'true' });
+        continue;
+      }
+      out.push({ at, said: `${said} sets ${e.sets}`, code: e.code, lets: `${e.lets} ${when}`, contained: e.contained, ...(e.severity !== undefined ? { severity: e.severity } : {}), fix: `remove ${e.sets} from the patch${unflag}`, received: e.received });
+    }
   }
   return out;
 }
@@ -168,9 +224,19 @@ const NAMESPACES: readonly [string, string][] = [
   ['hostIPC', "puts every job pod in the node's IPC namespace: a job reads and writes the shared memory and message queues of the node's processes"],
 ];
 
-/** What a PodSpec fragment gives every job pod. */
-function podSpecEscapes(spec: Record<string, unknown>): { sets: string; code: 'RF301' | 'RF309'; lets: string; contained: boolean; severity?: Severity; received: string }[] {
-  const out: ReturnType<typeof podSpecEscapes> = [];
+interface PodSpecEscape {
+  sets: string;
+  code: 'RF301' | 'RF309';
+  lets: string;
+  contained: boolean;
+  severity?: Severity;
+  received: string;
+}
+
+/** What a PodSpec fragment gives every job pod, and where it adds SYS_PTRACE (or ALL) to a container (`ptrace`, half of the hostPID escape). */
+function podSpecEscapes(spec: Record<string, unknown>): { escapes: PodSpecEscape[]; ptrace: string[] } {
+  const out: PodSpecEscape[] = [];
+  const ptrace: string[] = [];
   for (const [key, lets] of NAMESPACES) if (spec[key] === true) out.push({ sets: `${key}: true`, code: 'RF309', lets, contained: false, received: 'true' });
   const containers = [...list(spec.containers), ...list(spec.initContainers)].filter(isObject);
   // A hostPath volume is mounted read-only where every mount of it the patch shows says so.
@@ -193,8 +259,9 @@ function podSpecEscapes(spec: Record<string, unknown>): { sets: string; code: 'R
     for (const cap of list(caps.add)) {
       if (typeof cap !== 'string' || dropped.has(capabilityName(cap))) continue;
       const l = capabilityLets(cap, NODE_WORDS);
+      if (PTRACE.has(capabilityName(cap))) ptrace.push(`capability ${JSON.stringify(capabilityName(cap))} on container${named}`);
       if (l) out.push({ sets: `capability ${l.name} on container${named}`, code: 'RF309', lets: `adds ${l.name} to container${named} of every job pod: ${l.lets}`, contained: false, received: cap });
     }
   }
-  return out;
+  return { escapes: out, ptrace };
 }

@@ -585,6 +585,8 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     }
     if (failed.has(n)) continue;
     mergeWithNothing(n, at, fail);
+    if (failed.has(n)) continue;
+    componentMergeWithNothing(n, at, fail);
   }
   return failed;
 
@@ -828,6 +830,67 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       for (const name of theirs.names) own.names.add(name);
     }
     return own;
+  }
+
+  /**
+   * RF946 at a `components` entry whose component has a configMapGenerator / secretGenerator entry
+   * with `behavior: merge` or `replace` and the build listing it holds no ConfigMap / Secret of that
+   * name. A component's generators run over the accumulator of the build that lists it
+   * (api/internal/target/kusttarget.go accumulateComponents → accumulateDirectory with isComponent →
+   * the component's accumulateTarget), after that build's resources and, in kustomize since PR 5170,
+   * its own generators; a merge or replace with no object of that id there fails the build
+   * (api/resmap/reswrangler.go appendReplaceOrMerge: "id %#v does not exist; cannot merge or
+   * replace"). What the component may find, read generously so as not to be wrong: the build's
+   * resources (resourcesOf), every entry of the build's own generators, the earlier components'
+   * resources and generators, the component's own resources and its earlier generator entries; and
+   * no file of those writes the name at all. Said only where all of it is known: every entry a local
+   * folder given, no component with charts, `generators` or components of its own, the build itself
+   * no Component (its components merge into whatever lists it).
+   */
+  function componentMergeWithNothing(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {
+    const list = Array.isArray(n.value.components) ? (n.value.components as unknown[]) : [];
+    if (list.length === 0 || isComponent(n.value)) return;
+    const unknown = (k: BuildNode) => ['helmCharts', 'helmChartInflationGenerator', 'generators'].some((key) => k.value[key] !== undefined);
+    if (unknown(n)) return;
+    const known = resourcesOf(n);
+    if (known === undefined) return;
+    const generators = (k: BuildNode): { field: string; kind: string; i: number; name: string; behavior: unknown }[] | undefined => {
+      const out: { field: string; kind: string; i: number; name: string; behavior: unknown }[] = [];
+      for (const [field, kind] of [['configMapGenerator', 'ConfigMap'], ['secretGenerator', 'Secret']] as const) {
+        const entries = Array.isArray(k.value[field]) ? (k.value[field] as unknown[]) : [];
+        for (let i = 0; i < entries.length; i++) {
+          const e = entries[i];
+          if (!isObject(e) || typeof e.name !== 'string' || e.name === '') return undefined;
+          out.push({ field, kind, i, name: e.name, behavior: e.behavior });
+        }
+      }
+      return out;
+    };
+    const own = generators(n);
+    if (own === undefined) return;
+    for (const g of own) known.names.add(`${g.kind}\u0000${g.name}`);
+    const file = n.origin.source.path;
+    for (let j = 0; j < list.length; j++) {
+      const e = list[j];
+      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return;
+      const c = byFolder.get(`${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`);
+      if (!c || !isComponent(c.value) || unknown(c) || c.value.components !== undefined) return;
+      const theirs = resourcesOf(c);
+      const made = generators(c);
+      if (theirs === undefined || made === undefined) return;
+      known.files.push(...theirs.files);
+      for (const name of theirs.names) known.names.add(name);
+      for (const g of made) {
+        const key = `${g.kind}\u0000${g.name}`;
+        if ((g.behavior === 'merge' || g.behavior === 'replace') && !known.names.has(key) && !known.files.some((f) => textOf(f)!.includes(g.name))) {
+          const entry = `${g.field}[${g.i}]`;
+          const where = formatPosition(c.origin.source.locate(c.origin.doc, [...c.origin.path, g.field, g.i, 'behavior']));
+          fail('RF946', at('components', j), `${file} components[${j}] is ${safeText(e, 100)}, whose ${entry} is ${safeText(g.name, 253)} with behavior: ${g.behavior} (${where}), and no ${g.kind} of that name is in the build that lists it (${known.files.length === 0 ? 'it lists no resources' : `none of the ${known.files.length} file${known.files.length === 1 ? '' : 's'} its resources and the components build writes one`}, nor a generator before it): kustomize runs a component's generators over the build that lists it, merges or replaces a generated ${g.kind} only into one already there, and \`kustomize build\` fails ("id ... does not exist; cannot merge or replace")`, `list ${safeText(e, 100)} only in builds that hold the ${g.kind} ${safeText(g.name, 253)} (add it to resources of ${file}), or take behavior: ${g.behavior} out of ${entry} of ${c.origin.source.path} (create makes the ${g.kind})`);
+          return;
+        }
+        known.names.add(key);
+      }
+    }
   }
 
   function mergeWithNothing(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {

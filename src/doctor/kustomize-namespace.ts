@@ -6,7 +6,7 @@ import type { Evidence, Located } from './evidence.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import { normalPath } from './hcl/eval.js';
 import { formatPosition, type Origin } from './source.js';
-import { stringPlaces } from './gitops.js';
+import { stringPlaces, type GitOpsObject } from './gitops.js';
 import { CLUSTER_SCOPED, applyKustomizePatches, chainObject, patchFiles } from './kustomize-patch.js';
 import { IdHistory, accountOf, type AmbiguousReferral, applyNamePrefixSuffix, fixNameReferences, renamed } from './kustomize-names.js';
 import { isComponent, kustomizeBuildErrors, remoteBaseFindings, throughLinks } from './kustomize-build.js';
@@ -275,7 +275,10 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   const copied = new Set<string>();
   const componentCopies = new Map<string, string[]>();
   const added: Located<K8sObject>[] = [];
-  const rootOfObject = (o: { origin: { source: { path: string } } }): Node | undefined => copies.get(o as Located<K8sObject>)?.root ?? rootOf.get(fileOf(o));
+  /** The same for a component's Flux HelmReleases and k3s HelmCharts (ev.gitOps). */
+  const gitOpsCopies = new Map<GitOpsObject, { root: Node; chain: Node[] }>();
+  const addedGitOps: GitOpsObject[] = [];
+  const rootOfObject = (o: { origin: { source: { path: string } } }): Node | undefined => copies.get(o as Located<K8sObject>)?.root ?? gitOpsCopies.get(o as GitOpsObject)?.root ?? rootOf.get(fileOf(o));
   const chainOfObject = (o: Located<K8sObject>): Node[] | undefined => copies.get(o)?.chain ?? chainOf.get(fileOf(o));
   /** Files a second root builds too: the base, and the two roots. */
   const shared: { base: Node; file: string; first: Node; other: Node; chain: Node[] }[] = [];
@@ -336,6 +339,12 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
               copies.set(copy, { root, chain });
               added.push(copy);
             }
+            // Its Flux HelmReleases and k3s HelmCharts too: each build deploys its own release, named and placed by that build.
+            for (const g of (ev.gitOps ?? []).filter((x) => fileOf(x) === f && (x.kind === 'HelmRelease' || x.kind === 'HelmChart') && !gitOpsCopies.has(x))) {
+              const copy = { ...g, value: structuredClone(g.value) };
+              gitOpsCopies.set(copy, { root, chain });
+              addedGitOps.push(copy);
+            }
             const first = chainOf.get(f)!.find((n) => !isComponent(n.value));
             const builds = componentCopies.get(f) ?? (first ? [first.origin.source.path] : []);
             if (!builds.includes(over.origin.source.path)) builds.push(over.origin.source.path);
@@ -361,6 +370,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   for (const k of nodes) if (!innerOf.has(k) && !failed.has(k)) visit(k, [], k, new Set());
   for (const k of nodes) if (!innerOf.has(k) && failed.has(k)) visit(k, [], k, new Set());
   if (added.length > 0) ev.kubernetes = [...ev.kubernetes, ...added];
+  if (addedGitOps.length > 0) ev.gitOps = [...(ev.gitOps ?? []), ...addedGitOps];
   if (componentCopies.size > 0) ev.componentCopies = componentCopies;
   sharedBases(ev, shared, chainOf);
   // A file a kustomization names as a patch holds patches, not objects it deploys (unless a kustomization lists it as a resource too).
@@ -372,7 +382,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   if (scopes.size > 0) ev.kustomizeScopes = scopes;
 
   const notes = new Map<string, string>();
-  for (const root of new Set([...rootOf.values(), ...[...copies.values()].map((c) => c.root)])) {
+  for (const root of new Set([...rootOf.values(), ...[...copies.values(), ...gitOpsCopies.values()].map((c) => c.root)])) {
     if (failed.has(root)) continue;
     const objects = ev.kubernetes.filter((o) => rootOfObject(o) === root);
     const accounts: { name: string; original: string; meta: { namespace?: string } }[] = [];
@@ -483,14 +493,14 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     }
     // A Flux HelmRelease or k3s HelmChart listed: its own namespace changes as an object's does.
     for (const g of ev.gitOps ?? []) {
-      if (rootOf.get(fileOf(g)) !== root || (g.kind !== 'HelmRelease' && g.kind !== 'HelmChart')) continue;
+      if (rootOfObject(g) !== root || (g.kind !== 'HelmRelease' && g.kind !== 'HelmChart')) continue;
       if (!isObject(g.value.metadata)) g.value.metadata = {};
       const meta = g.value.metadata as { namespace?: unknown };
       // The steps of the build that transform it, in order: its kustomizations' and their components'
       // (a component's namespace reaches it too). kustomize's namespace transformer sets only its
       // metadata.namespace (api/filters/namespace: the fieldspecs of builtinpluginconsts/namespace.go
       // name no spec.targetNamespace or storageNamespace), so a targetNamespace written still decides.
-      const chain = chainOf.get(fileOf(g)) ?? [];
+      const chain = gitOpsCopies.get(g)?.chain ?? chainOf.get(fileOf(g)) ?? [];
       const steps = (orderOf.get(root) ?? []).filter((s) => chain.includes(s.over)).map((s) => s.n);
       for (const op of steps.flatMap((n) => n.ops)) if (!op.unsetOnly || str(meta.namespace) === undefined) meta.namespace = op.namespace;
       // Its name takes each kustomization's prefix and suffix, the innermost first (its release name is [targetNamespace-]name).

@@ -443,18 +443,22 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
   // 4. The namespace: -n/--namespace, else the kubeconfig context's (or $HELM_NAMESPACE), which the files do not show.
   const nsFlag = flags('namespace').at(-1);
   const namespace = nsFlag?.value ? expand(nsFlag.value) : undefined;
-  if (!nsFlag?.value) findings.push(finding('RF903', c.start, `${command}: no -n/--namespace is given, so helm installs the release in the namespace of the kubeconfig context it runs with (or $HELM_NAMESPACE), which the files do not show; the namespace the manager runs in is not known and its identity chain is not proven`, 'give the namespace with -n <namespace>'));
-  else if (namespace === undefined) findings.push(finding('RF903', pos(nsFlag.value.at), `${command}: its namespace ${safeText(nsFlag.value.text, 100)} is set from a variable the file does not set to a literal, so the namespace the manager runs in is known only when the command runs and its identity chain is not proven`, 'write the namespace literally, or set the variable once to a literal in the same file'));
+  // What is not known at the command's own place is one finding (one RF903 per place is said: onePerPlace in index.ts), its clauses and fixes joined.
+  const clauses: string[] = [];
+  const fixes: string[] = [];
+  if (!nsFlag?.value) {
+    clauses.push('no -n/--namespace is given, so helm installs the release in the namespace of the kubeconfig context it runs with (or $HELM_NAMESPACE), which the files do not show; the namespace the manager runs in is not known and its identity chain is not proven');
+    fixes.push('give the namespace with -n <namespace>');
+  } else if (namespace === undefined) findings.push(finding('RF903', pos(nsFlag.value.at), `${command}: its namespace ${safeText(nsFlag.value.text, 100)} is set from a variable the file does not set to a literal, so the namespace the manager runs in is known only when the command runs and its identity chain is not proven`, 'write the namespace literally, or set the variable once to a literal in the same file'));
   const versionFlag = flags('version').at(-1);
   const version = versionFlag?.value ? expand(versionFlag.value) : undefined;
   const names: string[] = [];
   if (versionFlag?.value && version === undefined) names.push(`the chart version ${safeText(versionFlag.value.text, 60)} (the checks of one chart version take none)`);
   if (c.releaseName === undefined && c.nameWord !== undefined) names.push(`the release name ${safeText(c.nameWord.text, 60)}`);
-  const clauses = [
-    ...(unknown.length > 0 ? [`${unknown.join(', ')} ${unknown.length > 1 ? 'give values' : 'gives a value'} known only when the command runs (a variable the file does not set once to a literal, a command's output), so what ${unknown.length > 1 ? 'they set' : 'it sets'} is not read and not proven`] : []),
-    ...(names.length > 0 ? [`${names.join(' and ')} ${names.length > 1 ? 'are' : 'is'} known only when the command runs`] : []),
-  ];
-  if (clauses.length > 0) findings.push(finding('RF903', c.start, `${command}: ${clauses.join('; ')}`, unknown.length > 0 ? 'write the values in a values file given with -f, or set the variables once to literals in the same file' : 'write them literally, or set the variables once to literals in the same file'));
+  if (unknown.length > 0) clauses.push(`${unknown.join(', ')} ${unknown.length > 1 ? 'give values' : 'gives a value'} known only when the command runs (a variable the file does not set once to a literal, a command's output), so what ${unknown.length > 1 ? 'they set' : 'it sets'} is not read and not proven`);
+  if (names.length > 0) clauses.push(`${names.join(' and ')} ${names.length > 1 ? 'are' : 'is'} known only when the command runs`);
+  if (unknown.length > 0 || names.length > 0) fixes.push(unknown.length > 0 ? 'write the values in a values file given with -f, or set the variables once to literals in the same file' : 'write them literally, or set the variables once to literals in the same file');
+  if (clauses.length > 0) findings.push(finding('RF903', c.start, `${command}: ${clauses.join('; ')}`, fixes.join('; ')));
   if (!read) {
     ev.chartsUnread = (ev.chartsUnread ?? 0) + 1;
     return;

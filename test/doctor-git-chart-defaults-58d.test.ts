@@ -35,7 +35,7 @@ describe('an Argo CD Application of a chart folder of the files given (source.pa
     expect(rf907[0]!.message).toContain("the default of the vendored chart's values.yaml, which Application gitlab-runner keeps");
     // The chart's values are read as the release's: no RF902 for them.
     expect(of(r, 'RF902').filter((f) => f.path.startsWith('charts/gitlab-runner/'))).toEqual([]);
-    expect(chainText(r)).toContain('manager ci/gitlab-runner (apps/runner.yaml:11:11; chart: charts/gitlab-runner/ of the files given, taken to be the folder charts/gitlab-runner of https://gitlab.example.com/platform/deploy.git');
+    expect(chainText(r)).toContain("manager ci/gitlab-runner (apps/runner.yaml:11:11; chart charts/gitlab-runner/ of the files given, taken to be https://gitlab.example.com/platform/deploy.git's folder charts/gitlab-runner (Application gitlab-runner's source.path, apps/runner.yaml:11:11): its values.yaml is the bottom layer");
   });
 
   it('reads helm.valueFiles from the chart folder (values-prod.yaml is charts/gitlab-runner/values-prod.yaml); one not given is RF903 naming that path', () => {
@@ -76,6 +76,16 @@ describe('an Argo CD Application of a chart folder of the files given (source.pa
       expect(rf907('      valueFiles:\n        - values-prod.yaml\n        - values-a.yaml\n      parameters:\n        - name: rbac.create\n          value: "false"\n')).toEqual([]);
       expect(rf907('      valueFiles:\n        - values-prod.yaml\n      valuesObject:\n        rbac:\n          create: false\n')).toEqual([]);
     });
+  });
+
+  it('the repository as a folder of the folder given: its chart is the one folder ending in the path; two such folders are not guessed between', () => {
+    const nested = Object.fromEntries(Object.entries(ARGO).map(([p, t]) => [`deploy/${p}`, t]));
+    const withRoot = { ...nested, 'deploy/env/prod.yaml': 'rbac:\n  create: true\n', 'deploy/apps/runner.yaml': withHelm('      valueFiles:\n        - values-prod.yaml\n        - /env/prod.yaml\n') };
+    expect(of(run(withRoot), 'RF907').map((f) => f.path)).toEqual(['deploy/env/prod.yaml:2:11']);
+    expect(chainText(run(nested))).toContain('chart deploy/charts/gitlab-runner/ of the files given');
+    const two = run({ ...nested, 'other/charts/gitlab-runner/Chart.yaml': ARGO['charts/gitlab-runner/Chart.yaml'], 'other/charts/gitlab-runner/values.yaml': DEFAULTS });
+    expect(of(two, 'RF907')).toEqual([]);
+    expect(of(two, 'RF903').filter((f) => f.message.includes('2 folders of the files given end in charts/gitlab-runner/Chart.yaml and which is the chart is not guessed'))).toHaveLength(1);
   });
 
   it('multi-source: the chart folder of one source, a $ref value file of the other', () => {

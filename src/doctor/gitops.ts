@@ -6,7 +6,7 @@ import { SourceFile, formatPosition, type Origin, type Position } from './source
 import { yamlData } from './yaml-data.js';
 import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, localChartFolder, setWithTokenStandIn, withTokenStandIns, yamlInJsonString } from './helm-release.js';
 import { normalPath } from './hcl/eval.js';
-import { chartYamlOf } from './vendored-chart.js';
+import { chartYamlOf } from './chart-yaml.js';
 
 /**
  * The gitlab-runner chart deployed by a GitOps controller: an Argo CD `Application` (argoproj.io),

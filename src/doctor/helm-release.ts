@@ -14,7 +14,7 @@ import { isObject } from '../model/is-object.js';
 import { RUNNER_TOKEN_SHAPES, placeholderValue } from '../verify/credentials.js';
 import { SENSITIVE_SHOWN, addSensitivePlace, addSensitiveValue, anyMarkedUnder } from './sensitive.js';
 import { REGISTRATION_TOKEN_FLOW, RUNNERS_TOKEN_REF } from './register-command.js';
-import { chartYamlOf } from './vendored-chart.js';
+import { chartYamlOf } from './chart-yaml.js';
 
 /**
  * The gitlab-runner chart deployed by Terraform's helm provider (`helm_release`): the release's

@@ -6,6 +6,7 @@ import { SourceFile, formatPosition, type Origin, type Position } from './source
 import { yamlData } from './yaml-data.js';
 import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, localChartFolder, setWithTokenStandIn, withTokenStandIns, yamlInJsonString } from './helm-release.js';
 import { normalPath } from './hcl/eval.js';
+import { chartYamlOf } from './chart-yaml.js';
 
 /**
  * The gitlab-runner chart deployed by a GitOps controller: an Argo CD `Application` (argoproj.io),
@@ -325,7 +326,8 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: Generated): 
       ? spec.sources.flatMap((s, i): [Record<string, unknown>, Path][] => (isObject(s) ? [[s, ['spec', 'sources', i]]] : []))
       : [];
   for (const [source, path] of sources) {
-    if (!isRunnerChart(source.chart, source.repoURL)) continue;
+    const git = gitChart(ev, source);
+    if (!git && !isRunnerChart(source.chart, source.repoURL)) continue;
     const at = (...rest: Path): Position => locate([...path, ...rest]);
     const about = generated ? `ApplicationSet ${generated.set} (${generated.which})` : `Application ${safeText(name ?? '(no name)', 80)}`;
     const helm = isObject(source.helm) ? source.helm : {};
@@ -342,11 +344,28 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: Generated): 
     }
     const merged = new MergedValues();
     let read = true;
-    // 1. valueFiles: of the chart's archive (not given), or `$<ref>/<path>` of another source's repository.
+    const repoURL = safeText(str(source.repoURL) ?? '?', 100);
+    if (git?.folder !== undefined && !ev.chartDefaults?.has(git.folder)) {
+      // 0. The chart folder's own values.yaml edited to be the deployment's (read alone as values): the bottom layer.
+      const own = [...(ev.texts?.keys() ?? [])].find((p) => /^values\.ya?ml$/.test(normalPath(p).slice(git.folder!.length)) && normalPath(p).startsWith(git.folder!) && !normalPath(p).slice(git.folder!.length).includes('/'));
+      if (own !== undefined) read = mergeGivenFile(ev, merged, own, at('path'), `${about}: the chart's values.yaml`, ev.findings) && read;
+    } else if (git && git.folder === undefined) {
+      const which = git.folders !== undefined ? `${git.folders} folders of the files given end in ${safeText(git.path === '' ? 'Chart.yaml' : `${git.path}/Chart.yaml`, 100)} and which is the chart is not guessed` : `no ${safeText(git.path === '' ? 'Chart.yaml' : `${git.path}/Chart.yaml`, 100)} of the gitlab-runner chart is among the files given`;
+      ev.findings.push(finding('RF903', at('path'), `${about}: its chart is the folder ${safeText(git.path, 100)} of the git repository ${repoURL}, and ${which}, so the chart's own values.yaml (its defaults, under the values the Application gives: rbac, the service account, runners.config, the security contexts) is not read, and what the release keeps of it is not proven`, `run the doctor on a checkout of ${repoURL} (the folder with ${safeText(git.path === '' ? 'Chart.yaml' : git.path, 100)}) with this Application, or write the values the release relies on in helm.valuesObject`));
+    }
+    // 1. valueFiles: of the chart's archive (not given), `$<ref>/<path>` of another source's repository, or
+    // (a chart of a git repository) a path from the chart's folder, or from the repository's root with a
+    // leading `/`, never outside it (argo-cd util/io/path resolveFileOrDirectory, used by
+    // ResolveValueFilePathOrUrl: a relative value file is joined to the app path, an absolute one to the
+    // repository root, and one that resolves outside the repository root is refused).
     const files = Array.isArray(helm.valueFiles) ? helm.valueFiles : [];
     files.forEach((f, i) => {
       if (typeof f !== 'string') return;
       const ref = /^\$([A-Za-z0-9_-]+)\/(.+)$/.exec(f);
+      if (git && !ref) {
+        read = gitValueFile(ev, merged, git, f, at('helm', 'valueFiles', i), `${about}: helm.valueFiles[${i}]`, repoURL) && read;
+        return;
+      }
       const refSource = ref ? sources.find(([s]) => s.ref === ref[1]) : undefined;
       const given = ref && refSource ? givenFile(ev, ref[2]!) : undefined;
       if (given !== undefined) {
@@ -412,8 +431,95 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: Generated): 
     const namespaceNote = namespace !== undefined && templated !== undefined && destination !== undefined && templated !== destination
       ? `namespace ${safeText(templated, 63)}: ${about}'s helm.namespace (${formatPosition(at('helm', 'namespace'))}), which the chart's objects are templated into; its destination.namespace ${safeText(destination, 63)} (${formatPosition(locate(['spec', 'destination', 'namespace']))}) takes only objects rendered with no namespace`
       : undefined;
-    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(namespaceNote !== undefined ? { namespaceNote } : {}), ...(namespaceUnknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(source.targetRevision) });
+    // A chart of a git repository: targetRevision is a git revision, not the chart's version (its Chart.yaml's, layerChartDefaults).
+    const chartOf = git
+      ? git.folder !== undefined
+        ? { chartFolder: git.folder, installedBy: about, chartNote: `chart ${safeText(git.folder === '' ? './' : git.folder, 100)} of the files given, taken to be ${repoURL}'s folder ${safeText(git.path === '' ? '.' : git.path, 100)} (${about}'s source.path, ${formatPosition(at('path'))}): its values.yaml is the bottom layer of the release's values` }
+        : {}
+      : versionOf(source.targetRevision);
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(git ? 'path' : 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(namespaceNote !== undefined ? { namespaceNote } : {}), ...(namespaceUnknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}), ...chartOf });
   }
+}
+
+/** A chart folder of a git repository an Argo CD source names (gitChart). */
+interface GitChart {
+  /** The source's path, normal, from the repository's root (empty: the root). */
+  path: string;
+  /** Its folder in the files given (ending in `/`, or empty), where exactly one is the gitlab-runner chart. */
+  folder?: string;
+  /** The repository's root in the files given. */
+  root: string;
+  /** How many folders of the files given end in the path, where more than one does (none is taken). */
+  folders?: number;
+}
+
+/**
+ * An Argo CD source of a chart kept in a git repository: `path` (the chart's folder from the root of
+ * the repository) and no `chart`. Argo CD renders the folder as Helm where it has a Chart.yaml, or
+ * where the source has a `helm` section (util/app/discovery; ApplicationSource.ExplicitType). The
+ * doctor is given a folder, not a repository: the chart is taken to be of the files given where
+ * exactly one Chart.yaml of them naming gitlab-runner is at `<path>/Chart.yaml` (from the folder
+ * given, or a folder in it, as argo-destination.ts matches a source's path): `folder` is that
+ * folder, `root` the repository's root in the files given. A source with a `helm` section whose path
+ * ends in gitlab-runner, with no Chart.yaml there given, is a runner chart of a repository not given
+ * (`folder` undefined); so is one where more than one folder of the files given ends in the path and
+ * one of them is the gitlab-runner chart (which one is not guessed). A path outside the repository (`..`) is neither: Argo CD refuses it.
+ */
+function gitChart(ev: Evidence, source: Record<string, unknown>): GitChart | undefined {
+  if (source.chart !== undefined || typeof source.path !== 'string') return undefined;
+  const path = normalPath(source.path.replace(/^\.?\/+/, '')).replace(/\/+$/, '');
+  const want = path === '.' ? '' : path;
+  if (want === '..' || want.startsWith('../') || want.startsWith('/')) return undefined;
+  const chartYaml = want === '' ? 'Chart.yaml' : `${want}/Chart.yaml`;
+  const found = chartYamls(ev).filter((p) => p === chartYaml || p.endsWith(`/${chartYaml}`));
+  // One folder of the files given is that path: the chart is its Chart.yaml's (another chart's is not read here).
+  if (found.length === 1) {
+    const folder = found[0]!.slice(0, -'Chart.yaml'.length);
+    return chartYamlOf(ev, folder)?.name === 'gitlab-runner' ? { path: want, folder, root: folder.slice(0, folder.length - (want === '' ? 0 : want.length + 1)) } : undefined;
+  }
+  // More than one: which is the chart is not guessed (as a chart not given), where one of them is the runner chart.
+  if (found.length > 1 && found.some((p) => chartYamlOf(ev, p.slice(0, -'Chart.yaml'.length))?.name === 'gitlab-runner')) return { path: want, root: '', folders: found.length };
+  if (found.length === 0 && isObject(source.helm) && /(^|\/)gitlab-runner$/.test(want)) return { path: want, root: '' };
+  return undefined;
+}
+
+/** The Chart.yaml files given (normal paths), listed once per evidence: every path source of every Application looks among them. */
+const chartYamlsOf = new WeakMap<Evidence, { from: ReadonlySet<string>; size: number; list: string[] }>();
+function chartYamls(ev: Evidence): string[] {
+  const given = ev.givenPaths ?? new Set<string>();
+  let known = chartYamlsOf.get(ev);
+  if (known?.from !== given || known.size !== given.size) chartYamlsOf.set(ev, (known = { from: given, size: given.size, list: [...given].filter((p) => p === 'Chart.yaml' || p.endsWith('/Chart.yaml')) }));
+  return known.list;
+}
+
+/**
+ * A `helm.valueFiles` entry of a chart of a git repository (gitChart), read as Argo CD resolves it:
+ * relative to the chart's folder, from the repository's root with a leading `/`, a URL fetched
+ * when the Application is rendered. One outside the repository is refused by Argo CD (RF903: the
+ * Application does not render, and nothing of it is read); one of a repository not given, or not
+ * among the files given, is RF903 and what it sets is not proven. False when the release is not read.
+ */
+function gitValueFile(ev: Evidence, merged: MergedValues, git: GitChart, f: string, at: Position, what: string, repoURL: string): boolean {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f)) {
+    ev.findings.push(finding('RF903', at, `${what}: the values file ${safeText(f, 100)} is fetched from a URL when Argo CD renders the Application, and is not among the files given, so what it sets is not proven`, 'write those values in helm.valuesObject, or keep the values file in the repository beside the chart'));
+    return true;
+  }
+  const rel = normalPath(f.startsWith('/') ? f.slice(1) : `${git.path === '' ? '' : `${git.path}/`}${f}`);
+  if (rel === '..' || rel.startsWith('../') || rel.startsWith('/')) {
+    ev.findings.push(finding('RF903', at, `${what}: the values file ${safeText(f, 100)} resolves outside the repository ${repoURL} (from the chart's folder ${safeText(git.path === '' ? '.' : git.path, 100)}), and Argo CD refuses to render an Application with such a file, so it deploys nothing; ${NOT_READ}`, "name a values file inside the repository (relative to the chart's folder, or from the repository's root with a leading /), or use a second source with ref and $<ref>/<path>"));
+    return false;
+  }
+  if (git.folder === undefined) {
+    ev.findings.push(finding('RF903', at, `${what}: the values file ${safeText(f, 100)} is ${safeText(rel, 100)} of the git repository ${repoURL}, which is not among the files given, so what it sets is not proven`, `run the doctor on a checkout of ${repoURL} with this Application, or write those values in helm.valuesObject`));
+    return true;
+  }
+  const want = `${git.root}${rel}`;
+  const file = [...(ev.texts?.keys() ?? [])].find((p) => normalPath(p) === want);
+  if (file === undefined) {
+    ev.findings.push(finding('RF903', at, `${what}: the values file ${safeText(f, 100)} is ${safeText(want, 100)} of the files given (relative to the chart's folder ${safeText(git.folder === '' ? './' : git.folder, 100)}), which is not among them, so what it sets is not proven (Argo CD refuses to render the Application without it, unless ignoreMissingValueFiles is set)`, `give ${safeText(want, 100)}, or write those values in helm.valuesObject`));
+    return true;
+  }
+  return mergeGivenFile(ev, merged, file, at, what, ev.findings);
 }
 
 /**

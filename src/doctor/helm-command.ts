@@ -10,7 +10,7 @@ import { mergeGivenFile } from './gitops.js';
 import { shellCommentScanner } from './shell-comment.js';
 import { shellWords, type Word } from './register-command.js';
 import { assignedOnce, expandWord, makefileForms } from './shell-vars.js';
-import { chartYamlOf } from './vendored-chart.js';
+import { chartYamlOf } from './chart-yaml.js';
 
 /**
  * The gitlab-runner chart installed by a command: `helm install`, `helm upgrade [--install]` or

@@ -14,6 +14,7 @@ import { isObject } from '../model/is-object.js';
 import { RUNNER_TOKEN_SHAPES, placeholderValue } from '../verify/credentials.js';
 import { SENSITIVE_SHOWN, addSensitivePlace, addSensitiveValue, anyMarkedUnder } from './sensitive.js';
 import { REGISTRATION_TOKEN_FLOW, RUNNERS_TOKEN_REF } from './register-command.js';
+import { chartYamlOf } from './chart-yaml.js';
 
 /**
  * The gitlab-runner chart deployed by Terraform's helm provider (`helm_release`): the release's
@@ -393,16 +394,38 @@ function applySet(merged: MergedValues, kind: SetKind, m: Record<string, unknown
 }
 
 /**
+ * The folder of the chart a `helm_release` installs from a path (no `repository`; not a URL or an
+ * archive), as a normal path ending in `/` (empty: the root given): Helm installs that folder (a path
+ * is looked up on disk before any repository; the provider's `chart`: "a local path, a URL, or the
+ * name of the chart if repository is specified"). The path is read as the path of a `file()` call
+ * (ModuleEvaluator.filePath): `${path.module}/charts/x` is the module's own folder, `${path.root}`
+ * the root module's, and a relative path is read from where terraform runs (the root module's
+ * folder), whichever module the release is in. Undefined when the path is not statically known.
+ */
+function localReleaseChart(ev: Evidence, evaluator: ModuleEvaluator, block: ConfigBlock, base: Env, model: Record<string, unknown>): string | undefined {
+  if (typeof model.chart !== 'string' || (model.repository !== undefined && model.repository !== null && model.repository !== '')) return undefined;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(model.chart) || model.chart.endsWith('.tgz')) return undefined;
+  const attr = block.body.attrs.find((a) => a.name === 'chart');
+  // A release read from `terraform show -json` (no expression): the path as the plan wrote it.
+  if (!attr) return model.chart.includes('${') ? undefined : localChartFolder(block.origin.source.path, model.chart);
+  const path = evaluator.filePath(attr.expr, { ...base, loc: attr.loc });
+  if (typeof path !== 'string') return undefined;
+  const folder = path.replace(/\/+$/, '');
+  return folder === '' || folder === '.' ? '' : `${folder}/`;
+}
+
+/**
  * Reads one `helm_release` instance of the gitlab-runner chart into `ev.helmValues`. Problems are
  * findings at their place; values only apply knows are left out with RF906, never guessed.
  */
 export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block: ConfigBlock, inst: Instance, key: string, body: Record<string, Value>, findings: Finding[]): void {
   const model = toModel(body) as Record<string, unknown>;
-  if (!isRunnerChart(model.chart, model.repository)) return;
+  const base: Env = { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
+  const local = localReleaseChart(ev, evaluator, block, base, model);
+  if (!isRunnerChart(model.chart, model.repository) && !(local !== undefined && (chartYamlOf(ev, local)?.name === 'gitlab-runner' || /(^|\/)gitlab-runner\/$/.test(local)))) return;
   const origin = block.origin;
   const at = (...rest: Path): Position => origin.source.locate(origin.doc, [...origin.path, ...rest]);
   const hcl = origin.source.syntax === 'hcl';
-  const base: Env = { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
   const merged = new MergedValues();
   const say: Say = (code, where, message, fix, received) => findings.push({ code, severity: CODES[code].severity, path: formatPosition(where), message: `${key}: ${message}`, fix, ...(received !== undefined ? { received: received.slice(0, 120) } : {}) });
 
@@ -567,10 +590,6 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
   const source = new ReleaseSource(origin.source, merged, () => at());
   // The same release read from `terraform show -json` (added first): the configuration's reading stands.
   for (let j = ev.helmValues.length - 1; j >= 0; j--) if (ev.helmValues[j]!.address === key) ev.helmValues.splice(j, 1);
-  // A chart given as a path with no repository: Helm installs that folder (a path is looked up on disk
-  // before any repository; the provider's `chart`: "a local path, a URL, or the name of the chart if
-  // repository is specified"), read from the root module's folder where terraform runs.
-  const local = typeof model.chart === 'string' && (model.repository === undefined || model.repository === null || model.repository === '') && !/^[a-z][a-z0-9+.-]*:\/\//i.test(model.chart) && !model.chart.endsWith('.tgz') ? localChartFolder(origin.source.path, model.chart) : undefined;
   ev.helmValues.push({ value: merged.value, origin: { source, doc: 0, path: [] }, ...(local !== undefined ? { chartFolder: local, installedBy: key } : {}), ...(known !== undefined ? { namespace: known } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}), ...(valuesUnread ? { valuesUnread: true as const } : {}), ...(typeof model.version === 'string' && model.version !== '' && !model.version.includes('${') ? { chartVersion: model.version } : {}) });
 }
 

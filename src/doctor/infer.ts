@@ -639,6 +639,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const chain: Chain = { name: chainName(v.release !== undefined ? { release: v.release, ...podLabels } : podLabels, v.origin, ns), namespace: ns, jobNamespace: jobNs, managerSa: sa, origin: v.origin, values: rendered ?? v, chartCreatesSa: createsSa, podLabels };
     if (v.namespaceNote !== undefined && ns === v.namespace) chain.namespaceNote = v.namespaceNote;
     if (renamedNote !== undefined) chain.namespaceNote = chain.namespaceNote !== undefined ? `${chain.namespaceNote}; ${renamedNote}` : renamedNote;
+    if (v.chartNote !== undefined) chain.namespaceNote = chain.namespaceNote !== undefined ? `${chain.namespaceNote}; ${v.chartNote}` : v.chartNote;
     if (legacyNamespace !== undefined) chain.jobNamespaceValue = 'namespace';
     else if (jobNamespaceValue !== undefined && jobNs === jobNamespaceValue && (jobNamespaceFilled || tomlNamespace === undefined)) chain.jobNamespaceValue = 'jobNamespace';
     if (chartToml) chain.chartToml = chartToml;

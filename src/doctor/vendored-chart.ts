@@ -5,6 +5,7 @@ import { isObject } from '../model/is-object.js';
 import { formatPosition, originAt } from './source.js';
 import { normalPath } from './hcl/eval.js';
 import { MergedValues, ReleaseSource } from './helm-release.js';
+import { chartYamlOf } from './chart-yaml.js';
 
 /**
  * The gitlab-runner chart vendored into a repository (a folder with its Chart.yaml, `name:
@@ -59,14 +60,6 @@ export function vendoredChartDefaults(ev: Evidence): void {
     ev.findings.push(said);
     defaults.set(folder, { value: d.value, origin: d.origin, said, ...versionOf(folder) });
   }
-}
-
-/** `<folder>Chart.yaml`'s document (`folder` a normal path ending in `/`, or empty), where it is among the files read. */
-export function chartYamlOf(ev: Evidence, folder: string): Record<string, unknown> | undefined {
-  const path = `${folder}Chart.yaml`;
-  const artifact = (ev.givenPaths ?? new Set<string>()).has(path) ? ev.artifacts.find((a) => a.format === 'yaml' && normalPath(a.path) === path) : undefined;
-  const doc: unknown = artifact && Array.isArray(artifact.content) ? (artifact.content as unknown[])[0] : undefined;
-  return isObject(doc) ? doc : undefined;
 }
 
 /** Whether chart values set what a deployment of the chart must: the GitLab URL or a runner token (any value, a placeholder included). */

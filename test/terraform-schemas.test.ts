@@ -59,6 +59,23 @@ describe('the checker catches what terraform validate would', () => {
     expect(checkTerraformRoot(r).join('\n')).toContain(expected);
   });
 
+  it('checks a block\'s own keys only, in their order, and each body of a list', () => {
+    const r = base();
+    const ids = r.resource.azurerm_user_assigned_identity!;
+    // An inherited enumerable key is not the block's (JSON.stringify does not write it either).
+    ids['build-jobs'] = Object.assign(Object.create({ inherited_argument: 1 }) as Record<string, unknown>, ids['build-jobs']);
+    expect(checkTerraformRoot(r)).toEqual([]);
+    ids['build-jobs'].zeta = 1;
+    ids['build-jobs'].alpha = 2;
+    const rule = (r.resource.azurerm_storage_management_policy!.cache_shared!.rule as Record<string, unknown>[])[0]!;
+    rule.filters = [rule.filters, 7];
+    expect(checkTerraformRoot(r)).toEqual([
+      'resource.azurerm_storage_management_policy.cache_shared.rule.filters: expected a block, got 7',
+      'resource.azurerm_user_assigned_identity.build-jobs.zeta: not an argument or block of this type',
+      'resource.azurerm_user_assigned_identity.build-jobs.alpha: not an argument or block of this type',
+    ]);
+  });
+
   it('meta-arguments are allowed on every resource', () => {
     const r = base();
     r.resource.azurerm_user_assigned_identity!['build-jobs']!.lifecycle = { prevent_destroy: true };

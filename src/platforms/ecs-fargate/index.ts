@@ -60,6 +60,8 @@ export const ECR_WRITE_ACTIONS = [
   'ecr:SetRepositoryPolicy',
   'ecr:DeleteRepository',
 ] as const;
+/** The same, lower-cased as the evaluator matches actions (IAM action names are case-insensitive). */
+const ECR_WRITE_ACTIONS_LOWER = ECR_WRITE_ACTIONS.map((a) => a.toLowerCase());
 const SG_PLACEHOLDER = '@TASKS_SECURITY_GROUP_ID@';
 
 /** A runner's `fargate` section with the schema's defaults (parsed once per distinct text: sectionReader). */
@@ -225,7 +227,9 @@ function jobImageIndex(docs: FleetDocuments, fleet: FleetIntent, facts: NonNulla
     const role = facts.roles.get(id.roleName);
     if (!role) continue;
     rolesTried++;
-    const actions = ECR_WRITE_ACTIONS.filter((a) => role.policiesCompiled.some((p) => p.statementsFor(a).some((st) => !st.deny)));
+    const allowed = ECR_WRITE_ACTIONS.map(() => false);
+    for (const p of role.policiesCompiled) p.markAllowed(ECR_WRITE_ACTIONS_LOWER, allowed);
+    const actions = ECR_WRITE_ACTIONS.filter((_, i) => allowed[i]);
     if (actions.length > 0) writers.push({ id, role, actions });
   }
   const literalWriters = new Map<string, Writer[]>();

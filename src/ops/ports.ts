@@ -70,8 +70,13 @@ export interface TokenStore {
    * tags (the same value: write); an SSM parameter: a label on the version that holds `held`'s
    * token (LabelParameterVersion; its generic write of a token takes three calls, the first marking
    * it `pending`, and its tags have no condition: SsmParameterStore.markRestarted).
+   * `held` is what the engine read *before* the restart, the token the restarted manager loaded
+   * (stop 58): true when that is marked (or found already marked); false when the store holds
+   * something else now (another token, a new version of it, or another state, such as the
+   * `pending` of a reset under way), and nothing was written: the mark stays owed and the next
+   * run restarts again, the safe direction.
    */
-  markRestarted(held: StoredToken): Promise<void>;
+  markRestarted(held: StoredToken): Promise<boolean>;
   /**
    * Makes the manager read the store again (rollout restart, service restart). A store that finds
    * no manager deployed (a Kubernetes Deployment that does not exist) throws ManagerNotDeployedError.

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 
 /**
  * A double of the SSM API calls the token store makes, over HTTP in the AWS JSON 1.1 protocol the
@@ -137,4 +138,21 @@ export class SsmDouble {
         return fail('InvalidAction', `the SSM double has no ${op}`);
     }
   }
+}
+
+/**
+ * An SsmDouble listening for the tests of one file (vitest's beforeAll/afterAll), with its
+ * endpoint: `const ssm = useSsmDouble();` then `ssm().double`, `ssm().endpoint` inside the tests.
+ */
+export function useSsmDouble(): () => { double: SsmDouble; endpoint: string } {
+  let live: { double: SsmDouble; endpoint: string } | undefined;
+  beforeAll(async () => {
+    const double = new SsmDouble();
+    live = { double, endpoint: await double.listen() };
+  });
+  afterAll(() => live?.double.close());
+  return () => {
+    if (!live) throw new Error('useSsmDouble: the SSM double is used before beforeAll ran');
+    return live;
+  };
 }

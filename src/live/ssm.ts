@@ -28,6 +28,12 @@ const TAGS = { runnerId: 'runner-fleet:runner-id', expiresAt: 'runner-fleet:toke
  */
 const RESTARTED = 'runner-fleet-restarted';
 
+/** restartedVersion's answer when the identity may not read the label. */
+const REFUSED = 'refused';
+
+/** What read() says beside a `restart-owed` whose label it may not read (StoredToken.stateNote). */
+const LABEL_REFUSED = `this identity may not read the label ${RESTARTED}, which marks the version whose manager restarted (AccessDeniedException on GetParameter of <name>:${RESTARTED}), so restart-owed is taken as it stands and a restart done since is redone: allow it ssm:GetParameter on the parameter, with its label selector`;
+
 /** GetParameter's answers for a `name:label` selector no version carries (moto_server: ParameterNotFound). */
 const NO_SUCH_LABEL = new Set(['ParameterNotFound', 'ParameterVersionNotFound']);
 
@@ -72,19 +78,31 @@ export class SsmParameterStore implements TokenStore {
     const id = tag(TAGS.runnerId);
     const owner = tag(TAGS.owner);
     let state = parseTokenState(tag(TAGS.state));
+    let stateNote: string | undefined;
     // restart-owed, and the version read is the one markRestarted labelled: the restart is done.
-    if (state === 'restart-owed' && version !== undefined && (await this.restartedVersion()) === version) state = 'valid';
+    if (state === 'restart-owed' && version !== undefined) {
+      const labelled = await this.restartedVersion();
+      if (labelled === version) state = 'valid';
+      if (labelled === REFUSED) stateNote = LABEL_REFUSED;
+    }
     if (version !== undefined) this.seen = { token: value, version };
-    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), ...(owner && owner !== 'none' ? { owner } : {}), ...parseExpiry(tag(TAGS.expiresAt)), state };
+    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), ...(owner && owner !== 'none' ? { owner } : {}), ...parseExpiry(tag(TAGS.expiresAt)), state, ...(stateNote !== undefined ? { stateNote } : {}) };
   }
 
-  /** The version carrying the label RESTARTED (GetParameter of `name:label`, no decryption), or undefined. */
-  private async restartedVersion(): Promise<number | undefined> {
+  /**
+   * The version carrying the label RESTARTED (GetParameter of `name:label`, no decryption), or
+   * undefined; REFUSED when this identity is refused that read (AccessDeniedException): no label
+   * is known, so the state stays `restart-owed` and a restart is redone, the safe direction,
+   * rather than the whole store read as unreadable (before stop 58: `cannot read the label of`).
+   */
+  private async restartedVersion(): Promise<number | typeof REFUSED | undefined> {
     const { ssm, client } = await this.load();
     try {
       return (await client.send(new ssm.GetParameterCommand({ Name: `${this.ref.parameter}:${RESTARTED}` }))).Parameter?.Version;
     } catch (e) {
-      if (NO_SUCH_LABEL.has((e as { name?: string }).name ?? '')) return undefined;
+      const name = (e as { name?: string }).name ?? '';
+      if (NO_SUCH_LABEL.has(name)) return undefined;
+      if (name === 'AccessDeniedException') return REFUSED;
       throw this.failure('read the label of', e);
     }
   }

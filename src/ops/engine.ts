@@ -565,7 +565,7 @@ export class Engine {
     if (owner === null && runnerId === null) return { ...at, state: 'other-owner', detail: `holds a token runner-fleet did not write (no owner and no runner id beside it), not known to be the token of ${mine} (#${id}): register and rotate do not replace it. ${unclaimedFix(d, id)}` };
     if (runnerId !== null && runnerId !== id) return { ...at, state: 'other-runner', detail: `holds the token of runner #${runnerId}, but ${mine} is #${id} in GitLab: runner-fleet register resets the token of #${id} and stores it` };
     if (stored.state === 'pending') return { ...at, state: 'pending', detail: `a token reset of #${id} was interrupted before its token was stored: runner-fleet register repairs it` };
-    if (stored.state === 'restart-owed') return { ...at, state: 'restart-owed', detail: `holds the token of #${id} from a reset, and its manager's restart is owed (the register or rotate that stored it stopped, or the restart failed): the manager may still run with the token the reset replaced, which GitLab no longer accepts. runner-fleet register --runner ${d.name} --approve restarts it` };
+    if (stored.state === 'restart-owed') return { ...at, state: 'restart-owed', detail: `holds the token of #${id} from a reset, and its manager's restart is owed (the register or rotate that stored it stopped, or the restart failed): the manager may still run with the token the reset replaced, which GitLab no longer accepts. runner-fleet register --runner ${d.name} --approve restarts it${stored.stateNote !== undefined ? `. Read so because ${stored.stateNote}` : ''}` };
     return { ...at, state: 'ok', detail: `holds the token of #${id}${owner !== null ? ` (${owner})` : ' (written before owners were recorded)'}` };
   }
 
@@ -629,7 +629,7 @@ export class Engine {
   private async owedStep(d: DesiredRunner, stored: StoredToken | undefined, id: number): Promise<Step | undefined> {
     if (stored?.state !== 'restart-owed' || stored.token === '' || stored.runnerId !== id || stored.owner !== this.owner(d)) return undefined;
     const store = this.deps.store(d);
-    const restart: Step = { runner: d.name, action: 'restart-manager', id, detail: `${store.label} holds the token of #${id} from a reset whose manager restart is owed (the run that stored it stopped, or the restart failed): the manager may still run with the token the reset replaced, which GitLab no longer accepts; restart it` };
+    const restart: Step = { runner: d.name, action: 'restart-manager', id, detail: `${store.label} holds the token of #${id} from a reset whose manager restart is owed (the run that stored it stopped, or the restart failed): the manager may still run with the token the reset replaced, which GitLab no longer accepts; restart it${stored.stateNote !== undefined ? ` (read so because ${stored.stateNote})` : ''}` };
     // The plan reads what the apply finds (a restart of a manager not deployed clears the mark: restartOwed), so it says which it will be.
     if (!store.managerDeployed) return restart;
     let deployed: boolean | undefined;

@@ -29,6 +29,12 @@ export interface StoredToken {
    * (the marker of the runner, on the store). Another fleet's store is never overwritten.
    */
   owner?: string;
+  /**
+   * Why `state` may read more owed than it is: a part of the store's record the identity may not
+   * read (an SSM identity refused GetParameter of the restart label: SsmParameterStore.read), so
+   * the safe reading was taken. Said once, in the status and the plan's step; never a token.
+   */
+  stateNote?: string;
 }
 
 /** How a store writes "never expires"; "not known" has each store's own empty form (`none`, ''). */

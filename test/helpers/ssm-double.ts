@@ -20,7 +20,10 @@ import { afterAll, beforeAll } from 'vitest';
  *   is the latest (the double keeps no older values).
  * - PutParameter over 100 versions while the oldest kept (latest − 99) carries a label:
  *   ParameterMaxVersionLimitExceeded, nothing written.
- * Signatures are not checked. `refuse` answers AccessDeniedException to the operations it names. `hang` makes a request never answered (the call a process stopped
+ * Signatures are not checked. `refuse` answers AccessDeniedException to the operations it names,
+ * `refuseWhen` to the requests it picks (one GetParameter of `name:label`, say), as AWS does: 400,
+ * `__type` AccessDeniedException, a message naming the action and the resource
+ * (https://docs.aws.amazon.com/systems-manager/latest/APIReference/CommonErrors.html). `hang` makes a request never answered (the call a process stopped
  * in); what it would have done is not done, as with a process killed before it was sent.
  */
 export interface SsmCall {
@@ -45,6 +48,8 @@ export class SsmDouble {
   before?: (call: SsmCall) => Promise<void> | void;
   /** Operations answered AccessDeniedException (an identity without that permission). */
   refuse = new Set<string>();
+  /** Requests answered AccessDeniedException (an identity refused that one request). */
+  refuseWhen?: (call: SsmCall) => boolean;
   private server?: Server;
   private readonly open = new Set<ServerResponse>();
 
@@ -83,7 +88,7 @@ export class SsmDouble {
         return;
       }
       void Promise.resolve(this.before?.(call)).then(() => {
-        const [status, body] = this.refuse.has(op) ? [400, { __type: 'AccessDeniedException', message: `not authorized to perform ssm:${op}` }] : this.answer(call);
+        const [status, body] = this.refuse.has(op) || this.refuseWhen?.(call) ? [400, { __type: 'AccessDeniedException', message: `User: arn:aws:sts::123456789012:assumed-role/acme-token-rotator/ci is not authorized to perform: ssm:${op} on resource: arn:aws:ssm:eu-central-1:123456789012:parameter${typeof input.Name === 'string' ? input.Name : ''} because no identity-based policy allows the ssm:${op} action` }] : this.answer(call);
         res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
         res.end(JSON.stringify(body));
       });

@@ -33,7 +33,7 @@ const plannedActions = async (h: Harness, runner: string) => (JSON.parse((await 
 describe('SSM: a token stored during the restart keeps its mark owed', () => {
   /** The ops spec in a harness, runner docker's token in the SSM double, registered; then marked restart-owed. */
   async function owed(): Promise<{ h: Harness; store: () => SsmParameterStore }> {
-    const { double, endpoint } = ssm();
+    const { double, endpoint } = ssm;
     double.parameters.clear();
     double.parameters.set(PARAMETER, { value: TOKEN_PLACEHOLDER, version: 1, tags: new Map() });
     double.before = undefined;
@@ -50,7 +50,7 @@ describe('SSM: a token stored during the restart keeps its mark owed', () => {
 
   /** Runs `second` once, while the manager's restart (SendCommand) is in flight. */
   const duringRestart = (second: () => Promise<void> | void) => {
-    const { double } = ssm();
+    const { double } = ssm;
     let done = false;
     double.before = async (c) => {
       if (done || c.op !== 'SendCommand') return;
@@ -75,7 +75,7 @@ describe('SSM: a token stored during the restart keeps its mark owed', () => {
     const next: StoredToken = { token: `glrt-${CANARY}during`, runnerId: id, expiresAt: null, state: 'restart-owed', owner: 'acme/docker' };
     duringRestart(() => store().write(next));
     const r = await h.run('register', { runner: 'docker', approve: true });
-    ssm().double.before = undefined;
+    ssm.double.before = undefined;
     expect(r.code, r.out + r.err).toBe(0);
     // Before: the engine read the store after the restart and labelled the new token's version: valid, and its manager was never restarted.
     expect(await store().read()).toEqual(next);
@@ -90,7 +90,7 @@ describe('SSM: a token stored during the restart keeps its mark owed', () => {
     const next: StoredToken = { token: `glrt-${CANARY}rotated`, runnerId: runnerIdOf(h, 'docker'), expiresAt: null, state: 'restart-owed', owner: 'acme/docker' };
     duringRestart(() => store().write(next));
     const r = await h.run('rotate', { runner: 'docker', approve: true, json: true, wait: '0s' });
-    ssm().double.before = undefined;
+    ssm.double.before = undefined;
     expect(r.code, r.out + r.err).toBe(0);
     const results = (JSON.parse(r.out) as { results: { action: string; outcome: string; detail: string }[] }).results;
     expect(results).toEqual([expect.objectContaining({ action: 'rotate', outcome: 'done' })]);
@@ -101,14 +101,14 @@ describe('SSM: a token stored during the restart keeps its mark owed', () => {
 
   it('the same token written again (a new version) during the restart: exactly the version read is marked, so none is', async () => {
     const { h, store } = await owed();
-    const p = ssm().double.parameters.get(PARAMETER)!;
+    const p = ssm.double.parameters.get(PARAMETER)!;
     const read = p.version;
     // A PutParameter of the same value: what a repair that stores the token again makes.
     duringRestart(() => {
       p.version++;
     });
     const r = await h.run('register', { runner: 'docker', approve: true });
-    ssm().double.before = undefined;
+    ssm.double.before = undefined;
     expect(r.code, r.out + r.err).toBe(0);
     // Before: the label went on the version holding the token after the restart (read + 1): valid.
     expect(p.labels?.get('runner-fleet-restarted')).not.toBe(read + 1);

@@ -27,24 +27,24 @@ const owed = (token: string): StoredToken => ({ token, runnerId: 7, expiresAt: n
 const T1 = `glrt-${CANARY}one`;
 
 function reset(): void {
-  const { double } = ssm();
+  const { double } = ssm;
   double.parameters.clear();
   double.parameters.set(PARAMETER, { value: TOKEN_PLACEHOLDER, version: 1, tags: new Map() });
   double.refuseWhen = undefined;
   double.before = undefined;
 }
 
-const store = () => new SsmParameterStore({ region: 'eu-central-1', parameter: PARAMETER, autoScalingGroup: 'acme-docker-manager' }, { endpoint: ssm().endpoint, credentials, maxAttempts: 1 });
+const store = () => new SsmParameterStore({ region: 'eu-central-1', parameter: PARAMETER, autoScalingGroup: 'acme-docker-manager' }, { endpoint: ssm.endpoint, credentials, maxAttempts: 1 });
 
 describe('SsmParameterStore.read with the label read refused', () => {
   it('restart-owed with the note, not an unreadable store; the token, owner and id are read', async () => {
     reset();
     const a = store();
     await a.write(owed(T1));
-    ssm().double.refuseWhen = labelRead;
+    ssm.double.refuseWhen = labelRead;
     // Before: throws "cannot read the label of SSM parameter … (eu-central-1): AccessDeniedException".
     expect(await a.read()).toEqual({ ...owed(T1), stateNote: NOTE });
-    expect(ssm().double.calls.filter(labelRead).length).toBeGreaterThan(0);
+    expect(ssm.double.calls.filter(labelRead).length).toBeGreaterThan(0);
   });
 
   it('even when the label is on the version read: no label is known, so restart-owed (the safe direction)', async () => {
@@ -53,7 +53,7 @@ describe('SsmParameterStore.read with the label read refused', () => {
     await a.write(owed(T1));
     expect(await a.markRestarted({ ...(await a.read())!, state: 'valid' })).toBe(true);
     expect((await a.read())!.state).toBe('valid');
-    ssm().double.refuseWhen = labelRead;
+    ssm.double.refuseWhen = labelRead;
     expect(await a.read()).toEqual({ ...owed(T1), stateNote: NOTE });
   });
 
@@ -61,7 +61,7 @@ describe('SsmParameterStore.read with the label read refused', () => {
     reset();
     const a = store();
     await a.write({ ...owed(T1), state: 'valid' });
-    ssm().double.refuseWhen = labelRead;
+    ssm.double.refuseWhen = labelRead;
     expect(await a.read()).toEqual({ ...owed(T1), state: 'valid' });
   });
 
@@ -69,7 +69,7 @@ describe('SsmParameterStore.read with the label read refused', () => {
     reset();
     const a = store();
     await a.write(owed(T1));
-    ssm().double.refuseWhen = (c) => c.op === 'ListTagsForResource';
+    ssm.double.refuseWhen = (c) => c.op === 'ListTagsForResource';
     await expect(a.read()).rejects.toThrow(/^cannot read the tags of SSM parameter \/runner-fleet\/acme\/docker\/runner-token \(eu-central-1\): AccessDeniedException$/);
   });
 });
@@ -83,8 +83,8 @@ describe('status and register with the label read refused', () => {
     h.world.store = (d: DesiredRunner, o) => (d.name === 'docker' ? docker : memory(d, o));
     const r = await h.run('register', { runner: 'docker', approve: true });
     expect(r.code, r.out + r.err).toBe(0);
-    ssm().double.parameters.get(PARAMETER)!.tags.set(STATE, 'restart-owed');
-    ssm().double.refuseWhen = labelRead;
+    ssm.double.parameters.get(PARAMETER)!.tags.set(STATE, 'restart-owed');
+    ssm.double.refuseWhen = labelRead;
     return h;
   }
 
@@ -107,11 +107,11 @@ describe('status and register with the label read refused', () => {
     const steps = (JSON.parse(plan.out) as { plan: { action: string; detail: string }[] }).plan;
     expect(steps.map((s) => s.action)).toEqual(['restart-manager']);
     expect(steps[0]!.detail.endsWith(`restart it (read so because ${NOTE})`)).toBe(true);
-    const version = ssm().double.parameters.get(PARAMETER)!.version;
+    const version = ssm.double.parameters.get(PARAMETER)!.version;
     const r = await h.run('register', { runner: 'docker', approve: true });
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toMatch(/restart-manager docker #\d+: .*; manager restarted\n/);
-    expect(ssm().double.parameters.get(PARAMETER)!.labels?.get(RESTARTED)).toBe(version);
+    expect(ssm.double.parameters.get(PARAMETER)!.labels?.get(RESTARTED)).toBe(version);
     expect(h.output.join('')).not.toContain(CANARY);
   });
 });

@@ -146,18 +146,27 @@ export class SsmDouble {
 }
 
 /**
- * An SsmDouble listening for the tests of one file (vitest's beforeAll/afterAll), with its
- * endpoint: `const ssm = useSsmDouble();` then `ssm().double`, `ssm().endpoint` inside the tests.
+ * An SsmDouble listening for the tests of one file (vitest's beforeAll/afterAll around them):
+ * `const ssm = useSsmDouble();` at the top, then `ssm.double` and `ssm.endpoint` inside the tests
+ * (each throws if read before beforeAll has run).
  */
-export function useSsmDouble(): () => { double: SsmDouble; endpoint: string } {
+export function useSsmDouble(): { readonly double: SsmDouble; readonly endpoint: string } {
   let live: { double: SsmDouble; endpoint: string } | undefined;
   beforeAll(async () => {
     const double = new SsmDouble();
     live = { double, endpoint: await double.listen() };
   });
   afterAll(() => live?.double.close());
-  return () => {
+  const get = () => {
     if (!live) throw new Error('useSsmDouble: the SSM double is used before beforeAll ran');
     return live;
+  };
+  return {
+    get double() {
+      return get().double;
+    },
+    get endpoint() {
+      return get().endpoint;
+    },
   };
 }

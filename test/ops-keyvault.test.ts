@@ -76,6 +76,20 @@ describe.skipIf(!certs)('Key Vault token store (against a Key Vault double over 
     await s.write({ token: `glrt-${CANARY}one`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'valid' });
   });
 
+  it('markRestarted (stop 58): true once marked; the same token marked pending since the engine read it (a reset under way) is left pending, false', async () => {
+    const s = await store();
+    const held = { token: `glrt-${CANARY}owed`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'restart-owed' as const, owner: 'contoso/build' };
+    await s.write(held);
+    expect(await s.markRestarted({ ...held, state: 'valid' })).toBe(true);
+    await s.write({ ...held, state: 'pending' });
+    const from = kv.requests.length;
+    // Before: the state tag was written valid over the pending mark, and a reset that stopped was never repaired.
+    expect(await s.markRestarted({ ...held, state: 'valid' })).toBe(false);
+    expect(kv.requests.slice(from).filter((r) => !r.startsWith('GET'))).toEqual([]);
+    expect((await s.read())!.state).toBe('pending');
+    await s.write({ token: `glrt-${CANARY}one`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'valid' });
+  });
+
   it('marks pending with Update Secret on the same version (no new version for the CSI driver), a new token with Set Secret', async () => {
     const s = await store();
     const before = kv.secrets.get(SECRET)!.versions.length;

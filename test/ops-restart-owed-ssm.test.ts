@@ -10,7 +10,7 @@ import { ROOT } from './helpers/fleet.js';
 import type { GitLabDouble } from './helpers/gitlab-double.js';
 import { loopbackCert } from './helpers/gitlab-https.js';
 import { ACCESS_TOKEN, CANARY, harness, opsSpec, servedOpsGitLab, writeSpec, type Harness } from './helpers/ops-world.js';
-import { SsmDouble, type SsmCall, type SsmParameter } from './helpers/ssm-double.js';
+import { useSsmDouble, type SsmCall, type SsmDouble, type SsmParameter } from './helpers/ssm-double.js';
 import { which } from './helpers/tools.js';
 
 /**
@@ -33,24 +33,18 @@ const RESTARTED = 'runner-fleet-restarted';
 /** Whether the store reads `valid`: the state tag, or (since stop 57: test/ops-ssm-restarted-label.test.ts) the label on the latest version. */
 const cleared = (p: SsmParameter) => p.tags.get(STATE) === 'valid' || p.labels?.get(RESTARTED) === p.version;
 
-let ssm: SsmDouble;
-let endpoint: string;
-beforeAll(async () => {
-  ssm = new SsmDouble();
-  endpoint = await ssm.listen();
-});
-afterAll(() => ssm.close());
+const ssm = useSsmDouble();
 
 /** The ops spec in a harness, runner docker's token in the SSM double (created with the placeholder, as Terraform does). */
 function world(): Harness {
-  ssm.parameters.clear();
-  ssm.parameters.set(PARAMETER, { value: TOKEN_PLACEHOLDER, version: 1, tags: new Map() });
+  ssm.double.parameters.clear();
+  ssm.double.parameters.set(PARAMETER, { value: TOKEN_PLACEHOLDER, version: 1, tags: new Map() });
   const h = harness(writeSpec(opsSpec()));
   const memory = h.world.store!;
   let docker: TokenStore | undefined;
   h.world.store = (d: DesiredRunner, o) => {
     if (d.name !== 'docker' || d.store.kind !== 'ssm-parameter') return memory(d, o);
-    docker ??= new SsmParameterStore(d.store, { endpoint, credentials, maxAttempts: 1 });
+    docker ??= new SsmParameterStore(d.store, { endpoint: ssm.endpoint, credentials, maxAttempts: 1 });
     return docker;
   };
   return h;
@@ -62,14 +56,14 @@ describe('clearing restart-owed on an SSM parameter is the state tag alone', () 
   it('register restarting an owed manager: one AddTagsToResource of the state, no PutParameter; the value keeps its version', async () => {
     const h = world();
     expect((await h.run('register', { runner: 'docker', approve: true })).code).toBe(0);
-    const p = ssm.parameters.get(PARAMETER)!;
+    const p = ssm.double.parameters.get(PARAMETER)!;
     p.tags.set(STATE, 'restart-owed');
     const version = p.version;
-    const from = ssm.calls.length;
+    const from = ssm.double.calls.length;
     const r = await h.run('register', { runner: 'docker', approve: true });
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toMatch(/done +restart-manager docker #\d+: .*; manager restarted/);
-    const calls = ssm.calls.slice(from);
+    const calls = ssm.double.calls.slice(from);
     const after = calls.slice(calls.findIndex((c) => c.op === 'SendCommand') + 1).filter((c) => MUTATING.has(c.op));
     // Before stop 56: AddTagsToResource (pending), PutParameter (the same token), AddTagsToResource (valid).
     // Stop 56: AddTagsToResource of the state alone; since stop 57 the label of the version read, no tag.
@@ -84,20 +78,20 @@ describe('clearing restart-owed on an SSM parameter is the state tag alone', () 
   it('a stop at any call of that run leaves restart-owed or valid, never pending: the next register resets no token', async () => {
     const h = world();
     expect((await h.run('register', { runner: 'docker', approve: true })).code).toBe(0);
-    ssm.parameters.get(PARAMETER)!.tags.set(STATE, 'restart-owed');
+    ssm.double.parameters.get(PARAMETER)!.tags.set(STATE, 'restart-owed');
     const token = dockerRunner(h.double).token;
     // What a SIGKILL right before each call would leave: the parameter as the calls before it made it.
     const states: { before: string; at: ReturnType<SsmDouble['snapshot']> }[] = [];
-    ssm.hang = (c: SsmCall) => {
-      if (MUTATING.has(c.op) || c.op === 'SendCommand') states.push({ before: c.op, at: ssm.snapshot() });
+    ssm.double.hang = (c: SsmCall) => {
+      if (MUTATING.has(c.op) || c.op === 'SendCommand') states.push({ before: c.op, at: ssm.double.snapshot() });
       return false;
     };
     expect((await h.run('register', { runner: 'docker', approve: true })).code).toBe(0);
-    ssm.hang = undefined;
-    states.push({ before: 'the end', at: ssm.snapshot() });
+    ssm.double.hang = undefined;
+    states.push({ before: 'the end', at: ssm.double.snapshot() });
     expect(states.length).toBeGreaterThan(2);
     for (const s of states) {
-      ssm.restore(s.at);
+      ssm.double.restore(s.at);
       const plan = await h.run('register', { runner: 'docker', json: true });
       const actions = (JSON.parse(plan.out) as { plan: { action: string }[] }).plan.map((x) => x.action);
       expect({ stop: s.before, state: s.at.get(PARAMETER)!.tags.get(STATE), actions }).toEqual({ stop: s.before, state: expect.stringMatching(/^(restart-owed|valid)$/), actions: cleared(s.at.get(PARAMETER)!) ? [] : ['restart-manager'] });
@@ -120,8 +114,8 @@ describe('the built CLI killed (SIGKILL) while clearing restart-owed on SSM', ()
   });
 
   function gitlab(): Promise<{ double: GitLabDouble; file: string }> {
-    ssm.parameters.clear();
-    ssm.parameters.set(PARAMETER, { value: TOKEN_PLACEHOLDER, version: 1, tags: new Map() });
+    ssm.double.parameters.clear();
+    ssm.double.parameters.set(PARAMETER, { value: TOKEN_PLACEHOLDER, version: 1, tags: new Map() });
     return servedOpsGitLab(tls, servers);
   }
 
@@ -132,7 +126,7 @@ describe('the built CLI killed (SIGKILL) while clearing restart-owed on SSM', ()
       RUNNER_FLEET_GITLAB_TOKEN: ACCESS_TOKEN,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_SSM: endpoint,
+      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_CONFIG_FILE: '/nonexistent',
       AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
@@ -141,7 +135,7 @@ describe('the built CLI killed (SIGKILL) while clearing restart-owed on SSM', ()
     const args = [join(ROOT, 'bin', 'runner-fleet.cjs'), command, file, '--runner', 'docker', '--ca-file', tls.certFile, ...(o.approve ? ['--approve'] : []), ...(command === 'rotate' ? ['--wait', '0s'] : []), ...(o.json ? ['--json'] : [])];
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let killedIn: string | undefined;
-    ssm.hang = o.kill
+    ssm.double.hang = o.kill
       ? (c) => {
           if (killedIn !== undefined || !o.kill!(c)) return false;
           killedIn = c.op;
@@ -157,7 +151,7 @@ describe('the built CLI killed (SIGKILL) while clearing restart-owed on SSM', ()
       if (o.pause && /paused at stored/.test(err)) child.kill('SIGKILL');
     });
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((ok) => child.on('close', (c, s) => ok([c, s])));
-    ssm.hang = undefined;
+    ssm.double.hang = undefined;
     return { code, signal, out, err, killedIn };
   }
 
@@ -173,7 +167,7 @@ describe('the built CLI killed (SIGKILL) while clearing restart-owed on SSM', ()
     const token = dockerRunner(double).token;
     const stops: string[] = [];
     for (let k = 1; k <= 4; k++) {
-      ssm.parameters.get(PARAMETER)!.tags.set(STATE, 'restart-owed');
+      ssm.double.parameters.get(PARAMETER)!.tags.set(STATE, 'restart-owed');
       let restarted = false;
       let n = 0;
       const r = await cli(file, 'register', {
@@ -185,14 +179,14 @@ describe('the built CLI killed (SIGKILL) while clearing restart-owed on SSM', ()
       });
       if (r.killedIn === undefined) {
         expect(r.code, r.err).toBe(0);
-        expect(cleared(ssm.parameters.get(PARAMETER)!)).toBe(true);
+        expect(cleared(ssm.double.parameters.get(PARAMETER)!)).toBe(true);
         expect(await planned(file)).toEqual([]);
         break;
       }
       expect(r.signal).toBe('SIGKILL');
       stops.push(r.killedIn);
       // Before: the second call (PutParameter, after AddTagsToResource marked it pending) left `pending`, and register planned repair-token.
-      expect({ killedIn: r.killedIn, state: ssm.parameters.get(PARAMETER)!.tags.get(STATE), plan: await planned(file) }).toEqual({ killedIn: r.killedIn, state: 'restart-owed', plan: ['restart-manager'] });
+      expect({ killedIn: r.killedIn, state: ssm.double.parameters.get(PARAMETER)!.tags.get(STATE), plan: await planned(file) }).toEqual({ killedIn: r.killedIn, state: 'restart-owed', plan: ['restart-manager'] });
     }
     expect(stops).toEqual(['LabelParameterVersion']);
     expect(dockerRunner(double).token).toBe(token);
@@ -204,13 +198,13 @@ describe('the built CLI killed (SIGKILL) while clearing restart-owed on SSM', ()
     const r = await cli(file, 'rotate', { approve: true, pause: 'stored' });
     expect(r.signal).toBe('SIGKILL');
     const token = dockerRunner(double).token;
-    expect(ssm.parameters.get(PARAMETER)!.value).toBe(token);
-    expect(ssm.parameters.get(PARAMETER)!.tags.get(STATE)).toBe('restart-owed');
+    expect(ssm.double.parameters.get(PARAMETER)!.value).toBe(token);
+    expect(ssm.double.parameters.get(PARAMETER)!.tags.get(STATE)).toBe('restart-owed');
     expect(await planned(file)).toEqual(['restart-manager']);
     const again = await cli(file, 'register', { approve: true });
     expect(again.code, again.err).toBe(0);
     expect(dockerRunner(double).token).toBe(token);
-    expect(cleared(ssm.parameters.get(PARAMETER)!)).toBe(true);
+    expect(cleared(ssm.double.parameters.get(PARAMETER)!)).toBe(true);
     expect(await planned(file)).toEqual([]);
     expect(r.out + r.err + again.out + again.err).not.toContain(CANARY);
   }, 120_000);

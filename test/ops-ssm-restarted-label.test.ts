@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SsmParameterStore } from '../src/live/ssm.js';
 import type { StoredToken } from '../src/ops/ports.js';
 import { TOKEN_PLACEHOLDER } from '../src/platforms/aws-vm/common.js';
 import { CANARY } from './helpers/ops-world.js';
-import { SsmDouble, type SsmCall } from './helpers/ssm-double.js';
+import { useSsmDouble, type SsmCall } from './helpers/ssm-double.js';
 
 /**
  * Stop 57 (57e item 3): clearing `restart-owed` on an SSM parameter is conditioned on the version.
@@ -25,26 +25,20 @@ const T1 = `glrt-${CANARY}one`;
 const T2 = `glrt-${CANARY}two`;
 const owed = (token: string): StoredToken => ({ token, runnerId: 7, expiresAt: null, state: 'restart-owed', owner: 'acme/docker' });
 
-let ssm: SsmDouble;
-let endpoint: string;
-beforeAll(async () => {
-  ssm = new SsmDouble();
-  endpoint = await ssm.listen();
-});
-afterAll(() => ssm.close());
+const ssm = useSsmDouble();
 beforeEach(() => {
-  ssm.parameters.clear();
-  ssm.parameters.set(PARAMETER, { value: TOKEN_PLACEHOLDER, version: 1, tags: new Map() });
-  ssm.before = undefined;
-  ssm.refuse.clear();
+  ssm.double.parameters.clear();
+  ssm.double.parameters.set(PARAMETER, { value: TOKEN_PLACEHOLDER, version: 1, tags: new Map() });
+  ssm.double.before = undefined;
+  ssm.double.refuse.clear();
 });
 
-const store = () => new SsmParameterStore(ref, { endpoint, credentials, maxAttempts: 1 });
+const store = () => new SsmParameterStore(ref, { endpoint: ssm.endpoint, credentials, maxAttempts: 1 });
 
 /** Runs `second` once, before the first call of markRestarted that `at` picks is answered. */
 function interleave(at: (c: SsmCall) => boolean, second: () => Promise<void>): void {
   let done = false;
-  ssm.before = async (c) => {
+  ssm.double.before = async (c) => {
     if (done || !at(c)) return;
     done = true;
     await second();
@@ -84,10 +78,10 @@ describe('markRestarted on SSM: the restart is marked on the version read, never
     const held = (await a.read())!;
     let first = true;
     interleave(() => (first ? !(first = false) : false), () => b.write(owed(T2)));
-    const from = ssm.calls.length;
+    const from = ssm.double.calls.length;
     await a.markRestarted({ ...held, state: 'valid' });
     expect(await a.read()).toEqual(owed(T2));
-    expect(ssm.calls.slice(from).filter((c) => c.op === 'LabelParameterVersion' || (c.op === 'AddTagsToResource' && JSON.stringify(c.input).includes('"valid"')))).toEqual([]);
+    expect(ssm.double.calls.slice(from).filter((c) => c.op === 'LabelParameterVersion' || (c.op === 'AddTagsToResource' && JSON.stringify(c.input).includes('"valid"')))).toEqual([]);
   });
 
   it('a pending mark written between the read and the mark (a reset about to happen) stays pending', async () => {
@@ -96,7 +90,7 @@ describe('markRestarted on SSM: the restart is marked on the version read, never
     const held = (await a.read())!;
     // What a reset writes first: the state tag pending (the run may stop right after it).
     interleave(clearing, () => {
-      ssm.parameters.get(PARAMETER)!.tags.set(STATE, 'pending');
+      ssm.double.parameters.get(PARAMETER)!.tags.set(STATE, 'pending');
       return Promise.resolve();
     });
     await a.markRestarted({ ...held, state: 'valid' });
@@ -108,9 +102,9 @@ describe('markRestarted on SSM: the restart is marked on the version read, never
     const a = store();
     await a.write(owed(T1));
     const held = (await a.read())!;
-    ssm.refuse.add('LabelParameterVersion');
+    ssm.double.refuse.add('LabelParameterVersion');
     await a.markRestarted({ ...held, state: 'valid' });
-    expect(ssm.parameters.get(PARAMETER)!.tags.get(STATE)).toBe('valid');
+    expect(ssm.double.parameters.get(PARAMETER)!.tags.get(STATE)).toBe('valid');
     expect((await a.read())!.state).toBe('valid');
   });
 
@@ -118,7 +112,7 @@ describe('markRestarted on SSM: the restart is marked on the version read, never
     const a = store();
     await a.write(owed(T1));
     await a.markRestarted({ ...(await a.read())!, state: 'valid' });
-    const p = ssm.parameters.get(PARAMETER)!;
+    const p = ssm.double.parameters.get(PARAMETER)!;
     const labelled = p.labels!.get('runner-fleet-restarted')!;
     p.version = labelled + 99;
     await a.write(owed(T2));
@@ -127,7 +121,7 @@ describe('markRestarted on SSM: the restart is marked on the version read, never
   });
 
   it('no token in any request to SSM but the value written and read', () => {
-    const text = JSON.stringify(ssm.calls.filter((c) => c.op !== 'PutParameter'));
+    const text = JSON.stringify(ssm.double.calls.filter((c) => c.op !== 'PutParameter'));
     expect(text).not.toContain(CANARY);
   });
 });

@@ -226,14 +226,19 @@ export class KeyVaultSecretStore implements TokenStore {
 
   /**
    * The state tag, `valid`, on the latest version alone (Update Secret of that version: tags and
-   * attributes change, the value cannot), only while that version holds `held`'s token: a version
-   * written since (another token) is left as it is.
+   * attributes change, the value cannot), only while that version holds `held`'s token marked
+   * `restart-owed`, as the engine read it before the restart: a version written since (another
+   * token, or the same token marked `pending` by a reset under way) is left as it is (false); one
+   * already `valid` needs nothing (true).
    */
-  async markRestarted(held: StoredToken): Promise<void> {
+  async markRestarted(held: StoredToken): Promise<boolean> {
     const current = await this.latest();
-    if (!current || current.version === '' || current.value !== held.token) return;
+    if (!current || current.version === '' || current.value !== held.token) return false;
+    const state = parseTokenState(current.tags?.[KEY_VAULT_TAGS.state]);
+    if (state !== 'restart-owed') return state === 'valid';
     const { status, json } = await this.req('PATCH', this.url(current.version), { tags: KeyVaultSecretStore.tags({ ...held, state: 'valid' }), attributes: KeyVaultSecretStore.attributes(held) });
     if (status !== 200) throw this.fail('update', status, json);
+    return true;
   }
 
   async restartManager(): Promise<void> {

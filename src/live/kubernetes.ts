@@ -251,17 +251,21 @@ export class KubernetesSecretStore implements TokenStore {
   /**
    * The state annotation alone, `valid`, in one PUT of the Secret as read, guarded by its
    * resourceVersion (a Secret written in between answers 409 Conflict and is read again). Only
-   * while the Secret still holds `held`'s token: one that holds another token now (a run that
-   * wrote a new one meanwhile) is left as it is.
+   * while the Secret still holds `held`'s token marked `restart-owed`, as the engine read it
+   * before the restart: one that holds another token now (a run that wrote a new one meanwhile),
+   * or the same token marked `pending` (a reset under way: its repair must not be lost), is left
+   * as it is (false); one already `valid` needs nothing (true).
    */
-  async markRestarted(held: StoredToken): Promise<void> {
+  async markRestarted(held: StoredToken): Promise<boolean> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.get();
       const raw = current?.data?.['runner-token'];
-      if (!current || raw === undefined || Buffer.from(raw, 'base64').toString('utf8') !== held.token) return;
+      if (!current || raw === undefined || Buffer.from(raw, 'base64').toString('utf8') !== held.token) return false;
+      const state = parseTokenState(current.metadata.annotations?.[ANNOTATIONS.state]);
+      if (state !== 'restart-owed') return state === 'valid';
       const body: SecretObject = { ...current, metadata: { ...current.metadata, annotations: { ...(current.metadata.annotations ?? {}), [ANNOTATIONS.state]: 'valid' } } };
       const res = await this.req('PUT', this.secretPath(), body);
-      if (res.ok) return;
+      if (res.ok) return true;
       if (res.status === 409 || res.status === 404) continue;
       throw this.failed('write', res.status);
     }

@@ -28,11 +28,19 @@ const TAGS = { runnerId: 'runner-fleet:runner-id', expiresAt: 'runner-fleet:toke
  */
 const RESTARTED = 'runner-fleet-restarted';
 
+/** restartedVersion's answer when the identity may not read the label. */
+const REFUSED = 'refused';
+
+/** What read() says beside a `restart-owed` whose label it may not read (StoredToken.stateNote). */
+const LABEL_REFUSED = `this identity may not read the label ${RESTARTED}, which marks the version whose manager restarted (AccessDeniedException on GetParameter of <name>:${RESTARTED}), so restart-owed is taken as it stands and a restart done since is redone: allow it ssm:GetParameter on the parameter, with its label selector`;
+
 /** GetParameter's answers for a `name:label` selector no version carries (moto_server: ParameterNotFound). */
 const NO_SUCH_LABEL = new Set(['ParameterNotFound', 'ParameterVersionNotFound']);
 
 export class SsmParameterStore implements TokenStore {
   readonly label: string;
+  /** The token the last read() answered and its version: markRestarted labels exactly that version. */
+  private seen?: { token: string; version: number };
   private sdk?: Promise<{ ssm: Ssm; client: InstanceType<Ssm['SSMClient']> }>;
 
   constructor(private readonly ref: { region: string; parameter: string; autoScalingGroup: string; kmsKeyArn?: string }, private readonly clientConfig: Record<string, unknown> = {}) {
@@ -70,18 +78,31 @@ export class SsmParameterStore implements TokenStore {
     const id = tag(TAGS.runnerId);
     const owner = tag(TAGS.owner);
     let state = parseTokenState(tag(TAGS.state));
+    let stateNote: string | undefined;
     // restart-owed, and the version read is the one markRestarted labelled: the restart is done.
-    if (state === 'restart-owed' && version !== undefined && (await this.restartedVersion()) === version) state = 'valid';
-    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), ...(owner && owner !== 'none' ? { owner } : {}), ...parseExpiry(tag(TAGS.expiresAt)), state };
+    if (state === 'restart-owed' && version !== undefined) {
+      const labelled = await this.restartedVersion();
+      if (labelled === version) state = 'valid';
+      if (labelled === REFUSED) stateNote = LABEL_REFUSED;
+    }
+    if (version !== undefined) this.seen = { token: value, version };
+    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), ...(owner && owner !== 'none' ? { owner } : {}), ...parseExpiry(tag(TAGS.expiresAt)), state, ...(stateNote !== undefined ? { stateNote } : {}) };
   }
 
-  /** The version carrying the label RESTARTED (GetParameter of `name:label`, no decryption), or undefined. */
-  private async restartedVersion(): Promise<number | undefined> {
+  /**
+   * The version carrying the label RESTARTED (GetParameter of `name:label`, no decryption), or
+   * undefined; REFUSED when this identity is refused that read (AccessDeniedException): no label
+   * is known, so the state stays `restart-owed` and a restart is redone, the safe direction,
+   * rather than the whole store read as unreadable (before stop 58: `cannot read the label of`).
+   */
+  private async restartedVersion(): Promise<number | typeof REFUSED | undefined> {
     const { ssm, client } = await this.load();
     try {
       return (await client.send(new ssm.GetParameterCommand({ Name: `${this.ref.parameter}:${RESTARTED}` }))).Parameter?.Version;
     } catch (e) {
-      if (NO_SUCH_LABEL.has((e as { name?: string }).name ?? '')) return undefined;
+      const name = (e as { name?: string }).name ?? '';
+      if (NO_SUCH_LABEL.has(name)) return undefined;
+      if (name === 'AccessDeniedException') return REFUSED;
       throw this.failure('read the label of', e);
     }
   }
@@ -171,31 +192,37 @@ export class SsmParameterStore implements TokenStore {
   }
 
   /**
-   * Marks the restart done on the version that holds `held`'s token, never on a later one: a
-   * GetParameter (its value and version), then LabelParameterVersion of that version with
+   * Marks the restart done on the version the last read() answered with `held`'s token (the one
+   * the engine read before the restart, so the one the manager loaded), never on a later one: a
+   * GetParameter (its value and version), then LabelParameterVersion of exactly that version with
    * RESTARTED; the state tag stays as its writer left it, and read() takes a `restart-owed` tag on
-   * the labelled version for `valid`. A run that writes a token between the two calls (any write
-   * is a PutParameter, so a new version) keeps its own state: the label is on the version before
-   * it. A `pending` tag written meanwhile stays too: no tag is written here. Before stop 57 this
-   * was one AddTagsToResource of the state tag, which has no condition (tags are not versioned):
-   * a new token written between the engine's read and that call had its state overwritten with
-   * `valid`. A value other than `held`'s (written since the engine read it) is left alone. An
-   * identity that may not label (AccessDeniedException: a rotator role made before stop 57, without
-   * ssm:LabelParameterVersion) writes the state tag as before, with that window.
+   * the labelled version for `valid`. A parameter that holds another value, or a later version
+   * (any write is a PutParameter, so a new version, even of the same token), is left alone
+   * (false): the manager may have loaded it, so a restart stays owed. A run that writes a token
+   * between the two calls keeps its own state: the label is on the version before it. A `pending`
+   * tag written meanwhile stays too: no tag is written here. Before stop 57 this was one
+   * AddTagsToResource of the state tag, which has no condition (tags are not versioned): a new
+   * token written between the engine's read and that call had its state overwritten with `valid`.
+   * An identity that may not label (AccessDeniedException: a rotator role made before stop 57,
+   * without ssm:LabelParameterVersion) writes the state tag as before, with that window.
    */
-  async markRestarted(held: StoredToken): Promise<void> {
+  async markRestarted(held: StoredToken): Promise<boolean> {
     const { ssm, client } = await this.load();
     try {
       const now = (await client.send(new ssm.GetParameterCommand({ Name: this.ref.parameter, WithDecryption: true }))).Parameter;
-      if (now?.Value !== held.token || now.Version === undefined) return;
+      if (now?.Value !== held.token || now.Version === undefined) return false;
+      // A `held` this store did not read (a caller's own): the version holding its token now.
+      const version = this.seen?.token === held.token ? this.seen.version : now.Version;
+      if (now.Version !== version) return false;
       try {
-        await client.send(new ssm.LabelParameterVersionCommand({ Name: this.ref.parameter, ParameterVersion: now.Version, Labels: [RESTARTED] }));
+        await client.send(new ssm.LabelParameterVersionCommand({ Name: this.ref.parameter, ParameterVersion: version, Labels: [RESTARTED] }));
       } catch (e) {
         if ((e as { name?: string }).name !== 'AccessDeniedException') throw e;
         // AddTagsToResource overwrites the value of a key already there and leaves the others
         // (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_AddTagsToResource.html).
         await this.tag({ ...held, state: 'valid' }, ['state']);
       }
+      return true;
     } catch (e) {
       throw this.failure('write', e);
     }

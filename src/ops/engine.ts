@@ -254,6 +254,16 @@ export { StoreConflictError };
  */
 const NOT_DEPLOYED = 'manager not deployed yet: it takes this token at its first start, so no restart is owed';
 
+/** Why a restart's mark was left owed: the store no longer held what was read before the restart (restartOwed). */
+const CHANGED = 'it no longer holds the token read before the restart, as read: another run stored a token or marked it meanwhile, and the manager may have loaded either';
+
+/**
+ * What a manager's restart came to: undefined (restarted), a string (a note: the manager is not
+ * deployed, so nothing was restarted and none is owed), or `restarted` with a note said after
+ * "manager restarted" (the store changed during the restart, so its mark was left owed: CHANGED).
+ */
+type RestartOutcome = string | { restarted: string } | undefined;
+
 /** Runner reads in flight at once while waiting for restarted managers. */
 const CONFIRM_CONCURRENCY = 4;
 
@@ -285,8 +295,8 @@ export const RESTART_CONCURRENCY = 4;
 class Restarts {
   private free: number;
   private readonly waiting: (() => void)[] = [];
-  /** By runner: undefined (restarted), a string (a note: the manager is not deployed, so nothing was restarted and none is owed), or why not. */
-  private readonly outcomes = new Map<string, Promise<Error | string | undefined>>();
+  /** By runner: what its restart came to (RestartOutcome), or why it failed. */
+  private readonly outcomes = new Map<string, Promise<Error | RestartOutcome>>();
 
   constructor(limit: number) {
     this.free = limit;
@@ -307,7 +317,7 @@ class Restarts {
   }
 
   /** One runner's step with a slot; `restart` starts its manager's restart, which keeps the slot until it ends. */
-  async step<T>(runner: string, body: (restart: (fn: () => Promise<void | string>) => void) => Promise<T>): Promise<T> {
+  async step<T>(runner: string, body: (restart: (fn: () => Promise<void | RestartOutcome>) => void) => Promise<T>): Promise<T> {
     await this.acquire();
     let started = false;
     try {
@@ -316,7 +326,7 @@ class Restarts {
         const outcome = Promise.resolve()
           .then(fn)
           .then(
-            (note) => (typeof note === 'string' ? note : undefined),
+            (note) => (typeof note === 'string' || typeof note === 'object' ? note : undefined),
             (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
           )
           .finally(() => this.release());
@@ -327,9 +337,9 @@ class Restarts {
     }
   }
 
-  /** When every restart started has ended: by runner, undefined (restarted), a note (not deployed), or why not. */
-  async settled(): Promise<Map<string, Error | string | undefined>> {
-    const out = new Map<string, Error | string | undefined>();
+  /** When every restart started has ended: by runner, what it came to (RestartOutcome), or why it failed. */
+  async settled(): Promise<Map<string, Error | RestartOutcome>> {
+    const out = new Map<string, Error | RestartOutcome>();
     for (const [runner, outcome] of this.outcomes) out.set(runner, await outcome);
     return out;
   }
@@ -555,7 +565,7 @@ export class Engine {
     if (owner === null && runnerId === null) return { ...at, state: 'other-owner', detail: `holds a token runner-fleet did not write (no owner and no runner id beside it), not known to be the token of ${mine} (#${id}): register and rotate do not replace it. ${unclaimedFix(d, id)}` };
     if (runnerId !== null && runnerId !== id) return { ...at, state: 'other-runner', detail: `holds the token of runner #${runnerId}, but ${mine} is #${id} in GitLab: runner-fleet register resets the token of #${id} and stores it` };
     if (stored.state === 'pending') return { ...at, state: 'pending', detail: `a token reset of #${id} was interrupted before its token was stored: runner-fleet register repairs it` };
-    if (stored.state === 'restart-owed') return { ...at, state: 'restart-owed', detail: `holds the token of #${id} from a reset, and its manager's restart is owed (the register or rotate that stored it stopped, or the restart failed): the manager may still run with the token the reset replaced, which GitLab no longer accepts. runner-fleet register --runner ${d.name} --approve restarts it` };
+    if (stored.state === 'restart-owed') return { ...at, state: 'restart-owed', detail: `holds the token of #${id} from a reset, and its manager's restart is owed (the register or rotate that stored it stopped, or the restart failed): the manager may still run with the token the reset replaced, which GitLab no longer accepts. runner-fleet register --runner ${d.name} --approve restarts it${stored.stateNote !== undefined ? `. Read so because ${stored.stateNote}` : ''}` };
     return { ...at, state: 'ok', detail: `holds the token of #${id}${owner !== null ? ` (${owner})` : ' (written before owners were recorded)'}` };
   }
 
@@ -619,7 +629,7 @@ export class Engine {
   private async owedStep(d: DesiredRunner, stored: StoredToken | undefined, id: number): Promise<Step | undefined> {
     if (stored?.state !== 'restart-owed' || stored.token === '' || stored.runnerId !== id || stored.owner !== this.owner(d)) return undefined;
     const store = this.deps.store(d);
-    const restart: Step = { runner: d.name, action: 'restart-manager', id, detail: `${store.label} holds the token of #${id} from a reset whose manager restart is owed (the run that stored it stopped, or the restart failed): the manager may still run with the token the reset replaced, which GitLab no longer accepts; restart it` };
+    const restart: Step = { runner: d.name, action: 'restart-manager', id, detail: `${store.label} holds the token of #${id} from a reset whose manager restart is owed (the run that stored it stopped, or the restart failed): the manager may still run with the token the reset replaced, which GitLab no longer accepts; restart it${stored.stateNote !== undefined ? ` (read so because ${stored.stateNote})` : ''}` };
     // The plan reads what the apply finds (a restart of a manager not deployed clears the mark: restartOwed), so it says which it will be.
     if (!store.managerDeployed) return restart;
     let deployed: boolean | undefined;
@@ -633,25 +643,40 @@ export class Engine {
   }
 
   /**
-   * Restarts the manager of runner `id`, then writes its store's state `valid` if the store still
-   * holds that runner's token marked `restart-owed`: from then on no restart is owed. A manager
-   * the store finds not deployed (ManagerNotDeployedError) runs with no token, the replaced one
-   * least of all: it starts with the stored token once deployed, so nothing is owed either; the
-   * state is written `valid` and the note (NOT_DEPLOYED) returned.
+   * Restarts the manager of runner `id`, then writes its store's state `valid` if the store held
+   * that runner's token marked `restart-owed` when read right *before* the restart: the token the
+   * manager loads. From then on no restart is owed. The store is read before, not after: SSM Run
+   * Command and a Kubernetes rollout are asynchronous, and a token another run stores meanwhile
+   * (its own mark restart-owed) read after the restart would be marked `valid` although this
+   * manager may have loaded the one before it, and then nobody restarts for the new one. The
+   * store marks only what was read (markRestarted); one that changed meanwhile is left owed and
+   * the note (CHANGED) says so: the next run restarts again. A manager the store finds not
+   * deployed (ManagerNotDeployedError) runs with no token, the replaced one least of all: it
+   * starts with the stored token once deployed, so nothing is owed either; the state is written
+   * `valid` and the note (NOT_DEPLOYED) returned.
    */
-  private async restartOwed(d: DesiredRunner, id: number): Promise<string | undefined> {
+  private async restartOwed(d: DesiredRunner, id: number): Promise<RestartOutcome> {
     const store = this.deps.store(d);
+    // A store that cannot be read is still restarted (the restart is owed whatever it says), then reported as before.
+    const before = await store.read().then(
+      (held) => ({ held }),
+      (e: unknown) => ({ failed: e }),
+    );
     const note = await this.restartOrNote(d);
+    let marked: boolean;
     try {
-      const now = await store.read();
-      if (now === undefined || now.state !== 'restart-owed' || now.runnerId !== id || now.owner !== this.owner(d)) return;
+      if ('failed' in before) throw before.failed;
+      const held = before.held;
+      if (held === undefined || held.state !== 'restart-owed' || held.runnerId !== id || held.owner !== this.owner(d)) return note;
       // The state alone, in one call (markRestarted): never the two-step write of a token, whose `pending` mark a stop would leave.
-      await store.markRestarted({ ...now, state: 'valid' });
+      marked = await store.markRestarted({ ...held, state: 'valid' });
     } catch (e) {
       const out = new Error(`${note === undefined ? 'the manager was restarted' : 'the manager is not deployed yet'}, but ${store.label} could not be marked so (${e instanceof Error ? e.message : String(e)}): it still says a restart is owed, so the next runner-fleet register restarts the manager once more`, { cause: e });
       throw isAccessRefused(e) ? Object.assign(out, { accessRefused: true }) : out;
     }
-    return note;
+    if (marked) return note;
+    const changed = `${store.label} changed during the restart (${CHANGED}): its mark is left restart-owed, so the next runner-fleet register restarts the manager again`;
+    return note === undefined ? { restarted: changed } : `${note}; ${changed}`;
   }
 
   /** Restarts the manager of `d`; a manager the store finds not deployed is no failure: the note NOT_DEPLOYED says so. */
@@ -894,7 +919,7 @@ export class Engine {
    * create-then-deduplicate: the lowest id carrying the marker wins, every other run deletes its
    * own runner and stores nothing.
    */
-  private async create(d: DesiredRunner, restart: (fn: () => Promise<void | string>) => void): Promise<string> {
+  private async create(d: DesiredRunner, restart: (fn: () => Promise<void | RestartOutcome>) => void): Promise<string> {
     await this.guard(d, []);
     const body = await this.scopeBody(d);
     for (let attempt = 0; ; attempt++) {
@@ -955,7 +980,7 @@ export class Engine {
     };
   }
 
-  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined, restart: (fn: () => Promise<void | string>) => void, held?: { is: Held; release: () => void; fail: (e: unknown) => void }): Promise<string> {
+  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined, restart: (fn: () => Promise<void | RestartOutcome>) => void, held?: { is: Held; release: () => void; fail: (e: unknown) => void }): Promise<string> {
     const keep = found[0]!.id;
     if (created && created.id !== keep) {
       const gone = await this.confirmedDelete(created.id, this.deps.fleet, d.name);
@@ -1056,6 +1081,7 @@ export class Engine {
       if (r.outcome !== 'done' || (r.action !== 'create' && r.action !== 'repair-token' && r.action !== 'restart-manager' && r.action !== 'clear-restart-owed') || !restarted.has(r.runner)) return r;
       const e = restarted.get(r.runner);
       if (typeof e === 'string') return { ...r, detail: `${r.detail}; ${e}` };
+      if (e !== undefined && !(e instanceof Error)) return { ...r, detail: `${r.detail}; manager restarted; ${e.restarted}` };
       const owedOnly = r.action === 'restart-manager' || r.action === 'clear-restart-owed';
       if (e !== undefined && isAccessRefused(e) && owedOnly) this.accessRefused = true;
       // The restart (or clearing) is all such a step does: one that fails fails the step (the store still says it is owed).
@@ -1384,24 +1410,28 @@ export class Engine {
     });
     const restarted = await restarts.settled();
     const waits: { runner: string; id: number; since: number; said: string }[] = [];
+    const tails = new Map<string, string>();
     const after = results.map((r): StepResult => {
       if (r.outcome !== 'done' || !restarted.has(r.runner)) return r;
       const e = restarted.get(r.runner);
       // Not deployed: nothing runs with the replaced token, and nothing will come online to wait for.
       if (typeof e === 'string') return { ...r, detail: `${said(r)}; ${e}` };
-      if (e !== undefined) {
+      if (e instanceof Error) {
         if (isAccessRefused(e)) this.accessRefused = true;
         return { ...r, outcome: 'failed', detail: `${said(r)}, but the manager was not restarted: ${e.message}` };
       }
-      if (opts.confirmTimeoutMs <= 0) return { ...r, detail: `${said(r)}; manager restarted (not waiting for it to come online)` };
+      // Restarted, its mark left owed (the store changed meanwhile): said after whatever the wait finds.
+      const tail = e === undefined ? '' : `; ${e.restarted}`;
+      if (opts.confirmTimeoutMs <= 0) return { ...r, detail: `${said(r)}; manager restarted (not waiting for it to come online)${tail}` };
       waits.push({ runner: r.runner, id: r.id!, since: since.get(r.runner)!, said: said(r) });
-      return { ...r, detail: `${said(r)}; manager restarted` };
+      tails.set(r.runner, tail);
+      return { ...r, detail: `${said(r)}; manager restarted${tail}` };
     });
     if (waits.length === 0) return after;
     const confirmed = await this.confirmAllOnline(waits, opts.confirmTimeoutMs);
     return after.map((r) => {
       const c = r.outcome === 'done' ? confirmed.get(r.runner) : undefined;
-      return c === undefined ? r : { ...r, outcome: c.ok ? 'done' : 'failed', detail: c.detail };
+      return c === undefined ? r : { ...r, outcome: c.ok ? 'done' : 'failed', detail: `${c.detail}${tails.get(r.runner) ?? ''}` };
     });
   }
 

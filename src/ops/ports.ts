@@ -29,6 +29,12 @@ export interface StoredToken {
    * (the marker of the runner, on the store). Another fleet's store is never overwritten.
    */
   owner?: string;
+  /**
+   * Why `state` may read more owed than it is: a part of the store's record the identity may not
+   * read (an SSM identity refused GetParameter of the restart label: SsmParameterStore.read), so
+   * the safe reading was taken. Said once, in the status and the plan's step; never a token.
+   */
+  stateNote?: string;
 }
 
 /** How a store writes "never expires"; "not known" has each store's own empty form (`none`, ''). */
@@ -70,8 +76,13 @@ export interface TokenStore {
    * tags (the same value: write); an SSM parameter: a label on the version that holds `held`'s
    * token (LabelParameterVersion; its generic write of a token takes three calls, the first marking
    * it `pending`, and its tags have no condition: SsmParameterStore.markRestarted).
+   * `held` is what the engine read *before* the restart, the token the restarted manager loaded
+   * (stop 58): true when that is marked (or found already marked); false when the store holds
+   * something else now (another token, a new version of it, or another state, such as the
+   * `pending` of a reset under way), and nothing was written: the mark stays owed and the next
+   * run restarts again, the safe direction.
    */
-  markRestarted(held: StoredToken): Promise<void>;
+  markRestarted(held: StoredToken): Promise<boolean>;
   /**
    * Makes the manager read the store again (rollout restart, service restart). A store that finds
    * no manager deployed (a Kubernetes Deployment that does not exist) throws ManagerNotDeployedError.

@@ -65,11 +65,12 @@ export class MemoryStore implements TokenStore {
     this.value = undefined;
     return Promise.resolve();
   }
-  /** As the stores do: the state alone, on the token held now (a tag or annotation, no write of the token). */
+  /** As the stores do: the state alone, on the token held now while it is still marked restart-owed (a tag or annotation, no write of the token); false: left as it is. */
   markRestarted(held: StoredToken) {
     this.marked++;
-    if (this.value !== undefined && this.value.token === held.token) this.value = { ...this.value, state: 'valid' };
-    return Promise.resolve();
+    if (this.value === undefined || this.value.token !== held.token || this.value.state === 'pending') return Promise.resolve(false);
+    this.value = { ...this.value, state: 'valid' };
+    return Promise.resolve(true);
   }
   managerDeployed() {
     return Promise.resolve(this.deployed);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 
 /**
  * A double of the SSM API calls the token store makes, over HTTP in the AWS JSON 1.1 protocol the
@@ -19,7 +20,10 @@ import type { AddressInfo } from 'node:net';
  *   is the latest (the double keeps no older values).
  * - PutParameter over 100 versions while the oldest kept (latest − 99) carries a label:
  *   ParameterMaxVersionLimitExceeded, nothing written.
- * Signatures are not checked. `refuse` answers AccessDeniedException to the operations it names. `hang` makes a request never answered (the call a process stopped
+ * Signatures are not checked. `refuse` answers AccessDeniedException to the operations it names,
+ * `refuseWhen` to the requests it picks (one GetParameter of `name:label`, say), as AWS does: 400,
+ * `__type` AccessDeniedException, a message naming the action and the resource
+ * (https://docs.aws.amazon.com/systems-manager/latest/APIReference/CommonErrors.html). `hang` makes a request never answered (the call a process stopped
  * in); what it would have done is not done, as with a process killed before it was sent.
  */
 export interface SsmCall {
@@ -44,6 +48,8 @@ export class SsmDouble {
   before?: (call: SsmCall) => Promise<void> | void;
   /** Operations answered AccessDeniedException (an identity without that permission). */
   refuse = new Set<string>();
+  /** Requests answered AccessDeniedException (an identity refused that one request). */
+  refuseWhen?: (call: SsmCall) => boolean;
   private server?: Server;
   private readonly open = new Set<ServerResponse>();
 
@@ -82,7 +88,7 @@ export class SsmDouble {
         return;
       }
       void Promise.resolve(this.before?.(call)).then(() => {
-        const [status, body] = this.refuse.has(op) ? [400, { __type: 'AccessDeniedException', message: `not authorized to perform ssm:${op}` }] : this.answer(call);
+        const [status, body] = this.refuse.has(op) || this.refuseWhen?.(call) ? [400, { __type: 'AccessDeniedException', message: `User: arn:aws:sts::123456789012:assumed-role/acme-token-rotator/ci is not authorized to perform: ssm:${op} on resource: arn:aws:ssm:eu-central-1:123456789012:parameter${typeof input.Name === 'string' ? input.Name : ''} because no identity-based policy allows the ssm:${op} action` }] : this.answer(call);
         res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
         res.end(JSON.stringify(body));
       });
@@ -137,4 +143,30 @@ export class SsmDouble {
         return fail('InvalidAction', `the SSM double has no ${op}`);
     }
   }
+}
+
+/**
+ * An SsmDouble listening for the tests of one file (vitest's beforeAll/afterAll around them):
+ * `const ssm = useSsmDouble();` at the top, then `ssm.double` and `ssm.endpoint` inside the tests
+ * (each throws if read before beforeAll has run).
+ */
+export function useSsmDouble(): { readonly double: SsmDouble; readonly endpoint: string } {
+  let live: { double: SsmDouble; endpoint: string } | undefined;
+  beforeAll(async () => {
+    const double = new SsmDouble();
+    live = { double, endpoint: await double.listen() };
+  });
+  afterAll(() => live?.double.close());
+  const get = () => {
+    if (!live) throw new Error('useSsmDouble: the SSM double is used before beforeAll ran');
+    return live;
+  };
+  return {
+    get double() {
+      return get().double;
+    },
+    get endpoint() {
+      return get().endpoint;
+    },
+  };
 }

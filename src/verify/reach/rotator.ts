@@ -73,9 +73,15 @@ export function verifyRotator(path: string, role: RootRole, issuerHostPath: stri
   // RF126: look-alikes of each step are refused.
   const region = regions[0] ?? 'us-east-1';
   const own = new Set(intent.parameters.map((p) => p.arn));
+  // A parameter beside the first token parameter (its last path segment replaced): a grant on the token's folder or any wider path reaches it.
+  const first = intent.parameters[0]?.arn;
+  const beside = first !== undefined && first.includes('/') ? `${first.slice(0, first.lastIndexOf('/'))}/${PROBE}` : undefined;
   const probes: [string, Request][] = [
     ['write another parameter', { action: 'ssm:PutParameter', resource: `arn:${partition}:ssm:${region}:${intent.accountId}:parameter/${PROBE}/other-token` }],
     ['read another parameter', { action: 'ssm:GetParameter', resource: `arn:${partition}:ssm:${region}:${intent.accountId}:parameter/${PROBE}/other-token` }],
+    // The restart label (since stop 57): on another version of exactly the token parameters, never on others' parameters.
+    ['label another parameter', { action: 'ssm:LabelParameterVersion', resource: `arn:${partition}:ssm:${region}:${intent.accountId}:parameter/${PROBE}/other-token` }],
+    ...(beside !== undefined ? [['label a parameter beside a token parameter', { action: 'ssm:LabelParameterVersion', resource: beside }] as [string, Request]] : []),
     ['read parameters by path', { action: 'ssm:GetParametersByPath', resource: `arn:${partition}:ssm:${region}:${intent.accountId}:parameter/runner-fleet` }],
     ['delete a token parameter', { action: 'ssm:DeleteParameter', resource: intent.parameters[0]?.arn ?? `arn:${partition}:ssm:${region}:${intent.accountId}:parameter/${PROBE}` }],
     ['run commands on an instance of another group', instance(region, `${PROBE}-group`)],

@@ -82,6 +82,10 @@ describe('the token rotator identity', () => {
     // Stop 58: ssm:LabelParameterVersion (the restart label, stop 57) had no look-alike probe; a grant of it alone on `*` or on the token's folder passed.
     ['RF126', 'labels on every parameter', (d) => editRotator(d, 'policy', (p) => stmts(p).push({ Sid: 'LabelAny', Effect: 'Allow', Action: 'ssm:LabelParameterVersion', Resource: '*' }))],
     ['RF126', 'labels on the token parameter\'s folder', (d) => editRotator(d, 'policy', (p) => stmts(p).push({ Sid: 'LabelFolder', Effect: 'Allow', Action: ['ssm:LabelParameterVersion'], Resource: 'arn:aws:ssm:eu-central-1:123456789012:parameter/runner-fleet/acme/docker/*' }))],
+    // Stop 58: PutParameter, GetParameter and AddTagsToResource were probed on another folder only; a grant of them on the token's folder passed.
+    ['RF126', 'writes on the token parameter\'s folder', (d) => editRotator(d, 'policy', (p) => stmts(p).push({ Sid: 'PutFolder', Effect: 'Allow', Action: 'ssm:PutParameter', Resource: 'arn:aws:ssm:eu-central-1:123456789012:parameter/runner-fleet/acme/docker/*' }))],
+    ['RF126', 'reads on the token parameter\'s folder', (d) => editRotator(d, 'policy', (p) => stmts(p).push({ Sid: 'GetFolder', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: 'arn:aws:ssm:eu-central-1:123456789012:parameter/runner-fleet/acme/*' }))],
+    ['RF126', 'tags on the token parameter\'s folder', (d) => editRotator(d, 'policy', (p) => stmts(p).push({ Sid: 'TagFolder', Effect: 'Allow', Action: 'ssm:AddTagsToResource', Resource: 'arn:aws:ssm:eu-central-1:123456789012:parameter/runner-fleet/acme/docker/*' }))],
     ['RF126', 'commands on every instance', (d) => editRotator(d, 'policy', (p) => delete stmts(p).find((s) => s.Sid === 'RestartManagersInstances')!.Condition)],
     ['RF126', 'every document', (d) => editRotator(d, 'policy', (p) => (stmts(p).find((s) => s.Sid === 'RestartManagersDocument')!.Resource = 'arn:aws:ssm:eu-central-1::document/*'))],
     ['RF126', 'the key outside SSM', (d) => editRotator(d, 'policy', (p) => delete stmts(p).find((s) => String(s.Sid).startsWith('RunnerTokenKey'))!.Condition)],

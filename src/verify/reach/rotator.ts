@@ -81,7 +81,15 @@ export function verifyRotator(path: string, role: RootRole, issuerHostPath: stri
     ['read another parameter', { action: 'ssm:GetParameter', resource: `arn:${partition}:ssm:${region}:${intent.accountId}:parameter/${PROBE}/other-token` }],
     // The restart label (since stop 57): on another version of exactly the token parameters, never on others' parameters.
     ['label another parameter', { action: 'ssm:LabelParameterVersion', resource: `arn:${partition}:ssm:${region}:${intent.accountId}:parameter/${PROBE}/other-token` }],
-    ...(beside !== undefined ? [['label a parameter beside a token parameter', { action: 'ssm:LabelParameterVersion', resource: beside }] as [string, Request]] : []),
+    // Each SSM action the rotator holds, on a parameter beside the first token parameter: a grant on the token's folder is as wide as one on `*` for the fleets that share it.
+    ...(beside !== undefined
+      ? ([
+          ['write a parameter beside a token parameter', { action: 'ssm:PutParameter', resource: beside }],
+          ['read a parameter beside a token parameter', { action: 'ssm:GetParameter', resource: beside }],
+          ['tag a parameter beside a token parameter', { action: 'ssm:AddTagsToResource', resource: beside }],
+          ['label a parameter beside a token parameter', { action: 'ssm:LabelParameterVersion', resource: beside }],
+        ] as [string, Request][])
+      : []),
     ['read parameters by path', { action: 'ssm:GetParametersByPath', resource: `arn:${partition}:ssm:${region}:${intent.accountId}:parameter/runner-fleet` }],
     ['delete a token parameter', { action: 'ssm:DeleteParameter', resource: intent.parameters[0]?.arn ?? `arn:${partition}:ssm:${region}:${intent.accountId}:parameter/${PROBE}` }],
     ['run commands on an instance of another group', instance(region, `${PROBE}-group`)],
@@ -111,7 +119,7 @@ export function verifyRotator(path: string, role: RootRole, issuerHostPath: stri
   return {
     findings,
     claim: `token rotator ${role.name} admits only ${intent.sub}, ${[
-      ...(intent.parameters.length > 0 ? [`may read, write and tag exactly ${intent.parameters.length} token parameter(s) and restart only the managers of ${[...new Set(intent.managerGroups)].sort().join(', ')}`] : []),
+      ...(intent.parameters.length > 0 ? [`may read, write, tag and label exactly ${intent.parameters.length} token parameter(s) and restart only the managers of ${[...new Set(intent.managerGroups)].sort().join(', ')}`] : []),
       ...(intent.kubernetes ? [`may describe only cluster(s) ${intent.kubernetes.clusters.map((c) => c.apiName).join(', ')} in EKS`] : []),
     ].join(', ')}; ${probes.length} look-alike actions refused`,
   };

@@ -25,7 +25,7 @@ import { useSsmDouble } from './helpers/ssm-double.js';
 const PARAMETER = '/runner-fleet/acme/docker/runner-token';
 const STATE = 'runner-fleet:token-state';
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-const CHANGED = /changed during the restart \(it no longer holds the token read before the restart, as read: another run stored a token or marked it meanwhile, and the manager may have loaded either\): its mark is left restart-owed, so the next runner-fleet register restarts the manager again/;
+const CHANGED = /changed during the restart \(it no longer holds the token read before the restart with the mark it had then: another run stored a token or changed its mark meanwhile, and the manager may have loaded either\): its mark is left restart-owed, so the next runner-fleet register restarts the manager again/;
 const ssm = useSsmDouble();
 
 const plannedActions = async (h: Harness, runner: string) => (JSON.parse((await h.run('register', { runner, json: true })).out) as { plan: { action: string }[] }).plan.map((s) => s.action);

@@ -255,7 +255,7 @@ export { StoreConflictError };
 const NOT_DEPLOYED = 'manager not deployed yet: it takes this token at its first start, so no restart is owed';
 
 /** Why a restart's mark was left owed: the store no longer held what was read before the restart (restartOwed). */
-const CHANGED = 'it no longer holds the token read before the restart, as read: another run stored a token or marked it meanwhile, and the manager may have loaded either';
+const CHANGED = 'it no longer holds the token read before the restart with the mark it had then: another run stored a token or changed its mark meanwhile, and the manager may have loaded either';
 
 /**
  * What a manager's restart came to: undefined (restarted), a string (a note: the manager is not

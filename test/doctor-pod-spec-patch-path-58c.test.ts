@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { kubernetesRunnerToml } from './helpers/doctor.js';
 
 /**
  * Stop 58c: `[[runners.kubernetes.pod_spec]] patch_path`. The runner manager reads the file from its
@@ -15,19 +16,12 @@ const of = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code ==
 const patchPathNotes = (r: DoctorResult) => of(r, 'RF903').filter((f) => f.message.includes('patch_path'));
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
-const toml = (path: string) => `concurrent = 2
-
-[[runners]]
-  name = "k"
-  url = "https://gitlab.example.com"
-  executor = "kubernetes"
-  [runners.kubernetes]
-    namespace = "ci"
-    [[runners.kubernetes.pod_spec]]
+const toml = (path: string) =>
+  kubernetesRunnerToml(`    [[runners.kubernetes.pod_spec]]
       name = "from-file"
       patch_path = ${JSON.stringify(path)}
       patch_type = "strategic"
-`;
+`);
 
 const configMap = (key: string, body: string) => `apiVersion: v1
 kind: ConfigMap

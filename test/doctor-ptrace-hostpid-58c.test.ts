@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { kubernetesRunnerToml } from './helpers/doctor.js';
 
 /**
  * Stop 58c: `hostPID: true` in a job pod's pod_spec patch together with SYS_PTRACE (or ALL) in a job
@@ -13,15 +14,7 @@ const alone = (toml: string): DoctorResult => doctor([{ path: 'config.toml', byt
 const rf309 = (r: DoctorResult) => r.findings.filter((f) => f.code === 'RF309');
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
-const runner = (k8s: string) => `concurrent = 2
-
-[[runners]]
-  name = "k"
-  url = "https://gitlab.example.com"
-  executor = "kubernetes"
-  [runners.kubernetes]
-    namespace = "ci"
-${k8s}`;
+const runner = kubernetesRunnerToml;
 const patch = (body: string, name = 'p') => `    [[runners.kubernetes.pod_spec]]\n      name = "${name}"\n      patch_type = "strategic"\n      patch = '''\n${body}\n      '''\n`;
 const HOST_PID = patch('        hostPID: true');
 

@@ -653,3 +653,18 @@ export const shellInstanceTf = (userData: string): string => `${shellRunnerRoleT
   user_data = ${userData}
 }
 `;
+
+/**
+ * A config.toml with one Kubernetes runner `k` (namespace `ci`) and `k8s` appended under its
+ * `[runners.kubernetes]` table (indented four blanks, as the tests write it): the job pod settings a
+ * test is about, read by the doctor alone or beside other files.
+ */
+export const kubernetesRunnerToml = (k8s: string): string => `concurrent = 2
+
+[[runners]]
+  name = "k"
+  url = "https://gitlab.example.com"
+  executor = "kubernetes"
+  [runners.kubernetes]
+    namespace = "ci"
+${k8s}`;

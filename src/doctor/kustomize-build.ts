@@ -802,20 +802,12 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   }
 
   /**
-   * RF946 at a configMapGenerator / secretGenerator entry with `behavior: merge` or `replace` whose
-   * ConfigMap or Secret nothing before it in the build holds: kustomize absorbs a generated object
-   * into those its resources built (and its earlier generator entries made), and with no object of
-   * that id there `kustomize build` fails (api/resmap/reswrangler.go appendReplaceOrMerge, "id ... does
-   * not exist; cannot merge or replace"). Said only where every resource is a file given or a
-   * decidable inner build, no object of that kind has the name (as written or as built, in any
-   * namespace) and no file of the build writes the name at all; the generators run before the
-   * kustomization's components (kusttarget.go accumulateTarget), so those add nothing it could merge into.
-   */
-  /**
-   * What a kustomization's resources build (resourcesOf) and what its components' resources add:
-   * kustomize accumulates the components before the kustomization's generators run (kusttarget.go
-   * accumulateTarget), so a generator may merge into a component's object. undefined where a
-   * component is not given, or makes objects otherwise (generators, a chart, components of its own).
+   * What a kustomization's resources build (resourcesOf) and what its components' resources add.
+   * kustomize's kusttarget.go accumulateTarget (since kubernetes-sigs/kustomize PR 5170) runs a
+   * kustomization's generators before its components, so there a generator cannot merge into a
+   * component's object; mergeWithNothing counts those objects anyway, the generous reading: it can
+   * only leave an RF946 unsaid, never say a false one. undefined where a component is not given, or
+   * makes objects otherwise (generators, a chart, components of its own).
    */
   function withComponents(n: BuildNode): { files: string[]; names: Set<string> } | undefined {
     const own = resourcesOf(n);
@@ -893,6 +885,16 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     }
   }
 
+  /**
+   * RF946 at a configMapGenerator / secretGenerator entry with `behavior: merge` or `replace` whose
+   * ConfigMap or Secret nothing before it in the build holds: kustomize absorbs a generated object
+   * into those its resources built (and its earlier generator entries made), and with no object of
+   * that id there `kustomize build` fails (api/resmap/reswrangler.go appendReplaceOrMerge, "id ... does
+   * not exist; cannot merge or replace"). Said only where every resource is a file given or a
+   * decidable inner build, no object of that kind has the name (as written or as built, in any
+   * namespace) and no file of the build writes the name at all. The objects of the kustomization's components are
+   * counted as there too (withComponents says why).
+   */
   function mergeWithNothing(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {
     if (n.value.helmCharts !== undefined || n.value.helmChartInflationGenerator !== undefined || n.value.generators !== undefined) return;
     // A component's generators run over the accumulator of the build listing it (kusttarget.go

@@ -127,14 +127,29 @@ describe("a component's resources adding an object of an id the build holds alre
     expect(dup(r)).toEqual([]);
   });
 
+  const comp = 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - extra.yaml\n';
+  const extra = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n';
+  const overlay = 'resources:\n  - ../base\ncomponents:\n  - ../extra\nconfigMapGenerator:\n  - name: settings\n    literals:\n      - a=c\n';
+
   it("the overlay's generator making a ConfigMap a component's resource holds: RF946 at the generator (behavior create)", () => {
-    const comp = 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - extra.yaml\n';
-    const extra = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n';
-    const overlay = 'resources:\n  - ../base\ncomponents:\n  - ../extra\nconfigMapGenerator:\n  - name: settings\n    literals:\n      - a=c\n';
     const r = walked({ ...BASE, 'extra/kustomization.yaml': comp, 'extra/extra.yaml': extra, 'overlay/kustomization.yaml': overlay });
     const f = codes(r, 'RF946').filter((x) => x.message.includes("can not use behavior: 'create'"));
     expect(f.map((x) => x.message.includes('which components[0] (../extra) adds it with its resources[0]'))).toEqual([true]);
+  });
+
+  // Stop 58: kustomize 5.1 and later (PR 5170) run a kustomization's generators before its components, so a
+  // generator's merge into an object only a component adds fails ("does not exist; cannot merge or replace";
+  // seen with kubectl 1.32's kustomize 5.5.0). Before, this was read as built (stop 55 took the older order).
+  it("the overlay's generator merging into a ConfigMap only a component adds: RF946 at its behavior, naming kustomize 5.1", () => {
     const merge = overlay.replace('  - name: settings\n', '  - name: settings\n    behavior: merge\n');
+    const f = codes(walked({ ...BASE, 'extra/kustomization.yaml': comp, 'extra/extra.yaml': extra, 'overlay/kustomization.yaml': merge }), 'RF946');
+    expect(f.map((x) => x.path)).toEqual([placeOf('overlay/kustomization.yaml', merge, 'merge')]);
+    expect(f[0]!.message).toContain("only the kustomization's components add a ConfigMap of that name: kustomize 5.1 and later run a kustomization's generators before its components");
+    expect(f[0]!.message).toContain('does not exist; cannot merge or replace');
+  });
+
+  it("twin: the same merge where the overlay's resources hold the ConfigMap too (the base's): built, no RF946", () => {
+    const merge = overlay.replace('  - name: settings\n', '  - name: gitlab-runner\n    behavior: merge\n');
     expect(codes(walked({ ...BASE, 'extra/kustomization.yaml': comp, 'extra/extra.yaml': extra, 'overlay/kustomization.yaml': merge }), 'RF946')).toEqual([]);
   });
 });

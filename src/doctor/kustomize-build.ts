@@ -805,8 +805,9 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
    * What a kustomization's resources build (resourcesOf) and what its components' resources add.
    * kustomize's kusttarget.go accumulateTarget (since kubernetes-sigs/kustomize PR 5170) runs a
    * kustomization's generators before its components, so there a generator cannot merge into a
-   * component's object; mergeWithNothing counts those objects anyway, the generous reading: it can
-   * only leave an RF946 unsaid, never say a false one. undefined where a component is not given, or
+   * component's object (checked here with kubectl 1.32's kustomize 5.5.0: "does not exist; cannot
+   * merge or replace"), while kustomize before 5.1 added the components first and built it.
+   * mergeWithNothing says that case apart, naming the version. undefined where a component is not given, or
    * makes objects otherwise (generators, a chart, components of its own).
    */
   function withComponents(n: BuildNode): { files: string[]; names: Set<string> } | undefined {
@@ -892,8 +893,8 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
    * that id there `kustomize build` fails (api/resmap/reswrangler.go appendReplaceOrMerge, "id ... does
    * not exist; cannot merge or replace"). Said only where every resource is a file given or a
    * decidable inner build, no object of that kind has the name (as written or as built, in any
-   * namespace) and no file of the build writes the name at all. The objects of the kustomization's components are
-   * counted as there too (withComponents says why).
+   * namespace) and no file of the build writes the name at all. Where only the kustomization's
+   * components hold it, kustomize 5.1 and later fail too (withComponents): said, with the version.
    */
   function mergeWithNothing(n: BuildNode, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): void {
     if (n.value.helmCharts !== undefined || n.value.helmChartInflationGenerator !== undefined || n.value.generators !== undefined) return;
@@ -902,6 +903,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     if (isComponent(n.value)) return;
     const file = n.origin.source.path;
     let those: { files: string[]; names: Set<string> } | undefined | null = null;
+    let ownResources: { files: string[]; names: Set<string> } | undefined | null = null;
     const made = new Set<string>();
     for (const [field, kind] of [['configMapGenerator', 'ConfigMap'], ['secretGenerator', 'Secret']] as const) {
       const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
@@ -916,8 +918,14 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         if (made.has(key)) continue;
         if (those === null) those = withComponents(n);
         if (those === undefined) return;
-        if (those.names.has(key) || those.files.some((f) => textOf(f)!.includes(e.name as string))) continue;
         const entry = `${field}[${i}]`;
+        if (those.names.has(key) || those.files.some((f) => textOf(f)!.includes(e.name as string))) {
+          // Found, but perhaps only among the components' objects: kustomize 5.1 and later run the generators before the components.
+          if (ownResources === null) ownResources = resourcesOf(n);
+          if (ownResources === undefined || ownResources.names.has(key) || ownResources.files.some((f) => textOf(f)!.includes(e.name as string))) continue;
+          fail('RF946', at(field, i, 'behavior'), `${file} ${entry} is ${safeText(e.name, 253)} with behavior: ${e.behavior}, and only the kustomization's components add a ${kind} of that name: kustomize 5.1 and later run a kustomization's generators before its components (kusttarget.go accumulateTarget, kubernetes-sigs/kustomize PR 5170), so nothing of that name is there yet and \`kustomize build\` fails ("id ... does not exist; cannot merge or replace"); kustomize before 5.1 added the components first and built it`, `make the ${kind} in ${file} (take behavior: ${e.behavior} out of ${entry}, and out of the component the object it adds), or move ${entry} into the component after its resources, so the merge runs where the ${kind} is`);
+          return;
+        }
         const from = those.files.length > 0 ? 'its resources build' : 'it lists no resources';
         fail('RF946', at(field, i, 'behavior'), `${file} ${entry} is ${safeText(e.name, 253)} with behavior: ${e.behavior}, and no ${kind} of that name is in the build before it (${from === 'it lists no resources' ? from : `none of the ${those.files.length} file${those.files.length === 1 ? '' : 's'} ${from} writes one`}): kustomize merges or replaces a generated ${kind} only into one already there, and \`kustomize build\` fails ("id ... does not exist; cannot merge or replace")`, `take behavior: ${e.behavior} out of ${entry} of ${file} (create makes the ${kind}), or name the ${kind} the resources hold (its metadata.name as written)`);
         return;

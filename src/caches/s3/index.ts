@@ -8,9 +8,9 @@ import { tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { runnerAws } from '../../verify/runner-aws.js';
-import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
+import type { Decision, PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
 import { compilePolicy, decisionOverTags, evaluatePolicies, matchesOverTags, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, roleArnOfKey, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
+import { awsFacts, roleArnOfKey, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type AwsFacts, type RoleFacts } from '../../verify/aws-docs.js';
 import { unshownTagsFinding } from '../../verify/unshown-tags.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 import { rootTable } from '../../verify/root-index.js';
@@ -571,95 +571,250 @@ function tagsTestedBy(role: RoleFacts, keys: readonly string[], bucketPolicy: Bu
 const OBJECT_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'] as const;
 const BUCKET_ACTIONS = ['s3:DeleteBucket', 's3:PutBucketPolicy', 's3:PutLifecycleConfiguration'] as const;
 
+/** A request a runner's cache proof asks (its action, resource and added context), and how a message shows it. */
+interface Probe {
+  readonly shown: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly context: Record<string, string> | undefined;
+}
+
+/** A role's request to the bucket, normalised once (each probe derives its action, resource and added context from it), and the policy sets that decide it. */
+interface RoleCaller {
+  readonly accountId: string;
+  readonly caller: PreparedRequest;
+  /** The role's own policies and the bucket policy. */
+  readonly policies: PolicySet;
+  /** The role's own policies alone. */
+  readonly identity: PolicySet;
+}
+
+type CacheKey = ReturnType<typeof cacheKeyOf>;
+
+/**
+ * What every runner's cache proof of one bucket reads that does not depend on the runner: the
+ * bucket's ARN and policy, the context its requests carry, the probes of the bucket itself and of
+ * each cache path in it, each role's normalised request, the key that encrypts the bucket (per
+ * account). Made at a fleet's first runner of the cache and read by the others while the fleet, its
+ * documents and their root are unchanged; where each runner's proof made its own, they were 12 MB
+ * of closures, maps and arrays at 1,000 runners. These are inputs only: every runner is still
+ * proved on its own (stop 50), each request of it asked and decided.
+ */
+interface BucketInputs {
+  readonly fleet: FleetIntent;
+  readonly facts: AwsFacts;
+  readonly partition: string;
+  readonly arn: string;
+  readonly bucketPolicy: BucketPolicy | undefined;
+  readonly policy: CompiledPolicy | undefined;
+  /** The bucket policy as a policy set's resource policies (none where there is none). */
+  readonly resourcePolicies: readonly CompiledPolicy[];
+  /** With VPC endpoints in the bucket policy, requests come through the first of them (as in the VPC). */
+  readonly viaEndpoint: Record<string, string>;
+  /** The context of the roles' requests: over TLS, through the endpoint, in the organization the bucket policy names. */
+  readonly context: Record<string, string>;
+  /** The bucket's own actions a manager must not have (leak probes). */
+  readonly bucketProbes: readonly Probe[];
+  /** The access-control actions the jobs must not have. */
+  readonly accessControlProbes: readonly Probe[];
+  /** The leak probes of the other cache paths asked about, by path (a runner's neighbours are its neighbours' too). */
+  readonly pathProbes: Map<string, readonly Probe[]>;
+  readonly callers: Map<RoleFacts, RoleCaller>;
+  /** The account the key is resolved in and the key (cacheKeyOf), by account id. */
+  readonly keys: Map<string, { account: KmsAccount; key: CacheKey }>;
+}
+
+function bucketInputs(facts: AwsFacts, fleet: FleetIntent, cache: ResolvedCache, spec: S3CacheSpec): BucketInputs {
+  // While the root is unchanged (verify/root-index.ts): the doctor rewrites its roots while it reads them.
+  const byCache = rootTable(facts.root, 's3-runner-cache-inputs', () => new WeakMap<ResolvedCache, BucketInputs>());
+  const hit = byCache.get(cache);
+  if (hit !== undefined && hit.fleet === fleet && hit.facts === facts) return hit;
+  const partition = fleet.aws?.partition ?? 'aws';
+  const arn = bucketArn(partition, spec.bucket);
+  const bucketPolicy = spec.create ? bucketPolicyOf(facts.root, spec.bucket) : undefined;
+  const policy = bucketPolicy?.policy;
+  const viaEndpoint: Record<string, string> = spec.vpcEndpointIds ? { 'aws:SourceVpce': spec.vpcEndpointIds[0]! } : {};
+  const made: BucketInputs = {
+    fleet,
+    facts,
+    partition,
+    arn,
+    bucketPolicy,
+    policy,
+    resourcePolicies: policy ? [policy] : [],
+    viaEndpoint,
+    context: { 'aws:SecureTransport': 'true', ...viaEndpoint, ...bucketPolicy?.org },
+    bucketProbes: BUCKET_ACTIONS.map((action) => ({ shown: `${action} on the bucket`, action, resource: arn, context: undefined })),
+    // Rewriting the bucket policy or ACL reaches the objects one step later.
+    accessControlProbes: BUCKET_ACCESS_CONTROL_ACTIONS.map((action) => ({ shown: `${action} (and with it any object)`, action, resource: arn, context: undefined })),
+    pathProbes: new Map(),
+    callers: new Map(),
+    keys: new Map(),
+  };
+  byCache.set(cache, made);
+  return made;
+}
+
+/** The leak probes of another path: each object action on a key under it, and listing it. Kept for the runners whose neighbour it is too, where `keep`. */
+function pathProbes(b: BucketInputs, other: string, keep: boolean): readonly Probe[] {
+  const hit = b.pathProbes.get(other);
+  if (hit !== undefined) return hit;
+  const objectKey = other === '' ? 'probe' : `${other}/probe`;
+  const resource = `${b.arn}/${objectKey}`;
+  const made: Probe[] = [];
+  for (let a = 0; a < OBJECT_ACTIONS.length; a++) made.push({ shown: `${OBJECT_ACTIONS[a]!} on ${objectKey}`, action: OBJECT_ACTIONS[a]!, resource, context: undefined });
+  made.push({ shown: `s3:ListBucket of prefix "${other}"`, action: 's3:ListBucket', resource: b.arn, context: { 's3:prefix': other } });
+  if (keep) b.pathProbes.set(other, made);
+  return made;
+}
+
+/** The role's normalised request in the runner's account, made once per role and account. */
+function roleCaller(b: BucketInputs, role: RoleFacts, accountId: string): RoleCaller {
+  const hit = b.callers.get(role);
+  if (hit !== undefined && hit.accountId === accountId) return hit;
+  // The action and resource are the first probe's; every probe derives its own.
+  const made: RoleCaller = {
+    accountId,
+    caller: prepareRequest(roleRequest(role, roleArn(b.partition, accountId, role.path, role.name), 's3:GetObject', `${b.arn}/probe`, b.context)),
+    policies: { identity: role.policiesCompiled, resource: b.resourcePolicies },
+    identity: { identity: role.policiesCompiled },
+  };
+  b.callers.set(role, made);
+  return made;
+}
+
+/** The key that encrypts the bucket (cacheKeyOf) for a runner of the account, and that account. */
+function bucketKey(b: BucketInputs, spec: S3CacheSpec, aws: NonNullable<FleetIntent['aws']>, accountId: string): { account: KmsAccount; key: CacheKey } {
+  const hit = b.keys.get(accountId);
+  if (hit !== undefined) return hit;
+  const account: KmsAccount = { partition: b.partition, region: spec.region ?? aws.region, accountId };
+  const made = { account, key: cacheKeyOf(b.facts, spec, account) };
+  b.keys.set(accountId, made);
+  return made;
+}
+
+/** Whether the role's policies and the bucket policy allow the request. */
+function decideAs(rc: RoleCaller, action: string, resource: string, context: Record<string, string> | undefined): Decision {
+  return evaluatePolicies(rc.policies, rc.caller.derive(action, resource, context));
+}
+
+/**
+ * The bucket policy, where it alone grants the role the requests (the role's own policies allow none
+ * of them: an Allow to Principal "*" or to the organization): the edit is there, not at the role.
+ */
+function grantedByBucket(b: BucketInputs, rc: RoleCaller, requests: readonly FindingRequest[]): string | undefined {
+  const resource = b.bucketPolicy?.resource;
+  if (resource === undefined || requests.length === 0) return undefined;
+  for (let i = 0; i < requests.length; i++) {
+    const r = requests[i]!;
+    if (evaluatePolicies(rc.identity, rc.caller.derive(r.action, r.resource, r.context)) === 'allow') return undefined;
+  }
+  return resource;
+}
+
+type Asked = readonly (readonly [string, string, Record<string, string>?])[];
+
+/**
+ * What the requests (asked of the role as decideAs asks them) come to over every value of its tags
+ * `keys` that the documents do not show: only where that turns on them is the answer "not shown".
+ */
+function overTags(rc: RoleCaller, keys: readonly string[], policies: PolicySet, requests: Asked): ('allow' | 'deny' | 'either')[] {
+  const set = new Set(keys);
+  return requests.map(([a, r, c]) => decisionOverTags(policies, rc.caller.derive(a, r, c), set));
+}
+
+/** The document one of whose statements turns one of the requests on those tags (matches for some of their values only). */
+function turnedBy(b: BucketInputs, rc: RoleCaller, role: RoleFacts, keys: readonly string[], requests: Asked): string | undefined {
+  const set = new Set(keys);
+  const policy = b.policy;
+  const docs: [PolicySet, string | undefined][] = [...role.policiesCompiled.map((p, i): [PolicySet, string | undefined] => [{ identity: [p] }, role.policiesVia[i]]), ...(policy !== undefined && b.bucketPolicy?.resource !== undefined ? [[{ resource: [policy] }, `${b.bucketPolicy.resource}.policy`] as [PolicySet, string]] : [])];
+  return docs.find(([one]) => requests.some(([a, r, c]) => Object.values(matchesOverTags(one, rc.caller.derive(a, r, c), set)).includes('maybe')))?.[1];
+}
+
+/** A manager's leak probes found allowed, and those that turn on its tags not shown. */
+interface Leaks {
+  readonly leaks: string[];
+  /** The requests allowed, as asked: the doctor finds the policy that grants them (the finding's subject). */
+  readonly leaked: FindingRequest[];
+  readonly turningLeaks: string[];
+  readonly turningAsked: [string, string, Record<string, string>?][];
+}
+
+/**
+ * Asks one leak probe of the manager. Where tags the policies test are not shown, its answer over
+ * every value of them: one that turns on them is neither a leak nor proof of none (RF903).
+ */
+function askLeak(b: BucketInputs, mc: RoleCaller, unshownTags: readonly string[], p: Probe, out: Leaks): void {
+  const over = unshownTags.length > 0 ? overTags(mc, unshownTags, mc.policies, [[p.action, p.resource, p.context]])[0] : undefined;
+  if (over === 'either') {
+    out.turningLeaks.push(p.shown);
+    out.turningAsked.push([p.action, p.resource, p.context]);
+  }
+  if (over !== undefined ? over !== 'allow' : decideAs(mc, p.action, p.resource, p.context) !== 'allow') return;
+  out.leaks.push(p.shown);
+  out.leaked.push({ action: p.action, resource: p.resource, context: { 'aws:SecureTransport': 'true', ...b.viaEndpoint, ...p.context } });
+}
+
 function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: ResolvedCache, runner: IntentRunner, runnerPath: string): Finding[] {
   const facts = awsFacts(docs);
   const ref = runner.cache;
   if (!facts || !ref) return [];
   const spec = specOf(cache);
-  const partition = fleet.aws?.partition ?? 'aws';
+  const b = bucketInputs(facts, fleet, cache, spec);
+  const { partition, arn, bucketPolicy, policy } = b;
   // The runner's own account (runnerAws: the doctor's deployments of several roots in several accounts): its roles' and its key's.
   const own = fleet.aws ? runnerAws(fleet, runner) : undefined;
-  const arn = bucketArn(partition, spec.bucket);
-  const bucketPolicy = spec.create ? bucketPolicyOf(facts.root, spec.bucket) : undefined;
-  const policy = bucketPolicy?.policy;
+  const accountId = own?.accountId ?? '';
   const out: Finding[] = [];
   const manager = facts.roles.get(identityOf(fleet, runner.managerIdentity).roleName);
   const jobIdentity = jobIdentityOf(fleet, runner);
   const jobs = jobIdentity ? facts.roles.get(jobIdentity.roleName) : undefined;
   const cachePath = `${runnerPath}.cache`;
   // An object key of the runner's cache (GitLab Runner joins Path and the key; no Path, no prefix).
-  const under = (rest: string) => (ref.path === '' ? rest : `${ref.path}/${rest}`);
-
-  // With VPC endpoints in the bucket policy, requests come through the first of them (as in the VPC).
-  const viaEndpoint: Record<string, string> = spec.vpcEndpointIds ? { 'aws:SourceVpce': spec.vpcEndpointIds[0]! } : {};
-  // One normalised request per role; each probe derives its action, resource and extra context from it.
-  // The policy set too, built once per role rather than per probe.
-  const callers = new Map<RoleFacts, { caller: PreparedRequest; policies: PolicySet }>();
-  const decide = (role: RoleFacts, action: string, resource: string, context?: Record<string, string>) => {
-    let hit = callers.get(role);
-    if (!hit) {
-      hit = {
-        caller: prepareRequest(roleRequest(role, roleArn(partition, own?.accountId ?? '', role.path, role.name), action, resource, { 'aws:SecureTransport': 'true', ...viaEndpoint, ...bucketPolicy?.org })),
-        policies: { identity: role.policiesCompiled, resource: policy ? [policy] : [] },
-      };
-      callers.set(role, hit);
-    }
-    return evaluatePolicies(hit.policies, hit.caller.derive(action, resource, context));
-  };
-  // The bucket policy, where it alone grants `role` the requests (the role's own policies allow none
-  // of them: an Allow to Principal "*" or to the organization): the edit is there, not at the role.
-  const grantedByBucket = (role: RoleFacts, requests: readonly FindingRequest[]): string | undefined =>
-    bucketPolicy?.resource !== undefined && requests.length > 0 && requests.every((r) => evaluatePolicies({ identity: role.policiesCompiled }, callers.get(role)!.caller.derive(r.action, r.resource, r.context)) !== 'allow') ? bucketPolicy.resource : undefined;
-
-  const testedBy = (role: RoleFacts, keys: readonly string[]) => tagsTestedBy(role, keys, bucketPolicy);
-
-  // What the requests (asked of `role` as `decide` asks them) come to over every value of its tags
-  // `keys` that the documents do not show: only where that turns on them is the answer "not shown".
-  const overTags = (role: RoleFacts, keys: readonly string[], policies: PolicySet, requests: readonly (readonly [string, string, Record<string, string>?])[]) => {
-    const set = new Set(keys);
-    return requests.map(([a, r, c]) => decisionOverTags(policies, callers.get(role)!.caller.derive(a, r, c), set));
-  };
-
-  // The document one of whose statements turns one of the requests on those tags (matches for some of their values only).
-  const turnedBy = (role: RoleFacts, keys: readonly string[], requests: readonly (readonly [string, string, Record<string, string>?])[]): string | undefined => {
-    const set = new Set(keys);
-    const docs: [PolicySet, string | undefined][] = [...role.policiesCompiled.map((p, i): [PolicySet, string | undefined] => [{ identity: [p] }, role.policiesVia[i]]), ...(policy !== undefined && bucketPolicy?.resource !== undefined ? [[{ resource: [policy] }, `${bucketPolicy.resource}.policy`] as [PolicySet, string]] : [])];
-    return docs.find(([one]) => requests.some(([a, r, c]) => Object.values(matchesOverTags(one, callers.get(role)!.caller.derive(a, r, c), set)).includes('maybe')))?.[1];
-  };
+  const ownKey = ref.path === '' ? 'project/1/probe' : `${ref.path}/project/1/probe`;
+  const ownObject = `${arn}/${ownKey}`;
 
   if (!manager) {
     out.push(finding('RF201', cachePath, `the manager role of runner ${runner.name} is missing from terraform/aws/main.tf.json`, { fix: 'regenerate; this is a bug if it persists', deploymentFix: `give the Terraform of the manager role of runner ${runner.name}` }));
   } else {
+    const mc = roleCaller(b, manager, accountId);
     const must: [string, string, Record<string, string>?][] = [
-      ['s3:GetObject', `${arn}/${under('project/1/probe')}`],
-      ['s3:PutObject', `${arn}/${under('project/1/probe')}`],
-      ['s3:ListBucket', arn, { 's3:prefix': under('project/1/probe') }],
+      ['s3:GetObject', ownObject],
+      ['s3:PutObject', ownObject],
+      ['s3:ListBucket', arn, { 's3:prefix': ownKey }],
     ];
     // Index loops and element reads, not for-of or destructuring, in this per-runner proof: before V8
     // optimises it, each of those allocates an iterator result per element (5.8 MB at 1,000 Fargate runners).
     const s3Allowed: boolean[] = [];
-    for (let i = 0; i < must.length; i++) s3Allowed.push(decide(manager, must[i]![0], must[i]![1], must[i]![2]) === 'allow');
+    let allAllowed = true;
+    for (let i = 0; i < must.length; i++) {
+      const allowed = decideAs(mc, must[i]![0], must[i]![1], must[i]![2]) === 'allow';
+      s3Allowed.push(allowed);
+      if (!allowed) allAllowed = false;
+    }
     const kmsAsked: [string, string, Record<string, string>][] = [];
     const kmsAllowed: boolean[] = [];
-    let kmsShown = (arn: string) => arn;
+    // How messages show the key's ARN, where the bucket's encryption names it.
+    let kmsLabel: string | undefined;
     // The key, where its key policy is read: what mayUseKey asked.
     let usedKey: KmsKey | undefined;
     // SSE-KMS with a customer-managed key: S3 asks KMS for a data key on every upload and to
     // decrypt on every download, with the caller's permissions (through S3: kms:ViaService), which
     // the key policy must let IAM grant, or grant itself (mayUseKey).
-    const account: KmsAccount | undefined = fleet.aws ? { partition, region: spec.region ?? fleet.aws.region, accountId: own!.accountId } : undefined;
-    const key = account ? cacheKeyOf(facts, spec, account) : undefined;
+    const { account, key } = fleet.aws ? bucketKey(b, spec, fleet.aws, own!.accountId) : { account: undefined, key: undefined };
     if (key !== undefined && 'key' in key) {
       const k = key.key;
-      const via = { 'kms:ViaService': `s3.${account!.region}.amazonaws.com` };
-      kmsShown = () => `the key that encrypts the bucket (${k.label})`;
+      const via = { 'kms:ViaService': `s3.${account.region}.amazonaws.com` };
+      kmsLabel = `the key that encrypts the bucket (${k.label})`;
       if (k.policyUnknown !== undefined) {
         out.push(finding('RF903', cachePath, `whether role ${manager.name} may use the KMS key that encrypts bucket ${spec.bucket} (${k.label}) is not shown: its key policy is not (${k.policyUnknown}), and KMS counts IAM grants only where the key policy lets it`, { fix: 'give the key policy as a literal JSON document (aws_kms_key.policy or aws_kms_key_policy), or `terraform show -json` of a plan', ...(k.policyAddress !== undefined ? { subject: { kind: 'resource' as const, address: k.policyAddress } } : {}) }));
       } else {
         usedKey = k;
         for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
           kmsAsked.push([action, k.arn, via]);
-          kmsAllowed.push(mayUseKey(account!, callers.get(manager)!.caller, { identity: manager.policiesCompiled }, k, action, via) !== undefined);
+          const allowed = mayUseKey(account, mc.caller, mc.identity, k, action, via) !== undefined;
+          kmsAllowed.push(allowed);
+          if (!allowed) allAllowed = false;
         }
       }
     } else if (key !== undefined) {
@@ -671,72 +826,63 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     // refused whatever they are is refused.
     // The key policy's tests count too: KMS decides by it and the role's policies together (mayUseKeyOverTags).
     const keyPolicy = usedKey?.policy?.full;
-    const unshownTags = unshownPrincipalTags(manager, [...manager.policiesCompiled, ...(policy ? [policy] : []), ...(keyPolicy ? [keyPolicy] : [])]);
-    const tagSet = new Set(unshownTags);
-    const s3Over = unshownTags.length > 0 ? overTags(manager, unshownTags, { identity: manager.policiesCompiled, resource: policy ? [policy] : [] }, must) : undefined;
-    const kmsOver = unshownTags.length > 0 && usedKey !== undefined ? kmsAsked.map(([a, , c]) => mayUseKeyOverTags(account!, callers.get(manager)!.caller, { identity: manager.policiesCompiled }, usedKey, a, c, tagSet)) : undefined;
-    // What the role's own policies answer the KMS requests (over the tags not shown, if any).
-    const kmsByIam = kmsAsked.map(([a, r, c]) => decisionOverTags({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(a, r, c), tagSet));
-    // Refused although the role's own policies allow it (or may, by a tag not shown): the key policy
-    // neither lets IAM decide nor grants the role, so what to change is the key policy.
-    const keyRefusing = kmsAsked.map((_, i) => usedKey?.policy !== undefined && !kmsAllowed[i] && kmsOver?.[i] !== 'either' && kmsByIam[i] !== 'deny');
-    const keyPolicyRefuses = keyRefusing.some(Boolean) ? usedKey!.policyAddress ?? usedKey!.label : undefined;
-    const iamAllows = keyRefusing.some((x, i) => x && kmsByIam[i] === 'either') ? `its own policies allow it for some values of aws:PrincipalTag/${unshownTags.join(', aws:PrincipalTag/')}` : 'its own policies allow it';
-    const s3Refused = must.filter((_, i) => !s3Allowed[i] && s3Over?.[i] !== 'either');
-    const kmsRefused = kmsAsked.filter((_, i) => !kmsAllowed[i] && kmsOver?.[i] !== 'either');
-    const s3Missing = s3Refused.map(([a, r]) => `${a} on ${r}`);
-    const kmsMissing = kmsRefused.map(([a, r]) => `${a} on ${kmsShown(r)}`);
-    const missing = [...s3Missing, ...kmsMissing];
-    const turning = [...must.filter((_, i) => !s3Allowed[i] && s3Over?.[i] === 'either').map(([a, r]) => `${a} on ${r}`), ...kmsAsked.filter((_, i) => !kmsAllowed[i] && kmsOver?.[i] === 'either').map(([a, r]) => `${a} on ${kmsShown(r)}`)];
-    const allowedTurns = [...(s3Over ?? []).filter((d, i) => s3Allowed[i] && d === 'either'), ...(kmsOver ?? []).filter((d, i) => kmsAllowed[i] && d === 'either')].length > 0;
-    if ((missing.length > 0 || turning.length > 0) && manager.unknownPolicies.length > 0) {
-      // A policy of the role is not in the documents: what it may do is not shown, which is not "cannot".
-      const unknown = manager.unknownPolicies.map((p) => p.arn);
-      out.push(finding('RF903', cachePath, `whether role ${manager.name} can ${[...missing, ...turning].join(', ')} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' }));
-    } else {
-      if (turning.length > 0 || allowedTurns) out.push(unshownTagsFinding(cachePath, manager, turning.length > 0 ? `can ${turning.join(', ')}` : `can read and write its cache in bucket ${spec.bucket}`, unshownTags, testedBy(manager, unshownTags) ?? (keyPolicy !== undefined && unshownTags.some((k) => keyPolicy.principalTagKeys.has(k)) ? `${usedKey!.policyAddress ?? usedKey!.label}.policy` : undefined)));
-      if (missing.length > 0) {
-        // Allowed by the role's own policies and refused only by a Deny of the bucket policy: the bucket policy is what to fix.
-        const deniedBy = policy !== undefined && s3Missing.length > 0 && kmsMissing.length === 0 && s3Refused.every(([a, r, c]) => decide(manager, a, r, c) !== 'implicit-deny' && evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(a, r, c)) === 'allow') ? bucketPolicy?.resource : undefined;
-        out.push(
-          deniedBy !== undefined
-            ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (${denyTagAdvice(manager, [...new Set(s3Refused.flatMap(([a, r, c]) => [...(policy?.refusingPrincipalTagKeys(callers.get(manager)!.caller.derive(a, r, c)) ?? [])]))].sort())}); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'resource', address: `${deniedBy}.policy` } })
-            : keyPolicyRefuses !== undefined && s3Missing.length === 0
-              ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: ${iamAllows}, but the key policy of ${keyPolicyRefuses} neither grants the role nor lets IAM grant it (${usedKey?.policy?.account !== undefined ? 'its statements for the account leave this request out, by their actions or conditions' : 'no statement allows the account'}), and the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download`, { fix: `let the key policy of ${keyPolicyRefuses} allow the manager role ${manager.name} kms:GenerateDataKey and kms:Decrypt, or ${usedKey?.policy?.account !== undefined ? 'make its statement for the account' : 'allow the account'} (arn:${partition}:iam::${own?.accountId ?? '<account>'}:root)${usedKey?.policy?.account !== undefined ? ' admit the role by its actions and conditions' : ''}, so the role's own grant counts`, ...(keyPolicyRefuses.startsWith('aws_kms_key') ? { subject: { kind: 'resource' as const, address: `${keyPolicyRefuses}.policy` } } : {}) })
-              : finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}${kmsMissing.length > 0 ? ': the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download' : ''}`, { fix: `the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix${kmsMissing.length > 0 ? `, and kms:GenerateDataKey and kms:Decrypt on the key that encrypts the bucket${keyPolicyRefuses !== undefined ? ` (whose key policy, ${keyPolicyRefuses}, must also grant the role or allow the account)` : ''}` : ''}` }),
-        );
+    const unshownTags = manager.unknownTags.size > 0 ? unshownPrincipalTags(manager, [...manager.policiesCompiled, ...(policy ? [policy] : []), ...(keyPolicy ? [keyPolicy] : [])]) : [];
+    // Every request allowed and no tag not shown: nothing to say of the manager's own cache.
+    if (!allAllowed || unshownTags.length > 0) {
+      const tagSet = new Set(unshownTags);
+      const s3Over = unshownTags.length > 0 ? overTags(mc, unshownTags, mc.policies, must) : undefined;
+      const kmsOver = unshownTags.length > 0 && usedKey !== undefined ? kmsAsked.map(([a, , c]) => mayUseKeyOverTags(account!, mc.caller, mc.identity, usedKey, a, c, tagSet)) : undefined;
+      const kmsShown = (r: string) => kmsLabel ?? r;
+      // What the role's own policies answer the KMS requests (over the tags not shown, if any).
+      const kmsByIam = kmsAsked.map(([a, r, c]) => decisionOverTags(mc.identity, mc.caller.derive(a, r, c), tagSet));
+      // Refused although the role's own policies allow it (or may, by a tag not shown): the key policy
+      // neither lets IAM decide nor grants the role, so what to change is the key policy.
+      const keyRefusing = kmsAsked.map((_, i) => usedKey?.policy !== undefined && !kmsAllowed[i] && kmsOver?.[i] !== 'either' && kmsByIam[i] !== 'deny');
+      const keyPolicyRefuses = keyRefusing.some(Boolean) ? usedKey!.policyAddress ?? usedKey!.label : undefined;
+      const iamAllows = keyRefusing.some((x, i) => x && kmsByIam[i] === 'either') ? `its own policies allow it for some values of aws:PrincipalTag/${unshownTags.join(', aws:PrincipalTag/')}` : 'its own policies allow it';
+      const s3Refused = must.filter((_, i) => !s3Allowed[i] && s3Over?.[i] !== 'either');
+      const kmsRefused = kmsAsked.filter((_, i) => !kmsAllowed[i] && kmsOver?.[i] !== 'either');
+      const s3Missing = s3Refused.map(([a, r]) => `${a} on ${r}`);
+      const kmsMissing = kmsRefused.map(([a, r]) => `${a} on ${kmsShown(r)}`);
+      const missing = [...s3Missing, ...kmsMissing];
+      const turning = [...must.filter((_, i) => !s3Allowed[i] && s3Over?.[i] === 'either').map(([a, r]) => `${a} on ${r}`), ...kmsAsked.filter((_, i) => !kmsAllowed[i] && kmsOver?.[i] === 'either').map(([a, r]) => `${a} on ${kmsShown(r)}`)];
+      const allowedTurns = [...(s3Over ?? []).filter((d, i) => s3Allowed[i] && d === 'either'), ...(kmsOver ?? []).filter((d, i) => kmsAllowed[i] && d === 'either')].length > 0;
+      if ((missing.length > 0 || turning.length > 0) && manager.unknownPolicies.length > 0) {
+        // A policy of the role is not in the documents: what it may do is not shown, which is not "cannot".
+        const unknown = manager.unknownPolicies.map((p) => p.arn);
+        out.push(finding('RF903', cachePath, `whether role ${manager.name} can ${[...missing, ...turning].join(', ')} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' }));
+      } else {
+        if (turning.length > 0 || allowedTurns) out.push(unshownTagsFinding(cachePath, manager, turning.length > 0 ? `can ${turning.join(', ')}` : `can read and write its cache in bucket ${spec.bucket}`, unshownTags, tagsTestedBy(manager, unshownTags, bucketPolicy) ?? (keyPolicy !== undefined && unshownTags.some((k) => keyPolicy.principalTagKeys.has(k)) ? `${usedKey!.policyAddress ?? usedKey!.label}.policy` : undefined)));
+        if (missing.length > 0) {
+          // Allowed by the role's own policies and refused only by a Deny of the bucket policy: the bucket policy is what to fix.
+          const deniedBy = policy !== undefined && s3Missing.length > 0 && kmsMissing.length === 0 && s3Refused.every(([a, r, c]) => decideAs(mc, a, r, c) !== 'implicit-deny' && evaluatePolicies(mc.identity, mc.caller.derive(a, r, c)) === 'allow') ? bucketPolicy?.resource : undefined;
+          out.push(
+            deniedBy !== undefined
+              ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (${denyTagAdvice(manager, [...new Set(s3Refused.flatMap(([a, r, c]) => [...(policy?.refusingPrincipalTagKeys(mc.caller.derive(a, r, c)) ?? [])]))].sort())}); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'resource', address: `${deniedBy}.policy` } })
+              : keyPolicyRefuses !== undefined && s3Missing.length === 0
+                ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: ${iamAllows}, but the key policy of ${keyPolicyRefuses} neither grants the role nor lets IAM grant it (${usedKey?.policy?.account !== undefined ? 'its statements for the account leave this request out, by their actions or conditions' : 'no statement allows the account'}), and the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download`, { fix: `let the key policy of ${keyPolicyRefuses} allow the manager role ${manager.name} kms:GenerateDataKey and kms:Decrypt, or ${usedKey?.policy?.account !== undefined ? 'make its statement for the account' : 'allow the account'} (arn:${partition}:iam::${own?.accountId ?? '<account>'}:root)${usedKey?.policy?.account !== undefined ? ' admit the role by its actions and conditions' : ''}, so the role's own grant counts`, ...(keyPolicyRefuses.startsWith('aws_kms_key') ? { subject: { kind: 'resource' as const, address: `${keyPolicyRefuses}.policy` } } : {}) })
+                : finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}${kmsMissing.length > 0 ? ': the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download' : ''}`, { fix: `the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix${kmsMissing.length > 0 ? `, and kms:GenerateDataKey and kms:Decrypt on the key that encrypts the bucket${keyPolicyRefuses !== undefined ? ` (whose key policy, ${keyPolicyRefuses}, must also grant the role or allow the account)` : ''}` : ''}` }),
+          );
+        }
       }
     }
     const neighbours = neighbourPaths(fleet, ref);
     // A runner whose cache has no Path (a config.toml the doctor read) owns the bucket's keys: only
-    // other runners' paths in it are outside.
-    const others = new Set<string>(ref.path === '' ? neighbours : [`${ref.path}-other`, `${ref.path}x`, 'other-prefix', '', ...neighbours]);
-    const leaks: string[] = [];
-    // The requests allowed, as asked: the doctor finds the policy that grants them (the finding's subject).
-    const leaked: FindingRequest[] = [];
-    // Where tags the policies test are not shown, each request's answer over every value of them:
-    // one that turns on them is neither a leak nor proof of none (RF903 below).
-    const leakPolicies: PolicySet = { identity: manager.policiesCompiled, resource: policy ? [policy] : [] };
-    const turningLeaks: string[] = [];
-    const turningAsked: [string, string, Record<string, string>?][] = [];
-    const leak = (shown: string, action: string, resource: string, context?: Record<string, string>) => {
-      const over = unshownTags.length > 0 ? overTags(manager, unshownTags, leakPolicies, [[action, resource, context]])[0] : undefined;
-      if (over === 'either') {
-        turningLeaks.push(shown);
-        turningAsked.push([action, resource, context]);
-      }
-      if (over !== undefined ? over !== 'allow' : decide(manager, action, resource, context) !== 'allow') return;
-      leaks.push(shown);
-      leaked.push({ action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint, ...context } });
-    };
-    const sortedOthers = [...others].sort();
-    for (let o = 0; o < sortedOthers.length; o++) {
-      const other = sortedOthers[o]!;
-      const objectKey = other === '' ? 'probe' : `${other}/probe`;
-      for (let a = 0; a < OBJECT_ACTIONS.length; a++) leak(`${OBJECT_ACTIONS[a]!} on ${objectKey}`, OBJECT_ACTIONS[a]!, `${arn}/${objectKey}`);
-      leak(`s3:ListBucket of prefix "${other}"`, 's3:ListBucket', arn, { 's3:prefix': other });
+    // other runners' paths in it are outside. Asked in sorted order, each once.
+    const others: string[] = ref.path === '' ? [] : [`${ref.path}-other`, `${ref.path}x`, 'other-prefix', ''];
+    const made = others.length;
+    for (let i = 0; i < neighbours.length; i++) others.push(neighbours[i]!);
+    others.sort();
+    const found: Leaks = { leaks: [], leaked: [], turningLeaks: [], turningAsked: [] };
+    for (let o = 0; o < others.length; o++) {
+      const other = others[o]!;
+      if (o > 0 && other === others[o - 1]) continue;
+      // The paths made from this runner's own are asked by it alone; the others are kept for the runners that ask them too.
+      const probes = pathProbes(b, other, made === 0 || (other !== `${ref.path}-other` && other !== `${ref.path}x`));
+      for (let p = 0; p < probes.length; p++) askLeak(b, mc, unshownTags, probes[p]!, found);
     }
-    for (let a = 0; a < BUCKET_ACTIONS.length; a++) leak(`${BUCKET_ACTIONS[a]!} on the bucket`, BUCKET_ACTIONS[a]!, arn);
+    for (let p = 0; p < b.bucketProbes.length; p++) askLeak(b, mc, unshownTags, b.bucketProbes[p]!, found);
+    const { leaks, leaked, turningLeaks, turningAsked } = found;
     if (leaks.length > 0) {
       // Another runner's path inside this one (build and build/deploy): every grant on build/ covers
       // it, so the fix is in the spec's paths, not in the grant.
@@ -744,38 +890,37 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       const fix = nested.length > 0
         ? `another runner's cache path (${nested.slice(0, 3).join(', ')}) lies inside ${ref.path}/, so a grant on ${ref.path}/ covers it: give each runner a cache.path that is not inside another's (build and deploy, not build and build/deploy)`
         : `grant the manager only its own prefix${leaks.some((l) => l.startsWith('s3:ListBucket')) ? `: s3:ListBucket only with the condition StringLike s3:prefix = ["${ref.path}/*", "${ref.path}"]` : ''}`;
+      const doc = ref.path === '' || nested.length > 0 ? undefined : grantedByBucket(b, mc, leaked);
       if (ref.path === '') {
         out.push(finding('RF202', cachePath, `role ${manager.name} reaches other runners' cache paths in bucket ${spec.bucket} (${neighbours.slice(0, 3).join(', ')}): ${leaks.join(', ')}; its own cache has no Path, so its keys are anywhere in the bucket`, { fix: 'give every runner of the bucket its own [runners.cache] Path, and grant each manager only its own prefix', subject: { kind: 'grant', role: manager.name, requests: leaked } }));
-      } else if (nested.length === 0 && grantedByBucket(manager, leaked) !== undefined) {
-        const doc = grantedByBucket(manager, leaked)!;
+      } else if (doc !== undefined) {
         out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}; the bucket policy (${doc}) grants it, not the role's own policies`, { fix: `narrow the Allow statements of ${doc} so they grant no principal beyond what the role's own policies allow (the manager needs only ${ref.path}/)`, subject: { kind: 'resource', address: `${doc}.policy` } }));
       } else out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix, ...(nested.length > 0 ? {} : { subject: { kind: 'grant', role: manager.name, requests: leaked } }) }));
     }
     if (turningLeaks.length > 0) {
-      const doc = turnedBy(manager, unshownTags, turningAsked);
-      out.push(unshownTagsFinding(cachePath, manager, `reaches ${ref.path === '' ? 'other runners\' cache paths' : `outside ${ref.path}/`} (${turningLeaks.join(', ')}${doc !== undefined ? `, which ${doc.replace(/\.policy$/, '')} decides by aws:PrincipalTag/${unshownTags.join(', aws:PrincipalTag/')}` : ''})`, unshownTags, doc ?? testedBy(manager, unshownTags)));
+      const doc = turnedBy(b, mc, manager, unshownTags, turningAsked);
+      out.push(unshownTagsFinding(cachePath, manager, `reaches ${ref.path === '' ? 'other runners\' cache paths' : `outside ${ref.path}/`} (${turningLeaks.join(', ')}${doc !== undefined ? `, which ${doc.replace(/\.policy$/, '')} decides by aws:PrincipalTag/${unshownTags.join(', aws:PrincipalTag/')}` : ''})`, unshownTags, doc ?? tagsTestedBy(manager, unshownTags, bucketPolicy)));
     }
   }
   if (jobs) {
+    const jc = roleCaller(b, jobs, accountId);
     const reach: string[] = [];
     // The requests allowed, as asked: the doctor finds the policy that grants them (the finding's subject).
     const allowed: FindingRequest[] = [];
-    const ask = (shown: string, action: string, resource: string, context?: Record<string, string>) => {
-      if (decide(jobs, action, resource, context) !== 'allow') return;
-      reach.push(shown);
-      allowed.push({ action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint, ...context } });
-    };
-    const probes: [string, string, string, Record<string, string>?][] = [
-      ...['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].map((a): [string, string, string] => [a, a, `${arn}/${under('project/1/probe')}`]),
-      ['s3:ListBucket', 's3:ListBucket', arn, { 's3:prefix': ref.path }],
-      // Rewriting the bucket policy or ACL reaches the objects one step later.
-      ...BUCKET_ACCESS_CONTROL_ACTIONS.map((action): [string, string, string] => [`${action} (and with it any object)`, action, arn]),
-    ];
-    for (let i = 0; i < probes.length; i++) ask(probes[i]![0], probes[i]![1], probes[i]![2], probes[i]![3]);
+    // The object actions on a key of the runner's cache, listing its path, then the access-control actions.
+    const ownProbes: Probe[] = [];
+    for (let a = 0; a < CACHE_OBJECT_ACTIONS.length; a++) ownProbes.push({ shown: CACHE_OBJECT_ACTIONS[a]!, action: CACHE_OBJECT_ACTIONS[a]!, resource: ownObject, context: undefined });
+    ownProbes.push({ shown: 's3:ListBucket', action: 's3:ListBucket', resource: arn, context: { 's3:prefix': ref.path } });
+    for (let i = 0; i < ownProbes.length + b.accessControlProbes.length; i++) {
+      const p = i < ownProbes.length ? ownProbes[i]! : b.accessControlProbes[i - ownProbes.length]!;
+      if (decideAs(jc, p.action, p.resource, p.context) !== 'allow') continue;
+      reach.push(p.shown);
+      allowed.push({ action: p.action, resource: p.resource, context: { 'aws:SecureTransport': 'true', ...b.viaEndpoint, ...p.context } });
+    }
     if (reach.length > 0) {
       const granted = runner.spec.jobs.permissions.aws.some((s) => s.resources.some((r) => r.startsWith(arn)));
       // Jobs that hold the manager's own role: the edit is the jobs' identity (RF105), not the manager's grant.
-      const doc = jobs !== manager ? grantedByBucket(jobs, allowed) : undefined;
+      const doc = jobs !== manager ? grantedByBucket(b, jc, allowed) : undefined;
       const subject = doc !== undefined ? { subject: { kind: 'resource' as const, address: `${doc}.policy` } } : jobs !== manager ? { subject: { kind: 'grant' as const, role: jobs.name, requests: allowed } } : {};
       const f = doc !== undefined
         ? finding('RF203', `${runnerPath}.jobs.permissions.aws`, `job role ${jobs.name} can ${reach.join(', ')} in cache bucket ${spec.bucket}: the bucket policy (${doc}) grants it, not the role's own policies; jobs only need the presigned URLs the manager gives them`, { fix: `narrow the Allow statements of ${doc} to the runner managers' roles (name their ARNs) so they grant jobs nothing`, ...subject })
@@ -785,11 +930,11 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
         f.acceptedBecause = 'the spec grants the job role this bucket explicitly';
       }
       out.push(f);
-    } else {
+    } else if (jobs.unknownTags.size > 0) {
       const unshownTags = unshownPrincipalTags(jobs, policy ? [...jobs.policiesCompiled, policy] : jobs.policiesCompiled);
       // Not shown only where some value of those tags could let the jobs in: a Deny only takes away.
-      const couldReach = unshownTags.length > 0 && overTags(jobs, unshownTags, { identity: jobs.policiesCompiled, resource: policy ? [policy] : [] }, probes.map(([, a, r, c]) => [a, r, c] as const)).some((d) => d !== 'deny');
-      if (couldReach) out.push(unshownTagsFinding(`${runnerPath}.jobs.permissions.aws`, jobs, `can reach cache bucket ${spec.bucket}`, unshownTags, testedBy(jobs, unshownTags)));
+      const couldReach = unshownTags.length > 0 && overTags(jc, unshownTags, jc.policies, [...ownProbes, ...b.accessControlProbes].map((p) => [p.action, p.resource, p.context] as const)).some((d) => d !== 'deny');
+      if (couldReach) out.push(unshownTagsFinding(`${runnerPath}.jobs.permissions.aws`, jobs, `can reach cache bucket ${spec.bucket}`, unshownTags, tagsTestedBy(jobs, unshownTags, bucketPolicy)));
     }
   }
   return out;

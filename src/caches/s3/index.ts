@@ -271,20 +271,20 @@ export function neighbourPaths(fleet: FleetIntent, ref: RunnerCacheRef, nearest 
     pathPositions.set(paths, positions);
   }
   const at = positions.get(ref.path) ?? -1;
-  const hits = new Set<number>();
-  for (let i = Math.max(0, at - nearest); i <= Math.min(paths.length - 1, at + nearest); i++) hits.add(i);
-  // Paths that ours extends are its prefixes (at most one per length); paths that extend ours
-  // sort right after it, in one run (every string with a given prefix is contiguous in sort order).
-  const related: number[] = [];
+  // The nearest in sorted order first, then the related ones outside them, each in sorted order.
+  const lo = Math.max(0, at - nearest);
+  const hi = Math.min(paths.length - 1, at + nearest);
+  const out: string[] = [];
+  for (let i = lo; i <= hi; i++) if (paths[i] !== ref.path) out.push(paths[i]!);
+  // Paths that ours extends are its prefixes (at most one per length, each sorting before the longer
+  // ones and before ours); paths that extend ours sort right after it, in one run (every string with
+  // a given prefix is contiguous in sort order): found in ascending positions, so no sort.
   for (let n = 0; n <= ref.path.length; n++) {
     const i = positions.get(ref.path.slice(0, n));
-    if (i !== undefined) related.push(i);
+    if (i !== undefined && (i < lo || i > hi) && paths[i] !== ref.path) out.push(paths[i]!);
   }
   let from = at >= 0 ? at + 1 : lowerBound(paths, ref.path);
-  while (from < paths.length && paths[from]!.startsWith(ref.path)) related.push(from++);
-  for (const i of related.sort((a, b) => a - b)) hits.add(i);
-  const out: string[] = [];
-  for (const i of hits) if (paths[i] !== ref.path) out.push(paths[i]!);
+  for (; from < paths.length && paths[from]!.startsWith(ref.path); from++) if (from < lo || from > hi) out.push(paths[from]!);
   return out;
 }
 
@@ -573,7 +573,9 @@ const BUCKET_ACTIONS = ['s3:DeleteBucket', 's3:PutBucketPolicy', 's3:PutLifecycl
 
 /** A request a runner's cache proof asks (its action, resource and added context), and how a message shows it. */
 interface Probe {
-  readonly shown: string;
+  /** How a message shows it, or (a leak probe) what it is on: `<action> on <on>`, made only for a message (shownProbe). */
+  readonly shown?: string;
+  readonly on?: string;
   readonly action: string;
   readonly resource: string;
   readonly context: Record<string, string> | undefined;
@@ -644,7 +646,7 @@ function bucketInputs(facts: AwsFacts, fleet: FleetIntent, cache: ResolvedCache,
     resourcePolicies: policy ? [policy] : [],
     viaEndpoint,
     context: { 'aws:SecureTransport': 'true', ...viaEndpoint, ...bucketPolicy?.org },
-    bucketProbes: BUCKET_ACTIONS.map((action) => ({ shown: `${action} on the bucket`, action, resource: arn, context: undefined })),
+    bucketProbes: BUCKET_ACTIONS.map((action) => ({ on: 'the bucket', action, resource: arn, context: undefined })),
     // Rewriting the bucket policy or ACL reaches the objects one step later.
     accessControlProbes: BUCKET_ACCESS_CONTROL_ACTIONS.map((action) => ({ shown: `${action} (and with it any object)`, action, resource: arn, context: undefined })),
     pathProbes: new Map(),
@@ -662,8 +664,8 @@ function pathProbes(b: BucketInputs, other: string, keep: boolean): readonly Pro
   const objectKey = other === '' ? 'probe' : `${other}/probe`;
   const resource = `${b.arn}/${objectKey}`;
   const made: Probe[] = [];
-  for (let a = 0; a < OBJECT_ACTIONS.length; a++) made.push({ shown: `${OBJECT_ACTIONS[a]!} on ${objectKey}`, action: OBJECT_ACTIONS[a]!, resource, context: undefined });
-  made.push({ shown: `s3:ListBucket of prefix "${other}"`, action: 's3:ListBucket', resource: b.arn, context: { 's3:prefix': other } });
+  for (let a = 0; a < OBJECT_ACTIONS.length; a++) made.push({ on: objectKey, action: OBJECT_ACTIONS[a]!, resource, context: undefined });
+  made.push({ action: 's3:ListBucket', resource: b.arn, context: { 's3:prefix': other } });
   if (keep) b.pathProbes.set(other, made);
   return made;
 }
@@ -691,6 +693,11 @@ function bucketKey(b: BucketInputs, spec: S3CacheSpec, aws: NonNullable<FleetInt
   const made = { account, key: cacheKeyOf(b.facts, spec, account) };
   b.keys.set(accountId, made);
   return made;
+}
+
+/** How a message shows a probe: as given, an action on an object key or the bucket, or listing a prefix. */
+function shownProbe(p: Probe): string {
+  return p.shown ?? (p.on !== undefined ? `${p.action} on ${p.on}` : `${p.action} of prefix "${p.context?.['s3:prefix'] ?? ''}"`);
 }
 
 /** Whether the role's policies and the bucket policy allow the request. */
@@ -747,11 +754,11 @@ interface Leaks {
 function askLeak(b: BucketInputs, mc: RoleCaller, unshownTags: readonly string[], p: Probe, out: Leaks): void {
   const over = unshownTags.length > 0 ? overTags(mc, unshownTags, mc.policies, [[p.action, p.resource, p.context]])[0] : undefined;
   if (over === 'either') {
-    out.turningLeaks.push(p.shown);
+    out.turningLeaks.push(shownProbe(p));
     out.turningAsked.push([p.action, p.resource, p.context]);
   }
   if (over !== undefined ? over !== 'allow' : decideAs(mc, p.action, p.resource, p.context) !== 'allow') return;
-  out.leaks.push(p.shown);
+  out.leaks.push(shownProbe(p));
   out.leaked.push({ action: p.action, resource: p.resource, context: { 'aws:SecureTransport': 'true', ...b.viaEndpoint, ...p.context } });
 }
 
@@ -914,7 +921,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     for (let i = 0; i < ownProbes.length + b.accessControlProbes.length; i++) {
       const p = i < ownProbes.length ? ownProbes[i]! : b.accessControlProbes[i - ownProbes.length]!;
       if (decideAs(jc, p.action, p.resource, p.context) !== 'allow') continue;
-      reach.push(p.shown);
+      reach.push(shownProbe(p));
       allowed.push({ action: p.action, resource: p.resource, context: { 'aws:SecureTransport': 'true', ...b.viaEndpoint, ...p.context } });
     }
     if (reach.length > 0) {

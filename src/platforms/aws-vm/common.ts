@@ -779,27 +779,19 @@ const REPO_BLOCK = [
   'RUNNER_FLEET_EOF',
 ].join('\n');
 
-export function managerUserData(i: UserDataInput): Artifact {
-  const a = aws(i.fleet);
-  const n = names(i.runner);
-  const heredoc = (path: string, content: string, mode: string) => [`install -d -m 0700 "$(dirname ${q(path)})"`, `cat > ${q(path)} <<'RUNNER_FLEET_EOF'`, content.replace(/\n$/, ''), 'RUNNER_FLEET_EOF', `chmod ${mode} ${q(path)}`];
-  const lines = [
-    '#!/bin/bash',
-    // The do-not-edit marker where synth would put it: the file, the launch template's copy and
-    // the proofs then share this one string (a boot script is ~9 KB per runner).
-    HASH_COMMENT,
-    `# Runner manager ${i.fleet.name}/${i.runner.name}: gitlab-runner ${RUNNER_VERSION} on Amazon Linux 2023.`,
-    '# No SSH: operators use SSM Session Manager. The runner token is read at boot from its SSM parameter.',
-    '# Fails closed: any failed step (a checksum or key fingerprint that differs, a package signature that',
-    '# does not verify) stops the boot before gitlab-runner is started.',
-    'set -euo pipefail',
-    'trap \'echo "runner-fleet user data failed at line $LINENO; gitlab-runner was not started" >&2\' ERR',
-    '',
-    `REGION=${q(a.region)}`,
-    `TOKEN_PARAMETER=${q(n.tokenParameter)}`,
-    `PLACEHOLDER=${q(TOKEN_PLACEHOLDER)}`,
-    `RUNNER_VERSION=${q(RUNNER_VERSION)}`,
-    '',
+// The runs of lines every manager's user data has, each joined once: a runner's script is its own
+// lines and these blocks joined by newlines, the same text as every line joined one by one.
+const USER_DATA_PREAMBLE = [
+  '# No SSH: operators use SSM Session Manager. The runner token is read at boot from its SSM parameter.',
+  '# Fails closed: any failed step (a checksum or key fingerprint that differs, a package signature that',
+  '# does not verify) stops the boot before gitlab-runner is started.',
+  'set -euo pipefail',
+  'trap \'echo "runner-fleet user data failed at line $LINENO; gitlab-runner was not started" >&2\' ERR',
+  '',
+].join('\n');
+const USER_DATA_VERSIONS = [`PLACEHOLDER=${q(TOKEN_PLACEHOLDER)}`, `RUNNER_VERSION=${q(RUNNER_VERSION)}`, ''].join('\n');
+const userDataPackages = (docker: boolean) =>
+  [
     VERIFIED_DOWNLOAD_BLOCK,
     '',
     '# Automatic security updates.',
@@ -807,59 +799,93 @@ export function managerUserData(i: UserDataInput): Artifact {
     "sed -i -e 's/^upgrade_type *=.*/upgrade_type = security/' -e 's/^apply_updates *=.*/apply_updates = yes/' /etc/dnf/automatic.conf",
     'systemctl enable --now dnf-automatic.timer',
     '',
-    ...(i.docker ? ['# Docker runs the jobs on this instance.', 'dnf install -y docker', 'systemctl enable --now docker', ''] : []),
+    ...(docker ? ['# Docker runs the jobs on this instance.', 'dnf install -y docker', 'systemctl enable --now docker', ''] : []),
     "# gitlab-runner, pinned, from GitLab's package repository configured here (no piped install script):",
     '# the package-signing key is imported only with the fingerprint GitLab documents, and dnf checks',
     '# the repository metadata signature and the signature of every package.',
     REPO_BLOCK,
     'dnf install -y "gitlab-runner-$RUNNER_VERSION-1" "gitlab-runner-helper-images-$RUNNER_VERSION-1"',
     '',
+  ].join('\n');
+const USER_DATA_PACKAGES = { docker: userDataPackages(true), noDocker: userDataPackages(false) };
+const USER_DATA_TOKEN = [
+  '',
+  '# The runner token: registration writes it into the parameter; wait for it (up to an hour).',
+  'token=""',
+  'for attempt in $(seq 1 120); do',
+  '  token="$(aws ssm get-parameter --region "$REGION" --name "$TOKEN_PARAMETER" --with-decryption --query Parameter.Value --output text 2>/dev/null || true)"',
+  '  if [ -n "$token" ] && [ "$token" != "$PLACEHOLDER" ]; then break; fi',
+  '  token=""',
+  '  echo "waiting for the runner token in $TOKEN_PARAMETER (attempt $attempt)"',
+  '  sleep 30',
+  'done',
+  'if [ -z "$token" ]; then echo "no runner token in $TOKEN_PARAMETER; register the runner (see README.md)" >&2; exit 1; fi',
+  '(umask 077 && printf \'CI_SERVER_TOKEN=%s\\n\' "$token" > /etc/gitlab-runner/runner-token.env)',
+  'unset token',
+  '',
+  'install -d /etc/systemd/system/gitlab-runner.service.d',
+  "cat > /etc/systemd/system/gitlab-runner.service.d/runner-fleet.conf <<'RUNNER_FLEET_EOF'",
+  '[Service]',
+  'EnvironmentFile=/etc/gitlab-runner/runner-token.env',
+].join('\n');
+const USER_DATA_SERVICE = [
+  'RUNNER_FLEET_EOF',
+  'systemctl daemon-reload',
+  'systemctl enable gitlab-runner',
+  'systemctl restart gitlab-runner',
+  '',
+  '# Drain on termination (scale-in, instance refresh): when Auto Scaling marks this instance for',
+  '# termination, stop taking jobs, wait for the running ones up to the maximum job timeout, then',
+  `# complete the lifecycle action of hook ${DRAIN_HOOK}.`,
+].join('\n');
+const USER_DATA_DRAIN_UNIT = [
+  "cat > /etc/systemd/system/runner-fleet-drain.service <<'RUNNER_FLEET_EOF'",
+  '[Unit]',
+  'Description=runner-fleet: drain gitlab-runner when Auto Scaling terminates this instance',
+  'After=gitlab-runner.service',
+  '[Service]',
+  'ExecStart=/usr/local/sbin/runner-fleet-drain',
+  'Restart=on-failure',
+  '[Install]',
+  'WantedBy=multi-user.target',
+  'RUNNER_FLEET_EOF',
+  'systemctl daemon-reload',
+  'systemctl enable --now runner-fleet-drain',
+  '',
+].join('\n');
+
+/** The shell lines that write `content` (its one final newline dropped) to `path` with `mode`, pushed onto `lines`. */
+function pushHeredoc(lines: string[], path: string, content: string, mode: string): void {
+  // endsWith and slice, not a regex: the content is a whole file (config.toml, the drain script).
+  const body = content.endsWith('\n') ? content.slice(0, -1) : content;
+  lines.push(`install -d -m 0700 "$(dirname ${q(path)})"`, `cat > ${q(path)} <<'RUNNER_FLEET_EOF'`, body, 'RUNNER_FLEET_EOF', `chmod ${mode} ${q(path)}`);
+}
+
+export function managerUserData(i: UserDataInput): Artifact {
+  const a = aws(i.fleet);
+  const n = names(i.runner);
+  const lines = [
+    '#!/bin/bash',
+    // The do-not-edit marker where synth would put it: the file, the launch template's copy and
+    // the proofs then share this one string (a boot script is ~9 KB per runner).
+    HASH_COMMENT,
+    `# Runner manager ${i.fleet.name}/${i.runner.name}: gitlab-runner ${RUNNER_VERSION} on Amazon Linux 2023.`,
+    USER_DATA_PREAMBLE,
+    `REGION=${q(a.region)}`,
+    `TOKEN_PARAMETER=${q(n.tokenParameter)}`,
+    USER_DATA_VERSIONS,
+    i.docker ? USER_DATA_PACKAGES.docker : USER_DATA_PACKAGES.noDocker,
     '# config.toml: identical to runners/' + i.runner.name + '/config.toml; its token is $CI_SERVER_TOKEN, expanded by gitlab-runner.',
-    ...heredoc('/etc/gitlab-runner/config.toml', configTomlText(i.runner, i.configToml), '0600'),
-    ...i.files.flatMap((file) => ['', ...heredoc(file.path, file.content, '0600')]),
-    ...(i.steps.length > 0 ? ['', ...i.steps] : []),
-    '',
-    '# The runner token: registration writes it into the parameter; wait for it (up to an hour).',
-    'token=""',
-    'for attempt in $(seq 1 120); do',
-    '  token="$(aws ssm get-parameter --region "$REGION" --name "$TOKEN_PARAMETER" --with-decryption --query Parameter.Value --output text 2>/dev/null || true)"',
-    '  if [ -n "$token" ] && [ "$token" != "$PLACEHOLDER" ]; then break; fi',
-    '  token=""',
-    '  echo "waiting for the runner token in $TOKEN_PARAMETER (attempt $attempt)"',
-    '  sleep 30',
-    'done',
-    'if [ -z "$token" ]; then echo "no runner token in $TOKEN_PARAMETER; register the runner (see README.md)" >&2; exit 1; fi',
-    '(umask 077 && printf \'CI_SERVER_TOKEN=%s\\n\' "$token" > /etc/gitlab-runner/runner-token.env)',
-    'unset token',
-    '',
-    'install -d /etc/systemd/system/gitlab-runner.service.d',
-    "cat > /etc/systemd/system/gitlab-runner.service.d/runner-fleet.conf <<'RUNNER_FLEET_EOF'",
-    '[Service]',
-    'EnvironmentFile=/etc/gitlab-runner/runner-token.env',
-    `Environment=AWS_REGION=${a.region}`,
-    'RUNNER_FLEET_EOF',
-    'systemctl daemon-reload',
-    'systemctl enable gitlab-runner',
-    'systemctl restart gitlab-runner',
-    '',
-    '# Drain on termination (scale-in, instance refresh): when Auto Scaling marks this instance for',
-    '# termination, stop taking jobs, wait for the running ones up to the maximum job timeout, then',
-    `# complete the lifecycle action of hook ${DRAIN_HOOK}.`,
-    ...heredoc('/usr/local/sbin/runner-fleet-drain', drainScript(a.region, n.managerGroup, drainSeconds(i.runner)), '0700'),
-    "cat > /etc/systemd/system/runner-fleet-drain.service <<'RUNNER_FLEET_EOF'",
-    '[Unit]',
-    'Description=runner-fleet: drain gitlab-runner when Auto Scaling terminates this instance',
-    'After=gitlab-runner.service',
-    '[Service]',
-    'ExecStart=/usr/local/sbin/runner-fleet-drain',
-    'Restart=on-failure',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    'RUNNER_FLEET_EOF',
-    'systemctl daemon-reload',
-    'systemctl enable --now runner-fleet-drain',
-    '',
   ];
+  pushHeredoc(lines, '/etc/gitlab-runner/config.toml', configTomlText(i.runner, i.configToml), '0600');
+  for (const file of i.files) {
+    lines.push('');
+    pushHeredoc(lines, file.path, file.content, '0600');
+  }
+  if (i.steps.length > 0) lines.push('', ...i.steps);
+  lines.push(USER_DATA_TOKEN, `Environment=AWS_REGION=${a.region}`, USER_DATA_SERVICE);
+  pushHeredoc(lines, '/usr/local/sbin/runner-fleet-drain', drainScript(a.region, n.managerGroup, drainSeconds(i.runner)), '0700');
+  lines.push(USER_DATA_DRAIN_UNIT);
   return { path: userDataPath(i.runner), format: 'text', content: lines.join('\n'), mode: 'shell' };
 }
 

@@ -64,10 +64,50 @@ export const ECR_WRITE_ACTIONS = [
 const ECR_WRITE_ACTIONS_LOWER = ECR_WRITE_ACTIONS.map((a) => a.toLowerCase());
 const SG_PLACEHOLDER = '@TASKS_SECURITY_GROUP_ID@';
 
+/**
+ * The custom executor's part of every Fargate runner's config.toml: the same for all runners, so
+ * made once and shared by their documents (frozen: documents are not changed after they are made).
+ */
+const FARGATE_EXECUTOR_TOML: Record<string, unknown> = deepFreeze({
+  executor: 'custom',
+  builds_dir: '/opt/gitlab-runner/builds',
+  cache_dir: '/opt/gitlab-runner/cache',
+  custom: Object.fromEntries(
+    (['config', 'prepare', 'run', 'cleanup'] as const).flatMap((stage): [string, string | string[]][] => [
+      [`${stage}_exec`, FARGATE_DRIVER.path],
+      [`${stage}_args`, ['--config', FARGATE_DRIVER.config, 'custom', stage]],
+    ]),
+  ),
+});
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /** A runner's `fargate` section with the schema's defaults (parsed once per distinct text: sectionReader). */
 export const fargateOf: (runner: { spec: unknown }) => FargateRunnerSpec = sectionReader('fargate', fargateRunnerSchema.unwrap());
 
-function arns(fleet: FleetIntent, runner: IntentRunner) {
+type FargateArns = ReturnType<typeof buildArns>;
+const arnsOf = new WeakMap<IntentRunner, { fleet: FleetIntent; arns: FargateArns }>();
+
+/**
+ * The ARNs of one runner's Fargate resources, built once per runner and fleet: emit (the manager's
+ * statements, the task definition's image), verify (RF714's requests, RF717/RF719) and the README
+ * each ask for them, and the fleet and its runners are not changed after they are made.
+ */
+function arns(fleet: FleetIntent, runner: IntentRunner): FargateArns {
+  const hit = arnsOf.get(runner);
+  if (hit !== undefined && hit.fleet === fleet) return hit.arns;
+  const built = buildArns(fleet, runner);
+  arnsOf.set(runner, { fleet, arns: built });
+  return built;
+}
+
+function buildArns(fleet: FleetIntent, runner: IntentRunner) {
   const a = runnerAws(fleet, runner);
   const n = names(runner);
   // A plan always has the job identity; the doctor may find a task definition without a task role it can read.
@@ -128,10 +168,11 @@ function taskResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: Int
   const jobs = findBy(fleet.identities, 'key', runner.jobIdentity)!;
   const exec = key(runner, 'task_execution');
   const tasksSg = key(runner, 'tasks');
+  const jobsKey = key(runner, 'jobs');
   return {
     aws_ecs_cluster: named(key(runner), { name: n.ecsCluster, setting: [{ name: 'containerInsights', value: fg.containerInsights ? 'enabled' : 'disabled' }] }),
     // Immutable tags: a pushed tag can never be made to point at another image.
-    aws_ecr_repository: named(key(runner, 'jobs'), { name: n.ecrRepository, image_tag_mutability: 'IMMUTABLE', image_scanning_configuration: { scan_on_push: true }, encryption_configuration: { encryption_type: 'AES256' } }),
+    aws_ecr_repository: named(jobsKey, { name: n.ecrRepository, image_tag_mutability: 'IMMUTABLE', image_scanning_configuration: { scan_on_push: true }, encryption_configuration: { encryption_type: 'AES256' } }),
     aws_iam_role: named(exec, {
       name: n.executionRole,
       path: '/runner-fleet/',
@@ -140,7 +181,7 @@ function taskResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: Int
       max_session_duration: 3600,
     }),
     aws_iam_role_policy_attachment: named(exec, { role: `\${aws_iam_role.${exec}.name}`, policy_arn: `arn:${fleet.aws!.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy` }),
-    aws_ecs_task_definition: named(key(runner, 'jobs'), {
+    aws_ecs_task_definition: named(jobsKey, {
       family: n.taskFamily,
       requires_compatibilities: ['FARGATE'],
       network_mode: 'awsvpc',
@@ -357,17 +398,7 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
   },
 
   emitRunner(fleet, cluster, runner, ctx) {
-    const executorToml = {
-      executor: 'custom',
-      builds_dir: '/opt/gitlab-runner/builds',
-      cache_dir: '/opt/gitlab-runner/cache',
-      custom: Object.fromEntries(
-        (['config', 'prepare', 'run', 'cleanup'] as const).flatMap((stage): [string, string | string[]][] => [
-          [`${stage}_exec`, FARGATE_DRIVER.path],
-          [`${stage}_args`, ['--config', FARGATE_DRIVER.config, 'custom', stage]],
-        ]),
-      ),
-    };
+    const executorToml = FARGATE_EXECUTOR_TOML;
     const toml = ctx.configToml(executorToml);
     const n = names(runner);
     const driverDoc = fargateToml(fleet, cluster, runner);

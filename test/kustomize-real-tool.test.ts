@@ -112,8 +112,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The failures the doctor says of a build: RF946, and RF901 where it says `kustomize build` fails. */
 const failures = (findings: readonly Finding[]): Finding[] => findings.filter((f) => f.code === 'RF946' || (f.code === 'RF901' && f.message.includes('`kustomize build` fails')));
-/** The parts of kustomize's message the doctor quotes ("…"), split where it elides ("..."). */
-const quoted = (message: string): string[] => [...message.matchAll(/\("([^"]+)"\)/g)].flatMap((m) => m[1]!.split('...').map((p) => p.trim()).filter((p) => p !== ''));
+/** The parts of kustomize's message the doctor quotes first in parentheses (`("…")`, or `("…"; ` before other versions' wording), split where it elides ("..."). */
+const quoted = (message: string): string[] => [...message.matchAll(/\("([^"]+)"[);]/g)].flatMap((m) => m[1]!.split('...').map((p) => p.trim()).filter((p) => p !== ''));
 
 describe(`kubectl kustomize agrees with the doctor (${CASES.length} cases)`, () => {
   it('names are unique and at least 30 cases run', () => {
@@ -141,5 +141,17 @@ describe(`kubectl kustomize agrees with the doctor (${CASES.length} cases)`, () 
     for (const part of quoted(f.message)) expect(err, `quoted "${part}"\n${view}`).toContain(part);
     const atComponents = /^\S+ components\[\d+\]/.test(f.message);
     expect(err.includes('accumulating components'), `at a components entry: ${String(atComponents)}\n${view}`).toBe(atComponents);
+  });
+});
+
+describe("the doctor's quotes of kustomize, without the tool", () => {
+  const said = (name: string): string => failures(doctorWalked(CASES.find((c) => c.name === name)!.files).findings)[0]!.message;
+  it("a generator creating an id already there quotes kustomize 5.5's wording first, 5.8's after", () => {
+    expect(said('generator: create over a resource ConfigMap')).toContain(`("id ... exists; behavior must be merge or replace"; kustomize 5.8 and later: "id ... exists; can not use behavior: 'create', behavior must be merge or replace")`);
+    expect(said('component: its generator creates a ConfigMap the build holds')).toContain('("id ... exists; behavior must be merge or replace";');
+  });
+  it('the kind checks quote the folder as kustomize names it, with no / at its end', () => {
+    expect(said('component: listed under resources')).toContain(`("expected kind != 'Component' for path 'extra'")`);
+    expect(said('component: a kustomization listed under components')).toContain(`("expected kind 'Component' for path 'extra' but got 'Kustomization'")`);
   });
 });

@@ -57,6 +57,15 @@ import { restrictorLiftedBy } from './kustomize-restrictor.js';
  * (kustomize-patch.ts).
  */
 
+/**
+ * kustomize's error for a generated object of an id already there with behavior `create`, the
+ * default (api/resmap/reswrangler.go appendReplaceOrMerge): "id %#v exists; behavior must be merge or
+ * replace" up to 5.7 (checked here with kubectl 1.32's kustomize 5.5.0), and since 5.8.0
+ * (kubernetes-sigs/kustomize d54e9b2, "make AbsorbAll conflict error more verbose") with the
+ * behavior named. Both quoted, the one of the versions kubectl ships with first.
+ */
+const CREATE_EXISTS = `"id ... exists; behavior must be merge or replace"; kustomize 5.8 and later: "id ... exists; can not use behavior: 'create', behavior must be merge or replace"`;
+
 /** An object's id as kustomize compares them (kyaml resid: apiVersion, kind, name, namespace). */
 interface Id {
   apiVersion: string;
@@ -499,8 +508,8 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         // A child kustomize refuses to load fails this build there (said at the child).
         if (!child || given.has(folder.slice(0, -1)) || unloadable.has(child)) continue;
         const component = isComponent(child.value);
-        if (field === 'components' && !component) fail('RF946', at(field, i), `${file} components[${i}] is ${safeText(e, 100)}, whose ${child.origin.source.path} is a kustomization, not a Component: \`kustomize build\` fails ("expected kind 'Component' for path '${safeText(folder, 100)}' but got '${safeText(typeof child.value.kind === 'string' && child.value.kind !== '' ? child.value.kind : 'Kustomization', 40)}'")`, `list ${safeText(e, 100)} in resources of ${file}, or make ${child.origin.source.path} a Component (apiVersion: kustomize.config.k8s.io/v1alpha1, kind: Component)`);
-        if (field !== 'components' && component) fail('RF946', at(field, i), `${file} ${field}[${i}] is ${safeText(e, 100)}, whose ${child.origin.source.path} is a Component: kustomize builds a component only from components, and \`kustomize build\` fails ("expected kind != 'Component' for path '${safeText(folder, 100)}'")`, `list ${safeText(e, 100)} under components of ${file}, not ${field}`);
+        if (field === 'components' && !component) fail('RF946', at(field, i), `${file} components[${i}] is ${safeText(e, 100)}, whose ${child.origin.source.path} is a kustomization, not a Component: \`kustomize build\` fails ("expected kind 'Component' for path '${safeText(folder.slice(0, -1), 100)}' but got '${safeText(typeof child.value.kind === 'string' && child.value.kind !== '' ? child.value.kind : 'Kustomization', 40)}'")`, `list ${safeText(e, 100)} in resources of ${file}, or make ${child.origin.source.path} a Component (apiVersion: kustomize.config.k8s.io/v1alpha1, kind: Component)`);
+        if (field !== 'components' && component) fail('RF946', at(field, i), `${file} ${field}[${i}] is ${safeText(e, 100)}, whose ${child.origin.source.path} is a Component: kustomize builds a component only from components, and \`kustomize build\` fails ("expected kind != 'Component' for path '${safeText(folder.slice(0, -1), 100)}'")`, `list ${safeText(e, 100)} under components of ${file}, not ${field}`);
       }
     }
     if (failed.has(n)) continue;
@@ -568,7 +577,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     if (failed.has(n)) continue;
     // A generated object of an id the resources (or an earlier entry) hold already: kustomize absorbs
     // it with its behavior (reswrangler.go appendReplaceOrMerge), and `create`, the default, fails
-    // there ("id ... exists; can not use behavior: 'create', behavior must be merge or replace").
+    // there (CREATE_EXISTS).
     const resourcesIds = new Map([...[...ids].map(([id, o]): [string, string] => [id, `${name(o.entry)} (${safeText(o.file, 100)}) ${o.inner ? 'builds' : 'writes'} it (${o.where})`]), ...componentIds]);
     for (const { built: g, at: where } of generated(n) ?? []) {
       const x = g.id;
@@ -578,7 +587,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       const entry = `${String(where[0])}[${String(where[1])}]`;
       if (other !== undefined) {
         const what = `${x.kind} ${safeText(ns, 63)}/${safeText(x.name, 253)}`;
-        fail('RF946', at(...where, 'name'), `${file} ${entry} generates ${what}, which ${other}: kustomize adds a generated object with its behavior, \`create\` unless written, and an id already there fails it ("id ... exists; can not use behavior: 'create', behavior must be merge or replace")`, `set behavior: merge (or replace) on ${entry} of ${file} to change the ${x.kind} already there, or give the generator another name`);
+        fail('RF946', at(...where, 'name'), `${file} ${entry} generates ${what}, which ${other}: kustomize adds a generated object with its behavior, \`create\` unless written, and an id already there fails it (${CREATE_EXISTS})`, `set behavior: merge (or replace) on ${entry} of ${file} to change the ${x.kind} already there, or give the generator another name`);
         break;
       }
       resourcesIds.set(id, `${entry} generates it (${g.where})`);
@@ -650,7 +659,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         const other = said(id);
         if (other !== undefined) {
           const what = `${g.id.kind} ${safeText(ns, 63)}/${safeText(g.id.name, 253)}`;
-          fail('RF946', at('components', j), `${file} components[${j}] (${safeText(e, 100)}) generates ${what} with its ${entry} (${g.where}), which ${other}: kustomize runs a component's generators over the build it is listed in, adds a generated object with its behavior, \`create\` unless written, and an id already there fails it ("id ... exists; can not use behavior: 'create', behavior must be merge or replace")`, `set behavior: merge (or replace) on ${entry} of ${c.origin.source.path} to change the ${g.id.kind} already there, or give the generator another name`);
+          fail('RF946', at('components', j), `${file} components[${j}] (${safeText(e, 100)}) generates ${what} with its ${entry} (${g.where}), which ${other}: kustomize runs a component's generators over the build it is listed in, adds a generated object with its behavior, \`create\` unless written, and an id already there fails it (${CREATE_EXISTS})`, `set behavior: merge (or replace) on ${entry} of ${c.origin.source.path} to change the ${g.id.kind} already there, or give the generator another name`);
           return added;
         }
         // Two entries of one generator list making one id: the second fails too, with the first as the one there.

@@ -11,9 +11,9 @@ import { report, which } from './helpers/tools.js';
  * Stop 59a: the doctor's reading of `kustomize build` checked against the real tool. Each case is a
  * folder of kustomizations the doctor claims to understand (taken from the doctor-kustomize-* tests):
  * the doctor reads it as a walked folder, `kubectl kustomize <build>` builds it, and the two must
- * agree on whether the build fails (the doctor's RF946, or its RF901 saying `kustomize build` fails);
+ * agree on whether the build fails (the doctor's RF946, its RF939, or its RF901 saying `kustomize build` fails);
  * where the doctor quotes kustomize's message, kubectl's error holds the quoted part; where the doctor
- * places the failure at a `components` entry, kubectl's error is one of accumulating components, and
+ * places the failure at a `components` entry or in a Component, kubectl's error is one of accumulating components, and
  * not otherwise (kubectl's paths read relative to the case folder, its whitespace as one space). No remote bases or plugins here (no network). Skipped, said once, where kubectl is not
  * on PATH or has no kustomize subcommand.
  */
@@ -87,6 +87,24 @@ const CASES: Case[] = [
   { name: 'restrictor twin: the folder holding it listed, with a kustomization', build: 'app', files: { 'app/kustomization.yaml': list('resources', ['../shared']), 'shared/sa.yaml': sa('gitlab-runner'), 'shared/kustomization.yaml': list('resources', ['sa.yaml']) } },
   { name: 'restrictor: a generator reading a file outside the folder', build: 'app', files: app(`${list('resources', ['manager.yaml'])}configMapGenerator:\n  - name: extra\n    files:\n      - ../shared/extra.txt\n`, { 'shared/extra.txt': 'x\n' }) },
   { name: 'restrictor: a patch file outside the folder', build: 'app', files: app(`${list('resources', ['manager.yaml'])}patches:\n  - path: ../shared/sa-patch.yaml\n`, { 'shared/sa-patch.yaml': `${sa('gitlab-runner')}  labels:\n    a: b\n` }) },
+  // Strategic-merge patches that find no object (doctor-kustomize-patch: RF939, not a failed build).
+  { name: 'patches: a strategic-merge patch naming no object of the build', build: 'app', files: app(`${list('resources', ['manager.yaml'])}patches:\n  - patch: |-\n      apiVersion: v1\n      kind: ServiceAccount\n      metadata:\n        name: none\n        labels:\n          a: b\n`) },
+  { name: 'patchesStrategicMerge: a patch file naming no object of the build', build: 'app', files: app(`${list('resources', ['manager.yaml'])}${list('patchesStrategicMerge', ['sa-patch.yaml'])}`, { 'app/sa-patch.yaml': `${sa('none')}  labels:\n    a: b\n` }) },
+  { name: 'patchesStrategicMerge twin: a patch file naming the ServiceAccount', build: 'app', files: app(`${list('resources', ['manager.yaml'])}${list('patchesStrategicMerge', ['sa-patch.yaml'])}`, { 'app/sa-patch.yaml': `${sa('gitlab-runner')}  labels:\n    a: b\n` }) },
+  // Builds through builds.
+  { name: 'nested: an overlay of a base missing a file', build: 'overlay', files: { 'base/kustomization.yaml': list('resources', ['manager.yaml', 'rbac.yaml']), 'base/manager.yaml': M.text, 'overlay/kustomization.yaml': `namespace: ci\n${list('resources', ['../base'])}` } },
+  { name: 'nested: bases (the old field) listing one folder twice', build: 'overlay', files: { ...BASE, 'overlay/kustomization.yaml': list('bases', ['../base', '../base/']) } },
+  { name: 'nested: a base generator and an overlay resource of one ConfigMap', build: 'overlay', files: { 'base/kustomization.yaml': `${list('resources', ['sa.yaml'])}${gen('settings')}`, 'base/sa.yaml': sa('gitlab-runner'), 'overlay/kustomization.yaml': list('resources', ['../base', 'cm.yaml']), 'overlay/cm.yaml': cm('settings') } },
+  { name: 'nested twin: the base renames its generated ConfigMap', build: 'overlay', files: { 'base/kustomization.yaml': `namePrefix: b-\n${list('resources', ['sa.yaml'])}${gen('settings')}`, 'base/sa.yaml': sa('gitlab-runner'), 'overlay/kustomization.yaml': list('resources', ['../base', 'cm.yaml']), 'overlay/cm.yaml': cm('settings') } },
+  { name: 'generator: a secretGenerator creating a Secret the resources hold', build: 'app', files: app(`${list('resources', ['manager.yaml', 'secret.yaml'])}${gen('token', '', 'secretGenerator')}`, { 'app/secret.yaml': 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: token\nstringData:\n  a: b\n' }) },
+  { name: 'types: namespace on (YAML 1.1 true)', build: 'app', files: app(`namespace: on\n${list('resources', ['manager.yaml'])}`) },
+  { name: 'types: namePrefix 012 (YAML 1.1 octal)', build: 'app', files: app(`namePrefix: 012\n${list('resources', ['manager.yaml'])}`) },
+  // Ids as kustomize compares them.
+  { name: 'duplicate twin: one Namespace written with two metadata.namespace (cluster-scoped)', build: 'app', files: { 'app/kustomization.yaml': list('resources', ['a.yaml', 'b.yaml']), 'app/a.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ci\n  namespace: one\n', 'app/b.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ci\n  namespace: two\n' } },
+  { name: 'generator: create with a namespace over a resource of that namespace', build: 'app', files: { 'app/kustomization.yaml': `${list('resources', ['cm.yaml'])}configMapGenerator:\n  - name: settings\n    namespace: ci\n    literals:\n      - a=1\n`, 'app/cm.yaml': `${cm('settings').replace('  name: settings\n', '  name: settings\n  namespace: ci\n')}` } },
+  { name: 'generator twin: create in another namespace than the resource', build: 'app', files: { 'app/kustomization.yaml': `${list('resources', ['cm.yaml'])}configMapGenerator:\n  - name: settings\n    namespace: other\n    literals:\n      - a=1\n`, 'app/cm.yaml': `${cm('settings').replace('  name: settings\n', '  name: settings\n  namespace: ci\n')}` } },
+  { name: 'component: its resource file not there', build: 'overlay', files: { ...BASE, 'extra/kustomization.yaml': `${COMPONENT}${list('resources', ['missing.yaml'])}`, 'overlay/kustomization.yaml': overlay(['../extra']) } },
+  { name: 'component: of apiVersion v1beta1', build: 'overlay', files: { ...BASE, 'extra/kustomization.yaml': `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Component\n${list('resources', ['sa.yaml'])}`, 'extra/sa.yaml': sa('jobs'), 'overlay/kustomization.yaml': overlay(['../extra']) } },
   // Fields kustomize cannot read (RF901: doctor-kustomize-build.test.ts 1, -52a).
   { name: 'types: namePrefix a list', build: 'app', files: app(`namePrefix: [1, 2]\n${list('resources', ['manager.yaml'])}`) },
   { name: 'types: namespace a number', build: 'app', files: app(`namespace: 5\n${list('resources', ['manager.yaml'])}`) },
@@ -110,8 +128,8 @@ const skip = !kubectl ? 'kubectl is not on PATH' : !usable ? 'kubectl has no kus
 const work = mkdtempSync(join(tmpdir(), 'runner-fleet-kustomize-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** The failures the doctor says of a build: RF946, and RF901 where it says `kustomize build` fails. */
-const failures = (findings: readonly Finding[]): Finding[] => findings.filter((f) => f.code === 'RF946' || (f.code === 'RF901' && f.message.includes('`kustomize build` fails')));
+/** The failures the doctor says of a build: RF946, RF939 (a strategic-merge patch finding no object), and RF901 where it says `kustomize build` fails. */
+const failures = (findings: readonly Finding[]): Finding[] => findings.filter((f) => f.code === 'RF946' || f.code === 'RF939' || (f.code === 'RF901' && f.message.includes('`kustomize build` fails')));
 /** The parts of kustomize's message the doctor quotes first in parentheses (`("…")`, or `("…"; ` before other versions' wording), split where it elides ("..."). */
 const quoted = (message: string): string[] => [...message.matchAll(/\("([^"]+)"[);]/g)].flatMap((m) => m[1]!.split('...').map((p) => p.trim()).filter((p) => p !== ''));
 
@@ -131,15 +149,18 @@ describe(`kubectl kustomize agrees with the doctor (${CASES.length} cases)`, () 
     }
     const said = failures(doctorWalked(c.files).findings);
     const r = spawnSync(kubectl!, ['kustomize', c.build], { cwd: dir, encoding: 'utf8' });
-    // klog writes the error quoted (err="…", its own quotes escaped) or as an indented block (err=<…>);
+    // klog writes the error quoted (err="…", its quotes and newlines escaped, twice within a quoted
+    // inner error) or as an indented block (err=<…>);
     // kustomize names paths absolute, the doctor relative to the files given: read as the doctor reads them.
-    const err = r.stderr.replaceAll('\\"', '"').replaceAll(`${dir}/`, '').replace(/\s+/g, ' ');
+    const err = r.stderr.replace(/\\+"/g, '"').replace(/\\+n/g, '\n').replaceAll(`${dir}/`, '').replace(/\s+/g, ' ');
     const view = `doctor: ${JSON.stringify(said.map((f) => `${f.path}: ${f.message}`), null, 1)}\nkubectl exit ${String(r.status)}: ${err}`;
     expect(said.length > 0, view).toBe(r.status !== 0);
     if (said.length === 0) return;
     const f = said[0]!;
     for (const part of quoted(f.message)) expect(err, `quoted "${part}"\n${view}`).toContain(part);
-    const atComponents = /^\S+ components\[\d+\]/.test(f.message);
+    // At a components entry, or in a Component's own file: kustomize fails as it accumulates the components.
+    const file = f.path.replace(/:\d+:\d+$/, '');
+    const atComponents = /^\S+ components\[\d+\]/.test(f.message) || /^kind: Component$/m.test(c.files[file] ?? '');
     expect(err.includes('accumulating components'), `at a components entry: ${String(atComponents)}\n${view}`).toBe(atComponents);
   });
 });

@@ -57,6 +57,15 @@ import { restrictorLiftedBy } from './kustomize-restrictor.js';
  * (kustomize-patch.ts).
  */
 
+/**
+ * kustomize's error for a generated object of an id already there with behavior `create`, the
+ * default (api/resmap/reswrangler.go appendReplaceOrMerge): "id %#v exists; behavior must be merge or
+ * replace" up to 5.7 (checked here with kubectl 1.32's kustomize 5.5.0), and since 5.8.0
+ * (kubernetes-sigs/kustomize d54e9b2, "make AbsorbAll conflict error more verbose") with the
+ * behavior named. Both quoted, the one of the versions kubectl ships with first.
+ */
+const CREATE_EXISTS = `"id ... exists; behavior must be merge or replace"; kustomize 5.8 and later: "id ... exists; can not use behavior: 'create', behavior must be merge or replace"`;
+
 /** An object's id as kustomize compares them (kyaml resid: apiVersion, kind, name, namespace). */
 interface Id {
   apiVersion: string;
@@ -499,8 +508,8 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         // A child kustomize refuses to load fails this build there (said at the child).
         if (!child || given.has(folder.slice(0, -1)) || unloadable.has(child)) continue;
         const component = isComponent(child.value);
-        if (field === 'components' && !component) fail('RF946', at(field, i), `${file} components[${i}] is ${safeText(e, 100)}, whose ${child.origin.source.path} is a kustomization, not a Component: \`kustomize build\` fails ("expected kind 'Component' for path '${safeText(folder, 100)}' but got '${safeText(typeof child.value.kind === 'string' && child.value.kind !== '' ? child.value.kind : 'Kustomization', 40)}'")`, `list ${safeText(e, 100)} in resources of ${file}, or make ${child.origin.source.path} a Component (apiVersion: kustomize.config.k8s.io/v1alpha1, kind: Component)`);
-        if (field !== 'components' && component) fail('RF946', at(field, i), `${file} ${field}[${i}] is ${safeText(e, 100)}, whose ${child.origin.source.path} is a Component: kustomize builds a component only from components, and \`kustomize build\` fails ("expected kind != 'Component' for path '${safeText(folder, 100)}'")`, `list ${safeText(e, 100)} under components of ${file}, not ${field}`);
+        if (field === 'components' && !component) fail('RF946', at(field, i), `${file} components[${i}] is ${safeText(e, 100)}, whose ${child.origin.source.path} is a kustomization, not a Component: \`kustomize build\` fails ("expected kind 'Component' for path '${safeText(folder.slice(0, -1), 100)}' but got '${safeText(typeof child.value.kind === 'string' && child.value.kind !== '' ? child.value.kind : 'Kustomization', 40)}'")`, `list ${safeText(e, 100)} in resources of ${file}, or make ${child.origin.source.path} a Component (apiVersion: kustomize.config.k8s.io/v1alpha1, kind: Component)`);
+        if (field !== 'components' && component) fail('RF946', at(field, i), `${file} ${field}[${i}] is ${safeText(e, 100)}, whose ${child.origin.source.path} is a Component: kustomize builds a component only from components, and \`kustomize build\` fails ("expected kind != 'Component' for path '${safeText(folder.slice(0, -1), 100)}'")`, `list ${safeText(e, 100)} under components of ${file}, not ${field}`);
       }
     }
     if (failed.has(n)) continue;
@@ -564,27 +573,31 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       if (failed.has(n)) break;
     }
     if (failed.has(n)) continue;
-    const componentIds = componentsAdding(n, ids, name, at, fail);
-    if (failed.has(n)) continue;
     // A generated object of an id the resources (or an earlier entry) hold already: kustomize absorbs
     // it with its behavior (reswrangler.go appendReplaceOrMerge), and `create`, the default, fails
-    // there ("id ... exists; can not use behavior: 'create', behavior must be merge or replace").
-    const resourcesIds = new Map([...[...ids].map(([id, o]): [string, string] => [id, `${name(o.entry)} (${safeText(o.file, 100)}) ${o.inner ? 'builds' : 'writes'} it (${o.where})`]), ...componentIds]);
+    // there (CREATE_EXISTS). A kustomization's generators run after its resources and before its
+    // components (kusttarget.go accumulateTarget, since kubernetes-sigs/kustomize PR 5170, 5.1.0):
+    // what its components add is not there yet, and a component adding an id a generator made fails
+    // at the component (componentsAdding).
+    const resourcesIds = new Map([...ids].map(([id, o]): [string, string] => [id, `${name(o.entry)} (${safeText(o.file, 100)}) ${o.inner ? 'builds' : 'writes'} it (${o.where})`]));
+    const ownMade = new Map<string, string>();
     for (const { built: g, at: where } of generated(n) ?? []) {
       const x = g.id;
       const ns = x.namespace ?? 'default';
       const id = `${x.apiVersion}\u0000${x.kind}\u0000${x.name}\u0000${ns}`;
-      const other = resourcesIds.get(id);
+      const other = resourcesIds.get(id) ?? ownMade.get(id);
       const entry = `${String(where[0])}[${String(where[1])}]`;
       if (other !== undefined) {
         const what = `${x.kind} ${safeText(ns, 63)}/${safeText(x.name, 253)}`;
-        fail('RF946', at(...where, 'name'), `${file} ${entry} generates ${what}, which ${other}: kustomize adds a generated object with its behavior, \`create\` unless written, and an id already there fails it ("id ... exists; can not use behavior: 'create', behavior must be merge or replace")`, `set behavior: merge (or replace) on ${entry} of ${file} to change the ${x.kind} already there, or give the generator another name`);
+        fail('RF946', at(...where, 'name'), `${file} ${entry} generates ${what}, which ${other}: kustomize adds a generated object with its behavior, \`create\` unless written, and an id already there fails it (${CREATE_EXISTS})`, `set behavior: merge (or replace) on ${entry} of ${file} to change the ${x.kind} already there, or give the generator another name`);
         break;
       }
-      resourcesIds.set(id, `${entry} generates it (${g.where})`);
+      ownMade.set(id, `${entry} of ${file} generates it (${g.where})`);
     }
     if (failed.has(n)) continue;
     mergeWithNothing(n, at, fail);
+    if (failed.has(n)) continue;
+    componentsAdding(n, ids, ownMade, name, at, fail);
     if (failed.has(n)) continue;
     componentMergeWithNothing(n, at, fail);
   }
@@ -600,9 +613,12 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
    * transformers run over the whole accumulator after its resources are added, so once a component
    * that may change ids has run (a namespace, namePrefix or nameSuffix, a transformer, replacements,
    * a patch that can rename, a component of its own), the ids after it are not known and nothing
-   * more is said. Returns the ids the components added (id → how it is said), for the generator check.
+   * more is said. The kustomization's own generators ran before its components (kusttarget.go
+   * accumulateTarget since kubernetes-sigs/kustomize PR 5170, kustomize 5.1.0): what they made
+   * (`ownMade`) is there for the components to collide with, and the finding says kustomize before 5.1
+   * failed at the generator instead. Returns the ids the components added (id → how it is said).
    */
-  function componentsAdding(n: BuildNode, ids: Map<string, { entry: number; file: string; where: string; inner: boolean }>, name: (i: number) => string, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): Map<string, string> {
+  function componentsAdding(n: BuildNode, ids: Map<string, { entry: number; file: string; where: string; inner: boolean }>, ownMade: ReadonlyMap<string, string>, name: (i: number) => string, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): Map<string, string> {
     const added = new Map<string, string>();
     const list = Array.isArray(n.value.components) ? (n.value.components as unknown[]) : [];
     const file = n.origin.source.path;
@@ -610,8 +626,11 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       Object.keys(c.value).every((key) => (ID_KEEPING.has(key) && !['namespace', 'namePrefix', 'nameSuffix'].includes(key)) || GENERATING.has(key) || PATCHING.has(key)) && (!Object.keys(c.value).some((key) => PATCHING.has(key)) || patchesKeepIds(c));
     const said = (id: string): string | undefined => {
       const r = ids.get(id);
-      return r !== undefined ? `${name(r.entry)} (${safeText(r.file, 100)}) ${r.inner ? 'builds' : 'writes'} it (${r.where})` : added.get(id);
+      return r !== undefined ? `${name(r.entry)} (${safeText(r.file, 100)}) ${r.inner ? 'builds' : 'writes'} it (${r.where})` : ownMade.get(id) ?? added.get(id);
     };
+    // Where the id is one the kustomization's own generator made: kustomize before 5.1 accumulated the
+    // components first (kusttarget.go accumulateTarget before PR 5170), and failed at the generator.
+    const older = (id: string): string => (ids.has(id) || !ownMade.has(id) ? '' : `; kustomize 5.1 and later run a kustomization's generators before its components (kusttarget.go accumulateTarget, kubernetes-sigs/kustomize PR 5170), and kustomize before 5.1 added the components first and failed at the generator instead, with "id ... exists; behavior must be merge or replace"`);
     for (let j = 0; j < list.length; j++) {
       const e = list[j];
       if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return added;
@@ -631,7 +650,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
           const other = said(id);
           if (other !== undefined) {
             const what = `${x.kind} ${ns !== '' ? `${safeText(ns, 63)}/` : ''}${safeText(x.name, 253)} (${x.apiVersion})`;
-            fail('RF946', at('components', j), `${file} components[${j}] (${safeText(e, 100)}) adds ${what} with its resources[${k}] (${safeText(r, 100)}; ${where}), which ${other}: kustomize adds a component's resources to the build it is listed in, cannot hold two objects of one id, and \`kustomize build\` fails ("may not add resource with an already registered id: ${x.kind}")`, `keep ${what} in one place (take it out of ${c.origin.source.path}'s resources, or out of the build listing the component), or give one of them another name or namespace`);
+            fail('RF946', at('components', j), `${file} components[${j}] (${safeText(e, 100)}) adds ${what} with its resources[${k}] (${safeText(r, 100)}; ${where}), which ${other}: kustomize adds a component's resources to the build it is listed in, cannot hold two objects of one id, and \`kustomize build\` fails ("may not add resource with an already registered id: ${x.kind}")${older(id)}`, `keep ${what} in one place (take it out of ${c.origin.source.path}'s resources, or out of the build listing the component), or give one of them another name or namespace`);
             return added;
           }
           added.set(id, `components[${j}] (${safeText(e, 100)}) adds it with its resources[${k}] (${where})`);
@@ -650,7 +669,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         const other = said(id);
         if (other !== undefined) {
           const what = `${g.id.kind} ${safeText(ns, 63)}/${safeText(g.id.name, 253)}`;
-          fail('RF946', at('components', j), `${file} components[${j}] (${safeText(e, 100)}) generates ${what} with its ${entry} (${g.where}), which ${other}: kustomize runs a component's generators over the build it is listed in, adds a generated object with its behavior, \`create\` unless written, and an id already there fails it ("id ... exists; can not use behavior: 'create', behavior must be merge or replace")`, `set behavior: merge (or replace) on ${entry} of ${c.origin.source.path} to change the ${g.id.kind} already there, or give the generator another name`);
+          fail('RF946', at('components', j), `${file} components[${j}] (${safeText(e, 100)}) generates ${what} with its ${entry} (${g.where}), which ${other}: kustomize runs a component's generators over the build it is listed in, adds a generated object with its behavior, \`create\` unless written, and an id already there fails it (${CREATE_EXISTS})${older(id)}`, `set behavior: merge (or replace) on ${entry} of ${c.origin.source.path} to change the ${g.id.kind} already there, or give the generator another name`);
           return added;
         }
         // Two entries of one generator list making one id: the second fails too, with the first as the one there.

@@ -172,7 +172,12 @@ export function kubernetesEscapes(toml: unknown, i: number, patchFile?: PatchFil
       const path = show(t.patch_path);
       const file = patchFile?.(t.patch_path);
       if (file === undefined) {
-        out.push({ at, said: `${table} patch_path = ${path}`, code: 'RF903', lets: `names a file the runner manager reads from its own filesystem and applies to every job pod's PodSpec, and no file given shows it (a ConfigMap mounted at that path, or the file beside the config.toml): whether the patch sets host namespaces, hostPath volumes, privileged containers or capabilities is not read`, contained: true, severity: 'info', fix: 'give the doctor the file (or the ConfigMap mounted at that path and the workload mounting it), or write the patch inline with patch', received: t.patch_path.slice(0, 200) });
+        out.push({ at, said: `${table} patch_path = ${path}`, code: 'RF903', lets: `names a file the runner manager reads from its own filesystem and applies to every job pod's PodSpec, and no file given shows it (a ConfigMap or Secret mounted at that path by a workload or by the chart's volumes/volumeMounts or configMaps values, or the file beside the config.toml): whether the patch sets host namespaces, hostPath volumes, privileged containers or capabilities is not read`, contained: true, severity: 'info', fix: 'give the doctor the file (or the ConfigMap or Secret mounted at that path and the workload mounting it), or write the patch inline with patch', received: t.patch_path.slice(0, 200) });
+        continue;
+      }
+      if (file.text === undefined) {
+        // A Secret's key: the doctor drops Secret values when it reads them, so the patch is known to be there and not read.
+        out.push({ at, said: `${table} patch_path = ${path}`, code: 'RF903', lets: `names ${file.from}: the runner manager applies it to every job pod's PodSpec, and the doctor keeps no Secret's values, so whether the patch sets host namespaces, hostPath volumes, privileged containers or capabilities is not read`, contained: true, severity: 'info', fix: 'keep the patch in a ConfigMap (a pod patch holds no secret) or inline with patch, so it can be reviewed', received: t.patch_path.slice(0, 200) });
         continue;
       }
       text = file.text;

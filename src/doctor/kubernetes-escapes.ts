@@ -57,8 +57,8 @@ export interface KubernetesEscape {
   at: (string | number)[];
   /** The setting as a person finds it in config.toml. */
   said: string;
-  /** RF301 for a privileged container, RF309 for any other way out; RF903 for a patch_path file not read. */
-  code: 'RF301' | 'RF309' | 'RF903';
+  /** RF301 for a privileged container, RF309 for any other way out; RF903 for a patch_path file not read; RF947 for a pod_spec the runner refuses. */
+  code: 'RF301' | 'RF309' | 'RF903' | 'RF947';
   lets: string;
   /** The job stays in its pod's containers by it (a read-only mount of secrets, a host settings file). */
   contained: boolean;
@@ -131,10 +131,34 @@ export function kubernetesEscapes(toml: unknown, i: number, patchFile?: PatchFil
   const flag = featureFlag(entry);
   if (flag === false) return out;
   const read: { at: (string | number)[]; said: string; escapes: PodSpecEscape[] }[] = [];
+  const tableOf = (t: Record<string, unknown>, n: number | undefined) => `[[runners.kubernetes.pod_spec]]${typeof t.name === 'string' ? ` ${JSON.stringify(t.name.slice(0, 60))}` : ''}${n !== undefined && n > 0 ? ` (entry ${n})` : ''}`;
+  // A table with both patch and patch_path: gitlab-runner common/config.go KubernetesPodSpec.PodSpecPatch
+  // returns "ambiguous patch: both patch path and patch provided (<name>)" (a non-empty string each), and
+  // executors/kubernetes/kubernetes.go applyPodSpecMerge, called by setupBuildPod for each job with the
+  // flag on, returns that error before the pod is made: the config loads and the manager runs, but every
+  // such job fails before its pod exists, and no table of the entry patches any pod (the loop stops at the
+  // error). So none of the entry's patches is judged as applied: the fix comes first.
+  const ambiguous = specs.filter(([t]) => isObject(t) && typeof t.patch === 'string' && t.patch !== '' && typeof t.patch_path === 'string' && t.patch_path !== '');
+  if (ambiguous.length > 0) {
+    for (const [t, n] of ambiguous) {
+      const table = tableOf(t as Record<string, unknown>, n);
+      const path = show((t as Record<string, unknown>).patch_path);
+      out.push({
+        at: [...base, 'pod_spec', ...(n !== undefined ? [n] : []), 'patch_path'],
+        said: `${table} with both patch and patch_path = ${path}`,
+        code: 'RF947',
+        lets: `is refused by gitlab-runner when it builds a job pod ("ambiguous patch: both patch path and patch provided"; common/config.go PodSpecPatch), so ${flag === true ? `every job of this entry fails before its pod is created (${FLAG} is on in this [[runners]] entry)` : `every job that turns ${FLAG} on with a variable fails before its pod is created (the config.toml does not set it in [runners.feature_flags]); jobs without it run unpatched`}, and no pod_spec patch of the entry is applied`,
+        contained: true,
+        ...(flag === true ? {} : { severity: 'warning' as const }),
+        fix: 'keep one of the two in the table: the inline patch, or patch_path with the patch in that file',
+        received: 'patch and patch_path',
+      });
+    }
+    return out;
+  }
   for (const [t, n] of specs) {
     if (!isObject(t)) continue;
-    const name = typeof t.name === 'string' ? ` ${JSON.stringify(t.name.slice(0, 60))}` : '';
-    const table = `[[runners.kubernetes.pod_spec]]${name}${n !== undefined && n > 0 ? ` (entry ${n})` : ''}`;
+    const table = tableOf(t, n);
     let text: string;
     let at: (string | number)[];
     let said: string;
@@ -148,7 +172,12 @@ export function kubernetesEscapes(toml: unknown, i: number, patchFile?: PatchFil
       const path = show(t.patch_path);
       const file = patchFile?.(t.patch_path);
       if (file === undefined) {
-        out.push({ at, said: `${table} patch_path = ${path}`, code: 'RF903', lets: `names a file the runner manager reads from its own filesystem and applies to every job pod's PodSpec, and no file given shows it (a ConfigMap mounted at that path, or the file beside the config.toml): whether the patch sets host namespaces, hostPath volumes, privileged containers or capabilities is not read`, contained: true, severity: 'info', fix: 'give the doctor the file (or the ConfigMap mounted at that path and the workload mounting it), or write the patch inline with patch', received: t.patch_path.slice(0, 200) });
+        out.push({ at, said: `${table} patch_path = ${path}`, code: 'RF903', lets: `names a file the runner manager reads from its own filesystem and applies to every job pod's PodSpec, and no file given shows it (a ConfigMap or Secret mounted at that path by a workload or by the chart's volumes/volumeMounts or configMaps values, or the file beside the config.toml): whether the patch sets host namespaces, hostPath volumes, privileged containers or capabilities is not read`, contained: true, severity: 'info', fix: 'give the doctor the file (or the ConfigMap or Secret mounted at that path and the workload mounting it), or write the patch inline with patch', received: t.patch_path.slice(0, 200) });
+        continue;
+      }
+      if (file.text === undefined) {
+        // A Secret's key: the doctor drops Secret values when it reads them, so the patch is known to be there and not read.
+        out.push({ at, said: `${table} patch_path = ${path}`, code: 'RF903', lets: `names ${file.from}: the runner manager applies it to every job pod's PodSpec, and the doctor keeps no Secret's values, so whether the patch sets host namespaces, hostPath volumes, privileged containers or capabilities is not read`, contained: true, severity: 'info', fix: 'keep the patch in a ConfigMap (a pod patch holds no secret) or inline with patch, so it can be reviewed', received: t.patch_path.slice(0, 200) });
         continue;
       }
       text = file.text;

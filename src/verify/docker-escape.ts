@@ -127,8 +127,22 @@ function volumesFromEntry(entry: string): { container: string; readOnly: boolean
   return m ? { container: m[1]!, readOnly: m[2]!.toLowerCase() === 'ro' } : { container: entry.trim(), readOnly: false };
 }
 
-/** SYS_PTRACE once the job shares the host's PID namespace. */
+/**
+ * SYS_PTRACE once the job shares the host's PID namespace. Where the host runs AppArmor, Docker puts
+ * each container under its default profile `docker-default`, whose only ptrace rule is
+ * `ptrace (trace,read,tracedby,readby) peer=<that profile>` (moby/profiles apparmor/template.go
+ * baseTemplate): a profile with ptrace rules denies ptrace to any peer it does not list, so a job
+ * traces only processes under docker-default too — other containers' (other jobs, a runner manager
+ * run as a container, with its config.toml tokens in memory), not the host's unconfined daemons
+ * (dockerd, a runner manager installed on the host, systemd). A privileged container runs unconfined
+ * and is out of its reach too. Not on a host without AppArmor (Amazon Linux, RHEL: SELinux), nor where
+ * `security_opt` sets `apparmor=unconfined`: then every process of the host is the job's.
+ */
 const PTRACE_WITH_HOST_PID = "with pid_mode = \"host\", traces the host's processes: a job reads and writes the memory of a root process of the host (the runner manager, dockerd) and with it becomes root on the host";
+const PTRACE_APPARMOR = " (where the host runs AppArmor, Docker's default profile docker-default lets a container trace only processes under that same profile: it leaves the job the other containers' processes, other jobs' and a runner manager's run as a container with the runner tokens in its memory, and not the host's own daemons; a host without AppArmor, Amazon Linux or RHEL among them, has no such limit)";
+const PTRACE_UNCONFINED = ' (security_opt turns the AppArmor profile off, so no profile limits whom it traces)';
+/** An `apparmor=unconfined` (or `apparmor:unconfined`) entry of a security_opt list. */
+const apparmorOff = (v: unknown): boolean => (Array.isArray(v) ? v : [v]).some((o) => typeof o === 'string' && /^[ \t]*apparmor[ \t]*[=:][ \t]*unconfined[ \t]*$/i.test(o));
 
 /** Host paths whose bind mount hands a job the host: the Docker socket (the API starts a privileged container) or system files. */
 const SOCKET_DIRS = new Set(['/', '/var', '/var/run', '/run', '/run/docker', '/var/run/docker']);
@@ -406,7 +420,7 @@ export function dockerHostEscapes(toml: unknown): DockerEscape[] {
     if (typeof docker.userns_mode === 'string' && docker.userns_mode.trim().toLowerCase() === 'host') add('userns_mode', docker.userns_mode, "turns off the Docker daemon's user-namespace remapping for jobs: root in a job container is root on the host");
     eachString(docker.cap_add, (cap, n) => {
       const name = capabilityName(cap);
-      const lets = capabilityLets(name, HOST_WORDS)?.lets ?? (name === 'SYS_PTRACE' && hostPid ? PTRACE_WITH_HOST_PID : undefined);
+      const lets = capabilityLets(name, HOST_WORDS)?.lets ?? (name === 'SYS_PTRACE' && hostPid ? `${PTRACE_WITH_HOST_PID}${apparmorOff(docker.security_opt) ? PTRACE_UNCONFINED : PTRACE_APPARMOR}` : undefined);
       if (lets !== undefined) add('cap_add', cap, `adds ${name}: ${lets}`, Array.isArray(docker.cap_add) ? n : undefined);
     });
     for (const key of ['security_opt', 'services_security_opt']) {

@@ -4,3 +4,5 @@ export const KUSTOMIZE_PATCH_TESTED = ['RF939'] as const;
 export const KUSTOMIZE_BUILD_TESTED = ['RF946'] as const;
 /** Codes test/doctor-credential-mounts.test.ts tests with a failing and a passing case: a Docker volume that hands jobs a cloud credentials file. */
 export const CREDENTIAL_MOUNT_TESTED = ['RF945'] as const;
+/** Codes test/doctor-pod-spec-59e.test.ts tests with a failing and a passing case: a pod_spec table with both patch and patch_path. */
+export const POD_SPEC_TESTED = ['RF947'] as const;

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { assignedOnce, expandWord } from '../src/doctor/shell-vars.js';
+
+/**
+ * Stop 59d: the gaps stop 58 left in shell-vars.ts's set-once reader (assignedOnce, expandWord) and
+ * its callers: a name also set otherwise than to a literal is not known; make reads `$NAME` as `$N`
+ * then `AME`; `'…'` is literal in a script; a plain YAML scalar over lines is one command.
+ */
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+const messages = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code).map((f) => f.message);
+const managers = (r: DoctorResult): string[] => [...r.chains.values()].flat().filter((l) => l.startsWith('manager '));
+const SCRIPT = { makefile: false };
+const MAKE = { makefile: true };
+const VALUES = 'gitlabUrl: https://gitlab.example.com\nrunners:\n  secret: runner-token\nserviceAccount:\n  create: true\n  name: runner\n';
+const HELM = 'helm upgrade --install runner gitlab/gitlab-runner -n $NS -f values.yaml\n';
+const namespaceUnknown = (r: DoctorResult) => messages(r, 'RF903').some((m) => m.includes('its namespace'));
+
+describe('1. a name also set otherwise than to a literal is not known', () => {
+  const scriptChanges = [
+    'NS="$(kubectl config view --minify -o jsonpath={..namespace})"',
+    'NS=$(cat ns)',
+    'NS=$OTHER_UNKNOWN',
+    'read NS',
+    'read -r NAME NS',
+    'NS+=-b',
+    'unset NS',
+    'for NS in a b; do echo "$NS"; done',
+    'export NS=',
+    'local NS',
+    'printf -v NS %s b',
+    '[ -n "$CI" ] && NS=b',
+    'NS="a b"',
+  ];
+  for (const change of scriptChanges) {
+    it(`script: \`NS=ci\` and \`${change}\`: NS is not known; without it, ci`, () => {
+      expect(assignedOnce(`NS=ci\n${change}\n`, SCRIPT).get('NS')).toBeNull();
+      expect(assignedOnce(`NS=ci\n${change.replace(/NS/g, 'OTHER')}\n`, SCRIPT).get('NS')).toBe('ci');
+    });
+  }
+  it('script: an assignment that is a command\'s environment only (`NS=b cmd`) does not change NS', () => {
+    expect(assignedOnce('NS=ci\nNS=b ./run.sh\n', SCRIPT).get('NS')).toBe('ci');
+  });
+  const makeChanges = ['NS += b', 'NS != cat ns', 'NS := $(shell cat ns)', 'override NS = b', 'define NS\nb\nendef', 'undefine NS', 'deploy: NS = b', 'deploy: export NS := b', 'NS = a b'];
+  for (const change of makeChanges) {
+    it(`Makefile: \`NS = ci\` and \`${change.replace(/\n/g, '⏎')}\`: NS is not known; without it, ci`, () => {
+      expect(assignedOnce(`NS = ci\n${change}\n`, MAKE).get('NS')).toBeNull();
+      expect(assignedOnce(`NS = ci\n${change.replace(/NS/g, 'OTHER')}\n`, MAKE).get('NS')).toBe('ci');
+    });
+  }
+  it('Makefile: `override NS = ci` alone is a literal (it wins over the command line\'s)', () => {
+    expect(assignedOnce('override NS = ci\n', MAKE).get('NS')).toBe('ci');
+  });
+  it('a helm command in a script after a reassignment from a command: its namespace is said unknown (RF903), not ci', () => {
+    const changed = run({ 'deploy.sh': `NS=ci\nNS="$(kubectl config view --minify -o jsonpath='{..namespace}')"\n${HELM}`, 'values.yaml': VALUES });
+    expect(namespaceUnknown(changed)).toBe(true);
+    expect(managers(changed)).toEqual([]);
+    const once = run({ 'deploy.sh': `NS=ci\n${HELM}`, 'values.yaml': VALUES });
+    expect(managers(once)).toEqual(['manager ci/runner (deploy.sh:2:1)']);
+  });
+  it('a helm command in a Makefile after `NS += x`: its namespace is said unknown', () => {
+    const mk = (extra: string) => run({ Makefile: `NS = ci\n${extra}deploy:\n\thelm upgrade --install runner gitlab/gitlab-runner -n $(NS) -f values.yaml\n`, 'values.yaml': VALUES });
+    expect(namespaceUnknown(mk('NS += x\n'))).toBe(true);
+    expect(managers(mk(''))).toEqual(['manager ci/runner (Makefile:3:2)']);
+  });
+});
+
+describe('hostile input to the readers changed at stop 59', () => {
+  const blanks = '\n'.repeat(200_000);
+  const word = 'a'.repeat(200_000);
+  const spaces = ' \t'.repeat(100_000);
+  it('assignedOnce, script: 200,000 blank lines and a 200,000-character word around a change', () => {
+    expect(assignedOnce(`NS=ci\n${blanks}read NS\n`, SCRIPT).get('NS')).toBeNull();
+    expect(assignedOnce(`NS=ci\n${word}\n${word}=$(x ${word})\n`, SCRIPT).get('NS')).toBe('ci');
+    expect(assignedOnce(`NS=ci\n${spaces}\n${word}+=${word}\n`, SCRIPT).get(word)).toBeNull();
+  });
+  it('assignedOnce, Makefile: 200,000 blank lines, a 200,000-character target and word', () => {
+    expect(assignedOnce(`NS = ci\n${blanks}NS += b\n`, MAKE).get('NS')).toBeNull();
+    expect(assignedOnce(`NS = ci\n${word}:${spaces}\n${word}: ${word}\n${word}:${word}`, MAKE).get('NS')).toBe('ci');
+    expect(assignedOnce(`NS = ci\n${word}: NS = b\n`, MAKE).get('NS')).toBeNull();
+    expect(assignedOnce(`NS = ci\n${spaces}define${spaces}\n${word}${spaces}+\n`, MAKE).get('NS')).toBe('ci');
+  });
+  it('expandWord: a 200,000-character word of dollars and names in either mode', () => {
+    const vars = assignedOnce('N = x\n', MAKE);
+    for (const forms of [SCRIPT, MAKE]) {
+      expect(expandWord(`$${word}`, vars, forms)).toBeUndefined();
+      expect(expandWord('$$'.repeat(100_000), vars, forms)).toBeUndefined();
+    }
+  });
+});

@@ -35,7 +35,8 @@ describe('assignedOnce and expandWord', () => {
     const vars = assignedOnce('BASE=ci\nSA=${BASE}-runner\nNS=$SA\n', SCRIPT);
     expect(expandWord('$NS', vars, SCRIPT)).toBe('ci-runner');
     expect(expandWord('$(NS)', vars, SCRIPT)).toBeUndefined();
-    expect(expandWord('$(NS)', vars, MAKE)).toBe('ci-runner');
+    // make reads a value's `$SA` as `$(S)` then `A` (stop 59): the Makefile's chain is written `$(SA)`.
+    expect(expandWord('$(NS)', assignedOnce('BASE=ci\nSA=${BASE}-runner\nNS=$(SA)\n', MAKE), MAKE)).toBe('ci-runner');
   });
 
   it('a cycle (`a=$b`, `b=$a`) and a self-reference are not known, and the words around them do not make them so', () => {

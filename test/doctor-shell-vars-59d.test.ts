@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
-import { assignedOnce, expandWord } from '../src/doctor/shell-vars.js';
+import { assignedInForce, assignedOnce, expandWord } from '../src/doctor/shell-vars.js';
 
 /**
  * Stop 59d: the gaps stop 58 left in shell-vars.ts's set-once reader (assignedOnce, expandWord) and
@@ -16,6 +16,7 @@ const SCRIPT = { makefile: false };
 const MAKE = { makefile: true };
 const VALUES = 'gitlabUrl: https://gitlab.example.com\nrunners:\n  secret: runner-token\nserviceAccount:\n  create: true\n  name: runner\n';
 const HELM = 'helm upgrade --install runner gitlab/gitlab-runner -n $NS -f values.yaml\n';
+const BINDING = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: runner\n  namespace: ci\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: runner\nsubjects:\n  - kind: ServiceAccount\n    name: ci-runner\n    namespace: ci\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: runner\n  namespace: ci\nrules:\n  - apiGroups: [""]\n    resources: [pods]\n    verbs: [get]\n';
 const namespaceUnknown = (r: DoctorResult) => messages(r, 'RF903').some((m) => m.includes('its namespace'));
 
 describe('1. a name also set otherwise than to a literal is not known', () => {
@@ -40,6 +41,12 @@ describe('1. a name also set otherwise than to a literal is not known', () => {
       expect(assignedOnce(`NS=ci\n${change.replace(/NS/g, 'OTHER')}\n`, SCRIPT).get('NS')).toBe('ci');
     });
   }
+  it('assignedInForce: `local NS` in a function before the command leaves NS empty there: not known', () => {
+    const script = (decl: string) => `NS=ci\nsetup() {\n  ${decl}\n  gitlab-runner register --kubernetes-namespace "$NS"\n}\n`;
+    const at = (s: string) => s.indexOf('gitlab-runner');
+    expect(assignedInForce(script('local NS'), at(script('local NS'))).get('NS')).toBeUndefined();
+    expect(assignedInForce(script('local OTHER'), at(script('local OTHER'))).get('NS')).toBe('ci');
+  });
   it('script: an assignment that is a command\'s environment only (`NS=b cmd`) does not change NS', () => {
     expect(assignedOnce('NS=ci\nNS=b ./run.sh\n', SCRIPT).get('NS')).toBe('ci');
   });
@@ -64,6 +71,38 @@ describe('1. a name also set otherwise than to a literal is not known', () => {
     const mk = (extra: string) => run({ Makefile: `NS = ci\n${extra}deploy:\n\thelm upgrade --install runner gitlab/gitlab-runner -n $(NS) -f values.yaml\n`, 'values.yaml': VALUES });
     expect(namespaceUnknown(mk('NS += x\n'))).toBe(true);
     expect(managers(mk(''))).toEqual(['manager ci/runner (Makefile:3:2)']);
+  });
+});
+
+describe('2. make reads `$NAME` as the one-letter variable N, then `AME`', () => {
+  const vars = assignedOnce('N = c\nNS = ci\n', MAKE);
+  it('`$NS` in a Makefile is `$(N)` then `S`; in a script it is NS', () => {
+    expect(expandWord('$NS', vars, MAKE)).toBe('cS');
+    expect(expandWord('$NS', vars, SCRIPT)).toBe('ci');
+    expect(expandWord('$(NS)', vars, MAKE)).toBe('ci');
+    expect(expandWord('${NS}', vars, MAKE)).toBe('ci');
+  });
+  it('`$$NS` is the shell\'s NS when the recipe runs: not known, though make sets NS', () => {
+    expect(expandWord('$$NS', vars, MAKE)).toBeUndefined();
+    expect(expandWord('$$(NS)', vars, MAKE)).toBeUndefined();
+  });
+  it('a value naming another as `$B` in a Makefile is `$(B)`: the one-letter B', () => {
+    expect(expandWord('$(A)', assignedOnce('A = $BASE\nBASE = ci\n', MAKE), MAKE)).toBeUndefined();
+    expect(expandWord('$(A)', assignedOnce('A = $(BASE)\nBASE = ci\n', MAKE), MAKE)).toBe('ci');
+  });
+  it('a helm command in a Makefile with `-n $NS`: the namespace is not known (NS is set, N is not); `$(NS)` reads ci', () => {
+    const mk = (ns: string) => run({ Makefile: `NS = ci\ndeploy:\n\thelm upgrade --install runner gitlab/gitlab-runner -n ${ns} -f values.yaml\n`, 'values.yaml': VALUES });
+    for (const ns of ['$NS', '$$NS']) {
+      const r = mk(ns);
+      expect(namespaceUnknown(r)).toBe(true);
+      expect(managers(r)).toEqual([]);
+    }
+    expect(managers(mk('$(NS)'))).toEqual(['manager ci/runner (Makefile:3:2)']);
+  });
+  it('kubectl create serviceaccount $SA in a Makefile is not read as SA; $(SA) is', () => {
+    const made = (sa: string) => messages(run({ Makefile: `SA = ci-runner\nsa:\n\tkubectl create sa ${sa} -n ci\n`, 'rbac.yaml': BINDING }), 'RF904');
+    expect(made('$SA')[0]).toMatch(/which does not exist among the objects given$/);
+    expect(made('$(SA)')[0]).toMatch(/`kubectl create serviceaccount` at Makefile:3 makes it/);
   });
 });
 

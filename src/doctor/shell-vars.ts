@@ -103,8 +103,17 @@ function* withLines(text: string, re: RegExp): Generator<{ m: RegExpMatchArray; 
   }
 }
 
+/** The shell's `${X}` and `$X` (and `$(…)`, a command's output), or a `$` before anything else. */
+const SHELL_REFERENCE = /\$(?:\(([^()]*)\)|\{([^{}]*)\}|([A-Za-z_][A-Za-z0-9_]*)|(.?))/g;
 /**
- * A word with its variables (`${X}`, `$X`, and in a Makefile `$(X)`) replaced by what the same file
+ * make's `$(X)`, `${X}`, and `$` before one other character, the one-letter variable of that name
+ * (`$NS` is `$(N)` then `S`: GNU make manual, "Basics of Variable References"); `$$` is a `$` the
+ * shell then expands when the recipe runs, so it is not known here.
+ */
+const MAKE_REFERENCE = /\$(?:\(([^()]*)\)|\{([^{}]*)\}|([^$(){}])|(\$?))/g;
+
+/**
+ * A word with its variables (`${X}`, `$X`; in a Makefile `$(X)`, `${X}`, and `$N` for the one-letter N) replaced by what the same file
  * assigns them (assignedOnce), itself expanded so (`ns=$GLR_MANAGER` over `export
  * GLR_MANAGER='glr-manager'`; at most 8 assignments deep); undefined where any is not so assigned,
  * is in a cycle (`a=$b`, `b=$a`), or the word holds another expansion (`${X:-d}`, `` ` ``, and in a
@@ -116,7 +125,7 @@ export function expandWord(word: string, vars: ReadonlyMap<string, string | null
   const expand = (w: string, depth: number): string | undefined => {
     if (w.includes('`') || depth > 8) return undefined;
     let unknown = false;
-    const out = w.replace(/\$(?:\(([^()]*)\)|\{([^{}]*)\}|([A-Za-z_][A-Za-z0-9_]*)|(.?))/g, (_m, p?: string, b?: string, bare?: string) => {
+    const out = w.replace(options.makefile ? MAKE_REFERENCE : SHELL_REFERENCE, (_m, p?: string, b?: string, bare?: string) => {
       // `$(X)` is make's variable; in the shell it runs the command X.
       const name = (options.makefile ? p : undefined) ?? b ?? bare;
       const raw = name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? vars.get(name) : undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
-import { assignedInForce, assignedOnce, expandWord } from '../src/doctor/shell-vars.js';
+import { assignedInForce, assignedOnce, expandWord, scriptWord } from '../src/doctor/shell-vars.js';
 
 /**
  * Stop 59d: the gaps stop 58 left in shell-vars.ts's set-once reader (assignedOnce, expandWord) and
@@ -106,6 +106,40 @@ describe('2. make reads `$NAME` as the one-letter variable N, then `AME`', () =>
   });
 });
 
+describe("3. in a script `'…'` is literal: a `$` inside names the characters, not the variable", () => {
+  it('expandWord takes `\\$` as a literal `$` in a script; scriptWord writes a `$` of `\'…\'` so', () => {
+    const vars = assignedOnce('NS=ci\n', SCRIPT);
+    expect(expandWord('\\$NS', vars, SCRIPT)).toBe('$NS');
+    expect(expandWord('$NS', vars, SCRIPT)).toBe('ci');
+    expect(scriptWord("'$NS'")).toBe('\\$NS');
+    expect(scriptWord('"$NS"')).toBe('$NS');
+    expect(scriptWord("a'$B'\"$C\"")).toBe('a\\$B$C');
+  });
+  it("a value set in single quotes (`X='$A'`) is the characters `$A`; in double quotes, A's value; in a Makefile, make expands it", () => {
+    expect(expandWord('$X', assignedOnce("A=ci\nX='$A'\n", SCRIPT), SCRIPT)).toBe('$A');
+    expect(expandWord('$X', assignedOnce('A=ci\nX="$A"\n', SCRIPT), SCRIPT)).toBe('ci');
+    expect(expandWord('$(X)', assignedOnce("A = ci\nX = '$(A)'\n", MAKE), MAKE)).toBe('ci');
+  });
+  const helm = (file: string, text: string) => managers(run({ [file]: text, 'values.yaml': VALUES }));
+  it("helm -n '$NS' in a script installs into the namespace named `$NS` as written; -n \"$NS\" into ci", () => {
+    for (const ns of ["'$NS'", "--namespace='$NS'"]) expect(helm('deploy.sh', `NS=ci\nhelm upgrade --install runner gitlab/gitlab-runner ${ns.startsWith('--') ? ns : `-n ${ns}`} -f values.yaml\n`)).toEqual(['manager $NS/runner (deploy.sh:2:1)']);
+    expect(helm('deploy.sh', 'NS=ci\nhelm upgrade --install runner gitlab/gitlab-runner -n "$NS" -f values.yaml\n')).toEqual(['manager ci/runner (deploy.sh:2:1)']);
+  });
+  it("a chart named '$CHART' in a script is no runner chart (helm looks for a chart of that name); \"$CHART\" is", () => {
+    const text = (chart: string) => `CHART=gitlab/gitlab-runner\nhelm upgrade --install runner ${chart} -n ci -f values.yaml\n`;
+    expect(helm('deploy.sh', text("'$CHART'"))).toEqual([]);
+    expect(helm('deploy.sh', text('"$CHART"'))).toEqual(['manager ci/runner (deploy.sh:2:1)']);
+  });
+  it("a Makefile's recipe -n '$(NS)' is make's NS: make expands it before the shell reads the quotes", () => {
+    expect(helm('Makefile', "NS = ci\ndeploy:\n\thelm upgrade --install runner gitlab/gitlab-runner -n '$(NS)' -f values.yaml\n")).toEqual(['manager ci/runner (Makefile:3:2)']);
+  });
+  it("kubectl create sa '$SA' in a script makes no ServiceAccount named SA's value; \"$SA\" does", () => {
+    const made = (sa: string) => messages(run({ 'setup.sh': `SA=ci-runner\nkubectl create sa ${sa} -n ci\n`, 'rbac.yaml': BINDING }), 'RF904');
+    expect(made("'$SA'")[0]).toMatch(/which does not exist among the objects given$/);
+    expect(made('"$SA"')[0]).toMatch(/`kubectl create serviceaccount` at setup\.sh:2 makes it/);
+  });
+});
+
 describe('hostile input to the readers changed at stop 59', () => {
   const blanks = '\n'.repeat(200_000);
   const word = 'a'.repeat(200_000);
@@ -120,6 +154,11 @@ describe('hostile input to the readers changed at stop 59', () => {
     expect(assignedOnce(`NS = ci\n${word}:${spaces}\n${word}: ${word}\n${word}:${word}`, MAKE).get('NS')).toBe('ci');
     expect(assignedOnce(`NS = ci\n${word}: NS = b\n`, MAKE).get('NS')).toBeNull();
     expect(assignedOnce(`NS = ci\n${spaces}define${spaces}\n${word}${spaces}+\n`, MAKE).get('NS')).toBe('ci');
+  });
+  it("scriptWord and a helm command: a 200,000-character single-quoted word of dollars, and 200,000 blank lines before the command", () => {
+    expect(scriptWord(`'${'$'.repeat(200_000)}'`)).toHaveLength(400_000);
+    const r = run({ 'deploy.sh': `NS=ci\n${blanks}helm upgrade --install runner gitlab/gitlab-runner -n '${'$'.repeat(200_000)}' -f values.yaml\n`, 'values.yaml': VALUES });
+    expect(managers(r)).toEqual([]);
   });
   it('expandWord: a 200,000-character word of dollars and names in either mode', () => {
     const vars = assignedOnce('N = x\n', MAKE);

@@ -171,7 +171,9 @@ function parseArgs(words: readonly Word[]): Parsed {
     const inline = long ? long[2] : short![2];
     if (inline !== undefined) {
       const offset = t.length - inline.length;
-      out.flags.push({ name, value: { text: inline, at: w.at + offset, expansion: w.expansion }, at: w });
+      // The value's escaped form (a single-quoted `$`) is the word's after the same flag name, which holds no `$` or `\`.
+      const escaped = w.escaped?.startsWith(t.slice(0, offset)) ? w.escaped.slice(offset) : undefined;
+      out.flags.push({ name, value: { text: inline, at: w.at + offset, expansion: w.expansion, ...(escaped !== undefined ? { escaped } : {}) }, at: w });
     } else if (VALUE_FLAGS.has(name) && !OPTIONAL_VALUE.has(name) && i + 1 < words.length) out.flags.push({ name, value: words[++i]!, at: w });
     else out.flags.push({ name, value: undefined, at: w });
   }
@@ -243,7 +245,8 @@ function readFile(ev: Evidence, path: string, text: string): void {
   const pos = (offset: number): Position => ({ file: path, ...(lines ??= new LineIndex(text)).pos(offset) });
   let vars: Map<string, string | null> | undefined;
   const forms = makefileForms(path);
-  const expand = (w: Word): string | undefined => (w.text.includes('$') ? expandWord(w.text, (vars ??= assignedOnce(text, forms)), forms) : w.text);
+  // In a script a `$` inside `'…'` is a literal character (the word's escaped form); make expands a recipe's `$(X)` before the shell reads its quotes.
+  const expand = (w: Word): string | undefined => (w.text.includes('$') ? expandWord(!forms.makefile && w.escaped !== undefined ? w.escaped : w.text, (vars ??= assignedOnce(text, forms)), forms) : w.text);
   // A CI file's folded scalars as the job's shell gets them; the same offsets as the file's.
   const view = CI_FILE.test(path) && text.includes('>') ? foldedView(text) : text;
   const seen = new Set<string>();

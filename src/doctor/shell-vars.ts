@@ -22,7 +22,10 @@ import { isMakefileName } from '../io/file-names.js';
  *   a caller that wants a name (kubectl-create.ts: a DNS-1123 name) checks the word it expands to,
  *   so a name set from another variable is read as a path is.
  * - `expandWord(word, vars, { makefile })`: a word with the variables of `assignedOnce` put in,
- *   each chain followed (`a=$B` over `B=x`, at most 8 deep; a cycle is not known).
+ *   each chain followed (`a=$B` over `B=x`, at most 8 deep; a cycle is not known). In a script a
+ *   `$` inside `'…'` is a literal character: the callers give such a word with it behind a `\`
+ *   (shellWords' `escaped`, scriptWord), and a value set in `'…'` is kept so, as written. In a
+ *   Makefile make expands `$(X)` wherever it is, quotes or not, before the recipe's shell runs.
  *
  * Each reads a line with one linear regex or one pass (no `^\s*` under the `m` flag, no nested quantifiers).
  */
@@ -32,7 +35,7 @@ const NAME = '[A-Za-z_][A-Za-z0-9_]*';
 /** After the value, blanks and a comment may follow: a `#` after a blank starts one in make and the shell alike. */
 const TAIL = '(?:[ \\t]+(?:#[^\\n]*)?)?$';
 /** A value that is a word of a path, a chart reference, a version or a name, possibly naming variables (`$(A)`, `${A}`, `$A`), in one pair of quotes or none. */
-const WORD_VALUE = `["']?([A-Za-z0-9./_\${(][A-Za-z0-9._/:@+\${}()-]*)["']?`;
+const WORD_VALUE = `(["']?)([A-Za-z0-9./_\${(][A-Za-z0-9._/:@+\${}()-]*)["']?`;
 /** make's words before a variable's name: `override` (the value wins over the command line's), `export`, `private`. */
 const MAKE_PREFIX = '(?:(?:override|export|private)[ \\t]+)?';
 /** make's assignment operators (recursive `=`, simple `:=`/`::=`, conditional `?=`), blanks around them allowed. */
@@ -53,6 +56,21 @@ const MAKE_SETTERS = [
 /** The shell's `NAME=value` (`export NAME=value`): no blank before or after the `=`. */
 const SHELL_ASSIGNMENT = new RegExp(`^[ \\t]*(?:export[ \\t]+)?(${NAME})=${WORD_VALUE}${TAIL}`, 'gm');
 
+/**
+ * A script's word as written (quotes and all) in the form expandWord takes: its quotes removed, a `$`
+ * or `\` inside `'…'` behind a `\` (a literal character, not expanded). One pass.
+ */
+export function scriptWord(raw: string): string {
+  let out = '';
+  let quote: string | undefined;
+  for (const c of raw) {
+    if (quote === undefined && (c === '"' || c === "'")) quote = c;
+    else if (c === quote) quote = undefined;
+    else out += quote === "'" && (c === '$' || c === '\\') ? `\\${c}` : c;
+  }
+  return out;
+}
+
 /** Whether make's forms apply to a file by its name. */
 export const makefileForms = (path: string): { makefile: boolean } => ({ makefile: isMakefileName(path) });
 
@@ -71,7 +89,9 @@ export function assignedOnce(text: string, options: { makefile: boolean }): Map<
   const literalAt = new Map<string, Set<number>>();
   const assignment = options.makefile ? MAKE_ASSIGNMENT : SHELL_ASSIGNMENT;
   for (const { m, line } of withLines(text, assignment)) {
-    out.set(m[1]!, out.has(m[1]!) && out.get(m[1]!) !== m[2]! ? null : m[2]!);
+    // In a script `'…'` is literal: `X='$A'` sets X to the characters `$A`, which expandWord keeps as written (`\$`).
+    const value = !options.makefile && m[2] === "'" ? m[3]!.replace(/\$/g, '\\$') : m[3]!;
+    out.set(m[1]!, out.has(m[1]!) && out.get(m[1]!) !== value ? null : value);
     literalAt.set(m[1]!, (literalAt.get(m[1]!) ?? new Set()).add(line));
   }
   const taken = (name: string, from: number, to: number): boolean => {
@@ -103,8 +123,12 @@ function* withLines(text: string, re: RegExp): Generator<{ m: RegExpMatchArray; 
   }
 }
 
-/** The shell's `${X}` and `$X` (and `$(…)`, a command's output), or a `$` before anything else. */
-const SHELL_REFERENCE = /\$(?:\(([^()]*)\)|\{([^{}]*)\}|([A-Za-z_][A-Za-z0-9_]*)|(.?))/g;
+/**
+ * The shell's `${X}` and `$X` (and `$(…)`, a command's output), or a `$` before anything else; `\$`
+ * and `\\` are a literal `$` and `\` (POSIX Shell Command Language 2.2.1: a backslash keeps the
+ * character after it; shellWords writes a `$` of `'…'` so).
+ */
+const SHELL_REFERENCE = /\\([\\$])|\$(?:\(([^()]*)\)|\{([^{}]*)\}|([A-Za-z_][A-Za-z0-9_]*)|(.?))/g;
 /**
  * make's `$(X)`, `${X}`, and `$` before one other character, the one-letter variable of that name
  * (`$NS` is `$(N)` then `S`: GNU make manual, "Basics of Variable References"); `$$` is a `$` the
@@ -125,7 +149,9 @@ export function expandWord(word: string, vars: ReadonlyMap<string, string | null
   const expand = (w: string, depth: number): string | undefined => {
     if (w.includes('`') || depth > 8) return undefined;
     let unknown = false;
-    const out = w.replace(options.makefile ? MAKE_REFERENCE : SHELL_REFERENCE, (_m, p?: string, b?: string, bare?: string) => {
+    const out = w.replace(options.makefile ? MAKE_REFERENCE : SHELL_REFERENCE, (_m, ...groups: (string | undefined)[]) => {
+      const [escaped, p, b, bare] = options.makefile ? [undefined, ...groups] : groups;
+      if (escaped !== undefined) return escaped;
       // `$(X)` is make's variable; in the shell it runs the command X.
       const name = (options.makefile ? p : undefined) ?? b ?? bare;
       const raw = name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? vars.get(name) : undefined;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { foldedView } from '../src/doctor/helm-command.js';
 import { assignedInForce, assignedOnce, expandWord, scriptWord } from '../src/doctor/shell-vars.js';
 
 /**
@@ -140,6 +141,36 @@ describe("3. in a script `'…'` is literal: a `$` inside names the characters, 
   });
 });
 
+describe('4. a plain YAML scalar over lines in a CI script is one command', () => {
+  const ci = (script: string) => run({ '.gitlab-ci.yml': `deploy:\n  script:\n${script}`, 'values.yaml': VALUES });
+  const noNamespace = (r: DoctorResult) => messages(r, 'RF903').some((m) => m.startsWith('helm upgrade runner: no -n/--namespace is given'));
+  it('`- helm upgrade …` then `-n ci` more indented, no backslash: one command, namespace ci', () => {
+    const r = ci('    - helm upgrade --install runner gitlab/gitlab-runner -f values.yaml\n      -n ci\n    - echo done\n');
+    expect(managers(r)).toEqual(['manager ci/runner (.gitlab-ci.yml:3:7)']);
+    expect(noNamespace(r)).toBe(false);
+  });
+  it('a GitHub workflow\'s `run:` plain value over lines, and `- key: value`, are read so', () => {
+    const wf = 'on: push\njobs:\n  d:\n    runs-on: ubuntu-latest\n    steps:\n      - run: helm upgrade --install runner gitlab/gitlab-runner\n          -n ci -f values.yaml\n      - name: next\n        run: echo next\n';
+    expect(managers(run({ '.github/workflows/deploy.yml': wf, 'values.yaml': VALUES }))).toEqual(['manager ci/runner (.github/workflows/deploy.yml:6:14)']);
+  });
+  it('twins: the next item at the `-`\'s column, an empty line between, or a literal block keep the break: no -n', () => {
+    for (const script of [
+      '    - helm upgrade --install runner gitlab/gitlab-runner -f values.yaml\n    - -n ci\n',
+      '    - helm upgrade --install runner gitlab/gitlab-runner -f values.yaml\n\n      -n ci\n',
+      '    - |\n      helm upgrade --install runner gitlab/gitlab-runner -f values.yaml\n      -n ci\n',
+    ]) expect(noNamespace(ci(script))).toBe(true);
+  });
+  it('a line ending in `\\` keeps its break (the shell joins it): read as before', () => {
+    expect(managers(ci('    - helm upgrade --install runner gitlab/gitlab-runner -f values.yaml \\\n      -n ci\n'))).toEqual(['manager ci/runner (.gitlab-ci.yml:3:7)']);
+  });
+  it('foldedView keeps every offset and folds only between non-empty lines of one plain scalar', () => {
+    const text = 'a:\n  - x\n    y\n\n    z\n  - w\nb: c\n  d\n# e\nf: |\n  - g\n    h\n';
+    const view = foldedView(text);
+    expect(view.length).toBe(text.length);
+    expect(view).toBe('a:\n  - x     y\n\n    z\n  - w\nb: c   d\n# e\nf: |\n  - g\n    h\n');
+  });
+});
+
 describe('hostile input to the readers changed at stop 59', () => {
   const blanks = '\n'.repeat(200_000);
   const word = 'a'.repeat(200_000);
@@ -159,6 +190,12 @@ describe('hostile input to the readers changed at stop 59', () => {
     expect(scriptWord(`'${'$'.repeat(200_000)}'`)).toHaveLength(400_000);
     const r = run({ 'deploy.sh': `NS=ci\n${blanks}helm upgrade --install runner gitlab/gitlab-runner -n '${'$'.repeat(200_000)}' -f values.yaml\n`, 'values.yaml': VALUES });
     expect(managers(r)).toEqual([]);
+  });
+  it('foldedView: 200,000 blank lines and a 200,000-character word in a plain scalar, a 200,000-character line with no colon', () => {
+    const text = `s:\n  - helm upgrade\n${blanks}    ${word}\n    ${word}\n${word}\n${'- '.repeat(100_000)}\n${word}:${spaces}\n`;
+    const view = foldedView(text);
+    expect(view.length).toBe(text.length);
+    expect(view.includes(`    ${word}     ${word}\n`)).toBe(true);
   });
   it('expandWord: a 200,000-character word of dollars and names in either mode', () => {
     const vars = assignedOnce('N = x\n', MAKE);

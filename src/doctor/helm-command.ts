@@ -81,10 +81,14 @@ function afterGlobalFlags(words: readonly Word[]): { verb: string; words: Word[]
 
 /**
  * The text as the shell of a CI job gets it where a command is in a folded YAML block scalar
- * (`script: [ >- … ]`, `run: >`): YAML joins two lines of the block at its indentation by a space
- * (YAML 1.2.2 §8.1.3 "Folded Style", line folding §6.5), so a command written over such lines is one
+ * (`script: [ >- … ]`, `run: >`) or in a plain scalar over several lines (`- helm upgrade … ` then
+ * `  -n ci` more indented, no quotes, no `|`/`>`): YAML joins two lines of the block at its
+ * indentation, and two non-empty lines of a plain scalar, by a space (YAML 1.2.2 §8.1.3 "Folded
+ * Style", §7.3.3 "Plain Style", line folding §6.5), so a command written over such lines is one
  * line. Each such line break is replaced by a blank, so every offset stays that of the file. A
- * literal block (`|`) keeps its line breaks, as the shell then reads them. One pass over the lines.
+ * literal block (`|`) keeps its line breaks, as the shell then reads them; so does a plain line
+ * ending in `\`, which the shell joins itself where the break is kept (folded, the shell would get
+ * `\ `, an escaped blank). One pass over the lines.
  */
 export function foldedView(text: string): string {
   const lines = text.split('\n');
@@ -92,6 +96,10 @@ export function foldedView(text: string): string {
   const fold: boolean[] = [];
   let content = -1;
   let header = -1;
+  let folded = false;
+  // A plain scalar over lines: the column its lines must be indented past (a `- `'s or a key's), and whether the line before was one of them.
+  let plain = -1;
+  let plainBefore = false;
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]!;
     const body = line.replace(/\r$/, '');
@@ -106,14 +114,39 @@ export function foldedView(text: string): string {
       // The break after this line folds where this line and the next are both at the block's indentation.
       const next = lines[n + 1]?.replace(/\r$/, '');
       const nextIndent = next === undefined ? -1 : next.length - next.trimStart().length;
-      if (!blank && indent === content && next !== undefined && nextIndent === content && nextIndent < next.length) fold[n] = true;
+      if (folded && !blank && indent === content && next !== undefined && nextIndent === content && nextIndent < next.length) fold[n] = true;
       continue;
     }
+    if (plain >= 0) {
+      if (blank) {
+        // An empty line in a plain scalar is a line break of its own: the lines around it are not joined.
+        plainBefore = false;
+        continue;
+      }
+      if (indent > plain && body[indent] !== '#') {
+        if (plainBefore) fold[n - 1] = true;
+        // A comment (` #`) ends the scalar; a `\` at the end keeps the break after it (above).
+        plainBefore = !/\\$/.test(body.trimEnd());
+        if (/[ \t]#/.test(body)) plain = -1;
+        continue;
+      }
+      plain = -1;
+    }
     const t = body.trimEnd();
-    const h = /[ \t]>(?:[1-9]?[-+]?|[-+][1-9])$/.exec(t);
+    const h = /[ \t]([>|])(?:[1-9]?[-+]?|[-+][1-9])$/.exec(t);
     if (h !== null) {
       const before = t.slice(0, h.index).trimEnd();
-      if (before.endsWith(':') || before.endsWith('-')) header = indent;
+      if (before.endsWith(':') || before.endsWith('-')) {
+        header = indent;
+        folded = h[1] === '>';
+        continue;
+      }
+    }
+    // A plain scalar starting on this line after `- ` or `key: `: its lines go on while more indented than the `-` or the key.
+    const start = PLAIN_START.exec(t);
+    if (start !== null && start[3] !== undefined && (start[1] !== undefined || start[2] !== undefined) && !/[ \t]#/.test(start[3])) {
+      plain = start[2] !== undefined ? t.length - start[3].length - start[2].length : t.lastIndexOf('-', t.length - start[3].length);
+      plainBefore = !t.endsWith('\\');
     }
   }
   if (fold.length === 0) return text;
@@ -121,6 +154,13 @@ export function foldedView(text: string): string {
   for (let n = 0; n < lines.length; n++) out += n === 0 ? lines[0]! : `${fold[n - 1] === true ? ' ' : '\n'}${lines[n]!}`;
   return out;
 }
+
+/**
+ * A line of a YAML block that starts a plain scalar: `- value` (at most two `- `), `key: value` or
+ * `- key: value`; 1: a `-`, 2: the key and its `:` and blanks, 3: the value, which starts with no
+ * indicator (YAML 1.2.2 §7.3.3: not `-?:` before a blank, nor `,[]{}#&*!|>'"%@` or a backquote).
+ */
+const PLAIN_START = /^[ \t]*(?:(-)[ \t]+)?(?:-[ \t]+)?([A-Za-z0-9_][A-Za-z0-9_ ./-]*:[ \t]+)?([^-?:,[\]{}#&*!|>'"%@`\s][^\n]*|[-?:][^ \t\n][^\n]*)$/;
 
 /** At most this many characters of one command are read, and a command this far into one line is not looked for (a minified or generated line). */
 const MAX_COMMAND = 16_384;
@@ -171,7 +211,9 @@ function parseArgs(words: readonly Word[]): Parsed {
     const inline = long ? long[2] : short![2];
     if (inline !== undefined) {
       const offset = t.length - inline.length;
-      out.flags.push({ name, value: { text: inline, at: w.at + offset, expansion: w.expansion }, at: w });
+      // The value's escaped form (a single-quoted `$`) is the word's after the same flag name, which holds no `$` or `\`.
+      const escaped = w.escaped?.startsWith(t.slice(0, offset)) ? w.escaped.slice(offset) : undefined;
+      out.flags.push({ name, value: { text: inline, at: w.at + offset, expansion: w.expansion, ...(escaped !== undefined ? { escaped } : {}) }, at: w });
     } else if (VALUE_FLAGS.has(name) && !OPTIONAL_VALUE.has(name) && i + 1 < words.length) out.flags.push({ name, value: words[++i]!, at: w });
     else out.flags.push({ name, value: undefined, at: w });
   }
@@ -243,9 +285,10 @@ function readFile(ev: Evidence, path: string, text: string): void {
   const pos = (offset: number): Position => ({ file: path, ...(lines ??= new LineIndex(text)).pos(offset) });
   let vars: Map<string, string | null> | undefined;
   const forms = makefileForms(path);
-  const expand = (w: Word): string | undefined => (w.text.includes('$') ? expandWord(w.text, (vars ??= assignedOnce(text, forms)), forms) : w.text);
+  // In a script a `$` inside `'…'` is a literal character (the word's escaped form); make expands a recipe's `$(X)` before the shell reads its quotes.
+  const expand = (w: Word): string | undefined => (w.text.includes('$') ? expandWord(!forms.makefile && w.escaped !== undefined ? w.escaped : w.text, (vars ??= assignedOnce(text, forms)), forms) : w.text);
   // A CI file's folded scalars as the job's shell gets them; the same offsets as the file's.
-  const view = CI_FILE.test(path) && text.includes('>') ? foldedView(text) : text;
+  const view = CI_FILE.test(path) ? foldedView(text) : text;
   const seen = new Set<string>();
   let looked = 0;
   COMMAND.lastIndex = 0;

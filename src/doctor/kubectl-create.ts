@@ -1,6 +1,6 @@
 import { shellCommentScanner } from './shell-comment.js';
 import { LineIndex } from './hcl/ast.js';
-import { assignedOnce, expandWord, makefileForms } from './shell-vars.js';
+import { assignedOnce, expandWord, makefileForms, scriptWord } from './shell-vars.js';
 
 /**
  * ServiceAccounts a script or Makefile makes with `kubectl create serviceaccount NAME [-n NS]` (and
@@ -30,7 +30,8 @@ const LITERAL = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 
 /** A name or namespace as written, or with its variables put in (shell-vars.ts expandWord, chains followed); undefined unless it is then a name. */
 function valueOf(word: string, vars: ReadonlyMap<string, string | null>, forms: { makefile: boolean }): string | undefined {
-  const w = word.replace(/^["']|["']$/g, '');
+  // make expands `$(X)` before the shell reads the recipe's quotes; in a script a `$` inside `'…'` is a literal character.
+  const w = forms.makefile ? word.replace(/^["']|["']$/g, '') : scriptWord(word);
   const value = LITERAL.test(w) ? w : w.includes('$') ? expandWord(w, vars, forms) : undefined;
   return value !== undefined && LITERAL.test(value) ? value : undefined;
 }

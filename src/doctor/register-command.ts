@@ -299,7 +299,12 @@ function inSpan(spans: readonly [number, number][], at: number): boolean {
  */
 const SHORT_NAMES = REGISTER_ALIASES;
 
-export type Word = { text: string; at: number; expansion: boolean };
+/**
+ * One shell word with its quotes removed, where it starts, whether an unquoted `$` makes the shell
+ * split it; `escaped`, where a `$` or `\` of the word is inside single quotes (a literal character):
+ * the word with each such character behind a `\`, as shell-vars.ts expandWord takes a script's word.
+ */
+export type Word = { text: string; at: number; expansion: boolean; escaped?: string };
 
 /** A flag's name as Go's flag package reads it: one or two dashes off, up to `=`. */
 const nameOf = (arg: string): string => {
@@ -467,18 +472,36 @@ export function shellWords(text: string, from: number, to: number, hclQuoted = f
   let quote: '"' | "'" | undefined;
   // An unquoted `$` in the word: the shell splits what it expands to into words.
   let expansion = false;
+  // Where `cur` holds a `$` or `\` written inside single quotes: literal characters.
+  let literal: number[] = [];
   const end = () => {
-    if (start >= 0) words.push({ text: cur, at: start, expansion });
+    if (start >= 0) {
+      let escaped: string | undefined;
+      if (literal.length > 0) {
+        escaped = '';
+        let last = 0;
+        for (const at of literal) {
+          escaped += `${cur.slice(last, at)}\\`;
+          last = at;
+        }
+        escaped += cur.slice(last);
+      }
+      words.push({ text: cur, at: start, expansion, ...(escaped !== undefined ? { escaped } : {}) });
+    }
     cur = '';
     start = -1;
     expansion = false;
+    literal = [];
   };
   for (let i = from; i < to; i++) {
     const c = text[i]!;
     if (quote) {
       if (c === quote) quote = undefined;
       else if (c === '\n') break;
-      else cur += c;
+      else {
+        if (quote === "'" && (c === '$' || c === '\\')) literal.push(cur.length);
+        cur += c;
+      }
       continue;
     }
     if (c === '\\' && (text[i + 1] === '\n' || (text[i + 1] === '\r' && text[i + 2] === '\n'))) {

@@ -10,17 +10,22 @@ import { isMakefileName } from '../io/file-names.js';
  *   (`"…"` without `$`, `'…'` as written, a bare word): a value that expands (`B=$A`) is one only
  *   the run knows, so there are no chains here (a `$` in `'…'` is a literal character).
  * - `assignedOnce(text, { makefile })`: a name set once to a literal anywhere in the file (two
- *   different literals: null, which holds is not known), for commands in Makefiles, scripts and CI
+ *   different literals, or any other change of the name anywhere, `X="$(cmd a)"`, `read X`, `X+=b`,
+ *   make's `X += b` or `define X`: null, which holds is not known), for commands in Makefiles, scripts and CI
  *   files (helm-command.ts, kubectl-create.ts). Order does not count here because make's variables
  *   are the file's (`X = v` is expanded where it is used, after the whole Makefile is read: GNU make
  *   manual, "The Two Flavors of Variables") and a command in a make target or a CI job runs after
  *   every assignment of the file is read. make's operators (`X := v`, `X ?= v`, `X ::= v`, `X = v`,
- *   blanks around them allowed) are read in a Makefile only: in a script `X = v` runs the command X.
+ *   blanks around them allowed, `override`/`export`/`private` before the name) are read in a Makefile
+ *   only: in a script `X = v` runs the command X.
  *   Values are words of paths, chart references and names, and may name other variables (chains);
  *   a caller that wants a name (kubectl-create.ts: a DNS-1123 name) checks the word it expands to,
  *   so a name set from another variable is read as a path is.
  * - `expandWord(word, vars, { makefile })`: a word with the variables of `assignedOnce` put in,
- *   each chain followed (`a=$B` over `B=x`, at most 8 deep; a cycle is not known).
+ *   each chain followed (`a=$B` over `B=x`, at most 8 deep; a cycle is not known). In a script a
+ *   `$` inside `'…'` is a literal character: the callers give such a word with it behind a `\`
+ *   (shellWords' `escaped`, scriptWord), and a value set in `'…'` is kept so, as written. In a
+ *   Makefile make expands `$(X)` wherever it is, quotes or not, before the recipe's shell runs.
  *
  * Each reads a line with one linear regex or one pass (no `^\s*` under the `m` flag, no nested quantifiers).
  */
@@ -30,28 +35,109 @@ const NAME = '[A-Za-z_][A-Za-z0-9_]*';
 /** After the value, blanks and a comment may follow: a `#` after a blank starts one in make and the shell alike. */
 const TAIL = '(?:[ \\t]+(?:#[^\\n]*)?)?$';
 /** A value that is a word of a path, a chart reference, a version or a name, possibly naming variables (`$(A)`, `${A}`, `$A`), in one pair of quotes or none. */
-const WORD_VALUE = `["']?([A-Za-z0-9./_\${(][A-Za-z0-9._/:@+\${}()-]*)["']?`;
+const WORD_VALUE = `(["']?)([A-Za-z0-9./_\${(][A-Za-z0-9._/:@+\${}()-]*)["']?`;
+/** make's words before a variable's name: `override` (the value wins over the command line's), `export`, `private`. */
+const MAKE_PREFIX = '(?:(?:override|export|private)[ \\t]+)?';
 /** make's assignment operators (recursive `=`, simple `:=`/`::=`, conditional `?=`), blanks around them allowed. */
-const MAKE_ASSIGNMENT = new RegExp(`^[ \\t]*(?:export[ \\t]+)?(${NAME})[ \\t]*(?::=|\\?=|::=|=)[ \\t]*${WORD_VALUE}${TAIL}`, 'gm');
+const MAKE_ASSIGNMENT = new RegExp(`^[ \\t]*${MAKE_PREFIX}(${NAME})[ \\t]*(?::=|\\?=|::=|=)[ \\t]*${WORD_VALUE}${TAIL}`, 'gm');
+/** Every operator of make that sets a variable (GNU make manual, "Setting Variables", "Appending"): also `+=`, `!=` (a command's output) and `:::=`. */
+const MAKE_OPERATOR = '(?:\\+=|!=|:::=|::=|:=|\\?=|=)';
+/**
+ * Any line of a Makefile that sets a variable: `X op value` with any value (MAKE_ASSIGNMENT takes a
+ * literal word only), `define X` … `endef` and `undefine X` ("Defining Multi-Line Variables",
+ * "Undefining Variables"), and a target's own value `t: X = v` ("Target-specific Variable Values"),
+ * which holds in that target's recipe only. One regex each, each linear in the line.
+ */
+const MAKE_SETTERS = [
+  new RegExp(`^[ \\t]*${MAKE_PREFIX}${MAKE_PREFIX}(${NAME})[ \\t]*${MAKE_OPERATOR}`, 'gm'),
+  new RegExp(`^[ \\t]*${MAKE_PREFIX}${MAKE_PREFIX}(?:define|undefine)[ \\t]+(${NAME})`, 'gm'),
+  new RegExp(`^[^:#=\\n \\t][^:#=\\n]*:[ \\t]*${MAKE_PREFIX}${MAKE_PREFIX}(${NAME})[ \\t]*${MAKE_OPERATOR}`, 'gm'),
+];
 /** The shell's `NAME=value` (`export NAME=value`): no blank before or after the `=`. */
 const SHELL_ASSIGNMENT = new RegExp(`^[ \\t]*(?:export[ \\t]+)?(${NAME})=${WORD_VALUE}${TAIL}`, 'gm');
+
+/**
+ * A script's word as written (quotes and all) in the form expandWord takes: its quotes removed, a `$`
+ * or `\` inside `'…'` behind a `\` (a literal character, not expanded). One pass.
+ */
+export function scriptWord(raw: string): string {
+  let out = '';
+  let quote: string | undefined;
+  for (const c of raw) {
+    if (quote === undefined && (c === '"' || c === "'")) quote = c;
+    else if (c === quote) quote = undefined;
+    else out += quote === "'" && (c === '$' || c === '\\') ? `\\${c}` : c;
+  }
+  return out;
+}
 
 /** Whether make's forms apply to a file by its name. */
 export const makefileForms = (path: string): { makefile: boolean } => ({ makefile: isMakefileName(path) });
 
 /**
  * The variables a script or Makefile sets once to a literal (a name, a path, a chart reference, a
- * version), by name; null for one set to two different literals (which one holds is not known).
+ * version), by name; null for one set to two different literals (which one holds is not known), and
+ * for one also set otherwise anywhere in the file: a value that is not one literal word (`X="$(cmd
+ * a)"`, `X=$(cmd) && …`), `read X`, `for X in`, `unset X`, `X+=b`, `local X`, and in a Makefile `X +=
+ * b`, `X != cmd`, `X := $(shell …)`, `define X`, a target's own `t: X = v` (MAKE_SETTERS). A script's
+ * changes are read by the same reader as assignedInForce's (shellAssignments); `source`, `.` and
+ * `eval`, which may set any name, are not taken to set every name here.
  */
 export function assignedOnce(text: string, options: { makefile: boolean }): Map<string, string | null> {
   const out = new Map<string, string | null>();
+  // The lines (1-based) where each name is set to a literal; a change of it at any other line makes it not known.
+  const literalAt = new Map<string, Set<number>>();
   const assignment = options.makefile ? MAKE_ASSIGNMENT : SHELL_ASSIGNMENT;
-  for (const m of text.matchAll(assignment)) out.set(m[1]!, out.has(m[1]!) && out.get(m[1]!) !== m[2]! ? null : m[2]!);
+  for (const { m, line } of withLines(text, assignment)) {
+    // In a script `'…'` is literal: `X='$A'` sets X to the characters `$A`, which expandWord keeps as written (`\$`).
+    const value = !options.makefile && m[2] === "'" ? m[3]!.replace(/\$/g, '\\$') : m[3]!;
+    out.set(m[1]!, out.has(m[1]!) && out.get(m[1]!) !== value ? null : value);
+    literalAt.set(m[1]!, (literalAt.get(m[1]!) ?? new Set()).add(line));
+  }
+  const taken = (name: string, from: number, to: number): boolean => {
+    const at = literalAt.get(name);
+    if (at === undefined) return false;
+    for (let n = from; n <= to; n++) if (at.has(n)) return true;
+    return false;
+  };
+  if (options.makefile) {
+    for (const setter of MAKE_SETTERS) for (const { m, line } of withLines(text, setter)) if (!taken(m[1]!, line, line)) out.set(m[1]!, null);
+  } else if (text.includes('=') || /\b(?:read|for|select|unset|printf|mapfile|readarray|let|getopts)\b/.test(text)) {
+    for (const a of shellAssignments(text).assignments) {
+      // `NAME=…` as a command of its own (not after `&&`, `||` or `|`) is the literal regex's where it takes the line.
+      const plain = a.value !== undefined || a.by === UNKNOWN_VALUE;
+      if (a.name !== '*' && !(plain && taken(a.name, a.line, a.end))) out.set(a.name, null);
+    }
+  }
   return out;
 }
 
+/** Each match of a `g` regex with the 1-based line it starts on: one pass over the text. */
+function* withLines(text: string, re: RegExp): Generator<{ m: RegExpMatchArray; line: number }> {
+  let line = 1;
+  let from = 0;
+  for (const m of text.matchAll(re)) {
+    for (let nl = text.indexOf('\n', from); nl >= 0 && nl < m.index; nl = text.indexOf('\n', nl + 1)) line++;
+    from = m.index;
+    yield { m, line };
+  }
+}
+
 /**
- * A word with its variables (`${X}`, `$X`, and in a Makefile `$(X)`) replaced by what the same file
+ * The shell's `${X}` and `$X` (and `$(…)`, a command's output), or a `$` before anything else; `\$`
+ * and `\\` are a literal `$` and `\` (POSIX Shell Command Language 2.2.1: a backslash keeps the
+ * character after it; shellWords writes a `$` of `'…'` so).
+ */
+const SHELL_REFERENCE = /\\([\\$])|\$(?:\(([^()]*)\)|\{([^{}]*)\}|([A-Za-z_][A-Za-z0-9_]*)|(.?))/g;
+/**
+ * make's `$(X)`, `${X}`, and `$` before one other character, the one-letter variable of that name
+ * (`$NS` is `$(N)` then `S`: GNU make manual, "Basics of Variable References"); `$$` is a `$` the
+ * shell then expands when the recipe runs, so it is not known here.
+ */
+const MAKE_REFERENCE = /\$(?:\(([^()]*)\)|\{([^{}]*)\}|([^$(){}])|(\$?))/g;
+
+/**
+ * A word with its variables (`${X}`, `$X`; in a Makefile `$(X)`, `${X}`, and `$N` for the one-letter N) replaced by what the same file
  * assigns them (assignedOnce), itself expanded so (`ns=$GLR_MANAGER` over `export
  * GLR_MANAGER='glr-manager'`; at most 8 assignments deep); undefined where any is not so assigned,
  * is in a cycle (`a=$b`, `b=$a`), or the word holds another expansion (`${X:-d}`, `` ` ``, and in a
@@ -63,7 +149,9 @@ export function expandWord(word: string, vars: ReadonlyMap<string, string | null
   const expand = (w: string, depth: number): string | undefined => {
     if (w.includes('`') || depth > 8) return undefined;
     let unknown = false;
-    const out = w.replace(/\$(?:\(([^()]*)\)|\{([^{}]*)\}|([A-Za-z_][A-Za-z0-9_]*)|(.?))/g, (_m, p?: string, b?: string, bare?: string) => {
+    const out = w.replace(options.makefile ? MAKE_REFERENCE : SHELL_REFERENCE, (_m, ...groups: (string | undefined)[]) => {
+      const [escaped, p, b, bare] = options.makefile ? [undefined, ...groups] : groups;
+      if (escaped !== undefined) return escaped;
       // `$(X)` is make's variable; in the shell it runs the command X.
       const name = (options.makefile ? p : undefined) ?? b ?? bare;
       const raw = name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? vars.get(name) : undefined;
@@ -134,8 +222,34 @@ function structural(line: string): string {
  * is any name after `source`, `.` or `eval`. Linear in the script's length.
  */
 export function assignedInForce(script: string, until: number, why?: Map<string, { by: string; line: number }>): Map<string, string> {
+  const { assignments, stack } = shellAssignments(script.slice(0, until));
+  // What runs on the way to the command: an assignment whose blocks all still hold the command, in the same branch.
+  const out = new Map<string, string>();
+  for (const a of assignments) {
+    const onPath = a.blocks.length <= stack.length && a.blocks.every((b, i) => stack[i] === b);
+    if (a.name === '*') {
+      out.clear();
+      why?.clear();
+      why?.set('*', { by: a.by!, line: a.line });
+    } else if (onPath && a.value !== undefined) {
+      out.set(a.name, a.value);
+      why?.delete(a.name);
+    } else {
+      out.delete(a.name);
+      // A value never known (`read`, `+=`) is said so; a literal one off the command's path, for that.
+      why?.set(a.name, { by: onPath || a.value === undefined ? a.by! : 'an assignment in a block that may not run before the command', line: a.line });
+    }
+  }
+  return out;
+}
+
+/** One change of a shell variable: its literal value (undefined where not a literal), the blocks around it, why it is not known, and its command's first and last lines (1-based). */
+interface ShellAssignment { name: string; value: string | undefined; blocks: number[]; by?: string; line: number; end: number }
+
+/** Every change of a variable a script makes, in order (`*` for `source`, `.`, `eval`), with the blocks open at its end. */
+function shellAssignments(script: string): { assignments: ShellAssignment[]; stack: number[] } {
   // `by`: the construct that leaves the name unknown, in words; `line`: 1-based, where its command starts.
-  const assignments: { name: string; value: string | undefined; blocks: number[]; by?: string; line?: number }[] = [];
+  const assignments: ShellAssignment[] = [];
   let startLine = 0;
   let stack: number[] = [];
   let next = 0;
@@ -146,7 +260,7 @@ export function assignedInForce(script: string, until: number, why?: Map<string,
   // A command that goes on over lines (a quote or `$(…)` left open, a backslash-newline) is read as one logical line.
   const scan = new LogicalLines();
   let buffer: string | undefined;
-  const physical = script.slice(0, until).split('\n');
+  const physical = script.split('\n');
   for (let n = 0; n < physical.length; n++) {
     const raw = physical[n]!;
     if (heredoc && buffer === undefined) {
@@ -183,10 +297,12 @@ export function assignedInForce(script: string, until: number, why?: Map<string,
       let pending: { name: string; by?: string }[] = [];
       // Names a command sets other than by NAME=value (`read B`, `for B in`, `unset B`, `printf -v B`): their value is not known.
       let setter: string | undefined;
+      // After `local`, `declare` or `typeset`: the words are names (or NAME=value) and flags.
+      let declaring: string | undefined;
       for (const w of words) {
         if (setter !== undefined) {
           const name = /^([A-Za-z_][A-Za-z0-9_]*)(?:=|$)/.exec(w)?.[1];
-          if (name !== undefined) assignments.push({ name, value: undefined, blocks: stack, by: `\`${setter}\``, line: startLine });
+          if (name !== undefined) assignments.push({ name, value: undefined, blocks: stack, by: `\`${setter}\``, line: startLine, end: n + 1 });
           if (w === 'in' || w === 'do') setter = undefined;
           continue;
         }
@@ -199,12 +315,21 @@ export function assignedInForce(script: string, until: number, why?: Map<string,
         if (!command) continue;
         if (SETTERS.has(w)) setter = w === 'printf' ? 'printf -v' : w;
         // `source FILE`, `. FILE`, `eval …` may set any name: nothing set before is known after.
-        if (w === 'source' || w === '.' || w === 'eval') assignments.push({ name: '*', value: undefined, blocks: stack, by: `\`${w}\``, line: startLine });
+        if (w === 'source' || w === '.' || w === 'eval') assignments.push({ name: '*', value: undefined, blocks: stack, by: `\`${w}\``, line: startLine, end: n + 1 });
         if (OPENERS.has(w)) open();
         else if (BRANCHES.has(w)) branch();
         else if (CLOSERS.has(w)) close();
-        else if (w === 'export' || w === 'local' || w === 'readonly' || w === 'declare') continue;
-        else {
+        else if (w === 'export' || w === 'readonly') continue;
+        else if (w === 'local' || w === 'declare' || w === 'typeset') {
+          declaring = w;
+          continue;
+        } else {
+          // `local NAME` (`declare NAME` in a function): a new NAME, empty, where it holds.
+          if (declaring !== undefined && w.startsWith('-')) continue;
+          if (declaring !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(w)) {
+            pending.push({ name: w, by: `\`${declaring} ${w}\`` });
+            continue;
+          }
           // `NAME+=…` and `NAME[i]=…` change NAME too: pending like NAME=.
           const a = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=/.exec(w);
           if (a) {
@@ -219,30 +344,16 @@ export function assignedInForce(script: string, until: number, why?: Map<string,
       // `NAME+=…` and `NAME[i]=…` change NAME and are never a literal (LITERAL_ASSIGNMENT reads NAME= only).
       for (const { name, by } of pending) {
         const value = by === undefined && !conditional && literal?.[1] === name ? (literal[2] ?? literal[3] ?? literal[4] ?? '') : undefined;
-        assignments.push({ name, value, blocks: stack, by: by ?? (conditional ? `an assignment after \`${after}\`, which may not run` : 'an assignment whose value only boot knows'), line: startLine });
+        assignments.push({ name, value, blocks: stack, by: by ?? (conditional ? `an assignment after \`${after}\`, which may not run` : UNKNOWN_VALUE), line: startLine, end: n + 1 });
       }
     }
     for (const h of line.matchAll(HEREDOC)) heredoc = { word: h[2] ?? h[3] ?? h[4]!, tabs: h[1] === '-' };
   }
-  // What runs on the way to the command: an assignment whose blocks all still hold the command, in the same branch.
-  const out = new Map<string, string>();
-  for (const a of assignments) {
-    const onPath = a.blocks.length <= stack.length && a.blocks.every((b, i) => stack[i] === b);
-    if (a.name === '*') {
-      out.clear();
-      why?.clear();
-      why?.set('*', { by: a.by!, line: a.line! });
-    } else if (onPath && a.value !== undefined) {
-      out.set(a.name, a.value);
-      why?.delete(a.name);
-    } else {
-      out.delete(a.name);
-      // A value never known (`read`, `+=`) is said so; a literal one off the command's path, for that.
-      why?.set(a.name, { by: onPath || a.value === undefined ? a.by! : 'an assignment in a block that may not run before the command', line: a.line! });
-    }
-  }
-  return out;
+  return { assignments, stack };
 }
+
+/** Why a `NAME=…` of its own is not a literal: its value is one only the run knows (`$(…)`, `$A`). */
+const UNKNOWN_VALUE = 'an assignment whose value only boot knows';
 
 /** Commands that set the names among their words: `read`, `for NAME in`, `unset`, `printf -v`, `mapfile`, `let`, `getopts` (`source`, `.`, `eval` may set any). */
 const SETTERS = new Set(['read', 'for', 'select', 'unset', 'printf', 'mapfile', 'readarray', 'let', 'getopts']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { codeMessages as messages, doctorTexts as run, managerLines as managers } from './helpers/doctor.js';
 import { assignedInForce, assignedOnce, expandWord } from '../src/doctor/shell-vars.js';
 
 /**
@@ -9,10 +9,6 @@ import { assignedInForce, assignedOnce, expandWord } from '../src/doctor/shell-v
  * (200,000 blank lines, a 200,000-character word, a cycle) is read in one pass.
  */
 
-const enc = (s: string) => new TextEncoder().encode(s);
-const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
-const messages = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code).map((f) => f.message);
-const managers = (r: DoctorResult): string[] => [...r.chains.values()].flat().filter((l) => l.startsWith('manager '));
 const SCRIPT = { makefile: false };
 const MAKE = { makefile: true };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import type { DoctorResult } from '../src/doctor/index.js';
+import { codeMessages as messages, doctorTexts as run, managerLines as managers } from './helpers/doctor.js';
 import { foldedView } from '../src/doctor/helm-command.js';
 import { assignedInForce, assignedOnce, expandWord, scriptWord } from '../src/doctor/shell-vars.js';
 
@@ -9,10 +10,6 @@ import { assignedInForce, assignedOnce, expandWord, scriptWord } from '../src/do
  * then `AME`; `'…'` is literal in a script; a plain YAML scalar over lines is one command.
  */
 
-const enc = (s: string) => new TextEncoder().encode(s);
-const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
-const messages = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code).map((f) => f.message);
-const managers = (r: DoctorResult): string[] => [...r.chains.values()].flat().filter((l) => l.startsWith('manager '));
 const SCRIPT = { makefile: false };
 const MAKE = { makefile: true };
 const VALUES = 'gitlabUrl: https://gitlab.example.com\nrunners:\n  secret: runner-token\nserviceAccount:\n  create: true\n  name: runner\n';

@@ -377,6 +377,12 @@ export const doctorTexts = (files: Record<string, string>): DoctorResult =>
 /** The findings of one code. */
 export const codesIn = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
 
+/** The messages of the findings of one code. */
+export const codeMessages = (r: DoctorResult, code: string) => codesIn(r, code).map((f) => f.message);
+
+/** Every chain line that names a manager (`manager …`), over all chains. */
+export const managerLines = (r: DoctorResult): string[] => [...r.chains.values()].flat().filter((l) => l.startsWith('manager '));
+
 /** Files written as text, keyed by path, as a walk of their folder gives them (inFolder). */
 export const folderInputs = (files: Record<string, string>) => Object.entries(files).map(([path, text]) => ({ path, bytes: new TextEncoder().encode(text), inFolder: true as const }));
 

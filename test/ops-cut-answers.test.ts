@@ -58,31 +58,35 @@ afterAll(() => {
   server.close();
 });
 
-const client = (progress?: (line: string) => void) => new GitLabClient({ baseUrl: base, token: TOKEN, fetch: (url, init) => fetch(url, init), timing: new VirtualClock(), timeoutMs: 400, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 }, ...(progress ? { progress } : {}) });
+// The cut cases end when the double closes the socket (20 ms after the first bytes), not at the call's
+// time: they give each attempt 5 s, so a loaded machine (five full suites at once) cannot end them as
+// "did not finish in time" first; the trickle case needs the call's time to run out, and keeps 400 ms.
+const CUT_TIMEOUT_MS = 5000;
+const client = (progress?: (line: string) => void, timeoutMs = 400) => new GitLabClient({ baseUrl: base, token: TOKEN, fetch: (url, init) => fetch(url, init), timing: new VirtualClock(), timeoutMs, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 }, ...(progress ? { progress } : {}) });
 
 describe('an answer that stops half-way', () => {
   it('a connection closed after the first bytes, every time: a GET is retried, then GitLabUnavailableError naming the call, the bytes that came and the reason in words, no token', async () => {
     mode = 'cut';
     requests = [];
     const lines: string[] = [];
-    const err = await client((l) => lines.push(l)).listRunners({ type: 'instance_type' }).catch((e: unknown) => e);
+    const err = await client((l) => lines.push(l), CUT_TIMEOUT_MS).listRunners({ type: 'instance_type' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitLabUnavailableError);
     expect(requests).toEqual(['GET /api/v4/runners/all', 'GET /api/v4/runners/all']);
     expect(lines).toEqual(['GET /runners/all: the answer was cut after 9 bytes: the connection closed before the answer ended [UND_ERR_SOCKET]; retrying in 0.0 s (attempt 2 of 2)']);
-    expect((err as Error).message).toMatch(/^GitLab at 127\.0\.0\.1:\d+ did not answer GET \/runners\/all in [\d.]+ s \(2 attempts, each given up to 0\.4 s; the last: the answer was cut after 9 bytes: the connection closed before the answer ended \[UND_ERR_SOCKET\]\): a proxy or load balancer in front of GitLab may cut answers; try again$/);
+    expect((err as Error).message).toMatch(/^GitLab at 127\.0\.0\.1:\d+ did not answer GET \/runners\/all in [\d.]+ s \(2 attempts, each given up to 5 s; the last: the answer was cut after 9 bytes: the connection closed before the answer ended \[UND_ERR_SOCKET\]\): a proxy or load balancer in front of GitLab may cut answers; try again$/);
     expect((err as Error).message).not.toContain(TOKEN);
   });
   it('cut once, whole the second time: the GET is retried and the list read (before: the first cut ended the command)', async () => {
     mode = 'cut-once';
     cutsLeft = 1;
     requests = [];
-    expect((await client().listRunners({ type: 'instance_type' })).map((r) => r.id)).toEqual([1]);
+    expect((await client(undefined, CUT_TIMEOUT_MS).listRunners({ type: 'instance_type' })).map((r) => r.id)).toEqual([1]);
     expect(requests).toEqual(['GET /api/v4/runners/all', 'GET /api/v4/runners/all']);
   });
   it('twin: a POST that creates a runner whose answer is cut is sent once, never again (GitLab may have created it)', async () => {
     mode = 'whole';
     requests = [];
-    const err = await client().createRunner({ runner_type: 'instance_type', description: 'x' }).catch((e: unknown) => e);
+    const err = await client(undefined, CUT_TIMEOUT_MS).createRunner({ runner_type: 'instance_type', description: 'x' }).catch((e: unknown) => e);
     expect(requests).toEqual(['POST /api/v4/user/runners']);
     // GitLab answered 201: it created the runner, and the token was in the part that was lost.
     // Not "try again" (before), which read as nothing having happened: the outcome is unknown.

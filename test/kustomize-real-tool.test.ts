@@ -109,6 +109,12 @@ const CASES: Case[] = [
   { name: 'types: namePrefix a list', build: 'app', files: app(`namePrefix: [1, 2]\n${list('resources', ['manager.yaml'])}`) },
   { name: 'types: namespace a number', build: 'app', files: app(`namespace: 5\n${list('resources', ['manager.yaml'])}`) },
   { name: 'types twin: namespace quoted', build: 'app', files: app(`namespace: "5"\n${list('resources', ['manager.yaml'])}`) },
+  // A path naming the kustomization's own folder, or one holding it (stop 60e: the kind checks quoted an empty path for `.`).
+  { name: 'cycle: components lists ./ (its own folder)', build: 'app', files: app(`${list('resources', ['manager.yaml'])}${list('components', ['./'])}`) },
+  { name: 'cycle: a Component lists . under resources', build: 'overlay', files: { ...BASE, 'extra/kustomization.yaml': `${COMPONENT}${list('resources', ['.'])}`, 'overlay/kustomization.yaml': overlay(['../extra']) } },
+  { name: 'cycle: the root kustomization lists . under components', build: '.', files: { 'kustomization.yaml': `${list('resources', ['manager.yaml'])}${list('components', ['.'])}`, 'manager.yaml': M.text } },
+  { name: 'cycle: an overlay lists .. (the Component holding it)', build: 'overlay', files: { 'kustomization.yaml': `${COMPONENT}${list('resources', ['sa.yaml'])}`, 'sa.yaml': sa('jobs'), 'overlay/kustomization.yaml': `${list('resources', ['manager.yaml'])}${list('components', ['..'])}`, 'overlay/manager.yaml': M.text } },
+  { name: 'cycle twin: ./extra, a Component in a folder below', build: 'app', files: app(`${list('resources', ['manager.yaml'])}${list('components', ['./extra'])}`, { 'app/extra/kustomization.yaml': `${COMPONENT}${list('resources', ['sa.yaml'])}`, 'app/extra/sa.yaml': sa('jobs') }) },
   { name: 'apiVersion: a kustomization of another version', build: 'app', files: app(`apiVersion: kustomize.config.k8s.io/v1\nkind: Kustomization\n${list('resources', ['manager.yaml'])}`) },
 ];
 
@@ -174,5 +180,12 @@ describe("the doctor's quotes of kustomize, without the tool", () => {
   it('the kind checks quote the folder as kustomize names it, with no / at its end', () => {
     expect(said('component: listed under resources')).toContain(`("expected kind != 'Component' for path 'extra'")`);
     expect(said('component: a kustomization listed under components')).toContain(`("expected kind 'Component' for path 'extra' but got 'Kustomization'")`);
+  });
+  it("a path naming the kustomization's own folder, or one holding it, is kustomize's cycle, never a kind check of an empty path", () => {
+    expect(said('cycle: components lists ./ (its own folder)')).toContain(`("cycle detected: candidate root 'app' contains visited root 'app'")`);
+    expect(said('cycle: a Component lists . under resources')).toContain(`("cycle detected: candidate root 'extra' contains visited root 'extra'")`);
+    expect(said('cycle: the root kustomization lists . under components')).toContain(`("cycle detected: candidate root '...' contains visited root '...'")`);
+    expect(said('cycle: an overlay lists .. (the Component holding it)')).toContain(`("cycle detected: candidate root '...' contains visited root ...")`);
+    for (const name of ['cycle: components lists ./ (its own folder)', 'cycle: a Component lists . under resources', 'cycle: the root kustomization lists . under components']) expect(said(name)).not.toContain("path ''");
   });
 });

@@ -504,6 +504,18 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         const e = list[i];
         if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
         const folder = `${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`;
+        // Its own folder (`.`, `./`) or one holding it (`..` from a subfolder): kustomize refuses a root
+        // that contains one it is already building (api/internal/loader: "cycle detected: candidate root
+        // … contains visited root …"), before it reads the folder's kind. The root of the files given is
+        // named by its absolute path, which the doctor does not know: elided.
+        const holding = folder === '/' ? '' : folder;
+        if (n.folder.startsWith(holding)) {
+          const named = holding === '' ? '...' : safeText(holding.slice(0, -1), 100);
+          const visited = n.folder === '' ? '...' : safeText(n.folder.slice(0, -1), 100);
+          const own = holding === n.folder;
+          fail('RF946', at(field, i), `${file} ${field}[${i}] is ${safeText(e, 100)}, ${own ? `the folder of ${file} itself` : `a folder holding ${file}`} (${holding === '' ? 'the folder given' : named}): kustomize does not build a folder that holds one it is already building, and \`kustomize build\` fails ("cycle detected: candidate root '${named}' contains visited root ${own ? `'${visited}'` : '...'}")`, `take ${safeText(e, 100)} out of ${field} of ${file}; list the files of its folder by name (resources), or the folders it is to add`);
+          continue;
+        }
         const child = byFolder.get(folder);
         // A child kustomize refuses to load fails this build there (said at the child).
         if (!child || given.has(folder.slice(0, -1)) || unloadable.has(child)) continue;

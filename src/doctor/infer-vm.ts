@@ -252,7 +252,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     const chainless = (role: string | undefined): Finding[] => {
       sink.documentPlatforms.add(reader.type);
       if (m.registered === true) return [];
-      return jobFindingsByKey(m.toml, m.tomlOrigin, reader.doctor.hostTakeOver?.(m, root, role, account === ACCOUNT_NOT_SHOWN ? undefined : account), patchFileReader(ev, m.tomlOrigin.source.path)).map(({ finding: f, key }) => {
+      return jobFindingsByKey(m.toml, m.tomlOrigin, reader.doctor.hostTakeOver?.(m, root, role, account === ACCOUNT_NOT_SHOWN ? undefined : account), patchFileReader(ev, m.tomlOrigin.source.path, undefined, null)).map(({ finding: f, key }) => {
         const place = tomlAt(key);
         return { ...f, path: place.path, message: `runner ${m.runner}${place.where !== '' ? `, ${place.where}` : ''}: ${f.message}` };
       });
@@ -411,7 +411,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     sink.runnerOrigins.set(index, m.origin);
     sink.tomlAt.set(index, tomlAt);
     // A config.toml the user data writes (or the file it boots) with more [[runners]] entries: the manager runs them all.
-    if (m.registered !== true) sink.findings.push(...laterEntriesFindings(m.toml, tomlAt, m.runner, patchFileReader(ev, m.tomlOrigin.source.path)));
+    if (m.registered !== true) sink.findings.push(...laterEntriesFindings(m.toml, tomlAt, m.runner, patchFileReader(ev, m.tomlOrigin.source.path, undefined, null)));
     // The config.toml file of the runner, beside the user data's: reviewed, but not what boots.
     if (m.configFile && !have.has(`runners/${m.runner}/config.toml`)) artifacts.push({ path: `runners/${m.runner}/config.toml`, format: 'toml', content: m.configFile.value });
     sink.docsRunners.set(m.runner, { manifests: [], configToml: m.toml, pipeline: {}, ...(startedBy !== undefined ? { readFrom: { objects: 'the Terraform given', managerConfig: `${startedBy.kind} ↔ user data ↔ config.toml` } } : {}) });

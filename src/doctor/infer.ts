@@ -1060,10 +1060,10 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (chain.chartToml && Array.isArray(entries) && entries.length > 1) {
       // The chart hands runners.config to `gitlab-runner register --template-config`, which takes exactly one [[runners]] entry.
       findings.push(finding('RF919', formatPosition(originAt(chartOrigin!, 'runners', 1)), `runner ${chain.name}: runners.config has ${entries.length} [[runners]] entries; the chart passes it to \`gitlab-runner register --template-config\`, which refuses a template without exactly one ("configuration template must contain exactly one [[runners]] entry"), so the manager registers no runner and runs no job. The proofs read entry 0`, { received: `${entries.length} [[runners]] entries`, allowed: 'one [[runners]] entry', fix: 'keep one [[runners]] entry in runners.config, and deploy each other runner as a release of its own' }));
-    } else if (!chain.chartToml) findings.push(...laterEntriesFindings(toml, (p) => ({ path: formatPosition(originAt(tomlOrigin, ...p)), where: '' }), chain.name, patchFileReader(ev, tomlOrigin.source.path)));
+    } else if (!chain.chartToml) findings.push(...laterEntriesFindings(toml, (p) => ({ path: formatPosition(originAt(tomlOrigin, ...p)), where: '' }), chain.name, patchFileReader(ev, tomlOrigin.source.path, undefined, chain.workload?.object)));
     // Entry 0's ways out of its job pods (RF309/RF301: node paths, capabilities, pod_spec patches): its proofs read the rest of entry 0's job settings.
     const release = chain.chartToml && chain.values ? { values: chain.values, namespace: chain.namespace } : undefined;
-    for (const { finding: f, key } of kubernetesEscapeFindings(toml, 0, patchFileReader(ev, tomlOrigin.source.path, release))) findings.push({ ...f, path: formatPosition(originAt(tomlOrigin, ...key)), message: `runner ${chain.name}: ${f.message}` });
+    for (const { finding: f, key } of kubernetesEscapeFindings(toml, 0, patchFileReader(ev, tomlOrigin.source.path, release, chain.workload?.object))) findings.push({ ...f, path: formatPosition(originAt(tomlOrigin, ...key)), message: `runner ${chain.name}: ${f.message}` });
 
     // A ServiceAccount given more than once, each copy as near to this chain's files as the others
     // (two clusters' manifests side by side in one folder): which one its pods run as is not shown.
@@ -1434,7 +1434,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (provenChains.has(chain.name)) continue;
     const deployed: Located<Record<string, unknown>> | undefined = chain.chartToml && chain.values ? { value: chartDeployedToml(chain.chartToml.value, chain.values.value), origin: chartTomlOrigin(chain.values.origin, chain.legacyPlaces, chain.legacyOverConfig) } : chain.configToml;
     if (!deployed) continue;
-    const own = configTomlAloneFindings(deployed, (scanned.size > 0 ? scanned : secretFindingsByFile(ev.findings)).get(deployed.origin.source.path) ?? [], patchFileReader(ev, deployed.origin.source.path, chain.chartToml && chain.values ? { values: chain.values, namespace: chain.namespace } : undefined));
+    const own = configTomlAloneFindings(deployed, (scanned.size > 0 ? scanned : secretFindingsByFile(ev.findings)).get(deployed.origin.source.path) ?? [], patchFileReader(ev, deployed.origin.source.path, chain.chartToml && chain.values ? { values: chain.values, namespace: chain.namespace } : undefined, chain.workload?.object));
     for (const f of own.findings) {
       const said = { ...f, message: `runner ${chain.name} (its chain is not proven): ${f.message}` };
       // The later entries' job settings and entry 0's host_path mounts were said with the chain

@@ -13,7 +13,7 @@ import { formatPosition, originAt, type Origin } from './source.js';
  * `strategic` unless set. A relative path is Go's: relative to the manager process's working
  * directory, which no file shows. So the doctor reads it only where the files given show what is at
  * that path on the manager:
- * - a ConfigMap or Secret of the files mounted by a workload of its namespace where the path is: a
+ * - a ConfigMap or Secret of the files mounted by the manager's workload where the path is: a
  *   `configMap` or `secret` volume, or a `projected` volume's `configMap`/`secret` sources, mounted at
  *   a folder above the path (the file is the key of the path below it, or the key an `items` entry
  *   puts at that `path`; with `items`, only the keys listed are there) or at the path itself with a
@@ -50,11 +50,20 @@ export interface PatchRelease {
   namespace?: string;
 }
 
-/** The reader for the config.toml at `tomlPath` (a path as given; a chart's values file where runners.config holds it). */
-export function patchFileReader(ev: Evidence, tomlPath: string, release?: PatchRelease): PatchFileReader {
+/**
+ * The reader for the config.toml at `tomlPath` (a path as given; a chart's values file where
+ * runners.config holds it). `manager` is the workload of the files that runs gitlab-runner with that
+ * config.toml, where a chain shows it: only its own mounts are the manager's filesystem (another
+ * workload's mount at the same path is another pod's). A chart release's manager is the chart's
+ * Deployment, never a workload of the files: only its values' volumes are read. With neither (a
+ * config.toml no chain took), a workload of the files mounting a ConfigMap or Secret at the path is
+ * taken to be the manager, and said to be a guess. `null`: the manager is no workload (a VM's
+ * config.toml), so no workload's mount is its filesystem.
+ */
+export function patchFileReader(ev: Evidence, tomlPath: string, release?: PatchRelease, manager?: K8s | null): PatchFileReader {
   return (path: string) => {
     if (path === '' || path.length > 4096) return undefined;
-    const mounted = path.startsWith('/') ? (fromRelease(ev, path, release) ?? fromMounted(ev, path)) : undefined;
+    const mounted = path.startsWith('/') ? (release ? fromRelease(ev, path, release) : manager === null ? undefined : fromMounted(ev, path, manager)) : undefined;
     if (mounted) return mounted;
     if (path.startsWith('/') || !/\.toml$/i.test(tomlPath)) return undefined;
     const dir = folder(tomlPath.replace(/\\/g, '/'));
@@ -177,13 +186,17 @@ function objectsOf(ev: Evidence): Map<string, K8s> {
   return out;
 }
 
-/** The file at an absolute `path` of a ConfigMap or Secret mounted there by a workload of the files (or a configMapGenerator's, in a kustomize build). */
-function fromMounted(ev: Evidence, path: string): PatchFile | undefined {
+/**
+ * The file at an absolute `path` of a ConfigMap or Secret mounted there by the manager workload (or,
+ * where it is not known, by a workload of the files, said as a guess), or a configMapGenerator's in a
+ * kustomize build.
+ */
+function fromMounted(ev: Evidence, path: string, manager: K8s | undefined): PatchFile | undefined {
   const want = normalPath(path);
   const objects = objectsOf(ev);
   const generators = (ev.kustomizations ?? []).some((k) => Array.isArray(k.value.configMapGenerator));
   if (objects.size === 0 && !generators) return undefined;
-  for (const w of ev.kubernetes) {
+  for (const w of manager ? [manager] : ev.kubernetes) {
     const spec = isObject(w.value.spec) ? w.value.spec : undefined;
     const pod = spec && isObject(spec.template) && isObject(spec.template.spec) ? spec.template.spec : w.value.kind === 'Pod' ? spec : undefined;
     if (!pod) continue;
@@ -192,7 +205,7 @@ function fromMounted(ev: Evidence, path: string): PatchFile | undefined {
       const o = objects.get(`${kind}\u0000${ns}\u0000${name}`);
       return (o ? keyFound(o, key) : undefined) ?? (generators && kind === 'ConfigMap' ? generatedFound(ev, w.origin.source.path, name, key) : undefined);
     });
-    if (hit) return { ...(hit.text !== undefined ? { text: hit.text } : {}), from: `${hit.what}, mounted at ${hit.mountedAt} by ${w.value.kind} ${w.value.metadata.namespace !== undefined ? `${w.value.metadata.namespace}/` : ''}${w.value.metadata.name}` };
+    if (hit) return { ...(hit.text !== undefined ? { text: hit.text } : {}), from: `${hit.what}, mounted at ${hit.mountedAt} by ${w.value.kind} ${w.value.metadata.namespace !== undefined ? `${w.value.metadata.namespace}/` : ''}${w.value.metadata.name}${manager ? '' : " (no workload of the files is shown to run this config.toml: taken to be the manager's, a guess)"}` };
   }
   return undefined;
 }

@@ -348,7 +348,9 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: Generated): 
     if (git?.folder !== undefined && !ev.chartDefaults?.has(git.folder)) {
       // 0. The chart folder's own values.yaml edited to be the deployment's (read alone as values): the bottom layer.
       const own = [...(ev.texts?.keys() ?? [])].find((p) => /^values\.ya?ml$/.test(normalPath(p).slice(git.folder!.length)) && normalPath(p).startsWith(git.folder!) && !normalPath(p).slice(git.folder!.length).includes('/'));
-      if (own !== undefined) read = mergeGivenFile(ev, merged, own, at('path'), `${about}: the chart's values.yaml`, ev.findings) && read;
+      // An umbrella chart's values.yaml: its sections for the runner chart are this release's, not deployments of their own (read.ts read them so).
+      if (own !== undefined && git.umbrella) ev.helmValues = ev.helmValues.filter((v) => !(v.origin.source.path === own && v.origin.path.length === 1 && v.release === undefined && v.address === undefined));
+      if (own !== undefined) read = mergeGivenFile(ev, merged, own, at('path'), `${about}: ${git.umbrella ? "the parent chart's" : "the chart's"} values.yaml`, ev.findings) && read;
     } else if (git && git.folder === undefined) {
       const which = git.folders !== undefined ? `${git.folders} folders of the files given end in ${safeText(git.path === '' ? 'Chart.yaml' : `${git.path}/Chart.yaml`, 100)} and which is the chart is not guessed` : `no ${safeText(git.path === '' ? 'Chart.yaml' : `${git.path}/Chart.yaml`, 100)} of the gitlab-runner chart is among the files given`;
       ev.findings.push(finding('RF903', at('path'), `${about}: its chart is the folder ${safeText(git.path, 100)} of the git repository ${repoURL}, and ${which}, so the chart's own values.yaml (its defaults, under the values the Application gives: rbac, the service account, runners.config, the security contexts) is not read, and what the release keeps of it is not proven`, `run the doctor on a checkout of ${repoURL} (the folder with ${safeText(git.path === '' ? 'Chart.yaml' : git.path, 100)}) with this Application, or write the values the release relies on in helm.valuesObject`));
@@ -437,7 +439,25 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: Generated): 
         ? { chartFolder: git.folder, installedBy: about, chartNote: `chart ${safeText(git.folder === '' ? './' : git.folder, 100)} of the files given, taken to be ${repoURL}'s folder ${safeText(git.path === '' ? '.' : git.path, 100)} (${about}'s source.path, ${formatPosition(at('path'))}): its values.yaml is the bottom layer of the release's values` }
         : {}
       : versionOf(source.targetRevision);
-    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(git ? 'path' : 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(namespaceNote !== undefined ? { namespaceNote } : {}), ...(namespaceUnknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}), ...chartOf });
+    const placed = { ...(namespace !== undefined ? { namespace } : {}), ...(namespaceNote !== undefined ? { namespaceNote } : {}), ...(namespaceUnknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}) };
+    if (git?.umbrella && git.folder !== undefined) {
+      // Helm renders the parent with these values and gives each gitlab-runner dependency the section
+      // under its alias (or name); the gitlab-runner chart's templates read no `.Values.global`
+      // (checked in its 0.73.1 templates), so the parent's `global:` is not one of its values.
+      for (const dep of git.umbrella.dependencies) {
+        const disabled = dependencyDisabled(merged.value, dep, (p) => merged.locate(p, () => at('path')));
+        if (disabled !== undefined) {
+          ev.findings.push(finding('RF902', at('path'), `${about}: its chart ${git.umbrella.chart} (${safeText(git.folder === '' ? './' : git.folder, 100)}, source.path) has gitlab-runner as a dependency (${dep.at}) that Helm does not render: ${disabled}, so the Application deploys no runner manager of it and nothing of its values is read`, `if the runner is meant to be deployed, set the condition true in the values the Application gives (or take the condition off the dependency in ${git.umbrella.chart}'s Chart.yaml)`));
+          ev.notDeployed = (ev.notDeployed ?? 0) + 1;
+          continue;
+        }
+        const sub = merged.under(dep.key);
+        const note = `chart ${git.umbrella.chart} of the files given (${safeText(git.folder === '' ? './' : git.folder, 100)}), taken to be ${repoURL}'s folder ${safeText(git.path === '' ? '.' : git.path, 100)} (${about}'s source.path, ${formatPosition(at('path'))}); the runner chart is its dependency gitlab-runner (${dep.at}), whose values are the parent's under ${safeText(dep.key, 60)}: (its values.yaml, then the Application's)`;
+        ev.helmValues.push({ value: sub.value, origin: { source: new ReleaseSource(o.origin.source, sub, () => merged.locate([dep.key], () => at('path'))), doc: 0, path: [] }, ...placed, chartFolder: `${git.folder}charts/gitlab-runner/`, installedBy: about, chartNote: note });
+      }
+      continue;
+    }
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(git ? 'path' : 'chart')), doc: 0, path: [] }, ...placed, ...chartOf });
   }
 }
 
@@ -451,6 +471,66 @@ interface GitChart {
   root: string;
   /** How many folders of the files given end in the path, where more than one does (none is taken). */
   folders?: number;
+  /** The folder's chart is not gitlab-runner but has it as a dependency (an umbrella chart): its name, and each such dependency. */
+  umbrella?: { chart: string; dependencies: RunnerDependency[] };
+}
+
+/** A dependency `gitlab-runner` of a parent chart (Chart.yaml `dependencies`, or Helm 2's requirements.yaml). */
+interface RunnerDependency {
+  /** The key of the parent's values its values sit under: `alias`, else `name` (Helm docs, "Charts": "Alias field in dependencies"). */
+  key: string;
+  condition?: string;
+  tags: string[];
+  /** Where it is written (file:line:column). */
+  at: string;
+}
+
+/**
+ * The gitlab-runner dependencies of the chart in `folder`: Chart.yaml's `dependencies` (apiVersion v2),
+ * else those of the folder's requirements.yaml (apiVersion v1, Helm 2; Helm 3 reads it too).
+ */
+function runnerDependencies(ev: Evidence, folder: string, chart: Record<string, unknown>): RunnerDependency[] {
+  let list: unknown = chart.dependencies;
+  let file = `${folder}Chart.yaml`;
+  if (!Array.isArray(list)) {
+    file = `${folder}requirements.yaml`;
+    const artifact = (ev.givenPaths ?? new Set<string>()).has(file) ? ev.artifacts.find((a) => a.format === 'yaml' && normalPath(a.path) === file) : undefined;
+    const doc: unknown = artifact && Array.isArray(artifact.content) ? (artifact.content as unknown[])[0] : undefined;
+    list = isObject(doc) ? doc.dependencies : undefined;
+  }
+  if (!Array.isArray(list)) return [];
+  const text = ev.texts?.get(file);
+  const place = (i: number): string => (text !== undefined ? formatPosition(new SourceFile(file, text, 'yaml').locate(0, ['dependencies', i])) : file);
+  const out: RunnerDependency[] = [];
+  list.forEach((d, i) => {
+    if (!isObject(d) || d.name !== 'gitlab-runner') return;
+    const tags = Array.isArray(d.tags) ? d.tags.filter((t): t is string => typeof t === 'string') : [];
+    out.push({ key: str(d.alias) ?? 'gitlab-runner', ...(str(d.condition) !== undefined ? { condition: d.condition as string } : {}), tags, at: place(i) });
+  });
+  return out;
+}
+
+/**
+ * Whether Helm renders a dependency with the top parent's values (Helm, "Charts": "Tags and Condition
+ * fields in dependencies"; pkg/chartutil dependencies.go): the first path of `condition` (paths
+ * separated by commas) that resolves to a boolean decides; with none, its `tags` do: disabled where
+ * one of them is set false in `tags:` and none true. Anything else (a path not there, not a boolean,
+ * an `enabled: false` no condition names) leaves it enabled. Returns where and why it is disabled.
+ */
+function dependencyDisabled(values: Record<string, unknown>, dep: RunnerDependency, where: (path: Path) => Position): string | undefined {
+  for (const raw of (dep.condition ?? '').split(',')) {
+    const path = raw.trim();
+    if (path === '') continue;
+    let cur: unknown = values;
+    const keys = path.split('.');
+    for (const k of keys) cur = isObject(cur) && Object.hasOwn(cur, k) ? cur[k] : undefined;
+    if (typeof cur !== 'boolean') continue;
+    return cur ? undefined : `its condition ${safeText(path, 100)} is false (${formatPosition(where(keys))})`;
+  }
+  const tags = isObject(values.tags) ? values.tags : {};
+  const set = dep.tags.filter((t) => Object.hasOwn(tags, t) && typeof tags[t] === 'boolean');
+  if (set.length > 0 && !set.some((t) => tags[t] === true)) return `its tag ${safeText(set[0]!, 60)} is false in tags: (${formatPosition(where(['tags', set[0]!]))}), and none of its tags is true`;
+  return undefined;
 }
 
 /**
@@ -475,7 +555,12 @@ function gitChart(ev: Evidence, source: Record<string, unknown>): GitChart | und
   // One folder of the files given is that path: the chart is its Chart.yaml's (another chart's is not read here).
   if (found.length === 1) {
     const folder = found[0]!.slice(0, -'Chart.yaml'.length);
-    return chartYamlOf(ev, folder)?.name === 'gitlab-runner' ? { path: want, folder, root: folder.slice(0, folder.length - (want === '' ? 0 : want.length + 1)) } : undefined;
+    const chart = chartYamlOf(ev, folder);
+    const root = folder.slice(0, folder.length - (want === '' ? 0 : want.length + 1));
+    if (chart?.name === 'gitlab-runner') return { path: want, folder, root };
+    // An umbrella chart: gitlab-runner as its dependency, the runner's values under its key in the parent's.
+    const dependencies = chart ? runnerDependencies(ev, folder, chart) : [];
+    return dependencies.length > 0 ? { path: want, folder, root, umbrella: { chart: safeText(typeof chart!.name === 'string' ? chart!.name : '?', 80), dependencies } } : undefined;
   }
   // More than one: which is the chart is not guessed (as a chart not given), where one of them is the runner chart.
   if (found.length > 1 && found.some((p) => chartYamlOf(ev, p.slice(0, -'Chart.yaml'.length))?.name === 'gitlab-runner')) return { path: want, root: '', folders: found.length };

@@ -148,6 +148,19 @@ export class MergedValues {
     this.#mark(path, locate, true);
   }
 
+  /**
+   * The values under `key` (a parent chart's section for a dependency: Helm gives a subchart the
+   * parent's values under its name or alias), each key keeping the place of the layer that wrote it.
+   */
+  under(key: string): MergedValues {
+    const out = new MergedValues();
+    const v = Object.hasOwn(this.value, key) ? this.value[key] : undefined;
+    if (isObject(v)) for (const [k, x] of Object.entries(v)) setOwn(out.value, k, x);
+    const prefix = `${key}\u0001`;
+    for (const [k, l] of this.#by) if (k.startsWith(prefix)) out.#by.set(k.slice(prefix.length), (p) => l([key, ...p]));
+    return out;
+  }
+
   locate(path: Path, fallback: Locate): Position {
     for (let n = path.length; n > 0; n--) {
       const l = this.#by.get(path.slice(0, n).join('\u0001'));

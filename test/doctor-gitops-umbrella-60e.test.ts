@@ -105,6 +105,17 @@ describe('an Argo CD Application of an umbrella chart', () => {
     expect(notRendered(r)[0]!.message).toContain('its tag ci is false in tags: (argo/app.yaml:');
   });
 
+  it("an alias renames the chart (Helm: the dependency's chart takes the alias as its name): a service account the chart creates unnamed is <release>-<alias>", () => {
+    const unnamed = under('runner').replace(/^ {4}name: gitlab-runner\n/m, '');
+    const subjects = (r: DoctorResult) => r.findings.map((f) => /gitlab-runner\/(ci-[a-z-]+)/.exec(f.message)?.[1]).filter((x) => x !== undefined);
+    const aliased = run(files(application('        other: {}'), '    alias: runner\n', unnamed));
+    expect(subjects(aliased).length).toBeGreaterThan(0);
+    expect(new Set(subjects(aliased))).toEqual(new Set(['ci-runner']));
+    // Twin: no alias, the chart keeps its name.
+    const plain = run(files(application('        other: {}'), '', unnamed.replace(/^runner:/, 'gitlab-runner:')));
+    expect(new Set(subjects(plain))).toEqual(new Set(['ci-gitlab-runner']));
+  });
+
   it('twin: a chart with no gitlab-runner dependency is not read as the runner chart', () => {
     const r = run({ ...files(application(WIDE)), 'platform/Chart.yaml': 'apiVersion: v2\nname: ci-platform\nversion: 0.1.0\ndependencies:\n  - name: redis\n    alias: runner\n    version: 1.0.0\n' });
     // The parent's section alone, as before: a Role, no release named ci.

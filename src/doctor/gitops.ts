@@ -451,9 +451,11 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: Generated): 
           ev.notDeployed = (ev.notDeployed ?? 0) + 1;
           continue;
         }
+        // An alias renames the dependency's chart (Helm chartutil getAliasDependency: the chart's Metadata.Name
+        // becomes the alias), so what the chart names after .Chart.Name (its fullname) is named after the alias.
         const sub = merged.under(dep.key);
         const note = `chart ${git.umbrella.chart} of the files given (${safeText(git.folder === '' ? './' : git.folder, 100)}), taken to be ${repoURL}'s folder ${safeText(git.path === '' ? '.' : git.path, 100)} (${about}'s source.path, ${formatPosition(at('path'))}); the runner chart is its dependency gitlab-runner (${dep.at}), whose values are the parent's under ${safeText(dep.key, 60)}: (its values.yaml, then the Application's)`;
-        ev.helmValues.push({ value: sub.value, origin: { source: new ReleaseSource(o.origin.source, sub, () => merged.locate([dep.key], () => at('path'))), doc: 0, path: [] }, ...placed, chartFolder: `${git.folder}charts/gitlab-runner/`, installedBy: about, chartNote: note });
+        ev.helmValues.push({ value: sub.value, origin: { source: new ReleaseSource(o.origin.source, sub, () => merged.locate([dep.key], () => at('path'))), doc: 0, path: [] }, ...placed, ...(dep.key !== 'gitlab-runner' ? { chartName: dep.key } : {}), chartFolder: `${git.folder}charts/gitlab-runner/`, installedBy: about, chartNote: note });
       }
       continue;
     }

@@ -207,14 +207,15 @@ export type ChainKeyOrigins = Partial<Record<keyof typeof CHAIN_KEYS, Origin>>;
 /**
  * The name Helm charts give what they create (the `fullname` helper of `helm create`, which the
  * gitlab-runner chart uses): `fullnameOverride`; else the release name when it contains the chart
- * name (`nameOverride`, default `gitlab-runner`), else `<release>-<chart name>`; at most 63
+ * name (`nameOverride`, default the chart's name: `gitlab-runner`, or the alias a parent chart gives
+ * it), else `<release>-<chart name>`; at most 63
  * characters, without a trailing `-`.
  */
-export function chartFullname(values: Record<string, unknown>, release: string): string {
+export function chartFullname(values: Record<string, unknown>, release: string, chartName = 'gitlab-runner'): string {
   const dns = (s: string) => s.slice(0, 63).replace(/-$/, '');
   const override = str(get(values, 'fullnameOverride'));
   if (override) return dns(override);
-  const name = str(get(values, 'nameOverride')) ?? 'gitlab-runner';
+  const name = str(get(values, 'nameOverride')) ?? chartName;
   return dns(release.includes(name) ? release : `${release}-${name}`);
 }
 
@@ -483,7 +484,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const createsSa = get(values, 'serviceAccount', 'create') === true || (get(values, 'serviceAccount', 'create') === undefined && get(values, 'rbac', 'create') === true);
     // A service account the chart creates without a name is named after the release (the chart's
     // fullname), which a helm_release states; a values file alone does not.
-    const named = str(get(values, 'serviceAccount', 'name')) ?? str(get(values, 'rbac', 'serviceAccountName')) ?? (createsSa && v.release !== undefined ? chartFullname(values, v.release) : undefined);
+    const named = str(get(values, 'serviceAccount', 'name')) ?? str(get(values, 'rbac', 'serviceAccountName')) ?? (createsSa && v.release !== undefined ? chartFullname(values, v.release, v.chartName) : undefined);
     // Values that neither name nor create one run the manager as its namespace's `default` service
     // account (NO_SERVICE_ACCOUNT): where the namespace is known, that is the chain's subject.
     // (A release whose values document is not read may name one there: not taken for `default`.)

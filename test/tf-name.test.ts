@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tfName } from '../src/emit/artifacts.js';
+import { seeded } from './helpers/rng.js';
 
 /**
  * tfName's names, as the function wrote them up to stop 59 (parts joined by `_`, two regex
@@ -7,18 +8,6 @@ import { tfName } from '../src/emit/artifacts.js';
  */
 function reference(...parts: string[]): string {
   return parts.join('_').replace(/[^A-Za-z0-9_-]/g, '_').replace(/^([0-9])/, '_$1');
-}
-
-/** A small seeded generator (mulberry32), so a failure names a case that can be run again. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Characters a part may hold: valid ones, the boundaries around each valid range, and what needs care (dots, spaces, unicode, a lone and a paired surrogate, control characters). */
@@ -58,7 +47,7 @@ describe('tfName', () => {
   });
 
   it.each([20266001, 20266002, 20266003])('seed %i: 20,000 generated names of one to four parts equal the reference', (seed) => {
-    const next = random(seed);
+    const next = seeded(seed);
     const differ: string[] = [];
     for (let i = 0; i < 20_000; i++) {
       const n = 1 + Math.floor(next() * 4);

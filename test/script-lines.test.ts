@@ -24,7 +24,7 @@ function text(seed: number): string {
 }
 
 describe('ScriptLines answers what the split lines answer', () => {
-  it.each([0, 1, 2, 3])('seeds %i000-%i999: length, each line, the first exact, trimmed and command line', (block) => {
+  it.each([0, 1, 2, 3])('seed block %i (1,000 seeds): length, each line, the first exact, trimmed and command line', (block) => {
     const differ: string[] = [];
     for (let seed = block * 1000; seed < block * 1000 + 1000; seed++) {
       const t = text(seed);
@@ -64,13 +64,13 @@ describe('ScriptLines answers what the split lines answer', () => {
   });
 
   it.each([
-    ['a no-break space before it', `#!/bin/bash\n\u00a0${SET}\necho ok`, false],
-    ['a carriage return after it (CRLF lines)', `#!/bin/bash\r\n${SET}\r\necho ok\r\n`, false],
-    ['a zero-width space before it (not white space)', `#!/bin/bash\n\u200b${SET}\necho ok`, true],
-    ['only in a comment', `#!/bin/bash\n# ${SET}\necho ok`, true],
-    ['after the first command', `#!/bin/bash\necho early\n${SET}`, true],
-    ['after blank lines and comments', `#!/bin/bash\n\n  # note\n\t${SET}\necho ok`, false],
-  ])('set -euo pipefail with %s: reported missing: %s', (_, script, reported) => {
+    ['with a no-break space before it', false, `#!/bin/bash\n\u00a0${SET}\necho ok`],
+    ['with a carriage return after it (CRLF lines)', false, `#!/bin/bash\r\n${SET}\r\necho ok\r\n`],
+    ['with a zero-width space before it (not white space)', true, `#!/bin/bash\n\u200b${SET}\necho ok`],
+    ['only in a comment', true, `#!/bin/bash\n# ${SET}\necho ok`],
+    ['after the first command', true, `#!/bin/bash\necho early\n${SET}`],
+    ['after blank lines and comments', false, `#!/bin/bash\n\n  # note\n\t${SET}\necho ok`],
+  ])('set -euo pipefail, %s: reported missing %s', (_, reported, script) => {
     const problems = unverifiedDownloadsAt(script).filter((p) => p.problem.startsWith('does not start with set -euo pipefail'));
     expect(problems.length).toBe(reported ? 1 : 0);
   });

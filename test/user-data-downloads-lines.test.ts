@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sameText, unverifiedDownloadsAt, VERIFIED_DOWNLOAD_FUNCTIONS, VERIFIED_DOWNLOADS_BEGIN, VERIFIED_DOWNLOADS_END } from '../src/platforms/aws-vm/common.js';
+import { sameText, ScriptLines, unverifiedDownloadsAt, VERIFIED_DOWNLOAD_FUNCTIONS, VERIFIED_DOWNLOADS_BEGIN, VERIFIED_DOWNLOADS_END } from '../src/platforms/aws-vm/common.js';
 import { randomInt } from './helpers/rng.js';
 
 // unverifiedDownloadsAt compares the verified-download block in place (sameText) instead of joining
@@ -84,7 +84,7 @@ describe('sameText (the block compared without joining its lines)', () => {
       const joined = lines.slice(from, to + 1).join('\n');
       // The joined text itself, or one a character longer, shorter or different.
       const expected = [joined, `${joined}a`, joined.slice(0, -1), joined.replace(/a/, 'b'), `${joined}\n`][draw(5)]!;
-      expect(sameText(lines.join('\n'), lines, from, to, expected), `seed ${seed}`).toBe(joined === expected);
+      expect(sameText(new ScriptLines(lines.join('\n')), from, to, expected), `seed ${seed}`).toBe(joined === expected);
     }
   });
 });

@@ -152,30 +152,84 @@ export interface K8sObject {
   [key: string]: unknown;
 }
 
-/** Terraform resource names: letters, digits, underscores and hyphens, not starting with a digit. */
-export function tfName(...parts: string[]): string {
-  // Emit and verify ask for the same few names of every runner many times: remember them.
+/**
+ * Terraform resource names: letters, digits, underscores and hyphens, not starting with a digit.
+ * The parts are joined with `_`; every other character (each UTF-16 unit) becomes `_`, and a
+ * leading digit gets a `_` before it. Names of different parts can be the same (`a.b` and
+ * `a_b`, or `a`, `b` and `a_b`): callers that key resources by them resolve that.
+ */
+export function tfName(first: string, second?: string, third?: string, ...more: string[]): string {
+  // Emit and verify ask for the same few names of every runner many times: remember them, by the
+  // parts themselves (a name of one part in a Map of its own, of two in a Map per first part), so a
+  // name asked again costs a lookup or two of strings already hashed: no joined string is made and
+  // hashed to find it. Three parts or more (few) are remembered by their joined text.
+  if (second === undefined) {
+    const name = tfNames1.get(first);
+    if (name !== undefined) return name;
+    return remember(tfNames1, first, newName(first));
+  }
+  if (third === undefined) {
+    let bySecond = tfNames2.get(first);
+    if (bySecond === undefined) tfNames2.set(first, (bySecond = new Map<string, string>()));
+    const name = bySecond.get(second);
+    if (name !== undefined) return name;
+    return remember(bySecond, second, newName(`${first}_${second}`));
+  }
   // Joined with +, not Array#join: on V8 11 (Node 20) join gives a two-byte string when a part
   // has been a property key (a runner name has), and one two-byte name makes every JSON text
   // and template it reaches two-byte, twice the memory of the Terraform roots.
-  let joined = parts[0] ?? '';
-  for (let i = 1; i < parts.length; i++) joined += `_${parts[i]!}`;
-  let name = tfNames.get(joined);
-  if (name === undefined) {
-    // The property-key copy of the name: references interpolate it, and an optimised template
-    // literal on V8 11 makes a two-byte string of a name that became a key afterwards.
-    name = keyString(joined.replace(/[^A-Za-z0-9_-]/g, '_').replace(/^([0-9])/, '_$1'));
-    if (tfNames.size >= 100_000) tfNames.clear();
-    tfNames.set(joined, name);
+  let joined = `${first}_${second}_${third}`;
+  for (let i = 0; i < more.length; i++) joined += `_${more[i]!}`;
+  const name = tfNamesJoined.get(joined);
+  if (name !== undefined) return name;
+  return remember(tfNamesJoined, joined, newName(joined));
+}
+const tfNames1 = new Map<string, string>();
+const tfNames2 = new Map<string, Map<string, string>>();
+const tfNamesJoined = new Map<string, string>();
+let tfNamesHeld = 0;
+
+/** Remembers `name` under `key` in `names` (one of tfName's), forgetting them all past 100,000. */
+function remember(names: Map<string, string>, key: string, name: string): string {
+  if (++tfNamesHeld > 100_000) {
+    tfNames1.clear();
+    tfNames2.clear();
+    tfNamesJoined.clear();
+    tfNamesHeld = 1;
   }
+  names.set(key, name);
   return name;
 }
-const tfNames = new Map<string, string>();
+
+/**
+ * tfName's name of the joined parts: the text itself when it is one already (one scan of its
+ * character codes, the usual case), else each character outside [A-Za-z0-9_-] made `_` and a
+ * `_` put before a leading digit. Returned as its property-key copy: references interpolate it,
+ * and an optimised template literal on V8 11 makes a two-byte string of a name that became a
+ * key afterwards.
+ */
+function newName(joined: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < joined.length; i++) {
+    const c = joined.charCodeAt(i);
+    // A-Z, a-z, 0-9, '_', '-'.
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45) continue;
+    out += `${joined.slice(from, i)}_`;
+    from = i + 1;
+  }
+  let name = from === 0 ? joined : out + joined.slice(from);
+  const c0 = name.charCodeAt(0);
+  if (c0 >= 48 && c0 <= 57) name = `_${name}`;
+  return keyString(name);
+}
 
 /**
  * The string V8 keeps for `s` as a property key (equal to `s`). Read back from an object without a
  * prototype, which V8 keeps as a dictionary: an object literal with the computed key `{ [s]: 0 }`
  * added a hidden class (and a transition to it) per distinct name, thousands in a large fleet.
+ * One such object per new name: one kept for the purpose, the key deleted after, cost more
+ * (measured at stop 60: the delete dearer than the small object it saves).
  */
 function keyString(s: string): string {
   const o = Object.create(null) as Record<string, number>;

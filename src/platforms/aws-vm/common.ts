@@ -1164,25 +1164,29 @@ export function unverifiedDownloads(script: string, options: { shell: boolean } 
  * those words (`line 5`): the doctor points at that line where the user wrote it.
  */
 export function unverifiedDownloadsAt(script: string, options: { shell: boolean } = { shell: true }): { problem: string; line?: number; said?: string }[] {
-  const lines = script.split('\n');
+  // The script's lines by number, cut from its text only where a check needs one: splitting every
+  // boot script into its lines made a string per line (7-8 MB of them at 1,000 VM runners).
+  const lines = new ScriptLines(script);
   const out: { problem: string; line?: number; said?: string }[] = [];
   const at = (i: number, problem: (said: string) => string) => out.push({ problem: problem(`line ${i + 1}`), line: i + 1, said: `line ${i + 1}` });
-  const setAt = options.shell ? lines.findIndex((l) => l.trim() === 'set -euo pipefail') : 0;
-  const firstCommand = options.shell ? lines.findIndex((l, i) => i > 0 && l.trim() !== '' && !l.trim().startsWith('#')) : 0;
-  if (options.shell && (setAt < 0 || setAt > firstCommand)) out.push({ problem: 'does not start with set -euo pipefail, so a failed step does not stop the boot', line: 1 });
-  const begin = lines.indexOf(VERIFIED_DOWNLOADS_BEGIN);
-  const end = lines.indexOf(VERIFIED_DOWNLOADS_END);
+  if (options.shell) {
+    const setAt = lines.firstTrimmed('set -euo pipefail');
+    const firstCommand = lines.firstCommand();
+    if (setAt < 0 || setAt > firstCommand) out.push({ problem: 'does not start with set -euo pipefail, so a failed step does not stop the boot', line: 1 });
+  }
+  const begin = lines.first(VERIFIED_DOWNLOADS_BEGIN);
+  const end = lines.first(VERIFIED_DOWNLOADS_END);
   const hasBlock = begin >= 0 && end > begin;
   // The block's text is the script's own from the start of line `begin` to the end of line `end`
   // (lines joined by '\n'): compared in place, without joining its lines into a new string.
-  if (hasBlock && !sameText(script, lines, begin, end, VERIFIED_DOWNLOAD_BLOCK)) out.push({ problem: 'has verified-download functions that differ from the generated ones', line: begin + 1 });
+  if (hasBlock && !sameText(lines, begin, end, VERIFIED_DOWNLOAD_BLOCK)) out.push({ problem: 'has verified-download functions that differ from the generated ones', line: begin + 1 });
   // Each pattern only runs on lines holding the text it needs (the same answers: a boot script
   // has hundreds of lines and a fleet a thousand scripts). Those lines are found by searching the
   // whole script for each needle, not each line for every needle: a line without `|`, `curl`,
   // `wget` and `_verified` cannot match any pattern below, comment stripped or not. Only those
   // lines are visited, in order: a callback per line of every script cost a call and, as the
   // callback's closures capture its line, a context object each (10 MB at 1,000 Fargate runners).
-  const candidate = candidateLines(script, lines, DOWNLOAD_NEEDLES);
+  const candidate = candidateLines(lines, DOWNLOAD_NEEDLES);
   for (let i = 0; i < candidate.length; i++) {
     if (candidate[i] === 0) continue;
     if (hasBlock && i >= begin && i <= end) continue;
@@ -1191,18 +1195,104 @@ export function unverifiedDownloadsAt(script: string, options: { shell: boolean 
   return out;
 }
 
-/** Whether `lines[from..to]` joined by '\n' (lines: `text` split at '\n') is `expected`, without joining them. */
-export function sameText(text: string, lines: readonly string[], from: number, to: number, expected: string): boolean {
-  let start = 0;
-  for (let i = 0; i < from; i++) start += lines[i]!.length + 1;
-  let length = to - from;
-  for (let i = from; i <= to; i++) length += lines[i]!.length;
-  return length === expected.length && text.startsWith(expected, start);
+/** Whether a character code is white space as String#trim and `\s` take it (WhiteSpace and LineTerminator). */
+function isSpace(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return /\s/.test(String.fromCharCode(c));
+}
+
+/**
+ * A text's lines (split at '\n'), by number, without an array of them: where each starts, and each
+ * line cut from the text only when asked for (`at`). `length` and `at(i)` answer what
+ * `text.split('\n')` and its `[i]` would.
+ */
+export class ScriptLines {
+  readonly length: number;
+  /** Where line i starts in the text; one more entry, the text's length + 1, ends the last line. */
+  private readonly starts: Uint32Array;
+
+  constructor(readonly text: string) {
+    let n = 1;
+    for (let p = text.indexOf('\n'); p >= 0; p = text.indexOf('\n', p + 1)) n++;
+    const starts = new Uint32Array(n + 1);
+    let i = 1;
+    for (let p = text.indexOf('\n'); p >= 0; p = text.indexOf('\n', p + 1)) starts[i++] = p + 1;
+    starts[n] = text.length + 1;
+    this.length = n;
+    this.starts = starts;
+  }
+
+  /** Line i's text. */
+  at(i: number): string {
+    return this.text.slice(this.starts[i], this.starts[i + 1]! - 1);
+  }
+
+  /** Where line i starts in the text. */
+  start(i: number): number {
+    return this.starts[i]!;
+  }
+
+  /** Where line i ends in the text (its '\n', or the text's end). */
+  end(i: number): number {
+    return this.starts[i + 1]! - 1;
+  }
+
+  /** The line holding the text's character at `offset`: the last start not after it. */
+  lineAt(offset: number): number {
+    let lo = 0;
+    let hi = this.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** The first line that is `want` exactly (`indexOf` of the split lines), or -1. */
+  first(want: string): number {
+    const text = this.text;
+    for (let p = text.indexOf(want); p >= 0; p = text.indexOf(want, p + 1)) {
+      if ((p === 0 || text.charCodeAt(p - 1) === 10) && (p + want.length === text.length || text.charCodeAt(p + want.length) === 10)) return this.lineAt(p);
+    }
+    return -1;
+  }
+
+  /** The first line that is `want` once trimmed (`trim() === want`; `want` neither starts nor ends with white space), or -1. */
+  firstTrimmed(want: string): number {
+    const text = this.text;
+    for (let p = text.indexOf(want); p >= 0; p = text.indexOf(want, p + 1)) {
+      const i = this.lineAt(p);
+      let ok = true;
+      for (let q = this.start(i); ok && q < p; q++) ok = isSpace(text.charCodeAt(q));
+      for (let q = p + want.length, e = this.end(i); ok && q < e; q++) ok = isSpace(text.charCodeAt(q));
+      if (ok) return i;
+    }
+    return -1;
+  }
+
+  /** The first line after the first that is neither blank nor a comment once trimmed, or -1. */
+  firstCommand(): number {
+    const text = this.text;
+    for (let i = 1; i < this.length; i++) {
+      let q = this.start(i);
+      const e = this.end(i);
+      while (q < e && isSpace(text.charCodeAt(q))) q++;
+      if (q < e && text.charCodeAt(q) !== 35) return i;
+    }
+    return -1;
+  }
+}
+
+/** Whether lines `from..to` of `lines`, joined by '\n' (their text from the start of `from` to the end of `to`), are `expected`, without cutting them out. */
+export function sameText(lines: ScriptLines, from: number, to: number, expected: string): boolean {
+  const start = lines.start(from);
+  return lines.end(to) - start === expected.length && lines.text.startsWith(expected, start);
 }
 
 /** RF720's problems of line `i` of a boot script (one holding a download needle, outside the verified-download block), given to `at`. */
-function downloadLineProblems(lines: readonly string[], i: number, hasBlock: boolean, at: (i: number, problem: (said: string) => string) => void): void {
-  const line = lines[i]!;
+function downloadLineProblems(lines: ScriptLines, i: number, hasBlock: boolean, at: (i: number, problem: (said: string) => string) => void): void {
+  const line = lines.at(i);
   const code = line.includes('#') ? line.replace(/#.*$/, '') : line;
   // A download piped into a shell is one reason, the stronger: not also "downloads without checking" for that line.
   const piped = code.includes('|') && pipesDownloadIntoShell(lines, i, code);
@@ -1225,11 +1315,11 @@ const FETCHES = /\b(curl|wget|fetch|aria2c|gsutil)\b|\bs3\s+cp\b|:\/\//;
  * URL). `echo ok | sudo bash`, `printf '…' | sh` or `cat script.sh | bash` run text the script
  * already holds: no download. What a script saved earlier with curl is that line's own finding.
  */
-function pipesDownloadIntoShell(lines: readonly string[], at: number, code: string): boolean {
+function pipesDownloadIntoShell(lines: ScriptLines, at: number, code: string): boolean {
   for (const m of code.matchAll(INTO_SHELL)) {
     let feed = code.slice(0, m.index);
     // A pipe that starts the line continues the command of the lines before it (`curl -fsSL "$URL" \` then `| bash`).
-    for (let j = at - 1; j >= 0 && j > at - 50 && /\\\s*$/.test(lines[j]!); j--) feed = `${lines[j]!.replace(/#.*$/, '').replace(/\\\s*$/, ' ')}${feed}`;
+    for (let j = at - 1; j >= 0 && j > at - 50 && /\\\s*$/.test(lines.at(j)); j--) feed = `${lines.at(j).replace(/#.*$/, '').replace(/\\\s*$/, ' ')}${feed}`;
     const pipeline = feed.split(/&&|\|\||;/).pop()!;
     if (FETCHES.test(pipeline)) return true;
   }
@@ -1242,13 +1332,13 @@ function pipesDownloadIntoShell(lines: readonly string[], at: number, code: stri
  * fix gives: `echo "<64 hex digits>  FILE" | sha256sum -c -` (`--check`; `printf`; `sha256sum -c <<<`).
  * A failed check stops a script run with `set -e` (checked apart) before the file is used.
  */
-function checkedBeforeUse(lines: readonly string[], at: number, code: string): boolean {
+function checkedBeforeUse(lines: ScriptLines, at: number, code: string): boolean {
   if (/\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) return false;
   const out = /\bcurl\b.*?(?:\s-[A-Za-z]*o\s*|\s--output[=\s]\s*)(["']?)([^\s"']+)\1/.exec(code) ?? /\bwget\b.*?(?:\s-[A-Za-z]*O\s*|\s--output-document[=\s]\s*)(["']?)([^\s"']+)\1/.exec(code);
   const file = out?.[2];
   if (file === undefined || file === '-' || file.includes('$')) return false;
   for (let j = at + 1; j < lines.length; j++) {
-    const next = lines[j]!.replace(/#.*$/, '');
+    const next = lines.at(j).replace(/#.*$/, '');
     if (!next.includes(file)) continue;
     const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const pinned = new RegExp(`["']?[a-fA-F0-9]{64}[ \\t]+\\*?${escaped}["']?`);
@@ -1259,27 +1349,15 @@ function checkedBeforeUse(lines: readonly string[], at: number, code: string): b
 
 const DOWNLOAD_NEEDLES = ['|', 'curl', 'wget', '_verified'] as const;
 
-/** 1 for each line of `lines` (`text` split at '\n') that contains one of `needles`. */
-function candidateLines(text: string, lines: readonly string[], needles: readonly string[]): Uint8Array {
-  const starts = new Array<number>(lines.length);
-  let offset = 0;
-  for (let i = 0; i < lines.length; i++) {
-    starts[i] = offset;
-    offset += lines[i]!.length + 1;
-  }
+/** 1 for each line of `lines` that contains one of `needles`. */
+function candidateLines(lines: ScriptLines, needles: readonly string[]): Uint8Array {
+  const text = lines.text;
   const out = new Uint8Array(lines.length);
   for (const needle of needles) {
     for (let at = text.indexOf(needle); at >= 0; ) {
-      // The line holding `at`: the last start not after it.
-      let lo = 0;
-      let hi = starts.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >>> 1;
-        if (starts[mid]! <= at) lo = mid;
-        else hi = mid - 1;
-      }
-      out[lo] = 1;
-      at = lo + 1 < starts.length ? text.indexOf(needle, starts[lo + 1]) : -1;
+      const i = lines.lineAt(at);
+      out[i] = 1;
+      at = i + 1 < lines.length ? text.indexOf(needle, lines.start(i + 1)) : -1;
     }
   }
   return out;
@@ -1314,9 +1392,9 @@ const RUNS_RESPONSE = /\b(?:eval|source|exec)\b|<\(|(?:^|[;&|(]\s*)\.\s|\b(?:(?:
  * The command runs on over its continuation lines (a line ending in `\`), where GitLab API calls
  * put their `--form` options and the `| jq` that reads the answer.
  */
-function requestOnly(lines: readonly string[], at: number, code: string): boolean {
+function requestOnly(lines: ScriptLines, at: number, code: string): boolean {
   let command = code;
-  for (let j = at; j < lines.length - 1 && j < at + 50 && /\\\s*$/.test(lines[j]!); j++) command = `${command.replace(/\\\s*$/, ' ')}${lines[j + 1]!.replace(/#.*$/, '')}`;
+  for (let j = at; j < lines.length - 1 && j < at + 50 && /\\\s*$/.test(lines.at(j)); j++) command = `${command.replace(/\\\s*$/, ' ')}${lines.at(j + 1).replace(/#.*$/, '')}`;
   // Each command of the line on its own (`a && b`, `a; b`): one that fetches code is not excused by another.
   return command.split(/&&|\|\||;/).every((part) => !/\b(curl|wget)\b/.test(part) || onlyInstanceMetadata(part) || dataRequest(part));
 }

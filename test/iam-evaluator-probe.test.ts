@@ -16,6 +16,7 @@ import {
   prepareRequest,
   type CompiledPolicy,
   type PolicySet,
+  type PreparedRequest,
 } from '../src/verify/iam/evaluator.js';
 import type { PolicyDocument } from '../src/verify/iam/types.js';
 import { replicatedExample } from './helpers/fleet.js';
@@ -114,15 +115,20 @@ function poolsOf(example: string): Pools {
   return { roles, resourcePolicies, actions: [...actions], resources: [...resources], conditionKeys: [...conditionKeys], conditionValues: [...conditionValues], principalTagKeys: [...principalTagKeys], conditioned };
 }
 
+/** What asAccount in src/verify/kms.ts asked before asAwsPrincipal: the derived request prepared again as the account's root. */
+function preparedAgainAs(id: string, req: PreparedRequest): PreparedRequest {
+  return prepareRequest({ principal: { type: 'AWS', id }, action: req.action, resource: req.resource, context: Object.fromEntries([...req.context].map(([k, v]) => [k, [...v]])) });
+}
+
 describe('probe entry points agree with evaluation of the derived request (seeded draws from the example fleets)', () => {
   for (const [n, example] of EXAMPLES.entries()) {
-    it(`${example}: 600 draws, every entry point`, () => {
+    it(`${example}: 600 draws, every entry point, and asAwsPrincipal`, () => {
       const pools = poolsOf(example);
       expect(pools.roles.length).toBeGreaterThan(0);
       const random = rng(20266000 + n);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
       const recase = (k: string) => (random() < 0.3 ? k.toUpperCase() : random() < 0.5 ? k : k.toLowerCase());
-      const seen = { allow: 0, 'explicit-deny': 0, 'implicit-deny': 0, turned: 0, either: 0 };
+      const seen = { allow: 0, 'explicit-deny': 0, 'implicit-deny': 0, turned: 0, either: 0, copied: 0, shared: 0 };
       for (let draw = 0; draw < 600; draw++) {
         const where = `${example} draw ${draw}`;
         const role = pick(pools.roles);
@@ -167,11 +173,23 @@ describe('probe entry points agree with evaluation of the derived request (seede
         expect(decisionOverTagsFor(set, caller, action, resource, extra, keys, conditionKeys), where).toBe(overDecision);
         if (overDecision === 'either') seen.either++;
 
+        // Asked as the account's root (a KMS key policy's statement to the account), over the resource policies.
+        const root = `arn:aws:iam::${random() < 0.8 ? '111122223333' : '444455556666'}:root`;
+        const as = caller.asAwsPrincipal(root);
+        if (as.context === caller.context) seen.shared++;
+        else seen.copied++;
+        const before = preparedAgainAs(root, derived);
+        for (const p of resourcePolicies) {
+          expect(evaluateFor(p, as, action, resource, extra, 'resource'), where).toBe(evaluate(p, before, 'resource'));
+          expect(matchesOverTagsFor({ resource: [p] }, as, action, resource, extra, keys), where).toEqual(matchesOverTags({ resource: [p] }, before, keys));
+        }
       }
       // The draws reach every outcome, and the added keys decide some of them.
       expect(seen.allow, JSON.stringify(seen)).toBeGreaterThan(0);
       expect(seen['implicit-deny'], JSON.stringify(seen)).toBeGreaterThan(0);
       expect(seen.turned, JSON.stringify(seen)).toBeGreaterThan(0);
+      expect(seen.shared, JSON.stringify(seen)).toBeGreaterThan(0);
+      expect(seen.copied, JSON.stringify(seen)).toBeGreaterThan(0);
     });
   }
 

@@ -1,6 +1,6 @@
 import type { TerraformRoot } from '../emit/artifacts.js';
 import type { PolicyDocument, Statement } from './iam/types.js';
-import { bothOverTags, compilePolicy, eitherOverTags, evaluate, evaluateFor, evaluatePoliciesFor, matchesOverTags, matchesOverTagsFor, overTagsDecision, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from './iam/evaluator.js';
+import { bothOverTags, compilePolicy, eitherOverTags, evaluateFor, evaluatePoliciesFor, matchesOverTagsFor, overTagsDecision, PolicyGrammarError, policyKindProblem, type CompiledPolicy, type PolicySet, type PreparedRequest } from './iam/evaluator.js';
 import { kmsKeyStandIn, parseRef } from './aws-docs.js';
 import { isObject } from '../model/is-object.js';
 import { asList } from './reach/roles.js';
@@ -188,7 +188,7 @@ export function mayUseKey(a: KmsAccount, caller: PreparedRequest, identity: Poli
   if (evaluateFor(kp.full, caller, action, key.arn, context, 'resource') === 'explicit-deny') return undefined;
   if (kp.direct && evaluateFor(kp.direct, caller, action, key.arn, context, 'resource') === 'allow') return 'key policy';
   if (allowed !== 'allow' || !kp.account) return undefined;
-  return evaluate(kp.account, asAccount(a, caller.derive(action, key.arn, context)), 'resource') === 'allow' ? 'iam' : undefined;
+  return evaluateFor(kp.account, asAccount(a, caller), action, key.arn, context, 'resource') === 'allow' ? 'iam' : undefined;
 }
 
 /**
@@ -198,7 +198,9 @@ export function mayUseKey(a: KmsAccount, caller: PreparedRequest, identity: Poli
  * key only to roles named so.
  */
 function asAccount(a: KmsAccount, req: PreparedRequest): PreparedRequest {
-  return prepareRequest({ principal: { type: 'AWS', id: `arn:${a.partition}:iam::${a.accountId}:root` }, action: req.action, resource: req.resource, context: Object.fromEntries([...req.context].map(([k, v]) => [k, [...v]])) });
+  // The caller's context is shared, not copied: it has its aws:PrincipalArn and aws:PrincipalAccount,
+  // which a request of the account's root would otherwise get (asAwsPrincipal adds them where absent).
+  return req.asAwsPrincipal(`arn:${a.partition}:iam::${a.accountId}:root`);
 }
 
 /**
@@ -216,7 +218,7 @@ export function mayUseKeyOverTags(a: KmsAccount, caller: PreparedRequest, identi
   if (!kp) return overTagsDecision(iam);
   const deny = eitherOverTags(iam.deny, matchesOverTagsFor({ resource: [kp.full] }, caller, action, arn, context, keys).deny);
   const direct = kp.direct ? matchesOverTagsFor({ resource: [kp.direct] }, caller, action, arn, context, keys).allow : 'no';
-  const account = kp.account ? matchesOverTags({ resource: [kp.account] }, asAccount(a, caller.derive(action, arn, context)), keys).allow : 'no';
+  const account = kp.account ? matchesOverTagsFor({ resource: [kp.account] }, asAccount(a, caller), action, arn, context, keys).allow : 'no';
   return overTagsDecision({ allow: eitherOverTags(direct, bothOverTags(iam.allow, account)), deny });
 }
 

@@ -351,6 +351,35 @@ export class PreparedRequest {
   }
 
   /**
+   * The same action, resource and context asked as another AWS principal `id`, as prepareRequest of
+   * `{ principal: { type: 'AWS', id }, action, resource, context }` with this request's context would
+   * make it: aws:PrincipalArn and aws:PrincipalAccount of `id` added where the context has none. The
+   * context Map is shared where it already has both (a role's caller has), else copied once.
+   */
+  asAwsPrincipal(id: string): PreparedRequest {
+    if (typeof id !== 'string' || id.length === 0) throw new TypeError('request.principal.id must be a non-empty string');
+    const [account, rootKey] = awsAccountOf(id);
+    let ctx = this.context;
+    const addArn = !ctx.has('aws:principalarn') && IAM_PRINCIPAL_ARN.test(id);
+    const addAccount = !ctx.has('aws:principalaccount') && account !== undefined;
+    if (addArn || addAccount) {
+      const copy = new Map<string, readonly string[]>();
+      ctx.forEach((v, k) => copy.set(k, v));
+      if (addArn) copy.set('aws:principalarn', [id]);
+      if (addAccount) copy.set('aws:principalaccount', [account]);
+      ctx = copy;
+    }
+    const r = Object.create(PreparedRequest.prototype) as { -readonly [K in keyof PreparedRequest]: PreparedRequest[K] };
+    r.action = this.action;
+    r.resource = this.resource;
+    r.principal = { type: 'AWS', id: intern(id) };
+    r.principalAccount = account;
+    r.principalRootKey = rootKey;
+    r.context = ctx;
+    return r;
+  }
+
+  /**
    * The same principal and context with another action and resource, and `context` keys added
    * (replacing a key of the same name), without normalising the principal and context again:
    * for proofs that probe many actions and resources as one caller. The proofs' loops ask through
@@ -384,6 +413,13 @@ export class PreparedRequest {
     r.context = ctx;
     return r;
   }
+}
+
+/** The 12-digit account of an AWS principal id (a bare id or an ARN) and, for an ARN, `partition:account`: as the constructor takes them. */
+function awsAccountOf(id: string): [string | undefined, string | undefined] {
+  if (ACCOUNT_ID.test(id)) return [id, undefined];
+  const m = ARN_ACCOUNT.exec(id);
+  return m === null ? [undefined, undefined] : [m[2], `${m[1] ?? ''}:${m[2] ?? ''}`];
 }
 
 // The last plain request prepared, for callers that evaluate one request object against several

@@ -7,7 +7,7 @@ import { subjectLabel } from '../model/types.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from './intent.js';
 import type { PolicyDocument, Statement } from './iam/types.js';
-import { evaluatePolicies, prepareRequest } from './iam/evaluator.js';
+import { evaluatePoliciesFor, prepareRequest } from './iam/evaluator.js';
 import { awsFacts, roleRequest } from './aws-docs.js';
 import { azureFacts, ownAzure } from './azure-docs.js';
 import { platformFor } from '../platforms/registry.js';
@@ -451,7 +451,7 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
   // One caller and policy set for every probe, each probe derived from it.
   const caller = prepareRequest(roleRequest(role, jobArn, POWER_PROBES[0], '*'));
   const policies = { identity: role.policiesCompiled };
-  const allows = (action: string, resource: string) => evaluatePolicies(policies, caller.derive(action, resource)) === 'allow';
+  const allows = (action: string, resource: string) => evaluatePoliciesFor(policies, caller, action, resource) === 'allow';
   const onStar = POWER_PROBES.filter((action) => allows(action, '*'));
   const named = new Set<string>(onStar);
   const powerful: string[] = [...onStar];
@@ -477,7 +477,7 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
     const services = asList(managerRole?.trust.Statement)
       .filter((st) => st.Effect === 'Allow' && typeof st.Principal === 'object' && st.Principal !== null)
       .flatMap((st) => asList((st.Principal as Record<string, string | string[]>).Service));
-    const assumable = can.has('sts:AssumeRole') && managerRole !== undefined && evaluatePolicies({ resource: [managerRole.trustCompiled] }, caller.derive('sts:AssumeRole', managerArn)) === 'allow';
+    const assumable = can.has('sts:AssumeRole') && managerRole !== undefined && evaluatePoliciesFor({ resource: [managerRole.trustCompiled] }, caller, 'sts:AssumeRole', managerArn) === 'allow';
     for (const action of can) {
       if ((action === 'iam:PassRole' && services.length === 0) || (action === 'sts:AssumeRole' && !assumable)) continue;
       add(action, what);

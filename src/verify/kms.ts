@@ -1,6 +1,6 @@
 import type { TerraformRoot } from '../emit/artifacts.js';
 import type { PolicyDocument, Statement } from './iam/types.js';
-import { bothOverTags, compilePolicy, eitherOverTags, evaluate, evaluatePolicies, matchesOverTags, overTagsDecision, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from './iam/evaluator.js';
+import { bothOverTags, compilePolicy, eitherOverTags, evaluateFor, evaluatePoliciesFor, matchesOverTagsFor, overTagsDecision, PolicyGrammarError, policyKindProblem, type CompiledPolicy, type PolicySet, type PreparedRequest } from './iam/evaluator.js';
 import { kmsKeyStandIn, parseRef } from './aws-docs.js';
 import { isObject } from '../model/is-object.js';
 import { asList } from './reach/roles.js';
@@ -180,15 +180,15 @@ export function resolveKmsKey(root: TerraformRoot, a: KmsAccount, roleArnOf: (ke
  * the caller's prepared request (any action and resource: derived here).
  */
 export function mayUseKey(a: KmsAccount, caller: PreparedRequest, identity: PolicySet, key: KmsKey, action: string, context: Record<string, string>): 'iam' | 'key policy' | undefined {
-  const req = caller.derive(action, key.arn, context);
-  const allowed = evaluatePolicies(identity, req);
+  // Each request asked of the caller as derive(action, key.arn, context) would ask it, without deriving.
+  const allowed = evaluatePoliciesFor(identity, caller, action, key.arn, context);
   if (allowed === 'explicit-deny') return undefined;
   const kp = key.policy;
   if (!kp) return allowed === 'allow' ? 'iam' : undefined;
-  if (evaluate(kp.full, req, 'resource') === 'explicit-deny') return undefined;
-  if (kp.direct && evaluate(kp.direct, req, 'resource') === 'allow') return 'key policy';
+  if (evaluateFor(kp.full, caller, action, key.arn, context, 'resource') === 'explicit-deny') return undefined;
+  if (kp.direct && evaluateFor(kp.direct, caller, action, key.arn, context, 'resource') === 'allow') return 'key policy';
   if (allowed !== 'allow' || !kp.account) return undefined;
-  return evaluate(kp.account, asAccount(a, req), 'resource') === 'allow' ? 'iam' : undefined;
+  return evaluateFor(kp.account, asAccount(a, caller), action, key.arn, context, 'resource') === 'allow' ? 'iam' : undefined;
 }
 
 /**
@@ -198,7 +198,9 @@ export function mayUseKey(a: KmsAccount, caller: PreparedRequest, identity: Poli
  * key only to roles named so.
  */
 function asAccount(a: KmsAccount, req: PreparedRequest): PreparedRequest {
-  return prepareRequest({ principal: { type: 'AWS', id: `arn:${a.partition}:iam::${a.accountId}:root` }, action: req.action, resource: req.resource, context: Object.fromEntries([...req.context].map(([k, v]) => [k, [...v]])) });
+  // The caller's context is shared, not copied: it has its aws:PrincipalArn and aws:PrincipalAccount,
+  // which a request of the account's root would otherwise get (asAwsPrincipal adds them where absent).
+  return req.asAwsPrincipal(`arn:${a.partition}:iam::${a.accountId}:root`);
 }
 
 /**
@@ -210,13 +212,13 @@ function asAccount(a: KmsAccount, req: PreparedRequest): PreparedRequest {
  * that turns on the tags never makes the whole surer than it is.
  */
 export function mayUseKeyOverTags(a: KmsAccount, caller: PreparedRequest, identity: PolicySet, key: KmsKey, action: string, context: Record<string, string>, keys: ReadonlySet<string>): 'allow' | 'deny' | 'either' {
-  const req = caller.derive(action, key.arn, context);
-  const iam = matchesOverTags(identity, req, keys);
+  const arn = key.arn;
+  const iam = matchesOverTagsFor(identity, caller, action, arn, context, keys);
   const kp = key.policy;
   if (!kp) return overTagsDecision(iam);
-  const deny = eitherOverTags(iam.deny, matchesOverTags({ resource: [kp.full] }, req, keys).deny);
-  const direct = kp.direct ? matchesOverTags({ resource: [kp.direct] }, req, keys).allow : 'no';
-  const account = kp.account ? matchesOverTags({ resource: [kp.account] }, asAccount(a, req), keys).allow : 'no';
+  const deny = eitherOverTags(iam.deny, matchesOverTagsFor({ resource: [kp.full] }, caller, action, arn, context, keys).deny);
+  const direct = kp.direct ? matchesOverTagsFor({ resource: [kp.direct] }, caller, action, arn, context, keys).allow : 'no';
+  const account = kp.account ? matchesOverTagsFor({ resource: [kp.account] }, asAccount(a, caller), action, arn, context, keys).allow : 'no';
   return overTagsDecision({ allow: eitherOverTags(direct, bothOverTags(iam.allow, account)), deny });
 }
 

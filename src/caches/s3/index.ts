@@ -9,7 +9,7 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { runnerAws } from '../../verify/runner-aws.js';
 import type { Decision, PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
-import { compilePolicy, decisionOverTags, evaluatePolicies, matchesOverTags, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { compilePolicy, decisionOverTagsFor, evaluatePolicies, evaluatePoliciesFor, matchesOverTagsFor, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, roleArnOfKey, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type AwsFacts, type RoleFacts } from '../../verify/aws-docs.js';
 import { unshownTagsFinding } from '../../verify/unshown-tags.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
@@ -518,9 +518,8 @@ function idTokensOverCache(docs: FleetDocuments, fleet: FleetIntent, cache: Reso
     const unshownTags = unshownPrincipalTags(role, policy ? [...role.policiesCompiled, policy] : role.policiesCompiled);
     const tagSet = new Set(unshownTags);
     const decide = (action: string, resource: string, extra?: Record<string, string>): 'allow' | 'deny' | 'either' => {
-      const req = caller.derive(action, resource, extra);
-      if (tagSet.size > 0) return decisionOverTags(policies, req, tagSet);
-      return evaluatePolicies(policies, req) === 'allow' ? 'allow' : 'deny';
+      if (tagSet.size > 0) return decisionOverTagsFor(policies, caller, action, resource, extra, tagSet);
+      return evaluatePoliciesFor(policies, caller, action, resource, extra) === 'allow' ? 'allow' : 'deny';
     };
     const keys = probeKeys(role, arn);
     const reach: string[] = [];
@@ -702,7 +701,7 @@ function shownProbe(p: Probe): string {
 
 /** Whether the role's policies and the bucket policy allow the request. */
 function decideAs(rc: RoleCaller, action: string, resource: string, context: Record<string, string> | undefined): Decision {
-  return evaluatePolicies(rc.policies, rc.caller.derive(action, resource, context));
+  return evaluatePoliciesFor(rc.policies, rc.caller, action, resource, context);
 }
 
 /**
@@ -714,7 +713,7 @@ function grantedByBucket(b: BucketInputs, rc: RoleCaller, requests: readonly Fin
   if (resource === undefined || requests.length === 0) return undefined;
   for (let i = 0; i < requests.length; i++) {
     const r = requests[i]!;
-    if (evaluatePolicies(rc.identity, rc.caller.derive(r.action, r.resource, r.context)) === 'allow') return undefined;
+    if (evaluatePoliciesFor(rc.identity, rc.caller, r.action, r.resource, r.context) === 'allow') return undefined;
   }
   return resource;
 }
@@ -727,7 +726,7 @@ type Asked = readonly (readonly [string, string, Record<string, string>?])[];
  */
 function overTags(rc: RoleCaller, keys: readonly string[], policies: PolicySet, requests: Asked): ('allow' | 'deny' | 'either')[] {
   const set = new Set(keys);
-  return requests.map(([a, r, c]) => decisionOverTags(policies, rc.caller.derive(a, r, c), set));
+  return requests.map(([a, r, c]) => decisionOverTagsFor(policies, rc.caller, a, r, c, set));
 }
 
 /** The document one of whose statements turns one of the requests on those tags (matches for some of their values only). */
@@ -735,7 +734,7 @@ function turnedBy(b: BucketInputs, rc: RoleCaller, role: RoleFacts, keys: readon
   const set = new Set(keys);
   const policy = b.policy;
   const docs: [PolicySet, string | undefined][] = [...role.policiesCompiled.map((p, i): [PolicySet, string | undefined] => [{ identity: [p] }, role.policiesVia[i]]), ...(policy !== undefined && b.bucketPolicy?.resource !== undefined ? [[{ resource: [policy] }, `${b.bucketPolicy.resource}.policy`] as [PolicySet, string]] : [])];
-  return docs.find(([one]) => requests.some(([a, r, c]) => Object.values(matchesOverTags(one, rc.caller.derive(a, r, c), set)).includes('maybe')))?.[1];
+  return docs.find(([one]) => requests.some(([a, r, c]) => Object.values(matchesOverTagsFor(one, rc.caller, a, r, c, set)).includes('maybe')))?.[1];
 }
 
 /** A manager's leak probes found allowed, and those that turn on its tags not shown. */
@@ -841,7 +840,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       const kmsOver = unshownTags.length > 0 && usedKey !== undefined ? kmsAsked.map(([a, , c]) => mayUseKeyOverTags(account!, mc.caller, mc.identity, usedKey, a, c, tagSet)) : undefined;
       const kmsShown = (r: string) => kmsLabel ?? r;
       // What the role's own policies answer the KMS requests (over the tags not shown, if any).
-      const kmsByIam = kmsAsked.map(([a, r, c]) => decisionOverTags(mc.identity, mc.caller.derive(a, r, c), tagSet));
+      const kmsByIam = kmsAsked.map(([a, r, c]) => decisionOverTagsFor(mc.identity, mc.caller, a, r, c, tagSet));
       // Refused although the role's own policies allow it (or may, by a tag not shown): the key policy
       // neither lets IAM decide nor grants the role, so what to change is the key policy.
       const keyRefusing = kmsAsked.map((_, i) => usedKey?.policy !== undefined && !kmsAllowed[i] && kmsOver?.[i] !== 'either' && kmsByIam[i] !== 'deny');
@@ -862,7 +861,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
         if (turning.length > 0 || allowedTurns) out.push(unshownTagsFinding(cachePath, manager, turning.length > 0 ? `can ${turning.join(', ')}` : `can read and write its cache in bucket ${spec.bucket}`, unshownTags, tagsTestedBy(manager, unshownTags, bucketPolicy) ?? (keyPolicy !== undefined && unshownTags.some((k) => keyPolicy.principalTagKeys.has(k)) ? `${usedKey!.policyAddress ?? usedKey!.label}.policy` : undefined)));
         if (missing.length > 0) {
           // Allowed by the role's own policies and refused only by a Deny of the bucket policy: the bucket policy is what to fix.
-          const deniedBy = policy !== undefined && s3Missing.length > 0 && kmsMissing.length === 0 && s3Refused.every(([a, r, c]) => decideAs(mc, a, r, c) !== 'implicit-deny' && evaluatePolicies(mc.identity, mc.caller.derive(a, r, c)) === 'allow') ? bucketPolicy?.resource : undefined;
+          const deniedBy = policy !== undefined && s3Missing.length > 0 && kmsMissing.length === 0 && s3Refused.every(([a, r, c]) => decideAs(mc, a, r, c) !== 'implicit-deny' && evaluatePoliciesFor(mc.identity, mc.caller, a, r, c) === 'allow') ? bucketPolicy?.resource : undefined;
           out.push(
             deniedBy !== undefined
               ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (${denyTagAdvice(manager, [...new Set(s3Refused.flatMap(([a, r, c]) => [...(policy?.refusingPrincipalTagKeys(mc.caller.derive(a, r, c)) ?? [])]))].sort())}); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'resource', address: `${deniedBy}.policy` } })

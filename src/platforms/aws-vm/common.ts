@@ -18,7 +18,7 @@ export { runnerAws };
 import { HASH_COMMENT, serializeArtifact, tomlDocumentText } from '../../emit/serialize.js';
 import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
-import { actionPatterns, decisionOverTags, evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { actionPatterns, decisionOverTagsFor, evaluatePolicies, evaluatePoliciesFor, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, parseRef, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { principalTagsTestedBy, unshownTagsFinding, type UnshownResourceTags } from '../../verify/unshown-tags.js';
 import { mayUseKeyOverTags, type KeyOf } from '../../verify/kms.js';
@@ -1532,7 +1532,7 @@ export function verifyUserDataConfig(docs: FleetDocuments, runner: IntentRunner,
 /** Allow/deny of one request by the manager role's permission policies. */
 export function managerMay(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, action: string, resource: string, context: Record<string, string> = {}): boolean {
   const m = managerCaller(docs, fleet, runner, action, resource);
-  return m !== undefined && evaluatePolicies(m.policies, m.caller.derive(action, resource, context)) === 'allow';
+  return m !== undefined && evaluatePoliciesFor(m.policies, m.caller, action, resource, context) === 'allow';
 }
 
 /** The manager role's caller and policy set (undefined without an AWS role in the documents). */
@@ -1629,9 +1629,8 @@ export function otherRunnersParameterArn(own: string): string {
 function managerOverTags(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, keys: ReadonlySet<string>, action: string, resource: string, context: Record<string, string> = {}, conditionKeys?: ReadonlySet<string>): 'allow' | 'deny' | 'either' {
   const m = managerCaller(docs, fleet, runner, action, resource);
   if (m === undefined) return 'deny';
-  const req = m.caller.derive(action, resource, context);
-  if (keys.size === 0 && (conditionKeys === undefined || conditionKeys.size === 0)) return evaluatePolicies(m.policies, req) === 'allow' ? 'allow' : 'deny';
-  return decisionOverTags(m.policies, req, keys, conditionKeys);
+  if (keys.size === 0 && (conditionKeys === undefined || conditionKeys.size === 0)) return evaluatePoliciesFor(m.policies, m.caller, action, resource, context) === 'allow' ? 'allow' : 'deny';
+  return decisionOverTagsFor(m.policies, m.caller, action, resource, context, keys, conditionKeys);
 }
 
 /**

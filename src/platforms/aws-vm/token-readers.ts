@@ -3,7 +3,7 @@ import { CODES } from '../../spec/codes.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { Statement } from '../../verify/iam/types.js';
-import { actionPatterns, bothOverTags, decisionOverTags, evaluatePolicies, prepareRequest, type OverTags, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { actionPatterns, bothOverTags, decisionOverTagsFor, evaluatePoliciesFor, prepareRequest, type OverTags, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, roleArnOfKey, awsProviderOf, providerAccount, resourceTags, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { principalTagsTestedBy, unshownTagsFinding } from '../../verify/unshown-tags.js';
 import { findBy } from '../../model/lookup.js';
@@ -512,9 +512,8 @@ function reads(fleet: FleetIntent, c: Candidate, name: string, key: KmsKey | und
   const parameterTags = [...c.parameterTagKeys].filter((k) => k !== OWNER_TAG && (unknownTags.has(k) || unknownTags.has('*'))).sort();
   const onParameter = new Set(parameterTags.flatMap((k) => [`ssm:resourcetag/${k}`, `aws:resourcetag/${k}`]));
   const decide = (action: string, resource: string, context: Record<string, string>, withParameterTags: boolean): OverTags => {
-    const req = c.caller.derive(action, resource, context);
-    if (principal.size === 0 && (!withParameterTags || onParameter.size === 0)) return evaluatePolicies(c.policies, req) === 'allow' ? 'sure' : 'no';
-    return overTags(decisionOverTags(c.policies, req, principal, withParameterTags ? onParameter : undefined));
+    if (principal.size === 0 && (!withParameterTags || onParameter.size === 0)) return evaluatePoliciesFor(c.policies, c.caller, action, resource, context) === 'allow' ? 'sure' : 'no';
+    return overTags(decisionOverTagsFor(c.policies, c.caller, action, resource, context, principal, withParameterTags ? onParameter : undefined));
   };
   const sure: string[] = [];
   const maybe: string[] = [];

@@ -351,9 +351,41 @@ export class PreparedRequest {
   }
 
   /**
+   * The same action, resource and context asked as another AWS principal `id`, as prepareRequest of
+   * `{ principal: { type: 'AWS', id }, action, resource, context }` with this request's context would
+   * make it: aws:PrincipalArn and aws:PrincipalAccount of `id` added where the context has none. The
+   * context Map is shared where it already has both (a role's caller has), else copied once.
+   */
+  asAwsPrincipal(id: string): PreparedRequest {
+    if (typeof id !== 'string' || id.length === 0) throw new TypeError('request.principal.id must be a non-empty string');
+    const [account, rootKey] = awsAccountOf(id);
+    let ctx = this.context;
+    const addArn = !ctx.has('aws:principalarn') && IAM_PRINCIPAL_ARN.test(id);
+    const addAccount = !ctx.has('aws:principalaccount') && account !== undefined;
+    if (addArn || addAccount) {
+      const copy = new Map<string, readonly string[]>();
+      ctx.forEach((v, k) => copy.set(k, v));
+      if (addArn) copy.set('aws:principalarn', [id]);
+      if (addAccount) copy.set('aws:principalaccount', [account]);
+      ctx = copy;
+    }
+    const r = Object.create(PreparedRequest.prototype) as { -readonly [K in keyof PreparedRequest]: PreparedRequest[K] };
+    r.action = this.action;
+    r.resource = this.resource;
+    r.principal = { type: 'AWS', id: intern(id) };
+    r.principalAccount = account;
+    r.principalRootKey = rootKey;
+    r.context = ctx;
+    return r;
+  }
+
+  /**
    * The same principal and context with another action and resource, and `context` keys added
    * (replacing a key of the same name), without normalising the principal and context again:
-   * for proofs that probe many actions and resources as one caller.
+   * for proofs that probe many actions and resources as one caller. The proofs' loops ask through
+   * evaluatePoliciesFor, decisionOverTagsFor, matchesOverTagsFor and evaluateFor, which decide the
+   * same without a request or context Map per probe; derive stays as their reference (the
+   * evaluator-probe test compares them).
    */
   derive(action: string, resource: string, context?: Readonly<Record<string, string>>): PreparedRequest {
     if (typeof action !== 'string' || action.length === 0) throw new TypeError('request.action must be a non-empty string');
@@ -381,6 +413,13 @@ export class PreparedRequest {
     r.context = ctx;
     return r;
   }
+}
+
+/** The 12-digit account of an AWS principal id (a bare id or an ARN) and, for an ARN, `partition:account`: as the constructor takes them. */
+function awsAccountOf(id: string): [string | undefined, string | undefined] {
+  if (ACCOUNT_ID.test(id)) return [id, undefined];
+  const m = ARN_ACCOUNT.exec(id);
+  return m === null ? [undefined, undefined] : [m[2], `${m[1] ?? ''}:${m[2] ?? ''}`];
 }
 
 // The last plain request prepared, for callers that evaluate one request object against several
@@ -799,7 +838,54 @@ function compileCondition(operator: string, block: unknown, where: string): Comp
   return out;
 }
 
-function conditionHolds(c: CompiledCondition, ctx: ReadonlyMap<string, readonly string[]>): boolean {
+/**
+ * A probe's added context keys (see evaluatePoliciesFor): a Record as derive takes it, looked up
+ * before the caller's prepared context, as derive's copy would read (an added key replaces one of
+ * the same name, the last of two that differ only in case wins). Undefined: nothing added.
+ */
+type Extra = Readonly<Record<string, string>> | undefined;
+
+// Lower-cased context keys of probes, so a lookup lower-cases no key twice: a probe's keys are a few
+// constants (s3:prefix, kms:EncryptionContext:...), and toLowerCase allocates even when it changes nothing.
+const lowerKeys = new Map<string, string>();
+
+function lowerKey(key: string): string {
+  let lk = lowerKeys.get(key);
+  if (lk === undefined) {
+    lk = key.toLowerCase();
+    if (lowerKeys.size >= ACTION_CACHE_LIMIT) lowerKeys.clear();
+    lowerKeys.set(key, lk);
+  }
+  return lk;
+}
+
+/** The value of the lower-cased `key` among a probe's added keys, or undefined when none is it. */
+function extraValue(extra: Readonly<Record<string, string>>, key: string): string | undefined {
+  let found: string | undefined;
+  for (const k in extra) if (hasOwn(extra, k) && lowerKey(k) === key) found = extra[k];
+  return found;
+}
+
+/** Throws as derive does on a bad action, resource or added context value. */
+function checkProbe(action: string, resource: string, extra: Extra): void {
+  if (typeof action !== 'string' || action.length === 0) throw new TypeError('request.action must be a non-empty string');
+  if (typeof resource !== 'string') throw new TypeError('request.resource must be a string');
+  if (extra !== undefined) {
+    for (const key in extra) {
+      if (hasOwn(extra, key) && typeof extra[key] !== 'string') throw new TypeError(`request.context["${key}"] must be a string or a list of strings`);
+    }
+  }
+}
+
+function conditionHolds(c: CompiledCondition, ctx: ReadonlyMap<string, readonly string[]>, extra: Extra): boolean {
+  if (extra !== undefined) {
+    // An added key holds one value: the single-value test below.
+    const v = extraValue(extra, c.key);
+    if (v !== undefined) {
+      const eq = c.equals;
+      return (eq !== undefined ? v === eq : c.matchOne(v)) !== c.negated;
+    }
+  }
   const values = ctx.get(c.key);
   if (values === undefined) return c.onMissing;
   const neg = c.negated;
@@ -898,7 +984,7 @@ export class CompiledPolicy {
     const r = prepared(req);
     const keys = new Set<string>();
     for (const s of this.statementsFor(r.action)) {
-      if (!s.deny || !statementMatches(s, r)) continue;
+      if (!s.deny || !statementMatches(s, r, r.resource, undefined)) continue;
       for (const c of s.conditions) if (c.key.startsWith(PRINCIPAL_TAG)) keys.add(c.key.slice(PRINCIPAL_TAG.length));
     }
     return keys;
@@ -1084,26 +1170,30 @@ export function compilePolicy(doc: PolicyDocument): CompiledPolicy {
 
 type Outcome = 'none' | 'allow' | 'deny';
 
-function statementMatches(s: CompiledStatement, r: PreparedRequest): boolean {
+/** Whether a statement matches `r`'s principal and context (with `extra` added) asking on `resource`. */
+function statementMatches(s: CompiledStatement, r: PreparedRequest, resource: string, extra: Extra): boolean {
   const p = s.principals;
   if (p !== undefined && p.matches(r) === s.principalNegated) return false;
   const res = s.resources;
-  if (res !== undefined && res.test(r.resource) === s.resourceNegated) return false;
+  if (res !== undefined && res.test(resource) === s.resourceNegated) return false;
   const ctx = r.context;
   const conditions = s.conditions;
-  for (let i = 0; i < conditions.length; i++) if (!conditionHolds(conditions[i]!, ctx)) return false;
+  for (let i = 0; i < conditions.length; i++) if (!conditionHolds(conditions[i]!, ctx, extra)) return false;
   return true;
 }
 
-/** Deny short-circuits; Allow checks are skipped once something already allowed. */
-function scan(policy: CompiledPolicy, r: PreparedRequest, needAllow: boolean): Outcome {
+/**
+ * Deny short-circuits; Allow checks are skipped once something already allowed. `r` is the caller
+ * (its principal and context), asking `action` on `resource` with `extra` added to its context.
+ */
+function scan(policy: CompiledPolicy, r: PreparedRequest, action: string, resource: string, extra: Extra, needAllow: boolean): Outcome {
   let out: Outcome = 'none';
-  const statements = policy.statementsFor(r.action);
+  const statements = policy.statementsFor(action);
   for (let i = 0; i < statements.length; i++) {
     const s = statements[i]!;
     if (s.deny) {
-      if (statementMatches(s, r)) return 'deny';
-    } else if (needAllow && statementMatches(s, r)) {
+      if (statementMatches(s, r, resource, extra)) return 'deny';
+    } else if (needAllow && statementMatches(s, r, resource, extra)) {
       out = 'allow';
       needAllow = false;
     }
@@ -1140,23 +1230,37 @@ export interface PolicySet {
  */
 export function evaluatePolicies(policies: PolicySet, req: Request | PreparedRequest): Decision {
   const r = prepared(req);
+  return decide(policies, r, r.action, r.resource, undefined);
+}
+
+/**
+ * `evaluatePolicies(policies, caller.derive(action, resource, context))`, decided without deriving:
+ * no request object and no copy of the caller's context per probe (the added keys are read before
+ * the caller's context). For proofs that ask many actions and resources of one prepared caller.
+ */
+export function evaluatePoliciesFor(policies: PolicySet, caller: PreparedRequest, action: string, resource: string, context?: Readonly<Record<string, string>>): Decision {
+  checkProbe(action, resource, context);
+  return decide(policies, caller, action, resource, context);
+}
+
+function decide(policies: PolicySet, r: PreparedRequest, action: string, resource: string, extra: Extra): Decision {
   let allowed = false;
   const identity = policies.identity;
   if (identity !== undefined) {
     for (let i = 0; i < identity.length; i++) {
       const p = identity[i]!;
       checkKind(p, 'identity');
-      const o = scan(p, r, !allowed);
+      const o = scan(p, r, action, resource, extra, !allowed);
       if (o === 'deny') return 'explicit-deny';
       if (o === 'allow') allowed = true;
     }
   }
-  const resource = policies.resource;
-  if (resource !== undefined) {
-    for (let i = 0; i < resource.length; i++) {
-      const p = resource[i]!;
+  const resourcePolicies = policies.resource;
+  if (resourcePolicies !== undefined) {
+    for (let i = 0; i < resourcePolicies.length; i++) {
+      const p = resourcePolicies[i]!;
       checkKind(p, 'resource');
-      const o = scan(p, r, !allowed);
+      const o = scan(p, r, action, resource, extra, !allowed);
       if (o === 'deny') return 'explicit-deny';
       if (o === 'allow') allowed = true;
     }
@@ -1188,11 +1292,21 @@ export function bothOverTags(x: OverTags, y: OverTags): OverTags {
  */
 export function matchesOverTags(policies: PolicySet, req: Request | PreparedRequest, keys: ReadonlySet<string>, conditionKeys?: ReadonlySet<string>): { allow: OverTags; deny: OverTags } {
   const r = prepared(req);
+  return overTagsOf(policies, r, r.action, r.resource, undefined, keys, conditionKeys);
+}
+
+/** `matchesOverTags(policies, caller.derive(action, resource, context), keys, conditionKeys)` without deriving (see evaluatePoliciesFor). */
+export function matchesOverTagsFor(policies: PolicySet, caller: PreparedRequest, action: string, resource: string, context: Readonly<Record<string, string>> | undefined, keys: ReadonlySet<string>, conditionKeys?: ReadonlySet<string>): { allow: OverTags; deny: OverTags } {
+  checkProbe(action, resource, context);
+  return overTagsOf(policies, caller, action, resource, context, keys, conditionKeys);
+}
+
+function overTagsOf(policies: PolicySet, r: PreparedRequest, action: string, resource: string, extra: Extra, keys: ReadonlySet<string>, conditionKeys: ReadonlySet<string> | undefined): { allow: OverTags; deny: OverTags } {
   let allow: OverTags = 'no';
   let deny: OverTags = 'no';
   for (const p of [...(policies.identity ?? []), ...(policies.resource ?? [])]) {
-    for (const s of p.statementsFor(r.action)) {
-      const m = matchOverTags(s, r, keys, conditionKeys);
+    for (const s of p.statementsFor(action)) {
+      const m = matchOverTags(s, r, resource, extra, keys, conditionKeys);
       if (m === 'no') continue;
       if (s.deny) {
         if (m === 'sure') return { allow, deny: 'sure' };
@@ -1217,6 +1331,11 @@ export function decisionOverTags(policies: PolicySet, req: Request | PreparedReq
   return overTagsDecision(matchesOverTags(policies, req, keys, conditionKeys));
 }
 
+/** `decisionOverTags(policies, caller.derive(action, resource, context), keys, conditionKeys)` without deriving (see evaluatePoliciesFor). */
+export function decisionOverTagsFor(policies: PolicySet, caller: PreparedRequest, action: string, resource: string, context: Readonly<Record<string, string>> | undefined, keys: ReadonlySet<string>, conditionKeys?: ReadonlySet<string>): 'allow' | 'deny' | 'either' {
+  return overTagsDecision(matchesOverTagsFor(policies, caller, action, resource, context, keys, conditionKeys));
+}
+
 /** The decision of an Allow and a Deny, each over the tags not shown (matchesOverTags). */
 export function overTagsDecision(m: { allow: OverTags; deny: OverTags }): 'allow' | 'deny' | 'either' {
   if (m.deny === 'sure' || m.allow === 'no') return 'deny';
@@ -1224,15 +1343,15 @@ export function overTagsDecision(m: { allow: OverTags; deny: OverTags }): 'allow
 }
 
 /** Whether a statement matches: surely, only for some values of the tags `keys` (and condition keys `conditionKeys`), or not at all. */
-function matchOverTags(s: CompiledStatement, r: PreparedRequest, keys: ReadonlySet<string>, conditionKeys: ReadonlySet<string> | undefined): 'sure' | 'maybe' | 'no' {
+function matchOverTags(s: CompiledStatement, r: PreparedRequest, resource: string, extra: Extra, keys: ReadonlySet<string>, conditionKeys: ReadonlySet<string> | undefined): 'sure' | 'maybe' | 'no' {
   const p = s.principals;
   if (p !== undefined && p.matches(r) === s.principalNegated) return 'no';
   const res = s.resources;
-  if (res !== undefined && res.test(r.resource) === s.resourceNegated) return 'no';
+  if (res !== undefined && res.test(resource) === s.resourceNegated) return 'no';
   let out: 'sure' | 'maybe' = 'sure';
   for (const c of s.conditions) {
     if ((c.key.startsWith(PRINCIPAL_TAG) && keys.has(c.key.slice(PRINCIPAL_TAG.length))) || conditionKeys?.has(c.key) === true) out = 'maybe';
-    else if (!conditionHolds(c, r.context)) return 'no';
+    else if (!conditionHolds(c, r.context, extra)) return 'no';
   }
   return out;
 }
@@ -1244,6 +1363,26 @@ const compiledCache = new WeakMap<PolicyDocument, CompiledPolicy>();
  * identity (do not mutate it afterwards).
  */
 export function evaluate(doc: PolicyDocument | CompiledPolicy, req: Request | PreparedRequest, kind: 'identity' | 'resource'): Decision {
+  const policy = compiled(doc);
+  checkKind(policy, kind);
+  const r = prepared(req);
+  return decideOne(policy, r, r.action, r.resource, undefined);
+}
+
+/** `evaluate(doc, caller.derive(action, resource, context), kind)` without deriving (see evaluatePoliciesFor). */
+export function evaluateFor(doc: PolicyDocument | CompiledPolicy, caller: PreparedRequest, action: string, resource: string, context: Readonly<Record<string, string>> | undefined, kind: 'identity' | 'resource'): Decision {
+  checkProbe(action, resource, context);
+  const policy = compiled(doc);
+  checkKind(policy, kind);
+  return decideOne(policy, caller, action, resource, context);
+}
+
+function decideOne(policy: CompiledPolicy, r: PreparedRequest, action: string, resource: string, extra: Extra): Decision {
+  const o = scan(policy, r, action, resource, extra, true);
+  return o === 'deny' ? 'explicit-deny' : o === 'allow' ? 'allow' : 'implicit-deny';
+}
+
+function compiled(doc: PolicyDocument | CompiledPolicy): CompiledPolicy {
   let policy: CompiledPolicy;
   if (doc instanceof CompiledPolicy) {
     policy = doc;
@@ -1256,7 +1395,5 @@ export function evaluate(doc: PolicyDocument | CompiledPolicy, req: Request | Pr
       policy = cached;
     }
   }
-  checkKind(policy, kind);
-  const o = scan(policy, prepared(req), true);
-  return o === 'deny' ? 'explicit-deny' : o === 'allow' ? 'allow' : 'implicit-deny';
+  return policy;
 }

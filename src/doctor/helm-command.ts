@@ -9,7 +9,7 @@ import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, loc
 import { mergeGivenFile } from './gitops.js';
 import { shellCommentScanner } from './shell-comment.js';
 import { shellWords, type Word } from './register-command.js';
-import { assignedOnce, expandWord, makefileForms } from './shell-vars.js';
+import { assignedOnce, expandWord, inForce, makefileForms } from './shell-vars.js';
 import { chartYamlOf } from './chart-yaml.js';
 
 /**
@@ -284,9 +284,11 @@ function readFile(ev: Evidence, path: string, text: string): void {
   let lines: LineIndex | undefined;
   const pos = (offset: number): Position => ({ file: path, ...(lines ??= new LineIndex(text)).pos(offset) });
   let vars: Map<string, string | null> | undefined;
+  // A script runs top to bottom once: a command reads the names in force at it (shell-vars.ts inForce); a Makefile's and a CI file's are set once.
+  let order: ReturnType<typeof inForce> | undefined;
   const forms = makefileForms(path);
   // In a script a `$` inside `'…'` is a literal character (the word's escaped form); make expands a recipe's `$(X)` before the shell reads its quotes.
-  const expand = (w: Word): string | undefined => (w.text.includes('$') ? expandWord(!forms.makefile && w.escaped !== undefined ? w.escaped : w.text, (vars ??= assignedOnce(text, forms)), forms) : w.text);
+  const expandAt = (at: number) => (w: Word): string | undefined => (w.text.includes('$') ? expandWord(!forms.makefile && w.escaped !== undefined ? w.escaped : w.text, SCRIPT.test(path) ? (order ??= inForce(text)).at(at) : (vars ??= assignedOnce(text, forms)), forms) : w.text);
   // A CI file's folded scalars as the job's shell gets them; the same offsets as the file's.
   const view = CI_FILE.test(path) ? foldedView(text) : text;
   const seen = new Set<string>();
@@ -302,7 +304,7 @@ function readFile(ev: Evidence, path: string, text: string): void {
     const command = m[1] !== undefined ? { verb: m[1], words } : afterGlobalFlags(words);
     if (command === undefined) continue;
     const args = parseArgs(command.words);
-    const release = readCommand(ev, path, text, command.verb, start, args, expand, pos);
+    const release = readCommand(ev, path, text, command.verb, start, args, expandAt(m.index), pos);
     if (!release) continue;
     // The same release written again (a Makefile's install, upgrade and template targets): read once.
     if (seen.has(release.key)) continue;

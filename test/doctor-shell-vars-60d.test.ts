@@ -106,3 +106,20 @@ describe('hostile input to inForce', () => {
     expect(large).toBeLessThan(20_000 * 100);
   });
 });
+
+describe("2. --set 'k=$X' in a script: the characters as written, which helm is given as is", () => {
+  const set = (arg: string) => script(`helm upgrade --install runner gitlab/gitlab-runner -n ci -f values.yaml --set ${arg}\n`);
+  const unknownSet = (r: DoctorResult) => messages(r, 'RF903').some((m) => m.includes('--set runners.tags'));
+  it("'runners.tags=$X' is read (a value, not a variable): no 'known only when the command runs'", () => {
+    expect(unknownSet(set("'runners.tags=$X'"))).toBe(false);
+  });
+  it('twins: "runners.tags=$X" and runners.tags=$X with X not set are known only when the command runs', () => {
+    expect(unknownSet(set('"runners.tags=$X"'))).toBe(true);
+    expect(unknownSet(set('runners.tags=$X'))).toBe(true);
+  });
+  it("hostile: a 200,000-character single-quoted value of dollars, and 200,000 blank lines before the command", () => {
+    // Longer than expandWord's 4,096 characters: not read, said so.
+    expect(unknownSet(set(`'runners.tags=${'$'.repeat(200_000)}'`))).toBe(true);
+    expect(unknownSet(script(`${'\n'.repeat(200_000)}helm upgrade --install runner gitlab/gitlab-runner -n ci -f values.yaml --set 'runners.tags=$X'\n`))).toBe(false);
+  });
+});

@@ -434,15 +434,19 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
         valuesUnread = true;
         continue;
       }
-      const arg = f.value.text.includes('$') ? (expand(f.value) ?? f.value.text) : f.value.text;
+      const expanded = f.value.text.includes('$') ? expand(f.value) : f.value.text;
+      const arg = expanded ?? f.value.text;
+      // Known as a whole (no variable left to the run): a `$` left in it is a character helm is given
+      // as is, from `'…'` in a script (POSIX Shell Command Language 2.2.2: single quotes keep every character).
+      const known = expanded !== undefined;
       const eq = arg.indexOf('=');
       const pairs = kind === 'set-literal' || kind === 'set-json' ? [{ key: eq < 0 ? arg : arg.slice(0, eq), value: eq < 0 ? undefined : arg.slice(eq + 1), valueAt: eq + 1 }] : setPairs(arg);
       // A value is placed at itself where the argument is written as read (bare, or in one pair of quotes), as a values file's value is; else at the argument.
       const written = arg === f.value.text ? (text.startsWith(arg, f.value.at) ? f.value.at : text.startsWith(arg, f.value.at + 1) ? f.value.at + 1 : undefined) : undefined;
       const valueAt = (p: { valueAt: number }): Position => (written !== undefined && p.valueAt > 0 ? pos(written + p.valueAt) : at);
       for (const p of pairs) {
-        const setPath = p.key.includes('$') ? undefined : helmSetPath(p.key);
-        if (p.key.includes('$')) {
+        const setPath = p.key.includes('$') && !known ? undefined : helmSetPath(p.key);
+        if (p.key.includes('$') && !known) {
           unknown.push(`--${kind} ${safeText(p.key, 80)}`);
           valuesUnread = true;
           continue;
@@ -452,7 +456,7 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
           continue;
         }
         // A value the shell fills in: a token so given is not written in the file (as a reference is not); any other is not known.
-        if (p.value.includes('$') || p.value.includes('`')) {
+        if ((p.value.includes('$') && (!known || TOKEN_KEYS.has(p.key))) || p.value.includes('`')) {
           if (!TOKEN_KEYS.has(p.key)) unknown.push(`--${kind} ${safeText(p.key, 80)}`);
           continue;
         }

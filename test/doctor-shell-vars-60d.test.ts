@@ -123,3 +123,22 @@ describe("2. --set 'k=$X' in a script: the characters as written, which helm is 
     expect(unknownSet(script(`${'\n'.repeat(200_000)}helm upgrade --install runner gitlab/gitlab-runner -n ci -f values.yaml --set 'runners.tags=$X'\n`))).toBe(false);
   });
 });
+
+describe('5. source, . and eval in set-once mode: every name not known', () => {
+  for (const s of ['source env.sh', '. ./env.sh', 'eval "$(cat env)"']) {
+    it(`a CI file's script with \`${s}\`: NS not known; without it, known`, () => {
+      const ci = (line: string) => run({ '.gitlab-ci.yml': `deploy:\n  script:\n    - |\n      NS=a\n      ${line}\n      ${helm('one')}\n`, 'values.yaml': VALUES });
+      expect(namespaceUnknown(ci(s))).toBe(true);
+      expect(managers(ci('echo ready'))).toEqual(['manager a/runner (.gitlab-ci.yml:6:7)']);
+    });
+  }
+  it('assignedOnce: a script with `source` anywhere knows no name; a Makefile recipe\'s `. ./env` does not change make\'s', () => {
+    expect(assignedOnce('NS=a\nsource env.sh\n', SCRIPT).get('NS')).toBeNull();
+    expect(assignedOnce('NS=a\necho source\n', SCRIPT).get('NS')).toBe('a');
+    expect(assignedOnce('NS = a\nd:\n\t. ./env\n', { makefile: true }).get('NS')).toBe('a');
+  });
+  it('hostile: 200,000 blank lines and a 200,000-character word before `source`', () => {
+    expect(assignedOnce(`NS=a\n${'\n'.repeat(200_000)}${'a'.repeat(200_000)}\nsource x\n`, SCRIPT).get('NS')).toBeNull();
+    expect(assignedOnce(`NS=a\n${'\n'.repeat(200_000)}${'a'.repeat(200_000)}\n`, SCRIPT).get('NS')).toBe('a');
+  });
+});

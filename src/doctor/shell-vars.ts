@@ -91,8 +91,10 @@ export const makefileForms = (path: string): { makefile: boolean } => ({ makefil
  * for one also set otherwise anywhere in the file: a value that is not one literal word (`X="$(cmd
  * a)"`, `X=$(cmd) && …`), `read X`, `for X in`, `unset X`, `X+=b`, `local X`, and in a Makefile `X +=
  * b`, `X != cmd`, `X := $(shell …)`, `define X`, a target's own `t: X = v` (MAKE_SETTERS). A script's
- * changes are read by the same reader as assignedInForce's (shellAssignments); `source`, `.` and
- * `eval`, which may set any name, are not taken to set every name here.
+ * changes are read by the same reader as assignedInForce's (shellAssignments). A script (or CI
+ * file) that runs `source`, `.` or `eval` anywhere may set any name there, and order does not count
+ * here: no name is known (stop 60d). A Makefile's recipe that sources a file changes its own shell's
+ * names, not make's variables, so a Makefile's stay read.
  */
 export function assignedOnce(text: string, options: { makefile: boolean }): Map<string, string | null> {
   const out = new Map<string, string | null>();
@@ -114,11 +116,15 @@ export function assignedOnce(text: string, options: { makefile: boolean }): Map<
   if (options.makefile) {
     for (const setter of MAKE_SETTERS) for (const { m, line } of withLines(text, setter)) if (!taken(m[1]!, line, line)) out.set(m[1]!, null);
   } else if (text.includes('=') || /\b(?:read|for|select|unset|printf|mapfile|readarray|let|getopts)\b/.test(text)) {
+    let any = false;
     for (const a of shellAssignments(text).assignments) {
       // `NAME=…` as a command of its own (not after `&&`, `||` or `|`) is the literal regex's where it takes the line.
       const plain = a.value !== undefined || a.by === UNKNOWN_VALUE;
-      if (a.name !== '*' && !(plain && taken(a.name, a.line, a.end))) out.set(a.name, null);
+      if (a.name === '*') any = true;
+      else if (!plain || !taken(a.name, a.line, a.end)) out.set(a.name, null);
     }
+    // `source FILE`, `. FILE` or `eval …` may set any name, and order does not count here: no name is known.
+    if (any) for (const name of out.keys()) out.set(name, null);
   }
   return out;
 }

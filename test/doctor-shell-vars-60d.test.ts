@@ -50,6 +50,9 @@ describe('1. a .sh script: each command reads the names in force at its line', (
     expect(nsAt(`NS=a\nsetup() {\n  NS=b\n}\n${helm('one')}\n`)).toBeUndefined();
     expect(nsAt(`NS=a\nfunction setup {\n  NS=b\n}\n${helm('one')}\n`)).toBeUndefined();
     expect(nsAt(`NS=a\nsetup() {\n  X=b\n}\n${helm('one')}\n`)).toBe('a');
+    // `f(){` as one word (sempernow/gitlab-runner's make.gitlab-runner.sh writes `template(){`): a body too.
+    expect(nsAt(`NS=a\nsetup(){\n  NS=b\n}\n${helm('one')}\n`)).toBeUndefined();
+    expect(nsAt(`NS=a\nNS=b\nsetup(){\n  ${helm('one')}\n}\n`)).toBeNull();
     // The function runs where it is called, after NS=a: read as set once in the file.
     expect(managers(script(`deploy() {\n  ${helm('one')}\n}\nNS=a\ndeploy\n`))).toEqual(['manager a/runner (deploy.sh:2:3)']);
     expect(namespaceUnknown(script(`deploy() {\n  ${helm('one')}\n}\nNS=a\ndeploy\nNS=b\ndeploy\n`))).toBe(true);

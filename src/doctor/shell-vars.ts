@@ -469,6 +469,12 @@ function shellAssignments(script: string, track = false, count?: { steps: number
           if (w === 'in' || w === 'do') setter = undefined;
           continue;
         }
+        // `f(){` written as one word: a function's body opens with it.
+        if (/^[^\s(){}]+\(\)\{$/.test(w)) {
+          open(true);
+          command = true;
+          continue;
+        }
         if (w === '{' || w === '}') {
           if (w === '{') {
             open(fnBody);

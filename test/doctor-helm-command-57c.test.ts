@@ -106,9 +106,13 @@ helm upgrade --install gl-runner gitlab/gitlab-runner \\
     const sh = `export GLR_MANAGER='glr-manager'\nrepo=gitlab\nchart=gitlab-runner\nns=$GLR_MANAGER\nrelease=$chart\nhelm upgrade $release $repo/$chart --install -n $ns --values values.yaml\n`;
     const r = run({ 'make.sh': sh, 'values.yaml': VALUES });
     expect(managers(r)).toEqual(['manager glr-manager/runner (make.sh:6:1)']);
+    // A script runs in order (stop 60d, shell-vars.ts inForce): set again before the command, the later value is in force.
     const twice = run({ 'make.sh': sh.replace('ns=$GLR_MANAGER\n', 'ns=$GLR_MANAGER\nns=other\n'), 'values.yaml': VALUES });
-    expect(managers(twice)).toEqual([]);
-    expect(of(twice, 'RF903').some((f) => f.message.includes('its namespace $ns'))).toBe(true);
+    expect(managers(twice)).toEqual(['manager other/runner (make.sh:7:1)']);
+    // Set again in a branch that may not run: not known.
+    const branch = run({ 'make.sh': sh.replace('ns=$GLR_MANAGER\n', 'ns=$GLR_MANAGER\n[ -n "$CI" ] && ns=other\n'), 'values.yaml': VALUES });
+    expect(managers(branch)).toEqual([]);
+    expect(of(branch, 'RF903').some((f) => f.message.includes('its namespace $ns'))).toBe(true);
   });
 
   it('no -n: the namespace is the kubeconfig context\'s, not known (RF903 at the command)', () => {

@@ -9,7 +9,7 @@ import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, loc
 import { mergeGivenFile } from './gitops.js';
 import { shellCommentScanner } from './shell-comment.js';
 import { shellWords, type Word } from './register-command.js';
-import { assignedOnce, expandWord, makefileForms } from './shell-vars.js';
+import { assignedOnce, expandWord, inForce, makefileForms } from './shell-vars.js';
 import { chartYamlOf } from './chart-yaml.js';
 
 /**
@@ -284,9 +284,11 @@ function readFile(ev: Evidence, path: string, text: string): void {
   let lines: LineIndex | undefined;
   const pos = (offset: number): Position => ({ file: path, ...(lines ??= new LineIndex(text)).pos(offset) });
   let vars: Map<string, string | null> | undefined;
+  // A script runs top to bottom once: a command reads the names in force at it (shell-vars.ts inForce); a Makefile's and a CI file's are set once.
+  let order: ReturnType<typeof inForce> | undefined;
   const forms = makefileForms(path);
   // In a script a `$` inside `'…'` is a literal character (the word's escaped form); make expands a recipe's `$(X)` before the shell reads its quotes.
-  const expand = (w: Word): string | undefined => (w.text.includes('$') ? expandWord(!forms.makefile && w.escaped !== undefined ? w.escaped : w.text, (vars ??= assignedOnce(text, forms)), forms) : w.text);
+  const expandAt = (at: number) => (w: Word): string | undefined => (w.text.includes('$') ? expandWord(!forms.makefile && w.escaped !== undefined ? w.escaped : w.text, SCRIPT.test(path) ? (order ??= inForce(text)).at(at) : (vars ??= assignedOnce(text, forms)), forms) : w.text);
   // A CI file's folded scalars as the job's shell gets them; the same offsets as the file's.
   const view = CI_FILE.test(path) ? foldedView(text) : text;
   const seen = new Set<string>();
@@ -302,7 +304,7 @@ function readFile(ev: Evidence, path: string, text: string): void {
     const command = m[1] !== undefined ? { verb: m[1], words } : afterGlobalFlags(words);
     if (command === undefined) continue;
     const args = parseArgs(command.words);
-    const release = readCommand(ev, path, text, command.verb, start, args, expand, pos);
+    const release = readCommand(ev, path, text, command.verb, start, args, expandAt(m.index), pos);
     if (!release) continue;
     // The same release written again (a Makefile's install, upgrade and template targets): read once.
     if (seen.has(release.key)) continue;
@@ -432,15 +434,19 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
         valuesUnread = true;
         continue;
       }
-      const arg = f.value.text.includes('$') ? (expand(f.value) ?? f.value.text) : f.value.text;
+      const expanded = f.value.text.includes('$') ? expand(f.value) : f.value.text;
+      const arg = expanded ?? f.value.text;
+      // Known as a whole (no variable left to the run): a `$` left in it is a character helm is given
+      // as is, from `'…'` in a script (POSIX Shell Command Language 2.2.2: single quotes keep every character).
+      const known = expanded !== undefined;
       const eq = arg.indexOf('=');
       const pairs = kind === 'set-literal' || kind === 'set-json' ? [{ key: eq < 0 ? arg : arg.slice(0, eq), value: eq < 0 ? undefined : arg.slice(eq + 1), valueAt: eq + 1 }] : setPairs(arg);
       // A value is placed at itself where the argument is written as read (bare, or in one pair of quotes), as a values file's value is; else at the argument.
       const written = arg === f.value.text ? (text.startsWith(arg, f.value.at) ? f.value.at : text.startsWith(arg, f.value.at + 1) ? f.value.at + 1 : undefined) : undefined;
       const valueAt = (p: { valueAt: number }): Position => (written !== undefined && p.valueAt > 0 ? pos(written + p.valueAt) : at);
       for (const p of pairs) {
-        const setPath = p.key.includes('$') ? undefined : helmSetPath(p.key);
-        if (p.key.includes('$')) {
+        const setPath = p.key.includes('$') && !known ? undefined : helmSetPath(p.key);
+        if (p.key.includes('$') && !known) {
           unknown.push(`--${kind} ${safeText(p.key, 80)}`);
           valuesUnread = true;
           continue;
@@ -450,7 +456,7 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
           continue;
         }
         // A value the shell fills in: a token so given is not written in the file (as a reference is not); any other is not known.
-        if (p.value.includes('$') || p.value.includes('`')) {
+        if ((p.value.includes('$') && (!known || TOKEN_KEYS.has(p.key))) || p.value.includes('`')) {
           if (!TOKEN_KEYS.has(p.key)) unknown.push(`--${kind} ${safeText(p.key, 80)}`);
           continue;
         }

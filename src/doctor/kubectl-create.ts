@@ -1,6 +1,6 @@
 import { shellCommentScanner } from './shell-comment.js';
 import { LineIndex } from './hcl/ast.js';
-import { assignedOnce, expandWord, makefileForms, scriptWord } from './shell-vars.js';
+import { assignedOnce, expandWord, inForce, makefileForms, scriptWord, type VarSource } from './shell-vars.js';
 
 /**
  * ServiceAccounts a script or Makefile makes with `kubectl create serviceaccount NAME [-n NS]` (and
@@ -27,9 +27,11 @@ export interface MadeByCommand {
 const CREATE = /\bkubectl[ \t]+create[ \t]+(?:serviceaccounts?|sa)(?=[ \t])/g;
 const ANNOTATE = /\bkubectl[ \t]+annotate[ \t]+(?:serviceaccounts?|sa)[ \t]+([^\s;&|#\\]+)/g;
 const LITERAL = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
+/** A shell script by its name (helm-command.ts reads the same): its commands run in order. */
+const SCRIPT = /\.(?:sh|bash|zsh|ksh)$/i;
 
 /** A name or namespace as written, or with its variables put in (shell-vars.ts expandWord, chains followed); undefined unless it is then a name. */
-function valueOf(word: string, vars: ReadonlyMap<string, string | null>, forms: { makefile: boolean }): string | undefined {
+function valueOf(word: string, vars: VarSource, forms: { makefile: boolean }): string | undefined {
   // make expands `$(X)` before the shell reads the recipe's quotes; in a script a `$` inside `'…'` is a literal character.
   const w = forms.makefile ? word.replace(/^["']|["']$/g, '') : scriptWord(word);
   const value = LITERAL.test(w) ? w : w.includes('$') ? expandWord(w, vars, forms) : undefined;
@@ -41,8 +43,11 @@ export function serviceAccountsMadeByCommands(texts: ReadonlyMap<string, string>
   const out = new Map<string, MadeByCommand[]>();
   for (const [path, text] of texts ?? []) {
     if (!text.includes('kubectl')) continue;
-    let vars: Map<string, string | null> | undefined;
+    let once: Map<string, string | null> | undefined;
+    let order: ReturnType<typeof inForce> | undefined;
     const forms = makefileForms(path);
+    // A script runs top to bottom once: a command reads the names in force at it (shell-vars.ts inForce); a Makefile's are set once.
+    const varsAt = (at: number): VarSource => (SCRIPT.test(path) ? (order ??= inForce(text)).at(at) : (once ??= assignedOnce(text, forms)));
     const annotated = new Map<string, string>();
     // The line of a place by one index of the text's lines (a slice and split per command was quadratic in commands).
     let lines: LineIndex | undefined;
@@ -50,7 +55,7 @@ export function serviceAccountsMadeByCommands(texts: ReadonlyMap<string, string>
     const annotateCommented = shellCommentScanner(text);
     for (const m of text.matchAll(ANNOTATE)) {
       if (annotateCommented(m.index)) continue;
-      const name = valueOf(m[1]!, (vars ??= assignedOnce(text, forms)), forms);
+      const name = valueOf(m[1]!, varsAt(m.index), forms);
       if (name !== undefined && !annotated.has(name)) annotated.set(name, `${path}:${lineOf(m.index)}`);
     }
     const createCommented = shellCommentScanner(text);
@@ -74,11 +79,11 @@ export function serviceAccountsMadeByCommands(texts: ReadonlyMap<string, string>
         const ns = /^(?:-n|--namespace)(?:=(.+))?$/.exec(w) ?? /^-n(.+)$/.exec(w);
         if (ns) {
           const given = ns[1] ?? words[++i];
-          namespace = given !== undefined ? valueOf(given, (vars ??= assignedOnce(text, forms)), forms) : undefined;
+          namespace = given !== undefined ? valueOf(given, varsAt(m.index), forms) : undefined;
           if (namespace === undefined) unread = true;
         } else if (w.startsWith('-')) {
           if (!w.includes('=') && /^--(?:output|dry-run|field-manager|template)$/.test(w)) i++;
-        } else if (name === undefined) name = valueOf(w, (vars ??= assignedOnce(text, forms)), forms) ?? '';
+        } else if (name === undefined) name = valueOf(w, varsAt(m.index), forms) ?? '';
       }
       if (name === undefined || name === '' || unread) continue;
       const made: MadeByCommand = { at: `${path}:${lineOf(m.index)}`, ...(namespace !== undefined ? { namespace } : {}), ...(annotated.has(name) ? { annotatedAt: annotated.get(name)! } : {}) };

@@ -21,6 +21,17 @@ import { isMakefileName } from '../io/file-names.js';
  *   Values are words of paths, chart references and names, and may name other variables (chains);
  *   a caller that wants a name (kubectl-create.ts: a DNS-1123 name) checks the word it expands to,
  *   so a name set from another variable is read as a path is.
+ * - `inForce(script).at(offset)`: the shell's, in order, for the helm and kubectl commands of a `.sh`
+ *   script (stop 60d): the names in force where each command runs, as assignedInForce reads them but
+ *   also per command of a chain (`NS=a; helm …`, `NS=a && helm …`), a value naming others expanded
+ *   where it is assigned. One pass and a binary search per name looked up: linear in the script
+ *   (n log n in its commands), never a pass per command. Which mode is right where: a script runs top
+ *   to bottom once, so order counts (`NS=a; helm …; NS=b; helm …` is two namespaces). A Makefile's
+ *   variables are the file's, read whole before any recipe runs, and its recipes run in target
+ *   order, not file order: set once. A GitLab CI job's `script:` lines run in one shell in order, but
+ *   the file holds many jobs that run in stage order, each its own shell, and a job's `variables:`
+ *   are not shell lines: the file's lines are no one run, so set once there too. A command in a
+ *   script's function body runs where the function is called, which is not followed: set once.
  * - `expandWord(word, vars, { makefile })`: a word with the variables of `assignedOnce` put in,
  *   each chain followed (`a=$B` over `B=x`, at most 8 deep; a cycle is not known). In a script a
  *   `$` inside `'…'` is a literal character: the callers give such a word with it behind a `\`
@@ -80,8 +91,10 @@ export const makefileForms = (path: string): { makefile: boolean } => ({ makefil
  * for one also set otherwise anywhere in the file: a value that is not one literal word (`X="$(cmd
  * a)"`, `X=$(cmd) && …`), `read X`, `for X in`, `unset X`, `X+=b`, `local X`, and in a Makefile `X +=
  * b`, `X != cmd`, `X := $(shell …)`, `define X`, a target's own `t: X = v` (MAKE_SETTERS). A script's
- * changes are read by the same reader as assignedInForce's (shellAssignments); `source`, `.` and
- * `eval`, which may set any name, are not taken to set every name here.
+ * changes are read by the same reader as assignedInForce's (shellAssignments). A script (or CI
+ * file) that runs `source`, `.` or `eval` anywhere may set any name there, and order does not count
+ * here: no name is known (stop 60d). A Makefile's recipe that sources a file changes its own shell's
+ * names, not make's variables, so a Makefile's stay read.
  */
 export function assignedOnce(text: string, options: { makefile: boolean }): Map<string, string | null> {
   const out = new Map<string, string | null>();
@@ -103,11 +116,15 @@ export function assignedOnce(text: string, options: { makefile: boolean }): Map<
   if (options.makefile) {
     for (const setter of MAKE_SETTERS) for (const { m, line } of withLines(text, setter)) if (!taken(m[1]!, line, line)) out.set(m[1]!, null);
   } else if (text.includes('=') || /\b(?:read|for|select|unset|printf|mapfile|readarray|let|getopts)\b/.test(text)) {
+    let any = false;
     for (const a of shellAssignments(text).assignments) {
       // `NAME=…` as a command of its own (not after `&&`, `||` or `|`) is the literal regex's where it takes the line.
       const plain = a.value !== undefined || a.by === UNKNOWN_VALUE;
-      if (a.name !== '*' && !(plain && taken(a.name, a.line, a.end))) out.set(a.name, null);
+      if (a.name === '*') any = true;
+      else if (!plain || !taken(a.name, a.line, a.end)) out.set(a.name, null);
     }
+    // `source FILE`, `. FILE` or `eval …` may set any name, and order does not count here: no name is known.
+    if (any) for (const name of out.keys()) out.set(name, null);
   }
   return out;
 }
@@ -143,7 +160,7 @@ const MAKE_REFERENCE = /\$(?:\(([^()]*)\)|\{([^{}]*)\}|([^$(){}])|(\$?))/g;
  * is in a cycle (`a=$b`, `b=$a`), or the word holds another expansion (`${X:-d}`, `` ` ``, and in a
  * script `$(cmd)`, a command's output): known only when the command runs.
  */
-export function expandWord(word: string, vars: ReadonlyMap<string, string | null>, options: { makefile: boolean }): string | undefined {
+export function expandWord(word: string, vars: VarSource, options: { makefile: boolean }): string | undefined {
   // Each variable expanded once per word (a value naming another many times stays linear); one being expanded is a cycle when met again.
   const done = new Map<string, string | undefined>();
   const expand = (w: string, depth: number): string | undefined => {
@@ -185,14 +202,19 @@ const HEREDOC = /(?<!<)<<(-?)[ \t]*(?:'([^'\n]+)'|"([^"\n]+)"|\\?([A-Za-z_][A-Za
 /** A Terraform template directive that makes what follows conditional or repeated (`%{ if … }`, `%{ for … }`). */
 const DIRECTIVE = /%\{~?[ \t]*(if|for|else|endif|endfor)\b/g;
 
-/** A line with its quoted text and command substitutions emptied (`"…"` → `""`, `$(…)` → `$()`) and its comment cut. */
-function structural(line: string): string {
+/**
+ * A line with its quoted text and command substitutions emptied (`"…"` → `""`, `$(…)` → `$()`) and its
+ * comment cut. With `at`, the index in `line` of each character of the result is pushed to it (a
+ * closing quote's or parenthesis's at the closing one), so a segment of the result is found in the line.
+ */
+function structural(line: string, at?: number[]): string {
   let out = '';
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (c === '"' || c === "'" || c === '`') {
       const close = line.indexOf(c, i + 1);
       out += c === '`' ? '$()' : `${c}${c}`;
+      at?.push(...(c === '`' ? [i, i, close < 0 ? line.length - 1 : close] : [i, close < 0 ? line.length - 1 : close]));
       if (close < 0) break;
       i = close;
     } else if (c === '$' && line[i + 1] === '(') {
@@ -203,9 +225,31 @@ function structural(line: string): string {
         else if (line[j] === ')' && --depth === 0) break;
       }
       out += '$()';
+      at?.push(i, i + 1, Math.min(j, line.length - 1));
       i = j;
     } else if (c === '#' && (i === 0 || /[ \t;&|]/.test(line[i - 1]!))) break;
-    else out += c;
+    else {
+      out += c;
+      at?.push(i);
+    }
+  }
+  return out;
+}
+
+/** A line with its Terraform template directives (`%{ if … }`) taken out; with `at`, each kept character's index in `line` pushed to it. */
+function withoutDirectives(line: string, at?: number[]): string {
+  if (at === undefined) return line.replace(/%\{[^}]*\}/g, '');
+  let out = '';
+  // No `}` after one `%{` means none after a later one: each is looked for once.
+  let none = false;
+  for (let i = 0; i < line.length; i++) {
+    const close = !none && line[i] === '%' && line[i + 1] === '{' ? line.indexOf('}', i + 2) : -1;
+    if (close < 0 && line[i] === '%' && line[i + 1] === '{') none = true;
+    if (close >= 0) i = close;
+    else {
+      out += line[i]!;
+      at.push(i);
+    }
   }
   return out;
 }
@@ -226,7 +270,7 @@ export function assignedInForce(script: string, until: number, why?: Map<string,
   // What runs on the way to the command: an assignment whose blocks all still hold the command, in the same branch.
   const out = new Map<string, string>();
   for (const a of assignments) {
-    const onPath = a.blocks.length <= stack.length && a.blocks.every((b, i) => stack[i] === b);
+    const onPath = within(a.blocks, stack);
     if (a.name === '*') {
       out.clear();
       why?.clear();
@@ -243,31 +287,134 @@ export function assignedInForce(script: string, until: number, why?: Map<string,
   return out;
 }
 
-/** One change of a shell variable: its literal value (undefined where not a literal), the blocks around it, why it is not known, and its command's first and last lines (1-based). */
-interface ShellAssignment { name: string; value: string | undefined; blocks: number[]; by?: string; line: number; end: number }
+/** What names hold where a command reads them: a value in expandWord's form, or null/undefined where not known. */
+export interface VarSource { get(name: string): string | null | undefined }
 
-/** Every change of a variable a script makes, in order (`*` for `source`, `.`, `eval`), with the blocks open at its end. */
-function shellAssignments(script: string): { assignments: ShellAssignment[]; stack: number[] } {
+/**
+ * The variables in force at each command of a script that runs top to bottom once (a `.sh` file's
+ * helm and kubectl commands): `at(offset)` gives the names as they are where the command at that
+ * offset runs, as assignedInForce reads them (the last change of a name before it decides; a change
+ * in a block that has closed, or in another branch, leaves the name not known), and also per command
+ * of a chain: `NS=a; helm …` and `NS=a && helm …` read a, `true && NS=a; helm …` does not (the
+ * assignment may not run). A value naming variables (`B="$A/x"`) is expanded where it is assigned,
+ * as the shell does, with the names in force there. A command inside a function's body runs where
+ * the function is called, which this does not follow: it reads the names as assignedOnce does
+ * (one literal for the whole file, or not known).
+ *
+ * One pass over the script (shellAssignments), then each name's changes listed in order: a lookup is
+ * a binary search of that list and of the `source`/`eval` places, so n commands over a script of n
+ * assignments cost O(n log n), never a pass per command. `count.steps`, where given, counts that work.
+ */
+export function inForce(script: string, count?: { steps: number }): { at(offset: number): VarSource } {
+  const { assignments, segments } = shellAssignments(script, true, count);
+  const byName = new Map<string, number[]>();
+  const stars: number[] = [];
+  const values: (string | undefined)[] = [];
+  // Where in the (ascending) list the greatest number below `index` is; -1 for none.
+  const place = (list: readonly number[] | undefined, index: number): number => {
+    let [lo, hi, found] = [0, (list?.length ?? 0) - 1, -1];
+    while (lo <= hi) {
+      if (count) count.steps++;
+      const mid = (lo + hi) >> 1;
+      if (list![mid]! < index) [found, lo] = [mid, mid + 1];
+      else hi = mid - 1;
+    }
+    return found;
+  };
+  const before = (list: readonly number[] | undefined, index: number): number => (list === undefined ? -1 : (list[place(list, index)] ?? -1));
+  const source = (index: number, stack: Block | undefined): VarSource => ({
+    get: (name) => {
+      const k = before(byName.get(name), index);
+      if (k < 0 || before(stars, index) > k) return undefined;
+      return within(assignments[k]!.blocks, stack) ? values[k] : undefined;
+    },
+  });
+  for (let i = 0; i < assignments.length; i++) {
+    const a = assignments[i]!;
+    if (count) count.steps++;
+    if (a.name === '*') {
+      stars.push(i);
+      values.push(undefined);
+      continue;
+    }
+    const expanded = a.value?.includes('$') ? expandWord(a.value, source(i, a.blocks), { makefile: false }) : a.value;
+    // Kept in expandWord's form: a `$` or `\` the expansion gave is a character, not expanded again.
+    values.push(a.value?.includes('$') ? expanded?.replace(/[$\\]/g, '\\$&') : expanded);
+    const list = byName.get(a.name);
+    if (list) list.push(i);
+    else byName.set(a.name, [i]);
+  }
+  let once: Map<string, string | null> | undefined;
+  const starts = segments.map((s) => s.at);
+  return {
+    at: (offset) => {
+      const segment = segments[place(starts, offset + 1)];
+      if (segment === undefined) return source(0, undefined);
+      return segment.stack?.function ? (once ??= assignedOnce(script, { makefile: false })) : source(segment.index, segment.stack);
+    },
+  };
+}
+
+/** One change of a shell variable: its literal value (undefined where not a literal), the blocks around it, why it is not known, and its command's first and last lines (1-based). */
+interface ShellAssignment { name: string; value: string | undefined; blocks: Block | undefined; by?: string; line: number; end: number }
+
+/**
+ * A compound command's block (one branch of it), the innermost open one standing for all that are
+ * open (undefined: none). Blocks are numbered as they open; `last` is the greatest number opened
+ * before it closed (Infinity while open), so one block is inside another (or is it) where its number
+ * is in the other's range: O(1), never a walk of the blocks around it (a script of 100,000 nested `{`).
+ */
+interface Block { id: number; last: number; parent: Block | undefined; function: boolean }
+/** Whether what ran in block `a` (a change) is still in force in block `b` (a command): `b` is `a` or inside it. */
+const within = (a: Block | undefined, b: Block | undefined): boolean => a === undefined || (b !== undefined && a.id <= b.id && b.id <= a.last);
+
+/** A command's place in a script (between separators): its first offset, the number of changes made before it, and the blocks open at it. */
+interface Segment { at: number; index: number; stack: Block | undefined }
+
+/**
+ * Every change of a variable a script makes, in order (`*` for `source`, `.`, `eval`), with the blocks
+ * open at its end. With `track` (inForce), also each command's Segment, the blocks that are function
+ * bodies, and a literal value read per command (`NS=a; helm …`, `NS=a && …`) rather than per line.
+ */
+function shellAssignments(script: string, track = false, count?: { steps: number }): { assignments: ShellAssignment[]; stack: Block | undefined; segments: Segment[] } {
   // `by`: the construct that leaves the name unknown, in words; `line`: 1-based, where its command starts.
   const assignments: ShellAssignment[] = [];
+  const segments: Segment[] = [];
+  // The next `{` opens a function's body (after `f()`, `f ()` or `function f`).
+  let fnNext = false;
+  let lineAt = 0;
+  let offset = 0;
   let startLine = 0;
-  let stack: number[] = [];
+  let stack: Block | undefined;
   let next = 0;
-  const open = () => (stack = [...stack, ++next]);
-  const close = () => (stack = stack.slice(0, -1));
-  const branch = () => (stack = stack.length > 0 ? [...stack.slice(0, -1), ++next] : stack);
+  const open = (fn = false) => (stack = { id: ++next, last: Infinity, parent: stack, function: fn || (stack?.function ?? false) });
+  const close = () => {
+    if (stack === undefined) return;
+    stack.last = next;
+    stack = stack.parent;
+  };
+  const branch = () => {
+    if (stack === undefined) return;
+    const fn = stack.function && !(stack.parent?.function ?? false);
+    close();
+    open(fn);
+  };
   let heredoc: { word: string; tabs: boolean } | undefined;
+  let lastWord = '';
   // A command that goes on over lines (a quote or `$(…)` left open, a backslash-newline) is read as one logical line.
   const scan = new LogicalLines();
   let buffer: string | undefined;
   const physical = script.split('\n');
   for (let n = 0; n < physical.length; n++) {
     const raw = physical[n]!;
+    const rawAt = offset;
+    offset += raw.length + 1;
+    if (count) count.steps++;
     if (heredoc && buffer === undefined) {
       if ((heredoc.tabs ? raw.replace(/^\t+/, '') : raw).replace(/\r$/, '') === heredoc.word) heredoc = undefined;
       continue;
     }
-    if (buffer === undefined) startLine = n + 1;
+    if (buffer === undefined) [startLine, lineAt] = [n + 1, rawAt];
     buffer = buffer === undefined ? raw : `${buffer}\n${raw}`;
     if (scan.feed(raw) && n + 1 < physical.length) continue;
     const joined = buffer;
@@ -275,7 +422,8 @@ function shellAssignments(script: string): { assignments: ShellAssignment[]; sta
     scan.reset();
     // A backslash-newline joins words (`B=ci \` then `cmd` is cmd's environment only); a value over one is not read as a literal.
     const continued = /\\\r?\n/.test(joined);
-    const line = joined.replace(/\\\r?\n/g, ' ');
+    // Blanked, not removed: each offset of the line stays that of the script (a command's Segment).
+    const line = joined.replace(/\\\r?\n/g, (m) => ' '.repeat(m.length));
     for (const d of line.matchAll(DIRECTIVE)) {
       if (d[1] === 'if' || d[1] === 'for') open();
       else if (d[1] === 'else') branch();
@@ -284,12 +432,23 @@ function shellAssignments(script: string): { assignments: ShellAssignment[]; sta
     const literal = continued ? null : LITERAL_ASSIGNMENT.exec(line);
     // Segments between command separators; `;;` (and `;&`, `;;&`) ends a case arm: the next arm is another branch.
     let after = ';';
-    for (const segment of structural(line.replace(/%\{[^}]*\}/g, '')).split(/(;;&?|;&|&&|\|\||[;&|])/)) {
+    // Tracking: where each character of the structural line is in `line` (through the directives taken out).
+    const cut = track ? ([] as number[]) : undefined;
+    const kept = track ? ([] as number[]) : undefined;
+    const shape = structural(withoutDirectives(line, cut), kept);
+    const inLine = (k: number): number => (k >= kept!.length ? (kept!.length > 0 ? cut![kept![kept!.length - 1]!]! + 1 : 0) : cut![kept![k]!]!);
+    let from = 0;
+    for (const segment of shape.split(/(;;&?|;&|&&|\|\||[;&|])/)) {
+      const segmentAt = from;
+      from += segment.length;
       if (/^(;;&?|;&|&&|\|\||[;&|])$/.test(segment)) {
         if (segment.startsWith(';;') || segment === ';&') branch();
         after = segment;
         continue;
       }
+      const place: Segment | undefined = track ? { at: lineAt + inLine(segmentAt), index: assignments.length, stack } : undefined;
+      // Tracking: this command's own text, as written, for a literal value (`NS=a` of `NS=a; helm …`).
+      const own = track && !/\\\r?\n/.test(joined.slice(inLine(segmentAt), inLine(from))) ? SEGMENT_LITERAL.exec(line.slice(inLine(segmentAt), inLine(from))) : null;
       // After `&&` or `||` a command may not run; after `|` it runs in a subshell: what it assigns is not known after it.
       const conditional = after === '&&' || after === '||' || after === '|';
       const words = segment.trim().split(/[ \t\n]+/).filter((w) => w !== '');
@@ -300,15 +459,26 @@ function shellAssignments(script: string): { assignments: ShellAssignment[]; sta
       // After `local`, `declare` or `typeset`: the words are names (or NAME=value) and flags.
       let declaring: string | undefined;
       for (const w of words) {
+        if (count) count.steps++;
+        const fnBody = fnNext && w === '{';
+        fnNext = w === '()' || /^[^\s()]+\(\)$/.test(w) || lastWord === 'function';
+        lastWord = w;
         if (setter !== undefined) {
           const name = /^([A-Za-z_][A-Za-z0-9_]*)(?:=|$)/.exec(w)?.[1];
           if (name !== undefined) assignments.push({ name, value: undefined, blocks: stack, by: `\`${setter}\``, line: startLine, end: n + 1 });
           if (w === 'in' || w === 'do') setter = undefined;
           continue;
         }
+        // `f(){` written as one word: a function's body opens with it.
+        if (/^[^\s(){}]+\(\)\{$/.test(w)) {
+          open(true);
+          command = true;
+          continue;
+        }
         if (w === '{' || w === '}') {
-          if (w === '{') open();
-          else close();
+          if (w === '{') {
+            open(fnBody);
+          } else close();
           command = true;
           continue;
         }
@@ -341,16 +511,26 @@ function shellAssignments(script: string): { assignments: ShellAssignment[]; sta
         }
         command = LEADS.has(w);
       }
+      if (place) segments.push({ ...place, stack });
       // `NAME+=…` and `NAME[i]=…` change NAME and are never a literal (LITERAL_ASSIGNMENT reads NAME= only).
       for (const { name, by } of pending) {
-        const value = by === undefined && !conditional && literal?.[1] === name ? (literal[2] ?? literal[3] ?? literal[4] ?? '') : undefined;
+        const value = by === undefined && !conditional ? (track ? (own?.[1] === name ? ownValue(own) : undefined) : literal?.[1] === name ? (literal[2] ?? literal[3] ?? literal[4] ?? '') : undefined) : undefined;
         assignments.push({ name, value, blocks: stack, by: by ?? (conditional ? `an assignment after \`${after}\`, which may not run` : UNKNOWN_VALUE), line: startLine, end: n + 1 });
       }
     }
     for (const h of line.matchAll(HEREDOC)) heredoc = { word: h[2] ?? h[3] ?? h[4]!, tabs: h[1] === '-' };
   }
-  return { assignments, stack };
+  return { assignments, stack, segments };
 }
+
+/**
+ * One command's `NAME=value` as written (inForce): `"…"` (which may name variables, expanded when it
+ * runs), `'…'` (the characters as written) or a bare word (no parentheses: `$(…)` is a command's
+ * output). Anchored, each part a class the next cannot take: linear.
+ */
+const SEGMENT_LITERAL = /^[ \t\r\n]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"`\\]*)"|'([^']*)'|([^\s"'`;&|\\()]*))[ \t\r\n]*$/;
+/** SEGMENT_LITERAL's value in expandWord's form: a `$` or `\` of `'…'` behind a `\`. */
+const ownValue = (m: RegExpExecArray): string => m[2] ?? (m[3] !== undefined ? m[3].replace(/[$\\]/g, '\\$&') : (m[4] ?? ''));
 
 /** Why a `NAME=…` of its own is not a literal: its value is one only the run knows (`$(…)`, `$A`). */
 const UNKNOWN_VALUE = 'an assignment whose value only boot knows';

@@ -4,7 +4,8 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
-import { assignmentsOf, azureFacts, parseAzureRef } from '../../verify/azure-docs.js';
+import { assignmentsRead, azureFacts, parseAzureRef } from '../../verify/azure-docs.js';
+import { findBy } from '../../model/lookup.js';
 import { get, shown } from '../../verify/get.js';
 import { keyVaultStoreOf } from '../../spec/key-vault.js';
 import { CSI_DRIVER, KV_SECRETS_USER, SECRET_PROVIDER_CLASS_API } from './key-vault.js';
@@ -135,15 +136,16 @@ export function verifyKeyVaultStore(docs: FleetDocuments, intent: FleetIntent, r
   const names = runner.kubernetes;
   if (!runner.spec.gitlab.tokenStore?.keyVault || !names || !intent.azure) return undefined;
   const store = keyVaultStoreOf({ name: intent.name, azure: intent.azure }, runner)!;
-  const manager = intent.identities.find((i) => i.key === runner.managerIdentity)?.roleName ?? runner.managerIdentity;
-  const jobs = runner.jobIdentity === undefined ? undefined : intent.identities.find((i) => i.key === runner.jobIdentity)?.roleName;
+  // By the identities' index (model/lookup.ts), not a scan of every identity per runner.
+  const manager = findBy(intent.identities, 'key', runner.managerIdentity)?.roleName ?? runner.managerIdentity;
+  const jobs = runner.jobIdentity === undefined ? undefined : findBy(intent.identities, 'key', runner.jobIdentity)?.roleName;
   const path = `${rp}.gitlab.tokenStore.keyVault`;
   const findings: Finding[] = [];
   const what = `Key Vault secret ${store.vaultName}/${store.secretName}`;
 
   // Grants: the manager reads exactly its secret; nobody else of the runner reads it.
   const facts = azureFacts(docs);
-  const reading = (identity: string) => (facts ? assignmentsOf(facts, identity) : []).filter((a) => READS_SECRETS.has(a.role) && covers(a.scope, store.secretScope));
+  const reading = (identity: string) => (facts ? assignmentsRead(facts, identity) : []).filter((a) => READS_SECRETS.has(a.role) && covers(a.scope, store.secretScope));
   const own = reading(manager);
   if (own.length === 0) {
     findings.push(f('RF943', path, `the manager identity ${manager} holds no role that reads ${what}, so the CSI driver cannot fetch the runner token and the chart's Secret stays empty`, { allowed: `${KV_SECRETS_USER} on ${store.secretScope}`, fix: `assign ${KV_SECRETS_USER} to ${manager} on ${store.secretScope} (the vault must use the Azure RBAC permission model)` }));

@@ -272,12 +272,25 @@ function renderedClientIds(docs: FleetDocuments, intent: FleetIntent): Map<strin
 
 /** Names the applied outputs give this client id (client ids compare case-insensitively). */
 export function clientIdHolders(intent: FleetIntent, clientId: string): string[] {
-  const want = clientId.toLowerCase();
-  return Object.entries(intent.applied?.azureClientIds ?? {})
-    .filter(([, v]) => v.toLowerCase() === want)
-    .map(([name]) => name)
-    .sort();
+  const applied = intent.applied?.azureClientIds;
+  if (applied === undefined) return [];
+  // Indexed once per outputs: asked per service account and per SecretProviderClass, a scan of every
+  // client id each time grew with the square of the runners.
+  let byId = holderIndexes.get(applied);
+  if (!byId) {
+    byId = new Map();
+    for (const [name, v] of Object.entries(applied)) {
+      const k = v.toLowerCase();
+      const names = byId.get(k);
+      if (names) names.push(name);
+      else byId.set(k, [name]);
+    }
+    for (const names of byId.values()) names.sort();
+    holderIndexes.set(applied, byId);
+  }
+  return [...(byId.get(clientId.toLowerCase()) ?? [])];
 }
+const holderIndexes = new WeakMap<Readonly<Record<string, string>>, Map<string, string[]>>();
 
 /** One identity under several names: the same label for each of them, so a proof comparing identities sees them as one. */
 export function sharedClientIdLabel(clientId: string, names: readonly string[]): string {

@@ -94,6 +94,11 @@ const assignmentIndexes = new WeakMap<AzureFacts, Map<string | undefined, RoleAs
 
 /** The role assignments of an identity, in document order (indexed once per set of facts, not scanned per runner). */
 export function assignmentsOf(facts: AzureFacts, identityName: string): RoleAssignmentFacts[] {
+  return [...assignmentsRead(facts, identityName)];
+}
+
+/** assignmentsOf without the copy: the index's own list (or a shared empty one), to read only. */
+export function assignmentsRead(facts: AzureFacts, identityName: string): readonly RoleAssignmentFacts[] {
   let index = assignmentIndexes.get(facts);
   if (!index) {
     index = new Map();
@@ -104,8 +109,9 @@ export function assignmentsOf(facts: AzureFacts, identityName: string): RoleAssi
     }
     assignmentIndexes.set(facts, index);
   }
-  return [...(index.get(identityName) ?? [])];
+  return index.get(identityName) ?? NONE;
 }
+const NONE: readonly RoleAssignmentFacts[] = Object.freeze([]);
 
 export function storageAccountId(subscriptionId: string, resourceGroup: string, account: string): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Storage/storageAccounts/${account}`;

@@ -6,7 +6,7 @@ import type { IdTokenRoleIntent } from './reach/intent.js';
 import type { ManagerPods } from '../platforms/types.js';
 import { identityOf } from '../model/types.js';
 import { MANAGEMENT_GROUP_SCOPE, POWERFUL_AZURE_ROLES, azureRoleInfo, parseAzureScope, scopeCovers, userAssignedIdentityId } from '../spec/azure.js';
-import { assignmentsOf, azureFacts, ownAzure, type AzureFacts, type RoleAssignmentFacts } from './azure-docs.js';
+import { assignmentsOf, assignmentsRead, azureFacts, ownAzure, type AzureFacts, type RoleAssignmentFacts } from './azure-docs.js';
 
 /**
  * Azure RBAC over the fleet's own resources: what a runner's job identity may do, through its
@@ -257,7 +257,7 @@ export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, r
   if (manager.cloud !== 'azure' || jobs.cloud !== 'azure' || !facts) return undefined;
   const index = managerIndex(docs, fleet, facts);
   const managerId = docs.runnerAzure ? managerIdentityId(docs, fleet, manager.roleName) : (index.byName.get(manager.roleName)?.id ?? managerIdentityId(docs, fleet, manager.roleName));
-  const mine = assignmentsOf(facts, jobs.roleName);
+  const mine = assignmentsRead(facts, jobs.roleName);
   // Managed Identity Operator takes an identity over only with a role that creates compute (or one not known).
   const writer = computeWriter(mine);
   const findings: Finding[] = [];

@@ -9,10 +9,22 @@ export const AZURERM_PROVIDER_CONSTRAINT = '>= 4.20, < 5';
 /** The output `synth --azure-outputs` reads back: identity name → client id. */
 export const CLIENT_IDS_OUTPUT = 'workload_identity_client_ids';
 
-/** Tags of every Azure resource: ours, then the spec's azure.tags (user text, escaped). */
+/**
+ * Tags of every Azure resource: ours, then the spec's azure.tags (user text, escaped). The same
+ * object for every resource of a fleet (documents are not changed after they are made, and a
+ * shared object serialises as copies would): every managed identity carries the tags, and
+ * escaping them again per identity was two regex replaces per tag and an object per runner.
+ */
 export function azureTags(fleet: ResolvedFleet): Record<string, string> {
-  return { 'managed-by': 'runner-fleet', 'runner-fleet-fleet': fleet.name, ...tfLiteralMap(fleet.azure?.tags ?? {}) };
+  const given = fleet.azure?.tags;
+  const hit = given ? tagsByGiven.get(given) : undefined;
+  if (hit?.fleet === fleet.name) return hit.tags;
+  const tags = { 'managed-by': 'runner-fleet', 'runner-fleet-fleet': fleet.name, ...tfLiteralMap(given ?? {}) };
+  if (given) tagsByGiven.set(given, { fleet: fleet.name, tags });
+  return tags;
 }
+/** azureTags by the spec's tags object (and the fleet's name, the one other part). */
+const tagsByGiven = new WeakMap<object, { fleet: string; tags: Record<string, string> }>();
 
 export const identityRef = (id: AzureManagedIdentity, attr: 'id' | 'principal_id' | 'client_id') => `\${azurerm_user_assigned_identity.${tfName(id.key)}.${attr}}`;
 

@@ -3,7 +3,7 @@ import type { Finding } from '../../spec/findings.js';
 import { partyNamespace } from '../../model/types.js';
 import type { AzureManagedIdentity, IdentitySubject, KubernetesNames, KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import { kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
-import { DO_NOT_EDIT, byName, mergeResources, merged, named, ownEntries, tfName, type Artifact, type K8sObject, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
+import { DO_NOT_EDIT, byName, merged, ownChild, ownEntries, setOwn, tfName, type Artifact, type K8sObject, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
 import { commonLabels, ownsNamespace } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
@@ -40,20 +40,28 @@ function k8sRoot(fleet: ResolvedFleet, cluster: ResolvedCluster): TerraformRoot 
   if (runners.length === 0) return undefined;
   const data = new Map<string, Record<string, unknown>>();
   const resource: TerraformResources = {};
-  const add = (type: string, name: string, body: Record<string, unknown>) => mergeResources(resource, { [type]: named(name, body) });
+  // Into the root's own object per type, refusing a name twice as mergeResources does: no
+  // contribution objects per resource (four or five resources of every runner).
+  const add = (type: string, name: string, body: Record<string, unknown>) => {
+    const target = ownChild(resource, type);
+    if (Object.hasOwn(target, name)) throw new Error(`internal: terraform resource ${type}.${name} emitted twice`);
+    setOwn(target, name, body);
+  };
   // Runners may share a namespace (one namespace for all runner purposes): it is created once.
   const namespaces = new Set<string>();
   for (const r of runners) {
     const ids = runnerIdentities(fleet, r);
     for (const id of [ids.manager, ids.jobs]) data.set(tfName(id.key), { name: id.roleName, resource_group_name: id.resourceGroup });
-    const objs = aksRunnerObjects(fleet, r, (id) => identityDataRef(id.key));
+    const objs = dataRefObjects(fleet, r);
     const ns = k8sObjectToTerraform(objs.namespace);
     const nsKey = tfName(r.kubernetes.namespace);
     if (!namespaces.has(nsKey)) add(ns.type, nsKey, ns.body);
     namespaces.add(nsKey);
     for (const o of [...objs.serviceAccounts, ...objs.rbac]) {
+      // The body is k8sObjectToTerraform's own, fresh: depends_on goes last, as merged put it.
       const t = k8sObjectToTerraform(o);
-      add(t.type, tfName(o.metadata.namespace ?? '', o.metadata.name), merged<unknown>(t.body, { depends_on: [`${ns.type}.${nsKey}`] }));
+      t.body.depends_on = [`${ns.type}.${nsKey}`];
+      add(t.type, tfName(o.metadata.namespace ?? '', o.metadata.name), t.body);
     }
     // A custom resource: the kubernetes provider's generic kubernetes_manifest (the CRD comes with the AKS add-on).
     const kv = keyVaultOf(fleet, r);
@@ -90,6 +98,21 @@ function k8sRoot(fleet: ResolvedFleet, cluster: ResolvedCluster): TerraformRoot 
     data: { azurerm_user_assigned_identity: ownEntries([...data]) },
     resource: sorted,
   };
+}
+
+/**
+ * A runner's Kubernetes objects whose service accounts take their client ids from the Kubernetes
+ * root's data sources: the Terraform root has them, and so do the runner's manifests when no client
+ * ids were applied. Made once per runner, not once for each (the same objects: documents are not
+ * changed after they are made, and the root converts them into bodies of its own).
+ */
+const dataRefObjectsOf = new WeakMap<ResolvedRunner, { fleet: ResolvedFleet; objs: ReturnType<typeof aksRunnerObjects> }>();
+function dataRefObjects(fleet: ResolvedFleet, runner: ResolvedRunner & { kubernetes: KubernetesNames }): ReturnType<typeof aksRunnerObjects> {
+  const hit = dataRefObjectsOf.get(runner);
+  if (hit?.fleet === fleet) return hit.objs;
+  const objs = aksRunnerObjects(fleet, runner, (id) => identityDataRef(id.key));
+  dataRefObjectsOf.set(runner, { fleet, objs });
+  return objs;
 }
 
 /**
@@ -205,7 +228,7 @@ export const aksPlatform: PlatformPlugin = {
       if (kv) files.push({ path: `kubernetes/${runner.name}/secret-provider-class.yaml`, format: 'yaml', content: [secretProviderClass(fleet, runner, kv, ids.manager, managerId)] });
     } else {
       // Without applied client ids the objects exist only in the Terraform root (never a fake id in a file).
-      const objs = aksRunnerObjects(fleet, runner, (id) => identityDataRef(id.key));
+      const objs = dataRefObjects(fleet, runner);
       manifests = [objs.namespace, ...objs.serviceAccounts, ...objs.rbac];
     }
 

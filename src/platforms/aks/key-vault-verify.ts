@@ -4,7 +4,8 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
-import { assignmentsOf, azureFacts, parseAzureRef } from '../../verify/azure-docs.js';
+import { assignmentsRead, azureFacts, parseAzureRef } from '../../verify/azure-docs.js';
+import { findBy } from '../../model/lookup.js';
 import { get, shown } from '../../verify/get.js';
 import { keyVaultStoreOf } from '../../spec/key-vault.js';
 import { CSI_DRIVER, KV_SECRETS_USER, SECRET_PROVIDER_CLASS_API } from './key-vault.js';
@@ -86,23 +87,56 @@ function candidates(docs: FleetDocuments, intent: FleetIntent, cluster: string, 
     const holders = clientIdHolders(intent, clientId);
     return holders.length > 1 ? sharedClientIdLabel(clientId, holders) : holders[0];
   };
+  const rootPath = k8sRootPath(cluster);
   const out: Candidate[] = [];
-  const add = (o: unknown, root?: TerraformRoot) => {
-    if (!isObject(o) || o.kind !== 'SecretProviderClass' || o.apiVersion !== SECRET_PROVIDER_CLASS_API) return;
-    const spc = o as unknown as K8sObject;
-    if ((spc.metadata.namespace ?? 'default') !== namespace) return;
-    const clientId = get(spc, 'spec', 'parameters', 'clientID');
-    out.push({ spc, identity: identityOf(clientId, root), clientId: typeof clientId === 'string' ? clientId : '' });
-  };
-  for (const a of docs.artifacts) {
-    if (a.path === k8sRootPath(cluster) && a.format === 'json' && isObject(a.content)) {
-      const root = a.content as unknown as TerraformRoot;
-      for (const body of Object.values(root.resource.kubernetes_manifest ?? {})) add(body.manifest, root);
-    } else if (a.format === 'yaml' && Array.isArray(a.content)) {
-      for (const doc of a.content) add(doc);
-    }
+  for (const c of classesByNamespace(docs).get(namespace) ?? []) {
+    // A Kubernetes root's classes count only in the cluster's own root (plain manifests: wherever they are).
+    if (c.rootPath !== undefined && c.rootPath !== rootPath) continue;
+    const clientId = get(c.spc, 'spec', 'parameters', 'clientID');
+    out.push({ spc: c.spc, identity: identityOf(clientId, c.root), clientId: typeof clientId === 'string' ? clientId : '' });
   }
   return out;
+}
+
+/** A SecretProviderClass of the documents: in a JSON artifact's kubernetes_manifest (a Kubernetes root: its path and root), or in a YAML one. */
+interface ClassAt {
+  spc: K8sObject;
+  rootPath?: string;
+  root?: TerraformRoot;
+}
+
+/**
+ * Every SecretProviderClass of the documents by its namespace, in the artifacts' order, read once
+ * per artifact list: each Key Vault runner asks for its namespace's, and scanning every artifact
+ * per runner made the proof grow with the square of the runners. The JSON artifacts kept are those
+ * candidates reads as a cluster's root when their path is the cluster's (any JSON artifact with
+ * kubernetes_manifest resources; candidates keeps those at the asked cluster's root path).
+ */
+const classIndexes = new WeakMap<FleetDocuments['artifacts'], { length: number; byNamespace: Map<string, ClassAt[]> }>();
+function classesByNamespace(docs: FleetDocuments): Map<string, ClassAt[]> {
+  const hit = classIndexes.get(docs.artifacts);
+  if (hit && hit.length === docs.artifacts.length) return hit.byNamespace;
+  const byNamespace = new Map<string, ClassAt[]>();
+  const add = (o: unknown, at: Omit<ClassAt, 'spc'>) => {
+    if (!isObject(o) || o.kind !== 'SecretProviderClass' || o.apiVersion !== SECRET_PROVIDER_CLASS_API) return;
+    const spc = o as unknown as K8sObject;
+    const ns = spc.metadata.namespace ?? 'default';
+    const list = byNamespace.get(ns);
+    const c = { spc, ...at };
+    if (list) list.push(c);
+    else byNamespace.set(ns, [c]);
+  };
+  for (const a of docs.artifacts) {
+    if (a.format === 'json' && isObject(a.content)) {
+      const root = a.content as unknown as TerraformRoot;
+      const manifests = isObject(root.resource) ? root.resource.kubernetes_manifest : undefined;
+      for (const body of Object.values(manifests ?? {})) add(body.manifest, { rootPath: a.path, root });
+    } else if (a.format === 'yaml' && Array.isArray(a.content)) {
+      for (const doc of a.content) add(doc, {});
+    }
+  }
+  classIndexes.set(docs.artifacts, { length: docs.artifacts.length, byNamespace });
+  return byNamespace;
 }
 
 /** Problems of one class as the runner's token source (empty: it is the one). */
@@ -135,15 +169,16 @@ export function verifyKeyVaultStore(docs: FleetDocuments, intent: FleetIntent, r
   const names = runner.kubernetes;
   if (!runner.spec.gitlab.tokenStore?.keyVault || !names || !intent.azure) return undefined;
   const store = keyVaultStoreOf({ name: intent.name, azure: intent.azure }, runner)!;
-  const manager = intent.identities.find((i) => i.key === runner.managerIdentity)?.roleName ?? runner.managerIdentity;
-  const jobs = runner.jobIdentity === undefined ? undefined : intent.identities.find((i) => i.key === runner.jobIdentity)?.roleName;
+  // By the identities' index (model/lookup.ts), not a scan of every identity per runner.
+  const manager = findBy(intent.identities, 'key', runner.managerIdentity)?.roleName ?? runner.managerIdentity;
+  const jobs = runner.jobIdentity === undefined ? undefined : findBy(intent.identities, 'key', runner.jobIdentity)?.roleName;
   const path = `${rp}.gitlab.tokenStore.keyVault`;
   const findings: Finding[] = [];
   const what = `Key Vault secret ${store.vaultName}/${store.secretName}`;
 
   // Grants: the manager reads exactly its secret; nobody else of the runner reads it.
   const facts = azureFacts(docs);
-  const reading = (identity: string) => (facts ? assignmentsOf(facts, identity) : []).filter((a) => READS_SECRETS.has(a.role) && covers(a.scope, store.secretScope));
+  const reading = (identity: string) => (facts ? assignmentsRead(facts, identity) : []).filter((a) => READS_SECRETS.has(a.role) && covers(a.scope, store.secretScope));
   const own = reading(manager);
   if (own.length === 0) {
     findings.push(f('RF943', path, `the manager identity ${manager} holds no role that reads ${what}, so the CSI driver cannot fetch the runner token and the chart's Secret stays empty`, { allowed: `${KV_SECRETS_USER} on ${store.secretScope}`, fix: `assign ${KV_SECRETS_USER} to ${manager} on ${store.secretScope} (the vault must use the Azure RBAC permission model)` }));

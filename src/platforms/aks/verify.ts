@@ -8,7 +8,7 @@ import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import { verifyKubernetesChain, findServiceAccount } from '../../verify/kubernetes-chain.js';
 import { fleetSubjects } from '../../verify/index.js';
-import { assignmentsOf, azureFacts, parseAzureRef } from '../../verify/azure-docs.js';
+import { assignmentsRead, azureFacts, parseAzureRef } from '../../verify/azure-docs.js';
 import {
   AZURE_CLIENT_ID_ANNOTATION,
   AZURE_TENANT_ID_ANNOTATION,
@@ -31,6 +31,8 @@ function f(code: Code, path: string, message: string, extra: Partial<Finding> = 
 }
 
 const label = (s: KubernetesSubject) => `${s.cluster}:${s.namespace}/${s.serviceAccount}`;
+/** `label(a) === label(b)`, without building either label where the parts are equal. */
+const sameLabel = (a: KubernetesSubject, b: KubernetesSubject) => (a.cluster === b.cluster && a.namespace === b.namespace && a.serviceAccount === b.serviceAccount) || label(a) === label(b);
 
 /** The cluster's Kubernetes Terraform root, read from the emitted artifacts. */
 export function k8sRootOf(docs: FleetDocuments, cluster: string): TerraformRoot | undefined {
@@ -122,12 +124,21 @@ function subjectListIndex(intent: FleetIntent, subjects: readonly KubernetesSubj
   const clusters = clustersByName(intent.clusters);
   const byKey = new Map<string, KubernetesSubject[]>();
   const position = new Map<KubernetesSubject, number>();
+  // Each cluster's issuer once, not once per subject (a created cluster's is a Terraform reference to build).
+  const issuers = new Map<string, string | undefined>();
   for (const s of subjects) {
     position.set(s, position.size);
-    const c = clusters.get(s.cluster);
-    if (!c || c.type !== 'aks') continue;
-    const k = `${aksIssuerOf(c)}|${serviceAccountSubject(s.namespace, s.serviceAccount)}`;
-    byKey.set(k, [...(byKey.get(k) ?? []), s]);
+    let issuer = issuers.get(s.cluster);
+    if (issuer === undefined && !issuers.has(s.cluster)) {
+      const c = clusters.get(s.cluster);
+      issuer = c && c.type === 'aks' ? aksIssuerOf(c) : undefined;
+      issuers.set(s.cluster, issuer);
+    }
+    if (issuer === undefined) continue;
+    const k = `${issuer}|${serviceAccountSubject(s.namespace, s.serviceAccount)}`;
+    const list = byKey.get(k);
+    if (list) list.push(s);
+    else byKey.set(k, [s]);
   }
   hit = { byKey, position };
   subjectListIndexes.set(subjects, hit);
@@ -161,8 +172,18 @@ export function aksWhoCanAssume(docs: FleetDocuments, intent: FleetIntent, ident
   // Entra ID compares issuer and subject exactly, so the candidates of each credential are looked
   // up by that pair (no scan of every subject per identity); the token's audience must be listed.
   const list = subjectListIndex(intent, subjects);
+  const credentials = aksIndex(docs).credentialsOf.get(identityName) ?? [];
+  // One credential (every identity runner-fleet emits) matching at most one subject: that one, without
+  // the set and the sort that merge several credentials' matches.
+  if (credentials.length === 1) {
+    const cred = credentials[0]!;
+    if (!cred.audience.includes(AZURE_WI_AUDIENCE)) return [];
+    const matches = list.byKey.get(`${cred.issuer}|${cred.subject}`);
+    if (matches === undefined) return [];
+    if (matches.length === 1) return [matches[0]!];
+  }
   const found = new Set<KubernetesSubject>();
-  for (const cred of aksIndex(docs).credentialsOf.get(identityName) ?? []) {
+  for (const cred of credentials) {
     if (!cred.audience.includes(AZURE_WI_AUDIENCE)) continue;
     for (const s of list.byKey.get(`${cred.issuer}|${cred.subject}`) ?? []) found.add(s);
   }
@@ -251,12 +272,25 @@ function renderedClientIds(docs: FleetDocuments, intent: FleetIntent): Map<strin
 
 /** Names the applied outputs give this client id (client ids compare case-insensitively). */
 export function clientIdHolders(intent: FleetIntent, clientId: string): string[] {
-  const want = clientId.toLowerCase();
-  return Object.entries(intent.applied?.azureClientIds ?? {})
-    .filter(([, v]) => v.toLowerCase() === want)
-    .map(([name]) => name)
-    .sort();
+  const applied = intent.applied?.azureClientIds;
+  if (applied === undefined) return [];
+  // Indexed once per outputs: asked per service account and per SecretProviderClass, a scan of every
+  // client id each time grew with the square of the runners.
+  let byId = holderIndexes.get(applied);
+  if (!byId) {
+    byId = new Map();
+    for (const [name, v] of Object.entries(applied)) {
+      const k = v.toLowerCase();
+      const names = byId.get(k);
+      if (names) names.push(name);
+      else byId.set(k, [name]);
+    }
+    for (const names of byId.values()) names.sort();
+    holderIndexes.set(applied, byId);
+  }
+  return [...(byId.get(clientId.toLowerCase()) ?? [])];
 }
+const holderIndexes = new WeakMap<Readonly<Record<string, string>>, Map<string, string[]>>();
 
 /** One identity under several names: the same label for each of them, so a proof comparing identities sees them as one. */
 export function sharedClientIdLabel(clientId: string, names: readonly string[]): string {
@@ -318,7 +352,7 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
         out.push(f('RF604', rp, `federated credential ${cred.name} of ${id.roleName} accepts audiences ${JSON.stringify(cred.audience)}`, { received: JSON.stringify(cred.audience), allowed: JSON.stringify([AZURE_WI_AUDIENCE]), fix: `set audience to exactly ["${AZURE_WI_AUDIENCE}"]`, subject: { kind: 'credential', identity: id.roleName, credential: cred.name } }));
       }
       const matches = subjectIndex.byKey.get(`${cred.issuer}|${cred.subject}`) ?? [];
-      if (matches.length !== 1 || label(matches[0]!) !== label(intended)) {
+      if (matches.length !== 1 || !sameLabel(matches[0]!, intended)) {
         out.push(f('RF603', rp, `federated credential ${cred.name} of ${id.roleName} (issuer ${cred.issuer}, subject ${cred.subject}) matches ${matches.length === 0 ? 'no service account' : matches.map(label).join(', ')} of the fleet; it must match exactly ${label(intended)}`, { fix: 'issuer and subject come from the resolved cluster, namespace and service account; regenerate', deploymentFix: `set the issuer of credential ${cred.name} to the cluster's OIDC issuer and its subject to system:serviceaccount:${ns}:${sa}`, subject: { kind: 'credential', identity: id.roleName, credential: cred.name } }));
       }
     }
@@ -358,7 +392,7 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
 
   if (facts) {
     const g = runner.spec.gitlab;
-    for (const a of ids.jobs ? assignmentsOf(facts, ids.jobs.roleName) : []) {
+    for (const a of ids.jobs ? assignmentsRead(facts, ids.jobs.roleName) : []) {
       // A management group holds subscriptions: a powerful role there is at least as wide (deployments read by the doctor).
       const group = MANAGEMENT_GROUP_SCOPE.exec(a.scope)?.[1];
       const scope = parseAzureScope(a.scope);
@@ -374,7 +408,7 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
         out.push(f('RF601', `${rp}.gitlab`, `${blast}, and the runner takes jobs from ${g.protectedOnly ? 'other projects (not locked)' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true, or narrow the role', deploymentFix: `register the runner locked to its project and for protected refs only (gitlab_user_runner: locked = true, access_level = "ref_protected"; or the runner's settings in GitLab), or narrow the role assignment of job identity ${ids.jobs!.roleName} (${a.role} on ${a.scope})`, subject: { kind: 'assignments', identity: ids.jobs!.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
       }
     }
-    for (const a of assignmentsOf(facts, ids.manager.roleName)) {
+    for (const a of assignmentsRead(facts, ids.manager.roleName)) {
       // With a cache, its backend judges blob data roles on the manager (RF606, RF615).
       if (!MANAGER_CACHE_ROLES.has(a.role) && !(runner.cache && a.role === 'Storage Blob Data Owner') && !isTokenSecretRead(a)) {
         out.push(f('RF606', rp, `manager identity ${ids.manager.roleName} holds ${a.role} on ${a.scope}; it only needs its cache container`, { fix: 'grant permissions to the job identity (jobs.permissions.azure), never to the manager', deploymentFix: `remove the role assignment of ${a.role} on ${a.scope} from manager identity ${ids.manager.roleName}; grant what jobs need to the jobs' own identity`, subject: { kind: 'assignments', identity: ids.manager.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));

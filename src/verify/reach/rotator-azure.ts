@@ -48,16 +48,30 @@ export function verifyAzureRotator(root: TerraformRoot | undefined, path: string
   const held = Object.entries(root.resource.azurerm_role_assignment ?? {})
     .filter(([, a]) => ofIdentity('principal_id', a.principal_id))
     .map(([k, a]) => ({ key: k, role: typeof a.role_definition_name === 'string' ? a.role_definition_name : typeof a.role_definition_id === 'string' ? a.role_definition_id : '?', scope: String(resolveValue(root, a.scope) ?? a.scope) }));
-  const same = (a: { role: string; scope: string }, b: { role: string; scope: string }) => a.role === b.role && norm(a.scope) === norm(b.scope);
+  // Role and normalised scope compared through sets made once (a rotator of many runners has a
+  // secret scope per Key Vault runner: comparing each required one with each held one, normalising
+  // both every time, grew with the square of the runners).
+  const scopesOf = (list: readonly { role: string; scope: string }[]) => {
+    const byRole = new Map<string, Set<string>>();
+    for (const x of list) {
+      const set = byRole.get(x.role);
+      if (set) set.add(norm(x.scope));
+      else byRole.set(x.role, new Set([norm(x.scope)]));
+    }
+    return byRole;
+  };
+  const heldScopes = scopesOf(held);
+  const requiredScopes = scopesOf(required);
+  const secretScopes = new Set(intent.secretScopes.map(norm));
   for (const r of required) {
-    if (!held.some((h) => same(h, r))) findings.push(f('RF127', path, `the token rotator ${identityName} lacks ${r.role} on ${r.scope}`, { fix: 'regenerate terraform/azure', deploymentFix: `assign ${r.role} on ${r.scope} to ${identityName}` }));
+    if (heldScopes.get(r.role)?.has(norm(r.scope)) !== true) findings.push(f('RF127', path, `the token rotator ${identityName} lacks ${r.role} on ${r.scope}`, { fix: 'regenerate terraform/azure', deploymentFix: `assign ${r.role} on ${r.scope} to ${identityName}` }));
   }
   const allowed = required.map((r) => `${r.role} on ${r.scope}`).join('; ');
   for (const h of held) {
-    if (required.some((r) => same(h, r))) continue;
+    if (requiredScopes.get(h.role)?.has(norm(h.scope)) === true) continue;
     const secretScope = /\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+\/secrets\/[^/]+$/i.test(h.scope);
     const vaultScope = /\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i.test(h.scope);
-    const what = vaultScope ? 'the whole vault (every secret in it)' : secretScope ? (intent.secretScopes.some((s) => norm(s) === norm(h.scope)) ? 'its token secret with another role' : 'a secret it rotates nothing in') : 'a scope rotation does not need';
+    const what = vaultScope ? 'the whole vault (every secret in it)' : secretScope ? (secretScopes.has(norm(h.scope)) ? 'its token secret with another role' : 'a secret it rotates nothing in') : 'a scope rotation does not need';
     findings.push(
       f('RF132', path, `role assignment ${h.key} gives the token rotator ${identityName} ${h.role} on ${what}`, {
         received: `${h.role} on ${h.scope}`,

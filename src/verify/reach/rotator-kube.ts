@@ -43,7 +43,22 @@ function ruleAllows(rule: Rule, a: Access): boolean {
   return names.length === 0 || (a.name !== undefined && names.includes(a.name));
 }
 
-const allows = (grants: Grant[], a: Access) => grants.some((g) => (g.namespace === undefined || g.namespace === a.namespace) && g.rules.some((r) => ruleAllows(r, a)));
+/** The grants of one cluster: cluster-wide, and by namespace (each request reads its namespace's alone). */
+interface Grants {
+  everywhere: Grant[];
+  byNamespace: Map<string, Grant[]>;
+}
+function addGrant(grants: Grants, g: Grant): void {
+  if (g.namespace === undefined) {
+    grants.everywhere.push(g);
+    return;
+  }
+  const list = grants.byNamespace.get(g.namespace);
+  if (list) list.push(g);
+  else grants.byNamespace.set(g.namespace, [g]);
+}
+const allowedBy = (list: readonly Grant[] | undefined, a: Access) => (list ?? []).some((g) => g.rules.some((r) => ruleAllows(r, a)));
+const allows = (grants: Grants, a: Access) => allowedBy(grants.everywhere, a) || allowedBy(grants.byNamespace.get(a.namespace), a);
 const describe = (a: Access) => `${a.verb} ${a.group === '' ? '' : `${a.group}/`}${a.resource}${a.name !== undefined ? `/${a.name}` : ''} in ${a.namespace}`;
 
 function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
@@ -67,9 +82,22 @@ function clusterObjects(docs: FleetDocuments, intent: FleetIntent, cluster: stri
   return out;
 }
 
-/** The rotator's RoleBinding in a namespace: the one binding its user, else none. */
-function rotatorBindingName(objects: K8sObject[], namespace: string, username: string): string | undefined {
-  return objects.find((o) => o.kind === 'RoleBinding' && o.metadata.namespace === namespace && ((o.subjects as { kind: string; name: string }[] | undefined) ?? []).some((s) => s.kind === 'User' && s.name === username))?.metadata.name;
+/** The rotator's RoleBinding in a namespace: the one binding its user, else none (`bindings`: the namespace's RoleBindings, in order). */
+function rotatorBindingName(bindings: readonly K8sObject[], username: string): string | undefined {
+  return bindings.find((o) => ((o.subjects as { kind: string; name: string }[] | undefined) ?? []).some((s) => s.kind === 'User' && s.name === username))?.metadata.name;
+}
+
+/** The same list by a key, each key's objects in the list's order (undefined: left out). */
+function groupBy<K>(objects: readonly K8sObject[], key: (o: K8sObject) => K | undefined): Map<K, K8sObject[]> {
+  const out = new Map<K, K8sObject[]>();
+  for (const o of objects) {
+    const k = key(o);
+    if (k === undefined) continue;
+    const list = out.get(k);
+    if (list) list.push(o);
+    else out.set(k, [o]);
+  }
+  return out;
 }
 
 export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetIntent, kube: RotatorKubeIntent, roleName: string, path: string): { findings: Finding[]; claim: string } {
@@ -119,8 +147,14 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
   for (const c of kube.clusters) {
     const targets = kube.targets.filter((t) => t.cluster === c.cluster);
     const objects = clusterObjects(docs, intent, c.cluster);
-    const find = (kind: string, name: string, namespace?: string) => objects.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace));
-    const grants: Grant[] = [];
+    // Indexed once per cluster: each binding and each target looks its objects up (a scan of every
+    // object per binding and per target grew with the square of the runners).
+    // By kind, then by the name as given (a Map key compares as === does, for any value the doctor read).
+    const byKindName = new Map<string, Map<unknown, K8sObject[]>>();
+    for (const [kind, list] of groupBy(objects, (o) => o.kind)) byKindName.set(kind, groupBy(list, (o) => o.metadata.name as unknown));
+    const roleBindingsIn = groupBy(objects, (o) => (o.kind === 'RoleBinding' ? o.metadata.namespace : undefined));
+    const find = (kind: string, name: string, namespace?: string) => (byKindName.get(kind)?.get(name) ?? []).find((o) => namespace === undefined || o.metadata.namespace === namespace);
+    const grants: Grants = { everywhere: [], byNamespace: new Map() };
     for (const b of objects) {
       if (b.kind !== 'RoleBinding' && b.kind !== 'ClusterRoleBinding') continue;
       const subjects = (b.subjects as { kind: string; name: string }[] | undefined) ?? [];
@@ -137,13 +171,14 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
         if (ref.kind === 'ClusterRole') findings.push(f('RF129', path, `${b.kind} ${b.metadata.name} (${where}) binds the token rotator to ClusterRole ${ref.name}, whose rules are in no document here`, { received: `ClusterRole ${ref.name}`, allowed: 'a Role naming the token Secret and the manager Deployment', fix: 'regenerate', deploymentFix: `bind the token rotator's user ${kube.username} in ${b.kind === 'RoleBinding' ? `namespace ${b.metadata.namespace ?? '?'}` : 'each runner namespace'} to a Role whose rules name the token Secret and the manager Deployment (resourceNames), not to ClusterRole ${ref.name}` }));
         continue;
       }
-      grants.push({ ...(b.kind === 'RoleBinding' ? { namespace: b.metadata.namespace ?? '' } : {}), rules: (role.rules as Rule[] | undefined) ?? [] });
+      addGrant(grants, { ...(b.kind === 'RoleBinding' ? { namespace: b.metadata.namespace ?? '' } : {}), rules: (role.rules as Rule[] | undefined) ?? [] });
     }
     for (const t of targets) {
       const secretVerbs = t.secretVerbs ?? ['get', 'update'];
       // AKS: the rotator's own RoleBinding must name its managed identity's principal id, as a User (RF133).
       if (aks) {
-        const own = find('RoleBinding', rotatorBindingName(objects, t.namespace, kube.username) ?? '', t.namespace) ?? objects.find((o) => o.kind === 'RoleBinding' && o.metadata.namespace === t.namespace && o.metadata.labels?.['app.kubernetes.io/component'] === 'token-rotator');
+        const inNamespace = roleBindingsIn.get(t.namespace) ?? [];
+        const own = find('RoleBinding', rotatorBindingName(inNamespace, kube.username) ?? '', t.namespace) ?? inNamespace.find((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'token-rotator');
         const subjects = (own?.subjects as { kind: string; name: string }[] | undefined) ?? [];
         const wrong = subjects.filter((s) => s.kind !== 'User' || s.name !== kube.username);
         if (own && (wrong.length > 0 || !subjects.some((s) => s.kind === 'User' && s.name === kube.username))) {

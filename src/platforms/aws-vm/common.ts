@@ -1187,10 +1187,11 @@ export function unverifiedDownloadsAt(script: string, options: { shell: boolean 
   // lines are visited, in order: a callback per line of every script cost a call and, as the
   // callback's closures capture its line, a context object each (10 MB at 1,000 Fargate runners).
   const candidate = candidateLines(lines, DOWNLOAD_NEEDLES);
+  const budget = new SearchBudget(script.length);
   for (let i = 0; i < candidate.length; i++) {
     if (candidate[i] === 0) continue;
     if (hasBlock && i >= begin && i <= end) continue;
-    downloadLineProblems(lines, i, hasBlock, at);
+    downloadLineProblems(lines, i, hasBlock, budget, at);
   }
   return out;
 }
@@ -1291,13 +1292,13 @@ export function sameText(lines: ScriptLines, from: number, to: number, expected:
 }
 
 /** RF720's problems of line `i` of a boot script (one holding a download needle, outside the verified-download block), given to `at`. */
-function downloadLineProblems(lines: ScriptLines, i: number, hasBlock: boolean, at: (i: number, problem: (said: string) => string) => void): void {
+function downloadLineProblems(lines: ScriptLines, i: number, hasBlock: boolean, budget: SearchBudget, at: (i: number, problem: (said: string) => string) => void): void {
   const line = lines.at(i);
   const code = line.includes('#') ? line.replace(/#.*$/, '') : line;
   // A download piped into a shell is one reason, the stronger: not also "downloads without checking" for that line.
   const piped = code.includes('|') && pipesDownloadIntoShell(lines, i, code);
   if (piped) at(i, (said) => `pipes a download into a shell (${said}: ${maskCredentials(line.trim()).slice(0, 80)})`);
-  else if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyPackageNames(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code)) at(i, (said) => `downloads without checking a pinned SHA-256 (${said}: ${maskCredentials(line.trim()).slice(0, 80)})`);
+  else if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyPackageNames(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code, budget)) at(i, (said) => `downloads without checking a pinned SHA-256 (${said}: ${maskCredentials(line.trim()).slice(0, 80)})`);
   if (!code.includes('_verified')) return;
   const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
   if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && !hasBlock) at(i, (said) => `calls ${code.trim().split(/\s/)[0]!} without defining it (${said})`);
@@ -1332,20 +1333,95 @@ function pipesDownloadIntoShell(lines: ScriptLines, at: number, code: string): b
  * fix gives: `echo "<64 hex digits>  FILE" | sha256sum -c -` (`--check`; `printf`; `sha256sum -c <<<`).
  * A failed check stops a script run with `set -e` (checked apart) before the file is used.
  */
-function checkedBeforeUse(lines: ScriptLines, at: number, code: string): boolean {
+function checkedBeforeUse(lines: ScriptLines, at: number, code: string, budget: SearchBudget): boolean {
   if (/\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) return false;
-  const out = /\bcurl\b.*?(?:\s-[A-Za-z]*o\s*|\s--output[=\s]\s*)(["']?)([^\s"']+)\1/.exec(code) ?? /\bwget\b.*?(?:\s-[A-Za-z]*O\s*|\s--output-document[=\s]\s*)(["']?)([^\s"']+)\1/.exec(code);
-  const file = out?.[2];
+  const file = downloadOutput(code);
   if (file === undefined || file === '-' || file.includes('$')) return false;
-  for (let j = at + 1; j < lines.length; j++) {
+  // The next line naming the file, found by searching the text for the name (it holds no white
+  // space, so no line break): only lines holding it are cut and stripped of their comment. A
+  // search that finds nothing reads the rest of the script, so a script of many downloads named
+  // nowhere after would be read once per download: the searches of one script share a budget of
+  // characters (SearchBudget), and a download whose search would pass it counts as not checked.
+  const text = lines.text;
+  for (let from = at + 1 < lines.length ? lines.start(at + 1) : -1; from >= 0 && from <= text.length; ) {
+    const hit = budget.indexOf(text, file, from);
+    if (hit === undefined || hit < 0) return false;
+    const j = lines.lineAt(hit);
     const next = lines.at(j).replace(/#.*$/, '');
-    if (!next.includes(file)) continue;
+    if (!next.includes(file)) {
+      from = j + 1 < lines.length ? lines.start(j + 1) : -1;
+      continue;
+    }
     const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const pinned = new RegExp(`["']?[a-fA-F0-9]{64}[ \\t]+\\*?${escaped}["']?`);
     return pinned.test(next) && /\b(sha256sum|shasum\s+-a\s*256)\s+(-c|--check)\b/.test(next) && (/\b(echo|printf)\b[^|]*\|\s*(sha256sum|shasum)/.test(next) || /<<<\s*["']?[a-fA-F0-9]{64}/.test(next));
   }
   return false;
 }
+
+/**
+ * The characters one script's searches for a downloaded file's next mention may read in all
+ * (checkedBeforeUse): 64 times the script's length, at least 32 MiB. A boot script a cloud takes is
+ * small (EC2 user data: 16 KB; Azure custom data: 64 KB), so only a hostile or generated text of
+ * thousands of downloads reaches it; past it a download counts as not checked (the finding is made).
+ */
+export class SearchBudget {
+  private left: number;
+
+  constructor(length: number) {
+    this.left = Math.max(64 * length, 32 * 1024 * 1024);
+  }
+
+  /** `text.indexOf(needle, from)`, or undefined once the searches have read their budget. */
+  indexOf(text: string, needle: string, from: number): number | undefined {
+    if (this.left <= 0) return undefined;
+    const hit = text.indexOf(needle, from);
+    this.left -= (hit < 0 ? text.length : hit + needle.length) - from;
+    return hit;
+  }
+}
+
+/** The file a curl (`-o FILE`, `--output FILE`) or else wget (`-O FILE`, `--output-document FILE`) command of `code` writes. */
+export function downloadOutput(code: string): string | undefined {
+  return (outputAfter(code, CURL_WORD, CURL_OUTPUT) ?? outputAfter(code, WGET_WORD, WGET_OUTPUT))?.[2];
+}
+
+const CURL_WORD = /\bcurl\b/g;
+const WGET_WORD = /\bwget\b/g;
+const CURL_OUTPUT = /(?:\s-[A-Za-z]*o\s*|\s--output[=\s]\s*)(["']?)([^\s"']+)\1/g;
+const WGET_OUTPUT = /(?:\s-[A-Za-z]*O\s*|\s--output-document[=\s]\s*)(["']?)([^\s"']+)\1/g;
+
+/**
+ * The output option `/\btool\b.*?OUTPUT/` matches in `code` (`.` stops at a line terminator, so the
+ * lazy `.*?` takes the first OUTPUT after a tool word that starts before the next terminator), found
+ * without that pattern's rescan of the line from every later tool word: linear in the line.
+ */
+function outputAfter(code: string, word: RegExp, output: RegExp): RegExpExecArray | null {
+  // The first OUTPUT at or after a place is the same for every later place up to it: searched again
+  // only once a tool word lies past it, so the text is read once.
+  let found: RegExpExecArray | undefined;
+  for (let from = 0; from < code.length; ) {
+    word.lastIndex = from;
+    const tool = word.exec(code);
+    if (tool === null) return null;
+    const after = tool.index + tool[0].length;
+    TERMINATOR.lastIndex = after;
+    const end = TERMINATOR.exec(code)?.index ?? code.length;
+    if (found === undefined || found.index < after) {
+      output.lastIndex = after;
+      const next = output.exec(code);
+      if (next === null) return null;
+      found = next;
+    }
+    // OUTPUT begins with \s, which may be the terminator itself.
+    if (found.index <= end) return found;
+    from = end + 1;
+  }
+  return null;
+}
+
+/** What `.` does not match: the line terminators of ECMAScript. */
+const TERMINATOR = /[\n\r\u2028\u2029]/g;
 
 const DOWNLOAD_NEEDLES = ['|', 'curl', 'wget', '_verified'] as const;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
-import { kubernetesRunnerToml } from './helpers/doctor.js';
+import { kubernetesRunnerToml, patchPathChartValues } from './helpers/doctor.js';
 
 /**
  * Stop 60e: the file a `[[runners.kubernetes.pod_spec]] patch_path` names is on the runner manager's
@@ -94,20 +94,7 @@ describe("patch_path: the manager's mount, not another workload's", () => {
 });
 
 describe("patch_path of a chart release: the chart's manager pod, not a workload of the files", () => {
-  const values = `gitlabUrl: https://gitlab.example.com/
-rbac:
-  create: true
-runners:
-  secret: runner-token
-  config: |
-    [[runners]]
-      executor = "kubernetes"
-      [runners.kubernetes]
-        namespace = "ci"
-      [[runners.kubernetes.pod_spec]]
-        name = "p"
-        patch_path = "/etc/patches/pod.yaml"
-`;
+  const values = patchPathChartValues('/etc/patches/pod.yaml');
   const mounts = 'volumeMounts:\n  - name: patches\n    mountPath: /etc/patches\nvolumes:\n  - name: patches\n    configMap:\n      name: other-patches\n';
 
   it("a Deployment of the files mounts a ConfigMap at the path, the chart values mount nothing there: not read, RF903", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
-import { kubernetesRunnerToml } from './helpers/doctor.js';
+import { kubernetesRunnerToml, patchPathChartValues } from './helpers/doctor.js';
 
 /**
  * Stop 59e: a `[[runners.kubernetes.pod_spec]] patch_path` read from more of the places the files show
@@ -97,20 +97,7 @@ describe('projected volumes and items', () => {
   });
 });
 
-const values = (patchPath: string, more: string) => `gitlabUrl: https://gitlab.example.com/
-rbac:
-  create: true
-runners:
-  secret: runner-token
-  config: |
-    [[runners]]
-      executor = "kubernetes"
-      [runners.kubernetes]
-        namespace = "ci"
-      [[runners.kubernetes.pod_spec]]
-        name = "p"
-        patch_path = "${patchPath}"
-${more}`;
+const values = patchPathChartValues;
 
 describe('the gitlab-runner chart\'s values', () => {
   it('configMaps: /configmaps/<key> is the chart value, said as it', () => {

@@ -20,6 +20,7 @@ import {
 } from '../src/verify/iam/evaluator.js';
 import type { PolicyDocument } from '../src/verify/iam/types.js';
 import { replicatedExample } from './helpers/fleet.js';
+import { seeded } from './helpers/rng.js';
 
 /**
  * The probe entry points (evaluatePoliciesFor, matchesOverTagsFor, decisionOverTagsFor, evaluateFor)
@@ -30,18 +31,6 @@ import { replicatedExample } from './helpers/fleet.js';
  * ARN as principal and the derived context), stay the reference: for seeded random draws from the
  * example fleets' real roles, policies, actions, resources and condition keys, both ways agree.
  */
-
-/** mulberry32: a small seeded generator, so a failure names a draw that can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const EXAMPLES = ['eks-irsa', 'eks-pod-identity', 'ec2-docker', 'ecs-fargate', 'ec2-autoscaler', 'mixed-eks-vm', 'mixed-aws-azure', 'id-tokens-vm', 'cross-account-deploy'];
 
@@ -125,7 +114,7 @@ describe('probe entry points agree with evaluation of the derived request (seede
     it(`${example}: 600 draws, every entry point, and asAwsPrincipal`, () => {
       const pools = poolsOf(example);
       expect(pools.roles.length).toBeGreaterThan(0);
-      const random = rng(20266000 + n);
+      const random = seeded(20266000 + n);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
       const recase = (k: string) => (random() < 0.3 ? k.toUpperCase() : random() < 0.5 ? k : k.toLowerCase());
       const seen = { allow: 0, 'explicit-deny': 0, 'implicit-deny': 0, turned: 0, either: 0, copied: 0, shared: 0 };

@@ -674,3 +674,19 @@ export const kubernetesRunnerToml = (k8s: string): string => `concurrent = 2
   [runners.kubernetes]
     namespace = "ci"
 ${k8s}`;
+
+/** gitlab-runner chart values whose config.toml has one kubernetes runner (namespace ci) with a pod_spec patch_path, then `more` (59e, 60e). */
+export const patchPathChartValues = (patchPath: string, more = '') => `gitlabUrl: https://gitlab.example.com/
+rbac:
+  create: true
+runners:
+  secret: runner-token
+  config: |
+    [[runners]]
+      executor = "kubernetes"
+      [runners.kubernetes]
+        namespace = "ci"
+      [[runners.kubernetes.pod_spec]]
+        name = "p"
+        patch_path = "${patchPath}"
+${more}`;

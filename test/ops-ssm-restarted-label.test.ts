@@ -98,16 +98,6 @@ describe('markRestarted on SSM: the restart is marked on the version read, never
     expect((await a.read())!.state).toBe('pending');
   });
 
-  it('an identity that may not label (a rotator role made before stop 57) writes the state tag as before', async () => {
-    const a = store();
-    await a.write(owed(T1));
-    const held = (await a.read())!;
-    ssm.double.refuse.add('LabelParameterVersion');
-    await a.markRestarted({ ...held, state: 'valid' });
-    expect(ssm.double.parameters.get(PARAMETER)!.tags.get(STATE)).toBe('valid');
-    expect((await a.read())!.state).toBe('valid');
-  });
-
   it('100 versions with the label on the oldest: the write moves the label to the latest and succeeds, restart-owed', async () => {
     const a = store();
     await a.write(owed(T1));
@@ -118,6 +108,78 @@ describe('markRestarted on SSM: the restart is marked on the version read, never
     await a.write(owed(T2));
     expect(p.version).toBe(labelled + 100);
     expect(await a.read()).toEqual(owed(T2));
+  });
+
+});
+
+/**
+ * Stop 61: the state tag an identity that may not label writes instead (markByTag) is no longer
+ * written unchecked. It reads the state tag first and leaves anything but restart-owed; after its
+ * write it reads the version again and puts restart-owed back when a token was stored meanwhile.
+ */
+describe('markRestarted on SSM without ssm:LabelParameterVersion: the state tag, checked on both sides', () => {
+  const tagWrite = (value: string) => (c: SsmCall) => c.op === 'AddTagsToResource' && (c.input.Tags as { Key: string; Value: string }[]).some((t) => t.Key === STATE && t.Value === value);
+  const versionCheck = (c: SsmCall) => c.op === 'GetParameter' && c.input.WithDecryption !== true;
+
+  it('no other writer: valid, marked (true), one state tag written', async () => {
+    const a = store();
+    await a.write(owed(T1));
+    const held = (await a.read())!;
+    ssm.double.refuse.add('LabelParameterVersion');
+    const from = ssm.double.calls.length;
+    expect(await a.markRestarted({ ...held, state: 'valid' })).toBe(true);
+    expect(await a.read()).toEqual({ ...owed(T1), state: 'valid' });
+    expect(ssm.double.calls.slice(from).filter((c) => c.op === 'AddTagsToResource')).toHaveLength(1);
+  });
+
+  it('a rotate stores a new token right after the tag is written: restart-owed goes back, not marked (false)', async () => {
+    const a = store();
+    const b = store();
+    await a.write(owed(T1));
+    const held = (await a.read())!;
+    ssm.double.refuse.add('LabelParameterVersion');
+    // b's whole write lands after a's state tag (its own tag comes last): only the version read again tells a.
+    interleave(versionCheck, () => b.write(owed(T2)));
+    // Before: true (no second read), so the engine reported T1's restart as done on a store holding T2.
+    expect(await a.markRestarted({ ...held, state: 'valid' })).toBe(false);
+    expect(await a.read()).toEqual(owed(T2));
+  });
+
+  it('a rotate stores a new token between the tag read and the tag write: its restart-owed is restored (false)', async () => {
+    const a = store();
+    const b = store();
+    await a.write(owed(T1));
+    const held = (await a.read())!;
+    ssm.double.refuse.add('LabelParameterVersion');
+    interleave(tagWrite('valid'), () => b.write(owed(T2)));
+    expect(await a.markRestarted({ ...held, state: 'valid' })).toBe(false);
+    // Before: { token: T2, state: 'valid' } — the unchecked tag overwrote the rotate's state.
+    expect(await a.read()).toEqual(owed(T2));
+  });
+
+  it('a pending mark (a reset about to happen) already there when the tag is read stays pending (false)', async () => {
+    const a = store();
+    await a.write(owed(T1));
+    const held = (await a.read())!;
+    ssm.double.refuse.add('LabelParameterVersion');
+    interleave((c) => c.op === 'ListTagsForResource', () => {
+      ssm.double.parameters.get(PARAMETER)!.tags.set(STATE, 'pending');
+      return Promise.resolve();
+    });
+    expect(await a.markRestarted({ ...held, state: 'valid' })).toBe(false);
+    // Before: valid — the pending mark lost, and the reset it announced never repaired.
+    expect((await a.read())!.state).toBe('pending');
+  });
+
+  it('another run marked it valid already: true, and nothing written', async () => {
+    const a = store();
+    await a.write(owed(T1));
+    const held = (await a.read())!;
+    ssm.double.refuse.add('LabelParameterVersion');
+    ssm.double.parameters.get(PARAMETER)!.tags.set(STATE, 'valid');
+    const from = ssm.double.calls.length;
+    expect(await a.markRestarted({ ...held, state: 'valid' })).toBe(true);
+    expect(ssm.double.calls.slice(from).filter((c) => c.op === 'AddTagsToResource')).toEqual([]);
   });
 
   it('no token in any request to SSM but the value written and read', () => {

@@ -204,7 +204,7 @@ export class SsmParameterStore implements TokenStore {
    * AddTagsToResource of the state tag, which has no condition (tags are not versioned): a new
    * token written between the engine's read and that call had its state overwritten with `valid`.
    * An identity that may not label (AccessDeniedException: a rotator role made before stop 57,
-   * without ssm:LabelParameterVersion) writes the state tag as before, with that window.
+   * without ssm:LabelParameterVersion) writes the state tag instead: markByTag.
    */
   async markRestarted(held: StoredToken): Promise<boolean> {
     const { ssm, client } = await this.load();
@@ -218,14 +218,39 @@ export class SsmParameterStore implements TokenStore {
         await client.send(new ssm.LabelParameterVersionCommand({ Name: this.ref.parameter, ParameterVersion: version, Labels: [RESTARTED] }));
       } catch (e) {
         if ((e as { name?: string }).name !== 'AccessDeniedException') throw e;
-        // AddTagsToResource overwrites the value of a key already there and leaves the others
-        // (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_AddTagsToResource.html).
-        await this.tag({ ...held, state: 'valid' }, ['state']);
+        return await this.markByTag(held, version);
       }
       return true;
     } catch (e) {
       throw this.failure('write', e);
     }
+  }
+
+  /**
+   * markRestarted for an identity that may not label: the state tag `valid`, which has no condition
+   * (tags are not versioned; AddTagsToResource overwrites the value of a key already there and
+   * leaves the others:
+   * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_AddTagsToResource.html).
+   * Before stop 61 it was written unchecked. Now the window in which another run's state is
+   * overwritten is narrowed on both sides: the state tag is read first, and anything but
+   * `restart-owed` (a `pending` mark of a reset, or a state another run wrote) is left as it is
+   * (false; `valid` already: true); after the write the version is read again, and one past
+   * `version` means a token was stored meanwhile, whose own state the write may have replaced:
+   * `restart-owed` goes back (the safe direction: a restart redone, never one lost) and the answer
+   * is false, so the engine says the store changed. Left open: a `pending` mark written between the
+   * read of the tag and the write, whose token is stored only after the version is read again.
+   * A rotator role regenerated since stop 57 labels instead and has no window.
+   */
+  private async markByTag(held: StoredToken, version: number): Promise<boolean> {
+    const { ssm, client } = await this.load();
+    const tags = await client.send(new ssm.ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: this.ref.parameter }));
+    const state = parseTokenState(tags.TagList?.find((t) => t.Key === TAGS.state)?.Value);
+    if (state !== 'restart-owed') return state === 'valid';
+    await this.tag({ ...held, state: 'valid' }, ['state']);
+    const after = (await client.send(new ssm.GetParameterCommand({ Name: this.ref.parameter }))).Parameter?.Version;
+    if (after === version) return true;
+    await this.tag({ ...held, state: 'restart-owed' }, ['state']);
+    return false;
   }
 
   /** Re-reads the parameter on every manager instance and restarts gitlab-runner (SSM Run Command). */

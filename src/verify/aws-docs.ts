@@ -1,7 +1,7 @@
 import type { FleetDocuments } from '../emit/types.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
 import type { PolicyDocument, Request } from './iam/types.js';
-import { compilePolicy, type CompiledPolicy } from './iam/evaluator.js';
+import { compilePolicy, PreparedPrincipal, type CompiledPolicy, type PreparedRequest } from './iam/evaluator.js';
 import { awsManagedPolicy } from './iam/aws-managed.js';
 import { jsonTextOnce } from '../model/json-text.js';
 
@@ -480,6 +480,26 @@ function sessionsOf(index: Map<string, Session[]>, key: string, body: Record<str
  */
 export function roleRequest(role: RoleTags, arn: string, action: string, resource: string, context?: Request['context']): Request {
   return { principal: { type: 'AWS', id: arn }, action, resource, ...(context !== undefined ? { context } : {}), ...(Object.keys(role.tags).length > 0 ? { principalTags: role.tags } : {}) };
+}
+
+// The role's prepared principal, per role object (the fleet's documents own it, so the entry goes
+// with them) and ARN: one entry per role, replaced when the role is asked as another ARN.
+const rolePrincipals = new WeakMap<RoleTags, PreparedPrincipal>();
+
+/** The role as a prepared caller (its ARN and tags checked and expanded once per role): what roleRequest's principal and tags prepare to. */
+export function rolePrincipal(role: RoleTags, arn: string): PreparedPrincipal {
+  const hit = rolePrincipals.get(role);
+  if (hit !== undefined && hit.principal?.id === arn) return hit;
+  let tagged = false;
+  for (const k in role.tags) if (Object.prototype.hasOwnProperty.call(role.tags, k)) tagged = true;
+  const made = new PreparedPrincipal({ type: 'AWS', id: arn }, tagged ? role.tags : undefined);
+  rolePrincipals.set(role, made);
+  return made;
+}
+
+/** prepareRequest(roleRequest(role, arn, action, resource, context)), with the role's principal prepared once (rolePrincipal). */
+export function preparedRoleRequest(role: RoleTags, arn: string, action: string, resource: string, context?: Request['context']): PreparedRequest {
+  return rolePrincipal(role, arn).request(action, resource, context);
 }
 
 /**

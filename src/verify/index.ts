@@ -7,8 +7,8 @@ import { subjectLabel } from '../model/types.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from './intent.js';
 import type { PolicyDocument, Statement } from './iam/types.js';
-import { evaluatePoliciesFor, prepareRequest } from './iam/evaluator.js';
-import { awsFacts, roleRequest } from './aws-docs.js';
+import { evaluatePoliciesFor } from './iam/evaluator.js';
+import { awsFacts, preparedRoleRequest } from './aws-docs.js';
 import { azureFacts, ownAzure } from './azure-docs.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
@@ -449,7 +449,7 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
   if (!facts || !role) return undefined;
   const jobArn = id.arn;
   // One caller and policy set for every probe, each probe derived from it.
-  const caller = prepareRequest(roleRequest(role, jobArn, POWER_PROBES[0], '*'));
+  const caller = preparedRoleRequest(role, jobArn, POWER_PROBES[0], '*');
   const policies = { identity: role.policiesCompiled };
   const allows = (action: string, resource: string) => evaluatePoliciesFor(policies, caller, action, resource) === 'allow';
   const onStar = POWER_PROBES.filter((action) => allows(action, '*'));

@@ -9,8 +9,8 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { runnerAws } from '../../verify/runner-aws.js';
 import type { Decision, PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
-import { compilePolicy, decisionOverTagsFor, evaluatePolicies, evaluatePoliciesFor, matchesOverTagsFor, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, roleArnOfKey, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type AwsFacts, type RoleFacts } from '../../verify/aws-docs.js';
+import { compilePolicy, decisionOverTagsFor, evaluatePolicies, evaluatePoliciesFor, matchesOverTagsFor, PolicyGrammarError, policyKindProblem, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { awsFacts, roleArnOfKey, resolveValue, roleArn, preparedRoleRequest, unshownPrincipalTags, type AwsFacts, type RoleFacts } from '../../verify/aws-docs.js';
 import { unshownTagsFinding } from '../../verify/unshown-tags.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 import { rootTable } from '../../verify/root-index.js';
@@ -510,7 +510,7 @@ function idTokensOverCache(docs: FleetDocuments, fleet: FleetIntent, cache: Reso
   for (const r of roles) {
     const role = facts.roles.get(r.roleName);
     if (!role) continue; // RF120 says the role is missing.
-    const caller = prepareRequest(roleRequest(role, roleArn(partition, fleet.aws.accountId, role.path, role.name), 's3:GetObject', arn, context));
+    const caller = preparedRoleRequest(role, roleArn(partition, fleet.aws.accountId, role.path, role.name), 's3:GetObject', arn, context);
     const policies: PolicySet = { identity: role.policiesCompiled, resource: policy ? [policy] : [] };
     // Tags of the role the policies test whose value is not shown: each request is decided over every
     // value of them (decisionOverTags). Allowed whatever they are is a reach; one that turns on them is
@@ -676,7 +676,7 @@ function roleCaller(b: BucketInputs, role: RoleFacts, accountId: string): RoleCa
   // The action and resource are the first probe's; every probe derives its own.
   const made: RoleCaller = {
     accountId,
-    caller: prepareRequest(roleRequest(role, roleArn(b.partition, accountId, role.path, role.name), 's3:GetObject', `${b.arn}/probe`, b.context)),
+    caller: preparedRoleRequest(role, roleArn(b.partition, accountId, role.path, role.name), 's3:GetObject', `${b.arn}/probe`, b.context),
     policies: { identity: role.policiesCompiled, resource: b.resourcePolicies },
     identity: { identity: role.policiesCompiled },
   };

@@ -18,8 +18,8 @@ export { runnerAws };
 import { HASH_COMMENT, serializeArtifact, tomlDocumentText } from '../../emit/serialize.js';
 import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
-import { actionPatterns, decisionOverTagsFor, evaluatePolicies, evaluatePoliciesFor, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, parseRef, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
+import { actionPatterns, decisionOverTagsFor, evaluatePolicies, evaluatePoliciesFor, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { awsFacts, parseRef, preparedRoleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { principalTagsTestedBy, unshownTagsFinding, type UnshownResourceTags } from '../../verify/unshown-tags.js';
 import { mayUseKeyOverTags, type KeyOf } from '../../verify/kms.js';
 import type { ManagerTokenParameter } from './token-readers.js';
@@ -1618,7 +1618,7 @@ function managerCaller(docs: FleetDocuments, fleet: FleetIntent, runner: IntentR
   if (!role || id.cloud !== 'aws') return undefined;
   // Each proof asks several questions of one manager in a row: its caller and policy set once.
   if (lastManager?.role !== role || lastManager.arn !== id.arn) {
-    lastManager = { role, arn: id.arn, caller: prepareRequest(roleRequest(role, id.arn, action, resource)), policies: { identity: role.policiesCompiled } };
+    lastManager = { role, arn: id.arn, caller: preparedRoleRequest(role, id.arn, action, resource), policies: { identity: role.policiesCompiled } };
   }
   return lastManager;
 }

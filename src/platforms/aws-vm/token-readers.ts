@@ -3,8 +3,8 @@ import { CODES } from '../../spec/codes.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { Statement } from '../../verify/iam/types.js';
-import { actionPatterns, bothOverTags, decisionOverTagsFor, evaluatePoliciesFor, prepareRequest, type OverTags, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, roleArnOfKey, awsProviderOf, providerAccount, resourceTags, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
+import { actionPatterns, bothOverTags, decisionOverTagsFor, evaluatePoliciesFor, type OverTags, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { awsFacts, roleArnOfKey, awsProviderOf, providerAccount, resourceTags, roleArn, preparedRoleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { principalTagsTestedBy, unshownTagsFinding } from '../../verify/unshown-tags.js';
 import { findBy } from '../../model/lookup.js';
 import { names, runnerTokenKey, tokenParameterWords } from './common.js';
@@ -415,7 +415,7 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
       path: w?.path ?? '',
       fix: w?.fix ?? `grant role ${role.name} no ssm:GetParameter* (or GetParametersByPath) on * or on the runner token parameters under ${prefix}`,
       ...(w?.deploymentFix !== undefined ? { deploymentFix: w.deploymentFix } : {}),
-      caller: prepareRequest(roleRequest(role, arn, READ_ACTIONS[0], standInArn)),
+      caller: preparedRoleRequest(role, arn, READ_ACTIONS[0], standInArn),
       policies: { identity: role.policiesCompiled },
       actions: allowed,
       parameterTagKeys: new Set(),

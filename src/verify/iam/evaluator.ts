@@ -261,9 +261,147 @@ const IAM_PRINCIPAL_ARN = /^arn:[^:]+:iam::\d{12}:(?:role\/|user\/|root$)/;
 const PRINCIPAL_TAG = 'aws:principaltag/';
 
 /**
+ * One-element context lists, shared per value and frozen so that no holder can change another's:
+ * most of a fleet's requests carry the same few values (its account, aws:SecureTransport "true", an
+ * audience, the fleet's tag values), and a new `[v]` per key per request was most of what preparing
+ * a request allocated. Bounded: emptied when full, so a long-lived process asking many fleets keeps
+ * no more than ONE_LISTS_MAX of them.
+ */
+const oneLists = new Map<string, readonly string[]>();
+const ONE_LISTS_MAX = 4096;
+
+/** The shared frozen list `[v]` (see oneLists). */
+export function oneList(v: string): readonly string[] {
+  let list = oneLists.get(v);
+  if (list === undefined) {
+    if (oneLists.size >= ONE_LISTS_MAX) oneLists.clear();
+    list = Object.freeze([intern(v)]);
+    oneLists.set(v, list);
+  }
+  return list;
+}
+
+/** A request's principal checked as the constructor of PreparedRequest and PreparedPrincipal take it. */
+function checkedPrincipal(p: RequestPrincipal | undefined): RequestPrincipal | undefined {
+  if (p === undefined) return undefined;
+  if (p.type !== 'AWS' && p.type !== 'Federated' && p.type !== 'Service') {
+    throw new TypeError(`request.principal.type must be AWS, Federated or Service, got ${JSON.stringify(p.type)}`);
+  }
+  if (typeof p.id !== 'string' || p.id.length === 0) throw new TypeError('request.principal.id must be a non-empty string');
+  return { type: p.type, id: intern(p.id) };
+}
+
+/**
+ * Adds to `ctx` the keys AWS puts in the context of every request the principal signs, where `ctx`
+ * has none of that name (a key the request gives wins): aws:PrincipalArn, aws:PrincipalAccount and
+ * one aws:PrincipalTag/<key> per tag of the calling role or user.
+ */
+function addPrincipalKeys(ctx: Map<string, readonly string[]>, principal: RequestPrincipal | undefined, account: string | undefined, principalTags: Readonly<Record<string, string>> | undefined): void {
+  // AWS adds these to the context of every signed request (IAM, "AWS global condition context
+  // keys"): aws:PrincipalArn is the ARN of the role (not of the role session), of the user, or
+  // the account's root ARN; aws:PrincipalAccount the principal's account. A key the caller gives wins.
+  if (principal?.type === 'AWS') {
+    if (!ctx.has('aws:principalarn') && IAM_PRINCIPAL_ARN.test(principal.id)) ctx.set('aws:principalarn', oneList(principal.id));
+    if (!ctx.has('aws:principalaccount') && account !== undefined) ctx.set('aws:principalaccount', oneList(account));
+  }
+  // aws:PrincipalTag/<tag-key> (IAM, "AWS global condition context keys"): one key per tag attached
+  // to the calling user or role; for a role session the role's tags, a session tag of the same key
+  // overriding the role's ("Pass session tags in AWS STS"). Role and user tag keys are not case
+  // sensitive ("Tags for AWS Identity and Access Management resources": Department and department
+  // are one key), nor are condition keys, so the key is lower-cased like every context key; values
+  // are compared as written. Expanded once per caller: derive() and the probe entry points keep
+  // them for every probe, and a PreparedPrincipal for every request made with it.
+  if (principalTags !== undefined) {
+    if (principal?.type !== 'AWS') throw new TypeError('request.principalTags need an AWS principal (the tags of an IAM role or user)');
+    const seen = new Set<string>();
+    for (const key in principalTags) {
+      if (!hasOwn(principalTags, key)) continue;
+      const value = principalTags[key];
+      if (typeof value !== 'string') throw new TypeError(`request.principalTags["${key}"] must be a string`);
+      const lk = intern(`${PRINCIPAL_TAG}${key.toLowerCase()}`);
+      if (seen.has(lk)) throw new TypeError(`request.principalTags has key "${key}" twice (IAM tag keys of roles and users are case-insensitive)`);
+      seen.add(lk);
+      if (!ctx.has(lk)) ctx.set(lk, oneList(value));
+    }
+  }
+}
+
+/** Sets `ctx` from a request's own context (keys lower-cased, values as lists); throws on what the constructor refuses. */
+function addRequestContext(ctx: Map<string, readonly string[]>, reqContext: Request['context']): void {
+  if (reqContext === undefined) return;
+  for (const key in reqContext) {
+    if (!hasOwn(reqContext, key)) continue;
+    const value = reqContext[key];
+    const lk = intern(key.toLowerCase());
+    if (ctx.has(lk)) throw new TypeError(`request.context has key "${key}" twice (condition keys are case-insensitive)`);
+    let list: readonly string[];
+    if (typeof value === 'string') list = oneList(value);
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) list = value.length === 1 ? oneList(value[0] as string) : Object.freeze(value.map(intern));
+    else throw new TypeError(`request.context["${key}"] must be a string or a list of strings`);
+    if (list.length > 0) ctx.set(lk, list);
+  }
+}
+
+function checkActionResource(action: string, resource: string): void {
+  if (typeof action !== 'string' || action.length === 0) throw new TypeError('request.action must be a non-empty string');
+  if (typeof resource !== 'string') throw new TypeError('request.resource must be a string');
+}
+
+/**
+ * What belongs to a caller whatever it asks, prepared once: the principal, its account, and the
+ * context keys AWS adds for it (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalTag/<key>).
+ * `request` makes each of its requests as prepareRequest of the full Request would, without
+ * checking and expanding the principal and its tags again; without a context of its own, a request
+ * shares this context Map. Treat it as immutable.
+ */
+export class PreparedPrincipal {
+  readonly principal: RequestPrincipal | undefined;
+  readonly principalAccount: string | undefined;
+  readonly principalRootKey: string | undefined;
+  /** The principal's context keys (lower-cased) → frozen value lists. */
+  readonly context: ReadonlyMap<string, readonly string[]>;
+
+  constructor(principal: RequestPrincipal | undefined, principalTags?: Readonly<Record<string, string>>) {
+    this.principal = checkedPrincipal(principal);
+    const [account, rootKey] = this.principal?.type === 'AWS' ? awsAccountOf(this.principal.id) : [undefined, undefined];
+    this.principalAccount = account;
+    this.principalRootKey = rootKey;
+    const ctx = new Map<string, readonly string[]>();
+    addPrincipalKeys(ctx, this.principal, account, principalTags);
+    this.context = ctx;
+  }
+
+  /** `{ principal, principalTags, action, resource, context }` prepared, as prepareRequest would. */
+  request(action: string, resource: string, context?: Request['context']): PreparedRequest {
+    checkActionResource(action, resource);
+    let ctx = this.context;
+    if (context !== undefined) {
+      const own = new Map<string, readonly string[]>();
+      addRequestContext(own, context);
+      if (own.size > 0) {
+        // The request's keys first: they win over the principal's, as in the constructor.
+        this.context.forEach((v, k) => {
+          if (!own.has(k)) own.set(k, v);
+        });
+        ctx = own;
+      }
+    }
+    const r = Object.create(PreparedRequest.prototype) as { -readonly [K in keyof PreparedRequest]: PreparedRequest[K] };
+    r.action = intern(action);
+    r.resource = resource;
+    r.principal = this.principal;
+    r.principalAccount = this.principalAccount;
+    r.principalRootKey = this.principalRootKey;
+    r.context = ctx;
+    return r;
+  }
+}
+
+/**
  * A request normalised once for repeated evaluation: context keys lower-cased (IAM
  * condition keys are case-insensitive), every context value turned into a list, and the
- * principal's account pre-extracted. Treat it (and the Request it came from) as immutable.
+ * principal's account pre-extracted. Treat it (and the Request it came from) as immutable:
+ * its value lists are frozen, and one-element lists are shared between requests (oneList).
  */
 export class PreparedRequest {
   readonly action: string;
@@ -276,77 +414,18 @@ export class PreparedRequest {
   /** lower-cased key → non-empty value list. Keys with an empty list are treated as absent. */
   readonly context: ReadonlyMap<string, readonly string[]>;
 
-  /** @internal use prepareRequest() */
+  /** @internal use prepareRequest(), or PreparedPrincipal.request for many requests of one caller */
   constructor(req: Request) {
-    if (typeof req.action !== 'string' || req.action.length === 0) throw new TypeError('request.action must be a non-empty string');
-    if (typeof req.resource !== 'string') throw new TypeError('request.resource must be a string');
+    checkActionResource(req.action, req.resource);
     this.action = intern(req.action);
     this.resource = req.resource;
-    let account: string | undefined;
-    let rootKey: string | undefined;
-    const p = req.principal;
-    if (p === undefined) {
-      this.principal = undefined;
-    } else {
-      if (p.type !== 'AWS' && p.type !== 'Federated' && p.type !== 'Service') {
-        throw new TypeError(`request.principal.type must be AWS, Federated or Service, got ${JSON.stringify(p.type)}`);
-      }
-      if (typeof p.id !== 'string' || p.id.length === 0) throw new TypeError('request.principal.id must be a non-empty string');
-      this.principal = { type: p.type, id: intern(p.id) };
-      if (p.type === 'AWS') {
-        if (ACCOUNT_ID.test(p.id)) {
-          account = p.id;
-        } else {
-          const m = ARN_ACCOUNT.exec(p.id);
-          if (m !== null) {
-            account = m[2];
-            rootKey = `${m[1] ?? ''}:${m[2] ?? ''}`;
-          }
-        }
-      }
-    }
+    this.principal = checkedPrincipal(req.principal);
+    const [account, rootKey] = this.principal?.type === 'AWS' ? awsAccountOf(this.principal.id) : [undefined, undefined];
     this.principalAccount = account;
     this.principalRootKey = rootKey;
-
     const ctx = new Map<string, readonly string[]>();
-    const reqContext = req.context;
-    if (reqContext !== undefined) {
-      for (const key in reqContext) {
-        if (!hasOwn(reqContext, key)) continue;
-        const value = reqContext[key];
-        const lk = intern(key.toLowerCase());
-        if (ctx.has(lk)) throw new TypeError(`request.context has key "${key}" twice (condition keys are case-insensitive)`);
-        let list: readonly string[];
-        if (typeof value === 'string') list = [intern(value)];
-        else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) list = value.map(intern);
-        else throw new TypeError(`request.context["${key}"] must be a string or a list of strings`);
-        if (list.length > 0) ctx.set(lk, list);
-      }
-    }
-    // AWS adds these to the context of every signed request (IAM, "AWS global condition context
-    // keys"): aws:PrincipalArn is the ARN of the role (not of the role session), of the user, or
-    // the account's root ARN; aws:PrincipalAccount the principal's account. A key the caller gives wins.
-    if (this.principal?.type === 'AWS') {
-      if (!ctx.has('aws:principalarn') && IAM_PRINCIPAL_ARN.test(this.principal.id)) ctx.set('aws:principalarn', [this.principal.id]);
-      if (!ctx.has('aws:principalaccount') && account !== undefined) ctx.set('aws:principalaccount', [account]);
-    }
-    // aws:PrincipalTag/<tag-key> (IAM, "AWS global condition context keys"): one key per tag attached
-    // to the calling user or role; for a role session the role's tags, a session tag of the same key
-    // overriding the role's ("Pass session tags in AWS STS"). Role and user tag keys are not case
-    // sensitive ("Tags for AWS Identity and Access Management resources": Department and department
-    // are one key), nor are condition keys, so the key is lower-cased like every context key; values
-    // are compared as written. Expanded here once per caller: derive() keeps them for every probe.
-    if (req.principalTags !== undefined) {
-      if (this.principal?.type !== 'AWS') throw new TypeError('request.principalTags need an AWS principal (the tags of an IAM role or user)');
-      const seen = new Set<string>();
-      for (const [key, value] of Object.entries(req.principalTags)) {
-        if (typeof value !== 'string') throw new TypeError(`request.principalTags["${key}"] must be a string`);
-        const lk = intern(`${PRINCIPAL_TAG}${key.toLowerCase()}`);
-        if (seen.has(lk)) throw new TypeError(`request.principalTags has key "${key}" twice (IAM tag keys of roles and users are case-insensitive)`);
-        seen.add(lk);
-        if (!ctx.has(lk)) ctx.set(lk, [intern(value)]);
-      }
-    }
+    addRequestContext(ctx, req.context);
+    addPrincipalKeys(ctx, this.principal, account, req.principalTags);
     this.context = ctx;
   }
 
@@ -365,8 +444,8 @@ export class PreparedRequest {
     if (addArn || addAccount) {
       const copy = new Map<string, readonly string[]>();
       ctx.forEach((v, k) => copy.set(k, v));
-      if (addArn) copy.set('aws:principalarn', [id]);
-      if (addAccount) copy.set('aws:principalaccount', [account]);
+      if (addArn) copy.set('aws:principalarn', oneList(id));
+      if (addAccount) copy.set('aws:principalaccount', oneList(account));
       ctx = copy;
     }
     const r = Object.create(PreparedRequest.prototype) as { -readonly [K in keyof PreparedRequest]: PreparedRequest[K] };
@@ -388,8 +467,7 @@ export class PreparedRequest {
    * evaluator-probe test compares them).
    */
   derive(action: string, resource: string, context?: Readonly<Record<string, string>>): PreparedRequest {
-    if (typeof action !== 'string' || action.length === 0) throw new TypeError('request.action must be a non-empty string');
-    if (typeof resource !== 'string') throw new TypeError('request.resource must be a string');
+    checkActionResource(action, resource);
     let ctx = this.context;
     if (context !== undefined) {
       // Copied with forEach and for-in: `new Map(map)` and Object.keys allocate an iterator
@@ -400,7 +478,7 @@ export class PreparedRequest {
         if (!hasOwn(context, key)) continue;
         const value = context[key];
         if (typeof value !== 'string') throw new TypeError(`request.context["${key}"] must be a string or a list of strings`);
-        added.set(key.toLowerCase(), [value]);
+        added.set(key.toLowerCase(), oneList(value));
       }
       ctx = added;
     }

@@ -1,7 +1,7 @@
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import type { Statement } from '../iam/types.js';
-import { roleRequest, type RoleTags } from '../aws-docs.js';
+import { preparedRoleRequest, roleRequest, type RoleTags } from '../aws-docs.js';
 import { compilePolicy, evaluatePolicies } from '../iam/evaluator.js';
 import { DELETE_EXTRA_ACTIONS, DELETE_VERB_PREFIXES, grantedServices } from '../../model/deletes.js';
 import type { CrossAccountIntent, ReachDocuments } from './intent.js';
@@ -58,7 +58,7 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
   for (const j of intent.jobRoles) {
     const role = ci.get(j.name);
     if (!role) continue;
-    if (evaluatePolicies({ identity: role.policiesCompiled }, roleRequest(role, j.arn, 'sts:AssumeRole', anyRole)) === 'allow') {
+    if (evaluatePolicies({ identity: role.policiesCompiled }, preparedRoleRequest(role, j.arn, 'sts:AssumeRole', anyRole)) === 'allow') {
       findings.push(f('RF115', j.path, `job role ${j.name} may assume any role in any account (sts:AssumeRole on *), so every job of runner ${j.runner} can become any role that trusts this account`, { received: `sts:AssumeRole allowed on ${anyRole}`, allowed: 'sts:AssumeRole on the ARNs of named roles', fix: 'list the roles jobs assume as jobs.deployTargets; they get sts:AssumeRole on exactly those' }));
     }
   }
@@ -90,7 +90,7 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
     // 1. The intended caller: the trust admits it and its own policy lets it ask.
     const jobRole = ci.get(t.jobRoleName);
     const jobTags = jobRole ?? NO_TAGS;
-    const identityAllows = jobRole !== undefined && evaluatePolicies({ identity: jobRole.policiesCompiled }, roleRequest(jobRole, t.jobRoleArn, 'sts:AssumeRole', t.roleArn)) === 'allow';
+    const identityAllows = jobRole !== undefined && evaluatePolicies({ identity: jobRole.policiesCompiled }, preparedRoleRequest(jobRole, t.jobRoleArn, 'sts:AssumeRole', t.roleArn)) === 'allow';
     const trustOk = trustAllows(t.jobRoleArn, t.externalId, from, jobTags);
     if (!trustOk || !identityAllows) {
       findings.push(f('RF111', t.path, `job role ${t.jobRoleName} cannot assume ${where}: ${!trustOk ? 'the target trust refuses it' : 'its own policy does not allow sts:AssumeRole on the target ARN'}`, { ...adviceThenRegenerate('the target trust must name the job role ARN and the job role must be granted sts:AssumeRole on the target ARN') }));
@@ -138,7 +138,7 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
         for (const action of actions) {
           for (const resource of resources.length > 0 ? resources : ['*']) {
             probes++;
-            const req = roleRequest(role, t.roleArn, action, resource);
+            const req = preparedRoleRequest(role, t.roleArn, action, resource);
             const decision = evaluatePolicies({ identity: role.policiesCompiled }, req);
             if (decision !== 'explicit-deny') leaks.push(`${action} on ${resource} (${decision})`);
             else if (evaluatePolicies({ identity: [allowOnly] }, req) === 'allow') overridden++;
@@ -172,7 +172,7 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
       ...intent.fleetRoles.map((r) => r.arn),
       `arn:${p}:iam::${intent.ciAccount}:role/runner-fleet-other-role-probe`,
     ];
-    const allowed = jobRole ? probes.filter((arn) => evaluatePolicies({ identity: jobRole.policiesCompiled }, roleRequest(jobRole, t0.jobRoleArn, 'sts:AssumeRole', arn)) === 'allow') : [];
+    const allowed = jobRole ? probes.filter((arn) => evaluatePolicies({ identity: jobRole.policiesCompiled }, preparedRoleRequest(jobRole, t0.jobRoleArn, 'sts:AssumeRole', arn)) === 'allow') : [];
     if (allowed.length > 0) {
       findings.push(f('RF114', t0.path.replace(/\.deployTargets\[\d+\]$/, '.deployTargets'), `job role ${t0.jobRoleName} may also assume ${allowed.join(', ')}`, { fix: 'grant sts:AssumeRole on the deploy target ARNs only' }));
     }

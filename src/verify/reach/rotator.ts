@@ -1,6 +1,6 @@
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
-import { evaluatePolicies } from '../iam/evaluator.js';
+import { evaluatePolicies, PreparedPrincipal } from '../iam/evaluator.js';
 import type { Request } from '../iam/types.js';
 import type { RotatorIntent } from './intent.js';
 import { asList, type RootRole } from './roles.js';
@@ -43,7 +43,10 @@ export function verifyRotator(path: string, role: RootRole, issuerHostPath: stri
       );
     }
   }
-  const may = (req: Request) => role.policiesCompiled.length > 0 && evaluatePolicies({ identity: role.policiesCompiled }, req) === 'allow';
+  // The requests name no principal: each is made from one prepared (empty) principal, so one without context keys allocates no context of its own.
+  const anonymous = new PreparedPrincipal(undefined);
+  const identity = { identity: role.policiesCompiled };
+  const may = (req: Request) => role.policiesCompiled.length > 0 && evaluatePolicies(identity, anonymous.request(req.action, req.resource, req.context)) === 'allow';
   const regions = [...new Set(intent.parameters.map((p) => p.region))].sort();
   const instance = (region: string, group: string): Request => ({
     action: 'ssm:SendCommand',

@@ -7,6 +7,7 @@ import { yamlData } from './yaml-data.js';
 import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, localChartFolder, setWithTokenStandIn, withTokenStandIns, yamlInJsonString } from './helm-release.js';
 import { normalPath } from './hcl/eval.js';
 import { chartYamlOf } from './chart-yaml.js';
+import { dependencyDisabled, runnerDependencies, type RunnerDependency } from './umbrella-chart.js';
 
 /**
  * The gitlab-runner chart deployed by a GitOps controller: an Argo CD `Application` (argoproj.io),
@@ -475,64 +476,6 @@ interface GitChart {
   folders?: number;
   /** The folder's chart is not gitlab-runner but has it as a dependency (an umbrella chart): its name, and each such dependency. */
   umbrella?: { chart: string; dependencies: RunnerDependency[] };
-}
-
-/** A dependency `gitlab-runner` of a parent chart (Chart.yaml `dependencies`, or Helm 2's requirements.yaml). */
-interface RunnerDependency {
-  /** The key of the parent's values its values sit under: `alias`, else `name` (Helm docs, "Charts": "Alias field in dependencies"). */
-  key: string;
-  condition?: string;
-  tags: string[];
-  /** Where it is written (file:line:column). */
-  at: string;
-}
-
-/**
- * The gitlab-runner dependencies of the chart in `folder`: Chart.yaml's `dependencies` (apiVersion v2),
- * else those of the folder's requirements.yaml (apiVersion v1, Helm 2; Helm 3 reads it too).
- */
-function runnerDependencies(ev: Evidence, folder: string, chart: Record<string, unknown>): RunnerDependency[] {
-  let list: unknown = chart.dependencies;
-  let file = `${folder}Chart.yaml`;
-  if (!Array.isArray(list)) {
-    file = `${folder}requirements.yaml`;
-    const artifact = (ev.givenPaths ?? new Set<string>()).has(file) ? ev.artifacts.find((a) => a.format === 'yaml' && normalPath(a.path) === file) : undefined;
-    const doc: unknown = artifact && Array.isArray(artifact.content) ? (artifact.content as unknown[])[0] : undefined;
-    list = isObject(doc) ? doc.dependencies : undefined;
-  }
-  if (!Array.isArray(list)) return [];
-  const text = ev.texts?.get(file);
-  const place = (i: number): string => (text !== undefined ? formatPosition(new SourceFile(file, text, 'yaml').locate(0, ['dependencies', i])) : file);
-  const out: RunnerDependency[] = [];
-  list.forEach((d, i) => {
-    if (!isObject(d) || d.name !== 'gitlab-runner') return;
-    const tags = Array.isArray(d.tags) ? d.tags.filter((t): t is string => typeof t === 'string') : [];
-    out.push({ key: str(d.alias) ?? 'gitlab-runner', ...(str(d.condition) !== undefined ? { condition: d.condition as string } : {}), tags, at: place(i) });
-  });
-  return out;
-}
-
-/**
- * Whether Helm renders a dependency with the top parent's values (Helm, "Charts": "Tags and Condition
- * fields in dependencies"; pkg/chartutil dependencies.go): the first path of `condition` (paths
- * separated by commas) that resolves to a boolean decides; with none, its `tags` do: disabled where
- * one of them is set false in `tags:` and none true. Anything else (a path not there, not a boolean,
- * an `enabled: false` no condition names) leaves it enabled. Returns where and why it is disabled.
- */
-function dependencyDisabled(values: Record<string, unknown>, dep: RunnerDependency, where: (path: Path) => Position): string | undefined {
-  for (const raw of (dep.condition ?? '').split(',')) {
-    const path = raw.trim();
-    if (path === '') continue;
-    let cur: unknown = values;
-    const keys = path.split('.');
-    for (const k of keys) cur = isObject(cur) && Object.hasOwn(cur, k) ? cur[k] : undefined;
-    if (typeof cur !== 'boolean') continue;
-    return cur ? undefined : `its condition ${safeText(path, 100)} is false (${formatPosition(where(keys))})`;
-  }
-  const tags = isObject(values.tags) ? values.tags : {};
-  const set = dep.tags.filter((t) => Object.hasOwn(tags, t) && typeof tags[t] === 'boolean');
-  if (set.length > 0 && !set.some((t) => tags[t] === true)) return `its tag ${safeText(set[0]!, 60)} is false in tags: (${formatPosition(where(['tags', set[0]!]))}), and none of its tags is true`;
-  return undefined;
 }
 
 /**

@@ -1,10 +1,11 @@
-import { safeText } from '../spec/findings.js';
+import { safeText, type Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { isObject } from '../model/is-object.js';
 import type { Evidence } from './evidence.js';
 import { SourceFile, formatPosition, type Position } from './source.js';
 import { normalPath } from './hcl/eval.js';
 import { chartYamlOf } from './chart-yaml.js';
+import { ReleaseSource, type MergedValues } from './helm-release.js';
 
 /**
  * Umbrella charts: a chart of a team's own with the gitlab-runner chart as a dependency. Helm gives
@@ -125,4 +126,45 @@ export function readUmbrellaValues(ev: Evidence): void {
     kept.push(dep.key === 'gitlab-runner' ? v : { ...v, chartName: dep.key, chartFolder: `${folder}charts/gitlab-runner/` });
   }
   ev.helmValues = kept;
+}
+
+/** A parent chart of the files given (its folder, ending in `/`, or empty) with gitlab-runner dependencies. */
+export interface Umbrella {
+  folder: string;
+  chart: string;
+  dependencies: RunnerDependency[];
+}
+
+/** Where a release of an umbrella chart is written and what it installs with, for pushUmbrellaReleases. */
+export interface UmbrellaRelease {
+  /** The place the release names the chart (a finding about a dependency not rendered is said there). */
+  at: Position;
+  /** The file of the release (its values are placed through the layers). */
+  source: SourceFile;
+  installedBy: string;
+  placed: Partial<Pick<Evidence['helmValues'][number], 'namespace' | 'namespaceNote' | 'namespaceUnknown' | 'release' | 'chartVersion'>>;
+  notRendered: (dep: RunnerDependency, disabled: string) => Finding;
+  note: (dep: RunnerDependency) => string;
+}
+
+/**
+ * The runner releases of a release of an umbrella chart with `merged` its values (the parent's
+ * values.yaml, then the release's): Helm renders the parent with these values and gives each
+ * gitlab-runner dependency the section under its alias (or name); the gitlab-runner chart's templates
+ * read no `.Values.global` (checked in its 0.73.1 templates), so the parent's `global:` is not one of
+ * its values. A dependency Helm does not render is said (`notRendered`) and not read.
+ */
+export function pushUmbrellaReleases(ev: Evidence, merged: MergedValues, umbrella: Umbrella, r: UmbrellaRelease): void {
+  for (const dep of umbrella.dependencies) {
+    const disabled = dependencyDisabled(merged.value, dep, (p) => merged.locate(p, () => r.at));
+    if (disabled !== undefined) {
+      ev.findings.push(r.notRendered(dep, disabled));
+      ev.notDeployed = (ev.notDeployed ?? 0) + 1;
+      continue;
+    }
+    // An alias renames the dependency's chart (Helm chartutil getAliasDependency: the chart's Metadata.Name
+    // becomes the alias), so what the chart names after .Chart.Name (its fullname) is named after the alias.
+    const sub = merged.under(dep.key);
+    ev.helmValues.push({ value: sub.value, origin: { source: new ReleaseSource(r.source, sub, () => merged.locate([dep.key], () => r.at)), doc: 0, path: [] }, ...r.placed, ...(dep.key !== 'gitlab-runner' ? { chartName: dep.key } : {}), chartFolder: `${umbrella.folder}charts/gitlab-runner/`, installedBy: r.installedBy, chartNote: r.note(dep) });
+  }
 }

@@ -7,6 +7,7 @@ import { yamlData } from './yaml-data.js';
 import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, localChartFolder, setWithTokenStandIn, withTokenStandIns, yamlInJsonString } from './helm-release.js';
 import { normalPath } from './hcl/eval.js';
 import { chartYamlOf } from './chart-yaml.js';
+import { pushUmbrellaReleases, runnerDependencies, type RunnerDependency, type Umbrella } from './umbrella-chart.js';
 
 /**
  * The gitlab-runner chart deployed by a GitOps controller: an Argo CD `Application` (argoproj.io),
@@ -444,19 +445,15 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: Generated): 
       // Helm renders the parent with these values and gives each gitlab-runner dependency the section
       // under its alias (or name); the gitlab-runner chart's templates read no `.Values.global`
       // (checked in its 0.73.1 templates), so the parent's `global:` is not one of its values.
-      for (const dep of git.umbrella.dependencies) {
-        const disabled = dependencyDisabled(merged.value, dep, (p) => merged.locate(p, () => at('path')));
-        if (disabled !== undefined) {
-          ev.findings.push(finding('RF902', at('path'), `${about}: its chart ${git.umbrella.chart} (${safeText(git.folder === '' ? './' : git.folder, 100)}, source.path) has gitlab-runner as a dependency (${dep.at}) that Helm does not render: ${disabled}, so the Application deploys no runner manager of it and nothing of its values is read`, `if the runner is meant to be deployed, set the condition true in the values the Application gives (or take the condition off the dependency in ${git.umbrella.chart}'s Chart.yaml)`));
-          ev.notDeployed = (ev.notDeployed ?? 0) + 1;
-          continue;
-        }
-        // An alias renames the dependency's chart (Helm chartutil getAliasDependency: the chart's Metadata.Name
-        // becomes the alias), so what the chart names after .Chart.Name (its fullname) is named after the alias.
-        const sub = merged.under(dep.key);
-        const note = `chart ${git.umbrella.chart} of the files given (${safeText(git.folder === '' ? './' : git.folder, 100)}), taken to be ${repoURL}'s folder ${safeText(git.path === '' ? '.' : git.path, 100)} (${about}'s source.path, ${formatPosition(at('path'))}); the runner chart is its dependency gitlab-runner (${dep.at}), whose values are the parent's under ${safeText(dep.key, 60)}: (its values.yaml, then the Application's)`;
-        ev.helmValues.push({ value: sub.value, origin: { source: new ReleaseSource(o.origin.source, sub, () => merged.locate([dep.key], () => at('path'))), doc: 0, path: [] }, ...placed, ...(dep.key !== 'gitlab-runner' ? { chartName: dep.key } : {}), chartFolder: `${git.folder}charts/gitlab-runner/`, installedBy: about, chartNote: note });
-      }
+      const folder = git.folder;
+      pushUmbrellaReleases(ev, merged, { folder, ...git.umbrella }, {
+        at: at('path'),
+        source: o.origin.source,
+        installedBy: about,
+        placed,
+        notRendered: (dep, disabled) => finding('RF902', at('path'), `${about}: its chart ${git.umbrella!.chart} (${safeText(folder === '' ? './' : folder, 100)}, source.path) has gitlab-runner as a dependency (${dep.at}) that Helm does not render: ${disabled}, so the Application deploys no runner manager of it and nothing of its values is read`, `if the runner is meant to be deployed, set the condition true in the values the Application gives (or take the condition off the dependency in ${git.umbrella!.chart}'s Chart.yaml)`),
+        note: (dep) => `chart ${git.umbrella!.chart} of the files given (${safeText(folder === '' ? './' : folder, 100)}), taken to be ${repoURL}'s folder ${safeText(git.path === '' ? '.' : git.path, 100)} (${about}'s source.path, ${formatPosition(at('path'))}); the runner chart is its dependency gitlab-runner (${dep.at}), whose values are the parent's under ${safeText(dep.key, 60)}: (its values.yaml, then the Application's)`,
+      });
       continue;
     }
     ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(git ? 'path' : 'chart')), doc: 0, path: [] }, ...placed, ...chartOf });
@@ -475,64 +472,6 @@ interface GitChart {
   folders?: number;
   /** The folder's chart is not gitlab-runner but has it as a dependency (an umbrella chart): its name, and each such dependency. */
   umbrella?: { chart: string; dependencies: RunnerDependency[] };
-}
-
-/** A dependency `gitlab-runner` of a parent chart (Chart.yaml `dependencies`, or Helm 2's requirements.yaml). */
-interface RunnerDependency {
-  /** The key of the parent's values its values sit under: `alias`, else `name` (Helm docs, "Charts": "Alias field in dependencies"). */
-  key: string;
-  condition?: string;
-  tags: string[];
-  /** Where it is written (file:line:column). */
-  at: string;
-}
-
-/**
- * The gitlab-runner dependencies of the chart in `folder`: Chart.yaml's `dependencies` (apiVersion v2),
- * else those of the folder's requirements.yaml (apiVersion v1, Helm 2; Helm 3 reads it too).
- */
-function runnerDependencies(ev: Evidence, folder: string, chart: Record<string, unknown>): RunnerDependency[] {
-  let list: unknown = chart.dependencies;
-  let file = `${folder}Chart.yaml`;
-  if (!Array.isArray(list)) {
-    file = `${folder}requirements.yaml`;
-    const artifact = (ev.givenPaths ?? new Set<string>()).has(file) ? ev.artifacts.find((a) => a.format === 'yaml' && normalPath(a.path) === file) : undefined;
-    const doc: unknown = artifact && Array.isArray(artifact.content) ? (artifact.content as unknown[])[0] : undefined;
-    list = isObject(doc) ? doc.dependencies : undefined;
-  }
-  if (!Array.isArray(list)) return [];
-  const text = ev.texts?.get(file);
-  const place = (i: number): string => (text !== undefined ? formatPosition(new SourceFile(file, text, 'yaml').locate(0, ['dependencies', i])) : file);
-  const out: RunnerDependency[] = [];
-  list.forEach((d, i) => {
-    if (!isObject(d) || d.name !== 'gitlab-runner') return;
-    const tags = Array.isArray(d.tags) ? d.tags.filter((t): t is string => typeof t === 'string') : [];
-    out.push({ key: str(d.alias) ?? 'gitlab-runner', ...(str(d.condition) !== undefined ? { condition: d.condition as string } : {}), tags, at: place(i) });
-  });
-  return out;
-}
-
-/**
- * Whether Helm renders a dependency with the top parent's values (Helm, "Charts": "Tags and Condition
- * fields in dependencies"; pkg/chartutil dependencies.go): the first path of `condition` (paths
- * separated by commas) that resolves to a boolean decides; with none, its `tags` do: disabled where
- * one of them is set false in `tags:` and none true. Anything else (a path not there, not a boolean,
- * an `enabled: false` no condition names) leaves it enabled. Returns where and why it is disabled.
- */
-function dependencyDisabled(values: Record<string, unknown>, dep: RunnerDependency, where: (path: Path) => Position): string | undefined {
-  for (const raw of (dep.condition ?? '').split(',')) {
-    const path = raw.trim();
-    if (path === '') continue;
-    let cur: unknown = values;
-    const keys = path.split('.');
-    for (const k of keys) cur = isObject(cur) && Object.hasOwn(cur, k) ? cur[k] : undefined;
-    if (typeof cur !== 'boolean') continue;
-    return cur ? undefined : `its condition ${safeText(path, 100)} is false (${formatPosition(where(keys))})`;
-  }
-  const tags = isObject(values.tags) ? values.tags : {};
-  const set = dep.tags.filter((t) => Object.hasOwn(tags, t) && typeof tags[t] === 'boolean');
-  if (set.length > 0 && !set.some((t) => tags[t] === true)) return `its tag ${safeText(set[0]!, 60)} is false in tags: (${formatPosition(where(['tags', set[0]!]))}), and none of its tags is true`;
-  return undefined;
 }
 
 /**
@@ -702,6 +641,27 @@ function fluxChartFolder(chartSpec: Record<string, unknown> | undefined, about: 
   return { chartFolder: localChartFolder('', chart.replace(/^\.?\/+/, '')), installedBy: about };
 }
 
+/**
+ * A HelmRelease chart that is a path of a GitRepository or Bucket source (`spec.chart.spec.chart:
+ * ./charts/ci`, source-controller builds it from that folder) whose folder among the files given
+ * (from the folder given, or the one folder that ends in it) is an umbrella chart: a Chart.yaml with
+ * gitlab-runner as a dependency.
+ */
+function fluxUmbrella(ev: Evidence, chartSpec: Record<string, unknown>): Umbrella | undefined {
+  const kind = isObject(chartSpec.sourceRef) ? chartSpec.sourceRef.kind : undefined;
+  const chart = str(chartSpec.chart);
+  if ((kind !== 'GitRepository' && kind !== 'Bucket') || chart === undefined) return undefined;
+  const want = localChartFolder('', chart.replace(/^\.?\/+/, ''));
+  if (want.startsWith('../')) return undefined;
+  const given = ev.givenPaths ?? new Set<string>();
+  const found = given.has(`${want}Chart.yaml`) ? [`${want}Chart.yaml`] : want === '' ? [] : chartYamls(ev).filter((p) => p.endsWith(`/${want}Chart.yaml`));
+  if (found.length !== 1) return undefined;
+  const folder = found[0]!.slice(0, -'Chart.yaml'.length);
+  const parent = chartYamlOf(ev, folder);
+  const dependencies = parent && parent.name !== 'gitlab-runner' ? runnerDependencies(ev, folder, parent) : [];
+  return dependencies.length > 0 ? { folder, chart: safeText(typeof parent!.name === 'string' ? parent!.name : '?', 80), dependencies } : undefined;
+}
+
 /** kustomize's chart folder (helmGlobals.chartHome, default `charts`), where a helmCharts entry without `repo` is read from. */
 function kustomizeChartHome(kustomization: Record<string, unknown>): string {
   const home = isObject(kustomization.helmGlobals) ? str(kustomization.helmGlobals.chartHome) : undefined;
@@ -736,13 +696,21 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
     }
     chartAt = ['spec', 'chartRef'];
     chartSource = ref.source!;
-  } else if (!chartSpec || !isRunnerChart(chartSpec.chart, undefined)) return;
+  } else if (!chartSpec) return;
+  // A chart of a GitRepository (or Bucket) that is an umbrella chart of the files given: the runner chart is its dependency.
+  const umbrella = chartSpec && !isRunnerChart(chartSpec.chart, undefined) ? fluxUmbrella(ev, chartSpec) : undefined;
+  if (chartSpec && !isRunnerChart(chartSpec.chart, undefined) && !umbrella) return;
   const merged = new MergedValues();
+  // Its values.yaml's sections are this release's, not deployments of their own (read.ts read them so).
+  const parentValues = umbrella ? [...(ev.texts?.keys() ?? [])].find((p) => normalPath(p) === `${umbrella.folder}values.yaml` || normalPath(p) === `${umbrella.folder}values.yml`) : undefined;
+  if (parentValues !== undefined) ev.helmValues = ev.helmValues.filter((v) => !(v.origin.source.path === parentValues && v.origin.path.length === 1 && v.release === undefined && v.address === undefined));
   // The chart's values: its values.yaml, or its HelmChart's valuesFiles in place of it (the bottom layer).
   const chartValues: { replaced?: { at: string; what: string } } = {};
   let read = chartSource
     ? chartSource.kind !== 'FluxHelmChart' || fluxValuesFiles(ev, merged, chartSource.value, (...rest) => chartSource.origin.source.locate(chartSource.origin.doc, [...chartSource.origin.path, 'spec', ...rest]), `${about}: its chart's HelmChart ${safeText(str(chartRef!.name) ?? '?', 80)}`, chartValues)
     : fluxValuesFiles(ev, merged, { apiVersion: hr.apiVersion, spec: chartSpec }, (...rest) => at('spec', 'chart', 'spec', ...rest), `${about}: spec.chart.spec`, chartValues);
+  // The parent's values.yaml, the bottom layer where no valuesFiles replace it (fluxValuesFiles).
+  if (parentValues !== undefined && !chartValues.replaced) read = mergeGivenFile(ev, merged, parentValues, at('spec', 'chart', 'spec', 'chart'), `${about}: the parent chart's values.yaml`, ev.findings) && read;
   const from = Array.isArray(spec.valuesFrom) ? spec.valuesFrom : [];
   from.forEach((ref, i) => {
     if (!isObject(ref)) return;
@@ -791,6 +759,19 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
   // Its own namespace given by an Argo CD Application whose source holds it (argo-destination.ts): said with the chain.
   const ownNote = target === undefined ? o.namespaceNote : undefined;
+  if (umbrella) {
+    const chartAtPos = at('spec', 'chart', 'spec', 'chart');
+    const folder = safeText(umbrella.folder === '' ? './' : umbrella.folder, 100);
+    pushUmbrellaReleases(ev, merged, umbrella, {
+      at: chartAtPos,
+      source: o.origin.source,
+      installedBy: about,
+      placed: { ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(ownNote !== undefined ? { namespaceNote: ownNote } : {}), ...(release !== undefined ? { release } : {}) },
+      notRendered: (dep, disabled) => finding('RF902', chartAtPos, `${about}: its chart ${umbrella.chart} (${folder}, spec.chart.spec.chart) has gitlab-runner as a dependency (${dep.at}) that Helm does not render: ${disabled}, so the HelmRelease deploys no runner manager of it and nothing of its values is read`, `if the runner is meant to be deployed, set the condition true in the HelmRelease's spec.values (or take the condition off the dependency in ${umbrella.chart}'s Chart.yaml)`),
+      note: (dep) => `chart ${umbrella.chart} of the files given (${folder}, ${about}'s spec.chart.spec.chart, ${formatPosition(chartAtPos)}); the runner chart is its dependency gitlab-runner (${dep.at}), whose values are the parent's under ${safeText(dep.key, 60)}: (its values.yaml, then the HelmRelease's)`,
+    });
+    return;
+  }
   ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(ownNote !== undefined ? { namespaceNote: ownNote } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version), ...(chartValues.replaced ? { chartDefaultsReplaced: chartValues.replaced } : fluxChartFolder(chartSpec, about)) });
 }
 

@@ -95,6 +95,8 @@ export function autoTyped(v: string): unknown {
 export class MergedValues {
   readonly value: Record<string, unknown> = {};
   readonly #by = new Map<string, Locate>();
+  /** The place of the values as a whole (under(): the parent's section, where one layer wrote it whole). */
+  #root: Locate | undefined;
 
   #mark(path: Path, locate: Locate, replace: boolean): void {
     const k = path.join('\u0001');
@@ -102,22 +104,28 @@ export class MergedValues {
     if (replace || !this.#by.has(k)) this.#by.set(k, locate);
   }
 
-  /** A values document over what is there: maps merge, anything else replaces. */
+  /**
+   * A values document over what is there: maps merge, anything else replaces. A key keeps the place
+   * of the layer that wrote it: a map an earlier layer wrote (itself or a map around it marked) stays
+   * that layer's where this one only adds keys inside it, and is marked with this layer only where no
+   * layer marked it or a map around it (maps `set` made on the way to a key).
+   */
   merge(doc: Record<string, unknown>, locate: Locate): void {
-    const walk = (target: Record<string, unknown>, src: Record<string, unknown>, path: Path): void => {
+    const walk = (target: Record<string, unknown>, src: Record<string, unknown>, path: Path, covered: boolean): void => {
       for (const [k, v] of Object.entries(src)) {
         const at = [...path, k];
         const there = Object.hasOwn(target, k) ? target[k] : undefined;
         if (isObject(v) && isObject(there)) {
-          this.#mark(at, locate, false);
-          walk(there, v, at);
+          const marked = covered || this.#by.has(at.join('\u0001'));
+          if (!marked) this.#mark(at, locate, false);
+          walk(there, v, at, true);
         } else {
           setOwn(target, k, structuredClone(v));
           this.#mark(at, locate, true);
         }
       }
     };
-    walk(this.value, doc, []);
+    walk(this.value, doc, [], this.#root !== undefined);
   }
 
   /** One `set`: the path made as needed (maps, or lists for indexes). */
@@ -158,6 +166,9 @@ export class MergedValues {
     if (isObject(v)) for (const [k, x] of Object.entries(v)) setOwn(out.value, k, x);
     const prefix = `${key}\u0001`;
     for (const [k, l] of this.#by) if (k.startsWith(prefix)) out.#by.set(k.slice(prefix.length), (p) => l([key, ...p]));
+    // The section itself marked (a layer wrote it whole): a key inside it no layer marked is that layer's.
+    const whole = this.#by.get(key) ?? this.#root;
+    if (whole) out.#root = (p) => whole([key, ...p]);
     return out;
   }
 
@@ -166,7 +177,7 @@ export class MergedValues {
       const l = this.#by.get(path.slice(0, n).join('\u0001'));
       if (l) return l(path);
     }
-    return fallback(path);
+    return (this.#root ?? fallback)(path);
   }
 }
 

@@ -13,6 +13,7 @@ import { emptyEvidence, type Evidence } from './evidence.js';
 import { cloudFormationFinding, readFileInto, runnerOperatorFinding, unreadConfigSecretFindings } from './read.js';
 import { unreadTemplateFindings } from './deployment-templates.js';
 import { readGitOpsReleases } from './gitops.js';
+import { readUmbrellaValues } from './umbrella-chart.js';
 import { readHelmCommands } from './helm-command.js';
 import { applyKustomizeNamespaces, oneInComponents } from './kustomize-namespace.js';
 import { kustomizeGeneratorFiles } from '../io/kustomize-resources.js';
@@ -184,6 +185,8 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   readGitOpsReleases(ev);
   // `helm install|upgrade|template` of the runner chart in scripts, Makefiles and CI files (helm-command.ts).
   readHelmCommands(ev);
+  // A parent chart's values.yaml no release installs: its gitlab-runner dependencies' sections as Helm renders them (umbrella-chart.ts).
+  readUmbrellaValues(ev);
   ev.findings.push(...helmUnittestFindings(ev.helmUnittestSuites ?? [], ev.texts?.keys() ?? []));
   const cloudFormation = cloudFormationFinding(ev.cloudFormation ?? []);
   if (cloudFormation) ev.findings.push(cloudFormation);

@@ -613,7 +613,68 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     if (failed.has(n)) continue;
     componentMergeWithNothing(n, at, fail);
   }
+  cycles();
   return failed;
+
+  /**
+   * RF946 where kustomizations list each other in a cycle through other folders (overlay → base →
+   * ../overlay): kustomize's loader refuses a root that is, or holds, the root of a kustomization
+   * that (through its referrers) is loading it (api/internal/loader FileLoader.errIfArgEqualOrHigher:
+   * "cycle detected: candidate root '…' contains visited root '…'"), so a build entering the cycle
+   * anywhere fails where it closes. Said once per cycle, at the entry that closes it as the doctor
+   * walks the folders (a depth-first walk with its own stack: a chain of any length, no recursion);
+   * every kustomization of the cycle fails, and those listing one fail with them (the caller's).
+   */
+  function cycles(): void {
+    const edges = (n: BuildNode): { child: BuildNode; field: string; i: number; e: string }[] => {
+      const out: { child: BuildNode; field: string; i: number; e: string }[] = [];
+      for (const field of ['resources', 'bases', 'components'] as const) {
+        const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
+        list.forEach((e, i) => {
+          if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return;
+          const folder = `${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`;
+          // Its own folder or one holding it: said above.
+          if (folder === '/' || n.folder.startsWith(folder) || given.has(folder.slice(0, -1))) return;
+          const child = byFolder.get(folder);
+          if (child && !unloadable.has(child)) out.push({ child, field, i, e });
+        });
+      }
+      return out;
+    };
+    const state = new Map<BuildNode, 'open' | 'done'>();
+    const name = (n: BuildNode): string => safeText(n.folder === '' ? '.' : n.folder.replace(/\/$/, ''), 100);
+    for (const start of nodes) {
+      if (state.has(start)) continue;
+      const stack: { n: BuildNode; out: ReturnType<typeof edges>; next: number }[] = [{ n: start, out: edges(start), next: 0 }];
+      state.set(start, 'open');
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1]!;
+        if (top.next >= top.out.length) {
+          state.set(top.n, 'done');
+          stack.pop();
+          continue;
+        }
+        const edge = top.out[top.next++]!;
+        const there = state.get(edge.child);
+        if (there === 'done') continue;
+        if (there === undefined) {
+          state.set(edge.child, 'open');
+          stack.push({ n: edge.child, out: edges(edge.child), next: 0 });
+          continue;
+        }
+        // Open: on the stack, so the walk has come round to it.
+        const from = stack.findIndex((f) => f.n === edge.child);
+        const ring = stack.slice(from).map((f) => f.n);
+        const path = [...ring, edge.child].map(name);
+        const shown = path.length > 8 ? [...path.slice(0, 4), `… ${path.length - 7} more …`, ...path.slice(-3)] : path;
+        const n = top.n;
+        const file = n.origin.source.path;
+        const place = formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, edge.field, edge.i]));
+        if (!failed.has(n)) failWith(n)('RF946', place, `${file} ${edge.field}[${edge.i}] is ${safeText(edge.e, 100)}, the folder ${name(edge.child)}, whose kustomization lists this one's folder again: the kustomizations list each other in a cycle (${shown.join(' → ')}), and kustomize does not load a folder a build is already loading: \`kustomize build\` fails ("cycle detected: candidate root '${name(edge.child)}' contains visited root '${name(edge.child)}'")`, `take ${safeText(edge.e, 100)} out of ${edge.field} of ${file}, or the entry of the cycle that lists ${name(n)} back; put what both need in a folder of its own that neither lists back`);
+        for (const r of ring) failed.add(r);
+      }
+    }
+  }
 
   /**
    * RF946 at a component whose resources add an object of an id the build holds already. kustomize

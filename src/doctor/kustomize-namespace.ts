@@ -181,14 +181,33 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   const refused = kustomizeBuildErrors(ev, nodes);
   remoteBaseFindings(ev, nodes);
   const failed = new Set<Node>();
-  const fails = (k: Node, seen: Set<Node>): boolean => {
-    if (refused.has(k)) return true;
-    if (seen.has(k)) return false;
-    seen.add(k);
+  // Each kustomization once, depth first with a stack of its own (a chain of any length; a
+  // kustomization on the walk's path is not failed by it, kustomize-build.ts says a cycle).
+  const fails = new Map<Node, boolean>();
+  const open = new Set<Node>();
+  const below = (k: Node): Node[] => {
     const { inner, components } = listed(k);
-    return [...inner, ...components].some((c) => fails(c, seen));
+    return [...inner, ...components];
   };
-  for (const n of nodes) if (fails(n, new Set())) failed.add(n);
+  for (const root of nodes) {
+    if (fails.has(root)) continue;
+    const stack = [{ n: root, kids: refused.has(root) ? [] : below(root), next: 0 }];
+    open.add(root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const c = top.next < top.kids.length ? top.kids[top.next++]! : undefined;
+      if (c !== undefined) {
+        if (fails.has(c) || open.has(c)) continue;
+        open.add(c);
+        stack.push({ n: c, kids: refused.has(c) ? [] : below(c), next: 0 });
+        continue;
+      }
+      fails.set(top.n, refused.has(top.n) || top.kids.some((k) => fails.get(k) === true));
+      open.delete(top.n);
+      stack.pop();
+    }
+  }
+  for (const n of nodes) if (fails.get(n) === true) failed.add(n);
   for (const n of nodes) {
     if (failed.has(n)) continue;
     if (n.namespace !== undefined) n.ops.push({ namespace: n.namespace, unsetOnly: false, subjects: 'defaultOnly', what: n.what! });

@@ -9,7 +9,7 @@ import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, loc
 import { mergeGivenFile } from './gitops.js';
 import { shellCommentScanner } from './shell-comment.js';
 import { shellWords, type Word } from './register-command.js';
-import { assignedOnce, expandWord, inForce, makefileForms } from './shell-vars.js';
+import { assignedOnce, expandWord, inForce, makefileForms, recipeWord } from './shell-vars.js';
 import { chartYamlOf } from './chart-yaml.js';
 
 /**
@@ -287,8 +287,10 @@ function readFile(ev: Evidence, path: string, text: string): void {
   // A script runs top to bottom once: a command reads the names in force at it (shell-vars.ts inForce); a Makefile's and a CI file's are set once.
   let order: ReturnType<typeof inForce> | undefined;
   const forms = makefileForms(path);
-  // In a script a `$` inside `'…'` is a literal character (the word's escaped form); make expands a recipe's `$(X)` before the shell reads its quotes.
-  const expandAt = (at: number) => (w: Word): string | undefined => (w.text.includes('$') ? expandWord(!forms.makefile && w.escaped !== undefined ? w.escaped : w.text, SCRIPT.test(path) ? (order ??= inForce(text)).at(at) : (vars ??= assignedOnce(text, forms)), forms) : w.text);
+  // In a script a `$` inside `'…'` is a literal character (the word's escaped form); make expands a recipe's `$(X)` before the shell reads its
+  // quotes, and its `'$$X'` reaches the shell as `'$X'`, the characters as written (shell-vars.ts recipeWord).
+  const word = (w: Word): string => (forms.makefile ? recipeWord(w.text, w.escaped) : (w.escaped ?? w.text));
+  const expandAt = (at: number) => (w: Word): string | undefined => (w.text.includes('$') ? expandWord(word(w), SCRIPT.test(path) ? (order ??= inForce(text)).at(at) : (vars ??= assignedOnce(text, forms)), forms) : w.text);
   // A CI file's folded scalars as the job's shell gets them; the same offsets as the file's.
   const view = CI_FILE.test(path) ? foldedView(text) : text;
   const seen = new Set<string>();

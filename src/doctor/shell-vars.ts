@@ -36,7 +36,8 @@ import { isMakefileName } from '../io/file-names.js';
  *   each chain followed (`a=$B` over `B=x`, at most 8 deep; a cycle is not known). In a script a
  *   `$` inside `'…'` is a literal character: the callers give such a word with it behind a `\`
  *   (shellWords' `escaped`, scriptWord), and a value set in `'…'` is kept so, as written. In a
- *   Makefile make expands `$(X)` wherever it is, quotes or not, before the recipe's shell runs.
+ *   Makefile make expands `$(X)` wherever it is, quotes or not, before the recipe's shell runs, and
+ *   its `'$$X'` reaches the shell as `'$X'`, which the shell keeps as written (recipeWord, stop 61d).
  *
  * Each reads a line with one linear regex or one pass (no `^\s*` under the `m` flag, no nested quantifiers).
  */
@@ -149,9 +150,38 @@ const SHELL_REFERENCE = /\\([\\$])|\$(?:\(([^()]*)\)|\{([^{}]*)\}|([A-Za-z_][A-Z
 /**
  * make's `$(X)`, `${X}`, and `$` before one other character, the one-letter variable of that name
  * (`$NS` is `$(N)` then `S`: GNU make manual, "Basics of Variable References"); `$$` is a `$` the
- * shell then expands when the recipe runs, so it is not known here.
+ * shell then expands when the recipe runs, so it is not known here. `\$` and `\\` are a literal `$`
+ * and `\` (recipeWord's form: a `$$` the recipe's shell keeps inside `'…'`).
  */
-const MAKE_REFERENCE = /\$(?:\(([^()]*)\)|\{([^{}]*)\}|([^$(){}])|(\$?))/g;
+const MAKE_REFERENCE = /\\([\\$])|\$(?:\(([^()]*)\)|\{([^{}]*)\}|([^$(){}])|(\$?))/g;
+
+/**
+ * A Makefile recipe's word in the form expandWord takes with `makefile`: `escaped` is the word's
+ * escaped form (shellWords' `escaped`, scriptWord: each `$` or `\` written inside `'…'` behind a
+ * `\`), `text` the word without it. make turns `$$` into `$` before the recipe's shell reads its
+ * quotes (GNU make manual, "Using Variables in Recipes"), so `'$$X'` reaches the shell as `'$X'`,
+ * which it keeps as written (POSIX Shell Command Language 2.2.2: every character inside single
+ * quotes is literal): the characters `$X`, given here behind a `\` (`\$X`). make's own `$(X)` is
+ * expanded wherever it is, quotes or not; a `$$` outside `'…'` is the shell's variable, known only
+ * when the recipe runs. Every other `\` is a literal character, written `\\`. One pass.
+ */
+export function recipeWord(text: string, escaped?: string): string {
+  if (escaped === undefined) return text.replace(/\\/g, '\\\\');
+  let out = '';
+  for (let i = 0; i < escaped.length; i++) {
+    const c = escaped[i]!;
+    if (c === '\\' && escaped[i + 1] === '$') {
+      // `'$$'`: make's `$$`, a `$` the shell keeps; `'$(X)'`: make's reference, expanded.
+      const both = escaped[i + 2] === '\\' && escaped[i + 3] === '$';
+      out += both ? '\\$' : '$';
+      i += both ? 3 : 1;
+    } else if (c === '\\') {
+      out += '\\\\';
+      if (escaped[i + 1] === '\\') i++;
+    } else out += c;
+  }
+  return out;
+}
 
 /**
  * A word with its variables (`${X}`, `$X`; in a Makefile `$(X)`, `${X}`, and `$N` for the one-letter N) replaced by what the same file
@@ -167,7 +197,7 @@ export function expandWord(word: string, vars: VarSource, options: { makefile: b
     if (w.includes('`') || depth > 8) return undefined;
     let unknown = false;
     const out = w.replace(options.makefile ? MAKE_REFERENCE : SHELL_REFERENCE, (_m, ...groups: (string | undefined)[]) => {
-      const [escaped, p, b, bare] = options.makefile ? [undefined, ...groups] : groups;
+      const [escaped, p, b, bare] = groups;
       if (escaped !== undefined) return escaped;
       // `$(X)` is make's variable; in the shell it runs the command X.
       const name = (options.makefile ? p : undefined) ?? b ?? bare;

@@ -50,3 +50,67 @@ describe("1. a Makefile recipe's '$$X': make gives the shell '$X', the character
     expect(unknownSet(makefile(`${'\n'.repeat(200_000)}deploy:\n\thelm upgrade --install runner gitlab/gitlab-runner -n ci -f values.yaml --set 'runners.tags=$$X'\n`))).toBe(false);
   });
 });
+
+describe('2. make: $(eval X = …) is a change of X; a define body is a value, not lines of the Makefile; override', () => {
+  const ns = (text: string) => assignedOnce(text, MAKE).get('NS');
+  it('$(eval NS = b) in a recipe or at top level, and $(eval NS += b), $(eval NS := $(shell …)): NS not known', () => {
+    for (const e of ['deploy:\n\t$(eval NS = b)\n', '$(eval NS := b)\n', '${eval NS ?= b}\n', '$(eval NS += b)\n', 'x:\n\t$(eval NS := $(shell cat ns))\n', '$(eval export NS = b)\n']) {
+      expect(ns(`NS = ci\n${e}`)).toBeNull();
+    }
+  });
+  it('twin: an eval that sets NS to the same literal, or sets another name: NS stays ci', () => {
+    expect(ns('NS = ci\ndeploy:\n\t$(eval NS := ci)\n')).toBe('ci');
+    expect(ns('NS = ci\ndeploy:\n\t$(eval TAG = b)\n')).toBe('ci');
+    expect(assignedOnce('$(eval NS := ci)\n', MAKE).get('NS')).toBe('ci');
+  });
+  it('a helm command after $(eval NS = b) in its recipe: its namespace is said not known', () => {
+    const mk = (extra: string) => makefile(`NS = ci\ndeploy:\n${extra}\thelm upgrade --install runner gitlab/gitlab-runner -n $(NS) -f values.yaml\n`);
+    expect(namespaceUnknown(mk('\t$(eval NS = other)\n'))).toBe(true);
+    expect(managers(mk(''))).toEqual(['manager ci/runner (Makefile:3:2)']);
+  });
+  it('an assignment inside define … endef is not the Makefile\'s; nested defines close at their own endef', () => {
+    expect(ns('NS = ci\ndefine SETUP\nNS = b\nendef\n')).toBe('ci');
+    expect(ns('define SETUP\nNS = b\nendef\n')).toBeUndefined();
+    expect(ns('NS = ci\ndefine A\ndefine B\nNS = c\nendef\nNS = b\nendef\n')).toBe('ci');
+    // After the body's endef the Makefile's lines count again.
+    expect(ns('define SETUP\nX = b\nendef\nNS = b\nNS = c\n')).toBeNull();
+  });
+  it('twin: a define body handed to $(eval …) is read as Makefile lines: NS not known', () => {
+    expect(ns('NS = ci\ndefine SETUP\nNS = b\nendef\n$(eval $(SETUP))\n')).toBeNull();
+    expect(ns('NS = ci\ndefine SETUP\nNS = $(1)\nendef\n$(eval $(call SETUP,b))\n')).toBeNull();
+    expect(ns('NS = ci\ndefine SETUP\nNS = b\nendef\n$(eval $(call OTHER,b))\n')).toBe('ci');
+  });
+  it('override and export: `override NS = ci` wins over a later plain assignment; `export NS = ci` is an assignment', () => {
+    expect(ns('override NS = ci\nNS = b\n')).toBe('ci');
+    // Stop 59d read `NS = ci` with `override NS = b` as not known: the override's b holds, before or after.
+    expect(ns('NS = ci\noverride NS = b\n')).toBe('b');
+    expect(ns('override NS = ci\n$(eval NS = b)\n')).toBe('ci');
+    expect(ns('override NS = ci\noverride NS = b\n')).toBeNull();
+    expect(ns('override NS = ci\noverride NS += b\n')).toBeNull();
+    expect(ns('NS = ci\nNS = b\n')).toBeNull();
+    expect(ns('export NS = ci\n')).toBe('ci');
+    expect(ns('export NS = ci\nexport NS := b\n')).toBeNull();
+  });
+  it('hostile: 200,000 blank lines, a 200,000-character word in a define and an eval, an unclosed define', () => {
+    const word = 'a'.repeat(200_000);
+    expect(ns(`NS = ci\n${'\n'.repeat(200_000)}$(eval NS = b)\n`)).toBeNull();
+    expect(ns(`NS = ci\ndefine ${word}\nNS = b\n${word}\nendef\n$(eval ${word} = b)\n$(eval $(call X${word}\n`)).toBe('ci');
+    expect(ns(`NS = ci\n${'$(eval '.repeat(40_000)}\n`)).toBe('ci');
+    expect(ns(`NS = ci\ndefine X\n${'NS = b\n'.repeat(1000)}`)).toBe('ci');
+  });
+  it('a 20,000-line Makefile of define bodies and $(eval …): the answer of a 2,000-line one, its work counted by lines', () => {
+    const body = (n: number) => Array.from({ length: n / 5 }, (_, i) => `define D${i}\nNS = d${i}\nendef\nT${i} = x\n\t$(eval T${i} := y)\n`).join('');
+    const work = (n: number): number => {
+      const count = { steps: 0 };
+      const vars = assignedOnce(`NS = ci\n${body(n)}`, MAKE, count);
+      expect(vars.get('NS')).toBe('ci');
+      expect(vars.get('T7')).toBeNull();
+      // Each define's name and each T: D0…, T0….
+      expect(vars.size).toBe(1 + (2 * n) / 5);
+      return count.steps;
+    };
+    const [small, large] = [work(2_000), work(20_000)];
+    expect(large / small).toBeLessThan(11);
+    expect(large).toBeLessThan(20_000 * 20);
+  });
+});

@@ -65,6 +65,53 @@ const MAKE_SETTERS = [
   new RegExp(`^[ \\t]*${MAKE_PREFIX}${MAKE_PREFIX}(?:define|undefine)[ \\t]+(${NAME})`, 'gm'),
   new RegExp(`^[^:#=\\n \\t][^:#=\\n]*:[ \\t]*${MAKE_PREFIX}${MAKE_PREFIX}(${NAME})[ \\t]*${MAKE_OPERATOR}`, 'gm'),
 ];
+/**
+ * make's `$(eval X = v)` (`${eval …}`, any operator, `override`/`export` before the name): the text is
+ * read as a line of the Makefile when make expands it (GNU make manual, "The eval Function"), in a
+ * recipe when the recipe runs, so it is a change of X. 1: the name, 2: the operator, 3: a literal value
+ * (no `$`, no blank), 4: the `)` or `}` right after it. Starts only at `$(eval`; each part a class the next cannot take.
+ */
+const MAKE_EVAL = new RegExp(`\\$[({]eval[ \t]+${MAKE_PREFIX}${MAKE_PREFIX}(${NAME})[ \t]*(${MAKE_OPERATOR})[ \t]*([A-Za-z0-9._/:@+-]*)[ \t]*([)}])?`, 'g');
+/** `$(eval $(NAME))`, `$(eval $(call NAME, …))`, `$(eval $(value NAME))`: the text of the variable NAME (a `define`'s body) read as Makefile lines. */
+const MAKE_EVAL_OF = new RegExp(`\\$[({]eval[ \t]+\\$[({](?:(?:call|value)[ \t]+)?(${NAME})`, 'g');
+/** A line of a Makefile (not a recipe's: no tab first) that opens or closes a `define` (GNU make manual, "Defining Multi-Line Variables": they nest). */
+const DEFINE_LINE = new RegExp(`^ *${MAKE_PREFIX}${MAKE_PREFIX}define[ \t]+(${NAME})`);
+const ENDEF_LINE = /^ *endef(?:[ \t#]|$)/;
+
+/**
+ * A Makefile's text split at its `define NAME` … `endef` bodies, each line kept where it is (a body's
+ * lines are empty in `outside`, every other line empty in `evaluated`): a body is a variable's value,
+ * not lines of the Makefile, so what it assigns is no assignment of the file; only where the file
+ * hands it to `$(eval …)` (MAKE_EVAL_OF) are its lines read as the Makefile's, and they are kept in
+ * `evaluated`. One pass over the lines.
+ */
+function defineBodies(text: string, count?: { steps: number }): { outside: string; evaluated: string } {
+  if (!text.includes('define')) return { outside: text, evaluated: '' };
+  const evaluatedNames = new Set<string>();
+  for (const m of text.matchAll(MAKE_EVAL_OF)) evaluatedNames.add(m[1]!);
+  const outside: string[] = [];
+  const evaluated: string[] = [];
+  let depth = 0;
+  let keep = false;
+  for (const line of text.split('\n')) {
+    if (count) count.steps++;
+    const opens = line[0] !== '\t' ? DEFINE_LINE.exec(line) : null;
+    if (depth === 0) {
+      outside.push(line);
+      evaluated.push('');
+      if (opens) [depth, keep] = [1, evaluatedNames.has(opens[1]!)];
+      continue;
+    }
+    if (opens) depth++;
+    else if (line[0] !== '\t' && ENDEF_LINE.test(line)) depth--;
+    outside.push('');
+    evaluated.push(depth > 0 && keep ? line : '');
+  }
+  return { outside: outside.join('\n'), evaluated: evaluated.join('\n') };
+}
+
+/** make's `override X op …` (`export` before or after `override`), and `override define X`: its name. */
+const MAKE_OVERRIDE = new RegExp(`^[ \\t]*(?:export[ \\t]+)?override[ \\t]+(?:export[ \\t]+)?(?:(?:define|undefine)[ \\t]+)?(${NAME})(?:[ \\t]*${MAKE_OPERATOR}|[ \\t]*$)`, 'gm');
 /** The shell's `NAME=value` (`export NAME=value`): no blank before or after the `=`. */
 const SHELL_ASSIGNMENT = new RegExp(`^[ \\t]*(?:export[ \\t]+)?(${NAME})=${WORD_VALUE}${TAIL}`, 'gm');
 
@@ -95,18 +142,43 @@ export const makefileForms = (path: string): { makefile: boolean } => ({ makefil
  * changes are read by the same reader as assignedInForce's (shellAssignments). A script (or CI
  * file) that runs `source`, `.` or `eval` anywhere may set any name there, and order does not count
  * here: no name is known (stop 60d). A Makefile's recipe that sources a file changes its own shell's
- * names, not make's variables, so a Makefile's stay read.
+ * names, not make's variables, so a Makefile's stay read. In a Makefile (stop 61d): a `define` body's
+ * lines are a value, not assignments of the file, unless the file hands the body to `$(eval …)`
+ * (then each name they set is not known); `$(eval X = v)` is another assignment of X (a literal the
+ * same as every other keeps X known; any other makes it not known); after `override X = …` only
+ * assignments marked override count. `count.steps`, where given, counts the lines and matches read.
  */
-export function assignedOnce(text: string, options: { makefile: boolean }): Map<string, string | null> {
+export function assignedOnce(text: string, options: { makefile: boolean }, count?: { steps: number }): Map<string, string | null> {
   const out = new Map<string, string | null>();
   // The lines (1-based) where each name is set to a literal; a change of it at any other line makes it not known.
   const literalAt = new Map<string, Set<number>>();
   const assignment = options.makefile ? MAKE_ASSIGNMENT : SHELL_ASSIGNMENT;
-  for (const { m, line } of withLines(text, assignment)) {
+  // A Makefile's `define` bodies are values, not its lines (defineBodies); one handed to `$(eval …)` may set any name it assigns.
+  const { outside, evaluated } = options.makefile ? defineBodies(text, count) : { outside: text, evaluated: '' };
+  // `override X = v`: later assignments of X not marked override are ignored (GNU make manual, "The override Directive"): only its own count.
+  const overridden = new Map<string, Set<number>>();
+  if (options.makefile && outside.includes('override')) {
+    for (const { m, line } of withLines(outside, MAKE_OVERRIDE, count)) overridden.set(m[1]!, (overridden.get(m[1]!) ?? new Set()).add(line));
+  }
+  const ignored = (name: string, line: number): boolean => overridden.get(name)?.has(line) === false;
+  const literal = (name: string, value: string, line: number) => {
+    if (ignored(name, line)) return;
+    out.set(name, out.has(name) && out.get(name) !== value ? null : value);
+    literalAt.set(name, (literalAt.get(name) ?? new Set()).add(line));
+  };
+  for (const { m, line } of withLines(outside, assignment, count)) {
     // In a script `'…'` is literal: `X='$A'` sets X to the characters `$A`, which expandWord keeps as written (`\$`).
-    const value = !options.makefile && m[2] === "'" ? m[3]!.replace(/\$/g, '\\$') : m[3]!;
-    out.set(m[1]!, out.has(m[1]!) && out.get(m[1]!) !== value ? null : value);
-    literalAt.set(m[1]!, (literalAt.get(m[1]!) ?? new Set()).add(line));
+    literal(m[1]!, !options.makefile && m[2] === "'" ? m[3]!.replace(/\$/g, '\\$') : m[3]!, line);
+  }
+  // `$(eval X = v)` changes X where make expands it: a literal one counts as another assignment (the same value in every one, known; two, not); any other, not known.
+  const evals: string[] = [];
+  if (options.makefile && outside.includes('eval')) {
+    for (const { m, line } of withLines(outside, MAKE_EVAL, count)) {
+      // `$(eval override X = v)` wins over an `override X = …` too: it is never ignored.
+      if (/\boverride\b/.test(m[0])) overridden.get(m[1]!)?.add(line);
+      if (/^(?::?:?=|\?=)$/.test(m[2]!) && m[3] !== '' && m[4] !== undefined) literal(m[1]!, m[3]!, line);
+      else if (!ignored(m[1]!, line)) evals.push(m[1]!);
+    }
   }
   const taken = (name: string, from: number, to: number): boolean => {
     const at = literalAt.get(name);
@@ -115,7 +187,10 @@ export function assignedOnce(text: string, options: { makefile: boolean }): Map<
     return false;
   };
   if (options.makefile) {
-    for (const setter of MAKE_SETTERS) for (const { m, line } of withLines(text, setter)) if (!taken(m[1]!, line, line)) out.set(m[1]!, null);
+    for (const setter of MAKE_SETTERS) for (const { m, line } of withLines(outside, setter, count)) if (!taken(m[1]!, line, line) && !ignored(m[1]!, line)) out.set(m[1]!, null);
+    for (const name of evals) out.set(name, null);
+    // The lines of a body handed to `$(eval …)` are the Makefile's when make reads them, often with `$(1)` put in: each name they set, not known.
+    if (evaluated !== '') for (const re of [MAKE_ASSIGNMENT, MAKE_EVAL, ...MAKE_SETTERS]) for (const m of evaluated.matchAll(re)) out.set(m[1]!, null);
   } else if (text.includes('=') || /\b(?:read|for|select|unset|printf|mapfile|readarray|let|getopts)\b/.test(text)) {
     let any = false;
     for (const a of shellAssignments(text).assignments) {
@@ -131,12 +206,16 @@ export function assignedOnce(text: string, options: { makefile: boolean }): Map<
 }
 
 /** Each match of a `g` regex with the 1-based line it starts on: one pass over the text. */
-function* withLines(text: string, re: RegExp): Generator<{ m: RegExpMatchArray; line: number }> {
+function* withLines(text: string, re: RegExp, count?: { steps: number }): Generator<{ m: RegExpMatchArray; line: number }> {
   let line = 1;
   let from = 0;
   for (const m of text.matchAll(re)) {
-    for (let nl = text.indexOf('\n', from); nl >= 0 && nl < m.index; nl = text.indexOf('\n', nl + 1)) line++;
+    for (let nl = text.indexOf('\n', from); nl >= 0 && nl < m.index; nl = text.indexOf('\n', nl + 1)) {
+      line++;
+      if (count) count.steps++;
+    }
     from = m.index;
+    if (count) count.steps++;
     yield { m, line };
   }
 }

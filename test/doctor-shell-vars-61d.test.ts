@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
-import { codeMessages as messages, doctorTexts as run, managerLines as managers } from './helpers/doctor.js';
+import { codeMessages as messages, codesIn, doctorTexts as run, managerLines as managers } from './helpers/doctor.js';
+import { foldedView } from '../src/doctor/helm-command.js';
 import { assignedOnce, expandWord, recipeWord } from '../src/doctor/shell-vars.js';
 
 /**
@@ -112,5 +113,47 @@ describe('2. make: $(eval X = …) is a change of X; a define body is a value, n
     const [small, large] = [work(2_000), work(20_000)];
     expect(large / small).toBeLessThan(11);
     expect(large).toBeLessThan(20_000 * 20);
+  });
+});
+
+describe("3. a plain CI script line ending in `\\`: YAML folds it, and helm gets `\\ ` and the next word as one", () => {
+  const ci = (script: string) => run({ '.gitlab-ci.yml': `deploy:\n  script:\n${script}`, 'values.yaml': VALUES });
+  const strayNote = (r: DoctorResult) => messages(r, 'RF903').find((m) => m.includes('ends in `\\`'));
+  it('a plain scalar `- helm … \\` then `-n ci`: RF903 at the command names the line, the word ` -n` and the fix', () => {
+    const r = ci('    - helm upgrade --install runner gitlab/gitlab-runner -f values.yaml \\\n      -n ci\n');
+    const note = strayNote(r);
+    expect(note).toMatch(/^helm upgrade runner: the plain YAML scalar's line 3 ends in `\\`/);
+    expect(note).toContain('helm is given the word ` -n`');
+    expect(codesIn(r, 'RF903').find((f) => f.message === note)!.fix).toMatch(/remove the `\\` at the line ends/);
+    // Read as the lines mean it, as before.
+    expect(managers(r)).toEqual(['manager ci/runner (.gitlab-ci.yml:3:7)']);
+  });
+  it('twins: a literal block `|` keeps the break (the shell joins the lines), and a plain scalar without `\\` folds cleanly: no note', () => {
+    const block = ci('    - |\n      helm upgrade --install runner gitlab/gitlab-runner -f values.yaml \\\n        -n ci\n');
+    expect(strayNote(block)).toBeUndefined();
+    expect(managers(block)).toEqual(['manager ci/runner (.gitlab-ci.yml:4:7)']);
+    const plain = ci('    - helm upgrade --install runner gitlab/gitlab-runner -f values.yaml\n      -n ci\n');
+    expect(strayNote(plain)).toBeUndefined();
+    expect(managers(plain)).toEqual(['manager ci/runner (.gitlab-ci.yml:3:7)']);
+    // An empty line after the `\\` is a line break YAML keeps: the shell joins the lines.
+    expect(strayNote(ci('    - helm upgrade --install runner gitlab/gitlab-runner -f values.yaml \\\n\n      -n ci\n'))).toBeUndefined();
+  });
+  it('foldedView gives the offset of each stray `\\` and keeps the text; none in a block or after a comment', () => {
+    const text = 'script:\n  - helm upgrade r c \\\n    -n ci \\\n    -f v.yaml\n  - |\n    helm upgrade r c \\\n      -n ci\n';
+    const strays: number[] = [];
+    expect(foldedView(text, strays)).toBe(text);
+    expect(strays.map((at) => text[at])).toEqual(['\\', '\\']);
+    expect(strays).toEqual([text.indexOf('\\'), text.indexOf('\\', text.indexOf('\\') + 1)]);
+    const commented: number[] = [];
+    foldedView('- helm upgrade a b\n  -n ci # x \\\n  -f v\n', commented);
+    expect(commented).toEqual([]);
+  });
+  it('hostile: 200,000 blank lines and a 200,000-character word in a plain scalar after a `\\`', () => {
+    const word = 'a'.repeat(200_000);
+    const strays: number[] = [];
+    const text = `script:\n  - helm upgrade r c \\\n${'\n'.repeat(200_000)}    -n ci\n  - helm upgrade r c \\\n    ${word} \\\n    -n ci\n`;
+    expect(foldedView(text, strays)).toBe(text);
+    expect(strays).toHaveLength(2);
+    expect(strayNote(ci(`    - helm upgrade --install runner gitlab/gitlab-runner -f values.yaml \\\n      ${word}\n`))).toContain('` a');
   });
 });

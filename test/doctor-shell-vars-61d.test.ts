@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
 import { codeMessages as messages, codesIn, doctorTexts as run, managerLines as managers } from './helpers/doctor.js';
 import { foldedView } from '../src/doctor/helm-command.js';
-import { assignedOnce, expandWord, recipeWord } from '../src/doctor/shell-vars.js';
+import { assignedInForce, assignedOnce, expandWord, inForce, recipeWord } from '../src/doctor/shell-vars.js';
 
 /**
  * Stop 61d: the gaps stop 60d left in the shell readers: a Makefile recipe's `'$$X'`, make's
@@ -155,5 +155,34 @@ describe("3. a plain CI script line ending in `\\`: YAML folds it, and helm gets
     expect(foldedView(text, strays)).toBe(text);
     expect(strays).toHaveLength(2);
     expect(strayNote(ci(`    - helm upgrade --install runner gitlab/gitlab-runner -f values.yaml \\\n      ${word}\n`))).toContain('` a');
+  });
+});
+
+describe('4. `f() ( … )`: a function whose body is a subshell; what it assigns is never the caller\'s', () => {
+  const helm = 'helm upgrade --install one gitlab/gitlab-runner -n $NS -f values.yaml';
+  const nsAt = (text: string) => inForce(text).at(text.lastIndexOf('helm')).get('NS');
+  const registerAt = (text: string) => assignedInForce(text, text.lastIndexOf('helm')).get('NS');
+  it('NS=a, then `f() (` … NS=b … `)` (called or not): NS is a after it, order-aware and for a register command', () => {
+    for (const def of ['f() (\n  NS=b\n)\n', 'function f (\n  NS=b\n)\n', 'function f() (\n  NS=b\n)\n', 'f() (\n  NS=b\n)\nf\n', 'f() (\n  source ./env.sh\n  NS=b\n)\nf\n']) {
+      expect(nsAt(`NS=a\n${def}${helm}\n`)).toBe('a');
+      expect(registerAt(`NS=a\n${def}${helm}\n`)).toBe('a');
+    }
+    expect(managers(run({ 'deploy.sh': `NS=a\nf() (\n  NS=b\n)\nf\n${helm}\n`, 'values.yaml': VALUES }))).toEqual(['manager a/runner (deploy.sh:6:1)']);
+  });
+  it('twins: `f() { … }` (the caller\'s shell) leaves NS not known after it; a plain subshell `( … )` stays as it is', () => {
+    expect(nsAt(`NS=a\nf() {\n  NS=b\n}\nf\n${helm}\n`)).toBeUndefined();
+    expect(nsAt(`NS=a\n(\n  NS=b\n)\n${helm}\n`)).toBeUndefined();
+    expect(nsAt(`NS=a\nf() (\n  X=b\n)\n${helm}\n`)).toBe('a');
+  });
+  it('a command inside the subshell body reads the names set once in the file, as in a `{ … }` body', () => {
+    const two = `NS=a\nf() (\n  ${helm}\n)\nNS=c\nf\n`;
+    expect(inForce(two).at(two.indexOf('helm')).get('NS')).toBeNull();
+    const text = `f() (\n  ${helm}\n)\nNS=a\nf\n`;
+    expect(inForce(text).at(text.indexOf('helm')).get('NS')).toBe('a');
+  });
+  it('hostile: 200,000 blank lines in the body and a 200,000-character word before it', () => {
+    const word = 'a'.repeat(200_000);
+    expect(nsAt(`NS=a\n${word}\nf() (\n${'\n'.repeat(200_000)}  NS=b\n)\n${helm}\n`)).toBe('a');
+    expect(nsAt(`NS=a\nf() (\n  NS=${word}\n)\n${helm}\n`)).toBe('a');
   });
 });

@@ -31,7 +31,10 @@ import { isMakefileName } from '../io/file-names.js';
  *   order, not file order: set once. A GitLab CI job's `script:` lines run in one shell in order, but
  *   the file holds many jobs that run in stage order, each its own shell, and a job's `variables:`
  *   are not shell lines: the file's lines are no one run, so set once there too. A command in a
- *   script's function body runs where the function is called, which is not followed: set once.
+ *   script's function body runs where the function is called, which is not followed: set once. A
+ *   function whose body is a subshell (`f() ( … )`, `function f ( … )`, stop 61d) runs it in its own
+ *   process: what it assigns is never in force outside it, called or not (a `{ … }` body's changes
+ *   are the caller's: not known after it).
  * - `expandWord(word, vars, { makefile })`: a word with the variables of `assignedOnce` put in,
  *   each chain followed (`a=$B` over `B=x`, at most 8 deep; a cycle is not known). In a script a
  *   `$` inside `'…'` is a literal character: the callers give such a word with it behind a `\`
@@ -380,6 +383,8 @@ export function assignedInForce(script: string, until: number, why?: Map<string,
   const out = new Map<string, string>();
   for (const a of assignments) {
     const onPath = within(a.blocks, stack);
+    // In a subshell function's body (`f() ( … )`): the function's own process, never the command's outside it.
+    if (a.blocks?.subshell && !onPath) continue;
     if (a.name === '*') {
       out.clear();
       why?.clear();
@@ -408,7 +413,8 @@ export interface VarSource { get(name: string): string | null | undefined }
  * assignment may not run). A value naming variables (`B="$A/x"`) is expanded where it is assigned,
  * as the shell does, with the names in force there. A command inside a function's body runs where
  * the function is called, which this does not follow: it reads the names as assignedOnce does
- * (one literal for the whole file, or not known).
+ * (one literal for the whole file, or not known). What a subshell function's body (`f() ( … )`)
+ * assigns is never in force outside it.
  *
  * One pass over the script (shellAssignments), then each name's changes listed in order: a lookup is
  * a binary search of that list and of the `source`/`eval` places, so n commands over a script of n
@@ -441,8 +447,9 @@ export function inForce(script: string, count?: { steps: number }): { at(offset:
   for (let i = 0; i < assignments.length; i++) {
     const a = assignments[i]!;
     if (count) count.steps++;
+    // A subshell function's changes are its own process's: never in force outside it (a command inside reads the set-once names).
     if (a.name === '*') {
-      stars.push(i);
+      if (!a.blocks?.subshell) stars.push(i);
       values.push(undefined);
       continue;
     }
@@ -450,6 +457,7 @@ export function inForce(script: string, count?: { steps: number }): { at(offset:
     // Kept in expandWord's form: a `$` or `\` the expansion gave is a character, not expanded again.
     values.push(a.value?.includes('$') ? expanded?.replace(/[$\\]/g, '\\$&') : expanded);
     const list = byName.get(a.name);
+    if (a.blocks?.subshell) continue;
     if (list) list.push(i);
     else byName.set(a.name, [i]);
   }
@@ -473,7 +481,7 @@ interface ShellAssignment { name: string; value: string | undefined; blocks: Blo
  * before it closed (Infinity while open), so one block is inside another (or is it) where its number
  * is in the other's range: O(1), never a walk of the blocks around it (a script of 100,000 nested `{`).
  */
-interface Block { id: number; last: number; parent: Block | undefined; function: boolean }
+interface Block { id: number; last: number; parent: Block | undefined; function: boolean; subshell: boolean }
 /** Whether what ran in block `a` (a change) is still in force in block `b` (a command): `b` is `a` or inside it. */
 const within = (a: Block | undefined, b: Block | undefined): boolean => a === undefined || (b !== undefined && a.id <= b.id && b.id <= a.last);
 
@@ -496,7 +504,8 @@ function shellAssignments(script: string, track = false, count?: { steps: number
   let startLine = 0;
   let stack: Block | undefined;
   let next = 0;
-  const open = (fn = false) => (stack = { id: ++next, last: Infinity, parent: stack, function: fn || (stack?.function ?? false) });
+  // `subshell`: a function whose body is a subshell (`f() ( … )`) or inside one: what it assigns is its own process's, never the caller's.
+  const open = (fn = false, sub = false) => (stack = { id: ++next, last: Infinity, parent: stack, function: fn || (stack?.function ?? false), subshell: sub || (stack?.subshell ?? false) });
   const close = () => {
     if (stack === undefined) return;
     stack.last = next;
@@ -505,8 +514,9 @@ function shellAssignments(script: string, track = false, count?: { steps: number
   const branch = () => {
     if (stack === undefined) return;
     const fn = stack.function && !(stack.parent?.function ?? false);
+    const sub = stack.subshell && !(stack.parent?.subshell ?? false);
     close();
-    open(fn);
+    open(fn, sub);
   };
   let heredoc: { word: string; tabs: boolean } | undefined;
   let lastWord = '';
@@ -570,12 +580,19 @@ function shellAssignments(script: string, track = false, count?: { steps: number
       for (const w of words) {
         if (count) count.steps++;
         const fnBody = fnNext && w === '{';
+        // `f() ( … )`, `function f ( … )`: a function whose body runs in a subshell when it is called (POSIX 2.9.5: the body is any compound command).
+        const fnSubshell = fnNext && w === '(';
         fnNext = w === '()' || /^[^\s()]+\(\)$/.test(w) || lastWord === 'function';
         lastWord = w;
         if (setter !== undefined) {
           const name = /^([A-Za-z_][A-Za-z0-9_]*)(?:=|$)/.exec(w)?.[1];
           if (name !== undefined) assignments.push({ name, value: undefined, blocks: stack, by: `\`${setter}\``, line: startLine, end: n + 1 });
           if (w === 'in' || w === 'do') setter = undefined;
+          continue;
+        }
+        if (fnSubshell) {
+          open(true, true);
+          command = true;
           continue;
         }
         // `f(){` written as one word: a function's body opens with it.

@@ -186,3 +186,25 @@ describe('4. `f() ( … )`: a function whose body is a subshell; what it assigns
     expect(nsAt(`NS=a\nf() (\n  NS=${word}\n)\n${helm}\n`)).toBe('a');
   });
 });
+
+describe("5. RF903's words say what each mode reads", () => {
+  const cmd = 'helm upgrade --install one gitlab/gitlab-runner -n $NS -f values.yaml --version $V';
+  const ns = (r: DoctorResult) => codesIn(r, 'RF903').find((f) => f.message.includes('its namespace'))!;
+  it('a .sh script (read in order): "not set to a literal before this command", and the fix says before the command', () => {
+    const f = ns(run({ 'deploy.sh': `${cmd}\nNS=a\n`, 'values.yaml': VALUES }));
+    expect(f.message).toContain('a variable the script does not set to a literal before this command (it runs top to bottom once)');
+    expect(f.fix).toBe('write the namespace literally, or set the variable to a literal before the command');
+  });
+  it('twins: a Makefile and a CI file (set once): "does not set once to a literal", the fix in the same file', () => {
+    const mk = ns(makefile(`deploy:\n\t${cmd.replace('$NS', '$(NS)')}\n`));
+    expect(mk.message).toContain('a variable the Makefile does not set once to a literal (make reads the whole file before a recipe runs)');
+    expect(mk.fix).toBe('write the namespace literally, or set the variable once to a literal in the same file');
+    const ci = ns(run({ '.gitlab-ci.yml': `deploy:\n  script:\n    - ${cmd}\n`, 'values.yaml': VALUES }));
+    expect(ci.message).toContain('a variable the file does not set once to a literal (its jobs are not one run of its lines in order)');
+  });
+  it('the chart version\'s clause at a script\'s command says the same, and its fix', () => {
+    const f = codesIn(run({ 'deploy.sh': `NS=a\n${cmd}\n`, 'values.yaml': VALUES }), 'RF903').find((x) => x.message.includes('the chart version'))!;
+    expect(f.message).toContain('is known only when the command runs');
+    expect(f.fix).toContain('set the variables to literals before the command');
+  });
+});

@@ -39,6 +39,18 @@ type Path = (string | number)[];
 /** Files whose lines are shell commands: scripts, Makefiles, GitLab CI files, GitHub workflows. */
 const SCRIPT = /\.(?:sh|bash|zsh|ksh)$/i;
 const CI_FILE = /(?:^|[\\/])(?:[^\\/]*gitlab-ci[^\\/]*\.ya?ml|\.gitlab[\\/]ci[\\/][^\\/]+\.ya?ml|\.github[\\/]workflows[\\/][^\\/]+\.ya?ml)$/i;
+/**
+ * Why a variable's value is not known at a command, as each mode reads it (shell-vars.ts): a `.sh`
+ * script's names in force at the command (inForce), a Makefile's and a CI file's set once in the file (assignedOnce).
+ */
+const notLiteral = (path: string): string =>
+  SCRIPT.test(path)
+    ? 'a variable the script does not set to a literal before this command (it runs top to bottom once)'
+    : isMakefileName(path)
+      ? 'a variable the Makefile does not set once to a literal (make reads the whole file before a recipe runs)'
+      : 'a variable the file does not set once to a literal (its jobs are not one run of its lines in order)';
+/** The fix of notLiteral's case. */
+const setLiteral = (path: string, what: string): string => `${what}, or set the variable${SCRIPT.test(path) ? ' to a literal before the command' : ' once to a literal in the same file'}`;
 const readsCommands = (path: string): boolean => SCRIPT.test(path) || isMakefileName(path) || CI_FILE.test(path);
 
 /**
@@ -356,7 +368,7 @@ function readCommand(ev: Evidence, path: string, text: string, verb: string, sta
     return {
       key: `unknown:${chartWord.text}`,
       read: () => {
-        ev.findings.push(finding('RF903', pos(chartWord.at), `${command}: its chart ${safeText(chartWord.text, 100)} is set from a variable the file does not set to a literal, so which chart it installs, and with which values, is known only when the command runs; its runner's chain is not proven`, 'write the chart (gitlab/gitlab-runner, or the chart folder) literally, or set the variable once to a literal in the same file'));
+        ev.findings.push(finding('RF903', pos(chartWord.at), `${command}: its chart ${safeText(chartWord.text, 100)} is set from ${notLiteral(path)}, so which chart it installs, and with which values, is known only when the command runs; its runner's chain is not proven`, setLiteral(path, 'write the chart (gitlab/gitlab-runner, or the chart folder) literally')));
         ev.chartsUnread = (ev.chartsUnread ?? 0) + 1;
       },
     };
@@ -427,7 +439,7 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
     const written = expand(f.value);
     const at = pos(f.value.at);
     if (written === undefined) {
-      findings.push(finding('RF903', at, `${command}: the values file ${safeText(f.value.text, 100)} is named by a variable the file does not set to a literal, so which file it is, and what it sets, is known only when the command runs and is not proven`, 'name the values file literally, or set the variable once to a literal in the same file'));
+      findings.push(finding('RF903', at, `${command}: the values file ${safeText(f.value.text, 100)} is named by ${notLiteral(path)}, so which file it is, and what it sets, is known only when the command runs and is not proven`, setLiteral(path, 'name the values file literally')));
       valuesUnread = true;
       continue;
     }
@@ -523,15 +535,16 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
   if (!nsFlag?.value) {
     clauses.push('no -n/--namespace is given, so helm installs the release in the namespace of the kubeconfig context it runs with (or $HELM_NAMESPACE), which the files do not show; the namespace the manager runs in is not known and its identity chain is not proven');
     fixes.push('give the namespace with -n <namespace>');
-  } else if (namespace === undefined) findings.push(finding('RF903', pos(nsFlag.value.at), `${command}: its namespace ${safeText(nsFlag.value.text, 100)} is set from a variable the file does not set to a literal, so the namespace the manager runs in is known only when the command runs and its identity chain is not proven`, 'write the namespace literally, or set the variable once to a literal in the same file'));
+  } else if (namespace === undefined) findings.push(finding('RF903', pos(nsFlag.value.at), `${command}: its namespace ${safeText(nsFlag.value.text, 100)} is set from ${notLiteral(path)}, so the namespace the manager runs in is known only when the command runs and its identity chain is not proven`, setLiteral(path, 'write the namespace literally')));
   const versionFlag = flags('version').at(-1);
   const version = versionFlag?.value ? expand(versionFlag.value) : undefined;
   const names: string[] = [];
   if (versionFlag?.value && version === undefined) names.push(`the chart version ${safeText(versionFlag.value.text, 60)} (the checks of one chart version take none)`);
   if (c.releaseName === undefined && c.nameWord !== undefined) names.push(`the release name ${safeText(c.nameWord.text, 60)}`);
-  if (unknown.length > 0) clauses.push(`${unknown.join(', ')} ${unknown.length > 1 ? 'give values' : 'gives a value'} known only when the command runs (a variable the file does not set once to a literal, a command's output), so what ${unknown.length > 1 ? 'they set' : 'it sets'} is not read and not proven`);
+  if (unknown.length > 0) clauses.push(`${unknown.join(', ')} ${unknown.length > 1 ? 'give values' : 'gives a value'} known only when the command runs (${notLiteral(path)}, or a command's output), so what ${unknown.length > 1 ? 'they set' : 'it sets'} is not read and not proven`);
   if (names.length > 0) clauses.push(`${names.join(' and ')} ${names.length > 1 ? 'are' : 'is'} known only when the command runs`);
-  if (unknown.length > 0 || names.length > 0) fixes.push(unknown.length > 0 ? 'write the values in a values file given with -f, or set the variables once to literals in the same file' : 'write them literally, or set the variables once to literals in the same file');
+  const setAll = SCRIPT.test(path) ? 'set the variables to literals before the command' : 'set the variables once to literals in the same file';
+  if (unknown.length > 0 || names.length > 0) fixes.push(`${unknown.length > 0 ? 'write the values in a values file given with -f' : 'write them literally'}, or ${setAll}`);
   if (c.folded !== undefined) {
     // The word the shell makes of `\ ` and the next line's first word (the view keeps the break after the `\`).
     const next = /^\r?\n[ \t]*([^ \t\r\n]{0,60})/.exec(text.slice(c.folded + 1, c.folded + 200))?.[1] ?? '';

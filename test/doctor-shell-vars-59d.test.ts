@@ -48,7 +48,7 @@ describe('1. a name also set otherwise than to a literal is not known', () => {
   it('script: an assignment that is a command\'s environment only (`NS=b cmd`) does not change NS', () => {
     expect(assignedOnce('NS=ci\nNS=b ./run.sh\n', SCRIPT).get('NS')).toBe('ci');
   });
-  const makeChanges = ['NS += b', 'NS != cat ns', 'NS := $(shell cat ns)', 'override NS = b', 'define NS\nb\nendef', 'undefine NS', 'deploy: NS = b', 'deploy: export NS := b', 'NS = a b'];
+  const makeChanges = ['NS += b', 'NS != cat ns', 'NS := $(shell cat ns)', 'override NS += b', 'define NS\nb\nendef', 'undefine NS', 'deploy: NS = b', 'deploy: export NS := b', 'NS = a b'];
   for (const change of makeChanges) {
     it(`Makefile: \`NS = ci\` and \`${change.replace(/\n/g, '⏎')}\`: NS is not known; without it, ci`, () => {
       expect(assignedOnce(`NS = ci\n${change}\n`, MAKE).get('NS')).toBeNull();

@@ -9,7 +9,7 @@ import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, loc
 import { mergeGivenFile } from './gitops.js';
 import { shellCommentScanner } from './shell-comment.js';
 import { shellWords, type Word } from './register-command.js';
-import { assignedOnce, expandWord, inForce, makefileForms } from './shell-vars.js';
+import { assignedOnce, expandWord, inForce, makefileForms, recipeWord } from './shell-vars.js';
 import { chartYamlOf } from './chart-yaml.js';
 
 /**
@@ -39,6 +39,18 @@ type Path = (string | number)[];
 /** Files whose lines are shell commands: scripts, Makefiles, GitLab CI files, GitHub workflows. */
 const SCRIPT = /\.(?:sh|bash|zsh|ksh)$/i;
 const CI_FILE = /(?:^|[\\/])(?:[^\\/]*gitlab-ci[^\\/]*\.ya?ml|\.gitlab[\\/]ci[\\/][^\\/]+\.ya?ml|\.github[\\/]workflows[\\/][^\\/]+\.ya?ml)$/i;
+/**
+ * Why a variable's value is not known at a command, as each mode reads it (shell-vars.ts): a `.sh`
+ * script's names in force at the command (inForce), a Makefile's and a CI file's set once in the file (assignedOnce).
+ */
+const notLiteral = (path: string): string =>
+  SCRIPT.test(path)
+    ? 'a variable the script does not set to a literal before this command (it runs top to bottom once)'
+    : isMakefileName(path)
+      ? 'a variable the Makefile does not set once to a literal (make reads the whole file before a recipe runs)'
+      : 'a variable the file does not set once to a literal (its jobs are not one run of its lines in order)';
+/** The fix of notLiteral's case. */
+const setLiteral = (path: string, what: string): string => `${what}, or set the variable${SCRIPT.test(path) ? ' to a literal before the command' : ' once to a literal in the same file'}`;
 const readsCommands = (path: string): boolean => SCRIPT.test(path) || isMakefileName(path) || CI_FILE.test(path);
 
 /**
@@ -86,14 +98,21 @@ function afterGlobalFlags(words: readonly Word[]): { verb: string; words: Word[]
  * indentation, and two non-empty lines of a plain scalar, by a space (YAML 1.2.2 §8.1.3 "Folded
  * Style", §7.3.3 "Plain Style", line folding §6.5), so a command written over such lines is one
  * line. Each such line break is replaced by a blank, so every offset stays that of the file. A
- * literal block (`|`) keeps its line breaks, as the shell then reads them; so does a plain line
- * ending in `\`, which the shell joins itself where the break is kept (folded, the shell would get
- * `\ `, an escaped blank). One pass over the lines.
+ * literal block (`|`) keeps its line breaks, as the shell then reads them. A plain line ending in
+ * `\` is folded by YAML too, and the shell then gets `\ `, an escaped blank: one word of a blank and
+ * the next line's first word, which helm takes as one more argument. The view keeps that break (the
+ * command is read as its author meant it, the shell joining the lines) and `strays`, where given,
+ * gets the offset of each such `\`, for the reader to say the command as written is not that one
+ * (stop 61d). One pass over the lines.
  */
-export function foldedView(text: string): string {
+export function foldedView(text: string, strays?: number[]): string {
   const lines = text.split('\n');
   // fold[n]: the break after line n becomes a blank.
   const fold: boolean[] = [];
+  // The offset of each line's start, for `strays`.
+  let lineAt = 0;
+  // The last plain-scalar line ended in `\`: where that `\` is.
+  let stray = -1;
   let content = -1;
   let header = -1;
   let folded = false;
@@ -102,6 +121,8 @@ export function foldedView(text: string): string {
   let plainBefore = false;
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]!;
+    const at = lineAt;
+    lineAt += line.length + 1;
     const body = line.replace(/\r$/, '');
     const indent = body.length - body.trimStart().length;
     const blank = indent === body.length;
@@ -121,16 +142,21 @@ export function foldedView(text: string): string {
       if (blank) {
         // An empty line in a plain scalar is a line break of its own: the lines around it are not joined.
         plainBefore = false;
+        stray = -1;
         continue;
       }
       if (indent > plain && body[indent] !== '#') {
         if (plainBefore) fold[n - 1] = true;
+        if (stray >= 0) strays?.push(stray);
         // A comment (` #`) ends the scalar; a `\` at the end keeps the break after it (above).
         plainBefore = !/\\$/.test(body.trimEnd());
+        // A `\` after a comment's ` #` is the comment's.
+        stray = plainBefore || /[ \t]#/.test(body) ? -1 : at + body.trimEnd().length - 1;
         if (/[ \t]#/.test(body)) plain = -1;
         continue;
       }
       plain = -1;
+      stray = -1;
     }
     const t = body.trimEnd();
     const h = /[ \t]([>|])(?:[1-9]?[-+]?|[-+][1-9])$/.exec(t);
@@ -147,6 +173,7 @@ export function foldedView(text: string): string {
     if (start !== null && start[3] !== undefined && (start[1] !== undefined || start[2] !== undefined) && !/[ \t]#/.test(start[3])) {
       plain = start[2] !== undefined ? t.length - start[3].length - start[2].length : t.lastIndexOf('-', t.length - start[3].length);
       plainBefore = !t.endsWith('\\');
+      stray = plainBefore ? -1 : at + t.length - 1;
     }
   }
   if (fold.length === 0) return text;
@@ -287,10 +314,15 @@ function readFile(ev: Evidence, path: string, text: string): void {
   // A script runs top to bottom once: a command reads the names in force at it (shell-vars.ts inForce); a Makefile's and a CI file's are set once.
   let order: ReturnType<typeof inForce> | undefined;
   const forms = makefileForms(path);
-  // In a script a `$` inside `'…'` is a literal character (the word's escaped form); make expands a recipe's `$(X)` before the shell reads its quotes.
-  const expandAt = (at: number) => (w: Word): string | undefined => (w.text.includes('$') ? expandWord(!forms.makefile && w.escaped !== undefined ? w.escaped : w.text, SCRIPT.test(path) ? (order ??= inForce(text)).at(at) : (vars ??= assignedOnce(text, forms)), forms) : w.text);
+  // In a script a `$` inside `'…'` is a literal character (the word's escaped form); make expands a recipe's `$(X)` before the shell reads its
+  // quotes, and its `'$$X'` reaches the shell as `'$X'`, the characters as written (shell-vars.ts recipeWord).
+  const word = (w: Word): string => (forms.makefile ? recipeWord(w.text, w.escaped) : (w.escaped ?? w.text));
+  const expandAt = (at: number) => (w: Word): string | undefined => (w.text.includes('$') ? expandWord(word(w), SCRIPT.test(path) ? (order ??= inForce(text)).at(at) : (vars ??= assignedOnce(text, forms)), forms) : w.text);
   // A CI file's folded scalars as the job's shell gets them; the same offsets as the file's.
-  const view = CI_FILE.test(path) ? foldedView(text) : text;
+  const strays: number[] = [];
+  const view = CI_FILE.test(path) ? foldedView(text, strays) : text;
+  // The next stray `\` (foldedView) not before the command looked at: commands are met in order, so one pass over them.
+  let stray = 0;
   const seen = new Set<string>();
   let looked = 0;
   COMMAND.lastIndex = 0;
@@ -304,7 +336,10 @@ function readFile(ev: Evidence, path: string, text: string): void {
     const command = m[1] !== undefined ? { verb: m[1], words } : afterGlobalFlags(words);
     if (command === undefined) continue;
     const args = parseArgs(command.words);
-    const release = readCommand(ev, path, text, command.verb, start, args, expandAt(m.index), pos);
+    while (stray < strays.length && strays[stray]! < m.index) stray++;
+    const lastAt = words.at(-1)?.at ?? m.index;
+    const folded = stray < strays.length && strays[stray]! < lastAt ? strays[stray] : undefined;
+    const release = readCommand(ev, path, text, command.verb, start, args, expandAt(m.index), pos, folded);
     if (!release) continue;
     // The same release written again (a Makefile's install, upgrade and template targets): read once.
     if (seen.has(release.key)) continue;
@@ -313,7 +348,7 @@ function readFile(ev: Evidence, path: string, text: string): void {
   }
 }
 
-function readCommand(ev: Evidence, path: string, text: string, verb: string, start: Position, args: Parsed, expand: (w: Word) => string | undefined, pos: (offset: number) => Position): { key: string; read: () => void } | undefined {
+function readCommand(ev: Evidence, path: string, text: string, verb: string, start: Position, args: Parsed, expand: (w: Word) => string | undefined, pos: (offset: number) => Position, folded?: number): { key: string; read: () => void } | undefined {
   const flag = (name: string): Flag[] => args.flags.filter((f) => f.name === name);
   const last = (name: string): Flag | undefined => flag(name).at(-1);
   const generated = flag('generate-name').length > 0 || (verb === 'template' && args.positionals.length === 1);
@@ -333,7 +368,7 @@ function readCommand(ev: Evidence, path: string, text: string, verb: string, sta
     return {
       key: `unknown:${chartWord.text}`,
       read: () => {
-        ev.findings.push(finding('RF903', pos(chartWord.at), `${command}: its chart ${safeText(chartWord.text, 100)} is set from a variable the file does not set to a literal, so which chart it installs, and with which values, is known only when the command runs; its runner's chain is not proven`, 'write the chart (gitlab/gitlab-runner, or the chart folder) literally, or set the variable once to a literal in the same file'));
+        ev.findings.push(finding('RF903', pos(chartWord.at), `${command}: its chart ${safeText(chartWord.text, 100)} is set from ${notLiteral(path)}, so which chart it installs, and with which values, is known only when the command runs; its runner's chain is not proven`, setLiteral(path, 'write the chart (gitlab/gitlab-runner, or the chart folder) literally')));
         ev.chartsUnread = (ev.chartsUnread ?? 0) + 1;
       },
     };
@@ -352,7 +387,7 @@ function readCommand(ev: Evidence, path: string, text: string, verb: string, sta
   if (!runner) return undefined;
   // What makes the release: its name, chart, namespace, version and values (not --atomic, --timeout, --debug, …).
   const key = JSON.stringify([releaseName, chart, repo, ...args.flags.filter((f) => RELEASE_FLAGS.has(f.name)).map((f) => [f.name, f.value?.text])]);
-  return { key, read: () => readRelease(ev, path, text, { verb, start, args, expand, pos, command, releaseName, nameWord, dir, chartFolder: chartYaml !== undefined ? folder : undefined, chartVersion: chartYaml !== undefined && typeof chartYaml.version === 'string' ? chartYaml.version : undefined }) };
+  return { key, read: () => readRelease(ev, path, text, { verb, start, args, expand, pos, command, releaseName, nameWord, dir, chartFolder: chartYaml !== undefined ? folder : undefined, chartVersion: chartYaml !== undefined && typeof chartYaml.version === 'string' ? chartYaml.version : undefined, folded }) };
 }
 
 /** The nearest folder above `dir` (`a/b/`) that holds a Chart.yaml, with it; undefined where none does. */
@@ -378,6 +413,8 @@ interface Command {
   dir: string;
   chartFolder: string | undefined;
   chartVersion: string | undefined;
+  /** Where a plain CI scalar's line ends in a `\` that YAML folds (foldedView's strays): the command as written is not the one read. */
+  folded?: number | undefined;
 }
 
 function readRelease(ev: Evidence, path: string, text: string, c: Command): void {
@@ -402,7 +439,7 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
     const written = expand(f.value);
     const at = pos(f.value.at);
     if (written === undefined) {
-      findings.push(finding('RF903', at, `${command}: the values file ${safeText(f.value.text, 100)} is named by a variable the file does not set to a literal, so which file it is, and what it sets, is known only when the command runs and is not proven`, 'name the values file literally, or set the variable once to a literal in the same file'));
+      findings.push(finding('RF903', at, `${command}: the values file ${safeText(f.value.text, 100)} is named by ${notLiteral(path)}, so which file it is, and what it sets, is known only when the command runs and is not proven`, setLiteral(path, 'name the values file literally')));
       valuesUnread = true;
       continue;
     }
@@ -498,15 +535,23 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
   if (!nsFlag?.value) {
     clauses.push('no -n/--namespace is given, so helm installs the release in the namespace of the kubeconfig context it runs with (or $HELM_NAMESPACE), which the files do not show; the namespace the manager runs in is not known and its identity chain is not proven');
     fixes.push('give the namespace with -n <namespace>');
-  } else if (namespace === undefined) findings.push(finding('RF903', pos(nsFlag.value.at), `${command}: its namespace ${safeText(nsFlag.value.text, 100)} is set from a variable the file does not set to a literal, so the namespace the manager runs in is known only when the command runs and its identity chain is not proven`, 'write the namespace literally, or set the variable once to a literal in the same file'));
+  } else if (namespace === undefined) findings.push(finding('RF903', pos(nsFlag.value.at), `${command}: its namespace ${safeText(nsFlag.value.text, 100)} is set from ${notLiteral(path)}, so the namespace the manager runs in is known only when the command runs and its identity chain is not proven`, setLiteral(path, 'write the namespace literally')));
   const versionFlag = flags('version').at(-1);
   const version = versionFlag?.value ? expand(versionFlag.value) : undefined;
   const names: string[] = [];
   if (versionFlag?.value && version === undefined) names.push(`the chart version ${safeText(versionFlag.value.text, 60)} (the checks of one chart version take none)`);
   if (c.releaseName === undefined && c.nameWord !== undefined) names.push(`the release name ${safeText(c.nameWord.text, 60)}`);
-  if (unknown.length > 0) clauses.push(`${unknown.join(', ')} ${unknown.length > 1 ? 'give values' : 'gives a value'} known only when the command runs (a variable the file does not set once to a literal, a command's output), so what ${unknown.length > 1 ? 'they set' : 'it sets'} is not read and not proven`);
+  if (unknown.length > 0) clauses.push(`${unknown.join(', ')} ${unknown.length > 1 ? 'give values' : 'gives a value'} known only when the command runs (${notLiteral(path)}, or a command's output), so what ${unknown.length > 1 ? 'they set' : 'it sets'} is not read and not proven`);
   if (names.length > 0) clauses.push(`${names.join(' and ')} ${names.length > 1 ? 'are' : 'is'} known only when the command runs`);
-  if (unknown.length > 0 || names.length > 0) fixes.push(unknown.length > 0 ? 'write the values in a values file given with -f, or set the variables once to literals in the same file' : 'write them literally, or set the variables once to literals in the same file');
+  const setAll = SCRIPT.test(path) ? 'set the variables to literals before the command' : 'set the variables once to literals in the same file';
+  if (unknown.length > 0 || names.length > 0) fixes.push(`${unknown.length > 0 ? 'write the values in a values file given with -f' : 'write them literally'}, or ${setAll}`);
+  if (c.folded !== undefined) {
+    // The word the shell makes of `\ ` and the next line's first word (the view keeps the break after the `\`).
+    const next = /^\r?\n[ \t]*([^ \t\r\n]{0,60})/.exec(text.slice(c.folded + 1, c.folded + 200))?.[1] ?? '';
+    // helm takes at most a release and a chart (cmd/helm/install.go nameAndChart: "expected at most two arguments"; upgrade: require.ExactArgs(2)).
+    clauses.push(`the plain YAML scalar's line ${pos(c.folded).line} ends in \`\\\`, and YAML folds a plain scalar's lines into one (YAML 1.2.2 §7.3.3, §6.5) before the job's shell reads it, so the \`\\\` escapes the blank after it and helm is given the word \`${safeText(` ${next}`, 70)}\` (a blank, then the next line's first word) instead of \`${safeText(next, 60)}\`: one argument more than the release and chart helm takes, or a release or chart name with a blank before it, so the command as written stops with an error; it is read here as if the lines were joined, which is not proven`);
+    fixes.push('remove the `\\` at the line ends (YAML joins a plain scalar\'s lines itself), or write the command in a literal block (`- |`), where the shell gets each line break after its `\\`');
+  }
   if (clauses.length > 0) findings.push(finding('RF903', c.start, `${command}: ${clauses.join('; ')}`, fixes.join('; ')));
   if (!read) {
     ev.chartsUnread = (ev.chartsUnread ?? 0) + 1;

@@ -1,6 +1,6 @@
 import { shellCommentScanner } from './shell-comment.js';
 import { LineIndex } from './hcl/ast.js';
-import { assignedOnce, expandWord, inForce, makefileForms, scriptWord, type VarSource } from './shell-vars.js';
+import { assignedOnce, expandWord, inForce, makefileForms, recipeWord, scriptWord, type VarSource } from './shell-vars.js';
 
 /**
  * ServiceAccounts a script or Makefile makes with `kubectl create serviceaccount NAME [-n NS]` (and
@@ -33,7 +33,8 @@ const SCRIPT = /\.(?:sh|bash|zsh|ksh)$/i;
 /** A name or namespace as written, or with its variables put in (shell-vars.ts expandWord, chains followed); undefined unless it is then a name. */
 function valueOf(word: string, vars: VarSource, forms: { makefile: boolean }): string | undefined {
   // make expands `$(X)` before the shell reads the recipe's quotes; in a script a `$` inside `'…'` is a literal character.
-  const w = forms.makefile ? word.replace(/^["']|["']$/g, '') : scriptWord(word);
+  // make's `'$$X'` reaches the shell as `'$X'`, the characters as written (shell-vars.ts recipeWord).
+  const w = forms.makefile ? recipeWord(scriptWord(word), word.includes("'") ? scriptWord(word) : undefined) : scriptWord(word);
   const value = LITERAL.test(w) ? w : w.includes('$') ? expandWord(w, vars, forms) : undefined;
   return value !== undefined && LITERAL.test(value) ? value : undefined;
 }

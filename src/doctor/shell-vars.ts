@@ -31,12 +31,16 @@ import { isMakefileName } from '../io/file-names.js';
  *   order, not file order: set once. A GitLab CI job's `script:` lines run in one shell in order, but
  *   the file holds many jobs that run in stage order, each its own shell, and a job's `variables:`
  *   are not shell lines: the file's lines are no one run, so set once there too. A command in a
- *   script's function body runs where the function is called, which is not followed: set once.
+ *   script's function body runs where the function is called, which is not followed: set once. A
+ *   function whose body is a subshell (`f() ( … )`, `function f ( … )`, stop 61d) runs it in its own
+ *   process: what it assigns is never in force outside it, called or not (a `{ … }` body's changes
+ *   are the caller's: not known after it).
  * - `expandWord(word, vars, { makefile })`: a word with the variables of `assignedOnce` put in,
  *   each chain followed (`a=$B` over `B=x`, at most 8 deep; a cycle is not known). In a script a
  *   `$` inside `'…'` is a literal character: the callers give such a word with it behind a `\`
  *   (shellWords' `escaped`, scriptWord), and a value set in `'…'` is kept so, as written. In a
- *   Makefile make expands `$(X)` wherever it is, quotes or not, before the recipe's shell runs.
+ *   Makefile make expands `$(X)` wherever it is, quotes or not, before the recipe's shell runs, and
+ *   its `'$$X'` reaches the shell as `'$X'`, which the shell keeps as written (recipeWord, stop 61d).
  *
  * Each reads a line with one linear regex or one pass (no `^\s*` under the `m` flag, no nested quantifiers).
  */
@@ -64,6 +68,53 @@ const MAKE_SETTERS = [
   new RegExp(`^[ \\t]*${MAKE_PREFIX}${MAKE_PREFIX}(?:define|undefine)[ \\t]+(${NAME})`, 'gm'),
   new RegExp(`^[^:#=\\n \\t][^:#=\\n]*:[ \\t]*${MAKE_PREFIX}${MAKE_PREFIX}(${NAME})[ \\t]*${MAKE_OPERATOR}`, 'gm'),
 ];
+/**
+ * make's `$(eval X = v)` (`${eval …}`, any operator, `override`/`export` before the name): the text is
+ * read as a line of the Makefile when make expands it (GNU make manual, "The eval Function"), in a
+ * recipe when the recipe runs, so it is a change of X. 1: the name, 2: the operator, 3: a literal value
+ * (no `$`, no blank), 4: the `)` or `}` right after it. Starts only at `$(eval`; each part a class the next cannot take.
+ */
+const MAKE_EVAL = new RegExp(`\\$[({]eval[ \t]+${MAKE_PREFIX}${MAKE_PREFIX}(${NAME})[ \t]*(${MAKE_OPERATOR})[ \t]*([A-Za-z0-9._/:@+-]*)[ \t]*([)}])?`, 'g');
+/** `$(eval $(NAME))`, `$(eval $(call NAME, …))`, `$(eval $(value NAME))`: the text of the variable NAME (a `define`'s body) read as Makefile lines. */
+const MAKE_EVAL_OF = new RegExp(`\\$[({]eval[ \t]+\\$[({](?:(?:call|value)[ \t]+)?(${NAME})`, 'g');
+/** A line of a Makefile (not a recipe's: no tab first) that opens or closes a `define` (GNU make manual, "Defining Multi-Line Variables": they nest). */
+const DEFINE_LINE = new RegExp(`^ *${MAKE_PREFIX}${MAKE_PREFIX}define[ \t]+(${NAME})`);
+const ENDEF_LINE = /^ *endef(?:[ \t#]|$)/;
+
+/**
+ * A Makefile's text split at its `define NAME` … `endef` bodies, each line kept where it is (a body's
+ * lines are empty in `outside`, every other line empty in `evaluated`): a body is a variable's value,
+ * not lines of the Makefile, so what it assigns is no assignment of the file; only where the file
+ * hands it to `$(eval …)` (MAKE_EVAL_OF) are its lines read as the Makefile's, and they are kept in
+ * `evaluated`. One pass over the lines.
+ */
+function defineBodies(text: string, count?: { steps: number }): { outside: string; evaluated: string } {
+  if (!text.includes('define')) return { outside: text, evaluated: '' };
+  const evaluatedNames = new Set<string>();
+  for (const m of text.matchAll(MAKE_EVAL_OF)) evaluatedNames.add(m[1]!);
+  const outside: string[] = [];
+  const evaluated: string[] = [];
+  let depth = 0;
+  let keep = false;
+  for (const line of text.split('\n')) {
+    if (count) count.steps++;
+    const opens = line[0] !== '\t' ? DEFINE_LINE.exec(line) : null;
+    if (depth === 0) {
+      outside.push(line);
+      evaluated.push('');
+      if (opens) [depth, keep] = [1, evaluatedNames.has(opens[1]!)];
+      continue;
+    }
+    if (opens) depth++;
+    else if (line[0] !== '\t' && ENDEF_LINE.test(line)) depth--;
+    outside.push('');
+    evaluated.push(depth > 0 && keep ? line : '');
+  }
+  return { outside: outside.join('\n'), evaluated: evaluated.join('\n') };
+}
+
+/** make's `override X op …` (`export` before or after `override`), and `override define X`: its name. */
+const MAKE_OVERRIDE = new RegExp(`^[ \\t]*(?:export[ \\t]+)?override[ \\t]+(?:export[ \\t]+)?(?:(?:define|undefine)[ \\t]+)?(${NAME})(?:[ \\t]*${MAKE_OPERATOR}|[ \\t]*$)`, 'gm');
 /** The shell's `NAME=value` (`export NAME=value`): no blank before or after the `=`. */
 const SHELL_ASSIGNMENT = new RegExp(`^[ \\t]*(?:export[ \\t]+)?(${NAME})=${WORD_VALUE}${TAIL}`, 'gm');
 
@@ -94,18 +145,43 @@ export const makefileForms = (path: string): { makefile: boolean } => ({ makefil
  * changes are read by the same reader as assignedInForce's (shellAssignments). A script (or CI
  * file) that runs `source`, `.` or `eval` anywhere may set any name there, and order does not count
  * here: no name is known (stop 60d). A Makefile's recipe that sources a file changes its own shell's
- * names, not make's variables, so a Makefile's stay read.
+ * names, not make's variables, so a Makefile's stay read. In a Makefile (stop 61d): a `define` body's
+ * lines are a value, not assignments of the file, unless the file hands the body to `$(eval …)`
+ * (then each name they set is not known); `$(eval X = v)` is another assignment of X (a literal the
+ * same as every other keeps X known; any other makes it not known); after `override X = …` only
+ * assignments marked override count. `count.steps`, where given, counts the lines and matches read.
  */
-export function assignedOnce(text: string, options: { makefile: boolean }): Map<string, string | null> {
+export function assignedOnce(text: string, options: { makefile: boolean }, count?: { steps: number }): Map<string, string | null> {
   const out = new Map<string, string | null>();
   // The lines (1-based) where each name is set to a literal; a change of it at any other line makes it not known.
   const literalAt = new Map<string, Set<number>>();
   const assignment = options.makefile ? MAKE_ASSIGNMENT : SHELL_ASSIGNMENT;
-  for (const { m, line } of withLines(text, assignment)) {
+  // A Makefile's `define` bodies are values, not its lines (defineBodies); one handed to `$(eval …)` may set any name it assigns.
+  const { outside, evaluated } = options.makefile ? defineBodies(text, count) : { outside: text, evaluated: '' };
+  // `override X = v`: later assignments of X not marked override are ignored (GNU make manual, "The override Directive"): only its own count.
+  const overridden = new Map<string, Set<number>>();
+  if (options.makefile && outside.includes('override')) {
+    for (const { m, line } of withLines(outside, MAKE_OVERRIDE, count)) overridden.set(m[1]!, (overridden.get(m[1]!) ?? new Set()).add(line));
+  }
+  const ignored = (name: string, line: number): boolean => overridden.get(name)?.has(line) === false;
+  const literal = (name: string, value: string, line: number) => {
+    if (ignored(name, line)) return;
+    out.set(name, out.has(name) && out.get(name) !== value ? null : value);
+    literalAt.set(name, (literalAt.get(name) ?? new Set()).add(line));
+  };
+  for (const { m, line } of withLines(outside, assignment, count)) {
     // In a script `'…'` is literal: `X='$A'` sets X to the characters `$A`, which expandWord keeps as written (`\$`).
-    const value = !options.makefile && m[2] === "'" ? m[3]!.replace(/\$/g, '\\$') : m[3]!;
-    out.set(m[1]!, out.has(m[1]!) && out.get(m[1]!) !== value ? null : value);
-    literalAt.set(m[1]!, (literalAt.get(m[1]!) ?? new Set()).add(line));
+    literal(m[1]!, !options.makefile && m[2] === "'" ? m[3]!.replace(/\$/g, '\\$') : m[3]!, line);
+  }
+  // `$(eval X = v)` changes X where make expands it: a literal one counts as another assignment (the same value in every one, known; two, not); any other, not known.
+  const evals: string[] = [];
+  if (options.makefile && outside.includes('eval')) {
+    for (const { m, line } of withLines(outside, MAKE_EVAL, count)) {
+      // `$(eval override X = v)` wins over an `override X = …` too: it is never ignored.
+      if (/\boverride\b/.test(m[0])) overridden.get(m[1]!)?.add(line);
+      if (/^(?::?:?=|\?=)$/.test(m[2]!) && m[3] !== '' && m[4] !== undefined) literal(m[1]!, m[3]!, line);
+      else if (!ignored(m[1]!, line)) evals.push(m[1]!);
+    }
   }
   const taken = (name: string, from: number, to: number): boolean => {
     const at = literalAt.get(name);
@@ -114,7 +190,10 @@ export function assignedOnce(text: string, options: { makefile: boolean }): Map<
     return false;
   };
   if (options.makefile) {
-    for (const setter of MAKE_SETTERS) for (const { m, line } of withLines(text, setter)) if (!taken(m[1]!, line, line)) out.set(m[1]!, null);
+    for (const setter of MAKE_SETTERS) for (const { m, line } of withLines(outside, setter, count)) if (!taken(m[1]!, line, line) && !ignored(m[1]!, line)) out.set(m[1]!, null);
+    for (const name of evals) out.set(name, null);
+    // The lines of a body handed to `$(eval …)` are the Makefile's when make reads them, often with `$(1)` put in: each name they set, not known.
+    if (evaluated !== '') for (const re of [MAKE_ASSIGNMENT, MAKE_EVAL, ...MAKE_SETTERS]) for (const m of evaluated.matchAll(re)) out.set(m[1]!, null);
   } else if (text.includes('=') || /\b(?:read|for|select|unset|printf|mapfile|readarray|let|getopts)\b/.test(text)) {
     let any = false;
     for (const a of shellAssignments(text).assignments) {
@@ -130,12 +209,16 @@ export function assignedOnce(text: string, options: { makefile: boolean }): Map<
 }
 
 /** Each match of a `g` regex with the 1-based line it starts on: one pass over the text. */
-function* withLines(text: string, re: RegExp): Generator<{ m: RegExpMatchArray; line: number }> {
+function* withLines(text: string, re: RegExp, count?: { steps: number }): Generator<{ m: RegExpMatchArray; line: number }> {
   let line = 1;
   let from = 0;
   for (const m of text.matchAll(re)) {
-    for (let nl = text.indexOf('\n', from); nl >= 0 && nl < m.index; nl = text.indexOf('\n', nl + 1)) line++;
+    for (let nl = text.indexOf('\n', from); nl >= 0 && nl < m.index; nl = text.indexOf('\n', nl + 1)) {
+      line++;
+      if (count) count.steps++;
+    }
     from = m.index;
+    if (count) count.steps++;
     yield { m, line };
   }
 }
@@ -149,9 +232,38 @@ const SHELL_REFERENCE = /\\([\\$])|\$(?:\(([^()]*)\)|\{([^{}]*)\}|([A-Za-z_][A-Z
 /**
  * make's `$(X)`, `${X}`, and `$` before one other character, the one-letter variable of that name
  * (`$NS` is `$(N)` then `S`: GNU make manual, "Basics of Variable References"); `$$` is a `$` the
- * shell then expands when the recipe runs, so it is not known here.
+ * shell then expands when the recipe runs, so it is not known here. `\$` and `\\` are a literal `$`
+ * and `\` (recipeWord's form: a `$$` the recipe's shell keeps inside `'…'`).
  */
-const MAKE_REFERENCE = /\$(?:\(([^()]*)\)|\{([^{}]*)\}|([^$(){}])|(\$?))/g;
+const MAKE_REFERENCE = /\\([\\$])|\$(?:\(([^()]*)\)|\{([^{}]*)\}|([^$(){}])|(\$?))/g;
+
+/**
+ * A Makefile recipe's word in the form expandWord takes with `makefile`: `escaped` is the word's
+ * escaped form (shellWords' `escaped`, scriptWord: each `$` or `\` written inside `'…'` behind a
+ * `\`), `text` the word without it. make turns `$$` into `$` before the recipe's shell reads its
+ * quotes (GNU make manual, "Using Variables in Recipes"), so `'$$X'` reaches the shell as `'$X'`,
+ * which it keeps as written (POSIX Shell Command Language 2.2.2: every character inside single
+ * quotes is literal): the characters `$X`, given here behind a `\` (`\$X`). make's own `$(X)` is
+ * expanded wherever it is, quotes or not; a `$$` outside `'…'` is the shell's variable, known only
+ * when the recipe runs. Every other `\` is a literal character, written `\\`. One pass.
+ */
+export function recipeWord(text: string, escaped?: string): string {
+  if (escaped === undefined) return text.replace(/\\/g, '\\\\');
+  let out = '';
+  for (let i = 0; i < escaped.length; i++) {
+    const c = escaped[i]!;
+    if (c === '\\' && escaped[i + 1] === '$') {
+      // `'$$'`: make's `$$`, a `$` the shell keeps; `'$(X)'`: make's reference, expanded.
+      const both = escaped[i + 2] === '\\' && escaped[i + 3] === '$';
+      out += both ? '\\$' : '$';
+      i += both ? 3 : 1;
+    } else if (c === '\\') {
+      out += '\\\\';
+      if (escaped[i + 1] === '\\') i++;
+    } else out += c;
+  }
+  return out;
+}
 
 /**
  * A word with its variables (`${X}`, `$X`; in a Makefile `$(X)`, `${X}`, and `$N` for the one-letter N) replaced by what the same file
@@ -167,7 +279,7 @@ export function expandWord(word: string, vars: VarSource, options: { makefile: b
     if (w.includes('`') || depth > 8) return undefined;
     let unknown = false;
     const out = w.replace(options.makefile ? MAKE_REFERENCE : SHELL_REFERENCE, (_m, ...groups: (string | undefined)[]) => {
-      const [escaped, p, b, bare] = options.makefile ? [undefined, ...groups] : groups;
+      const [escaped, p, b, bare] = groups;
       if (escaped !== undefined) return escaped;
       // `$(X)` is make's variable; in the shell it runs the command X.
       const name = (options.makefile ? p : undefined) ?? b ?? bare;
@@ -271,6 +383,8 @@ export function assignedInForce(script: string, until: number, why?: Map<string,
   const out = new Map<string, string>();
   for (const a of assignments) {
     const onPath = within(a.blocks, stack);
+    // In a subshell function's body (`f() ( … )`): the function's own process, never the command's outside it.
+    if (a.blocks?.subshell && !onPath) continue;
     if (a.name === '*') {
       out.clear();
       why?.clear();
@@ -299,7 +413,8 @@ export interface VarSource { get(name: string): string | null | undefined }
  * assignment may not run). A value naming variables (`B="$A/x"`) is expanded where it is assigned,
  * as the shell does, with the names in force there. A command inside a function's body runs where
  * the function is called, which this does not follow: it reads the names as assignedOnce does
- * (one literal for the whole file, or not known).
+ * (one literal for the whole file, or not known). What a subshell function's body (`f() ( … )`)
+ * assigns is never in force outside it.
  *
  * One pass over the script (shellAssignments), then each name's changes listed in order: a lookup is
  * a binary search of that list and of the `source`/`eval` places, so n commands over a script of n
@@ -332,8 +447,9 @@ export function inForce(script: string, count?: { steps: number }): { at(offset:
   for (let i = 0; i < assignments.length; i++) {
     const a = assignments[i]!;
     if (count) count.steps++;
+    // A subshell function's changes are its own process's: never in force outside it (a command inside reads the set-once names).
     if (a.name === '*') {
-      stars.push(i);
+      if (!a.blocks?.subshell) stars.push(i);
       values.push(undefined);
       continue;
     }
@@ -341,6 +457,7 @@ export function inForce(script: string, count?: { steps: number }): { at(offset:
     // Kept in expandWord's form: a `$` or `\` the expansion gave is a character, not expanded again.
     values.push(a.value?.includes('$') ? expanded?.replace(/[$\\]/g, '\\$&') : expanded);
     const list = byName.get(a.name);
+    if (a.blocks?.subshell) continue;
     if (list) list.push(i);
     else byName.set(a.name, [i]);
   }
@@ -364,7 +481,7 @@ interface ShellAssignment { name: string; value: string | undefined; blocks: Blo
  * before it closed (Infinity while open), so one block is inside another (or is it) where its number
  * is in the other's range: O(1), never a walk of the blocks around it (a script of 100,000 nested `{`).
  */
-interface Block { id: number; last: number; parent: Block | undefined; function: boolean }
+interface Block { id: number; last: number; parent: Block | undefined; function: boolean; subshell: boolean }
 /** Whether what ran in block `a` (a change) is still in force in block `b` (a command): `b` is `a` or inside it. */
 const within = (a: Block | undefined, b: Block | undefined): boolean => a === undefined || (b !== undefined && a.id <= b.id && b.id <= a.last);
 
@@ -387,7 +504,8 @@ function shellAssignments(script: string, track = false, count?: { steps: number
   let startLine = 0;
   let stack: Block | undefined;
   let next = 0;
-  const open = (fn = false) => (stack = { id: ++next, last: Infinity, parent: stack, function: fn || (stack?.function ?? false) });
+  // `subshell`: a function whose body is a subshell (`f() ( … )`) or inside one: what it assigns is its own process's, never the caller's.
+  const open = (fn = false, sub = false) => (stack = { id: ++next, last: Infinity, parent: stack, function: fn || (stack?.function ?? false), subshell: sub || (stack?.subshell ?? false) });
   const close = () => {
     if (stack === undefined) return;
     stack.last = next;
@@ -396,8 +514,9 @@ function shellAssignments(script: string, track = false, count?: { steps: number
   const branch = () => {
     if (stack === undefined) return;
     const fn = stack.function && !(stack.parent?.function ?? false);
+    const sub = stack.subshell && !(stack.parent?.subshell ?? false);
     close();
-    open(fn);
+    open(fn, sub);
   };
   let heredoc: { word: string; tabs: boolean } | undefined;
   let lastWord = '';
@@ -461,12 +580,19 @@ function shellAssignments(script: string, track = false, count?: { steps: number
       for (const w of words) {
         if (count) count.steps++;
         const fnBody = fnNext && w === '{';
+        // `f() ( … )`, `function f ( … )`: a function whose body runs in a subshell when it is called (POSIX 2.9.5: the body is any compound command).
+        const fnSubshell = fnNext && w === '(';
         fnNext = w === '()' || /^[^\s()]+\(\)$/.test(w) || lastWord === 'function';
         lastWord = w;
         if (setter !== undefined) {
           const name = /^([A-Za-z_][A-Za-z0-9_]*)(?:=|$)/.exec(w)?.[1];
           if (name !== undefined) assignments.push({ name, value: undefined, blocks: stack, by: `\`${setter}\``, line: startLine, end: n + 1 });
           if (w === 'in' || w === 'do') setter = undefined;
+          continue;
+        }
+        if (fnSubshell) {
+          open(true, true);
+          command = true;
           continue;
         }
         // `f(){` written as one word: a function's body opens with it.

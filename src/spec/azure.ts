@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { azureTagsSchema } from './tags.js';
+import { trimEnd } from '../model/trim.js';
 
 /**
  * Azure pieces of the spec that do not belong to one platform: the `azure` section, the
@@ -156,8 +157,8 @@ export function parseAzureScope(scope: string): AzureScope | undefined {
  * assignment at a scope applies to every resource whose id starts with that scope and `/`.
  */
 export function scopeCovers(outer: string, inner: string): boolean {
-  const o = outer.toLowerCase().replace(/\/+$/, '');
-  const i = inner.toLowerCase().replace(/\/+$/, '');
+  const o = trimEnd(outer.toLowerCase(), '/');
+  const i = trimEnd(inner.toLowerCase(), '/');
   return i === o || i.startsWith(`${o}/`);
 }
 

@@ -7,6 +7,7 @@ import type { ManagerPods } from '../platforms/types.js';
 import { identityOf } from '../model/types.js';
 import { MANAGEMENT_GROUP_SCOPE, POWERFUL_AZURE_ROLES, azureRoleInfo, parseAzureScope, scopeCovers, userAssignedIdentityId } from '../spec/azure.js';
 import { assignmentsOf, assignmentsRead, azureFacts, ownAzure, type AzureFacts, type RoleAssignmentFacts } from './azure-docs.js';
+import { trimEnd } from '../model/trim.js';
 
 /**
  * Azure RBAC over the fleet's own resources: what a runner's job identity may do, through its
@@ -137,7 +138,7 @@ function managerIndex(docs: FleetDocuments, fleet: FleetIntent, facts: AzureFact
       index.unknownId.push(entry);
       continue;
     }
-    const id = entry.id.toLowerCase().replace(/\/+$/, '');
+    const id = trimEnd(entry.id.toLowerCase(), '/');
     for (let i = 1; i <= id.length; i++) {
       if (i < id.length && id[i] !== '/') continue;
       const key = id.slice(0, i);
@@ -181,7 +182,7 @@ function podsIndex(fleet: FleetIntent, facts: AzureFacts, podsOf: (runner: Inten
     const pods = podsOf(r);
     const m = identityOf(fleet, r.managerIdentity);
     if (!pods || m.cloud !== 'azure') continue;
-    const scope = pods.scope.toLowerCase().replace(/\/+$/, '');
+    const scope = trimEnd(pods.scope.toLowerCase(), '/');
     const key = `${scope}|${pods.serviceAccount}`;
     const known = seen.get(key);
     if (known) {
@@ -207,7 +208,7 @@ function podsIndex(fleet: FleetIntent, facts: AzureFacts, podsOf: (runner: Inten
 /** The managers a scope contains, but those named in `except`: how many, and the first few (constant work per scope). */
 function managersWithin(index: ManagerIndex, scope: string, except: readonly string[]): { count: number; first: ManagerEntry[]; unknownId: { count: number; first: ManagerEntry[] } } {
   const group = MANAGEMENT_GROUP_SCOPE.test(scope);
-  const list = group ? index.all : (index.byScope.get(scope.toLowerCase().replace(/\/+$/, '')) ?? []);
+  const list = group ? index.all : (index.byScope.get(trimEnd(scope.toLowerCase(), '/')) ?? []);
   const excluded = except.filter((n, i) => except.indexOf(n) === i && index.byName.has(n) && (group || scopeContains(scope, index.byName.get(n)!.id) === true));
   const pick = (from: readonly ManagerEntry[]) => {
     const out: ManagerEntry[] = [];
@@ -345,7 +346,7 @@ function podsFinding(a: RoleAssignmentFacts, pods: ManagerPods, jobs: string, pa
 function otherPodsFinding(a: RoleAssignmentFacts, index: PodsIndex, runner: string, manager: string, jobs: string, path: string): Finding | undefined {
   const verdict = roleOverPods(a.role);
   if (verdict === 'harmless') return undefined;
-  const list = index.byScope.get(a.scope.toLowerCase().replace(/\/+$/, '')) ?? [];
+  const list = index.byScope.get(trimEnd(a.scope.toLowerCase(), '/')) ?? [];
   const own = index.byRunner.get(runner);
   // Without Azure RBAC for Kubernetes authorization the role grants nothing inside a cluster; the
   // runner's own namespace is podsFinding's, and a namespace whose pods get the job identity itself is no escalation.

@@ -1,3 +1,4 @@
+import { trimEndAny } from '../model/trim.js';
 /**
  * What a static credential looks like, in a value or on a line of a script, template or heredoc:
  * the one set of rules the doctor's credential scan (doctor/secrets.ts), plan's scan of every
@@ -46,10 +47,12 @@ export const PRIVATE_KEY: Shape = SHAPES.find((s) => s.name === 'a private key')
 export function placeholderKeyBlock(lines: readonly string[], n: number): boolean {
   const begin = lines[n]!;
   const header = PRIVATE_KEY.re.exec(begin);
-  if (!header || begin.slice(header.index + header[0].length).replace(/["',\\]+$/, '').trim() !== '') return false;
+  if (!header || trimEndAny(begin.slice(header.index + header[0].length), `"',\\`).trim() !== '') return false;
   let body = 0;
   for (let i = n + 1; i < lines.length && i <= n + 100; i++) {
-    const line = lines[i]!.trim().replace(/^["']|["',]+$/g, '').trim();
+    const trimmed = lines[i]!.trim();
+    // One opening quote off, then the run of closing quotes and commas (what /^["']|["',]+$/g removed).
+    const line = trimEndAny(trimmed.startsWith('"') || trimmed.startsWith("'") ? trimmed.slice(1) : trimmed, `"',`).trim();
     if (line.includes('-----END')) return body > 0;
     if (line === '') continue;
     if (!placeholderWord(line) && !/^(?:\.{3}|\u2026)+$/.test(line)) return false;

@@ -1,7 +1,7 @@
 import type { PlatformPlugin, ReadmeStep, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { partyNamespace } from '../../model/types.js';
-import type { AzureManagedIdentity, IdentitySubject, KubernetesNames, KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { AzureManagedIdentity, KubernetesNames, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import { kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
 import { DO_NOT_EDIT, byName, merged, ownChild, ownEntries, setOwn, tfName, type Artifact, type K8sObject, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
 import { commonLabels, ownsNamespace } from '../../emit/kubernetes/objects.js';
@@ -14,7 +14,7 @@ import { aksClusterSchema } from './schema.js';
 import { AZURE_CLI_IMAGE, MECHANISM, aksIssuerOf, aksSpec, isCreatedAks, credentialName, identityDataRef, identityName, k8sRootPath, serviceAccountSubject } from './names.js';
 import { aksRunnerObjects, runnerIdentities } from './objects.js';
 import { aksClusterResources, aksNodePools, checkCreateAks, verifyCreatedAks } from './cluster.js';
-import { aksClustersThatMayAssume, aksManagerPods, aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume, verifyAppliedClientIds } from './verify.js';
+import { aksClustersThatMayAssume, aksManagerPods, aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume, kubernetesOnly, verifyAppliedClientIds } from './verify.js';
 import { verifyKeyVaultStore } from './key-vault-verify.js';
 import { aksRotatorAccess } from './rotator.js';
 import { rotatorObjects } from '../../emit/kubernetes/rotator-objects.js';
@@ -113,20 +113,6 @@ function dataRefObjects(fleet: ResolvedFleet, runner: ResolvedRunner & { kuberne
   const objs = aksRunnerObjects(fleet, runner, (id) => identityDataRef(id.key));
   dataRefObjectsOf.set(runner, { fleet, objs });
   return objs;
-}
-
-/**
- * The Kubernetes subjects of a candidate list, the same array for the same list: the subject index
- * behind aksWhoCanAssume is cached per array, so a fresh filter per role would rebuild it per role.
- */
-const kubernetesLists = new WeakMap<readonly IdentitySubject[], KubernetesSubject[]>();
-function kubernetesOnly(subjects: readonly IdentitySubject[]): KubernetesSubject[] {
-  let hit = kubernetesLists.get(subjects);
-  if (!hit) {
-    hit = subjects.filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
-    kubernetesLists.set(subjects, hit);
-  }
-  return hit;
 }
 
 export const aksPlatform: PlatformPlugin = {

@@ -12,6 +12,7 @@ import { CSI_DRIVER, KV_SECRETS_USER, SECRET_PROVIDER_CLASS_API } from './key-va
 import { k8sRootPath } from './names.js';
 import { clientIdHolders, sharedClientIdLabel } from './verify.js';
 import { isObject } from '../../model/is-object.js';
+import { trimEnd } from '../../model/trim.js';
 
 /**
  * The Key Vault token store of an AKS runner, proven from the documents (plan's and the doctor's):
@@ -28,7 +29,7 @@ const READS_SECRETS = new Set([KV_SECRETS_USER, 'Key Vault Secrets Officer', 'Ke
 
 const lower = (s: string) => s.toLowerCase();
 /** An Azure RBAC scope covers a resource at or below it (resource ids compare case-insensitively). */
-const covers = (scope: string, target: string) => lower(target) === lower(scope) || lower(target).startsWith(`${lower(scope).replace(/\/+$/, '')}/`);
+const covers = (scope: string, target: string) => lower(target) === lower(scope) || lower(target).startsWith(`${trimEnd(lower(scope), '/')}/`);
 
 function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };

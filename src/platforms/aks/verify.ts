@@ -1,13 +1,13 @@
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
-import type { KubernetesSubject, ResolvedCluster } from '../../model/types.js';
+import type { IdentitySubject, KubernetesSubject, ResolvedCluster } from '../../model/types.js';
 import { partyNamespace } from '../../model/types.js';
 import { findBy } from '../../model/lookup.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import { verifyKubernetesChain, findServiceAccount } from '../../verify/kubernetes-chain.js';
-import { fleetSubjects } from '../../verify/index.js';
+import { fleetSubjects, knownFleetSubjectIndex } from '../../verify/index.js';
 import { assignmentsRead, azureFacts, parseAzureRef } from '../../verify/azure-docs.js';
 import {
   AZURE_CLIENT_ID_ANNOTATION,
@@ -96,12 +96,30 @@ function tfServiceAccountAt(docs: FleetDocuments, root: TerraformRoot, namespace
  * documents (ownAzure: its Terraform root, its Azure context) shares those, so the list is built once
  * for all of them, not once per runner (which grew with the square of the folders).
  */
-const kubernetesSubjectLists = new WeakMap<FleetDocuments['runners'], { emitted: number; runners: readonly IntentRunner[]; size: number; clusters: FleetIntent['clusters']; subjects: KubernetesSubject[] }>();
+const kubernetesSubjectLists = new WeakMap<FleetDocuments['runners'], { emitted: number; runners: readonly IntentRunner[]; size: number; clusters: FleetIntent['clusters']; all: readonly IdentitySubject[]; subjects: KubernetesSubject[] }>();
+
+/**
+ * The Kubernetes subjects of a candidate list, the same array for the same list (the list itself when
+ * every subject is one): the subject index behind aksWhoCanAssume is cached per array, so a fresh
+ * filter per role would rebuild it per role, and a copy of a list verifyChain indexes too, twice.
+ */
+const kubernetesLists = new WeakMap<readonly IdentitySubject[], KubernetesSubject[]>();
+export function kubernetesOnly(subjects: readonly IdentitySubject[]): KubernetesSubject[] {
+  let hit = kubernetesLists.get(subjects);
+  if (!hit) {
+    hit = subjects.every((s) => s.kind === 'kubernetes') ? (subjects as KubernetesSubject[]) : subjects.filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
+    kubernetesLists.set(subjects, hit);
+  }
+  return hit;
+}
 export function fleetKubernetesSubjects(docs: FleetDocuments, fleet: FleetIntent): KubernetesSubject[] {
+  // The list verifyFleet made for these documents: the same array it passes to aksWhoCanAssume when it is all Kubernetes subjects.
+  const known = knownFleetSubjectIndex(docs, fleet);
   const hit = kubernetesSubjectLists.get(docs.runners);
-  if (hit && hit.emitted === docs.runners.size && hit.runners === fleet.runners && hit.size === fleet.runners.length && hit.clusters === fleet.clusters) return hit.subjects;
-  const subjects = fleetSubjects(docs, fleet).filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
-  kubernetesSubjectLists.set(docs.runners, { emitted: docs.runners.size, runners: fleet.runners, size: fleet.runners.length, clusters: fleet.clusters, subjects });
+  if (hit && hit.emitted === docs.runners.size && hit.runners === fleet.runners && hit.size === fleet.runners.length && hit.clusters === fleet.clusters && (known === undefined || hit.all === known.all)) return hit.subjects;
+  const all = known?.all ?? fleetSubjects(docs, fleet);
+  const subjects = kubernetesOnly(all);
+  kubernetesSubjectLists.set(docs.runners, { emitted: docs.runners.size, runners: fleet.runners, size: fleet.runners.length, clusters: fleet.clusters, all, subjects });
   return subjects;
 }
 

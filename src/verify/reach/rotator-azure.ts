@@ -6,6 +6,7 @@ import { AKS_CLUSTER_USER_ROLE, KEY_VAULT_SECRETS_OFFICER } from '../../spec/res
 import type { RotatorAzureIntent } from './intent.js';
 import { asList } from './roles.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
+import { trimEnd } from '../../model/trim.js';
 
 /**
  * The token rotator's managed identity (operations.rotation on AKS), proven from terraform/azure:
@@ -21,7 +22,7 @@ function f(code: Code, path: string, message: string, extra: Partial<Finding> = 
   return { code, severity: CODES[code].severity, path, message, ...extra };
 }
 
-const norm = (s: string) => s.toLowerCase().replace(/\/+$/, '');
+const norm = (s: string) => trimEnd(s.toLowerCase(), '/');
 
 export function verifyAzureRotator(root: TerraformRoot | undefined, path: string, identityName: string, audience: string, intent: RotatorAzureIntent): { findings: Finding[]; claim: string } {
   const findings: Finding[] = [];

@@ -87,7 +87,14 @@ function unprovenScheduling(fleet: ResolvedFleet, emitted: EmittedFleet): string
 /** The output README: what was generated, the apply order with exact commands, and what was proven. */
 export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verification: Verification): Artifact {
   const lines: string[] = [];
-  const push = (...l: string[]) => lines.push(...l);
+  // Lines are appended one by one: a list spread into one call of push (`lines.push(...list)`)
+  // overflows the stack past about 120,000 items (a README step of ~6,000 VM runners).
+  const push = (...l: string[]) => {
+    for (const x of l) lines.push(x);
+  };
+  const pushAll = (list: readonly string[], indent: boolean) => {
+    for (const l of list) lines.push(indent && l !== '' ? `   ${l}` : l);
+  };
   push(`# Runner fleet \`${fleet.name}\``, '', `GitLab: ${fleet.gitlabUrl}`, '');
   push('| runner | platform | cluster | namespace | manager identity | job identity | cache |', '|---|---|---|---|---|---|---|');
   for (const r of fleet.runners) {
@@ -114,7 +121,10 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     for (const c of contribs) {
       for (const st of (c?.steps ?? []).filter((x) => (x.phase ?? 'runners') === phase)) {
         push(`${step++}. **${st.title}**${st.text ? ` ${st.text}` : ''}`, '');
-        if (st.lines.length > 0) push(...st.lines.map((l) => (l === '' ? '' : `   ${l}`)), '');
+        if (st.lines.length > 0) {
+          pushAll(st.lines, true);
+          push('');
+        }
       }
     }
   };
@@ -142,7 +152,7 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
       for (const r of manifestRunners) push(`   kubectl apply -f kubernetes/${r.name}/`);
       push('   ```', '');
     }
-    for (const c of contribs) if (c?.kubernetesObjects) push(...c.kubernetesObjects.map((l) => (l === '' ? '' : `   ${l}`)));
+    for (const c of contribs) if (c?.kubernetesObjects) pushAll(c.kubernetesObjects, true);
   }
   const gitlabClusters = [...new Set(k8sRunners.map((r) => r.cluster))].sort();
   if (emitted.terraformGitlab) push(
@@ -185,7 +195,11 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     '- Before replacing a manager, `runner-fleet drain SPEC --runner NAME --approve` pauses the runner and waits until no job runs; `resume` undoes it. This holds for runners registered by `terraform/gitlab` too: their `gitlab_user_runner` ignores later changes of `paused` (`lifecycle.ignore_changes`), so the next `terraform apply` does not un-pause a drained runner; `gitlab.paused` in the spec applies at creation only for them. Kubernetes job pods carry `karpenter.sh/do-not-disrupt: "true"` and `cluster-autoscaler.kubernetes.io/safe-to-evict: "false"`, and the manager\'s grace period covers the runner\'s maximum job timeout.',
     '',
   );
-  for (const sec of sections) push(`## ${sec.heading}`, '', ...sec.lines, '');
+  for (const sec of sections) {
+    push(`## ${sec.heading}`, '');
+    pushAll(sec.lines, false);
+    push('');
+  }
   push('## Proven before anything was written', '', 'Computed from the generated documents themselves (trust policies, permission policies, bucket policy, annotations, Helm values, config.toml) with runner-fleet\'s IAM policy evaluator:', '');
   for (const p of verification.proofs) push(`- ${p.holds ? 'holds' : '**FAILS**'}: ${p.runner}: ${p.claim}`);
   const notable = verification.findings.filter((f) => f.severity !== 'error');

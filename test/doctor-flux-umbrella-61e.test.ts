@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
 import { doctorTexts } from './helpers/doctor.js';
+import { rf907, runnerIam as iam, umbrellaChart as chart, underKey as under } from './helpers/umbrella.js';
 
 /**
  * Stop 61e: a Flux HelmRelease whose chart is a folder of a GitRepository (`spec.chart.spec.chart:
@@ -15,11 +14,6 @@ import { doctorTexts } from './helpers/doctor.js';
  */
 
 const run = doctorTexts;
-const corpus = (file: string) => readFileSync(join(__dirname, 'doctor', 'corpus', 'hand-eks-irsa-chart-rbac', file), 'utf8');
-const values = corpus('helm/values.yaml');
-const iam = corpus('iam/main.tf');
-const under = (key: string, more = '', text = values) => `${key}:\n${more}${text.split('\n').map((l) => (l === '' ? l : `  ${l}`)).join('\n')}`;
-const chart = (dependency: string) => `apiVersion: v2\nname: ci-platform\nversion: 0.1.0\ndependencies:\n  - name: gitlab-runner\n    version: 0.71.0\n    repository: https://charts.gitlab.io\n${dependency}`;
 const helmRelease = (values: string, chartPath = './charts/platform', kind = 'GitRepository') => `apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
 metadata:
@@ -39,7 +33,6 @@ ${values}
 `;
 const WIDE = '    runner:\n      rbac:\n        clusterWideAccess: true';
 const files = (hr: string, dependency = '    alias: runner\n', parentValues = under('runner')) => ({ 'clusters/ci/release.yaml': hr, 'charts/platform/Chart.yaml': chart(dependency), 'charts/platform/values.yaml': parentValues, 'iam/main.tf': iam });
-const rf907 = (r: DoctorResult) => r.findings.filter((f) => f.code === 'RF907');
 const trusted = (r: DoctorResult) => r.proofs.filter((p) => p.claim.startsWith('only cluster:gitlab-runner/gitlab-runner can assume'));
 const notRendered = (r: DoctorResult) => r.findings.filter((f) => f.code === 'RF902' && f.message.includes('that Helm does not render'));
 

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
 import { doctorTexts } from './helpers/doctor.js';
+import { argoApplication as application, rf907, runnerIam as iam, umbrellaChart as chart, underKey as under } from './helpers/umbrella.js';
 
 /**
  * Stop 60e: an Argo CD Application whose `source.path` is an umbrella chart (a chart of the team's own
@@ -15,31 +14,7 @@ import { doctorTexts } from './helpers/doctor.js';
  */
 
 const run = doctorTexts;
-const corpus = (file: string) => readFileSync(join(__dirname, 'doctor', 'corpus', 'hand-eks-irsa-chart-rbac', file), 'utf8');
-const values = corpus('helm/values.yaml');
-const iam = corpus('iam/main.tf');
-const under = (key: string, more = '') => `${key}:\n${more}${values.split('\n').map((l) => (l === '' ? l : `  ${l}`)).join('\n')}`;
-const chart = (dependency: string) => `apiVersion: v2\nname: ci-platform\nversion: 0.1.0\ndependencies:\n  - name: gitlab-runner\n    version: 0.71.0\n    repository: https://charts.gitlab.io\n${dependency}`;
-const application = (valuesObject: string) => `apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: ci
-  namespace: argocd
-spec:
-  project: default
-  source:
-    repoURL: https://git.example.com/platform.git
-    path: platform
-    targetRevision: main
-    helm:
-      valuesObject:
-${valuesObject}
-  destination:
-    server: https://kubernetes.default.svc
-    namespace: gitlab-runner
-`;
 const WIDE = '        runner:\n          rbac:\n            clusterWideAccess: true';
-const rf907 = (r: DoctorResult) => r.findings.filter((f) => f.code === 'RF907');
 const trusted = (r: DoctorResult) => r.proofs.filter((p) => p.claim.startsWith('only cluster:gitlab-runner/gitlab-runner can assume'));
 const notRendered = (r: DoctorResult) => r.findings.filter((f) => f.code === 'RF902' && f.message.includes('that Helm does not render'));
 

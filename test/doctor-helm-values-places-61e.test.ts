@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { DoctorResult } from '../src/doctor/index.js';
 import { doctorTexts } from './helpers/doctor.js';
+import { argoApplication as application, rf907, runnerIam as iam, runnerValues as values, umbrellaChart, underKey } from './helpers/umbrella.js';
 
 /**
  * Stop 61e: where a value of layered Helm values is said to be written. A later layer that adds a key
@@ -13,32 +11,9 @@ import { doctorTexts } from './helpers/doctor.js';
  */
 
 const run = doctorTexts;
-const corpus = (file: string) => readFileSync(join(__dirname, 'doctor', 'corpus', 'hand-eks-irsa-chart-rbac', file), 'utf8');
-const values = corpus('helm/values.yaml');
-const iam = corpus('iam/main.tf');
-const indent = (text: string) => text.split('\n').map((l) => (l === '' ? l : `  ${l}`)).join('\n');
-const chart = `apiVersion: v2\nname: ci-platform\nversion: 0.1.0\ndependencies:\n  - name: gitlab-runner\n    alias: runner\n    version: 0.71.0\n    repository: https://charts.gitlab.io\n`;
-const application = (valuesObject: string) => `apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: ci
-  namespace: argocd
-spec:
-  project: default
-  source:
-    repoURL: https://git.example.com/platform.git
-    path: platform
-    targetRevision: main
-    helm:
-      valuesObject:
-${valuesObject}
-  destination:
-    server: https://kubernetes.default.svc
-    namespace: gitlab-runner
-`;
-const rf907 = (r: DoctorResult) => r.findings.filter((f) => f.code === 'RF907');
 // The parent's values.yaml writes rbac.create, which RF907 points at (line 5: runner:, then the values indented, rbac: on 4).
-const parent = `runner:\n${indent(values)}`;
+const chart = umbrellaChart('    alias: runner\n');
+const parent = underKey('runner');
 const files = (app: string, parentValues = parent) => ({ 'argo/app.yaml': app, 'platform/Chart.yaml': chart, 'platform/values.yaml': parentValues, 'iam/main.tf': iam });
 
 describe('layered Helm values: a key keeps the place of the layer that wrote it', () => {

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
 import { doctorTexts } from './helpers/doctor.js';
+import { rf907, runnerIam as iam, runnerValues as values, umbrellaChart as chart, underKey as under } from './helpers/umbrella.js';
 
 /**
  * Stop 61e: a parent ("umbrella") chart's values.yaml given with its Chart.yaml and no release that
@@ -14,13 +13,7 @@ import { doctorTexts } from './helpers/doctor.js';
  */
 
 const run = doctorTexts;
-const corpus = (file: string) => readFileSync(join(__dirname, 'doctor', 'corpus', 'hand-eks-irsa-chart-rbac', file), 'utf8');
-const values = corpus('helm/values.yaml');
-const iam = corpus('iam/main.tf');
-const under = (key: string, more = '', text = values) => `${key}:\n${more}${text.split('\n').map((l) => (l === '' ? l : `  ${l}`)).join('\n')}`;
-const chart = (dependency: string) => `apiVersion: v2\nname: ci-platform\nversion: 0.1.0\ndependencies:\n  - name: gitlab-runner\n    version: 0.71.0\n    repository: https://charts.gitlab.io\n${dependency}`;
 const files = (dependency: string, parentValues: string, more: Record<string, string> = {}) => ({ 'platform/Chart.yaml': chart(dependency), 'platform/values.yaml': parentValues, 'iam/main.tf': iam, ...more });
-const rf907 = (r: DoctorResult) => r.findings.filter((f) => f.code === 'RF907');
 const notRendered = (r: DoctorResult) => r.findings.filter((f) => f.code === 'RF902' && f.message.includes('which Helm does not render'));
 
 describe("an umbrella chart's values.yaml read alone", () => {

@@ -354,6 +354,22 @@ function checkActionResource(action: string, resource: string): void {
  * checking and expanding the principal and its tags again; without a context of its own, a request
  * shares this context Map. Treat it as immutable.
  */
+/**
+ * A PreparedRequest of parts already checked and normalised (the caller's principal fields and a
+ * context Map it may share), made without the constructor's checks and normalising: for
+ * PreparedPrincipal.request, PreparedRequest.derive and PreparedRequest.asAwsPrincipal.
+ */
+function assembled(action: string, resource: string, caller: Pick<PreparedRequest, 'principal' | 'principalAccount' | 'principalRootKey'>, context: ReadonlyMap<string, readonly string[]>): PreparedRequest {
+  const r = Object.create(PreparedRequest.prototype) as { -readonly [K in keyof PreparedRequest]: PreparedRequest[K] };
+  r.action = action;
+  r.resource = resource;
+  r.principal = caller.principal;
+  r.principalAccount = caller.principalAccount;
+  r.principalRootKey = caller.principalRootKey;
+  r.context = context;
+  return r;
+}
+
 export class PreparedPrincipal {
   readonly principal: RequestPrincipal | undefined;
   readonly principalAccount: string | undefined;
@@ -386,14 +402,7 @@ export class PreparedPrincipal {
         ctx = own;
       }
     }
-    const r = Object.create(PreparedRequest.prototype) as { -readonly [K in keyof PreparedRequest]: PreparedRequest[K] };
-    r.action = intern(action);
-    r.resource = resource;
-    r.principal = this.principal;
-    r.principalAccount = this.principalAccount;
-    r.principalRootKey = this.principalRootKey;
-    r.context = ctx;
-    return r;
+    return assembled(intern(action), resource, this, ctx);
   }
 }
 
@@ -448,14 +457,7 @@ export class PreparedRequest {
       if (addAccount) copy.set('aws:principalaccount', oneList(account));
       ctx = copy;
     }
-    const r = Object.create(PreparedRequest.prototype) as { -readonly [K in keyof PreparedRequest]: PreparedRequest[K] };
-    r.action = this.action;
-    r.resource = this.resource;
-    r.principal = { type: 'AWS', id: intern(id) };
-    r.principalAccount = account;
-    r.principalRootKey = rootKey;
-    r.context = ctx;
-    return r;
+    return assembled(this.action, this.resource, { principal: { type: 'AWS', id: intern(id) }, principalAccount: account, principalRootKey: rootKey }, ctx);
   }
 
   /**
@@ -482,14 +484,7 @@ export class PreparedRequest {
       }
       ctx = added;
     }
-    const r = Object.create(PreparedRequest.prototype) as { -readonly [K in keyof PreparedRequest]: PreparedRequest[K] };
-    r.action = action;
-    r.resource = resource;
-    r.principal = this.principal;
-    r.principalAccount = this.principalAccount;
-    r.principalRootKey = this.principalRootKey;
-    r.context = ctx;
-    return r;
+    return assembled(action, resource, this, ctx);
   }
 }
 

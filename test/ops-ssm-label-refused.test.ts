@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SsmParameterStore } from '../src/live/ssm.js';
+import { LABEL_WRITE_REFUSED, SsmParameterStore } from '../src/live/ssm.js';
 import type { DesiredRunner } from '../src/ops/desired.js';
 import type { StoredToken } from '../src/ops/ports.js';
 import { TOKEN_PLACEHOLDER } from '../src/platforms/aws-vm/common.js';
@@ -113,5 +113,53 @@ describe('status and register with the label read refused', () => {
     expect(r.out).toMatch(/restart-manager docker #\d+: .*; manager restarted\n/);
     expect(ssm.double.parameters.get(PARAMETER)!.labels?.get(RESTARTED)).toBe(version);
     expect(h.output.join('')).not.toContain(CANARY);
+  });
+});
+
+/**
+ * Stop 62: an identity that may not *write* the label (a rotator role generated before stop 57,
+ * without ssm:LabelParameterVersion) marks the restart with the state tag instead (markByTag), which
+ * leaves a window the label closes. The run now says so beside "manager restarted", with the fix
+ * (regenerate the rotator role); a role that may label hears nothing of it.
+ */
+describe('register with the label write refused: the restart is marked, and the run says to regenerate the role', () => {
+  async function owedWorld(refuseLabel: boolean): Promise<Harness> {
+    reset();
+    const h = harness(writeSpec(opsSpec()));
+    const memory = h.world.store!;
+    const docker = store();
+    h.world.store = (d: DesiredRunner, o) => (d.name === 'docker' ? docker : memory(d, o));
+    const r = await h.run('register', { runner: 'docker', approve: true });
+    expect(r.code, r.out + r.err).toBe(0);
+    ssm.double.parameters.get(PARAMETER)!.tags.set(STATE, 'restart-owed');
+    ssm.double.parameters.get(PARAMETER)!.labels?.clear();
+    if (refuseLabel) ssm.double.refuseWhen = (c) => c.op === 'LabelParameterVersion';
+    return h;
+  }
+
+  it('refused: manager restarted, the store marked valid by its tag, the note said once with its fix', async () => {
+    const h = await owedWorld(true);
+    const r = await h.run('register', { runner: 'docker', approve: true });
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/restart-manager docker #\d+: .*; manager restarted; this identity may not label parameter versions/);
+    expect(r.out.split(LABEL_WRITE_REFUSED).length - 1).toBe(1);
+    expect(LABEL_WRITE_REFUSED).toMatch(/Regenerate the rotator role \(runner-fleet synth, then terraform apply\)/);
+    expect(ssm.double.parameters.get(PARAMETER)!.tags.get(STATE)).toBe('valid');
+    expect(h.output.join('')).not.toContain(CANARY);
+  });
+
+  it('refused, JSON: the note is in the step detail', async () => {
+    const h = await owedWorld(true);
+    const r = await h.run('register', { runner: 'docker', approve: true, json: true });
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toContain('may not label parameter versions');
+  });
+
+  it('allowed: the version is labelled, and the run says nothing about the role', async () => {
+    const h = await owedWorld(false);
+    const r = await h.run('register', { runner: 'docker', approve: true });
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/restart-manager docker #\d+: .*; manager restarted\n/);
+    expect(r.out).not.toContain('may not label');
   });
 });

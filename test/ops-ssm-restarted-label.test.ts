@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SsmParameterStore } from '../src/live/ssm.js';
+import { LABEL_WRITE_REFUSED, SsmParameterStore } from '../src/live/ssm.js';
 import type { StoredToken } from '../src/ops/ports.js';
 import { TOKEN_PLACEHOLDER } from '../src/platforms/aws-vm/common.js';
 import { CANARY } from './helpers/ops-world.js';
@@ -15,6 +15,8 @@ import { useSsmDouble, type SsmCall } from './helpers/ssm-double.js';
  * a GetParameter just answered with that value), and read() takes a `restart-owed` tag on the
  * labelled version for `valid`; a later version is never marked. The second writer is interleaved
  * by holding the first run's call in the SSM double (over HTTP, the real SDK) until it has written.
+ * Stop 62: an identity that may not label answers with LABEL_WRITE_REFUSED beside the mark (a
+ * MarkOutcome), so the run tells the user to regenerate the rotator role.
  */
 
 const PARAMETER = '/runner-fleet/acme/docker/runner-token';
@@ -127,7 +129,7 @@ describe('markRestarted on SSM without ssm:LabelParameterVersion: the state tag,
     const held = (await a.read())!;
     ssm.double.refuse.add('LabelParameterVersion');
     const from = ssm.double.calls.length;
-    expect(await a.markRestarted({ ...held, state: 'valid' })).toBe(true);
+    expect(await a.markRestarted({ ...held, state: 'valid' })).toEqual({ marked: true, note: LABEL_WRITE_REFUSED });
     expect(await a.read()).toEqual({ ...owed(T1), state: 'valid' });
     expect(ssm.double.calls.slice(from).filter((c) => c.op === 'AddTagsToResource')).toHaveLength(1);
   });
@@ -141,7 +143,7 @@ describe('markRestarted on SSM without ssm:LabelParameterVersion: the state tag,
     // b's whole write lands after a's state tag (its own tag comes last): only the version read again tells a.
     interleave(versionCheck, () => b.write(owed(T2)));
     // Before: true (no second read), so the engine reported T1's restart as done on a store holding T2.
-    expect(await a.markRestarted({ ...held, state: 'valid' })).toBe(false);
+    expect(await a.markRestarted({ ...held, state: 'valid' })).toEqual({ marked: false, note: LABEL_WRITE_REFUSED });
     expect(await a.read()).toEqual(owed(T2));
   });
 
@@ -152,7 +154,7 @@ describe('markRestarted on SSM without ssm:LabelParameterVersion: the state tag,
     const held = (await a.read())!;
     ssm.double.refuse.add('LabelParameterVersion');
     interleave(tagWrite('valid'), () => b.write(owed(T2)));
-    expect(await a.markRestarted({ ...held, state: 'valid' })).toBe(false);
+    expect(await a.markRestarted({ ...held, state: 'valid' })).toEqual({ marked: false, note: LABEL_WRITE_REFUSED });
     // Before: { token: T2, state: 'valid' } — the unchecked tag overwrote the rotate's state.
     expect(await a.read()).toEqual(owed(T2));
   });
@@ -166,7 +168,7 @@ describe('markRestarted on SSM without ssm:LabelParameterVersion: the state tag,
       ssm.double.parameters.get(PARAMETER)!.tags.set(STATE, 'pending');
       return Promise.resolve();
     });
-    expect(await a.markRestarted({ ...held, state: 'valid' })).toBe(false);
+    expect(await a.markRestarted({ ...held, state: 'valid' })).toEqual({ marked: false, note: LABEL_WRITE_REFUSED });
     // Before: valid — the pending mark lost, and the reset it announced never repaired.
     expect((await a.read())!.state).toBe('pending');
   });
@@ -178,7 +180,7 @@ describe('markRestarted on SSM without ssm:LabelParameterVersion: the state tag,
     ssm.double.refuse.add('LabelParameterVersion');
     ssm.double.parameters.get(PARAMETER)!.tags.set(STATE, 'valid');
     const from = ssm.double.calls.length;
-    expect(await a.markRestarted({ ...held, state: 'valid' })).toBe(true);
+    expect(await a.markRestarted({ ...held, state: 'valid' })).toEqual({ marked: true, note: LABEL_WRITE_REFUSED });
     expect(ssm.double.calls.slice(from).filter((c) => c.op === 'AddTagsToResource')).toEqual([]);
   });
 

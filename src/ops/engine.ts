@@ -260,7 +260,8 @@ const CHANGED = 'it no longer holds the token read before the restart with the m
 /**
  * What a manager's restart came to: undefined (restarted), a string (a note: the manager is not
  * deployed, so nothing was restarted and none is owed), or `restarted` with a note said after
- * "manager restarted" (the store changed during the restart, so its mark was left owed: CHANGED).
+ * "manager restarted" (the store changed during the restart, so its mark was left owed: CHANGED;
+ * or the store's own note on how it marked it: MarkOutcome).
  */
 type RestartOutcome = string | { restarted: string } | undefined;
 
@@ -664,19 +665,23 @@ export class Engine {
     );
     const note = await this.restartOrNote(d);
     let marked: boolean;
+    let advice: string | undefined;
     try {
       if ('failed' in before) throw before.failed;
       const held = before.held;
       if (held === undefined || held.state !== 'restart-owed' || held.runnerId !== id || held.owner !== this.owner(d)) return note;
       // The state alone, in one call (markRestarted): never the two-step write of a token, whose `pending` mark a stop would leave.
-      marked = await store.markRestarted({ ...held, state: 'valid' });
+      const answer = await store.markRestarted({ ...held, state: 'valid' });
+      if (typeof answer === 'boolean') marked = answer;
+      else ({ marked, note: advice } = answer);
     } catch (e) {
       const out = new Error(`${note === undefined ? 'the manager was restarted' : 'the manager is not deployed yet'}, but ${store.label} could not be marked so (${e instanceof Error ? e.message : String(e)}): it still says a restart is owed, so the next runner-fleet register restarts the manager once more`, { cause: e });
       throw isAccessRefused(e) ? Object.assign(out, { accessRefused: true }) : out;
     }
-    if (marked) return note;
-    const changed = `${store.label} changed during the restart (${CHANGED}): its mark is left restart-owed, so the next runner-fleet register restarts the manager again`;
-    return note === undefined ? { restarted: changed } : `${note}; ${changed}`;
+    // What the store has to say beside the mark (MarkOutcome) comes last, whichever way it went.
+    const said = marked ? advice : `${store.label} changed during the restart (${CHANGED}): its mark is left restart-owed, so the next runner-fleet register restarts the manager again${advice === undefined ? '' : `; ${advice}`}`;
+    if (said === undefined) return note;
+    return note === undefined ? { restarted: said } : `${note}; ${said}`;
   }
 
   /** Restarts the manager of `d`; a manager the store finds not deployed is no failure: the note NOT_DEPLOYED says so. */

@@ -60,6 +60,17 @@ export function parseTokenState(text: string | undefined): NonNullable<StoredTok
   return text === 'pending' || text === 'restart-owed' ? text : 'valid';
 }
 
+/**
+ * markRestarted's answer when the store has something to tell people beside it: whether the mark
+ * was made (as the plain boolean) and a note said with the restart's outcome. An SSM parameter
+ * marked by its state tag because the identity may not label versions says so (LABEL_REFUSED in
+ * src/live/ssm.ts): the rotator role is older than the label and should be regenerated.
+ */
+export interface MarkOutcome {
+  marked: boolean;
+  note: string;
+}
+
 export interface TokenStore {
   /** Where the token lives, for people (never the token). */
   readonly label: string;
@@ -82,7 +93,7 @@ export interface TokenStore {
    * `pending` of a reset under way), and nothing was written: the mark stays owed and the next
    * run restarts again, the safe direction.
    */
-  markRestarted(held: StoredToken): Promise<boolean>;
+  markRestarted(held: StoredToken): Promise<boolean | MarkOutcome>;
   /**
    * Makes the manager read the store again (rollout restart, service restart). A store that finds
    * no manager deployed (a Kubernetes Deployment that does not exist) throws ManagerNotDeployedError.

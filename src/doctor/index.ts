@@ -16,6 +16,7 @@ import { readGitOpsReleases } from './gitops.js';
 import { readUmbrellaValues } from './umbrella-chart.js';
 import { readHelmCommands } from './helm-command.js';
 import { dropRefusedNamespaces, refusedNamespaceFindings } from './namespace-names.js';
+import { generateKustomizeObjects } from './kustomize-generate.js';
 import { applyKustomizeNamespaces, oneInComponents } from './kustomize-namespace.js';
 import { kustomizeGeneratorFiles } from '../io/kustomize-resources.js';
 import { applyArgoDestinations } from './argo-destination.js';
@@ -183,6 +184,8 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   vendoredChartDefaults(ev);
   // Namespaces (and service account names) written that Kubernetes refuses, as written (namespace-names.ts).
   refusedNamespaceFindings(ev);
+  // The ConfigMaps and Secrets kustomize generators make, as objects of their kustomization's build (kustomize-generate.ts).
+  generateKustomizeObjects(ev);
   applyKustomizeNamespaces(ev);
   applyArgoDestinations(ev);
   readGitOpsReleases(ev);

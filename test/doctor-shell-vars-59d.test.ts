@@ -119,8 +119,13 @@ describe("3. in a script `'…'` is literal: a `$` inside names the characters, 
     expect(expandWord('$(X)', assignedOnce("A = ci\nX = '$(A)'\n", MAKE), MAKE)).toBe('ci');
   });
   const helm = (file: string, text: string) => managers(run({ [file]: text, 'values.yaml': VALUES }));
-  it("helm -n '$NS' in a script installs into the namespace named `$NS` as written; -n \"$NS\" into ci", () => {
-    for (const ns of ["'$NS'", "--namespace='$NS'"]) expect(helm('deploy.sh', `NS=ci\nhelm upgrade --install runner gitlab/gitlab-runner ${ns.startsWith('--') ? ns : `-n ${ns}`} -f values.yaml\n`)).toEqual(['manager $NS/runner (deploy.sh:2:1)']);
+  // Stop 62c: `$NS` as written is a namespace Kubernetes refuses (RF948, test/doctor-namespace-names-62c.test.ts): no manager is read in it.
+  it("helm -n '$NS' in a script gives helm the namespace `$NS` as written, which Kubernetes refuses (no manager read); -n \"$NS\" installs into ci", () => {
+    for (const ns of ["'$NS'", "--namespace='$NS'"]) {
+      const r = run({ 'deploy.sh': `NS=ci\nhelm upgrade --install runner gitlab/gitlab-runner ${ns.startsWith('--') ? ns : `-n ${ns}`} -f values.yaml\n`, 'values.yaml': VALUES });
+      expect(managers(r)).toEqual([]);
+      expect(r.findings.filter((f) => f.code === 'RF948').map((f) => f.received)).toEqual(['$NS']);
+    }
     expect(helm('deploy.sh', 'NS=ci\nhelm upgrade --install runner gitlab/gitlab-runner -n "$NS" -f values.yaml\n')).toEqual(['manager ci/runner (deploy.sh:2:1)']);
   });
   it("a chart named '$CHART' in a script is no runner chart (helm looks for a chart of that name); \"$CHART\" is", () => {

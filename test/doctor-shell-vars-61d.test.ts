@@ -26,9 +26,11 @@ describe("1. a Makefile recipe's '$$X': make gives the shell '$X', the character
     expect(unknownSet(set('"runners.tags=$$X"'))).toBe(true);
     expect(unknownSet(set('runners.tags=$$X'))).toBe(true);
   });
-  it("-n '$$NS' installs into the namespace named `$NS` as written; -n \"$$NS\" is not known; -n '$(NS)' is make's NS", () => {
+  // Stop 62c: the namespace `$NS` as written is one Kubernetes refuses: RF948 at it, and no manager read in it.
+  it("-n '$$NS' gives helm the namespace `$NS` as written, which Kubernetes refuses (RF948); -n \"$$NS\" is not known; -n '$(NS)' is make's NS", () => {
     const mk = (ns: string) => makefile(`NS = ci\ndeploy:\n\thelm upgrade --install runner gitlab/gitlab-runner -n ${ns} -f values.yaml\n`);
-    expect(managers(mk("'$$NS'"))).toEqual(['manager $NS/runner (Makefile:3:2)']);
+    expect(managers(mk("'$$NS'"))).toEqual([]);
+    expect(mk("'$$NS'").findings.filter((f) => f.code === 'RF948').map((f) => f.received)).toEqual(['$NS']);
     expect(namespaceUnknown(mk('"$$NS"'))).toBe(true);
     expect(managers(mk("'$(NS)'"))).toEqual(['manager ci/runner (Makefile:3:2)']);
   });

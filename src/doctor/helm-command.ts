@@ -1,3 +1,4 @@
+import { refusedNameFinding } from './namespace-names.js';
 import { safeText, type Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { isMakefileName } from '../io/file-names.js';
@@ -528,14 +529,19 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
 
   // 4. The namespace: -n/--namespace, else the kubeconfig context's (or $HELM_NAMESPACE), which the files do not show.
   const nsFlag = flags('namespace').at(-1);
-  const namespace = nsFlag?.value ? expand(nsFlag.value) : undefined;
+  const expanded = nsFlag?.value ? expand(nsFlag.value) : undefined;
+  // A namespace Kubernetes refuses (`-n '$NS'` in a Makefile recipe gives the literal $NS): helm
+  // stops, and the release is in no namespace: RF948 at the flag, and no manager namespace carried on.
+  const refused = expanded !== undefined && nsFlag?.value ? refusedNameFinding(expanded, pos(nsFlag.value.at), command, 'helm stops before it installs anything (the API server refuses the namespace), so no manager runs from this command; its chain is not read with that namespace') : undefined;
+  if (refused) findings.push(refused);
+  const namespace = refused ? undefined : expanded;
   // What is not known at the command's own place is one finding (one RF903 per place is said: onePerPlace in index.ts), its clauses and fixes joined.
   const clauses: string[] = [];
   const fixes: string[] = [];
   if (!nsFlag?.value) {
     clauses.push('no -n/--namespace is given, so helm installs the release in the namespace of the kubeconfig context it runs with (or $HELM_NAMESPACE), which the files do not show; the namespace the manager runs in is not known and its identity chain is not proven');
     fixes.push('give the namespace with -n <namespace>');
-  } else if (namespace === undefined) findings.push(finding('RF903', pos(nsFlag.value.at), `${command}: its namespace ${safeText(nsFlag.value.text, 100)} is set from ${notLiteral(path)}, so the namespace the manager runs in is known only when the command runs and its identity chain is not proven`, setLiteral(path, 'write the namespace literally')));
+  } else if (namespace === undefined && !refused) findings.push(finding('RF903', pos(nsFlag.value.at), `${command}: its namespace ${safeText(nsFlag.value.text, 100)} is set from ${notLiteral(path)}, so the namespace the manager runs in is known only when the command runs and its identity chain is not proven`, setLiteral(path, 'write the namespace literally')));
   const versionFlag = flags('version').at(-1);
   const version = versionFlag?.value ? expand(versionFlag.value) : undefined;
   const names: string[] = [];

@@ -1,3 +1,4 @@
+import { refusedNameFinding } from './namespace-names.js';
 import { yamlData } from './yaml-data.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
@@ -605,8 +606,12 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
   // that is not statically known is never taken to be "default" (RF906; a reference to a block not
   // given is RF903, said by the evaluator): the manager's namespace is then not known.
   const written = body.namespace;
-  const known = written === undefined || written === null || written === '' ? 'default' : typeof written === 'string' && !written.includes('${') ? written : undefined;
-  if (known === undefined) {
+  const literal = written === undefined || written === null || written === '' ? 'default' : typeof written === 'string' && !written.includes('${') ? written : undefined;
+  // A literal namespace Kubernetes refuses: RF948, and the release's namespace (so its manager's) is not carried on.
+  const refused = literal !== undefined && literal !== 'default' ? refusedNameFinding(literal, at('namespace'), key, 'the helm provider fails to install the release (the API server refuses the namespace), so no manager runs from it; its chain is not read with that namespace') : undefined;
+  if (refused) findings.push(refused);
+  const known = refused ? undefined : literal;
+  if (known === undefined && !refused) {
     const u = written instanceof Unknown ? written : firstUnknown(written ?? null);
     if (!u || u.reason.code === 'RF906') say('RF906', at('namespace'), `namespace ${typeof model.namespace === 'string' ? model.namespace : JSON.stringify(model.namespace)} is not statically known${u ? ` (${u.reason.message})` : ''}, so the namespace the manager runs in is not known and its identity chain is not proven`, 'write the namespace literally, or reference the literal name of a namespace resource of these files (kubernetes_namespace_v1.<name>.metadata[0].name)', typeof model.namespace === 'string' ? model.namespace : undefined);
   }

@@ -15,6 +15,8 @@ import { unreadTemplateFindings } from './deployment-templates.js';
 import { readGitOpsReleases } from './gitops.js';
 import { readUmbrellaValues } from './umbrella-chart.js';
 import { readHelmCommands } from './helm-command.js';
+import { dropRefusedNamespaces, refusedNamespaceFindings } from './namespace-names.js';
+import { generateKustomizeObjects } from './kustomize-generate.js';
 import { applyKustomizeNamespaces, oneInComponents } from './kustomize-namespace.js';
 import { kustomizeGeneratorFiles } from '../io/kustomize-resources.js';
 import { applyArgoDestinations } from './argo-destination.js';
@@ -180,11 +182,17 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   }
   // A vendored gitlab-runner chart's own values.yaml, as shipped: its defaults, not a deployment's values (vendored-chart.ts).
   vendoredChartDefaults(ev);
+  // Namespaces (and service account names) written that Kubernetes refuses, as written (namespace-names.ts).
+  refusedNamespaceFindings(ev);
+  // The ConfigMaps and Secrets kustomize generators make, as objects of their kustomization's build (kustomize-generate.ts).
+  generateKustomizeObjects(ev);
   applyKustomizeNamespaces(ev);
   applyArgoDestinations(ev);
   readGitOpsReleases(ev);
   // `helm install|upgrade|template` of the runner chart in scripts, Makefiles and CI files (helm-command.ts).
   readHelmCommands(ev);
+  // Objects and releases in a namespace Kubernetes refuses are not deployed (namespace-names.ts).
+  dropRefusedNamespaces(ev);
   // A parent chart's values.yaml no release installs: its gitlab-runner dependencies' sections as Helm renders them (umbrella-chart.ts).
   readUmbrellaValues(ev);
   ev.findings.push(...helmUnittestFindings(ev.helmUnittestSuites ?? [], ev.texts?.keys() ?? []));

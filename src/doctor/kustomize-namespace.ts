@@ -12,6 +12,7 @@ import { IdHistory, accountOf, type AmbiguousReferral, applyNamePrefixSuffix, fi
 import { isComponent, kustomizeBuildErrors, remoteBaseFindings, throughLinks } from './kustomize-build.js';
 import { applyReplacements } from './kustomize-replacements.js';
 import { kustomizeRemote } from '../io/kustomize-resources.js';
+import { generatesObjects } from './kustomize-generate.js';
 
 /**
  * A kustomization's `namespace:` applied to the objects of the files it lists, as `kustomize build`
@@ -227,6 +228,8 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       if (child && isComponent(child.value)) components.push(child);
     }
     const entries: unknown[] = [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])];
+    // The ConfigMaps and Secrets its generators make are objects of its own file (kustomize-generate.ts), built after its resources.
+    const own = generatesObjects(k) ? normalPath(k.origin.source.path) : undefined;
     for (const entry of entries) {
       if (typeof entry !== 'string' || entry === '' || kustomizeRemote(entry)) continue;
       const path = throughLinks(ev, normalPath(`${k.folder}${entry}`));
@@ -236,6 +239,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
         if (child && !isComponent(child.value)) inner.push(child);
       }
     }
+    if (own !== undefined) files.push(own);
     return { files, inner, components };
   }
   /**

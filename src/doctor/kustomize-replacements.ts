@@ -1,3 +1,4 @@
+import { kustomizeGenerated } from './kustomize-generate.js';
 import { parseAllDocuments } from 'yaml';
 import { isObject } from '../model/is-object.js';
 import { safeText } from '../spec/findings.js';
@@ -357,7 +358,8 @@ export function applyReplacements(k: ReplacementContext, objects: readonly Locat
       const fieldPath = str(s.fieldPath) ?? 'metadata.name';
       const shown = `${safeText(str(s.kind) ?? '*', 40)}/${safeText(str(s.name) ?? '*', 120)}`;
       const exact = (want: unknown, have: string | undefined): boolean => str(want) === undefined || want === have;
-      const found = objects.filter((o) => exact(s.kind, o.value.kind) && exact(s.group, groupVersion(o)[0]) && exact(s.version, groupVersion(o)[1]) && ids(o).some((x) => exact(s.name, x.name) && exact(s.namespace, x.namespace ?? 'default')));
+      // A generated object is its generator's entry here (generatedObjects, placed at the entry), not an object read.
+      const found = objects.filter((o) => !kustomizeGenerated(o.value) && exact(s.kind, o.value.kind) && exact(s.group, groupVersion(o)[0]) && exact(s.version, groupVersion(o)[1]) && ids(o).some((x) => exact(s.name, x.name) && exact(s.namespace, x.namespace ?? 'default')));
       // A ConfigMap or Secret the kustomization's own generators make (not among the objects read).
       const gens = found.length === 0 && str(s.namespace) === undefined ? [...generated.values()].filter((g) => exact(s.kind, g.kind) && exact(s.group, '') && exact(s.version, 'v1') && exact(s.name, g.name)) : [];
       const gen = gens.length === 1 ? gens[0] : undefined;

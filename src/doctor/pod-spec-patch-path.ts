@@ -1,3 +1,4 @@
+import { kustomizeGenerated } from './kustomize-generate.js';
 import { isObject } from '../model/is-object.js';
 import type { Evidence } from './evidence.js';
 import { normalPath } from './hcl/eval.js';
@@ -182,7 +183,8 @@ function generatedFound(ev: Evidence, workloadFile: string, name: string, key: s
 /** The ConfigMaps and Secrets of the files by kind, namespace and name: one pass over the objects. */
 function objectsOf(ev: Evidence): Map<string, K8s> {
   const out = new Map<string, K8s>();
-  for (const c of ev.kubernetes) if ((c.value.kind === 'ConfigMap' || c.value.kind === 'Secret') && (isObject(c.value.data) || isObject(c.value.stringData))) out.set(`${c.value.kind}\u0000${c.value.metadata.namespace ?? ''}\u0000${c.value.metadata.name}`, c);
+  // A generated ConfigMap is read from its generator's file (generatedFound), which names the entry.
+  for (const c of ev.kubernetes) if ((c.value.kind === 'ConfigMap' || c.value.kind === 'Secret') && !kustomizeGenerated(c.value) && (isObject(c.value.data) || isObject(c.value.stringData))) out.set(`${c.value.kind}\u0000${c.value.metadata.namespace ?? ''}\u0000${c.value.metadata.name}`, c);
   return out;
 }
 

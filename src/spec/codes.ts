@@ -163,6 +163,7 @@ export const CODES = {
   RF945: { severity: 'error', title: "job containers get a cloud credentials file or folder through a Docker volume (~/.aws, ~/.config/gcloud, ~/.azure): every job holds those long-lived credentials", acceptable: false },
   RF946: { severity: 'error', title: '`kustomize build` refuses a kustomization: a resource, component or patch path it names does not exist (or is a folder with no kustomization), or it adds one object twice', acceptable: false },
   RF947: { severity: 'error', title: 'a [[runners.kubernetes.pod_spec]] table sets both patch and patch_path: gitlab-runner refuses it when it builds a job pod, so the jobs that apply pod_spec patches fail', acceptable: false },
+  RF948: { severity: 'error', title: 'a namespace (or service account name) is written that Kubernetes refuses: not an RFC 1123 label (subdomain for a service account)', acceptable: false },
   RF950: { severity: 'error', title: 'a GitLab ID-token role trusts its OIDC provider without any condition on sub', acceptable: false },
   RF801: { severity: 'error', title: "a runner's job pods fit no node group of their cluster", acceptable: false },
   RF802: { severity: 'error', title: "a runner's manager pod fits no node group of its cluster", acceptable: false },

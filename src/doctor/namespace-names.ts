@@ -1,0 +1,140 @@
+import { isObject } from '../model/is-object.js';
+import { safeText, type Finding } from '../spec/findings.js';
+import { CODES } from '../spec/codes.js';
+import { DNS1123_LABEL, DNS1123_LABEL_MAX, DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX } from '../spec/names.js';
+import type { Evidence } from './evidence.js';
+import { formatPosition, type Origin, type Position } from './source.js';
+
+/**
+ * RF948: a namespace the doctor reads as a literal that Kubernetes refuses. The API server
+ * validates a Namespace's name, and so every object's metadata.namespace, as a lower-case RFC 1123
+ * label (apimachinery validation IsDNS1123Label: lower-case alphanumerics and '-', starting and
+ * ending with an alphanumeric, at most 63 characters); helm passes `-n` on to it, so `helm install
+ * -n '$NS'` fails as `kubectl create namespace '$NS'` does ("a lowercase RFC 1123 label must consist
+ * of lower case alphanumeric characters or '-', and must start and end with an alphanumeric
+ * character"). A ServiceAccount's name is a lower-case RFC 1123 subdomain (dots allowed, up to 253).
+ * A namespace the doctor says is not known (a variable it cannot expand: RF903, RF906) is not
+ * judged here: only what it would otherwise carry on as a namespace.
+ */
+
+/** Why Kubernetes refuses `value` as a namespace; undefined where it takes it. */
+export function namespaceRefused(value: string): string | undefined {
+  if (value.length > DNS1123_LABEL_MAX) return `it is ${value.length} characters long, more than the ${DNS1123_LABEL_MAX} of an RFC 1123 label`;
+  if (DNS1123_LABEL.test(value)) return undefined;
+  return labelWhy(value, '');
+}
+
+/** Why Kubernetes refuses `value` as a service account's name; undefined where it takes it. */
+export function accountNameRefused(value: string): string | undefined {
+  if (value.length > DNS1123_SUBDOMAIN_MAX) return `it is ${value.length} characters long, more than the ${DNS1123_SUBDOMAIN_MAX} of an RFC 1123 subdomain`;
+  if (DNS1123_SUBDOMAIN.test(value)) return undefined;
+  return labelWhy(value, '.');
+}
+
+function labelWhy(value: string, more: string): string {
+  if (value === '') return 'it is empty';
+  const bad = [...value].find((c) => !/[a-z0-9-]/.test(c) && !more.includes(c));
+  if (bad !== undefined) return `it holds ${JSON.stringify(safeText(bad, 8))}${/[A-Z]/.test(bad) ? ' (an upper-case letter)' : ''}, and only lower-case letters, digits and '-'${more !== '' ? " and '.'" : ''} are allowed`;
+  return "it starts or ends with something other than a lower-case letter or digit";
+}
+
+const RULE_LABEL = "a namespace must be a lower-case RFC 1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters";
+const RULE_SUBDOMAIN = "a service account's name must be a lower-case RFC 1123 subdomain: lower-case letters, digits, '-' and '.', each dot-separated part starting and ending with a letter or digit, at most 253 characters";
+
+/**
+ * The RF948 finding for a namespace (or, `account`, a service account name) `value` written at `at`
+ * by `what` (e.g. "`helm upgrade …` at Makefile:2"); undefined where Kubernetes takes the value.
+ */
+export function refusedNameFinding(value: string, at: Position | string, what: string, consequence: string, kind: 'namespace' | 'account' = 'namespace'): Finding | undefined {
+  const why = kind === 'namespace' ? namespaceRefused(value) : accountNameRefused(value);
+  if (why === undefined) return undefined;
+  const shown = JSON.stringify(safeText(value, 80));
+  const noun = kind === 'namespace' ? 'namespace' : 'service account name';
+  return {
+    code: 'RF948',
+    severity: CODES.RF948.severity,
+    path: typeof at === 'string' ? at : formatPosition(at),
+    message: `${what}: the ${noun} ${shown} is one Kubernetes refuses (${why}): ${kind === 'namespace' ? RULE_LABEL : RULE_SUBDOMAIN}; ${consequence}`,
+    received: safeText(value, 80),
+    allowed: kind === 'namespace' ? '[a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters' : 'dot-separated [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 253 characters',
+    fix: value.includes('$') ? `the ${noun} reaches Kubernetes as written, \`$\` and all: the shell expands no variable inside single quotes (a Makefile recipe's \`$$\` is one \`$\`, still quoted); quote it with double quotes (-n "$$NS" in a recipe, -n "$NS" in a script) and set the variable, or write the ${noun} literally` : `write the ${noun} as Kubernetes names it (e.g. ${JSON.stringify(suggest(value))})`,
+  };
+}
+
+/** A name Kubernetes takes, near the one written: lower-cased, other characters as '-', trimmed. */
+function suggest(value: string): string {
+  const s = value.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, DNS1123_LABEL_MAX).replace(/-+$/, '');
+  return s === '' ? 'gitlab-runner' : s;
+}
+
+/** A value a templating step fills in (envsubst, Helm, Jinja, Terraform, ytt, a <placeholder>). */
+const TEMPLATED = /\$|\{\{|\{%|%\{|\(\(|<[^>]*>|#@/;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * RF948 at each namespace written as a literal in the objects and kustomizations read (before
+ * kustomize or Argo CD change any): an object's metadata.namespace, a kustomization's `namespace:`,
+ * a Flux HelmRelease's or Kustomization's targetNamespace, an Argo CD Application's
+ * destination.namespace and helm.namespace; and a ServiceAccount's name, a RoleBinding subject's
+ * namespace and a workload's serviceAccountName. Each place once.
+ */
+export function refusedNamespaceFindings(ev: Evidence): void {
+  const said = new Set<string>();
+  const check = (origin: Origin, path: (string | number)[], value: unknown, what: string, consequence: string, kind: 'namespace' | 'account' = 'namespace'): void => {
+    const v = str(value);
+    // A placeholder a templating step fills in before anything applies the file (envsubst's
+    // ${NS}, Helm's {{ }}, Terraform's %{ }, <namespace>): not the namespace that is applied.
+    if (v === undefined || v === '' || TEMPLATED.test(v)) return;
+    const at = origin.source.locate(origin.doc, [...origin.path, ...path]);
+    const key = formatPosition(at);
+    if (said.has(key)) return;
+    const f = refusedNameFinding(v, at, what, consequence, kind);
+    if (!f) return;
+    said.add(key);
+    ev.findings.push(f);
+  };
+  const objectWhat = (kind: unknown, meta: unknown, file: string): string => `${typeof kind === 'string' ? kind : 'object'} ${isObject(meta) && typeof meta.name === 'string' ? safeText(meta.name, 63) : ''} in ${file}`.replace('  ', ' ');
+  const applyFails = 'the API server refuses the object, so `kubectl apply` (and Argo CD, Flux) fails for it and it is not deployed; the doctor reads it as written, so what it proves of it does not run';
+  const objects = [...ev.kubernetes.map((o) => ({ value: o.value, origin: o.origin })), ...(ev.gitOps ?? []).map((g) => ({ value: g.value, origin: g.origin }))];
+  for (const o of objects) {
+    const what = objectWhat(o.value.kind, o.value.metadata, o.origin.source.path);
+    if (isObject(o.value.metadata)) check(o.origin, ['metadata', 'namespace'], o.value.metadata.namespace, what, applyFails);
+    if (o.value.kind === 'ServiceAccount' && isObject(o.value.metadata)) check(o.origin, ['metadata', 'name'], o.value.metadata.name, what, applyFails, 'account');
+    const spec = isObject(o.value.spec) ? o.value.spec : undefined;
+    if (!spec) continue;
+    const api = str(o.value.apiVersion) ?? '';
+    if ((o.value.kind === 'HelmRelease' || o.value.kind === 'Kustomization') && api.includes('fluxcd.io')) check(o.origin, ['spec', 'targetNamespace'], spec.targetNamespace, what, 'Flux applies what it builds into that namespace, and the API server refuses it: the reconciliation fails and nothing of it is deployed');
+    if (o.value.kind === 'Application' && api.startsWith('argoproj.io')) {
+      const consequence = 'Argo CD syncs the objects into that namespace, and the API server refuses them: the sync fails and nothing of it is deployed';
+      if (isObject(spec.destination)) check(o.origin, ['spec', 'destination', 'namespace'], spec.destination.namespace, what, consequence);
+      if (isObject(spec.source) && isObject(spec.source.helm)) check(o.origin, ['spec', 'source', 'helm', 'namespace'], spec.source.helm.namespace, what, consequence);
+    }
+    const pod = isObject(spec.template) && isObject(spec.template.spec) ? { spec: spec.template.spec, path: ['spec', 'template', 'spec'] } : o.value.kind === 'Pod' ? { spec, path: ['spec'] } : undefined;
+    if (pod) check(o.origin, [...pod.path, 'serviceAccountName'], pod.spec.serviceAccountName, what, 'the API server refuses the pod template, so the workload is not deployed', 'account');
+  }
+  for (const k of ev.kustomizations ?? []) {
+    check(k.origin, ['namespace'], k.value.namespace, `the kustomization ${k.origin.source.path}`, '`kustomize build` sets it on every namespaced object it builds, and the API server refuses each: nothing this kustomization (or one listing it) builds is deployed');
+  }
+}
+
+/**
+ * After kustomize and Argo CD set namespaces: the objects whose namespace Kubernetes refuses are
+ * not deployed (the API server refuses each; RF948 said where the namespace is written), so no
+ * chain is read from them — a trust or binding of the namespace meant would otherwise be reported
+ * as a mismatch with one that never exists. Chart releases read with such a namespace (an Argo CD
+ * destination, a Flux targetNamespace) are read as of a namespace not known.
+ */
+export function dropRefusedNamespaces(ev: Evidence): void {
+  const refused = (ns: unknown): boolean => typeof ns === 'string' && ns !== '' && !TEMPLATED.test(ns) && namespaceRefused(ns) !== undefined;
+  const kept = ev.kubernetes.filter((o) => !refused(o.value.metadata.namespace));
+  if (kept.length < ev.kubernetes.length) {
+    ev.notDeployed = (ev.notDeployed ?? 0) + ev.kubernetes.length - kept.length;
+    ev.kubernetes = kept;
+  }
+  for (const v of ev.helmValues) {
+    if (!refused(v.namespace)) continue;
+    delete v.namespace;
+    v.namespaceUnknown = true;
+  }
+}

@@ -466,6 +466,13 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   ev.kustomizeBuilds = builds;
   if (scopes.size > 0) ev.kustomizeScopes = scopes;
 
+  // Each file's chain as a set, made at the first look (a chain of n holding a file is asked n times whether it holds each).
+  const chainSets = new Map<string, ReadonlySet<Node>>();
+  const inChainOf = (f: string): ReadonlySet<Node> => {
+    let set = chainSets.get(f);
+    if (!set) chainSets.set(f, (set = new Set(chainOf.get(f) ?? [])));
+    return set;
+  };
   const notes = new Map<string, string>();
   for (const root of new Set([...rootOf.values(), ...[...copies.values(), ...gitOpsCopies.values()].map((c) => c.root)])) {
     if (failed.has(root)) continue;
@@ -489,7 +496,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       // A component transforms what the kustomization listing it built: never closed by itself.
       if (isComponent(n.value)) return undefined;
       const files = closedBuild(n);
-      return files?.every((f) => chainOf.get(f)?.includes(n) === true) ? files : undefined;
+      return files?.every((f) => inChainOf(f).has(n)) ? files : undefined;
     };
     let replaced = false;
     // Each kustomization in the order kustomize builds them (those it lists first): its patches,

@@ -6,6 +6,7 @@ import type { K8sObject } from '../emit/artifacts.js';
 import type { Evidence, Located } from './evidence.js';
 import { renamed } from './kustomize-names.js';
 import { normalPath } from './hcl/eval.js';
+import { trimEnd } from '../model/trim.js';
 import { formatPosition, type Origin } from './source.js';
 import { CLUSTER_SCOPED } from './kustomize-patch.js';
 import { kustomizeRemote, remoteLookalike } from '../io/kustomize-resources.js';
@@ -205,16 +206,23 @@ function jsonPatch(text: string): boolean {
 export function throughLinks(ev: Evidence, path: string): string {
   const links = ev.folderLinks;
   if (!links) return path;
-  let p = path.replace(/\/+$/, '');
+  let p = trimEnd(path, '/');
   for (let hops = 0; hops < 8; hops++) {
     const withSlash = `${p}/`;
     let best: string | undefined;
     for (const from of links.keys()) if (withSlash.startsWith(from) && (best === undefined || from.length > best.length)) best = from;
     if (best === undefined) break;
-    p = `${links.get(best)!}${withSlash.slice(best.length)}`.replace(/\/+$/, '');
+    p = trimEnd(`${links.get(best)!}${withSlash.slice(best.length)}`, '/');
   }
   return path.endsWith('/') && p !== '' ? `${p}/` : p;
 }
+
+/**
+ * How many kustomizations the doctor's kustomize readers built (kustomize-build.ts `built` and
+ * `resourcesOf`, kustomize-namespace.ts `closedBuild`), each build of one counted once: a count of
+ * work for the tests of linear growth, as they cannot time it.
+ */
+export const kustomizeBuildWork = { built: 0, closedBuild: 0, resourcesOf: 0 };
 
 /**
  * The kustomizations (of `nodes`) `kustomize build` refuses by themselves, with a finding each
@@ -244,17 +252,38 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     const file = /\.(ya?ml|json)$/i.test(path);
     const parent = path.replace(/[^/]*$/, '');
     if (!folderOnly && file) return seenWhole(parent) && !under(`${path}/`) ? 'does not exist' : undefined;
-    const folder = `${path.replace(/\/+$/, '')}/`;
+    const folder = `${trimEnd(path, '/')}/`;
     if (!seenWhole(folder)) return undefined;
     if (!under(folder)) return 'does not exist';
     return KUSTOMIZATION_NAMES.some((n) => given.has(`${folder}${n}`)) ? undefined : "is a folder with no kustomization in it (kustomize looks for 'kustomization.yaml', 'kustomization.yml' or 'Kustomization')";
   };
+  // The texts and the objects by normalised path, indexed at the first look (the first text of a
+  // path, the objects in order): a look per entry of each kustomization, not a scan of every file each.
+  let textsByPath: Map<string, string> | undefined;
   const textOf = (path: string): string | undefined => {
-    for (const [p, t] of ev.texts ?? []) if (normalPath(p) === path) return t;
-    return undefined;
+    if (!textsByPath) {
+      textsByPath = new Map();
+      for (const [p, t] of ev.texts ?? []) {
+        const key = normalPath(p);
+        if (!textsByPath.has(key)) textsByPath.set(key, t);
+      }
+    }
+    return textsByPath.get(path);
   };
-  const objectsOf = (path: string) => ev.kubernetes.filter((o) => normalPath(o.origin.source.path) === path);
-  const holdsObjects = (path: string): boolean => objectsOf(path).length > 0 || (ev.gitOps ?? []).some((g) => normalPath(g.origin.source.path) === path) || ev.kubernetes.some((o) => normalPath(o.origin.source.path).startsWith(`${path.replace(/\/+$/, '')}/`));
+  let objectsByPath: Map<string, Located<K8sObject>[]> | undefined;
+  const objectsOf = (path: string): readonly Located<K8sObject>[] => {
+    if (!objectsByPath) {
+      objectsByPath = new Map();
+      for (const o of ev.kubernetes) {
+        const key = normalPath(o.origin.source.path);
+        const list = objectsByPath.get(key);
+        if (list) list.push(o);
+        else objectsByPath.set(key, [o]);
+      }
+    }
+    return objectsByPath.get(path) ?? [];
+  };
+  const holdsObjects = (path: string): boolean => objectsOf(path).length > 0 || (ev.gitOps ?? []).some((g) => normalPath(g.origin.source.path) === path) || ev.kubernetes.some((o) => normalPath(o.origin.source.path).startsWith(`${trimEnd(path, '/')}/`));
 
   const byFolder = new Map(nodes.map((n) => [n.folder, n]));
   /**
@@ -285,7 +314,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       const built = new Set<string>();
       for (const { script, path } of lifted) {
         if (kustomizeRemote(path)) continue;
-        const want = normalPath(path.replace(/^\.?\/+/, '')).replace(/\/+$/, '');
+        const want = trimEnd(normalPath(path.replace(/^\.?\/+/, '')), '/');
         const beside = `${normalPath(`${up(normalPath(script))}${want}`)}/`;
         if (want === '' || want === '.' || (want.startsWith('../') && !folders.has(beside))) return 'all';
         const here = [beside, `${want}/`].filter((f) => folders.has(f));
@@ -297,7 +326,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         if (o.value.kind !== 'Kustomization' || typeof o.value.apiVersion !== 'string' || !o.value.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')) continue;
         const spec = (o.value as unknown as Record<string, unknown>).spec;
         const path = isObject(spec) && typeof spec.path === 'string' ? spec.path : '';
-        const want = normalPath(path.replace(/^\.?\/+/, '')).replace(/\/+$/, '');
+        const want = trimEnd(normalPath(path.replace(/^\.?\/+/, '')), '/');
         if (want === '' || want === '.') return 'all';
         if (want.startsWith('../')) return 'all';
         const found = [...folders].filter((f) => f === `${want}/` || f.endsWith(`/${want}/`));
@@ -313,7 +342,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         for (const field of ['resources', 'bases', 'components'] as const) {
           for (const e of Array.isArray(m.value[field]) ? (m.value[field] as unknown[]) : []) {
             if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
-            const child = byFolder.get(`${throughLinks(ev, normalPath(`${m.folder}${e}`)).replace(/\/+$/, '')}/`);
+            const child = byFolder.get(`${trimEnd(throughLinks(ev, normalPath(`${m.folder}${e}`)), '/')}/`);
             if (child && !out.has(child)) queue.push(child);
           }
         }
@@ -373,20 +402,37 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
    * resmap AppendAll): its resources, then what its generators add (accumulateTarget runs them after
    * the resources), renamed by its and its inner ones' namespace, namePrefix and nameSuffix; patches
    * that keep ids (patchesKeepIds) change none. undefined where anything else could (a transformer,
-   * a component, another patch, a path not given).
+   * a component, another patch, a path not given), and in a cycle. Each kustomization is built once
+   * per run and its (frozen) result given to every one listing it: a chain of n is n builds, not n²/2,
+   * and in a diamond (k0 lists k1 and k2, both list k3) k1 and k2 each get k3's objects, as kustomize
+   * loads k3 once for each.
    */
-  const built = (k: BuildNode, seen: Set<BuildNode>): Built[] | undefined => {
-    if (seen.has(k) || Object.keys(k.value).some((key) => !ID_KEEPING.has(key) && !(GENERATING.has(key)) && !PATCHING.has(key))) return undefined;
+  const builds = new Map<BuildNode, readonly Built[] | undefined>();
+  const building = new Set<BuildNode>();
+  const resourcesRead = new Map<BuildNode, { files: readonly string[]; names: ReadonlySet<string> } | undefined>();
+  const resourcesReading = new Set<BuildNode>();
+  const built = (k: BuildNode): readonly Built[] | undefined => {
+    if (builds.has(k)) return builds.get(k);
+    // A kustomization listed again below itself: a cycle (said by cycles()), no build.
+    if (building.has(k)) return undefined;
+    building.add(k);
+    const out = buildOnce(k);
+    building.delete(k);
+    builds.set(k, out);
+    return out;
+  };
+  const buildOnce = (k: BuildNode): readonly Built[] | undefined => {
+    kustomizeBuildWork.built++;
+    if (Object.keys(k.value).some((key) => !ID_KEEPING.has(key) && !(GENERATING.has(key)) && !PATCHING.has(key))) return undefined;
     if (Object.keys(k.value).some((key) => PATCHING.has(key)) && !patchesKeepIds(k)) return undefined;
-    seen.add(k);
     const out: Built[] = [];
     for (const e of [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])]) {
       if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return undefined;
-      const path = throughLinks(ev, normalPath(`${k.folder}${e}`).replace(/\/+$/, ''));
+      const path = throughLinks(ev, trimEnd(normalPath(`${k.folder}${e}`), '/'));
       if (given.has(path)) out.push(...objectsOf(path).map(written));
       else {
         const child = byFolder.get(`${path}/`);
-        const inner = child ? built(child, seen) : undefined;
+        const inner = child ? built(child) : undefined;
         if (!inner) return undefined;
         out.push(...inner);
       }
@@ -397,7 +443,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     const ns = typeof k.value.namespace === 'string' && k.value.namespace !== '' ? k.value.namespace : undefined;
     const prefix = typeof k.value.namePrefix === 'string' ? k.value.namePrefix : '';
     const suffix = typeof k.value.nameSuffix === 'string' ? k.value.nameSuffix : '';
-    return out.map((b) => ({ ...b, id: { ...b.id, ...(ns !== undefined && !CLUSTER_SCOPED.has(b.id.kind) ? { namespace: ns } : {}), ...(b.renames ? { name: `${prefix}${b.id.name}${suffix}` } : {}) } }));
+    return Object.freeze(out.map((b) => Object.freeze({ ...b, id: Object.freeze({ ...b.id, ...(ns !== undefined && !CLUSTER_SCOPED.has(b.id.kind) ? { namespace: ns } : {}), ...(b.renames ? { name: `${prefix}${b.id.name}${suffix}` } : {}) }) })));
   };
 
   const failWith = (n: BuildNode) => (code: 'RF901' | 'RF946', place: string, message: string, fix: string): void => {
@@ -503,7 +549,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       for (let i = 0; i < list.length && !failed.has(n); i++) {
         const e = list[i];
         if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
-        const folder = `${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`;
+        const folder = `${trimEnd(throughLinks(ev, normalPath(`${n.folder}${e}`)), '/')}/`;
         // Its own folder (`.`, `./`) or one holding it (`..` from a subfolder): kustomize refuses a root
         // that contains one it is already building (api/internal/loader: "cycle detected: candidate root
         // … contains visited root …"), before it reads the folder's kind. The root of the files given is
@@ -555,12 +601,12 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     for (let i = 0; i < list.length; i++) {
       const e = list[i];
       if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
-      const asWritten = normalPath(`${n.folder}${e}`).replace(/\/+$/, '');
+      const asWritten = trimEnd(normalPath(`${n.folder}${e}`), '/');
       const path = throughLinks(ev, asWritten);
       const before = seen.get(path);
       if (before !== undefined) {
         if (!holdsObjects(path)) continue;
-        const other = normalPath(`${n.folder}${String(list[before])}`).replace(/\/+$/, '');
+        const other = trimEnd(normalPath(`${n.folder}${String(list[before])}`), '/');
         const linked = path !== asWritten || throughLinks(ev, other) !== other;
         fail('RF946', at(...fieldOf(i)), `${file} ${name(i)} is ${safeText(e, 100)}, which ${linked ? `is the folder ${safeText(path, 100)} (through a symbolic link) that ${name(before)} (${safeText(String(list[before]), 100)}) lists already` : `${name(before)} lists already`}: kustomize adds its objects twice and \`kustomize build\` fails ("may not add resource with an already registered id")`, `list ${safeText(e, 100)} once in ${file}`);
         break;
@@ -568,7 +614,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       seen.set(path, i);
       // A file's objects as written; a folder's as its kustomization leaves them.
       const child = given.has(path) ? undefined : byFolder.get(`${path}/`);
-      const mine = child ? built(child, new Set()) ?? [] : objectsOf(path).map(written);
+      const mine = child ? built(child) ?? [] : objectsOf(path).map(written);
       for (const { where, id: x } of mine) {
         const ns = CLUSTER_SCOPED.has(x.kind) ? '' : x.namespace ?? 'default';
         const id = `${x.apiVersion}\u0000${x.kind}\u0000${x.name}\u0000${ns}`;
@@ -632,7 +678,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
         list.forEach((e, i) => {
           if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return;
-          const folder = `${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`;
+          const folder = `${trimEnd(throughLinks(ev, normalPath(`${n.folder}${e}`)), '/')}/`;
           // Its own folder or one holding it: said above.
           if (folder === '/' || n.folder.startsWith(folder) || given.has(folder.slice(0, -1))) return;
           const child = byFolder.get(folder);
@@ -707,15 +753,15 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     for (let j = 0; j < list.length; j++) {
       const e = list[j];
       if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return added;
-      const c = byFolder.get(`${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`);
+      const c = byFolder.get(`${trimEnd(throughLinks(ev, normalPath(`${n.folder}${e}`)), '/')}/`);
       if (!c || !isComponent(c.value)) return added;
       const resources = Array.isArray(c.value.resources) ? (c.value.resources as unknown[]) : [];
       for (let k = 0; k < resources.length; k++) {
         const r = resources[k];
         if (typeof r !== 'string' || r === '' || kustomizeRemote(r)) return added;
-        const path = throughLinks(ev, normalPath(`${c.folder}${r}`).replace(/\/+$/, ''));
+        const path = throughLinks(ev, trimEnd(normalPath(`${c.folder}${r}`), '/'));
         const child = given.has(path) ? undefined : byFolder.get(`${path}/`);
-        const mine = child ? built(child, new Set()) : objectsOf(path).map(written);
+        const mine = child ? built(child) : objectsOf(path).map(written);
         if (mine === undefined) return added;
         for (const { where, id: x } of mine) {
           const ns = CLUSTER_SCOPED.has(x.kind) ? '' : x.namespace ?? 'default';
@@ -869,28 +915,40 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
    * remote, not given or undecidable.
    */
   function resourcesOf(k: BuildNode): { files: string[]; names: Set<string> } | undefined {
-    const files: string[] = [];
-    const names = new Set<string>();
-    const walk = (m: BuildNode, seen: Set<BuildNode>): boolean => {
-      if (seen.has(m)) return false;
-      seen.add(m);
+    const r = resourcesOnce(k);
+    return r && { files: [...r.files], names: new Set(r.names) };
+  }
+  /** resourcesOf's answer for each kustomization, read once per run (a chain of n is n reads), each file once in it; undefined in a cycle. */
+  function resourcesOnce(m: BuildNode): { files: readonly string[]; names: ReadonlySet<string> } | undefined {
+    if (resourcesRead.has(m)) return resourcesRead.get(m);
+    if (resourcesReading.has(m)) return undefined;
+    resourcesReading.add(m);
+    kustomizeBuildWork.resourcesOf++;
+    const read = ((): { files: readonly string[]; names: ReadonlySet<string> } | undefined => {
+      const files = new Set<string>();
+      const names = new Set<string>();
       for (const e of [...(Array.isArray(m.value.resources) ? (m.value.resources as unknown[]) : []), ...(Array.isArray(m.value.bases) ? (m.value.bases as unknown[]) : [])]) {
-        if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return false;
-        const path = throughLinks(ev, normalPath(`${m.folder}${e}`).replace(/\/+$/, ''));
+        if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return undefined;
+        const path = throughLinks(ev, trimEnd(normalPath(`${m.folder}${e}`), '/'));
         if (given.has(path)) {
-          if (textOf(path) === undefined) return false;
-          files.push(path);
+          if (textOf(path) === undefined) return undefined;
+          files.add(path);
           for (const o of objectsOf(path)) names.add(`${o.value.kind}\u0000${o.value.metadata.name}`);
           continue;
         }
         const child = byFolder.get(`${path}/`);
-        const inner = child ? built(child, new Set()) : undefined;
-        if (!child || !inner || !walk(child, seen)) return false;
+        const inner = child ? built(child) : undefined;
+        const theirs = child && inner ? resourcesOnce(child) : undefined;
+        if (!inner || !theirs) return undefined;
+        for (const f of theirs.files) files.add(f);
+        for (const n of theirs.names) names.add(n);
         for (const b of inner) names.add(`${b.id.kind}\u0000${b.id.name}`);
       }
-      return true;
-    };
-    return walk(k, new Set()) ? { files, names } : undefined;
+      return { files: [...files], names };
+    })();
+    resourcesReading.delete(m);
+    resourcesRead.set(m, read);
+    return read;
   }
 
   /**
@@ -907,7 +965,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     if (own === undefined) return undefined;
     for (const e of Array.isArray(n.value.components) ? (n.value.components as unknown[]) : []) {
       if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return undefined;
-      const c = byFolder.get(`${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`);
+      const c = byFolder.get(`${trimEnd(throughLinks(ev, normalPath(`${n.folder}${e}`)), '/')}/`);
       if (!c || ['configMapGenerator', 'secretGenerator', 'generators', 'helmCharts', 'helmChartInflationGenerator', 'components'].some((key) => c.value[key] !== undefined)) return undefined;
       const theirs = resourcesOf(c);
       if (theirs === undefined) return undefined;
@@ -958,7 +1016,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     for (let j = 0; j < list.length; j++) {
       const e = list[j];
       if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return;
-      const c = byFolder.get(`${throughLinks(ev, normalPath(`${n.folder}${e}`)).replace(/\/+$/, '')}/`);
+      const c = byFolder.get(`${trimEnd(throughLinks(ev, normalPath(`${n.folder}${e}`)), '/')}/`);
       if (!c || !isComponent(c.value) || unknown(c) || c.value.components !== undefined) return;
       const theirs = resourcesOf(c);
       const made = generators(c);

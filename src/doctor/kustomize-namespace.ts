@@ -5,11 +5,12 @@ import { CODES } from '../spec/codes.js';
 import type { Evidence, Located } from './evidence.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import { normalPath } from './hcl/eval.js';
+import { trimEnd } from '../model/trim.js';
 import { formatPosition, type Origin } from './source.js';
 import { stringPlaces, type GitOpsObject } from './gitops.js';
 import { CLUSTER_SCOPED, applyKustomizePatches, chainObject, patchFiles } from './kustomize-patch.js';
 import { IdHistory, accountOf, type AmbiguousReferral, applyNamePrefixSuffix, fixNameReferences, renamed } from './kustomize-names.js';
-import { isComponent, kustomizeBuildErrors, remoteBaseFindings, throughLinks } from './kustomize-build.js';
+import { isComponent, kustomizeBuildErrors, kustomizeBuildWork, remoteBaseFindings, throughLinks } from './kustomize-build.js';
 import { applyReplacements } from './kustomize-replacements.js';
 import { kustomizeRemote } from '../io/kustomize-resources.js';
 import { generatesObjects } from './kustomize-generate.js';
@@ -130,6 +131,22 @@ interface Node {
   ops: NamespaceOp[];
 }
 
+/** A kustomization in a build and the link of the one listing it (none at the build's root); `list`, its chain once made. */
+interface ChainLink {
+  node: Node;
+  up: ChainLink | undefined;
+  list?: Node[];
+}
+
+/** The chain a link ends: its kustomization, then each listing it up to the build's root (made once a link). */
+function chainList(link: ChainLink): Node[] {
+  if (link.list) return link.list;
+  const list: Node[] = [];
+  for (let l: ChainLink | undefined = link; l; l = l.up) list.push(l.node);
+  link.list = list;
+  return list;
+}
+
 function finding(at: string, message: string, fix: string): Finding {
   return { code: 'RF903', severity: CODES.RF903.severity, path: at, message, fix };
 }
@@ -224,7 +241,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     const components: Node[] = [];
     for (const entry of Array.isArray(k.value.components) ? (k.value.components as unknown[]) : []) {
       if (typeof entry !== 'string' || entry === '' || kustomizeRemote(entry)) continue;
-      const child = byFolder.get(`${throughLinks(ev, normalPath(`${k.folder}${entry}`)).replace(/\/+$/, '')}/`);
+      const child = byFolder.get(`${trimEnd(throughLinks(ev, normalPath(`${k.folder}${entry}`)), '/')}/`);
       if (child && isComponent(child.value)) components.push(child);
     }
     const entries: unknown[] = [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])];
@@ -235,7 +252,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       const path = throughLinks(ev, normalPath(`${k.folder}${entry}`));
       if (given.has(path)) files.push(path);
       else {
-        const child = byFolder.get(`${path.replace(/\/+$/, '')}/`);
+        const child = byFolder.get(`${trimEnd(path, '/')}/`);
         if (child && !isComponent(child.value)) inner.push(child);
       }
     }
@@ -247,28 +264,40 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
    * a folder of a kustomization that is closed too, and neither it nor an inner one has a field that
    * makes objects (generators, helmCharts, components) or may rename them (transformers,
    * replacements, a patch whose options allow a name or kind change; namePrefix and nameSuffix are
-   * modelled, kustomize-names.ts); else undefined.
+   * modelled, kustomize-names.ts); else undefined, and in a cycle. Each kustomization's answer is
+   * made once per run (frozen) and given to every one listing it: a chain of n is n builds, not n²/2;
+   * in a diamond (k0 lists k1 and k2, both list k3) k1 and k2 each hold k3's files, k0 each file once.
    */
-  const closedBuild = (k: Node, seen: Set<Node>): string[] | undefined => {
-    if (seen.has(k)) return undefined;
-    seen.add(k);
+  const closedBuilds = new Map<Node, readonly string[] | undefined>();
+  const closedBuilding = new Set<Node>();
+  const closedBuild = (k: Node): readonly string[] | undefined => {
+    if (closedBuilds.has(k)) return closedBuilds.get(k);
+    if (closedBuilding.has(k)) return undefined;
+    closedBuilding.add(k);
+    const files = closedBuildOnce(k);
+    closedBuilding.delete(k);
+    closedBuilds.set(k, files);
+    return files;
+  };
+  const closedBuildOnce = (k: Node): readonly string[] | undefined => {
+    kustomizeBuildWork.closedBuild++;
     if (OPEN_BUILD.some((key) => k.value[key] !== undefined)) return undefined;
     const patches = [...(Array.isArray(k.value.patches) ? (k.value.patches as unknown[]) : []), ...(Array.isArray(k.value.patchesJson6902) ? (k.value.patchesJson6902 as unknown[]) : [])];
     if (patches.some((e) => isObject(e) && isObject(e.options) && Object.values(e.options).some((v) => v === true))) return undefined;
-    const out: string[] = [];
+    const out = new Set<string>();
     for (const entry of [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])]) {
       if (typeof entry !== 'string' || entry === '') return undefined;
       const path = throughLinks(ev, normalPath(`${k.folder}${entry}`));
       if (given.has(path)) {
-        out.push(path);
+        out.add(path);
         continue;
       }
-      const child = byFolder.get(`${path.replace(/\/+$/, '')}/`);
-      const inner = child ? closedBuild(child, seen) : undefined;
+      const child = byFolder.get(`${trimEnd(path, '/')}/`);
+      const inner = child ? closedBuild(child) : undefined;
       if (!inner) return undefined;
-      out.push(...inner);
+      for (const f of inner) out.add(f);
     }
-    return out;
+    return Object.freeze([...out]);
   };
   // Roots first (kustomizations no other lists): each file's namespace changes are its own
   // kustomization's, then each enclosing one's, the outermost last.
@@ -320,13 +349,27 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       return [...componentSteps(c, undefined, seen), c];
     });
   };
-  const visit = (k: Node, outer: Node[], root: Node, seen: Set<Node>, over: Node = k): void => {
+  /**
+   * A kustomization reached in a build (`enter`: its chart's scope, its files), with its chain (it,
+   * then those listing it up to the root), and what it lists still to enter: its resources, then its
+   * components. The chain is linked, one link a kustomization, and made a list only where one is kept
+   * or read (a file's, a chart's, a component's): a chain of n kustomizations holding one file is n
+   * links and one list of n, not n lists of up to n.
+   */
+  interface Visit {
+    link: ChainLink;
+    over: Node;
+    inner: Node[];
+    components: Node[];
+    next: number;
+  }
+  const enter = (k: Node, outer: ChainLink | undefined, root: Node, seen: Set<Node>, over: Node): Visit => {
     seen.add(k);
-    const chain = [k, ...outer];
-    const ops = chain.flatMap((n) => n.ops);
-    const ancestor = outer.find((n) => n.namespace !== undefined);
-    const note = chain.find((n) => n.note !== undefined)?.note;
+    const link: ChainLink = { node: k, up: outer };
     if (Array.isArray(k.value.helmCharts) && !scopes.has(k.value)) {
+      const chain = chainList(link);
+      const ancestor = chain.slice(1).find((n) => n.namespace !== undefined);
+      const note = chain.find((n) => n.note !== undefined)?.note;
       // The kustomizations whose transformers pass over the chart's objects, in order: each of the
       // chain's, after the components it lists (a component's directives join the accumulator of
       // the kustomization listing it, after that one's resources and generators — helmCharts among
@@ -348,7 +391,9 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       });
     }
     const { files, inner } = listed(k);
+    let ops: NamespaceOp[] | undefined;
     for (const f of files) {
+      const chain = chainList(link);
       if (opsOf.has(f)) {
         // A component's own resources join the build of each kustomization listing it (kusttarget.go
         // accumulateDirectory: each loads the component anew into its own accumulator), so a second
@@ -378,20 +423,41 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
         if (rootOf.get(f) !== root) shared.push({ base: k, file: f, first: rootOf.get(f)!, other: root, chain });
         continue;
       }
+      ops ??= chain.flatMap((n) => n.ops);
       opsOf.set(f, ops);
       rootOf.set(f, root);
       chainOf.set(f, chain);
     }
-    for (const c of inner) if (!seen.has(c)) visit(c, chain, root, seen);
-    // Its components, after its resources: one listed by two kustomizations is applied in each build (a cycle is not followed).
-    for (const c of listed(k).components) if (!chain.includes(c)) visit(c, chain, root, seen, over);
+    return { link, over, inner, components: listed(k).components, next: 0 };
+  };
+  /**
+   * Each kustomization of a build once, depth first from its root, each after those it lists (orderOf):
+   * its resources not yet entered, then its components (one listed by two kustomizations is applied
+   * in each build; a cycle is not followed). A stack of its own, not the call stack: a chain of
+   * thousands of kustomizations is as deep.
+   */
+  const visit = (root: Node): void => {
+    const seen = new Set<Node>();
+    const stack = [enter(root, undefined, root, seen, root)];
     const order = orderOf.get(root) ?? [];
-    order.push({ n: k, over });
     orderOf.set(root, order);
+    while (stack.length > 0) {
+      const v = stack[stack.length - 1]!;
+      if (v.next < v.inner.length) {
+        const c = v.inner[v.next++]!;
+        if (!seen.has(c)) stack.push(enter(c, v.link, root, seen, c));
+      } else if (v.next < v.inner.length + v.components.length) {
+        const c = v.components[v.next++ - v.inner.length]!;
+        if (!chainList(v.link).includes(c)) stack.push(enter(c, v.link, root, seen, v.over));
+      } else {
+        stack.pop();
+        order.push({ n: v.link.node, over: v.over });
+      }
+    }
   };
   // Builds that succeed first, so a file a refused build lists too is read as the other deploys it.
-  for (const k of nodes) if (!innerOf.has(k) && !failed.has(k)) visit(k, [], k, new Set());
-  for (const k of nodes) if (!innerOf.has(k) && failed.has(k)) visit(k, [], k, new Set());
+  for (const k of nodes) if (!innerOf.has(k) && !failed.has(k)) visit(k);
+  for (const k of nodes) if (!innerOf.has(k) && failed.has(k)) visit(k);
   if (added.length > 0) ev.kubernetes = [...ev.kubernetes, ...added];
   if (addedGitOps.length > 0) ev.gitOps = [...(ev.gitOps ?? []), ...addedGitOps];
   if (componentCopies.size > 0) ev.componentCopies = componentCopies;
@@ -404,6 +470,13 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   ev.kustomizeBuilds = builds;
   if (scopes.size > 0) ev.kustomizeScopes = scopes;
 
+  // Each file's chain as a set, made at the first look (a chain of n holding a file is asked n times whether it holds each).
+  const chainSets = new Map<string, ReadonlySet<Node>>();
+  const inChainOf = (f: string): ReadonlySet<Node> => {
+    let set = chainSets.get(f);
+    if (!set) chainSets.set(f, (set = new Set(chainOf.get(f) ?? [])));
+    return set;
+  };
   const notes = new Map<string, string>();
   for (const root of new Set([...rootOf.values(), ...[...copies.values(), ...gitOpsCopies.values()].map((c) => c.root)])) {
     if (failed.has(root)) continue;
@@ -423,11 +496,11 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       for (const s of subjectsOf(o)) bindings.push({ subject: s, written: str(s.namespace) });
     }
     // The files a kustomization builds where nothing but they can hold a patch's object (kustomize-patch.ts matchesNothing).
-    const closed = (n: Node): string[] | undefined => {
+    const closed = (n: Node): readonly string[] | undefined => {
       // A component transforms what the kustomization listing it built: never closed by itself.
       if (isComponent(n.value)) return undefined;
-      const files = closedBuild(n, new Set());
-      return files?.every((f) => chainOf.get(f)?.includes(n) === true) ? files : undefined;
+      const files = closedBuild(n);
+      return files?.every((f) => inChainOf(f).has(n)) ? files : undefined;
     };
     let replaced = false;
     // Each kustomization in the order kustomize builds them (those it lists first): its patches,
@@ -706,7 +779,7 @@ function overrides(ev: Evidence, given: Set<string>, byFolder: Map<string, Node>
   const folders = new Set<string>();
   for (const p of given) for (let f = folderOf(p); f !== ''; f = folderOf(f.slice(0, -1))) folders.add(f);
   const resolve = (path: string): string[] | undefined => {
-    const want = normalPath(path.replace(/^\.?\/+/, '')).replace(/\/+$/, '');
+    const want = trimEnd(normalPath(path.replace(/^\.?\/+/, '')), '/');
     if (want === '' || want === '.' || want.startsWith('../')) return undefined;
     return [...folders].filter((f) => f === `${want}/` || f.endsWith(`/${want}/`));
   };

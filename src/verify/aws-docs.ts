@@ -308,11 +308,14 @@ export function providerAccount(body: Record<string, unknown> | undefined): stri
  * written, values as written ({} without any); undefined when they are not a literal map (which
  * tags it gets is then not shown).
  */
-export function providerDefaultTags(root: TerraformRoot, body: Readonly<Record<string, unknown>>, key?: string): Record<string, unknown> | undefined {
+export function providerDefaultTags(root: TerraformRoot, body: Readonly<Record<string, unknown>>, key?: string): Readonly<Record<string, unknown>> | undefined {
   const provider = awsProviderOf(root, body, key);
-  const defaultTags = provider?.default_tags === undefined ? {} : asMap(firstOf(provider.default_tags));
-  return defaultTags === undefined ? undefined : defaultTags.tags === undefined ? {} : asMap(firstOf(defaultTags.tags));
+  const defaultTags = provider?.default_tags === undefined ? NO_TAGS : asMap(firstOf(provider.default_tags));
+  return defaultTags === undefined ? undefined : defaultTags.tags === undefined ? NO_TAGS : asMap(firstOf(defaultTags.tags));
 }
+
+/** No tags: one object, so resources without default_tags share one entry of resourceTags' memo. */
+const NO_TAGS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /**
  * The session tags EKS Pod Identity adds when it assumes a role for a pod (EKS User Guide, "List of
@@ -384,6 +387,8 @@ export function associationRole(root: TerraformRoot, a: PodIdentityAssociation):
 /** One association's sessions: the values of its session tags (undefined: not shown), `disabled`, or `unknown` (whether it adds them is not shown). */
 type Session = { via: string; tags: Readonly<Record<string, string | undefined>> } | { via: string; tags: 'disabled' | 'unknown' };
 
+const NO_SESSIONS: readonly Session[] = [];
+
 const sessionIndexes = new WeakMap<TerraformRoot, Map<string, Session[]>>();
 
 /**
@@ -416,8 +421,30 @@ function podIdentitySessions(root: TerraformRoot): Map<string, Session[]> {
  * or the default_tags are not a literal map).
  */
 export function resourceTags(root: TerraformRoot, body: Readonly<Record<string, unknown>>, address?: string): { tags: Record<string, string>; unknownTags: Set<string> } {
+  const t = sharedResourceTags(root, body, address);
+  return { tags: { ...t.tags }, unknownTags: new Set(t.unknownTags) };
+}
+
+/**
+ * Of resources without tags of their own, the answers of resourceTags by the default_tags they
+ * take (the object, as the root holds it), per root: a fleet's roles and parameters mostly take
+ * the one provider's, so they are merged once, not once per role and per parameter.
+ */
+const defaultTagsOnly = new WeakMap<TerraformRoot, Map<Readonly<Record<string, unknown>> | undefined, RoleTags>>();
+
+/** resourceTags, shared (read-only) where the resource has no tags of its own. */
+function sharedResourceTags(root: TerraformRoot, body: Readonly<Record<string, unknown>>, address?: string): RoleTags {
   const defaults = providerDefaultTags(root, body, address);
-  const own = body.tags === undefined || body.tags === null ? {} : asMap(body.tags);
+  if (body.tags !== undefined && body.tags !== null) return mergedTags(root, defaults, asMap(body.tags));
+  let byDefaults = defaultTagsOnly.get(root);
+  if (byDefaults === undefined) defaultTagsOnly.set(root, (byDefaults = new Map<Readonly<Record<string, unknown>> | undefined, RoleTags>()));
+  let hit = byDefaults.get(defaults);
+  if (hit === undefined) byDefaults.set(defaults, (hit = mergedTags(root, defaults, NO_TAGS)));
+  return hit;
+}
+
+/** resourceTags of a resource whose own tags are `own` (undefined: not a literal map) under `defaults`. */
+function mergedTags(root: TerraformRoot, defaults: Readonly<Record<string, unknown>> | undefined, own: Readonly<Record<string, unknown>> | undefined): { tags: Record<string, string>; unknownTags: Set<string> } {
   const tags: Record<string, string> = {};
   const unknownTags = new Set<string>();
   if (defaults === undefined || own === undefined) unknownTags.add('*');
@@ -453,10 +480,14 @@ export function resourceTags(root: TerraformRoot, body: Readonly<Record<string, 
  * differs between the associations, or that some association does not add, or per pod, is not.
  */
 export function roleTags(root: TerraformRoot, body: Record<string, unknown>, key: string): RoleTags {
-  const { tags, unknownTags } = resourceTags(root, body, `aws_iam_role.${key}`);
   const all = sessionsOf(podIdentitySessions(root), key, body);
   const sessions = all.filter((s) => s.tags !== 'disabled');
-  if (sessions.length === 0) return { tags, unknownTags };
+  // Without sessions the role's tags are its resource's: shared with every role of the same default_tags and no tags of its own (never written to).
+  if (sessions.length === 0) {
+    const t = sharedResourceTags(root, body, `aws_iam_role.${key}`);
+    return { tags: t.tags, unknownTags: t.unknownTags };
+  }
+  const { tags, unknownTags } = resourceTags(root, body, `aws_iam_role.${key}`);
   for (const lk of POD_IDENTITY_SESSION_TAGS) {
     for (const k of Object.keys(tags)) if (k.toLowerCase() === lk) delete tags[k];
     unknownTags.delete(lk);
@@ -470,7 +501,9 @@ export function roleTags(root: TerraformRoot, body: Record<string, unknown>, key
 }
 
 /** Every Pod Identity session of a role (by its resource key and, for a literal role_arn, its name), those whose tags are disabled too. */
-function sessionsOf(index: Map<string, Session[]>, key: string, body: Record<string, unknown>): Session[] {
+function sessionsOf(index: Map<string, Session[]>, key: string, body: Record<string, unknown>): readonly Session[] {
+  // Most roots bind no role through Pod Identity: nothing to look up, nothing to copy.
+  if (index.size === 0) return NO_SESSIONS;
   return [...(index.get(`key:${key}`) ?? []), ...(typeof body.name === 'string' ? (index.get(`name:${body.name}`) ?? []) : [])];
 }
 

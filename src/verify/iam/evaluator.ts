@@ -204,6 +204,25 @@ function globSet(patterns: readonly string[], lower: boolean): PatternSet {
 }
 
 /**
+ * A statement's Action (or NotAction) patterns by their text: a fleet's documents differ by the
+ * resources they name and mostly repeat their action lists (each runner's manager policy has the
+ * same), so each list is compiled once. A PatternSet is never changed once built, so statements
+ * share it. Emptied at 10,000 lists.
+ */
+const actionSets = new Map<string, PatternSet>();
+
+/** globSet of checked action patterns (service:action or `*`, so no line break: the key joins them with one). */
+function statementActionSet(actions: readonly string[]): PatternSet {
+  const key = actions.length === 1 ? actions[0]! : actions.join('\n');
+  let set = actionSets.get(key);
+  if (set === undefined) {
+    if (actionSets.size >= 10_000) actionSets.clear();
+    actionSets.set(key, (set = globSet(actions, true)));
+  }
+  return set;
+}
+
+/**
  * ArnEquals/ArnLike compare the six colon-separated ARN components separately, so a
  * wildcard in the first five components must not cross a ':'. The sixth (resource)
  * component may itself contain ':' and is matched as a plain glob. The pattern's six
@@ -1208,7 +1227,7 @@ function compileStatement(st: unknown, index: number): CompiledStatement {
     index,
     sid,
     deny: st.Effect === 'Deny',
-    actions: globSet(actions, true),
+    actions: statementActionSet(actions),
     actionNegated,
     resources,
     resourceNegated,

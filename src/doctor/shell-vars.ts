@@ -113,6 +113,42 @@ function defineBodies(text: string, count?: { steps: number }): { outside: strin
   return { outside: outside.join('\n'), evaluated: evaluated.join('\n') };
 }
 
+/** A rule's line (not a recipe's, not a conditional's): targets, then `:` or `::` that is no assignment operator (`:=`, `::=`, `:::=`). */
+const RULE_LINE = /^(?!(?:ifeq|ifneq|ifdef|ifndef|else|endif|define|endef|include|-include|sinclude|export|unexport|override|private|vpath)\b)[^\t#=:\n][^#=:\n]*::?(?!:?:?=)/;
+/** A conditional's line, which a recipe may hold without ending it. */
+const CONDITIONAL_LINE = /^[ ]*(?:ifeq|ifneq|ifdef|ifndef|else|endif)\b/;
+/** A target-specific assignment (`t: X = v`): a rule's line by RULE_LINE's shape, but it opens no recipe. */
+const TARGET_ASSIGNMENT = new RegExp(`^[^:#=\\n \\t][^:#=\\n]*:[ \\t]*${MAKE_PREFIX}${MAKE_PREFIX}${NAME}[ \\t]*${MAKE_OPERATOR}`);
+
+/**
+ * A Makefile's text with its recipes' lines blanked (each line kept where it is): a line that starts
+ * with a tab after a rule's line is a command for the shell (`\tNS=b ./x` runs ./x with NS in its
+ * environment), not a line of the Makefile, until a line of the Makefile other than a comment, an
+ * empty line or a conditional ends the rule (GNU make manual, "Recipe Syntax"; make 4.3 reads a tab
+ * line after a variable's assignment, or before any rule, as a Makefile line: checked by hand). A
+ * recipe line ending in `\` goes on to the next. One pass over the lines.
+ */
+function withoutRecipes(text: string, count?: { steps: number }): string {
+  if (!text.includes('\t')) return text;
+  const out: string[] = [];
+  let rule = false;
+  let continued = false;
+  for (const line of text.split('\n')) {
+    if (count) count.steps++;
+    const recipe = continued || (rule && line[0] === '\t');
+    if (recipe) {
+      out.push('');
+      continued = /\\\r?$/.test(line);
+      continue;
+    }
+    out.push(line);
+    continued = false;
+    if (line.trim() === '' || line.trimStart()[0] === '#' || CONDITIONAL_LINE.test(line)) continue;
+    rule = line[0] !== '\t' && RULE_LINE.test(line) && !TARGET_ASSIGNMENT.test(line);
+  }
+  return out.join('\n');
+}
+
 /** make's `override X op …` (`export` before or after `override`), and `override define X`: its name. */
 const MAKE_OVERRIDE = new RegExp(`^[ \\t]*(?:export[ \\t]+)?override[ \\t]+(?:export[ \\t]+)?(?:(?:define|undefine)[ \\t]+)?(${NAME})(?:[ \\t]*${MAKE_OPERATOR}|[ \\t]*$)`, 'gm');
 /** The shell's `NAME=value` (`export NAME=value`): no blank before or after the `=`. */
@@ -157,7 +193,9 @@ export function assignedOnce(text: string, options: { makefile: boolean }, count
   const literalAt = new Map<string, Set<number>>();
   const assignment = options.makefile ? MAKE_ASSIGNMENT : SHELL_ASSIGNMENT;
   // A Makefile's `define` bodies are values, not its lines (defineBodies); one handed to `$(eval …)` may set any name it assigns.
-  const { outside, evaluated } = options.makefile ? defineBodies(text, count) : { outside: text, evaluated: '' };
+  const { outside: whole, evaluated } = options.makefile ? defineBodies(text, count) : { outside: text, evaluated: '' };
+  // A recipe's lines are the shell's, not the Makefile's: they set no make variable (a recipe's `$(eval …)` is make's, read below in `whole`).
+  const outside = options.makefile ? withoutRecipes(whole, count) : whole;
   // `override X = v`: later assignments of X not marked override are ignored (GNU make manual, "The override Directive"): only its own count.
   const overridden = new Map<string, Set<number>>();
   if (options.makefile && outside.includes('override')) {
@@ -175,8 +213,8 @@ export function assignedOnce(text: string, options: { makefile: boolean }, count
   }
   // `$(eval X = v)` changes X where make expands it: a literal one counts as another assignment (the same value in every one, known; two, not); any other, not known.
   const evals: string[] = [];
-  if (options.makefile && outside.includes('eval')) {
-    for (const { m, line } of withLines(outside, MAKE_EVAL, count)) {
+  if (options.makefile && whole.includes('eval')) {
+    for (const { m, line } of withLines(whole, MAKE_EVAL, count)) {
       // `$(eval override X = v)` wins over an `override X = …` too: it is never ignored.
       if (/\boverride\b/.test(m[0])) overridden.get(m[1]!)?.add(line);
       if (/^(?::?:?=|\?=)$/.test(m[2]!) && m[3] !== '' && m[4] !== undefined) literal(m[1]!, m[3]!, line);

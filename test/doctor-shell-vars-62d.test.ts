@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { DoctorResult } from '../src/doctor/index.js';
+import { codeMessages as messages, doctorTexts as run, managerLines as managers } from './helpers/doctor.js';
+import { assignedOnce } from '../src/doctor/shell-vars.js';
+
+/**
+ * Stop 62d: stop 61d's leftovers in the shell and Makefile readers: a recipe's `NS=b ./x` (the shell's
+ * environment prefix, not make's assignment), a plain subshell `( NS=b; … )`, `$(eval $(X))` where X
+ * holds an assignment, and target-specific variables (`deploy: NS = b`). Where make is on the machine,
+ * each Makefile's answer is checked against what make 4.3 itself prints.
+ */
+
+const MAKE = { makefile: true };
+const VALUES = 'gitlabUrl: https://gitlab.example.com\nrunners:\n  secret: runner-token\n';
+const ns = (text: string) => assignedOnce(text, MAKE).get('NS');
+const namespaceUnknown = (r: DoctorResult) => messages(r, 'RF903').some((m) => m.includes('its namespace'));
+const HELM = 'helm upgrade --install runner gitlab/gitlab-runner -n $(NS) -f values.yaml';
+const makefile = (text: string) => run({ Makefile: text, 'values.yaml': VALUES });
+
+/** What make prints for `$(NS)` when it builds `goal` of the Makefile `text` (a `show` recipe is added per target by the caller); undefined without make. */
+const makeSays = (text: string, goal: string): string | undefined => {
+  let dir: string;
+  try {
+    execFileSync('make', ['--version'], { stdio: 'ignore' });
+    dir = mkdtempSync(join(tmpdir(), 'rf-62d-'));
+  } catch {
+    return undefined;
+  }
+  writeFileSync(join(dir, 'Makefile'), text);
+  return execFileSync('make', ['-s', '-C', dir, goal], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+};
+
+describe("1. a recipe's line is the shell's: `\\tNS=b ./x` sets no make variable", () => {
+  it('NS=b ./x, NS=b alone, and NS = b in a recipe: NS stays ci (make says so too)', () => {
+    for (const line of ['NS=b ./x', 'NS=b', 'NS = b', 'export NS=b', 'override NS = b']) {
+      const text = `NS = ci\ndeploy:\n\t${line}\n\n# a comment\n\t@echo $(NS)\n`;
+      expect(ns(text)).toBe('ci');
+      const said = makeSays(text.replace(`\t${line}\n`, `\t@true ${line.replace(/\$/g, '$$$$')}\n`), 'deploy');
+      if (said !== undefined) expect(said).toBe('ci');
+    }
+  });
+  it('the helm command of the recipe reads ci', () => {
+    expect(managers(makefile(`NS = ci\ndeploy:\n\tNS=b ./prepare.sh\n\t${HELM}\n`))).toEqual(['manager ci/default (Makefile:4:2)']);
+  });
+  it('twins: a tab line before any rule, or after a variable\'s line ends the rule, is the Makefile\'s (make 4.3 reads it so): NS not known', () => {
+    const before = '\tNS = b\nNS ?= ci\nshow:\n\t@echo $(NS)\n';
+    expect(ns(before)).toBeNull();
+    const after = 'NS = ci\nall:\n\t@echo x\nX = 1\n\tNS = z\nshow:\n\t@echo $(NS)\n';
+    expect(ns(after)).toBeNull();
+    for (const [text, want] of [[before, 'b'], [after, 'z']] as const) {
+      const said = makeSays(text, 'show');
+      if (said !== undefined) expect(said).toBe(want);
+    }
+  });
+  it("a recipe line ending in `\\` goes on: the next line is the recipe's too", () => {
+    expect(ns('NS = ci\ndeploy:\n\techo \\\nNS = b\n')).toBe('ci');
+    expect(ns('NS = ci\ndeploy:\n\techo\nNS = b\n')).toBeNull();
+  });
+  it('hostile: 100,000 recipe lines of NS=b and a 200,000-character recipe line: linear, NS stays ci', () => {
+    const work = (n: number) => {
+      const count = { steps: 0 };
+      expect(assignedOnce(`NS = ci\ndeploy:\n${'\tNS=b ./x\n'.repeat(n)}\t${'a'.repeat(200_000)}\n`, MAKE, count).get('NS')).toBe('ci');
+      return count.steps;
+    };
+    expect(work(100_000) / work(10_000)).toBeLessThan(12);
+  });
+});

@@ -69,3 +69,32 @@ describe("1. a recipe's line is the shell's: `\\tNS=b ./x` sets no make variable
     expect(work(100_000) / work(10_000)).toBeLessThan(12);
   });
 });
+
+describe('3. $(eval $(X)) where X holds an assignment: the name it sets is not known', () => {
+  it('SET = NS = b, then $(eval $(SET)): NS not known (make prints b), and the helm command\'s namespace is said not known', () => {
+    const text = 'NS = ci\nSET = NS = b\n$(eval $(SET))\nshow:\n\t@echo $(NS)\n';
+    expect(ns(text)).toBeNull();
+    const said = makeSays(text, 'show');
+    if (said !== undefined) expect(said).toBe('b');
+    expect(namespaceUnknown(makefile(`NS = ci\nSET := NS := b\ndeploy:\n\t$(eval $(SET))\n\t${HELM}\n`))).toBe(true);
+  });
+  it('through another name: A = $(B), B = NS := c, $(eval $(A)): NS not known (make prints c); $(eval $(value A)) too', () => {
+    const text = 'NS = ci\nA = $(B)\nB = NS := c\n$(eval $(A))\nshow:\n\t@echo $(NS)\n';
+    expect(ns(text)).toBeNull();
+    const said = makeSays(text, 'show');
+    if (said !== undefined) expect(said).toBe('c');
+    expect(ns('NS = ci\nA = NS = b\n$(eval $(value A))\n')).toBeNull();
+  });
+  it('twins: X that sets another name, or X never handed to eval: NS stays ci', () => {
+    expect(ns('NS = ci\nSET = TAG = b\n$(eval $(SET))\n')).toBe('ci');
+    expect(ns('NS = ci\nSET = NS = b\nshow:\n\t@echo $(SET)\n')).toBe('ci');
+    expect(managers(makefile(`NS = ci\nSET := TAG := b\ndeploy:\n\t$(eval $(SET))\n\t${HELM}\n`))).toEqual(['manager ci/default (Makefile:5:2)']);
+  });
+  it('hostile: a cycle (A = $(B), B = $(A)) and a chain of 10,000 names end; linear', () => {
+    expect(ns('NS = ci\nA = $(B)\nB = $(A)\n$(eval $(A))\n')).toBe('ci');
+    const chain = (n: number) => `NS = ci\n${Array.from({ length: n }, (_, i) => `V${i} = $(V${i + 1})\n`).join('')}V${n} = NS = z\n$(eval $(V0))\n`;
+    const count = { steps: 0 };
+    expect(assignedOnce(chain(10_000), MAKE, count).get('NS')).toBeNull();
+    expect(count.steps).toBeLessThan(10_000 * 20);
+  });
+});

@@ -149,6 +149,46 @@ function withoutRecipes(text: string, count?: { steps: number }): string {
   return out.join('\n');
 }
 
+/** A Makefile's line that sets a name to any value (one line): 1 the name, 2 the value as written. */
+const MAKE_ANY_VALUE = new RegExp(`^[ \\t]*${MAKE_PREFIX}${MAKE_PREFIX}(${NAME})[ \\t]*${MAKE_OPERATOR}[ \\t]*([^\\n]*)`, 'gm');
+/** A reference to a variable in a value: `$(NAME)`, `${NAME}`. */
+const MAKE_NAMED = new RegExp(`\\$[({](${NAME})[)}]`, 'g');
+
+/**
+ * The names set by the one-line values `$(eval $(X))` hands to make as Makefile lines (GNU make
+ * manual, "The eval Function": its argument is expanded, then parsed as makefile syntax): with
+ * `SET = NS = b` and `$(eval $(SET))`, NS is then b (make 4.3 prints b). X's values are read so, and
+ * those of the names they refer to (`SET = $(B)`, `B = NS := c`), each name once: linear in the
+ * values read. `outside` is the Makefile's lines (no recipe, no define body); `whole` holds the evals.
+ */
+function evaluatedValues(whole: string, outside: string, count?: { steps: number }): Set<string> {
+  const wanted = new Set<string>();
+  for (const m of whole.matchAll(MAKE_EVAL_OF)) wanted.add(m[1]!);
+  const set = new Set<string>();
+  if (wanted.size === 0) return set;
+  const values = new Map<string, string[]>();
+  for (const m of outside.matchAll(MAKE_ANY_VALUE)) {
+    if (count) count.steps++;
+    const list = values.get(m[1]!);
+    if (list) list.push(m[2]!);
+    else values.set(m[1]!, [m[2]!]);
+  }
+  const queue = [...wanted];
+  for (let i = 0; i < queue.length; i++) {
+    for (const value of values.get(queue[i]!) ?? []) {
+      if (count) count.steps++;
+      for (const re of [MAKE_SETTERS[0]!, MAKE_EVAL]) for (const m of value.matchAll(re)) set.add(m[1]!);
+      for (const m of value.matchAll(MAKE_NAMED)) {
+        if (!wanted.has(m[1]!)) {
+          wanted.add(m[1]!);
+          queue.push(m[1]!);
+        }
+      }
+    }
+  }
+  return set;
+}
+
 /** make's `override X op …` (`export` before or after `override`), and `override define X`: its name. */
 const MAKE_OVERRIDE = new RegExp(`^[ \\t]*(?:export[ \\t]+)?override[ \\t]+(?:export[ \\t]+)?(?:(?:define|undefine)[ \\t]+)?(${NAME})(?:[ \\t]*${MAKE_OPERATOR}|[ \\t]*$)`, 'gm');
 /** The shell's `NAME=value` (`export NAME=value`): no blank before or after the `=`. */
@@ -232,6 +272,8 @@ export function assignedOnce(text: string, options: { makefile: boolean }, count
     for (const name of evals) out.set(name, null);
     // The lines of a body handed to `$(eval …)` are the Makefile's when make reads them, often with `$(1)` put in: each name they set, not known.
     if (evaluated !== '') for (const re of [MAKE_ASSIGNMENT, MAKE_EVAL, ...MAKE_SETTERS]) for (const m of evaluated.matchAll(re)) out.set(m[1]!, null);
+    // `$(eval $(SET))` with `SET = NS = b` (one line): the value is read as a Makefile line too, and so is that of each name it refers to (`SET = $(B)`).
+    if (whole.includes('eval')) for (const name of evaluatedValues(whole, outside, count)) out.set(name, null);
   } else if (text.includes('=') || /\b(?:read|for|select|unset|printf|mapfile|readarray|let|getopts)\b/.test(text)) {
     let any = false;
     for (const a of shellAssignments(text).assignments) {

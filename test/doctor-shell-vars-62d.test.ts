@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
 import { codeMessages as messages, doctorTexts as run, managerLines as managers } from './helpers/doctor.js';
-import { assignedOnce } from '../src/doctor/shell-vars.js';
+import { assignedOnce, inForce } from '../src/doctor/shell-vars.js';
 
 /**
  * Stop 62d: stop 61d's leftovers in the shell and Makefile readers: a recipe's `NS=b ./x` (the shell's
@@ -96,5 +96,57 @@ describe('3. $(eval $(X)) where X holds an assignment: the name it sets is not k
     const count = { steps: 0 };
     expect(assignedOnce(chain(10_000), MAKE, count).get('NS')).toBeNull();
     expect(count.steps).toBeLessThan(10_000 * 20);
+  });
+});
+
+describe('2. a plain subshell `( … )`: what it sets is in force inside it only (bash runs it in its own process)', () => {
+  const script = (text: string) => run({ 'deploy.sh': `#!/bin/bash\n${text}`, 'values.yaml': VALUES });
+  const H = (release: string) => `helm upgrade --install ${release} gitlab/gitlab-runner -n "$NS" -f values.yaml`;
+  /** NS where each `helm` of the script runs (inForce), in order. */
+  const nsAt = (text: string) => {
+    const vars = inForce(text);
+    return [...text.matchAll(/helm /g)].map((m) => vars.at(m.index).get('NS'));
+  };
+  /** What bash prints with each helm command replaced by `echo "$NS"`; undefined without bash. */
+  const bashSays = (text: string): (string | undefined)[] | undefined => {
+    try {
+      return execFileSync('bash', ['-c', text.replace(/helm [^\n)]*values\.yaml/g, 'echo "$NS"')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').slice(0, -1);
+    } catch {
+      return undefined;
+    }
+  };
+  const agree = (text: string, want: (string | undefined)[]) => {
+    expect(nsAt(text)).toEqual(want);
+    const said = bashSays(text);
+    if (said !== undefined) expect(said).toEqual(want);
+  };
+  it('( NS=b; helm … -n "$NS" ), then helm … -n "$NS": b inside, a after (bash prints b, a); the doctor places the managers so', () => {
+    const text = `NS=a\n( NS=b; ${H('r1')} )\n${H('r2')}\n`;
+    agree(text, ['b', 'a']);
+    expect(managers(script(text))).toEqual(['manager b/default (deploy.sh:3:9)', 'manager a/default (deploy.sh:4:1)']);
+  });
+  it('written tight, over lines, nested: the same', () => {
+    agree(`NS=a\n(NS=b; ${H('r1')})\n${H('r2')}\n`, ['b', 'a']);
+    agree(`NS=a\n(\n  NS=b\n  ${H('r1')}\n)\n${H('r2')}\n`, ['b', 'a']);
+    agree(`NS=a\n( NS=b; ( NS=c ); ${H('r1')} )\n${H('r2')}\n`, ['b', 'a']);
+    agree(`NS=a\n( NS=b )\n( ${H('r1')} )\n`, ['a']);
+  });
+  it('a source inside a subshell: not known inside, a after', () => {
+    expect(nsAt(`NS=a\n( source ./env.sh; ${H('r1')} )\n${H('r2')}\n`)).toEqual([undefined, 'a']);
+  });
+  it("twins: a group `{ NS=b; }` is the shell's own process (not known after it, as before); a case pattern `x)` inside a subshell closes nothing", () => {
+    expect(nsAt(`NS=a\n{ NS=b; }\n${H('r1')}\n`)).toEqual([undefined]);
+    expect(nsAt(`NS=a\n( case "$1" in x)\n  NS=b;; esac; ${H('r1')} )\n${H('r2')}\n`)).toEqual([undefined, 'a']);
+  });
+  it('hostile: 20,000 closed subshells before 2,000 commands: each command reads a, the work counted', () => {
+    const text = (n: number) => `NS=a\n${'( NS=b )\n'.repeat(n)}${`${H('r')}\n`.repeat(n / 10)}`;
+    const work = (n: number) => {
+      const count = { steps: 0 };
+      const t = text(n);
+      const vars = inForce(t, count);
+      for (const m of t.matchAll(/helm /g)) expect(vars.at(m.index).get('NS')).toBe('a');
+      return count.steps;
+    };
+    expect(work(20_000) / work(2_000)).toBeLessThan(14);
   });
 });

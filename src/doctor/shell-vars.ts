@@ -503,7 +503,7 @@ export interface VarSource { get(name: string): string | null | undefined }
 export function inForce(script: string, count?: { steps: number }): { at(offset: number): VarSource } {
   const { assignments, segments } = shellAssignments(script, true, count);
   const byName = new Map<string, number[]>();
-  const stars: number[] = [];
+  const stars = new Map<number, number[]>();
   const values: (string | undefined)[] = [];
   // Where in the (ascending) list the greatest number below `index` is; -1 for none.
   const place = (list: readonly number[] | undefined, index: number): number => {
@@ -517,29 +517,39 @@ export function inForce(script: string, count?: { steps: number }): { at(offset:
     return found;
   };
   const before = (list: readonly number[] | undefined, index: number): number => (list === undefined ? -1 : (list[place(list, index)] ?? -1));
+  // Each name's changes (and the `source`s) listed apart per subshell they were made in (0: none): a command reads those of the subshells it is in, and no other's.
+  const key = (blocks: Block | undefined, name: string): string => `${blocks?.sub?.id ?? 0}\u0000${name}`;
   const source = (index: number, stack: Block | undefined): VarSource => ({
     get: (name) => {
-      const k = before(byName.get(name), index);
-      if (k < 0 || before(stars, index) > k) return undefined;
+      let [k, star, depth] = [-1, -1, 0];
+      for (let b = stack?.sub; ; b = b.parent?.sub) {
+        // Subshells nested deeper than 64 around the command: not known.
+        if (++depth > 64) return undefined;
+        k = Math.max(k, before(byName.get(`${b?.id ?? 0}\u0000${name}`), index));
+        star = Math.max(star, before(stars.get(b?.id ?? 0), index));
+        if (b === undefined) break;
+      }
+      if (k < 0 || star > k) return undefined;
       return within(assignments[k]!.blocks, stack) ? values[k] : undefined;
     },
   });
   for (let i = 0; i < assignments.length; i++) {
     const a = assignments[i]!;
     if (count) count.steps++;
-    // A subshell function's changes are its own process's: never in force outside it (a command inside reads the set-once names).
+    // A subshell's changes are its own process's: never in force outside it (source() passes over them; a command in a subshell function reads the set-once names).
     if (a.name === '*') {
-      if (!a.blocks?.subshell) stars.push(i);
+      const list = stars.get(a.blocks?.sub?.id ?? 0);
+      if (list) list.push(i);
+      else stars.set(a.blocks?.sub?.id ?? 0, [i]);
       values.push(undefined);
       continue;
     }
     const expanded = a.value?.includes('$') ? expandWord(a.value, source(i, a.blocks), { makefile: false }) : a.value;
     // Kept in expandWord's form: a `$` or `\` the expansion gave is a character, not expanded again.
     values.push(a.value?.includes('$') ? expanded?.replace(/[$\\]/g, '\\$&') : expanded);
-    const list = byName.get(a.name);
-    if (a.blocks?.subshell) continue;
+    const list = byName.get(key(a.blocks, a.name));
     if (list) list.push(i);
-    else byName.set(a.name, [i]);
+    else byName.set(key(a.blocks, a.name), [i]);
   }
   let once: Map<string, string | null> | undefined;
   const starts = segments.map((s) => s.at);
@@ -561,7 +571,7 @@ interface ShellAssignment { name: string; value: string | undefined; blocks: Blo
  * before it closed (Infinity while open), so one block is inside another (or is it) where its number
  * is in the other's range: O(1), never a walk of the blocks around it (a script of 100,000 nested `{`).
  */
-interface Block { id: number; last: number; parent: Block | undefined; function: boolean; subshell: boolean }
+interface Block { id: number; last: number; parent: Block | undefined; function: boolean; subshell: boolean; /** It opens a subshell itself (`( … )`, `f() ( … )`), not only inside one. */ own: boolean; /** A plain subshell's `( … )`, whose `)` may be written on a word (`"$NS")`). */ paren: boolean; /** The innermost subshell it is (or is in): it, where `own`. */ sub: Block | undefined }
 /** Whether what ran in block `a` (a change) is still in force in block `b` (a command): `b` is `a` or inside it. */
 const within = (a: Block | undefined, b: Block | undefined): boolean => a === undefined || (b !== undefined && a.id <= b.id && b.id <= a.last);
 
@@ -585,7 +595,12 @@ function shellAssignments(script: string, track = false, count?: { steps: number
   let stack: Block | undefined;
   let next = 0;
   // `subshell`: a function whose body is a subshell (`f() ( … )`) or inside one: what it assigns is its own process's, never the caller's.
-  const open = (fn = false, sub = false) => (stack = { id: ++next, last: Infinity, parent: stack, function: fn || (stack?.function ?? false), subshell: sub || (stack?.subshell ?? false) });
+  const opened = (fn: boolean, sub: boolean, paren: boolean): Block => ({ id: ++next, last: Infinity, parent: stack, function: fn || (stack?.function ?? false), subshell: sub || (stack?.subshell ?? false), own: sub, paren, sub: undefined as Block | undefined });
+  const open = (fn = false, sub = false, paren = false) => {
+    const parent = stack;
+    stack = opened(fn, sub, paren);
+    stack.sub = sub ? stack : parent?.sub;
+  };
   const close = () => {
     if (stack === undefined) return;
     stack.last = next;
@@ -594,9 +609,9 @@ function shellAssignments(script: string, track = false, count?: { steps: number
   const branch = () => {
     if (stack === undefined) return;
     const fn = stack.function && !(stack.parent?.function ?? false);
-    const sub = stack.subshell && !(stack.parent?.subshell ?? false);
+    const [sub, paren] = [stack.own, stack.paren];
     close();
-    open(fn, sub);
+    open(fn, sub, paren);
   };
   let heredoc: { word: string; tabs: boolean } | undefined;
   let lastWord = '';
@@ -657,7 +672,9 @@ function shellAssignments(script: string, track = false, count?: { steps: number
       let setter: string | undefined;
       // After `local`, `declare` or `typeset`: the words are names (or NAME=value) and flags.
       let declaring: string | undefined;
-      for (const w of words) {
+      // The subshell a `)` of this command closed (`( … helm … )`): the command itself ran inside it.
+      let inner: Block | undefined;
+      for (const w of parenWords(words, () => stack)) {
         if (count) count.steps++;
         const fnBody = fnNext && w === '{';
         // `f() ( … )`, `function f ( … )`: a function whose body runs in a subshell when it is called (POSIX 2.9.5: the body is any compound command).
@@ -671,7 +688,7 @@ function shellAssignments(script: string, track = false, count?: { steps: number
           continue;
         }
         if (fnSubshell) {
-          open(true, true);
+          open(true, true, true);
           command = true;
           continue;
         }
@@ -688,11 +705,20 @@ function shellAssignments(script: string, track = false, count?: { steps: number
           command = true;
           continue;
         }
+        // A subshell's `)` ends it wherever it is written (`( helm … -n ci )`).
+        if (w === ')' && stack?.paren) {
+          inner ??= stack;
+          close();
+          command = true;
+          continue;
+        }
         if (!command) continue;
         if (SETTERS.has(w)) setter = w === 'printf' ? 'printf -v' : w;
         // `source FILE`, `. FILE`, `eval …` may set any name: nothing set before is known after.
         if (w === 'source' || w === '.' || w === 'eval') assignments.push({ name: '*', value: undefined, blocks: stack, by: `\`${w}\``, line: startLine, end: n + 1 });
-        if (OPENERS.has(w)) open();
+        // `( … )`: a subshell (POSIX 2.9.4 "Grouping Commands"): what it sets is in force inside it only.
+        if (w === '(') open(false, true, true);
+        else if (OPENERS.has(w)) open();
         else if (BRANCHES.has(w)) branch();
         else if (CLOSERS.has(w)) close();
         else if (w === 'export' || w === 'readonly') continue;
@@ -717,11 +743,11 @@ function shellAssignments(script: string, track = false, count?: { steps: number
         }
         command = LEADS.has(w);
       }
-      if (place) segments.push({ ...place, stack });
+      if (place) segments.push({ ...place, stack: inner ?? stack });
       // `NAME+=…` and `NAME[i]=…` change NAME and are never a literal (LITERAL_ASSIGNMENT reads NAME= only).
       for (const { name, by } of pending) {
         const value = by === undefined && !conditional ? (track ? (own?.[1] === name ? ownValue(own) : undefined) : literal?.[1] === name ? (literal[2] ?? literal[3] ?? literal[4] ?? '') : undefined) : undefined;
-        assignments.push({ name, value, blocks: stack, by: by ?? (conditional ? `an assignment after \`${after}\`, which may not run` : UNKNOWN_VALUE), line: startLine, end: n + 1 });
+        assignments.push({ name, value, blocks: inner ?? stack, by: by ?? (conditional ? `an assignment after \`${after}\`, which may not run` : UNKNOWN_VALUE), line: startLine, end: n + 1 });
       }
     }
     for (const h of line.matchAll(HEREDOC)) heredoc = { word: h[2] ?? h[3] ?? h[4]!, tabs: h[1] === '-' };
@@ -730,11 +756,37 @@ function shellAssignments(script: string, track = false, count?: { steps: number
 }
 
 /**
- * One command's `NAME=value` as written (inForce): `"…"` (which may name variables, expanded when it
+ * A command's words with a subshell's parentheses written on them taken apart: `(NS=b` gives `(` and
+ * `NS=b`; `"$NS")` gives `""` and `)` where a subshell is the innermost block open (`innermost`, read
+ * as each word is reached), so a case pattern's `a)` stays one word; `((…))` and `$()` are not
+ * parentheses of a subshell. Each word read once.
+ */
+function* parenWords(words: readonly string[], innermost: () => Block | undefined): Generator<string> {
+  for (const w of words) {
+    let word = w;
+    while (word.length > 1 && word[0] === '(' && word[1] !== '(' && !word.startsWith('()')) {
+      yield '(';
+      word = word.slice(1);
+    }
+    const bare = word.replace(/\$\(\)/g, '');
+    let trailing = 0;
+    while (trailing < bare.length && bare[bare.length - 1 - trailing] === ')') trailing++;
+    const closers = word === ')' || trailing === 0 || !innermost()?.paren ? 0 : Math.min(trailing, bare.split(')').length - bare.split('(').length);
+    if (closers <= 0) {
+      yield word;
+      continue;
+    }
+    if (word.length > closers) yield word.slice(0, word.length - closers);
+    for (let k = 0; k < closers; k++) yield ')';
+  }
+}
+
+/**
+ * One command's `NAME=value` as written (inForce), a subshell's `(` before it or `)` after it allowed: `"…"` (which may name variables, expanded when it
  * runs), `'…'` (the characters as written) or a bare word (no parentheses: `$(…)` is a command's
  * output). Anchored, each part a class the next cannot take: linear.
  */
-const SEGMENT_LITERAL = /^[ \t\r\n]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"`\\]*)"|'([^']*)'|([^\s"'`;&|\\()]*))[ \t\r\n]*$/;
+const SEGMENT_LITERAL = /^[ \t\r\n]*(?:\([ \t\r\n]*)*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"`\\]*)"|'([^']*)'|([^\s"'`;&|\\()]*))[ \t\r\n]*(?:\)[ \t\r\n]*)*$/;
 /** SEGMENT_LITERAL's value in expandWord's form: a `$` or `\` of `'…'` behind a `\`. */
 const ownValue = (m: RegExpExecArray): string => m[2] ?? (m[3] !== undefined ? m[3].replace(/[$\\]/g, '\\$&') : (m[4] ?? ''));
 

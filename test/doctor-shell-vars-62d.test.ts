@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
 import { codeMessages as messages, doctorTexts as run, managerLines as managers } from './helpers/doctor.js';
-import { assignedOnce, inForce } from '../src/doctor/shell-vars.js';
+import { assignedOnce, inForce, makeVarsAt } from '../src/doctor/shell-vars.js';
 
 /**
  * Stop 62d: stop 61d's leftovers in the shell and Makefile readers: a recipe's `NS=b ./x` (the shell's
@@ -148,5 +148,48 @@ describe('2. a plain subshell `( … )`: what it sets is in force inside it only
       return count.steps;
     };
     expect(work(20_000) / work(2_000)).toBeLessThan(14);
+  });
+});
+
+describe("4. a target's own value `deploy: NS = b`: in force in deploy's recipe and its prerequisites' when deploy is built", () => {
+  const TEXT = (setting: string) => `NS = ci\n${setting}\ndeploy: prepare\n\t${HELM}\nprepare:\n\t@echo prepare $(NS)\nother:\n\thelm upgrade --install other gitlab/gitlab-runner -n $(NS) -f values.yaml\n`;
+  const nsAt = (text: string) => {
+    const vars = makeVarsAt(text);
+    return [...text.matchAll(/helm |echo /g)].map((m) => vars.at(m.index).get('NS'));
+  };
+  it('deploy: NS = b (and override, export, :=): b in deploy, not known in prepare (b when deploy builds it, ci alone), ci in other; make agrees', () => {
+    for (const setting of ['deploy: NS = b', 'deploy: override NS = b', 'deploy: export NS := b', 'deploy: private NS = b']) {
+      expect(nsAt(TEXT(setting))).toEqual(['b', null, 'ci']);
+    }
+    const text = `NS = ci\ndeploy: NS = b\ndeploy: prepare\n\t@echo deploy $(NS)\nprepare:\n\t@echo prepare $(NS)\nother:\n\t@echo other $(NS)\n`;
+    const [deploy, prepare, other] = ['deploy', 'prepare', 'other'].map((goal) => makeSays(text, goal));
+    if (deploy !== undefined) {
+      expect(deploy.split('\n')).toEqual(['prepare b', 'deploy b']);
+      expect([prepare, other]).toEqual(['prepare ci', 'other ci']);
+    }
+  });
+  it('the doctor places deploy\'s manager in b and other\'s in ci (before: both not known)', () => {
+    const r = makefile(TEXT('deploy: NS = b'));
+    expect(managers(r)).toEqual(['manager b/default (Makefile:4:2)', 'manager ci/default (Makefile:8:2)']);
+  });
+  it('twins: deploy: NS += b, two values, a pattern %-deploy: NS = b, a command outside any recipe', () => {
+    expect(nsAt(TEXT('deploy: NS += b'))).toEqual([null, null, 'ci']);
+    expect(nsAt(TEXT('deploy: NS = b\ndeploy: NS = c'))).toEqual([null, null, 'ci']);
+    const pattern = `NS = ci\n%-deploy: NS = b\nrun-deploy:\n\t${HELM}\nother:\n\t${HELM}\n`;
+    expect(nsAt(pattern)).toEqual(['b', 'ci']);
+    expect(makeVarsAt(`NS = ci\ndeploy: NS = b\nX := $(shell helm list -n $(NS))\n`).at(40).get('NS')).toBeNull();
+    // assignedOnce (the whole file at once) still says not known.
+    expect(ns(TEXT('deploy: NS = b'))).toBeNull();
+  });
+  it('hostile: 5,000 targets in a chain of prerequisites, each with its own value: the work counted, linear', () => {
+    const chain = (n: number) => `NS = ci\n${Array.from({ length: n }, (_, i) => `t${i}: NS = v${i}\nt${i}: t${i + 1}\n\t@echo $(NS)\n`).join('')}`;
+    const work = (n: number) => {
+      const count = { steps: 0 };
+      const text = chain(n);
+      const vars = makeVarsAt(text, count);
+      expect(vars.at(text.indexOf('@echo')).get('NS')).toBe('v0');
+      return count.steps;
+    };
+    expect(work(5_000) / work(500)).toBeLessThan(14);
   });
 });

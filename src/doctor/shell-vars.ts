@@ -34,7 +34,11 @@ import { isMakefileName } from '../io/file-names.js';
  *   script's function body runs where the function is called, which is not followed: set once. A
  *   function whose body is a subshell (`f() ( … )`, `function f ( … )`, stop 61d) runs it in its own
  *   process: what it assigns is never in force outside it, called or not (a `{ … }` body's changes
- *   are the caller's: not known after it).
+ *   are the caller's: not known after it). A plain subshell `( … )` likewise (stop 62d): what it sets
+ *   is in force inside it only; after it the names are as they were before it opened.
+ * - `makeVarsAt(text).at(offset)` (stop 62d): a Makefile's, per recipe: the file's set once, and a
+ *   target's own `t: X = v` in t's recipe (not known in its prerequisites', which also run alone).
+ * - A Makefile's recipe lines are the shell's (`\tNS=b ./x`): they set no make variable (withoutRecipes).
  * - `expandWord(word, vars, { makefile })`: a word with the variables of `assignedOnce` put in,
  *   each chain followed (`a=$B` over `B=x`, at most 8 deep; a cycle is not known). In a script a
  *   `$` inside `'…'` is a literal character: the callers give such a word with it behind a `\`
@@ -841,3 +845,125 @@ class LogicalLines {
   }
 }
 
+
+/** A target-specific assignment's parts: 1 the targets, 2 the name, 3 the operator, 4 the value. */
+const TARGET_SETTING = new RegExp(`^([^:#=\\n \\t][^:#=\\n]*):[ \\t]*${MAKE_PREFIX}${MAKE_PREFIX}(${NAME})[ \\t]*(${MAKE_OPERATOR})[ \\t]*([^\\n]*)$`);
+/** A target-specific value make would use as one word: a literal, or naming variables. */
+const TARGET_WORD = /^[A-Za-z0-9./_${(][A-Za-z0-9._/:@+${}()-]*$/;
+
+/**
+ * A Makefile's variables where each recipe runs (stop 62d): the file's (assignedOnce, the
+ * target-specific lines left out), and a target's own `t: NS = b` (`override`, `export`, `private`
+ * before the name) in force in t's recipe and, as GNU make does, in the recipes of t's prerequisites
+ * when t is built (GNU make manual, "Target-specific Variable Values"; make 4.3 prints b in both).
+ * A prerequisite's recipe also runs when it is built alone, with the file's value, so there a name
+ * some target above it sets is not known; in t's own recipe it is t's value (`+=`, `?=`, `!=`, two
+ * values, or a value of more than one word: not known). A pattern target (`%-deploy: NS = b`) holds
+ * for a target it matches. A command outside every recipe reads such a name as not known. One pass
+ * over the lines, then the prerequisites walked once per name set so.
+ */
+export function makeVarsAt(text: string, count?: { steps: number }): { at(offset: number): VarSource } {
+  const lines = text.split('\n');
+  const own = new Map<string, Map<string, string | null>>();
+  const prerequisites = new Map<string, string[]>();
+  const recipes: { at: number; end: number; targets: string[] }[] = [];
+  const kept: string[] = [];
+  let rule: string[] | undefined;
+  let continued = false;
+  let offset = 0;
+  for (const line of lines) {
+    if (count) count.steps++;
+    const at = offset;
+    offset += line.length + 1;
+    if (continued || (rule !== undefined && line[0] === '\t')) {
+      kept.push(line);
+      continued = /\\\r?$/.test(line);
+      const last = recipes[recipes.length - 1];
+      if (last !== undefined && last.end === at - 1 && last.targets === rule) last.end = offset - 1;
+      else if (rule !== undefined) recipes.push({ at, end: offset - 1, targets: rule });
+      continue;
+    }
+    continued = false;
+    if (line.trim() === '' || line.trimStart()[0] === '#' || CONDITIONAL_LINE.test(line)) {
+      kept.push(line);
+      continue;
+    }
+    const setting = line[0] !== '\t' ? TARGET_SETTING.exec(line) : null;
+    if (setting) {
+      kept.push('');
+      rule = undefined;
+      const value = /^(?:::?=|=)$/.test(setting[3]!) && TARGET_WORD.test(setting[4]!.replace(/[ \t]+(?:#.*)?$/, '')) ? setting[4]!.replace(/[ \t]+(?:#.*)?$/, '') : null;
+      for (const t of setting[1]!.trim().split(/[ \t]+/)) {
+        const names = own.get(t) ?? new Map<string, string | null>();
+        names.set(setting[2]!, names.has(setting[2]!) && names.get(setting[2]!) !== value ? null : value);
+        own.set(t, names);
+      }
+      continue;
+    }
+    kept.push(line);
+    rule = line[0] !== '\t' && RULE_LINE.test(line) ? line.slice(0, line.indexOf(':')).trim().split(/[ \t]+/) : undefined;
+    if (rule !== undefined) {
+      const after = line.slice(line.indexOf(':') + 1).replace(/^:/, '').split(';');
+      const deps = after[0]!.replace(/#.*$/, '').split(/[ \t|]+/).filter((d) => d !== '');
+      for (const t of rule) prerequisites.set(t, [...(prerequisites.get(t) ?? []), ...deps]);
+      // `t: deps ; command`: the command is t's recipe.
+      if (after.length > 1) recipes.push({ at: at + line.indexOf(';'), end: offset - 1, targets: rule });
+    }
+  }
+  const global = assignedOnce(kept.join('\n'), { makefile: true }, count);
+  const matches = (pattern: string, target: string): boolean => {
+    const p = pattern.indexOf('%');
+    if (p < 0) return pattern === target;
+    return target.length >= pattern.length - 1 && target.startsWith(pattern.slice(0, p)) && target.endsWith(pattern.slice(p + 1));
+  };
+  // For each name a target sets: the targets below one that sets it (its prerequisites, theirs, …), where it is not known.
+  const inherited = new Map<string, Set<string>>();
+  const patterns = [...own.keys()].filter((t) => t.includes('%'));
+  for (const [target, names] of own) {
+    for (const name of names.keys()) {
+      const seen = inherited.get(name) ?? new Set<string>();
+      inherited.set(name, seen);
+      const starts = target.includes('%') ? [...prerequisites.keys()].filter((t) => matches(target, t)) : [target];
+      const queue = starts.flatMap((t) => prerequisites.get(t) ?? []);
+      for (let i = 0; i < queue.length; i++) {
+        if (count) count.steps++;
+        if (seen.has(queue[i]!)) continue;
+        seen.add(queue[i]!);
+        queue.push(...(prerequisites.get(queue[i]!) ?? []));
+      }
+    }
+  }
+  const setHere = (targets: string[], name: string): string | null | undefined => {
+    let found: string | null | undefined;
+    for (const t of targets) {
+      const sources = [own.get(t), ...patterns.filter((p) => matches(p, t)).map((p) => own.get(p))];
+      for (const names of sources) {
+        if (names === undefined || !names.has(name)) continue;
+        const v = names.get(name)!;
+        found = found === undefined || found === v ? v : null;
+      }
+    }
+    return found;
+  };
+  const starts = recipes.map((r) => r.at);
+  return {
+    at: (offset) => {
+      let [lo, hi, k] = [0, starts.length - 1, -1];
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (starts[mid]! <= offset) [k, lo] = [mid, mid + 1];
+        else hi = mid - 1;
+      }
+      const recipe = k >= 0 && offset <= recipes[k]!.end ? recipes[k] : undefined;
+      return {
+        get: (name) => {
+          if (!inherited.has(name)) return global.get(name);
+          if (recipe === undefined) return null;
+          const here = setHere(recipe.targets, name);
+          if (here !== undefined) return here;
+          return recipe.targets.some((t) => inherited.get(name)!.has(t)) ? null : global.get(name);
+        },
+      };
+    },
+  };
+}

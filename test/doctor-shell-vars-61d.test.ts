@@ -171,9 +171,9 @@ describe('4. `f() ( … )`: a function whose body is a subshell; what it assigns
     }
     expect(managers(run({ 'deploy.sh': `NS=a\nf() (\n  NS=b\n)\nf\n${helm}\n`, 'values.yaml': VALUES }))).toEqual(['manager a/runner (deploy.sh:6:1)']);
   });
-  it('twins: `f() { … }` (the caller\'s shell) leaves NS not known after it; a plain subshell `( … )` stays as it is', () => {
+  it('twins: `f() { … }` (the caller\'s shell) leaves NS not known after it; a plain subshell `( … )` is its own process too (stop 62d: a after it)', () => {
     expect(nsAt(`NS=a\nf() {\n  NS=b\n}\nf\n${helm}\n`)).toBeUndefined();
-    expect(nsAt(`NS=a\n(\n  NS=b\n)\n${helm}\n`)).toBeUndefined();
+    expect(nsAt(`NS=a\n(\n  NS=b\n)\n${helm}\n`)).toBe('a');
     expect(nsAt(`NS=a\nf() (\n  X=b\n)\n${helm}\n`)).toBe('a');
   });
   it('a command inside the subshell body reads the names set once in the file, as in a `{ … }` body', () => {

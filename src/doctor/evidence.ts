@@ -183,6 +183,13 @@ export interface Evidence {
    */
   dependencyChartValues?: { name: string; value: Record<string, unknown>; origin: Origin; at: string }[];
   /**
+   * The mapping sections of a `values.yaml` (`values.yml`) that read.ts did not take as the runner
+   * chart's values (too few of its keys, `rbac:` alone): a parent chart gives a dependency the section
+   * under its alias or name whatever keys it has, so readUmbrellaValues (umbrella-chart.ts) takes the
+   * one a gitlab-runner dependency of the folder's Chart.yaml names.
+   */
+  valuesSections?: { value: Record<string, unknown>; origin: Origin }[];
+  /**
    * Vendored gitlab-runner charts' own values.yaml, by the chart's folder (`a/charts/gitlab-runner/`):
    * the bottom layer of a release of that folder (vendored-chart.ts layerChartDefaults), and the
    * RF902 said of it, taken back where a release reads it.

@@ -10,7 +10,7 @@ import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, loc
 import { mergeGivenFile } from './gitops.js';
 import { shellCommentScanner } from './shell-comment.js';
 import { shellWords, type Word } from './register-command.js';
-import { assignedOnce, expandWord, inForce, makefileForms, recipeWord } from './shell-vars.js';
+import { assignedOnce, expandWord, inForce, makeVarsAt, makefileForms, recipeWord, type VarSource } from './shell-vars.js';
 import { chartYamlOf } from './chart-yaml.js';
 
 /**
@@ -312,13 +312,16 @@ function readFile(ev: Evidence, path: string, text: string): void {
   let lines: LineIndex | undefined;
   const pos = (offset: number): Position => ({ file: path, ...(lines ??= new LineIndex(text)).pos(offset) });
   let vars: Map<string, string | null> | undefined;
-  // A script runs top to bottom once: a command reads the names in force at it (shell-vars.ts inForce); a Makefile's and a CI file's are set once.
+  // A script runs top to bottom once: a command reads the names in force at it (shell-vars.ts inForce); a CI file's are set once.
   let order: ReturnType<typeof inForce> | undefined;
   const forms = makefileForms(path);
   // In a script a `$` inside `'…'` is a literal character (the word's escaped form); make expands a recipe's `$(X)` before the shell reads its
   // quotes, and its `'$$X'` reaches the shell as `'$X'`, the characters as written (shell-vars.ts recipeWord).
   const word = (w: Word): string => (forms.makefile ? recipeWord(w.text, w.escaped) : (w.escaped ?? w.text));
-  const expandAt = (at: number) => (w: Word): string | undefined => (w.text.includes('$') ? expandWord(word(w), SCRIPT.test(path) ? (order ??= inForce(text)).at(at) : (vars ??= assignedOnce(text, forms)), forms) : w.text);
+  // A Makefile's recipe reads its target's own values too (`deploy: NS = b`, shell-vars.ts makeVarsAt).
+  let recipes: ReturnType<typeof makeVarsAt> | undefined;
+  const varsAt = (at: number): VarSource => (SCRIPT.test(path) ? (order ??= inForce(text)).at(at) : forms.makefile ? (recipes ??= makeVarsAt(text)).at(at) : (vars ??= assignedOnce(text, forms)));
+  const expandAt = (at: number) => (w: Word): string | undefined => (w.text.includes('$') ? expandWord(word(w), varsAt(at), forms) : w.text);
   // A CI file's folded scalars as the job's shell gets them; the same offsets as the file's.
   const strays: number[] = [];
   const view = CI_FILE.test(path) ? foldedView(text, strays) : text;

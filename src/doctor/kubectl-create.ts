@@ -1,6 +1,6 @@
 import { shellCommentScanner } from './shell-comment.js';
 import { LineIndex } from './hcl/ast.js';
-import { assignedOnce, expandWord, inForce, makefileForms, recipeWord, scriptWord, type VarSource } from './shell-vars.js';
+import { assignedOnce, expandWord, inForce, makeVarsAt, makefileForms, recipeWord, scriptWord, type VarSource } from './shell-vars.js';
 
 /**
  * ServiceAccounts a script or Makefile makes with `kubectl create serviceaccount NAME [-n NS]` (and
@@ -47,8 +47,9 @@ export function serviceAccountsMadeByCommands(texts: ReadonlyMap<string, string>
     let once: Map<string, string | null> | undefined;
     let order: ReturnType<typeof inForce> | undefined;
     const forms = makefileForms(path);
-    // A script runs top to bottom once: a command reads the names in force at it (shell-vars.ts inForce); a Makefile's are set once.
-    const varsAt = (at: number): VarSource => (SCRIPT.test(path) ? (order ??= inForce(text)).at(at) : (once ??= assignedOnce(text, forms)));
+    let recipes: ReturnType<typeof makeVarsAt> | undefined;
+    // A script runs top to bottom once: a command reads the names in force at it (shell-vars.ts inForce); a Makefile's recipe its target's and the file's (makeVarsAt).
+    const varsAt = (at: number): VarSource => (SCRIPT.test(path) ? (order ??= inForce(text)).at(at) : forms.makefile ? (recipes ??= makeVarsAt(text)).at(at) : (once ??= assignedOnce(text, forms)));
     const annotated = new Map<string, string>();
     // The line of a place by one index of the text's lines (a slice and split per command was quadratic in commands).
     let lines: LineIndex | undefined;

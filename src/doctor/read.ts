@@ -625,8 +625,11 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     return;
   }
   // A parent ("umbrella") chart's values: a dependency's values sit under its name (or alias), `gitlab-runner:`.
+  // A section with fewer of the runner chart's keys is a dependency's values too where the folder's Chart.yaml names it (umbrella-chart.ts): kept aside.
+  const valuesFile = origin.path.length === 0 && /(?:^|\/)values\.ya?ml$/.test(source.path);
   for (const [key, sub] of Object.entries(doc)) {
     if (isObject(sub) && isHelmValues(sub)) ev.helmValues.push({ value: sub, origin: { ...origin, path: [...origin.path, key] } });
+    else if (isObject(sub) && valuesFile) (ev.valuesSections ??= []).push({ value: sub, origin: { ...origin, path: [key] } });
   }
 }
 

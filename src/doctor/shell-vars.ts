@@ -34,7 +34,11 @@ import { isMakefileName } from '../io/file-names.js';
  *   script's function body runs where the function is called, which is not followed: set once. A
  *   function whose body is a subshell (`f() ( … )`, `function f ( … )`, stop 61d) runs it in its own
  *   process: what it assigns is never in force outside it, called or not (a `{ … }` body's changes
- *   are the caller's: not known after it).
+ *   are the caller's: not known after it). A plain subshell `( … )` likewise (stop 62d): what it sets
+ *   is in force inside it only; after it the names are as they were before it opened.
+ * - `makeVarsAt(text).at(offset)` (stop 62d): a Makefile's, per recipe: the file's set once, and a
+ *   target's own `t: X = v` in t's recipe (not known in its prerequisites', which also run alone).
+ * - A Makefile's recipe lines are the shell's (`\tNS=b ./x`): they set no make variable (withoutRecipes).
  * - `expandWord(word, vars, { makefile })`: a word with the variables of `assignedOnce` put in,
  *   each chain followed (`a=$B` over `B=x`, at most 8 deep; a cycle is not known). In a script a
  *   `$` inside `'…'` is a literal character: the callers give such a word with it behind a `\`
@@ -113,6 +117,82 @@ function defineBodies(text: string, count?: { steps: number }): { outside: strin
   return { outside: outside.join('\n'), evaluated: evaluated.join('\n') };
 }
 
+/** A rule's line (not a recipe's, not a conditional's): targets, then `:` or `::` that is no assignment operator (`:=`, `::=`, `:::=`). */
+const RULE_LINE = /^(?!(?:ifeq|ifneq|ifdef|ifndef|else|endif|define|endef|include|-include|sinclude|export|unexport|override|private|vpath)\b)[^\t#=:\n][^#=:\n]*::?(?!:?:?=)/;
+/** A conditional's line, which a recipe may hold without ending it. */
+const CONDITIONAL_LINE = /^[ ]*(?:ifeq|ifneq|ifdef|ifndef|else|endif)\b/;
+/** A target-specific assignment (`t: X = v`): a rule's line by RULE_LINE's shape, but it opens no recipe. */
+const TARGET_ASSIGNMENT = new RegExp(`^[^:#=\\n \\t][^:#=\\n]*:[ \\t]*${MAKE_PREFIX}${MAKE_PREFIX}${NAME}[ \\t]*${MAKE_OPERATOR}`);
+
+/**
+ * A Makefile's text with its recipes' lines blanked (each line kept where it is): a line that starts
+ * with a tab after a rule's line is a command for the shell (`\tNS=b ./x` runs ./x with NS in its
+ * environment), not a line of the Makefile, until a line of the Makefile other than a comment, an
+ * empty line or a conditional ends the rule (GNU make manual, "Recipe Syntax"; make 4.3 reads a tab
+ * line after a variable's assignment, or before any rule, as a Makefile line: checked by hand). A
+ * recipe line ending in `\` goes on to the next. One pass over the lines.
+ */
+function withoutRecipes(text: string, count?: { steps: number }): string {
+  if (!text.includes('\t')) return text;
+  const out: string[] = [];
+  let rule = false;
+  let continued = false;
+  for (const line of text.split('\n')) {
+    if (count) count.steps++;
+    const recipe = continued || (rule && line[0] === '\t');
+    if (recipe) {
+      out.push('');
+      continued = /\\\r?$/.test(line);
+      continue;
+    }
+    out.push(line);
+    continued = false;
+    if (line.trim() === '' || line.trimStart()[0] === '#' || CONDITIONAL_LINE.test(line)) continue;
+    rule = line[0] !== '\t' && RULE_LINE.test(line) && !TARGET_ASSIGNMENT.test(line);
+  }
+  return out.join('\n');
+}
+
+/** A Makefile's line that sets a name to any value (one line): 1 the name, 2 the value as written. */
+const MAKE_ANY_VALUE = new RegExp(`^[ \\t]*${MAKE_PREFIX}${MAKE_PREFIX}(${NAME})[ \\t]*${MAKE_OPERATOR}[ \\t]*([^\\n]*)`, 'gm');
+/** A reference to a variable in a value: `$(NAME)`, `${NAME}`. */
+const MAKE_NAMED = new RegExp(`\\$[({](${NAME})[)}]`, 'g');
+
+/**
+ * The names set by the one-line values `$(eval $(X))` hands to make as Makefile lines (GNU make
+ * manual, "The eval Function": its argument is expanded, then parsed as makefile syntax): with
+ * `SET = NS = b` and `$(eval $(SET))`, NS is then b (make 4.3 prints b). X's values are read so, and
+ * those of the names they refer to (`SET = $(B)`, `B = NS := c`), each name once: linear in the
+ * values read. `outside` is the Makefile's lines (no recipe, no define body); `whole` holds the evals.
+ */
+function evaluatedValues(whole: string, outside: string, count?: { steps: number }): Set<string> {
+  const wanted = new Set<string>();
+  for (const m of whole.matchAll(MAKE_EVAL_OF)) wanted.add(m[1]!);
+  const set = new Set<string>();
+  if (wanted.size === 0) return set;
+  const values = new Map<string, string[]>();
+  for (const m of outside.matchAll(MAKE_ANY_VALUE)) {
+    if (count) count.steps++;
+    const list = values.get(m[1]!);
+    if (list) list.push(m[2]!);
+    else values.set(m[1]!, [m[2]!]);
+  }
+  const queue = [...wanted];
+  for (let i = 0; i < queue.length; i++) {
+    for (const value of values.get(queue[i]!) ?? []) {
+      if (count) count.steps++;
+      for (const re of [MAKE_SETTERS[0]!, MAKE_EVAL]) for (const m of value.matchAll(re)) set.add(m[1]!);
+      for (const m of value.matchAll(MAKE_NAMED)) {
+        if (!wanted.has(m[1]!)) {
+          wanted.add(m[1]!);
+          queue.push(m[1]!);
+        }
+      }
+    }
+  }
+  return set;
+}
+
 /** make's `override X op …` (`export` before or after `override`), and `override define X`: its name. */
 const MAKE_OVERRIDE = new RegExp(`^[ \\t]*(?:export[ \\t]+)?override[ \\t]+(?:export[ \\t]+)?(?:(?:define|undefine)[ \\t]+)?(${NAME})(?:[ \\t]*${MAKE_OPERATOR}|[ \\t]*$)`, 'gm');
 /** The shell's `NAME=value` (`export NAME=value`): no blank before or after the `=`. */
@@ -157,7 +237,9 @@ export function assignedOnce(text: string, options: { makefile: boolean }, count
   const literalAt = new Map<string, Set<number>>();
   const assignment = options.makefile ? MAKE_ASSIGNMENT : SHELL_ASSIGNMENT;
   // A Makefile's `define` bodies are values, not its lines (defineBodies); one handed to `$(eval …)` may set any name it assigns.
-  const { outside, evaluated } = options.makefile ? defineBodies(text, count) : { outside: text, evaluated: '' };
+  const { outside: whole, evaluated } = options.makefile ? defineBodies(text, count) : { outside: text, evaluated: '' };
+  // A recipe's lines are the shell's, not the Makefile's: they set no make variable (a recipe's `$(eval …)` is make's, read below in `whole`).
+  const outside = options.makefile ? withoutRecipes(whole, count) : whole;
   // `override X = v`: later assignments of X not marked override are ignored (GNU make manual, "The override Directive"): only its own count.
   const overridden = new Map<string, Set<number>>();
   if (options.makefile && outside.includes('override')) {
@@ -175,8 +257,8 @@ export function assignedOnce(text: string, options: { makefile: boolean }, count
   }
   // `$(eval X = v)` changes X where make expands it: a literal one counts as another assignment (the same value in every one, known; two, not); any other, not known.
   const evals: string[] = [];
-  if (options.makefile && outside.includes('eval')) {
-    for (const { m, line } of withLines(outside, MAKE_EVAL, count)) {
+  if (options.makefile && whole.includes('eval')) {
+    for (const { m, line } of withLines(whole, MAKE_EVAL, count)) {
       // `$(eval override X = v)` wins over an `override X = …` too: it is never ignored.
       if (/\boverride\b/.test(m[0])) overridden.get(m[1]!)?.add(line);
       if (/^(?::?:?=|\?=)$/.test(m[2]!) && m[3] !== '' && m[4] !== undefined) literal(m[1]!, m[3]!, line);
@@ -194,6 +276,8 @@ export function assignedOnce(text: string, options: { makefile: boolean }, count
     for (const name of evals) out.set(name, null);
     // The lines of a body handed to `$(eval …)` are the Makefile's when make reads them, often with `$(1)` put in: each name they set, not known.
     if (evaluated !== '') for (const re of [MAKE_ASSIGNMENT, MAKE_EVAL, ...MAKE_SETTERS]) for (const m of evaluated.matchAll(re)) out.set(m[1]!, null);
+    // `$(eval $(SET))` with `SET = NS = b` (one line): the value is read as a Makefile line too, and so is that of each name it refers to (`SET = $(B)`).
+    if (whole.includes('eval')) for (const name of evaluatedValues(whole, outside, count)) out.set(name, null);
   } else if (text.includes('=') || /\b(?:read|for|select|unset|printf|mapfile|readarray|let|getopts)\b/.test(text)) {
     let any = false;
     for (const a of shellAssignments(text).assignments) {
@@ -423,7 +507,7 @@ export interface VarSource { get(name: string): string | null | undefined }
 export function inForce(script: string, count?: { steps: number }): { at(offset: number): VarSource } {
   const { assignments, segments } = shellAssignments(script, true, count);
   const byName = new Map<string, number[]>();
-  const stars: number[] = [];
+  const stars = new Map<number, number[]>();
   const values: (string | undefined)[] = [];
   // Where in the (ascending) list the greatest number below `index` is; -1 for none.
   const place = (list: readonly number[] | undefined, index: number): number => {
@@ -437,29 +521,39 @@ export function inForce(script: string, count?: { steps: number }): { at(offset:
     return found;
   };
   const before = (list: readonly number[] | undefined, index: number): number => (list === undefined ? -1 : (list[place(list, index)] ?? -1));
+  // Each name's changes (and the `source`s) listed apart per subshell they were made in (0: none): a command reads those of the subshells it is in, and no other's.
+  const key = (blocks: Block | undefined, name: string): string => `${blocks?.sub?.id ?? 0}\u0000${name}`;
   const source = (index: number, stack: Block | undefined): VarSource => ({
     get: (name) => {
-      const k = before(byName.get(name), index);
-      if (k < 0 || before(stars, index) > k) return undefined;
+      let [k, star, depth] = [-1, -1, 0];
+      for (let b = stack?.sub; ; b = b.parent?.sub) {
+        // Subshells nested deeper than 64 around the command: not known.
+        if (++depth > 64) return undefined;
+        k = Math.max(k, before(byName.get(`${b?.id ?? 0}\u0000${name}`), index));
+        star = Math.max(star, before(stars.get(b?.id ?? 0), index));
+        if (b === undefined) break;
+      }
+      if (k < 0 || star > k) return undefined;
       return within(assignments[k]!.blocks, stack) ? values[k] : undefined;
     },
   });
   for (let i = 0; i < assignments.length; i++) {
     const a = assignments[i]!;
     if (count) count.steps++;
-    // A subshell function's changes are its own process's: never in force outside it (a command inside reads the set-once names).
+    // A subshell's changes are its own process's: never in force outside it (source() passes over them; a command in a subshell function reads the set-once names).
     if (a.name === '*') {
-      if (!a.blocks?.subshell) stars.push(i);
+      const list = stars.get(a.blocks?.sub?.id ?? 0);
+      if (list) list.push(i);
+      else stars.set(a.blocks?.sub?.id ?? 0, [i]);
       values.push(undefined);
       continue;
     }
     const expanded = a.value?.includes('$') ? expandWord(a.value, source(i, a.blocks), { makefile: false }) : a.value;
     // Kept in expandWord's form: a `$` or `\` the expansion gave is a character, not expanded again.
     values.push(a.value?.includes('$') ? expanded?.replace(/[$\\]/g, '\\$&') : expanded);
-    const list = byName.get(a.name);
-    if (a.blocks?.subshell) continue;
+    const list = byName.get(key(a.blocks, a.name));
     if (list) list.push(i);
-    else byName.set(a.name, [i]);
+    else byName.set(key(a.blocks, a.name), [i]);
   }
   let once: Map<string, string | null> | undefined;
   const starts = segments.map((s) => s.at);
@@ -481,7 +575,7 @@ interface ShellAssignment { name: string; value: string | undefined; blocks: Blo
  * before it closed (Infinity while open), so one block is inside another (or is it) where its number
  * is in the other's range: O(1), never a walk of the blocks around it (a script of 100,000 nested `{`).
  */
-interface Block { id: number; last: number; parent: Block | undefined; function: boolean; subshell: boolean }
+interface Block { id: number; last: number; parent: Block | undefined; function: boolean; subshell: boolean; /** It opens a subshell itself (`( … )`, `f() ( … )`), not only inside one. */ own: boolean; /** A plain subshell's `( … )`, whose `)` may be written on a word (`"$NS")`). */ paren: boolean; /** The innermost subshell it is (or is in): it, where `own`. */ sub: Block | undefined }
 /** Whether what ran in block `a` (a change) is still in force in block `b` (a command): `b` is `a` or inside it. */
 const within = (a: Block | undefined, b: Block | undefined): boolean => a === undefined || (b !== undefined && a.id <= b.id && b.id <= a.last);
 
@@ -505,7 +599,12 @@ function shellAssignments(script: string, track = false, count?: { steps: number
   let stack: Block | undefined;
   let next = 0;
   // `subshell`: a function whose body is a subshell (`f() ( … )`) or inside one: what it assigns is its own process's, never the caller's.
-  const open = (fn = false, sub = false) => (stack = { id: ++next, last: Infinity, parent: stack, function: fn || (stack?.function ?? false), subshell: sub || (stack?.subshell ?? false) });
+  const opened = (fn: boolean, sub: boolean, paren: boolean): Block => ({ id: ++next, last: Infinity, parent: stack, function: fn || (stack?.function ?? false), subshell: sub || (stack?.subshell ?? false), own: sub, paren, sub: undefined as Block | undefined });
+  const open = (fn = false, sub = false, paren = false) => {
+    const parent = stack;
+    stack = opened(fn, sub, paren);
+    stack.sub = sub ? stack : parent?.sub;
+  };
   const close = () => {
     if (stack === undefined) return;
     stack.last = next;
@@ -514,9 +613,9 @@ function shellAssignments(script: string, track = false, count?: { steps: number
   const branch = () => {
     if (stack === undefined) return;
     const fn = stack.function && !(stack.parent?.function ?? false);
-    const sub = stack.subshell && !(stack.parent?.subshell ?? false);
+    const [sub, paren] = [stack.own, stack.paren];
     close();
-    open(fn, sub);
+    open(fn, sub, paren);
   };
   let heredoc: { word: string; tabs: boolean } | undefined;
   let lastWord = '';
@@ -577,7 +676,9 @@ function shellAssignments(script: string, track = false, count?: { steps: number
       let setter: string | undefined;
       // After `local`, `declare` or `typeset`: the words are names (or NAME=value) and flags.
       let declaring: string | undefined;
-      for (const w of words) {
+      // The subshell a `)` of this command closed (`( … helm … )`): the command itself ran inside it.
+      let inner: Block | undefined;
+      for (const w of parenWords(words, () => stack)) {
         if (count) count.steps++;
         const fnBody = fnNext && w === '{';
         // `f() ( … )`, `function f ( … )`: a function whose body runs in a subshell when it is called (POSIX 2.9.5: the body is any compound command).
@@ -591,7 +692,7 @@ function shellAssignments(script: string, track = false, count?: { steps: number
           continue;
         }
         if (fnSubshell) {
-          open(true, true);
+          open(true, true, true);
           command = true;
           continue;
         }
@@ -608,11 +709,20 @@ function shellAssignments(script: string, track = false, count?: { steps: number
           command = true;
           continue;
         }
+        // A subshell's `)` ends it wherever it is written (`( helm … -n ci )`).
+        if (w === ')' && stack?.paren) {
+          inner ??= stack;
+          close();
+          command = true;
+          continue;
+        }
         if (!command) continue;
         if (SETTERS.has(w)) setter = w === 'printf' ? 'printf -v' : w;
         // `source FILE`, `. FILE`, `eval …` may set any name: nothing set before is known after.
         if (w === 'source' || w === '.' || w === 'eval') assignments.push({ name: '*', value: undefined, blocks: stack, by: `\`${w}\``, line: startLine, end: n + 1 });
-        if (OPENERS.has(w)) open();
+        // `( … )`: a subshell (POSIX 2.9.4 "Grouping Commands"): what it sets is in force inside it only.
+        if (w === '(') open(false, true, true);
+        else if (OPENERS.has(w)) open();
         else if (BRANCHES.has(w)) branch();
         else if (CLOSERS.has(w)) close();
         else if (w === 'export' || w === 'readonly') continue;
@@ -637,11 +747,11 @@ function shellAssignments(script: string, track = false, count?: { steps: number
         }
         command = LEADS.has(w);
       }
-      if (place) segments.push({ ...place, stack });
+      if (place) segments.push({ ...place, stack: inner ?? stack });
       // `NAME+=…` and `NAME[i]=…` change NAME and are never a literal (LITERAL_ASSIGNMENT reads NAME= only).
       for (const { name, by } of pending) {
         const value = by === undefined && !conditional ? (track ? (own?.[1] === name ? ownValue(own) : undefined) : literal?.[1] === name ? (literal[2] ?? literal[3] ?? literal[4] ?? '') : undefined) : undefined;
-        assignments.push({ name, value, blocks: stack, by: by ?? (conditional ? `an assignment after \`${after}\`, which may not run` : UNKNOWN_VALUE), line: startLine, end: n + 1 });
+        assignments.push({ name, value, blocks: inner ?? stack, by: by ?? (conditional ? `an assignment after \`${after}\`, which may not run` : UNKNOWN_VALUE), line: startLine, end: n + 1 });
       }
     }
     for (const h of line.matchAll(HEREDOC)) heredoc = { word: h[2] ?? h[3] ?? h[4]!, tabs: h[1] === '-' };
@@ -650,11 +760,37 @@ function shellAssignments(script: string, track = false, count?: { steps: number
 }
 
 /**
- * One command's `NAME=value` as written (inForce): `"…"` (which may name variables, expanded when it
+ * A command's words with a subshell's parentheses written on them taken apart: `(NS=b` gives `(` and
+ * `NS=b`; `"$NS")` gives `""` and `)` where a subshell is the innermost block open (`innermost`, read
+ * as each word is reached), so a case pattern's `a)` stays one word; `((…))` and `$()` are not
+ * parentheses of a subshell. Each word read once.
+ */
+function* parenWords(words: readonly string[], innermost: () => Block | undefined): Generator<string> {
+  for (const w of words) {
+    let word = w;
+    while (word.length > 1 && word[0] === '(' && word[1] !== '(' && !word.startsWith('()')) {
+      yield '(';
+      word = word.slice(1);
+    }
+    const bare = word.replace(/\$\(\)/g, '');
+    let trailing = 0;
+    while (trailing < bare.length && bare[bare.length - 1 - trailing] === ')') trailing++;
+    const closers = word === ')' || trailing === 0 || !innermost()?.paren ? 0 : Math.min(trailing, bare.split(')').length - bare.split('(').length);
+    if (closers <= 0) {
+      yield word;
+      continue;
+    }
+    if (word.length > closers) yield word.slice(0, word.length - closers);
+    for (let k = 0; k < closers; k++) yield ')';
+  }
+}
+
+/**
+ * One command's `NAME=value` as written (inForce), a subshell's `(` before it or `)` after it allowed: `"…"` (which may name variables, expanded when it
  * runs), `'…'` (the characters as written) or a bare word (no parentheses: `$(…)` is a command's
  * output). Anchored, each part a class the next cannot take: linear.
  */
-const SEGMENT_LITERAL = /^[ \t\r\n]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"`\\]*)"|'([^']*)'|([^\s"'`;&|\\()]*))[ \t\r\n]*$/;
+const SEGMENT_LITERAL = /^[ \t\r\n]*(?:\([ \t\r\n]*)*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"`\\]*)"|'([^']*)'|([^\s"'`;&|\\()]*))[ \t\r\n]*(?:\)[ \t\r\n]*)*$/;
 /** SEGMENT_LITERAL's value in expandWord's form: a `$` or `\` of `'…'` behind a `\`. */
 const ownValue = (m: RegExpExecArray): string => m[2] ?? (m[3] !== undefined ? m[3].replace(/[$\\]/g, '\\$&') : (m[4] ?? ''));
 
@@ -709,3 +845,125 @@ class LogicalLines {
   }
 }
 
+
+/** A target-specific assignment's parts: 1 the targets, 2 the name, 3 the operator, 4 the value. */
+const TARGET_SETTING = new RegExp(`^([^:#=\\n \\t][^:#=\\n]*):[ \\t]*${MAKE_PREFIX}${MAKE_PREFIX}(${NAME})[ \\t]*(${MAKE_OPERATOR})[ \\t]*([^\\n]*)$`);
+/** A target-specific value make would use as one word: a literal, or naming variables. */
+const TARGET_WORD = /^[A-Za-z0-9./_${(][A-Za-z0-9._/:@+${}()-]*$/;
+
+/**
+ * A Makefile's variables where each recipe runs (stop 62d): the file's (assignedOnce, the
+ * target-specific lines left out), and a target's own `t: NS = b` (`override`, `export`, `private`
+ * before the name) in force in t's recipe and, as GNU make does, in the recipes of t's prerequisites
+ * when t is built (GNU make manual, "Target-specific Variable Values"; make 4.3 prints b in both).
+ * A prerequisite's recipe also runs when it is built alone, with the file's value, so there a name
+ * some target above it sets is not known; in t's own recipe it is t's value (`+=`, `?=`, `!=`, two
+ * values, or a value of more than one word: not known). A pattern target (`%-deploy: NS = b`) holds
+ * for a target it matches. A command outside every recipe reads such a name as not known. One pass
+ * over the lines, then the prerequisites walked once per name set so.
+ */
+export function makeVarsAt(text: string, count?: { steps: number }): { at(offset: number): VarSource } {
+  const lines = text.split('\n');
+  const own = new Map<string, Map<string, string | null>>();
+  const prerequisites = new Map<string, string[]>();
+  const recipes: { at: number; end: number; targets: string[] }[] = [];
+  const kept: string[] = [];
+  let rule: string[] | undefined;
+  let continued = false;
+  let offset = 0;
+  for (const line of lines) {
+    if (count) count.steps++;
+    const at = offset;
+    offset += line.length + 1;
+    if (continued || (rule !== undefined && line[0] === '\t')) {
+      kept.push(line);
+      continued = /\\\r?$/.test(line);
+      const last = recipes[recipes.length - 1];
+      if (last !== undefined && last.end === at - 1 && last.targets === rule) last.end = offset - 1;
+      else if (rule !== undefined) recipes.push({ at, end: offset - 1, targets: rule });
+      continue;
+    }
+    continued = false;
+    if (line.trim() === '' || line.trimStart()[0] === '#' || CONDITIONAL_LINE.test(line)) {
+      kept.push(line);
+      continue;
+    }
+    const setting = line[0] !== '\t' ? TARGET_SETTING.exec(line) : null;
+    if (setting) {
+      kept.push('');
+      rule = undefined;
+      const value = /^(?:::?=|=)$/.test(setting[3]!) && TARGET_WORD.test(setting[4]!.replace(/[ \t]+(?:#.*)?$/, '')) ? setting[4]!.replace(/[ \t]+(?:#.*)?$/, '') : null;
+      for (const t of setting[1]!.trim().split(/[ \t]+/)) {
+        const names = own.get(t) ?? new Map<string, string | null>();
+        names.set(setting[2]!, names.has(setting[2]!) && names.get(setting[2]!) !== value ? null : value);
+        own.set(t, names);
+      }
+      continue;
+    }
+    kept.push(line);
+    rule = line[0] !== '\t' && RULE_LINE.test(line) ? line.slice(0, line.indexOf(':')).trim().split(/[ \t]+/) : undefined;
+    if (rule !== undefined) {
+      const after = line.slice(line.indexOf(':') + 1).replace(/^:/, '').split(';');
+      const deps = after[0]!.replace(/#.*$/, '').split(/[ \t|]+/).filter((d) => d !== '');
+      for (const t of rule) prerequisites.set(t, [...(prerequisites.get(t) ?? []), ...deps]);
+      // `t: deps ; command`: the command is t's recipe.
+      if (after.length > 1) recipes.push({ at: at + line.indexOf(';'), end: offset - 1, targets: rule });
+    }
+  }
+  const global = assignedOnce(kept.join('\n'), { makefile: true }, count);
+  const matches = (pattern: string, target: string): boolean => {
+    const p = pattern.indexOf('%');
+    if (p < 0) return pattern === target;
+    return target.length >= pattern.length - 1 && target.startsWith(pattern.slice(0, p)) && target.endsWith(pattern.slice(p + 1));
+  };
+  // For each name a target sets: the targets below one that sets it (its prerequisites, theirs, …), where it is not known.
+  const inherited = new Map<string, Set<string>>();
+  const patterns = [...own.keys()].filter((t) => t.includes('%'));
+  for (const [target, names] of own) {
+    for (const name of names.keys()) {
+      const seen = inherited.get(name) ?? new Set<string>();
+      inherited.set(name, seen);
+      const starts = target.includes('%') ? [...prerequisites.keys()].filter((t) => matches(target, t)) : [target];
+      const queue = starts.flatMap((t) => prerequisites.get(t) ?? []);
+      for (let i = 0; i < queue.length; i++) {
+        if (count) count.steps++;
+        if (seen.has(queue[i]!)) continue;
+        seen.add(queue[i]!);
+        queue.push(...(prerequisites.get(queue[i]!) ?? []));
+      }
+    }
+  }
+  const setHere = (targets: string[], name: string): string | null | undefined => {
+    let found: string | null | undefined;
+    for (const t of targets) {
+      const sources = [own.get(t), ...patterns.filter((p) => matches(p, t)).map((p) => own.get(p))];
+      for (const names of sources) {
+        if (names === undefined || !names.has(name)) continue;
+        const v = names.get(name)!;
+        found = found === undefined || found === v ? v : null;
+      }
+    }
+    return found;
+  };
+  const starts = recipes.map((r) => r.at);
+  return {
+    at: (offset) => {
+      let [lo, hi, k] = [0, starts.length - 1, -1];
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (starts[mid]! <= offset) [k, lo] = [mid, mid + 1];
+        else hi = mid - 1;
+      }
+      const recipe = k >= 0 && offset <= recipes[k]!.end ? recipes[k] : undefined;
+      return {
+        get: (name) => {
+          if (!inherited.has(name)) return global.get(name);
+          if (recipe === undefined) return null;
+          const here = setHere(recipe.targets, name);
+          if (here !== undefined) return here;
+          return recipe.targets.some((t) => inherited.get(name)!.has(t)) ? null : global.get(name);
+        },
+      };
+    },
+  };
+}

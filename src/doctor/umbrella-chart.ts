@@ -84,6 +84,8 @@ export function dependencyDisabled(values: Record<string, unknown>, dep: RunnerD
  * tags disable is not rendered, so its section is no runner's values (RF902 says so, nothing else is
  * said of it); an aliased dependency's chart is named after the alias (its fullname), and its
  * vendored chart is charts/gitlab-runner/. A section no dependency names is left as it was read.
+ * The section a dependency names is its values by Helm's rule whatever keys it has (stop 62d): one
+ * with only `rbac:` or only `runners:`, which read.ts does not take alone, is read too.
  */
 export function readUmbrellaValues(ev: Evidence): void {
   const given = ev.givenPaths ?? new Set<string>();
@@ -104,7 +106,9 @@ export function readUmbrellaValues(ev: Evidence): void {
     return known;
   };
   const kept: Evidence['helmValues'] = [];
-  for (const v of ev.helmValues) {
+  // The sections read.ts kept aside (too few of the chart's keys to be taken alone): a dependency's values where a dependency names them, else nothing.
+  const aside = new Set<object>(ev.valuesSections ?? []);
+  for (const v of [...ev.helmValues, ...(ev.valuesSections ?? [])] as Evidence['helmValues']) {
     const file = normalPath(v.origin.source.path);
     const folder = file.slice(0, file.lastIndexOf('/') + 1);
     const section = v.origin.path.length === 1 && typeof v.origin.path[0] === 'string' ? v.origin.path[0] : undefined;
@@ -112,7 +116,7 @@ export function readUmbrellaValues(ev: Evidence): void {
     const parent = alone ? parentOf(folder, file, v.origin.doc) : null;
     const dep = parent?.dependencies.find((d) => d.key === section);
     if (!parent || !dep) {
-      kept.push(v);
+      if (!aside.has(v)) kept.push(v);
       continue;
     }
     const disabled = dependencyDisabled(parent.top, dep, (p) => v.origin.source.locate(v.origin.doc, p));

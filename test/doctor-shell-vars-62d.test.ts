@@ -181,6 +181,15 @@ describe("4. a target's own value `deploy: NS = b`: in force in deploy's recipe 
     // assignedOnce (the whole file at once) still says not known.
     expect(ns(TEXT('deploy: NS = b'))).toBeNull();
   });
+  it('a prerequisite written with a variable (deploy: $(TARGETS)): NS not known in the other recipes, b in deploy\'s (make builds install with b)', () => {
+    const text = `NS = ci\nTARGETS = install\ndeploy: NS = b\ndeploy: $(TARGETS)\n\t@echo deploy $(NS)\ninstall:\n\t@echo install $(NS)\nother:\n\t@echo other $(NS)\n`;
+    // Before (stop 62d): install read ci, the file's value, where `make deploy` prints `install b`.
+    expect(nsAt(text)).toEqual(['b', null, null]);
+    const said = makeSays(text, 'deploy');
+    if (said !== undefined) expect(said.split('\n')).toEqual(['install b', 'deploy b']);
+    // Its twin: a literal prerequisite keeps other's ci.
+    expect(nsAt(text.replace('deploy: $(TARGETS)', 'deploy: install'))).toEqual(['b', null, 'ci']);
+  });
   it('hostile: 5,000 targets in a chain of prerequisites, each with its own value: the work counted, linear', () => {
     const chain = (n: number) => `NS = ci\n${Array.from({ length: n }, (_, i) => `t${i}: NS = v${i}\nt${i}: t${i + 1}\n\t@echo $(NS)\n`).join('')}`;
     const work = (n: number) => {

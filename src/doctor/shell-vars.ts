@@ -859,7 +859,9 @@ const TARGET_WORD = /^[A-Za-z0-9./_${(][A-Za-z0-9._/:@+${}()-]*$/;
  * A prerequisite's recipe also runs when it is built alone, with the file's value, so there a name
  * some target above it sets is not known; in t's own recipe it is t's value (`+=`, `?=`, `!=`, two
  * values, or a value of more than one word: not known). A pattern target (`%-deploy: NS = b`) holds
- * for a target it matches. A command outside every recipe reads such a name as not known. One pass
+ * for a target it matches. A target with a prerequisite written with a variable (`deploy: $(TARGETS)`)
+ * makes its names not known in every other recipe (which ones it builds is not read). A command
+ * outside every recipe reads such a name as not known. One pass
  * over the lines, then the prerequisites walked once per name set so.
  */
 export function makeVarsAt(text: string, count?: { steps: number }): { at(offset: number): VarSource } {
@@ -918,6 +920,10 @@ export function makeVarsAt(text: string, count?: { steps: number }): { at(offset
   };
   // For each name a target sets: the targets below one that sets it (its prerequisites, theirs, …), where it is not known.
   const inherited = new Map<string, Set<string>>();
+  // Names set by a target with a prerequisite written with a variable (`deploy: $(TARGETS)`): which
+  // targets make builds with the target's value is not read, so the name is not known in every recipe
+  // but those of the targets that set it (before: the file's value, where make may use the target's).
+  const belowUnread = new Set<string>();
   const patterns = [...own.keys()].filter((t) => t.includes('%'));
   for (const [target, names] of own) {
     for (const name of names.keys()) {
@@ -928,6 +934,7 @@ export function makeVarsAt(text: string, count?: { steps: number }): { at(offset
       for (let i = 0; i < queue.length; i++) {
         if (count) count.steps++;
         if (seen.has(queue[i]!)) continue;
+        if (queue[i]!.includes('$')) belowUnread.add(name);
         seen.add(queue[i]!);
         queue.push(...(prerequisites.get(queue[i]!) ?? []));
       }
@@ -961,6 +968,7 @@ export function makeVarsAt(text: string, count?: { steps: number }): { at(offset
           if (recipe === undefined) return null;
           const here = setHere(recipe.targets, name);
           if (here !== undefined) return here;
+          if (belowUnread.has(name)) return null;
           return recipe.targets.some((t) => inherited.get(name)!.has(t)) ? null : global.get(name);
         },
       };

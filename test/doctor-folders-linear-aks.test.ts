@@ -2,9 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 import { runnersOfCluster } from '../src/verify/kubernetes-chain.js';
-import { fleetKubernetesSubjects } from '../src/platforms/aks/verify.js';
+import { kubernetesOnly } from '../src/platforms/aks/verify.js';
 import { aksPlatform } from '../src/platforms/aks/index.js';
-import { fleetSubjects } from '../src/verify/index.js';
+import { fleetSubjectIndex, fleetSubjects } from '../src/verify/index.js';
 import { azureDeployments } from '../src/doctor/azure.js';
 import type { FleetDocuments } from '../src/emit/types.js';
 import type { FleetIntent, IntentRunner } from '../src/verify/intent.js';
@@ -144,12 +144,12 @@ describe('runnersOfCluster: the runners of a cluster, as a filter of them finds 
   });
 });
 
-describe('fleetKubernetesSubjects: one list for every runner view, equal to the Kubernetes subjects of fleetSubjects', () => {
+describe("the fleet's subjects, one index for every runner view: a view's subjects are the fleet's", () => {
   const cluster = (name: string, type: string) => ({ name, type }) as unknown as ResolvedCluster;
   const sa = (name: string, namespace: string) => ({ kind: 'ServiceAccount', metadata: { name, namespace } });
   const ns = (name: string) => ({ kind: 'Namespace', metadata: { name } });
 
-  it('agrees with fleetSubjects on random fleets, and is the same array for a view that shares runners and clusters', () => {
+  it("on random fleets, a runner's own Azure view (another root and context, the same runners and clusters) lists the subjects of the whole, and kubernetesOnly keeps one array per list", () => {
     const rnd = random(20261251);
     for (let round = 0; round < 150; round++) {
       const clusters = Array.from({ length: 1 + rnd(4) }, (_, i) => cluster(`c${i}`, ['aks', 'eks', 'aks'][rnd(3)]!));
@@ -157,16 +157,13 @@ describe('fleetKubernetesSubjects: one list for every runner view, equal to the 
       const emitted = new Map(runners.filter(() => rnd(5) > 0).map((r) => [r.name, { manifests: Array.from({ length: rnd(4) }, () => (rnd(3) === 0 ? ns(`n${rnd(3)}`) : sa(`s${rnd(3)}`, `n${rnd(3)}`))) }]));
       const docs = { runners: emitted, artifacts: [] } as unknown as FleetDocuments;
       const fleet = { clusters, runners } as unknown as FleetIntent;
-      const expected = fleetSubjects(docs, fleet).filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
-      const got = fleetKubernetesSubjects(docs, fleet);
-      expect(got).toEqual(expected);
-      // A runner's own Azure view: another Terraform root and Azure context, the same runners and clusters.
+      const index = fleetSubjectIndex(docs, fleet);
+      const k8s = kubernetesOnly(index.all);
+      expect(k8s).toEqual(index.all.filter((s): s is KubernetesSubject => s.kind === 'kubernetes'));
+      expect(kubernetesOnly(index.all)).toBe(k8s);
+      // verifyFleet passes this index to every runner's chain proof, whichever view the runner has.
       const view = { ...docs, terraformAzure: {} } as FleetDocuments;
-      expect(fleetKubernetesSubjects(view, { ...fleet, azure: {} } as unknown as FleetIntent)).toBe(got);
-      // A runner added to the fleet since: the list is built again.
-      runners.push({ name: 'late', cluster: 'c0' } as IntentRunner);
-      emitted.set('late', { manifests: [sa('late', 'n9')] });
-      expect(fleetKubernetesSubjects(docs, fleet)).toEqual(fleetSubjects(docs, fleet).filter((s) => s.kind === 'kubernetes'));
+      expect(fleetSubjects(view, { ...fleet, azure: {} } as unknown as FleetIntent)).toEqual(index.all);
     }
   });
 });

@@ -13,6 +13,7 @@ import type { Artifact, K8sObject, TerraformResources } from '../emit/artifacts.
 import type { PolicyDocument, Statement } from '../verify/iam/types.js';
 import type { EmittedFleet, FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../verify/intent.js';
+import type { FleetSubjectIndex } from '../verify/index.js';
 import type { AzureSpec } from '../spec/azure.js';
 import type { NodePool } from '../verify/scheduling.js';
 
@@ -188,8 +189,12 @@ export interface PlatformPlugin {
    */
   clustersThatMayAssume?(docs: FleetDocuments, intent: FleetIntent, roleName: string): ReadonlySet<string>;
 
-  /** Proof: every reference of this runner's chain resolves in the documents. */
-  verifyChain(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner, runnerPath: string): Finding[];
+  /**
+   * Proof: every reference of this runner's chain resolves in the documents. `subjects`: the fleet's
+   * subject index verifyFleet made for the all-pairs proof (a platform whose chain proof reads the
+   * fleet's subjects takes them from it; a caller without one leaves it out, and they are made).
+   */
+  verifyChain(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner, runnerPath: string, subjects?: FleetSubjectIndex): Finding[];
 
   /**
    * What a job that leaves its container takes over on this platform, for the privileged-jobs

@@ -130,21 +130,12 @@ export interface FleetSubjectIndex {
 }
 
 /**
- * fleetSubjects, and the same split by cluster, made once per documents and intent: verifyFleet makes
- * them (`fresh`: again on every call, as before) and the platforms that read the fleet's subjects too
- * (aks's chain proof, knownFleetSubjectIndex) take the same lists, so the subjects are not asked of
- * every platform twice and what a platform indexes per list is indexed once. Made again when the
- * runners or the clusters changed since (the lists are read from the runners' manifests, the runners
- * and the clusters).
+ * fleetSubjects, and the same split by cluster. verifyFleet makes it once per call and passes it to
+ * the platforms that read the fleet's subjects too (aks's chain proof: verifyChain's `subjects`), so
+ * the subjects are not asked of every platform twice and what a platform indexes per list is indexed
+ * once.
  */
-const subjectIndexes = new WeakMap<FleetDocuments, { intent: FleetIntent; emitted: number; runners: readonly IntentRunner[]; size: number; clusters: FleetIntent['clusters']; index: FleetSubjectIndex }>();
-export function knownFleetSubjectIndex(docs: FleetDocuments, intent: FleetIntent): FleetSubjectIndex | undefined {
-  const hit = subjectIndexes.get(docs);
-  return hit && hit.intent === intent && hit.emitted === docs.runners.size && hit.runners === intent.runners && hit.size === intent.runners.length && hit.clusters === intent.clusters ? hit.index : undefined;
-}
-export function fleetSubjectIndex(docs: FleetDocuments, intent: FleetIntent, fresh = false): FleetSubjectIndex {
-  const known = fresh ? undefined : knownFleetSubjectIndex(docs, intent);
-  if (known) return known;
+export function fleetSubjectIndex(docs: FleetDocuments, intent: FleetIntent): FleetSubjectIndex {
   const perCluster = intent.clusters.map((c) => platformFor(c.type).subjects(docs, intent, c));
   const all = perCluster.length === 1 ? perCluster[0]! : perCluster.flat();
   const byCluster = new Map<string, IdentitySubject[]>();
@@ -155,9 +146,7 @@ export function fleetSubjectIndex(docs: FleetDocuments, intent: FleetIntent, fre
   }
   // One cluster's list holding every subject is `all` itself.
   if (byCluster.size === 1) for (const [name, list] of byCluster) if (list.length === all.length) byCluster.set(name, all);
-  const index = { all, byCluster };
-  subjectIndexes.set(docs, { intent, emitted: docs.runners.size, runners: intent.runners, size: intent.runners.length, clusters: intent.clusters, index });
-  return index;
+  return { all, byCluster };
 }
 
 export interface VerifyOptions {
@@ -236,7 +225,8 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   for (const u of facts?.unresolved ?? []) findings.push(f('RF106', '', `unresolved reference in terraform/aws/main.tf.json: ${u.text}`, { subject: { kind: 'resource', address: u.address } }));
   for (const u of azureFacts(docs)?.unresolved ?? []) findings.push(f('RF106', '', `unresolved reference in terraform/azure/main.tf.json: ${u}`));
 
-  const { all: subjects, byCluster: subjectsByCluster } = fleetSubjectIndex(docs, fleet, true);
+  const subjectIndex = fleetSubjectIndex(docs, fleet);
+  const { all: subjects, byCluster: subjectsByCluster } = subjectIndex;
   // What the all-pairs proof calls its candidates: one noun when every platform present agrees.
   const nouns = new Set(fleet.clusters.map((c) => platformFor(c.type).subjectNoun));
   const subjectNoun = nouns.size === 1 ? [...nouns][0]! : 'subjects';
@@ -277,11 +267,16 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   }
   // Where each runner's manager runs, as a cloud RBAC scope (AKS): other runners' job roles over it are checked too.
   // Asked once per runner: for its own check below and for the index of every runner's namespace.
+  // A platform without managerPods (all but aks) has no such place: its runners are not looked up at all.
   const podsOfRunner = new Map<IntentRunner, ManagerPods | undefined>();
   const podsOf = (r: IntentRunner) => {
     if (podsOfRunner.has(r)) return podsOfRunner.get(r);
-    const own = ownAzure(docs, fleet, r);
-    const pods = platformFor(findBy(fleet.clusters, 'name', r.cluster)!.type).managerPods?.(own.docs, own.fleet, r);
+    const p = platformFor(findBy(fleet.clusters, 'name', r.cluster)!.type);
+    let pods: ManagerPods | undefined;
+    if (p.managerPods) {
+      const own = ownAzure(docs, fleet, r);
+      pods = p.managerPods(own.docs, own.fleet, r);
+    }
     podsOfRunner.set(r, pods);
     return pods;
   };
@@ -330,7 +325,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
     const platform = platformFor(cluster.type);
     const managerUnknown = unknownOf(runner.managerIdentity).length > 0;
     const jobUnknown = unknownOf(runner.jobIdentity).length > 0;
-    const chain = platform.verifyChain(rdocs, rfleet, runner, rp);
+    const chain = platform.verifyChain(rdocs, rfleet, runner, rp, subjectIndex);
     findings.push(...chain);
     proofs.push({ runner: runner.name, claim: chainClaimOf(platform, rdocs, runner.name), holds: !chain.some((x) => CHAIN_CODES.has(x.code)) });
 
@@ -395,7 +390,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const becomes = !same ? powers?.becomesManager : undefined;
       if (becomes) findings.push(f('RF105', becomes.viaTrust ? rp : `${rp}.jobs.permissions.aws`, becomes.viaTrust ? `the jobs' role ${identityOf(rfleet, runner.jobIdentity).roleName} can assume the manager role ${identityOf(rfleet, runner.managerIdentity).roleName}: ${becomes.why}` : `the jobs can become the manager: ${becomes.why}`, { fix: becomes.viaTrust ? 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' : "remove the job permissions on the manager role's ARN (and on the fleet's role path)", ...(becomes.viaTrust ? trustOf(identityOf(rfleet, runner.managerIdentity)) : grantOf(identityOf(rfleet, runner.jobIdentity), becomes.request)) }));
       // Azure: the job identity's role assignments at scopes that contain the manager identity.
-      const overManager = azureJobsOverManager(rdocs, rfleet, runner, rp, podsOf(runner), podsOf);
+      const overManager = azureJobsOverManager(rdocs, rfleet, runner, rp, platform.managerPods ? podsOf(runner) : undefined, podsOf);
       if (overManager) findings.push(...overManager.findings);
       proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && powers?.becomesManager === undefined && overManager?.refuted !== true });
     }

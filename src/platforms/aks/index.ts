@@ -296,8 +296,8 @@ export const aksPlatform: PlatformPlugin = {
     return aksClustersThatMayAssume(docs, intent, roleName);
   },
 
-  verifyChain(docs, intent, runner, runnerPath) {
-    return aksVerifyChain(docs, intent, runner, runnerPath);
+  verifyChain(docs, intent, runner, runnerPath, subjects) {
+    return aksVerifyChain(docs, intent, runner, runnerPath, subjects);
   },
 
   managerPods(docs, intent, runner) {

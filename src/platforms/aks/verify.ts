@@ -7,7 +7,7 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import { verifyKubernetesChain, findServiceAccount } from '../../verify/kubernetes-chain.js';
-import { fleetSubjects, knownFleetSubjectIndex } from '../../verify/index.js';
+import { fleetSubjects, type FleetSubjectIndex } from '../../verify/index.js';
 import { assignmentsRead, azureFacts, parseAzureRef } from '../../verify/azure-docs.js';
 import {
   AZURE_CLIENT_ID_ANNOTATION,
@@ -91,14 +91,6 @@ function tfServiceAccountAt(docs: FleetDocuments, root: TerraformRoot, namespace
 }
 
 /**
- * The fleet's Kubernetes subjects (of fleetSubjects), the same array for every runner. They are read
- * from the runners' manifests, the runners and the clusters alone; a runner's own Azure view of the
- * documents (ownAzure: its Terraform root, its Azure context) shares those, so the list is built once
- * for all of them, not once per runner (which grew with the square of the folders).
- */
-const kubernetesSubjectLists = new WeakMap<FleetDocuments['runners'], { emitted: number; runners: readonly IntentRunner[]; size: number; clusters: FleetIntent['clusters']; all: readonly IdentitySubject[]; subjects: KubernetesSubject[] }>();
-
-/**
  * The Kubernetes subjects of a candidate list, the same array for the same list (the list itself when
  * every subject is one): the subject index behind aksWhoCanAssume is cached per array, so a fresh
  * filter per role would rebuild it per role, and a copy of a list verifyChain indexes too, twice.
@@ -111,16 +103,6 @@ export function kubernetesOnly(subjects: readonly IdentitySubject[]): Kubernetes
     kubernetesLists.set(subjects, hit);
   }
   return hit;
-}
-export function fleetKubernetesSubjects(docs: FleetDocuments, fleet: FleetIntent): KubernetesSubject[] {
-  // The list verifyFleet made for these documents: the same array it passes to aksWhoCanAssume when it is all Kubernetes subjects.
-  const known = knownFleetSubjectIndex(docs, fleet);
-  const hit = kubernetesSubjectLists.get(docs.runners);
-  if (hit && hit.emitted === docs.runners.size && hit.runners === fleet.runners && hit.size === fleet.runners.length && hit.clusters === fleet.clusters && (known === undefined || hit.all === known.all)) return hit.subjects;
-  const all = known?.all ?? fleetSubjects(docs, fleet);
-  const subjects = kubernetesOnly(all);
-  kubernetesSubjectLists.set(docs.runners, { emitted: docs.runners.size, runners: fleet.runners, size: fleet.runners.length, clusters: fleet.clusters, all, subjects });
-  return subjects;
 }
 
 /** The clusters by name, per cluster list (each cluster's subject list is indexed apart: no map of every cluster per list). */
@@ -341,7 +323,12 @@ export function verifyAppliedClientIds(intent: FleetIntent): Finding[] {
 /** The cache roles the Azure Blob backend gives a manager; anything else on a manager is a leak. */
 const MANAGER_CACHE_ROLES = new Set(['Storage Blob Data Contributor', 'Storage Blob Delegator']);
 
-export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string): Finding[] {
+/**
+ * A runner's chain proof on AKS. `fleetIndex`: the fleet's subjects as verifyFleet made them for the
+ * all-pairs proof (one list for every runner and every runner's own Azure view, which shares the
+ * runners' manifests, the runners and the clusters they are read from); without it they are made here.
+ */
+export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string, fleetIndex?: FleetSubjectIndex): Finding[] {
   const out = verifyKubernetesChain(docs, fleet, runner, rp);
   const names = runner.kubernetes!;
   const cluster = findBy(fleet.clusters, 'name', runner.cluster)!;
@@ -349,7 +336,8 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
   const root = k8sRootOf(docs, cluster.name);
   const ids = runnerIdentitiesRead(fleet, runner);
   const index = aksIndex(docs);
-  const subjects = fleetKubernetesSubjects(docs, fleet);
+  // The same array for the same list (kubernetesOnly), so subjectListIndex indexes it once, as aksWhoCanAssume does.
+  const subjects = kubernetesOnly(fleetIndex?.all ?? fleetSubjects(docs, fleet));
   const subjectIndex = subjectListIndex(fleet, subjects);
   const applied = fleet.applied?.azureClientIds;
 

@@ -10,7 +10,7 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent } from '../../verify/intent.js';
 import { clusterAws, runnerAws } from '../../verify/runner-aws.js';
 import type { PolicyDocument, Request } from '../../verify/iam/types.js';
-import { evaluatePolicies, prepareRequest, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { evaluatePolicies, evaluatePoliciesFor, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { RequestIndex } from '../../verify/iam/candidates.js';
 import { associationRole, awsFacts, podIdentityAssociations, roleArn, type PodIdentityAssociation, type PodIdentitySessionTags } from '../../verify/aws-docs.js';
 import { runnerObjects, commonLabels, ownsNamespace } from '../../emit/kubernetes/objects.js';
@@ -84,6 +84,53 @@ function irsaRequest(fleet: FleetIntent, cluster: ResolvedCluster, s: Kubernetes
     resource: '*',
     context: { [`${hp}:sub`]: `system:serviceaccount:${s.namespace}:${s.serviceAccount}`, [`${hp}:aud`]: audience },
   };
+}
+
+/** A web-identity caller of one issuer with the default audience, and the names of its `sub` and `aud` keys (as irsaRequest names them). */
+interface IrsaCaller {
+  caller: PreparedRequest;
+  sub: string;
+  aud: string;
+}
+
+/**
+ * The chain proof's IRSA callers of a cluster, prepared once per fleet and cluster: its own issuer's,
+ * and a stand-in issuer of another cluster in its region. Each runner's probes add the subject's
+ * `sub` (and another `aud`) through evaluatePoliciesFor, which decides as evaluatePolicies of
+ * irsaRequest(fleet, cluster, subject, audience, issuer) would (added keys replace the caller's), with
+ * no request, context Map or prepared request per runner and probe.
+ */
+interface IrsaProbes {
+  own: IrsaCaller;
+  otherIssuer: IrsaCaller;
+}
+/** The issuer of a cluster that is not this one, in its region: its tokens must not work. */
+const OTHER_ISSUER = (region: string) => `https://oidc.eks.${region}.amazonaws.com/id/0THERC1USTER0000000000000000000`;
+
+const irsaProbeSets = new WeakMap<FleetIntent, WeakMap<ResolvedCluster, IrsaProbes>>();
+
+function irsaCaller(fleet: FleetIntent, cluster: ResolvedCluster, issuer: string): IrsaCaller {
+  const hp = issuerHostPath(issuer);
+  const aud = `${hp}:aud`;
+  const caller = prepareRequest({ principal: { type: 'Federated', id: `${oidcProviderArnPrefix(fleet, cluster)}${hp}` }, action: 'sts:AssumeRoleWithWebIdentity', resource: '*', context: { [aud]: IRSA_AUDIENCE } });
+  return { caller, sub: `${hp}:sub`, aud };
+}
+
+function irsaProbesOf(fleet: FleetIntent, cluster: ResolvedCluster): IrsaProbes {
+  let byCluster = irsaProbeSets.get(fleet);
+  if (!byCluster) irsaProbeSets.set(fleet, (byCluster = new WeakMap()));
+  let hit = byCluster.get(cluster);
+  if (!hit) {
+    hit = { own: irsaCaller(fleet, cluster, issuerOf(cluster)), otherIssuer: irsaCaller(fleet, cluster, OTHER_ISSUER(clusterRegion(fleet, cluster))) };
+    byCluster.set(cluster, hit);
+  }
+  return hit;
+}
+
+/** Whether `trust` admits a web-identity token of `caller`'s issuer for service account `sub` (`system:serviceaccount:<ns>:<name>`), with audience `audience` (default sts.amazonaws.com). */
+function irsaAllows(trust: PolicySet, probe: IrsaCaller, sub: string, audience?: string): boolean {
+  const added = audience === undefined ? { [probe.sub]: sub } : { [probe.sub]: sub, [probe.aud]: audience };
+  return evaluatePoliciesFor(trust, probe.caller, 'sts:AssumeRoleWithWebIdentity', '*', added) === 'allow';
 }
 
 const subjectKey = (cluster: string, namespace: string, serviceAccount: string) => `${cluster}|${namespace}|${serviceAccount}`;
@@ -579,7 +626,8 @@ export const eksPlatform: PlatformPlugin = {
         const c = index.clusters.get(s.cluster);
         if (!c || c.type !== 'eks') continue;
         const states = bound?.get(subjectKey(associationName(index, c), s.namespace, s.serviceAccount));
-        if (bound ? states !== undefined && podIdentityAllows(s, c, states) : evaluatePolicies(trust, prepareRequest(irsaRequest(intent, c, s, index.audiences.get(subjectKey(s.cluster, s.namespace, s.serviceAccount))))) === 'allow') out.push(s);
+        // IRSA: the cluster's prepared caller with this subject's `sub` (and its token's audience, where its annotation sets one) added.
+        if (bound ? states !== undefined && podIdentityAllows(s, c, states) : irsaAllows(trust, irsaProbesOf(intent, c).own, `system:serviceaccount:${s.namespace}:${s.serviceAccount}`, index.audiences.get(subjectKey(s.cluster, s.namespace, s.serviceAccount)))) out.push(s);
       }
       return out;
     }
@@ -668,11 +716,14 @@ export const eksPlatform: PlatformPlugin = {
       }
       // IRSA: a token for the right subject but another audience must not work (aud pinned).
       if (irsa) {
-        const right = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject));
+        const trust = { resource: [role.trustCompiled] };
+        const probes = irsaProbesOf(fleet, cluster);
+        const sub = `system:serviceaccount:${ns}:${sa}`;
+        const right = irsaAllows(trust, probes.own, sub);
         // The token the pod really gets carries the audience its service account's annotation asks for.
         const saObject = findServiceAccount(docs, runner.name, ns, sa);
         const audience = saObject ? tokenAudience(saObject) : IRSA_AUDIENCE;
-        if (audience !== IRSA_AUDIENCE && evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject, audience)) !== 'allow') {
+        if (audience !== IRSA_AUDIENCE && !irsaAllows(trust, probes.own, sub, audience)) {
           const admitted = trustAudiences(role.trust, issuerHostPath(issuerOf(cluster)));
           out.push({
             code: 'RF106',
@@ -685,7 +736,7 @@ export const eksPlatform: PlatformPlugin = {
             subject: { kind: 'audience', identity: key },
           });
         }
-        const otherAud = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject, 'https://attacker.example'));
+        const otherAud = irsaAllows(trust, probes.own, sub, 'https://attacker.example');
         // The trust names this cluster's issuer (for a created cluster: its symbol), and no other.
         const federated = (Array.isArray(role.trust.Statement) ? role.trust.Statement : [role.trust.Statement]).flatMap((st) => {
           const p = st.Principal;
@@ -696,11 +747,10 @@ export const eksPlatform: PlatformPlugin = {
           out.push({ code: 'RF108', severity: 'error', path: runnerPath, message: `role ${role.name} trusts ${foreign.join(', ')}, not the issuer of cluster ${cluster.name} (${oidcProviderArn(fleet, cluster)})`, fix: isCreated(cluster) ? 'regenerate; the issuer of a created cluster comes from its resource, never a copy' : `set ${cluster.name}'s oidcIssuer to the cluster's issuer and regenerate`, deploymentFix: `make the Federated principal of the trust of ${role.name} ${oidcProviderArn(fleet, cluster)}, the IAM OIDC provider of cluster ${cluster.name}'s issuer, and its condition keys that issuer` });
         }
         // A token of the right subject and audience from another issuer (another cluster) must not work.
-        const otherIssuer = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject, IRSA_AUDIENCE, `https://oidc.eks.${clusterRegion(fleet, cluster)}.amazonaws.com/id/0THERC1USTER0000000000000000000`));
-        if (right === 'allow' && otherIssuer === 'allow') {
+        if (right && irsaAllows(trust, probes.otherIssuer, sub)) {
           out.push({ code: 'RF108', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of ${ns}/${sa} from another cluster's issuer`, fix: 'name the cluster issuer in the Federated principal and the condition keys' });
         }
-        if (right === 'allow' && otherAud === 'allow') {
+        if (right && otherAud) {
           out.push({ code: 'RF101', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of any audience for ${ns}/${sa}`, fix: `pin ${issuerHostPath(issuerOf(cluster))}:aud = ${IRSA_AUDIENCE} with StringEquals`, subject: { kind: 'trust', role: role.name } });
         }
       }

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readEvidence } from '../src/doctor/index.js';
-import { codeMessages, codesIn, doctorWalked, folderInputs, placeOf } from './helpers/doctor.js';
+import { codeMessages, codesIn, doctorWalked, folderInputs, placeOf, plainManager } from './helpers/doctor.js';
 import { report, which } from './helpers/tools.js';
 
 /**
@@ -25,36 +25,11 @@ const TOML = `concurrent = 4
     privileged = true
     image = "alpine:3.22"
 `;
-const MANAGER = (configMap = 'runner-config') => `apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: gitlab-runner
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: gitlab-runner
-spec:
-  selector:
-    matchLabels:
-      app: r
-  template:
-    metadata:
-      labels:
-        app: r
-    spec:
-      serviceAccountName: gitlab-runner
-      containers:
-        - name: gitlab-runner
-          image: registry.gitlab.com/gitlab-org/gitlab-runner:v17.5.0
-          volumeMounts:
-            - name: config
-              mountPath: /etc/gitlab-runner
-      volumes:
-        - name: config
-          configMap:
-            name: ${configMap}
-`;
+/** The manager's ServiceAccount and Deployment (plainManager's, without its ConfigMap: the generator makes it). */
+const MANAGER = (configMap = 'runner-config') => {
+  const m = plainManager({ configMap });
+  return `${m.serviceAccounts}---\n${m.deployment}`;
+};
 const GEN = `configMapGenerator:
   - name: runner-config
     files:

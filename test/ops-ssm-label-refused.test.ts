@@ -74,16 +74,22 @@ describe('SsmParameterStore.read with the label read refused', () => {
   });
 });
 
+/** A fleet whose docker runner is registered (its token in the SSM double), then marked restart-owed as a rotate leaves it. */
+async function owedAfterRegister(): Promise<Harness> {
+  reset();
+  const h = harness(writeSpec(opsSpec()));
+  const memory = h.world.store!;
+  const docker = store();
+  h.world.store = (d: DesiredRunner, o) => (d.name === 'docker' ? docker : memory(d, o));
+  const r = await h.run('register', { runner: 'docker', approve: true });
+  expect(r.code, r.out + r.err).toBe(0);
+  ssm.double.parameters.get(PARAMETER)!.tags.set(STATE, 'restart-owed');
+  return h;
+}
+
 describe('status and register with the label read refused', () => {
   async function world(): Promise<Harness> {
-    reset();
-    const h = harness(writeSpec(opsSpec()));
-    const memory = h.world.store!;
-    const docker = store();
-    h.world.store = (d: DesiredRunner, o) => (d.name === 'docker' ? docker : memory(d, o));
-    const r = await h.run('register', { runner: 'docker', approve: true });
-    expect(r.code, r.out + r.err).toBe(0);
-    ssm.double.parameters.get(PARAMETER)!.tags.set(STATE, 'restart-owed');
+    const h = await owedAfterRegister();
     ssm.double.refuseWhen = labelRead;
     return h;
   }
@@ -124,14 +130,7 @@ describe('status and register with the label read refused', () => {
  */
 describe('register with the label write refused: the restart is marked, and the run says to regenerate the role', () => {
   async function owedWorld(refuseLabel: boolean): Promise<Harness> {
-    reset();
-    const h = harness(writeSpec(opsSpec()));
-    const memory = h.world.store!;
-    const docker = store();
-    h.world.store = (d: DesiredRunner, o) => (d.name === 'docker' ? docker : memory(d, o));
-    const r = await h.run('register', { runner: 'docker', approve: true });
-    expect(r.code, r.out + r.err).toBe(0);
-    ssm.double.parameters.get(PARAMETER)!.tags.set(STATE, 'restart-owed');
+    const h = await owedAfterRegister();
     ssm.double.parameters.get(PARAMETER)!.labels?.clear();
     if (refuseLabel) ssm.double.refuseWhen = (c) => c.op === 'LabelParameterVersion';
     return h;

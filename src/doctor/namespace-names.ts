@@ -81,20 +81,23 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
  */
 export function refusedNamespaceFindings(ev: Evidence): void {
   const said = new Set<string>();
-  const check = (origin: Origin, path: (string | number)[], value: unknown, what: string, consequence: string, kind: 'namespace' | 'account' = 'namespace'): void => {
+  const check = (origin: Origin, path: (string | number)[], value: unknown, what: string | (() => string), consequence: string, kind: 'namespace' | 'account' = 'namespace'): void => {
     const v = str(value);
     // A placeholder a templating step fills in before anything applies the file (envsubst's
     // ${NS}, Helm's {{ }}, Terraform's %{ }, <namespace>): not the namespace that is applied.
     if (v === undefined || v === '' || TEMPLATED.test(v)) return;
+    // A name Kubernetes takes (nearly all) is located nowhere: locating walks the file to its
+    // document, so locating every object's namespace grew with the square of a file's documents.
+    if ((kind === 'namespace' ? namespaceRefused(v) : accountNameRefused(v)) === undefined) return;
     const at = origin.source.locate(origin.doc, [...origin.path, ...path]);
     const key = formatPosition(at);
     if (said.has(key)) return;
-    const f = refusedNameFinding(v, at, what, consequence, kind);
+    const f = refusedNameFinding(v, at, typeof what === 'string' ? what : what(), consequence, kind);
     if (!f) return;
     said.add(key);
     ev.findings.push(f);
   };
-  const objectWhat = (kind: unknown, meta: unknown, file: string): string => `${typeof kind === 'string' ? kind : 'object'} ${isObject(meta) && typeof meta.name === 'string' ? safeText(meta.name, 63) : ''} in ${file}`.replace('  ', ' ');
+  const objectWhat = (kind: unknown, meta: unknown, file: string) => (): string => `${typeof kind === 'string' ? kind : 'object'} ${isObject(meta) && typeof meta.name === 'string' ? safeText(meta.name, 63) : ''} in ${file}`.replace('  ', ' ');
   const applyFails = 'the API server refuses the object, so `kubectl apply` (and Argo CD, Flux) fails for it and it is not deployed; the doctor reads it as written, so what it proves of it does not run';
   const objects = [...ev.kubernetes.map((o) => ({ value: o.value, origin: o.origin })), ...(ev.gitOps ?? []).map((g) => ({ value: g.value, origin: g.origin }))];
   for (const o of objects) {

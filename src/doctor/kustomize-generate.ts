@@ -6,6 +6,7 @@ import { SourceFile, formatPosition, type Origin, type Position } from './source
 import { scrubSecret } from './secrets.js';
 import { isComponent } from './kustomize-build.js';
 import { kustomizeRemote } from '../io/kustomize-resources.js';
+import { trimEnd } from '../model/trim.js';
 
 /**
  * The ConfigMaps and Secrets a kustomization's `configMapGenerator` and `secretGenerator` make, as
@@ -113,7 +114,7 @@ export function generateKustomizeObjects(ev: Evidence): void {
     const out: Located<K8sObject>[] = [];
     for (const e of [...list(k.value.resources), ...list(k.value.bases)]) {
       if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
-      const path = normalPath(`${dir}${e}`).replace(/\/+$/, '');
+      const path = trimEnd(normalPath(`${dir}${e}`), '/');
       const child = byFolder.get(`${path}/`);
       if (child) out.push(...inner(child, seen), ...(made.get(child) ?? []));
       else out.push(...ev.kubernetes.filter((o) => (o.value.kind === 'ConfigMap' || o.value.kind === 'Secret') && normalPath(o.origin.source.path) === path));
@@ -130,7 +131,7 @@ export function generateKustomizeObjects(ev: Evidence): void {
     const dir = folderOf(normalPath(k.origin.source.path));
     for (const e of [...list(k.value.resources), ...list(k.value.bases)]) {
       if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
-      const child = byFolder.get(`${normalPath(`${dir}${e}`).replace(/\/+$/, '')}/`);
+      const child = byFolder.get(`${trimEnd(normalPath(`${dir}${e}`), '/')}/`);
       if (child) place(child, path);
     }
     placed.add(k);

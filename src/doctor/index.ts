@@ -15,7 +15,7 @@ import { unreadTemplateFindings } from './deployment-templates.js';
 import { readGitOpsReleases } from './gitops.js';
 import { readUmbrellaValues } from './umbrella-chart.js';
 import { readHelmCommands } from './helm-command.js';
-import { dropRefusedNamespaces, refusedNamespaceFindings } from './namespace-names.js';
+import { markRefusedNamespaces, refusedNamespaceFindings } from './namespace-names.js';
 import { generateKustomizeObjects } from './kustomize-generate.js';
 import { applyKustomizeNamespaces, oneInComponents } from './kustomize-namespace.js';
 import { kustomizeGeneratorFiles } from '../io/kustomize-resources.js';
@@ -192,8 +192,8 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   readGitOpsReleases(ev);
   // `helm install|upgrade|template` of the runner chart in scripts, Makefiles and CI files (helm-command.ts).
   readHelmCommands(ev);
-  // Objects and releases in a namespace Kubernetes refuses are not deployed (namespace-names.ts).
-  dropRefusedNamespaces(ev);
+  // Objects and releases in a namespace Kubernetes refuses are not deployed: their namespace is not matched (namespace-names.ts).
+  markRefusedNamespaces(ev);
   // A parent chart's values.yaml no release installs: its gitlab-runner dependencies' sections as Helm renders them (umbrella-chart.ts).
   readUmbrellaValues(ev);
   ev.findings.push(...helmUnittestFindings(ev.helmUnittestSuites ?? [], ev.texts?.keys() ?? []));

@@ -72,30 +72,34 @@ const TEMPLATED = /\$|\{\{|\{%|%\{|\(\(|<[^>]*>|#@/;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** How many more places of one refused value in one file are listed by line (each located): the rest are counted. */
+const MORE_LISTED = 8;
+
 /**
  * RF948 at each namespace written as a literal in the objects and kustomizations read (before
  * kustomize or Argo CD change any): an object's metadata.namespace, a kustomization's `namespace:`,
  * a Flux HelmRelease's or Kustomization's targetNamespace, an Argo CD Application's
  * destination.namespace and helm.namespace; and a ServiceAccount's name, a RoleBinding subject's
- * namespace and a workload's serviceAccountName. Each place once.
+ * namespace and a workload's serviceAccountName. One finding per file and value written (a manifest
+ * whose 7 objects each write `namespace: Runners` is one mistake to a reader, not 7), at its first
+ * place, naming the others by line: "and 6 more places in this file (lines …)". Only a refused value
+ * is located, and at most MORE_LISTED + 1 places of each: locating walks the file to its document,
+ * so locating every place grew with the square of a file's documents (stop 62).
  */
 export function refusedNamespaceFindings(ev: Evidence): void {
-  const said = new Set<string>();
+  interface Place { origin: Origin; path: (string | number)[]; what: string | (() => string); consequence: string; kind: 'namespace' | 'account'; value: string; more: { origin: Origin; path: (string | number)[] }[] }
+  const groups = new Map<string, Place>();
   const check = (origin: Origin, path: (string | number)[], value: unknown, what: string | (() => string), consequence: string, kind: 'namespace' | 'account' = 'namespace'): void => {
     const v = str(value);
     // A placeholder a templating step fills in before anything applies the file (envsubst's
     // ${NS}, Helm's {{ }}, Terraform's %{ }, <namespace>): not the namespace that is applied.
     if (v === undefined || v === '' || TEMPLATED.test(v)) return;
-    // A name Kubernetes takes (nearly all) is located nowhere: locating walks the file to its
-    // document, so locating every object's namespace grew with the square of a file's documents.
+    // A name Kubernetes takes (nearly all) is located nowhere.
     if ((kind === 'namespace' ? namespaceRefused(v) : accountNameRefused(v)) === undefined) return;
-    const at = origin.source.locate(origin.doc, [...origin.path, ...path]);
-    const key = formatPosition(at);
-    if (said.has(key)) return;
-    const f = refusedNameFinding(v, at, typeof what === 'string' ? what : what(), consequence, kind);
-    if (!f) return;
-    said.add(key);
-    ev.findings.push(f);
+    const key = `${origin.source.path}\0${kind}\0${v}`;
+    const group = groups.get(key);
+    if (group) group.more.push({ origin, path });
+    else groups.set(key, { origin, path, what, consequence, kind, value: v, more: [] });
   };
   const objectWhat = (kind: unknown, meta: unknown, file: string) => (): string => `${typeof kind === 'string' ? kind : 'object'} ${isObject(meta) && typeof meta.name === 'string' ? safeText(meta.name, 63) : ''} in ${file}`.replace('  ', ' ');
   const applyFails = 'the API server refuses the object, so `kubectl apply` (and Argo CD, Flux) fails for it and it is not deployed; the doctor reads it as written, so what it proves of it does not run';
@@ -119,24 +123,44 @@ export function refusedNamespaceFindings(ev: Evidence): void {
   for (const k of ev.kustomizations ?? []) {
     check(k.origin, ['namespace'], k.value.namespace, `the kustomization ${k.origin.source.path}`, '`kustomize build` sets it on every namespaced object it builds, and the API server refuses each: nothing this kustomization (or one listing it) builds is deployed');
   }
+  const said = new Set<string>();
+  for (const g of groups.values()) {
+    const at = g.origin.source.locate(g.origin.doc, [...g.origin.path, ...g.path]);
+    const lines = g.more.slice(0, MORE_LISTED).map((m) => m.origin.source.locate(m.origin.doc, [...m.origin.path, ...m.path]).line);
+    const rest = g.more.length - lines.length;
+    const others = g.more.length === 0 ? '' : ` (and ${g.more.length} more place${g.more.length === 1 ? ' in this file that writes' : 's in this file that write'} it: line${lines.length === 1 ? '' : 's'} ${lines.join(', ')}${rest > 0 ? ` and ${rest} more` : ''})`;
+    const key = formatPosition(at);
+    if (said.has(key)) continue;
+    const f = refusedNameFinding(g.value, at, `${typeof g.what === 'string' ? g.what : g.what()}${others}`, g.consequence, g.kind);
+    if (!f) continue;
+    said.add(key);
+    ev.findings.push(f);
+  }
+}
+
+/** A namespace as read (after kustomize and Argo CD set theirs) that Kubernetes refuses: a literal, not a placeholder. */
+export function refusedAsRead(ns: unknown): boolean {
+  return typeof ns === 'string' && ns !== '' && !TEMPLATED.test(ns) && namespaceRefused(ns) !== undefined;
 }
 
 /**
- * After kustomize and Argo CD set namespaces: the objects whose namespace Kubernetes refuses are
- * not deployed (the API server refuses each; RF948 said where the namespace is written), so no
- * chain is read from them — a trust or binding of the namespace meant would otherwise be reported
- * as a mismatch with one that never exists. Chart releases read with such a namespace (an Argo CD
- * destination, a Flux targetNamespace) are read as of a namespace not known.
+ * After kustomize and Argo CD set namespaces. The objects whose namespace Kubernetes refuses are
+ * not deployed (the API server refuses each; RF948 said where the namespace is written), but they
+ * are kept: what they say whatever their namespace (the manager pod's security context, its
+ * config.toml's content, credentials, images, RBAC verbs) is as true once the namespace is
+ * corrected, and is still checked. What matches one object with another by namespace is not read:
+ * a runner chain in a refused namespace (namespace-names `refusedAsRead`, asked in infer.ts) stops
+ * before its service accounts, bindings and trust are matched, as a chain whose role is not given
+ * does, so no trust or binding of the namespace meant is reported as a mismatch with one that never
+ * exists (RF104, RF106, RF904, RF911), and its config.toml gets the checks of one no manager proves.
+ * Chart releases read with such a namespace (an Argo CD destination, a Flux targetNamespace, helm
+ * -n) are read as of a namespace not known.
  */
-export function dropRefusedNamespaces(ev: Evidence): void {
-  const refused = (ns: unknown): boolean => typeof ns === 'string' && ns !== '' && !TEMPLATED.test(ns) && namespaceRefused(ns) !== undefined;
-  const kept = ev.kubernetes.filter((o) => !refused(o.value.metadata.namespace));
-  if (kept.length < ev.kubernetes.length) {
-    ev.notDeployed = (ev.notDeployed ?? 0) + ev.kubernetes.length - kept.length;
-    ev.kubernetes = kept;
-  }
+export function markRefusedNamespaces(ev: Evidence): void {
+  const refused = ev.kubernetes.filter((o) => refusedAsRead(o.value.metadata.namespace)).length;
+  if (refused > 0) ev.notDeployed = (ev.notDeployed ?? 0) + refused;
   for (const v of ev.helmValues) {
-    if (!refused(v.namespace)) continue;
+    if (!refusedAsRead(v.namespace)) continue;
     delete v.namespace;
     v.namespaceUnknown = true;
   }

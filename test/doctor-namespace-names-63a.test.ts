@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { codesIn, doctorTexts, doctorWalked, irsaRoleTf, placeOf, plainManager } from './helpers/doctor.js';
+
+/**
+ * Stop 63a: RF948 (src/doctor/namespace-names.ts) keeps the findings that hold whatever the
+ * namespace (the manager pod's security, its config.toml's job settings) for objects in a namespace
+ * Kubernetes refuses, and matches nothing by that namespace; and it is said once per file and value.
+ */
+
+const ROLE = { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/ci-gitlab-runner' };
+const manager = (ns: string) => plainManager({ namespace: ns, serviceAccountAnnotations: ROLE, kubernetes: ['namespace = "ci"', 'privileged = true'] }).text;
+const run = (ns: string) => doctorTexts({ 'm.yaml': manager(ns), 'iam.tf': irsaRoleTf('system:serviceaccount:ci:gitlab-runner') });
+
+describe('RF948: objects in a refused namespace keep what does not depend on it', () => {
+  it('a manager in ci_runners: RF308 at its pod and RF301 at its config.toml still said; no trust or binding finding (RF104, RF106, RF911)', () => {
+    const text = manager('ci_runners');
+    const r = run('ci_runners');
+    const f308 = codesIn(r, 'RF308');
+    expect(f308.map((f) => f.path)).toEqual([placeOf('m.yaml', text, 'name: gitlab-runner', text.indexOf('containers:'))]);
+    expect(f308[0]!.message).toMatch(/^Deployment ci_runners\/gitlab-runner: the manager pod does not meet Pod Security restricted: runAsNonRoot is not true/);
+    const f301 = codesIn(r, 'RF301');
+    expect(f301.map((f) => f.path)).toEqual([placeOf('m.yaml', text, 'privileged = true')]);
+    expect(f301[0]!.message).toBe('runner ci_runners (its chain is not proven): config.toml [runners.kubernetes] privileged = true: job containers run privileged, and a job can take over the node it runs on and every credential on it');
+    expect(r.findings.map((f) => f.code).filter((c) => ['RF104', 'RF106', 'RF904', 'RF911'].includes(c))).toEqual([]);
+    expect(codesIn(r, 'RF948')).toHaveLength(1);
+  });
+
+  it('twin: the same manager in ci: the same RF308, and its binding (RF106) is matched and said; no RF948', () => {
+    const r = run('ci');
+    expect(codesIn(r, 'RF308')).toHaveLength(1);
+    expect(codesIn(r, 'RF106').map((f) => f.message)).toEqual(["no RoleBinding in m.yaml gives the manager's service account ci/gitlab-runner a Role: the manager cannot create job pods"]);
+    expect(codesIn(r, 'RF948')).toEqual([]);
+  });
+});
+
+describe('RF948: one finding per file and value written', () => {
+  const accounts = (n: number, ns: string) => Array.from({ length: n }, (_, i) => `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa-${i}\n  namespace: ${ns}\n`).join('---\n');
+
+  it('12 objects of one file in CI: one RF948 at the first, 8 more by line and 3 counted', () => {
+    const text = accounts(12, 'CI');
+    const f = codesIn(doctorTexts({ 'all.yaml': text }), 'RF948');
+    expect(f.map((x) => x.path)).toEqual(['all.yaml:5:14']);
+    expect(f[0]!.message).toMatch(/^ServiceAccount sa-0 in all\.yaml \(and 11 more places in this file that write it: lines 11, 17, 23, 29, 35, 41, 47, 53 and 3 more\): the namespace "CI" is one Kubernetes refuses/);
+  });
+
+  it('twin: two files, or two values in one file, are a finding each', () => {
+    const two = codesIn(doctorTexts({ 'a.yaml': accounts(3, 'CI'), 'b.yaml': accounts(2, 'CI') }), 'RF948');
+    expect(two.map((x) => x.path).sort()).toEqual(['a.yaml:5:14', 'b.yaml:5:14']);
+    const values = codesIn(doctorTexts({ 'a.yaml': `${accounts(2, 'CI')}---\n${accounts(1, 'Ci_x')}` }), 'RF948');
+    expect(values.map((x) => `${x.path} ${x.received}`).sort()).toEqual(['a.yaml:17:14 Ci_x', 'a.yaml:5:14 CI']);
+    expect(values.find((x) => x.received === 'Ci_x')!.message).not.toContain('more place');
+  });
+
+  it('a kustomization that writes ci_runners once and builds 7 objects: one RF948, at its namespace:', () => {
+    const k = 'namespace: ci_runners\nresources:\n  - sa.yaml\n';
+    const f = codesIn(doctorWalked({ 'app/kustomization.yaml': k, 'app/sa.yaml': accounts(7, 'ci') }), 'RF948');
+    expect(f.map((x) => x.path)).toEqual([placeOf('app/kustomization.yaml', k, 'ci_runners')]);
+  });
+});

@@ -57,3 +57,21 @@ describe('RF948: one finding per file and value written', () => {
     expect(f.map((x) => x.path)).toEqual([placeOf('app/kustomization.yaml', k, 'ci_runners')]);
   });
 });
+
+describe("RF948's fix for a Makefile recipe's '$$NS'", () => {
+  const VALUES = 'gitlabUrl: https://gitlab.example.com/\nrunners:\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        namespace = "ci"\n';
+
+  it("-n '$$RUNNER_NS' in a Makefile: the fix names make's $(RUNNER_NS), or the shell's set in the same recipe line", () => {
+    const mk = "RUNNER_NS := ci\ndeploy:\n\thelm upgrade --install r gitlab/gitlab-runner -n '$$RUNNER_NS' -f values.yaml\n";
+    const f = codesIn(doctorTexts({ Makefile: mk, 'values.yaml': VALUES }), 'RF948');
+    expect(f.map((x) => x.path)).toEqual([placeOf('Makefile', mk, "'$$RUNNER_NS'")]);
+    expect(f[0]!.fix).toBe('in a Makefile recipe `$$RUNNER_NS` is the shell\'s variable RUNNER_NS, not make\'s, and inside single quotes the shell keeps it as written: if RUNNER_NS is a make variable (RUNNER_NS := ci, or `make RUNNER_NS=ci`), write -n $(RUNNER_NS); if it is the shell\'s, set it in the same recipe line and double-quote it (RUNNER_NS=ci; helm … -n "$$RUNNER_NS"), as each recipe line runs in a shell of its own');
+  });
+
+  it("twin: -n '$NS' in a shell script keeps the script's fix (double quotes and set the variable)", () => {
+    const sh = "#!/bin/sh\nhelm upgrade --install r gitlab/gitlab-runner -n '$NS' -f values.yaml\n";
+    const f = codesIn(doctorTexts({ 'deploy.sh': sh, 'values.yaml': VALUES }), 'RF948');
+    expect(f.map((x) => x.path)).toEqual([placeOf('deploy.sh', sh, "'$NS'")]);
+    expect(f[0]!.fix).toContain('quote it with double quotes (-n "$$NS" in a recipe, -n "$NS" in a script) and set the variable');
+  });
+});

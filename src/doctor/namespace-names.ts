@@ -43,9 +43,10 @@ const RULE_SUBDOMAIN = "a service account's name must be a lower-case RFC 1123 s
 
 /**
  * The RF948 finding for a namespace (or, `account`, a service account name) `value` written at `at`
- * by `what` (e.g. "`helm upgrade …` at Makefile:2"); undefined where Kubernetes takes the value.
+ * by `what` (e.g. "`helm upgrade …` at Makefile:2"); undefined where Kubernetes takes the value. `fix`, where
+ * the caller knows better what was meant (a Makefile recipe's `$$NS`: makefileNamespaceFix).
  */
-export function refusedNameFinding(value: string, at: Position | string, what: string, consequence: string, kind: 'namespace' | 'account' = 'namespace'): Finding | undefined {
+export function refusedNameFinding(value: string, at: Position | string, what: string, consequence: string, kind: 'namespace' | 'account' = 'namespace', fix?: string): Finding | undefined {
   const why = kind === 'namespace' ? namespaceRefused(value) : accountNameRefused(value);
   if (why === undefined) return undefined;
   const shown = JSON.stringify(safeText(value, 80));
@@ -57,8 +58,21 @@ export function refusedNameFinding(value: string, at: Position | string, what: s
     message: `${what}: the ${noun} ${shown} is one Kubernetes refuses (${why}): ${kind === 'namespace' ? RULE_LABEL : RULE_SUBDOMAIN}; ${consequence}`,
     received: safeText(value, 80),
     allowed: kind === 'namespace' ? '[a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters' : 'dot-separated [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 253 characters',
-    fix: value.includes('$') ? `the ${noun} reaches Kubernetes as written, \`$\` and all: the shell expands no variable inside single quotes (a Makefile recipe's \`$$\` is one \`$\`, still quoted); quote it with double quotes (-n "$$NS" in a recipe, -n "$NS" in a script) and set the variable, or write the ${noun} literally` : `write the ${noun} as Kubernetes names it (e.g. ${JSON.stringify(suggest(value))})`,
+    fix: fix ?? (value.includes('$') ? `the ${noun} reaches Kubernetes as written, \`$\` and all: the shell expands no variable inside single quotes (a Makefile recipe's \`$$\` is one \`$\`, still quoted); quote it with double quotes (-n "$$NS" in a recipe, -n "$NS" in a script) and set the variable, or write the ${noun} literally` : `write the ${noun} as Kubernetes names it (e.g. ${JSON.stringify(suggest(value))})`),
   };
+}
+
+/**
+ * The fix for a Makefile recipe's `-n '$$NS'` (written `raw`): make turns `$$` into one `$` for the
+ * shell, which keeps `$NS` as written inside single quotes. What was most likely meant is make's own
+ * variable, `$(NS)`, which make expands before the shell reads the line; or the shell's, set in the
+ * same recipe line (each recipe line runs in a shell of its own, GNU make manual "Recipe Execution").
+ */
+export function makefileNamespaceFix(raw: string): string | undefined {
+  const m = /\$\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(raw);
+  if (!m) return undefined;
+  const v = m[1]!;
+  return `in a Makefile recipe \`$$${v}\` is the shell's variable ${v}, not make's, and inside single quotes the shell keeps it as written: if ${v} is a make variable (${v} := ci, or \`make ${v}=ci\`), write -n $(${v}); if it is the shell's, set it in the same recipe line and double-quote it (${v}=ci; helm … -n "$$${v}"), as each recipe line runs in a shell of its own`;
 }
 
 /** A name Kubernetes takes, near the one written: lower-cased, other characters as '-', trimmed. */

@@ -75,3 +75,28 @@ describe("RF948's fix for a Makefile recipe's '$$NS'", () => {
     expect(f[0]!.fix).toContain('quote it with double quotes (-n "$$NS" in a recipe, -n "$NS" in a script) and set the variable');
   });
 });
+
+describe('RF948 in Terraform kubernetes resources and kustomize generator entries', () => {
+  const tf = (ns: string, sa: string) => `resource "kubernetes_namespace_v1" "runners" {\n  metadata {\n    name = "${ns}"\n  }\n}\n\nresource "kubernetes_service_account" "runner" {\n  metadata {\n    name      = "${sa}"\n    namespace = "${ns}"\n  }\n}\n`;
+
+  it('a kubernetes_namespace_v1 named GitLab, and a kubernetes_service_account gitlab_runner in it: RF948 at each value', () => {
+    const text = tf('GitLab', 'gitlab_runner');
+    const f = codesIn(doctorTexts({ 'k8s.tf': text }), 'RF948');
+    expect(f.map((x) => `${x.path} ${x.received}`).sort()).toEqual([`${placeOf('k8s.tf', text, '"GitLab"')} GitLab`, `${placeOf('k8s.tf', text, '"GitLab"', text.indexOf('namespace ='))} GitLab`, `${placeOf('k8s.tf', text, '"gitlab_runner"')} gitlab_runner`].sort());
+    expect(f.find((x) => x.path === placeOf('k8s.tf', text, '"GitLab"'))!.message).toBe(`kubernetes_namespace_v1.runners: the namespace "GitLab" is one Kubernetes refuses (it holds "G" (an upper-case letter), and only lower-case letters, digits and '-' are allowed): a namespace must be a lower-case RFC 1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters; the kubernetes provider fails to create kubernetes_namespace_v1.runners (the API server refuses it), so \`terraform apply\` stops there and what depends on it is not deployed`);
+  });
+
+  it('twin: gitlab and gitlab-runner, or a namespace Terraform fills in (${var.ns}): no RF948', () => {
+    expect(codesIn(doctorTexts({ 'k8s.tf': tf('gitlab', 'gitlab-runner') }), 'RF948')).toEqual([]);
+    expect(codesIn(doctorTexts({ 'k8s.tf': tf('${var.ns}', 'gitlab-runner') }), 'RF948')).toEqual([]);
+  });
+
+  it("a configMapGenerator entry's namespace CI: RF948 at it; ci: none", () => {
+    const k = (ns: string) => `resources:\n  - sa.yaml\nconfigMapGenerator:\n  - name: runner-config\n    namespace: ${ns}\n    literals:\n      - a=b\n`;
+    const sa = 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: gitlab-runner\n  namespace: ci\n';
+    const f = codesIn(doctorWalked({ 'app/kustomization.yaml': k('CI'), 'app/sa.yaml': sa }), 'RF948');
+    expect(f.map((x) => x.path)).toEqual([placeOf('app/kustomization.yaml', k('CI'), 'CI')]);
+    expect(f[0]!.message).toMatch(/^the configMapGenerator entry runner-config of app\/kustomization\.yaml: the namespace "CI" is one Kubernetes refuses .*`kustomize build` makes the ConfigMap in that namespace, and the API server refuses it: it is not deployed$/);
+    expect(codesIn(doctorWalked({ 'app/kustomization.yaml': k('ci'), 'app/sa.yaml': sa }), 'RF948')).toEqual([]);
+  });
+});

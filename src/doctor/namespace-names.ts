@@ -86,6 +86,13 @@ const TEMPLATED = /\$|\{\{|\{%|%\{|\(\(|<[^>]*>|#@/;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** refusedNameFinding of a value read as written, where a placeholder (TEMPLATED) is not judged: for the readers of a file's literal (Terraform metadata, a kustomize generator entry). */
+export function refusedWrittenFinding(value: unknown, at: () => Position | string, what: string, consequence: string, kind: 'namespace' | 'account' = 'namespace'): Finding | undefined {
+  if (typeof value !== 'string' || value === '' || TEMPLATED.test(value)) return undefined;
+  if ((kind === 'namespace' ? namespaceRefused(value) : accountNameRefused(value)) === undefined) return undefined;
+  return refusedNameFinding(value, at(), what, consequence, kind);
+}
+
 /** How many more places of one refused value in one file are listed by line (each located): the rest are counted. */
 const MORE_LISTED = 8;
 

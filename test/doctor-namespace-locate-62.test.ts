@@ -36,4 +36,14 @@ describe('RF948 locates only the names Kubernetes refuses', () => {
     expect(found[0]!.path).toBe(`all.yaml:${20 * 6 + 5}:14`);
     expect(found[0]!.message).toContain('"CI_Runners"');
   });
+
+  it('stop 63a: 2,000 documents all in a refused namespace: one RF948, and at most 9 of their namespaces located', () => {
+    const locate = vi.spyOn(SourceFile.prototype, 'locate');
+    const ev = readEvidence(file(Array.from({ length: 2000 }, (_, i) => doc(i, 'CI_Runners'))));
+    const found = ev.findings.filter((f) => f.code === 'RF948');
+    expect(found.map((f) => f.path)).toEqual(['all.yaml:5:14']);
+    expect(found[0]!.message).toContain('(and 1999 more places in this file that write it: lines 11, 17, 23, 29, 35, 41, 47, 53 and 1991 more)');
+    // Before: 2,000 (each refused namespace located, one finding each).
+    expect(locate.mock.calls.filter(([, path]) => path.join('.').endsWith('metadata.namespace')).length).toBeLessThanOrEqual(9);
+  });
 });

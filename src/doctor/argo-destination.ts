@@ -5,6 +5,7 @@ import { normalPath } from './hcl/eval.js';
 import { originKey } from './kustomize-namespace.js';
 import { CLUSTER_SCOPED } from './kustomize-patch.js';
 import { formatPosition } from './source.js';
+import { trimEnd } from '../model/trim.js';
 
 /**
  * An Argo CD Application's `spec.destination.namespace` given to the objects of its source that
@@ -46,7 +47,7 @@ export function applyArgoDestinations(ev: Evidence): void {
     const sources: unknown[] = isObject(spec.source) ? [spec.source] : Array.isArray(spec.sources) ? spec.sources : [];
     for (const source of sources) {
       if (!isObject(source) || typeof source.path !== 'string' || source.chart !== undefined || source.helm !== undefined || source.plugin !== undefined) continue;
-      const want = normalPath(source.path.replace(/^\.?\/+/, '')).replace(/\/+$/, '');
+      const want = trimEnd(normalPath(source.path.replace(/^\.?\/+/, '')), '/');
       if (want === '' || want === '.' || want.startsWith('../')) continue;
       const found = [...folders].filter((f) => f === `${want}/` || f.endsWith(`/${want}/`));
       // No folder of the files given, or more than one (kustomize-namespace.ts says so for kustomize.namespace): left as written.

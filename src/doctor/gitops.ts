@@ -8,6 +8,7 @@ import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, loc
 import { normalPath } from './hcl/eval.js';
 import { chartYamlOf } from './chart-yaml.js';
 import { pushUmbrellaReleases, runnerDependencies, type RunnerDependency, type Umbrella } from './umbrella-chart.js';
+import { trimEnd } from '../model/trim.js';
 
 /**
  * The gitlab-runner chart deployed by a GitOps controller: an Argo CD `Application` (argoproj.io),
@@ -488,7 +489,7 @@ interface GitChart {
  */
 function gitChart(ev: Evidence, source: Record<string, unknown>): GitChart | undefined {
   if (source.chart !== undefined || typeof source.path !== 'string') return undefined;
-  const path = normalPath(source.path.replace(/^\.?\/+/, '')).replace(/\/+$/, '');
+  const path = trimEnd(normalPath(source.path.replace(/^\.?\/+/, '')), '/');
   const want = path === '.' ? '' : path;
   if (want === '..' || want.startsWith('../') || want.startsWith('/')) return undefined;
   const chartYaml = want === '' ? 'Chart.yaml' : `${want}/Chart.yaml`;
@@ -607,7 +608,7 @@ function fluxValuesFiles(ev: Evidence, merged: MergedValues, chart: Record<strin
   // metadata.go, then replaces the chart's values.yaml with the merge, empty too when
   // ignoreMissingValuesFiles left every file out). So since valuesFiles were added (v0.12) the
   // chart's defaults are not deployed unless listed: where the doctor would take one, it says so.
-  const chartOwn = fromRepository && str(spec.chart) !== undefined ? normalPath(`${(spec.chart as string).replace(/^\.?\/+/, '').replace(/\/+$/, '')}/values.yaml`) : undefined;
+  const chartOwn = fromRepository && str(spec.chart) !== undefined ? normalPath(`${trimEnd((spec.chart as string).replace(/^\.?\/+/, ''), '/')}/values.yaml`) : undefined;
   const listsOwn = files.some(([f]) => (fromRepository ? chartOwn !== undefined && normalPath(f.replace(/^\.?\/+/, '')) === chartOwn : own(f)));
   if (files.length > 0 && !listsOwn) out.replaced = { at: formatPosition(at(...(files[0]![1].length > 1 ? ['valuesFiles'] : ['valuesFile']))), what: `${about} ${files[0]![1].length > 1 ? 'valuesFiles' : 'valuesFile'}` };
   const optional = spec.ignoreMissingValuesFiles === true ? ' (ignoreMissingValuesFiles: a file that is not there is left out, so whether it is there is not known either)' : '';
@@ -665,7 +666,7 @@ function fluxUmbrella(ev: Evidence, chartSpec: Record<string, unknown>): Umbrell
 /** kustomize's chart folder (helmGlobals.chartHome, default `charts`), where a helmCharts entry without `repo` is read from. */
 function kustomizeChartHome(kustomization: Record<string, unknown>): string {
   const home = isObject(kustomization.helmGlobals) ? str(kustomization.helmGlobals.chartHome) : undefined;
-  return (home ?? 'charts').replace(/\/+$/, '');
+  return trimEnd(home ?? 'charts', '/');
 }
 
 function readHelmRelease(ev: Evidence, o: GitOpsObject): void {

@@ -1,4 +1,4 @@
-import { refusedNameFinding } from './namespace-names.js';
+import { makefileNamespaceFix, refusedNameFinding } from './namespace-names.js';
 import { safeText, type Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { isMakefileName } from '../io/file-names.js';
@@ -535,7 +535,7 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
   const expanded = nsFlag?.value ? expand(nsFlag.value) : undefined;
   // A namespace Kubernetes refuses (`-n '$NS'` in a Makefile recipe gives the literal $NS): helm
   // stops, and the release is in no namespace: RF948 at the flag, and no manager namespace carried on.
-  const refused = expanded !== undefined && nsFlag?.value ? refusedNameFinding(expanded, pos(nsFlag.value.at), command, 'helm stops before it installs anything (the API server refuses the namespace), so no manager runs from this command; its chain is not read with that namespace') : undefined;
+  const refused = expanded !== undefined && nsFlag?.value ? refusedNameFinding(expanded, pos(nsFlag.value.at), command, 'helm stops before it installs anything (the API server refuses the namespace), so no manager runs from this command; its chain is not read with that namespace', 'namespace', isMakefileName(path) ? makefileNamespaceFix(nsFlag.value.text) : undefined) : undefined;
   if (refused) findings.push(refused);
   const namespace = refused ? undefined : expanded;
   // What is not known at the command's own place is one finding (one RF903 per place is said: onePerPlace in index.ts), its clauses and fixes joined.

@@ -16,6 +16,7 @@ import { RUNNER_TOKEN_SHAPES, placeholderValue } from '../verify/credentials.js'
 import { SENSITIVE_SHOWN, addSensitivePlace, addSensitiveValue, anyMarkedUnder } from './sensitive.js';
 import { REGISTRATION_TOKEN_FLOW, RUNNERS_TOKEN_REF } from './register-command.js';
 import { chartYamlOf } from './chart-yaml.js';
+import { trimEnd } from '../model/trim.js';
 
 /**
  * The gitlab-runner chart deployed by Terraform's helm provider (`helm_release`): the release's
@@ -34,14 +35,14 @@ type Locate = (path: Path) => Position;
 /** The folder (normal path, ending in `/`) of a chart given as a path relative to the folder of `file` (or from the root, for an absolute path). */
 export function localChartFolder(file: string, chart: string): string {
   const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
-  const path = normalPath(chart.startsWith('/') ? chart.slice(1) : `${dir}${chart}`).replace(/\/+$/, '');
+  const path = trimEnd(normalPath(chart.startsWith('/') ? chart.slice(1) : `${dir}${chart}`), '/');
   return path === '' || path === '.' ? '' : `${path}/`;
 }
 
 /** Whether a release installs the gitlab-runner chart: by name, repository/name, or an OCI or archive URL ending in it. */
 export function isRunnerChart(chart: unknown, repository: unknown): boolean {
   if (typeof chart !== 'string' || chart.includes('${')) return false;
-  const c = chart.replace(/\/+$/, '');
+  const c = trimEnd(chart, '/');
   if (c === 'gitlab-runner' && (repository === undefined || repository === null || typeof repository === 'string')) return true;
   return /(^|\/)gitlab-runner(-\d+\.\d+\.\d+[^/]*\.tgz)?$/.test(c);
 }
@@ -435,7 +436,7 @@ function localReleaseChart(ev: Evidence, evaluator: ModuleEvaluator, block: Conf
   if (!attr) return model.chart.includes('${') ? undefined : localChartFolder(block.origin.source.path, model.chart);
   const path = evaluator.filePath(attr.expr, { ...base, loc: attr.loc });
   if (typeof path !== 'string') return undefined;
-  const folder = path.replace(/\/+$/, '');
+  const folder = trimEnd(path, '/');
   return folder === '' || folder === '.' ? '' : `${folder}/`;
 }
 

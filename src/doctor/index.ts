@@ -15,7 +15,7 @@ import { unreadTemplateFindings } from './deployment-templates.js';
 import { readGitOpsReleases } from './gitops.js';
 import { readUmbrellaValues } from './umbrella-chart.js';
 import { readHelmCommands } from './helm-command.js';
-import { dropRefusedNamespaces, refusedNamespaceFindings } from './namespace-names.js';
+import { markRefusedNamespaces, refusedNamespaceFindings } from './namespace-names.js';
 import { generateKustomizeObjects } from './kustomize-generate.js';
 import { applyKustomizeNamespaces, oneInComponents } from './kustomize-namespace.js';
 import { kustomizeGeneratorFiles } from '../io/kustomize-resources.js';
@@ -52,6 +52,7 @@ import { envRegistrationTokenFindings } from './register-env.js';
 import { isConfigTomlExampleName } from '../io/file-names.js';
 import { helmUnittestFindings, withHelmUnittestSuites } from './helm-unittest.js';
 import { VM_MANAGER_RESOURCES } from './aws-instance.js';
+import { trimEnd } from '../model/trim.js';
 
 /** Files larger than this are not searched for the name of an example config.toml (a step that copies it is a short script). */
 const MAX_NAMING_BYTES = 1024 * 1024;
@@ -124,7 +125,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   ev.givenPaths = new Set(files.filter((f) => f.sameFolderAs === undefined).map((f) => normalPath(f.path)));
   ev.walkedFolders = new Set(files.filter((f) => f.inFolder === true).map((f) => normalPath(f.path).replace(/[^/]*$/, '')));
   // Folders a walk reached again through a symbolic link: the folder each is (kustomize follows the link to it).
-  const links = files.filter((f) => f.sameFolderAs !== undefined).map((f) => [`${normalPath(f.path).replace(/\/+$/, '')}/`, `${normalPath(f.sameFolderAs!).replace(/\/+$/, '')}/`] as const);
+  const links = files.filter((f) => f.sameFolderAs !== undefined).map((f) => [`${trimEnd(normalPath(f.path), '/')}/`, `${trimEnd(normalPath(f.sameFolderAs!), '/')}/`] as const);
   if (links.length > 0) ev.folderLinks = new Map(links);
   files = files.filter((f) => f.sameFolderAs === undefined);
   // A file given again as a kustomization's resource (io/kustomize-resources.ts) is read once, as that.
@@ -191,8 +192,8 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   readGitOpsReleases(ev);
   // `helm install|upgrade|template` of the runner chart in scripts, Makefiles and CI files (helm-command.ts).
   readHelmCommands(ev);
-  // Objects and releases in a namespace Kubernetes refuses are not deployed (namespace-names.ts).
-  dropRefusedNamespaces(ev);
+  // Objects and releases in a namespace Kubernetes refuses are not deployed: their namespace is not matched (namespace-names.ts).
+  markRefusedNamespaces(ev);
   // A parent chart's values.yaml no release installs: its gitlab-runner dependencies' sections as Helm renders them (umbrella-chart.ts).
   readUmbrellaValues(ev);
   ev.findings.push(...helmUnittestFindings(ev.helmUnittestSuites ?? [], ev.texts?.keys() ?? []));

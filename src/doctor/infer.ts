@@ -19,6 +19,7 @@ import { cloudInFiles, type CloudInFiles } from './cloud-in-files.js';
 import { unreadTemplateClause } from './deployment-templates.js';
 import { AZURE_CLIENT_ID_ANNOTATION } from '../spec/azure.js';
 import { originKey } from './kustomize-namespace.js';
+import { refusedAsRead } from './namespace-names.js';
 import { RUNNER_IMAGE } from './runner-image.js';
 import { folders, kubernetesOwners, namespaceOf } from './kubernetes-owners.js';
 import type { Evidence, Located } from './evidence.js';
@@ -1069,6 +1070,14 @@ export function inferDeployment(ev: Evidence): Inferred {
     const release = chain.chartToml && chain.values ? { values: chain.values, namespace: chain.namespace } : undefined;
     for (const { finding: f, key } of kubernetesEscapeFindings(toml, 0, patchFileReader(ev, tomlOrigin.source.path, release, chain.workload?.object))) findings.push({ ...f, path: formatPosition(originAt(tomlOrigin, ...key)), message: `runner ${chain.name}: ${f.message}` });
 
+    // A namespace Kubernetes refuses (RF948 where it is written): nothing of the chain is deployed, and
+    // its accounts, bindings and trust are not matched in a namespace that cannot exist; what was read
+    // above holds whatever the namespace, and its config.toml gets the checks of a chain not proven.
+    const refusedNs = [chain.namespace, jobNs].find(refusedAsRead);
+    if (refusedNs !== undefined) {
+      summary[0] = summary[0]!.replace(/\)$/, `; the namespace ${JSON.stringify(refusedNs)} is one Kubernetes refuses (RF948): not deployed, its accounts and bindings not matched)`);
+      continue;
+    }
     // A ServiceAccount given more than once, each copy as near to this chain's files as the others
     // (two clusters' manifests side by side in one folder): which one its pods run as is not shown.
     const parties: [string, string][] = [[chain.namespace, chain.managerSa], ...(toml !== undefined && !jobsAsManager ? [[jobNs, jobsSaName] as [string, string]] : [])];

@@ -1,8 +1,9 @@
+import { refusedWrittenFinding } from './namespace-names.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import type { Evidence } from './evidence.js';
-import { formatPosition, originAt } from './source.js';
+import { formatPosition, originAt, type Origin } from './source.js';
 import { isObject } from '../model/is-object.js';
 
 /**
@@ -177,6 +178,8 @@ export function addTerraformKubernetesObjects(ev: Evidence): { findings: Finding
         const syntax = origin.source.syntax;
         findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(syntax === 'hcl' || Array.isArray(body.metadata) ? originAt(origin, 'metadata', 0, 'namespace') : originAt(origin, 'metadata', 'namespace')), message: `${type}.${name}: namespace ${ns} is not statically known, so the ${KINDS[type]!.kind} is not read and what depends on it is not proven`, received: ns.slice(0, 120), fix: 'write the namespace literally, or reference the literal name of a namespace resource of these files (kubernetes_namespace_v1.<name>.metadata[0].name)' });
       }
+      // A literal namespace (or a Namespace's or ServiceAccount's name) Kubernetes refuses: RF948 at it (namespace-names.ts).
+      if (origin && type !== 'kubernetes_manifest') findings.push(...refusedMetadata(type, name, body, origin));
       const object = type === 'kubernetes_manifest' ? manifestObject(body) : terraformToK8sObject(type, body);
       if (!object || !origin) continue;
       // Positions inside the object follow the provider's block names (metadata.annotations.<key>).
@@ -184,4 +187,24 @@ export function addTerraformKubernetesObjects(ev: Evidence): { findings: Finding
     }
   }
   return { findings, unplacedServiceAccounts };
+}
+
+/**
+ * RF948 for a kubernetes provider resource's literal metadata that Kubernetes refuses: a namespaced
+ * object's `namespace`, a kubernetes_namespace(_v1)'s `name` (the namespace itself), a
+ * kubernetes_service_account(_v1)'s `name`. A value Terraform fills in (`${…}`) is not judged.
+ */
+function refusedMetadata(type: string, name: string, body: Record<string, unknown>, origin: Origin): Finding[] {
+  const info = KINDS[type]!;
+  const m = block(body.metadata);
+  if (!m) return [];
+  // HCL and `terraform show -json` hold the block as a list of one, `.tf.json` often as an object.
+  const at = (key: string) => originAt(origin, ...(origin.source.syntax === 'hcl' || Array.isArray(body.metadata) ? ['metadata', 0, key] : ['metadata', key]));
+  const out: Finding[] = [];
+  const applyFails = `the kubernetes provider fails to create ${type}.${name} (the API server refuses it), so \`terraform apply\` stops there and what depends on it is not deployed`;
+  const ns = info.namespaced ? refusedWrittenFinding(m.namespace, () => at('namespace'), `${type}.${name}`, applyFails) : undefined;
+  if (ns) out.push(ns);
+  const own = info.kind === 'Namespace' || info.kind === 'ServiceAccount' ? refusedWrittenFinding(m.name, () => at('name'), `${type}.${name}`, applyFails, info.kind === 'Namespace' ? 'namespace' : 'account') : undefined;
+  if (own) out.push(own);
+  return out;
 }

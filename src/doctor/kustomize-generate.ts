@@ -7,6 +7,8 @@ import { scrubSecret } from './secrets.js';
 import { isComponent } from './kustomize-build.js';
 import { kustomizeRemote } from '../io/kustomize-resources.js';
 import { trimEnd } from '../model/trim.js';
+import { refusedWrittenFinding } from './namespace-names.js';
+import { safeText } from '../spec/findings.js';
 
 /**
  * The ConfigMaps and Secrets a kustomization's `configMapGenerator` and `secretGenerator` make, as
@@ -211,6 +213,9 @@ export function generateKustomizeObjects(ev: Evidence): void {
         const opts = isObject(e.options) ? e.options : {};
         const labels = { ...(isObject(options.labels) ? options.labels : {}), ...(isObject(opts.labels) ? opts.labels : {}) };
         const annotations = { ...(isObject(options.annotations) ? options.annotations : {}), ...(isObject(opts.annotations) ? opts.annotations : {}) };
+        // A literal namespace Kubernetes refuses, written in the entry: RF948 at it (namespace-names.ts).
+        const refused = refusedWrittenFinding(e.namespace, () => at('namespace')(), `the ${field} entry ${safeText(e.name, 63)} of ${k.origin.source.path}`, `\`kustomize build\` makes the ${kind} in that namespace, and the API server refuses it: it is not deployed`);
+        if (refused) ev.findings.push(refused);
         const metadata = {
           name: e.name,
           ...(typeof e.namespace === 'string' && e.namespace !== '' ? { namespace: e.namespace } : {}),

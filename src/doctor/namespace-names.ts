@@ -43,9 +43,10 @@ const RULE_SUBDOMAIN = "a service account's name must be a lower-case RFC 1123 s
 
 /**
  * The RF948 finding for a namespace (or, `account`, a service account name) `value` written at `at`
- * by `what` (e.g. "`helm upgrade …` at Makefile:2"); undefined where Kubernetes takes the value.
+ * by `what` (e.g. "`helm upgrade …` at Makefile:2"); undefined where Kubernetes takes the value. `fix`, where
+ * the caller knows better what was meant (a Makefile recipe's `$$NS`: makefileNamespaceFix).
  */
-export function refusedNameFinding(value: string, at: Position | string, what: string, consequence: string, kind: 'namespace' | 'account' = 'namespace'): Finding | undefined {
+export function refusedNameFinding(value: string, at: Position | string, what: string, consequence: string, kind: 'namespace' | 'account' = 'namespace', fix?: string): Finding | undefined {
   const why = kind === 'namespace' ? namespaceRefused(value) : accountNameRefused(value);
   if (why === undefined) return undefined;
   const shown = JSON.stringify(safeText(value, 80));
@@ -57,8 +58,21 @@ export function refusedNameFinding(value: string, at: Position | string, what: s
     message: `${what}: the ${noun} ${shown} is one Kubernetes refuses (${why}): ${kind === 'namespace' ? RULE_LABEL : RULE_SUBDOMAIN}; ${consequence}`,
     received: safeText(value, 80),
     allowed: kind === 'namespace' ? '[a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters' : 'dot-separated [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 253 characters',
-    fix: value.includes('$') ? `the ${noun} reaches Kubernetes as written, \`$\` and all: the shell expands no variable inside single quotes (a Makefile recipe's \`$$\` is one \`$\`, still quoted); quote it with double quotes (-n "$$NS" in a recipe, -n "$NS" in a script) and set the variable, or write the ${noun} literally` : `write the ${noun} as Kubernetes names it (e.g. ${JSON.stringify(suggest(value))})`,
+    fix: fix ?? (value.includes('$') ? `the ${noun} reaches Kubernetes as written, \`$\` and all: the shell expands no variable inside single quotes (a Makefile recipe's \`$$\` is one \`$\`, still quoted); quote it with double quotes (-n "$$NS" in a recipe, -n "$NS" in a script) and set the variable, or write the ${noun} literally` : `write the ${noun} as Kubernetes names it (e.g. ${JSON.stringify(suggest(value))})`),
   };
+}
+
+/**
+ * The fix for a Makefile recipe's `-n '$$NS'` (written `raw`): make turns `$$` into one `$` for the
+ * shell, which keeps `$NS` as written inside single quotes. What was most likely meant is make's own
+ * variable, `$(NS)`, which make expands before the shell reads the line; or the shell's, set in the
+ * same recipe line (each recipe line runs in a shell of its own, GNU make manual "Recipe Execution").
+ */
+export function makefileNamespaceFix(raw: string): string | undefined {
+  const m = /\$\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(raw);
+  if (!m) return undefined;
+  const v = m[1]!;
+  return `in a Makefile recipe \`$$${v}\` is the shell's variable ${v}, not make's, and inside single quotes the shell keeps it as written: if ${v} is a make variable (${v} := ci, or \`make ${v}=ci\`), write -n $(${v}); if it is the shell's, set it in the same recipe line and double-quote it (${v}=ci; helm … -n "$$${v}"), as each recipe line runs in a shell of its own`;
 }
 
 /** A name Kubernetes takes, near the one written: lower-cased, other characters as '-', trimmed. */
@@ -72,30 +86,41 @@ const TEMPLATED = /\$|\{\{|\{%|%\{|\(\(|<[^>]*>|#@/;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** refusedNameFinding of a value read as written, where a placeholder (TEMPLATED) is not judged: for the readers of a file's literal (Terraform metadata, a kustomize generator entry). */
+export function refusedWrittenFinding(value: unknown, at: () => Position | string, what: string, consequence: string, kind: 'namespace' | 'account' = 'namespace'): Finding | undefined {
+  if (typeof value !== 'string' || value === '' || TEMPLATED.test(value)) return undefined;
+  if ((kind === 'namespace' ? namespaceRefused(value) : accountNameRefused(value)) === undefined) return undefined;
+  return refusedNameFinding(value, at(), what, consequence, kind);
+}
+
+/** How many more places of one refused value in one file are listed by line (each located): the rest are counted. */
+const MORE_LISTED = 8;
+
 /**
  * RF948 at each namespace written as a literal in the objects and kustomizations read (before
  * kustomize or Argo CD change any): an object's metadata.namespace, a kustomization's `namespace:`,
  * a Flux HelmRelease's or Kustomization's targetNamespace, an Argo CD Application's
  * destination.namespace and helm.namespace; and a ServiceAccount's name, a RoleBinding subject's
- * namespace and a workload's serviceAccountName. Each place once.
+ * namespace and a workload's serviceAccountName. One finding per file and value written (a manifest
+ * whose 7 objects each write `namespace: Runners` is one mistake to a reader, not 7), at its first
+ * place, naming the others by line: "and 6 more places in this file (lines …)". Only a refused value
+ * is located, and at most MORE_LISTED + 1 places of each: locating walks the file to its document,
+ * so locating every place grew with the square of a file's documents (stop 62).
  */
 export function refusedNamespaceFindings(ev: Evidence): void {
-  const said = new Set<string>();
+  interface Place { origin: Origin; path: (string | number)[]; what: string | (() => string); consequence: string; kind: 'namespace' | 'account'; value: string; more: { origin: Origin; path: (string | number)[] }[] }
+  const groups = new Map<string, Place>();
   const check = (origin: Origin, path: (string | number)[], value: unknown, what: string | (() => string), consequence: string, kind: 'namespace' | 'account' = 'namespace'): void => {
     const v = str(value);
     // A placeholder a templating step fills in before anything applies the file (envsubst's
     // ${NS}, Helm's {{ }}, Terraform's %{ }, <namespace>): not the namespace that is applied.
     if (v === undefined || v === '' || TEMPLATED.test(v)) return;
-    // A name Kubernetes takes (nearly all) is located nowhere: locating walks the file to its
-    // document, so locating every object's namespace grew with the square of a file's documents.
+    // A name Kubernetes takes (nearly all) is located nowhere.
     if ((kind === 'namespace' ? namespaceRefused(v) : accountNameRefused(v)) === undefined) return;
-    const at = origin.source.locate(origin.doc, [...origin.path, ...path]);
-    const key = formatPosition(at);
-    if (said.has(key)) return;
-    const f = refusedNameFinding(v, at, typeof what === 'string' ? what : what(), consequence, kind);
-    if (!f) return;
-    said.add(key);
-    ev.findings.push(f);
+    const key = `${origin.source.path}\0${kind}\0${v}`;
+    const group = groups.get(key);
+    if (group) group.more.push({ origin, path });
+    else groups.set(key, { origin, path, what, consequence, kind, value: v, more: [] });
   };
   const objectWhat = (kind: unknown, meta: unknown, file: string) => (): string => `${typeof kind === 'string' ? kind : 'object'} ${isObject(meta) && typeof meta.name === 'string' ? safeText(meta.name, 63) : ''} in ${file}`.replace('  ', ' ');
   const applyFails = 'the API server refuses the object, so `kubectl apply` (and Argo CD, Flux) fails for it and it is not deployed; the doctor reads it as written, so what it proves of it does not run';
@@ -119,24 +144,44 @@ export function refusedNamespaceFindings(ev: Evidence): void {
   for (const k of ev.kustomizations ?? []) {
     check(k.origin, ['namespace'], k.value.namespace, `the kustomization ${k.origin.source.path}`, '`kustomize build` sets it on every namespaced object it builds, and the API server refuses each: nothing this kustomization (or one listing it) builds is deployed');
   }
+  const said = new Set<string>();
+  for (const g of groups.values()) {
+    const at = g.origin.source.locate(g.origin.doc, [...g.origin.path, ...g.path]);
+    const lines = g.more.slice(0, MORE_LISTED).map((m) => m.origin.source.locate(m.origin.doc, [...m.origin.path, ...m.path]).line);
+    const rest = g.more.length - lines.length;
+    const others = g.more.length === 0 ? '' : ` (and ${g.more.length} more place${g.more.length === 1 ? ' in this file that writes' : 's in this file that write'} it: line${lines.length === 1 ? '' : 's'} ${lines.join(', ')}${rest > 0 ? ` and ${rest} more` : ''})`;
+    const key = formatPosition(at);
+    if (said.has(key)) continue;
+    const f = refusedNameFinding(g.value, at, `${typeof g.what === 'string' ? g.what : g.what()}${others}`, g.consequence, g.kind);
+    if (!f) continue;
+    said.add(key);
+    ev.findings.push(f);
+  }
+}
+
+/** A namespace as read (after kustomize and Argo CD set theirs) that Kubernetes refuses: a literal, not a placeholder. */
+export function refusedAsRead(ns: unknown): boolean {
+  return typeof ns === 'string' && ns !== '' && !TEMPLATED.test(ns) && namespaceRefused(ns) !== undefined;
 }
 
 /**
- * After kustomize and Argo CD set namespaces: the objects whose namespace Kubernetes refuses are
- * not deployed (the API server refuses each; RF948 said where the namespace is written), so no
- * chain is read from them — a trust or binding of the namespace meant would otherwise be reported
- * as a mismatch with one that never exists. Chart releases read with such a namespace (an Argo CD
- * destination, a Flux targetNamespace) are read as of a namespace not known.
+ * After kustomize and Argo CD set namespaces. The objects whose namespace Kubernetes refuses are
+ * not deployed (the API server refuses each; RF948 said where the namespace is written), but they
+ * are kept: what they say whatever their namespace (the manager pod's security context, its
+ * config.toml's content, credentials, images, RBAC verbs) is as true once the namespace is
+ * corrected, and is still checked. What matches one object with another by namespace is not read:
+ * a runner chain in a refused namespace (namespace-names `refusedAsRead`, asked in infer.ts) stops
+ * before its service accounts, bindings and trust are matched, as a chain whose role is not given
+ * does, so no trust or binding of the namespace meant is reported as a mismatch with one that never
+ * exists (RF104, RF106, RF904, RF911), and its config.toml gets the checks of one no manager proves.
+ * Chart releases read with such a namespace (an Argo CD destination, a Flux targetNamespace, helm
+ * -n) are read as of a namespace not known.
  */
-export function dropRefusedNamespaces(ev: Evidence): void {
-  const refused = (ns: unknown): boolean => typeof ns === 'string' && ns !== '' && !TEMPLATED.test(ns) && namespaceRefused(ns) !== undefined;
-  const kept = ev.kubernetes.filter((o) => !refused(o.value.metadata.namespace));
-  if (kept.length < ev.kubernetes.length) {
-    ev.notDeployed = (ev.notDeployed ?? 0) + ev.kubernetes.length - kept.length;
-    ev.kubernetes = kept;
-  }
+export function markRefusedNamespaces(ev: Evidence): void {
+  const refused = ev.kubernetes.filter((o) => refusedAsRead(o.value.metadata.namespace)).length;
+  if (refused > 0) ev.notDeployed = (ev.notDeployed ?? 0) + refused;
   for (const v of ev.helmValues) {
-    if (!refused(v.namespace)) continue;
+    if (!refusedAsRead(v.namespace)) continue;
     delete v.namespace;
     v.namespaceUnknown = true;
   }

@@ -9,6 +9,7 @@ import type { K8sObject } from '../emit/artifacts.js';
 import type { Located } from './evidence.js';
 import { isObject } from '../model/is-object.js';
 import { RUNNER_IMAGE } from './runner-image.js';
+import { trimEnd } from '../model/trim.js';
 
 /**
  * A Kubernetes manager that registers its runner from environment variables: `gitlab-runner
@@ -355,7 +356,7 @@ export function initAppendsToConfig(pod: Record<string, unknown>, runner: Record
     const c: unknown = inits[i];
     if (!isObject(c)) continue;
     // The folders of volumes the runner container mounts too, as this container mounts them.
-    const shared = [...mountPaths(c)].filter(([v]) => runnerMounts.has(v)).map(([, p]) => p.replace(/\/+$/, ''));
+    const shared = [...mountPaths(c)].filter(([v]) => runnerMounts.has(v)).map(([, p]) => trimEnd(p, '/'));
     if (shared.length === 0) continue;
     for (const field of ['command', 'args'] as const) (Array.isArray(c[field]) ? (c[field] as unknown[]) : []).forEach((w, k) => {
       if (typeof w !== 'string') return;

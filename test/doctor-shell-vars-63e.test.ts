@@ -55,8 +55,8 @@ describe('1. a case written on one line: `case $1 in x) NS=b;; esac`', () => {
     expect(once(text)).toBeNull();
     expect(managers(script(text))).toEqual([]);
   });
-  it('twins: the pattern written `(x)`, two arms, and `x|y)` the same; an arm that sets nothing leaves a known (bash prints a)', () => {
-    for (const c of ['case $1 in (x) NS=b;; esac', 'case $1 in y) X=1;; x) NS=b;; esac', 'case $1 in y) ;; x) NS=b ;; esac']) expect(nsAt(`NS=a\n${c}\n${H('r1')}\n`)).toEqual([undefined]);
+  it('twins: the pattern written `(x)`, two arms, an empty arm and `y|x)` the same; an arm that sets nothing leaves a known (bash prints a)', () => {
+    for (const c of ['case $1 in (x) NS=b;; esac', 'case $1 in y) X=1;; x) NS=b;; esac', 'case $1 in y) ;; x) NS=b ;; esac', 'case $1 in y|x) NS=b;; esac']) expect(nsAt(`NS=a\n${c}\n${H('r1')}\n`)).toEqual([undefined]);
     const text = `NS=a\ncase $1 in x) X=1;; esac\n${H('r1')}\n`;
     expect(bashSays(text) ?? ['a']).toEqual(['a']);
     expect(nsAt(text)).toEqual(['a']);

@@ -141,6 +141,13 @@ if (only.length === 0 || only.includes('doctor')) {
   const m = JSON.parse(r.stdout.trim().split('\n').pop());
   console.log(`doctor over one YAML file of ${m.big.documents} Kubernetes documents (${(m.big.bytes / 1024 / 1024).toFixed(1)} MB): ${m.big.cpuMs} ms CPU; yardstick in the same process: ${m.small.documents} documents ${m.small.cpuMs} ms CPU; growth ${m.growth}x for 4x the documents (linear: 4x)`);
 }
+// Doctor (the built CLI) over a chain of kustomizations, each listing the one before it (bench/doctor-kustomize.js).
+if (only.length === 0 || only.includes('doctor')) {
+  const r = spawnSync(process.execPath, [`${here}doctor-kustomize.js`, '2000'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr || r.stdout);
+  const m = JSON.parse(r.stdout.trim().split('\n').pop());
+  console.log(`doctor (CLI, start-up included) over a chain of ${m.big.kustomizations} kustomizations, each listing the one before it: ${m.big.cpuMs} ms CPU; yardstick: ${m.small.kustomizations} kustomizations ${m.small.cpuMs} ms CPU; growth ${m.growth}x for 2x the kustomizations (linear: 2x)`);
+}
 if (process.argv.includes('--no-startup')) process.exit(0);
 const bin = fileURLToPath(new URL('../bin/runner-fleet.cjs', import.meta.url));
 const example = fileURLToPath(new URL('../examples/eks-irsa.yaml', import.meta.url));

@@ -81,6 +81,12 @@ const MAKE_SETTERS = [
 const MAKE_EVAL = new RegExp(`\\$[({]eval[ \t]+${MAKE_PREFIX}${MAKE_PREFIX}(${NAME})[ \t]*(${MAKE_OPERATOR})[ \t]*([A-Za-z0-9._/:@+-]*)[ \t]*([)}])?`, 'g');
 /** `$(eval $(NAME))`, `$(eval $(call NAME, …))`, `$(eval $(value NAME))`: the text of the variable NAME (a `define`'s body) read as Makefile lines. */
 const MAKE_EVAL_OF = new RegExp(`\\$[({]eval[ \t]+\\$[({](?:(?:call|value)[ \t]+)?(${NAME})`, 'g');
+/**
+ * `$(eval $(shell …))`, `$(eval $(foreach …))`, `$(eval $(file < …))`: make reads the output of a
+ * function other than `call`, `value` and `eval` (read above) as Makefile lines, which only make knows (make 4.3 with
+ * `NS = a` and `$(eval $(shell echo NS = b))` prints b): any name may be set by it.
+ */
+const MAKE_EVAL_FUNCTION = new RegExp(`\\$[({]eval[ \t]+\\$[({](?!(?:call|value|eval)[ \t])${NAME}[ \t]`);
 /** A line of a Makefile (not a recipe's: no tab first) that opens or closes a `define` (GNU make manual, "Defining Multi-Line Variables": they nest). */
 const DEFINE_LINE = new RegExp(`^ *${MAKE_PREFIX}${MAKE_PREFIX}define[ \t]+(${NAME})`);
 const ENDEF_LINE = /^ *endef(?:[ \t#]|$)/;
@@ -252,6 +258,8 @@ export function assignedOnce(text: string, options: { makefile: boolean }, count
     literalAt.set(name, (literalAt.get(name) ?? new Set()).add(line));
   };
   for (const { m, line } of withLines(outside, assignment, count)) {
+    // In a script `X=(a)` is an array (bash: `$X` is its first element, a), no literal word: left to shellAssignments, which makes X not known.
+    if (!options.makefile && m[2] === '' && m[3]!.startsWith('(')) continue;
     // In a script `'…'` is literal: `X='$A'` sets X to the characters `$A`, which expandWord keeps as written (`\$`).
     literal(m[1]!, !options.makefile && m[2] === "'" ? m[3]!.replace(/\$/g, '\\$') : m[3]!, line);
   }
@@ -278,6 +286,8 @@ export function assignedOnce(text: string, options: { makefile: boolean }, count
     if (evaluated !== '') for (const re of [MAKE_ASSIGNMENT, MAKE_EVAL, ...MAKE_SETTERS]) for (const m of evaluated.matchAll(re)) out.set(m[1]!, null);
     // `$(eval $(SET))` with `SET = NS = b` (one line): the value is read as a Makefile line too, and so is that of each name it refers to (`SET = $(B)`).
     if (whole.includes('eval')) for (const name of evaluatedValues(whole, outside, count)) out.set(name, null);
+    // `$(eval $(shell …))`: what it sets only make knows, so no name is known.
+    if (whole.includes('eval') && MAKE_EVAL_FUNCTION.test(whole)) for (const name of out.keys()) out.set(name, null);
   } else if (text.includes('=') || /\b(?:read|for|select|unset|printf|mapfile|readarray|let|getopts)\b/.test(text)) {
     let any = false;
     for (const a of shellAssignments(text).assignments) {
@@ -386,7 +396,7 @@ export function expandWord(word: string, vars: VarSource, options: { makefile: b
  * quoting: unlike WORD_VALUE, any characters inside quotes (a register flag's value may hold blanks),
  * and no `$` outside single quotes (assignedInForce has no chains, above).
  */
-const LITERAL_ASSIGNMENT = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"$`\\]*)"|'([^']*)'|([^\s"'$`;&|]*))[ \t]*$/;
+const LITERAL_ASSIGNMENT = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"$`\\]*)"|'([^']*)'|([^\s"'$`;&|()]*))[ \t]*$/;
 /** Shell words that open, branch and close a compound command whose body may not run (or not before the command). */
 const OPENERS = new Set(['if', 'case', 'for', 'while', 'until', 'select', '{', '(']);
 const BRANCHES = new Set(['else', 'elif']);
@@ -575,9 +585,26 @@ interface ShellAssignment { name: string; value: string | undefined; blocks: Blo
  * before it closed (Infinity while open), so one block is inside another (or is it) where its number
  * is in the other's range: O(1), never a walk of the blocks around it (a script of 100,000 nested `{`).
  */
-interface Block { id: number; last: number; parent: Block | undefined; function: boolean; subshell: boolean; /** It opens a subshell itself (`( … )`, `f() ( … )`), not only inside one. */ own: boolean; /** A plain subshell's `( … )`, whose `)` may be written on a word (`"$NS")`). */ paren: boolean; /** The innermost subshell it is (or is in): it, where `own`. */ sub: Block | undefined }
-/** Whether what ran in block `a` (a change) is still in force in block `b` (a command): `b` is `a` or inside it. */
-const within = (a: Block | undefined, b: Block | undefined): boolean => a === undefined || (b !== undefined && a.id <= b.id && b.id <= a.last);
+interface Block { id: number; last: number; parent: Block | undefined; function: boolean; subshell: boolean; /** It opens a subshell itself (`( … )`, `f() ( … )`), not only inside one. */ own: boolean; /** A plain subshell's `( … )`, whose `)` may be written on a word (`"$NS")`). */ paren: boolean; /** The innermost subshell it is (or is in): it, where `own`. */ sub: Block | undefined;
+  /** A brace group `{ …; }` opened as a command that always runs (not after `&&`, `||` or `|`): it runs in the current shell. */ group?: boolean;
+  /** A closed group that ran in the current shell (not piped, not put in the background): its changes are those of the block around it (null: none, the script's). */ into?: Block | null;
+  /** A `case` block: reading its word (before `in`), an arm's pattern (up to its `)`), or an arm's commands. */ kase?: 'word' | 'pattern' | 'arm' }
+/** The block whose changes a block's are: itself, or for a group closed in the current shell, the block around it (stop 63e); each group followed once (its `into` then points at the end). */
+const merged = (a: Block | undefined): Block | undefined => {
+  let r = a;
+  while (r !== undefined && r.into !== undefined) r = r.into ?? undefined;
+  for (let x = a; x !== undefined && x !== r && x.into !== undefined; ) {
+    const next: Block | undefined = x.into ?? undefined;
+    x.into = r ?? null;
+    x = next;
+  }
+  return r;
+};
+/** Whether what ran in block `a` (a change) is still in force in block `b` (a command): `b` is `a` (or the block a group `a` ran in) or inside it. */
+const within = (block: Block | undefined, b: Block | undefined): boolean => {
+  const a = merged(block);
+  return a === undefined || (b !== undefined && a.id <= b.id && b.id <= a.last);
+};
 
 /** A command's place in a script (between separators): its first offset, the number of changes made before it, and the blocks open at it. */
 interface Segment { at: number; index: number; stack: Block | undefined }
@@ -613,9 +640,11 @@ function shellAssignments(script: string, track = false, count?: { steps: number
   const branch = () => {
     if (stack === undefined) return;
     const fn = stack.function && !(stack.parent?.function ?? false);
-    const [sub, paren] = [stack.own, stack.paren];
+    const [sub, paren, kase] = [stack.own, stack.paren, stack.kase];
     close();
     open(fn, sub, paren);
+    // `;;` ends a case arm: the next word is the next arm's pattern.
+    if (kase !== undefined) stack.kase = 'pattern';
   };
   let heredoc: { word: string; tabs: boolean } | undefined;
   let lastWord = '';
@@ -656,7 +685,9 @@ function shellAssignments(script: string, track = false, count?: { steps: number
     const shape = structural(withoutDirectives(line, cut), kept);
     const inLine = (k: number): number => (k >= kept!.length ? (kept!.length > 0 ? cut![kept![kept!.length - 1]!]! + 1 : 0) : cut![kept![k]!]!);
     let from = 0;
-    for (const segment of shape.split(/(;;&?|;&|&&|\|\||[;&|])/)) {
+    const parts = shape.split(/(;;&?|;&|&&|\|\||[;&|])/);
+    for (let p = 0; p < parts.length; p++) {
+      const segment = parts[p]!;
       const segmentAt = from;
       from += segment.length;
       if (/^(;;&?|;&|&&|\|\||[;&|])$/.test(segment)) {
@@ -678,6 +709,8 @@ function shellAssignments(script: string, track = false, count?: { steps: number
       let declaring: string | undefined;
       // The subshell a `)` of this command closed (`( … helm … )`): the command itself ran inside it.
       let inner: Block | undefined;
+      // The groups a `}` of this command closed: their changes are the shell's unless the command is piped or put in the background (`} | cat`, `} &`).
+      const groups: Block[] = [];
       for (const w of parenWords(words, () => stack)) {
         if (count) count.steps++;
         const fnBody = fnNext && w === '{';
@@ -705,7 +738,20 @@ function shellAssignments(script: string, track = false, count?: { steps: number
         if (w === '{' || w === '}') {
           if (w === '{') {
             open(fnBody);
-          } else close();
+            // `{ NS=b; }` runs in the current shell (bash 5 prints b after it); after `&&`, `||` or `|` it may not run, or runs in a subshell.
+            if (!fnBody && command && !conditional) stack!.group = true;
+          } else {
+            if (stack?.group) groups.push(stack);
+            close();
+          }
+          command = true;
+          continue;
+        }
+        // A case's word up to `in`, then each arm's pattern up to its `)`: no commands (`case $1 in x) NS=b;; esac` on one line).
+        if (stack?.kase === 'word' || stack?.kase === 'pattern') {
+          if (stack.kase === 'word' && w === 'in') stack.kase = 'pattern';
+          else if (stack.kase === 'pattern' && w === 'esac') close();
+          else if (stack.kase === 'pattern' && w.endsWith(')')) stack.kase = 'arm';
           command = true;
           continue;
         }
@@ -722,7 +768,10 @@ function shellAssignments(script: string, track = false, count?: { steps: number
         if (w === 'source' || w === '.' || w === 'eval') assignments.push({ name: '*', value: undefined, blocks: stack, by: `\`${w}\``, line: startLine, end: n + 1 });
         // `( … )`: a subshell (POSIX 2.9.4 "Grouping Commands"): what it sets is in force inside it only.
         if (w === '(') open(false, true, true);
-        else if (OPENERS.has(w)) open();
+        else if (OPENERS.has(w)) {
+          open();
+          if (w === 'case') stack!.kase = 'word';
+        }
         else if (BRANCHES.has(w)) branch();
         else if (CLOSERS.has(w)) close();
         else if (w === 'export' || w === 'readonly') continue;
@@ -748,6 +797,7 @@ function shellAssignments(script: string, track = false, count?: { steps: number
         command = LEADS.has(w);
       }
       if (place) segments.push({ ...place, stack: inner ?? stack });
+      if (parts[p + 1] !== '|' && parts[p + 1] !== '&') for (const g of groups) g.into = g.parent ?? null;
       // `NAME+=…` and `NAME[i]=…` change NAME and are never a literal (LITERAL_ASSIGNMENT reads NAME= only).
       for (const { name, by } of pending) {
         const value = by === undefined && !conditional ? (track ? (own?.[1] === name ? ownValue(own) : undefined) : literal?.[1] === name ? (literal[2] ?? literal[3] ?? literal[4] ?? '') : undefined) : undefined;
@@ -763,11 +813,29 @@ function shellAssignments(script: string, track = false, count?: { steps: number
  * A command's words with a subshell's parentheses written on them taken apart: `(NS=b` gives `(` and
  * `NS=b`; `"$NS")` gives `""` and `)` where a subshell is the innermost block open (`innermost`, read
  * as each word is reached), so a case pattern's `a)` stays one word; `((…))` and `$()` are not
- * parentheses of a subshell. Each word read once.
+ * parentheses of a subshell, nor are an array's (`A=(1 2)`: one word, stop 63e). Each word read once.
  */
 function* parenWords(words: readonly string[], innermost: () => Block | undefined): Generator<string> {
+  // An array assignment's words (`A=(1 2)`, `A+=(x`, …, `)`), joined into one word: its parentheses are the array's, not a subshell's, and its elements are no command.
+  let array: string | undefined;
+  let depth = 0;
   for (const w of words) {
     let word = w;
+    if (array === undefined && /^[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=\(/.test(word)) [array, depth] = ['', 0];
+    if (array !== undefined) {
+      // Up to the `)` that closes the array; a `)` after it closes a subshell (`( A=(1 2))`).
+      let k = 0;
+      for (; k < word.length; k++) {
+        if (word[k] === '(') depth++;
+        else if (word[k] === ')' && --depth === 0) break;
+      }
+      array = array === '' ? word.slice(0, k + 1) : `${array} ${word.slice(0, k + 1)}`;
+      if (depth > 0) continue;
+      yield array;
+      array = undefined;
+      word = word.slice(k + 1);
+      if (word === '') continue;
+    }
     while (word.length > 1 && word[0] === '(' && word[1] !== '(' && !word.startsWith('()')) {
       yield '(';
       word = word.slice(1);
@@ -783,6 +851,7 @@ function* parenWords(words: readonly string[], innermost: () => Block | undefine
     if (word.length > closers) yield word.slice(0, word.length - closers);
     for (let k = 0; k < closers; k++) yield ')';
   }
+  if (array !== undefined) yield array;
 }
 
 /**
@@ -790,7 +859,7 @@ function* parenWords(words: readonly string[], innermost: () => Block | undefine
  * runs), `'…'` (the characters as written) or a bare word (no parentheses: `$(…)` is a command's
  * output). Anchored, each part a class the next cannot take: linear.
  */
-const SEGMENT_LITERAL = /^[ \t\r\n]*(?:\([ \t\r\n]*)*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"`\\]*)"|'([^']*)'|([^\s"'`;&|\\()]*))[ \t\r\n]*(?:\)[ \t\r\n]*)*$/;
+const SEGMENT_LITERAL = /^[ \t\r\n]*(?:(?:\(|\{[ \t\r\n])[ \t\r\n]*)*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"`\\]*)"|'([^']*)'|([^\s"'`;&|\\()]*))[ \t\r\n]*(?:\)[ \t\r\n]*)*$/;
 /** SEGMENT_LITERAL's value in expandWord's form: a `$` or `\` of `'…'` behind a `\`. */
 const ownValue = (m: RegExpExecArray): string => m[2] ?? (m[3] !== undefined ? m[3].replace(/[$\\]/g, '\\$&') : (m[4] ?? ''));
 
@@ -801,8 +870,8 @@ const UNKNOWN_VALUE = 'an assignment whose value only boot knows';
 const SETTERS = new Set(['read', 'for', 'select', 'unset', 'printf', 'mapfile', 'readarray', 'let', 'getopts']);
 
 /**
- * Whether a script is still inside one command at the end of a line: a quote or a `$(…)` (or a
- * backtick) left open, or a backslash before the newline. Fed line by line, each character once.
+ * Whether a script is still inside one command at the end of a line: a quote, a `$(…)`, an array's
+ * `A=(…)` (or a backtick) left open, or a backslash before the newline. Fed line by line, each character once.
  */
 class LogicalLines {
   #stack: string[] = [];
@@ -837,7 +906,8 @@ class LogicalLines {
         st.push('(');
         i++;
       }
-      else if (c === '(' && top === '(') st.push('(');
+      // `A=(` (`A+=(`) opens an array, which may go on over lines to its `)`: one command (bash).
+      else if (c === '(' && (top === '(' || line[i - 1] === '=')) st.push('(');
       else if (c === ')' && top === '(') st.pop();
       else if (c === '#' && (i === 0 || /[ \t;&|(]/.test(line[i - 1]!))) break;
     }

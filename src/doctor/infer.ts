@@ -744,6 +744,8 @@ export function inferDeployment(ev: Evidence): Inferred {
         chain.workload!.configMap = mounted.written;
       } catch (e) {
         broken = true;
+        // Said here (RF906, RF901) at the file's own place: not also "not in the evidence" (RF903).
+        chain.configUnrendered = true;
         const later = runTimePlaceholders(mounted.text);
         if (later) findings.push(finding('RF906', formatPosition(originAt(mounted.origin, ...later.path)), `${mounted.name}: ${mounted.key} writes \${${later.name}} where a value belongs (${later.count === 1 ? 'the one such value' : `the first of ${later.count}`}), not a TOML value: a script fills it in at run time (an entrypoint's sed or envsubst) before the runner reads the file, so the config.toml that runs is known only then; not read, so the jobs' settings and identity are not proven`, { fix: `give the config.toml as the runner reads it (kubectl exec … cat /home/gitlab-runner/.gitlab-runner/config.toml), or write the values in ${mounted.name}` }));
         else findings.push(finding('RF901', formatPosition(originAt(mounted.origin)), `${mounted.name}: ${mounted.key} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: `fix the config.toml in ${mounted.name}` }));

@@ -29,8 +29,12 @@ import { restrictorLiftedBy } from './kustomize-restrictor.js';
  *   file nor a folder, "must build at directory: not a valid directory"; accumulateComponents
  *   "loader.New"; PatchTransformer "failed to get the patch file from path"), and a folder listed
  *   that holds no kustomization ("unable to find one of 'kustomization.yaml', 'kustomization.yml'
- *   or 'Kustomization'"): RF946. Said only where the doctor knows the path is not there — under a
- *   folder it walked whole, a file of a kind the walk reads (.yaml, .yml, .json) or a folder with
+ *   or 'Kustomization'"), and a file a configMapGenerator / secretGenerator entry reads (`files`,
+ *   `key=path`, `envs`, `env`: "loading KV pairs: file sources: [...]: evalsymlink failure ...: no
+ *   such file or directory"; of any name, the file is read as text; an entry's env files before its
+ *   files, as kv.go Load reads them): RF946. Said only where the doctor knows the path is not there — under a
+ *   folder it walked whole, a file of a kind the walk reads (.yaml, .yml, .json), a generator's file
+ *   (io/kustomize-resources.ts gives each one there, read or by its size) or a folder with
  *   nothing given in it; a path that is merely not given stays unfollowed, as before.
  * - One object added twice (resmap reswrangler.go Append: "may not add resource with an already
  *   registered id"): a resource listed twice (the same path, however written) that holds an

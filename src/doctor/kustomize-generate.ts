@@ -30,11 +30,18 @@ import { generatorEntries } from './kustomize-generator-entries.js';
  *   among the files of its build for that). Labels and annotations of `options` and
  *   `generatorOptions` are set.
  * - `behavior: merge` (keys added, a key there replaced) and `replace` (the data replaced) act on a
- *   ConfigMap or Secret of that name an inner kustomization of its `resources` (or `bases`) builds,
- *   generated or written; one with no such object is kustomize-build.ts's (RF946), not made here.
+ *   ConfigMap or Secret of that name the build holds so far (an earlier entry's, a component's, or
+ *   one an inner kustomization of its `resources` (or `bases`) builds, generated or written); one
+ *   with no such object is kustomize-build.ts's (RF946), not made here. The object merged into is
+ *   not changed: a copy is, an object of this kustomization's file, so two overlays of one base
+ *   each see their own keys and the base's build keeps its object as written.
+ * - A Component's generators run in the build of each kustomization listing it (its components in
+ *   order, each after the components it lists, after the kustomization's resources and before its
+ *   own generators: kusttarget.go accumulateComponents, then runGenerators), their files read in
+ *   the component's folder; their objects are objects of the listing kustomization's file.
  *
- * A Component's generators are not made (they join the build of the kustomization listing it), nor
- * those of a kustomization whose build kustomize refuses (it deploys nothing: kustomize-namespace.ts).
+ * The entries are read by kustomize-generator-entries.ts. A kustomization whose build kustomize
+ * refuses deploys nothing (kustomize-namespace.ts); its objects are made here all the same.
  * Where a data value's position is asked for, the file's own position is given (a config.toml key at
  * its line in that file), a literal's at the literal, anything else at the entry's name.
  */

@@ -32,9 +32,11 @@ import { generatorEntries } from './kustomize-generator-entries.js';
  * - `behavior: merge` (keys added, a key there replaced) and `replace` (the data replaced) act on a
  *   ConfigMap or Secret of that name the build holds so far (an earlier entry's, a component's, or
  *   one an inner kustomization of its `resources` (or `bases`) builds, generated or written); one
- *   with no such object is kustomize-build.ts's (RF946), not made here. The object merged into is
- *   not changed: a copy is, an object of this kustomization's file, so two overlays of one base
- *   each see their own keys and the base's build keeps its object as written.
+ *   with no such object is kustomize-build.ts's (RF946), not made here. Where another build holds
+ *   the object merged into too (a kustomization or file on the way to it listed by two: two overlays
+ *   of one base), it is not changed: a copy is, an object of this kustomization's file, so each
+ *   overlay sees its own keys and the base's build keeps its object as written. One no other build
+ *   holds is changed where it is (a chain of merges is one object, not one a kustomization).
  * - A Component's generators run in the build of each kustomization listing it (its components in
  *   order, each after the components it lists, after the kustomization's resources and before its
  *   own generators: kusttarget.go accumulateComponents, then runGenerators), their files read in
@@ -133,44 +135,47 @@ export function generateKustomizeObjects(ev: Evidence): void {
   const made = new Map<Kust, Obj[]>();
   /** The config.toml files a generator reads: data of a ConfigMap, no longer a config.toml given alone. */
   const consumed = new Set<string>();
+  /** Secrets a merge or replace wrote values into where they are (their values checked and dropped at the end). */
+  const changed = new Set<Obj>();
+
+  /** How many kustomizations list each kustomization and file (resources, bases). */
+  const listers = new Map<Kust | string, number>();
+  for (const k of all) for (const e of listed(k).inner) listers.set(e, (listers.get(e) ?? 0) + 1);
+  const once = (e: Kust | string): boolean => listers.get(e) === 1;
 
   /**
    * The last ConfigMap or Secret of a kind and name (and namespace, where given) a kustomization's
    * build holds after its generators: its own generated ones (last first), else its resources' from
    * the last: an inner kustomization's (the same question, answered once per kustomization and key),
-   * or the written ones of a file. A stack of its own, not the call stack: a chain of thousands is as deep.
+   * or the written ones of a file; and whether it is the asker's alone (every kustomization and file
+   * on the way to it listed once: no other build holds it). A stack of its own, not the call stack:
+   * a chain of thousands is as deep.
    */
-  const answers = new Map<Kust, Map<string, Obj | null>>();
-  const lookup = (top: Kust, kind: string, name: string, namespace: string | undefined): Obj | undefined => {
+  type Answer = { o: Obj; only: boolean } | null;
+  const answers = new Map<Kust, Map<string, Answer>>();
+  const lookup = (top: Kust, kind: string, name: string, namespace: string | undefined): Answer => {
     const key = `${kind}\u0000${name}\u0000${namespace ?? '\u0001'}`;
     const fits = (o: Obj): boolean => o.value.kind === kind && o.value.metadata.name === name && (namespace === undefined || (o.value.metadata.namespace ?? 'default') === namespace);
-    const known = (k: Kust): Obj | null | undefined => answers.get(k)?.get(key);
-    const answer = (k: Kust, o: Obj | null): void => {
-      const m = answers.get(k) ?? new Map<string, Obj | null>();
+    const known = (k: Kust): Answer | undefined => answers.get(k)?.get(key);
+    const answer = (k: Kust, a: Answer): void => {
+      const m = answers.get(k) ?? new Map<string, Answer>();
       answers.set(k, m);
-      m.set(key, o);
+      m.set(key, a);
     };
     const open = new Set<Kust>();
     type Frame = { k: Kust; next: number };
-    const enter = (k: Kust): Frame | Obj | null => {
-      kustomizeGenerateWork.looked++;
-      const own = (made.get(k) ?? []).findLast(fits);
-      if (own) {
-        answer(k, own);
-        return own;
-      }
-      open.add(k);
-      return { k, next: listed(k).inner.length - 1 };
-    };
     // The kustomization being run is not answered for (its own objects are the caller's, and not yet made).
     const stack: Frame[] = [{ k: top, next: listed(top).inner.length - 1 }];
     open.add(top);
-    let result: Obj | null = null;
+    let result: Answer = null;
     while (stack.length > 0) {
       const f = stack[stack.length - 1]!;
       if (result !== null) {
         // Found below: the answer of every kustomization on the way.
-        if (f.k !== top) answer(f.k, result);
+        if (f.k !== top) {
+          result = { o: result.o, only: result.only && once(f.k) };
+          answer(f.k, result);
+        }
         open.delete(f.k);
         stack.pop();
         continue;
@@ -183,7 +188,8 @@ export function generateKustomizeObjects(ev: Evidence): void {
       }
       const e = listed(f.k).inner[f.next--]!;
       if (typeof e === 'string') {
-        result = (writtenOf.get(e) ?? []).findLast(fits) ?? null;
+        const o = (writtenOf.get(e) ?? []).findLast(fits);
+        result = o ? { o, only: once(e) } : null;
         continue;
       }
       if (open.has(e)) continue;
@@ -192,11 +198,17 @@ export function generateKustomizeObjects(ev: Evidence): void {
         result = seen;
         continue;
       }
-      const next = enter(e);
-      if (next !== null && !('k' in next)) result = next;
-      else if (next !== null) stack.push(next);
+      kustomizeGenerateWork.looked++;
+      const own = (made.get(e) ?? []).findLast(fits);
+      if (own) {
+        result = { o: own, only: once(e) };
+        answer(e, result);
+        continue;
+      }
+      open.add(e);
+      stack.push({ k: e, next: listed(e).inner.length - 1 });
     }
-    return result ?? undefined;
+    return result;
   };
 
   // Inner kustomizations first (a merge acts on what its bases generated), each once: a stack of its own, not the call stack.
@@ -249,11 +261,23 @@ export function generateKustomizeObjects(ev: Evidence): void {
         const namespace = g.namespace;
         const fits = (o: Obj): boolean => o.value.kind === g.kind && o.value.metadata.name === g.name && (namespace === undefined || (o.value.metadata.namespace ?? 'default') === namespace);
         const mine = own.findLastIndex(fits);
-        const target = mine >= 0 ? own[mine] : lookup(k, g.kind, g.name, namespace);
-        if (!target) continue;
-        // Copy on write: the target may be a base's, which another build of that base holds as written.
+        const found = mine >= 0 ? { o: own[mine]!, only: true } : lookup(k, g.kind, g.name, namespace);
+        if (!found) continue;
+        const target = found.o;
         const t = target.value as unknown as Record<string, unknown>;
-        const value = { ...t, metadata: { ...target.value.metadata }, data: g.behavior === 'merge' ? { ...(isObject(t.data) ? t.data : {}), ...values } : { ...values } } as unknown as K8sObject;
+        const data = g.behavior === 'merge' ? { ...(isObject(t.data) ? t.data : {}), ...values } : { ...values };
+        if (found.only) {
+          // No other build holds the object: changed where it is (a chain of merges is one object, not one a kustomization).
+          t.data = data;
+          if (target.origin.source instanceof GeneratedSource) {
+            if (g.behavior === 'replace') target.origin.source.keys.clear();
+            for (const [key, p] of source.keys) target.origin.source.keys.set(key, p);
+          }
+          if (g.kind === 'Secret') changed.add(target);
+          continue;
+        }
+        // Copy on write: another build (another overlay of the base) holds the object as it is.
+        const value = { ...t, metadata: { ...target.value.metadata }, data } as unknown as K8sObject;
         const copy = new GeneratedSource(k.origin.source, from.origin, [g.field, g.index]);
         if (g.behavior === 'merge') {
           if (target.origin.source instanceof GeneratedSource) for (const [key, p] of target.origin.source.keys) copy.keys.set(key, p);
@@ -262,9 +286,7 @@ export function generateKustomizeObjects(ev: Evidence): void {
         for (const [key, p] of source.keys) copy.keys.set(key, p);
         const was = kustomizeGenerated(target.value);
         if (was) generated.set(value, was);
-        const result: Obj = { value, origin: { source: copy, doc: k.origin.doc, path: [] } };
-        if (mine >= 0) own.splice(mine, 1);
-        own.push(result);
+        own.push({ value, origin: { source: copy, doc: k.origin.doc, path: [] } });
         continue;
       }
       if (g.behavior !== 'create') continue;
@@ -319,7 +341,7 @@ export function generateKustomizeObjects(ev: Evidence): void {
   const out = [...made.values()].flat();
   // A merge's copy holds its target's values too: a finding of one key at one place is said once.
   const said = new Set<string>();
-  for (const o of out) {
+  for (const o of [...out, ...changed]) {
     if (o.value.kind !== 'Secret') continue;
     for (const f of scrubSecret(o.value, (p) => formatPosition(o.origin.source.locate(0, p)))) {
       const key = `${f.code}\u0000${f.path}\u0000${f.message}`;

@@ -9,6 +9,7 @@ import { normalPath } from './hcl/eval.js';
 import { trimEnd } from '../model/trim.js';
 import { formatPosition, type Origin } from './source.js';
 import { CLUSTER_SCOPED } from './kustomize-patch.js';
+import { generatorEntries } from './kustomize-generator-entries.js';
 import { kustomizeRemote, remoteLookalike } from '../io/kustomize-resources.js';
 import { restrictorLiftedBy } from './kustomize-restrictor.js';
 
@@ -28,8 +29,12 @@ import { restrictorLiftedBy } from './kustomize-restrictor.js';
  *   file nor a folder, "must build at directory: not a valid directory"; accumulateComponents
  *   "loader.New"; PatchTransformer "failed to get the patch file from path"), and a folder listed
  *   that holds no kustomization ("unable to find one of 'kustomization.yaml', 'kustomization.yml'
- *   or 'Kustomization'"): RF946. Said only where the doctor knows the path is not there — under a
- *   folder it walked whole, a file of a kind the walk reads (.yaml, .yml, .json) or a folder with
+ *   or 'Kustomization'"), and a file a configMapGenerator / secretGenerator entry reads (`files`,
+ *   `key=path`, `envs`, `env`: "loading KV pairs: file sources: [...]: evalsymlink failure ...: no
+ *   such file or directory"; of any name, the file is read as text; an entry's env files before its
+ *   files, as kv.go Load reads them): RF946. Said only where the doctor knows the path is not there — under a
+ *   folder it walked whole, a file of a kind the walk reads (.yaml, .yml, .json), a generator's file
+ *   (io/kustomize-resources.ts gives each one there, read or by its size) or a folder with
  *   nothing given in it; a path that is merely not given stays unfollowed, as before.
  * - One object added twice (resmap reswrangler.go Append: "may not add resource with an already
  *   registered id"): a resource listed twice (the same path, however written) that holds an
@@ -267,6 +272,12 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     if (!seenWhole(folder)) return undefined;
     if (!under(folder)) return 'does not exist';
     return KUSTOMIZATION_NAMES.some((n) => given.has(`${folder}${n}`)) ? undefined : "is a folder with no kustomization in it (kustomize looks for 'kustomization.yaml', 'kustomization.yml' or 'Kustomization')";
+  };
+  /** Whether a file a generator reads (of any name: kustomize reads it as text) is known not to be there: not given, in a folder walked whole, and no folder of that name. */
+  const missingFile = (written: string): boolean => {
+    const path = throughLinks(ev, written);
+    if (path === '' || path === '..' || path.startsWith('../') || given.has(path) || textOf(path) !== undefined) return false;
+    return seenWhole(path.replace(/[^/]*$/, '')) && !under(`${path}/`);
   };
   // The texts and the objects by normalised path, indexed at the first look (the first text of a
   // path, the objects in order): a look per entry of each kustomization, not a scan of every file each.
@@ -520,7 +531,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     }
     if (failed.has(n)) continue;
     // Paths that are not there.
-    const entries: { field: string; path: (string | number)[]; value: string; folderOnly: boolean; error: string }[] = [];
+    const entries: { field: string; path: (string | number)[]; value: string; folderOnly: boolean; error: string; generator?: { name: string; path: string } }[] = [];
     for (const field of ['resources', 'bases'] as const) {
       (Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : []).forEach((e, i) => {
         if (typeof e === 'string' && e !== '' && !kustomizeRemote(e)) entries.push({ field: `${field}[${i}]`, path: [field, i], value: e, folderOnly: false, error: `accumulating resources from '${e}'` });
@@ -529,6 +540,13 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     (Array.isArray(n.value.components) ? (n.value.components as unknown[]) : []).forEach((e, i) => {
       if (typeof e === 'string' && e !== '' && !kustomizeRemote(e)) entries.push({ field: `components[${i}]`, path: ['components', i], value: e, folderOnly: true, error: `loader.New "${e}"` });
     });
+    // The files its generators read (after its components, before its patches: kusttarget.go runGenerators; in an entry its env files first, kv.go Load).
+    for (const g of generatorEntries(n.value, n.folder, textOf)) {
+      for (const r of [...g.reads.filter((x) => x.field !== 'files'), ...g.reads.filter((x) => x.field === 'files')]) {
+        if (r.text !== undefined || kustomizeRemote(r.rel)) continue;
+        entries.push({ field: `${g.field}[${g.index}].${r.field}${r.place.length > 1 ? `[${String(r.place[1])}]` : ''}`, path: [g.field, g.index, ...r.place], value: r.written, folderOnly: false, error: `loading KV pairs: ${r.field === 'files' ? 'file sources' : 'env source files'}: ...: lstat ${r.path}`, generator: { name: g.name, path: r.path } });
+      }
+    }
     for (const field of ['patches', 'patchesJson6902'] as const) {
       (Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : []).forEach((e, i) => {
         if (isObject(e) && typeof e.path === 'string' && e.path !== '' && (field === 'patchesJson6902' || typeof e.patch !== 'string')) entries.push({ field: `${field}[${i}].path`, path: [field, i, 'path'], value: e.path, folderOnly: false, error: `failed to get the patch file from path(${e.path})` });
@@ -538,6 +556,12 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       if (typeof e === 'string' && !e.includes('\n') && /\.(ya?ml|json)$/i.test(e.trim())) entries.push({ field: `patchesStrategicMerge[${i}]`, path: ['patchesStrategicMerge', i], value: e.trim(), folderOnly: false, error: `patchesStrategicMerge '${e.trim()}'` });
     });
     for (const e of entries) {
+      if (e.generator) {
+        if (!missingFile(e.generator.path)) continue;
+        const folder = n.folder === '' ? 'its folder' : n.folder;
+        fail('RF946', at(...e.path), `${file} ${e.field} is ${safeText(e.value, 100)}: ${e.path[0]} ${safeText(e.generator.name, 120)} reads ${safeText(e.generator.path, 160)}, which does not exist: \`kustomize build\` fails (${safeText(e.error, 200)}: no such file or directory)`, `add ${safeText(e.generator.path, 160)}, or correct the path in ${e.field} of ${file} (relative to ${folder})`);
+        break;
+      }
       const why = absent(normalPath(`${n.folder}${e.value}`), e.folderOnly);
       if (why === undefined) continue;
       // Written like a remote address kustomize does not take as one: said so, with the form it takes.

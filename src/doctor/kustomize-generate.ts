@@ -9,6 +9,7 @@ import { kustomizeRemote } from '../io/kustomize-resources.js';
 import { trimEnd } from '../model/trim.js';
 import { refusedWrittenFinding } from './namespace-names.js';
 import { safeText } from '../spec/findings.js';
+import { generatorEntries } from './kustomize-generator-entries.js';
 
 /**
  * The ConfigMaps and Secrets a kustomization's `configMapGenerator` and `secretGenerator` make, as
@@ -31,11 +32,20 @@ import { safeText } from '../spec/findings.js';
  *   among the files of its build for that). Labels and annotations of `options` and
  *   `generatorOptions` are set.
  * - `behavior: merge` (keys added, a key there replaced) and `replace` (the data replaced) act on a
- *   ConfigMap or Secret of that name an inner kustomization of its `resources` (or `bases`) builds,
- *   generated or written; one with no such object is kustomize-build.ts's (RF946), not made here.
+ *   ConfigMap or Secret of that name the build holds so far (an earlier entry's, a component's, or
+ *   one an inner kustomization of its `resources` (or `bases`) builds, generated or written); one
+ *   with no such object is kustomize-build.ts's (RF946), not made here. Where another build holds
+ *   the object merged into too (a kustomization or file on the way to it listed by two: two overlays
+ *   of one base), it is not changed: a copy is, an object of this kustomization's file, so each
+ *   overlay sees its own keys and the base's build keeps its object as written. One no other build
+ *   holds is changed where it is (a chain of merges is one object, not one a kustomization).
+ * - A Component's generators run in the build of each kustomization listing it (its components in
+ *   order, each after the components it lists, after the kustomization's resources and before its
+ *   own generators: kusttarget.go accumulateComponents, then runGenerators), their files read in
+ *   the component's folder; their objects are objects of the listing kustomization's file.
  *
- * A Component's generators are not made (they join the build of the kustomization listing it), nor
- * those of a kustomization whose build kustomize refuses (it deploys nothing: kustomize-namespace.ts).
+ * The entries are read by kustomize-generator-entries.ts. A kustomization whose build kustomize
+ * refuses deploys nothing (kustomize-namespace.ts); its objects are made here all the same.
  * Where a data value's position is asked for, the file's own position is given (a config.toml key at
  * its line in that file), a literal's at the literal, anything else at the entry's name.
  */
@@ -48,22 +58,24 @@ export function kustomizeGenerated(o: K8sObject): { hashed: boolean } | undefine
   return generated.get(o);
 }
 
-/** Where one data key of a generated object is written. */
-type KeyPlace = { file: SourceFile } | { at: () => Position };
+/** Where one data key of a generated object is written: a file read, a place of the kustomization, or the data of a written object merged into. */
+type KeyPlace = { file: SourceFile } | { at: () => Position } | { origin: Origin };
 
 /**
- * The source of a generated object: the kustomization file, whose positions are the entry's name
- * (for metadata and anything else), and each data key's own (the file it was read from, its literal).
+ * The source of a generated object: the file of the kustomization whose build it is in (a component's
+ * generators make objects of the build listing it), whose positions are the entry's name (for
+ * metadata and anything else), and each data key's own (the file it was read from, its literal).
  */
 class GeneratedSource extends SourceFile {
   readonly keys = new Map<string, KeyPlace>();
-  constructor(readonly kustomization: Origin, readonly entry: (string | number)[]) {
-    super(kustomization.source.path, kustomization.source.text, kustomization.source.syntax);
+  constructor(build: SourceFile, readonly kustomization: Origin, readonly entry: (string | number)[]) {
+    super(build.path, build.text, build.syntax);
   }
   override locate(_doc: number, path: readonly (string | number)[]): Position {
     if ((path[0] === 'data' || path[0] === 'stringData') && typeof path[1] === 'string') {
       const place = this.keys.get(path[1]);
       if (place && 'file' in place) return place.file.locate(0, path.slice(2));
+      if (place && 'origin' in place) return place.origin.source.locate(place.origin.doc, [...place.origin.path, ...path]);
       if (place) return place.at();
     }
     const k = this.kustomization;
@@ -74,170 +86,286 @@ class GeneratedSource extends SourceFile {
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const folderOf = (path: string): string => (path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '');
 
-/** Drops one pair of matching quotes around a literal's value (kv.go removeQuotes). */
-function unquoted(v: string): string {
-  return v.length >= 2 && (v[0] === '"' || v[0] === "'") && v[v.length - 1] === v[0] ? v.slice(1, -1) : v;
-}
+/** Counts of the work done, for the linearity tests: kustomizations ordered, merge targets looked for through a kustomization. */
+export const kustomizeGenerateWork = { placed: 0, looked: 0 };
 
-/** The KEY=VALUE pairs of an env file (kv.go keyValuesFromLines), in order. */
-function envPairs(text: string): [string, string][] {
-  const out: [string, string][] = [];
-  for (const raw of text.replace(/^\uFEFF/, '').split('\n')) {
-    const line = raw.replace(/\r$/, '').replace(/^\s+/, '');
-    if (line === '' || line.startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    if (eq === 0) continue;
-    // A line with no `=` takes its value from kustomize's own environment: empty where it is not set, as it is read here.
-    out.push(eq < 0 ? [line.trimEnd(), ''] : [line.slice(0, eq), line.slice(eq + 1)]);
-  }
-  return out;
-}
+/** Kustomizations whose file is a file of their build because objects are generated there (their own generators, or their components'). */
+const generating = new WeakSet<Record<string, unknown>>();
+
+type Kust = Located<Record<string, unknown>>;
+type Obj = Located<K8sObject>;
 
 /** Adds the generated ConfigMaps and Secrets of the kustomizations read to ev.kubernetes (see above). */
 export function generateKustomizeObjects(ev: Evidence): void {
-  const kustomizations = (ev.kustomizations ?? []).filter((k) => Array.isArray(k.value.configMapGenerator) || Array.isArray(k.value.secretGenerator));
-  if (kustomizations.length === 0) return;
+  const all = ev.kustomizations ?? [];
+  const hasGenerators = (k: Kust): boolean => Array.isArray(k.value.configMapGenerator) || Array.isArray(k.value.secretGenerator);
+  if (!all.some(hasGenerators)) return;
   const textOf = new Map<string, string>();
   for (const [p, t] of ev.texts ?? []) textOf.set(normalPath(p), t);
   const tomlSources = new Map(ev.configTomls.map((t) => [normalPath(t.origin.source.path), t.origin.source]));
-  const byFolder = new Map((ev.kustomizations ?? []).map((k) => [folderOf(normalPath(k.origin.source.path)), k]));
-  /** The objects each kustomization generated (its own), to merge into. */
-  const made = new Map<Located<Record<string, unknown>>, Located<K8sObject>[]>();
-  /** The config.toml files a generator reads: data of a ConfigMap, no longer a config.toml given alone. */
-  const consumed = new Set<string>();
-  /** Secrets a merge or replace wrote values into (their values checked and dropped at the end). */
-  const merged = new Set<Located<K8sObject>>();
-
-  /** The objects a kustomization's build holds before its own generators: its inner kustomizations' generated ones and the written ConfigMaps and Secrets of its files, followed through resources and bases. */
-  const inner = (k: Located<Record<string, unknown>>, seen: Set<Located<Record<string, unknown>>>): Located<K8sObject>[] => {
-    if (seen.has(k)) return [];
-    seen.add(k);
+  const byFolder = new Map(all.map((k) => [folderOf(normalPath(k.origin.source.path)), k]));
+  /** The written ConfigMaps and Secrets of each file, in order. */
+  const writtenOf = new Map<string, Obj[]>();
+  for (const o of ev.kubernetes) {
+    if (o.value.kind !== 'ConfigMap' && o.value.kind !== 'Secret') continue;
+    const key = normalPath(o.origin.source.path);
+    const l = writtenOf.get(key);
+    if (l) l.push(o);
+    else writtenOf.set(key, [o]);
+  }
+  /** What each kustomization lists: its resources and bases (a kustomization, or a file), its local components. */
+  const listedOf = new Map<Kust, { inner: (Kust | string)[]; components: Kust[] }>();
+  const listed = (k: Kust): { inner: (Kust | string)[]; components: Kust[] } => {
+    let l = listedOf.get(k);
+    if (l) return l;
     const dir = folderOf(normalPath(k.origin.source.path));
-    const out: Located<K8sObject>[] = [];
+    l = { inner: [], components: [] };
     for (const e of [...list(k.value.resources), ...list(k.value.bases)]) {
       if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
       const path = trimEnd(normalPath(`${dir}${e}`), '/');
-      const child = byFolder.get(`${path}/`);
-      if (child) out.push(...inner(child, seen), ...(made.get(child) ?? []));
-      else out.push(...ev.kubernetes.filter((o) => (o.value.kind === 'ConfigMap' || o.value.kind === 'Secret') && normalPath(o.origin.source.path) === path));
+      l.inner.push(byFolder.get(`${path}/`) ?? path);
+    }
+    for (const e of list(k.value.components)) {
+      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
+      const c = byFolder.get(`${trimEnd(normalPath(`${dir}${e}`), '/')}/`);
+      if (c && isComponent(c.value)) l.components.push(c);
+    }
+    listedOf.set(k, l);
+    return l;
+  };
+  /** The objects each kustomization's build adds by its generators (its own and its components'), in order: a merge's copy in place of a create of its own. */
+  const made = new Map<Kust, Obj[]>();
+  /** The config.toml files a generator reads: data of a ConfigMap, no longer a config.toml given alone. */
+  const consumed = new Set<string>();
+  /** Secrets a merge or replace wrote values into where they are (their values checked and dropped at the end). */
+  const changed = new Set<Obj>();
+
+  /** How many kustomizations list each kustomization and file (resources, bases). */
+  const listers = new Map<Kust | string, number>();
+  for (const k of all) for (const e of listed(k).inner) listers.set(e, (listers.get(e) ?? 0) + 1);
+  const once = (e: Kust | string): boolean => listers.get(e) === 1;
+
+  /**
+   * The last ConfigMap or Secret of a kind and name (and namespace, where given) a kustomization's
+   * build holds after its generators: its own generated ones (last first), else its resources' from
+   * the last: an inner kustomization's (the same question, answered once per kustomization and key),
+   * or the written ones of a file; and whether it is the asker's alone (every kustomization and file
+   * on the way to it listed once: no other build holds it). A stack of its own, not the call stack:
+   * a chain of thousands is as deep.
+   */
+  type Answer = { o: Obj; only: boolean } | null;
+  const answers = new Map<Kust, Map<string, Answer>>();
+  const lookup = (top: Kust, kind: string, name: string, namespace: string | undefined): Answer => {
+    const key = `${kind}\u0000${name}\u0000${namespace ?? '\u0001'}`;
+    const fits = (o: Obj): boolean => o.value.kind === kind && o.value.metadata.name === name && (namespace === undefined || (o.value.metadata.namespace ?? 'default') === namespace);
+    const known = (k: Kust): Answer | undefined => answers.get(k)?.get(key);
+    const answer = (k: Kust, a: Answer): void => {
+      const m = answers.get(k) ?? new Map<string, Answer>();
+      answers.set(k, m);
+      m.set(key, a);
+    };
+    const open = new Set<Kust>();
+    type Frame = { k: Kust; next: number };
+    // The kustomization being run is not answered for (its own objects are the caller's, and not yet made).
+    const stack: Frame[] = [{ k: top, next: listed(top).inner.length - 1 }];
+    open.add(top);
+    let result: Answer = null;
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      if (result !== null) {
+        // Found below: the answer of every kustomization on the way.
+        if (f.k !== top) {
+          result = { o: result.o, only: result.only && once(f.k) };
+          answer(f.k, result);
+        }
+        open.delete(f.k);
+        stack.pop();
+        continue;
+      }
+      if (f.next < 0) {
+        if (f.k !== top) answer(f.k, null);
+        open.delete(f.k);
+        stack.pop();
+        continue;
+      }
+      const e = listed(f.k).inner[f.next--]!;
+      if (typeof e === 'string') {
+        const o = (writtenOf.get(e) ?? []).findLast(fits);
+        result = o ? { o, only: once(e) } : null;
+        continue;
+      }
+      if (open.has(e)) continue;
+      const seen = known(e);
+      if (seen !== undefined) {
+        result = seen;
+        continue;
+      }
+      kustomizeGenerateWork.looked++;
+      const own = (made.get(e) ?? []).findLast(fits);
+      if (own) {
+        result = { o: own, only: once(e) };
+        answer(e, result);
+        continue;
+      }
+      open.add(e);
+      stack.push({ k: e, next: listed(e).inner.length - 1 });
+    }
+    return result;
+  };
+
+  // Inner kustomizations first (a merge acts on what its bases generated), each once: a stack of its own, not the call stack.
+  const order: Kust[] = [];
+  const placed = new Set<Kust>();
+  for (const root of all) {
+    if (placed.has(root)) continue;
+    placed.add(root);
+    const stack: { k: Kust; next: number }[] = [{ k: root, next: 0 }];
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      const inner = listed(f.k).inner;
+      if (f.next < inner.length) {
+        const c = inner[f.next++]!;
+        if (typeof c !== 'string' && !placed.has(c)) {
+          placed.add(c);
+          stack.push({ k: c, next: 0 });
+        }
+        continue;
+      }
+      kustomizeGenerateWork.placed++;
+      order.push(f.k);
+      stack.pop();
+    }
+  }
+
+  const refusedSaid = new Set<string>();
+  /** Runs a kustomization's (or a component's) generator entries over the build of `k`, adding to `own`. */
+  const run = (k: Kust, from: Kust, own: Obj[]): void => {
+    const dir = folderOf(normalPath(from.origin.source.path));
+    for (const g of generatorEntries(from.value, dir, (p) => textOf.get(p))) {
+      if (g.name === '') continue;
+      const source = new GeneratedSource(k.origin.source, from.origin, [g.field, g.index]);
+      const data: Record<string, string> = {};
+      for (const x of g.keys) {
+        if (x.file !== undefined) {
+          // kustomize's default load restrictor keeps a generator's files at or below its folder.
+          if (x.value === undefined || g.reads.find((r) => r.path === x.file)?.outside === true) continue;
+          data[x.key] = x.value;
+          source.keys.set(x.key, { file: tomlSources.get(x.file) ?? new SourceFile(x.file, x.value, /\.toml$/i.test(x.file) ? 'toml' : 'yaml') });
+          if (g.kind === 'ConfigMap' && tomlSources.has(x.file)) consumed.add(x.file);
+          continue;
+        }
+        if (x.place[0] !== 'literals' && g.reads.find((r) => r.field === x.place[0] && (r.place[1] ?? -1) === (x.place[1] ?? -1))?.outside === true) continue;
+        data[x.key] = x.value!;
+        source.keys.set(x.key, { at: () => from.origin.source.locate(from.origin.doc, [...from.origin.path, g.field, g.index, ...x.place]) });
+      }
+      const values = g.kind === 'Secret' ? Object.fromEntries(Object.entries(data).map(([key, v]) => [key, Buffer.from(v, 'utf8').toString('base64')])) : data;
+      if (g.behavior === 'merge' || g.behavior === 'replace') {
+        // The object of the build so far: one of its own (an earlier entry, a component's), else its resources'.
+        const namespace = g.namespace;
+        const fits = (o: Obj): boolean => o.value.kind === g.kind && o.value.metadata.name === g.name && (namespace === undefined || (o.value.metadata.namespace ?? 'default') === namespace);
+        const mine = own.findLastIndex(fits);
+        const found = mine >= 0 ? { o: own[mine]!, only: true } : lookup(k, g.kind, g.name, namespace);
+        if (!found) continue;
+        const target = found.o;
+        const t = target.value as unknown as Record<string, unknown>;
+        const data = g.behavior === 'merge' ? { ...(isObject(t.data) ? t.data : {}), ...values } : { ...values };
+        if (found.only) {
+          // No other build holds the object: changed where it is (a chain of merges is one object, not one a kustomization).
+          t.data = data;
+          if (target.origin.source instanceof GeneratedSource) {
+            if (g.behavior === 'replace') target.origin.source.keys.clear();
+            for (const [key, p] of source.keys) target.origin.source.keys.set(key, p);
+          }
+          if (g.kind === 'Secret') changed.add(target);
+          continue;
+        }
+        // Copy on write: another build (another overlay of the base) holds the object as it is.
+        const value = { ...t, metadata: { ...target.value.metadata }, data } as unknown as K8sObject;
+        const copy = new GeneratedSource(k.origin.source, from.origin, [g.field, g.index]);
+        if (g.behavior === 'merge') {
+          if (target.origin.source instanceof GeneratedSource) for (const [key, p] of target.origin.source.keys) copy.keys.set(key, p);
+          else for (const key of Object.keys(isObject(t.data) ? t.data : {})) copy.keys.set(key, { origin: target.origin });
+        }
+        for (const [key, p] of source.keys) copy.keys.set(key, p);
+        const was = kustomizeGenerated(target.value);
+        if (was) generated.set(value, was);
+        own.push({ value, origin: { source: copy, doc: k.origin.doc, path: [] } });
+        continue;
+      }
+      if (g.behavior !== 'create') continue;
+      // A literal namespace Kubernetes refuses, written in the entry: RF948 at it (namespace-names.ts),
+      // once per entry (a component's entries run in each build that lists it).
+      const entryKey = `${from.origin.source.path}\0${g.field}\0${g.index}`;
+      if (!refusedSaid.has(entryKey)) {
+        refusedSaid.add(entryKey);
+        const refused = refusedWrittenFinding(g.namespace, () => from.origin.source.locate(from.origin.doc, [...from.origin.path, g.field, g.index, 'namespace']), `the ${g.field} entry ${safeText(g.name, 63)} of ${from.origin.source.path}`, `\`kustomize build\` makes the ${g.kind} in that namespace, and the API server refuses it: it is not deployed`);
+        if (refused) ev.findings.push(refused);
+      }
+      const metadata = {
+        name: g.name,
+        ...(g.namespace !== undefined && g.namespace !== '' ? { namespace: g.namespace } : {}),
+        ...(Object.keys(g.labels).length > 0 ? { labels: g.labels } : {}),
+        ...(Object.keys(g.annotations).length > 0 ? { annotations: g.annotations } : {}),
+      };
+      const value = { apiVersion: 'v1', kind: g.kind, metadata, ...(g.kind === 'Secret' ? { type: g.type ?? 'Opaque' } : {}), data: values } as unknown as K8sObject;
+      generated.set(value, { hashed: g.hashed });
+      own.push({ value, origin: { source, doc: k.origin.doc, path: [] } });
+    }
+  };
+  /** A kustomization's components in the order kustomize runs them, each after the components it lists in turn. */
+  const componentsOf = (k: Kust): Kust[] => {
+    const out: Kust[] = [];
+    const on = new Set<Kust>([k]);
+    const stack: { c: Kust[]; next: number }[] = [{ c: listed(k).components, next: 0 }];
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      if (f.next >= f.c.length) {
+        stack.pop();
+        if (stack.length > 0) {
+          const parent = stack[stack.length - 1]!;
+          const done = parent.c[parent.next - 1]!;
+          on.delete(done);
+          out.push(done);
+        }
+        continue;
+      }
+      const c = f.c[f.next++]!;
+      if (on.has(c)) continue;
+      on.add(c);
+      stack.push({ c: listed(c).components, next: 0 });
     }
     return out;
   };
 
-  // Inner kustomizations first: a merge acts on what its bases generated.
-  const order: Located<Record<string, unknown>>[] = [];
-  const placed = new Set<Located<Record<string, unknown>>>();
-  const place = (k: Located<Record<string, unknown>>, path: Set<Located<Record<string, unknown>>>): void => {
-    if (placed.has(k) || path.has(k)) return;
-    path.add(k);
-    const dir = folderOf(normalPath(k.origin.source.path));
-    for (const e of [...list(k.value.resources), ...list(k.value.bases)]) {
-      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
-      const child = byFolder.get(`${trimEnd(normalPath(`${dir}${e}`), '/')}/`);
-      if (child) place(child, path);
-    }
-    placed.add(k);
-    order.push(k);
-  };
-  for (const k of ev.kustomizations ?? []) place(k, new Set());
-
   for (const k of order) {
-    if (isComponent(k.value) || !(Array.isArray(k.value.configMapGenerator) || Array.isArray(k.value.secretGenerator))) continue;
-    const dir = folderOf(normalPath(k.origin.source.path));
-    const options = isObject(k.value.generatorOptions) ? k.value.generatorOptions : {};
-    const own: Located<K8sObject>[] = [];
-    for (const [field, kind] of [['configMapGenerator', 'ConfigMap'], ['secretGenerator', 'Secret']] as const) {
-      const entries = list(k.value[field]);
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i];
-        if (!isObject(e) || typeof e.name !== 'string' || e.name === '') continue;
-        const source = new GeneratedSource(k.origin, [field, i]);
-        const data: Record<string, string> = {};
-        const at = (...p: (string | number)[]) => (): Position => k.origin.source.locate(k.origin.doc, [...k.origin.path, field, i, ...p]);
-        const fileText = (rel: string): { path: string; text: string } | undefined => {
-          const path = normalPath(`${dir}${rel}`);
-          // kustomize's default load restrictor keeps a generator's files at or below its folder.
-          if (path.startsWith('../') || !path.startsWith(dir)) return undefined;
-          const text = textOf.get(path);
-          return text !== undefined ? { path, text } : undefined;
-        };
-        for (const f of list(e.files)) {
-          if (typeof f !== 'string' || f === '') continue;
-          const parts = f.split('=');
-          if (parts.length > 2 || parts.some((x) => x === '')) continue;
-          const [key, rel] = parts.length === 2 ? [parts[0]!, parts[1]!] : [f.slice(f.lastIndexOf('/') + 1), f];
-          const read = fileText(rel);
-          if (!read) continue;
-          data[key] = read.text;
-          source.keys.set(key, { file: tomlSources.get(read.path) ?? new SourceFile(read.path, read.text, /\.toml$/i.test(read.path) ? 'toml' : 'yaml') });
-          if (kind === 'ConfigMap' && tomlSources.has(read.path)) consumed.add(read.path);
-        }
-        const literals = list(e.literals);
-        for (let j = 0; j < literals.length; j++) {
-          const l = literals[j];
-          if (typeof l !== 'string') continue;
-          const eq = l.indexOf('=');
-          if (eq <= 0) continue;
-          const key = l.slice(0, eq);
-          data[key] = unquoted(l.slice(eq + 1));
-          source.keys.set(key, { at: at('literals', j) });
-        }
-        for (const envField of ['envs', 'env'] as const) {
-          const files = typeof e[envField] === 'string' ? [e[envField]] : list(e[envField]);
-          for (let j = 0; j < files.length; j++) {
-            const rel = files[j];
-            if (typeof rel !== 'string' || rel === '') continue;
-            const read = fileText(rel);
-            if (!read) continue;
-            for (const [key, value] of envPairs(read.text)) {
-              data[key] = value;
-              source.keys.set(key, { at: at(envField, ...(typeof e[envField] === 'string' ? [] : [j])) });
-            }
-          }
-        }
-        const values = kind === 'Secret' ? Object.fromEntries(Object.entries(data).map(([key, v]) => [key, Buffer.from(v, 'utf8').toString('base64')])) : data;
-        const behavior = typeof e.behavior === 'string' && e.behavior !== '' ? e.behavior : 'create';
-        if (behavior === 'merge' || behavior === 'replace') {
-          const target = inner(k, new Set()).filter((o) => o.value.kind === kind && o.value.metadata.name === e.name && (typeof e.namespace !== 'string' || (o.value.metadata.namespace ?? 'default') === e.namespace)).at(-1);
-          if (!target) continue;
-          const t = target.value as unknown as Record<string, unknown>;
-          t.data = behavior === 'merge' ? { ...(isObject(t.data) ? t.data : {}), ...values } : { ...values };
-          if (kind === 'Secret') merged.add(target);
-          if (target.origin.source instanceof GeneratedSource) {
-            if (behavior === 'replace') target.origin.source.keys.clear();
-            for (const [key, p] of source.keys) target.origin.source.keys.set(key, p);
-          }
-          continue;
-        }
-        if (behavior !== 'create') continue;
-        const opts = isObject(e.options) ? e.options : {};
-        const labels = { ...(isObject(options.labels) ? options.labels : {}), ...(isObject(opts.labels) ? opts.labels : {}) };
-        const annotations = { ...(isObject(options.annotations) ? options.annotations : {}), ...(isObject(opts.annotations) ? opts.annotations : {}) };
-        // A literal namespace Kubernetes refuses, written in the entry: RF948 at it (namespace-names.ts).
-        const refused = refusedWrittenFinding(e.namespace, () => at('namespace')(), `the ${field} entry ${safeText(e.name, 63)} of ${k.origin.source.path}`, `\`kustomize build\` makes the ${kind} in that namespace, and the API server refuses it: it is not deployed`);
-        if (refused) ev.findings.push(refused);
-        const metadata = {
-          name: e.name,
-          ...(typeof e.namespace === 'string' && e.namespace !== '' ? { namespace: e.namespace } : {}),
-          ...(Object.keys(labels).length > 0 ? { labels } : {}),
-          ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-        };
-        const value = { apiVersion: 'v1', kind, metadata, ...(kind === 'Secret' ? { type: typeof e.type === 'string' && e.type !== '' ? e.type : 'Opaque' } : {}), data: values } as unknown as K8sObject;
-        generated.set(value, { hashed: opts.disableNameSuffixHash !== true && options.disableNameSuffixHash !== true });
-        own.push({ value, origin: { source, doc: k.origin.doc, path: [] } });
-      }
-    }
+    if (isComponent(k.value)) continue;
+    const comps = componentsOf(k).filter(hasGenerators);
+    if (!hasGenerators(k) && comps.length === 0) continue;
+    const own: Obj[] = [];
+    // kustomize runs a kustomization's components (their generators with them) after its resources, before its own generators.
+    for (const c of comps) run(k, c, own);
+    run(k, k, own);
     made.set(k, own);
+    generating.add(k.value);
   }
   // A Secret's values are checked for cloud credentials and dropped, as a Secret read from a file is (read.ts scrubSecrets).
-  for (const o of [...made.values()].flat()) if (o.value.kind === 'Secret') ev.findings.push(...scrubSecret(o.value, (p) => formatPosition(o.origin.source.locate(0, p))));
-  for (const o of merged) ev.findings.push(...scrubSecret(o.value, (p) => formatPosition(o.origin.source.locate(0, p))));
-  const all = [...made.values()].flat();
-  if (all.length > 0) ev.kubernetes = [...ev.kubernetes, ...all];
+  const out = [...made.values()].flat();
+  // A merge's copy holds its target's values too: a finding of one key at one place is said once.
+  const said = new Set<string>();
+  for (const o of [...out, ...changed]) {
+    if (o.value.kind !== 'Secret') continue;
+    for (const f of scrubSecret(o.value, (p) => formatPosition(o.origin.source.locate(0, p)))) {
+      const key = `${f.code}\u0000${f.path}\u0000${f.message}`;
+      if (said.has(key)) continue;
+      said.add(key);
+      ev.findings.push(f);
+    }
+  }
+  if (out.length > 0) ev.kubernetes = [...ev.kubernetes, ...out];
   if (consumed.size > 0) ev.configTomls = ev.configTomls.filter((t) => !consumed.has(normalPath(t.origin.source.path)));
 }
 
 /** Whether a kustomization generates objects of its own (its file is then a file of its build: kustomize-namespace.ts listed). */
 export function generatesObjects(k: { value: Record<string, unknown> }): boolean {
-  return !isComponent(k.value) && (Array.isArray(k.value.configMapGenerator) || Array.isArray(k.value.secretGenerator));
+  return generating.has(k.value) || (!isComponent(k.value) && (Array.isArray(k.value.configMapGenerator) || Array.isArray(k.value.secretGenerator)));
 }

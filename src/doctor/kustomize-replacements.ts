@@ -1,4 +1,5 @@
 import { kustomizeGenerated } from './kustomize-generate.js';
+import { generatorEntries } from './kustomize-generator-entries.js';
 import { parseAllDocuments } from 'yaml';
 import { isObject } from '../model/is-object.js';
 import { safeText } from '../spec/findings.js';
@@ -149,54 +150,19 @@ function matchesSelector(selector: unknown, map: unknown): boolean | undefined {
   return true;
 }
 
-/** kustomize's removeQuotes (api/kv/kv.go): one pair of matching double or single quotes around a literal's value. */
-const unquote = (v: string): string => (v.length >= 2 && v[0] === v[v.length - 1] && (v[0] === '"' || v[0] === "'") ? v.slice(1, -1) : v);
-
-/** The ConfigMaps and Secrets a kustomization's generators make (`behavior: create`), by kind and name. */
+/** The ConfigMaps and Secrets a kustomization's generators make (`behavior: create`), by kind and name (kustomize-generator-entries.ts reads the entries). */
 function generatedObjects(k: ReplacementContext): Map<string, Generated> {
   const out = new Map<string, Generated>();
-  for (const [field, kind] of [['configMapGenerator', 'ConfigMap'], ['secretGenerator', 'Secret']] as const) {
-    (Array.isArray(k.value[field]) ? (k.value[field] as unknown[]) : []).forEach((e, index) => {
-      if (!isObject(e) || typeof e.name !== 'string' || (e.behavior !== undefined && e.behavior !== 'create')) return;
-      const g: Generated = { kind, name: e.name, data: {}, place: {}, entry: [field, index] };
-      const read = (rel: string): string | undefined => {
-        const text = k.textOf(normalPath(`${k.folder}${rel}`));
-        if (text === undefined && g.unread === undefined) g.unread = `${field}[${index}] (${safeText(e.name as string, 120)}) reads ${safeText(rel, 120)}, which is not among the files given`;
-        return text;
-      };
-      (Array.isArray(e.literals) ? (e.literals as unknown[]) : []).forEach((l, j) => {
-        if (typeof l !== 'string' || l.indexOf('=') <= 0) return;
-        const key = l.slice(0, l.indexOf('='));
-        g.data[key] = unquote(l.slice(l.indexOf('=') + 1));
-        g.place[key] = [field, index, 'literals', j];
-      });
-      (Array.isArray(e.files) ? (e.files as unknown[]) : []).forEach((f, j) => {
-        if (typeof f !== 'string' || f === '') return;
-        // generators.ParseFileSource: `path` (its base name the key) or `key=path`.
-        const parts = f.split('=');
-        if (parts.length > 2 || parts.some((x) => x === '')) return;
-        const [key, rel] = parts.length === 2 ? [parts[0]!, parts[1]!] : [f.slice(f.lastIndexOf('/') + 1), f];
-        const text = read(rel);
-        if (text !== undefined) g.data[key] = text;
-        g.place[key] = [field, index, 'files', j];
-      });
-      const envs: [string, number, string][] = [...(Array.isArray(e.envs) ? (e.envs as unknown[]) : []).map((x, j): [string, number, string] => ['envs', j, typeof x === 'string' ? x : '']), ...(typeof e.env === 'string' ? [['env', -1, e.env] as [string, number, string]] : [])];
-      for (const [key, j, rel] of envs) {
-        if (rel === '') continue;
-        const text = read(rel);
-        if (text === undefined) continue;
-        // kv.go keyValuesFromLine: leading space trimmed, blank and # lines skipped, split at the first =.
-        for (const raw of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
-          const line = raw.replace(/^\s+/, '');
-          if (line === '' || line.startsWith('#')) continue;
-          const at = line.indexOf('=');
-          const name = at < 0 ? line : line.slice(0, at);
-          g.data[name] = at < 0 ? '' : line.slice(at + 1);
-          g.place[name] = j < 0 ? [field, index, key] : [field, index, key, j];
-        }
-      }
-      out.set(`${kind}/${e.name}`, g);
-    });
+  for (const e of generatorEntries(k.value, k.folder, (p) => k.textOf(p))) {
+    if (e.behavior !== 'create') continue;
+    const g: Generated = { kind: e.kind, name: e.name, data: {}, place: {}, entry: [e.field, e.index] };
+    for (const x of e.keys) {
+      if (x.value !== undefined) g.data[x.key] = x.value;
+      g.place[x.key] = [e.field, e.index, ...x.place];
+    }
+    const unread = e.reads.find((r) => r.text === undefined);
+    if (unread) g.unread = `${e.field}[${e.index}] (${safeText(e.name, 120)}) reads ${safeText(unread.rel, 120)}, which is not among the files given`;
+    out.set(`${e.kind}/${e.name}`, g);
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { kustomizeGenerated } from './kustomize-generate.js';
+import { generatorEntries } from './kustomize-generator-entries.js';
 import { isObject } from '../model/is-object.js';
 import type { Evidence } from './evidence.js';
 import { normalPath } from './hcl/eval.js';
@@ -160,20 +161,12 @@ function generatedFound(ev: Evidence, workloadFile: string, name: string, key: s
     const file = k.origin.source.path;
     const dir = file.lastIndexOf('/') >= 0 ? file.slice(0, file.lastIndexOf('/') + 1) : '';
     if (!ev.kustomizeBuilds?.get(dir)?.has(workloadFile)) continue;
-    const entries = list(k.value.configMapGenerator);
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i];
-      if (!isObject(e) || e.name !== name || (e.behavior !== undefined && e.behavior !== 'create')) continue;
-      for (const f of list(e.files)) {
-        if (typeof f !== 'string' || f === '') continue;
-        const parts = f.split('=');
-        if (parts.length > 2 || parts.some((x) => x === '')) continue;
-        const [fileKey, rel] = parts.length === 2 ? [parts[0]!, parts[1]!] : [f.slice(f.lastIndexOf('/') + 1), f];
-        if (fileKey !== key) continue;
-        const at = normalPath(`${dir}${rel}`);
-        if (!at.startsWith(dir) || at.startsWith('../') || at.startsWith('/')) continue;
-        const text = ev.texts?.get(at);
-        if (text !== undefined) return { text, what: `${at}, the file of configMapGenerator ${JSON.stringify(name)} (${formatPosition(originAt(k.origin, 'configMapGenerator', i, 'name'))}) under key ${JSON.stringify(key)}` };
+    for (const e of generatorEntries(k.value, dir, (p) => ev.texts?.get(p))) {
+      if (e.kind !== 'ConfigMap' || e.name !== name || e.behavior !== 'create') continue;
+      for (const x of e.keys) {
+        if (x.file === undefined || x.key !== key || x.value === undefined) continue;
+        if (e.reads.find((r) => r.path === x.file)?.outside === true) continue;
+        return { text: x.value, what: `${x.file}, the file of configMapGenerator ${JSON.stringify(name)} (${formatPosition(originAt(k.origin, 'configMapGenerator', e.index, 'name'))}) under key ${JSON.stringify(key)}` };
       }
     }
   }

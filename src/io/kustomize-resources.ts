@@ -129,13 +129,25 @@ export async function readKustomizeResources(given: readonly WalkedFile[], maxBy
     for (const path of kustomizeGeneratorFiles(f.path, f.bytes)) {
       if (read.has(path)) continue;
       read.add(path);
+      const inFolder = f.inFolder === true ? { inFolder: true as const } : {};
+      let size: number;
       try {
         const info = await stat(path);
-        if (!info.isFile() || info.size > maxBytes) continue;
-        const bytes = await readFile(path);
-        out.push({ path, bytes, size: bytes.byteLength, ...(f.inFolder === true ? { inFolder: true as const } : {}) });
+        if (!info.isFile()) continue;
+        size = info.size;
       } catch {
-        continue; // not there, or not readable: its value is not known (kustomize-replacements.ts says so where it matters)
+        continue; // not there: kustomize-build.ts says so (RF946) where the folder was walked whole
+      }
+      // There, but not read (over the size limit, or not readable): given by its size or the reason (RF902), so not "not there".
+      if (size > maxBytes) {
+        out.push({ path, bytes: new Uint8Array(0), size, ...inFolder });
+        continue;
+      }
+      try {
+        const bytes = await readFile(path);
+        out.push({ path, bytes, size: bytes.byteLength, ...inFolder });
+      } catch (e) {
+        out.push({ path, bytes: new Uint8Array(0), size, unreadable: `${errnoReason(e)}; kustomize reads it for a generator of ${f.path}`, unreadableFix: `make ${path} readable, or take it out of the generators of ${f.path}`, ...inFolder });
       }
     }
   }

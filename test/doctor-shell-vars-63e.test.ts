@@ -150,3 +150,21 @@ describe("5. make: a tab line right after a target's own variable `t: X = v` is 
     expect(vars.at(text.indexOf('\tNS = zz')).get('NS')).toBeNull();
   });
 });
+
+describe('6. `{` and `}` are reserved words only where a command starts (stop 63, lead)', () => {
+  // bash 5.2: `NS=a; if [ -n "$X" ]; then echo }; NS=b; fi; echo "$NS"` prints a ($X empty): the `}`
+  // is echo's argument, so the `if` still holds `NS=b`; it was read as b (a wrong literal).
+  it('`echo }` inside an if closes nothing: NS after the fi is not known', () => {
+    const text = `NS=a\nif [ -n "$X" ]; then echo }; NS=b; fi\n${H('r1')}\n`;
+    expect(bashSays(text) ?? ['a']).toEqual(['a']);
+    expect(nsAt(text)).toEqual([undefined]);
+  });
+  it('twins: `echo {` opens nothing (NS=b after it is b, bash prints b); a group `{ NS=b; }` is still b', () => {
+    const open = `NS=a\necho {\nNS=b\n${H('r1')}\n`;
+    expect(bashSays(open) ?? ['{', 'b']).toEqual(['{', 'b']); // echo prints `{`, then b
+    expect(nsAt(open)).toEqual(['b']);
+    const group = `NS=a\n{ NS=b; }\n${H('r1')}\n`;
+    expect(bashSays(group) ?? ['b']).toEqual(['b']);
+    expect(nsAt(group)).toEqual(['b']);
+  });
+});

@@ -735,7 +735,8 @@ function shellAssignments(script: string, track = false, count?: { steps: number
           command = true;
           continue;
         }
-        if (w === '{' || w === '}') {
+        // `{` and `}` are reserved words only where a command starts (bash: `echo }` prints `}`).
+        if ((w === '{' || w === '}') && (command || fnBody)) {
           if (w === '{') {
             open(fnBody);
             // `{ NS=b; }` runs in the current shell (bash 5 prints b after it); after `&&`, `||` or `|` it may not run, or runs in a subshell.

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readEvidence } from '../src/doctor/index.js';
-import { codeMessages, codesIn, doctorWalked, folderInputs, placeOf, plainManager } from './helpers/doctor.js';
+import { codeMessages, codesIn, doctorWalked, folderInputs, managerRunnerToml, placeOf, plainManager } from './helpers/doctor.js';
 import { report, which } from './helpers/tools.js';
 
 /**
@@ -15,16 +15,7 @@ import { report, which } from './helpers/tools.js';
  * against `kubectl kustomize` where kubectl is there.
  */
 
-const TOML = `concurrent = 4
-[[runners]]
-  name = "r"
-  url = "https://gitlab.example.com/"
-  executor = "kubernetes"
-  [runners.kubernetes]
-    namespace = "jobs"
-    privileged = true
-    image = "alpine:3.22"
-`;
+const TOML = managerRunnerToml(['namespace = "jobs"', 'privileged = true', 'image = "alpine:3.22"']);
 /** The manager's ServiceAccount and Deployment (plainManager's, without its ConfigMap: the generator makes it). */
 const MANAGER = (configMap = 'runner-config') => {
   const m = plainManager({ configMap });

@@ -7,7 +7,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { readEvidence } from '../src/doctor/index.js';
 import { kustomizeGenerateWork } from '../src/doctor/kustomize-generate.js';
 import { generatorEntryWork } from '../src/doctor/kustomize-generator-entries.js';
-import { codesIn, doctorWalked, folderInputs, placeOf, plainManager } from './helpers/doctor.js';
+import { codesIn, doctorWalked, folderInputs, managerRunnerToml, placeOf, plainManager } from './helpers/doctor.js';
 import { report, which } from './helpers/tools.js';
 
 /**
@@ -18,15 +18,7 @@ import { report, which } from './helpers/tools.js';
  * kustomizations are made in work linear in its length.
  */
 
-const TOML = `concurrent = 4
-[[runners]]
-  name = "r"
-  url = "https://gitlab.example.com/"
-  executor = "kubernetes"
-  [runners.kubernetes]
-    namespace = "jobs"
-    image = "alpine:3.22"
-`;
+const TOML = managerRunnerToml(['namespace = "jobs"', 'image = "alpine:3.22"']);
 const MANAGER = () => {
   const m = plainManager({ configMap: 'runner-config' });
   return `${m.serviceAccounts}---\n${m.deployment}`;

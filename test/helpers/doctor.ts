@@ -496,6 +496,17 @@ export interface PlainManagerOptions {
   podSpec?: string;
 }
 
+/** A config.toml of one kubernetes-executor `[[runners]]` entry named `runnerName`, with `kubernetes` as the lines of its [runners.kubernetes] table. */
+export function managerRunnerToml(kubernetes: readonly string[] = ['namespace = "ci"', 'image = "alpine:3.22"'], runnerName = 'r'): string {
+  return `concurrent = 4
+[[runners]]
+  name = "${runnerName}"
+  url = "https://gitlab.example.com/"
+  executor = "kubernetes"
+  [runners.kubernetes]
+${kubernetes.map((l) => `    ${l}\n`).join('')}`;
+}
+
 /**
  * A gitlab-runner manager written as plain Kubernetes manifests: its ServiceAccount(s), the ConfigMap
  * holding its config.toml (one kubernetes-executor `[[runners]]` entry), and the Deployment running
@@ -509,14 +520,7 @@ export function plainManager(o: PlainManagerOptions = {}): { serviceAccounts: st
   const account = (sa: string, notes: [string, string][]) =>
     `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ${sa}\n${ns}${notes.length > 0 ? `  annotations:\n${notes.map(([k, v]) => `    ${k}: ${v}\n`).join('')}` : ''}`;
   const accounts = [account(serviceAccount, annotations), ...(o.moreServiceAccounts ?? []).map((sa) => account(sa, []))];
-  const kubernetes = o.kubernetes ?? ['namespace = "ci"', 'image = "alpine:3.22"'];
-  const toml = o.configToml ?? `concurrent = 4
-[[runners]]
-  name = "${runnerName}"
-  url = "https://gitlab.example.com/"
-  executor = "kubernetes"
-  [runners.kubernetes]
-${kubernetes.map((l) => `    ${l}\n`).join('')}`;
+  const toml = o.configToml ?? managerRunnerToml(o.kubernetes, runnerName);
   const config = `apiVersion: v1
 kind: ConfigMap
 metadata:

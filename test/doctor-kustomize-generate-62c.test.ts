@@ -1,12 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readEvidence } from '../src/doctor/index.js';
 import { codeMessages, codesIn, doctorWalked, folderInputs, managerRunnerToml, placeOf, plainManager } from './helpers/doctor.js';
-import { report, which } from './helpers/tools.js';
+import { kubectlKustomize, report, writtenTree } from './helpers/tools.js';
 
 /**
  * Stop 62c: kustomize's configMapGenerator / secretGenerator make objects of the build
@@ -81,9 +80,7 @@ describe('configMapGenerator: the runner config.toml of a generated ConfigMap', 
 });
 
 /** The real tool: `kubectl kustomize` of each case, its ConfigMaps and Secrets by name (hash suffix dropped where the doctor's object keeps none) against the doctor's. */
-const kubectl = which('kubectl');
-const usable = kubectl !== undefined && spawnSync(kubectl, ['kustomize', '--help'], { encoding: 'utf8' }).status === 0;
-const skip = !kubectl ? 'kubectl is not on PATH' : !usable ? 'kubectl has no kustomize subcommand' : undefined;
+const { kubectl, skip } = kubectlKustomize();
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -101,12 +98,7 @@ const REAL: { name: string; build: string; files: Record<string, string> }[] = [
 
 describe.skipIf(skip !== undefined)('configMapGenerator and secretGenerator against kubectl kustomize', () => {
   it.each(REAL)('$name', ({ files, build }) => {
-    const dir = mkdtempSync(join(tmpdir(), 'rf-62c-'));
-    dirs.push(dir);
-    for (const [p, t] of Object.entries(files)) {
-      mkdirSync(dirname(join(dir, p)), { recursive: true });
-      writeFileSync(join(dir, p), t);
-    }
+    const dir = writtenTree('rf-62c-', files, dirs);
     const out = spawnSync(kubectl!, ['kustomize', join(dir, build)], { encoding: 'utf8', env: { ...process.env, NOEQ_62C: '' } });
     expect(out.status, out.stderr).toBe(0);
     const real = parseAllDocuments(out.stdout).map((d) => d.toJS() as { kind: string; type?: string; metadata: { name: string; namespace?: string; labels?: unknown; annotations?: unknown }; data?: Record<string, string> }).filter((o) => o.kind === 'ConfigMap' || o.kind === 'Secret');

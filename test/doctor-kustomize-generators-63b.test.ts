@@ -1,14 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { readEvidence } from '../src/doctor/index.js';
 import { kustomizeGenerateWork } from '../src/doctor/kustomize-generate.js';
 import { generatorEntryWork } from '../src/doctor/kustomize-generator-entries.js';
 import { codesIn, doctorWalked, folderInputs, managerRunnerToml, placeOf, plainManager } from './helpers/doctor.js';
-import { report, which } from './helpers/tools.js';
+import { kubectlKustomize, report, writtenTree } from './helpers/tools.js';
 
 /**
  * Stop 63b: kustomize's generator entries read in one place (src/doctor/kustomize-generator-entries.ts):
@@ -143,22 +142,12 @@ describe('linear: a chain of kustomizations, each with a generator entry', () =>
 });
 
 /** The real tool: `kubectl kustomize` of each case against what the doctor says. */
-const kubectl = which('kubectl');
-const usable = kubectl !== undefined && spawnSync(kubectl, ['kustomize', '--help'], { encoding: 'utf8' }).status === 0;
-const skip = !kubectl ? 'kubectl is not on PATH' : !usable ? 'kubectl has no kustomize subcommand' : undefined;
+const { kubectl, skip } = kubectlKustomize();
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-const written = (files: Record<string, string>): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'rf-63b-'));
-  dirs.push(dir);
-  for (const [p, t] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, p)), { recursive: true });
-    writeFileSync(join(dir, p), t);
-  }
-  return dir;
-};
+const written = (files: Record<string, string>): string => writtenTree('rf-63b-', files, dirs);
 const built = (dir: string, build: string) => spawnSync(kubectl!, ['kustomize', join(dir, build)], { encoding: 'utf8' });
 type Doc = { kind: string; metadata: { name: string; namespace?: string }; data?: Record<string, string> };
 const configMaps = (out: string): Doc[] => parseAllDocuments(out).map((d) => d.toJS() as Doc).filter((o) => o.kind === 'ConfigMap');

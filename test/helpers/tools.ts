@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, appendFileSync, mkdirSync } from 'node:fs';
+import { existsSync, appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from './fleet.js';
 
 /** Where the checks that need real tools say whether they ran. `.ci/run` prints this file. */
@@ -16,6 +17,24 @@ export function report(line: string): void {
 export function which(cmd: string): string | undefined {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** Where `kubectl kustomize` runs here: kubectl's path, or why not (for a `SKIPPED:` line and skipIf). */
+export function kubectlKustomize(): { kubectl: string | undefined; skip: string | undefined } {
+  const kubectl = which('kubectl');
+  const usable = kubectl !== undefined && spawnSync(kubectl, ['kustomize', '--help'], { encoding: 'utf8' }).status === 0;
+  return { kubectl, skip: !kubectl ? 'kubectl is not on PATH' : !usable ? 'kubectl has no kustomize subcommand' : undefined };
+}
+
+/** `files` (path → text) written under a new temporary folder named with `prefix`, which is added to `made` for the caller to remove. */
+export function writtenTree(prefix: string, files: Record<string, string>, made: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  for (const [p, t] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, p)), { recursive: true });
+    writeFileSync(join(dir, p), t);
+  }
+  return dir;
 }
 
 /** The local provider mirror: RUNNER_FLEET_TF_PLUGIN_DIR, or the image's /opt/tf-plugins. */

@@ -677,11 +677,13 @@ function shellAssignments(script: string, track = false, count?: { steps: number
       else close();
     }
     const literal = continued ? null : LITERAL_ASSIGNMENT.exec(line);
+    // Each command's own text is read where the line is more than one assignment (`{ NS=b; }`, `NS=a; cmd`): tracking, or a line that is not one literal.
+    const mapped = track || (literal === null && !continued);
     // Segments between command separators; `;;` (and `;&`, `;;&`) ends a case arm: the next arm is another branch.
     let after = ';';
     // Tracking: where each character of the structural line is in `line` (through the directives taken out).
-    const cut = track ? ([] as number[]) : undefined;
-    const kept = track ? ([] as number[]) : undefined;
+    const cut = mapped ? ([] as number[]) : undefined;
+    const kept = mapped ? ([] as number[]) : undefined;
     const shape = structural(withoutDirectives(line, cut), kept);
     const inLine = (k: number): number => (k >= kept!.length ? (kept!.length > 0 ? cut![kept![kept!.length - 1]!]! + 1 : 0) : cut![kept![k]!]!);
     let from = 0;
@@ -691,13 +693,15 @@ function shellAssignments(script: string, track = false, count?: { steps: number
       const segmentAt = from;
       from += segment.length;
       if (/^(;;&?|;&|&&|\|\||[;&|])$/.test(segment)) {
+        // In a case arm's pattern `|` joins alternatives (`x | y)`): no pipe, the arm's commands run in this shell.
+        if (segment === '|' && stack?.kase === 'pattern') continue;
         if (segment.startsWith(';;') || segment === ';&') branch();
         after = segment;
         continue;
       }
       const place: Segment | undefined = track ? { at: lineAt + inLine(segmentAt), index: assignments.length, stack } : undefined;
       // Tracking: this command's own text, as written, for a literal value (`NS=a` of `NS=a; helm …`).
-      const own = track && !/\\\r?\n/.test(joined.slice(inLine(segmentAt), inLine(from))) ? SEGMENT_LITERAL.exec(line.slice(inLine(segmentAt), inLine(from))) : null;
+      const own = mapped && !/\\\r?\n/.test(joined.slice(inLine(segmentAt), inLine(from))) ? SEGMENT_LITERAL.exec(line.slice(inLine(segmentAt), inLine(from))) : null;
       // After `&&` or `||` a command may not run; after `|` it runs in a subshell: what it assigns is not known after it.
       const conditional = after === '&&' || after === '||' || after === '|';
       const words = segment.trim().split(/[ \t\n]+/).filter((w) => w !== '');
@@ -801,7 +805,7 @@ function shellAssignments(script: string, track = false, count?: { steps: number
       if (parts[p + 1] !== '|' && parts[p + 1] !== '&') for (const g of groups) g.into = g.parent ?? null;
       // `NAME+=…` and `NAME[i]=…` change NAME and are never a literal (LITERAL_ASSIGNMENT reads NAME= only).
       for (const { name, by } of pending) {
-        const value = by === undefined && !conditional ? (track ? (own?.[1] === name ? ownValue(own) : undefined) : literal?.[1] === name ? (literal[2] ?? literal[3] ?? literal[4] ?? '') : undefined) : undefined;
+        const value = by === undefined && !conditional ? (track ? (own?.[1] === name ? ownValue(own) : undefined) : literal?.[1] === name ? (literal[2] ?? literal[3] ?? literal[4] ?? '') : own?.[1] === name ? shellLiteral(own) : undefined) : undefined;
         assignments.push({ name, value, blocks: inner ?? stack, by: by ?? (conditional ? `an assignment after \`${after}\`, which may not run` : UNKNOWN_VALUE), line: startLine, end: n + 1 });
       }
     }
@@ -856,12 +860,16 @@ function* parenWords(words: readonly string[], innermost: () => Block | undefine
 }
 
 /**
- * One command's `NAME=value` as written (inForce), a subshell's `(` before it or `)` after it allowed: `"…"` (which may name variables, expanded when it
+ * One command's `NAME=value` as written (inForce, and assignedInForce where a line holds more than one
+ * command), a subshell's `(` or a group's `{` before it, `then`/`do`/`else` or a case arm's pattern
+ * (`x)`) before it and `)` after it allowed: `"…"` (which may name variables, expanded when it
  * runs), `'…'` (the characters as written) or a bare word (no parentheses: `$(…)` is a command's
  * output). Anchored, each part a class the next cannot take: linear.
  */
-const SEGMENT_LITERAL = /^[ \t\r\n]*(?:(?:\(|\{[ \t\r\n])[ \t\r\n]*)*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"`\\]*)"|'([^']*)'|([^\s"'`;&|\\()]*))[ \t\r\n]*(?:\)[ \t\r\n]*)*$/;
+const SEGMENT_LITERAL = /^[ \t\r\n]*(?:(?:\(|\{[ \t\r\n]|(?:then|do|else)[ \t\r\n]|[^\s"'`;&|()]+\)[ \t\r\n])[ \t\r\n]*)*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"`\\]*)"|'([^']*)'|([^\s"'`;&|\\()]*))[ \t\r\n]*(?:\)[ \t\r\n]*)*$/;
 /** SEGMENT_LITERAL's value in expandWord's form: a `$` or `\` of `'…'` behind a `\`. */
+/** A SEGMENT_LITERAL's value as assignedInForce keeps it, the shell's literal: none where it names a variable (`"$A"`, `$A`), which only the run knows. */
+const shellLiteral = (m: RegExpExecArray): string | undefined => (m[3] !== undefined ? m[3] : (m[2] ?? m[4] ?? '').includes('$') ? undefined : (m[2] ?? m[4] ?? ''));
 const ownValue = (m: RegExpExecArray): string => m[2] ?? (m[3] !== undefined ? m[3].replace(/[$\\]/g, '\\$&') : (m[4] ?? ''));
 
 /** Why a `NAME=…` of its own is not a literal: its value is one only the run knows (`$(…)`, `$A`). */

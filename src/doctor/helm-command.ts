@@ -252,7 +252,7 @@ function parseArgs(words: readonly Word[]): Parsed {
  * The `key=value` pairs of one `--set`/`--set-string` argument (Helm's strvals): split at commas
  * outside `{…}` and not escaped (`\,`); the value's escapes undone, the key's kept for helmSetPath.
  */
-function setPairs(arg: string): { key: string; value: string | undefined; valueAt: number }[] {
+export function setPairs(arg: string): { key: string; value: string | undefined; valueAt: number }[] {
   const out: { key: string; value: string | undefined; valueAt: number }[] = [];
   let key = '';
   let value: string | undefined;
@@ -287,7 +287,7 @@ function setPairs(arg: string): { key: string; value: string | undefined; valueA
 }
 
 /** A `--set` value as Helm types it: `{a,b}` a list of values, else one. */
-function setValue(v: string, string: boolean): unknown {
+export function setValue(v: string, string: boolean): unknown {
   const typed = (x: string): unknown => (string ? x : autoTyped(x));
   if (v.startsWith('{') && v.endsWith('}')) {
     const inner = v.slice(1, -1);

@@ -15,6 +15,7 @@ import { unreadTemplateFindings } from './deployment-templates.js';
 import { readGitOpsReleases } from './gitops.js';
 import { readUmbrellaValues } from './umbrella-chart.js';
 import { readHelmCommands } from './helm-command.js';
+import { applyAnsibleNamespaces, readAnsibleHelmTasks, readAnsibleK8sTasks } from './ansible-k8s.js';
 import { markRefusedNamespaces, refusedNamespaceFindings } from './namespace-names.js';
 import { generateKustomizeObjects } from './kustomize-generate.js';
 import { applyKustomizeNamespaces, oneInComponents } from './kustomize-namespace.js';
@@ -183,8 +184,12 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   }
   // A vendored gitlab-runner chart's own values.yaml, as shipped: its defaults, not a deployment's values (vendored-chart.ts).
   vendoredChartDefaults(ev);
+  // The objects Ansible k8s tasks apply, as a manifest's (ansible-k8s.ts).
+  const ansibleNamespaces = readAnsibleK8sTasks(ev);
   // Namespaces (and service account names) written that Kubernetes refuses, as written (namespace-names.ts).
   refusedNamespaceFindings(ev);
+  // The namespace a k8s task gives its objects that name none (RF948 at the task where refused).
+  applyAnsibleNamespaces(ev, ansibleNamespaces);
   // The ConfigMaps and Secrets kustomize generators make, as objects of their kustomization's build (kustomize-generate.ts).
   generateKustomizeObjects(ev);
   applyKustomizeNamespaces(ev);
@@ -192,6 +197,8 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   readGitOpsReleases(ev);
   // `helm install|upgrade|template` of the runner chart in scripts, Makefiles and CI files (helm-command.ts).
   readHelmCommands(ev);
+  // Ansible helm tasks of the runner chart (ansible-k8s.ts).
+  readAnsibleHelmTasks(ev);
   // Objects and releases in a namespace Kubernetes refuses are not deployed: their namespace is not matched (namespace-names.ts).
   markRefusedNamespaces(ev);
   // A parent chart's values.yaml no release installs: its gitlab-runner dependencies' sections as Helm renders them (umbrella-chart.ts).

@@ -473,7 +473,7 @@ function clusterApi(apiVersion: string, kind: string): boolean {
 const CONFIG_GROUPS = new Set(['kubeadm.k8s.io', 'controller-runtime.sigs.k8s.io']);
 const CORE_GROUPS = new Set(['apps', 'batch', 'policy', 'autoscaling', 'extensions']);
 
-function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin, tfJson: boolean): void {
+export function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin, tfJson: boolean): void {
   // Azure CLI output (az identity, az role assignment, az aks show): one object or a list of them.
   if (!tfJson && readAzCliInto(ev, doc, origin)) return;
   if (!isObject(doc)) return;

@@ -37,6 +37,13 @@ describe('RF948 in Terraform: one finding per .tf file and value', () => {
     expect(f.find((x) => x.path.startsWith('b.tf'))!.message).toMatch(/^kubernetes_config_map_v1\.c: the namespace "Runners"/);
   });
 
+  it('a resource with count = 3 writing "Runners" once: one RF948 naming no other place (the instances are one place written)', () => {
+    const tf = cm('a', '"Runners"').replace('metadata {', 'count = 3\n  metadata {');
+    const f = codesIn(doctorTexts({ 'k8s.tf': tf }), 'RF948');
+    expect(f.map((x) => x.path)).toEqual([placeOf('k8s.tf', tf, '"Runners"')]);
+    expect(f[0]!.message).not.toContain('more place');
+  });
+
   it('a helm_release and a kubernetes resource of one file writing "GitLab": one RF948, at the first read', () => {
     const tf = `${release('"GitLab"')}\n${cm('a', '"GitLab"')}`;
     const f = codesIn(doctorTexts({ 'main.tf': tf, 'values.yaml': VALUES }), 'RF948');

@@ -102,6 +102,8 @@ const MORE_LISTED = 8;
 export interface OtherPlace {
   name: string | (() => string);
   at: () => Position;
+  /** Where one written place is read more than once (a resource's count or for_each instances, a module called twice): the same id is named once. */
+  id?: string;
 }
 
 /**
@@ -112,6 +114,8 @@ export interface OtherPlace {
  * (a local or a variable), rather than write it again.
  */
 export interface RefusedGroup {
+  /** The ids (OtherPlace.id) of the places in the group. */
+  ids?: Set<string>;
   value: string;
   kind: 'namespace' | 'account';
   at: () => Position;
@@ -151,14 +155,18 @@ export class RefusedGroups {
   readonly #groups = new Map<string, RefusedGroup>();
   add(key: string, first: () => Omit<RefusedGroup, 'more'>, other: OtherPlace): void {
     const g = this.#groups.get(key);
-    if (g) g.more.push(other);
-    else this.#groups.set(key, { ...first(), more: [] });
+    if (!g) this.#groups.set(key, { ...first(), more: [], ...(other.id !== undefined ? { ids: new Set([other.id]) } : {}) });
+    else if (other.id === undefined || !g.ids?.has(other.id)) this.#join(g, other);
   }
   /** A group whose first place is not one of the places read (a local, an assignment): every place read is one of `more`. */
   use(key: string, head: () => Omit<RefusedGroup, 'more' | 'uses'>, place: OtherPlace): void {
     const g = this.#groups.get(key);
-    if (g) g.more.push(place);
-    else this.#groups.set(key, { ...head(), uses: true, more: [place] });
+    if (!g) this.#groups.set(key, { ...head(), uses: true, more: [place], ...(place.id !== undefined ? { ids: new Set([place.id]) } : {}) });
+    else if (place.id === undefined || !g.ids?.has(place.id)) this.#join(g, place);
+  }
+  #join(g: RefusedGroup, place: OtherPlace): void {
+    g.more.push(place);
+    if (place.id !== undefined) (g.ids ??= new Set()).add(place.id);
   }
   /** One finding per group, never two at one place. */
   findings(): Finding[] {
@@ -257,13 +265,17 @@ export function terraformLocalOf(mod: ConfigModule, body: ConfigBody, path: read
  * value, at the local (terraformLocalOf). A resource's place is located only where it is named.
  */
 export function addTerraformRefused(groups: RefusedGroups, place: { value: string; kind: 'namespace' | 'account'; address: string; at: () => Position; file: string; consequence: string; consequenceOfAll: string; local?: { name: string; at: Position } }): void {
-  const { value, kind, address, at, local } = place;
+  const { value, kind, address, local } = place;
+  // Terraform's places are few and located from the file's own positions: each is located, so one written place read by several instances is named once.
+  const where = place.at();
+  const at = () => where;
+  const id = formatPosition(where);
   if (local) {
     const head = () => ({ value, kind, at: () => local.at, what: `local.${local.name}`, consequence: place.consequence, consequenceOfAll: place.consequenceOfAll });
-    groups.use(`local\0${local.at.file}\0${local.name}\0${kind}\0${value}`, head, { name: address, at });
+    groups.use(`local\0${local.at.file}\0${local.name}\0${kind}\0${value}`, head, { name: address, at, id });
     return;
   }
-  groups.add(`${place.file}\0${kind}\0${value}`, () => ({ value, kind, at, what: address, consequence: place.consequence, consequenceOfAll: place.consequenceOfAll }), { name: address, at });
+  groups.add(`${place.file}\0${kind}\0${value}`, () => ({ value, kind, at, what: address, consequence: place.consequence, consequenceOfAll: place.consequenceOfAll }), { name: address, at, id });
 }
 
 /** A namespace as read (after kustomize and Argo CD set theirs) that Kubernetes refuses: a literal, not a placeholder. */

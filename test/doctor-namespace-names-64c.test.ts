@@ -68,6 +68,28 @@ describe('RF948 at a Terraform local the namespace is read from', () => {
   });
 });
 
+describe('RF948 at the root variable the namespace is read from', () => {
+  const tf = (def: string) => `variable "ns" {\n  type    = string\n  default = "${def}"\n}\n\n${cm('a', 'var.ns')}\n${cm('b', 'var.ns')}`;
+
+  it('variable "ns" { default = "Runners" } read by two resources: one RF948 at the default', () => {
+    const text = tf('Runners');
+    const f = codesIn(doctorTexts({ 'main.tf': text }), 'RF948');
+    expect(f.map((x) => x.path)).toEqual([placeOf('main.tf', text, '"Runners"')]);
+    expect(f[0]!.message).toMatch(new RegExp(`^var\\.ns \\(read as the namespace by 2 places: kubernetes_config_map_v1\\.a \\(line ${lineOf(at('main.tf', text, 'var.ns', 0))}\\) and kubernetes_config_map_v1\\.b \\(line ${lineOf(at('main.tf', text, 'var.ns', 1))}\\)\\): the namespace "Runners"`));
+  });
+
+  it('a terraform.tfvars giving ns = "GitLab" over the default "runners": RF948 at the tfvars value', () => {
+    const vars = 'ns = "GitLab"\n';
+    const f = codesIn(doctorWalked({ 'main.tf': tf('runners'), 'terraform.tfvars': vars }), 'RF948');
+    expect(f.map((x) => x.path)).toEqual([placeOf('terraform.tfvars', vars, '"GitLab"')]);
+    expect(f[0]!.message).toMatch(/^var\.ns \(read as the namespace by 2 places: kubernetes_config_map_v1\.a \(main\.tf:\d+\) and kubernetes_config_map_v1\.b \(main\.tf:\d+\)\)/);
+  });
+
+  it('twin: default "runners" and no tfvars: no RF948', () => {
+    expect(codesIn(doctorTexts({ 'main.tf': tf('runners') }), 'RF948')).toEqual([]);
+  });
+});
+
 describe('a grouped manifest RF948 names the other objects', () => {
   it('a ServiceAccount, a ConfigMap and a Role in CI: the first, and the others by kind, name and line', () => {
     const m = 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: runner\n  namespace: CI\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: runner-config\n  namespace: CI\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: runner-pods\n  namespace: CI\n';

@@ -1,4 +1,4 @@
-import { RefusedGroups, addTerraformRefused, namespaceRefused, terraformLocalOf } from './namespace-names.js';
+import { RefusedGroups, addTerraformRefused, namespaceRefused, terraformValueOf } from './namespace-names.js';
 import { yamlData } from './yaml-data.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
@@ -612,8 +612,8 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
   // Said with the kubernetes resources' (kubernetes-terraform.ts): one finding per .tf file and value, or per local the value is read from.
   const refused = literal !== undefined && literal !== 'default' && namespaceRefused(literal) !== undefined;
   if (refused) {
-    const l = terraformLocalOf(evaluator.mod, block.body, ['namespace']);
-    addTerraformRefused((ev.terraform.refused ??= new RefusedGroups()), { value: literal, kind: 'namespace', address: key, at: () => at('namespace'), file: origin.source.path, consequence: 'the helm provider fails to install the release (the API server refuses the namespace), so no manager runs from it; its chain is not read with that namespace', consequenceOfAll: 'the kubernetes and helm providers fail to create each of them (the API server refuses the namespace), so `terraform apply` stops at the first and what depends on them is not deployed; no manager runs from a release among them, and its chain is not read with that namespace', ...(l ? { local: l } : {}) });
+    const l = terraformValueOf(evaluator.mod, block.body, ['namespace'], literal, evaluator.scope.address === '');
+    addTerraformRefused((ev.terraform.refused ??= new RefusedGroups()), { value: literal, kind: 'namespace', address: key, at: () => at('namespace'), file: origin.source.path, consequence: 'the helm provider fails to install the release (the API server refuses the namespace), so no manager runs from it; its chain is not read with that namespace', consequenceOfAll: 'the kubernetes and helm providers fail to create each of them (the API server refuses the namespace), so `terraform apply` stops at the first and what depends on them is not deployed; no manager runs from a release among them, and its chain is not read with that namespace', ...(l ? { from: l } : {}) });
   }
   const known = refused ? undefined : literal;
   if (known === undefined && !refused) {

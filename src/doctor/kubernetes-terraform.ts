@@ -1,4 +1,4 @@
-import { RefusedGroups, addTerraformRefused, terraformLocalOf, writtenRefused } from './namespace-names.js';
+import { RefusedGroups, addTerraformRefused, terraformValueOf, writtenRefused } from './namespace-names.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
@@ -210,13 +210,15 @@ function refusedMetadata(ev: Evidence, groups: RefusedGroups, type: string, name
   const consequence = `the kubernetes provider fails to create ${address} (the API server refuses it), so \`terraform apply\` stops there and what depends on it is not deployed`;
   const consequenceOfAll = 'the kubernetes provider fails to create each of them (the API server refuses it), so `terraform apply` stops at the first and what depends on them is not deployed';
   let written: { mod: ConfigModule; block: ConfigBlock } | undefined | null = null;
-  const local = (key: string) => {
+  // A root module's resource (not one a module call makes): its `var.x` is the root's variable.
+  const root = !ev.terraform.moduleCalls?.has(address);
+  const local = (key: string, value: string) => {
     written ??= writtenBlock(ev, type, name, origin) ?? undefined;
-    return written ? terraformLocalOf(written.mod, written.block.body, ['metadata', key]) : undefined;
+    return written ? terraformValueOf(written.mod, written.block.body, ['metadata', key], value, root) : undefined;
   };
   const add = (key: string, value: string, kind: 'namespace' | 'account') => {
-    const l = local(key);
-    addTerraformRefused(groups, { value, kind, address, at: at(key), file: origin.source.path, consequence, consequenceOfAll, ...(l ? { local: l } : {}) });
+    const l = local(key, value);
+    addTerraformRefused(groups, { value, kind, address, at: at(key), file: origin.source.path, consequence, consequenceOfAll, ...(l ? { from: l } : {}) });
   };
   if (info.namespaced && writtenRefused(m.namespace)) add('namespace', m.namespace, 'namespace');
   const own = info.kind === 'Namespace' ? 'namespace' : info.kind === 'ServiceAccount' ? 'account' : undefined;

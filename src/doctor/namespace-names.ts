@@ -245,34 +245,44 @@ function writtenArgument(body: ConfigBody, path: readonly string[]): Expr | unde
 
 /**
  * Where a Terraform argument's value is written once for many: `namespace = local.ns` (or
- * `"${local.ns}"`) over `locals { ns = "Runners" }` of the same module, the local and its literal's
- * place; undefined for anything else (a literal written at the argument, a variable whose value a
- * run may give). The evaluator resolves the local to its literal (hcl/eval.ts), so the value read
- * is the local's: the one place to correct it is the locals block.
+ * `"${local.ns}"`) over `locals { ns = "Runners" }` of the same module; in a root module (`root`),
+ * `var.ns`, at the value a variable definitions file Terraform loads itself gives it (terraform.tfvars,
+ * *.auto.tfvars), else at its `default`. The evaluator resolves these to their literal (hcl/eval.ts),
+ * so the value read is theirs: the one place to correct it is there. Undefined for anything else (a
+ * literal written at the argument, a called module's variable, which its caller gives), and where
+ * the literal there is not `value`.
  */
-export function terraformLocalOf(mod: ConfigModule, body: ConfigBody, path: readonly string[]): { name: string; at: Position } | undefined {
+export function terraformValueOf(mod: ConfigModule, body: ConfigBody, path: readonly string[], value: string, root: boolean): { name: string; at: Position } | undefined {
   let e = writtenArgument(body, path);
   if (e?.k === 'tpl' && e.parts.length === 1 && typeof e.parts[0] !== 'string') e = e.parts[0];
-  if (e?.k !== 'attr' || e.obj.k !== 'var' || e.obj.name !== 'local') return undefined;
-  const l = mod.locals.get(e.name);
-  if (!l || literalString(l.expr) === undefined) return undefined;
-  return { name: e.name, at: l.loc.pos(l.expr.at) };
+  if (e?.k !== 'attr' || e.obj.k !== 'var') return undefined;
+  const placed = (x: Expr | undefined, loc: { pos(offset: number): Position } | undefined) => (x !== undefined && loc !== undefined && literalString(x) === value ? loc.pos(x.at) : undefined);
+  let at: Position | undefined;
+  if (e.obj.name === 'local') {
+    const l = mod.locals.get(e.name);
+    at = placed(l?.expr, l?.loc);
+  } else if (e.obj.name === 'var' && root) {
+    const given = mod.varFiles?.loaded.get(e.name);
+    const decl = mod.variables.get(e.name);
+    at = given !== undefined ? ('expr' in given ? placed(given.expr, given.loc) : undefined) : placed(decl?.default, decl?.loc);
+  }
+  return at !== undefined ? { name: `${e.obj.name}.${e.name}`, at } : undefined;
 }
 
 /**
  * The RF948 groups of the Terraform read (kubernetes_* resources' metadata, helm_release's
- * namespace): one per .tf file and value, at its first place, or one per local that writes the
- * value, at the local (terraformLocalOf). A resource's place is located only where it is named.
+ * namespace): one per .tf file and value, at its first place, or one per local or root variable the
+ * value is read from, at its literal (terraformValueOf). A resource's place is located only where it is named.
  */
-export function addTerraformRefused(groups: RefusedGroups, place: { value: string; kind: 'namespace' | 'account'; address: string; at: () => Position; file: string; consequence: string; consequenceOfAll: string; local?: { name: string; at: Position } }): void {
-  const { value, kind, address, local } = place;
+export function addTerraformRefused(groups: RefusedGroups, place: { value: string; kind: 'namespace' | 'account'; address: string; at: () => Position; file: string; consequence: string; consequenceOfAll: string; from?: { name: string; at: Position } }): void {
+  const { value, kind, address, from } = place;
   // Terraform's places are few and located from the file's own positions: each is located, so one written place read by several instances is named once.
   const where = place.at();
   const at = () => where;
   const id = formatPosition(where);
-  if (local) {
-    const head = () => ({ value, kind, at: () => local.at, what: `local.${local.name}`, consequence: place.consequence, consequenceOfAll: place.consequenceOfAll });
-    groups.use(`local\0${local.at.file}\0${local.name}\0${kind}\0${value}`, head, { name: address, at, id });
+  if (from) {
+    const head = () => ({ value, kind, at: () => from.at, what: from.name, consequence: place.consequence, consequenceOfAll: place.consequenceOfAll });
+    groups.use(`from\0${from.at.file}\0${from.name}\0${kind}\0${value}`, head, { name: address, at, id });
     return;
   }
   groups.add(`${place.file}\0${kind}\0${value}`, () => ({ value, kind, at, what: address, consequence: place.consequence, consequenceOfAll: place.consequenceOfAll }), { name: address, at, id });

@@ -42,7 +42,8 @@ describe('RF948 locates only the names Kubernetes refuses', () => {
     const ev = readEvidence(file(Array.from({ length: 2000 }, (_, i) => doc(i, 'CI_Runners'))));
     const found = ev.findings.filter((f) => f.code === 'RF948');
     expect(found.map((f) => f.path)).toEqual(['all.yaml:5:14']);
-    expect(found[0]!.message).toContain('(and 1999 more places in this file that write it: lines 11, 17, 23, 29, 35, 41, 47, 53 and 1991 more)');
+    // Stop 64c: the others named by kind, name and line.
+    expect(found[0]!.message).toContain('(and 1999 more places in this file that write it: ServiceAccount sa-1 (line 11), ServiceAccount sa-2 (line 17), ServiceAccount sa-3 (line 23), ServiceAccount sa-4 (line 29), ServiceAccount sa-5 (line 35), ServiceAccount sa-6 (line 41), ServiceAccount sa-7 (line 47), ServiceAccount sa-8 (line 53) and 1991 more)');
     // Before: 2,000 (each refused namespace located, one finding each).
     expect(locate.mock.calls.filter(([, path]) => path.join('.').endsWith('metadata.namespace')).length).toBeLessThanOrEqual(9);
   });

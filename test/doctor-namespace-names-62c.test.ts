@@ -81,7 +81,8 @@ describe('RF948: namespaces written in manifests, kustomizations, GitOps objects
     // Stop 63a: one finding per file and value, at the first place, the others by line.
     const places = [...bad.matchAll(/namespace: ci-\n/g)].map((m) => placeOf('m.yaml', bad, 'ci-', m.index));
     expect(f.map((x) => x.path)).toEqual([places[0]]);
-    expect(f[0]!.message).toContain(`(and ${places.length - 1} more places in this file that write it: lines ${places.slice(1).map((p) => p.split(':')[1]).join(', ')})`);
+    // Stop 64c: the others named by kind, name and line.
+    expect(f[0]!.message).toContain(`(and 2 more places in this file that write it: ConfigMap runner-config (line ${places[1]!.split(':')[1]}) and Deployment gitlab-runner (line ${places[2]!.split(':')[1]}))`);
     expect(f[0]!.message).toContain('"ci-" is one Kubernetes refuses (it starts or ends with something other than a lower-case letter or digit)');
     expect(codesIn(doctorTexts({ 'm.yaml': plainManager({ namespace: '${NS}' }).text }), 'RF948')).toEqual([]);
   });
@@ -116,7 +117,7 @@ describe('RF948: namespaces written in manifests, kustomizations, GitOps objects
     const f = codesIn(doctorTexts({ 'm.yaml': bad }), 'RF948');
     // Stop 63a: the name written twice in one file is one finding, at the first place, naming the other's line.
     expect(f.map((x) => x.path)).toEqual([placeOf('m.yaml', bad, 'gitlab_runner')]);
-    expect(f[0]!.message).toContain(`(and 1 more place in this file that writes it: line ${placeOf('m.yaml', bad, 'gitlab_runner', bad.indexOf('serviceAccountName')).split(':')[1]})`);
+    expect(f[0]!.message).toContain(`(and 1 more place in this file that writes it: Deployment gitlab-runner (line ${placeOf('m.yaml', bad, 'gitlab_runner', bad.indexOf('serviceAccountName')).split(':')[1]}))`);
     expect(f[0]!.message).toContain("the service account name \"gitlab_runner\" is one Kubernetes refuses (it holds \"_\", and only lower-case letters, digits and '-' and '.' are allowed): a service account's name must be a lower-case RFC 1123 subdomain");
     expect(codesIn(doctorTexts({ 'm.yaml': plainManager({ namespace: 'ci', serviceAccount: 'gitlab.runner' }).text }), 'RF948')).toEqual([]);
   });

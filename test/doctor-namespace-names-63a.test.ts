@@ -40,7 +40,8 @@ describe('RF948: one finding per file and value written', () => {
     const text = accounts(12, 'CI');
     const f = codesIn(doctorTexts({ 'all.yaml': text }), 'RF948');
     expect(f.map((x) => x.path)).toEqual(['all.yaml:5:14']);
-    expect(f[0]!.message).toMatch(/^ServiceAccount sa-0 in all\.yaml \(and 11 more places in this file that write it: lines 11, 17, 23, 29, 35, 41, 47, 53 and 3 more\): the namespace "CI" is one Kubernetes refuses/);
+    // Stop 64c: the others named by kind, name and line.
+    expect(f[0]!.message).toMatch(/^ServiceAccount sa-0 in all\.yaml \(and 11 more places in this file that write it: ServiceAccount sa-1 \(line 11\), ServiceAccount sa-2 \(line 17\), ServiceAccount sa-3 \(line 23\), ServiceAccount sa-4 \(line 29\), ServiceAccount sa-5 \(line 35\), ServiceAccount sa-6 \(line 41\), ServiceAccount sa-7 \(line 47\), ServiceAccount sa-8 \(line 53\) and 3 more\): the namespace "CI" is one Kubernetes refuses/);
   });
 
   it('twin: two files, or two values in one file, are a finding each', () => {
@@ -82,8 +83,9 @@ describe('RF948 in Terraform kubernetes resources and kustomize generator entrie
   it('a kubernetes_namespace_v1 named GitLab, and a kubernetes_service_account gitlab_runner in it: RF948 at each value', () => {
     const text = tf('GitLab', 'gitlab_runner');
     const f = codesIn(doctorTexts({ 'k8s.tf': text }), 'RF948');
-    expect(f.map((x) => `${x.path} ${x.received}`).sort()).toEqual([`${placeOf('k8s.tf', text, '"GitLab"')} GitLab`, `${placeOf('k8s.tf', text, '"GitLab"', text.indexOf('namespace ='))} GitLab`, `${placeOf('k8s.tf', text, '"gitlab_runner"')} gitlab_runner`].sort());
-    expect(f.find((x) => x.path === placeOf('k8s.tf', text, '"GitLab"'))!.message).toBe(`kubernetes_namespace_v1.runners: the namespace "GitLab" is one Kubernetes refuses (it holds "G" (an upper-case letter), and only lower-case letters, digits and '-' are allowed): a namespace must be a lower-case RFC 1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters; the kubernetes provider fails to create kubernetes_namespace_v1.runners (the API server refuses it), so \`terraform apply\` stops there and what depends on it is not deployed`);
+    // Stop 64c: one finding per .tf file and value, the namespace's name and the account's namespace alike.
+    expect(f.map((x) => `${x.path} ${x.received}`).sort()).toEqual([`${placeOf('k8s.tf', text, '"GitLab"')} GitLab`, `${placeOf('k8s.tf', text, '"gitlab_runner"')} gitlab_runner`].sort());
+    expect(f.find((x) => x.path === placeOf('k8s.tf', text, '"GitLab"'))!.message).toBe(`kubernetes_namespace_v1.runners (and 1 more place in this file that writes it: kubernetes_service_account.runner (line 10)): the namespace "GitLab" is one Kubernetes refuses (it holds "G" (an upper-case letter), and only lower-case letters, digits and '-' are allowed): a namespace must be a lower-case RFC 1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters; the kubernetes provider fails to create each of them (the API server refuses it), so \`terraform apply\` stops at the first and what depends on them is not deployed`);
   });
 
   it('twin: gitlab and gitlab-runner, or a namespace Terraform fills in (${var.ns}): no RF948', () => {

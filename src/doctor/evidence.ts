@@ -14,6 +14,7 @@ import type { UserDataSource } from './user-data-place.js';
 import type { SetupStep } from './provisioners.js';
 import type { UnreadTemplate } from './deployment-templates.js';
 import type { YamlFile } from './yaml-documents.js';
+import type { RefusedGroups } from './namespace-names.js';
 
 /** A value read from a file, with where it came from. */
 export interface Located<T> {
@@ -51,6 +52,8 @@ export interface TerraformEvidence {
   jsonPlaces?: { origin: Origin; path: readonly (string | number)[] }[];
   /** Why a value is not statically known, by `type.name` and `type.name.attribute` (data: `data.` prefix). */
   unknowns: Map<string, Reason>;
+  /** RF948 places of helm_release namespaces, said with the kubernetes resources' (kubernetes-terraform.ts): one finding per file and value. */
+  refused?: RefusedGroups;
   /** Resources made by a local module: their key → the module call (address, arguments with positions). */
   moduleCalls?: Map<string, ModuleCallSite>;
   /**

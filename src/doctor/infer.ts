@@ -134,6 +134,8 @@ interface Chain {
   values?: Located<Record<string, unknown>> & { chartDefaultsReplaced?: { at: string; what: string }; renamedBy?: { prefix: string; suffix: string; by: string } };
   /** Which of two namespaces its GitOps object writes the manager runs in, and why (Evidence.helmValues namespaceNote): shown with the chain. */
   namespaceNote?: string;
+  /** The manager's or its jobs' namespace, where Kubernetes refuses it (RF948): shown with the chain, whose accounts and bindings are not matched. */
+  refusedNamespace?: string;
   /** The chart's embedded `runners.config`, parsed, and its text: what the chart deploys. */
   chartToml?: { value: Record<string, unknown>; text: string };
   /** chartToml is the entry a chart before 0.53.0 builds from legacy runners.* values: each setting's values key. */
@@ -149,6 +151,15 @@ interface Chain {
   podLabels: Record<string, string>;
   /** A manager deployed without the chart: the workload running gitlab-runner, and the ConfigMap its config.toml is a key of. */
   workload?: { object: Located<K8sObject> & { address?: string }; configMap?: string };
+}
+
+/**
+ * A chain's first line in the text report: its manager, where it is declared, and its notes (which
+ * namespace its GitOps object gives, a namespace Kubernetes refuses) in the parentheses.
+ */
+export function managerLine(chain: Pick<Chain, 'namespace' | 'managerSa' | 'namespaceNote' | 'refusedNamespace'>, at: string): string {
+  const notes = [at, ...(chain.namespaceNote !== undefined ? [chain.namespaceNote] : []), ...(chain.refusedNamespace !== undefined ? [`the namespace ${JSON.stringify(chain.refusedNamespace)} is one Kubernetes refuses (RF948): not deployed, its accounts and bindings not matched`] : [])];
+  return `manager ${chain.namespace}/${chain.managerSa} (${notes.join('; ')})`;
 }
 
 export interface Inferred {
@@ -1046,7 +1057,10 @@ export function inferDeployment(ev: Evidence): Inferred {
     }
     const executor = get(toml, 'runners', 0, 'executor');
     const jobsSaName = str(get(toml, 'runners', 0, 'kubernetes', 'service_account')) ?? 'default';
-    const summary: string[] = [`manager ${chain.namespace}/${chain.managerSa} (${at}${chain.namespaceNote !== undefined ? `; ${chain.namespaceNote}` : ''})`];
+    // A namespace Kubernetes refuses (RF948 where it is written), the manager's or its jobs': said on the chain's line, and the chain read no further (below).
+    const refusedNs = [chain.namespace, chain.jobNamespace].find(refusedAsRead);
+    if (refusedNs !== undefined) chain.refusedNamespace = refusedNs;
+    const summary: string[] = [managerLine(chain, at)];
     managerServiceAccounts.add(`${chain.namespace}/${chain.managerSa}`);
     summaries.set(chain.name, summary);
     const shared = chain.workload ? sharedRegistration(chain.workload, toml) : undefined;
@@ -1075,11 +1089,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     // A namespace Kubernetes refuses (RF948 where it is written): nothing of the chain is deployed, and
     // its accounts, bindings and trust are not matched in a namespace that cannot exist; what was read
     // above holds whatever the namespace, and its config.toml gets the checks of a chain not proven.
-    const refusedNs = [chain.namespace, jobNs].find(refusedAsRead);
-    if (refusedNs !== undefined) {
-      summary[0] = summary[0]!.replace(/\)$/, `; the namespace ${JSON.stringify(refusedNs)} is one Kubernetes refuses (RF948): not deployed, its accounts and bindings not matched)`);
-      continue;
-    }
+    if (chain.refusedNamespace !== undefined) continue;
     // A ServiceAccount given more than once, each copy as near to this chain's files as the others
     // (two clusters' manifests side by side in one folder): which one its pods run as is not shown.
     const parties: [string, string][] = [[chain.namespace, chain.managerSa], ...(toml !== undefined && !jobsAsManager ? [[jobNs, jobsSaName] as [string, string]] : [])];

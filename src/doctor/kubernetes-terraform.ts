@@ -1,9 +1,10 @@
-import { refusedWrittenFinding } from './namespace-names.js';
+import { RefusedGroups, addTerraformRefused, terraformValueOf, writtenRefused } from './namespace-names.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import type { Evidence } from './evidence.js';
 import { formatPosition, originAt, type Origin } from './source.js';
+import type { ConfigBlock, ConfigModule } from './hcl/config.js';
 import { isObject } from '../model/is-object.js';
 
 /**
@@ -166,6 +167,8 @@ function manifestObject(body: Record<string, unknown>): K8sObject | undefined {
 export function addTerraformKubernetesObjects(ev: Evidence): { findings: Finding[]; unplacedServiceAccounts: string[] } {
   const findings: Finding[] = [];
   const unplacedServiceAccounts: string[] = [];
+  // helm_release namespaces (helm-release.ts) are in these groups already: one finding per file and value for both.
+  const refused = (ev.terraform.refused ??= new RefusedGroups());
   for (const [type, byName] of Object.entries(ev.terraform.resource)) {
     if (!Object.hasOwn(KINDS, type) && type !== 'kubernetes_manifest') continue;
     for (const [name, body] of Object.entries(byName)) {
@@ -178,33 +181,56 @@ export function addTerraformKubernetesObjects(ev: Evidence): { findings: Finding
         const syntax = origin.source.syntax;
         findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(syntax === 'hcl' || Array.isArray(body.metadata) ? originAt(origin, 'metadata', 0, 'namespace') : originAt(origin, 'metadata', 'namespace')), message: `${type}.${name}: namespace ${ns} is not statically known, so the ${KINDS[type]!.kind} is not read and what depends on it is not proven`, received: ns.slice(0, 120), fix: 'write the namespace literally, or reference the literal name of a namespace resource of these files (kubernetes_namespace_v1.<name>.metadata[0].name)' });
       }
-      // A literal namespace (or a Namespace's or ServiceAccount's name) Kubernetes refuses: RF948 at it (namespace-names.ts).
-      if (origin && type !== 'kubernetes_manifest') findings.push(...refusedMetadata(type, name, body, origin));
+      // A literal namespace (or a Namespace's or ServiceAccount's name) Kubernetes refuses: RF948, one per file (or local) and value (namespace-names.ts).
+      if (origin && type !== 'kubernetes_manifest') refusedMetadata(ev, refused, type, name, body, origin);
       const object = type === 'kubernetes_manifest' ? manifestObject(body) : terraformToK8sObject(type, body);
       if (!object || !origin) continue;
       // Positions inside the object follow the provider's block names (metadata.annotations.<key>).
       ev.kubernetes.push({ value: object, origin: { ...origin, path: [...origin.path] }, address: `${type}.${name}` });
     }
   }
+  findings.push(...refused.findings());
+  delete ev.terraform.refused;
   return { findings, unplacedServiceAccounts };
 }
 
 /**
  * RF948 for a kubernetes provider resource's literal metadata that Kubernetes refuses: a namespaced
  * object's `namespace`, a kubernetes_namespace(_v1)'s `name` (the namespace itself), a
- * kubernetes_service_account(_v1)'s `name`. A value Terraform fills in (`${…}`) is not judged.
+ * kubernetes_service_account(_v1)'s `name`. A value Terraform fills in (`${…}`) is not judged. Into
+ * `groups`: one finding per .tf file and value, or per local the value is read from.
  */
-function refusedMetadata(type: string, name: string, body: Record<string, unknown>, origin: Origin): Finding[] {
+function refusedMetadata(ev: Evidence, groups: RefusedGroups, type: string, name: string, body: Record<string, unknown>, origin: Origin): void {
   const info = KINDS[type]!;
   const m = block(body.metadata);
-  if (!m) return [];
+  if (!m) return;
   // HCL and `terraform show -json` hold the block as a list of one, `.tf.json` often as an object.
-  const at = (key: string) => originAt(origin, ...(origin.source.syntax === 'hcl' || Array.isArray(body.metadata) ? ['metadata', 0, key] : ['metadata', key]));
-  const out: Finding[] = [];
-  const applyFails = `the kubernetes provider fails to create ${type}.${name} (the API server refuses it), so \`terraform apply\` stops there and what depends on it is not deployed`;
-  const ns = info.namespaced ? refusedWrittenFinding(m.namespace, () => at('namespace'), `${type}.${name}`, applyFails) : undefined;
-  if (ns) out.push(ns);
-  const own = info.kind === 'Namespace' || info.kind === 'ServiceAccount' ? refusedWrittenFinding(m.name, () => at('name'), `${type}.${name}`, applyFails, info.kind === 'Namespace' ? 'namespace' : 'account') : undefined;
-  if (own) out.push(own);
-  return out;
+  const at = (key: string) => () => originAt(origin, ...(origin.source.syntax === 'hcl' || Array.isArray(body.metadata) ? ['metadata', 0, key] : ['metadata', key]));
+  const address = `${type}.${name}`;
+  const consequence = `the kubernetes provider fails to create ${address} (the API server refuses it), so \`terraform apply\` stops there and what depends on it is not deployed`;
+  const consequenceOfAll = 'the kubernetes provider fails to create each of them (the API server refuses it), so `terraform apply` stops at the first and what depends on them is not deployed';
+  let written: { mod: ConfigModule; block: ConfigBlock } | undefined | null = null;
+  // A root module's resource (not one a module call makes): its `var.x` is the root's variable.
+  const root = !ev.terraform.moduleCalls?.has(address);
+  const local = (key: string, value: string) => {
+    written ??= writtenBlock(ev, type, name, origin) ?? undefined;
+    return written ? terraformValueOf(written.mod, written.block.body, ['metadata', key], value, root) : undefined;
+  };
+  const add = (key: string, value: string, kind: 'namespace' | 'account') => {
+    const l = local(key, value);
+    addTerraformRefused(groups, { value, kind, address, at: at(key), file: origin.source.path, consequence, consequenceOfAll, ...(l ? { from: l } : {}) });
+  };
+  if (info.namespaced && writtenRefused(m.namespace)) add('namespace', m.namespace, 'namespace');
+  const own = info.kind === 'Namespace' ? 'namespace' : info.kind === 'ServiceAccount' ? 'account' : undefined;
+  if (own !== undefined && writtenRefused(m.name, own)) add('name', m.name, own);
+}
+
+/** The resource block as written of `type.name` (an instance's `name[…]` too) in the file of `origin`, and its module; undefined where none is (a `terraform show -json` document). */
+function writtenBlock(ev: Evidence, type: string, name: string, origin: Origin): { mod: ConfigModule; block: ConfigBlock } | undefined {
+  const bare = name.replace(/\[.*$/, '');
+  for (const mod of ev.terraform.configs.values()) {
+    const b = mod.blocks.find((x) => x.mode === 'resource' && x.type === type && x.name === bare && x.origin.source.path === origin.source.path);
+    if (b) return { mod, block: b };
+  }
+  return undefined;
 }

@@ -4,6 +4,8 @@ import { CODES } from '../spec/codes.js';
 import { DNS1123_LABEL, DNS1123_LABEL_MAX, DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX } from '../spec/names.js';
 import type { Evidence } from './evidence.js';
 import { formatPosition, type Origin, type Position } from './source.js';
+import type { Expr } from './hcl/ast.js';
+import { literalString, type ConfigBody, type ConfigModule } from './hcl/config.js';
 
 /**
  * RF948: a namespace the doctor reads as a literal that Kubernetes refuses. The API server
@@ -93,8 +95,97 @@ export function refusedWrittenFinding(value: unknown, at: () => Position | strin
   return refusedNameFinding(value, at(), what, consequence, kind);
 }
 
-/** How many more places of one refused value in one file are listed by line (each located): the rest are counted. */
+/** How many more places of one refused value in one file are named (each located): the rest are counted. */
 const MORE_LISTED = 8;
+
+/** One more place a grouped RF948 names: what writes the value there (`ConfigMap runner-config`, `kubernetes_config_map_v1.b`) and where, located only when named. */
+export interface OtherPlace {
+  name: string | (() => string);
+  at: () => Position;
+  /** Where one written place is read more than once (a resource's count or for_each instances, a module called twice): the same id is named once. */
+  id?: string;
+}
+
+/**
+ * One RF948 said for a value written at several places: `what` (and the place `at`) is the first, or
+ * where the value is written once for all (a Terraform local, a shell variable's assignment); `more`
+ * the others, named with their lines up to MORE_LISTED and counted past it, so the message is bounded
+ * and a user finds every place to fix from it. `uses`: the others read the value from the first
+ * (a local or a variable), rather than write it again.
+ */
+export interface RefusedGroup {
+  /** The ids (OtherPlace.id) of the places in the group. */
+  ids?: Set<string>;
+  value: string;
+  kind: 'namespace' | 'account';
+  at: () => Position;
+  what: string | (() => string);
+  consequence: string;
+  /** Said instead of `consequence` where the group has more than one place. */
+  consequenceOfAll?: string;
+  fix?: string;
+  more: OtherPlace[];
+  uses?: true;
+}
+
+/** The words naming a group's other places: "ConfigMap b (line 12), ServiceAccount c (line 20) and 3 more"; a place in another file by file:line. */
+function namedPlaces(more: readonly OtherPlace[], file: string): string {
+  const named = more.slice(0, MORE_LISTED).map((m) => {
+    const p = m.at();
+    const name = safeText(typeof m.name === 'string' ? m.name : m.name(), 80);
+    return `${name} (${p.file === file ? `line ${p.line}` : `${p.file}:${p.line}`})`;
+  });
+  const rest = more.length - named.length;
+  return rest > 0 ? `${named.join(', ')} and ${rest} more` : named.length > 1 ? `${named.slice(0, -1).join(', ')} and ${named.at(-1)!}` : named.join('');
+}
+
+/** The RF948 of a group (RefusedGroup), at its first place; undefined where Kubernetes takes the value. */
+export function groupedRefusedFinding(g: RefusedGroup): Finding | undefined {
+  const at = g.at();
+  const n = g.more.length;
+  const others = n === 0 ? '' : g.uses
+    ? ` (read as the ${g.kind === 'namespace' ? 'namespace' : 'service account name'} by ${n === 1 ? namedPlaces(g.more, at.file) : `${n} places: ${namedPlaces(g.more, at.file)}`})`
+    : ` (and ${n} more place${n === 1 ? ' in this file that writes' : 's in this file that write'} it: ${namedPlaces(g.more, at.file)})`;
+  const what = typeof g.what === 'string' ? g.what : g.what();
+  return refusedNameFinding(g.value, at, `${what}${others}`, n > 0 && g.consequenceOfAll !== undefined ? g.consequenceOfAll : g.consequence, g.kind, g.fix);
+}
+
+/** Collects the refused places of one reader by a key (file, value, …): the first of each key opens a group, the others join it. */
+export class RefusedGroups {
+  readonly #groups = new Map<string, RefusedGroup>();
+  add(key: string, first: () => Omit<RefusedGroup, 'more'>, other: OtherPlace): void {
+    const g = this.#groups.get(key);
+    if (!g) this.#groups.set(key, { ...first(), more: [], ...(other.id !== undefined ? { ids: new Set([other.id]) } : {}) });
+    else if (other.id === undefined || !g.ids?.has(other.id)) this.#join(g, other);
+  }
+  /** A group whose first place is not one of the places read (a local, an assignment): every place read is one of `more`. */
+  use(key: string, head: () => Omit<RefusedGroup, 'more' | 'uses'>, place: OtherPlace): void {
+    const g = this.#groups.get(key);
+    if (!g) this.#groups.set(key, { ...head(), uses: true, more: [place], ...(place.id !== undefined ? { ids: new Set([place.id]) } : {}) });
+    else if (place.id === undefined || !g.ids?.has(place.id)) this.#join(g, place);
+  }
+  #join(g: RefusedGroup, place: OtherPlace): void {
+    g.more.push(place);
+    if (place.id !== undefined) (g.ids ??= new Set()).add(place.id);
+  }
+  /** One finding per group, never two at one place. */
+  findings(): Finding[] {
+    const said = new Set<string>();
+    const out: Finding[] = [];
+    for (const g of this.#groups.values()) {
+      const f = groupedRefusedFinding(g);
+      if (!f || said.has(f.path)) continue;
+      said.add(f.path);
+      out.push(f);
+    }
+    return out;
+  }
+}
+
+/** Whether a value read as written is one Kubernetes refuses, a placeholder (TEMPLATED) not judged. */
+export function writtenRefused(value: unknown, kind: 'namespace' | 'account' = 'namespace'): value is string {
+  return typeof value === 'string' && value !== '' && !TEMPLATED.test(value) && (kind === 'namespace' ? namespaceRefused(value) : accountNameRefused(value)) !== undefined;
+}
 
 /**
  * RF948 at each namespace written as a literal in the objects and kustomizations read (before
@@ -103,60 +194,98 @@ const MORE_LISTED = 8;
  * destination.namespace and helm.namespace; and a ServiceAccount's name, a RoleBinding subject's
  * namespace and a workload's serviceAccountName. One finding per file and value written (a manifest
  * whose 7 objects each write `namespace: Runners` is one mistake to a reader, not 7), at its first
- * place, naming the others by line: "and 6 more places in this file (lines …)". Only a refused value
- * is located, and at most MORE_LISTED + 1 places of each: locating walks the file to its document,
- * so locating every place grew with the square of a file's documents (stop 62).
+ * place, naming the others by kind, name and line: "and 6 more places in this file that write it:
+ * ConfigMap b (line 12), …". Only a refused value is located, and at most MORE_LISTED + 1 places of
+ * each: locating walks the file to its document, so locating every place grew with the square of a
+ * file's documents (stop 62).
  */
 export function refusedNamespaceFindings(ev: Evidence): void {
-  interface Place { origin: Origin; path: (string | number)[]; what: string | (() => string); consequence: string; kind: 'namespace' | 'account'; value: string; more: { origin: Origin; path: (string | number)[] }[] }
-  const groups = new Map<string, Place>();
-  const check = (origin: Origin, path: (string | number)[], value: unknown, what: string | (() => string), consequence: string, kind: 'namespace' | 'account' = 'namespace'): void => {
-    const v = str(value);
+  const groups = new RefusedGroups();
+  const check = (origin: Origin, path: (string | number)[], value: unknown, what: string | (() => string), name: () => string, consequence: string, kind: 'namespace' | 'account' = 'namespace'): void => {
     // A placeholder a templating step fills in before anything applies the file (envsubst's
-    // ${NS}, Helm's {{ }}, Terraform's %{ }, <namespace>): not the namespace that is applied.
-    if (v === undefined || v === '' || TEMPLATED.test(v)) return;
-    // A name Kubernetes takes (nearly all) is located nowhere.
-    if ((kind === 'namespace' ? namespaceRefused(v) : accountNameRefused(v)) === undefined) return;
-    const key = `${origin.source.path}\0${kind}\0${v}`;
-    const group = groups.get(key);
-    if (group) group.more.push({ origin, path });
-    else groups.set(key, { origin, path, what, consequence, kind, value: v, more: [] });
+    // ${NS}, Helm's {{ }}, Terraform's %{ }, <namespace>) is not the namespace that is applied; a
+    // name Kubernetes takes (nearly all) is located nowhere.
+    if (!writtenRefused(value, kind)) return;
+    const at = (): Position => origin.source.locate(origin.doc, [...origin.path, ...path]);
+    groups.add(`${origin.source.path}\0${kind}\0${value}`, () => ({ value, kind, at, what, consequence }), { name, at });
   };
-  const objectWhat = (kind: unknown, meta: unknown, file: string) => (): string => `${typeof kind === 'string' ? kind : 'object'} ${isObject(meta) && typeof meta.name === 'string' ? safeText(meta.name, 63) : ''} in ${file}`.replace('  ', ' ');
+  const objectName = (kind: unknown, meta: unknown) => (): string => `${typeof kind === 'string' ? kind : 'object'} ${isObject(meta) && typeof meta.name === 'string' ? safeText(meta.name, 63) : ''}`.trim();
+  const objectWhat = (kind: unknown, meta: unknown, file: string) => (): string => `${objectName(kind, meta)()} in ${file}`;
   const applyFails = 'the API server refuses the object, so `kubectl apply` (and Argo CD, Flux) fails for it and it is not deployed; the doctor reads it as written, so what it proves of it does not run';
   const objects = [...ev.kubernetes.map((o) => ({ value: o.value, origin: o.origin })), ...(ev.gitOps ?? []).map((g) => ({ value: g.value, origin: g.origin }))];
   for (const o of objects) {
     const what = objectWhat(o.value.kind, o.value.metadata, o.origin.source.path);
-    if (isObject(o.value.metadata)) check(o.origin, ['metadata', 'namespace'], o.value.metadata.namespace, what, applyFails);
-    if (o.value.kind === 'ServiceAccount' && isObject(o.value.metadata)) check(o.origin, ['metadata', 'name'], o.value.metadata.name, what, applyFails, 'account');
+    const name = objectName(o.value.kind, o.value.metadata);
+    if (isObject(o.value.metadata)) check(o.origin, ['metadata', 'namespace'], o.value.metadata.namespace, what, name, applyFails);
+    if (o.value.kind === 'ServiceAccount' && isObject(o.value.metadata)) check(o.origin, ['metadata', 'name'], o.value.metadata.name, what, name, applyFails, 'account');
     const spec = isObject(o.value.spec) ? o.value.spec : undefined;
     if (!spec) continue;
     const api = str(o.value.apiVersion) ?? '';
-    if ((o.value.kind === 'HelmRelease' || o.value.kind === 'Kustomization') && api.includes('fluxcd.io')) check(o.origin, ['spec', 'targetNamespace'], spec.targetNamespace, what, 'Flux applies what it builds into that namespace, and the API server refuses it: the reconciliation fails and nothing of it is deployed');
+    if ((o.value.kind === 'HelmRelease' || o.value.kind === 'Kustomization') && api.includes('fluxcd.io')) check(o.origin, ['spec', 'targetNamespace'], spec.targetNamespace, what, name, 'Flux applies what it builds into that namespace, and the API server refuses it: the reconciliation fails and nothing of it is deployed');
     if (o.value.kind === 'Application' && api.startsWith('argoproj.io')) {
       const consequence = 'Argo CD syncs the objects into that namespace, and the API server refuses them: the sync fails and nothing of it is deployed';
-      if (isObject(spec.destination)) check(o.origin, ['spec', 'destination', 'namespace'], spec.destination.namespace, what, consequence);
-      if (isObject(spec.source) && isObject(spec.source.helm)) check(o.origin, ['spec', 'source', 'helm', 'namespace'], spec.source.helm.namespace, what, consequence);
+      if (isObject(spec.destination)) check(o.origin, ['spec', 'destination', 'namespace'], spec.destination.namespace, what, name, consequence);
+      if (isObject(spec.source) && isObject(spec.source.helm)) check(o.origin, ['spec', 'source', 'helm', 'namespace'], spec.source.helm.namespace, what, name, consequence);
     }
     const pod = isObject(spec.template) && isObject(spec.template.spec) ? { spec: spec.template.spec, path: ['spec', 'template', 'spec'] } : o.value.kind === 'Pod' ? { spec, path: ['spec'] } : undefined;
-    if (pod) check(o.origin, [...pod.path, 'serviceAccountName'], pod.spec.serviceAccountName, what, 'the API server refuses the pod template, so the workload is not deployed', 'account');
+    if (pod) check(o.origin, [...pod.path, 'serviceAccountName'], pod.spec.serviceAccountName, what, name, 'the API server refuses the pod template, so the workload is not deployed', 'account');
   }
   for (const k of ev.kustomizations ?? []) {
-    check(k.origin, ['namespace'], k.value.namespace, `the kustomization ${k.origin.source.path}`, '`kustomize build` sets it on every namespaced object it builds, and the API server refuses each: nothing this kustomization (or one listing it) builds is deployed');
+    check(k.origin, ['namespace'], k.value.namespace, `the kustomization ${k.origin.source.path}`, () => 'the kustomization', '`kustomize build` sets it on every namespaced object it builds, and the API server refuses each: nothing this kustomization (or one listing it) builds is deployed');
   }
-  const said = new Set<string>();
-  for (const g of groups.values()) {
-    const at = g.origin.source.locate(g.origin.doc, [...g.origin.path, ...g.path]);
-    const lines = g.more.slice(0, MORE_LISTED).map((m) => m.origin.source.locate(m.origin.doc, [...m.origin.path, ...m.path]).line);
-    const rest = g.more.length - lines.length;
-    const others = g.more.length === 0 ? '' : ` (and ${g.more.length} more place${g.more.length === 1 ? ' in this file that writes' : 's in this file that write'} it: line${lines.length === 1 ? '' : 's'} ${lines.join(', ')}${rest > 0 ? ` and ${rest} more` : ''})`;
-    const key = formatPosition(at);
-    if (said.has(key)) continue;
-    const f = refusedNameFinding(g.value, at, `${typeof g.what === 'string' ? g.what : g.what()}${others}`, g.consequence, g.kind);
-    if (!f) continue;
-    said.add(key);
-    ev.findings.push(f);
+  ev.findings.push(...groups.findings());
+}
+
+/** An argument of a Terraform body as written (`metadata { namespace = … }`: path ['metadata', 'namespace']). */
+function writtenArgument(body: ConfigBody, path: readonly string[]): Expr | undefined {
+  let b: ConfigBody | undefined = body;
+  for (const name of path.slice(0, -1)) b = b?.blocks.find((x) => x.type === name)?.body;
+  return b?.attrs.find((a) => a.name === path.at(-1))?.expr;
+}
+
+/**
+ * Where a Terraform argument's value is written once for many: `namespace = local.ns` (or
+ * `"${local.ns}"`) over `locals { ns = "Runners" }` of the same module; in a root module (`root`),
+ * `var.ns`, at the value a variable definitions file Terraform loads itself gives it (terraform.tfvars,
+ * *.auto.tfvars), else at its `default`. The evaluator resolves these to their literal (hcl/eval.ts),
+ * so the value read is theirs: the one place to correct it is there. Undefined for anything else (a
+ * literal written at the argument, a called module's variable, which its caller gives), and where
+ * the literal there is not `value`.
+ */
+export function terraformValueOf(mod: ConfigModule, body: ConfigBody, path: readonly string[], value: string, root: boolean): { name: string; at: Position } | undefined {
+  let e = writtenArgument(body, path);
+  if (e?.k === 'tpl' && e.parts.length === 1 && typeof e.parts[0] !== 'string') e = e.parts[0];
+  if (e?.k !== 'attr' || e.obj.k !== 'var') return undefined;
+  const placed = (x: Expr | undefined, loc: { pos(offset: number): Position } | undefined) => (x !== undefined && loc !== undefined && literalString(x) === value ? loc.pos(x.at) : undefined);
+  let at: Position | undefined;
+  if (e.obj.name === 'local') {
+    const l = mod.locals.get(e.name);
+    at = placed(l?.expr, l?.loc);
+  } else if (e.obj.name === 'var' && root) {
+    const given = mod.varFiles?.loaded.get(e.name);
+    const decl = mod.variables.get(e.name);
+    at = given !== undefined ? ('expr' in given ? placed(given.expr, given.loc) : undefined) : placed(decl?.default, decl?.loc);
   }
+  return at !== undefined ? { name: `${e.obj.name}.${e.name}`, at } : undefined;
+}
+
+/**
+ * The RF948 groups of the Terraform read (kubernetes_* resources' metadata, helm_release's
+ * namespace): one per .tf file and value, at its first place, or one per local or root variable the
+ * value is read from, at its literal (terraformValueOf). A resource's place is located only where it is named.
+ */
+export function addTerraformRefused(groups: RefusedGroups, place: { value: string; kind: 'namespace' | 'account'; address: string; at: () => Position; file: string; consequence: string; consequenceOfAll: string; from?: { name: string; at: Position } }): void {
+  const { value, kind, address, from } = place;
+  // Terraform's places are few and located from the file's own positions: each is located, so one written place read by several instances is named once.
+  const where = place.at();
+  const at = () => where;
+  const id = formatPosition(where);
+  if (from) {
+    const head = () => ({ value, kind, at: () => from.at, what: from.name, consequence: place.consequence, consequenceOfAll: place.consequenceOfAll });
+    groups.use(`from\0${from.at.file}\0${from.name}\0${kind}\0${value}`, head, { name: address, at, id });
+    return;
+  }
+  groups.add(`${place.file}\0${kind}\0${value}`, () => ({ value, kind, at, what: address, consequence: place.consequence, consequenceOfAll: place.consequenceOfAll }), { name: address, at, id });
 }
 
 /** A namespace as read (after kustomize and Argo CD set theirs) that Kubernetes refuses: a literal, not a placeholder. */

@@ -3,10 +3,10 @@ import { rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { doctor, readEvidence, type DoctorResult } from '../src/doctor/index.js';
 import { walkFiles } from '../src/io/walk.js';
 import { readKustomizeResources } from '../src/io/kustomize-resources.js';
-import { codesIn, managerRunnerToml, plainManager } from './helpers/doctor.js';
+import { codesIn, doctorWalked, folderInputs, managerRunnerToml, plainManager } from './helpers/doctor.js';
 import { kubectlKustomize, report, writtenTree } from './helpers/tools.js';
 
 /**
@@ -90,6 +90,35 @@ describe('3. a generator file outside the folder walked', () => {
   });
 });
 
+/** A Component listing the base in its resources and merging its own config.toml into the base's generated ConfigMap; o1 (and o2) run it. */
+const COMPONENT = {
+  'base/kustomization.yaml': LINKED['real/kustomization.yaml'],
+  'base/manager.yaml': MANAGER,
+  'base/config.toml': toml('basejobs'),
+  'comp/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - ../base\nconfigMapGenerator:\n  - name: runner-config\n    behavior: merge\n    files:\n      - config.toml\n',
+  'comp/config.toml': toml('compjobs'),
+  'o1/kustomization.yaml': 'namespace: ci\ncomponents:\n  - ../comp\n',
+};
+/** The config.toml namespace of the last runner-config the doctor's build of `folder` holds. */
+const doctorBuildJobs = (files: Record<string, string>, folder: string): string | undefined => {
+  const ev = readEvidence(folderInputs(files));
+  const inBuild = ev.kustomizeBuilds?.get(folder) ?? new Set<string>();
+  const o = ev.kubernetes.filter((x) => x.value.kind === 'ConfigMap' && inBuild.has(x.origin.source.path)).at(-1);
+  return /namespace = "([^"]+)"/.exec(String((o?.value as unknown as { data?: Record<string, string> })?.data?.['config.toml'] ?? ''))?.[1];
+};
+
+describe('4. the copy-on-write of a merge made by a component into its own resources', () => {
+  it('one kustomization runs the component: its merge reaches the base\'s ConfigMap the component lists (before: not found, the base\'s config.toml read)', () => {
+    expect(jobs(doctorWalked(COMPONENT))).toEqual(['jobs compjobs/default']);
+  });
+  it('two kustomizations run it: each build holds the merged ConfigMap, and the base\'s own build keeps the base\'s (a copy, not the object changed)', () => {
+    const files = { ...COMPONENT, 'o2/kustomization.yaml': 'namespace: ci2\ncomponents:\n  - ../comp\n' };
+    expect(doctorBuildJobs(files, 'o1/')).toBe('compjobs');
+    expect(doctorBuildJobs(files, 'o2/')).toBe('compjobs');
+    expect(doctorBuildJobs(files, 'base/')).toBe('basejobs');
+  });
+});
+
 describe.skipIf(skip !== undefined)('against kubectl kustomize', () => {
   it('the overlay through the link: kubectl builds one ConfigMap with the overlay\'s config.toml', async () => {
     const { root } = await walked(LINKED, { zlink: 'real' });
@@ -103,6 +132,12 @@ describe.skipIf(skip !== undefined)('against kubectl kustomize', () => {
     expect(a.status).not.toBe(0);
     expect(a.stderr).toContain('is not in or below');
     expect(built(root, 'app/b').status, built(root, 'app/b').stderr).toBe(0);
+  });
+  it.each(['o1', 'o2', 'base'])('the component merging into the base it lists, run by o1 and o2: kubectl\'s build of %s', async (b) => {
+    const { root } = await walked({ ...COMPONENT, 'o2/kustomization.yaml': 'namespace: ci2\ncomponents:\n  - ../comp\n' }, {});
+    const out = built(root, b);
+    expect(out.status, out.stderr).toBe(0);
+    expect(builtJobs(out.stdout)).toEqual([b === 'base' ? 'basejobs' : 'compjobs']);
   });
   it('the generator\'s own file: kubectl builds the ConfigMap with it', async () => {
     const { root } = await walked({ 'real/kustomization.yaml': LINKED['real/kustomization.yaml'], 'real/manager.yaml': MANAGER, 'real/config.toml': toml('basejobs') }, {});

@@ -258,7 +258,11 @@ export function generateKustomizeObjects(ev: Evidence): void {
         const namespace = g.namespace;
         const fits = (o: Obj): boolean => o.value.kind === g.kind && o.value.metadata.name === g.name && (namespace === undefined || (o.value.metadata.namespace ?? 'default') === namespace);
         const mine = own.findLastIndex(fits);
-        const found = mine >= 0 ? { o: own[mine]!, only: true } : lookup(k, g.kind, g.name, namespace);
+        // A component's merge finds the objects its own resources added to the build too (kustomize
+        // accumulates them before the component's generators run): held by that build alone only where
+        // one kustomization runs the component.
+        const viaComponent = mine < 0 && from !== k ? lookup(from, g.kind, g.name, namespace) : null;
+        const found = mine >= 0 ? { o: own[mine]!, only: true } : viaComponent ? { o: viaComponent.o, only: viaComponent.only && componentRuns.get(from) === 1 } : lookup(k, g.kind, g.name, namespace);
         if (!found) continue;
         const target = found.o;
         const t = target.value as unknown as Record<string, unknown>;
@@ -331,9 +335,18 @@ export function generateKustomizeObjects(ev: Evidence): void {
     return out;
   };
 
+  /** The components each kustomization runs (componentsOf), and how many kustomizations run each component. */
+  const componentRuns = new Map<Kust, number>();
+  const runs = new Map<Kust, Kust[]>();
   for (const k of order) {
     if (isComponent(k.value)) continue;
-    const comps = componentsOf(k).filter(hasGenerators);
+    const comps = componentsOf(k);
+    runs.set(k, comps);
+    for (const c of comps) componentRuns.set(c, (componentRuns.get(c) ?? 0) + 1);
+  }
+  for (const k of order) {
+    if (isComponent(k.value)) continue;
+    const comps = runs.get(k)!.filter(hasGenerators);
     if (!hasGenerators(k) && comps.length === 0) continue;
     const own: Obj[] = [];
     // kustomize runs a kustomization's components (their generators with them) after its resources, before its own generators.

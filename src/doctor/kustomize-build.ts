@@ -9,7 +9,7 @@ import { normalPath } from './hcl/eval.js';
 import { trimEnd } from '../model/trim.js';
 import { formatPosition, type Origin } from './source.js';
 import { CLUSTER_SCOPED } from './kustomize-patch.js';
-import { generatorEntries } from './kustomize-generator-entries.js';
+import { generatorEntries, type GeneratorEntry } from './kustomize-generator-entries.js';
 import { kustomizeRemote, remoteLookalike } from '../io/kustomize-resources.js';
 import { restrictorLiftedBy } from './kustomize-restrictor.js';
 
@@ -222,6 +222,43 @@ export function throughLinks(ev: Evidence, path: string): string {
   return path.endsWith('/') && p !== '' ? `${p}/` : p;
 }
 
+/** One entry of a kustomization's `resources`, `bases` or `components`, as kustomize follows it. */
+export interface ListedEntry {
+  field: 'resources' | 'bases' | 'components';
+  index: number;
+  /** As written; '' where the entry is not a string. */
+  written: string;
+  /** `local` (a path beside the kustomization), `remote` (kustomize fetches it: io/kustomize-resources.ts kustomizeRemote), `none` (not a string, or empty). */
+  kind: 'local' | 'remote' | 'none';
+  /** A local entry's path beside the kustomization, normalised, with no trailing '/', as written. */
+  asWritten: string;
+  /** The same through the folders the walk reached by a symbolic link (throughLinks): the path kustomize loads. */
+  path: string;
+}
+
+/**
+ * What a kustomization (its `value`, in `folder`, ending in / or '') lists, in the order of `fields`
+ * (resources, bases, components by default), each entry in order: the one reading of it that the
+ * build checks (kustomizeBuildErrors), the namespace builds and the generators
+ * (kustomize-generate.ts) share, so they cannot disagree on which folder an entry is.
+ */
+export function listedEntries(ev: Evidence, folder: string, value: Record<string, unknown>, fields: readonly ListedEntry['field'][] = ['resources', 'bases', 'components']): ListedEntry[] {
+  const out: ListedEntry[] = [];
+  for (const field of fields) {
+    const list = Array.isArray(value[field]) ? (value[field] as unknown[]) : [];
+    for (let index = 0; index < list.length; index++) {
+      const e = list[index];
+      if (typeof e !== 'string' || e === '') out.push({ field, index, written: '', kind: 'none', asWritten: '', path: '' });
+      else if (kustomizeRemote(e)) out.push({ field, index, written: e, kind: 'remote', asWritten: '', path: '' });
+      else {
+        const asWritten = trimEnd(normalPath(`${folder}${e}`), '/');
+        out.push({ field, index, written: e, kind: 'local', asWritten, path: throughLinks(ev, asWritten) });
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * How many kustomizations the doctor's kustomize readers built (kustomize-build.ts `built` and
  * `resourcesOf`, kustomize-namespace.ts `closedBuild`), each build of one counted once, and the paths
@@ -308,6 +345,36 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   const holdsObjects = (path: string): boolean => objectsOf(path).length > 0 || (ev.gitOps ?? []).some((g) => normalPath(g.origin.source.path) === path) || ev.kubernetes.some((o) => normalPath(o.origin.source.path).startsWith(`${trimEnd(path, '/')}/`));
 
   const byFolder = new Map(nodes.map((n) => [n.folder, n]));
+  /** What each kustomization lists (listedEntries), read once per run. */
+  const listing = new Map<BuildNode, ListedEntry[]>();
+  const listedOf = (n: BuildNode): ListedEntry[] => {
+    let l = listing.get(n);
+    if (!l) listing.set(n, (l = listedEntries(ev, n.folder, n.value)));
+    return l;
+  };
+  /**
+   * Each kustomization's generator entries (kustomize-generator-entries.ts, its files through the
+   * folders the walk reached by a link), read once per run: all of them; those before the first entry
+   * that is not a map or has no name (`named`, configMapGenerator first, in order); and whether there
+   * is no such entry (`complete`): a build whose generated ids are not all known is not compared.
+   */
+  const generatorsRead = new Map<BuildNode, { all: GeneratorEntry[]; named: GeneratorEntry[]; complete: boolean }>();
+  const generatorsOf = (k: BuildNode): { all: GeneratorEntry[]; named: GeneratorEntry[]; complete: boolean } => {
+    let r = generatorsRead.get(k);
+    if (r) return r;
+    const all = generatorEntries(k.value, k.folder, textOf, (p) => throughLinks(ev, p));
+    // The first entry (by field, then index) that is not a map with a string name, or whose name is empty.
+    let bad: [number, number] | undefined;
+    (['configMapGenerator', 'secretGenerator'] as const).forEach((field, f) => {
+      const list = Array.isArray(k.value[field]) ? (k.value[field] as unknown[]) : [];
+      const i = list.findIndex((e) => !isObject(e) || typeof e.name !== 'string' || e.name === '');
+      if (i >= 0 && bad === undefined) bad = [f, i];
+    });
+    const before = (g: GeneratorEntry): boolean => bad === undefined || (g.field === 'configMapGenerator' ? 0 : 1) < bad[0] || ((g.field === 'configMapGenerator' ? 0 : 1) === bad[0] && g.index < bad[1]);
+    r = { all, named: all.filter(before), complete: bad === undefined };
+    generatorsRead.set(k, r);
+    return r;
+  };
   /**
    * The kustomizations built with no load restrictor: all of them where the files given write
    * `--load-restrictor LoadRestrictionsNone` (or v3's `--load_restrictor none`) where the build it
@@ -361,12 +428,10 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         const m = queue.pop()!;
         if (out.has(m)) continue;
         out.add(m);
-        for (const field of ['resources', 'bases', 'components'] as const) {
-          for (const e of Array.isArray(m.value[field]) ? (m.value[field] as unknown[]) : []) {
-            if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
-            const child = byFolder.get(`${trimEnd(throughLinks(ev, normalPath(`${m.folder}${e}`)), '/')}/`);
-            if (child && !out.has(child)) queue.push(child);
-          }
+        for (const e of listedOf(m)) {
+          if (e.kind !== 'local') continue;
+          const child = byFolder.get(`${e.path}/`);
+          if (child && !out.has(child)) queue.push(child);
         }
       }
       return out;
@@ -405,18 +470,14 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
    * undefined where an entry has no name.
    */
   const generated = (k: BuildNode): { built: Built; at: (string | number)[] }[] | undefined => {
-    const out: { built: Built; at: (string | number)[] }[] = [];
-    for (const [field, kind] of [['configMapGenerator', 'ConfigMap'], ['secretGenerator', 'Secret']] as const) {
-      const list = Array.isArray(k.value[field]) ? (k.value[field] as unknown[]) : [];
-      for (let i = 0; i < list.length; i++) {
-        const e = list[i];
-        if (!isObject(e) || typeof e.name !== 'string' || e.name === '') return undefined;
-        if (e.behavior !== undefined && e.behavior !== null && e.behavior !== '' && e.behavior !== 'create') continue;
-        const where = formatPosition(k.origin.source.locate(k.origin.doc, [...k.origin.path, field, i, 'name']));
-        out.push({ built: { where, id: { apiVersion: 'v1', kind, name: e.name, ...(typeof e.namespace === 'string' && e.namespace !== '' ? { namespace: e.namespace } : {}) }, renames: true }, at: [field, i] });
-      }
-    }
-    return out;
+    const { named, complete } = generatorsOf(k);
+    if (!complete) return undefined;
+    return named
+      .filter((g) => g.behavior === 'create')
+      .map((g) => {
+        const where = formatPosition(k.origin.source.locate(k.origin.doc, [...k.origin.path, g.field, g.index, 'name']));
+        return { built: { where, id: { apiVersion: 'v1', kind: g.kind, name: g.name, ...(g.namespace !== undefined && g.namespace !== '' ? { namespace: g.namespace } : {}) }, renames: true }, at: [g.field, g.index] };
+      });
   };
   /**
    * The objects a kustomization builds with the ids they leave it with (kustomize appends an inner
@@ -448,9 +509,10 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     if (Object.keys(k.value).some((key) => !ID_KEEPING.has(key) && !(GENERATING.has(key)) && !PATCHING.has(key))) return undefined;
     if (Object.keys(k.value).some((key) => PATCHING.has(key)) && !patchesKeepIds(k)) return undefined;
     const out: Built[] = [];
-    for (const e of [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])]) {
-      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return undefined;
-      const path = throughLinks(ev, trimEnd(normalPath(`${k.folder}${e}`), '/'));
+    for (const e of listedOf(k)) {
+      if (e.field === 'components') continue;
+      if (e.kind !== 'local') return undefined;
+      const path = e.path;
       if (given.has(path)) out.push(...objectsOf(path).map(written));
       else {
         const child = byFolder.get(`${path}/`);
@@ -541,7 +603,7 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       if (typeof e === 'string' && e !== '' && !kustomizeRemote(e)) entries.push({ field: `components[${i}]`, path: ['components', i], value: e, folderOnly: true, error: `loader.New "${e}"` });
     });
     // The files its generators read (after its components, before its patches: kusttarget.go runGenerators; in an entry its env files first, kv.go Load).
-    for (const g of generatorEntries(n.value, n.folder, textOf)) {
+    for (const g of generatorsOf(n).all) {
       for (const r of [...g.reads.filter((x) => x.field !== 'files'), ...g.reads.filter((x) => x.field === 'files')]) {
         if (r.text !== undefined || kustomizeRemote(r.rel)) continue;
         entries.push({ field: `${g.field}[${g.index}].${r.field}${r.place.length > 1 ? `[${String(r.place[1])}]` : ''}`, path: [g.field, g.index, ...r.place], value: r.written, folderOnly: false, error: `loading KV pairs: ${r.field === 'files' ? 'file sources' : 'env source files'}: ...: lstat ${r.path}`, generator: { name: g.name, path: r.path } });
@@ -579,12 +641,11 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     if (failed.has(n)) continue;
     // A component listed as a resource, or a kustomization as a component: kustomize checks the kind of
     // the folder's file against the field that reached it (kusttarget.go accumulateDirectory).
-    for (const field of ['resources', 'bases', 'components'] as const) {
-      const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
-      for (let i = 0; i < list.length && !failed.has(n); i++) {
-        const e = list[i];
-        if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
-        const folder = `${trimEnd(throughLinks(ev, normalPath(`${n.folder}${e}`)), '/')}/`;
+    for (const { field, index: i, written: e, kind, path } of listedOf(n)) {
+      if (failed.has(n)) break;
+      {
+        if (kind !== 'local') continue;
+        const folder = `${path}/`;
         // Its own folder (`.`, `./`) or one holding it (`..` from a subfolder): kustomize refuses a root
         // that contains one it is already building (api/internal/loader: "cycle detected: candidate root
         // … contains visited root …"), before it reads the folder's kind. The root of the files given is
@@ -709,16 +770,13 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   function cycles(): void {
     const edges = (n: BuildNode): { child: BuildNode; field: string; i: number; e: string }[] => {
       const out: { child: BuildNode; field: string; i: number; e: string }[] = [];
-      for (const field of ['resources', 'bases', 'components'] as const) {
-        const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
-        list.forEach((e, i) => {
-          if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return;
-          const folder = `${trimEnd(throughLinks(ev, normalPath(`${n.folder}${e}`)), '/')}/`;
-          // Its own folder or one holding it: said above.
-          if (folder === '/' || n.folder.startsWith(folder) || given.has(folder.slice(0, -1))) return;
-          const child = byFolder.get(folder);
-          if (child && !unloadable.has(child)) out.push({ child, field, i, e });
-        });
+      for (const { field, index: i, written: e, kind, path } of listedOf(n)) {
+        if (kind !== 'local') continue;
+        const folder = `${path}/`;
+        // Its own folder or one holding it: said above.
+        if (folder === '/' || n.folder.startsWith(folder) || given.has(folder.slice(0, -1))) continue;
+        const child = byFolder.get(folder);
+        if (child && !unloadable.has(child)) out.push({ child, field, i, e });
       }
       return out;
     };
@@ -774,7 +832,6 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
    */
   function componentsAdding(n: BuildNode, ids: Map<string, { entry: number; file: string; where: string; inner: boolean }>, ownMade: ReadonlyMap<string, string>, name: (i: number) => string, at: (...p: (string | number)[]) => string, fail: (code: 'RF901' | 'RF946', place: string, message: string, fix: string) => void): Map<string, string> {
     const added = new Map<string, string>();
-    const list = Array.isArray(n.value.components) ? (n.value.components as unknown[]) : [];
     const file = n.origin.source.path;
     const keepsIds = (c: BuildNode): boolean =>
       Object.keys(c.value).every((key) => (ID_KEEPING.has(key) && !['namespace', 'namePrefix', 'nameSuffix'].includes(key)) || GENERATING.has(key) || PATCHING.has(key)) && (!Object.keys(c.value).some((key) => PATCHING.has(key)) || patchesKeepIds(c));
@@ -785,16 +842,12 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     // Where the id is one the kustomization's own generator made: kustomize before 5.1 accumulated the
     // components first (kusttarget.go accumulateTarget before PR 5170), and failed at the generator.
     const older = (id: string): string => (ids.has(id) || !ownMade.has(id) ? '' : `; kustomize 5.1 and later run a kustomization's generators before its components (kusttarget.go accumulateTarget, kubernetes-sigs/kustomize PR 5170), and kustomize before 5.1 added the components first and failed at the generator instead, with "id ... exists; behavior must be merge or replace"`);
-    for (let j = 0; j < list.length; j++) {
-      const e = list[j];
-      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return added;
-      const c = byFolder.get(`${trimEnd(throughLinks(ev, normalPath(`${n.folder}${e}`)), '/')}/`);
+    for (const { index: j, written: e, kind, path: cPath } of listedOf(n).filter((x) => x.field === 'components')) {
+      if (kind !== 'local') return added;
+      const c = byFolder.get(`${cPath}/`);
       if (!c || !isComponent(c.value)) return added;
-      const resources = Array.isArray(c.value.resources) ? (c.value.resources as unknown[]) : [];
-      for (let k = 0; k < resources.length; k++) {
-        const r = resources[k];
-        if (typeof r !== 'string' || r === '' || kustomizeRemote(r)) return added;
-        const path = throughLinks(ev, trimEnd(normalPath(`${c.folder}${r}`), '/'));
+      for (const { index: k, written: r, kind: rKind, path } of listedOf(c).filter((x) => x.field === 'resources')) {
+        if (rKind !== 'local') return added;
         const child = given.has(path) ? undefined : byFolder.get(`${path}/`);
         const mine = child ? built(child) : objectsOf(path).map(written);
         if (mine === undefined) return added;
@@ -884,24 +937,11 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         if (path !== undefined && given.has(path)) return say([field, i], `${field}[${i}]`, e.trim(), path, 'the file');
       }
     }
-    for (const field of ['configMapGenerator', 'secretGenerator'] as const) {
-      const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
-      for (let i = 0; i < list.length; i++) {
-        const g = list[i];
-        if (!isObject(g)) continue;
-        const reads: [(string | number)[], string, string][] = [];
-        (Array.isArray(g.files) ? (g.files as unknown[]) : []).forEach((f, j) => {
-          if (typeof f === 'string' && f.split('=').length <= 2) reads.push([[field, i, 'files', j], `${field}[${i}].files[${j}]`, f.includes('=') ? f.slice(f.indexOf('=') + 1) : f]);
-        });
-        (Array.isArray(g.envs) ? (g.envs as unknown[]) : []).forEach((f, j) => {
-          if (typeof f === 'string') reads.push([[field, i, 'envs', j], `${field}[${i}].envs[${j}]`, f]);
-        });
-        if (typeof g.env === 'string') reads.push([[field, i, 'env'], `${field}[${i}].env`, g.env]);
-        for (const [place, entry, rel] of reads) {
-          if (rel === '' || kustomizeRemote(rel)) continue;
-          const path = outside(rel);
-          if (path !== undefined) return say(place, entry, rel, path, 'which reads the file');
-        }
+    // In each entry its files, then its env files (kustomize-generator-entries.ts, in the order written).
+    for (const g of generatorsOf(n).all) {
+      for (const r of g.reads) {
+        if (r.rel === '' || kustomizeRemote(r.rel)) continue;
+        if (r.outside && (given.has(r.path) || r.text !== undefined)) return say([g.field, g.index, ...r.place], `${g.field}[${g.index}].${r.field}${r.place.length > 1 ? `[${String(r.place[1])}]` : ''}`, r.rel, r.path, 'which reads the file');
       }
     }
     // The other files a build loads through the same loader, each a file only (a folder listed under
@@ -962,9 +1002,10 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     const read = ((): { files: readonly string[]; names: ReadonlySet<string> } | undefined => {
       const files = new Set<string>();
       const names = new Set<string>();
-      for (const e of [...(Array.isArray(m.value.resources) ? (m.value.resources as unknown[]) : []), ...(Array.isArray(m.value.bases) ? (m.value.bases as unknown[]) : [])]) {
-        if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return undefined;
-        const path = throughLinks(ev, trimEnd(normalPath(`${m.folder}${e}`), '/'));
+      for (const e of listedOf(m)) {
+        if (e.field === 'components') continue;
+        if (e.kind !== 'local') return undefined;
+        const path = e.path;
         if (given.has(path)) {
           if (textOf(path) === undefined) return undefined;
           files.add(path);
@@ -998,9 +1039,10 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
   function withComponents(n: BuildNode): { files: string[]; names: Set<string> } | undefined {
     const own = resourcesOf(n);
     if (own === undefined) return undefined;
-    for (const e of Array.isArray(n.value.components) ? (n.value.components as unknown[]) : []) {
-      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return undefined;
-      const c = byFolder.get(`${trimEnd(throughLinks(ev, normalPath(`${n.folder}${e}`)), '/')}/`);
+    for (const e of listedOf(n)) {
+      if (e.field !== 'components') continue;
+      if (e.kind !== 'local') return undefined;
+      const c = byFolder.get(`${e.path}/`);
       if (!c || ['configMapGenerator', 'secretGenerator', 'generators', 'helmCharts', 'helmChartInflationGenerator', 'components'].some((key) => c.value[key] !== undefined)) return undefined;
       const theirs = resourcesOf(c);
       if (theirs === undefined) return undefined;
@@ -1032,26 +1074,14 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     if (unknown(n)) return;
     const known = resourcesOf(n);
     if (known === undefined) return;
-    const generators = (k: BuildNode): { field: string; kind: string; i: number; name: string; behavior: unknown }[] | undefined => {
-      const out: { field: string; kind: string; i: number; name: string; behavior: unknown }[] = [];
-      for (const [field, kind] of [['configMapGenerator', 'ConfigMap'], ['secretGenerator', 'Secret']] as const) {
-        const entries = Array.isArray(k.value[field]) ? (k.value[field] as unknown[]) : [];
-        for (let i = 0; i < entries.length; i++) {
-          const e = entries[i];
-          if (!isObject(e) || typeof e.name !== 'string' || e.name === '') return undefined;
-          out.push({ field, kind, i, name: e.name, behavior: e.behavior });
-        }
-      }
-      return out;
-    };
+    const generators = (k: BuildNode): GeneratorEntry[] | undefined => (generatorsOf(k).complete ? generatorsOf(k).named : undefined);
     const own = generators(n);
     if (own === undefined) return;
     for (const g of own) known.names.add(`${g.kind}\u0000${g.name}`);
     const file = n.origin.source.path;
-    for (let j = 0; j < list.length; j++) {
-      const e = list[j];
-      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) return;
-      const c = byFolder.get(`${trimEnd(throughLinks(ev, normalPath(`${n.folder}${e}`)), '/')}/`);
+    for (const { index: j, written: e, kind, path } of listedOf(n).filter((x) => x.field === 'components')) {
+      if (kind !== 'local') return;
+      const c = byFolder.get(`${path}/`);
       if (!c || !isComponent(c.value) || unknown(c) || c.value.components !== undefined) return;
       const theirs = resourcesOf(c);
       const made = generators(c);
@@ -1061,8 +1091,8 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       for (const g of made) {
         const key = `${g.kind}\u0000${g.name}`;
         if ((g.behavior === 'merge' || g.behavior === 'replace') && !known.names.has(key) && !known.files.some((f) => textOf(f)!.includes(g.name))) {
-          const entry = `${g.field}[${g.i}]`;
-          const where = formatPosition(c.origin.source.locate(c.origin.doc, [...c.origin.path, g.field, g.i, 'behavior']));
+          const entry = `${g.field}[${g.index}]`;
+          const where = formatPosition(c.origin.source.locate(c.origin.doc, [...c.origin.path, g.field, g.index, 'behavior']));
           fail('RF946', at('components', j), `${file} components[${j}] is ${safeText(e, 100)}, whose ${entry} is ${safeText(g.name, 253)} with behavior: ${g.behavior} (${where}), and no ${g.kind} of that name is in the build that lists it (${known.files.length === 0 ? 'it lists no resources' : `none of the ${known.files.length} file${known.files.length === 1 ? '' : 's'} its resources and the components build writes one`}, nor a generator before it): kustomize runs a component's generators over the build that lists it, merges or replaces a generated ${g.kind} only into one already there, and \`kustomize build\` fails ("id ... does not exist; cannot merge or replace")`, `list ${safeText(e, 100)} only in builds that hold the ${g.kind} ${safeText(g.name, 253)} (add it to resources of ${file}), or take behavior: ${g.behavior} out of ${entry} of ${c.origin.source.path} (create makes the ${g.kind})`);
           return;
         }
@@ -1090,13 +1120,12 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     let those: { files: string[]; names: Set<string> } | undefined | null = null;
     let ownResources: { files: string[]; names: Set<string> } | undefined | null = null;
     const made = new Set<string>();
-    for (const [field, kind] of [['configMapGenerator', 'ConfigMap'], ['secretGenerator', 'Secret']] as const) {
-      const list = Array.isArray(n.value[field]) ? (n.value[field] as unknown[]) : [];
-      for (let i = 0; i < list.length; i++) {
-        const e = list[i];
-        if (!isObject(e) || typeof e.name !== 'string' || e.name === '') return;
-        const key = `${kind}\u0000${e.name}`;
-        if (e.behavior !== 'merge' && e.behavior !== 'replace') {
+    // The entries up to the first that is not a map or has no name (there it stops, as before).
+    for (const g of generatorsOf(n).named) {
+      {
+        const { field, kind, index: i, name } = g;
+        const key = `${kind}\u0000${name}`;
+        if (g.behavior !== 'merge' && g.behavior !== 'replace') {
           made.add(key);
           continue;
         }
@@ -1104,15 +1133,15 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
         if (those === null) those = withComponents(n);
         if (those === undefined) return;
         const entry = `${field}[${i}]`;
-        if (those.names.has(key) || those.files.some((f) => textOf(f)!.includes(e.name as string))) {
+        if (those.names.has(key) || those.files.some((f) => textOf(f)!.includes(name))) {
           // Found, but perhaps only among the components' objects: kustomize 5.1 and later run the generators before the components.
           if (ownResources === null) ownResources = resourcesOf(n);
-          if (ownResources === undefined || ownResources.names.has(key) || ownResources.files.some((f) => textOf(f)!.includes(e.name as string))) continue;
-          fail('RF946', at(field, i, 'behavior'), `${file} ${entry} is ${safeText(e.name, 253)} with behavior: ${e.behavior}, and only the kustomization's components add a ${kind} of that name: kustomize 5.1 and later run a kustomization's generators before its components (kusttarget.go accumulateTarget, kubernetes-sigs/kustomize PR 5170), so nothing of that name is there yet and \`kustomize build\` fails ("id ... does not exist; cannot merge or replace"); kustomize before 5.1 added the components first and built it`, `make the ${kind} in ${file} (take behavior: ${e.behavior} out of ${entry}, and out of the component the object it adds), or move ${entry} into the component after its resources, so the merge runs where the ${kind} is`);
+          if (ownResources === undefined || ownResources.names.has(key) || ownResources.files.some((f) => textOf(f)!.includes(name))) continue;
+          fail('RF946', at(field, i, 'behavior'), `${file} ${entry} is ${safeText(name, 253)} with behavior: ${g.behavior}, and only the kustomization's components add a ${kind} of that name: kustomize 5.1 and later run a kustomization's generators before its components (kusttarget.go accumulateTarget, kubernetes-sigs/kustomize PR 5170), so nothing of that name is there yet and \`kustomize build\` fails ("id ... does not exist; cannot merge or replace"); kustomize before 5.1 added the components first and built it`, `make the ${kind} in ${file} (take behavior: ${g.behavior} out of ${entry}, and out of the component the object it adds), or move ${entry} into the component after its resources, so the merge runs where the ${kind} is`);
           return;
         }
         const from = those.files.length > 0 ? 'its resources build' : 'it lists no resources';
-        fail('RF946', at(field, i, 'behavior'), `${file} ${entry} is ${safeText(e.name, 253)} with behavior: ${e.behavior}, and no ${kind} of that name is in the build before it (${from === 'it lists no resources' ? from : `none of the ${those.files.length} file${those.files.length === 1 ? '' : 's'} ${from} writes one`}): kustomize merges or replaces a generated ${kind} only into one already there, and \`kustomize build\` fails ("id ... does not exist; cannot merge or replace")`, `take behavior: ${e.behavior} out of ${entry} of ${file} (create makes the ${kind}), or name the ${kind} the resources hold (its metadata.name as written)`);
+        fail('RF946', at(field, i, 'behavior'), `${file} ${entry} is ${safeText(name, 253)} with behavior: ${g.behavior}, and no ${kind} of that name is in the build before it (${from === 'it lists no resources' ? from : `none of the ${those.files.length} file${those.files.length === 1 ? '' : 's'} ${from} writes one`}): kustomize merges or replaces a generated ${kind} only into one already there, and \`kustomize build\` fails ("id ... does not exist; cannot merge or replace")`, `take behavior: ${g.behavior} out of ${entry} of ${file} (create makes the ${kind}), or name the ${kind} the resources hold (its metadata.name as written)`);
         return;
       }
     }

@@ -4,9 +4,7 @@ import type { Evidence, Located } from './evidence.js';
 import { normalPath } from './hcl/eval.js';
 import { SourceFile, formatPosition, type Origin, type Position } from './source.js';
 import { scrubSecret } from './secrets.js';
-import { isComponent } from './kustomize-build.js';
-import { kustomizeRemote } from '../io/kustomize-resources.js';
-import { trimEnd } from '../model/trim.js';
+import { isComponent, listedEntries, throughLinks } from './kustomize-build.js';
 import { refusedWrittenFinding } from './namespace-names.js';
 import { safeText } from '../spec/findings.js';
 import { generatorEntries } from './kustomize-generator-entries.js';
@@ -83,7 +81,6 @@ class GeneratedSource extends SourceFile {
   }
 }
 
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const folderOf = (path: string): string => (path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '');
 
 /** Counts of the work done, for the linearity tests: kustomizations ordered, merge targets looked for through a kustomization. */
@@ -113,22 +110,19 @@ export function generateKustomizeObjects(ev: Evidence): void {
     if (l) l.push(o);
     else writtenOf.set(key, [o]);
   }
-  /** What each kustomization lists: its resources and bases (a kustomization, or a file), its local components. */
+  /** What each kustomization lists: its resources and bases (a kustomization, or a file), its local components; through links. */
   const listedOf = new Map<Kust, { inner: (Kust | string)[]; components: Kust[] }>();
   const listed = (k: Kust): { inner: (Kust | string)[]; components: Kust[] } => {
     let l = listedOf.get(k);
     if (l) return l;
     const dir = folderOf(normalPath(k.origin.source.path));
     l = { inner: [], components: [] };
-    for (const e of [...list(k.value.resources), ...list(k.value.bases)]) {
-      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
-      const path = trimEnd(normalPath(`${dir}${e}`), '/');
-      l.inner.push(byFolder.get(`${path}/`) ?? path);
-    }
-    for (const e of list(k.value.components)) {
-      if (typeof e !== 'string' || e === '' || kustomizeRemote(e)) continue;
-      const c = byFolder.get(`${trimEnd(normalPath(`${dir}${e}`), '/')}/`);
-      if (c && isComponent(c.value)) l.components.push(c);
+    // The one reading of what a kustomization lists, the build checks' too (kustomize-build.ts listedEntries): through the folders the walk reached by a link.
+    for (const e of listedEntries(ev, dir, k.value)) {
+      if (e.kind !== 'local') continue;
+      const c = byFolder.get(`${e.path}/`);
+      if (e.field !== 'components') l.inner.push(c ?? e.path);
+      else if (c && isComponent(c.value)) l.components.push(c);
     }
     listedOf.set(k, l);
     return l;
@@ -241,7 +235,7 @@ export function generateKustomizeObjects(ev: Evidence): void {
   /** Runs a kustomization's (or a component's) generator entries over the build of `k`, adding to `own`. */
   const run = (k: Kust, from: Kust, own: Obj[]): void => {
     const dir = folderOf(normalPath(from.origin.source.path));
-    for (const g of generatorEntries(from.value, dir, (p) => textOf.get(p))) {
+    for (const g of generatorEntries(from.value, dir, (p) => textOf.get(p), (p) => throughLinks(ev, p))) {
       if (g.name === '') continue;
       const source = new GeneratedSource(k.origin.source, from.origin, [g.field, g.index]);
       const data: Record<string, string> = {};
@@ -264,7 +258,11 @@ export function generateKustomizeObjects(ev: Evidence): void {
         const namespace = g.namespace;
         const fits = (o: Obj): boolean => o.value.kind === g.kind && o.value.metadata.name === g.name && (namespace === undefined || (o.value.metadata.namespace ?? 'default') === namespace);
         const mine = own.findLastIndex(fits);
-        const found = mine >= 0 ? { o: own[mine]!, only: true } : lookup(k, g.kind, g.name, namespace);
+        // A component's merge finds the objects its own resources added to the build too (kustomize
+        // accumulates them before the component's generators run): held by that build alone only where
+        // one kustomization runs the component.
+        const viaComponent = mine < 0 && from !== k ? lookup(from, g.kind, g.name, namespace) : null;
+        const found = mine >= 0 ? { o: own[mine]!, only: true } : viaComponent ? { o: viaComponent.o, only: viaComponent.only && componentRuns.get(from) === 1 } : lookup(k, g.kind, g.name, namespace);
         if (!found) continue;
         const target = found.o;
         const t = target.value as unknown as Record<string, unknown>;
@@ -337,9 +335,18 @@ export function generateKustomizeObjects(ev: Evidence): void {
     return out;
   };
 
+  /** The components each kustomization runs (componentsOf), and how many kustomizations run each component. */
+  const componentRuns = new Map<Kust, number>();
+  const runs = new Map<Kust, Kust[]>();
   for (const k of order) {
     if (isComponent(k.value)) continue;
-    const comps = componentsOf(k).filter(hasGenerators);
+    const comps = componentsOf(k);
+    runs.set(k, comps);
+    for (const c of comps) componentRuns.set(c, (componentRuns.get(c) ?? 0) + 1);
+  }
+  for (const k of order) {
+    if (isComponent(k.value)) continue;
+    const comps = runs.get(k)!.filter(hasGenerators);
     if (!hasGenerators(k) && comps.length === 0) continue;
     const own: Obj[] = [];
     // kustomize runs a kustomization's components (their generators with them) after its resources, before its own generators.

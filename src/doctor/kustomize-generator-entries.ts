@@ -1,5 +1,6 @@
 import { isObject } from '../model/is-object.js';
 import { normalPath } from './hcl/eval.js';
+import { trimEnd } from '../model/trim.js';
 
 /**
  * The one reader of a kustomization's `configMapGenerator` / `secretGenerator` entries (kustomize
@@ -7,7 +8,7 @@ import { normalPath } from './hcl/eval.js';
  * kustomize-replacements.ts takes a source value from, what pod-spec-patch-path.ts reads a key's
  * file of, and the files kustomize-build.ts checks are there.
  *
- * - name, namespace, `behavior` (`create` where it is not written or empty), a Secret's `type`;
+ * - name, namespace, `behavior` (`create` where it is not written, null or empty: JSON null decodes to Go's empty string), a Secret's `type`;
  * - `options` over `generatorOptions` (labels, annotations; the hash suffix unless
  *   `disableNameSuffixHash` is true in either);
  * - data keys: `files` entries `path` (the key is the file's base name) or `key=path`
@@ -101,14 +102,20 @@ export function fileSource(f: unknown): { key: string; rel: string } | undefined
 /**
  * The generator entries of a kustomization (`value`, its folder `folder` ending in `/` or ''), in
  * order, configMapGenerator first; an entry that is not a map or has no string name is left out.
- * `textOf` gives a file's text by normalised path (undefined: not given).
+ * `textOf` gives a file's text by normalised path (undefined: not given); `resolve` turns a path
+ * through a folder the walk reached by a symbolic link into the folder it is (kustomize-build.ts
+ * throughLinks), for the file's path and the kustomization's folder alike.
  */
-export function generatorEntries(value: Record<string, unknown>, folder: string, textOf: (path: string) => string | undefined): GeneratorEntry[] {
+export function generatorEntries(value: Record<string, unknown>, folder: string, textOf: (path: string) => string | undefined, resolve: (path: string) => string = (p) => p): GeneratorEntry[] {
   const out: GeneratorEntry[] = [];
   const options = isObject(value.generatorOptions) ? value.generatorOptions : {};
+  // kustomize's loader and its load restrictor follow symbolic links (api/filesys ConfirmedDir, CleanedAbs): both the root and the file as the folders they are.
+  const root = folder === '' ? '' : `${trimEnd(resolve(trimEnd(folder, '/')), '/')}/`;
   const read = (field: GeneratorRead['field'], place: Path, written: string, rel: string): GeneratorRead => {
-    const path = normalPath(`${folder}${rel}`);
-    const outside = path === '..' || path.startsWith('../') || path.startsWith('/') || !path.startsWith(folder);
+    // A path written absolute is that path, not one below the folder.
+    const path = resolve(normalPath(rel.startsWith('/') ? rel : `${folder}${rel}`));
+    // Outside: not at or below the kustomization's folder. A folder given as '' (the top of relative paths) holds every relative path that does not climb out of it.
+    const outside = root === '' ? path === '..' || path.startsWith('../') || path.startsWith('/') : root === '/' ? !path.startsWith('/') : !path.startsWith(root);
     return { field, place, written, rel, path, outside, text: textOf(path) };
   };
   for (const [field, kind] of [['configMapGenerator', 'ConfigMap'], ['secretGenerator', 'Secret']] as const) {
@@ -124,7 +131,7 @@ export function generatorEntries(value: Record<string, unknown>, folder: string,
         index,
         name: e.name,
         ...(typeof e.namespace === 'string' ? { namespace: e.namespace } : {}),
-        behavior: e.behavior === undefined || e.behavior === '' ? 'create' : typeof e.behavior === 'string' ? e.behavior : '',
+        behavior: e.behavior === undefined || e.behavior === null || e.behavior === '' ? 'create' : typeof e.behavior === 'string' ? e.behavior : '',
         ...(typeof e.type === 'string' && e.type !== '' ? { type: e.type } : {}),
         labels: { ...(isObject(options.labels) ? options.labels : {}), ...(isObject(opts.labels) ? opts.labels : {}) },
         annotations: { ...(isObject(options.annotations) ? options.annotations : {}), ...(isObject(opts.annotations) ? opts.annotations : {}) },

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { WalkedFile } from './walk.js';
 import { errnoReason } from './errno.js';
@@ -70,6 +70,17 @@ export function kustomizeGeneratorFiles(path: string, bytes: Uint8Array): string
   return out.filter((f) => f !== '' && !kustomizeRemote(f)).map((f) => join(dirname(path), f));
 }
 
+/**
+ * Whether `path` lies in the folder of the kustomization at `kustomization` or below it: only there
+ * does a file it names share the kustomization's `inFolder` (its folder was walked whole). A file
+ * named outside it (`../../shared/config.toml`) is in a folder the walk did not read whole, so that
+ * folder's other files are not known to be absent (doctor/kustomize-build.ts: RF946 "does not exist").
+ */
+function below(kustomization: string, path: string): boolean {
+  const folder = dirname(kustomization);
+  return folder === '.' ? !isAbsolute(path) && path !== '..' && !path.startsWith(`..${sep}`) : path.startsWith(folder.endsWith(sep) ? folder : `${folder}${sep}`);
+}
+
 /** Names the doctor reads as YAML or JSON by themselves. */
 const READ_AS_YAML = /\.(?:ya?ml|json)$/i;
 
@@ -101,7 +112,7 @@ export async function readKustomizeResources(given: readonly WalkedFile[], maxBy
       const path = join(dirname(f.path), entry);
       if (known.has(path)) continue;
       known.add(path);
-      const inFolder = (others.get(path)?.inFolder ?? f.inFolder) === true ? { inFolder: true as const } : {};
+      const inFolder = (others.get(path)?.inFolder ?? (f.inFolder === true && below(f.path, path))) === true ? { inFolder: true as const } : {};
       let size: number;
       try {
         const info = await stat(path);
@@ -129,7 +140,7 @@ export async function readKustomizeResources(given: readonly WalkedFile[], maxBy
     for (const path of kustomizeGeneratorFiles(f.path, f.bytes)) {
       if (read.has(path)) continue;
       read.add(path);
-      const inFolder = f.inFolder === true ? { inFolder: true as const } : {};
+      const inFolder = f.inFolder === true && below(f.path, path) ? { inFolder: true as const } : {};
       let size: number;
       try {
         const info = await stat(path);

@@ -262,3 +262,18 @@ describe('kubernetes.core.k8s', () => {
     expect(of(run({ 'site.yml': lookup }), 'RF903').map((f) => f.path)).toEqual(['site.yml:4:21']);
   });
 });
+
+describe('set-json text that is not JSON (one reading for the Ansible task and the helm command: helm-command.ts setKindValue)', () => {
+  it('RF901 at the item, in both readers, and the key is not set; the twins with JSON set it', () => {
+    const bad = helmTask(`${PARAMS}set_values:\n  - value: 'serviceAccount={create: true}'\n    value_type: json\n`);
+    const r = run({ 'iam.tf': IAM, 'deploy/site.yml': bad, 'deploy/values.yaml': VALUES });
+    expect(of(r, 'RF901').map((f) => [f.path.replace(/:\d+$/, ''), f.message])).toEqual([[`deploy/site.yml:${lineOf(bad, 'serviceAccount={create')}`, 'the kubernetes.core.helm task gitlab-runner at deploy/site.yml:4: set_values serviceAccount (value_type json) is not given JSON; helm refuses it']]);
+    expect(r.chains.get('gitlab-runner')?.[0]).toContain('gitlab-runner/gitlab-runner');
+    const cmd = (json: string) => `#!/bin/sh\nhelm upgrade --install gitlab-runner gitlab/gitlab-runner -n gitlab-runner -f values.yaml --set-json '${json}'\n`;
+    const sh = run({ 'iam.tf': IAM, 'deploy/deploy.sh': cmd('serviceAccount={create: true}'), 'deploy/values.yaml': VALUES });
+    expect(of(sh, 'RF901').map((f) => f.message)).toEqual([expect.stringMatching(/--set-json serviceAccount is not given JSON; helm refuses it$/)]);
+    const good = run({ 'iam.tf': IAM, 'deploy/deploy.sh': cmd('serviceAccount={"create":true,"name":"json-runner"}'), 'deploy/values.yaml': VALUES });
+    expect(of(good, 'RF901')).toEqual([]);
+    expect(good.chains.get('gitlab-runner')?.[0]).toContain('gitlab-runner/json-runner');
+  });
+});

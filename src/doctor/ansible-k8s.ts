@@ -9,9 +9,9 @@ import { LineIndex } from './hcl/ast.js';
 import { normalPath } from './hcl/eval.js';
 import { SourceFile, formatPosition, type Position } from './source.js';
 import { offsetInOriginal, type YamlFile } from './yaml-documents.js';
-import { MergedValues, ReleaseSource, helmSetPath, isRunnerChart, localChartFolder, setWithTokenStandIn, withTokenStandIns } from './helm-release.js';
+import { MergedValues, ReleaseSource, helmSetPath, isRunnerChart, localChartFolder, withTokenStandIns } from './helm-release.js';
 import { mergeGivenFile } from './gitops.js';
-import { setPairs, setValue } from './helm-command.js';
+import { setKindValue, setPairs } from './helm-command.js';
 import { chartYamlOf } from './chart-yaml.js';
 import { refusedNameFinding } from './namespace-names.js';
 import { CLUSTER_SCOPED } from './kustomize-patch.js';
@@ -270,19 +270,12 @@ function readHelmTask(c: TaskFile, t: ModuleTask): void {
         findings.push(finding('RF901', where, `${task}: set_values ${JSON.stringify(safeText(pair.key, 80))} is not key=value over a Helm value path; helm refuses it`, 'write key=value, keys separated by dots, `\\.` for a dot inside a key, [n] for a list index'));
         continue;
       }
-      let value: unknown;
-      if (kind === 'set-json') {
-        try {
-          value = JSON.parse(pair.value) as unknown;
-        } catch {
-          findings.push(finding('RF901', where, `${task}: set_values ${safeText(pair.key, 80)} (value_type json) is not given JSON; helm refuses it`, 'write the value as JSON'));
-          continue;
-        }
-      } else {
-        const s = setWithTokenStandIn({ name: pair.key, value: pair.value });
-        value = s.value !== pair.value ? s.value : kind === 'set-literal' ? pair.value : setValue(pair.value, kind === 'set-string');
+      const value = setKindValue(kind, pair.key, pair.value);
+      if (value === undefined) {
+        findings.push(finding('RF901', where, `${task}: set_values ${safeText(pair.key, 80)} (value_type json) is not given JSON; helm refuses it`, 'write the value as JSON'));
+        continue;
       }
-      merged.set(setPath, value, () => where);
+      merged.set(setPath, value.value, () => where);
     }
   });
 

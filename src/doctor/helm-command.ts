@@ -287,13 +287,30 @@ export function setPairs(arg: string): { key: string; value: string | undefined;
 }
 
 /** A `--set` value as Helm types it: `{a,b}` a list of values, else one. */
-export function setValue(v: string, string: boolean): unknown {
+function setValue(v: string, string: boolean): unknown {
   const typed = (x: string): unknown => (string ? x : autoTyped(x));
   if (v.startsWith('{') && v.endsWith('}')) {
     const inner = v.slice(1, -1);
     return inner === '' ? [] : inner.split(',').map(typed);
   }
   return typed(v);
+}
+
+/**
+ * The value a `--set` of one kind gives its key, as helm reads it: `set-json` the JSON (undefined where
+ * the text is not JSON: helm refuses it), `set-literal` the text as written, `set-string` the text (a
+ * `{a,b}` list of texts), `set` typed (setValue); a runner token replaced by its stand-in.
+ */
+export function setKindValue(kind: string, key: string, text: string): { value: unknown } | undefined {
+  if (kind === 'set-json') {
+    try {
+      return { value: JSON.parse(text) as unknown };
+    } catch {
+      return undefined;
+    }
+  }
+  const s = setWithTokenStandIn({ name: key, value: text });
+  return { value: s.value !== text ? s.value : kind === 'set-literal' ? text : setValue(text, kind === 'set-string') };
 }
 
 function finding(code: Code, at: Position, message: string, fix: string): Finding {
@@ -544,20 +561,13 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
           if (!TOKEN_KEYS.has(p.key)) unknown.push(`--${kind} ${safeText(p.key, 80)}`);
           continue;
         }
-        let value: unknown;
-        if (kind === 'set-json') {
-          try {
-            value = JSON.parse(p.value) as unknown;
-          } catch {
-            findings.push(finding('RF901', at, `${command}: --set-json ${safeText(p.key, 80)} is not given JSON; helm refuses it`, 'write the value as JSON'));
-            continue;
-          }
-        } else {
-          const s = setWithTokenStandIn({ name: p.key, value: p.value });
-          value = s.value !== p.value ? s.value : kind === 'set-literal' ? p.value : setValue(p.value, kind === 'set-string');
+        const value = setKindValue(kind, p.key, p.value);
+        if (value === undefined) {
+          findings.push(finding('RF901', at, `${command}: --set-json ${safeText(p.key, 80)} is not given JSON; helm refuses it`, 'write the value as JSON'));
+          continue;
         }
         const place = valueAt(p);
-        merged.set(setPath, value, () => place);
+        merged.set(setPath, value.value, () => place);
       }
     }
   }

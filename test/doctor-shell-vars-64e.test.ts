@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { assignedInForce, inForce } from '../src/doctor/shell-vars.js';
+import { report } from './helpers/tools.js';
 
 /**
  * Stop 64e: what the shell reader says of an assignment that shares its line with other words
@@ -86,4 +87,11 @@ describe('3. a command in the same block as the assignment reads it (a `.sh` scr
     expect(nsAt(text)).toEqual([undefined]);
     expect(nsAt(`NS=a\nif test "$1" = x; then NS=b; else ${CMD}; fi\n`)).toEqual([undefined]);
   });
+});
+
+it('the bash comparisons ran, or say why not (each case above falls back to the answer bash 5.2 gave)', () => {
+  const hello = bashSays(`NS=x\n${CMD}\n`);
+  report(hello === undefined ? 'SKIPPED: bash comparisons (64e): bash did not run on this machine' : 'RAN: bash comparisons (64e)');
+  // Where bash runs, the harness itself must hold: the helm command replaced by `echo "$NS"` prints x.
+  if (hello !== undefined) expect(hello).toEqual(['x']);
 });

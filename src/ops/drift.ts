@@ -1,3 +1,4 @@
+import type { RunnerDetails } from '../live/gitlab.js';
 import type { RunnerSettings } from './desired.js';
 
 /** A setting whose value in GitLab differs from the spec. */
@@ -8,16 +9,7 @@ export interface Drift {
 }
 
 /** The settings GitLab returns in `GET /runners/:id` (RunnerDetails), as far as runner-fleet reads them. */
-export interface ObservedSettings {
-  description?: string | null;
-  paused?: boolean;
-  tag_list?: string[] | null;
-  run_untagged?: boolean;
-  locked?: boolean;
-  access_level?: string;
-  maximum_timeout?: number | null;
-  maintenance_note?: string | null;
-}
+export type ObservedSettings = Partial<Pick<RunnerDetails, 'description' | 'paused' | 'tag_list' | 'run_untagged' | 'locked' | 'access_level' | 'maximum_timeout' | 'maintenance_note'>>;
 
 const FIELDS: (keyof RunnerSettings)[] = ['description', 'tag_list', 'run_untagged', 'locked', 'access_level', 'maximum_timeout', 'maintenance_note'];
 

@@ -12,7 +12,7 @@ import { errnoReason } from '../io/errno.js';
 import { realTiming, type Timing } from '../live/retry.js';
 import { Redactor } from '../live/redact.js';
 import { isAccessRefused } from '../live/access.js';
-import type { KubeApi, KubeCallLimits, KubernetesSecretStore } from '../live/kubernetes.js';
+import type { KubeApi } from '../live/kubernetes.js';
 
 /**
  * The operations commands: status, register, rotate, drain, resume, prune, unregister.
@@ -295,7 +295,11 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
   const { parseEksKubeApi } = await import('../live/eks-kube.js');
   for (const [cluster, value] of apis) {
     const target = parseEksKubeApi(value);
-    if (target) remote.set(cluster, import('../live/eks-kube.js').then((m) => m.eksKubeApi(target.name, target.region, makeFetch)));
+    if (!target) continue;
+    const api = import('../live/eks-kube.js').then((m) => m.eksKubeApi(target.name, target.region, makeFetch));
+    // Observed here so a failed DescribeCluster is reported by the first call that uses it, not as an unhandled rejection.
+    api.catch(() => undefined);
+    remote.set(cluster, api);
   }
   // `aks:<name>@<resourceGroup>`: the API of an AKS cluster, reached with the Azure identity in effect (the rotator's managed identity in the pipeline).
   for (const [cluster, value] of apis) {
@@ -314,7 +318,8 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
     const ref = d.store;
     if (ref.kind === 'kubernetes-secret') {
       const viaCloud = remote.get(ref.cluster);
-      if (viaCloud) return new LazyKube(viaCloud, ref, timing, KubernetesSecretStore, kubeLimits);
+      // A Secret store whose API (EKS: DescribeCluster, AKS: the cluster's credentials) is found when first used.
+      if (viaCloud) return new LazyStore(`Secret ${ref.namespace}/${ref.secret} (cluster ${ref.cluster})`, () => viaCloud.then((api) => new KubernetesSecretStore(api, ref, timing, kubeLimits)));
       const api = kubeApiOf(ref.cluster);
       if (!api) {
         return {
@@ -369,34 +374,7 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
   };
 }
 
-/** A Secret store whose API (EKS: DescribeCluster) is found when first used. */
-class LazyKube implements TokenStore {
-  readonly label: string;
-  private inner?: Promise<TokenStore>;
-  constructor(
-    private readonly api: Promise<KubeApi>,
-    private readonly ref: { cluster: string; namespace: string; secret: string; deployment: string },
-    private readonly timing: Timing,
-    private readonly Store: typeof KubernetesSecretStore,
-    private readonly limits: KubeCallLimits,
-  ) {
-    this.label = `Secret ${ref.namespace}/${ref.secret} (cluster ${ref.cluster})`;
-    // Observed here so a failed DescribeCluster is reported by the first call, not as an unhandled rejection.
-    api.catch(() => undefined);
-  }
-  private get store() {
-    this.inner ??= this.api.then((api) => new this.Store(api, this.ref, this.timing, this.limits));
-    return this.inner;
-  }
-  async read() { return (await this.store).read(); }
-  async write(v: Parameters<TokenStore['write']>[0]) { return (await this.store).write(v); }
-  async clear() { return (await this.store).clear(); }
-  async restartManager() { return (await this.store).restartManager(); }
-  async markRestarted(v: Parameters<TokenStore['markRestarted']>[0]) { return (await this.store).markRestarted(v); }
-  async managerDeployed() { const s = await this.store; return s.managerDeployed ? s.managerDeployed() : undefined; }
-}
-
-/** Loads a store's client (the AWS SDK, the Key Vault client) only when the store is first used. */
+/** Loads a store's client (the AWS SDK, the Key Vault client, a cluster's API) only when the store is first used. */
 class LazyStore implements TokenStore {
   private inner?: Promise<TokenStore>;
   constructor(readonly label: string, private readonly load: () => Promise<TokenStore>) {}
@@ -462,6 +440,12 @@ function text(report: OpsReport): string {
   // A read that failed made no plan: only the error is said, never "nothing to do".
   if (report.command !== 'status' && report.plan !== undefined) {
     lines.push(...stepsText('plan', report.plan));
+    // Said so that "nothing to do" is not read as "registered": those runners are the terraform/gitlab root's.
+    if (report.leftToTerraform) {
+      const [one] = report.leftToTerraform;
+      const names = report.leftToTerraform.length === 1 ? `runner ${one!}` : `runners ${report.leftToTerraform.join(', ')}`;
+      lines.push(`${names}: registered by the generated terraform/gitlab root, which owns ${report.leftToTerraform.length === 1 ? 'its token' : 'their tokens'} (gitlab.registration: terraform, the default on Kubernetes), so ${report.command} leaves ${report.leftToTerraform.length === 1 ? 'it' : 'them'} alone; apply that root, or set gitlab.registration: api to have runner-fleet ${report.command} ${report.leftToTerraform.length === 1 ? 'it' : 'them'}`);
+    }
     if (report.results) lines.push(...stepsText('applied', report.results));
     else if (report.plan.some((s) => s.action === 'conflict')) lines.push('', `nothing was changed; --approve ${report.plan.every((s) => s.action === 'conflict') ? 'will not act on' : 'applies the rest, not'} a conflict: fix it first`);
     else if (report.plan.length > 0) lines.push('', 'nothing was changed; run again with --approve to apply this plan');
@@ -777,6 +761,8 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
       }
       case 'register':
       case 'rotate': {
+        const byTerraform = desired.filter((d) => d.registration === 'terraform').map((d) => d.name);
+        if (byTerraform.length > 0) report.leftToTerraform = byTerraform;
         report.plan = command === 'register' ? await engine.planRegister(desired) : await engine.planRotate(desired, withinMs !== undefined ? { ifExpiringWithinMs: withinMs } : {});
         planned = true;
         if (!report.approved) break;

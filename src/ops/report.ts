@@ -116,6 +116,12 @@ export const opsReportSchema = z.strictObject({
   phantoms: z.array(phantom).optional(),
   /** Absent when reading GitLab or a token store failed (`failedAt: "read"`): no plan was made. */
   plan: z.array(step).optional(),
+  /**
+   * register and rotate: runners of the spec (or the one `--runner` names) that the generated
+   * terraform/gitlab root registers and whose token it owns (`gitlab.registration: terraform`, the
+   * default on Kubernetes); the command leaves them alone, so they are in no plan.
+   */
+  leftToTerraform: z.array(z.string()).optional(),
   results: z.array(result).optional(),
   /** A failure that stopped the command (never a token). With exitCode 2 when an API refused the credential given (401/403). */
   error: z.string().optional(),

@@ -177,7 +177,8 @@ export function userDataLinePlace(source: UserDataSource, rendered: string, line
 /**
  * Lines of `checked` (the user data the rules read, its config.toml put in canonical form) that are
  * lines of `read` (the user data as Terraform makes it): those before and after the part that
- * differs. Undefined for a line of that part.
+ * differs, and a line of that part whose text, indentation aside, stands once in each. Undefined for
+ * any other line of that part.
  */
 export function readLineOf(read: string, checked: string, line: number): number | undefined {
   if (read === checked) return line;
@@ -189,7 +190,23 @@ export function readLineOf(read: string, checked: string, line: number): number 
   let tail = 0;
   while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
   const fromEnd = b.length - line;
-  return fromEnd < tail ? a.length - fromEnd : undefined;
+  if (fromEnd < tail) return a.length - fromEnd;
+  // Inside the part that differs (a config.toml the doctor rewrote without its indentation, a rendered
+  // interpolation): the line is the user's only where its text, indentation aside, stands once in
+  // each, so no other line could be meant.
+  const text = b[line - 1]?.trim();
+  if (text === undefined || text === '') return undefined;
+  const once = (lines: readonly string[]): number => {
+    let at = -1;
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i]!.trim() !== text) continue;
+      if (at >= 0) return -1;
+      at = i;
+    }
+    return at;
+  };
+  const at = once(a);
+  return at >= 0 && once(b) === line - 1 ? at + 1 : undefined;
 }
 
 /**

@@ -115,6 +115,7 @@ export const CODES = {
   RF720: { severity: 'error', title: 'manager user data runs a download it did not verify, or does not stop on a failed step', acceptable: false },
   RF721: { severity: 'error', title: "a role other than the runner's manager and the token rotator can read a runner's token parameter (and decrypt it)", acceptable: false },
   RF722: { severity: 'warning', title: 'a service role trusts its AWS service for any account (no aws:SourceAccount or aws:SourceArn condition)', acceptable: false },
+  RF723: { severity: 'error', title: "config.toml gives the runner token as a variable that the gitlab-runner installed does not expand (before 18.10.0)", acceptable: false },
 
   RF901: { severity: 'error', title: 'a file cannot be parsed', acceptable: false },
   RF902: { severity: 'info', title: 'a file was skipped', acceptable: false },

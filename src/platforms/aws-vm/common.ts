@@ -16,7 +16,6 @@ import { cloudConfigCommands, cloudConfigFileSpan, isCloudConfig } from './cloud
 // Where one runner's resources live (its own root's region and account): shared with EKS, kept in verify/runner-aws.ts.
 export { runnerAws };
 import { HASH_COMMENT, serializeArtifact, tomlDocumentText } from '../../emit/serialize.js';
-import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
 import { actionPatterns, decisionOverTagsFor, evaluatePolicies, evaluatePoliciesFor, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, parseRef, preparedRoleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
@@ -27,7 +26,7 @@ import type { VmClusterSpec } from './schema.js';
 import { findBy, findWith } from '../../model/lookup.js';
 import { isObject } from '../../model/is-object.js';
 import { jsonTextOnce } from '../../model/json-text.js';
-import { userDataFilePath } from './user-data.js';
+import { TOKEN_EXPANSION_SINCE, unexpandedTokens, userDataFilePath } from './user-data.js';
 
 /**
  * What the three AWS VM platforms share: a runner manager on one EC2 instance (a one-instance
@@ -37,8 +36,14 @@ import { userDataFilePath } from './user-data.js';
 
 export const EC2_SERVICE = 'ec2.amazonaws.com';
 export const ECS_TASKS_SERVICE = 'ecs-tasks.amazonaws.com';
-/** The runner version installed on VMs: the same as the Helm chart's appVersion used on EKS. */
-export const RUNNER_VERSION = GITLAB_RUNNER_CHART.appVersion;
+/**
+ * The runner version installed on VMs. Not the chart's appVersion used on EKS and AKS (18.9.0): a VM
+ * manager's config.toml names its token `$CI_SERVER_TOKEN`, which the service's environment file
+ * holds, and gitlab-runner expands variables in `token` only from 18.10.0 on (TOKEN_EXPANSION_SINCE).
+ * The chart does not need it: its entrypoint runs `gitlab-runner register` with the token from its
+ * Secret, and register writes the token into config.toml.
+ */
+export const RUNNER_VERSION = '18.10.1';
 /** The value Terraform writes into the token parameter; registration overwrites it and Terraform ignores the change. */
 export const TOKEN_PLACEHOLDER = 'set-by-runner-registration';
 export const SSM_CORE_POLICY = 'AmazonSSMManagedInstanceCore';
@@ -1107,6 +1112,11 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
       }
       if (ud.text !== undefined && holdsCredential(ud.text)) {
         out.push(f('RF712', '', `the user data of ${type}.${k} contains a token or key`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'the instance reads its runner token from the SSM parameter at boot; never put it in user data' }));
+      }
+      if (ud.text !== undefined && ud.text.startsWith('#!')) {
+        for (const t of unexpandedTokens(ud.text)) {
+          out.push(f('RF723', '', `the user data of ${type}.${k} writes config.toml with token = "${t.written}" and installs gitlab-runner ${t.version}, which sends that text as the token: gitlab-runner expands variables in config.toml's token only from ${TOKEN_EXPANSION_SINCE.join('.')} on, so GitLab refuses the manager and no job runs`, { subject: { kind: 'resource', address: `${type}.${k}`, userDataLine: { line: t.line } }, received: `gitlab-runner ${t.version}`, allowed: `gitlab-runner ${TOKEN_EXPANSION_SINCE.join('.')} or later`, fix: `install gitlab-runner ${TOKEN_EXPANSION_SINCE.join('.')} or later; runner-fleet does, regenerate`, deploymentFix: `install gitlab-runner ${TOKEN_EXPANSION_SINCE.join('.')} or later, or write the token itself into config.toml at boot (gitlab-runner register --token does)` }));
+        }
       }
     }
   }

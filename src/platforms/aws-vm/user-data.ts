@@ -32,3 +32,86 @@ export function pathInFolder(written: string, moduleDir: string): string {
   }
   return `${absolute ? '/' : ''}${parts.join('/')}`;
 }
+
+/**
+ * The first gitlab-runner release that expands `$VAR` and `${VAR}` in a `[[runners]]` entry's
+ * `token` (and `url`) when it loads config.toml: 18.10.0 (its CHANGELOG: "Support environment
+ * variable expansion in runner token and URL", MR !6068; `loadConfig` in common/config.go calls
+ * os.ExpandEnv on both). An earlier release sends the text as written, so GitLab refuses the runner.
+ */
+export const TOKEN_EXPANSION_SINCE: readonly [number, number, number] = [18, 10, 0];
+
+/** A config.toml a boot script writes with its token given as a variable that gitlab-runner, by its version, does not expand. */
+export interface UnexpandedToken {
+  /** 1-based line of the `token = "$…"` line in the script. */
+  line: number;
+  /** The token's text as written (a variable's name, never a value). */
+  written: string;
+  /** The gitlab-runner version the script installs. */
+  version: string;
+}
+
+const QUOTED_HEREDOC = /<<-?\s*(?:'([A-Za-z_][A-Za-z0-9_]*)'|"([A-Za-z_][A-Za-z0-9_]*)"|\\([A-Za-z_][A-Za-z0-9_]*))/;
+const ANY_HEREDOC = /<<-?\s*([A-Za-z_][A-Za-z0-9_]*)/;
+const TOKEN_VARIABLE = /^\s*token\s*=\s*(?:"(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)"|'(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)')\s*(?:#.*)?$/;
+const ASSIGNMENT = /^\s*(?:export\s+|readonly\s+)?([A-Za-z_][A-Za-z0-9_]*)=(?:'([^'\n]*)'|"([^"$`\\\n]*)"|([^\s'"$`;&|]*))\s*(?:#.*)?$/;
+// A pinned package (dnf/yum `gitlab-runner-18.9.0-1`, apt `gitlab-runner=18.9.0-1`, a `gitlab-runner_18.9.0_amd64.deb`) or a binary from GitLab's download bucket (`/v18.9.0/binaries/`).
+const PINNED = /\bgitlab-runner[-=_]v?(\d+)\.(\d+)\.(\d+)|gitlab-runner-downloads\.s3\.amazonaws\.com\/v(\d+)\.(\d+)\.(\d+)\//;
+const INSTALL = /\b(?:dnf|yum|apt-get|apt|zypper|rpm|dpkg|curl|wget)\b/;
+
+/**
+ * The config.toml entries of a boot script whose token is a variable (`token = "$CI_SERVER_TOKEN"`)
+ * written where the shell does not expand it (a heredoc with a quoted delimiter), in a script that
+ * installs a pinned gitlab-runner older than TOKEN_EXPANSION_SINCE. An unpinned install, or a version
+ * the script does not state, says nothing: which release runs is then not known here. A heredoc whose
+ * delimiter is not quoted is expanded by the shell, so the file holds the variable's value instead.
+ */
+export function unexpandedTokens(script: string): UnexpandedToken[] {
+  const lines = script.split('\n');
+  const vars = new Map<string, string>();
+  const tokens: { line: number; written: string }[] = [];
+  let version: string | undefined;
+  let end: string | undefined;
+  let quoted = false;
+  let runners = false;
+  let pending: { line: number; written: string }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (end !== undefined) {
+      if (line.replace(/^\t+/, '').trimEnd() === end || line.trim() === end) {
+        if (quoted && runners) tokens.push(...pending);
+        end = undefined;
+        pending = [];
+        continue;
+      }
+      if (!quoted) continue;
+      if (/^\s*\[\[runners\]\]/.test(line)) runners = true;
+      const t = TOKEN_VARIABLE.exec(line);
+      if (t) pending.push({ line: i + 1, written: (t[1] ?? t[2])! });
+      continue;
+    }
+    const a = ASSIGNMENT.exec(line);
+    if (a) vars.set(a[1]!, a[2] ?? a[3] ?? a[4] ?? '');
+    if (INSTALL.test(line) && line.includes('gitlab-runner')) {
+      const expanded = line.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, b: string | undefined, c: string | undefined) => vars.get((b ?? c)!) ?? whole);
+      const m = PINNED.exec(expanded);
+      if (m) version = m[1] !== undefined ? `${m[1]}.${m[2]!}.${m[3]!}` : `${m[4]!}.${m[5]!}.${m[6]!}`;
+    }
+    const q = QUOTED_HEREDOC.exec(line);
+    const h = q ? undefined : ANY_HEREDOC.exec(line);
+    if (q || h) {
+      end = q ? (q[1] ?? q[2] ?? q[3])! : h![1]!;
+      quoted = q !== null;
+      runners = false;
+      pending = [];
+    }
+  }
+  if (version === undefined || !before(version, TOKEN_EXPANSION_SINCE)) return [];
+  return tokens.map((t) => ({ ...t, version: version! }));
+}
+
+function before(version: string, since: readonly [number, number, number]): boolean {
+  const v = version.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if (v[i]! !== since[i]) return v[i]! < since[i]!;
+  return false;
+}

@@ -37,6 +37,10 @@ const cases: Case[] = [
   ['fleet name with upper case', (s) => (s.metadata.name = 'Acme'), 'RF007', 'metadata.name'],
   ['namespace that is not DNS-1123', (s) => (s.runners[0].placement.namespace = 'CI_Build'), 'RF007', 'runners[0].placement.namespace'],
   ['namespace too long', (s) => (s.runners[0].placement.namespace = 'n'.repeat(64)), 'RF008', 'runners[0].placement.namespace'],
+  // Found by a new user's review (65e): kube-system was accepted, and synth labelled it enforce baseline, which rejects the privileged system pods new nodes need.
+  ['namespace kube-system', (s) => (s.runners[0].placement.namespace = 'kube-system'), 'RF002', 'runners[0].placement.namespace', 'reject the privileged system pods'],
+  ['namespace default', (s) => (s.runners[0].placement.namespace = 'default'), 'RF002', 'runners[0].placement.namespace', 'a namespace of its own, such as gitlab-runner-'],
+  ['namespace kube-node-lease', (s) => (s.runners[0].placement.namespace = 'kube-node-lease'), 'RF002', 'runners[0].placement.namespace'],
   ['no gitlab scope', (s) => delete s.runners[0].gitlab.group, 'RF004', 'runners[0].gitlab'],
   ['two gitlab scopes', (s) => (s.runners[0].gitlab.project = 'acme/api'), 'RF010', 'runners[0].gitlab'],
   ['gitlab url with a trailing slash', (s) => (s.gitlab.url = 'https://gitlab.com/'), 'RF007', 'gitlab.url'],

@@ -8,6 +8,13 @@ import { checkReach } from './resolve-reach.js';
 import { checkTokenStores } from './check-token-store.js';
 import { findBy } from '../model/lookup.js';
 
+/**
+ * Namespaces every Kubernetes cluster has for itself (default, and kube-system, kube-public,
+ * kube-node-lease: "Initial namespaces" of the Kubernetes documentation on namespaces). A runner's
+ * namespace is created and labelled by what runner-fleet generates, so it must be its own.
+ */
+const CLUSTER_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
+
 const RUNNER_KEY_NAMES = Object.keys(RUNNER_KEYS);
 
 /** `jobs.resources` → ['jobs', 'resources'], split once per setting (the settings are a fixed list per platform). */
@@ -83,6 +90,9 @@ export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
       }
       if (!platform.kubernetes && r.gitlab.registration === 'terraform') {
         out.push({ code: 'RF701', severity: 'error', path: `${rp}.gitlab.registration`, message: `${platform.title} runners keep their token in an SSM parameter that runner-fleet register fills; terraform/gitlab registers Kubernetes runners only`, received: showValue('terraform'), allowed: 'api (the default on this platform)', fix: 'remove gitlab.registration, or set it to api' });
+      }
+      if (platform.kubernetes && r.placement.namespace !== undefined && CLUSTER_NAMESPACES.has(r.placement.namespace)) {
+        out.push({ code: 'RF002', severity: 'error', path: `${rp}.placement.namespace`, message: `namespace ${r.placement.namespace} is one every cluster has for itself: runner-fleet creates the runner's namespace and labels it (Pod Security enforce baseline), which in ${r.placement.namespace} would ${r.placement.namespace === 'default' ? 'fail to create it and relabel the workloads already there' : "reject the privileged system pods new nodes need (networking, kube-proxy)"}, and the manager's Role would reach every Secret and pod in it`, received: showValue(r.placement.namespace), allowed: `a namespace of the runner's own (not ${[...CLUSTER_NAMESPACES].join(', ')})`, fix: `set placement.namespace to a namespace of its own, such as gitlab-runner-${r.name}, or remove it (that is the default)` });
       }
       if (!platform.kubernetes && r.placement.namespace !== undefined) {
         out.push({ code: 'RF701', severity: 'error', path: `${rp}.placement.namespace`, message: `${platform.title} runners do not run in Kubernetes, so a namespace means nothing`, received: showValue(r.placement.namespace), allowed: `on platforms ${PLATFORMS.filter((p) => p.kubernetes).map((p) => p.type).join(', ')}`, fix: 'remove placement.namespace' });

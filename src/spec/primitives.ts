@@ -21,7 +21,29 @@ export const awsAccountIdSchema = z.string().regex(/^[0-9]{12}$/, { message: 'a 
 export const iamResourceSchema = z
   .string()
   .regex(/^(\*|arn:[^\s]+)$/, { message: 'an ARN (wildcards allowed) or *' })
-  .refine((s) => !/[$%]\{/.test(s), { message: 'an ARN without policy variables or Terraform expressions (${…}, %{…}): runner-fleet proves each policy before apply and cannot evaluate them; name the resources, with * and ? wildcards where needed' });
+  .refine((s) => !/[$%]\{/.test(s), { message: 'an ARN without policy variables or Terraform expressions (${…}, %{…}): runner-fleet proves each policy before apply and cannot evaluate them; name the resources, with * and ? wildcards where needed' })
+  // IAM refuses a policy whose Resource is not "*" or an ARN of six parts (MalformedPolicyDocument at apply).
+  .refine((s) => s === '*' || ARN_PARTS.test(s), { message: 'not an ARN of six parts: IAM refuses the policy (MalformedPolicyDocument) when Terraform applies it', params: { allowed: 'arn:partition:service:region:account-id:resource (region and account may be empty, as in arn:aws:s3:::bucket)', fix: 'write the ARN with all six parts; the service\'s documentation ("Resource types defined by …") gives its ARN format' } })
+  .refine((s) => s === '*' || !ARN_PARTS.test(s) || accountPart(s), { message: 'the account part of the ARN is no account id', params: { allowed: 'a 12-digit account id, empty, aws (AWS managed policies) or a wildcard', fix: 'write the 12-digit account id' } })
+  .refine((s) => !s3BucketWithPlace(s), { message: 'an S3 bucket or object ARN with a region or an account names nothing: S3 bucket ARNs carry neither, so the grant would match no request', params: { allowed: 'arn:aws:s3:::bucket or arn:aws:s3:::bucket/key (access points, jobs and Storage Lens do carry region and account)', fix: 'drop the region and the account: arn:<partition>:s3:::<bucket>[/<key>]' } });
+
+// arn:partition:service:region:account:resource — the resource may hold more colons.
+const ARN_PARTS = /^arn:[^:\s]+:[^:\s]+:[^:\s]*:[^:\s]*:\S+$/;
+const accountPart = (arn: string): boolean => {
+  const account = arn.split(':')[4]!;
+  return account === '' || account === 'aws' || /^\d{12}$/.test(account) || /[*?]/.test(account);
+};
+/** S3 resources that do carry region and account (access points, Batch Operations jobs, Storage Lens, Access Grants). */
+const S3_PLACED = /^(?:accesspoint|job|storage-lens|storage-lens-group|access-grants|async-request)\//;
+/** `arn:aws:s3:<region>:<account>:bucket…`: a bucket or object ARN written with a region or an account. */
+function s3BucketWithPlace(arn: string): boolean {
+  const parts = arn.split(':');
+  if (parts.length < 6 || parts[0] !== 'arn' || parts[2] !== 's3' || (parts[3] === '' && parts[4] === '')) return false;
+  const resource = parts.slice(5).join(':');
+  // A wildcard before the first `/` may stand for an access point or a job: not said to name nothing.
+  const head = resource.split('/')[0]!;
+  return !/[*?]/.test(head) && !S3_PLACED.test(resource);
+}
 
 /**
  * A map of the spec whose keys are the user's data (tags, node labels, environment variables,

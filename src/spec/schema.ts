@@ -159,7 +159,7 @@ export const runnerSchema = z.strictObject({
   placement: z
     .strictObject({
       cluster: z.string().min(1).describe('Name of an entry in clusters.'),
-      namespace: dnsLabelSchema.optional().describe('Kubernetes namespace of the manager and its jobs. Default: gitlab-runner-<runner>.'),
+      namespace: dnsLabelSchema.optional().describe('Kubernetes namespace of the manager and its jobs, its own (not default, kube-system, kube-public or kube-node-lease). Default: gitlab-runner-<runner>.'),
     })
     .describe('Where the runner manager and its jobs run.'),
   gitlab: runnerGitlabSchema,

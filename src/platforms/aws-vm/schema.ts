@@ -36,8 +36,8 @@ export const instanceRunnerSchema = z
 
 export const fargateRunnerSchema = z
   .strictObject({
-    cpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)]).default(1024).describe('Task CPU units. Default 1024.'),
-    memoryMiB: z.number().int().min(512).max(30_720).default(2048).describe('Task memory in MiB. Default 2048.'),
+    cpu: z.literal([256, 512, 1024, 2048, 4096]).default(1024).describe('Task CPU units: 256, 512, 1024, 2048 or 4096. Default 1024.'),
+    memoryMiB: z.number().int().min(512).max(30_720).default(2048).describe('Task memory in MiB, one Fargate pairs with cpu (256: 512, 1024, 2048; 512: 1024-4096; 1024: 2048-8192; 2048: 4096-16384; 4096: 8192-30720; whole GiB). Default 2048.'),
     imageTag: z
       .string()
       .regex(/^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { message: 'a versioned image tag (not latest)' })

@@ -36,6 +36,25 @@ import { awsFacts, roleRequest, type RoleTags } from '../../verify/aws-docs.js';
 import { evaluatePolicies, type CompiledPolicy } from '../../verify/iam/evaluator.js';
 import { findBy } from '../../model/lookup.js';
 
+/** MiB from `from` to `to` in steps of `step`. */
+const mib = (from: number, to: number, step: number): number[] => Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
+/**
+ * The task memory Fargate runs with each task CPU value (Linux), in MiB: the table of the ECS
+ * API's RegisterTaskDefinition `memory` ("Available cpu values"). Any other pair is refused.
+ */
+const FARGATE_MEMORY: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: mib(1024, 4096, 1024),
+  1024: mib(2048, 8192, 1024),
+  2048: mib(4096, 16_384, 1024),
+  4096: mib(8192, 30_720, 1024),
+};
+const memoryRange = (m: readonly number[]): string => (m.length <= 4 ? m.join(', ') : `${m[0]!} to ${m[m.length - 1]!} in steps of ${m[1]! - m[0]!}`);
+const cpuFor = (memory: number): string => {
+  const cpus = Object.keys(FARGATE_MEMORY).map(Number).filter((c) => FARGATE_MEMORY[c]!.includes(memory));
+  return cpus.length > 0 ? ` (${cpus.join(' or ')})` : ` (none: ${memory} MiB is no Fargate size; sizes are whole GiB from 1024, or 512)`;
+};
+
 export const ecsFargateClusterSchema = z.strictObject({ ...vmClusterFields, type: z.literal('ecs-fargate') });
 
 /**
@@ -389,6 +408,11 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
       }
       if (fg?.imageTag !== undefined && fg.imageDigest !== undefined) {
         out.push({ code: 'RF010', severity: 'error', path: `${r.path}.fargate.imageDigest`, message: 'set either imageTag or imageDigest, not both', received: fg.imageDigest, fix: 'keep one of them' });
+      }
+      const size = (r.spec as { fargate?: { cpu?: number; memoryMiB?: number } }).fargate;
+      const memories = size?.cpu !== undefined ? FARGATE_MEMORY[size.cpu] : undefined;
+      if (memories !== undefined && size?.memoryMiB !== undefined && !memories.includes(size.memoryMiB)) {
+        out.push({ code: 'RF702', severity: 'error', path: `${r.path}.fargate.memoryMiB`, message: `Fargate has no task size of ${size.cpu} CPU units with ${size.memoryMiB} MiB: ECS refuses the task definition ("No Fargate configuration exists for given values")`, received: String(size.memoryMiB), allowed: `with cpu ${size.cpu}: ${memoryRange(memories)}`, fix: `set fargate.memoryMiB to one of those, or choose the cpu whose range holds ${size.memoryMiB} MiB${cpuFor(size.memoryMiB)}` });
       }
       if (r.spec.jobs.privileged) {
         out.push({ code: 'RF702', severity: 'error', path: `${r.path}.jobs.privileged`, message: 'Fargate tasks cannot run privileged', received: 'true', allowed: 'false', fix: 'remove jobs.privileged' });

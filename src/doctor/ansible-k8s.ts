@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, parseAllDocuments, type Node } from 'yaml';
 import type { Evidence } from './evidence.js';
-import { freeFormArgs, moduleTasks, type ModuleTask } from './ansible.js';
+import { ansibleSearchPath, freeFormArgs, moduleTasks, type ModuleTask } from './ansible.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { safeText, type Finding } from '../spec/findings.js';
 import { isObject } from '../model/is-object.js';
@@ -42,8 +42,8 @@ import { classify } from './read.js';
  * A value with Jinja in it (`{{ x }}`, `{% … %}`) is filled in when the play runs: it is not known
  * here, and is said (RF903, as helm-command.ts says a shell variable's value), never guessed. A
  * relative path (values_files, src, a local chart) is looked for among the files given where Ansible
- * looks for a role's or a playbook's file: the role's `files/` and its own folder, then the
- * playbook's folder (the one holding `roles/`) and its `files/`, then the task file's folder.
+ * looks for a local file (ansible.ts ansibleSearchPath, with `files/`: the role's, the task file's
+ * folder's, then the play's).
  */
 
 const HELM_MODULE = /^(?:(?:kubernetes\.core|community\.kubernetes)\.)?helm$/;
@@ -65,26 +65,17 @@ interface TaskFile {
   pos: (offset: number) => Position;
   /** The position of a node of the task, or `fallback` where it has none. */
   nodeAt: (node: unknown, fallback: Position) => Position;
-  /** The given file a relative path names, searched as Ansible searches (see above); undefined where none is given. */
+  /** The given file a relative path names, searched as Ansible searches (ansibleSearchPath); undefined where none is given. */
   find: (rel: string) => string | undefined;
   /** The folders a relative path is read from, in Ansible's order. */
   dirs: string[];
-}
-
-/** The folders a task file's relative paths are looked for in: a role's `files/` and its folder, the playbook's folder and its `files/`, the task file's own. */
-function searchFolders(path: string): string[] {
-  const p = normalPath(path);
-  const dir = p.includes('/') ? p.slice(0, p.lastIndexOf('/') + 1) : '';
-  const role = /^(.*?)roles\/[^/]+\//.exec(p);
-  const out = role ? [`${role[0]}files/`, role[0], role[1]!, `${role[1]!}files/`, dir] : [dir, `${dir}files/`];
-  return [...new Set(out)];
 }
 
 function taskFile(ev: Evidence, path: string, yaml: YamlFile, given: ReadonlyMap<string, string>): TaskFile {
   const text = ev.texts?.get(path) ?? yaml.text;
   let lines: LineIndex | undefined;
   const pos = (offset: number): Position => ({ file: path, ...(lines ??= new LineIndex(text)).pos(offsetInOriginal(yaml.text, text, offset)) });
-  const dirs = searchFolders(path);
+  const dirs = ansibleSearchPath(path, 'files');
   return {
     ev,
     path,

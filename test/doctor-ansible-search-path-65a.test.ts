@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, readEvidence, type DoctorResult } from '../src/doctor/index.js';
+import { ansibleSearchPath } from '../src/doctor/ansible.js';
+
+/**
+ * Stop 65a: one search path for the Ansible readers (ansible.ts ansibleSearchPath, used by the k8s/helm
+ * task reader and the template reader), a src file two k8s tasks apply into two namespaces, and a helm
+ * task whose chart_ref is Jinja.
+ *
+ * The documented order (docs.ansible.com, "Search paths in Ansible", Resolving local relative paths):
+ * Ansible looks for a relative local file 1. in the current role, first in its subfolder of the kind of
+ * file (`files`, `templates`, …), then directly in its folder; 2. likewise in a parent role; 3. likewise
+ * in the current task file's folder; 4. likewise in the play file's folder; the first match wins.
+ * Fixtures are hand-written.
+ */
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+const evidence = (files: Record<string, string>) => readEvidence(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+const of = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
+const accounts = (files: Record<string, string>) =>
+  evidence(files)
+    .kubernetes.filter((o) => o.value.kind === 'ServiceAccount')
+    .map((o) => `${o.value.metadata.namespace ?? '-'}/${o.value.metadata.name}`)
+    .sort();
+const sa = (name: string) => `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ${name}\n`;
+const k8sTasks = (src: string, ns = 'gitlab-runner') => `- name: service account\n  kubernetes.core.k8s:\n    src: ${src}\n    namespace: ${ns}\n`;
+const k8sPlay = (src: string) => `- hosts: localhost\n  tasks:\n    - kubernetes.core.k8s:\n        src: ${src}\n        namespace: gitlab-runner\n`;
+
+/** Line 8: privileged = true. */
+const TEMPLATE = `concurrent = 2
+[[runners]]
+  name = "{{ inventory_hostname }}"
+  url = "https://gitlab.example.com"
+  token = "{{ runner_token }}"
+  executor = "docker"
+  [runners.docker]
+    privileged = true
+`;
+const templateTask = (src: string) => `- name: runner settings\n  ansible.builtin.template:\n    src: ${src}\n    dest: /etc/gitlab-runner/config.toml\n`;
+
+describe('ansibleSearchPath: the documented order', () => {
+  it("a role's task file in a subfolder of tasks/: the role's files/ and folder, the task file's folder (its files/ first), the play's beside roles/", () => {
+    expect(ansibleSearchPath('deploy/roles/x/tasks/sub/k8s.yml', 'files')).toEqual(['deploy/roles/x/files/', 'deploy/roles/x/', 'deploy/roles/x/tasks/sub/files/', 'deploy/roles/x/tasks/sub/', 'deploy/files/', 'deploy/']);
+    expect(ansibleSearchPath('site.yml', 'templates')).toEqual(['templates/', '']);
+    // A repository that is a role: tasks/ at its top.
+    expect(ansibleSearchPath('tasks/main.yml', 'files')).toEqual(['files/', '', 'tasks/files/', 'tasks/']);
+  });
+});
+
+describe('one search path: the differences between the two readers that changed what is read', () => {
+  it("template reader: a role's task renders a template of the play's templates/ (step 4): read (before: the play's folder was not searched for a role's task)", () => {
+    const r = run({ 'roles/ci/tasks/main.yml': templateTask('runner-settings.j2'), 'templates/runner-settings.j2': TEMPLATE });
+    expect(of(r, 'RF301').map((f) => f.path)).toEqual(['templates/runner-settings.j2:8:5']);
+  });
+
+  it("template reader: a playbook's template in its templates/ and beside it: the templates/ one (the subfolder first; before: the one beside it)", () => {
+    const r = run({ 'site.yml': `- hosts: all\n  tasks:\n${templateTask('config.j2').replace(/^/gm, '    ')}`, 'templates/config.j2': TEMPLATE, 'config.j2': TEMPLATE.replace('privileged = true', 'privileged = false') });
+    expect(of(r, 'RF301').map((f) => f.path)).toEqual(['templates/config.j2:8:5']);
+  });
+
+  it("k8s reader: a repository that is a role (tasks/main.yml at its top): its src in the role's files/ is found (before: RF903, not among the files given)", () => {
+    const files = { 'tasks/main.yml': k8sTasks('sa.yaml'), 'files/sa.yaml': sa('gitlab-runner') };
+    expect(accounts(files)).toEqual(['gitlab-runner/gitlab-runner']);
+    expect(of(run(files), 'RF903')).toEqual([]);
+  });
+
+  it("k8s reader: a role's task file whose src is in its own tasks/ folder and in the play's folder: the task file's folder (step 3) before the play's (step 4)", () => {
+    const files = { 'roles/r/tasks/main.yml': k8sTasks('sa.yaml'), 'roles/r/tasks/sa.yaml': sa('from-tasks'), 'sa.yaml': sa('from-play') };
+    expect(accounts(files)).toEqual(['-/from-play', 'gitlab-runner/from-tasks']);
+  });
+
+  it("k8s reader: a playbook's src in its files/ and beside it: the files/ one (the subfolder first; before: the one beside it)", () => {
+    const files = { 'deploy/site.yml': k8sPlay('sa.yaml'), 'deploy/files/sa.yaml': sa('in-files'), 'deploy/sa.yaml': sa('beside') };
+    expect(accounts(files)).toEqual(['-/beside', 'gitlab-runner/in-files']);
+  });
+});

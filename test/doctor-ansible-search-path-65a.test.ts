@@ -75,3 +75,13 @@ describe('one search path: the differences between the two readers that changed 
     expect(accounts(files)).toEqual(['-/beside', 'gitlab-runner/in-files']);
   });
 });
+
+describe('a src file two k8s tasks apply', () => {
+  it('each task applies its objects into its own namespace', () => {
+    const play = `- hosts: localhost\n  tasks:\n${k8sTasks('sa.yaml', 'team-a').replace(/^/gm, '    ').trimEnd()}\n${k8sTasks('sa.yaml', 'team-b').replace(/^/gm, '    ')}`;
+    expect(accounts({ 'site.yml': play, 'files/sa.yaml': sa('gitlab-runner') })).toEqual(['team-a/gitlab-runner', 'team-b/gitlab-runner']);
+    // The same namespace twice: the objects once.
+    const same = `- hosts: localhost\n  tasks:\n${k8sTasks('sa.yaml', 'team-a').replace(/^/gm, '    ').trimEnd()}\n${k8sTasks('sa.yaml', 'team-a').replace(/^/gm, '    ')}`;
+    expect(accounts({ 'site.yml': same, 'files/sa.yaml': sa('gitlab-runner') })).toEqual(['team-a/gitlab-runner']);
+  });
+});

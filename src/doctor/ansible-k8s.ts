@@ -433,10 +433,13 @@ function addObjects(ev: Evidence, nodes: TaskNodes, items: { value: unknown; nod
  * The namespaces k8s tasks give the objects they apply that name none (the module's `namespace`
  * parameter), once the namespaces written in files are checked: RF948 at the task's `namespace`
  * where Kubernetes refuses it (a Jinja one is not judged), then the objects take it (a refused one
- * too: markRefusedNamespaces then counts them as not deployed).
+ * too: markRefusedNamespaces then counts them as not deployed). A src file applied by several tasks
+ * is applied by each into its own namespace: the first task's namespace is given to the file's
+ * objects, each other namespace to copies of them (placed in the file as they are).
  */
 export function applyAnsibleNamespaces(ev: Evidence, fills: readonly AnsibleNamespaceFill[]): void {
   const said = new Set<string>();
+  const bare = new Map<string, { objects: Evidence['kubernetes']; namespaces: Set<string> }>();
   for (const f of fills) {
     const key = formatPosition(f.at);
     if (!JINJA.test(f.namespace) && !said.has(key)) {
@@ -444,11 +447,28 @@ export function applyAnsibleNamespaces(ev: Evidence, fills: readonly AnsibleName
       const refused = refusedNameFinding(f.namespace, f.at, f.task, 'the API server refuses every object the task applies into it, so the task fails and none of them is deployed; the doctor reads them as written, so what it proves of them does not run');
       if (refused) ev.findings.push(refused);
     }
-    const objects = Array.isArray(f.objects) ? f.objects : ev.kubernetes.filter((o) => normalPath(o.origin.source.path) === (f.objects as { file: string }).file);
-    for (const o of objects) {
-      const meta = o.value.metadata as K8sObject['metadata'] | undefined;
-      if (!meta || meta.namespace !== undefined || CLUSTER_SCOPED.has(o.value.kind)) continue;
-      meta.namespace = f.namespace;
+    if (Array.isArray(f.objects)) {
+      for (const o of f.objects) if (takesNamespace(o)) o.value.metadata.namespace = f.namespace;
+      continue;
+    }
+    // A src file: its objects that name no namespace, as the file has them (once, before any task fills them).
+    const file = f.objects.file;
+    let unnamed = bare.get(file);
+    if (unnamed === undefined) bare.set(file, (unnamed = { objects: ev.kubernetes.filter((o) => normalPath(o.origin.source.path) === file && takesNamespace(o)), namespaces: new Set() }));
+    if (unnamed.namespaces.has(f.namespace)) continue;
+    // The first task to apply the file fills its objects; each other task applies them again into its own namespace: copies of them there.
+    const first = unnamed.namespaces.size === 0;
+    unnamed.namespaces.add(f.namespace);
+    for (const o of unnamed.objects) {
+      const target = first ? o : { ...o, value: structuredClone(o.value) };
+      target.value.metadata.namespace = f.namespace;
+      if (!first) ev.kubernetes.push(target);
     }
   }
+}
+
+/** Whether an object takes a k8s task's namespace: a namespaced one that names none. */
+function takesNamespace(o: Evidence['kubernetes'][number]): boolean {
+  const meta = o.value.metadata as K8sObject['metadata'] | undefined;
+  return meta !== undefined && meta.namespace === undefined && !CLUSTER_SCOPED.has(o.value.kind);
 }

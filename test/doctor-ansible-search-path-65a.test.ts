@@ -85,3 +85,22 @@ describe('a src file two k8s tasks apply', () => {
     expect(accounts({ 'site.yml': same, 'files/sa.yaml': sa('gitlab-runner') })).toEqual(['team-a/gitlab-runner']);
   });
 });
+
+describe('a helm task whose chart_ref is Jinja', () => {
+  const helm = (params: string) => `- hosts: localhost\n  tasks:\n    - name: install\n      kubernetes.core.helm:\n${params.replace(/^/gm, '        ').trimEnd()}\n`;
+  it('its values carry the runner chart\'s keys (inline, or a values file given): RF903 at the chart_ref', () => {
+    const inline = helm('name: ci\nchart_ref: "{{ chart }}"\nrelease_namespace: ci\nvalues:\n  gitlabUrl: https://gitlab.example.com/\n  rbac:\n    create: true\n');
+    const r = run({ 'site.yml': inline });
+    expect(of(r, 'RF903').map((f) => f.path)).toEqual(['site.yml:6:20']);
+    expect(of(r, 'RF903')[0]!.message).toContain('its values set gitlabUrl, a value of the runner chart');
+    const file = helm('name: ci\nchart_ref: "{{ chart }}"\nrelease_namespace: ci\nvalues_files:\n  - ci.yaml\n');
+    const f = run({ 'site.yml': file, 'ci.yaml': 'runners:\n  privileged: false\n' });
+    expect(of(f, 'RF903').map((x) => x.path)).toEqual(['site.yml:6:20']);
+    expect(of(f, 'RF903')[0]!.message).toContain('its values file ci.yaml sets runners');
+  });
+
+  it('nothing of it names the runner chart: silent', () => {
+    const other = helm('name: web\nchart_ref: "{{ chart }}"\nrelease_namespace: web\nvalues:\n  replicaCount: 2\nvalues_files:\n  - web.yaml\n');
+    expect(of(run({ 'site.yml': other, 'web.yaml': 'image:\n  tag: "1.2"\n' }), 'RF903')).toEqual([]);
+  });
+});

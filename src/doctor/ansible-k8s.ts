@@ -131,6 +131,36 @@ function takeJinja(value: Record<string, unknown> | unknown[], path: (string | n
   return out;
 }
 
+/** Top-level values only the gitlab-runner chart reads (its values.yaml): values carrying one are the runner's. */
+const RUNNER_VALUE_KEYS = ['gitlabUrl', 'runnerToken', 'runnerRegistrationToken', 'runners'];
+const RUNNER_VALUE_LINE = /^(?:gitlabUrl|runnerToken|runnerRegistrationToken|runners)[ \t]*:/m;
+
+/**
+ * Why a helm task whose chart is not known here may install the gitlab-runner chart: its chart
+ * reference, release name or chart_repo_url names gitlab-runner, or its values (inline, set_values,
+ * a values file given or its name) carry keys of the runner chart's values. Undefined where nothing
+ * says so.
+ */
+function runnerHint(c: TaskFile, p: Record<string, unknown>, chart: string, name: string | undefined, repo: string | undefined): string | undefined {
+  if (/gitlab-runner/.test(chart)) return 'its chart_ref names gitlab-runner';
+  if (name !== undefined && /gitlab-runner/.test(name)) return 'its release name names gitlab-runner';
+  if (repo !== undefined && /gitlab-runner/.test(repo)) return 'its chart_repo_url names gitlab-runner';
+  const values = p.values;
+  const key = isObject(values) ? RUNNER_VALUE_KEYS.find((k) => Object.hasOwn(values, k)) : undefined;
+  if (key !== undefined) return `its values set ${key}, a value of the runner chart`;
+  const set = (Array.isArray(p.set_values) ? p.set_values : []).map((i: unknown) => (isObject(i) && typeof i.value === 'string' ? i.value.split(/[.=[]/)[0]! : '')).find((k) => RUNNER_VALUE_KEYS.includes(k));
+  if (set !== undefined) return `its set_values set ${set}, a value of the runner chart`;
+  const files = Array.isArray(p.values_files) ? (p.values_files as unknown[]) : [p.values_files];
+  for (const f of files) {
+    if (typeof f !== 'string') continue;
+    if (/gitlab-runner/.test(f)) return `its values file ${safeText(f, 100)} names gitlab-runner`;
+    const given = JINJA.test(f) ? undefined : c.find(f);
+    const text = given !== undefined ? c.ev.texts?.get(given) : undefined;
+    if (text !== undefined && RUNNER_VALUE_LINE.test(text)) return `its values file ${safeText(f, 100)} sets ${RUNNER_VALUE_LINE.exec(text)![0].replace(/[ \t]*:$/, '')}, a value of the runner chart`;
+  }
+  return undefined;
+}
+
 /** Keys of the chart a reference to the runner's token sets: a Jinja value there is a reference, not a value left unknown. */
 const TOKEN_KEYS = new Set(['runnerToken', 'runnerRegistrationToken']);
 
@@ -162,8 +192,9 @@ function readHelmTask(c: TaskFile, t: ModuleTask): void {
   const task = `the ${t.key} task${name !== undefined ? ` ${safeText(name, 63)}` : ''} at ${path}:${start.line}`;
   if (JINJA.test(chart)) {
     // The chart is known only when the play runs: said where something names the runner chart.
-    if (!/gitlab-runner/.test(`${chart} ${name ?? ''} ${repo ?? ''}`)) return;
-    ev.findings.push(finding('RF903', at('chart_ref'), `${task}: its chart_ref ${safeText(chart, 100)} is a Jinja expression (${NOT_KNOWN}), so which chart it installs, and with which values, is known only then; its runner's chain is not proven`, 'write chart_ref literally (gitlab/gitlab-runner, or the chart folder)'));
+    const why = runnerHint(c, p, chart, name, repo);
+    if (why === undefined) return;
+    ev.findings.push(finding('RF903', at('chart_ref'), `${task}: its chart_ref ${safeText(chart, 100)} is a Jinja expression (${NOT_KNOWN}), and the task may install the gitlab-runner chart (${why}); the doctor cannot tell which chart it is, so it reads nothing of the release (values, namespace, service account) and its runner's chain is not proven`, 'write chart_ref literally (gitlab/gitlab-runner, or the chart folder)'));
     ev.chartsUnread = (ev.chartsUnread ?? 0) + 1;
     return;
   }

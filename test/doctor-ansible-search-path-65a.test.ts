@@ -104,3 +104,40 @@ describe('a helm task whose chart_ref is Jinja', () => {
     expect(of(run({ 'site.yml': other, 'web.yaml': 'image:\n  tag: "1.2"\n' }), 'RF903')).toEqual([]);
   });
 });
+
+/**
+ * Play variables: a value that is one Jinja variable alone, whose only definitions the files show
+ * (the play's vars and vars_files, the role's defaults/main.yml and vars/main.yml, group_vars) give
+ * one literal, is read as it. Ansible's precedence (docs.ansible.com, Understanding variable
+ * precedence): role defaults < group vars < play vars < play vars_files < role vars < … < extra vars
+ * (-e), which the files do not show: so two definitions that disagree, a filter or an expression, stay
+ * not known (RF903 as before).
+ */
+describe('a Jinja value that is one variable the files define', () => {
+  const nsPlay = (ns: string, vars: string) => `- hosts: localhost\n${vars}  tasks:\n    - kubernetes.core.k8s:\n        src: sa.yaml\n        namespace: "${ns}"\n`;
+  const helmPlay = (vars: string) => `- hosts: localhost\n${vars}  tasks:\n    - name: runner\n      kubernetes.core.helm:\n        name: gitlab-runner\n        chart_ref: gitlab/gitlab-runner\n        release_namespace: "{{ runner_ns }}"\n        values:\n          gitlabUrl: https://gitlab.example.com/\n`;
+  const namespaceFindings = (r: DoctorResult) => of(r, 'RF903').filter((f) => f.message.includes('release_namespace'));
+
+  it("the play's vars: a helm task's release_namespace is read (no RF903), the task named with what was read and that -e may override it", () => {
+    const r = run({ 'site.yml': helmPlay('  vars:\n    runner_ns: gitlab-runner\n') });
+    expect(namespaceFindings(r)).toEqual([]);
+    expect([...r.chains.values()].flat().filter((l) => l.startsWith('manager ')).map((l) => l.split(' (')[0])).toEqual(['manager gitlab-runner/default']);
+    expect([...r.chains.values()].flat().join('\n')).toContain('its release_namespace {{ runner_ns }}: runner_ns is read as "gitlab-runner" from the play\'s vars in site.yml, what the files say; an extra var given with -e when the play runs would override it');
+    // The twin with no definition: RF903 at the release_namespace, as before.
+    expect(namespaceFindings(run({ 'site.yml': helmPlay('') })).map((f) => f.path)).toEqual(['site.yml:7:28']);
+  });
+
+  it("a vars_files file given, the role's defaults/main.yml, a group_vars file: read", () => {
+    expect(accounts({ 'site.yml': nsPlay('{{ ns }}', '  vars_files:\n    - vars/ci.yml\n'), 'vars/ci.yml': 'ns: from-file\n', 'files/sa.yaml': sa('runner') })).toEqual(['from-file/runner']);
+    expect(accounts({ 'roles/r/tasks/main.yml': k8sTasks('sa.yaml', '"{{ ns }}"'), 'roles/r/defaults/main.yml': 'ns: team-a\n', 'roles/r/files/sa.yaml': sa('runner') })).toEqual(['team-a/runner']);
+    // The same literal in the role's vars and in group_vars: one value, read.
+    expect(accounts({ 'roles/r/tasks/main.yml': k8sTasks('sa.yaml', '"{{ ns }}"'), 'roles/r/vars/main.yml': 'ns: team-a\n', 'group_vars/all.yml': 'ns: team-a\n', 'roles/r/files/sa.yaml': sa('runner') })).toEqual(['team-a/runner']);
+  });
+
+  it('two definitions that disagree, a filter, a vars_files entry not given: not read (the namespace stays as written)', () => {
+    expect(accounts({ 'roles/r/tasks/main.yml': k8sTasks('sa.yaml', '"{{ ns }}"'), 'roles/r/defaults/main.yml': 'ns: team-a\n', 'roles/r/vars/main.yml': 'ns: team-b\n', 'roles/r/files/sa.yaml': sa('runner') })).toEqual(['{{ ns }}/runner']);
+    expect(accounts({ 'site.yml': nsPlay("{{ ns | default('x') }}", '  vars:\n    ns: team-a\n'), 'files/sa.yaml': sa('runner') })).toEqual(["{{ ns | default('x') }}/runner"]);
+    expect(accounts({ 'site.yml': nsPlay('{{ ns }}', '  vars:\n    ns: team-a\n  vars_files:\n    - secret.yml\n'), 'files/sa.yaml': sa('runner') })).toEqual(['{{ ns }}/runner']);
+    expect(namespaceFindings(run({ 'site.yml': helmPlay('  vars:\n    runner_ns: "{{ env }}-runner"\n') }))).toHaveLength(1);
+  });
+});

@@ -16,6 +16,7 @@ import { chartYamlOf } from './chart-yaml.js';
 import { refusedNameFinding } from './namespace-names.js';
 import { CLUSTER_SCOPED } from './kustomize-patch.js';
 import { classify } from './read.js';
+import { playVariables, type KnownVariable } from './ansible-vars.js';
 
 /**
  * The Kubernetes tasks of Ansible playbooks and roles: `kubernetes.core.helm` (also
@@ -69,6 +70,8 @@ interface TaskFile {
   find: (rel: string) => string | undefined;
   /** The folders a relative path is read from, in Ansible's order. */
   dirs: string[];
+  /** The literal the files give a one-variable Jinja value at an offset of the file (ansible-vars.ts). */
+  known: (value: string, at: number) => KnownVariable | undefined;
 }
 
 function taskFile(ev: Evidence, path: string, yaml: YamlFile, given: ReadonlyMap<string, string>): TaskFile {
@@ -93,6 +96,7 @@ function taskFile(ev: Evidence, path: string, yaml: YamlFile, given: ReadonlyMap
       return undefined;
     },
     dirs,
+    known: playVariables(path, yaml, given, ev.texts),
   };
 }
 
@@ -100,6 +104,29 @@ function taskFile(ev: Evidence, path: string, yaml: YamlFile, given: ReadonlyMap
 function paramsOf(t: ModuleTask): { p: Record<string, unknown>; node: (key: string) => unknown } {
   const p = typeof t.params === 'string' ? Object.fromEntries(freeFormArgs(t.params)) : t.params;
   return { p, node: (key) => (isMap(t.node) ? t.node.get(key, true) : undefined) };
+}
+
+/**
+ * The parameters `keys` (a string, or a list of them) of a task whose value is one Jinja variable the
+ * files give one literal (ansible-vars.ts), replaced by that literal in a copy of `p`; `read` says
+ * each, to be named with the task: what the files say, which an extra var (`-e`) may override.
+ */
+function knownParams(c: TaskFile, t: ModuleTask, p: Record<string, unknown>, keys: readonly string[]): { p: Record<string, unknown>; read: string; notes: Map<string, string> } {
+  const out = { ...p };
+  const said: string[] = [];
+  const notes = new Map<string, string>();
+  const one = (k: string, v: unknown): unknown => {
+    if (typeof v !== 'string' || !JINJA.test(v)) return v;
+    const known = c.known(v, t.at);
+    if (known === undefined) return v;
+    const text = `${known.name} is read as ${JSON.stringify(safeText(known.value, 63))} from ${known.from}`;
+    said.push(text);
+    notes.set(k, `its ${k} ${safeText(v.trim(), 63)}: ${text}, what the files say; an extra var given with -e when the play runs would override it`);
+    return known.value;
+  };
+  for (const k of keys) if (Object.hasOwn(out, k)) out[k] = Array.isArray(out[k]) ? (out[k] as unknown[]).map((v) => one(k, v)) : one(k, out[k]);
+  const read = said.length > 0 ? ` (${[...new Set(said)].join(', ')}: what the files say; an extra var given with -e when the play runs would override it)` : '';
+  return { p: out, read, notes };
 }
 
 /** The first of `keys` (a parameter and its aliases) the task writes. */
@@ -178,7 +205,9 @@ export function readAnsibleHelmTasks(ev: Evidence): void {
 
 function readHelmTask(c: TaskFile, t: ModuleTask): void {
   const { ev, path } = c;
-  const { p, node } = paramsOf(t);
+  const written0 = paramsOf(t);
+  const node = written0.node;
+  const { p, read: varsRead, notes: varNotes } = knownParams(c, t, written0.p, ['name', 'release_name', 'chart_ref', 'chart_repo_url', 'chart_version', 'release_namespace', 'namespace', 'values_files', 'release_state', 'state']);
   const start = c.pos(t.at);
   const at = (key: string | undefined): Position => (key !== undefined ? c.nodeAt(node(key), start) : start);
   // Uninstalled: no release, nothing deployed.
@@ -189,7 +218,7 @@ function readHelmTask(c: TaskFile, t: ModuleTask): void {
   const nameKey = written(p, 'name', 'release_name');
   const name = nameKey !== undefined ? str(p[nameKey]) : undefined;
   const repo = str(p.chart_repo_url);
-  const task = `the ${t.key} task${name !== undefined ? ` ${safeText(name, 63)}` : ''} at ${path}:${start.line}`;
+  const task = `the ${t.key} task${name !== undefined ? ` ${safeText(name, 63)}` : ''} at ${path}:${start.line}${varsRead}`;
   if (JINJA.test(chart)) {
     // The chart is known only when the play runs: said where something names the runner chart.
     const why = runnerHint(c, p, chart, name, repo);
@@ -334,6 +363,7 @@ function readHelmTask(c: TaskFile, t: ModuleTask): void {
     value: merged.value,
     origin: { source: new ReleaseSource(c.source, merged, () => start), doc: 0, path: [] },
     ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }),
+    ...(namespace !== undefined && nsKey !== undefined && varNotes.has(nsKey) ? { namespaceNote: `${t.key} task at ${path}:${start.line}: ${varNotes.get(nsKey)!}` } : {}),
     ...(name !== undefined && !JINJA.test(name) ? { release: name } : {}),
     ...(version !== undefined && version !== '' && !JINJA.test(version) ? { chartVersion: version.replace(/^v(?=\d)/, '') } : chartYaml !== undefined && typeof chartYaml.version === 'string' ? { chartVersion: chartYaml.version } : {}),
     ...(valuesUnread ? { valuesUnread: true as const } : {}),
@@ -389,11 +419,13 @@ export function readAnsibleK8sTasks(ev: Evidence): AnsibleNamespaceFill[] {
 
 function readK8sTask(c: TaskFile, nodes: TaskNodes, t: ModuleTask, fills: AnsibleNamespaceFill[]): void {
   const { ev, path } = c;
-  const { p, node } = paramsOf(t);
+  const written0 = paramsOf(t);
+  const node = written0.node;
+  const { p, read: varsRead } = knownParams(c, t, written0.p, ['namespace', 'src', 'state']);
   const start = c.pos(t.at);
   const at = (key: string | undefined): Position => (key !== undefined ? c.nodeAt(node(key), start) : start);
   if (str(p.state) === 'absent') return;
-  const task = `the ${t.key} task at ${path}:${start.line}`;
+  const task = `the ${t.key} task at ${path}:${start.line}${varsRead}`;
   const nsWritten = str(p.namespace);
   const fill = (objects: AnsibleNamespaceFill['objects']): void => {
     if (nsWritten !== undefined && nsWritten !== '') fills.push({ namespace: nsWritten, at: at('namespace'), task, objects });

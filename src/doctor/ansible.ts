@@ -607,6 +607,14 @@ export function moduleTasks(path: string, file: YamlFile, module: RegExp): Modul
  * files and not searched. Folders end with `/` ('' is the top).
  */
 export function ansibleSearchPath(taskPath: string, kind: 'files' | 'templates'): string[] {
+  const { role, here, play } = ansibleRole(taskPath);
+  const out: string[] = [];
+  for (const base of [role, here, play]) if (base !== undefined) out.push(`${base}${kind}/`, base);
+  return [...new Set(out)];
+}
+
+/** The role folder of a task file (undefined for none), its own folder, and its play's folder where the files say it (ansibleSearchPath). */
+export function ansibleRole(taskPath: string): { role: string | undefined; here: string; play: string | undefined } {
   const path = taskPath.replace(/\\/g, '/');
   const here = path.slice(0, path.lastIndexOf('/') + 1);
   const inRole = /(?:^|\/)(?:tasks|handlers)\/(?:.*\/)?$/.exec(here) ?? undefined;
@@ -619,7 +627,5 @@ export function ansibleSearchPath(taskPath: string, kind: 'files' | 'templates')
   // A role's play: beside its roles/ folder; a role elsewhere (a role's own repository, tasks/ of a playbook's folder) is searched as the role only.
   const underRoles = role !== undefined ? /^(.*\/)?roles\/[^/]+\/$/.exec(role) : null;
   const play = role === undefined ? here : underRoles ? (underRoles[1] ?? '') : undefined;
-  const out: string[] = [];
-  for (const base of [role, here, play]) if (base !== undefined) out.push(`${base}${kind}/`, base);
-  return [...new Set(out)];
+  return { role, here, play };
 }

@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, parseAllDocuments, type Node } from 'yaml';
 import type { Evidence } from './evidence.js';
-import { freeFormArgs, moduleTasks, type ModuleTask } from './ansible.js';
+import { ansibleSearchPath, freeFormArgs, moduleTasks, type ModuleTask } from './ansible.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { safeText, type Finding } from '../spec/findings.js';
 import { isObject } from '../model/is-object.js';
@@ -16,6 +16,7 @@ import { chartYamlOf } from './chart-yaml.js';
 import { refusedNameFinding } from './namespace-names.js';
 import { CLUSTER_SCOPED } from './kustomize-patch.js';
 import { classify } from './read.js';
+import { playVariables, type KnownVariable } from './ansible-vars.js';
 
 /**
  * The Kubernetes tasks of Ansible playbooks and roles: `kubernetes.core.helm` (also
@@ -42,8 +43,8 @@ import { classify } from './read.js';
  * A value with Jinja in it (`{{ x }}`, `{% … %}`) is filled in when the play runs: it is not known
  * here, and is said (RF903, as helm-command.ts says a shell variable's value), never guessed. A
  * relative path (values_files, src, a local chart) is looked for among the files given where Ansible
- * looks for a role's or a playbook's file: the role's `files/` and its own folder, then the
- * playbook's folder (the one holding `roles/`) and its `files/`, then the task file's folder.
+ * looks for a local file (ansible.ts ansibleSearchPath, with `files/`: the role's, the task file's
+ * folder's, then the play's).
  */
 
 const HELM_MODULE = /^(?:(?:kubernetes\.core|community\.kubernetes)\.)?helm$/;
@@ -65,26 +66,19 @@ interface TaskFile {
   pos: (offset: number) => Position;
   /** The position of a node of the task, or `fallback` where it has none. */
   nodeAt: (node: unknown, fallback: Position) => Position;
-  /** The given file a relative path names, searched as Ansible searches (see above); undefined where none is given. */
+  /** The given file a relative path names, searched as Ansible searches (ansibleSearchPath); undefined where none is given. */
   find: (rel: string) => string | undefined;
   /** The folders a relative path is read from, in Ansible's order. */
   dirs: string[];
-}
-
-/** The folders a task file's relative paths are looked for in: a role's `files/` and its folder, the playbook's folder and its `files/`, the task file's own. */
-function searchFolders(path: string): string[] {
-  const p = normalPath(path);
-  const dir = p.includes('/') ? p.slice(0, p.lastIndexOf('/') + 1) : '';
-  const role = /^(.*?)roles\/[^/]+\//.exec(p);
-  const out = role ? [`${role[0]}files/`, role[0], role[1]!, `${role[1]!}files/`, dir] : [dir, `${dir}files/`];
-  return [...new Set(out)];
+  /** The literal the files give a one-variable Jinja value at an offset of the file (ansible-vars.ts). */
+  known: (value: string, at: number) => KnownVariable | undefined;
 }
 
 function taskFile(ev: Evidence, path: string, yaml: YamlFile, given: ReadonlyMap<string, string>): TaskFile {
   const text = ev.texts?.get(path) ?? yaml.text;
   let lines: LineIndex | undefined;
   const pos = (offset: number): Position => ({ file: path, ...(lines ??= new LineIndex(text)).pos(offsetInOriginal(yaml.text, text, offset)) });
-  const dirs = searchFolders(path);
+  const dirs = ansibleSearchPath(path, 'files');
   return {
     ev,
     path,
@@ -102,6 +96,7 @@ function taskFile(ev: Evidence, path: string, yaml: YamlFile, given: ReadonlyMap
       return undefined;
     },
     dirs,
+    known: playVariables(path, yaml, given, ev.texts),
   };
 }
 
@@ -109,6 +104,29 @@ function taskFile(ev: Evidence, path: string, yaml: YamlFile, given: ReadonlyMap
 function paramsOf(t: ModuleTask): { p: Record<string, unknown>; node: (key: string) => unknown } {
   const p = typeof t.params === 'string' ? Object.fromEntries(freeFormArgs(t.params)) : t.params;
   return { p, node: (key) => (isMap(t.node) ? t.node.get(key, true) : undefined) };
+}
+
+/**
+ * The parameters `keys` (a string, or a list of them) of a task whose value is one Jinja variable the
+ * files give one literal (ansible-vars.ts), replaced by that literal in a copy of `p`; `read` says
+ * each, to be named with the task: what the files say, which an extra var (`-e`) may override.
+ */
+function knownParams(c: TaskFile, t: ModuleTask, p: Record<string, unknown>, keys: readonly string[]): { p: Record<string, unknown>; read: string; notes: Map<string, string> } {
+  const out = { ...p };
+  const said: string[] = [];
+  const notes = new Map<string, string>();
+  const one = (k: string, v: unknown): unknown => {
+    if (typeof v !== 'string' || !JINJA.test(v)) return v;
+    const known = c.known(v, t.at);
+    if (known === undefined) return v;
+    const text = `${known.name} is read as ${JSON.stringify(safeText(known.value, 63))} from ${known.from}`;
+    said.push(text);
+    notes.set(k, `its ${k} ${safeText(v.trim(), 63)}: ${text}, what the files say; an extra var given with -e when the play runs would override it`);
+    return known.value;
+  };
+  for (const k of keys) if (Object.hasOwn(out, k)) out[k] = Array.isArray(out[k]) ? (out[k] as unknown[]).map((v) => one(k, v)) : one(k, out[k]);
+  const read = said.length > 0 ? ` (${[...new Set(said)].join(', ')}: what the files say; an extra var given with -e when the play runs would override it)` : '';
+  return { p: out, read, notes };
 }
 
 /** The first of `keys` (a parameter and its aliases) the task writes. */
@@ -140,6 +158,36 @@ function takeJinja(value: Record<string, unknown> | unknown[], path: (string | n
   return out;
 }
 
+/** Top-level values only the gitlab-runner chart reads (its values.yaml): values carrying one are the runner's. */
+const RUNNER_VALUE_KEYS = ['gitlabUrl', 'runnerToken', 'runnerRegistrationToken', 'runners'];
+const RUNNER_VALUE_LINE = /^(?:gitlabUrl|runnerToken|runnerRegistrationToken|runners)[ \t]*:/m;
+
+/**
+ * Why a helm task whose chart is not known here may install the gitlab-runner chart: its chart
+ * reference, release name or chart_repo_url names gitlab-runner, or its values (inline, set_values,
+ * a values file given or its name) carry keys of the runner chart's values. Undefined where nothing
+ * says so.
+ */
+function runnerHint(c: TaskFile, p: Record<string, unknown>, chart: string, name: string | undefined, repo: string | undefined): string | undefined {
+  if (/gitlab-runner/.test(chart)) return 'its chart_ref names gitlab-runner';
+  if (name !== undefined && /gitlab-runner/.test(name)) return 'its release name names gitlab-runner';
+  if (repo !== undefined && /gitlab-runner/.test(repo)) return 'its chart_repo_url names gitlab-runner';
+  const values = p.values;
+  const key = isObject(values) ? RUNNER_VALUE_KEYS.find((k) => Object.hasOwn(values, k)) : undefined;
+  if (key !== undefined) return `its values set ${key}, a value of the runner chart`;
+  const set = (Array.isArray(p.set_values) ? p.set_values : []).map((i: unknown) => (isObject(i) && typeof i.value === 'string' ? i.value.split(/[.=[]/)[0]! : '')).find((k) => RUNNER_VALUE_KEYS.includes(k));
+  if (set !== undefined) return `its set_values set ${set}, a value of the runner chart`;
+  const files = Array.isArray(p.values_files) ? (p.values_files as unknown[]) : [p.values_files];
+  for (const f of files) {
+    if (typeof f !== 'string') continue;
+    if (/gitlab-runner/.test(f)) return `its values file ${safeText(f, 100)} names gitlab-runner`;
+    const given = JINJA.test(f) ? undefined : c.find(f);
+    const text = given !== undefined ? c.ev.texts?.get(given) : undefined;
+    if (text !== undefined && RUNNER_VALUE_LINE.test(text)) return `its values file ${safeText(f, 100)} sets ${RUNNER_VALUE_LINE.exec(text)![0].replace(/[ \t]*:$/, '')}, a value of the runner chart`;
+  }
+  return undefined;
+}
+
 /** Keys of the chart a reference to the runner's token sets: a Jinja value there is a reference, not a value left unknown. */
 const TOKEN_KEYS = new Set(['runnerToken', 'runnerRegistrationToken']);
 
@@ -157,7 +205,9 @@ export function readAnsibleHelmTasks(ev: Evidence): void {
 
 function readHelmTask(c: TaskFile, t: ModuleTask): void {
   const { ev, path } = c;
-  const { p, node } = paramsOf(t);
+  const written0 = paramsOf(t);
+  const node = written0.node;
+  const { p, read: varsRead, notes: varNotes } = knownParams(c, t, written0.p, ['name', 'release_name', 'chart_ref', 'chart_repo_url', 'chart_version', 'release_namespace', 'namespace', 'values_files', 'release_state', 'state']);
   const start = c.pos(t.at);
   const at = (key: string | undefined): Position => (key !== undefined ? c.nodeAt(node(key), start) : start);
   // Uninstalled: no release, nothing deployed.
@@ -168,11 +218,12 @@ function readHelmTask(c: TaskFile, t: ModuleTask): void {
   const nameKey = written(p, 'name', 'release_name');
   const name = nameKey !== undefined ? str(p[nameKey]) : undefined;
   const repo = str(p.chart_repo_url);
-  const task = `the ${t.key} task${name !== undefined ? ` ${safeText(name, 63)}` : ''} at ${path}:${start.line}`;
+  const task = `the ${t.key} task${name !== undefined ? ` ${safeText(name, 63)}` : ''} at ${path}:${start.line}${varsRead}`;
   if (JINJA.test(chart)) {
     // The chart is known only when the play runs: said where something names the runner chart.
-    if (!/gitlab-runner/.test(`${chart} ${name ?? ''} ${repo ?? ''}`)) return;
-    ev.findings.push(finding('RF903', at('chart_ref'), `${task}: its chart_ref ${safeText(chart, 100)} is a Jinja expression (${NOT_KNOWN}), so which chart it installs, and with which values, is known only then; its runner's chain is not proven`, 'write chart_ref literally (gitlab/gitlab-runner, or the chart folder)'));
+    const why = runnerHint(c, p, chart, name, repo);
+    if (why === undefined) return;
+    ev.findings.push(finding('RF903', at('chart_ref'), `${task}: its chart_ref ${safeText(chart, 100)} is a Jinja expression (${NOT_KNOWN}), and the task may install the gitlab-runner chart (${why}); the doctor cannot tell which chart it is, so it reads nothing of the release (values, namespace, service account) and its runner's chain is not proven`, 'write chart_ref literally (gitlab/gitlab-runner, or the chart folder)'));
     ev.chartsUnread = (ev.chartsUnread ?? 0) + 1;
     return;
   }
@@ -312,6 +363,7 @@ function readHelmTask(c: TaskFile, t: ModuleTask): void {
     value: merged.value,
     origin: { source: new ReleaseSource(c.source, merged, () => start), doc: 0, path: [] },
     ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }),
+    ...(namespace !== undefined && nsKey !== undefined && varNotes.has(nsKey) ? { namespaceNote: `${t.key} task at ${path}:${start.line}: ${varNotes.get(nsKey)!}` } : {}),
     ...(name !== undefined && !JINJA.test(name) ? { release: name } : {}),
     ...(version !== undefined && version !== '' && !JINJA.test(version) ? { chartVersion: version.replace(/^v(?=\d)/, '') } : chartYaml !== undefined && typeof chartYaml.version === 'string' ? { chartVersion: chartYaml.version } : {}),
     ...(valuesUnread ? { valuesUnread: true as const } : {}),
@@ -367,11 +419,13 @@ export function readAnsibleK8sTasks(ev: Evidence): AnsibleNamespaceFill[] {
 
 function readK8sTask(c: TaskFile, nodes: TaskNodes, t: ModuleTask, fills: AnsibleNamespaceFill[]): void {
   const { ev, path } = c;
-  const { p, node } = paramsOf(t);
+  const written0 = paramsOf(t);
+  const node = written0.node;
+  const { p, read: varsRead } = knownParams(c, t, written0.p, ['namespace', 'src', 'state']);
   const start = c.pos(t.at);
   const at = (key: string | undefined): Position => (key !== undefined ? c.nodeAt(node(key), start) : start);
   if (str(p.state) === 'absent') return;
-  const task = `the ${t.key} task at ${path}:${start.line}`;
+  const task = `the ${t.key} task at ${path}:${start.line}${varsRead}`;
   const nsWritten = str(p.namespace);
   const fill = (objects: AnsibleNamespaceFill['objects']): void => {
     if (nsWritten !== undefined && nsWritten !== '') fills.push({ namespace: nsWritten, at: at('namespace'), task, objects });
@@ -442,10 +496,13 @@ function addObjects(ev: Evidence, nodes: TaskNodes, items: { value: unknown; nod
  * The namespaces k8s tasks give the objects they apply that name none (the module's `namespace`
  * parameter), once the namespaces written in files are checked: RF948 at the task's `namespace`
  * where Kubernetes refuses it (a Jinja one is not judged), then the objects take it (a refused one
- * too: markRefusedNamespaces then counts them as not deployed).
+ * too: markRefusedNamespaces then counts them as not deployed). A src file applied by several tasks
+ * is applied by each into its own namespace: the first task's namespace is given to the file's
+ * objects, each other namespace to copies of them (placed in the file as they are).
  */
 export function applyAnsibleNamespaces(ev: Evidence, fills: readonly AnsibleNamespaceFill[]): void {
   const said = new Set<string>();
+  const bare = new Map<string, { objects: Evidence['kubernetes']; namespaces: Set<string> }>();
   for (const f of fills) {
     const key = formatPosition(f.at);
     if (!JINJA.test(f.namespace) && !said.has(key)) {
@@ -453,11 +510,28 @@ export function applyAnsibleNamespaces(ev: Evidence, fills: readonly AnsibleName
       const refused = refusedNameFinding(f.namespace, f.at, f.task, 'the API server refuses every object the task applies into it, so the task fails and none of them is deployed; the doctor reads them as written, so what it proves of them does not run');
       if (refused) ev.findings.push(refused);
     }
-    const objects = Array.isArray(f.objects) ? f.objects : ev.kubernetes.filter((o) => normalPath(o.origin.source.path) === (f.objects as { file: string }).file);
-    for (const o of objects) {
-      const meta = o.value.metadata as K8sObject['metadata'] | undefined;
-      if (!meta || meta.namespace !== undefined || CLUSTER_SCOPED.has(o.value.kind)) continue;
-      meta.namespace = f.namespace;
+    if (Array.isArray(f.objects)) {
+      for (const o of f.objects) if (takesNamespace(o)) o.value.metadata.namespace = f.namespace;
+      continue;
+    }
+    // A src file: its objects that name no namespace, as the file has them (once, before any task fills them).
+    const file = f.objects.file;
+    let unnamed = bare.get(file);
+    if (unnamed === undefined) bare.set(file, (unnamed = { objects: ev.kubernetes.filter((o) => normalPath(o.origin.source.path) === file && takesNamespace(o)), namespaces: new Set() }));
+    if (unnamed.namespaces.has(f.namespace)) continue;
+    // The first task to apply the file fills its objects; each other task applies them again into its own namespace: copies of them there.
+    const first = unnamed.namespaces.size === 0;
+    unnamed.namespaces.add(f.namespace);
+    for (const o of unnamed.objects) {
+      const target = first ? o : { ...o, value: structuredClone(o.value) };
+      target.value.metadata.namespace = f.namespace;
+      if (!first) ev.kubernetes.push(target);
     }
   }
+}
+
+/** Whether an object takes a k8s task's namespace: a namespaced one that names none. */
+function takesNamespace(o: Evidence['kubernetes'][number]): boolean {
+  const meta = o.value.metadata as K8sObject['metadata'] | undefined;
+  return meta !== undefined && meta.namespace === undefined && !CLUSTER_SCOPED.has(o.value.kind);
 }

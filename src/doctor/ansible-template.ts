@@ -1,4 +1,5 @@
-import { configTomlTemplateSources } from './ansible.js';
+import { ansibleSearchPath, configTomlTemplateSources } from './ansible.js';
+import { normalPath } from './hcl/eval.js';
 import { yamlFileOf } from './yaml-documents.js';
 
 /**
@@ -10,20 +11,17 @@ import { yamlFileOf } from './yaml-documents.js';
  * one-line `key=value` form (`template: src=config.j2 dest=/etc/gitlab-runner/config.toml`). Such a
  * template is a config.toml whatever its name (`config.j2`, `runner.j2`, even
  * `config.toml`): it is read as a config.toml.j2 is (jinja-toml.ts). Its path is looked for among the
- * files given: in a role's task file (`<role>/tasks/…`) in `<role>/templates/`, then beside the task
- * file and in its `templates/` (a playbook's); a `src` with markup, or not found, is not guessed.
+ * files given where Ansible looks for a template (ansible.ts ansibleSearchPath, with `templates/`: the
+ * role's, the task file's folder's, then the play's); a `src` with markup, or not found, is not guessed.
  * A template lookup (`lookup('template', 'x.j2')`, `lookup('ansible.builtin.template', …)`: the
  * template rendered to a string, docs.ansible.com ansible.builtin.template lookup) written onto
  * config.toml is such a template too: the `content` of a `copy:` task whose `dest` ends in
  * config.toml, or echoed by a `shell:`/`command:` line into it (`echo '{{ lookup(…) }}' >>
- * /etc/gitlab-runner/config.toml`); its path is looked for the same way, and in the role's own folder
- * (a lookup's `templates/x.j2` relative to the role, as Ansible's search path has it). The tasks are
+ * /etc/gitlab-runner/config.toml`); its path is looked for the same way (a lookup's `templates/x.j2`
+ * is found relative to the role's own folder, as Ansible's search path has it). The tasks are
  * read by ansible.ts's one task walker (configTomlTemplateSources: plays, blocks, handlers, task files),
  * the one the register reader reads commands with.
  */
-
-/** The folder of a path, with its trailing `/` ('' for none). */
-const folderOf = (path: string) => path.slice(0, path.lastIndexOf('/') + 1);
 
 /**
  * The files given (`paths`, normalised with `/`) that a template task of the YAML files (`yaml`)
@@ -44,13 +42,9 @@ export function configTomlTemplates(yaml: readonly { path: string; text: string 
 
 /**
  * The file given (one of `paths`) that a template `src` of the task file at `taskPath` names, as
- * Ansible looks for it: in a role's task file in `<role>/templates/` and the role's folder, then beside
- * the task file and in its `templates/`; an absolute `src` as written. Undefined where none is given.
+ * Ansible looks for it (ansibleSearchPath); an absolute `src` as written. Undefined where none is given.
  */
 export function templateFile(taskPath: string, src: string, paths: { has(path: string): boolean }): string | undefined {
-  const here = folderOf(taskPath);
-  const role = /(?:^|\/)tasks\/(?:.*\/)?$/.test(here) ? here.slice(0, here.lastIndexOf('tasks/', here.length)) : undefined;
-  const relative = src.replace(/^\.\//, '');
-  const candidates = src.startsWith('/') ? [src] : [...(role !== undefined ? [`${role}templates/${relative}`, `${role}${relative}`] : []), `${here}${relative}`, `${here}templates/${relative}`];
+  const candidates = src.startsWith('/') ? [src] : ansibleSearchPath(taskPath, 'templates').map((d) => normalPath(`${d}${src}`));
   return candidates.find((c) => paths.has(c));
 }

@@ -587,3 +587,45 @@ export function moduleTasks(path: string, file: YamlFile, module: RegExp): Modul
   });
   return out;
 }
+
+/**
+ * The folders, in order, Ansible looks for a relative local file in (a `copy`/`template` `src`, a
+ * lookup's file, a k8s task's `src`, a helm task's `values_files`), for a task of the task file at
+ * `taskPath`; `kind` is the subfolder of the kind of file looked for (`files` for files, `templates`
+ * for templates). Ansible's documentation ("Search paths in Ansible", Resolving local relative paths):
+ * first the current role, in its `files`/`templates` subfolder then directly in its folder; then, in
+ * the same two ways, the task file's own folder; then the play file's folder. So for a role's task
+ * file `roles/x/tasks/sub/k8s.yml`: `roles/x/files/`, `roles/x/`, `roles/x/tasks/sub/files/`,
+ * `roles/x/tasks/sub/`, then the play's `files/` and folder.
+ *
+ * What the files alone do not say is taken from the usual layout: a task file in a `tasks/` or
+ * `handlers/` folder is a role's, the role being the folder above (a role whose repository is the
+ * role itself too, `tasks/main.yml` at its top), else one under `roles/<name>/` is that role's; the
+ * play of a role under `<p>roles/` is taken to be a playbook in `<p>` (where `ansible-playbook` finds
+ * `roles/` beside the playbook); a task file of no role is a playbook, or one included by a playbook
+ * in its own folder. The parent roles of step 2 (a role including this one) are not known from the
+ * files and not searched. Folders end with `/` ('' is the top).
+ */
+export function ansibleSearchPath(taskPath: string, kind: 'files' | 'templates'): string[] {
+  const { role, here, play } = ansibleRole(taskPath);
+  const out: string[] = [];
+  for (const base of [role, here, play]) if (base !== undefined) out.push(`${base}${kind}/`, base);
+  return [...new Set(out)];
+}
+
+/** The role folder of a task file (undefined for none), its own folder, and its play's folder where the files say it (ansibleSearchPath). */
+export function ansibleRole(taskPath: string): { role: string | undefined; here: string; play: string | undefined } {
+  const path = taskPath.replace(/\\/g, '/');
+  const here = path.slice(0, path.lastIndexOf('/') + 1);
+  const inRole = /(?:^|\/)(?:tasks|handlers)\/(?:.*\/)?$/.exec(here) ?? undefined;
+  let role: string | undefined;
+  if (inRole) {
+    // The nearest tasks/ or handlers/ folder above the file.
+    const at = Math.max(here.lastIndexOf('/tasks/') + 1, here.lastIndexOf('/handlers/') + 1, here.startsWith('tasks/') || here.startsWith('handlers/') ? 0 : -1);
+    role = here.slice(0, at);
+  } else role = /^(?:.*\/)?roles\/[^/]+\//.exec(here)?.[0];
+  // A role's play: beside its roles/ folder; a role elsewhere (a role's own repository, tasks/ of a playbook's folder) is searched as the role only.
+  const underRoles = role !== undefined ? /^(.*\/)?roles\/[^/]+\/$/.exec(role) : null;
+  const play = role === undefined ? here : underRoles ? (underRoles[1] ?? '') : undefined;
+  return { role, here, play };
+}

@@ -154,19 +154,20 @@ export function groupedRefusedFinding(g: RefusedGroup): Finding | undefined {
 export class RefusedGroups {
   readonly #groups = new Map<string, RefusedGroup>();
   add(key: string, first: () => Omit<RefusedGroup, 'more'>, other: OtherPlace): void {
-    const g = this.#groups.get(key);
-    if (!g) this.#groups.set(key, { ...first(), more: [], ...(other.id !== undefined ? { ids: new Set([other.id]) } : {}) });
-    else if (other.id === undefined || !g.ids?.has(other.id)) this.#join(g, other);
+    this.#put(key, () => ({ ...first(), more: [] }), other);
   }
   /** A group whose first place is not one of the places read (a local, an assignment): every place read is one of `more`. */
   use(key: string, head: () => Omit<RefusedGroup, 'more' | 'uses'>, place: OtherPlace): void {
-    const g = this.#groups.get(key);
-    if (!g) this.#groups.set(key, { ...head(), uses: true, more: [place], ...(place.id !== undefined ? { ids: new Set([place.id]) } : {}) });
-    else if (place.id === undefined || !g.ids?.has(place.id)) this.#join(g, place);
+    this.#put(key, () => ({ ...head(), uses: true, more: [place] }), place);
   }
-  #join(g: RefusedGroup, place: OtherPlace): void {
-    g.more.push(place);
-    if (place.id !== undefined) (g.ids ??= new Set()).add(place.id);
+  /** Opens the group of `key` (`open`) with `place` in it, or adds `place` to it; a place whose id the group holds is not added again. */
+  #put(key: string, open: () => RefusedGroup, place: OtherPlace): void {
+    const g = this.#groups.get(key);
+    if (!g) this.#groups.set(key, { ...open(), ...(place.id !== undefined ? { ids: new Set([place.id]) } : {}) });
+    else if (place.id === undefined || !g.ids?.has(place.id)) {
+      g.more.push(place);
+      if (place.id !== undefined) (g.ids ??= new Set()).add(place.id);
+    }
   }
   /** One finding per group, never two at one place. */
   findings(): Finding[] {

@@ -9,7 +9,7 @@ import type { HelmUnittestSuite } from './helm-unittest.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import type { Origin } from './source.js';
 import type { ConfigModule, VarFiles } from './hcl/config.js';
-import type { ModuleCallSite, Reason } from './hcl/eval.js';
+import type { ModuleCallSite, Reason, ValuePlace } from './hcl/eval.js';
 import type { UserDataSource } from './user-data-place.js';
 import type { SetupStep } from './provisioners.js';
 import type { UnreadTemplate } from './deployment-templates.js';
@@ -54,6 +54,8 @@ export interface TerraformEvidence {
   unknowns: Map<string, Reason>;
   /** RF948 places of helm_release namespaces, said with the kubernetes resources' (kubernetes-terraform.ts): one finding per file and value. */
   refused?: RefusedGroups;
+  /** Of each kubernetes provider resource evaluated from configuration, where the value of its argument at a path is written (hcl/eval.ts ValuePlace), as the evaluator resolved it. */
+  valuePlaces?: Map<string, (path: readonly string[]) => ValuePlace | undefined>;
   /** Resources made by a local module: their key → the module call (address, arguments with positions). */
   moduleCalls?: Map<string, ModuleCallSite>;
   /**

@@ -1,4 +1,4 @@
-import { RefusedGroups, addTerraformRefused, namespaceRefused, terraformValueOf } from './namespace-names.js';
+import { RefusedGroups, addTerraformRefused, namespaceRefused } from './namespace-names.js';
 import { yamlData } from './yaml-data.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
@@ -609,10 +609,10 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
   const written = body.namespace;
   const literal = written === undefined || written === null || written === '' ? 'default' : typeof written === 'string' && !written.includes('${') ? written : undefined;
   // A literal namespace Kubernetes refuses: RF948, and the release's namespace (so its manager's) is not carried on.
-  // Said with the kubernetes resources' (kubernetes-terraform.ts): one finding per .tf file and value, or per local the value is read from.
+  // Said with the kubernetes resources' (kubernetes-terraform.ts): one finding per .tf file and value, or per place the value is read from (ValuePlace).
   const refused = literal !== undefined && literal !== 'default' && namespaceRefused(literal) !== undefined;
   if (refused) {
-    const l = terraformValueOf(evaluator.mod, block.body, ['namespace'], literal, evaluator.scope.address === '');
+    const l = evaluator.argumentPlace(block, inst, ['namespace'], key);
     addTerraformRefused((ev.terraform.refused ??= new RefusedGroups()), { value: literal, kind: 'namespace', address: key, at: () => at('namespace'), file: origin.source.path, consequence: 'the helm provider fails to install the release (the API server refuses the namespace), so no manager runs from it; its chain is not read with that namespace', consequenceOfAll: 'the kubernetes and helm providers fail to create each of them (the API server refuses the namespace), so `terraform apply` stops at the first and what depends on them is not deployed; no manager runs from a release among them, and its chain is not read with that namespace', ...(l ? { from: l } : {}) });
   }
   const known = refused ? undefined : literal;

@@ -1,10 +1,9 @@
-import { RefusedGroups, addTerraformRefused, terraformValueOf, writtenRefused } from './namespace-names.js';
+import { RefusedGroups, addTerraformRefused, writtenRefused } from './namespace-names.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import type { Evidence } from './evidence.js';
 import { formatPosition, originAt, type Origin } from './source.js';
-import type { ConfigBlock, ConfigModule } from './hcl/config.js';
 import { isObject } from '../model/is-object.js';
 
 /**
@@ -198,7 +197,8 @@ export function addTerraformKubernetesObjects(ev: Evidence): { findings: Finding
  * RF948 for a kubernetes provider resource's literal metadata that Kubernetes refuses: a namespaced
  * object's `namespace`, a kubernetes_namespace(_v1)'s `name` (the namespace itself), a
  * kubernetes_service_account(_v1)'s `name`. A value Terraform fills in (`${…}`) is not judged. Into
- * `groups`: one finding per .tf file and value, or per local the value is read from.
+ * `groups`: one finding per .tf file and value, or per place the value is read from (a local, a root
+ * variable's tfvars value or default, a module call's argument).
  */
 function refusedMetadata(ev: Evidence, groups: RefusedGroups, type: string, name: string, body: Record<string, unknown>, origin: Origin): void {
   const info = KINDS[type]!;
@@ -209,28 +209,13 @@ function refusedMetadata(ev: Evidence, groups: RefusedGroups, type: string, name
   const address = `${type}.${name}`;
   const consequence = `the kubernetes provider fails to create ${address} (the API server refuses it), so \`terraform apply\` stops there and what depends on it is not deployed`;
   const consequenceOfAll = 'the kubernetes provider fails to create each of them (the API server refuses it), so `terraform apply` stops at the first and what depends on them is not deployed';
-  let written: { mod: ConfigModule; block: ConfigBlock } | undefined | null = null;
-  // A root module's resource (not one a module call makes): its `var.x` is the root's variable.
-  const root = !ev.terraform.moduleCalls?.has(address);
-  const local = (key: string, value: string) => {
-    written ??= writtenBlock(ev, type, name, origin) ?? undefined;
-    return written ? terraformValueOf(written.mod, written.block.body, ['metadata', key], value, root) : undefined;
-  };
+  // Where the value is written, as the evaluator resolved it (a local, a root variable's tfvars value or default, a module call's argument): said there.
+  const places = ev.terraform.valuePlaces?.get(address);
   const add = (key: string, value: string, kind: 'namespace' | 'account') => {
-    const l = local(key, value);
-    addTerraformRefused(groups, { value, kind, address, at: at(key), file: origin.source.path, consequence, consequenceOfAll, ...(l ? { from: l } : {}) });
+    const from = places?.(['metadata', key]);
+    addTerraformRefused(groups, { value, kind, address, at: at(key), file: origin.source.path, consequence, consequenceOfAll, ...(from ? { from } : {}) });
   };
   if (info.namespaced && writtenRefused(m.namespace)) add('namespace', m.namespace, 'namespace');
   const own = info.kind === 'Namespace' ? 'namespace' : info.kind === 'ServiceAccount' ? 'account' : undefined;
   if (own !== undefined && writtenRefused(m.name, own)) add('name', m.name, own);
-}
-
-/** The resource block as written of `type.name` (an instance's `name[…]` too) in the file of `origin`, and its module; undefined where none is (a `terraform show -json` document). */
-function writtenBlock(ev: Evidence, type: string, name: string, origin: Origin): { mod: ConfigModule; block: ConfigBlock } | undefined {
-  const bare = name.replace(/\[.*$/, '');
-  for (const mod of ev.terraform.configs.values()) {
-    const b = mod.blocks.find((x) => x.mode === 'resource' && x.type === type && x.name === bare && x.origin.source.path === origin.source.path);
-    if (b) return { mod, block: b };
-  }
-  return undefined;
 }

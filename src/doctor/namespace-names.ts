@@ -4,8 +4,7 @@ import { CODES } from '../spec/codes.js';
 import { DNS1123_LABEL, DNS1123_LABEL_MAX, DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX } from '../spec/names.js';
 import type { Evidence } from './evidence.js';
 import { formatPosition, type Origin, type Position } from './source.js';
-import type { Expr } from './hcl/ast.js';
-import { literalString, type ConfigBody, type ConfigModule } from './hcl/config.js';
+import type { ValuePlace } from './hcl/eval.js';
 
 /**
  * RF948: a namespace the doctor reads as a literal that Kubernetes refuses. The API server
@@ -154,19 +153,20 @@ export function groupedRefusedFinding(g: RefusedGroup): Finding | undefined {
 export class RefusedGroups {
   readonly #groups = new Map<string, RefusedGroup>();
   add(key: string, first: () => Omit<RefusedGroup, 'more'>, other: OtherPlace): void {
-    const g = this.#groups.get(key);
-    if (!g) this.#groups.set(key, { ...first(), more: [], ...(other.id !== undefined ? { ids: new Set([other.id]) } : {}) });
-    else if (other.id === undefined || !g.ids?.has(other.id)) this.#join(g, other);
+    this.#put(key, () => ({ ...first(), more: [] }), other);
   }
   /** A group whose first place is not one of the places read (a local, an assignment): every place read is one of `more`. */
   use(key: string, head: () => Omit<RefusedGroup, 'more' | 'uses'>, place: OtherPlace): void {
-    const g = this.#groups.get(key);
-    if (!g) this.#groups.set(key, { ...head(), uses: true, more: [place], ...(place.id !== undefined ? { ids: new Set([place.id]) } : {}) });
-    else if (place.id === undefined || !g.ids?.has(place.id)) this.#join(g, place);
+    this.#put(key, () => ({ ...head(), uses: true, more: [place] }), place);
   }
-  #join(g: RefusedGroup, place: OtherPlace): void {
-    g.more.push(place);
-    if (place.id !== undefined) (g.ids ??= new Set()).add(place.id);
+  /** Opens the group of `key` (`open`) with `place` in it, or adds `place` to it; a place whose id the group holds is not added again. */
+  #put(key: string, open: () => RefusedGroup, place: OtherPlace): void {
+    const g = this.#groups.get(key);
+    if (!g) this.#groups.set(key, { ...open(), ...(place.id !== undefined ? { ids: new Set([place.id]) } : {}) });
+    else if (place.id === undefined || !g.ids?.has(place.id)) {
+      g.more.push(place);
+      if (place.id !== undefined) (g.ids ??= new Set()).add(place.id);
+    }
   }
   /** One finding per group, never two at one place. */
   findings(): Finding[] {
@@ -236,53 +236,23 @@ export function refusedNamespaceFindings(ev: Evidence): void {
   ev.findings.push(...groups.findings());
 }
 
-/** An argument of a Terraform body as written (`metadata { namespace = … }`: path ['metadata', 'namespace']). */
-function writtenArgument(body: ConfigBody, path: readonly string[]): Expr | undefined {
-  let b: ConfigBody | undefined = body;
-  for (const name of path.slice(0, -1)) b = b?.blocks.find((x) => x.type === name)?.body;
-  return b?.attrs.find((a) => a.name === path.at(-1))?.expr;
-}
-
-/**
- * Where a Terraform argument's value is written once for many: `namespace = local.ns` (or
- * `"${local.ns}"`) over `locals { ns = "Runners" }` of the same module; in a root module (`root`),
- * `var.ns`, at the value a variable definitions file Terraform loads itself gives it (terraform.tfvars,
- * *.auto.tfvars), else at its `default`. The evaluator resolves these to their literal (hcl/eval.ts),
- * so the value read is theirs: the one place to correct it is there. Undefined for anything else (a
- * literal written at the argument, a called module's variable, which its caller gives), and where
- * the literal there is not `value`.
- */
-export function terraformValueOf(mod: ConfigModule, body: ConfigBody, path: readonly string[], value: string, root: boolean): { name: string; at: Position } | undefined {
-  let e = writtenArgument(body, path);
-  if (e?.k === 'tpl' && e.parts.length === 1 && typeof e.parts[0] !== 'string') e = e.parts[0];
-  if (e?.k !== 'attr' || e.obj.k !== 'var') return undefined;
-  const placed = (x: Expr | undefined, loc: { pos(offset: number): Position } | undefined) => (x !== undefined && loc !== undefined && literalString(x) === value ? loc.pos(x.at) : undefined);
-  let at: Position | undefined;
-  if (e.obj.name === 'local') {
-    const l = mod.locals.get(e.name);
-    at = placed(l?.expr, l?.loc);
-  } else if (e.obj.name === 'var' && root) {
-    const given = mod.varFiles?.loaded.get(e.name);
-    const decl = mod.variables.get(e.name);
-    at = given !== undefined ? ('expr' in given ? placed(given.expr, given.loc) : undefined) : placed(decl?.default, decl?.loc);
-  }
-  return at !== undefined ? { name: `${e.obj.name}.${e.name}`, at } : undefined;
-}
-
 /**
  * The RF948 groups of the Terraform read (kubernetes_* resources' metadata, helm_release's
- * namespace): one per .tf file and value, at its first place, or one per local or root variable the
- * value is read from, at its literal (terraformValueOf). A resource's place is located only where it is named.
+ * namespace): one per .tf file and value, at its first place; or, where the evaluator resolved the
+ * value from a place written once for many (`from`, hcl/eval.ts ValuePlace: a local, a root
+ * variable's tfvars value or default, a module call's argument), one per that place and value, at
+ * it: the one place to correct it, naming the resources that read it. A resource's place is located
+ * only where it is named.
  */
-export function addTerraformRefused(groups: RefusedGroups, place: { value: string; kind: 'namespace' | 'account'; address: string; at: () => Position; file: string; consequence: string; consequenceOfAll: string; from?: { name: string; at: Position } }): void {
+export function addTerraformRefused(groups: RefusedGroups, place: { value: string; kind: 'namespace' | 'account'; address: string; at: () => Position; file: string; consequence: string; consequenceOfAll: string; from?: ValuePlace }): void {
   const { value, kind, address, from } = place;
   // Terraform's places are few and located from the file's own positions: each is located, so one written place read by several instances is named once.
   const where = place.at();
   const at = () => where;
   const id = formatPosition(where);
-  if (from) {
-    const head = () => ({ value, kind, at: () => from.at, what: from.name, consequence: place.consequence, consequenceOfAll: place.consequenceOfAll });
-    groups.use(`from\0${from.at.file}\0${from.name}\0${kind}\0${value}`, head, { name: address, at, id });
+  if (from && from.kind !== 'literal') {
+    const head = from.at();
+    groups.use(`from\0${formatPosition(head)}\0${kind}\0${value}`, () => ({ value, kind, at: () => head, what: from.name, consequence: place.consequence, consequenceOfAll: place.consequenceOfAll }), { name: address, at, id });
     return;
   }
   groups.add(`${place.file}\0${kind}\0${value}`, () => ({ value, kind, at, what: address, consequence: place.consequence, consequenceOfAll: place.consequenceOfAll }), { name: address, at, id });

@@ -256,7 +256,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   // Its documents, as read here, for the Ansible readers (the commands of its tasks, the templates they render).
   if (syntax === 'yaml') (ev.yamlSources ??= new Map()).set(path, source);
   // A variable definitions file in JSON: its values are the root's variables' (hcl/read.ts VarFiles).
-  if (terraformFileKind(path) === 'vars-json' && docs.length === 1) readTfvarsJsonInto(ev, path, docs[0]);
+  if (terraformFileKind(path) === 'vars-json' && docs.length === 1) readTfvarsJsonInto(ev, path, docs[0], (p) => source.locate(0, [...p]));
   docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, terraformFileKind(path) === 'config-json'));
 }
 

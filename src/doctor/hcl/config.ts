@@ -86,14 +86,18 @@ export interface VariableDecl {
   sensitive?: true;
 }
 
-/** A value a variable definitions file gives a variable: an HCL expression (`.tfvars`), or a JSON value (`.tfvars.json`). */
-export type VarFileValue = { file: string } & ({ expr: Expr; loc: Loc } | { json: unknown });
+/** A value a variable definitions file gives a variable: an HCL expression (`.tfvars`), or a JSON value (`.tfvars.json`) and where it is written. */
+export type VarFileValue = { file: string } & ({ expr: Expr; loc: Loc } | { json: unknown; at?: () => Position });
 
 /**
  * The variable definitions files of a root's folder. Terraform loads `terraform.tfvars`, then
  * `terraform.tfvars.json`, then every `*.auto.tfvars` and `*.auto.tfvars.json` in lexical order of
  * their names, a later value replacing an earlier one; other `.tfvars` files only when a run names
  * them (`-var-file`). A called module's folder has none: its variables are its caller's arguments.
+ * Source: Terraform's "Variable Definition Precedence" (developer.hashicorp.com/terraform/language/
+ * values/variables): environment variables, then terraform.tfvars, then terraform.tfvars.json, then
+ * any *.auto.tfvars or *.auto.tfvars.json files "processed in lexical order of their filenames",
+ * then -var and -var-file in the order given, later sources taking precedence over earlier ones.
  */
 export interface VarFiles {
   /** What Terraform loads itself: per variable, the value that applies, with its file's place in that order. */

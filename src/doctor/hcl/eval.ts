@@ -358,6 +358,8 @@ export interface ModuleScope {
   keys?: readonly string[];
   /** The call's arguments, evaluated in the caller when first read. */
   args: Map<string, () => Value>;
+  /** Where the caller's argument of a variable is written (ValuePlace), as the caller resolved it; undefined for a value not written as one string. */
+  argPlaces?: Map<string, () => ValuePlace | undefined>;
   /** Required variables the call does not set: the reason (RF914, reported at the call). */
   missing: Map<string, Reason>;
   /** The caller's argument positions and values (for findings that show both ends). */
@@ -437,6 +439,19 @@ export interface ModuleCallSite {
   args: Map<string, { at: Position; value: () => Value; partAt: (path: readonly (string | number)[]) => Position }>;
   /** A registry module read as its documentation says (registry-modules.ts): what it creates has no line of its own, only the call's. */
   standIn?: true;
+}
+
+/**
+ * Where a string the evaluator resolved is written, kept as it resolves it (ModuleEvaluator.placeOf):
+ * `literal`, at the argument read itself; `local`, a local value; `default`, a variable's default;
+ * `tfvars`, a variable definitions file Terraform loads itself; `argument`, a module call's argument
+ * (the caller's literal). `name` is how a finding names the place (`local.ns`, `var.ns`,
+ * `module.runners`'s argument); `at` its position, computed when asked.
+ */
+export interface ValuePlace {
+  kind: 'literal' | 'local' | 'default' | 'tfvars' | 'argument';
+  name: string;
+  at: () => Position;
 }
 
 /** The part of a written value at `path` (object keys, tuple indexes), as far as the syntax shows it. */
@@ -547,6 +562,9 @@ export class ModuleEvaluator {
   #providers?: Map<string, ProviderRef>;
   readonly #locals = new Map<string, Value | typeof BUSY>();
   readonly #policyLocals = new Map<string, Value | typeof BUSY>();
+  /** Where each local and variable that resolved to a string is written, as it resolved (placeOf). */
+  readonly #localPlaces = new Map<string, ValuePlace | undefined>();
+  readonly #varPlaces = new Map<string, () => ValuePlace | undefined>();
   readonly #instances = new Map<ConfigBlock, Instance[] | Unknown | typeof BUSY>();
   readonly #attrs = new Map<string, Value | typeof BUSY>();
   readonly #blocks = new Map<string, ConfigBlock>();
@@ -1520,17 +1538,20 @@ export class ModuleEvaluator {
             if (this.mod.unreadable !== undefined) return this.notRead(e, env, `var.${name}`);
             return this.unknown(e, env, 'RF913', `var.${name} names no variable of this module${near ? `; did you mean var.${near} (${fmt(this.mod.variables.get(near)!.loc.pos(this.mod.variables.get(near)!.at))})?` : ''}`, `declare variable "${name}", or fix the reference`);
           }
+          // Each way the value is found keeps where it is written (#varPlaces), for placeOf.
           const hit = this.#callerValue(name);
-          if (hit !== undefined) return hit;
+          if (hit !== undefined) return this.#placed(name, hit, () => this.scope.argPlaces?.get(name)?.());
           const missing = this.scope.missing.get(name);
           if (missing) return new Unknown(this.sym(`var.${name}`), missing);
           // A root: the value its variable definitions files give (terraform.tfvars, *.auto.tfvars), before the default.
           if (this.scope.address === '' && this.mod.varFiles !== undefined) {
             const given = this.#fromVarFiles(e, env, name, v, this.mod.varFiles);
-            if (given !== undefined) return given;
+            const loaded = this.mod.varFiles.loaded.get(name);
+            if (given !== undefined) return this.#placed(name, given, () => (loaded === undefined ? undefined : 'json' in loaded ? (loaded.at !== undefined ? { kind: 'tfvars', name: `var.${name}`, at: loaded.at } : undefined) : this.placeOf(loaded.expr, { loc: loaded.loc, vars: new Map() }, { kind: 'tfvars', name: `var.${name}` })));
           }
           if (!v.default) return this.unknown(e, env, 'RF906', `var.${name} has no default, so its value is given only when Terraform runs`, `give \`terraform show -json\` of a plan made with the value you pass for var.${name} (-var or -var-file), or give var.${name} a default or a value in terraform.tfvars`);
-          return this.typed(v, this.value(v.default, { loc: v.loc, vars: new Map() }));
+          const d = v.default;
+          return this.#placed(name, this.typed(v, this.value(d, { loc: v.loc, vars: new Map() })), () => this.placeOf(d, { loc: v.loc, vars: new Map() }, { kind: 'default', name: `var.${name}` }));
         }
         case 'data':
           return new Ref({ ref: 'type', mode: 'data', type: name });
@@ -1686,6 +1707,64 @@ export class ModuleEvaluator {
     return Object.hasOwn(v, name) ? step(v[name]!, `.${name}`) : later();
   }
 
+  /** A variable's value, its place kept (the first resolution's: a variable resolves one way in one module instance). */
+  #placed(name: string, v: Value, place: () => ValuePlace | undefined): Value {
+    if (typeof v === 'string' && !this.#varPlaces.has(name)) this.#varPlaces.set(name, place);
+    return v;
+  }
+
+  /**
+   * Where the string `e` evaluates to (in `env`) is written, from what this evaluator kept as it
+   * resolved it: a literal is its own place (`here` says of what kind); `local.x` and `var.x` are
+   * where that local's or variable's value is written (a local's own literal, another local, a
+   * variable's tfvars value, default or caller's argument); a template that is one interpolation and
+   * parentheses are what they hold. Undefined for anything else (a value computed from others, one
+   * of `each` or `count`), and for a reference not yet resolved.
+   */
+  placeOf(e: Expr | undefined, env: Env, here: Omit<ValuePlace, 'at'>): ValuePlace | undefined {
+    if (e === undefined) return undefined;
+    if (e.k === 'lit') return typeof e.v === 'string' ? { ...here, at: () => env.loc.pos(e.at) } : undefined;
+    if (e.k === 'paren') return this.placeOf(e.x, env, here);
+    if (e.k === 'json') return this.placeOf(e.x, { ...env, loc: jsonStringLoc(env.loc, e) }, here);
+    if (e.k === 'tpl') {
+      if (e.parts.every((p) => typeof p === 'string')) return { ...here, at: () => env.loc.pos(e.at) };
+      const only = e.parts.length === 1 ? e.parts[0]! : undefined;
+      return only !== undefined && typeof only !== 'string' && only.k !== 'tif' && only.k !== 'tfor' ? this.placeOf(only, env, here) : undefined;
+    }
+    if (e.k !== 'attr' || e.obj.k !== 'var' || env.vars.has(e.obj.name)) return undefined;
+    if (e.obj.name === 'local') return this.#localPlaces.get(e.name);
+    return e.obj.name === 'var' ? this.#varPlaces.get(e.name)?.() : undefined;
+  }
+
+  /**
+   * Where the value of a block's argument at `path` is written (placeOf), `metadata { namespace = … }`
+   * as ['metadata', 'namespace']; in `.tf.json`, nested blocks are objects (or lists of one).
+   * `address` names a literal written there.
+   */
+  argumentPlace(block: ConfigBlock, inst: Instance, path: readonly string[], address: string): ValuePlace | undefined {
+    let body: ConfigBody | undefined = block.body;
+    let e: Expr | undefined;
+    let loc = block.loc;
+    for (const [i, name] of path.entries()) {
+      if (e !== undefined) {
+        while (e.k === 'tuple' && e.items.length === 1) e = e.items[0]!;
+        e = e.k === 'object' ? e.items.find((it) => (it.key.k === 'var' ? it.key.name : it.key.k === 'lit' ? it.key.v : literalString(it.key)) === name)?.value : undefined;
+        if (e === undefined) return undefined;
+        continue;
+      }
+      if (body === undefined) return undefined;
+      const a = body.attrs.find((x) => x.name === name);
+      if (a !== undefined) {
+        e = a.expr;
+        loc = a.loc;
+        continue;
+      }
+      if (i === path.length - 1) return undefined;
+      body = body.blocks.find((x) => x.type === name)?.body;
+    }
+    return this.placeOf(e, instanceEnv(loc, inst), { kind: 'literal', name: address });
+  }
+
   local(e: Expr, env: Env, name: string): Value {
     const l = this.mod.locals.get(name);
     if (!l) {
@@ -1708,6 +1787,8 @@ export class ModuleEvaluator {
     try {
       const v = this.value(l.expr, { loc: l.loc, vars: new Map() });
       memo.set(name, v);
+      // Where it is written, as it resolved: its own literal, or the local or variable it reads (placeOf).
+      if (typeof v === 'string' && !this.#localPlaces.has(name)) this.#localPlaces.set(name, this.placeOf(l.expr, { loc: l.loc, vars: new Map() }, { kind: 'local', name: `local.${name}` }));
       return v;
     } finally {
       this.#depth--;
@@ -2020,6 +2101,7 @@ export class ModuleEvaluator {
 
   #child(mod: ConfigModule, call: NonNullable<ReturnType<ConfigModule['modules']['get']>>, source: string, inst: Instance, address: string, name: string): ModuleEvaluator {
     const args = new Map<string, () => Value>();
+    const argPlaces = new Map<string, () => ValuePlace | undefined>();
     const site: ModuleCallSite = { address, source, at: call.loc.pos(call.at), args: new Map(), ...(mod.standIn ? { standIn: true as const } : {}) };
     const missing = new Map<string, Reason>();
     for (const a of call.body?.attrs ?? []) {
@@ -2034,6 +2116,7 @@ export class ModuleEvaluator {
       const env: Env = instanceEnv(a.loc, inst);
       const value = () => this.value(a.expr, env);
       args.set(a.name, value);
+      argPlaces.set(a.name, () => this.placeOf(a.expr, env, { kind: 'argument', name: `the ${a.name} argument of module.${name}` }));
       // Read again outside any block's evaluation (the doctor names the arguments a finding is
       // about): a cycle through the argument is then an unknown value, not an escaping error.
       site.args.set(a.name, {
@@ -2055,7 +2138,7 @@ export class ModuleEvaluator {
       this.report(reason);
       missing.set(v, reason);
     }
-    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], keys: [...(this.scope.keys ?? []), name], args, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered, ownAccount: this.scope.ownAccount, ...(this.scope.hostPaths ? { hostPaths: this.scope.hostPaths } : {}), ...(this.scope.hostPathsShown ? { hostPathsShown: this.scope.hostPathsShown } : {}), providers: this.#childProviders(call, address.replace(/^.*module\./, '')) });
+    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], keys: [...(this.scope.keys ?? []), name], args, argPlaces, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered, ownAccount: this.scope.ownAccount, ...(this.scope.hostPaths ? { hostPaths: this.scope.hostPaths } : {}), ...(this.scope.hostPathsShown ? { hostPathsShown: this.scope.hostPathsShown } : {}), providers: this.#childProviders(call, address.replace(/^.*module\./, '')) });
   }
 }
 

@@ -86,12 +86,12 @@ export function unreadableVarFile(ev: Evidence, path: string, at: Position): voi
   if (rank !== undefined) (varFilesOf(ev, path).unreadable ??= []).push({ file: path, rank, at });
 }
 
-/** A `.tfvars.json` file's values (its credentials are the JSON reader's RF940). */
-export function readTfvarsJsonInto(ev: Evidence, path: string, doc: unknown): void {
+/** A `.tfvars.json` file's values (its credentials are the JSON reader's RF940), each located by `locate` (its path in the document). */
+export function readTfvarsJsonInto(ev: Evidence, path: string, doc: unknown, locate?: (path: readonly (string | number)[]) => Position): void {
   if (!isObject(doc)) return;
   const files = varFilesOf(ev, path);
   for (const [name, json] of Object.entries(doc)) {
-    addVarFileValue(files, name, { file: path, json });
+    addVarFileValue(files, name, { file: path, json, ...(locate !== undefined ? { at: () => locate([name]) } : {}) });
     for (const text of jsonStrings(json)) if (credentialIn(text, name) !== undefined) addSensitiveValue((ev.sensitive ??= { texts: new Set(), places: [] }), text);
   }
 }
@@ -664,6 +664,8 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
           own.keys.push(key);
         }
         if (evaluator.scope.call) (tf.moduleCalls ??= new Map()).set(key, evaluator.scope.call);
+        // Where its metadata's values are written, as the evaluator resolved them (RF948 is said there: kubernetes-terraform.ts).
+        if (block.mode === 'resource' && block.type.startsWith('kubernetes_')) (tf.valuePlaces ??= new Map()).set(key, (path: readonly string[]) => evaluator.argumentPlace(block, inst, path, key));
         for (const [attr, v] of Object.entries(body)) {
           // A policy attribute set from a rendered data document points at that document.
           const from = typeof v === 'string' ? evaluator.rendered.get(v) : v instanceof Unknown ? evaluator.rendered.get(v.render) : undefined;

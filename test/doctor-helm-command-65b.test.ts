@@ -71,6 +71,36 @@ describe('RF948 at the assignment the shell reader reads the value from', () => 
   });
 });
 
+describe('RF948 for a namespace Kubernetes refuses given to kubectl', () => {
+  it('`kubectl create namespace Runners`, `kubectl apply -n CI`, `--namespace=Bad_ns`, `-nTeam`: RF948 at each word', () => {
+    const sh = '#!/bin/bash\nkubectl create namespace Runners\nkubectl apply -n CI -f runner.yaml\nkubectl --context prod get pods --namespace=Bad_ns\nkubectl rollout status deploy/r -nTeam\n';
+    const f = rf948({ 'deploy.sh': sh });
+    expect(f.map((x) => x.path)).toEqual([placeOf('deploy.sh', sh, 'Runners'), placeOf('deploy.sh', sh, 'CI'), placeOf('deploy.sh', sh, 'Bad_ns'), placeOf('deploy.sh', sh, 'Team')]);
+    expect(f.map((x) => x.message.split(':')[0])).toEqual(['kubectl create namespace', 'kubectl apply', 'kubectl get', 'kubectl rollout']);
+    expect(f[0]!.message).toMatch(/the namespace "Runners" is one Kubernetes refuses \(it holds "R" \(an upper-case letter\).*kubectl create namespace fails/);
+    expect(f[1]!.message).toMatch(/what this command creates or applies there is refused/);
+  });
+
+  it('twins: lower-case names, an empty -n (the context\'s), `kubectl config … --namespace=Runners` (a kubeconfig, no API call), a comment, a variable not known, words after `--`: none', () => {
+    const sh = '#!/bin/bash\nkubectl create ns runners\nkubectl apply -n ci -f r.yaml\nkubectl get pods -n ""\nkubectl config set-context --current --namespace=Runners\n# kubectl create namespace Runners\nkubectl get pods -n "$UNSET"\nkubectl exec r -- env -n Runners\n';
+    expect(rf948({ 'deploy.sh': sh })).toEqual([]);
+  });
+
+  it('`NS=Runners` read by kubectl create ns "$NS" and helm -n "$NS": one RF948 at the assignment, naming both commands (helm\'s read first)', () => {
+    const sh = `#!/bin/bash\nNS=Runners\nkubectl create ns "$NS"\n${HELM}\n`;
+    const f = rf948({ 'deploy.sh': sh });
+    expect(f.map((x) => x.path)).toEqual([placeOf('deploy.sh', sh, 'Runners')]);
+    expect(f[0]!.message).toMatch(/^the variable NS \(read as the namespace by 2 places: helm upgrade r \(line 4\) and kubectl create ns \(line 3\)\)/);
+  });
+
+  it("a Makefile's `kubectl create namespace $(NS)` over NS := Runners, and a CI file's `- kubectl apply -n Runners`: RF948", () => {
+    const mk = 'NS := Runners\nns:\n\tkubectl create namespace $(NS)\n';
+    expect(rf948({ Makefile: mk }).map((x) => x.path)).toEqual(['Makefile:1:7']);
+    const ci = 'deploy:\n  script:\n    - kubectl apply -n Runners -f runner.yaml\n';
+    expect(rf948({ '.gitlab-ci.yml': ci }).map((x) => x.path)).toEqual([placeOf('.gitlab-ci.yml', ci, 'Runners')]);
+  });
+});
+
 it('the bash comparisons ran, or say why not (each case falls back to the answer bash 5.2 gave)', () => {
   const hello = bashSays(`NS=x\n${HELM}\n`);
   report(hello === undefined ? 'SKIPPED: bash comparisons (65b, helm): bash did not run on this machine' : 'RAN: bash comparisons (65b, helm)');

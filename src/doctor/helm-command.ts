@@ -12,6 +12,7 @@ import { shellCommentScanner } from './shell-comment.js';
 import { shellWords, type Word } from './register-command.js';
 import { assignedOnce, expandWord, inForce, makeVarsAt, makefileForms, recipeWord, type VarSource } from './shell-vars.js';
 import { chartYamlOf } from './chart-yaml.js';
+import { readKubectlNamespaces } from './kubectl-namespace.js';
 
 /**
  * The gitlab-runner chart installed by a command: `helm install`, `helm upgrade [--install]` or
@@ -317,10 +318,10 @@ function finding(code: Code, at: Position, message: string, fix: string): Findin
   return { code, severity: CODES[code].severity, path: formatPosition(at), message, fix };
 }
 
-/** Reads every `helm install|upgrade|template` of the gitlab-runner chart in the files given into `ev.helmValues`. */
+/** Reads every `helm install|upgrade|template` of the gitlab-runner chart in the files given into `ev.helmValues`; RF948 for a namespace Kubernetes refuses given to helm or kubectl. */
 export function readHelmCommands(ev: Evidence): void {
   for (const [path, text] of ev.texts ?? []) {
-    if (!readsCommands(path) || !text.includes('helm')) continue;
+    if (!readsCommands(path) || (!text.includes('helm') && !text.includes('kubectl'))) continue;
     readFile(ev, path, text);
   }
 }
@@ -368,6 +369,8 @@ function readFile(ev: Evidence, path: string, text: string): void {
     seen.add(release.key);
     release.read();
   }
+  // kubectl's `-n`/`--namespace` and `create namespace NAME` (kubectl-namespace.ts), in the same groups as helm's `-n`.
+  if (text.includes('kubectl')) readKubectlNamespaces(view, expandAt, varsAt, pos, (value, w, c, tool) => refusedNamespacePlace(refused, path, value, w, c, tool));
   ev.findings.push(...refused.findings());
 }
 

@@ -101,6 +101,44 @@ describe('RF948 for a namespace Kubernetes refuses given to kubectl', () => {
   });
 });
 
+describe('an array `A=(` that no `)` closes', () => {
+  /** What bash prints running the script (helm replaced by `echo "$NS"`) and whether it stopped with the syntax error; undefined without bash. */
+  const bashRun = (text: string): { out: string[]; syntaxError: boolean } | undefined => {
+    try {
+      const out = execFileSync('bash', ['-c', `${text.replaceAll(HELM, 'echo "$NS"')}`, 'bash', 'x'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return { out: out.split('\n').slice(0, -1), syntaxError: false };
+    } catch (e) {
+      const err = e as { stdout?: string; stderr?: string; status?: number };
+      if (typeof err.stdout !== 'string') return undefined;
+      return { out: err.stdout.split('\n').slice(0, -1), syntaxError: /unexpected EOF while looking for matching `\)'/.test(err.stderr ?? '') };
+    }
+  };
+
+  it('read as bash reads it: to the end of the file, then a syntax error before that line runs; RF901 at its `(` naming the helm and kubectl commands after it, which are not read', () => {
+    // bash 5.2: prints before, then "unexpected EOF while looking for matching `)'"; the echo on the array's line and everything after never run.
+    const sh = `#!/bin/bash\nNS=ci\necho before\necho same-line; ARGS=(--atomic --wait\nNS=Runners\n${HELM}\nkubectl create namespace Runners\n`;
+    const ran = bashRun(sh);
+    expect(ran ?? { out: ['before'], syntaxError: true }).toEqual({ out: ['before'], syntaxError: true });
+    const r = doctorTexts({ 'deploy.sh': sh, 'values.yaml': VALUES });
+    expect(codesIn(r, 'RF948')).toEqual([]);
+    const f = codesIn(r, 'RF901');
+    expect(f.map((x) => x.path)).toEqual([placeOf('deploy.sh', sh, '(--atomic')]);
+    expect(f[0]!.message).toMatch(/^deploy\.sh: the array assignment on line 4 opens `\(` and no `\)` closes it; .*helm upgrade \(line 6\) and kubectl create namespace \(line 7\) never run and are not read$/);
+    // Its release is not read (it never runs): no chain from it.
+    expect(r.findings.some((x) => x.code === 'RF903' && x.path.startsWith('deploy.sh:6'))).toBe(false);
+  });
+
+  it('twins: the array closed on a later line (bash prints Runners): read as before, RF948 at the assignment, no RF901; an unclosed array after the last command: no RF901', () => {
+    const closed = `#!/bin/bash\nARGS=(--atomic\n  --wait)\nNS=Runners\n${HELM}\n`;
+    expect(bashRun(closed) ?? { out: ['Runners'], syntaxError: false }).toEqual({ out: ['Runners'], syntaxError: false });
+    const r = doctorTexts({ 'deploy.sh': closed, 'values.yaml': VALUES });
+    expect(codesIn(r, 'RF901')).toEqual([]);
+    expect(codesIn(r, 'RF948').map((x) => x.path)).toEqual([placeOf('deploy.sh', closed, 'Runners')]);
+    const after = `#!/bin/bash\nNS=runners\n${HELM}\nARGS=(x\n`;
+    expect(codesIn(doctorTexts({ 'deploy.sh': after, 'values.yaml': VALUES }), 'RF901')).toEqual([]);
+  });
+});
+
 it('the bash comparisons ran, or say why not (each case falls back to the answer bash 5.2 gave)', () => {
   const hello = bashSays(`NS=x\n${HELM}\n`);
   report(hello === undefined ? 'SKIPPED: bash comparisons (65b, helm): bash did not run on this machine' : 'RAN: bash comparisons (65b, helm)');

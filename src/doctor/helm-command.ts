@@ -350,6 +350,9 @@ function readFile(ev: Evidence, path: string, text: string): void {
   let looked = 0;
   COMMAND.lastIndex = 0;
   const commented = shellCommentScanner(view);
+  // A script's array `A=(` that no `)` closes: bash stops with a syntax error before that line runs (shell-vars.ts UnclosedArray), so no command from there on runs.
+  const unclosed = SCRIPT.test(path) && text.includes('=(') ? (order ??= inForce(text)).unclosed : undefined;
+  const skipped: string[] = [];
   for (let m = COMMAND.exec(view); m !== null && looked < MAX_COMMANDS; m = COMMAND.exec(view)) {
     looked++;
     const start = pos(m.index);
@@ -358,6 +361,10 @@ function readFile(ev: Evidence, path: string, text: string): void {
     const words = shellWords(view, from, Math.min(view.length, from + MAX_COMMAND));
     const command = m[1] !== undefined ? { verb: m[1], words } : afterGlobalFlags(words);
     if (command === undefined) continue;
+    if (unclosed !== undefined && m.index >= unclosed.from) {
+      skipped.push(`helm ${command.verb} (line ${start.line})`);
+      continue;
+    }
     const args = parseArgs(command.words);
     while (stray < strays.length && strays[stray]! < m.index) stray++;
     const lastAt = words.at(-1)?.at ?? m.index;
@@ -370,8 +377,12 @@ function readFile(ev: Evidence, path: string, text: string): void {
     release.read();
   }
   // kubectl's `-n`/`--namespace` and `create namespace NAME` (kubectl-namespace.ts), in the same groups as helm's `-n`.
-  if (text.includes('kubectl')) readKubectlNamespaces(view, expandAt, varsAt, pos, (value, w, c, tool) => refusedNamespacePlace(refused, path, value, w, c, tool));
+  if (text.includes('kubectl')) skipped.push(...readKubectlNamespaces(view, expandAt, varsAt, pos, (value, w, c, tool) => refusedNamespacePlace(refused, path, value, w, c, tool), unclosed?.from));
   ev.findings.push(...refused.findings());
+  if (unclosed !== undefined && skipped.length > 0) {
+    const named = skipped.length > 3 ? `${skipped.slice(0, 3).join(', ')} and ${skipped.length - 3} more` : skipped.length > 1 ? `${skipped.slice(0, -1).join(', ')} and ${skipped.at(-1)!}` : skipped[0]!;
+    ev.findings.push(finding('RF901', pos(unclosed.at), `${path}: the array assignment on line ${unclosed.line} opens \`(\` and no \`)\` closes it; bash reads an array over lines up to its \`)\`, so it reads to the end of the file and stops with a syntax error ("unexpected EOF while looking for matching \`)'") before it runs anything of that line, and nothing after it runs: ${named} ${skipped.length > 1 ? 'never run and are' : 'never runs and is'} not read`, 'close the array with `)` where its elements end'));
+  }
 }
 
 function readCommand(ev: Evidence, path: string, text: string, verb: string, start: Position, args: Parsed, expand: (w: Word) => string | undefined, vars: VarSource, pos: (offset: number) => Position, refused: RefusedGroups, folded?: number): { key: string; read: () => void } | undefined {

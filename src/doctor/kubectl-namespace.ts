@@ -47,8 +47,11 @@ const CREATE = {
  * Each `kubectl` command of `view` (a CI file's folded view, else the text) given a namespace
  * Kubernetes refuses, into the file's RF948 groups: `place(value, word, command, vars, tool)` is
  * helm-command.ts refusedNamespacePlace, so kubectl's and helm's share one finding per assignment.
+ * Commands from `until` on are not read: the ones with a namespace are returned, named with their lines.
  */
-export function readKubectlNamespaces(view: string, expandAt: (at: number) => (w: Word) => string | undefined, varsAt: (at: number) => VarSource, pos: (offset: number) => Position, place: (value: string, word: Word, c: { pos: (offset: number) => Position; command: string; vars: VarSource }, tool: { consequence: string; consequenceOfAll: string }) => void): void {
+export function readKubectlNamespaces(view: string, expandAt: (at: number) => (w: Word) => string | undefined, varsAt: (at: number) => VarSource, pos: (offset: number) => Position, place: (value: string, word: Word, c: { pos: (offset: number) => Position; command: string; vars: VarSource }, tool: { consequence: string; consequenceOfAll: string }) => void, until = Infinity): string[] {
+  // The commands at or after `until` (a script's unclosed array: they never run), not read: named for the caller to say so.
+  const skipped: string[] = [];
   const commented = shellCommentScanner(view);
   let looked = 0;
   KUBECTL.lastIndex = 0;
@@ -58,6 +61,10 @@ export function readKubectlNamespaces(view: string, expandAt: (at: number) => (w
     const from = m.index + m[0].length;
     const found = namespaceWords(shellWords(view, from, Math.min(view.length, from + MAX_COMMAND)));
     if (found === undefined) continue;
+    if (m.index >= until) {
+      skipped.push(`${found.command} (line ${pos(m.index).line})`);
+      continue;
+    }
     const expand = expandAt(m.index);
     for (const { word, creates } of found.words) {
       const value = word.text.includes('$') ? expand(word) : word.text;
@@ -65,6 +72,7 @@ export function readKubectlNamespaces(view: string, expandAt: (at: number) => (w
       place(value, word, { pos, command: found.command, vars: varsAt(m.index) }, creates ? CREATE : USE);
     }
   }
+  return skipped;
 }
 
 /**

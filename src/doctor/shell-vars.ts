@@ -556,8 +556,8 @@ export interface VarSource {
  * a binary search of that list and of the `source`/`eval` places, so n commands over a script of n
  * assignments cost O(n log n), never a pass per command. `count.steps`, where given, counts that work.
  */
-export function inForce(script: string, count?: { steps: number }): { at(offset: number): VarSource } {
-  const { assignments, segments } = shellAssignments(script, true, count);
+export function inForce(script: string, count?: { steps: number }): { at(offset: number): VarSource; unclosed?: UnclosedArray } {
+  const { assignments, segments, unclosed } = shellAssignments(script, true, count);
   const byName = new Map<string, number[]>();
   const stars = new Map<number, number[]>();
   const values: (string | undefined)[] = [];
@@ -618,6 +618,7 @@ export function inForce(script: string, count?: { steps: number }): { at(offset:
   let once: Map<string, string | null> | undefined;
   const starts = segments.map((s) => s.at);
   return {
+    ...(unclosed !== undefined ? { unclosed } : {}),
     at: (offset) => {
       const segment = segments[place(starts, offset + 1)];
       if (segment === undefined) return source(0, undefined);
@@ -664,7 +665,7 @@ interface Segment { at: number; index: number; stack: Block | undefined }
  * open at its end. With `track` (inForce), also each command's Segment, the blocks that are function
  * bodies, and a literal value read per command (`NS=a; helm …`, `NS=a && …`) rather than per line.
  */
-function shellAssignments(script: string, track = false, count?: { steps: number }): { assignments: ShellAssignment[]; stack: Block | undefined; segments: Segment[] } {
+function shellAssignments(script: string, track = false, count?: { steps: number }): { assignments: ShellAssignment[]; stack: Block | undefined; segments: Segment[]; unclosed?: UnclosedArray } {
   // `by`: the construct that leaves the name unknown, in words; `line`: 1-based, where its command starts.
   const assignments: ShellAssignment[] = [];
   const segments: Segment[] = [];
@@ -697,6 +698,7 @@ function shellAssignments(script: string, track = false, count?: { steps: number
     if (kase !== undefined) stack.kase = 'pattern';
   };
   let heredoc: { word: string; tabs: boolean } | undefined;
+  let unclosed: UnclosedArray | undefined;
   let lastWord = '';
   // A command that goes on over lines (a quote or `$(…)` left open, a backslash-newline) is read as one logical line.
   const scan = new LogicalLines();
@@ -714,6 +716,8 @@ function shellAssignments(script: string, track = false, count?: { steps: number
     if (buffer === undefined) [startLine, lineAt] = [n + 1, rawAt];
     buffer = buffer === undefined ? raw : `${buffer}\n${raw}`;
     if (scan.feed(raw) && n + 1 < physical.length) continue;
+    // An array's `A=(` still open at the end of the script: bash reads to the end looking for its `)` and stops with a syntax error.
+    if (n + 1 >= physical.length && scan.openArray >= 0) unclosed = { from: lineAt, at: lineAt + scan.openArray, line: startLine };
     const joined = buffer;
     buffer = undefined;
     scan.reset();
@@ -864,8 +868,17 @@ function shellAssignments(script: string, track = false, count?: { steps: number
     }
     for (const h of line.matchAll(HEREDOC)) heredoc = { word: h[2] ?? h[3] ?? h[4]!, tabs: h[1] === '-' };
   }
-  return { assignments, stack, segments };
+  return { assignments, stack, segments, ...(unclosed !== undefined ? { unclosed } : {}) };
 }
+
+/**
+ * An array assignment whose `(` no `)` closes (`A=(x y` to the end of the script). bash reads an
+ * array over lines up to its `)`, so it reads on to the end of the file, then stops with a syntax
+ * error (bash 5.2: "unexpected EOF while looking for matching `)'", exit status 1) before it runs any
+ * of the line the array is on (bash parses a whole line before running it): nothing from `from` on
+ * runs. `at`: the `(`; `line`: the 1-based line the command starts on.
+ */
+export interface UnclosedArray { from: number; at: number; line: number }
 
 /**
  * A command's words with a subshell's parentheses written on them taken apart: `(NS=b` gives `(` and
@@ -937,12 +950,23 @@ const SETTERS = new Set(['read', 'for', 'select', 'unset', 'printf', 'mapfile', 
  */
 class LogicalLines {
   #stack: string[] = [];
+  /** The characters fed since the last reset, and where the outermost construct still open is an array's `=(`, its `(` among them (-1: none). */
+  #fed = 0;
+  #arrayAt = -1;
   reset(): void {
     this.#stack = [];
+    this.#fed = 0;
+    this.#arrayAt = -1;
+  }
+  /** Where in the command (from its first character) an array that is the outermost construct still open starts (its `(`); -1 where none is. */
+  get openArray(): number {
+    return this.#stack.length > 0 ? this.#arrayAt : -1;
   }
   /** Reads one more line; true while the command goes on past it. */
   feed(line: string): boolean {
     const st = this.#stack;
+    const fed = this.#fed;
+    this.#fed += line.length + 1;
     for (let i = 0; i < line.length; i++) {
       const c = line[i]!;
       const top = st[st.length - 1];
@@ -963,13 +987,17 @@ class LogicalLines {
         }
         continue;
       }
+      if (st.length === 0) this.#arrayAt = -1;
       if (c === '"' || c === "'" || c === '`') st.push(c);
       else if (c === '$' && line[i + 1] === '(') {
         st.push('(');
         i++;
       }
       // `A=(` (`A+=(`) opens an array, which may go on over lines to its `)`: one command (bash).
-      else if (c === '(' && (top === '(' || line[i - 1] === '=')) st.push('(');
+      else if (c === '(' && (top === '(' || line[i - 1] === '=')) {
+        if (st.length === 0) this.#arrayAt = fed + i;
+        st.push('(');
+      }
       else if (c === ')' && top === '(') st.pop();
       else if (c === '#' && (i === 0 || /[ \t;&|(]/.test(line[i - 1]!))) break;
     }

@@ -39,6 +39,11 @@ import { isMakefileName } from '../io/file-names.js';
  * - `makeVarsAt(text).at(offset)` (stop 62d): a Makefile's, per recipe: the file's set once, and a
  *   target's own `t: X = v` in t's recipe (not known in its prerequisites', which also run alone).
  * - A Makefile's recipe lines are the shell's (`\tNS=b ./x`): they set no make variable (withoutRecipes).
+ * - Each reader's VarSource also says where a value it gives was written (`at(name)`, stop 65b): the
+ *   offset of the literal of the one assignment it came from (inForce: the one in force at the
+ *   command; assignedOnce: the one line that sets it), so a finding about the value (RF948 of
+ *   `helm -n "$NS"`) is said where it is corrected, by the reader that read it. inForce also gives
+ *   an array `A=(` no `)` closes (`unclosed`): bash stops with a syntax error before its line runs.
  * - `expandWord(word, vars, { makefile })`: a word with the variables of `assignedOnce` put in,
  *   each chain followed (`a=$B` over `B=x`, at most 8 deep; a cycle is not known). In a script a
  *   `$` inside `'…'` is a literal character: the callers give such a word with it behind a `\`

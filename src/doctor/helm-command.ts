@@ -12,6 +12,7 @@ import { shellCommentScanner } from './shell-comment.js';
 import { shellWords, type Word } from './register-command.js';
 import { assignedOnce, expandWord, inForce, makeVarsAt, makefileForms, recipeWord, type VarSource } from './shell-vars.js';
 import { chartYamlOf } from './chart-yaml.js';
+import { readKubectlNamespaces } from './kubectl-namespace.js';
 
 /**
  * The gitlab-runner chart installed by a command: `helm install`, `helm upgrade [--install]` or
@@ -317,10 +318,10 @@ function finding(code: Code, at: Position, message: string, fix: string): Findin
   return { code, severity: CODES[code].severity, path: formatPosition(at), message, fix };
 }
 
-/** Reads every `helm install|upgrade|template` of the gitlab-runner chart in the files given into `ev.helmValues`. */
+/** Reads every `helm install|upgrade|template` of the gitlab-runner chart in the files given into `ev.helmValues`; RF948 for a namespace Kubernetes refuses given to helm or kubectl. */
 export function readHelmCommands(ev: Evidence): void {
   for (const [path, text] of ev.texts ?? []) {
-    if (!readsCommands(path) || !text.includes('helm')) continue;
+    if (!readsCommands(path) || (!text.includes('helm') && !text.includes('kubectl'))) continue;
     readFile(ev, path, text);
   }
 }
@@ -349,6 +350,9 @@ function readFile(ev: Evidence, path: string, text: string): void {
   let looked = 0;
   COMMAND.lastIndex = 0;
   const commented = shellCommentScanner(view);
+  // A script's array `A=(` that no `)` closes: bash stops with a syntax error before that line runs (shell-vars.ts UnclosedArray), so no command from there on runs.
+  const unclosed = SCRIPT.test(path) && text.includes('=(') ? (order ??= inForce(text)).unclosed : undefined;
+  const skipped: string[] = [];
   for (let m = COMMAND.exec(view); m !== null && looked < MAX_COMMANDS; m = COMMAND.exec(view)) {
     looked++;
     const start = pos(m.index);
@@ -357,21 +361,31 @@ function readFile(ev: Evidence, path: string, text: string): void {
     const words = shellWords(view, from, Math.min(view.length, from + MAX_COMMAND));
     const command = m[1] !== undefined ? { verb: m[1], words } : afterGlobalFlags(words);
     if (command === undefined) continue;
+    if (unclosed !== undefined && m.index >= unclosed.from) {
+      skipped.push(`helm ${command.verb} (line ${start.line})`);
+      continue;
+    }
     const args = parseArgs(command.words);
     while (stray < strays.length && strays[stray]! < m.index) stray++;
     const lastAt = words.at(-1)?.at ?? m.index;
     const folded = stray < strays.length && strays[stray]! < lastAt ? strays[stray] : undefined;
-    const release = readCommand(ev, path, text, command.verb, start, args, expandAt(m.index), pos, refused, folded);
+    const release = readCommand(ev, path, text, command.verb, start, args, expandAt(m.index), varsAt(m.index), pos, refused, folded);
     if (!release) continue;
     // The same release written again (a Makefile's install, upgrade and template targets): read once.
     if (seen.has(release.key)) continue;
     seen.add(release.key);
     release.read();
   }
+  // kubectl's `-n`/`--namespace` and `create namespace NAME` (kubectl-namespace.ts), in the same groups as helm's `-n`.
+  if (text.includes('kubectl')) skipped.push(...readKubectlNamespaces(view, expandAt, varsAt, pos, (value, w, c, tool) => refusedNamespacePlace(refused, path, value, w, c, tool), unclosed?.from));
   ev.findings.push(...refused.findings());
+  if (unclosed !== undefined && skipped.length > 0) {
+    const named = skipped.length > 3 ? `${skipped.slice(0, 3).join(', ')} and ${skipped.length - 3} more` : skipped.length > 1 ? `${skipped.slice(0, -1).join(', ')} and ${skipped.at(-1)!}` : skipped[0]!;
+    ev.findings.push(finding('RF901', pos(unclosed.at), `${path}: the array assignment on line ${unclosed.line} opens \`(\` and no \`)\` closes it; bash reads an array over lines up to its \`)\`, so it reads to the end of the file and stops with a syntax error ("unexpected EOF while looking for matching \`)'") before it runs anything of that line, and nothing after it runs: ${named} ${skipped.length > 1 ? 'never run and are' : 'never runs and is'} not read`, 'close the array with `)` where its elements end'));
+  }
 }
 
-function readCommand(ev: Evidence, path: string, text: string, verb: string, start: Position, args: Parsed, expand: (w: Word) => string | undefined, pos: (offset: number) => Position, refused: RefusedGroups, folded?: number): { key: string; read: () => void } | undefined {
+function readCommand(ev: Evidence, path: string, text: string, verb: string, start: Position, args: Parsed, expand: (w: Word) => string | undefined, vars: VarSource, pos: (offset: number) => Position, refused: RefusedGroups, folded?: number): { key: string; read: () => void } | undefined {
   const flag = (name: string): Flag[] => args.flags.filter((f) => f.name === name);
   const last = (name: string): Flag | undefined => flag(name).at(-1);
   const generated = flag('generate-name').length > 0 || (verb === 'template' && args.positionals.length === 1);
@@ -410,7 +424,7 @@ function readCommand(ev: Evidence, path: string, text: string, verb: string, sta
   if (!runner) return undefined;
   // What makes the release: its name, chart, namespace, version and values (not --atomic, --timeout, --debug, …).
   const key = JSON.stringify([releaseName, chart, repo, ...args.flags.filter((f) => RELEASE_FLAGS.has(f.name)).map((f) => [f.name, f.value?.text])]);
-  return { key, read: () => readRelease(ev, path, text, { verb, start, args, expand, pos, command, releaseName, nameWord, dir, chartFolder: chartYaml !== undefined ? folder : undefined, chartVersion: chartYaml !== undefined && typeof chartYaml.version === 'string' ? chartYaml.version : undefined, folded, refused }) };
+  return { key, read: () => readRelease(ev, path, text, { verb, start, args, expand, vars, pos, command, releaseName, nameWord, dir, chartFolder: chartYaml !== undefined ? folder : undefined, chartVersion: chartYaml !== undefined && typeof chartYaml.version === 'string' ? chartYaml.version : undefined, folded, refused }) };
 }
 
 /** The nearest folder above `dir` (`a/b/`) that holds a Chart.yaml, with it; undefined where none does. */
@@ -429,6 +443,8 @@ interface Command {
   start: Position;
   args: Parsed;
   expand: (w: Word) => string | undefined;
+  /** The variables where the command runs (shell-vars.ts), with where each known value is written. */
+  vars: VarSource;
   pos: (offset: number) => Position;
   command: string;
   releaseName: string | undefined;
@@ -444,42 +460,31 @@ interface Command {
 
 /**
  * RF948 of a helm command's `-n` that Kubernetes refuses, into the file's groups: where the word is
- * one variable (`-n "$NS"`, `--namespace $NS`, a Makefile's `$(NS)`) assigned once in the file
- * (`NS=Runners`, `NS := Runners`) to the value read, one finding at the assignment, naming the
- * commands that read it: the one place to correct; else one per file and value, at the first command.
+ * one variable (`-n "$NS"`, `--namespace $NS`, a Makefile's `$(NS)`) whose value read there is the
+ * literal of one assignment (shell-vars.ts VarSource.at: in a script the assignment in force at the
+ * command, `NS=Runners`; in a Makefile or CI file the one line that sets it, `NS := Runners`), one
+ * finding at that assignment, naming the commands that read it: the one place to correct; else one
+ * per file and value, at the first command.
  */
-function refusedNamespacePlace(groups: RefusedGroups, path: string, text: string, value: string, word: Word, c: Command): void {
-  const makefile = isMakefileName(path);
-  const consequence = 'helm stops before it installs anything (the API server refuses the namespace), so no manager runs from this command; its chain is not read with that namespace';
-  const consequenceOfAll = 'helm stops before it installs anything for each of these commands (the API server refuses the namespace), so no manager runs from them; their chains are not read with that namespace';
-  const fix = makefile ? makefileNamespaceFix(word.text) : undefined;
+export function refusedNamespacePlace(groups: RefusedGroups, path: string, value: string, word: Word, c: { pos: (offset: number) => Position; command: string; vars: VarSource }, tool: RefusedTool = HELM): void {
+  const fix = isMakefileName(path) ? makefileNamespaceFix(word.text) : undefined;
   const at = () => c.pos(word.at);
-  const assigned = assignmentOf(text, word.text, value, makefile);
+  const name = (isMakefileName(path) ? /^"?\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]"?$/ : /^"?\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?"?$/).exec(word.text)?.[1];
+  const assigned = name !== undefined ? c.vars.at?.(name) : undefined;
+  const { consequence, consequenceOfAll } = tool;
   if (assigned !== undefined) {
-    groups.use(`var\0${assigned.name}\0${value}`, () => ({ value, kind: 'namespace', at: () => c.pos(assigned.at), what: `the variable ${assigned.name}`, consequence, consequenceOfAll, ...(fix !== undefined ? { fix } : {}) }), { name: c.command, at });
+    groups.use(`var\0${name!}\0${assigned}\0${value}`, () => ({ value, kind: 'namespace', at: () => c.pos(assigned), what: `the variable ${name!}`, consequence, consequenceOfAll, ...(fix !== undefined ? { fix } : {}) }), { name: c.command, at });
     return;
   }
   groups.add(`\0${value}`, () => ({ value, kind: 'namespace', at, what: c.command, consequence, consequenceOfAll, ...(fix !== undefined ? { fix } : {}) }), { name: c.command, at });
 }
 
-/**
- * The one assignment of the variable a word is (`$NS`, `"${NS}"`, make's `$(NS)`) in a script or
- * Makefile, where its value as written is `value`: the offset of the value. Undefined where the
- * word is not one variable, or the file assigns it more than once (which one a command reads is
- * then the shell's order, said at the command), or not at all (the environment's).
- */
-function assignmentOf(text: string, word: string, value: string, makefile: boolean): { name: string; at: number } | undefined {
-  const m = (makefile ? /^"?\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]"?$/ : /^"?\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?"?$/).exec(word);
-  if (!m) return undefined;
-  const name = m[1]!;
-  const line = makefile ? new RegExp(`^[ \\t]*(?:export[ \\t]+|override[ \\t]+)?${name}[ \\t]*(?:\\?=|::?=|=)[ \\t]*`, 'gm') : new RegExp(`^[ \\t]*(?:export[ \\t]+|readonly[ \\t]+)?${name}=`, 'gm');
-  const found = [...text.matchAll(line)].slice(0, 2);
-  if (found.length !== 1) return undefined;
-  const at = found[0]!.index + found[0]![0].length;
-  const rest = text.slice(at, text.indexOf('\n', at) < 0 ? text.length : text.indexOf('\n', at)).replace(/[ \t]+(?:#.*)?$/, '');
-  const written = /^(["'])(.*)\1$/.exec(rest)?.[2] ?? rest;
-  return written === value ? { name, at: rest === written ? at : at + 1 } : undefined;
-}
+/** What a refused namespace does to the commands of one tool: said of one command, and of several. */
+export interface RefusedTool { consequence: string; consequenceOfAll: string }
+const HELM: RefusedTool = {
+  consequence: 'helm stops before it installs anything (the API server refuses the namespace), so no manager runs from this command; its chain is not read with that namespace',
+  consequenceOfAll: 'helm stops before it installs anything for each of these commands (the API server refuses the namespace), so no manager runs from them; their chains are not read with that namespace',
+};
 
 function readRelease(ev: Evidence, path: string, text: string, c: Command): void {
   const { args, expand, pos, command } = c;
@@ -589,7 +594,7 @@ function readRelease(ev: Evidence, path: string, text: string, c: Command): void
   // A namespace Kubernetes refuses (`-n '$NS'` in a Makefile recipe gives the literal $NS): helm
   // stops, and the release is in no namespace: RF948 at the flag, and no manager namespace carried on.
   const refused = expanded !== undefined && nsFlag?.value !== undefined && namespaceRefused(expanded) !== undefined;
-  if (refused) refusedNamespacePlace(c.refused, path, text, expanded, nsFlag.value!, c);
+  if (refused) refusedNamespacePlace(c.refused, path, expanded, nsFlag.value!, c);
   const namespace = refused ? undefined : expanded;
   // What is not known at the command's own place is one finding (one RF903 per place is said: onePerPlace in index.ts), its clauses and fixes joined.
   const clauses: string[] = [];

@@ -39,6 +39,11 @@ import { isMakefileName } from '../io/file-names.js';
  * - `makeVarsAt(text).at(offset)` (stop 62d): a Makefile's, per recipe: the file's set once, and a
  *   target's own `t: X = v` in t's recipe (not known in its prerequisites', which also run alone).
  * - A Makefile's recipe lines are the shell's (`\tNS=b ./x`): they set no make variable (withoutRecipes).
+ * - Each reader's VarSource also says where a value it gives was written (`at(name)`, stop 65b): the
+ *   offset of the literal of the one assignment it came from (inForce: the one in force at the
+ *   command; assignedOnce: the one line that sets it), so a finding about the value (RF948 of
+ *   `helm -n "$NS"`) is said where it is corrected, by the reader that read it. inForce also gives
+ *   an array `A=(` no `)` closes (`unclosed`): bash stops with a syntax error before its line runs.
  * - `expandWord(word, vars, { makefile })`: a word with the variables of `assignedOnce` put in,
  *   each chain followed (`a=$B` over `B=x`, at most 8 deep; a cycle is not known). In a script a
  *   `$` inside `'…'` is a literal character: the callers give such a word with it behind a `\`
@@ -58,7 +63,7 @@ const WORD_VALUE = `(["']?)([A-Za-z0-9./_\${(][A-Za-z0-9._/:@+\${}()-]*)["']?`;
 /** make's words before a variable's name: `override` (the value wins over the command line's), `export`, `private`. */
 const MAKE_PREFIX = '(?:(?:override|export|private)[ \\t]+)?';
 /** make's assignment operators (recursive `=`, simple `:=`/`::=`, conditional `?=`), blanks around them allowed. */
-const MAKE_ASSIGNMENT = new RegExp(`^[ \\t]*${MAKE_PREFIX}(${NAME})[ \\t]*(?::=|\\?=|::=|=)[ \\t]*${WORD_VALUE}${TAIL}`, 'gm');
+const MAKE_ASSIGNMENT = new RegExp(`^[ \\t]*${MAKE_PREFIX}(${NAME})[ \\t]*(?::=|\\?=|::=|=)[ \\t]*${WORD_VALUE}${TAIL}`, 'dgm');
 /** Every operator of make that sets a variable (GNU make manual, "Setting Variables", "Appending"): also `+=`, `!=` (a command's output) and `:::=`. */
 const MAKE_OPERATOR = '(?:\\+=|!=|:::=|::=|:=|\\?=|=)';
 /**
@@ -201,8 +206,8 @@ function evaluatedValues(whole: string, outside: string, count?: { steps: number
 
 /** make's `override X op …` (`export` before or after `override`), and `override define X`: its name. */
 const MAKE_OVERRIDE = new RegExp(`^[ \\t]*(?:export[ \\t]+)?override[ \\t]+(?:export[ \\t]+)?(?:(?:define|undefine)[ \\t]+)?(${NAME})(?:[ \\t]*${MAKE_OPERATOR}|[ \\t]*$)`, 'gm');
-/** The shell's `NAME=value` (`export NAME=value`): no blank before or after the `=`. */
-const SHELL_ASSIGNMENT = new RegExp(`^[ \\t]*(?:export[ \\t]+)?(${NAME})=${WORD_VALUE}${TAIL}`, 'gm');
+/** The shell's `NAME=value` (`export NAME=value`, `readonly NAME=value`: bash 5.2 sets NAME by both): no blank before or after the `=`. */
+const SHELL_ASSIGNMENT = new RegExp(`^[ \\t]*(?:(?:export|readonly)[ \\t]+)?(${NAME})=${WORD_VALUE}${TAIL}`, 'dgm');
 
 /**
  * A script's word as written (quotes and all) in the form expandWord takes: its quotes removed, a `$`
@@ -237,8 +242,8 @@ export const makefileForms = (path: string): { makefile: boolean } => ({ makefil
  * same as every other keeps X known; any other makes it not known); after `override X = …` only
  * assignments marked override count. `count.steps`, where given, counts the lines and matches read.
  */
-export function assignedOnce(text: string, options: { makefile: boolean }, count?: { steps: number }): Map<string, string | null> {
-  const out = new Map<string, string | null>();
+export function assignedOnce(text: string, options: { makefile: boolean }, count?: { steps: number }): VarMap {
+  const out = new VarMap(text);
   // The lines (1-based) where each name is set to a literal; a change of it at any other line makes it not known.
   const literalAt = new Map<string, Set<number>>();
   const assignment = options.makefile ? MAKE_ASSIGNMENT : SHELL_ASSIGNMENT;
@@ -252,16 +257,17 @@ export function assignedOnce(text: string, options: { makefile: boolean }, count
     for (const { m, line } of withLines(outside, MAKE_OVERRIDE, count)) overridden.set(m[1]!, (overridden.get(m[1]!) ?? new Set()).add(line));
   }
   const ignored = (name: string, line: number): boolean => overridden.get(name)?.has(line) === false;
-  const literal = (name: string, value: string, line: number) => {
+  const literal = (name: string, value: string, line: number, column?: number) => {
     if (ignored(name, line)) return;
     out.set(name, out.has(name) && out.get(name) !== value ? null : value);
     literalAt.set(name, (literalAt.get(name) ?? new Set()).add(line));
+    out.written(name, line, column);
   };
-  for (const { m, line } of withLines(outside, assignment, count)) {
+  for (const { m, line, column } of withLines(outside, assignment, count)) {
     // In a script `X=(a)` is an array (bash: `$X` is its first element, a), no literal word: left to shellAssignments, which makes X not known.
     if (!options.makefile && m[2] === '' && m[3]!.startsWith('(')) continue;
     // In a script `'…'` is literal: `X='$A'` sets X to the characters `$A`, which expandWord keeps as written (`\$`).
-    literal(m[1]!, !options.makefile && m[2] === "'" ? m[3]!.replace(/\$/g, '\\$') : m[3]!, line);
+    literal(m[1]!, !options.makefile && m[2] === "'" ? m[3]!.replace(/\$/g, '\\$') : m[3]!, line, column + m.indices![3]![0] - m.index!);
   }
   // `$(eval X = v)` changes X where make expands it: a literal one counts as another assignment (the same value in every one, known; two, not); any other, not known.
   const evals: string[] = [];
@@ -302,18 +308,51 @@ export function assignedOnce(text: string, options: { makefile: boolean }, count
   return out;
 }
 
-/** Each match of a `g` regex with the 1-based line it starts on: one pass over the text. */
-function* withLines(text: string, re: RegExp, count?: { steps: number }): Generator<{ m: RegExpMatchArray; line: number }> {
+/** Each match of a `g` regex with the 1-based line it starts on and its column there (0-based): one pass over the text. */
+function* withLines(text: string, re: RegExp, count?: { steps: number }): Generator<{ m: RegExpMatchArray; line: number; column: number }> {
   let line = 1;
   let from = 0;
+  let lineStart = 0;
   for (const m of text.matchAll(re)) {
     for (let nl = text.indexOf('\n', from); nl >= 0 && nl < m.index; nl = text.indexOf('\n', nl + 1)) {
       line++;
+      lineStart = nl + 1;
       if (count) count.steps++;
     }
     from = m.index;
     if (count) count.steps++;
-    yield { m, line };
+    yield { m, line, column: m.index - lineStart };
+  }
+}
+
+/**
+ * assignedOnce's names and values, and where each known value is written: `at(name)` is the offset
+ * in the file of the value of the one line that sets it (inside its quotes, where it has them), for
+ * a finding about the value to be said where it is corrected; undefined where no line, or more than
+ * one (the same literal twice), sets it to a literal (the value is then not one place's). The readers
+ * blank lines rather than remove them (a recipe's, a define body's), so a line and a column locate it.
+ */
+export class VarMap extends Map<string, string | null> implements VarSource {
+  readonly #text: string;
+  /** Per name: the line and column of its value, or null where more than one line sets it. */
+  readonly #places = new Map<string, { line: number; column: number | undefined } | null>();
+  constructor(text: string) {
+    super();
+    this.#text = text;
+  }
+  /** A line that sets `name` to a literal, the value at `column` of it (undefined: not a literal as written). */
+  written(name: string, line: number, column: number | undefined): void {
+    const p = this.#places.get(name);
+    this.#places.set(name, p === undefined ? { line, column } : p !== null && p.line === line ? p : null);
+  }
+  at(name: string): number | undefined {
+    const p = this.#places.get(name);
+    const value = this.get(name);
+    // A value naming other variables (`NS=$A`, make's `NS = $(A)`) is not written here: no place of it.
+    if (typeof value !== 'string' || value.replace(/\\[\\$]/g, '').includes('$') || !p || p.column === undefined) return undefined;
+    let start = 0;
+    for (let n = 1; n < p.line && start >= 0; n++) start = this.#text.indexOf('\n', start) + 1 || -1;
+    return start < 0 ? undefined : start + p.column;
   }
 }
 
@@ -396,7 +435,7 @@ export function expandWord(word: string, vars: VarSource, options: { makefile: b
  * quoting: unlike WORD_VALUE, any characters inside quotes (a register flag's value may hold blanks),
  * and no `$` outside single quotes (assignedInForce has no chains, above).
  */
-const LITERAL_ASSIGNMENT = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"$`\\]*)"|'([^']*)'|([^\s"'$`;&|()]*))[ \t]*$/;
+const LITERAL_ASSIGNMENT = /^[ \t]*(?:(?:export|readonly)[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"$`\\]*)"|'([^']*)'|([^\s"'$`;&|()]*))[ \t]*$/;
 /** Shell words that open, branch and close a compound command whose body may not run (or not before the command). */
 const OPENERS = new Set(['if', 'case', 'for', 'while', 'until', 'select', '{', '(']);
 const BRANCHES = new Set(['else', 'elif']);
@@ -496,7 +535,15 @@ export function assignedInForce(script: string, until: number, why?: Map<string,
 }
 
 /** What names hold where a command reads them: a value in expandWord's form, or null/undefined where not known. */
-export interface VarSource { get(name: string): string | null | undefined }
+export interface VarSource {
+  get(name: string): string | null | undefined;
+  /**
+   * Where the value `get` gives was written: the offset in the file of the literal value (inside its
+   * quotes) of the one assignment it comes from; undefined where it is not one assignment's literal
+   * (a chain `B=$A`, the same literal set twice in a file read whole, a target's own value, none).
+   */
+  at?(name: string): number | undefined;
+}
 
 /**
  * The variables in force at each command of a script that runs top to bottom once (a `.sh` file's
@@ -514,8 +561,8 @@ export interface VarSource { get(name: string): string | null | undefined }
  * a binary search of that list and of the `source`/`eval` places, so n commands over a script of n
  * assignments cost O(n log n), never a pass per command. `count.steps`, where given, counts that work.
  */
-export function inForce(script: string, count?: { steps: number }): { at(offset: number): VarSource } {
-  const { assignments, segments } = shellAssignments(script, true, count);
+export function inForce(script: string, count?: { steps: number }): { at(offset: number): VarSource; unclosed?: UnclosedArray } {
+  const { assignments, segments, unclosed } = shellAssignments(script, true, count);
   const byName = new Map<string, number[]>();
   const stars = new Map<number, number[]>();
   const values: (string | undefined)[] = [];
@@ -533,18 +580,26 @@ export function inForce(script: string, count?: { steps: number }): { at(offset:
   const before = (list: readonly number[] | undefined, index: number): number => (list === undefined ? -1 : (list[place(list, index)] ?? -1));
   // Each name's changes (and the `source`s) listed apart per subshell they were made in (0: none): a command reads those of the subshells it is in, and no other's.
   const key = (blocks: Block | undefined, name: string): string => `${blocks?.sub?.id ?? 0}\u0000${name}`;
+  // The change in force for a name (its index in `assignments`), -1 where none is known.
+  const inForceAt = (index: number, stack: Block | undefined, name: string): number => {
+    let [k, star, depth] = [-1, -1, 0];
+    for (let b = stack?.sub; ; b = b.parent?.sub) {
+      // Subshells nested deeper than 64 around the command: not known.
+      if (++depth > 64) return -1;
+      k = Math.max(k, before(byName.get(`${b?.id ?? 0}\u0000${name}`), index));
+      star = Math.max(star, before(stars.get(b?.id ?? 0), index));
+      if (b === undefined) break;
+    }
+    return k < 0 || star > k || !within(assignments[k]!.blocks, stack) ? -1 : k;
+  };
   const source = (index: number, stack: Block | undefined): VarSource => ({
     get: (name) => {
-      let [k, star, depth] = [-1, -1, 0];
-      for (let b = stack?.sub; ; b = b.parent?.sub) {
-        // Subshells nested deeper than 64 around the command: not known.
-        if (++depth > 64) return undefined;
-        k = Math.max(k, before(byName.get(`${b?.id ?? 0}\u0000${name}`), index));
-        star = Math.max(star, before(stars.get(b?.id ?? 0), index));
-        if (b === undefined) break;
-      }
-      if (k < 0 || star > k) return undefined;
-      return within(assignments[k]!.blocks, stack) ? values[k] : undefined;
+      const k = inForceAt(index, stack, name);
+      return k < 0 ? undefined : values[k];
+    },
+    at: (name) => {
+      const k = inForceAt(index, stack, name);
+      return k < 0 || values[k] === undefined ? undefined : assignments[k]!.valueAt;
     },
   });
   for (let i = 0; i < assignments.length; i++) {
@@ -568,6 +623,7 @@ export function inForce(script: string, count?: { steps: number }): { at(offset:
   let once: Map<string, string | null> | undefined;
   const starts = segments.map((s) => s.at);
   return {
+    ...(unclosed !== undefined ? { unclosed } : {}),
     at: (offset) => {
       const segment = segments[place(starts, offset + 1)];
       if (segment === undefined) return source(0, undefined);
@@ -577,7 +633,7 @@ export function inForce(script: string, count?: { steps: number }): { at(offset:
 }
 
 /** One change of a shell variable: its literal value (undefined where not a literal), the blocks around it, why it is not known, and its command's first and last lines (1-based). */
-interface ShellAssignment { name: string; value: string | undefined; blocks: Block | undefined; by?: string; line: number; end: number }
+interface ShellAssignment { name: string; value: string | undefined; blocks: Block | undefined; by?: string; line: number; end: number; /** inForce: the offset of a literal value as written (inside its quotes). */ valueAt?: number }
 
 /**
  * A compound command's block (one branch of it), the innermost open one standing for all that are
@@ -614,7 +670,7 @@ interface Segment { at: number; index: number; stack: Block | undefined }
  * open at its end. With `track` (inForce), also each command's Segment, the blocks that are function
  * bodies, and a literal value read per command (`NS=a; helm …`, `NS=a && …`) rather than per line.
  */
-function shellAssignments(script: string, track = false, count?: { steps: number }): { assignments: ShellAssignment[]; stack: Block | undefined; segments: Segment[] } {
+function shellAssignments(script: string, track = false, count?: { steps: number }): { assignments: ShellAssignment[]; stack: Block | undefined; segments: Segment[]; unclosed?: UnclosedArray } {
   // `by`: the construct that leaves the name unknown, in words; `line`: 1-based, where its command starts.
   const assignments: ShellAssignment[] = [];
   const segments: Segment[] = [];
@@ -647,6 +703,7 @@ function shellAssignments(script: string, track = false, count?: { steps: number
     if (kase !== undefined) stack.kase = 'pattern';
   };
   let heredoc: { word: string; tabs: boolean } | undefined;
+  let unclosed: UnclosedArray | undefined;
   let lastWord = '';
   // A command that goes on over lines (a quote or `$(…)` left open, a backslash-newline) is read as one logical line.
   const scan = new LogicalLines();
@@ -664,6 +721,8 @@ function shellAssignments(script: string, track = false, count?: { steps: number
     if (buffer === undefined) [startLine, lineAt] = [n + 1, rawAt];
     buffer = buffer === undefined ? raw : `${buffer}\n${raw}`;
     if (scan.feed(raw) && n + 1 < physical.length) continue;
+    // An array's `A=(` still open at the end of the script: bash reads to the end looking for its `)` and stops with a syntax error.
+    if (n + 1 >= physical.length && scan.openArray >= 0) unclosed = { from: lineAt, at: lineAt + scan.openArray, line: startLine };
     const joined = buffer;
     buffer = undefined;
     scan.reset();
@@ -806,13 +865,25 @@ function shellAssignments(script: string, track = false, count?: { steps: number
       // `NAME+=…` and `NAME[i]=…` change NAME and are never a literal (LITERAL_ASSIGNMENT reads NAME= only).
       for (const { name, by } of pending) {
         const value = by === undefined && !conditional ? (track ? (own?.[1] === name ? ownValue(own) : undefined) : literal?.[1] === name ? (literal[2] ?? literal[3] ?? literal[4] ?? '') : own?.[1] === name ? shellLiteral(own) : undefined) : undefined;
-        assignments.push({ name, value, blocks: inner ?? stack, by: by ?? (conditional ? `an assignment after \`${after}\`, which may not run` : UNKNOWN_VALUE), line: startLine, end: n + 1 });
+        // Tracking: where a value written as it is read (`'…'`, or no `$`) is, for a finding about it to be said there (VarSource.at).
+        const g = own?.[3] !== undefined ? 3 : own?.[2] !== undefined ? 2 : 4;
+        const valueAt = track && value !== undefined && own !== null && (g === 3 || !(own[g] ?? '').includes('$')) ? lineAt + inLine(segmentAt) + own.indices![g]![0] : undefined;
+        assignments.push({ name, value, blocks: inner ?? stack, by: by ?? (conditional ? `an assignment after \`${after}\`, which may not run` : UNKNOWN_VALUE), line: startLine, end: n + 1, ...(valueAt !== undefined ? { valueAt } : {}) });
       }
     }
     for (const h of line.matchAll(HEREDOC)) heredoc = { word: h[2] ?? h[3] ?? h[4]!, tabs: h[1] === '-' };
   }
-  return { assignments, stack, segments };
+  return { assignments, stack, segments, ...(unclosed !== undefined ? { unclosed } : {}) };
 }
+
+/**
+ * An array assignment whose `(` no `)` closes (`A=(x y` to the end of the script). bash reads an
+ * array over lines up to its `)`, so it reads on to the end of the file, then stops with a syntax
+ * error (bash 5.2: "unexpected EOF while looking for matching `)'", exit status 1) before it runs any
+ * of the line the array is on (bash parses a whole line before running it): nothing from `from` on
+ * runs. `at`: the `(`; `line`: the 1-based line the command starts on.
+ */
+export interface UnclosedArray { from: number; at: number; line: number }
 
 /**
  * A command's words with a subshell's parentheses written on them taken apart: `(NS=b` gives `(` and
@@ -866,7 +937,7 @@ function* parenWords(words: readonly string[], innermost: () => Block | undefine
  * runs), `'…'` (the characters as written) or a bare word (no parentheses: `$(…)` is a command's
  * output). Anchored, each part a class the next cannot take: linear.
  */
-const SEGMENT_LITERAL = /^[ \t\r\n]*(?:(?:\(|\{[ \t\r\n]|(?:then|do|else)[ \t\r\n]|[^\s"'`;&|()]+\)[ \t\r\n])[ \t\r\n]*)*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"`\\]*)"|'([^']*)'|([^\s"'`;&|\\()]*))[ \t\r\n]*(?:\)[ \t\r\n]*)*$/;
+const SEGMENT_LITERAL = /^[ \t\r\n]*(?:(?:\(|\{[ \t\r\n]|(?:then|do|else)[ \t\r\n]|[^\s"'`;&|()]+\)[ \t\r\n])[ \t\r\n]*)*(?:(?:export|readonly)[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"`\\]*)"|'([^']*)'|([^\s"'`;&|\\()]*))[ \t\r\n]*(?:\)[ \t\r\n]*)*$/d;
 /** SEGMENT_LITERAL's value in expandWord's form: a `$` or `\` of `'…'` behind a `\`. */
 /** A SEGMENT_LITERAL's value as assignedInForce keeps it, the shell's literal: none where it names a variable (`"$A"`, `$A`), which only the run knows. */
 const shellLiteral = (m: RegExpExecArray): string | undefined => (m[3] !== undefined ? m[3] : (m[2] ?? m[4] ?? '').includes('$') ? undefined : (m[2] ?? m[4] ?? ''));
@@ -884,12 +955,23 @@ const SETTERS = new Set(['read', 'for', 'select', 'unset', 'printf', 'mapfile', 
  */
 class LogicalLines {
   #stack: string[] = [];
+  /** The characters fed since the last reset, and where the outermost construct still open is an array's `=(`, its `(` among them (-1: none). */
+  #fed = 0;
+  #arrayAt = -1;
   reset(): void {
     this.#stack = [];
+    this.#fed = 0;
+    this.#arrayAt = -1;
+  }
+  /** Where in the command (from its first character) an array that is the outermost construct still open starts (its `(`); -1 where none is. */
+  get openArray(): number {
+    return this.#stack.length > 0 ? this.#arrayAt : -1;
   }
   /** Reads one more line; true while the command goes on past it. */
   feed(line: string): boolean {
     const st = this.#stack;
+    const fed = this.#fed;
+    this.#fed += line.length + 1;
     for (let i = 0; i < line.length; i++) {
       const c = line[i]!;
       const top = st[st.length - 1];
@@ -910,13 +992,17 @@ class LogicalLines {
         }
         continue;
       }
+      if (st.length === 0) this.#arrayAt = -1;
       if (c === '"' || c === "'" || c === '`') st.push(c);
       else if (c === '$' && line[i + 1] === '(') {
         st.push('(');
         i++;
       }
       // `A=(` (`A+=(`) opens an array, which may go on over lines to its `)`: one command (bash).
-      else if (c === '(' && (top === '(' || line[i - 1] === '=')) st.push('(');
+      else if (c === '(' && (top === '(' || line[i - 1] === '=')) {
+        if (st.length === 0) this.#arrayAt = fed + i;
+        st.push('(');
+      }
       else if (c === ')' && top === '(') st.pop();
       else if (c === '#' && (i === 0 || /[ \t;&|(]/.test(line[i - 1]!))) break;
     }
@@ -971,7 +1057,8 @@ export function makeVarsAt(text: string, count?: { steps: number }): { at(offset
     }
     const setting = line[0] !== '\t' ? TARGET_SETTING.exec(line) : null;
     if (setting) {
-      kept.push('');
+      // Blanked, not removed: each line keeps its offset, where assignedOnce says a value is written.
+      kept.push(' '.repeat(line.length));
       rule = undefined;
       const value = /^(?:::?=|=)$/.test(setting[3]!) && TARGET_WORD.test(setting[4]!.replace(/[ \t]+(?:#.*)?$/, '')) ? setting[4]!.replace(/[ \t]+(?:#.*)?$/, '') : null;
       for (const t of setting[1]!.trim().split(/[ \t]+/)) {
@@ -1041,15 +1128,22 @@ export function makeVarsAt(text: string, count?: { steps: number }): { at(offset
         else hi = mid - 1;
       }
       const recipe = k >= 0 && offset <= recipes[k]!.end ? recipes[k] : undefined;
+      // Whether the file's value (assignedOnce) is the one read here, not a target's own; else why not (null: not known, or the target's value).
+      const own = (name: string): string | null | undefined => {
+        if (!inherited.has(name)) return undefined;
+        if (recipe === undefined) return null;
+        const here = setHere(recipe.targets, name);
+        if (here !== undefined) return here;
+        if (belowUnread.has(name)) return null;
+        return recipe.targets.some((t) => inherited.get(name)!.has(t)) ? null : undefined;
+      };
       return {
         get: (name) => {
-          if (!inherited.has(name)) return global.get(name);
-          if (recipe === undefined) return null;
-          const here = setHere(recipe.targets, name);
-          if (here !== undefined) return here;
-          if (belowUnread.has(name)) return null;
-          return recipe.targets.some((t) => inherited.get(name)!.has(t)) ? null : global.get(name);
+          const here = own(name);
+          return here !== undefined ? here : global.get(name);
         },
+        // A target's own value is written on its target's line, which is not said here: only the file's value has its place.
+        at: (name) => (own(name) === undefined ? global.at(name) : undefined),
       };
     },
   };

@@ -113,6 +113,27 @@ const doctorBuildToml = (f: Record<string, string>, folder: string): string | un
   const o = ev.kubernetes.filter((x) => x.value.kind === 'ConfigMap' && x.value.metadata.name === 'runner-config' && inBuild.has(x.origin.source.path)).at(-1);
   return (o?.value as unknown as Doc | undefined)?.data?.['config.toml'];
 };
+// 4. RF948 of generator entries grouped per file and value.
+/** A kustomization whose `namespace:` and three generator entries (one a merge, which makes nothing) write `ns`. */
+const REFUSED = (ns: string, own = ns) => `namespace: ${own}\nresources:\n  - sa.yaml\nconfigMapGenerator:\n  - name: a\n    namespace: ${ns}\n    literals:\n      - x=1\n  - name: b\n    namespace: ${ns}\n    literals:\n      - y=1\nsecretGenerator:\n  - name: c\n    namespace: ${ns}\n    literals:\n      - z=1\n`;
+const SA = 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: gitlab-runner\n';
+
+describe('4. RF948: a generator entry\'s refused namespace is one finding per kustomization file and value', () => {
+  it('the kustomization\'s namespace and three entries writing CI: one RF948 at the first, naming the entries by line (before: one per entry, and the kustomization\'s apart)', () => {
+    const k = REFUSED('CI');
+    const f = codesIn(doctorWalked({ 'app/kustomization.yaml': k, 'app/sa.yaml': SA }), 'RF948');
+    expect(f.map((x) => x.path)).toEqual([placeOf('app/kustomization.yaml', k, 'CI')]);
+    expect(f[0]!.message).toContain('the kustomization app/kustomization.yaml (and 3 more places in this file that write it: configMapGenerator entry a (line 6), configMapGenerator entry b (line 10) and secretGenerator entry c (line 15))');
+  });
+  it('twin: the entries write CI, the kustomization ci: one RF948 at the first entry, naming the two others; all ci: none', () => {
+    const k = REFUSED('CI', 'ci');
+    const f = codesIn(doctorWalked({ 'app/kustomization.yaml': k, 'app/sa.yaml': SA }), 'RF948');
+    expect(f.map((x) => x.path)).toEqual([placeOf('app/kustomization.yaml', k, 'CI')]);
+    expect(f[0]!.message).toMatch(/^the configMapGenerator entry a of app\/kustomization\.yaml \(and 2 more places in this file that write it: configMapGenerator entry b \(line 10\) and secretGenerator entry c \(line 15\)\)/);
+    expect(codesIn(doctorWalked({ 'app/kustomization.yaml': REFUSED('ci'), 'app/sa.yaml': SA }), 'RF948')).toEqual([]);
+  });
+});
+
 const namespaceOf = (text: string | undefined) => /namespace = "([^"]+)"/.exec(text ?? '')?.[1];
 const jobs = (r: DoctorResult) => [...r.chains.values()].flat().filter((l) => l.startsWith('jobs '));
 

@@ -5,8 +5,6 @@ import { normalPath } from './hcl/eval.js';
 import { SourceFile, formatPosition, type Origin, type Position } from './source.js';
 import { scrubSecret } from './secrets.js';
 import { isComponent, listedEntries, throughLinks } from './kustomize-build.js';
-import { refusedWrittenFinding } from './namespace-names.js';
-import { safeText } from '../spec/findings.js';
 import { generatorEntries } from './kustomize-generator-entries.js';
 
 /**
@@ -236,7 +234,6 @@ export function generateKustomizeObjects(ev: Evidence): void {
 
   /** The copies merges made (changed where they are by a later merge no other build sees). */
   const mergeCopies = new WeakSet<Obj>();
-  const refusedSaid = new Set<string>();
   /** Runs a kustomization's (or a component's) generator entries over the build of `k`, adding to `own`. */
   const run = (k: Kust, from: Kust, own: Obj[]): void => {
     const dir = folderOf(normalPath(from.origin.source.path));
@@ -301,14 +298,6 @@ export function generateKustomizeObjects(ev: Evidence): void {
         continue;
       }
       if (g.behavior !== 'create') continue;
-      // A literal namespace Kubernetes refuses, written in the entry: RF948 at it (namespace-names.ts),
-      // once per entry (a component's entries run in each build that lists it).
-      const entryKey = `${from.origin.source.path}\0${g.field}\0${g.index}`;
-      if (!refusedSaid.has(entryKey)) {
-        refusedSaid.add(entryKey);
-        const refused = refusedWrittenFinding(g.namespace, () => from.origin.source.locate(from.origin.doc, [...from.origin.path, g.field, g.index, 'namespace']), `the ${g.field} entry ${safeText(g.name, 63)} of ${from.origin.source.path}`, `\`kustomize build\` makes the ${g.kind} in that namespace, and the API server refuses it: it is not deployed`);
-        if (refused) ev.findings.push(refused);
-      }
       const metadata = {
         name: g.name,
         ...(g.namespace !== undefined && g.namespace !== '' ? { namespace: g.namespace } : {}),

@@ -103,7 +103,10 @@ describe.skipIf(skip !== undefined)('configMapGenerator and secretGenerator agai
     expect(out.status, out.stderr).toBe(0);
     const real = parseAllDocuments(out.stdout).map((d) => d.toJS() as { kind: string; type?: string; metadata: { name: string; namespace?: string; labels?: unknown; annotations?: unknown }; data?: Record<string, string> }).filter((o) => o.kind === 'ConfigMap' || o.kind === 'Secret');
     const ev = readEvidence(folderInputs(files));
-    const ours = ev.kubernetes.filter((o) => (o.value.kind === 'ConfigMap' || o.value.kind === 'Secret') && o.origin.source.path.endsWith('kustomization.yaml'));
+    // The build's objects (a base's own, kept as the base builds it, shadowed by the overlay's merged copy: the last of a kind and name).
+    const inBuild = ev.kustomizeBuilds?.get(`${build}/`) ?? new Set<string>();
+    const last = new Map(ev.kubernetes.filter((o) => (o.value.kind === 'ConfigMap' || o.value.kind === 'Secret') && o.origin.source.path.endsWith('kustomization.yaml') && inBuild.has(o.origin.source.path)).map((o) => [`${o.value.kind}/${o.value.metadata.namespace ?? ''}/${o.value.metadata.name}`, o]));
+    const ours = [...last.values()];
     const shape = (o: { kind: string; type?: string; metadata: { name: string; namespace?: string; labels?: unknown; annotations?: unknown }; data?: Record<string, string> }, hashed: boolean) => ({
       kind: o.kind, name: hashed ? o.metadata.name.replace(/-[a-z0-9]{10}(?=(-x)?$)/, '') : o.metadata.name, namespace: o.metadata.namespace, labels: o.metadata.labels, annotations: o.metadata.annotations, type: o.type,
       // A Secret's values are checked and dropped by the doctor (never held): its keys are compared.

@@ -1,4 +1,5 @@
 import { registerCommandFindings } from './register-command.js';
+import { throughLinks } from './kustomize-build.js';
 import { atUserDataLine } from './user-data-finding.js';
 import { userDataFileNotGiven, userDataWhy } from './vm.js';
 import { sortFindings, type Finding, type SecretPlace } from '../spec/findings.js';
@@ -128,7 +129,24 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   // Folders a walk reached again through a symbolic link: the folder each is (kustomize follows the link to it).
   const links = files.filter((f) => f.sameFolderAs !== undefined).map((f) => [`${trimEnd(normalPath(f.path), '/')}/`, `${trimEnd(normalPath(f.sameFolderAs!), '/')}/`] as const);
   if (links.length > 0) ev.folderLinks = new Map(links);
+  // A generator's file named through such a link is the file in the folder it is: read as text there too.
+  if (ev.folderLinks) for (const p of [...referenced]) referenced.add(throughLinks(ev, p));
   files = files.filter((f) => f.sameFolderAs === undefined);
+  // A file given by a path through such a link (io/kustomize-resources.ts reads a generator's file by
+  // the path its kustomization writes) is the file in the folder it is: given by that path, and once
+  // (a kustomization's resource stays, read once as that below).
+  if (ev.folderLinks) {
+    const given = new Set(files.map((f) => normalPath(f.path)));
+    files = files.flatMap((f) => {
+      const p = normalPath(f.path);
+      const real = throughLinks(ev, p);
+      if (real === p) return [f];
+      if (given.has(real) && f.kustomizeResource !== true) return [];
+      given.add(real);
+      ev.givenPaths!.add(real);
+      return [{ ...f, path: real }];
+    });
+  }
   // A file given again as a kustomization's resource (io/kustomize-resources.ts) is read once, as that.
   const asResource = new Set(files.filter((f) => f.kustomizeResource === true).map((f) => f.path));
   if (asResource.size > 0) files = files.filter((f) => f.kustomizeResource === true || !asResource.has(f.path));

@@ -1033,8 +1033,9 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
    * kustomization's generators before its components, so there a generator cannot merge into a
    * component's object (checked here with kubectl 1.32's kustomize 5.5.0: "does not exist; cannot
    * merge or replace"), while kustomize before 5.1 added the components first and built it.
-   * mergeWithNothing says that case apart, naming the version. undefined where a component is not given, or
-   * makes objects otherwise (generators, a chart, components of its own).
+   * mergeWithNothing says that case apart, naming the version. A component's generator entries add
+   * the names they make (65d). undefined where a component is not given, or makes objects otherwise
+   * (`generators`, a chart, components of its own), or has an entry that is not a map with a name.
    */
   function withComponents(n: BuildNode): { files: string[]; names: Set<string> } | undefined {
     const own = resourcesOf(n);
@@ -1043,11 +1044,15 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
       if (e.field !== 'components') continue;
       if (e.kind !== 'local') return undefined;
       const c = byFolder.get(`${e.path}/`);
-      if (!c || ['configMapGenerator', 'secretGenerator', 'generators', 'helmCharts', 'helmChartInflationGenerator', 'components'].some((key) => c.value[key] !== undefined)) return undefined;
+      if (!c || ['generators', 'helmCharts', 'helmChartInflationGenerator', 'components'].some((key) => c.value[key] !== undefined)) return undefined;
       const theirs = resourcesOf(c);
       if (theirs === undefined) return undefined;
       own.files.push(...theirs.files);
       for (const name of theirs.names) own.names.add(name);
+      // The ConfigMaps and Secrets its generators name (every entry, merges too: read generously), each entry read.
+      const made = generatorsOf(c);
+      if (!made.complete) return undefined;
+      for (const g of made.named) own.names.add(`${g.kind}\u0000${g.name}`);
     }
     return own;
   }

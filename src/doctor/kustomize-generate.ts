@@ -5,8 +5,6 @@ import { normalPath } from './hcl/eval.js';
 import { SourceFile, formatPosition, type Origin, type Position } from './source.js';
 import { scrubSecret } from './secrets.js';
 import { isComponent, listedEntries, throughLinks } from './kustomize-build.js';
-import { refusedWrittenFinding } from './namespace-names.js';
-import { safeText } from '../spec/findings.js';
 import { generatorEntries } from './kustomize-generator-entries.js';
 
 /**
@@ -38,9 +36,12 @@ import { generatorEntries } from './kustomize-generator-entries.js';
  *   overlay sees its own keys and the base's build keeps its object as written. One no other build
  *   holds is changed where it is (a chain of merges is one object, not one a kustomization).
  * - A Component's generators run in the build of each kustomization listing it (its components in
- *   order, each after the components it lists, after the kustomization's resources and before its
- *   own generators: kusttarget.go accumulateComponents, then runGenerators), their files read in
- *   the component's folder; their objects are objects of the listing kustomization's file.
+ *   order, each after the components it lists, after the kustomization's resources and its own
+ *   generators: kustomize 5.1 and later, kusttarget.go accumulateTarget runs runGenerators before
+ *   accumulateComponents, kubernetes-sigs/kustomize PR 5170), their files read in the component's
+ *   folder; their objects are objects of the listing kustomization's file. So a component's merge
+ *   changes the kustomization's own generated object, and a kustomization's merge finds no object a
+ *   component of its own generates (kustomize-build.ts says that failure, RF946).
  *
  * The entries are read by kustomize-generator-entries.ts. A kustomization whose build kustomize
  * refuses deploys nothing (kustomize-namespace.ts); its objects are made here all the same.
@@ -231,7 +232,8 @@ export function generateKustomizeObjects(ev: Evidence): void {
     }
   }
 
-  const refusedSaid = new Set<string>();
+  /** The copies merges made (changed where they are by a later merge no other build sees). */
+  const mergeCopies = new WeakSet<Obj>();
   /** Runs a kustomization's (or a component's) generator entries over the build of `k`, adding to `own`. */
   const run = (k: Kust, from: Kust, own: Obj[]): void => {
     const dir = folderOf(normalPath(from.origin.source.path));
@@ -267,8 +269,11 @@ export function generateKustomizeObjects(ev: Evidence): void {
         const target = found.o;
         const t = target.value as unknown as Record<string, unknown>;
         const data = g.behavior === 'merge' ? { ...(isObject(t.data) ? t.data : {}), ...values } : { ...values };
-        if (found.only) {
-          // No other build holds the object: changed where it is (a chain of merges is one object, not one a kustomization).
+        // Changed where it is only where it is this build's own (an earlier entry's, a component's) or a
+        // copy an earlier merge made that no other build holds: the kustomization that generated or wrote
+        // it is a build of its own too (`kustomize build base/` prints the base's object as written).
+        if (found.only && (mine >= 0 || mergeCopies.has(found.o))) {
+          // A chain of merges past the first is one object, not one a kustomization.
           t.data = data;
           if (target.origin.source instanceof GeneratedSource) {
             if (g.behavior === 'replace') target.origin.source.keys.clear();
@@ -287,18 +292,12 @@ export function generateKustomizeObjects(ev: Evidence): void {
         for (const [key, p] of source.keys) copy.keys.set(key, p);
         const was = kustomizeGenerated(target.value);
         if (was) generated.set(value, was);
-        own.push({ value, origin: { source: copy, doc: k.origin.doc, path: [] } });
+        const copied: Obj = { value, origin: { source: copy, doc: k.origin.doc, path: [] } };
+        mergeCopies.add(copied);
+        own.push(copied);
         continue;
       }
       if (g.behavior !== 'create') continue;
-      // A literal namespace Kubernetes refuses, written in the entry: RF948 at it (namespace-names.ts),
-      // once per entry (a component's entries run in each build that lists it).
-      const entryKey = `${from.origin.source.path}\0${g.field}\0${g.index}`;
-      if (!refusedSaid.has(entryKey)) {
-        refusedSaid.add(entryKey);
-        const refused = refusedWrittenFinding(g.namespace, () => from.origin.source.locate(from.origin.doc, [...from.origin.path, g.field, g.index, 'namespace']), `the ${g.field} entry ${safeText(g.name, 63)} of ${from.origin.source.path}`, `\`kustomize build\` makes the ${g.kind} in that namespace, and the API server refuses it: it is not deployed`);
-        if (refused) ev.findings.push(refused);
-      }
       const metadata = {
         name: g.name,
         ...(g.namespace !== undefined && g.namespace !== '' ? { namespace: g.namespace } : {}),
@@ -349,9 +348,10 @@ export function generateKustomizeObjects(ev: Evidence): void {
     const comps = runs.get(k)!.filter(hasGenerators);
     if (!hasGenerators(k) && comps.length === 0) continue;
     const own: Obj[] = [];
-    // kustomize runs a kustomization's components (their generators with them) after its resources, before its own generators.
-    for (const c of comps) run(k, c, own);
+    // kustomize 5.1 and later run a kustomization's own generators, then its components (their
+    // generators with them): kusttarget.go accumulateTarget, kubernetes-sigs/kustomize PR 5170.
     run(k, k, own);
+    for (const c of comps) run(k, c, own);
     made.set(k, own);
     generating.add(k.value);
   }

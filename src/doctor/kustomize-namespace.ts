@@ -535,7 +535,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       applyKustomizePatches(ev, context, mine, 'after');
       // Its replacements, the last of its fields' transformers (kustomize-replacements.ts); one kustomize refuses, or the doctor cannot decide, is RF946 at it.
       if (Array.isArray(n.value.replacements)) {
-        for (const p of applyReplacements({ ...context, pastIds: (o) => history.past(o.value) }, mine, (...p) => at(n, ...p))) {
+        for (const p of applyReplacements({ ...context, pastIds: (o) => history.past(o.value), resolve: (p) => throughLinks(ev, p) }, mine, (...p) => at(n, ...p))) {
           ev.findings.push({ code: 'RF946', severity: CODES.RF946.severity, path: p.at, message: `${p.message}; so nothing this kustomization (or one listing it) builds is read as deployed`, fix: p.fix } satisfies Finding);
           replaced = true;
         }

@@ -61,6 +61,8 @@ export interface ReplacementProblem {
 export interface ReplacementContext extends PatchContext {
   /** The ids an object had before a namespace or name change, the earliest first. */
   pastIds: (o: Located<K8sObject>) => readonly { name: string; namespace?: string }[];
+  /** A path through the folders the walk reached by a symbolic link as the folder it is (kustomize-build.ts throughLinks): where a generator's file is read. */
+  resolve?: (path: string) => string;
 }
 
 /**
@@ -153,7 +155,7 @@ function matchesSelector(selector: unknown, map: unknown): boolean | undefined {
 /** The ConfigMaps and Secrets a kustomization's generators make (`behavior: create`), by kind and name (kustomize-generator-entries.ts reads the entries). */
 function generatedObjects(k: ReplacementContext): Map<string, Generated> {
   const out = new Map<string, Generated>();
-  for (const e of generatorEntries(k.value, k.folder, (p) => k.textOf(p))) {
+  for (const e of generatorEntries(k.value, k.folder, (p) => k.textOf(p), k.resolve)) {
     if (e.behavior !== 'create') continue;
     const g: Generated = { kind: e.kind, name: e.name, data: {}, place: {}, entry: [e.field, e.index] };
     for (const x of e.keys) {

@@ -3,6 +3,7 @@ import { safeText, type Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { DNS1123_LABEL, DNS1123_LABEL_MAX, DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX } from '../spec/names.js';
 import type { Evidence } from './evidence.js';
+import { generatorEntries } from './kustomize-generator-entries.js';
 import { formatPosition, type Origin, type Position } from './source.js';
 import type { ValuePlace } from './hcl/eval.js';
 
@@ -231,7 +232,14 @@ export function refusedNamespaceFindings(ev: Evidence): void {
     if (pod) check(o.origin, [...pod.path, 'serviceAccountName'], pod.spec.serviceAccountName, what, name, 'the API server refuses the pod template, so the workload is not deployed', 'account');
   }
   for (const k of ev.kustomizations ?? []) {
-    check(k.origin, ['namespace'], k.value.namespace, `the kustomization ${k.origin.source.path}`, () => 'the kustomization', '`kustomize build` sets it on every namespaced object it builds, and the API server refuses each: nothing this kustomization (or one listing it) builds is deployed');
+    const file = k.origin.source.path;
+    check(k.origin, ['namespace'], k.value.namespace, `the kustomization ${file}`, () => 'the kustomization', '`kustomize build` sets it on every namespaced object it builds, and the API server refuses each: nothing this kustomization (or one listing it) builds is deployed');
+    // Its generator entries' own namespaces (those that make an object), in the same group of file and value: once each, though a component's run in every build listing it.
+    if (!Array.isArray(k.value.configMapGenerator) && !Array.isArray(k.value.secretGenerator)) continue;
+    for (const g of generatorEntries(k.value, '', () => undefined)) {
+      if (g.behavior !== 'create') continue;
+      check(k.origin, [g.field, g.index, 'namespace'], g.namespace, `the ${g.field} entry ${safeText(g.name, 63)} of ${file}`, () => `${g.field} entry ${safeText(g.name, 63)}`, `\`kustomize build\` makes the ${g.kind} in that namespace, and the API server refuses it: it is not deployed`);
+    }
   }
   ev.findings.push(...groups.findings());
 }

@@ -1,5 +1,6 @@
 import { kustomizeGenerated } from './kustomize-generate.js';
 import { generatorEntries } from './kustomize-generator-entries.js';
+import { throughLinks } from './kustomize-build.js';
 import { isObject } from '../model/is-object.js';
 import type { Evidence } from './evidence.js';
 import { normalPath } from './hcl/eval.js';
@@ -161,7 +162,7 @@ function generatedFound(ev: Evidence, workloadFile: string, name: string, key: s
     const file = k.origin.source.path;
     const dir = file.lastIndexOf('/') >= 0 ? file.slice(0, file.lastIndexOf('/') + 1) : '';
     if (!ev.kustomizeBuilds?.get(dir)?.has(workloadFile)) continue;
-    for (const e of generatorEntries(k.value, dir, (p) => ev.texts?.get(p))) {
+    for (const e of generatorEntries(k.value, dir, (p) => ev.texts?.get(p), (p) => throughLinks(ev, p))) {
       if (e.kind !== 'ConfigMap' || e.name !== name || e.behavior !== 'create') continue;
       for (const x of e.keys) {
         if (x.file === undefined || x.key !== key || x.value === undefined) continue;

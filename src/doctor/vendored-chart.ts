@@ -126,6 +126,35 @@ export function layerChartDefaults(ev: Evidence): void {
   ev.chartDefaults = undefined;
 }
 
+/**
+ * The version of a vendored gitlab-runner chart is the version its values are installed with: a
+ * release that installs the chart's folder (`chartFolder`: a helm command, a helm_release, a
+ * kustomize helmCharts entry) or a values file beside the chart's Chart.yaml (its values.yaml edited
+ * to be the release's, or a `values-<env>.yaml` given with `helm install <release> . -f`). Where a
+ * release gives no version itself, the Chart.yaml's `version` is taken, so the questions "which chart
+ * version" (RF932's legacy keys, the service account key) are answered for the chart vendored, not
+ * for the newest. A Chart.yaml whose name is not gitlab-runner, or no exact version: nothing taken.
+ */
+export function vendoredChartVersions(ev: Evidence): void {
+  const versions = new Map<string, string | undefined>();
+  const versionAt = (folder: string): string | undefined => {
+    if (!versions.has(folder)) {
+      const chart = chartYamlOf(ev, folder);
+      versions.set(folder, chart?.name === 'gitlab-runner' && typeof chart.version === 'string' && /^\d+\.\d+\.\d+/.test(chart.version) ? chart.version : undefined);
+    }
+    return versions.get(folder);
+  };
+  ev.helmValues = ev.helmValues.map((v) => {
+    if (v.chartVersion !== undefined) return v;
+    // A values file read as itself (not a release's merge): a whole document, installed by no reader that names its chart.
+    const plain = !(v.origin.source instanceof ReleaseSource) && v.origin.path.length === 0 && v.release === undefined && v.address === undefined;
+    const path = normalPath(v.origin.source.path);
+    const folder = v.chartFolder ?? (plain ? path.slice(0, path.lastIndexOf('/') + 1) : undefined);
+    const version = folder !== undefined ? versionAt(folder) : undefined;
+    return version !== undefined ? { ...v, chartVersion: version } : v;
+  });
+}
+
 /** `null` in the release's values deletes the chart's default of that key (Helm, "Deleting a default key"); a null over no default stays. */
 function deleteNulls(target: Record<string, unknown>, base: Record<string, unknown>, over: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(over)) {

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, type DoctorResult } from '../src/doctor/index.js';
+
+/**
+ * Stop 65f: doctor findings a review of the public corpus showed to be wrong or mis-aimed (helper
+ * 65e's review), each with a twin that keeps the true finding.
+ */
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+const of = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
+
+const chart = (version: string, name = 'gitlab-runner') => `apiVersion: v1\nname: ${name}\nversion: ${version}\nappVersion: 15.7.0\n`;
+// Values as a copy of the chart edited in place (SergeyNarozhny+gke-gitlab-runner-helm): the legacy cache keys the chart before 0.53.0 reads.
+const VALUES = `gitlabUrl: https://gitlab.example.com/
+runnerRegistrationToken: "<token>"
+rbac:
+  create: true
+runners:
+  cache:
+    cacheType: gcs
+    cachePath: runner
+    cacheShared: true
+    gcsBucketName: my-bucket
+`;
+
+describe('the version of a vendored gitlab-runner chart is the version its values are installed with', () => {
+  it('values.yaml beside the Chart.yaml of gitlab-runner 0.48.0: its runners.cache.* keys are read by that chart, no RF932', () => {
+    const r = run({ 'Chart.yaml': chart('0.48.0'), 'values.yaml': VALUES });
+    expect(of(r, 'RF932')).toEqual([]);
+  });
+
+  it('a values-<env>.yaml beside that Chart.yaml: the same, no RF932', () => {
+    const r = run({ 'Chart.yaml': chart('0.48.0'), 'values.yaml': VALUES, 'values-asia.yaml': VALUES });
+    expect(of(r, 'RF932')).toEqual([]);
+  });
+
+  it('twins: no Chart.yaml, a Chart.yaml of 0.60.0, or a Chart.yaml of another chart: RF932 at each legacy cache key', () => {
+    expect(of(run({ 'values.yaml': VALUES }), 'RF932')).toHaveLength(4);
+    const newer = of(run({ 'Chart.yaml': chart('0.60.0'), 'values.yaml': VALUES }), 'RF932');
+    expect(newer).toHaveLength(4);
+    expect(newer[0]!.message).toContain('the gitlab-runner chart 0.60.0 this release installs');
+    expect(of(run({ 'Chart.yaml': chart('0.48.0', 'my-app'), 'values.yaml': VALUES }), 'RF932')).toHaveLength(4);
+  });
+
+  it('RF903 for a service account named after the release advises the key of the chart installed: rbac.serviceAccountName for 0.48.0, serviceAccount.name for 0.60.0', () => {
+    const old = of(run({ 'Chart.yaml': chart('0.48.0'), 'values.yaml': VALUES }), 'RF903').filter((f) => f.message.includes('no service account'));
+    expect(old).toHaveLength(1);
+    expect(old[0]!.fix).toContain('rbac.serviceAccountName');
+    expect(old[0]!.fix).toContain('chart 0.48.0 installed');
+    expect(old[0]!.fix).not.toContain('set serviceAccount.name');
+    const newer = of(run({ 'Chart.yaml': chart('0.60.0'), 'values.yaml': VALUES }), 'RF903').filter((f) => f.message.includes('no service account'));
+    expect(newer).toHaveLength(1);
+    expect(newer[0]!.fix).toContain('set serviceAccount.name (chart ≥ 0.59)');
+  });
+
+  it('a helm_release that installs the vendored folder with a values file elsewhere: the folder\'s version, no RF932', () => {
+    const tf = `resource "helm_release" "runner" {
+  name      = "runner"
+  namespace = "ci"
+  chart     = "./chart"
+  values    = [file("\${path.module}/runner.yaml")]
+}
+`;
+    const r = run({ 'main.tf': tf, 'runner.yaml': VALUES, 'chart/Chart.yaml': chart('0.48.0') });
+    expect(of(r, 'RF932')).toEqual([]);
+    const twin = run({ 'main.tf': tf, 'runner.yaml': VALUES, 'chart/Chart.yaml': chart('0.60.0') });
+    expect(of(twin, 'RF932').length).toBeGreaterThan(0);
+  });
+});

@@ -68,3 +68,28 @@ describe('the version of a vendored gitlab-runner chart is the version its value
     expect(of(twin, 'RF932').length).toBeGreaterThan(0);
   });
 });
+
+describe('a YAML file that is a Markdown code block (webees+helm-gitlab-runner)', () => {
+  const CI = '```yml\nstages:\n  - build\n\nbuild:\n  stage: build\n  script:\n    - mvn package\n```\n';
+  it('a file that opens with a code fence: RF902 (info) "a Markdown code block, not YAML" at the fence, no RF901', () => {
+    const r = run({ 'maven.gitlab-ci.yml': CI, 'registries.yaml': '# /etc/rancher/k3s/\n```yaml\nconfigs:\n  registry.example.com:\n    auth: {}\n```\n' });
+    expect(of(r, 'RF901')).toEqual([]);
+    const said = of(r, 'RF902').filter((f) => f.message.includes('a Markdown code block, not YAML'));
+    expect(said.map((f) => f.path).sort()).toEqual(['maven.gitlab-ci.yml:1:1', 'registries.yaml:2:1']);
+    expect(said[0]!.severity).toBe('info');
+  });
+
+  it('a credential in the code block is still found (its lines are scanned as text)', () => {
+    const r = run({ 'runner.yaml': '```yaml\nrunnerToken: glrt-abcdefghijklmnopqrst\n```\n' });
+    expect(of(r, 'RF940').length).toBeGreaterThan(0);
+  });
+
+  it('twin: YAML broken without a fence stays RF901, and its message says what the parser said, not cut off after a colon', () => {
+    const r = run({ 'values.yaml': 'gitlabUrl: https://gitlab.example.com\nrunners\n  secret: x\n' });
+    const rf901 = of(r, 'RF901');
+    expect(rf901).toHaveLength(1);
+    expect(rf901[0]!.message).toMatch(/is not valid YAML: \S.*\S$/);
+    expect(rf901[0]!.message).not.toMatch(/:$/);
+    expect(of(r, 'RF902').filter((f) => f.message.includes('Markdown'))).toEqual([]);
+  });
+});

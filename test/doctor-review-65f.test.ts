@@ -8,6 +8,8 @@ import { doctor, type DoctorResult } from '../src/doctor/index.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+// As a folder walk gives them: the folders are read whole, so a file not among them does not exist.
+const walked = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text), inFolder: true })));
 const of = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
 
 const chart = (version: string, name = 'gitlab-runner') => `apiVersion: v1\nname: ${name}\nversion: ${version}\nappVersion: 15.7.0\n`;
@@ -91,5 +93,37 @@ describe('a YAML file that is a Markdown code block (webees+helm-gitlab-runner)'
     expect(rf901[0]!.message).toMatch(/is not valid YAML: \S.*\S$/);
     expect(rf901[0]!.message).not.toMatch(/:$/);
     expect(of(r, 'RF902').filter((f) => f.message.includes('Markdown'))).toEqual([]);
+  });
+});
+
+describe('a kustomize generator file a .gitignore ignores (platform-engineering-org+gitlab-ci-runners)', () => {
+  const KUST = 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: default\nsecretGenerator:\n- name: gitlab-runner-secret\n  envs:\n    - .env\n';
+  it('resources/.env, ignored by the root .gitignore: RF903 (info) at the entry, no RF946', () => {
+    const r = walked({ '.gitignore': '# secrets\n.env\n', 'resources/kustomization.yaml': KUST });
+    expect(of(r, 'RF946')).toEqual([]);
+    const said = of(r, 'RF903').filter((f) => f.message.includes('a .gitignore of the files given ignores'));
+    expect(said.map((f) => f.path)).toEqual(['resources/kustomization.yaml:7:7']);
+  });
+
+  it('twins: no .gitignore, or one that ignores other files (*.log, build/, a /.env anchored to another folder): RF946 stays', () => {
+    expect(of(walked({ 'resources/kustomization.yaml': KUST }), 'RF946')).toHaveLength(1);
+    expect(of(walked({ '.gitignore': '*.log\nbuild/\n/.env\n', 'resources/kustomization.yaml': KUST }), 'RF946')).toHaveLength(1);
+    // Negated after: the last matching pattern decides.
+    expect(of(walked({ '.gitignore': '.env\n!resources/.env\n', 'resources/kustomization.yaml': KUST }), 'RF946')).toHaveLength(1);
+  });
+
+  it('the patterns read: *.ext, dir/ (everything below), anchored paths', () => {
+    const k = (env: string) => KUST.replace('- .env', `- ${env}`);
+    expect(of(walked({ '.gitignore': '*.env\n', 'resources/kustomization.yaml': k('runner.env') }), 'RF946')).toEqual([]);
+    expect(of(walked({ '.gitignore': 'secrets/\n', 'resources/kustomization.yaml': k('secrets/runner.env') }), 'RF946')).toEqual([]);
+    expect(of(walked({ 'resources/.gitignore': '/secrets/runner.env\n', 'resources/kustomization.yaml': k('secrets/runner.env') }), 'RF946')).toEqual([]);
+    // A folder-only pattern does not ignore a file of that name.
+    expect(of(walked({ '.gitignore': 'runner.env/\n', 'resources/kustomization.yaml': k('runner.env') }), 'RF946')).toHaveLength(1);
+  });
+
+  it('a .gitignore is not counted or read as a deployment file', () => {
+    const r = walked({ '.gitignore': '.env\n', 'resources/kustomization.yaml': KUST });
+    expect(r.findings.filter((f) => f.path.startsWith('.gitignore'))).toEqual([]);
+    expect(r.files).toBe(1);
   });
 });

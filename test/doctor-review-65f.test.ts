@@ -127,3 +127,17 @@ describe('a kustomize generator file a .gitignore ignores (platform-engineering-
     expect(r.files).toBe(1);
   });
 });
+
+describe('RF933 for a variable name in a config.toml key (thejohnfreeman+gitlab-runner-aws)', () => {
+  const toml = '[[runners]]\n  name = "r"\n  url = "https://gitlab.com/"\n  executor = "docker"\n  [runners.cache]\n    Type = "s3"\n    [runners.cache.s3]\n      AccessKey = "AWS_ACCESS_KEY"\n      SecretKey = "AWS_SECRET_KEY"\n';
+  it('config.toml: called a placeholder that reads like a variable\'s name, which gitlab-runner does not expand', () => {
+    const rf933 = of(run({ 'config.toml': toml }), 'RF933');
+    expect(rf933).toHaveLength(2);
+    expect(rf933[0]!.message).toContain("to a placeholder (it reads like an environment variable's name, which gitlab-runner does not expand here), not a key");
+  });
+  it('twin: in a Terraform provider the same value keeps "the name of an environment variable"', () => {
+    const rf933 = of(run({ 'main.tf': 'provider "aws" {\n  region     = "us-east-1"\n  access_key = "AWS_ACCESS_KEY"\n  secret_key = "AWS_SECRET_KEY"\n}\n' }), 'RF933');
+    expect(rf933.length).toBeGreaterThan(0);
+    expect(rf933[0]!.message).toContain('to the name of an environment variable, not a key');
+  });
+});

@@ -43,6 +43,8 @@ describe('the version of a vendored gitlab-runner chart is the version its value
     expect(newer).toHaveLength(4);
     expect(newer[0]!.message).toContain('the gitlab-runner chart 0.60.0 this release installs');
     expect(of(run({ 'Chart.yaml': chart('0.48.0', 'my-app'), 'values.yaml': VALUES }), 'RF932')).toHaveLength(4);
+    // A chart of one's own named gitlab-runner whose appVersion is no runner version (helm create's skeleton): not the runner chart's version.
+    expect(of(run({ 'Chart.yaml': 'apiVersion: v2\nname: gitlab-runner\nversion: 0.1.0\nappVersion: 0.72.0\n', 'values.yaml': VALUES }), 'RF932')).toHaveLength(4);
   });
 
   it('RF903 for a service account named after the release advises the key of the chart installed: rbac.serviceAccountName for 0.48.0, serviceAccount.name for 0.60.0', () => {

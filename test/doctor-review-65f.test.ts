@@ -143,3 +143,19 @@ describe('RF933 for a variable name in a config.toml key (thejohnfreeman+gitlab-
     expect(rf933[0]!.message).toContain('to the name of an environment variable, not a key');
   });
 });
+
+describe('helm install of the GitLab chart, which deploys a runner as its gitlab-runner subchart (platform-engineering-org+gitlab-ci-runners)', () => {
+  const make = (cmd: string) => `up:\n\thelm repo add gitlab https://charts.gitlab.io\n\t${cmd}\n`;
+  const VALUES = 'global:\n  edition: ce\ngitlab-runner:\n  install: true\n  register: true\n';
+  it('gitlab/gitlab with values: RF903 at the chart word, no RF910', () => {
+    const r = run({ Makefile: make('helm install gitlab gitlab/gitlab --namespace gitlab --values values.yaml --version v7.1.0'), 'values.yaml': VALUES });
+    expect(of(r, 'RF910')).toEqual([]);
+    const said = of(r, 'RF903').filter((f) => f.message.includes('installs the GitLab chart gitlab/gitlab'));
+    expect(said.map((f) => f.path)).toEqual(['Makefile:3:22']);
+  });
+
+  it('twins: the runner turned off with --set gitlab-runner.install=false, or another chart: RF910 stays', () => {
+    expect(of(run({ Makefile: make('helm install gitlab gitlab/gitlab --set gitlab-runner.install=false') }), 'RF910')).toHaveLength(1);
+    expect(of(run({ Makefile: make('helm install web bitnami/nginx') }), 'RF910')).toHaveLength(1);
+  });
+});

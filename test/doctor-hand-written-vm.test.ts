@@ -114,7 +114,7 @@ const TOKEN_READERS = 'only the manager and the token rotator can read the runne
 describe('doctor: a hand-written EC2 Docker runner (user data in base64encode over a heredoc)', () => {
   const IMDS = 'job containers cannot reach the instance credentials (IMDSv2 required, hop limit 1)';
   it.each([
-    ['IMDSv1 allowed (http_tokens = "optional") with hop limit 1 (before: the proof held)', (tf: string) => tf.replace('http_tokens                 = "required"', 'http_tokens                 = "optional"'), /does not require IMDSv2 \(http_tokens = "optional"\): job containers can read the instance role's credentials over IMDSv1; that role is the manager's/],
+    ['IMDSv1 allowed (http_tokens = "optional") with hop limit 1 (before: the proof held)', (tf: string) => tf.replace('http_tokens                 = "required"', 'http_tokens                 = "optional"'), /does not require IMDSv2 \(http_tokens = "optional"\): job containers, which run the code of every job, can read the instance role's credentials over IMDSv1 \(the instance's own exposure, to any process on it, is RF711\); that role is the manager's/],
     ['no metadata_options at all (before: "hop limit undefined")', (tf: string) => tf.replace(/ {2}metadata_options \{[^}]*\}\n/, ''), /does not require IMDSv2 \(http_tokens not set\)/],
     ['IMDSv2 required, no hop limit: the AMI decides (2 for ImdsSupport v2.0)', (tf: string) => tf.replace(/ {4}http_put_response_hop_limit = 1\n/, ''), /sets no IMDS hop limit, so the AMI \(2 for AMIs with ImdsSupport v2\.0\)/],
   ])('%s: RF713 and the proof does not hold', (_name, edit, message) => {
@@ -125,6 +125,28 @@ describe('doctor: a hand-written EC2 Docker runner (user data in base64encode ov
     const f = r.findings.find((x) => x.code === 'RF713');
     expect(f?.message).toMatch(message);
     expect(f?.fix).toContain('http_tokens = "required", http_put_response_hop_limit = 1');
+  });
+
+  // Stop 65f (cmdlabs+terraform-aws-gitlab-runner main.tf:53): one missing IMDSv2, two harms. Both kept,
+  // each says its own and names the other.
+  it('no metadata_options: RF711 (any process on the instance, SSRF) and RF713 (job containers) each say their own harm and name the other', () => {
+    const r = run(deployment().replace(/ {2}metadata_options \{[^}]*\}\n/, ''));
+    const rf711 = r.findings.filter((f) => f.code === 'RF711');
+    const rf713 = r.findings.filter((f) => f.code === 'RF713');
+    expect(rf711).toHaveLength(1);
+    expect(rf713).toHaveLength(1);
+    expect(rf711[0]!.message).toContain('any process on the instance, and any request it can be made to send (SSRF)');
+    expect(rf711[0]!.message).toContain('is RF713');
+    expect(rf713[0]!.message).toContain('job containers, which run the code of every job');
+    expect(rf713[0]!.message).toContain('is RF711');
+  });
+
+  it('twin: IMDSv2 required with hop limit 2 is RF713 alone, without the IMDSv1 wording', () => {
+    const r = run(deployment().replace('http_put_response_hop_limit = 1', 'http_put_response_hop_limit = 2'));
+    expect(r.findings.filter((f) => f.code === 'RF711')).toEqual([]);
+    const rf713 = r.findings.filter((f) => f.code === 'RF713');
+    expect(rf713).toHaveLength(1);
+    expect(rf713[0]!.message).not.toContain('RF711');
   });
 
   // One reader of a launch template's iam_instance_profile (instanceProfileOf): an empty name is no

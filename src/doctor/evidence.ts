@@ -1,3 +1,4 @@
+import type { GitIgnores } from './git-ignore.js';
 import type { TomlFiller } from './sed-toml.js';
 import type { InstalledModule } from './hcl/installed-modules.js';
 import type { SensitiveMarks } from './sensitive.js';
@@ -213,6 +214,8 @@ export interface Evidence {
   /** Every path given (normal paths, read or not), and the folders a walk read whole (a folder of a file found by walking): a path under a walked folder that is not given does not exist (kustomize-build.ts). */
   givenPaths?: Set<string>;
   walkedFolders?: Set<string>;
+  /** The patterns of the `.gitignore` files given (git-ignore.ts): a file they ignore is kept out of the repository on purpose. */
+  gitIgnores?: GitIgnores;
   /** Folders a walk reached again through a symbolic link (`a/link/`), and the folder walked each is (`b/`). */
   folderLinks?: Map<string, string>;
   /** Objects of OpenShift Templates that may run a manager but were not read (a workload using a parameter without a value, a template that cannot be processed): where, and what; RF910 names them. */

@@ -421,10 +421,28 @@ function readCommand(ev: Evidence, path: string, text: string, verb: string, sta
     if (above !== undefined) [folder, chartYaml, dir] = [above.folder, above.chartYaml, above.folder];
   }
   const runner = chartYaml !== undefined ? chartYaml.name === 'gitlab-runner' : isRunnerChart(chart.replace(/^oci:\/\//, ''), repo);
+  if (!runner && chartYaml === undefined && gitlabChart(chart, repo) && !flag('set').some((f) => /^gitlab-runner\.install=false$/.test(f.value?.text ?? ''))) {
+    // The GitLab chart (charts.gitlab.io `gitlab`) deploys a runner as its gitlab-runner subchart
+    // (gitlab-runner.install, true in its values.yaml), its values under `gitlab-runner:` of the
+    // release's: a runner the doctor does not read through this chart, said rather than "no runner manager".
+    return {
+      key: `gitlab-chart:${JSON.stringify([releaseName, chart])}`,
+      read: () => {
+        ev.findings.push(finding('RF903', pos(chartWord.at), `${command}: installs the GitLab chart ${safeText(chart, 100)}, which deploys a GitLab Runner as its gitlab-runner subchart (gitlab-runner.install, true unless its values set it false), configured by the values under gitlab-runner:; the doctor does not read the runner of the GitLab chart, so its chain is not proven`, 'to have the runner checked, install it as its own release of gitlab/gitlab-runner (with gitlab-runner.install: false in the GitLab chart), or give the rendered manifests (helm template) of this release'));
+        ev.chartsUnread = (ev.chartsUnread ?? 0) + 1;
+      },
+    };
+  }
   if (!runner) return undefined;
   // What makes the release: its name, chart, namespace, version and values (not --atomic, --timeout, --debug, …).
   const key = JSON.stringify([releaseName, chart, repo, ...args.flags.filter((f) => RELEASE_FLAGS.has(f.name)).map((f) => [f.name, f.value?.text])]);
   return { key, read: () => readRelease(ev, path, text, { verb, start, args, expand, vars, pos, command, releaseName, nameWord, dir, chartFolder: chartYaml !== undefined ? folder : undefined, chartVersion: chartYaml !== undefined && typeof chartYaml.version === 'string' ? chartYaml.version : undefined, folded, refused }) };
+}
+
+/** The GitLab chart of charts.gitlab.io: `<repo alias>/gitlab` (the alias `helm repo add` gave it), or `gitlab` with --repo naming charts.gitlab.io. */
+function gitlabChart(chart: string, repo: string | undefined): boolean {
+  if (repo !== undefined) return chart === 'gitlab' && /^https?:\/\/charts\.gitlab\.io\/?$/.test(repo);
+  return /^[\w.-]+\/gitlab$/.test(chart);
 }
 
 /** The nearest folder above `dir` (`a/b/`) that holds a Chart.yaml, with it; undefined where none does. */

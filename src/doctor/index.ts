@@ -38,6 +38,7 @@ import { awsRules, readAwsInto, rolesOfOneName, screenPolicies, type AwsReadSumm
 import { evaluateTerraform } from './terraform.js';
 import { MARKED_ADDRESS, SCOPED_SYMBOL, normalPath, rootMark } from './hcl/eval.js';
 import { chartDefaultKept, vendoredChartDefaults } from './vendored-chart.js';
+import { GitIgnores, isGitIgnoreName } from './git-ignore.js';
 import { oneAcrossRoots, rootsOfFinding, type RootLabel } from './across-roots.js';
 import { moduleFileReferences, terraformFolderOf, workingDirFileReferences } from './hcl/read.js';
 import type { AwsReadPort } from './aws-port.js';
@@ -113,8 +114,16 @@ function wholeTerraformFolders(files: readonly InputFile[]): Set<string> {
 }
 
 /** Reads the files into evidence: every problem with a file is a finding for that file. */
-export function readEvidence(files: readonly InputFile[]): Evidence {
+export function readEvidence(given: readonly InputFile[]): Evidence {
   const ev = emptyEvidence();
+  // `.gitignore` files: their patterns (git-ignore.ts), not deployment files; not counted as read.
+  let files = given;
+  if (given.some((f) => isGitIgnoreName(f.path))) {
+    const ignores = new GitIgnores();
+    for (const f of given) if (isGitIgnoreName(f.path) && f.notRead !== true && f.unreadable === undefined) ignores.add(f.path, new TextDecoder().decode(f.bytes));
+    if (ignores.size > 0) ev.gitIgnores = ignores;
+    files = given.filter((f) => !isGitIgnoreName(f.path));
+  }
   // The files the Terraform given reads from its folders (file("${path.module}/ca.crt")): read as text
   // whatever their extension, so the evaluator has them (before: RF902 skipped, then RF903 at the call).
   // OpenTofu's extension precedence, once for every folder given: foo.tofu hides foo.tf (terraform-files.ts).

@@ -32,10 +32,10 @@ import { AZURE_VM_MANAGER_RESOURCES, azureVmRunners } from './azure-vm.js';
 import { ansibleAzureVmRunners } from './ansible-azure-vm.js';
 import { hostGrantFindings } from './host-grants.js';
 import { inferIdTokens } from './infer-reach.js';
-import { chartKeyFindings, chartNamespaceRead, jobNamespaceRoleRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
+import { chartKeyFindings, chartNamespaceRead, exactChartVersion, jobNamespaceRoleRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
 import { scriptConfigTomls } from './script-toml.js';
 import { TemplateTomlSource } from './jinja-toml.js';
-import { layerChartDefaults } from './vendored-chart.js';
+import { layerChartDefaults, vendoredChartVersions } from './vendored-chart.js';
 import { patchFileReader } from './pod-spec-patch-path.js';
 import { ALONE_CHECKS, configTomlAloneFindings, kubernetesEscapeFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
@@ -407,6 +407,16 @@ function unsetSa(tomlOrigin: Origin): string {
 }
 
 const NO_SERVICE_ACCOUNT = "the values name no service account for the manager and have the chart create none (serviceAccount.name, serviceAccount.create, rbac.create): the chart then leaves the manager Deployment's serviceAccountName empty, so the manager runs as the default service account of its namespace, and the values do not say which namespace that is: its chain is not proven";
+/**
+ * The fix for a manager whose service account the values do not name, in the key the chart installed
+ * reads: serviceAccount.name from 0.59 on (or no exact version: the newest chart); before it, the
+ * chart names its service account after the release (rbac.create) or rbac.serviceAccountName.
+ */
+function serviceAccountFix(chartVersion: string | undefined): string {
+  const exact = exactChartVersion(chartVersion);
+  if (exact !== undefined && exact[0] === 0 && exact[1] < 59) return `give the release's name (the helm command or helm_release that installs it), or set rbac.create: false and rbac.serviceAccountName to a service account you create: the chart ${exact.join('.')} installed names its service account after the release while rbac.create is true, rbac.serviceAccountName otherwise (serviceAccount.name is read only from 0.59), so the identity chain can be proven`;
+  return 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven';
+}
 /** The service account Kubernetes runs a pod as that names none: every namespace has one. */
 const DEFAULT_SA = 'default';
 
@@ -443,6 +453,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   findings.push(...tfFindings);
   // Every release's values are read now (files, GitOps objects, helm_release): a vendored chart's defaults go under those of its releases.
   layerChartDefaults(ev);
+  // A vendored gitlab-runner chart's version is the one its releases and the values beside it install (vendored-chart.ts).
+  vendoredChartVersions(ev);
   // Static keys the Terraform creates itself (RF936).
   findings.push(...longLivedKeyFindings(ev, root));
   // Kubernetes objects written as kubernetes provider resources, and the azurerm evidence in the proofs' shapes.
@@ -551,7 +563,7 @@ export function inferDeployment(ev: Evidence): Inferred {
         chartsNotPlaced = true;
         unchained.push(v);
         // The manager as `default`, in a namespace not known: as where no namespace is written at all.
-        if (runsAsDefault) findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), NO_SERVICE_ACCOUNT, { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
+        if (runsAsDefault) findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), NO_SERVICE_ACCOUNT, { fix: serviceAccountFix(v.chartVersion) }));
         else findings.push(finding('RF903', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config names the namespace as {{ .Release.Namespace }}, the namespace the release is installed in (helm install --namespace), which the values do not give`, { fix: `give the ServiceAccount manifest of ${sa} (kubectl get serviceaccount -o yaml) or the helm_release, or write the namespace in [runners.kubernetes] namespace` }));
         continue;
       }
@@ -624,7 +636,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       chartsNotPlaced = true;
       unchained.push(v);
       // A release with a values document not read (said there): its service account may be named in it.
-      if (!v.valuesUnread) findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give', { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
+      if (!v.valuesUnread) findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give', { fix: serviceAccountFix(v.chartVersion) }));
       continue;
     }
     // A helm_release whose namespace is not statically known (RF906 at it): no namespace is guessed.
@@ -638,7 +650,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       // The namespace not known: `default` of which namespace is not known, so no chain (as before).
       chartsNotPlaced = true;
       unchained.push(v);
-      if (!v.valuesUnread) findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), NO_SERVICE_ACCOUNT, { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
+      if (!v.valuesUnread) findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), NO_SERVICE_ACCOUNT, { fix: serviceAccountFix(v.chartVersion) }));
       continue;
     }
     if (!ns) {

@@ -620,6 +620,12 @@ export function kustomizeBuildErrors(ev: Evidence, nodes: readonly BuildNode[]):
     for (const e of entries) {
       if (e.generator) {
         if (!missingFile(e.generator.path)) continue;
+        // Kept out of the repository on purpose (a `.env` of secrets its .gitignore names): not a broken
+        // build of the files given, but what the file sets is not shown.
+        if (ev.gitIgnores?.ignored(e.generator.path) === true) {
+          ev.findings.push({ code: 'RF903', severity: CODES.RF903.severity, path: at(...e.path), message: `${file} ${e.field} is ${safeText(e.value, 100)}: ${e.path[0]} ${safeText(e.generator.name, 120)} reads ${safeText(e.generator.path, 160)}, which a .gitignore of the files given ignores: the file is kept out of the repository (a secrets file, on purpose), so what it sets is not shown, and \`kustomize build\` works only where it is written`, fix: `give ${safeText(e.generator.path, 160)} (its keys, values replaced) to check what ${safeText(e.generator.name, 120)} holds, or keep it out and check it where the build runs` });
+          continue;
+        }
         const folder = n.folder === '' ? 'its folder' : n.folder;
         fail('RF946', at(...e.path), `${file} ${e.field} is ${safeText(e.value, 100)}: ${e.path[0]} ${safeText(e.generator.name, 120)} reads ${safeText(e.generator.path, 160)}, which does not exist: \`kustomize build\` fails (${safeText(e.error, 200)}: no such file or directory)`, `add ${safeText(e.generator.path, 160)}, or correct the path in ${e.field} of ${file} (relative to ${folder})`);
         break;

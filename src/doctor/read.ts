@@ -230,6 +230,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     const e = read.error;
     const at = errorPosition(e, path);
     if (otherEngineTemplate(ev, path, text, at.line, at.column, syntax === 'json' ? 'JSON' : 'YAML')) return;
+    if (markdownFence(ev, path, text, at.line, syntax === 'json' ? 'JSON' : 'YAML')) return;
     ev.findings.push(finding('RF901', formatPosition(at), `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
     if (terraformFileKind(path) === 'vars-json') unreadableVarFile(ev, path, at);
     return;
@@ -366,8 +367,30 @@ function isShowJson(doc: unknown): boolean {
   return isObject(doc) && typeof doc.format_version === 'string' && (isObject(doc.values) || isObject(doc.planned_values));
 }
 
+/**
+ * What the parser said, on one line. The YAML library ends its first line with the position and a
+ * colon (`… at line 1, column 1:`) and shows the line below it; the finding gives the position in its
+ * path, so the clause is dropped rather than leaving the message cut off after the colon.
+ */
 function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
+  const line = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  const said = line.replace(/\s*at line \d+, column \d+:?\s*$/, '').replace(/:\s*$/, '');
+  return (said === '' ? line : said).slice(0, 300);
+}
+
+/**
+ * A file of a YAML or JSON name whose text is a Markdown code block (a line of three backticks or
+ * tildes, as a snippet copied from a README or a wiki page keeps: "```yml"), where the parser stopped:
+ * not YAML as written, so named once (RF902) rather than an RF901 "fix the syntax", and its lines
+ * scanned for credentials as text. A fence elsewhere in a file that breaks for another reason stays RF901.
+ */
+function markdownFence(ev: Evidence, path: string, text: string, line: number, format: string): boolean {
+  const lineText = text.split('\n', line)[line - 1] ?? '';
+  const fence = /^[ \t]*(?:```|~~~)[\w+-]*[ \t]*\r?$/.exec(lineText)?.[0];
+  if (fence === undefined) return false;
+  ev.findings.push(finding('RF902', `${path}:${line}:1`, `${path} skipped: a Markdown code block, not ${format} (line ${line} is the fence ${safeText(shownText(fence.trim(), 20))} that opens one); not read, so what it sets is not proven`, { fix: `remove the Markdown fence lines (${fence.trim().slice(0, 3)}) so the file is ${format}, or give the file the deployment applies` }));
+  ev.findings.push(...textSecretFindings(path, text));
+  return true;
 }
 
 function errorPosition(e: unknown, path: string): Position {

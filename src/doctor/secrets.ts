@@ -455,6 +455,16 @@ interface NotedHit {
  * a placeholder (`notedPlaceholder`): one per place, in the file's order. Neither writes a key,
  * so neither is an error; both say the setting takes a static key, which a keyless identity replaces.
  */
+/**
+ * What a placeholder is called in RF933. A variable's name in a TOML file (a config.toml) is a
+ * placeholder: gitlab-runner reads the string as written there and expands no variable in it, so
+ * "the name of an environment variable" would suggest it is filled in from one.
+ */
+function namedAs(file: string, named: string | undefined): string {
+  if (named === 'the name of an environment variable' && /\.toml$/i.test(file)) return "a placeholder (it reads like an environment variable's name, which gitlab-runner does not expand here)";
+  return named ?? 'a placeholder';
+}
+
 function noteFindings(file: string, notes: readonly NotedHit[]): Finding[] {
   const seen = new Set<string>();
   const out: Finding[] = [];
@@ -465,7 +475,7 @@ function noteFindings(file: string, notes: readonly NotedHit[]): Finding[] {
     if (note.option) {
       out.push({ code: 'RF928', severity: CODES.RF928.severity, path, message: `${file} sets docker-machine's ${key} option to a placeholder or a variable, not a key (value not shown): whatever fills it in hands docker-machine a static key that never expires`, fix: machineKeyFix(key, note.option.cloud, true) });
     } else {
-      out.push({ code: 'RF933', severity: CODES.RF933.severity, path, message: `${file} sets ${key} to ${note.named ?? 'a placeholder'}, not a key (value not shown, no RF940): no key is written here, but ${key} takes a static cloud key, and whatever fills it in is a key that never expires`, fix: NAMED_FIX });
+      out.push({ code: 'RF933', severity: CODES.RF933.severity, path, message: `${file} sets ${key} to ${namedAs(file, note.named)}, not a key (value not shown, no RF940): no key is written here, but ${key} takes a static cloud key, and whatever fills it in is a key that never expires`, fix: NAMED_FIX });
     }
   }
   return out;

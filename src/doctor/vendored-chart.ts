@@ -126,6 +126,46 @@ export function layerChartDefaults(ev: Evidence): void {
   ev.chartDefaults = undefined;
 }
 
+/**
+ * The version of a vendored gitlab-runner chart is the version its values are installed with: a
+ * release that installs the chart's folder (`chartFolder`: a helm command, a helm_release, a
+ * kustomize helmCharts entry) or a values file beside the chart's Chart.yaml (its values.yaml edited
+ * to be the release's, or a `values-<env>.yaml` given with `helm install <release> . -f`). Where a
+ * release gives no version itself, the Chart.yaml's `version` is taken, so the questions "which chart
+ * version" (RF932's legacy keys, the service account key) are answered for the chart vendored, not
+ * for the newest. A Chart.yaml whose name is not gitlab-runner, or no exact version: nothing taken.
+ * Nor one whose appVersion is not a GitLab Runner version: the chart's appVersion is the runner it
+ * ships (15.7.0 for chart 0.48.0; 9.x for its first charts, or `bleeding`), and a chart of one's own
+ * named gitlab-runner (`helm create`'s skeleton, appVersion 0.72.0 for the chart version it wraps:
+ * frsab+k8S-gitlab-runner-tls-self-signed-setup) does not say which gitlab-runner chart is installed.
+ */
+export function vendoredChartVersions(ev: Evidence): void {
+  const versions = new Map<string, string | undefined>();
+  const versionAt = (folder: string): string | undefined => {
+    if (!versions.has(folder)) {
+      const chart = chartYamlOf(ev, folder);
+      versions.set(folder, chart?.name === 'gitlab-runner' && typeof chart.version === 'string' && /^\d+\.\d+\.\d+/.test(chart.version) && runnerAppVersion(chart.appVersion) ? chart.version : undefined);
+    }
+    return versions.get(folder);
+  };
+  ev.helmValues = ev.helmValues.map((v) => {
+    if (v.chartVersion !== undefined) return v;
+    // A values file read as itself (not a release's merge): a whole document, installed by no reader that names its chart.
+    const plain = !(v.origin.source instanceof ReleaseSource) && v.origin.path.length === 0 && v.release === undefined && v.address === undefined;
+    const path = normalPath(v.origin.source.path);
+    const folder = v.chartFolder ?? (plain ? path.slice(0, path.lastIndexOf('/') + 1) : undefined);
+    const version = folder !== undefined ? versionAt(folder) : undefined;
+    return version !== undefined ? { ...v, chartVersion: version } : v;
+  });
+}
+
+/** A GitLab Runner version as the chart's appVersion gives it: `15.7.0`, `v17.7.0`, `bleeding`; a major below 9 is no runner the chart shipped. */
+function runnerAppVersion(v: unknown): boolean {
+  if (v === 'bleeding') return true;
+  const m = typeof v === 'string' ? /^v?(\d+)\.\d+/.exec(v.trim()) : null;
+  return m !== null && Number(m[1]) >= 9;
+}
+
 /** `null` in the release's values deletes the chart's default of that key (Helm, "Deleting a default key"); a null over no default stays. */
 function deleteNulls(target: Record<string, unknown>, base: Record<string, unknown>, over: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(over)) {

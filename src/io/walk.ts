@@ -22,6 +22,8 @@ const WALKED_EXTENSION = new RegExp(`\\.(ya?ml|json|toml|${TERRAFORM_EXTENSIONS.
  * tool settings. Walked past in silence; a file named on the command line is still read.
  */
 const TOOL_SETTINGS = /(?:^|[\\/])(?:(?:ts|js)config(?:\.[^\\/]*)?\.json|\.eslintrc(?:\.json)?|tslint\.json|package(?:-lock)?\.json|npm-shrinkwrap\.json|\.prettierrc(?:\.json)?|\.babelrc(?:\.json)?|babel\.config\.json|renovate\.json|\.markdownlint\.json|lerna\.json|nx\.json|turbo\.json|biome\.json|deno\.jsonc?|\.releaserc\.json)$/i;
+/** `.gitignore` files: their patterns say which files a repository keeps out of it on purpose (doctor/git-ignore.ts), not read as deployment files. */
+const GIT_IGNORE = /(?:^|[\\/])\.gitignore$/;
 /** A kustomization named `Kustomization` (kustomize reads it as it reads kustomization.yaml): read, so a folder of one is known to hold one. */
 const KUSTOMIZATION_NAME = /(?:^|[\\/])Kustomization$/;
 /**
@@ -31,7 +33,7 @@ const KUSTOMIZATION_NAME = /(?:^|[\\/])Kustomization$/;
  * shell commands; a kustomization named `Kustomization`; a config.toml written as a Jinja template
  * (`config.toml.j2`); an example copy of a config.toml (`config.toml.example`), for its credentials.
  */
-const readsFile = (path: string): boolean => (WALKED_EXTENSION.test(path) && !TOOL_SETTINGS.test(path)) || isTerraformStateName(path) || isEnvFileName(path) || isVarsTemplateName(path) || isMakefileName(path) || KUSTOMIZATION_NAME.test(path) || isJinjaTomlName(path) || isConfigTomlExampleName(path);
+const readsFile = (path: string): boolean => (WALKED_EXTENSION.test(path) && !TOOL_SETTINGS.test(path)) || isTerraformStateName(path) || isEnvFileName(path) || isVarsTemplateName(path) || isMakefileName(path) || KUSTOMIZATION_NAME.test(path) || isJinjaTomlName(path) || isConfigTomlExampleName(path) || GIT_IGNORE.test(path);
 /**
  * Files a walk does not read whose names say they are part of a deployment: Terragrunt and other
  * HCL (not Terraform's lock file or tests), `.tofuvars` (OpenTofu does not load

@@ -1024,6 +1024,14 @@ function isOpen(cidr: unknown): boolean {
 }
 
 /** Fleet-wide rules on the AWS compute documents. */
+/**
+ * RF711's own harm, the instance's: with IMDSv1 answered, the role's credentials are one plain GET
+ * away, no session token first, for every process on the instance and any request it can be made to
+ * send for someone (SSRF). What that gives a runner's job containers is a second harm, RF713, said
+ * at the runner where one runs there.
+ */
+const IMDSV1_HARM = ": any process on the instance, and any request it can be made to send (SSRF), gets the instance role's credentials with one plain GET, no session token first (what this gives a runner's job containers is RF713, said at the runner)";
+
 export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: ReadonlySet<string>): Finding[] {
   const facts = awsFacts(docs);
   if (!facts) return [];
@@ -1087,7 +1095,7 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
       if (isSpotRequest(body)) {
         out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2: ${SPOT_REQUEST_METADATA}`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: 'metadata_options of a spot instance request', allowed: 'http_tokens = "required" on the instance', fix: 'start the manager from a launch template, or as an aws_instance with instance_market_options { market_type = "spot" }, with metadata_options { http_tokens = "required" }' }));
       } else if (mo.http_tokens !== 'required' || mo.http_endpoint === 'disabled') {
-        out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2 (http_tokens is ${showValue(mo.http_tokens)})`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: showValue(mo.http_tokens), allowed: '"required"', ...adviceThenRegenerate('set metadata_options.http_tokens = "required"', 'runner-fleet always does, regenerate') }));
+        out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2 (http_tokens is ${showValue(mo.http_tokens)})${mo.http_endpoint === 'disabled' ? '' : IMDSV1_HARM}`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: showValue(mo.http_tokens), allowed: '"required"', ...adviceThenRegenerate('set metadata_options.http_tokens = "required"', 'runner-fleet always does, regenerate') }));
       }
       const devices = type === 'aws_launch_template' ? (list(body.block_device_mappings) as Record<string, unknown>[]).map((d) => (list(d.ebs)[0] ?? {}) as Record<string, unknown>) : (list(body.root_block_device) as Record<string, unknown>[]);
       if (devices.length === 0 || devices.some((d) => String(d.encrypted) !== 'true')) {

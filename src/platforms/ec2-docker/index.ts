@@ -83,7 +83,7 @@ export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
     const why = spotRequest
       ? "sends no metadata options to its instance, whatever its metadata_options say (RF711): the AMI or the account's metadata defaults decide IMDSv2 and the hop limit, so job containers may obtain the instance role"
       : v1
-      ? `does not require IMDSv2 (http_tokens ${tokens === undefined ? 'not set' : `= ${JSON.stringify(tokens)}`}): job containers can read the instance role's credentials over IMDSv1`
+      ? `does not require IMDSv2 (http_tokens ${tokens === undefined ? 'not set' : `= ${JSON.stringify(tokens)}`}): job containers, which run the code of every job, can read the instance role's credentials over IMDSv1 (the instance's own exposure, to any process on it, is RF711)`
       : hop === undefined
         ? "sets no IMDS hop limit, so the AMI (2 for AMIs with ImdsSupport v2.0) or the account's metadata defaults decide it: job containers may obtain the instance role"
         : `has IMDS hop limit ${String(hop)}: job containers can obtain the instance role`;

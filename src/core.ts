@@ -1,8 +1,9 @@
 import { fleetSchema, type ParsedSpec } from './spec/fleet.js';
 import { checkHeader, issuesToFindings, readSpecText } from './spec/parse.js';
+import type { SpecLocator } from './spec/reader.js';
 import { checkSpec } from './spec/check.js';
 import { resolveFleet } from './spec/resolve.js';
-import { capFindings, sortFindings, type Finding } from './spec/findings.js';
+import { capFindings, parsePath, safeText, sortFindings, type Finding } from './spec/findings.js';
 import type { AppliedOutputs, ResolvedFleet } from './model/types.js';
 import { emitFleet } from './emit/index.js';
 import type { EmittedFleet } from './emit/types.js';
@@ -26,20 +27,44 @@ export interface PlanResult {
 
 const hasErrors = (findings: Finding[]) => findings.some((f) => f.severity === 'error');
 
+/** Where the spec was written: the file's name as the user gave it and the reader's locator. */
+export interface SpecSource {
+  file: string;
+  locate: SpecLocator;
+}
+
+/**
+ * The findings about the spec, each with the place of its path in the file (`position`): the key of an
+ * unknown key (RF003), the value of anything else, the nearest existing parent of what is missing.
+ * A finding about the whole spec (path '') or a path the text has nothing of keeps none.
+ */
+function placed(findings: Finding[], source: SpecSource | undefined): Finding[] {
+  if (!source) return findings;
+  const file = safeText(source.file, 200);
+  return findings.map((f) => {
+    if (f.path === '' || f.position) return f;
+    const path = parsePath(f.path);
+    const at = path && source.locate(path, f.code === 'RF003' ? 'key' : 'value');
+    return at ? { ...f, position: { file, line: at.line, column: at.column } } : f;
+  });
+}
+
 /**
  * parse → check → resolve → emit → verify, from a plain value (what YAML or a module gave).
  * `applied`: values that exist only after an apply (e.g. Azure client ids), given by the user.
  * `written`: the text of numbers the reader could not hold as written, by path (readSpecText).
+ * `source`: the spec's file and the places of its paths (readSpecText): findings about the spec get a `position`.
  */
-export function planValue(value: unknown, applied?: AppliedOutputs, written?: ReadonlyMap<string, string>): PlanResult {
-  const header = checkHeader(value);
+export function planValue(value: unknown, applied?: AppliedOutputs, written?: ReadonlyMap<string, string>, source?: SpecSource): PlanResult {
+  const header = placed(checkHeader(value), source);
   if (header.length > 0) return { exitCode: 2, findings: header, proofs: [] };
   const parsed = fleetSchema.safeParse(value);
-  if (!parsed.success) return { exitCode: 2, findings: capFindings(sortFindings(issuesToFindings(fleetSchema, value, parsed.error.issues, written))), proofs: [] };
+  if (!parsed.success) return { exitCode: 2, findings: placed(capFindings(sortFindings(issuesToFindings(fleetSchema, value, parsed.error.issues, written))), source), proofs: [] };
   const spec = parsed.data;
-  const specFindings = checkSpec(spec, value);
+  const specFindings = placed(checkSpec(spec, value), source);
   if (hasErrors(specFindings)) return { exitCode: 2, findings: capFindings(sortFindings(specFindings)), proofs: [], spec };
-  const { fleet, findings: nameFindings } = resolveFleet(spec);
+  const { fleet, findings: resolved } = resolveFleet(spec);
+  const nameFindings = placed(resolved, source);
   if (applied) fleet.applied = applied;
   if (hasErrors(nameFindings)) return { exitCode: 2, findings: sortFindings(nameFindings), proofs: [], spec, fleet };
   const emitted = emitFleet(fleet);
@@ -52,7 +77,7 @@ export function planValue(value: unknown, applied?: AppliedOutputs, written?: Re
 export function planText(text: string, fileName?: string, applied?: AppliedOutputs): PlanResult {
   const read = readSpecText(text, fileName);
   if (read.findings.length > 0) return { exitCode: 2, findings: read.findings, proofs: [] };
-  return planValue(read.value, applied, read.written);
+  return planValue(read.value, applied, read.written, read.locate ? { file: fileName ?? 'spec', locate: read.locate } : undefined);
 }
 
 /** Bytes of every output file, in path order. Only for a plan without error findings. */

@@ -142,7 +142,7 @@ export const opsReportSchema = z.strictObject({
    */
   interrupted: z.strictObject({ signal: z.enum(['SIGINT', 'SIGTERM']), runner: z.string(), ids: z.array(z.number().int()), paused: z.literal(true).optional(), resume: z.string().optional(), stored: z.boolean().optional(), left: z.string().optional(), rerun: z.string().optional() }).optional(),
   /** With `failedAt: "input"` for a spec that cannot be used: its findings, as `plan --json` gives them. */
-  findings: z.array(z.strictObject({ code: z.string(), severity: z.enum(['error', 'warning', 'info']), path: z.string(), message: z.string(), received: z.string().optional(), allowed: z.string().optional(), fix: z.string().optional(), acceptedBecause: z.string().optional() })).optional(),
+  findings: z.array(z.strictObject({ code: z.string(), severity: z.enum(['error', 'warning', 'info']), path: z.string(), message: z.string(), received: z.string().optional(), allowed: z.string().optional(), fix: z.string().optional(), acceptedBecause: z.string().optional(), position: z.strictObject({ file: z.string(), line: z.number().int(), column: z.number().int() }).optional() })).optional(),
   /** GitLab API calls made, retries included. */
   apiCalls: z.number().int(),
   exitCode: z.number().int(),

@@ -11,6 +11,13 @@ export interface Finding {
   /** Dot path into the written spec, e.g. `runners[2].cache.name`; '' for the whole spec. */
   path: string;
   message: string;
+  /**
+   * Where in the spec file `path` is written (a finding of `plan`/`synth` on a YAML or JSON spec: the
+   * key of an unknown key, the value of a wrong one, the nearest existing parent of a missing one).
+   * Absent for a spec given as a module, for the whole spec (`path` ''), and for findings about the
+   * generated documents.
+   */
+  position?: { file: string; line: number; column: number };
   /** The value received, rendered for people (never a secret). */
   received?: string;
   allowed?: string;
@@ -154,8 +161,33 @@ export function formatPath(path: readonly (string | number)[]): string {
   return out;
 }
 
+/** The parts of a path `formatPath` wrote (`runners[2]["a b"].name`); undefined for text it does not write. */
+export function parsePath(text: string): (string | number)[] | undefined {
+  const out: (string | number)[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === '[') {
+      const m = /^\[(?:(\d+)|("(?:[^"\\]|\\.)*"))\]/.exec(text.slice(i));
+      if (!m) return undefined;
+      out.push(m[1] !== undefined ? Number(m[1]) : (JSON.parse(m[2]!) as string));
+      i += m[0].length;
+    } else {
+      if (out.length > 0) {
+        if (text[i] !== '.') return undefined;
+        i++;
+      }
+      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i));
+      if (!m) return undefined;
+      out.push(m[0]);
+      i += m[0].length;
+    }
+  }
+  return out;
+}
+
 export function formatFinding(f: Finding): string {
-  const where = f.path === '' ? '' : ` ${safeText(f.path, 200)}:`;
+  const place = f.position ? ` ${safeText(f.position.file, 200)}:${f.position.line}:${f.position.column}` : '';
+  const where = f.path === '' ? (place === '' ? '' : `${place}:`) : `${place} ${safeText(f.path, 200)}:`;
   const lines = [`${f.severity.toUpperCase()} ${f.code}${where} ${safeText(f.message, 2000)}`];
   if (f.received !== undefined) lines.push(`  received: ${safeText(f.received, 400)}`);
   if (f.allowed !== undefined) lines.push(`  allowed:  ${safeText(f.allowed, 2000)}`);
@@ -172,6 +204,7 @@ export function safeFinding(f: Finding): Finding {
   if (f.fix !== undefined) out.fix = safeText(f.fix, 2000);
   if (f.acceptedBecause !== undefined) out.acceptedBecause = safeText(f.acceptedBecause, 2000);
   if (f.roots !== undefined) out.roots = f.roots.map((r) => safeText(r, 200));
+  if (f.position !== undefined) out.position = { ...f.position, file: safeText(f.position.file, 200) };
   return out;
 }
 

@@ -51,8 +51,12 @@ export function readPlainYaml(text: string, options: PlainYamlOptions = {}): unk
 export interface PlainLocator {
   /** The start offset of the value at `path` in document `doc` (or its nearest existing ancestor); undefined: ask the library (an empty value, or inside a flow sequence). */
   locate(doc: number, path: readonly (string | number)[]): number | undefined;
-  /** The same, and how many elements of the path lead there (fewer than all: a part is missing, or a scalar is reached). */
-  locateDeep(doc: number, path: readonly (string | number)[]): { offset: number; consumed: number } | undefined;
+  /**
+   * The same, and how many elements of the path lead there (fewer than all: a part is missing, or a
+   * scalar is reached), and `key`: the offset of the key of the last element reached, where that is a
+   * key of a block mapping.
+   */
+  locateDeep(doc: number, path: readonly (string | number)[]): { offset: number; consumed: number; key?: number } | undefined;
 }
 
 /** A locator over a text that `readPlainYaml` read (for any other text its answers mean nothing). */
@@ -318,18 +322,22 @@ class Reader {
 
   // Locating (a text `documents()` read): the same grammar, walked along one path, building no value.
 
-  locateDeep(doc: number, path: readonly (string | number)[]): { offset: number; consumed: number } | undefined {
+  locateDeep(doc: number, path: readonly (string | number)[]): { offset: number; consumed: number; key?: number } | undefined {
     const start = doc < 0 ? -1 : this.#docStart(doc);
     if (start < 0) return { offset: 0, consumed: 0 };
     let place: Place = this.#block(start, 0);
     if (place.offset === undefined) return undefined;
     let offset: number = place.offset;
     let consumed = 0;
+    let keyAt: number | undefined;
     for (const key of path) {
       let child: Place | undefined;
+      let childKey: number | undefined;
       if (place.kind === 'map') {
         if (typeof key !== 'string') break;
         child = this.#valueOf(place.line, place.col, key);
+        const j = this.#keysOf(place.line, place.col).get(key);
+        if (j !== undefined) childKey = this.lineStarts[j]! + place.col;
       } else if (place.kind === 'seq') {
         if (typeof key !== 'number' || !Number.isInteger(key) || key < 0) break;
         child = this.#itemOf(place.line, place.col, key);
@@ -341,10 +349,11 @@ class Reader {
       if (!child) break;
       if (child.offset === undefined) return undefined;
       offset = child.offset;
+      keyAt = childKey;
       place = child;
       consumed++;
     }
-    return { offset, consumed };
+    return keyAt === undefined ? { offset, consumed } : { offset, consumed, key: keyAt };
   }
 
   /** The first line of document `doc` (documents are separated by `---` lines: no other line of a plain text is one); -1: fewer documents. */

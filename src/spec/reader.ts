@@ -3,7 +3,7 @@ type Token = CST.Token;
 
 import type { Finding } from './findings.js';
 import { formatPath, safeText } from './findings.js';
-import { readPlainYaml } from './plain-yaml.js';
+import { plainYamlLocator, readPlainYaml } from './plain-yaml.js';
 import { mappingKeyProblems } from './yaml-keys.js';
 
 /**
@@ -317,7 +317,115 @@ function writtenNumbers(text: string, value: unknown): Map<string, string> | und
   return out.size > 0 ? out : undefined;
 }
 
-export function readSpecText(input: string, fileName = 'spec'): { value?: unknown; findings: Finding[]; written?: ReadonlyMap<string, string> } {
+/** A place in the spec file, 1-based, as YAML errors print it (`file:line:column`). */
+export interface SpecPlace {
+  line: number;
+  column: number;
+}
+
+/**
+ * The place of a spec path in the text read: `at: 'key'` the key's place (an unknown key), `'value'`
+ * the value's (a wrong value; an empty value: its key). A path that goes further than the file: the
+ * nearest part that exists (its key, or the item). Undefined only for a path the text has nothing of.
+ */
+export type SpecLocator = (path: readonly (string | number)[], at: 'key' | 'value') => SpecPlace | undefined;
+
+/**
+ * Places from the parse the reader already made: the library's nodes where it composed the text, else
+ * the plain reader's locator (a walk over the lines along the path, made on the first question). Nothing
+ * is parsed again; a path into a one-line flow collection is placed at the collection.
+ */
+function specLocator(text: string, doc?: Document.Parsed): SpecLocator {
+  let lines: Positions | undefined;
+  const place = (offset: number): SpecPlace => {
+    const { line, col } = (lines ??= new Positions(text)).at(offset);
+    return { line, column: col };
+  };
+  if (doc) {
+    return (path, at) => {
+      let node: unknown = doc.contents;
+      let key: Node | null = null;
+      let consumed = 0;
+      for (const part of path) {
+        let next: unknown;
+        let nextKey: Node | null = null;
+        if (isMap(node)) {
+          const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(part));
+          if (!pair) break;
+          next = pair.value;
+          nextKey = pair.key as Node;
+        } else if (isSeq(node) && typeof part === 'number') {
+          next = node.items[part];
+          if (next === undefined) break;
+        } else break;
+        node = next;
+        key = nextKey;
+        consumed++;
+      }
+      const value = (node as Node | null)?.range?.[0];
+      const keyAt = key?.range?.[0];
+      const wantKey = at === 'key' || consumed < path.length || value === undefined || (node as Node | null) === null;
+      const offset = wantKey ? (keyAt ?? value) : (value ?? keyAt);
+      return offset === undefined ? undefined : place(offset);
+    };
+  }
+  let plain: ReturnType<typeof plainYamlLocator> | undefined;
+  return (path, at) => {
+    plain ??= plainYamlLocator(text);
+    // The locator gives up on a path into a flow sequence or onto an empty value: ask for less of it.
+    for (let n = path.length; n >= 0; n--) {
+      const found = plain.locateDeep(0, path.slice(0, n));
+      if (found === undefined) continue;
+      // One key further, inside a one-line flow mapping (`cache: { name: shared }`): found on its line.
+      const inner = found.consumed === path.length - 1 && n === path.length ? flowEntry(text, found.offset, path[path.length - 1]!) : undefined;
+      if (inner) return place(at === 'key' ? inner.key : inner.value);
+      const wantKey = at === 'key' || found.consumed < path.length;
+      return place(wantKey ? (found.key ?? found.offset) : found.offset);
+    }
+    return undefined;
+  };
+}
+
+/**
+ * The key and value offsets of entry `key` of the one-line flow mapping that starts at `offset` (`{`),
+ * at its own level (not inside a nested collection or a quoted string); undefined when it has none.
+ */
+function flowEntry(text: string, offset: number, key: string | number): { key: number; value: number } | undefined {
+  if (typeof key !== 'string' || text[offset] !== '{') return undefined;
+  let end = text.indexOf('\n', offset);
+  if (end < 0) end = text.length;
+  let depth = 0;
+  let entryStart = true;
+  for (let i = offset; i < end; i++) {
+    const c = text[i]!;
+    if (c === '"' || c === "'") {
+      const k = i;
+      i++;
+      while (i < end && text[i] !== c) i += text[i] === '\\' && c === '"' ? 2 : 1;
+      if (depth === 1 && entryStart && text.slice(k + 1, i) === key) {
+        const m = /^\s*:\s*/.exec(text.slice(i + 1, end));
+        if (m) return { key: k, value: i + 1 + m[0].length };
+      }
+      entryStart = false;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      entryStart = true;
+    } else if (c === '}' || c === ']') {
+      depth--;
+      if (depth === 0) return undefined;
+    } else if (c === ',') entryStart = true;
+    else if (c !== ' ') {
+      if (depth === 1 && entryStart && text.startsWith(key, i)) {
+        const m = /^\s*:(?:\s+|(?=[,}]))/.exec(text.slice(i + key.length, end));
+        if (m) return { key: i, value: i + key.length + m[0].length };
+      }
+      entryStart = false;
+    }
+  }
+  return undefined;
+}
+
+export function readSpecText(input: string, fileName = 'spec'): { value?: unknown; findings: Finding[]; written?: ReadonlyMap<string, string>; locate?: SpecLocator } {
   const file = safeText(fileName, 200);
   const bytes = Buffer.byteLength(input, 'utf8');
   if (bytes > SPEC_LIMITS.maxBytes) return { findings: [specTooLarge(file, bytes)] };
@@ -334,7 +442,7 @@ export function readSpecText(input: string, fileName = 'spec'): { value?: unknow
   // answers only for text without aliases, duplicate keys, tags or anything else it does not
   // know; the library reads the rest, and reports every problem with its position.
   const plain = readPlainYaml(text, { flowMappings: true });
-  if (plain !== undefined && plain.length === 1) return withWritten(text, plain[0]);
+  if (plain !== undefined && plain.length === 1) return { ...withWritten(text, plain[0]), locate: specLocator(text) };
   let composed: ReturnType<typeof compose>;
   try {
     composed = compose(text);
@@ -352,7 +460,7 @@ export function readSpecText(input: string, fileName = 'spec'): { value?: unknow
   const dangling = danglingAliases(doc);
   if (dangling.length > 0) return { findings: collapse(dangling, file, text, 'define the anchor (&name) before the alias (*name), or write the value out') };
   try {
-    return withWritten(text, doc.toJS({ maxAliasCount: SPEC_LIMITS.maxAliasCount }) as unknown);
+    return { ...withWritten(text, doc.toJS({ maxAliasCount: SPEC_LIMITS.maxAliasCount }) as unknown), locate: specLocator(text, doc) };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (/alias/i.test(message)) {

@@ -107,7 +107,7 @@ export function unexpandedTokens(script: string): UnexpandedToken[] {
     }
   }
   if (version === undefined || !before(version, TOKEN_EXPANSION_SINCE)) return [];
-  return tokens.map((t) => ({ ...t, version: version! }));
+  return tokens.map((t) => ({ ...t, version: version }));
 }
 
 function before(version: string, since: readonly [number, number, number]): boolean {

@@ -224,6 +224,13 @@ require('node:fs').writeFileSync(require('node:path').join(dir, 'runner-fleet.ca
     expect(run('--version').out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
+  it('doctor --help names every kind of file the doctor reads (a review, 65e, found only five listed)', () => {
+    const help = run('doctor', '--help');
+    expect(help.code).toBe(0);
+    const text = help.out.replace(/\s+/g, ' ');
+    for (const kind of ['Helm values', 'helm commands', 'kustomizations', 'config.toml', 'Terraform', 'Argo CD', 'Flux', 'Ansible', 'shell scripts', 'Makefiles', 'CI files', '.env files']) expect(text).toContain(kind);
+  });
+
   it('synth writes the layout, writes only changes, and removes stale files', () => {
     const out = join(tmp(), 'out');
     const first = run('synth', 'examples/eks-irsa.yaml', '--out', out);

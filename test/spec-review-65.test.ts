@@ -77,3 +77,20 @@ describe('Fargate task size', () => {
     expect(`${hit[0]!.message} ${hit[0]!.allowed ?? ''}`).toMatch(/256.*512.*1024.*2048.*4096/);
   });
 });
+
+describe('runner tags', () => {
+  const tagged = (tags: string[]) => {
+    const s = minimalFleet();
+    s.runners[0].gitlab.tags = tags;
+    return planValue(s);
+  };
+  it.each([['a,b'], [' eks'], ['eks ']])('%j is RF002: GitLab splits tags at commas and strips their ends', (tag) => {
+    const plan = tagged(['k8s', tag]);
+    expect(plan.exitCode).toBe(2);
+    expect(plan.findings.filter((f) => f.path === 'runners[0].gitlab.tags[1]').map((f) => f.code)).toEqual(['RF002']);
+  });
+  it('a tag with an inner space or other punctuation is kept as written', () => {
+    const plan = tagged(['eks build', 'gpu:a10', 'x86_64']);
+    expect(plan.findings.filter((f) => f.path.startsWith('runners[0].gitlab.tags')).map((f) => f.code)).toEqual([]);
+  });
+});

@@ -80,7 +80,7 @@ export async function main(argv: string[], rawIo: { out: (s: string) => void; er
   program
     .command('doctor')
     .description('prove or refute the identity chain of runners you wired yourself, from their files')
-    .argument('[paths...]', 'files or folders: Kubernetes YAML/JSON, gitlab-runner Helm values, config.toml, IAM policy JSON or `aws iam` output, Terraform .tf / .tf.json or `terraform show -json`')
+    .argument('[paths...]', 'files or folders: Kubernetes YAML/JSON, gitlab-runner Helm values and helm commands, kustomizations, config.toml, IAM policy JSON or `aws iam` output, Terraform .tf / .tf.json / .tfvars or `terraform show -json`, Argo CD and Flux objects, Ansible playbooks and roles, shell scripts, Makefiles, CI files and .env files (a folder is walked for all of them)')
     .option('--format <format>', 'text, json, sarif or codequality', 'text')
     .option('--output <file>', 'write the report to this file (text still goes to stderr for other formats)')
     .option('--kube-dump <file>', 'output of `kubectl get serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings,deployments,statefulsets,daemonsets,configmaps -A -o json`')

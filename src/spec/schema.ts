@@ -138,7 +138,17 @@ export const runnerGitlabSchema = z
     group: z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.\-/]*$/, { message: 'a group full path such as acme/platform' }).optional().describe('Register a group runner for this group path.'),
     project: z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.\-/]*\/[A-Za-z0-9_.-]+$/, { message: 'a project full path such as acme/platform/api' }).optional().describe('Register a project runner for this project path.'),
     instance: z.boolean().optional().describe('Register an instance runner (needs an administrator).'),
-    tags: z.array(z.string().min(1).max(255)).default([]).describe('Runner tags. Default none.'),
+    tags: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(255)
+          // GitLab's runner API coerces tag_list with CommaSeparatedToArray: each element split at commas and stripped.
+          .refine((t) => !t.includes(',') && t.trim() === t, { message: 'GitLab splits a tag at commas and strips the spaces around it, so the runner would carry other tags than the spec says (and status would report drift on every run)', params: { allowed: 'a tag without commas and without spaces at its ends', fix: 'write each tag as its own list entry: tags: [a, b]' } }),
+      )
+      .default([])
+      .describe('Runner tags (no commas: GitLab splits tags at commas). Default none.'),
     runUntagged: z.boolean().default(false).describe('Pick up jobs without tags. Default false.'),
     locked: z.boolean().default(true).describe('Lock the runner to its project. Default true.'),
     protectedOnly: z.boolean().default(false).describe('Run jobs for protected branches and tags only (access_level ref_protected). Default false.'),

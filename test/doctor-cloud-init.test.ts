@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor } from '../src/doctor/index.js';
-import { heredocSpan } from '../src/doctor/vm.js';
+import { heredocSpan } from '../src/platforms/aws-vm/script-files.js';
 import { cloudConfigCommands } from '../src/platforms/aws-vm/cloud-init.js';
 import { unverifiedDownloads } from '../src/platforms/aws-vm/common.js';
 import { corpusFiles } from './helpers/doctor.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inShellComment, shellCommentScanner } from '../src/doctor/shell-comment.js';
+import { inShellComment, shellCommentScanner } from '../src/platforms/aws-vm/shell-comment.js';
 import { groupJoin } from '../src/doctor/vm.js';
 import { codesIn, doctorWalked } from './helpers/doctor.js';
 import { randomInt } from './helpers/rng.js';

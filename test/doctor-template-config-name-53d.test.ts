@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
-import { heredocSpan } from '../src/doctor/vm.js';
+import { heredocSpan } from '../src/platforms/aws-vm/script-files.js';
 import { isFileNamed } from '../src/platforms/aws-vm/cloud-init.js';
 
 /**

@@ -8,7 +8,7 @@ import { normalPath } from './hcl/eval.js';
 import { SourceFile, formatPosition, type Position } from './source.js';
 import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, localChartFolder, setWithTokenStandIn } from './helm-release.js';
 import { mergeGivenFile } from './gitops.js';
-import { shellCommentScanner } from './shell-comment.js';
+import { shellCommentScanner } from '../platforms/aws-vm/shell-comment.js';
 import { shellWords, type Word } from './register-command.js';
 import { assignedOnce, expandWord, inForce, makeVarsAt, makefileForms, recipeWord, type VarSource } from './shell-vars.js';
 import { chartYamlOf } from './chart-yaml.js';

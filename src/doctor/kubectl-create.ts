@@ -1,4 +1,4 @@
-import { shellCommentScanner } from './shell-comment.js';
+import { shellCommentScanner } from '../platforms/aws-vm/shell-comment.js';
 import { LineIndex } from './hcl/ast.js';
 import { assignedOnce, expandWord, inForce, makeVarsAt, makefileForms, recipeWord, scriptWord, type VarSource } from './shell-vars.js';
 

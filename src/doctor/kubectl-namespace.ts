@@ -1,6 +1,6 @@
 import { namespaceRefused } from './namespace-names.js';
 import { shellWords, type Word } from './register-command.js';
-import { shellCommentScanner } from './shell-comment.js';
+import { shellCommentScanner } from '../platforms/aws-vm/shell-comment.js';
 import type { VarSource } from './shell-vars.js';
 import type { Position } from './source.js';
 

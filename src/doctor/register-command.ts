@@ -7,7 +7,7 @@ import { hclComments } from './hcl/parse.js';
 import { takesValue } from './register-config.js';
 import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS, REGISTER_FLAGS_VERSION, removedBefore, removedFlag, runnerVersion, versionBefore, type RunnerVersion } from './register-flags.js';
 import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-version.js';
-import { shellCommentScanner } from './shell-comment.js';
+import { shellCommentScanner } from '../platforms/aws-vm/shell-comment.js';
 import { ansibleScripts, flowListScripts } from './ansible.js';
 import { offsetInOriginal, yamlFileOf, type YamlFile } from './yaml-documents.js';
 import { conditionalClause, jinjaBranchesAt, jinjaBranches } from './jinja-branch.js';

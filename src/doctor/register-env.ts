@@ -1,6 +1,6 @@
 import { parse as parseToml } from 'smol-toml';
 import { SourceFile, formatPosition, originAt, spanLine, type Origin, type Position } from './source.js';
-import { heredocSpan } from './vm.js';
+import { heredocSpan } from '../platforms/aws-vm/script-files.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { REGISTRATION_TOKEN_FLOW } from './register-command.js';

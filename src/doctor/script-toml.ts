@@ -1,7 +1,7 @@
 import { parse as parseToml } from 'smol-toml';
 import type { Evidence, Located } from './evidence.js';
 import { SourceFile, spanLine, type Position } from './source.js';
-import { heredocSpan } from './vm.js';
+import { heredocSpan } from '../platforms/aws-vm/script-files.js';
 import { normalPath } from './hcl/eval.js';
 import { readTemplateToml } from './jinja-toml.js';
 

@@ -1121,7 +1121,8 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
       if (ud.text !== undefined && holdsCredential(ud.text)) {
         out.push(f('RF712', '', `the user data of ${type}.${k} contains a token or key`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'the instance reads its runner token from the SSM parameter at boot; never put it in user data' }));
       }
-      if (ud.text !== undefined && ud.text.startsWith('#!')) {
+      // A shell script's or a cloud-config's config.toml (script-files.ts reads both).
+      if (ud.text !== undefined) {
         for (const t of unexpandedTokens(ud.text)) {
           out.push(f('RF723', '', `the user data of ${type}.${k} writes config.toml with token = "${t.written}" and installs gitlab-runner ${t.version}, which sends that text as the token: gitlab-runner expands variables in config.toml's token only from ${TOKEN_EXPANSION_SINCE.join('.')} on, so GitLab refuses the manager and no job runs`, { subject: { kind: 'resource', address: `${type}.${k}`, userDataLine: { line: t.line } }, received: `gitlab-runner ${t.version}`, allowed: `gitlab-runner ${TOKEN_EXPANSION_SINCE.join('.')} or later`, fix: `install gitlab-runner ${TOKEN_EXPANSION_SINCE.join('.')} or later; runner-fleet does, regenerate`, deploymentFix: `install gitlab-runner ${TOKEN_EXPANSION_SINCE.join('.')} or later, or write the token itself into config.toml at boot (gitlab-runner register --token does)` }));
         }

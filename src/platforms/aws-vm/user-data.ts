@@ -1,3 +1,6 @@
+import { releaseBefore, pinsWritten, versionNumbers } from './runner-pins.js';
+import { heredocSpan } from './script-files.js';
+
 /**
  * The file a launch template's `user_data` reads, as the evaluated Terraform value keeps it:
  * `filebase64("${path.module}/<file>")` or `base64encode(file("${path.module}/<file>"))`. One
@@ -51,67 +54,58 @@ export interface UnexpandedToken {
   version: string;
 }
 
-const QUOTED_HEREDOC = /<<-?\s*(?:'([A-Za-z_][A-Za-z0-9_]*)'|"([A-Za-z_][A-Za-z0-9_]*)"|\\([A-Za-z_][A-Za-z0-9_]*))/;
-const ANY_HEREDOC = /<<-?\s*([A-Za-z_][A-Za-z0-9_]*)/;
 const TOKEN_VARIABLE = /^\s*token\s*=\s*(?:"(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)"|'(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)')\s*(?:#.*)?$/;
+const TABLE = /^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?\s*(?:#.*)?$/;
 const ASSIGNMENT = /^\s*(?:export\s+|readonly\s+)?([A-Za-z_][A-Za-z0-9_]*)=(?:'([^'\n]*)'|"([^"$`\\\n]*)"|([^\s'"$`;&|]*))\s*(?:#.*)?$/;
-// A pinned package (dnf/yum `gitlab-runner-18.9.0-1`, apt `gitlab-runner=18.9.0-1`, a `gitlab-runner_18.9.0_amd64.deb`) or a binary from GitLab's download bucket (`/v18.9.0/binaries/`).
-const PINNED = /\bgitlab-runner[-=_]v?(\d+)\.(\d+)\.(\d+)|gitlab-runner-downloads\.s3\.amazonaws\.com\/v(\d+)\.(\d+)\.(\d+)\//;
-const INSTALL = /\b(?:dnf|yum|apt-get|apt|zypper|rpm|dpkg|curl|wget)\b/;
 
 /**
- * The config.toml entries of a boot script whose token is a variable (`token = "$CI_SERVER_TOKEN"`)
- * written where the shell does not expand it (a heredoc with a quoted delimiter), in a script that
+ * The `token = "$VAR"` lines of the config.toml a boot script writes (script-files.ts heredocSpan:
+ * its heredocs, echo lines and cloud-init write_files) in a `[[runners]]` entry, where the shell
+ * leaves them as written (a heredoc with a quoted marker, a cloud-init file), in a script that
  * installs a pinned gitlab-runner older than TOKEN_EXPANSION_SINCE. An unpinned install, or a version
- * the script does not state, says nothing: which release runs is then not known here. A heredoc whose
- * delimiter is not quoted is expanded by the shell, so the file holds the variable's value instead.
+ * the script does not state (two versions, a variable it does not set), says nothing: which release
+ * runs is then not known here. A heredoc the shell expands writes the variable's value instead.
  */
 export function unexpandedTokens(script: string): UnexpandedToken[] {
-  const lines = script.split('\n');
-  const vars = new Map<string, string>();
-  const tokens: { line: number; written: string }[] = [];
-  let version: string | undefined;
-  let end: string | undefined;
-  let quoted = false;
-  let runners = false;
-  let pending: { line: number; written: string }[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (end !== undefined) {
-      if (line.replace(/^\t+/, '').trimEnd() === end || line.trim() === end) {
-        if (quoted && runners) tokens.push(...pending);
-        end = undefined;
-        pending = [];
-        continue;
-      }
-      if (!quoted) continue;
-      if (/^\s*\[\[runners\]\]/.test(line)) runners = true;
-      const t = TOKEN_VARIABLE.exec(line);
-      if (t) pending.push({ line: i + 1, written: (t[1] ?? t[2])! });
+  const span = heredocSpan(script, 'config.toml');
+  if (span === undefined) return [];
+  const version = installedVersion(script);
+  if (version === undefined || !releaseBefore(version, TOKEN_EXPANSION_SINCE)) return [];
+  const expanded = new Set(span.expanded);
+  const body = span.body.split('\n');
+  const out: UnexpandedToken[] = [];
+  let table = '';
+  for (let i = 0; i < body.length; i++) {
+    const header = TABLE.exec(body[i]!);
+    if (header) {
+      table = header[1] === '[[' ? `[[${header[2]!}]]` : header[2]!;
       continue;
     }
-    const a = ASSIGNMENT.exec(line);
-    if (a) vars.set(a[1]!, a[2] ?? a[3] ?? a[4] ?? '');
-    if (INSTALL.test(line) && line.includes('gitlab-runner')) {
-      const expanded = line.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, b: string | undefined, c: string | undefined) => vars.get((b ?? c)!) ?? whole);
-      const m = PINNED.exec(expanded);
-      if (m) version = m[1] !== undefined ? `${m[1]}.${m[2]!}.${m[3]!}` : `${m[4]!}.${m[5]!}.${m[6]!}`;
-    }
-    const q = QUOTED_HEREDOC.exec(line);
-    const h = q ? undefined : ANY_HEREDOC.exec(line);
-    if (q || h) {
-      end = q ? (q[1] ?? q[2] ?? q[3])! : h![1]!;
-      quoted = q !== null;
-      runners = false;
-      pending = [];
-    }
+    const t = table === '[[runners]]' && !expanded.has(i) ? TOKEN_VARIABLE.exec(body[i]!) : null;
+    if (t) out.push({ line: (span.lines?.[i] ?? span.from + i) + 1, written: (t[1] ?? t[2])!, version: version.join('.') });
   }
-  if (version === undefined || !before(version, TOKEN_EXPANSION_SINCE)) return [];
-  return tokens.map((t) => ({ ...t, version: version }));
+  return out;
 }
 
-function before(version: string, since: readonly [number, number, number]): boolean {
-  const v = version.split('.').map(Number);
-  for (let i = 0; i < 3; i++) if (v[i]! !== since[i]) return v[i]! < since[i]!;
-  return false;
+/**
+ * The one gitlab-runner version a boot script installs (runner-pins.ts: package, binary or image
+ * pins), its shell variables read where it sets them literally (`V=18.9.0` … `gitlab-runner-$V-1`);
+ * undefined where it pins none, two, or one through a variable it does not set.
+ */
+function installedVersion(script: string): [number, number, number] | undefined {
+  const vars = new Map<string, string>();
+  const versions = new Set<string>();
+  for (const line of script.split('\n')) {
+    const a = ASSIGNMENT.exec(line);
+    if (a) vars.set(a[1]!, a[2] ?? a[3] ?? a[4] ?? '');
+    if (!line.includes('gitlab-runner')) continue;
+    const expanded = line.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, b: string | undefined, c: string | undefined) => vars.get((b ?? c)!) ?? whole);
+    for (const pin of pinsWritten(expanded)) {
+      const numbers = pin.variable === undefined ? versionNumbers(pin.written) : undefined;
+      if (numbers === undefined) return undefined;
+      versions.add(numbers.join('.'));
+    }
+  }
+  if (versions.size !== 1) return undefined;
+  return versionNumbers([...versions][0]!);
 }

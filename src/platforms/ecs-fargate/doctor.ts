@@ -1,6 +1,7 @@
 import { parse as parseToml } from 'smol-toml';
 import type { ComputeDoctorReader, VmManagerEvidence } from '../../doctor/vm.js';
-import { heredoc, resolveKey, vmKey } from '../../doctor/vm.js';
+import { resolveKey, vmKey } from '../../doctor/vm.js';
+import { heredoc } from '../aws-vm/script-files.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import { get } from '../../verify/get.js';
 import { firstKeyWhere } from '../../doctor/key-index.js';

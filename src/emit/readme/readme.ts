@@ -233,7 +233,7 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
 function rotatorMay(fleet: ResolvedFleet): string {
   const parts: string[] = [];
   if (apiTokenStores(fleet).some((d) => d.store.kind === 'ssm-parameter')) {
-    parts.push('read, write, tag and label (the restart label) the token parameters (their KMS key only through SSM), run `AWS-RunShellScript` on the manager instances only and read command results');
+    parts.push('read, write, tag and label (the restart label) the token parameters (their KMS key only through SSM), run `AWS-RunShellScript` on the manager instances only (any script, as root: a restart is what `rotate` sends, not all the role may send) and read command results');
   }
   const kube = fleet.rotation?.kubernetes;
   if (kube) {

@@ -239,7 +239,7 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
   return {
     findings,
     claim: aks
-      ? `token rotator ${roleName} is the Kubernetes user named by its managed identity's principal id (Entra ID on AKS ${entriesText}; RoleBindings only, no group, no ClusterRole) and may only ${secretsText} and get and patch their manager Deployments, by name; ${probes} look-alike requests refused`
-      : `token rotator ${roleName} is Kubernetes user ${kube.username} (access entry without policy or group on ${entriesText}) and may only ${secretsText} and get and patch their manager Deployments, by name; ${probes} look-alike requests refused`,
+      ? `token rotator ${roleName} is the Kubernetes user named by its managed identity's principal id (Entra ID on AKS ${entriesText}; RoleBindings only, no group, no ClusterRole) and may only ${secretsText} and get and patch their manager Deployments, by name (a patch may rewrite a Deployment's pod template: any image, command and service account of its namespace); ${probes} look-alike requests refused`
+      : `token rotator ${roleName} is Kubernetes user ${kube.username} (access entry without policy or group on ${entriesText}) and may only ${secretsText} and get and patch their manager Deployments, by name (a patch may rewrite a Deployment's pod template: any image, command and service account of its namespace); ${probes} look-alike requests refused`,
   };
 }

@@ -122,7 +122,7 @@ export function verifyRotator(path: string, role: RootRole, issuerHostPath: stri
   return {
     findings,
     claim: `token rotator ${role.name} admits only ${intent.sub}, ${[
-      ...(intent.parameters.length > 0 ? [`may read, write, tag and label exactly ${intent.parameters.length} token parameter(s) and restart only the managers of ${[...new Set(intent.managerGroups)].sort().join(', ')}`] : []),
+      ...(intent.parameters.length > 0 ? [`may read, write, tag and label exactly ${intent.parameters.length} token parameter(s) and run commands as root on only the managers of ${[...new Set(intent.managerGroups)].sort().join(', ')} (SSM Run Command with AWS-RunShellScript, which runs any script: a restart is what rotate sends, not all the role may send)`] : []),
       ...(intent.kubernetes ? [`may describe only cluster(s) ${intent.kubernetes.clusters.map((c) => c.apiName).join(', ')} in EKS`] : []),
     ].join(', ')}; ${probes.length} look-alike actions refused`,
   };

@@ -9,7 +9,7 @@ function asList<T>(v: T | T[] | undefined): T[] {
 
 /** A resource the statement names, wildcards filled, to ask which policy allows the action there (the doctor's edit site). */
 function requestFor(st: Statement, action: string): FindingRequest | undefined {
-  const first = asList(st.Resource as string | string[] | undefined).find((r) => typeof r === 'string');
+  const first = asList(st.Resource).find((r) => typeof r === 'string');
   if (first === undefined) return undefined;
   return { action, resource: first === '*' ? '*' : first.replace(/[*?]/g, 'x') };
 }
@@ -28,7 +28,7 @@ export function unknownActionFindings(roleName: string, what: string, policies: 
   for (const policy of policies) {
     for (const st of asList(policy.Statement)) {
       for (const [key, list] of [['Action', st.Action], ['NotAction', st.NotAction]] as const) {
-        for (const action of asList(list as string | string[] | undefined)) {
+        for (const action of asList(list)) {
           if (typeof action !== 'string' || seen.has(action)) continue;
           const wildcard = /[*?]/.test(action.slice(action.indexOf(':') + 1));
           // A Deny's wildcard that matches nothing today denies nothing that exists, and may be meant for

@@ -23,6 +23,8 @@ import { verifyReach } from './reach/index.js';
 import { azureJobsOverManager } from './azure-rbac.js';
 import { foreignLabel, foreignTrustPrincipals, trustServicesOf } from './trust-principals.js';
 import { adviceThenRegenerate } from '../spec/findings.js';
+import { accountPowers, POWER_PROBES, powersConsequence } from './powers.js';
+import { unknownActionFindings } from './unknown-actions.js';
 
 /** One claim about one runner, proven (or refuted) from the emitted documents. */
 export interface Proof {
@@ -36,41 +38,7 @@ export interface Verification {
   proofs: Proof[];
 }
 
-/**
- * Actions that let an identity make itself (or anything) more powerful, probed on `*`. Besides the
- * obvious ones (create or change roles, users and their keys), the well-known IAM privilege
- * escalation methods: Rhino Security Labs, "AWS IAM Privilege Escalation – Methods and Mitigation"
- * (S. Gietzen, 2018: new policy versions, default versions, user/group policies, group membership,
- * login profiles, PassRole with a service, Lambda code updates, Glue dev endpoints), and the
- * permissions-boundary actions of the IAM User Guide ("Permissions boundaries for IAM entities":
- * whoever can remove or replace a boundary lifts it).
- */
-export const POWER_PROBES = [
-  'iam:CreateRole',
-  'iam:AttachRolePolicy',
-  'iam:PutRolePolicy',
-  'iam:PassRole',
-  'iam:CreateUser',
-  'iam:CreateAccessKey',
-  'iam:UpdateAssumeRolePolicy',
-  'sts:AssumeRole',
-  'organizations:LeaveOrganization',
-  'iam:CreatePolicyVersion',
-  'iam:SetDefaultPolicyVersion',
-  'iam:AttachUserPolicy',
-  'iam:AttachGroupPolicy',
-  'iam:PutUserPolicy',
-  'iam:PutGroupPolicy',
-  'iam:AddUserToGroup',
-  'iam:CreateLoginProfile',
-  'iam:UpdateLoginProfile',
-  'iam:DeleteRolePermissionsBoundary',
-  'iam:PutRolePermissionsBoundary',
-  'iam:DeleteUserPermissionsBoundary',
-  'iam:PutUserPermissionsBoundary',
-  'lambda:UpdateFunctionCode',
-  'glue:UpdateDevEndpoint',
-] as const;
+export { POWER_PROBES, ACCOUNT_PROBES } from './powers.js';
 
 /**
  * Actions on one role that let a job take it over or make it more powerful, probed on the
@@ -81,8 +49,14 @@ export const ROLE_PROBES = ['iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy'
 
 /** What a runner's job role can do to make itself more powerful, read from its policies. */
 export interface JobPowers {
-  /** Escalation actions on `*`, and on the fleet's own roles and cache (`<action> on <what>`). */
+  /**
+   * Escalation actions on `*`, the account-wide reach of ACCOUNT_PROBES, and escalation on the
+   * fleet's own roles and cache (`<action> on <what>`).
+   */
   powerful: string[];
+  /** Whether any of `powerful` is escalation; `gives`: what its account-wide reach (ACCOUNT_PROBES) hands over. */
+  escalates: boolean;
+  gives: ReadonlySet<'secrets' | 'instances'>;
   /**
    * How the jobs can become the manager, the first way found; undefined if they cannot. `viaTrust`:
    * the manager trust admits the jobs (the trust is what to fix); otherwise their permissions let
@@ -485,11 +459,16 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
   const caller = preparedRoleRequest(role, jobArn, POWER_PROBES[0], '*');
   const policies = { identity: role.policiesCompiled };
   const allows = (action: string, resource: string) => evaluatePoliciesFor(policies, caller, action, resource) === 'allow';
-  const onStar = POWER_PROBES.filter((action) => allows(action, '*'));
+  const account = /^arn:[^:]+:iam::(\d{12}):/.exec(jobArn)?.[1] ?? runner.account ?? fleet.aws?.accountId ?? '000000000000';
+  const partition = /^arn:([^:]+):/.exec(jobArn)?.[1] ?? 'aws';
+  const { escalation: onStar, reach, gives } = accountPowers(allows, partition, runner.region ?? fleet.aws?.region ?? 'us-east-1', account);
   const named = new Set<string>(onStar);
   const powerful: string[] = [...onStar];
+  let escalates = onStar.length > 0;
   const add = (action: string, what: string) => {
-    if (!named.has(action)) powerful.push(`${action} on ${what}`);
+    if (named.has(action)) return;
+    powerful.push(`${action} on ${what}`);
+    escalates = true;
   };
   let becomesManager: JobPowers['becomesManager'];
   const manager = identityOf(fleet, runner.managerIdentity);
@@ -528,7 +507,8 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
   for (const [action, resource] of cache ? (cacheBackendFor(cache.type).accessControlProbes?.(fleet, cache) ?? []) : []) {
     if (allows(action, resource)) add(action, `cache ${cache!.name} (${resource})`);
   }
-  return { powerful, ...(becomesManager !== undefined ? { becomesManager } : {}) };
+  powerful.push(...reach);
+  return { powerful, escalates, gives, ...(becomesManager !== undefined ? { becomesManager } : {}) };
 }
 
 /** Rules on what jobs may do, read from config.toml and the job role's documents. */
@@ -554,10 +534,11 @@ function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner
     if (starStar) {
       out.push(f('RF302', `${rp}.jobs.permissions.aws`, `job role ${role.name} may do every action on every resource: any job of this runner administers the account`, { received: '"*" on "*"', fix: 'list the services and resources the jobs deploy' }));
     }
+    out.push(...unknownActionFindings(role.name, 'job role', role.policies, (action) => jobActionPath(runner, rp, action)));
     const powerful = powers?.powerful ?? [];
     if (powerful.length > 0) {
       const g = runner.spec.gitlab;
-      out.push(f('RF306', `${rp}.jobs.permissions.aws`, `job role ${role.name} can ${powerful.join(', ')}: whoever can run a job here can escalate in the account`, { fix: 'narrow the job permissions, or keep this runner for protected deployments only' }));
+      out.push(f('RF306', `${rp}.jobs.permissions.aws`, `job role ${role.name} can ${powerful.join(', ')}: whoever can run a job here can ${powersConsequence(powers!.escalates, powers!.gives, 'the account')}`, { fix: 'narrow the job permissions, or keep this runner for protected deployments only' }));
       if (!(g.locked && g.protectedOnly) && runner.registrationUnknown !== undefined) {
         // Assumed settings are no evidence that the runner takes unprotected jobs: say what is not shown.
         out.push(f('RF903', `${rp}.gitlab`, `jobs of this runner hold a powerful role (${powerful.join(', ')}); whether the runner is locked and takes jobs from protected branches only is not shown: ${runner.registrationUnknown}`, { fix: 'give the GitLab registration too (the Terraform of gitlab_user_runner and the token Secret the chart mounts)' }));
@@ -567,6 +548,16 @@ function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner
     }
   }
   return out;
+}
+
+/** The spec path of a job permission's action: its statement and index in jobs.permissions.aws when the spec lists it (plan), else the list. */
+function jobActionPath(runner: IntentRunner, rp: string, action: string): string {
+  const statements = (runner.spec.jobs.permissions.aws ?? []) as readonly { actions?: readonly string[] }[];
+  for (let j = 0; j < statements.length; j++) {
+    const k = statements[j]!.actions?.indexOf(action) ?? -1;
+    if (k >= 0) return `${rp}.jobs.permissions.aws[${j}].actions[${k}]`;
+  }
+  return `${rp}.jobs.permissions.aws`;
 }
 
 function runnerRules(runner: IntentRunner, rp: string): Finding[] {

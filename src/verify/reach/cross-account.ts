@@ -7,6 +7,8 @@ import { DELETE_EXTRA_ACTIONS, DELETE_VERB_PREFIXES, grantedServices } from '../
 import type { CrossAccountIntent, ReachDocuments } from './intent.js';
 import { asList, rootRoles, type RootRole } from './roles.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
+import { accountPowers, powersConsequence } from '../powers.js';
+import { unknownActionFindings } from '../unknown-actions.js';
 
 /**
  * Proofs for deploy targets in other accounts, from the target roots' trust and permission
@@ -18,6 +20,9 @@ import { adviceThenRegenerate } from '../../spec/findings.js';
  *   Allow grants it (the Deny wins);
  * - the job role may assume its targets and nothing else.
  * Rules: a trust with neither an External ID nor an organization/account pin (RF116, warning);
+ * a target role that may escalate in its account or reach every secret or instance there, by the
+ * same probes as a job role in its own account (RF306, warning); an action its policies name that
+ * names nothing (RF310, warning);
  * a job role that may assume any role (RF115); a runner reaching other accounts that is not
  * locked and protected-only (RF303).
  */
@@ -122,6 +127,14 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
       claim: `only job role ${t.jobRoleName} can assume deploy target ${t.name} (${where})${t.externalId !== undefined ? ', and only with the External ID' : ''}; ${others.length + 1} principals tried`,
       holds: trustOk && identityAllows && externalOk && admitted.length === 0,
     });
+
+    // The target role's powers in its own account, as a job role's in the fleet's (RF306): whoever runs a job of the runner holds them.
+    const powers = accountPowers((action, resource) => evaluatePolicies({ identity: role.policiesCompiled }, preparedRoleRequest(role, t.roleArn, action, resource)) === 'allow', p, t.region ?? 'us-east-1', t.accountId);
+    const powerful = [...powers.escalation, ...powers.reach];
+    if (powerful.length > 0) {
+      findings.push(f('RF306', t.path, `deploy target role ${where} can ${powerful.join(', ')}: whoever can run a job of runner ${t.runner} can ${powersConsequence(powers.escalation.length > 0, powers.gives, `account ${t.accountId}`)}`, { fix: 'narrow the permissions of the deploy target, or keep this runner for protected deployments only', deploymentFix: `narrow the permission policies of ${where}` }));
+    }
+    findings.push(...unknownActionFindings(t.roleName, 'deploy target role', role.policies, () => `${t.path}.permissions`));
 
     // 4. Deletes: every delete-like action of every granted service ends in an explicit Deny.
     if (t.denyDeletes) {

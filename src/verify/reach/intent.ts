@@ -24,6 +24,8 @@ export interface CrossAccountIntent {
     runner: string;
     name: string;
     accountId: string;
+    /** The target root's region (its ARNs' region): the account-wide power probes ask there. Undefined: us-east-1 (doctor, none stated). */
+    region?: string;
     roleName: string;
     roleArn: string;
     jobRoleArn: string;
@@ -152,6 +154,7 @@ export function crossAccountIntent(fleet: ResolvedFleet): CrossAccountIntent | u
         runner: t.runner,
         name: t.name,
         accountId: t.accountId,
+        region: t.region,
         roleName: t.roleName,
         roleArn: t.arn,
         jobRoleArn: t.jobRoleArn,

@@ -91,7 +91,7 @@ describe('job roles with powers over the fleet\'s own manager role and cache', (
     expect(proof(plan, 'deploy', 'the job identity is not the manager identity')?.holds).toBe(true);
     expect(proof(plan, 'deploy', 'jobs cannot reach cache shared')?.holds).toBe(true);
     // Actions already allowed on * are named once.
-    expect(of(plan, 'RF306', 1)[0]?.message).toBe("job role acme-deploy-jobs can iam:CreateRole, iam:PutRolePolicy, iam:PassRole, ec2:ModifyInstanceAttribute on every instance (its user data runs with the instance's role): whoever can run a job here can escalate in the account and act as the roles of the instances of the account");
+    expect(of(plan, 'RF306', 1)[0]?.message).toBe("job role acme-deploy-jobs can iam:CreateRole, iam:PutRolePolicy, iam:PassRole, ec2:ModifyInstanceAttribute on every instance (its user data runs with the instance's role), ec2:ModifyInstanceMetadataOptions on every instance (IMDSv1 or a higher hop limit lets its containers reach the instance's role): whoever can run a job here can escalate in the account and act as the roles of the instances of the account");
   });
 
   it('jobs that may rewrite the cache bucket policy can reach the cache: RF306 and RF203, the cache proof fails', () => {

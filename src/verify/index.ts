@@ -23,7 +23,7 @@ import { verifyReach } from './reach/index.js';
 import { azureJobsOverManager } from './azure-rbac.js';
 import { foreignLabel, foreignTrustPrincipals, trustServicesOf } from './trust-principals.js';
 import { adviceThenRegenerate } from '../spec/findings.js';
-import { accountPowers, POWER_PROBES, powersConsequence } from './powers.js';
+import { accountPowers, POWER_PROBES, powersConsequence, type Gives } from './powers.js';
 import { unknownActionFindings } from './unknown-actions.js';
 
 /** One claim about one runner, proven (or refuted) from the emitted documents. */
@@ -56,7 +56,7 @@ export interface JobPowers {
   powerful: string[];
   /** Whether any of `powerful` is escalation; `gives`: what its account-wide reach (ACCOUNT_PROBES) hands over. */
   escalates: boolean;
-  gives: ReadonlySet<'secrets' | 'instances'>;
+  gives: ReadonlySet<Gives>;
   /**
    * How the jobs can become the manager, the first way found; undefined if they cannot. `viaTrust`:
    * the manager trust admits the jobs (the trust is what to fix); otherwise their permissions let

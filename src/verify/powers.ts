@@ -58,31 +58,52 @@ export const POWER_PROBES = [
  *   and User Data Modification Correlation", 2026, describes the technique).
  * - ssm:SendCommand: Run Command runs its document through the SSM Agent, which runs as root, on
  *   every managed instance, which holds its role (Systems Manager User Guide, "Run Command").
+ * - ssm:StartSession: Session Manager opens a shell on a managed instance (as ssm-user, which may use
+ *   sudo by default: Systems Manager User Guide, "Turn on or turn off ssm-user account administrative
+ *   permissions"), so the instance's role too (security review 66e).
+ * - ec2:ModifyInstanceMetadataOptions: turns IMDSv1 back on or raises the hop limit of a running
+ *   instance (EC2 User Guide, "Modify instance metadata options for existing instances"), so the
+ *   containers on it, a Docker runner's jobs among them, reach the instance's role (review 66e).
+ * - eks:CreateAccessEntry with eks:AssociateAccessPolicy: an access entry for the job's own role,
+ *   then AmazonEKSClusterAdminPolicy on it, makes the job cluster-admin of every cluster of the account
+ *   (EKS User Guide, "Grant IAM users access to Kubernetes with EKS access entries"): every Secret and
+ *   service account of the cluster, the runners' tokens and job identities among them (review 66e).
+ *   Both are needed (an entry without a policy grants nothing unless a group already bound names it).
  */
-export const ACCOUNT_PROBES: readonly { action: string; what: string; gives: 'secrets' | 'instances'; resource: (partition: string, region: string, account: string) => string }[] = [
+export const ACCOUNT_PROBES: readonly { action: string; what: string; gives: Gives; resource: (partition: string, region: string, account: string) => string; /** A second request the power needs too. */ also?: { action: string; resource: (partition: string, region: string, account: string) => string } }[] = [
   { action: 'secretsmanager:GetSecretValue', gives: 'secrets', what: 'every secret', resource: (p, r, a) => `arn:${p}:secretsmanager:${r}:${a}:secret:runner-fleet-probe-AbCdEf` },
   { action: 'kms:Decrypt', gives: 'secrets', what: 'every KMS key', resource: (p, r, a) => `arn:${p}:kms:${r}:${a}:key/00000000-0000-4000-8000-00000000f1ee` },
   { action: 'ssm:GetParameter', gives: 'secrets', what: 'every SSM parameter', resource: (p, r, a) => `arn:${p}:ssm:${r}:${a}:parameter/runner-fleet-probe` },
   { action: 'ec2:ModifyInstanceAttribute', gives: 'instances', what: "every instance (its user data runs with the instance's role)", resource: (p, r, a) => `arn:${p}:ec2:${r}:${a}:instance/i-0f1ee0000runnerfleet` },
   { action: 'ssm:SendCommand', gives: 'instances', what: "every instance (commands run as root with the instance's role)", resource: (p, r, a) => `arn:${p}:ec2:${r}:${a}:instance/i-0f1ee0000runnerfleet` },
+  { action: 'ssm:StartSession', gives: 'instances', what: "every instance (a shell with the instance's role)", resource: (p, r, a) => `arn:${p}:ec2:${r}:${a}:instance/i-0f1ee0000runnerfleet` },
+  { action: 'ec2:ModifyInstanceMetadataOptions', gives: 'instances', what: "every instance (IMDSv1 or a higher hop limit lets its containers reach the instance's role)", resource: (p, r, a) => `arn:${p}:ec2:${r}:${a}:instance/i-0f1ee0000runnerfleet` },
+  {
+    action: 'eks:CreateAccessEntry',
+    gives: 'clusters',
+    what: 'every EKS cluster (with eks:AssociateAccessPolicy: an access entry for itself as cluster-admin)',
+    resource: (p, r, a) => `arn:${p}:eks:${r}:${a}:cluster/runner-fleet-probe`,
+    also: { action: 'eks:AssociateAccessPolicy', resource: (p, r, a) => `arn:${p}:eks:${r}:${a}:access-entry/runner-fleet-probe/role/${a}/runner-fleet-probe/00000000-0000-0000-0000-000000000000` },
+  },
 ];
+export type Gives = 'secrets' | 'instances' | 'clusters';
 
 /** A role's powers in its account: escalation actions on `*` (`escalation`), then account-wide reach (`reach`, `<action> on <what>`; `gives`: what it hands over). */
 export interface AccountPowers {
   escalation: string[];
   reach: string[];
-  gives: Set<'secrets' | 'instances'>;
+  gives: Set<Gives>;
 }
 
 /** The power probes, asked through `allows` (the caller's policies, evaluated by the real evaluator). */
 export function accountPowers(allows: (action: string, resource: string) => boolean, partition: string, region: string, account: string): AccountPowers {
   const escalation: string[] = POWER_PROBES.filter((action) => allows(action, '*'));
-  const hits = ACCOUNT_PROBES.filter((p) => allows(p.action, p.resource(partition, region, account)));
+  const hits = ACCOUNT_PROBES.filter((p) => allows(p.action, p.resource(partition, region, account)) && (p.also === undefined || allows(p.also.action, p.also.resource(partition, region, account))));
   return { escalation, reach: hits.map((p) => `${p.action} on ${p.what}`), gives: new Set(hits.map((p) => p.gives)) };
 }
 
 /** What RF306 says whoever runs a job can do, from what the probes found. */
-export function powersConsequence(escalates: boolean, gives: ReadonlySet<'secrets' | 'instances'>, where: string): string {
-  const parts = [...(escalates ? [`escalate in ${where}`] : []), ...(gives.has('secrets') ? [`read the secrets of ${where}`] : []), ...(gives.has('instances') ? [`act as the roles of the instances of ${where}`] : [])];
+export function powersConsequence(escalates: boolean, gives: ReadonlySet<Gives>, where: string): string {
+  const parts = [...(escalates ? [`escalate in ${where}`] : []), ...(gives.has('secrets') ? [`read the secrets of ${where}`] : []), ...(gives.has('instances') ? [`act as the roles of the instances of ${where}`] : []), ...(gives.has('clusters') ? [`administer the EKS clusters of ${where}`] : [])];
   return parts.length <= 1 ? (parts[0] ?? `escalate in ${where}`) : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]!}`;
 }

@@ -26,21 +26,47 @@ interface Segment { synth: number; file: number; length: number }
 
 interface Job {
   /** Each script item's range in the file and its start in the job's script, with its exact segment where it has one. */
-  items: { from: number; to: number; synth: number; exact?: Segment }[];
+  items: { from: number; to: number; synth: number; parts: Segment[] }[];
   segments: Segment[];
   script: string;
   order?: ReturnType<typeof inForce>;
 }
 
 /** A scalar's value and, where its text in the file is that value as written, where that text starts. */
-function scalarText(node: unknown, text: string): { value: string; at?: number } | undefined {
+function scalarText(node: unknown, text: string): { value: string; at?: number; lines?: { value: number; file: number; length: number }[] } | undefined {
   if (!isScalar(node) || !node.range) return undefined;
   const v = node.value;
   if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return undefined;
   const value = String(v);
   const start = node.range[0] + (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE ? 1 : 0);
   const exact = (node.type === Scalar.PLAIN || node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE) && text.slice(start, start + value.length) === value;
-  return exact ? { value, at: start } : { value };
+  if (exact) return { value, at: start };
+  if (node.type !== Scalar.BLOCK_LITERAL) return { value };
+  // A literal block (`|`): each line of the value is a line of the file after its indentation, found line by line.
+  const lines: { value: number; file: number; length: number }[] = [];
+  let file = text.indexOf('\n', node.range[0]) + 1;
+  let vAt = 0;
+  for (const l of value.split('\n')) {
+    if (file <= 0 || file >= node.range[1]) break;
+    const end = text.indexOf('\n', file);
+    const src = text.slice(file, end < 0 ? text.length : end);
+    const col = l === '' ? -1 : src.indexOf(l);
+    if (col >= 0 && /^[ \t]*$/.test(src.slice(0, col))) lines.push({ value: vAt, file: file + col, length: l.length });
+    vAt += l.length + 1;
+    file = end < 0 ? -1 : end + 1;
+  }
+  return { value, lines };
+}
+
+/** The last element of `list` (ascending by `key`) whose key is at most `at`: a binary search, so a job of many lines costs log n per command. */
+function last<T>(list: readonly T[], key: (t: T) => number, at: number): T | undefined {
+  let [lo, hi, found] = [0, list.length - 1, -1];
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (key(list[mid]!) <= at) [found, lo] = [mid, mid + 1];
+    else hi = mid - 1;
+  }
+  return found < 0 ? undefined : list[found];
 }
 
 export function ciJobVars(text: string): ((at: number) => VarSource | undefined) | undefined {
@@ -95,7 +121,9 @@ export function ciJobVars(text: string): ((at: number) => VarSource | undefined)
         if (s === undefined || !range) continue;
         const synth = j.script.length;
         const exact = line(s.value, s.at);
-        j.items.push({ from: range[0], to: range[1], synth, ...(exact ? { exact } : {}) });
+        const parts = exact ? [exact] : (s.lines ?? []).map((l) => ({ synth: synth + l.value, file: l.file, length: l.length }));
+        if (!exact) for (const p of parts) j.segments.push(p);
+        j.items.push({ from: range[0], to: range[1], synth, parts });
       }
     }
     if (j.items.length > 0) jobs.push(j);
@@ -103,15 +131,19 @@ export function ciJobVars(text: string): ((at: number) => VarSource | undefined)
   if (jobs.length === 0) return undefined;
   return (at) => {
     for (const j of jobs) {
-      const item = j.items.find((i) => at >= i.from && at < i.to);
+      const item = last(j.items, (i) => i.from, at);
       if (item === undefined) continue;
-      const synth = item.exact && at >= item.exact.file && at < item.exact.file + item.exact.length ? item.exact.synth + (at - item.exact.file) : item.synth;
+      if (at >= item.to) continue;
+      const found = last(item.parts, (p) => p.file, at);
+      const part = found !== undefined && at < found.file + found.length ? found : undefined;
+      const synth = part !== undefined ? part.synth + (at - part.file) : item.synth;
       const source = (j.order ??= inForce(j.script)).at(synth);
       return {
         get: (name) => source.get(name),
         at: (name) => {
           const o = source.at?.(name);
-          const seg = o === undefined ? undefined : j.segments.find((s) => o >= s.synth && o < s.synth + s.length);
+          const found = o === undefined ? undefined : last(j.segments, (x) => x.synth, o);
+          const seg = found !== undefined && o! < found.synth + found.length ? found : undefined;
           return seg === undefined ? undefined : seg.file + (o! - seg.synth);
         },
       };

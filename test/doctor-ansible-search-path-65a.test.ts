@@ -135,7 +135,9 @@ describe('a Jinja value that is one variable the files define', () => {
   });
 
   it('two definitions that disagree, a filter, a vars_files entry not given: not read (the namespace stays as written)', () => {
-    expect(accounts({ 'roles/r/tasks/main.yml': k8sTasks('sa.yaml', '"{{ ns }}"'), 'roles/r/defaults/main.yml': 'ns: team-a\n', 'roles/r/vars/main.yml': 'ns: team-b\n', 'roles/r/files/sa.yaml': sa('runner') })).toEqual(['{{ ns }}/runner']);
+    // Stop 66c: by Ansible's precedence the role's vars beat its defaults (read: team-b); two group_vars files that disagree stay unknown (which a host gets depends on its groups).
+    expect(accounts({ 'roles/r/tasks/main.yml': k8sTasks('sa.yaml', '"{{ ns }}"'), 'roles/r/defaults/main.yml': 'ns: team-a\n', 'roles/r/vars/main.yml': 'ns: team-b\n', 'roles/r/files/sa.yaml': sa('runner') })).toEqual(['team-b/runner']);
+    expect(accounts({ 'roles/r/tasks/main.yml': k8sTasks('sa.yaml', '"{{ ns }}"'), 'group_vars/a.yml': 'ns: team-a\n', 'group_vars/b.yml': 'ns: team-b\n', 'roles/r/files/sa.yaml': sa('runner') })).toEqual(['{{ ns }}/runner']);
     expect(accounts({ 'site.yml': nsPlay("{{ ns | default('x') }}", '  vars:\n    ns: team-a\n'), 'files/sa.yaml': sa('runner') })).toEqual(["{{ ns | default('x') }}/runner"]);
     expect(accounts({ 'site.yml': nsPlay('{{ ns }}', '  vars:\n    ns: team-a\n  vars_files:\n    - secret.yml\n'), 'files/sa.yaml': sa('runner') })).toEqual(['{{ ns }}/runner']);
     expect(namespaceFindings(run({ 'site.yml': helmPlay('  vars:\n    runner_ns: "{{ env }}-runner"\n') }))).toHaveLength(1);

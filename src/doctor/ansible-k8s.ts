@@ -16,7 +16,7 @@ import { chartYamlOf } from './chart-yaml.js';
 import { refusedNameFinding } from './namespace-names.js';
 import { CLUSTER_SCOPED } from './kustomize-patch.js';
 import { classify } from './read.js';
-import { playVariables, type KnownVariable } from './ansible-vars.js';
+import { playVariables, type HiddenVariable, type KnownVariable } from './ansible-vars.js';
 
 /**
  * The Kubernetes tasks of Ansible playbooks and roles: `kubernetes.core.helm` (also
@@ -70,8 +70,8 @@ interface TaskFile {
   find: (rel: string) => string | undefined;
   /** The folders a relative path is read from, in Ansible's order. */
   dirs: string[];
-  /** The literal the files give a one-variable Jinja value at an offset of the file (ansible-vars.ts). */
-  known: (value: string, at: number) => KnownVariable | undefined;
+  /** The literal the files give a one-variable Jinja value at an offset of the file, or the definition that makes it unknown (ansible-vars.ts). */
+  known: (value: string, at: number) => KnownVariable | HiddenVariable | undefined;
 }
 
 function taskFile(ev: Evidence, path: string, yaml: YamlFile, given: ReadonlyMap<string, string>): TaskFile {
@@ -96,7 +96,7 @@ function taskFile(ev: Evidence, path: string, yaml: YamlFile, given: ReadonlyMap
       return undefined;
     },
     dirs,
-    known: playVariables(path, yaml, given, ev.texts),
+    known: playVariables(path, yaml, given, ev.texts, ev.yamlSources, (offset) => pos(offset).line),
   };
 }
 
@@ -114,18 +114,25 @@ function paramsOf(t: ModuleTask): { p: Record<string, unknown>; node: (key: stri
 function knownParams(c: TaskFile, t: ModuleTask, p: Record<string, unknown>, keys: readonly string[]): { p: Record<string, unknown>; read: string; notes: Map<string, string> } {
   const out = { ...p };
   const said: string[] = [];
+  const hidden: string[] = [];
   const notes = new Map<string, string>();
   const one = (k: string, v: unknown): unknown => {
     if (typeof v !== 'string' || !JINJA.test(v)) return v;
     const known = c.known(v, t.at);
     if (known === undefined) return v;
+    if (known.value === undefined) {
+      // A definition above the others the doctor cannot read (a set_fact, an include_vars of a folder, Jinja): the value stays unknown, said with it.
+      hidden.push(`${known.name} is not known here: ${safeText(known.why, 200)} decides it, above the other definitions the files give`);
+      return v;
+    }
     const text = `${known.name} is read as ${JSON.stringify(safeText(known.value, 63))} from ${known.from}`;
     said.push(text);
     notes.set(k, `its ${k} ${safeText(v.trim(), 63)}: ${text}, what the files say; an extra var given with -e when the play runs would override it`);
     return known.value;
   };
   for (const k of keys) if (Object.hasOwn(out, k)) out[k] = Array.isArray(out[k]) ? (out[k] as unknown[]).map((v) => one(k, v)) : one(k, out[k]);
-  const read = said.length > 0 ? ` (${[...new Set(said)].join(', ')}: what the files say; an extra var given with -e when the play runs would override it)` : '';
+  const clauses = [...(said.length > 0 ? [`${[...new Set(said)].join(', ')}: what the files say; an extra var given with -e when the play runs would override it`] : []), ...new Set(hidden)];
+  const read = clauses.length > 0 ? ` (${clauses.join('; ')})` : '';
   return { p: out, read, notes };
 }
 

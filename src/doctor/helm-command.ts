@@ -1,4 +1,5 @@
-import { RefusedGroups, makefileNamespaceFix, namespaceRefused } from './namespace-names.js';
+import { ciJobVars } from './ci-job-vars.js';
+import { RefusedGroups, makefileNamespaceFix, namespaceRefused, type PlaceTool } from './namespace-names.js';
 import { safeText, type Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { isMakefileName } from '../io/file-names.js';
@@ -53,6 +54,8 @@ const notLiteral = (path: string): string =>
       : 'a variable the file does not set once to a literal (its jobs are not one run of its lines in order)';
 /** The fix of notLiteral's case. */
 const setLiteral = (path: string, what: string): string => `${what}, or set the variable${SCRIPT.test(path) ? ' to a literal before the command' : ' once to a literal in the same file'}`;
+/** A GitLab CI file (not a GitHub workflow): its jobs' script items are read in order (ci-job-vars.ts). */
+const GITLAB_CI = /(?:^|[\\/])(?:[^\\/]*gitlab-ci[^\\/]*\.ya?ml|\.gitlab[\\/]ci[\\/][^\\/]+\.ya?ml)$/i;
 const readsCommands = (path: string): boolean => SCRIPT.test(path) || isMakefileName(path) || CI_FILE.test(path);
 
 /**
@@ -338,7 +341,10 @@ function readFile(ev: Evidence, path: string, text: string): void {
   const word = (w: Word): string => (forms.makefile ? recipeWord(w.text, w.escaped) : (w.escaped ?? w.text));
   // A Makefile's recipe reads its target's own values too (`deploy: NS = b`, shell-vars.ts makeVarsAt).
   let recipes: ReturnType<typeof makeVarsAt> | undefined;
-  const varsAt = (at: number): VarSource => (SCRIPT.test(path) ? (order ??= inForce(text)).at(at) : forms.makefile ? (recipes ??= makeVarsAt(text)).at(at) : (vars ??= assignedOnce(text, forms)));
+  // A GitLab CI job's before_script and script items run in one shell, in order, over its variables (ci-job-vars.ts); elsewhere in a CI file the names set once.
+  let jobs: ReturnType<typeof ciJobVars> | null | undefined;
+  const jobAt = (at: number): VarSource | undefined => (GITLAB_CI.test(path) && (jobs ??= ciJobVars(text) ?? null) !== null ? jobs(at) : undefined);
+  const varsAt = (at: number): VarSource => (SCRIPT.test(path) ? (order ??= inForce(text)).at(at) : forms.makefile ? (recipes ??= makeVarsAt(text)).at(at) : (jobAt(at) ?? (vars ??= assignedOnce(text, forms))));
   const expandAt = (at: number) => (w: Word): string | undefined => (w.text.includes('$') ? expandWord(word(w), varsAt(at), forms) : w.text);
   // A CI file's folded scalars as the job's shell gets them; the same offsets as the file's.
   const strays: number[] = [];
@@ -491,15 +497,16 @@ export function refusedNamespacePlace(groups: RefusedGroups, path: string, value
   const assigned = name !== undefined ? c.vars.at?.(name) : undefined;
   const { consequence, consequenceOfAll } = tool;
   if (assigned !== undefined) {
-    groups.use(`var\0${name!}\0${assigned}\0${value}`, () => ({ value, kind: 'namespace', at: () => c.pos(assigned), what: `the variable ${name!}`, consequence, consequenceOfAll, ...(fix !== undefined ? { fix } : {}) }), { name: c.command, at });
+    groups.use(`var\0${name!}\0${assigned}\0${value}`, () => ({ value, kind: 'namespace', at: () => c.pos(assigned), what: `the variable ${name!}`, consequence, consequenceOfAll, ...(fix !== undefined ? { fix } : {}) }), { name: c.command, at, tool });
     return;
   }
-  groups.add(`\0${value}`, () => ({ value, kind: 'namespace', at, what: c.command, consequence, consequenceOfAll, ...(fix !== undefined ? { fix } : {}) }), { name: c.command, at });
+  groups.add(`\0${value}`, () => ({ value, kind: 'namespace', at, what: c.command, consequence, consequenceOfAll, tool, ...(fix !== undefined ? { fix } : {}) }), { name: c.command, at, tool });
 }
 
-/** What a refused namespace does to the commands of one tool: said of one command, and of several. */
-export interface RefusedTool { consequence: string; consequenceOfAll: string }
+/** What a refused namespace does to the commands of one tool (`label`: helm, kubectl): said of one command, and of several; a group of both says each (namespace-names.ts mixedConsequence). */
+export type RefusedTool = PlaceTool;
 const HELM: RefusedTool = {
+  label: 'helm',
   consequence: 'helm stops before it installs anything (the API server refuses the namespace), so no manager runs from this command; its chain is not read with that namespace',
   consequenceOfAll: 'helm stops before it installs anything for each of these commands (the API server refuses the namespace), so no manager runs from them; their chains are not read with that namespace',
 };

@@ -50,19 +50,22 @@ export function serviceAccountsMadeByCommands(texts: ReadonlyMap<string, string>
     let recipes: ReturnType<typeof makeVarsAt> | undefined;
     // A script runs top to bottom once: a command reads the names in force at it (shell-vars.ts inForce); a Makefile's recipe its target's and the file's (makeVarsAt).
     const varsAt = (at: number): VarSource => (SCRIPT.test(path) ? (order ??= inForce(text)).at(at) : forms.makefile ? (recipes ??= makeVarsAt(text)).at(at) : (once ??= assignedOnce(text, forms)));
+    // A script's array `A=(` that no `)` closes: bash runs nothing from its line on (shell-vars.ts scriptStop), so no command there makes anything.
+    const stop = SCRIPT.test(path) ? (text.includes('=(') ? (order ??= inForce(text)).unclosed?.from : undefined) : undefined;
+    const runs = (at: number): boolean => stop === undefined || at < stop;
     const annotated = new Map<string, string>();
     // The line of a place by one index of the text's lines (a slice and split per command was quadratic in commands).
     let lines: LineIndex | undefined;
     const lineOf = (at: number) => (lines ??= new LineIndex(text)).pos(at).line;
     const annotateCommented = shellCommentScanner(text);
     for (const m of text.matchAll(ANNOTATE)) {
-      if (annotateCommented(m.index)) continue;
+      if (annotateCommented(m.index) || !runs(m.index)) continue;
       const name = valueOf(m[1]!, varsAt(m.index), forms);
       if (name !== undefined && !annotated.has(name)) annotated.set(name, `${path}:${lineOf(m.index)}`);
     }
     const createCommented = shellCommentScanner(text);
     for (const m of text.matchAll(CREATE)) {
-      if (createCommented(m.index)) continue;
+      if (createCommented(m.index) || !runs(m.index)) continue;
       // The rest of the command: its logical line (a `\` at a line's end continues it), up to `;`, `&`, `|` or `#`.
       const from = m.index + m[0].length;
       let end = from;

@@ -34,10 +34,12 @@ const SHORT: Readonly<Record<string, string>> = { n: 'namespace', s: 'server', o
 
 /** What a refused namespace does to a kubectl command, and to several. */
 const USE = {
+  label: 'kubectl',
   consequence: 'no object can be in a namespace of that name (the API server refuses every object whose namespace is not such a label), so what this command creates or applies there is refused and what it reads there is never found',
   consequenceOfAll: 'no object can be in a namespace of that name (the API server refuses every object whose namespace is not such a label), so what these commands create or apply there is refused and what they read there is never found',
 };
 const CREATE = {
+  label: 'kubectl',
   consequence: 'kubectl create namespace fails (the API server refuses the name), so the namespace is not made and nothing is deployed in it',
   consequenceOfAll: 'each of these commands fails or finds nothing (the API server refuses the name), so the namespace is not made and nothing is deployed in it',
 };
@@ -49,7 +51,7 @@ const CREATE = {
  * helm-command.ts refusedNamespacePlace, so kubectl's and helm's share one finding per assignment.
  * Commands from `until` on are not read: the ones with a namespace are returned, named with their lines.
  */
-export function readKubectlNamespaces(view: string, expandAt: (at: number) => (w: Word) => string | undefined, varsAt: (at: number) => VarSource, pos: (offset: number) => Position, place: (value: string, word: Word, c: { pos: (offset: number) => Position; command: string; vars: VarSource }, tool: { consequence: string; consequenceOfAll: string }) => void, until = Infinity): string[] {
+export function readKubectlNamespaces(view: string, expandAt: (at: number) => (w: Word) => string | undefined, varsAt: (at: number) => VarSource, pos: (offset: number) => Position, place: (value: string, word: Word, c: { pos: (offset: number) => Position; command: string; vars: VarSource }, tool: { label: string; consequence: string; consequenceOfAll: string }) => void, until = Infinity): string[] {
   // The commands at or after `until` (a script's unclosed array: they never run), not read: named for the caller to say so.
   const skipped: string[] = [];
   const commented = shellCommentScanner(view);

@@ -104,7 +104,12 @@ export interface OtherPlace {
   at: () => Position;
   /** Where one written place is read more than once (a resource's count or for_each instances, a module called twice): the same id is named once. */
   id?: string;
+  /** The kind of command the place is (helm, kubectl) and what the value does to it, where a group may hold commands of two kinds (helm-command.ts RefusedTool). */
+  tool?: PlaceTool;
 }
+
+/** A kind of command (`label`: helm, kubectl) and what a refused value does to one of them and to several. */
+export interface PlaceTool { label: string; consequence: string; consequenceOfAll: string }
 
 /**
  * One RF948 said for a value written at several places: `what` (and the place `at`) is the first, or
@@ -126,6 +131,25 @@ export interface RefusedGroup {
   fix?: string;
   more: OtherPlace[];
   uses?: true;
+  /** The first place's kind of command (OtherPlace.tool). */
+  tool?: PlaceTool;
+}
+
+/**
+ * What a refused value does to a group's places where they are commands of more than one kind (a
+ * helm command and kubectl commands reading one variable): each kind named with its own consequence;
+ * undefined where they are of one kind (or none is said), which the group's own consequence says.
+ */
+function mixedConsequence(g: RefusedGroup): string | undefined {
+  const kinds = new Map<string, { tool: PlaceTool; n: number }>();
+  for (const t of [g.uses ? undefined : g.tool, ...g.more.map((m) => m.tool)]) {
+    if (t === undefined) continue;
+    const k = kinds.get(t.label);
+    if (k) k.n++;
+    else kinds.set(t.label, { tool: t, n: 1 });
+  }
+  if (kinds.size < 2) return undefined;
+  return [...kinds.values()].map(({ tool, n }) => `for the ${tool.label} command${n > 1 ? 's' : ''}, ${n > 1 ? tool.consequenceOfAll : tool.consequence}`).join('; ');
 }
 
 /** The words naming a group's other places: "ConfigMap b (line 12), ServiceAccount c (line 20) and 3 more"; a place in another file by file:line. */
@@ -147,7 +171,7 @@ export function groupedRefusedFinding(g: RefusedGroup): Finding | undefined {
     ? ` (read as the ${g.kind === 'namespace' ? 'namespace' : 'service account name'} by ${n === 1 ? namedPlaces(g.more, at.file) : `${n} places: ${namedPlaces(g.more, at.file)}`})`
     : ` (and ${n} more place${n === 1 ? ' in this file that writes' : 's in this file that write'} it: ${namedPlaces(g.more, at.file)})`;
   const what = typeof g.what === 'string' ? g.what : g.what();
-  return refusedNameFinding(g.value, at, `${what}${others}`, n > 0 && g.consequenceOfAll !== undefined ? g.consequenceOfAll : g.consequence, g.kind, g.fix);
+  return refusedNameFinding(g.value, at, `${what}${others}`, mixedConsequence(g) ?? (n > 0 && g.consequenceOfAll !== undefined ? g.consequenceOfAll : g.consequence), g.kind, g.fix);
 }
 
 /** Collects the refused places of one reader by a key (file, value, …): the first of each key opens a group, the others join it. */

@@ -1,6 +1,4 @@
-import { parse as parseYaml } from 'yaml';
 import { safeText, type Finding } from '../spec/findings.js';
-import { isObject } from '../model/is-object.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
 import { hclComments } from './hcl/parse.js';
@@ -10,6 +8,8 @@ import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-versio
 import { shellCommentScanner } from '../platforms/aws-vm/shell-comment.js';
 import { ansibleScripts, flowListScripts } from './ansible.js';
 import { offsetInOriginal, yamlFileOf, type YamlFile } from './yaml-documents.js';
+import { playVariables, type HiddenVariable, type KnownVariable } from './ansible-vars.js';
+import { normalPath } from './hcl/eval.js';
 import { conditionalClause, jinjaBranchesAt, jinjaBranches } from './jinja-branch.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
 import { CREDENTIAL_MOUNT_FIX, hostVolumeFix, ON_SOME_HOST, volumeReach } from '../verify/docker-escape.js';
@@ -590,33 +590,26 @@ function bootDefault(name: string, value: string): string | undefined {
   return bare ? variable : undefined;
 }
 /**
- * The value an Ansible role's own variables give a `{{ name }}` written in one of its task files
- * (`tasks/…` under the role's folder): its `vars/main.yml`, which plays and inventories do not
- * override, else its `defaults/main.yml`. Read as Ansible reads them (YAML 1.1: `yes` is a boolean)
- * and rendered as Jinja prints a Python value (`True`, `False`); undefined where neither file is
- * given or holds a literal for it.
+ * The value the Ansible files give a `{{ name }}` written in a task at offset `at` of the file at
+ * `path`: the one reader of Ansible variables (ansible-vars.ts playVariables: role defaults and vars,
+ * group_vars/host_vars, the play's or the calling play's vars and vars_files, role params, block and
+ * task vars, include_vars, set_fact and register, by Ansible's precedence), rendered as Jinja prints a
+ * Python value (`True`, `False`). A HiddenVariable where a definition makes it unknown; undefined
+ * where the files define it nowhere.
  */
-function roleVariable(path: string, expression: string, texts: ReadonlyMap<string, string>): { value: string; file: string } | undefined {
-  const name = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/.exec(expression)?.[1];
-  const at = /(?:^|\/)tasks\//.exec(path);
-  if (name === undefined || at === null) return undefined;
-  const root = path.slice(0, at.index + at[0].length - 'tasks/'.length);
-  for (const file of ['vars/main.yml', 'vars/main.yaml', 'defaults/main.yml', 'defaults/main.yaml'].map((f) => `${root}${f}`)) {
-    const text = texts.get(file);
-    if (text === undefined) continue;
-    let vars: unknown;
-    try {
-      vars = parseYaml(text, { version: '1.1', logLevel: 'silent' });
-    } catch {
-      continue;
-    }
-    if (!isObject(vars) || !Object.hasOwn(vars, name)) continue;
-    const v = vars[name];
-    if (typeof v === 'boolean') return { value: v ? 'True' : 'False', file };
-    if (typeof v === 'number' || (typeof v === 'string' && !v.includes('{{') && !v.includes('{%'))) return { value: String(v), file };
-    return undefined;
+function ansibleVariable(path: string, text: string, yaml: YamlFile, expression: string, at: number, texts: ReadonlyMap<string, string>, yamlSources: ReadonlyMap<string, YamlFile> | undefined, given: () => ReadonlyMap<string, string>): KnownVariable | HiddenVariable | undefined {
+  if (!/^\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\}$/.test(expression)) return undefined;
+  // The offset in the text as read.ts read it (blanks may have been put before some lines): the same line and column.
+  let readAt = at;
+  if (yaml.text !== text) {
+    const line = text.slice(0, at).split('\n').length - 1;
+    let start = 0;
+    for (let n = 0; n < line && start >= 0; n++) start = yaml.text.indexOf('\n', start) + 1;
+    const col = at - (text.lastIndexOf('\n', at - 1) + 1);
+    const added = (yaml.text.indexOf('\n', start) < 0 ? yaml.text.length : yaml.text.indexOf('\n', start)) - start - ((text.indexOf('\n', at) < 0 ? text.length : text.indexOf('\n', at)) - (text.lastIndexOf('\n', at - 1) + 1));
+    readAt = start + col + Math.max(0, added);
   }
-  return undefined;
+  return playVariables(path, yaml, given(), texts, yamlSources)(expression, readAt);
 }
 const isTrue = (v: string | undefined): boolean => v === undefined || /^(true|1|t)$/i.test(v);
 
@@ -714,6 +707,8 @@ const NO_DOCUMENTS = (text: string): YamlFile => ({ text, documents: () => [] })
 export function registerCommandFindings(texts: ReadonlyMap<string, string>, templateVars?: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string | null>>>, yamlSources?: ReadonlyMap<string, YamlFile>): { findings: Finding[]; commands: string[] } {
   const findings: Finding[] = [];
   const commands: string[] = [];
+  let givenPaths: Map<string, string> | undefined;
+  const given = (): Map<string, string> => (givenPaths ??= new Map([...texts.keys()].map((k) => [normalPath(k), k])));
   for (const [path, text] of texts) {
     const pin = scriptPin(path, text, templateVars, texts);
     // A YAML file as read.ts read it (its Ansible tasks walked in the documents parsed there); one it did not read has none.
@@ -808,15 +803,17 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
           if (!setting) continue;
           // A value known only at boot that may be the default (`--tag-list "$TAGS"`, `${TAGS:-}`): register exits only when it is not, which the files do not show.
           const variable = f.value !== undefined && unknownValue(f.value) ? bootDefault(f.name, f.value) : undefined;
-          // A role's own variable: the value its vars/ or defaults/ file gives is what the task renders (unless a play or inventory sets the default otherwise).
-          const role = variable !== undefined ? roleVariable(path, variable, texts) : undefined;
-          if (role !== undefined) {
-            if (!setting(role.value)) continue;
-            findings.push(finding('RF919', `${path}:${place(f.at)}`, `gitlab-runner register ${flagShown(authToken)} … ${f.written} ${f.value!}: the role's ${role.file} gives ${variable} the value ${safeText(role.value, 60)}${role.file.includes('defaults/') ? ' (where no play or inventory sets it otherwise)' : ''}, and with a runner authentication token (glrt-) register then exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered`, `remove ${f.written} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `${f.written}=${role.value}`));
+          // An Ansible variable: the value the files give it is what the task renders (ansible-vars.ts, by Ansible's precedence; -e may override it).
+          const known = variable !== undefined && variable.startsWith('{{') ? ansibleVariable(path, text, yamlSources?.get(path) ?? NO_DOCUMENTS(text), variable, f.at, texts, yamlSources, given) : undefined;
+          if (known?.value !== undefined) {
+            if (!setting(known.value)) continue;
+            const from = /(?:^|\/)(?:defaults|vars)\/main\.ya?ml$/.test(known.from) ? `the role's ${known.from}` : known.from;
+            findings.push(finding('RF919', `${path}:${place(f.at)}`, `gitlab-runner register ${flagShown(authToken)} … ${f.written} ${f.value!}: ${from} gives ${variable} the value ${safeText(known.value, 60)}${/(?:^|\/)defaults\/main\.ya?ml$/.test(known.from) ? ' (where no play or inventory sets it otherwise)' : ''}, and with a runner authentication token (glrt-) register then exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered`, `remove ${f.written} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `${f.written}=${known.value}`));
             continue;
           }
+          const hiddenBy = known !== undefined ? ` (${safeText(known.why, 200)} decides ${variable}, above the other definitions the files give)` : '';
           if (variable !== undefined) {
-            findings.push(finding('RF903', `${path}:${place(f.at)}`, `gitlab-runner register ${flagShown(authToken)} … ${f.written} ${f.value!}: the value is ${/^(var|local)\./.test(variable) ? `what Terraform renders from ${variable}` : variable.startsWith('{{') ? `what the template engine (Ansible's Jinja, a Helm chart's Go template) fills in for ${variable} when it runs` : `known only at boot (${variable})`}; ${SERVER_BOOLEAN.has(f.name) ? `when it is not ${f.name === 'locked' ? 'true' : 'false'}` : 'when it is not empty'}, register with a runner authentication token (glrt-) exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered; whether it is, is not in the files given`, `remove ${f.written} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `${f.written}=${f.value!}`));
+            findings.push(finding('RF903', `${path}:${place(f.at)}`, `gitlab-runner register ${flagShown(authToken)} … ${f.written} ${f.value!}: the value is ${/^(var|local)\./.test(variable) ? `what Terraform renders from ${variable}` : variable.startsWith('{{') ? `what the template engine (Ansible's Jinja, a Helm chart's Go template) fills in for ${variable} when it runs${hiddenBy}` : `known only at boot (${variable})`}; ${SERVER_BOOLEAN.has(f.name) ? `when it is not ${f.name === 'locked' ? 'true' : 'false'}` : 'when it is not empty'}, register with a runner authentication token (glrt-) exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered; whether it is, is not in the files given`, `remove ${f.written} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `${f.written}=${f.value!}`));
             continue;
           }
           if (!setting(f.value)) continue;

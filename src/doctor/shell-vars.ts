@@ -206,8 +206,17 @@ function evaluatedValues(whole: string, outside: string, count?: { steps: number
 
 /** make's `override X op …` (`export` before or after `override`), and `override define X`: its name. */
 const MAKE_OVERRIDE = new RegExp(`^[ \\t]*(?:export[ \\t]+)?override[ \\t]+(?:export[ \\t]+)?(?:(?:define|undefine)[ \\t]+)?(${NAME})(?:[ \\t]*${MAKE_OPERATOR}|[ \\t]*$)`, 'gm');
-/** The shell's `NAME=value` (`export NAME=value`, `readonly NAME=value`: bash 5.2 sets NAME by both): no blank before or after the `=`. */
-const SHELL_ASSIGNMENT = new RegExp(`^[ \\t]*(?:(?:export|readonly)[ \\t]+)?(${NAME})=${WORD_VALUE}${TAIL}`, 'dgm');
+/**
+ * The words before a shell assignment that keep its value as written (bash 5.2, checked with `bash -c`):
+ * `export`, `export -n` (unexports, and sets), `readonly`, and `declare`, `typeset`, `local` with no
+ * flag or only `-r`, `-x`, `-g` (`declare -r R=b; echo $R` prints b). Flags that change the value
+ * (`-l`, `-u` change its case, `-i` evaluates it, `-a`/`-A` make an array, `-n` a name reference) are
+ * not: such an assignment's value is not known (shellAssignments). `local` outside a function sets
+ * nothing (bash: "local: can only be used in a function").
+ */
+const DECLARE_PREFIX = '(?:(?:export(?:[ \\t]+-n)?|readonly|(?:declare|typeset|local)(?:[ \\t]+-[rxg]+)*)[ \\t]+)?';
+/** The shell's `NAME=value` (`export NAME=value`, `readonly NAME=value`, `declare NAME=value`: bash 5.2 sets NAME by each, DECLARE_PREFIX): no blank before or after the `=`. */
+const SHELL_ASSIGNMENT = new RegExp(`^[ \\t]*${DECLARE_PREFIX}(${NAME})=${WORD_VALUE}${TAIL}`, 'dgm');
 
 /**
  * A script's word as written (quotes and all) in the form expandWord takes: its quotes removed, a `$`
@@ -435,7 +444,7 @@ export function expandWord(word: string, vars: VarSource, options: { makefile: b
  * quoting: unlike WORD_VALUE, any characters inside quotes (a register flag's value may hold blanks),
  * and no `$` outside single quotes (assignedInForce has no chains, above).
  */
-const LITERAL_ASSIGNMENT = /^[ \t]*(?:(?:export|readonly)[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"$`\\]*)"|'([^']*)'|([^\s"'$`;&|()]*))[ \t]*$/;
+const LITERAL_ASSIGNMENT = new RegExp(`^[ \\t]*${DECLARE_PREFIX}([A-Za-z_][A-Za-z0-9_]*)=` + '(?:"([^"$`\\\\]*)"|\'([^\']*)\'|([^\\s"\'$`;&|()]*))[ \\t]*$');
 /** Shell words that open, branch and close a compound command whose body may not run (or not before the command). */
 const OPENERS = new Set(['if', 'case', 'for', 'while', 'until', 'select', '{', '(']);
 const BRANCHES = new Set(['else', 'elif']);
@@ -457,7 +466,13 @@ function structural(line: string, at?: number[]): string {
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (c === '"' || c === "'" || c === '`') {
-      const close = line.indexOf(c, i + 1);
+      let close = line.indexOf(c, i + 1);
+      // `$'…'` (ANSI-C quoting): a `\'` inside does not close it (LogicalLines).
+      if (c === "'" && line[i - 1] === '$') {
+        close = i + 1;
+        while (close < line.length && line[close] !== "'") close += line[close] === '\\' ? 2 : 1;
+        if (close >= line.length) close = -1;
+      }
       out += c === '`' ? '$()' : `${c}${c}`;
       at?.push(...(c === '`' ? [i, i, close < 0 ? line.length - 1 : close] : [i, close < 0 ? line.length - 1 : close]));
       if (close < 0) break;
@@ -511,6 +526,13 @@ function withoutDirectives(line: string, at?: number[]): string {
  * is any name after `source`, `.` or `eval`. Linear in the script's length.
  */
 export function assignedInForce(script: string, until: number, why?: Map<string, { by: string; line: number }>): Map<string, string> {
+  // bash never runs a line at or after an array `A=(` that no `)` closes (scriptStop): no name is in force there.
+  const stop = scriptStop(script);
+  if (stop !== undefined && until >= stop.from) {
+    why?.clear();
+    why?.set('*', { by: `the array \`(\` on line ${stop.line} that no \`)\` closes (bash stops with a syntax error before that line runs, so the command never runs)`, line: stop.line });
+    return new Map();
+  }
   const { assignments, stack } = shellAssignments(script.slice(0, until));
   // What runs on the way to the command: an assignment whose blocks all still hold the command, in the same branch.
   const out = new Map<string, string>();
@@ -627,7 +649,8 @@ export function inForce(script: string, count?: { steps: number }): { at(offset:
     at: (offset) => {
       const segment = segments[place(starts, offset + 1)];
       if (segment === undefined) return source(0, undefined);
-      return segment.stack?.function ? (once ??= assignedOnce(script, { makefile: false })) : source(segment.index, segment.stack);
+      // A function's body reads the names set once; what an unclosed array hides (scriptStop) never runs, so it sets nothing.
+      return segment.stack?.function ? (once ??= assignedOnce(unclosed !== undefined ? script.slice(0, unclosed.from) : script, { makefile: false })) : source(segment.index, segment.stack);
     },
   };
 }
@@ -838,14 +861,31 @@ function shellAssignments(script: string, track = false, count?: { steps: number
         }
         else if (BRANCHES.has(w)) branch();
         else if (CLOSERS.has(w)) close();
-        else if (w === 'export' || w === 'readonly') continue;
+        else if (w === 'export' || w === 'readonly') {
+          // `export -n NAME=v` sets NAME as `export NAME=v` does (and unexports it); `export NAME` keeps NAME's value.
+          declaring = 'export';
+          continue;
+        }
         else if (w === 'local' || w === 'declare' || w === 'typeset') {
           declaring = w;
           continue;
         } else {
-          // `local NAME` (`declare NAME` in a function): a new NAME, empty, where it holds.
-          if (declaring !== undefined && w.startsWith('-')) continue;
-          if (declaring !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(w)) {
+          // `local NAME` (`declare NAME` in a function): a new NAME, empty, where it holds. A flag that changes the value (`-l`, `-i`, `-a`, `-n`, …: DECLARE_PREFIX) makes it not known.
+          if (declaring !== undefined && w.startsWith('-')) {
+            if (/[^-rxgp+]/.test(w) && !(declaring === 'export' && w === '-n')) declaring = `${declaring} ${w}`;
+            continue;
+          }
+          // `local` outside a function: bash refuses it ("can only be used in a function") and sets nothing; what it names is not read as set.
+          if (declaring === 'local' && !stack?.function) {
+            const name = /^([A-Za-z_][A-Za-z0-9_]*)/.exec(w)?.[1];
+            if (name !== undefined) pending.push({ name, by: '`local` outside a function (bash refuses it and sets nothing)' });
+            continue;
+          }
+          if (declaring?.includes(' -') && /^[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=/.test(w)) {
+            pending.push({ name: /^[A-Za-z_][A-Za-z0-9_]*/.exec(w)![0], by: `\`${declaring}\`, which changes the value it is given` });
+            continue;
+          }
+          if (declaring !== undefined && declaring !== 'export' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(w)) {
             pending.push({ name: w, by: `\`${declaring} ${w}\`` });
             continue;
           }
@@ -884,6 +924,15 @@ function shellAssignments(script: string, track = false, count?: { steps: number
  * runs. `at`: the `(`; `line`: the 1-based line the command starts on.
  */
 export interface UnclosedArray { from: number; at: number; line: number }
+
+/**
+ * Where bash stops reading a script (the one place that says so, for every reader of commands and
+ * assignments: inForce's `unclosed`, assignedInForce, kubectl-create.ts, vm.ts): an array `A=(` that no
+ * `)` closes (UnclosedArray), undefined where the whole script is read. One pass (shellAssignments).
+ */
+export function scriptStop(script: string): UnclosedArray | undefined {
+  return script.includes('(') ? shellAssignments(script).unclosed : undefined;
+}
 
 /**
  * A command's words with a subshell's parentheses written on them taken apart: `(NS=b` gives `(` and
@@ -937,7 +986,7 @@ function* parenWords(words: readonly string[], innermost: () => Block | undefine
  * runs), `'…'` (the characters as written) or a bare word (no parentheses: `$(…)` is a command's
  * output). Anchored, each part a class the next cannot take: linear.
  */
-const SEGMENT_LITERAL = /^[ \t\r\n]*(?:(?:\(|\{[ \t\r\n]|(?:then|do|else)[ \t\r\n]|[^\s"'`;&|()]+\)[ \t\r\n])[ \t\r\n]*)*(?:(?:export|readonly)[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"`\\]*)"|'([^']*)'|([^\s"'`;&|\\()]*))[ \t\r\n]*(?:\)[ \t\r\n]*)*$/d;
+const SEGMENT_LITERAL = /^[ \t\r\n]*(?:(?:\(|\{[ \t\r\n]|(?:then|do|else)[ \t\r\n]|[^\s"'`;&|()]+\)[ \t\r\n])[ \t\r\n]*)*(?:(?:export(?:[ \t]+-n)?|readonly|(?:declare|typeset|local)(?:[ \t]+-[rxg]+)*)[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"`\\]*)"|'([^']*)'|([^\s"'`;&|\\()]*))[ \t\r\n]*(?:\)[ \t\r\n]*)*$/d;
 /** SEGMENT_LITERAL's value in expandWord's form: a `$` or `\` of `'…'` behind a `\`. */
 /** A SEGMENT_LITERAL's value as assignedInForce keeps it, the shell's literal: none where it names a variable (`"$A"`, `$A`), which only the run knows. */
 const shellLiteral = (m: RegExpExecArray): string | undefined => (m[3] !== undefined ? m[3] : (m[2] ?? m[4] ?? '').includes('$') ? undefined : (m[2] ?? m[4] ?? ''));
@@ -979,6 +1028,12 @@ class LogicalLines {
         if (c === "'") st.pop();
         continue;
       }
+      // ANSI-C quoting `$'…'` (bash manual, 3.1.2.4): a backslash escapes the next character, `\'` included (`$'it\'s'` is one word, it's).
+      if (top === "$'") {
+        if (c === '\\') i++;
+        else if (c === "'") st.pop();
+        continue;
+      }
       if (c === '\\') {
         if (i + 1 >= line.length || (line[i + 1] === '\r' && i + 2 >= line.length)) return true;
         i++;
@@ -993,7 +1048,8 @@ class LogicalLines {
         continue;
       }
       if (st.length === 0) this.#arrayAt = -1;
-      if (c === '"' || c === "'" || c === '`') st.push(c);
+      if (c === "'" && line[i - 1] === '$') st.push("$'");
+      else if (c === '"' || c === "'" || c === '`') st.push(c);
       else if (c === '$' && line[i + 1] === '(') {
         st.push('(');
         i++;

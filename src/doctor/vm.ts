@@ -18,7 +18,7 @@ import { heredoc, heredocSpan } from '../platforms/aws-vm/script-files.js';
 import { isObject } from '../model/is-object.js';
 import { flagShown, isUndefinedFlag, refusedSetting, registerCommands, scriptVersion, tokenNotTaken, type RegisterCommand } from './register-command.js';
 import { mergeTemplate, registerConfig, type RegisterConfig } from './register-config.js';
-import { assignedInForce } from './shell-vars.js';
+import { assignedInForce, scriptStop } from './shell-vars.js';
 import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
 import { directiveTagEnd, readInterpolation } from './hcl/parse.js';
@@ -877,8 +877,12 @@ function writtenCommands(texts: ReadonlyMap<string, string>, templateVars?: Evid
  */
 function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, texts: ReadonlyMap<string, string>, commandsOf: () => WrittenCommands, prefer: readonly string[], fallback: () => Position, lineShown: (line: number) => string): { toml: Record<string, unknown>; origin: Origin; tokenFlag?: 'token' | 'registration-token'; tokenFlagWritten?: string; registeredAs?: { locked: boolean; protectedOnly: boolean }; flagOf: NonNullable<VmManagerEvidence['registeredFlag']>; others: string[] } | { problem: string; fix: string; at: string; said?: true } | undefined {
   // Against the flags of the gitlab-runner the user data installs, where it pins one (a flag that version has and a later one removed is RF934, said where it is written: the manager registers).
-  const commands = registerCommands('user-data', userData, scriptVersion('user-data', userData));
-  if (commands.length === 0) return undefined;
+  const written0 = registerCommands('user-data', userData, scriptVersion('user-data', userData));
+  if (written0.length === 0) return undefined;
+  // bash runs nothing of the user data from an array `A=(` that no `)` closes on (shell-vars.ts scriptStop): a register command there never runs.
+  const stop = userData.includes('=(') ? scriptStop(userData) : undefined;
+  const commands = stop === undefined ? written0 : written0.filter((c) => c.at < stop.from);
+  if (commands.length === 0) return { problem: `its user data's array assignment on line ${stop!.line} opens \`(\` and no \`)\` closes it: bash reads to the end of the script, stops with a syntax error ("unexpected EOF while looking for matching \`)'") before that line runs, so its gitlab-runner register never runs and no runner is registered`, fix: 'close the array with `)` where its elements end', at: formatPosition(fallback()) };
   const configs = commands.map((c) => {
     const why = new Map<string, { by: string; line: number }>();
     return { command: c, config: registerConfig(c, assignedInForce(userData, c.at, why)), why };

@@ -102,6 +102,7 @@ export const CODES = {
   RF615: { severity: 'warning', title: 'the runner manager holds Storage Blob Data Owner or a custom role with * where Storage Blob Data Contributor suffices', acceptable: true },
   RF701: { severity: 'error', title: 'a runner setting does not apply to its platform', acceptable: false },
   RF702: { severity: 'error', title: 'VM settings that must agree do not', acceptable: false },
+  RF703: { severity: 'warning', title: 'the Fargate driver\'s pinned SHA-256 is a placeholder (one digit repeated), so the manager refuses to boot', acceptable: false },
   RF710: { severity: 'error', title: 'a security group admits traffic from the internet', acceptable: false },
   RF711: { severity: 'error', title: 'an instance can be started without IMDSv2 required', acceptable: false },
   RF712: { severity: 'error', title: 'the runner token (or another secret) is in user data, a parameter value or an output', acceptable: false },

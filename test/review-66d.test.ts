@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planValue } from '../src/core.js';
+import { planValue, synthFiles } from '../src/core.js';
 import { exampleValue } from './helpers/fleet.js';
 
 /** What a new user's review (65e, stop 65) found the output does not tell yet (helper 66d). */
@@ -22,5 +22,22 @@ describe('RF703: a placeholder SHA-256 of the Fargate driver', () => {
   it('a checksum of mixed digits says nothing (runner-fleet cannot tell a real one from a wrong one)', () => {
     const plan = withSha('0'.repeat(63) + '1');
     expect(plan.findings.filter((f) => f.code === 'RF703')).toEqual([]);
+  });
+});
+
+describe('the output README of an EKS fleet whose IRSA roles trust an IAM OIDC provider it does not create', () => {
+  const readme = (spec: Record<string, any>) => synthFiles(planValue(spec)).find((f) => f.path === 'README.md')!.content;
+  it('oidcProvider existing (the default): a step says the provider must exist, why, and the two commands that show it', () => {
+    const text = readme(exampleValue('eks-irsa'));
+    expect(text).toContain('**IAM OIDC provider.**');
+    expect(text).toContain('No OpenIDConnect provider found in your account');
+    expect(text).toContain('aws eks describe-cluster --name devops --region eu-central-1 --query cluster.identity.oidc.issuer --output text');
+    expect(text).toContain("aws iam list-open-id-connect-providers --query \"OpenIDConnectProviderList[?Arn=='arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE'].Arn\"");
+  });
+  it('oidcProvider create, or EKS Pod Identity: no such step (the provider is created here, or not needed)', () => {
+    const created = exampleValue('eks-irsa');
+    created.clusters[0].oidcProvider = 'create';
+    expect(readme(created)).not.toContain('IAM OIDC provider.');
+    expect(readme(exampleValue('eks-pod-identity'))).not.toContain('IAM OIDC provider.');
   });
 });

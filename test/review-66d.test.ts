@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planValue, synthFiles } from '../src/core.js';
 import { exampleValue } from './helpers/fleet.js';
+import { jsonReport, textReport } from '../src/cli/report.js';
 
 /** What a new user's review (65e, stop 65) found the output does not tell yet (helper 66d). */
 
@@ -39,5 +40,34 @@ describe('the output README of an EKS fleet whose IRSA roles trust an IAM OIDC p
     created.clusters[0].oidcProvider = 'create';
     expect(readme(created)).not.toContain('IAM OIDC provider.');
     expect(readme(exampleValue('eks-pod-identity'))).not.toContain('IAM OIDC provider.');
+  });
+});
+
+describe('a proof that fails because of a finding the spec accepted says where and why', () => {
+  const CLAIM = 'the job identity is not the manager identity';
+  const REASON = 'terraform applies the landing zone, including role assignments; only protected refs of contoso/infrastructure reach this runner';
+  const failing = (spec: Record<string, any>) => {
+    const plan = planValue(spec);
+    return { plan, proof: plan.proofs.find((p) => p.runner === 'terraform' && p.claim === CLAIM)! };
+  };
+  it('aks-workload-identity (RF602 accepted): the FAIL line names the acceptance and its reason; JSON has the same as proofs[].accepted', () => {
+    const { plan, proof } = failing(exampleValue('aks-workload-identity'));
+    expect(proof.holds).toBe(false);
+    expect(proof.accepted).toEqual([{ code: 'RF602', path: 'runners[1].jobs.permissions.azure[0]', at: 'runners[1].acceptRisks[0]', reason: REASON }]);
+    expect(textReport(plan)).toContain(`  FAIL terraform: ${CLAIM} (accepted: RF602 at runners[1].acceptRisks[0]: ${REASON})\n`);
+    const json = JSON.parse(jsonReport(plan)) as { proofs: { runner: string; claim: string; accepted?: unknown[] }[] };
+    expect(json.proofs.find((p) => p.runner === 'terraform' && p.claim === CLAIM)!.accepted).toEqual(proof.accepted);
+  });
+  it('without the acceptance, or with a refuting finding no acceptance covers (RF601: the runner takes unprotected refs), the FAIL line is bare', () => {
+    const bare = exampleValue('aks-workload-identity');
+    delete bare.runners[1].acceptRisks;
+    const a = failing(bare);
+    expect([a.proof.holds, a.proof.accepted]).toEqual([false, undefined]);
+    expect(textReport(a.plan)).toContain(`  FAIL terraform: ${CLAIM}\n`);
+    const open = exampleValue('aks-workload-identity');
+    open.runners[1].gitlab.protectedOnly = false;
+    const b = failing(open);
+    expect(b.plan.findings.some((f) => f.code === 'RF601' && f.path === 'runners[1].gitlab')).toBe(true);
+    expect([b.proof.holds, b.proof.accepted]).toEqual([false, undefined]);
   });
 });

@@ -167,6 +167,7 @@ export const CODES = {
   RF947: { severity: 'error', title: 'a [[runners.kubernetes.pod_spec]] table sets both patch and patch_path: gitlab-runner refuses it when it builds a job pod, so the jobs that apply pod_spec patches fail', acceptable: false },
   RF948: { severity: 'error', title: 'a namespace (or service account name) is written that Kubernetes refuses: not an RFC 1123 label (subdomain for a service account)', acceptable: false },
   RF950: { severity: 'error', title: 'a GitLab ID-token role trusts its OIDC provider without any condition on sub', acceptable: false },
+  RF959: { severity: 'warning', title: "an instance's metadata endpoint is disabled, so it cannot get its instance profile's role credentials", acceptable: false },
   RF801: { severity: 'error', title: "a runner's job pods fit no node group of their cluster", acceptable: false },
   RF802: { severity: 'error', title: "a runner's manager pod fits no node group of its cluster", acceptable: false },
   RF803: { severity: 'warning', title: 'a runner manager fits only spot node groups', acceptable: true },

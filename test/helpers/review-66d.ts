@@ -1,2 +1,5 @@
-/** Codes whose failing and passing cases are in test/review-66d.test.ts (helper 66d, stop 66). */
-export const REVIEW_66D_TESTED = ['RF703'] as const;
+/**
+ * Codes of helper 66d (stop 66) with a failing and a passing case: RF703 in test/review-66d.test.ts,
+ * RF959 in test/doctor-aws-instance.test.ts.
+ */
+export const REVIEW_66D_TESTED = ['RF703', 'RF959'] as const;

@@ -61,7 +61,7 @@ describe('derived names', () => {
     expect(roles).toHaveLength(2);
     expect(roles[0]).toMatch(/^a-fleet-name-of-20ch-dx+-[0-9a-f]{6}-staging-deploy$/);
     expect(roles[1]).toMatch(/^a-fleet-name-of-20ch-dx+-[0-9a-f]{6}-production-deploy$/);
-    for (const r of roles) expect(r!.length).toBe(64);
+    for (const r of roles) expect(r.length).toBe(64);
   });
 
   it('keeps DNS-1123 labels valid when shortening (no trailing hyphen before the hash)', () => {

@@ -42,6 +42,18 @@ describe('doctor: a runner manager on an aws_instance', () => {
     expect(r.findings.filter((f) => f.code === 'RF713')).toHaveLength(1);
   });
 
+  it('metadata endpoint disabled: no IMDSv1 to reach, so no RF711; the instance profile gets no credentials, RF959 at the instance', () => {
+    const disabled = swap(INSTANCE, /http_tokens\s+= "required"/, 'http_endpoint = "disabled"\n    http_tokens = "optional"');
+    const r = run(disabled);
+    expect(r.findings.filter((f) => f.code === 'RF711')).toEqual([]);
+    const hit = r.findings.filter((f) => f.code === 'RF959');
+    expect(hit.map((f) => [f.severity, f.received])).toEqual([['warning', '"disabled"']]);
+    expect(hit[0]!.message).toContain('instance aws_instance.runner has metadata_options.http_endpoint = "disabled" and an instance profile');
+    // Without an instance profile nothing needs the endpoint: nothing said.
+    const bare = run(swap(disabled, /\n\s*iam_instance_profile\s*=\s*aws_iam_instance_profile\.runner\.name/, ''));
+    expect(bare.findings.filter((f) => f.code === 'RF959' || f.code === 'RF711')).toEqual([]);
+  });
+
   it('a script with a part only apply knows (url from a variable) is still read', () => {
     const tf = `${swap(INSTANCE, 'url = "https://gitlab.example.com"', 'url = "${var.gitlab_url}"')}\nvariable "gitlab_url" {\n  type = string\n}\n`;
     const r = run(tf);

@@ -173,3 +173,37 @@ describe('guard: a config.toml inside a chain gives exactly the findings it gave
     expect(got).toEqual(JSON.parse(readFileSync(GOLDEN, 'utf8')));
   });
 });
+
+describe('RF723 for a config.toml file: token = "$VAR" beside files that pin a gitlab-runner older than 18.10.0 (review 65e)', () => {
+  const TOML = `concurrent = 1
+
+[[runners]]
+  name = "one"
+  url = "https://gitlab.example.com"
+  token = "$RUNNER_TOKEN"
+  executor = "shell"
+`;
+  const folder = (beside: Record<string, string>, toml = TOML): DoctorResult =>
+    doctor([{ path: 'runner/config.toml', bytes: enc(toml) }, ...Object.entries(beside).map(([path, text]) => ({ path, bytes: enc(text) }))]);
+  const rf723 = (r: DoctorResult) => r.findings.filter((f) => f.code === 'RF723');
+  it.each([
+    ['a Dockerfile FROM gitlab/gitlab-runner:v18.9.0', { 'runner/Dockerfile': 'FROM gitlab/gitlab-runner:v18.9.0\nCOPY config.toml /etc/gitlab-runner/config.toml\n' }, '18.9.0', 'runner/Dockerfile'],
+    ['a compose file with image gitlab/gitlab-runner:alpine-v17.11.3', { 'runner/docker-compose.yml': 'services:\n  runner:\n    image: gitlab/gitlab-runner:alpine-v17.11.3\n    volumes: ["./config.toml:/etc/gitlab-runner/config.toml:ro"]\n' }, '17.11.3', 'runner/docker-compose.yml'],
+    ['a script that pins the dnf package', { 'runner/install.sh': '#!/bin/bash\nset -euo pipefail\ndnf install -y gitlab-runner-18.9.0-1\ncp config.toml /etc/gitlab-runner/config.toml\n' }, '18.9.0', 'runner/install.sh'],
+  ])('%s: RF723 at the token line', (_name, beside, version, file) => {
+    const hit = rf723(folder(beside));
+    expect(hit.map((f) => [f.path, f.received])).toEqual([['runner/config.toml:6:3', `gitlab-runner ${version}`]]);
+    expect(hit[0]!.message).toContain(`token = "$RUNNER_TOKEN", and ${file} installs gitlab-runner ${version}`);
+  });
+  it.each([
+    ['an unpinned image (latest)', { 'runner/Dockerfile': 'FROM gitlab/gitlab-runner:latest\n' }],
+    ['a release that expands the token (18.10.0)', { 'runner/Dockerfile': 'FROM gitlab/gitlab-runner:v18.10.0\n' }],
+    ['an unpinned package', { 'runner/install.sh': '#!/bin/bash\nset -euo pipefail\ndnf install -y gitlab-runner\n' }],
+    ['an old pin in another folder', { 'other/Dockerfile': 'FROM gitlab/gitlab-runner:v18.9.0\n' }],
+  ])('%s: nothing said (which release reads the file is not known, or it expands the token)', (_name, beside) => {
+    expect(rf723(folder(beside))).toEqual([]);
+  });
+  it('a token written as itself beside an old pin: nothing said', () => {
+    expect(rf723(folder({ 'runner/Dockerfile': 'FROM gitlab/gitlab-runner:v18.9.0\n' }, TOML.replace('"$RUNNER_TOKEN"', '"glrt-placeholder"')))).toEqual([]);
+  });
+});

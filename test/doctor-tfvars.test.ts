@@ -19,8 +19,8 @@ const withFiles = (extra: Record<string, string>, edit?: (f: InputFile) => Input
   ...Object.entries(extra).map(([path, text]) => ({ path, bytes: enc(text) })),
 ];
 /** Why `var.privileged` is not known in the root of the files given (the evaluator's reason). */
-function reasonOf(extra: Record<string, string>): string | undefined {
-  const ev = readEvidence(withFiles(extra));
+function reasonOf(extra: Record<string, string>, edit?: (f: InputFile) => InputFile): string | undefined {
+  const ev = readEvidence(withFiles(extra, edit));
   const mod = ev.terraform.configs.get('.')!;
   evaluateTerraform(ev);
   const v = new ModuleEvaluator(mod, { renderPolicy: renderPolicyDocument }).value(parseHcl('x = var.privileged\n').attrs[0]!.expr, { loc: hclLoc('probe.tf', 'x = var.privileged\n'), vars: new Map() });
@@ -63,6 +63,11 @@ describe('the doctor reads a root\'s variable definitions files as Terraform doe
     expect(r.proofs.some((p) => p.holds)).toBe(false);
     expect(reasonOf({ 'prod.tfvars': 'privileged = true\n' })).toMatch(/^var\.privileged has a default, and prod\.tfvars gives it another value, a file Terraform reads only when a run names it \(-var-file=prod\.tfvars\): which value the deployment has depends on how Terraform is run$/);
     expect(reasonOf({ 'terraform.tfvars': 'privileged = false\n', 'prod.tfvars': 'privileged = true\n' })).toMatch(/^var\.privileged is set in terraform\.tfvars, and prod\.tfvars gives it another value/);
+  });
+
+  it('a variable without a default that only such a file sets: the reason names every file Terraform reads on its own, the .json ones too', () => {
+    const noDefault = (f: InputFile) => (f.path === 'main.tf' ? { ...f, bytes: enc(new TextDecoder().decode(f.bytes).replace(/(variable "privileged" \{[^}]*?)\n\s*default\s*=\s*false/, '$1')) } : f);
+    expect(reasonOf({ 'prod.tfvars': 'privileged = true\n' }, noDefault)).toMatch(/^var\.privileged has no default and no value in terraform\.tfvars, terraform\.tfvars\.json or a \*\.auto\.tfvars or \*\.auto\.tfvars\.json file, and prod\.tfvars gives it one/);
   });
 
   it('such a file with the same value changes nothing', () => {

@@ -20,6 +20,7 @@ import { azureCorpusCodes } from './helpers/doctor-azure.js';
 import { doctorCorpusCodes } from './helpers/doctor-corpus.js';
 import { CREDENTIAL_NOTE_TESTED, HOST_STATIC_KEY_TESTED, MACHINE_KEY_TESTED } from './helpers/machine-keys.js';
 import { REGISTER_VERSION_TESTED } from './helpers/register-version.js';
+import { REVIEW_66D_TESTED } from './helpers/review-66d.js';
 import { CREDENTIAL_MOUNT_TESTED, KUSTOMIZE_BUILD_TESTED, KUSTOMIZE_PATCH_TESTED, NAMESPACE_NAME_TESTED, POD_SPEC_TESTED } from './helpers/kustomize-patch.js';
 import { MODULE_TESTED } from './helpers/doctor-modules.js';
 
@@ -265,6 +266,7 @@ describe('the catalogue', () => {
       ...CREDENTIAL_NOTE_TESTED,
       ...HOST_STATIC_KEY_TESTED,
       ...REGISTER_VERSION_TESTED,
+      ...REVIEW_66D_TESTED,
       ...KUSTOMIZE_PATCH_TESTED,
       ...KUSTOMIZE_BUILD_TESTED,
       ...CREDENTIAL_MOUNT_TESTED,

@@ -66,7 +66,8 @@ describe('Fargate task size', () => {
     [4096, 30_720],
   ])('cpu %i with %i MiB is a Fargate size: no finding', (cpu, memory) => {
     const { plan } = findings(fargate(cpu, memory));
-    expect(plan.findings.filter((f) => f.path.startsWith('runners[0].fargate')).map((f) => f.code)).toEqual([]);
+    // The example's all-zero driver checksum is RF703 (a warning, stop 66): not about the size.
+    expect(plan.findings.filter((f) => f.path.startsWith('runners[0].fargate') && f.path !== 'runners[0].fargate.driver.sha256').map((f) => f.code)).toEqual([]);
     expect(plan.exitCode).toBe(0);
   });
   it('a cpu that is no Fargate value is RF002 naming the values (before: "Invalid input", no values)', () => {

@@ -21,13 +21,19 @@ export function textReport(plan: PlanResult): string {
   }
   if (plan.proofs.length > 0) {
     lines.push('proofs:');
-    for (const p of plan.proofs) lines.push(`  ${p.holds ? 'ok  ' : 'FAIL'} ${p.runner}: ${p.claim}`);
+    for (const p of plan.proofs) lines.push(`  ${p.holds ? 'ok  ' : 'FAIL'} ${p.runner}: ${p.claim}${acceptedNote(p)}`);
     lines.push('');
   }
   for (const f of plan.findings) lines.push(formatFinding(f));
   if (plan.findings.length > 0) lines.push('');
   lines.push(summaryLine(plan));
   return `${lines.join('\n')}\n`;
+}
+
+/** A proof the spec's accepted risks refute says where they are accepted and why. */
+function acceptedNote(p: PlanResult['proofs'][number]): string {
+  if (p.holds || !p.accepted?.length) return '';
+  return ` (accepted: ${p.accepted.map((a) => `${a.code} at ${a.at}: ${a.reason}`).join('; ')})`;
 }
 
 export function jsonReport(plan: PlanResult, extra: Record<string, unknown> = {}): string {

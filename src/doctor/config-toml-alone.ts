@@ -8,6 +8,7 @@ import type { PatchFileReader } from './pod-spec-patch-path.js';
 import { formatPosition, originAt, tomlSettingSaid, type Origin } from './source.js';
 import type { Located } from './evidence.js';
 import { alsoAt } from './secrets.js';
+import { TOKEN_EXPANSION_SINCE, unexpandedTokens } from '../platforms/aws-vm/user-data.js';
 
 /**
  * A config.toml that no runner manager of the evidence takes (no chart, workload or launch template
@@ -195,4 +196,67 @@ export function secretFindingsByFile(findings: readonly Finding[]): Map<string, 
     }
   }
   return out;
+}
+
+const TOKEN_AS_VARIABLE = /^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/;
+// The official image by tag: `gitlab/gitlab-runner:v18.9.0`, `:alpine-v18.9.0`, `:ubuntu-v18.9.0` (a registry host may precede it).
+const RUNNER_IMAGE_TAG = /\bgitlab\/gitlab-runner:(?:[a-z0-9]+-)?v(\d+)\.(\d+)\.(\d+)\b/g;
+const SCRIPT_NAME = /\.(?:sh|bash)$/i;
+const IMAGE_FILE_NAME = /(?:^|\/)(?:Dockerfile[^/]*|[^/]*\.Dockerfile|(?:docker-)?compose[^/]*\.ya?ml)$/i;
+
+/**
+ * The gitlab-runner releases the files beside a config.toml pin (same folder): a script's pinned
+ * package or download, read by the boot-script reader itself (unexpandedTokens, asked about a probe
+ * entry appended to the script, so both read pins alike), and the official image's tag in a
+ * Dockerfile or compose file. `old`: the pins before TOKEN_EXPANSION_SINCE; `other`: any other pin.
+ */
+function runnerPinsBeside(tomlPath: string, texts: ReadonlyMap<string, string>): { old: { version: string; file: string }[]; other: number } {
+  const folder = tomlPath.includes('/') ? tomlPath.slice(0, tomlPath.lastIndexOf('/') + 1) : '';
+  const old: { version: string; file: string }[] = [];
+  let other = 0;
+  for (const [path, text] of texts) {
+    if (path === tomlPath || !path.startsWith(folder) || path.slice(folder.length).includes('/')) continue;
+    if (SCRIPT_NAME.test(path) || text.startsWith('#!')) {
+      const probe = unexpandedTokens(`${text}\ncat > /dev/null <<'RUNNER_FLEET_PROBE'\n[[runners]]\n  token = "$PROBE"\nRUNNER_FLEET_PROBE\n`);
+      if (probe.length > 0) old.push({ version: probe[0]!.version, file: path });
+      continue;
+    }
+    if (!IMAGE_FILE_NAME.test(path)) continue;
+    for (const m of text.matchAll(RUNNER_IMAGE_TAG)) {
+      const v = [Number(m[1]), Number(m[2]), Number(m[3])] as const;
+      const isOld = v[0] !== TOKEN_EXPANSION_SINCE[0] ? v[0] < TOKEN_EXPANSION_SINCE[0] : v[1] !== TOKEN_EXPANSION_SINCE[1] ? v[1] < TOKEN_EXPANSION_SINCE[1] : v[2] < TOKEN_EXPANSION_SINCE[2];
+      if (isOld) old.push({ version: v.join('.'), file: path });
+      else other++;
+    }
+  }
+  return { old, other };
+}
+
+/**
+ * RF723 for a config.toml given as a file: a `[[runners]]` token written as a variable (`token =
+ * "$RUNNER_TOKEN"`) beside a script, Dockerfile or compose file of the same folder that pins a
+ * gitlab-runner older than TOKEN_EXPANSION_SINCE, which sends that text as the token. Unpinned,
+ * `latest`, or pins that disagree (one old, one not): which release reads the file is not known, nothing said.
+ */
+export function unexpandedTokenFileFindings(t: Located<Record<string, unknown>>, texts: ReadonlyMap<string, string> | undefined): Finding[] {
+  const runners = get(t.value, 'runners');
+  if (!texts || !Array.isArray(runners)) return [];
+  const entries = runners.flatMap((r, i) => {
+    const token = get(r, 'token');
+    return typeof token === 'string' && TOKEN_AS_VARIABLE.test(token) ? [{ i, token }] : [];
+  });
+  if (entries.length === 0) return [];
+  const pins = runnerPinsBeside(t.origin.source.path, texts);
+  if (pins.old.length === 0 || pins.other > 0) return [];
+  const pin = pins.old[0]!;
+  const since = TOKEN_EXPANSION_SINCE.join('.');
+  return entries.map(({ i, token }) => ({
+    code: 'RF723',
+    severity: CODES.RF723.severity,
+    path: formatPosition(originAt(t.origin, 'runners', i, 'token')),
+    message: `${t.origin.source.path} gives the runner token as token = "${token}"${entry(i)}, and ${pin.file} installs gitlab-runner ${pin.version}, which sends that text as the token: gitlab-runner expands variables in config.toml's token only from ${since} on, so GitLab refuses the manager and no job runs`,
+    received: `gitlab-runner ${pin.version}`,
+    allowed: `gitlab-runner ${since} or later`,
+    fix: `install gitlab-runner ${since} or later (in ${pin.file}), or write the token itself into config.toml when the manager starts (gitlab-runner register --token does)`,
+  }));
 }

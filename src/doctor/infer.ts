@@ -37,7 +37,7 @@ import { scriptConfigTomls } from './script-toml.js';
 import { TemplateTomlSource } from './jinja-toml.js';
 import { layerChartDefaults, vendoredChartVersions } from './vendored-chart.js';
 import { patchFileReader } from './pod-spec-patch-path.js';
-import { ALONE_CHECKS, configTomlAloneFindings, kubernetesEscapeFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
+import { ALONE_CHECKS, unexpandedTokenFileFindings, configTomlAloneFindings, kubernetesEscapeFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
 import { isObject } from '../model/is-object.js';
@@ -1464,6 +1464,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     else findings.push(...own.findings);
     for (const f of own.restated) secretsRestated.add(f);
   }
+  // A config.toml file whose token is a variable, beside a script or image that pins an old gitlab-runner (RF723).
+  for (const t of ev.configTomls) if (!taken.has(t.value)) findings.push(...unexpandedTokenFileFindings(t, ev.texts));
   // A chain that stopped before its proofs (its role not given, no binding, …) still deploys its
   // config.toml: the settings that config.toml shows on its own are checked, as for one no manager took.
   const provenChains = new Set(intentRunners.map((r) => r.name));

@@ -84,7 +84,7 @@ export function resolveReach(spec: ParsedSpec, fleet: ResolvedFleet): { reach?: 
       continue;
     }
     list.forEach((t, j) => {
-      const roleName = t.roleName ?? iamRoleName(`${fleet.name}-${runner.name}-${t.name}-deploy`);
+      const roleName = t.roleName ?? iamRoleName(`${fleet.name}-${runner.name}-${t.name}-deploy`, `-${t.name}-deploy`);
       targets.push({
         key: `${runner.name}-${t.name}`,
         name: t.name,

@@ -33,7 +33,7 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
   };
   const aws = spec.aws;
   const identity = (runner: string, purpose: 'manager' | 'jobs', binding: AwsRoleIdentity['binding']): AwsRoleIdentity => {
-    const roleName = iamRoleName(`${fleet.name}-${runner}-${purpose}`);
+    const roleName = iamRoleName(`${fleet.name}-${runner}-${purpose}`, `-${purpose}`);
     return {
       cloud: 'aws',
       key: `${runner}-${purpose}`,

@@ -238,6 +238,8 @@ export interface AzureJobsOverManager {
   findings: Finding[];
   /** The jobs can become the manager identity, or that they cannot is not shown. */
   refuted: boolean;
+  /** Paths of job role assignments that administer a subscription holding the manager: RF601/RF602 say those, not `findings`. */
+  administered: string[];
 }
 
 /**
@@ -263,6 +265,8 @@ export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, r
   const writer = computeWriter(mine);
   const findings: Finding[] = [];
   let refuted = false;
+  // Assignments that administer a subscription holding the manager: RF601/RF602 (aks/verify.ts) say so, at these paths.
+  const administered: string[] = [];
   for (const a of mine) {
     const verdict = roleOverIdentity(a.role, writer);
     // The Kubernetes route: pods in the manager's namespace, where the identity itself is out of scope.
@@ -298,7 +302,10 @@ export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, r
       }
       refuted = true;
       // A role administering a whole subscription is RF601/RF602 already, which says what it allows.
-      if (administersSubscription(a)) continue;
+      if (administersSubscription(a)) {
+        administered.push(path);
+        continue;
+      }
       findings.push(f('RF105', path, `the jobs can become the manager: job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains ${what}; ${verdict.how('it')}, and then get the manager's tokens`, { received: `${a.role} on ${a.scope}`, fix: `scope the job role assignments to the resources the jobs deploy, outside ${managerId ? `the resource group of the runner identities (${managerId.split('/providers/')[0]})` : 'the resource group of the runner identities'}, or use a role without write access there`, subject: { kind: 'assignments', identity: jobs.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
       continue;
     }
@@ -322,7 +329,7 @@ export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, r
     }
     findings.push(f('RF105', path, `the jobs can become another runner's manager: job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains manager identit${others.count > 1 ? 'ies' : 'y'} ${inside}; ${verdict.how(`manager identity ${first.name}`)}, and then get that manager's tokens and do what runner ${first.runners[0]!}'s manager may do`, { received: `${a.role} on ${a.scope}`, fix: `scope the job role assignments to the resources the jobs deploy, outside the resource group of the runner identities (${first.id!.split('/providers/')[0]}) and the identities themselves, or use a role without write access there`, subject: { kind: 'assignments', identity: jobs.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
   }
-  return { findings, refuted };
+  return { findings, refuted, administered };
 }
 
 /** RF105 or RF903 for a job role assignment over the manager's namespace (roleOverPods); undefined when it can do nothing there. */

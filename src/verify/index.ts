@@ -31,6 +31,11 @@ export interface Proof {
   runner: string;
   claim: string;
   holds: boolean;
+  /**
+   * On a proof that does not hold because of findings the spec accepted (`acceptRisks`), every one
+   * of them: its code and path, where the spec accepts it and why. Absent when nothing accepted refutes it.
+   */
+  accepted?: { code: string; path: string; at: string; reason: string }[];
 }
 
 export interface Verification {
@@ -195,6 +200,8 @@ function serviceStatementAt(trust: PolicyDocument | undefined, service: string):
 export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: VerifyOptions = { selfCheck: true }): Verification {
   const findings: Finding[] = [];
   const proofs: Proof[] = [];
+  // Proofs refuted by findings the spec may accept: said on the proof when it does (markAcceptedProofs).
+  const refutedBy = new Map<Proof, Refuter[]>();
   const facts = awsFacts(docs);
   for (const u of facts?.unresolved ?? []) findings.push(f('RF106', '', `unresolved reference in terraform/aws/main.tf.json: ${u.text}`, { subject: { kind: 'resource', address: u.address } }));
   for (const u of azureFacts(docs)?.unresolved ?? []) findings.push(f('RF106', '', `unresolved reference in terraform/azure/main.tf.json: ${u}`));
@@ -359,14 +366,20 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const jobRole = platform.roleOfSubject(rdocs, rfleet, cluster, jobSubject);
       const same = managerRole !== undefined && managerRole === jobRole;
       const azure = identityOf(rfleet, runner.managerIdentity).cloud === 'azure';
-      if (same) findings.push(f('RF105', rp, `the manager and the jobs both get ${azure ? 'managed identity' : 'role'} ${managerRole}`, { fix: azure ? 'give jobs their own service account and managed identity, each with its own client id' : 'give jobs their own service account and role' }));
+      const refuting: Finding[] = [];
+      if (same) refuting.push(f('RF105', rp, `the manager and the jobs both get ${azure ? 'managed identity' : 'role'} ${managerRole}`, { fix: azure ? 'give jobs their own service account and managed identity, each with its own client id' : 'give jobs their own service account and role' }));
       // Jobs that can obtain the manager role hold the manager identity too (jobPowers: said once, the first way found).
       const becomes = !same ? powers?.becomesManager : undefined;
-      if (becomes) findings.push(f('RF105', becomes.viaTrust ? rp : `${rp}.jobs.permissions.aws`, becomes.viaTrust ? `the jobs' role ${identityOf(rfleet, runner.jobIdentity).roleName} can assume the manager role ${identityOf(rfleet, runner.managerIdentity).roleName}: ${becomes.why}` : `the jobs can become the manager: ${becomes.why}`, { fix: becomes.viaTrust ? 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' : "remove the job permissions on the manager role's ARN (and on the fleet's role path)", ...(becomes.viaTrust ? trustOf(identityOf(rfleet, runner.managerIdentity)) : grantOf(identityOf(rfleet, runner.jobIdentity), becomes.request)) }));
+      if (becomes) refuting.push(f('RF105', becomes.viaTrust ? rp : `${rp}.jobs.permissions.aws`, becomes.viaTrust ? `the jobs' role ${identityOf(rfleet, runner.jobIdentity).roleName} can assume the manager role ${identityOf(rfleet, runner.managerIdentity).roleName}: ${becomes.why}` : `the jobs can become the manager: ${becomes.why}`, { fix: becomes.viaTrust ? 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' : "remove the job permissions on the manager role's ARN (and on the fleet's role path)", ...(becomes.viaTrust ? trustOf(identityOf(rfleet, runner.managerIdentity)) : grantOf(identityOf(rfleet, runner.jobIdentity), becomes.request)) }));
       // Azure: the job identity's role assignments at scopes that contain the manager identity.
       const overManager = azureJobsOverManager(rdocs, rfleet, runner, rp, platform.managerPods ? podsOf(runner) : undefined, podsOf);
-      if (overManager) findings.push(...overManager.findings);
-      proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && powers?.becomesManager === undefined && overManager?.refuted !== true });
+      if (overManager) refuting.push(...overManager.findings);
+      findings.push(...refuting);
+      const proof: Proof = { runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && powers?.becomesManager === undefined && overManager?.refuted !== true };
+      proofs.push(proof);
+      // Said elsewhere: RF602 at each assignment that administers the subscription, RF601 at gitlab when the runner is open.
+      const elsewhere = (overManager?.administered ?? []).flatMap((path) => [{ code: 'RF602', path }, { code: 'RF601', path: `${rp}.gitlab`, optional: true }]);
+      if (!proof.holds && refuting.length + elsewhere.length > 0) refutedBy.set(proof, [...refuting, ...elsewhere]);
     }
     const podSecurity = verifyPodSecurity(rdocs, runner, rp, rfleet.runners);
     findings.push(...podSecurity.findings);
@@ -436,7 +449,47 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       ? { ...x, ...(deploymentFix !== undefined ? { fix: deploymentFix } : {}), ...(deploymentReceived !== undefined ? { received: deploymentReceived } : {}), ...(deploymentAllowed !== undefined ? { allowed: deploymentAllowed } : {}), ...(subject !== undefined ? { subject } : {}) }
       : x,
   );
-  return { findings: applyAcceptedRisks(fleet, fixed), proofs };
+  const outcome = applyAcceptedRisks(fleet, fixed);
+  markAcceptedProofs(fleet, refutedBy, new Map(findings.map((x, i) => [x, outcome[i]!])), outcome);
+  return { findings: outcome, proofs };
+}
+
+/** What refutes a proof: a finding pushed with it, or one another rule says (by code and path; `optional`: when present). */
+type Refuter = Finding | { code: string; path: string; optional?: boolean; message?: undefined };
+
+/**
+ * A proof that fails only because of findings the spec accepted says so, with where and why: a FAIL
+ * line with no word of the acceptance reads as a defect nobody chose. `final`: each finding as it
+ * left applyAcceptedRisks.
+ */
+function markAcceptedProofs(fleet: FleetIntent, refutedBy: Map<Proof, Refuter[]>, final: Map<Finding, Finding>, outcome: Finding[]): void {
+  if (refutedBy.size === 0) return;
+  const acceptance = acceptanceOf(fleet);
+  const byPlace = new Map<string, Finding[]>();
+  for (const x of outcome) {
+    const k = `${x.code}\0${x.path}`;
+    byPlace.set(k, [...(byPlace.get(k) ?? []), x]);
+  }
+  for (const [proof, refuting] of refutedBy) {
+    let missing = false;
+    const found = refuting.flatMap((r): Finding[] => {
+      if (r.message !== undefined) return [final.get(r) ?? r];
+      const hits = byPlace.get(`${r.code}\0${r.path}`) ?? [];
+      if (hits.length === 0 && !('optional' in r && r.optional === true)) missing = true;
+      return hits;
+    });
+    if (missing || found.length === 0) continue;
+    const accepted = found.map((x) => ({ x, risk: x.acceptedBecause !== undefined ? acceptance(x) : undefined }));
+    if (!accepted.every((a) => a.risk !== undefined)) continue;
+    const seen = new Set<string>();
+    proof.accepted = [];
+    for (const { x, risk } of accepted) {
+      const key = `${x.code}\0${x.path}\0${risk!.at}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      proof.accepted.push({ code: x.code, path: x.path, at: risk!.at, reason: risk!.reason });
+    }
+  }
 }
 
 
@@ -570,6 +623,16 @@ function runnerRules(runner: IntentRunner, rp: string): Finding[] {
 
 /** Accepted risks turn matching errors into warnings that carry the spec's reason. */
 export function applyAcceptedRisks(fleet: FleetIntent, findings: Finding[]): Finding[] {
+  const acceptance = acceptanceOf(fleet);
+  return findings.map((finding) => {
+    const risk = acceptance(finding);
+    if (!risk) return finding;
+    return { ...finding, severity: finding.severity === 'error' ? 'warning' : finding.severity, acceptedBecause: risk.reason };
+  });
+}
+
+/** The entry of `acceptRisks` that accepts a finding (its spec path and reason), if one does. */
+function acceptanceOf(fleet: FleetIntent): (finding: Finding) => { at: string; reason: string } | undefined {
   const scopes: { prefix: string; risks: { code: string; reason: string }[] }[] = [
     ...fleet.runners.map((r) => ({ prefix: `runners[${r.index}]`, risks: r.spec.acceptRisks })),
     ...fleet.caches.map((c, i) => ({ prefix: `caches[${i}]`, risks: (c.spec.acceptRisks as { code: string; reason: string }[] | undefined) ?? [] })),
@@ -591,12 +654,11 @@ export function applyAcceptedRisks(fleet: FleetIntent, findings: Finding[]): Fin
     }
     return best?.scope;
   };
-  return findings.map((finding) => {
+  return (finding) => {
     const info = CODES[finding.code as Code] as { acceptable: boolean } | undefined;
-    if (!info?.acceptable) return finding;
+    if (!info?.acceptable) return undefined;
     const scope = scopeOf(finding.path);
-    const risk = scope?.risks.find((r) => r.code === finding.code);
-    if (!risk) return finding;
-    return { ...finding, severity: finding.severity === 'error' ? 'warning' : finding.severity, acceptedBecause: risk.reason };
-  });
+    const index = scope?.risks.findIndex((r) => r.code === finding.code) ?? -1;
+    return index < 0 ? undefined : { at: `${scope!.prefix}.acceptRisks[${index}]`, reason: scope!.risks[index]!.reason };
+  };
 }

@@ -1322,7 +1322,7 @@ export class ModuleEvaluator {
       const other = this.#varFileValue(e, env, name, v, o);
       if (base !== undefined && !(base instanceof Unknown) && !(other instanceof Unknown) && JSON.stringify(other) === JSON.stringify(base)) continue;
       const file = o.file.replace(/^.*[\\/]/, '');
-      const now = base === undefined ? 'has no default and no value in terraform.tfvars or a *.auto.tfvars file' : loaded !== undefined ? `is set in ${loaded.file}` : 'has a default';
+      const now = base === undefined ? 'has no default and no value in terraform.tfvars, terraform.tfvars.json or a *.auto.tfvars or *.auto.tfvars.json file' : loaded !== undefined ? `is set in ${loaded.file}` : 'has a default';
       return this.unknown(e, env, 'RF906', `var.${name} ${now}, and ${o.file} gives it ${base === undefined ? 'one' : 'another value'}, a file Terraform reads only when a run names it (-var-file=${file}): which value the deployment has depends on how Terraform is run`, 'give `terraform show -json` of a plan made with the variable files you use, or give the value in terraform.tfvars, which every run reads');
     }
     return value;

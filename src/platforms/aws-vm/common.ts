@@ -1094,8 +1094,14 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
       const mo = (list(body.metadata_options)[0] ?? {}) as Record<string, unknown>;
       if (isSpotRequest(body)) {
         out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2: ${SPOT_REQUEST_METADATA}`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: 'metadata_options of a spot instance request', allowed: 'http_tokens = "required" on the instance', fix: 'start the manager from a launch template, or as an aws_instance with instance_market_options { market_type = "spot" }, with metadata_options { http_tokens = "required" }' }));
-      } else if (mo.http_tokens !== 'required' || mo.http_endpoint === 'disabled') {
-        out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2 (http_tokens is ${showValue(mo.http_tokens)})${mo.http_endpoint === 'disabled' ? '' : IMDSV1_HARM}`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: showValue(mo.http_tokens), allowed: '"required"', ...adviceThenRegenerate('set metadata_options.http_tokens = "required"', 'runner-fleet always does, regenerate') }));
+      } else if (mo.http_endpoint === 'disabled') {
+        // No metadata endpoint: no IMDSv1 to reach (RF711 holds), but no instance-profile credentials either.
+        const profile = body.iam_instance_profile;
+        if (profile !== undefined && profile !== null && profile !== '' && list(profile).length > 0) {
+          out.push(f('RF959', '', `${label} ${type}.${k} has metadata_options.http_endpoint = "disabled" and an instance profile: AWS says that with the endpoint disabled the instance cannot access its instance metadata, which is where the AWS SDKs and CLI get the instance profile's role credentials, so a runner manager there gets none (no token parameter, no cache, no instances or tasks it starts)`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: '"disabled"', allowed: '"enabled" with http_tokens = "required"', fix: 'set metadata_options { http_endpoint = "enabled", http_tokens = "required", http_put_response_hop_limit = 1 }; or remove the instance profile if the instance needs no AWS credentials' }));
+        }
+      } else if (mo.http_tokens !== 'required') {
+        out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2 (http_tokens is ${showValue(mo.http_tokens)})${IMDSV1_HARM}`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: showValue(mo.http_tokens), allowed: '"required"', ...adviceThenRegenerate('set metadata_options.http_tokens = "required"', 'runner-fleet always does, regenerate') }));
       }
       const devices = type === 'aws_launch_template' ? (list(body.block_device_mappings) as Record<string, unknown>[]).map((d) => (list(d.ebs)[0] ?? {}) as Record<string, unknown>) : (list(body.root_block_device) as Record<string, unknown>[]);
       if (devices.length === 0 || devices.some((d) => String(d.encrypted) !== 'true')) {

@@ -406,6 +406,12 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
       if (fg !== undefined && fg.imageTag === undefined && fg.imageDigest === undefined) {
         out.push({ code: 'RF004', severity: 'error', path: `${r.path}.fargate.imageTag`, message: 'the job image must be pinned: every job of this runner runs in it', fix: 'add fargate.imageTag: <version> (tags are immutable in the repository) or fargate.imageDigest: sha256:<digest>' });
       }
+      const pinned = fg?.driver as { sha256?: string; version?: string } | undefined;
+      if (pinned?.sha256 !== undefined && /^([0-9a-f])\1{63}$/.test(pinned.sha256)) {
+        // No file hashes to one digit repeated: this is a placeholder, and fetch_verified will stop the boot on it.
+        const url = fargateDriverUrl(pinned.version ?? 'v<x.y.z>');
+        out.push({ code: 'RF703', severity: CODES.RF703.severity, path: `${r.path}.fargate.driver.sha256`, message: `the driver's SHA-256 is one digit repeated 64 times, which no release of the driver has: the manager checks the download against it and stops booting, so runner ${r.spec.name} takes no job`, received: pinned.sha256, allowed: 'the SHA-256 of the driver release you reviewed (64 lower-case hex digits)', fix: `compute it from the release you reviewed (curl -fsSL --proto '=https' '${url}' | sha256sum) and set fargate.driver.sha256 to it` });
+      }
       if (fg?.imageTag !== undefined && fg.imageDigest !== undefined) {
         out.push({ code: 'RF010', severity: 'error', path: `${r.path}.fargate.imageDigest`, message: 'set either imageTag or imageDigest, not both', received: fg.imageDigest, fix: 'keep one of them' });
       }

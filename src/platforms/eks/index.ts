@@ -781,6 +781,23 @@ export const eksPlatform: PlatformPlugin = {
         lines: ['```sh', ...created.map((c) => `aws eks update-kubeconfig --name ${eksClusterName(c)} --region ${clusterRegion(fleet, c)} --alias ${eksClusterName(c)}`), '```'],
       });
     }
+    // IRSA's AssumeRoleWithWebIdentity needs an IAM OIDC provider for the cluster's issuer in the account;
+    // with oidcProvider existing (the default for an existing cluster) nothing here creates it.
+    const providerNeeded = eks.filter((c) => eksSpec(c).identity === 'irsa' && !createsOidcProvider(eksSpec(c)));
+    if (providerNeeded.length > 0) {
+      const lines = ['```sh'];
+      for (const c of providerNeeded) {
+        lines.push(`aws eks describe-cluster --name ${eksClusterName(c)} --region ${clusterRegion(fleet, c)} --query cluster.identity.oidc.issuer --output text   # must print ${issuerOf(c)}`);
+        lines.push(`aws iam list-open-id-connect-providers --query "OpenIDConnectProviderList[?Arn=='${oidcProviderArn(fleet, c)}'].Arn" --output text   # must print that ARN`);
+      }
+      lines.push('```');
+      steps.push({
+        phase: 'cluster',
+        title: 'IAM OIDC provider.',
+        text: `The roles of ${providerNeeded.length === 1 ? 'cluster' : 'clusters'} ${providerNeeded.map((c) => `\`${c.name}\``).join(', ')} trust the cluster's IAM OIDC provider, which the spec says exists already (\`oidcProvider: existing\`, the default), so terraform/aws does not create it. Without it the managers' and jobs' AssumeRoleWithWebIdentity fails with "No OpenIDConnect provider found in your account", and neither gets AWS credentials. Check before the runners start; if the second command prints nothing, set \`oidcProvider: create\` on the cluster and apply again (or create the provider for the issuer yourself):`,
+        lines,
+      });
+    }
     const podIdentity = eks.filter((c) => eksSpec(c).identity === 'pod-identity' && !isCreated(c));
     if (podIdentity.length > 0) {
       steps.push({ phase: 'cluster', title: 'EKS Pod Identity agent.', text: `Clusters ${podIdentity.map((c) => c.name).join(', ')} need the EKS Pod Identity Agent add-on running before the runners start; the associations in terraform/aws take effect eventually (allow a minute).`, lines: [] });

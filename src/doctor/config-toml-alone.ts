@@ -8,7 +8,8 @@ import type { PatchFileReader } from './pod-spec-patch-path.js';
 import { formatPosition, originAt, tomlSettingSaid, type Origin } from './source.js';
 import type { Located } from './evidence.js';
 import { alsoAt } from './secrets.js';
-import { TOKEN_EXPANSION_SINCE, unexpandedTokens } from '../platforms/aws-vm/user-data.js';
+import { TOKEN_EXPANSION_SINCE, installedVersion } from '../platforms/aws-vm/user-data.js';
+import { pinsWritten, releaseBefore, versionNumbers } from '../platforms/aws-vm/runner-pins.js';
 
 /**
  * A config.toml that no runner manager of the evidence takes (no chart, workload or launch template
@@ -200,7 +201,6 @@ export function secretFindingsByFile(findings: readonly Finding[]): Map<string, 
 
 const TOKEN_AS_VARIABLE = /^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/;
 // The official image by tag: `gitlab/gitlab-runner:v18.9.0`, `:alpine-v18.9.0`, `:ubuntu-v18.9.0` (a registry host may precede it).
-const RUNNER_IMAGE_TAG = /\bgitlab\/gitlab-runner:(?:[a-z0-9]+-)?v(\d+)\.(\d+)\.(\d+)\b/g;
 const SCRIPT_NAME = /\.(?:sh|bash)$/i;
 const IMAGE_FILE_NAME = /(?:^|\/)(?:Dockerfile[^/]*|[^/]*\.Dockerfile|(?:docker-)?compose[^/]*\.ya?ml)$/i;
 
@@ -217,15 +217,18 @@ function runnerPinsBeside(tomlPath: string, texts: ReadonlyMap<string, string>):
   for (const [path, text] of texts) {
     if (path === tomlPath || !path.startsWith(folder) || path.slice(folder.length).includes('/')) continue;
     if (SCRIPT_NAME.test(path) || text.startsWith('#!')) {
-      const probe = unexpandedTokens(`${text}\ncat > /dev/null <<'RUNNER_FLEET_PROBE'\n[[runners]]\n  token = "$PROBE"\nRUNNER_FLEET_PROBE\n`);
-      if (probe.length > 0) old.push({ version: probe[0]!.version, file: path });
+      // The one version the script installs (runner-pins.ts, its shell variables read), as RF723 reads a boot script's.
+      const v = installedVersion(text);
+      if (v !== undefined && releaseBefore(v, TOKEN_EXPANSION_SINCE)) old.push({ version: v.join('.'), file: path });
+      else if (v !== undefined) other++;
       continue;
     }
     if (!IMAGE_FILE_NAME.test(path)) continue;
-    for (const m of text.matchAll(RUNNER_IMAGE_TAG)) {
-      const v = [Number(m[1]), Number(m[2]), Number(m[3])] as const;
-      const isOld = v[0] !== TOKEN_EXPANSION_SINCE[0] ? v[0] < TOKEN_EXPANSION_SINCE[0] : v[1] !== TOKEN_EXPANSION_SINCE[1] ? v[1] < TOKEN_EXPANSION_SINCE[1] : v[2] < TOKEN_EXPANSION_SINCE[2];
-      if (isOld) old.push({ version: v.join('.'), file: path });
+    // Each gitlab-runner image tag of a Dockerfile or compose file (runner-pins.ts; a variable's tag is not read).
+    for (const pin of pinsWritten(text)) {
+      const v = pin.variable === undefined ? versionNumbers(pin.written) : undefined;
+      if (v === undefined) continue;
+      if (releaseBefore(v, TOKEN_EXPANSION_SINCE)) old.push({ version: v.join('.'), file: path });
       else other++;
     }
   }

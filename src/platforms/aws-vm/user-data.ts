@@ -92,7 +92,7 @@ export function unexpandedTokens(script: string): UnexpandedToken[] {
  * pins), its shell variables read where it sets them literally (`V=18.9.0` … `gitlab-runner-$V-1`);
  * undefined where it pins none, two, or one through a variable it does not set.
  */
-function installedVersion(script: string): [number, number, number] | undefined {
+export function installedVersion(script: string): [number, number, number] | undefined {
   const vars = new Map<string, string>();
   const versions = new Set<string>();
   for (const line of script.split('\n')) {

@@ -44,7 +44,7 @@ const specCases: SpecCase[] = [
   ['RF304', 'eks-irsa', (s) => (s.runners[0].jobs.environment = { DEPLOY_KEY_ID: 'AKIAIOSFODNN7QW3RT5Y' }), 'error'],
   ['RF305', 'eks-irsa', (s) => (s.runners[0].gitlab.tags = []), 'warning'],
   ['RF306', 'eks-irsa', (s) => (s.runners[0].jobs.permissions.aws = [{ actions: ['iam:PassRole'], resources: ['*'] }]), 'warning'],
-  ['RF310', 'eks-irsa', (s) => (s.runners[0].jobs.permissions.aws = [{ actions: ['s3:GetObjcet'], resources: ['*'] }]), 'warning'],
+  ['RF312', 'eks-irsa', (s) => (s.runners[0].jobs.permissions.aws = [{ actions: ['s3:GetObjcet'], resources: ['*'] }]), 'warning'],
   // The eks-irsa build runner's `repository/acme/*` grant is the same shape: in a fleet that also holds a Fargate runner it would cover that runner's job-image repository.
   ['RF717', 'ecs-fargate', (s) => (s.runners[0].jobs.permissions.aws[1].resources = ['arn:aws:ecr:eu-central-1:123456789012:repository/acme/*']), 'error'],
   ['RF401', 'eks-cluster-access', (s) => (s.clusters[0].acceptRisks = []), 'warning'],

@@ -12,7 +12,7 @@ import { caseDir } from './helpers/corpus-case.js';
  * instances are RF306 like escalation is, probed with the IAM evaluator on stand-in resources (a
  * grant on `*`, on every secret's ARN pattern, through a wildcard action or a NotAction is as wide);
  * a deploy target role gets the same probes in its own account; an action that names nothing in a
- * service the catalogue covers is RF310, with the nearest name.
+ * service the catalogue covers is RF312, with the nearest name.
  */
 
 type Stmt = { actions: string[]; resources: string[]; sid?: string };
@@ -85,21 +85,21 @@ describe('RF306 for a deploy target role, in its own account', () => {
     expect(at(target([{ actions: ['ecs:Describe*', 'ecs:UpdateService'], resources: ['*'] }]), 'RF306', 'runners[1]')).toEqual([]);
   });
 
-  it('a misspelled action of a target is RF310 at its permissions', () => {
+  it('a misspelled action of a target is RF312 at its permissions', () => {
     const plan = target([{ actions: ['ecs:UpdateSevrice'], resources: ['*'] }]);
-    expect(at(plan, 'RF310', 'runners[1].jobs.deployTargets[0]').map((f) => [f.path, f.message])).toEqual([
+    expect(at(plan, 'RF312', 'runners[1].jobs.deployTargets[0]').map((f) => [f.path, f.message])).toEqual([
       ['runners[1].jobs.deployTargets[0].permissions', expect.stringContaining('ecs:UpdateSevrice is no action of ecs')],
     ]);
   });
 });
 
-describe('RF310: actions that name nothing', () => {
+describe('RF312: actions that name nothing', () => {
   it('a misspelled action, at its spec path, with the nearest name', () => {
     const plan = buildWith([
       { actions: ['ecr:GetAuthorizationToken'], resources: ['*'] },
       { actions: ['s3:PutObject', 's3:GetObjcet'], resources: ['arn:aws:s3:::acme-artifacts/*'] },
     ]);
-    const rf310 = at(plan, 'RF310');
+    const rf310 = at(plan, 'RF312');
     expect(rf310.map((f) => f.path)).toEqual(['runners[0].jobs.permissions.aws[1].actions[1]']);
     expect(rf310[0]!.severity).toBe('warning');
     expect(rf310[0]!.message).toContain('s3:GetObjcet is no action of s3');
@@ -109,36 +109,36 @@ describe('RF310: actions that name nothing', () => {
   });
 
   it('an action written in another case is the same action (IAM action names are case-insensitive)', () => {
-    expect(at(buildWith([{ actions: ['s3:getobject', 'ecr:getauthorizationTOKEN'], resources: ['*'] }]), 'RF310')).toEqual([]);
+    expect(at(buildWith([{ actions: ['s3:getobject', 'ecr:getauthorizationTOKEN'], resources: ['*'] }]), 'RF312')).toEqual([]);
   });
 
   it('a wildcard that matches no action, with the nearest prefix', () => {
-    const rf310 = at(buildWith([{ actions: ['s3:Gte*'], resources: ['*'] }]), 'RF310');
+    const rf310 = at(buildWith([{ actions: ['s3:Gte*'], resources: ['*'] }]), 'RF312');
     expect(rf310.map((f) => f.path)).toEqual(['runners[0].jobs.permissions.aws[0].actions[0]']);
     expect(rf310[0]!.message).toContain('the wildcard s3:Gte* matches no action of s3');
     expect(rf310[0]!.message).toContain('did you mean s3:Get*?');
   });
 
   it('a wildcard that matches actions is silent', () => {
-    expect(at(buildWith([{ actions: ['s3:Get*', 'ec2:Describe*', 'sts:Get?allerIdentity'], resources: ['*'] }]), 'RF310')).toEqual([]);
+    expect(at(buildWith([{ actions: ['s3:Get*', 'ec2:Describe*', 'sts:Get?allerIdentity'], resources: ['*'] }]), 'RF312')).toEqual([]);
   });
 
   it('a service the catalogue does not cover is silent, whatever the name', () => {
-    expect(at(buildWith([{ actions: ['rds:DescribeDBInstancez', 'codebuild:StartBiuld'], resources: ['*'] }]), 'RF310')).toEqual([]);
+    expect(at(buildWith([{ actions: ['rds:DescribeDBInstancez', 'codebuild:StartBiuld'], resources: ['*'] }]), 'RF312')).toEqual([]);
   });
 
-  it('every action of every example is in the catalogue where its service is covered (no RF310 on the examples)', () => {
+  it('every action of every example is in the catalogue where its service is covered (no RF312 on the examples)', () => {
     for (const name of ['eks-irsa', 'cross-account-deploy', 'ec2-docker', 'ecs-fargate', 'ec2-autoscaler', 'mixed-eks-vm', 'id-tokens-vm']) {
-      expect(planMutated(name, () => {}).findings.filter((f) => f.code === 'RF310')).toEqual([]);
+      expect(planMutated(name, () => {}).findings.filter((f) => f.code === 'RF312')).toEqual([]);
     }
   });
 
   it('can be accepted as a risk (a new action the catalogue does not list yet)', () => {
     const plan = planMutated('eks-irsa', (s) => {
       s.runners[BUILD].jobs.permissions.aws = [{ actions: ['s3:GetObjcet'], resources: ['*'] }];
-      s.runners[BUILD].acceptRisks = [{ code: 'RF310', reason: 'a new action' }];
+      s.runners[BUILD].acceptRisks = [{ code: 'RF312', reason: 'a new action' }];
     });
-    expect(at(plan, 'RF310')[0]!.acceptedBecause).toBe('a new action');
+    expect(at(plan, 'RF312')[0]!.acceptedBecause).toBe('a new action');
   });
 });
 
@@ -155,9 +155,9 @@ describe('doctor: the same probes and catalogue on a Terraform deployment', () =
     return corpusFiles(SOUND).map((f) => (f.path === 'main.tf' ? { ...f, bytes: Buffer.from(readFileSync(join(SOUND, 'main.tf'), 'utf8').replace('resource "kubernetes_service_account_v1" "manager" {', `${policy}resource "kubernetes_service_account_v1" "manager" {`)) } : f));
   };
 
-  it('a misspelled action in a job policy is RF310 at that policy', () => {
+  it('a misspelled action in a job policy is RF312 at that policy', () => {
     const r = doctor(withPolicy('{ Effect = "Allow", Action = ["s3:GetObjcet"], Resource = "arn:aws:s3:::artifacts/*" }'));
-    const rf310 = r.findings.filter((f) => f.code === 'RF310');
+    const rf310 = r.findings.filter((f) => f.code === 'RF312');
     expect(rf310.map((f) => f.path)).toEqual(['main.tf:61:1']);
     expect(rf310[0]!.message).toContain('s3:GetObjcet is no action of s3');
     expect(rf310[0]!.message).toContain('did you mean s3:GetObject?');
@@ -173,6 +173,6 @@ describe('doctor: the same probes and catalogue on a Terraform deployment', () =
 
   it('the sound deployment has neither (guard)', () => {
     const r = doctor(corpusFiles(SOUND));
-    expect(r.findings.filter((f) => f.code === 'RF310' || f.code === 'RF306')).toEqual([]);
+    expect(r.findings.filter((f) => f.code === 'RF312' || f.code === 'RF306')).toEqual([]);
   });
 });

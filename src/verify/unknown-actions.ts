@@ -15,7 +15,7 @@ function requestFor(st: Statement, action: string): FindingRequest | undefined {
 }
 
 /**
- * RF310: actions in a role's policies (Action and NotAction, Allow and Deny) that name nothing in a
+ * RF312: actions in a role's policies (Action and NotAction, Allow and Deny) that name nothing in a
  * service the catalogue covers (src/verify/iam/action-catalogue.ts). IAM accepts such a policy and
  * matches the name against nothing: an Allow grants nothing by it (the job fails with AccessDenied
  * later), a Deny denies nothing by it, a NotAction excludes nothing (so the statement covers more
@@ -40,8 +40,8 @@ export function unknownActionFindings(roleName: string, what: string, policies: 
           const effect = key === 'NotAction' ? 'the NotAction excludes nothing by it, so the statement covers more than meant' : st.Effect === 'Deny' ? 'the Deny denies nothing by it' : 'the Allow grants nothing by it and the jobs fail with AccessDenied where they need it';
           const request = key === 'Action' && st.Effect === 'Allow' ? requestFor(st, action) : undefined;
           out.push({
-            code: 'RF310',
-            severity: CODES.RF310.severity,
+            code: 'RF312',
+            severity: CODES.RF312.severity,
             path: pathOf(action),
             message: `${what} ${roleName}: ${wildcard ? `the wildcard ${action} matches no action` : `${action} is no action`} of ${action.slice(0, action.indexOf(':'))} (IAM accepts the name and matches it against nothing: ${effect})${unknown.didYouMean !== undefined ? `; did you mean ${unknown.didYouMean}?` : ''}`,
             received: JSON.stringify(action),

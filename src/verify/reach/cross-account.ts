@@ -22,7 +22,7 @@ import { unknownActionFindings } from '../unknown-actions.js';
  * Rules: a trust with neither an External ID nor an organization/account pin (RF116, warning);
  * a target role that may escalate in its account or reach every secret or instance there, by the
  * same probes as a job role in its own account (RF306, warning); an action its policies name that
- * names nothing (RF310, warning);
+ * names nothing (RF312, warning);
  * a job role that may assume any role (RF115); a runner reaching other accounts that is not
  * locked and protected-only (RF303).
  */

@@ -114,7 +114,7 @@ describe('RF310: a manager that may create pods in a namespace holds the job ide
     // Twelve runners, eleven of them protected: each protected one hears of the other eleven once.
     expect(found).toHaveLength(11);
     expect(new Set(found.map((f) => f.path)).size).toBe(11);
-    expect(found.find((f) => f.path === 'runners[1].placement.namespace')!.message).toContain('or 6 more');
+    expect(found.find((f) => f.path === 'runners[1].placement.namespace')!.message).toContain('or more');
   });
 
   it('reads the pattern as gitlab-runner does (Go regexp.MatchString: unanchored; a leading (?i) is a flag)', () => {

@@ -49,6 +49,8 @@ export function allowsPodCreate(role: K8sObject): boolean {
 
 interface PodCreator {
   runner: IntentRunner;
+  /** Its config.toml's service_account_overwrite_allowed, read once per runner. */
+  pattern: string | undefined;
   /** The binding and role that let it, as `RoleBinding ns/name → Role name`. */
   via: string;
 }
@@ -62,9 +64,17 @@ interface PodCreator {
 export function podCreatorsIndex(docs: FleetDocuments, fleet: FleetIntent): Map<string, PodCreator[]> {
   const out = new Map<string, PodCreator[]>();
   const clusterObjects = new Map<string, K8sObject[]>();
+  const runnersOn = new Map<string, IntentRunner[]>();
+  // Each runner's documents read once: its objects, and its overwrite pattern.
+  const patterns = new Map<string, string | undefined>();
   for (const r of fleet.runners) {
     if (!r.kubernetes) continue;
-    const manifests = docs.runners.get(r.name)?.manifests;
+    const emitted = docs.runners.get(r.name);
+    patterns.set(r.name, jobSettings(emitted?.configToml, 0).serviceAccountOverwrite);
+    const on = runnersOn.get(r.cluster);
+    if (on) on.push(r);
+    else runnersOn.set(r.cluster, [r]);
+    const manifests = emitted?.manifests;
     if (!manifests || manifests.length === 0) continue;
     const list = clusterObjects.get(r.cluster);
     if (list) list.push(...manifests);
@@ -75,10 +85,12 @@ export function podCreatorsIndex(docs: FleetDocuments, fleet: FleetIntent): Map<
     for (const o of objects) if (o.kind === 'Role' || o.kind === 'ClusterRole') roles.set(`${o.kind}|${o.kind === 'Role' ? (o.metadata.namespace ?? '') : ''}|${o.metadata.name}`, o);
     // Manager service account (`ns|name`) → the runners whose manager it is.
     const managers = new Map<string, IntentRunner[]>();
-    for (const r of fleet.runners) {
+    for (const r of runnersOn.get(cluster) ?? []) {
       if (r.cluster !== cluster || !r.kubernetes) continue;
       const k = `${r.kubernetes.namespace}|${r.kubernetes.managerServiceAccount}`;
-      managers.set(k, [...(managers.get(k) ?? []), r]);
+      const list = managers.get(k);
+      if (list) list.push(r);
+      else managers.set(k, [r]);
     }
     const seen = new Set<string>();
     for (const b of objects) {
@@ -101,7 +113,7 @@ export function podCreatorsIndex(docs: FleetDocuments, fleet: FleetIntent): Map<
           const key = `${cluster}|${where}|${r.name}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          const entry = { runner: r, via: `${b.kind} ${b.metadata.namespace !== undefined ? `${b.metadata.namespace}/` : ''}${b.metadata.name} → ${kind} ${name}` };
+          const entry = { runner: r, pattern: patterns.get(r.name), via: `${b.kind} ${b.metadata.namespace !== undefined ? `${b.metadata.namespace}/` : ''}${b.metadata.name} → ${kind} ${name}` };
           const k = `${cluster}|${where}`;
           const list = out.get(k);
           if (list) list.push(entry);
@@ -110,6 +122,8 @@ export function podCreatorsIndex(docs: FleetDocuments, fleet: FleetIntent): Map<
       }
     }
   }
+  // Managers whose jobs may overwrite their service account first: sharedNamespaceFindings reads them all, the rest only until it has named enough.
+  for (const list of out.values()) list.sort((a, b) => Number(a.pattern === undefined) - Number(b.pattern === undefined));
   return out;
 }
 
@@ -128,12 +142,22 @@ export function overwriteMatches(pattern: string, sa: string): boolean {
 /** Two AWS roles whose permission policies the documents show in full and alike: the one gains nothing from the other. */
 function sameAwsPermissions(docs: FleetDocuments, a: CloudIdentity, b: CloudIdentity): boolean {
   if (a.cloud !== 'aws' || b.cloud !== 'aws') return false;
+  const ta = policiesText(docs, a.roleName);
+  return ta !== undefined && ta === policiesText(docs, b.roleName);
+}
+
+/** A role's permission policies as one text (undefined: not all known), made once per role and documents. */
+const policyTexts = new WeakMap<object, Map<string, string | undefined>>();
+function policiesText(docs: FleetDocuments, roleName: string): string | undefined {
   const facts = awsFacts(docs);
-  const ra = facts?.roles.get(a.roleName);
-  const rb = facts?.roles.get(b.roleName);
-  if (!ra || !rb || ra.unknownPolicies.length > 0 || rb.unknownPolicies.length > 0) return false;
-  const text = (docs: readonly unknown[]) => docs.map((d) => JSON.stringify(d)).sort().join('\n');
-  return text(ra.policies) === text(rb.policies);
+  if (!facts) return undefined;
+  let texts = policyTexts.get(facts);
+  if (!texts) policyTexts.set(facts, (texts = new Map()));
+  if (texts.has(roleName)) return texts.get(roleName);
+  const role = facts.roles.get(roleName);
+  const text = role && role.unknownPolicies.length === 0 ? role.policies.map((d) => JSON.stringify(d)).sort().join('\n') : undefined;
+  texts.set(roleName, text);
+  return text;
 }
 
 const protectedOnly = (r: IntentRunner) => r.spec.gitlab.locked && r.spec.gitlab.protectedOnly;
@@ -166,26 +190,34 @@ export function sharedNamespaceFindings(docs: FleetDocuments, fleet: FleetIntent
   if (subject.kind !== 'kubernetes') return [];
   const ns = subject.namespace;
   const sa = subject.serviceAccount;
-  const creators = [...(index.get(`${runner.cluster}|${ns}`) ?? []), ...(index.get(`${runner.cluster}|*`) ?? [])];
   const out: Finding[] = [];
   const named = new Set<string>();
   const byJobs: Sharer[] = [];
   const byManager: Sharer[] = [];
-  for (const { runner: other, via } of creators) {
-    if (other.name === runner.name || named.has(other.name)) continue;
-    const otherJobs = other.jobIdentity !== undefined ? identityOf(fleet, other.jobIdentity) : undefined;
-    // The same identity (the same role, or the same service account): nothing to take.
-    if (otherJobs && (otherJobs.roleName === id.roleName || (otherJobs.binding.subject.kind === 'kubernetes' && otherJobs.binding.subject.namespace === ns && otherJobs.binding.subject.serviceAccount === sa))) continue;
-    // Equivalent identities: two AWS roles whose permissions are the same documents, all known.
-    if (otherJobs && sameAwsPermissions(docs, id, otherJobs)) continue;
-    // A runner that takes unprotected refs: any developer's branch already holds its job identity
-    // through its own jobs, so a locked, protected-only runner's manager taking it adds no one.
-    if (runner.registrationUnknown === undefined && other.registrationUnknown === undefined && !protectedOnly(runner) && protectedOnly(other)) continue;
-    named.add(other.name);
-    const pattern = jobSettings(docs.runners.get(other.name)?.configToml, 0).serviceAccountOverwrite;
-    // The other runner's jobs: where its job pods run in this namespace and the overwrite matches the service account.
-    const jobsToo = pattern !== undefined && partyNamespace(other.kubernetes!, 'jobs') === ns && overwriteMatches(pattern, sa);
-    (jobsToo ? byJobs : byManager).push({ other, via, otherJobs, pattern });
+  // Past MAX_NAMED runners of the manager path, those are said to be more, not counted: the work
+  // per runner stays bounded however many runners share the namespace. Each list holds the
+  // managers whose jobs may overwrite their service account first, so none of those is missed.
+  let more = false;
+  for (const creators of [index.get(`${runner.cluster}|${ns}`) ?? [], index.get(`${runner.cluster}|*`) ?? []]) {
+    for (const { runner: other, via, pattern } of creators) {
+      if (byManager.length > MAX_NAMED && pattern === undefined) {
+        more = true;
+        break;
+      }
+      if (other.name === runner.name || named.has(other.name)) continue;
+      const otherJobs = other.jobIdentity !== undefined ? identityOf(fleet, other.jobIdentity) : undefined;
+      // The same identity (the same role, or the same service account): nothing to take.
+      if (otherJobs && (otherJobs.roleName === id.roleName || (otherJobs.binding.subject.kind === 'kubernetes' && otherJobs.binding.subject.namespace === ns && otherJobs.binding.subject.serviceAccount === sa))) continue;
+      // Equivalent identities: two AWS roles whose permissions are the same documents, all known.
+      if (otherJobs && sameAwsPermissions(docs, id, otherJobs)) continue;
+      // A runner that takes unprotected refs: any developer's branch already holds its job identity
+      // through its own jobs, so a locked, protected-only runner's manager taking it adds no one.
+      if (runner.registrationUnknown === undefined && other.registrationUnknown === undefined && !protectedOnly(runner) && protectedOnly(other)) continue;
+      named.add(other.name);
+      // The other runner's jobs: where its job pods run in this namespace and the overwrite matches the service account.
+      const jobsToo = pattern !== undefined && partyNamespace(other.kubernetes!, 'jobs') === ns && overwriteMatches(pattern, sa);
+      (jobsToo ? byJobs : byManager).push({ other, via, otherJobs, pattern });
+    }
   }
   const what = id.cloud === 'aws' ? `role ${id.roleName}` : `managed identity ${id.roleName}`;
   const how = MECHANISM[id.binding.mechanism] ?? id.binding.mechanism;
@@ -194,7 +226,7 @@ export function sharedNamespaceFindings(docs: FleetDocuments, fleet: FleetIntent
   for (const [group, jobs] of [[byJobs, true], [byManager, false]] as const) {
     if (group.length === 0) continue;
     const names = group.map((g) => g.other.name);
-    const listed = names.length <= MAX_NAMED ? names.join(' or ') : `${names.slice(0, MAX_NAMED).join(', ')} or ${names.length - MAX_NAMED} more`;
+    const listed = names.length <= MAX_NAMED ? names.join(' or ') : `${names.slice(0, MAX_NAMED).join(', ')} or ${jobs || !more ? `${names.length - MAX_NAMED} more` : 'more'}`;
     const who = jobs
       ? `any job of runner ${listed} can run pods as ${ns}/${sa} (KUBERNETES_SERVICE_ACCOUNT_OVERWRITE=${sa}, which its service_account_overwrite_allowed matches)`
       : `whoever controls the manager of runner ${listed} (its pod, its service account's token or its config.toml) can run pods as ${ns}/${sa}`;

@@ -152,7 +152,7 @@ function policiesText(docs: FleetDocuments, roleName: string): string | undefine
   const facts = awsFacts(docs);
   if (!facts) return undefined;
   let texts = policyTexts.get(facts);
-  if (!texts) policyTexts.set(facts, (texts = new Map()));
+  if (!texts) policyTexts.set(facts, (texts = new Map<string, string | undefined>()));
   if (texts.has(roleName)) return texts.get(roleName);
   const role = facts.roles.get(roleName);
   const text = role && role.unknownPolicies.length === 0 ? role.policies.map((d) => JSON.stringify(d)).sort().join('\n') : undefined;

@@ -45,6 +45,8 @@ const specCases: SpecCase[] = [
   ['RF305', 'eks-irsa', (s) => (s.runners[0].gitlab.tags = []), 'warning'],
   ['RF306', 'eks-irsa', (s) => (s.runners[0].jobs.permissions.aws = [{ actions: ['iam:PassRole'], resources: ['*'] }]), 'warning'],
   ['RF312', 'eks-irsa', (s) => (s.runners[0].jobs.permissions.aws = [{ actions: ['s3:GetObjcet'], resources: ['*'] }]), 'warning'],
+  // The deploy runner's jobs role, in the build runner's namespace: build's manager may create pods as deploy-jobs (test/shared-namespace-66a.test.ts).
+  ['RF310', 'eks-irsa', (s) => (s.runners[1].placement.namespace = 'ci-build'), 'warning'],
   // The eks-irsa build runner's `repository/acme/*` grant is the same shape: in a fleet that also holds a Fargate runner it would cover that runner's job-image repository.
   ['RF717', 'ecs-fargate', (s) => (s.runners[0].jobs.permissions.aws[1].resources = ['arn:aws:ecr:eu-central-1:123456789012:repository/acme/*']), 'error'],
   ['RF401', 'eks-cluster-access', (s) => (s.clusters[0].acceptRisks = []), 'warning'],

@@ -81,6 +81,7 @@ export const CODES = {
   RF307: { severity: 'error', title: 'a runner namespace does not enforce Pod Security baseline', acceptable: false },
   RF308: { severity: 'error', title: 'the runner manager pod does not meet Pod Security restricted', acceptable: false },
   RF309: { severity: 'error', title: 'job containers can leave their container for the host (host namespaces, the Docker socket, added capabilities, host devices, unconfined security profiles)', acceptable: false },
+  RF310: { severity: 'warning', title: "runners share a namespace where one runner's manager may create pods as the other runner's job service account, and so hold its job identity", acceptable: true },
   RF312: { severity: 'warning', title: 'an IAM action names nothing in its service (a misspelling), or its wildcard matches no action', acceptable: true },
 
   RF401: { severity: 'warning', title: 'cluster access through the aws-auth ConfigMap, which AWS deprecates', acceptable: true },

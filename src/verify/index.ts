@@ -19,6 +19,7 @@ import type { Artifact, TerraformRoot } from '../emit/artifacts.js';
 import { jobSettings, privilegedDeploymentFix, privilegedMessage, serviceAccountOverwriteMessage } from './runner-toml.js';
 import { proveScheduling, schedulingInputs } from './scheduling.js';
 import { verifyPodSecurity } from './pod-security.js';
+import { podCreatorsIndex, sharedNamespaceFindings } from './shared-namespace.js';
 import { verifyReach } from './reach/index.js';
 import { azureJobsOverManager } from './azure-rbac.js';
 import { foreignLabel, foreignTrustPrincipals, trustServicesOf } from './trust-principals.js';
@@ -297,6 +298,8 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
     const position = order.position;
     return asked.sort((a, b) => position.get(a)! - position.get(b)!);
   };
+  // Which runner managers the documents let create pods in which namespace (RF310: they may run pods as any service account there).
+  const podCreators = fleet.runners.some((r) => r.kubernetes && r.jobIdentity) ? podCreatorsIndex(docs, fleet) : undefined;
   for (const runner of fleet.runners) {
     // Its own Azure deployment's root and context, where several were given together (the doctor).
     const { docs: rdocs, fleet: rfleet } = ownAzure(docs, fleet, runner);
@@ -343,7 +346,10 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       if (rest.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${rest.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account', ...trustOf(id) }));
       if (twins.length > 0 && intended.kind === 'aws-service') findings.push(serviceTrustForAnyAccount(rp, id.purpose, id.roleName, intended, rfleet.aws?.partition ?? 'aws', rfleet.aws?.region ?? '<region>', role?.trust));
       if (foreign.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${foreign.map(foreignLabel).join(', ')}: its trust admits them besides ${label(intended)}`, { received: foreign.map((x) => x.value).join(', '), fix: `remove the statements that name them: the trust of a runner role names only ${intended.kind === 'aws-service' ? `the service ${intended.service}` : `the cluster's OIDC provider${services.length > 0 ? ` (or ${services.join(', ')})` : ''}`}`, ...trustOf(id) }));
-      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes} ${subjectNoun} tried)`, holds: ok && others.length === 0 && foreign.length === 0 });
+      // Whoever may create pods in the service account's namespace may run them as it (RF310): the claim does not hold then.
+      const sharers = ok && key === runner.jobIdentity && podCreators ? sharedNamespaceFindings(rdocs, rfleet, runner, rp, podCreators) : [];
+      findings.push(...sharers);
+      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes} ${subjectNoun} tried)`, holds: ok && others.length === 0 && foreign.length === 0 && sharers.length === 0 });
       // Static lint on the trust document itself: wildcard subjects.
       asList(role?.trust.Statement).forEach((st, i) => {
         for (const [op, block] of Object.entries(st.Condition ?? {})) {

@@ -17,7 +17,7 @@ import { manifestProblems } from './helpers/k8s.js';
  * smoke job that tries, and RF314 where the cluster is not runner-fleet's.
  */
 
-const IMDS_PROOF = /^job pods of (\S+) may not reach the node's metadata service/;
+const IMDS_PROOF = /^the node's metadata service is closed to job pods of (\S+) /;
 const plans = new Map<string, PlanResult>();
 const plan = (example: string): PlanResult => {
   let p = plans.get(example);

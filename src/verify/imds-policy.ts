@@ -99,7 +99,7 @@ export function jobsKeptFromImds(docs: FleetDocuments, runner: Pick<IntentRunner
 export function verifyImds(docs: FleetDocuments, runner: IntentRunner, rp: string, cloud: 'aws' | 'azure', clusterCreated: boolean): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] } {
   const kept = jobsKeptFromImds(docs, runner, IMDS_ADDRESSES[cloud]);
   const named = kept.policies.length > 0 ? `NetworkPolicy ${kept.policies.join(', ')}` : 'no NetworkPolicy selects them';
-  const proofs = [{ claim: `job pods of ${runner.name} may not reach the node's metadata service (${named}; enforced only where the network plugin enforces NetworkPolicy)`, holds: kept.holds }];
+  const proofs = [{ claim: `the node's metadata service is closed to job pods of ${runner.name} (${named}; enforced only where the network plugin enforces NetworkPolicy)`, holds: kept.holds }];
   if (clusterCreated) return { findings: [], proofs };
   const enforce = cloud === 'aws' ? "the VPC CNI's network policy support (enableNetworkPolicy, VPC CNI 1.14 or later)" : 'a network policy engine (az aks create/update --network-policy azure, calico or cilium)';
   const node = cloud === 'aws' ? "the node's role, unless its node groups require IMDSv2 with a hop limit of 1" : 'tokens for the kubelet identity';

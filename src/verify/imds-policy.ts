@@ -84,9 +84,9 @@ export function jobsKeptFromImds(docs: FleetDocuments, runner: Pick<IntentRunner
   const labels = get(emitted?.configToml, 'runners', 0, 'kubernetes', 'pod_labels');
   if (!emitted || namespace === undefined || !isObject(labels)) return { holds: false, policies: [] };
   const policies = emitted.manifests.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === namespace && selects(o, labels) && restrictsEgress(o));
-  const rules = policies.flatMap((p) => {
-    const egress = get(p, 'spec', 'egress');
-    return Array.isArray(egress) ? egress : [];
+  const rules = policies.flatMap((p): unknown[] => {
+    const egress: unknown = get(p, 'spec', 'egress');
+    return Array.isArray(egress) ? (egress as unknown[]) : [];
   });
   return { holds: policies.length > 0 && !addresses.some((a) => rules.some((r) => ruleAdmits(r, a))), policies: policies.map((p) => p.metadata.name) };
 }

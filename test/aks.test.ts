@@ -123,7 +123,7 @@ describe('client ids: no id copied by hand, no fake id in a file', () => {
     expect(plan.exitCode).toBe(0);
     expect(codes(plan)).not.toContain('RF609');
     const files = synthFiles(plan).filter((f) => f.path.startsWith('kubernetes/'));
-    expect(files.map((f) => f.path).sort()).toEqual(['kubernetes/build/namespace.yaml', 'kubernetes/build/rbac.yaml', 'kubernetes/build/service-accounts.yaml', 'kubernetes/terraform/namespace.yaml', 'kubernetes/terraform/rbac.yaml', 'kubernetes/terraform/service-accounts.yaml']);
+    expect(files.map((f) => f.path).sort()).toEqual(['kubernetes/build/namespace.yaml', 'kubernetes/build/network-policy.yaml', 'kubernetes/build/rbac.yaml', 'kubernetes/build/service-accounts.yaml', 'kubernetes/terraform/namespace.yaml', 'kubernetes/terraform/network-policy.yaml', 'kubernetes/terraform/rbac.yaml', 'kubernetes/terraform/service-accounts.yaml']);
     for (const f of files) {
       const docs11 = parseAllDocuments(f.content, { version: '1.1' }).map((d) => d.toJS() as Record<string, any>);
       const docs12 = parseAllDocuments(f.content, { version: '1.2' }).map((d) => d.toJS() as Record<string, any>);

@@ -223,7 +223,7 @@ describe('the command line', () => {
     const out = join(dir, 'x\u001b[31my\u202e');
     const s = await run(['synth', spec, '--out', out]);
     expect(s.code).toBe(0);
-    expect(s.out).toContain('x\\u001b[31my\\u202e: 17 written');
+    expect(s.out).toContain('x\\u001b[31my\\u202e: 19 written');
     const d = await run(['doctor', join(dir, 'no\u001bfile\u202e')]);
     expect(d.code).toBe(2);
     for (const text of [s.out, s.err, d.out, d.err]) expect(text.includes('\u001b') || text.includes('\u202e')).toBe(false);

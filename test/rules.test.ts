@@ -50,6 +50,11 @@ const specCases: SpecCase[] = [
   // The eks-irsa build runner's `repository/acme/*` grant is the same shape: in a fleet that also holds a Fargate runner it would cover that runner's job-image repository.
   ['RF717', 'ecs-fargate', (s) => (s.runners[0].jobs.permissions.aws[1].resources = ['arn:aws:ecr:eu-central-1:123456789012:repository/acme/*']), 'error'],
   ['RF401', 'eks-cluster-access', (s) => (s.clusters[0].acceptRisks = []), 'warning'],
+  // A cluster the user brings: the job pods' NetworkPolicy protects only where the cluster enforces NetworkPolicy (test/imds-network-policy-66f.test.ts).
+  ['RF314', 'eks-create-eksctl', (s) => {
+    delete s.clusters[0].create;
+    s.clusters[0].oidcIssuer = 'https://oidc.eks.eu-central-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
+  }, 'info'],
   ['RF402', 'eks-irsa', (s) => (s.clusters[0].access = [{ principal: 'arn:aws:iam::123456789012:role/admins', policy: 'cluster-admin' }]), 'info'],
 ];
 

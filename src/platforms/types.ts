@@ -59,6 +59,11 @@ export interface IdentityCheckJob {
   /** Omitted where the platform ignores `image:` (the Fargate driver runs the task definition's image). */
   image?: string | { name: string; entrypoint: string[] };
   script: string[];
+  /**
+   * Kubernetes platforms: a script, run in the same image, that fails if a job pod reaches the
+   * node's metadata service (the node's identity); the pipeline's `job-no-imds` job.
+   */
+  imdsCheck?: string[];
 }
 
 /**

@@ -20,6 +20,7 @@ import { jobSettings, privilegedDeploymentFix, privilegedMessage, serviceAccount
 import { proveScheduling, schedulingInputs } from './scheduling.js';
 import { verifyPodSecurity } from './pod-security.js';
 import { podCreatorsIndex, sharedNamespaceFindings } from './shared-namespace.js';
+import { verifyImds } from './imds-policy.js';
 import { verifyReach } from './reach/index.js';
 import { azureJobsOverManager } from './azure-rbac.js';
 import { foreignLabel, foreignTrustPrincipals, trustServicesOf } from './trust-principals.js';
@@ -390,6 +391,12 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
     const podSecurity = verifyPodSecurity(rdocs, runner, rp, rfleet.runners);
     findings.push(...podSecurity.findings);
     proofs.push(...podSecurity.proofs.map((p) => ({ runner: runner.name, ...p })));
+    // Plan only: the doctor reads deployments with their own egress rules, and does not judge them here (yet).
+    if (platform.kubernetes && runner.kubernetes && options.deployment !== true) {
+      const imds = verifyImds(rdocs, runner, rp, platform.cloud, (cluster.spec as { create?: unknown }).create !== undefined);
+      findings.push(...imds.findings);
+      proofs.push(...imds.proofs.map((p) => ({ runner: runner.name, ...p })));
+    }
     const extra = platform.verifyRunner?.(rdocs, rfleet, runner, rp);
     if (extra) {
       findings.push(...extra.findings);

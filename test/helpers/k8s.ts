@@ -1,5 +1,6 @@
 import { Namespace, ServiceAccount, ConfigMap, Secret } from 'kubernetes-models/v1';
 import { Role, RoleBinding, ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 
 /**
  * kubernetes-models validates types and required fields against the OpenAPI schemas but lets
@@ -14,6 +15,7 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
   'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
 };
 
 const TOP: Record<string, string[]> = {
@@ -25,6 +27,7 @@ const TOP: Record<string, string[]> = {
   ClusterRole: ['rules', 'aggregationRule'],
   RoleBinding: ['roleRef', 'subjects'],
   ClusterRoleBinding: ['roleRef', 'subjects'],
+  NetworkPolicy: ['spec'],
 };
 const METADATA = ['name', 'namespace', 'labels', 'annotations', 'generateName', 'finalizers', 'ownerReferences'];
 const RULE = ['apiGroups', 'resources', 'verbs', 'resourceNames', 'nonResourceURLs'];
@@ -75,5 +78,27 @@ export function manifestProblems(obj: Record<string, any>): string[] {
   for (const [i, r] of ((obj.rules ?? []) as Record<string, unknown>[]).entries()) problems.push(...unknown(r, RULE, `rules[${i}]`));
   for (const [i, s] of ((obj.subjects ?? []) as Record<string, unknown>[]).entries()) problems.push(...unknown(s, SUBJECT, `subjects[${i}]`));
   if (obj.roleRef) problems.push(...unknown(obj.roleRef as Record<string, unknown>, ROLE_REF, 'roleRef'));
+  if (obj.kind === 'NetworkPolicy') problems.push(...networkPolicyProblems((obj.spec ?? {}) as Record<string, unknown>));
   return problems;
+}
+
+const NP_SPEC = ['podSelector', 'policyTypes', 'ingress', 'egress'];
+const NP_EGRESS = ['to', 'ports'];
+const NP_PEER = ['ipBlock', 'namespaceSelector', 'podSelector'];
+const IP_BLOCK = ['cidr', 'except'];
+const SELECTOR = ['matchLabels', 'matchExpressions'];
+
+/** Unknown fields of a NetworkPolicy spec (the API reference's NetworkPolicySpec, egress rules, peers). */
+function networkPolicyProblems(spec: Record<string, unknown>): string[] {
+  const out = unknown(spec, NP_SPEC, 'spec');
+  if (spec.podSelector) out.push(...unknown(spec.podSelector as Record<string, unknown>, SELECTOR, 'spec.podSelector'));
+  for (const [i, r] of ((spec.egress ?? []) as Record<string, unknown>[]).entries()) {
+    out.push(...unknown(r, NP_EGRESS, `spec.egress[${i}]`));
+    for (const [j, p] of ((r.to ?? []) as Record<string, unknown>[]).entries()) {
+      out.push(...unknown(p, NP_PEER, `spec.egress[${i}].to[${j}]`));
+      if (p.ipBlock) out.push(...unknown(p.ipBlock as Record<string, unknown>, IP_BLOCK, `spec.egress[${i}].to[${j}].ipBlock`));
+      for (const k of ['namespaceSelector', 'podSelector']) if (p[k]) out.push(...unknown(p[k] as Record<string, unknown>, SELECTOR, `spec.egress[${i}].to[${j}].${k}`));
+    }
+  }
+  return out;
 }

@@ -111,3 +111,38 @@ export function runnerObjects(
     ],
   };
 }
+
+/** The instance metadata service's IPv4 address on EC2 and on Azure VMs: a pod reaching it gets the node's identity. */
+export const IMDS_IPV4 = '169.254.169.254/32';
+/** EC2's IPv6 metadata endpoint (Nitro instances, where the node group enables it). */
+export const IMDS_IPV6_EC2 = 'fd00:ec2::254/128';
+
+/** The labels the executor puts on a runner's job pods (`pod_labels`), the ones the NetworkPolicy selects on. */
+export function jobPodSelector(fleet: ResolvedFleet, runner: ResolvedRunner): Record<string, string> {
+  return { 'runner-fleet.dev/purpose': 'job', 'runner-fleet.dev/runner': commonLabels(fleet, runner)['runner-fleet.dev/runner']! };
+}
+
+/**
+ * A NetworkPolicy that lets the runner's job pods reach everything but the node's metadata service,
+ * where the node's cloud identity is one request away (IRSA, Pod Identity and Workload Identity do
+ * not take it away; they only come first in the SDKs' credential chains). Egress only: ingress is
+ * left as it was. Pods in every namespace stay reachable by a rule of their own (cluster DNS among
+ * them), since whether an ipBlock matches pod addresses is the network plugin's choice. `except`
+ * lists the metadata addresses of the cloud (`ipv6Except`: EC2's IPv6 one; Azure's is IPv4 only); EKS
+ * Pod Identity's agent (169.254.170.23, fd00:ec2::23) is not one, and stays open.
+ */
+export function imdsNetworkPolicy(fleet: ResolvedFleet, runner: ResolvedRunner, names: KubernetesNames, ipv6Except: readonly string[]): K8sObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: `${names.helmRelease}-jobs-no-imds`.slice(0, 63).replace(/-+$/, ''), namespace: names.jobNamespace ?? names.namespace, labels: commonLabels(fleet, runner) },
+    spec: {
+      podSelector: { matchLabels: jobPodSelector(fleet, runner) },
+      policyTypes: ['Egress'],
+      egress: [
+        { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [IMDS_IPV4] } }, { ipBlock: ipv6Except.length > 0 ? { cidr: '::/0', except: [...ipv6Except] } : { cidr: '::/0' } }] },
+        { to: [{ namespaceSelector: {} }] },
+      ],
+    },
+  };
+}

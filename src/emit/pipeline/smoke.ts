@@ -37,6 +37,8 @@ export function smokePipeline(fleet: ResolvedFleet, runner: ResolvedRunner, iden
     };
   }
   pipeline['job-identity'] = { stage: 'identity', ...(identityCheck.image !== undefined ? { image: identityCheck.image } : {}), script: identityCheck.script };
+  // Identity environment variables come before IMDS in the credential chain, so job-identity passes even where the node's identity is one request away.
+  if (identityCheck.imdsCheck) pipeline['job-no-imds'] = { stage: 'identity', ...(identityCheck.image !== undefined ? { image: identityCheck.image } : {}), script: identityCheck.imdsCheck };
   // Deploy targets in other accounts and GitLab ID-token roles (reach-smoke.ts).
   for (const [name, job] of reach) pipeline[name] = job;
   return pipeline;

@@ -84,6 +84,21 @@ function unprovenScheduling(fleet: ResolvedFleet, emitted: EmittedFleet): string
   return [`- that nodes of the existing clusters carry the labels and taints runner${many ? 's' : ''} ${runners.map((r) => r.name).join(', ')} ${many ? 'select and tolerate' : 'selects and tolerates'} (scheduling is proven only for clusters runner-fleet creates);`];
 }
 
+/**
+ * Kubernetes runners: their NetworkPolicy keeps job pods from the node's metadata service (and the
+ * node's identity) only where the cluster's network plugin enforces NetworkPolicy, which no document shows.
+ */
+function unprovenImds(fleet: ResolvedFleet): string[] {
+  const runners = fleet.runners.filter((r) => r.kubernetes);
+  if (runners.length === 0) return [];
+  const clouds = new Set(runners.map((r) => platformFor(fleet.clusters.find((c) => c.name === r.cluster)!.type).cloud));
+  const how = [
+    ...(clouds.has('aws') ? ['EKS: the VPC CNI add-on 1.14 or later with `enableNetworkPolicy: "true"` in its configuration (`aws eks describe-addon --cluster-name <cluster> --addon-name vpc-cni --query addon.configurationValues`), or another engine such as Calico; clusters runner-fleet creates also give nodes a metadata hop limit of 1'] : []),
+    ...(clouds.has('azure') ? ['AKS: `az aks show -g <group> -n <cluster> --query networkProfile.networkPolicy` prints azure, calico or cilium (clusters runner-fleet creates use azure)'] : []),
+  ];
+  return [`- that the clusters enforce NetworkPolicy, so each runner's NetworkPolicy \`<release>-jobs-no-imds\` keeps job pods from the node's metadata service, where the node's identity is one request away whatever identity the job has (${how.join('; ')}); the smoke pipeline's \`job-no-imds\` job fails where jobs still reach it;`];
+}
+
 /** The output README: what was generated, the apply order with exact commands, and what was proven. */
 export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verification: Verification): Artifact {
   const lines: string[] = [];
@@ -222,6 +237,7 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     '',
     "- that the cluster's OIDC issuer, the EKS Pod Identity agent, the IRSA webhook and (AKS) the workload identity webhook are in place;",
     ...unprovenScheduling(fleet, emitted),
+    ...unprovenImds(fleet),
     '- that GitLab accepts the registration and the manager comes online;',
     '- that the smoke pipeline passes: run it after every change.',
     '',

@@ -4,7 +4,7 @@ import { partyNamespace } from '../../model/types.js';
 import type { AzureManagedIdentity, KubernetesNames, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import { kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
 import { DO_NOT_EDIT, byName, merged, ownChild, ownEntries, setOwn, tfName, type Artifact, type K8sObject, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
-import { commonLabels, ownsNamespace } from '../../emit/kubernetes/objects.js';
+import { commonLabels, ownsNamespace, imdsNetworkPolicy } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
 import { AZURERM_PROVIDER_CONSTRAINT, azurermProvider, identityRef } from '../../emit/terraform/azure.js';
@@ -69,6 +69,8 @@ function k8sRoot(fleet: ResolvedFleet, cluster: ResolvedCluster): TerraformRoot 
       const spc = secretProviderClass(fleet, r, kv, ids.manager, identityDataRef(ids.manager.key));
       add('kubernetes_manifest', tfName(spc.metadata.namespace ?? '', spc.metadata.name, 'spc'), { manifest: spc, depends_on: [`${ns.type}.${nsKey}`] });
     }
+    const noImds = imdsNetworkPolicy(fleet, r, r.kubernetes, []);
+    add('kubernetes_manifest', tfName(noImds.metadata.namespace ?? '', noImds.metadata.name), { manifest: noImds, depends_on: [`${ns.type}.${nsKey}`] });
   }
   // The token rotator's Role and RoleBinding (operations.rotation), bound to its managed identity's principal id.
   const rotator = fleet.rotation?.azure;
@@ -114,6 +116,16 @@ function dataRefObjects(fleet: ResolvedFleet, runner: ResolvedRunner & { kuberne
   dataRefObjectsOf.set(runner, { fleet, objs });
   return objs;
 }
+
+/**
+ * The smoke job's IMDS check: a job pod may not read Azure IMDS, where any pod can ask for a token of
+ * the kubelet identity (workload identity reads a projected token file and needs none of it).
+ */
+const AZURE_IMDS_CHECK = [
+  'command -v curl >/dev/null || { echo "FAIL: the image has no curl to test the metadata service with" >&2; exit 1; }',
+  "if curl -sf -m 3 -H Metadata:true 'http://169.254.169.254/metadata/instance?api-version=2021-02-01' >/dev/null; then echo \"FAIL: a job read the node's Azure metadata service, so it can get tokens for the kubelet identity: create the cluster with --network-policy azure, calico or cilium so network-policy.yaml is enforced\" >&2; exit 1; fi",
+  'echo "OK: jobs cannot reach the node\'s metadata service"',
+];
 
 export const aksPlatform: PlatformPlugin = {
   type: 'aks',
@@ -197,6 +209,8 @@ export const aksPlatform: PlatformPlugin = {
     const kv = keyVaultOf(fleet, runner);
     if (kv) Object.assign(values, keyVaultHelmValues(names));
     const files: Artifact[] = [{ path: `helm/${runner.name}/values.yaml`, format: 'yaml', content: [values] }];
+    // Job pods may not get a token for the kubelet identity from Azure IMDS (workload identity reads a projected file, not IMDS).
+    const noImds = imdsNetworkPolicy(fleet, runner, names, []);
 
     const managerId = appliedClientId(fleet, ids.manager);
     const jobsId = appliedClientId(fleet, ids.jobs);
@@ -209,13 +223,14 @@ export const aksPlatform: PlatformPlugin = {
         ...(ownsNamespace(fleet, runner) ? [{ path: `kubernetes/${runner.name}/namespace.yaml`, format: 'yaml' as const, content: [objs.namespace] }] : []),
         { path: `kubernetes/${runner.name}/service-accounts.yaml`, format: 'yaml', content: objs.serviceAccounts },
         { path: `kubernetes/${runner.name}/rbac.yaml`, format: 'yaml', content: objs.rbac },
+        { path: `kubernetes/${runner.name}/network-policy.yaml`, format: 'yaml', content: [noImds] },
       );
-      manifests = [objs.namespace, ...objs.serviceAccounts, ...objs.rbac];
+      manifests = [objs.namespace, ...objs.serviceAccounts, ...objs.rbac, noImds];
       if (kv) files.push({ path: `kubernetes/${runner.name}/secret-provider-class.yaml`, format: 'yaml', content: [secretProviderClass(fleet, runner, kv, ids.manager, managerId)] });
     } else {
       // Without applied client ids the objects exist only in the Terraform root (never a fake id in a file).
       const objs = dataRefObjects(fleet, runner);
-      manifests = [objs.namespace, ...objs.serviceAccounts, ...objs.rbac];
+      manifests = [objs.namespace, ...objs.serviceAccounts, ...objs.rbac, noImds];
     }
 
     const az = fleet.azure!;
@@ -277,6 +292,7 @@ export const aksPlatform: PlatformPlugin = {
         `test "$signed_in" = "$expected" || ${fail(`signed in as $signed_in, expected the job identity ${name} ($expected)`)}`,
         `echo "OK: the job identity ${name}"`,
       ],
+      imdsCheck: AZURE_IMDS_CHECK,
     };
   },
 

@@ -13,7 +13,7 @@ import type { PolicyDocument, Request } from '../../verify/iam/types.js';
 import { evaluatePolicies, evaluatePoliciesFor, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { RequestIndex } from '../../verify/iam/candidates.js';
 import { associationRole, awsFacts, podIdentityAssociations, roleArn, type PodIdentityAssociation, type PodIdentitySessionTags } from '../../verify/aws-docs.js';
-import { runnerObjects, commonLabels, ownsNamespace } from '../../emit/kubernetes/objects.js';
+import { runnerObjects, commonLabels, ownsNamespace, imdsNetworkPolicy, IMDS_IPV6_EC2 } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
 import { verifyKubernetesChain, findServiceAccount, kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
@@ -358,6 +358,17 @@ function preparedIrsa(index: EksIndex, fleet: FleetIntent, s: KubernetesSubject)
   return req;
 }
 
+/**
+ * The smoke job's IMDS check: neither an IMDSv2 token nor an IMDSv1 read may succeed from a job pod
+ * (the NetworkPolicy network-policy.yaml, enforced, or a node hop limit of 1 with IMDSv2 required).
+ */
+const EC2_IMDS_CHECK = [
+  'command -v curl >/dev/null || { echo "FAIL: the image has no curl to test the metadata service with" >&2; exit 1; }',
+  "if curl -sf -m 3 -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' >/dev/null; then echo \"FAIL: a job got an IMDSv2 token from the node's metadata service, so it can take the node role's credentials: enable network policy in the VPC CNI (enableNetworkPolicy) so network-policy.yaml is enforced, or set the node group's metadata hop limit to 1\" >&2; exit 1; fi",
+  "if curl -sf -m 3 http://169.254.169.254/latest/meta-data/ >/dev/null; then echo \"FAIL: a job read the node's metadata service without a token (IMDSv1), so it can take the node role's credentials: require IMDSv2 with hop limit 1 on the node group, or enforce network-policy.yaml\" >&2; exit 1; fi",
+  'echo "OK: jobs cannot reach the node\'s metadata service"',
+];
+
 export const eksPlatform: PlatformPlugin = {
   type: 'eks',
   cloud: 'aws',
@@ -468,11 +479,14 @@ export const eksPlatform: PlatformPlugin = {
     const executorToml = kubernetesExecutor(runner, names, merged(podLabels, { 'runner-fleet.dev/purpose': 'job' }));
     const runnerToml = chartRunnerToml(merged(executorToml, ctx.runnerExtras));
     const values = helmValues(fleet, runner, names, runnerToml, merged(podLabels, { 'runner-fleet.dev/purpose': 'manager' }));
+    // Job pods may not take the node's role from IMDS (IRSA and Pod Identity do not stop that).
+    const noImds = imdsNetworkPolicy(fleet, runner, names, [IMDS_IPV6_EC2]);
     const files: Artifact[] = [
       // A namespace runners share is written once, by the first of them.
       ...(ownsNamespace(fleet, runner) ? [{ path: `kubernetes/${runner.name}/namespace.yaml`, format: 'yaml' as const, content: [objs.namespace] }] : []),
       { path: `kubernetes/${runner.name}/service-accounts.yaml`, format: 'yaml', content: objs.serviceAccounts },
       { path: `kubernetes/${runner.name}/rbac.yaml`, format: 'yaml', content: objs.rbac },
+      { path: `kubernetes/${runner.name}/network-policy.yaml`, format: 'yaml', content: [noImds] },
       { path: `helm/${runner.name}/values.yaml`, format: 'yaml', content: [values] },
     ];
     let terraformAws: TerraformResources | undefined;
@@ -492,7 +506,7 @@ export const eksPlatform: PlatformPlugin = {
       }
       terraformAws = { aws_eks_pod_identity_association: assoc };
     }
-    return { files, executorToml, manifests: [objs.namespace, ...objs.serviceAccounts, ...objs.rbac], helmValues: values, helmRunnerToml: runnerToml, ...(terraformAws ? { terraformAws } : {}) };
+    return { files, executorToml, manifests: [objs.namespace, ...objs.serviceAccounts, ...objs.rbac, noImds], helmValues: values, helmRunnerToml: runnerToml, ...(terraformAws ? { terraformAws } : {}) };
   },
 
   emitCluster(fleet, cluster) {
@@ -579,7 +593,7 @@ export const eksPlatform: PlatformPlugin = {
   },
 
   identityCheckJob(fleet, _runner, jobIdentity) {
-    return awsIdentityCheckJob(fleet, jobIdentity!);
+    return { ...awsIdentityCheckJob(fleet, jobIdentity!), imdsCheck: EC2_IMDS_CHECK };
   },
 
   subjects(docs, intent, cluster) {

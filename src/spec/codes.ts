@@ -81,6 +81,7 @@ export const CODES = {
   RF307: { severity: 'error', title: 'a runner namespace does not enforce Pod Security baseline', acceptable: false },
   RF308: { severity: 'error', title: 'the runner manager pod does not meet Pod Security restricted', acceptable: false },
   RF309: { severity: 'error', title: 'job containers can leave their container for the host (host namespaces, the Docker socket, added capabilities, host devices, unconfined security profiles)', acceptable: false },
+  RF316: { severity: 'warning', title: 'jobs of a group or instance runner hold a powerful identity: a Maintainer of any project there can reach it', acceptable: true },
 
   RF401: { severity: 'warning', title: 'cluster access through the aws-auth ConfigMap, which AWS deprecates', acceptable: true },
   RF402: { severity: 'info', title: 'an operator is granted cluster-admin on the whole cluster', acceptable: true },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ACCEPTABLE_CODES } from './codes.js';
 import { azureRoleAssignmentSchema, azureSchema, resourceGroupSchema } from './azure.js';
 import { iamConditionsSchema } from './iam-conditions.js';
-import { awsAccountIdSchema, iamResourceSchema, nameSchema, specMap } from './primitives.js';
+import { GROUP_PATH, PROJECT_PATH, awsAccountIdSchema, iamResourceSchema, nameSchema, specMap } from './primitives.js';
 import { awsTagsSchema } from './tags.js';
 import { deployTargetSchema, idTokensSchema } from './reach.js';
 import { operationsSchema } from './operations.js';
@@ -135,8 +135,8 @@ export const tokenStoreSchema = z
 
 export const runnerGitlabSchema = z
   .strictObject({
-    group: z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.\-/]*$/, { message: 'a group full path such as acme/platform' }).optional().describe('Register a group runner for this group path.'),
-    project: z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.\-/]*\/[A-Za-z0-9_.-]+$/, { message: 'a project full path such as acme/platform/api' }).optional().describe('Register a project runner for this project path.'),
+    group: z.string().regex(GROUP_PATH, { message: 'a group full path such as acme/platform' }).optional().describe('Register a group runner for this group path.'),
+    project: z.string().regex(PROJECT_PATH, { message: 'a project full path such as acme/platform/api' }).optional().describe('Register a project runner for this project path.'),
     instance: z.boolean().optional().describe('Register an instance runner (needs an administrator).'),
     tags: z
       .array(

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { planValue, type PlanResult } from '../src/core.js';
+import { doctor } from '../src/doctor/index.js';
+import { damagedFiles, exampleValue } from './helpers/fleet.js';
+
+/**
+ * Security review 66e of the generated runner settings. 1: GitLab honours `locked` on project
+ * runners only, and a group runner serves every project of its group, where each project's
+ * Maintainers decide which branches are protected: a powerful job identity on a group runner is
+ * reachable from any project in the group (RF316), and the messages say so.
+ */
+
+const at = (plan: PlanResult, code: string) => plan.findings.filter((f) => f.code === code);
+const runnerOf = (spec: Record<string, any>, name: string) => (spec.runners as Record<string, any>[]).find((r) => r.name === name)!;
+
+describe('1. powerful job identities on group runners (RF316)', () => {
+  it('eks-irsa deploy (a group runner whose job role may create roles): RF316 at its gitlab, accepted with the example\'s reason', () => {
+    const [rf316] = at(planValue(exampleValue('eks-irsa')), 'RF316');
+    expect(rf316).toMatchObject({ severity: 'warning', path: 'runners[1].gitlab' });
+    expect(rf316!.message).toContain('protected refs of any project in group acme/infrastructure reach it');
+    expect(rf316!.message).toContain('GitLab ignores locked on group runners');
+    expect(rf316!.fix).toMatch(/gitlab\.project instead of gitlab\.group/);
+    expect(rf316!.acceptedBecause).toMatch(/platform team alone are Maintainers/);
+  });
+
+  it('without the acceptance: a warning that states no reason', () => {
+    const spec = exampleValue('eks-irsa');
+    const deploy = runnerOf(spec, 'deploy');
+    deploy.acceptRisks = deploy.acceptRisks.filter((r: { code: string }) => r.code !== 'RF316');
+    const [rf316] = at(planValue(spec), 'RF316');
+    expect(rf316).toMatchObject({ severity: 'warning', path: 'runners[1].gitlab' });
+    expect(rf316!.acceptedBecause).toBeUndefined();
+  });
+
+  it('the same runner as a project runner: no RF316, RF306 stays', () => {
+    const spec = exampleValue('eks-irsa');
+    const deploy = runnerOf(spec, 'deploy');
+    delete deploy.gitlab.group;
+    deploy.gitlab.project = 'acme/infrastructure/live';
+    const plan = planValue(spec);
+    expect(at(plan, 'RF316')).toEqual([]);
+    expect(at(plan, 'RF306').map((f) => f.path)).toEqual(['runners[1].jobs.permissions.aws']);
+    expect(at(plan, 'RF303')).toEqual([]);
+  });
+
+  it('locked: false on a group runner changes nothing (GitLab ignores it there): RF316, no RF303; on a project runner it is RF303', () => {
+    const group = exampleValue('eks-irsa');
+    runnerOf(group, 'deploy').gitlab.locked = false;
+    const g = planValue(group);
+    expect(at(g, 'RF303')).toEqual([]);
+    expect(at(g, 'RF316').map((f) => f.path)).toEqual(['runners[1].gitlab']);
+
+    const project = exampleValue('eks-irsa');
+    const deploy = runnerOf(project, 'deploy');
+    delete deploy.gitlab.group;
+    deploy.gitlab.project = 'acme/infrastructure/live';
+    deploy.gitlab.locked = false;
+    const [rf303] = at(planValue(project), 'RF303');
+    expect(rf303).toMatchObject({ path: 'runners[1].gitlab' });
+    expect(rf303!.message).toContain('other projects (not locked)');
+  });
+
+  it('a group runner that takes unprotected jobs: RF303 (the stronger finding), no RF316', () => {
+    const spec = exampleValue('eks-irsa');
+    runnerOf(spec, 'deploy').gitlab.protectedOnly = false;
+    const plan = planValue(spec);
+    expect(at(plan, 'RF303').map((f) => f.path)).toEqual(['runners[1].gitlab']);
+    expect(at(plan, 'RF316')).toEqual([]);
+  });
+
+  it('aks-workload-identity terraform (Owner of the subscription): RF602 names the group, and RF316', () => {
+    const plan = planValue(exampleValue('aks-workload-identity'));
+    expect(at(plan, 'RF602')[0]!.message).toContain('only protected refs of any project in group contoso/infrastructure reach it');
+    expect(at(plan, 'RF602')[0]!.message).not.toContain("runner's own project or group");
+    expect(at(plan, 'RF316').map((f) => f.path)).toEqual(['runners[1].gitlab']);
+    expect(at(plan, 'RF316')[0]!.fix).toMatch(/federated credential whose subject names the project/);
+  });
+
+  it('aks-workload-identity terraform as a project runner: RF602 names the project, no RF316', () => {
+    const spec = exampleValue('aks-workload-identity');
+    const tf = runnerOf(spec, 'terraform');
+    delete tf.gitlab.group;
+    tf.gitlab.project = 'contoso/infrastructure/landing-zone';
+    const plan = planValue(spec);
+    expect(at(plan, 'RF602')[0]!.message).toContain('only protected refs of contoso/infrastructure/landing-zone reach it');
+    expect(at(plan, 'RF316')).toEqual([]);
+  });
+
+  it('cross-account-deploy (jobs assume roles in other accounts, group runner): RF316; an instance runner too', () => {
+    expect(at(planValue(exampleValue('cross-account-deploy')), 'RF316').map((f) => f.path)).toEqual(['runners[1].gitlab']);
+    const spec = exampleValue('cross-account-deploy');
+    const deploy = runnerOf(spec, 'deploy');
+    delete deploy.gitlab.group;
+    deploy.gitlab.instance = true;
+    const [rf316] = at(planValue(spec), 'RF316');
+    expect(rf316!.message).toContain('protected refs of any project on the GitLab instance reach it');
+  });
+
+  it('the doctor reads runner_type from gitlab_user_runner: RF316 for group_type, none for project_type', () => {
+    const asIs = doctor(damagedFiles('eks-irsa', 'terraform/gitlab/main.tf.json', () => undefined));
+    const shown = asIs.findings.filter((f) => f.code === 'RF316');
+    expect(shown).toHaveLength(1);
+    expect(shown[0]!.message).toContain('protected refs of any project in group acme/infrastructure reach it');
+    const project = doctor(damagedFiles('eks-irsa', 'terraform/gitlab/main.tf.json', (root) => {
+      for (const r of Object.values(root.resource.gitlab_user_runner!)) {
+        r.runner_type = 'project_type';
+        delete r.group_id;
+        r.project_id = 42;
+      }
+    }));
+    expect(project.findings.filter((f) => f.code === 'RF316')).toEqual([]);
+    expect(project.findings.map((f) => f.code)).toContain('RF306');
+  });
+});

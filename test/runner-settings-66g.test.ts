@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planValue, type PlanResult } from '../src/core.js';
+import { parse as parseToml } from 'smol-toml';
+import { planValue, synthFiles, type PlanResult } from '../src/core.js';
 import { doctor } from '../src/doctor/index.js';
 import { damagedFiles, exampleValue } from './helpers/fleet.js';
 
@@ -110,5 +111,35 @@ describe('1. powerful job identities on group runners (RF316)', () => {
     }));
     expect(project.findings.filter((f) => f.code === 'RF316')).toEqual([]);
     expect(project.findings.map((f) => f.code)).toContain('RF306');
+  });
+});
+
+/**
+ * 2: a Docker executor on a host that outlives its jobs keeps the local cache in Docker volumes
+ * per project and concurrency slot; with a distributed (S3) cache they are turned off.
+ */
+describe('2. the local Docker cache volume of VM runners with a distributed cache', () => {
+  const tomlOf = (spec: Record<string, any>, path: string) => {
+    const file = synthFiles(planValue(spec)).find((x) => x.path === path);
+    return parseToml(file!.content) as { runners: { docker: Record<string, unknown> }[] };
+  };
+
+  it.each([
+    ['ec2-docker', 'runners/docker/config.toml'],
+    ['ec2-autoscaler', 'runners/autoscale/config.toml'],
+  ])('%s with an S3 cache: disable_cache = true and no /cache volume; the S3 cache stays', (example, path) => {
+    const toml = tomlOf(exampleValue(example), path);
+    expect(toml.runners[0]!.docker.disable_cache).toBe(true);
+    expect(toml.runners[0]!.docker.volumes).toBeUndefined();
+    expect((toml.runners[0] as Record<string, any>).cache?.Type).toBe('s3');
+  });
+
+  it('ec2-docker without a cache: /cache stays the cache (gitlab-runner 18.10.1 keeps protected jobs in their own volume)', () => {
+    const spec = exampleValue('ec2-docker');
+    delete spec.caches;
+    for (const r of spec.runners as Record<string, any>[]) delete r.cache;
+    const toml = tomlOf(spec, 'runners/docker/config.toml');
+    expect(toml.runners[0]!.docker.volumes).toEqual(['/cache']);
+    expect(toml.runners[0]!.docker.disable_cache).toBeUndefined();
   });
 });

@@ -150,7 +150,7 @@ export const runnerGitlabSchema = z
       .default([])
       .describe('Runner tags (no commas: GitLab splits tags at commas). Default none.'),
     runUntagged: z.boolean().default(false).describe('Pick up jobs without tags. Default false.'),
-    locked: z.boolean().default(true).describe('Lock the runner to its project. Default true.'),
+    locked: z.boolean().default(true).describe('Lock a project runner to its project (GitLab ignores locked on group and instance runners, which serve every project of their group or instance). Default true.'),
     protectedOnly: z.boolean().default(false).describe('Run jobs for protected branches and tags only (access_level ref_protected). Default false.'),
     paused: z.boolean().default(false).describe('Register paused. Default false.'),
     maximumTimeoutSeconds: z.number().int().min(600).max(2_592_000).optional().describe('Upper bound for job timeouts. Default: none.'),

@@ -143,3 +143,56 @@ describe('2. the local Docker cache volume of VM runners with a distributed cach
     expect(toml.runners[0]!.docker.disable_cache).toBeUndefined();
   });
 });
+
+/**
+ * 3: job pods get the RuntimeDefault seccomp profile. gitlab-runner 18.10.1 has no seccomp key in
+ * its pod or container security contexts, so the profile comes from a pod_spec patch, applied with
+ * FF_USE_ADVANCED_POD_SPEC_CONFIGURATION on; the verifier reads it back from config.toml.
+ */
+describe('3. a seccomp profile for Kubernetes job pods', () => {
+  const CLAIM = 'config.toml gives job pods the RuntimeDefault seccomp profile';
+  const claims = (proofs: readonly { claim: string; holds: boolean }[]) => proofs.filter((p) => p.claim.includes(CLAIM));
+
+  it('eks-irsa: each runner\'s config.toml carries the patch and the flag (token rotation flag kept), and the claim holds', () => {
+    const plan = planValue(exampleValue('eks-irsa'));
+    const toml = parseToml(synthFiles(plan).find((x) => x.path === 'runners/build/config.toml')!.content) as { runners: Record<string, any>[] };
+    expect(toml.runners[0]!.feature_flags).toEqual({ FF_DISABLE_AUTOMATIC_TOKEN_ROTATION: true, FF_USE_ADVANCED_POD_SPEC_CONFIGURATION: true });
+    expect(toml.runners[0]!.kubernetes.pod_spec).toEqual([{ name: 'seccomp-runtime-default', patch: '{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}}}', patch_type: 'strategic' }]);
+    expect(claims(plan.proofs).map((p) => `${p.runner}: ${String(p.holds)}`)).toEqual(['build: true', 'deploy: true']);
+    expect(plan.findings.filter((f) => f.code === 'RF106' || f.code === 'RF001')).toEqual([]);
+  });
+
+  it('aks-workload-identity too (the same executor on AKS)', () => {
+    const plan = planValue(exampleValue('aks-workload-identity'));
+    expect(claims(plan.proofs).map((p) => p.holds)).toEqual([true, true]);
+  });
+
+  it('privileged jobs: no patch, no flag, no claim', () => {
+    const spec = exampleValue('eks-irsa');
+    const build = runnerOf(spec, 'build');
+    build.jobs = { ...build.jobs, privileged: true };
+    build.acceptRisks = [...(build.acceptRisks ?? []), { code: 'RF301', reason: 'builds images with Docker in Docker' }];
+    const plan = planValue(spec);
+    const toml = parseToml(synthFiles(plan).find((x) => x.path === 'runners/build/config.toml')!.content) as { runners: Record<string, any>[] };
+    expect(toml.runners[0]!.kubernetes.pod_spec).toBeUndefined();
+    expect(toml.runners[0]!.feature_flags).toEqual({ FF_DISABLE_AUTOMATIC_TOKEN_ROTATION: true });
+    expect(claims(plan.proofs).map((p) => p.runner)).toEqual(['deploy']);
+  });
+
+  const synthOf = (edit: (text: string) => string) =>
+    synthFiles(planValue(exampleValue('eks-irsa'))).map((x) => ({ path: x.path, bytes: new TextEncoder().encode(x.path.includes('build/') ? edit(x.content) : x.content) }));
+
+  it('the doctor on the synth output: the claim holds; without the flag, or without the patch, it is refuted', () => {
+    expect(claims(doctor(synthOf((t) => t)).proofs).map((p) => p.holds)).toEqual([true, true]);
+    const noFlag = doctor(synthOf((t) => t.replace(/^\s*FF_USE_ADVANCED_POD_SPEC_CONFIGURATION = true\n/gm, '')));
+    expect(claims(noFlag.proofs).map((p) => `${p.runner}: ${String(p.holds)}`)).toEqual(['build: false', 'deploy: true']);
+    const noPatch = doctor(synthOf((t) => t.replace(/RuntimeDefault/g, 'Unconfined')));
+    expect(claims(noPatch.proofs).map((p) => `${p.runner}: ${String(p.holds)}`)).toEqual(['build: false', 'deploy: true']);
+  });
+
+  it('a patch written in YAML, as gitlab-runner\'s docs write it, is read too', () => {
+    // Indented like the line it replaces (in the chart values the TOML sits in a block scalar).
+    const yamlPatch = doctor(synthOf((t) => t.replace(/^( *)patch = "\{.*RuntimeDefault.*"$/gm, (_l, i: string) => `${i}patch = '''\n${i}securityContext:\n${i}  seccompProfile:\n${i}    type: RuntimeDefault\n${i}'''`)));
+    expect(claims(yamlPatch.proofs).map((p) => p.holds)).toEqual([true, true]);
+  });
+});

@@ -151,7 +151,7 @@ describe('2. the local Docker cache volume of VM runners with a distributed cach
  */
 describe('3. a seccomp profile for Kubernetes job pods', () => {
   const CLAIM = 'config.toml gives job pods the RuntimeDefault seccomp profile';
-  const claims = (proofs: readonly { claim: string; holds: boolean }[]) => proofs.filter((p) => p.claim.includes(CLAIM));
+  const claims = <P extends { claim: string; holds: boolean }>(proofs: readonly P[]) => proofs.filter((p) => p.claim.includes(CLAIM));
 
   it('eks-irsa: each runner\'s config.toml carries the patch and the flag (token rotation flag kept), and the claim holds', () => {
     const plan = planValue(exampleValue('eks-irsa'));

@@ -1847,7 +1847,7 @@ function gitlabSettingsOf(root: TerraformRoot, tokenRef: string | undefined): Re
   // A path only where the files show it (a literal id, or the data source the id comes from); else the kind is left unknown.
   const pathOf = (v: unknown, source: string, key: string, shape: RegExp): string | undefined => {
     const ref = typeof v === 'string' ? new RegExp(`^\\$\\{data\\.${source}\\.([A-Za-z0-9_-]+)\\.[a-z_]+\\}$`).exec(v) : null;
-    const shown = typeof v === 'number' ? String(v) : ref ? (root.data?.[source]?.[ref[1]!] as Record<string, unknown> | undefined)?.[key] : v;
+    const shown = typeof v === 'number' ? String(v) : ref ? root.data?.[source]?.[ref[1]!]?.[key] : v;
     return typeof shown === 'string' && shape.test(shown) ? shown : undefined;
   };
   const group = r.runner_type === 'group_type' ? pathOf(r.group_id, 'gitlab_group', 'full_path', GROUP_PATH) : undefined;

@@ -151,6 +151,12 @@ export function jobPodSeccomp(toml: unknown): boolean {
   });
 }
 
+/** Whether config.toml sets a pod_spec patch or turns on the flag that applies them. */
+function triesPodSpec(toml: unknown): boolean {
+  const runner = get(toml, 'runners', 0);
+  return get(runner, 'feature_flags', 'FF_USE_ADVANCED_POD_SPEC_CONFIGURATION') !== undefined || get(runner, 'kubernetes', 'pod_spec') !== undefined;
+}
+
 /**
  * The namespace labels and the manager's security context of one Kubernetes runner, from its
  * documents. `runners` are all runners of the fleet: a namespace another runner on the cluster
@@ -190,8 +196,10 @@ export function verifyPodSecurity(docs: FleetDocuments, runner: IntentRunner, rp
   const proofs = [
     { claim: `namespace ${ns.metadata.name} enforces Pod Security ${String(enforce ?? 'nothing')}${privileged ? ' (privileged jobs accepted)' : ''}`, holds: !out.some((x) => x.code === 'RF307') },
     ...(values ? [{ claim: 'the manager pod meets Pod Security restricted', holds: violations.length === 0 }] : []),
-    // Jobs that run privileged are not confined by a profile anyway: no claim for them.
-    ...(privileged ? [] : [{ claim: 'config.toml gives job pods the RuntimeDefault seccomp profile (a pod_spec patch, FF_USE_ADVANCED_POD_SPEC_CONFIGURATION on)', holds: jobPodSeccomp(emitted.configToml) }]),
+    // Jobs that run privileged are not confined by a profile anyway: no claim for them. Nor for a
+    // config.toml that sets neither a pod_spec patch nor the flag (a deployment runner-fleet did not
+    // write, which leaves the profile to the cluster: kubelet seccompDefault): nothing to prove there.
+    ...(privileged || !triesPodSpec(emitted.configToml) ? [] : [{ claim: 'config.toml gives job pods the RuntimeDefault seccomp profile (a pod_spec patch, FF_USE_ADVANCED_POD_SPEC_CONFIGURATION on)', holds: jobPodSeccomp(emitted.configToml) }]),
   ];
   return { findings: out, proofs };
 }

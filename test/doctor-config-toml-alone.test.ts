@@ -161,7 +161,7 @@ const GOLDEN = join(import.meta.dirname, 'doctor', 'config-toml-in-chain.golden.
 describe('guard: a config.toml inside a chain gives exactly the findings it gave before', () => {
   // Each example as synth wrote it, and with its runners/<r>/config.toml files made risky (privileged
   // jobs, the Docker socket mounted): were one of them read alone too, its RF301/RF309 would be extra.
-  const risky = (path: string, content: string) => (/^runners\/[^/]+\/config\.toml$/.test(path) ? content.replace(/privileged = false/g, 'privileged = true').replace('volumes = [ "/cache" ]', 'volumes = [ "/cache", "/var/run/docker.sock:/var/run/docker.sock" ]') : content);
+  const risky = (path: string, content: string) => (/^runners\/[^/]+\/config\.toml$/.test(path) ? content.replace(/privileged = false/g, 'privileged = true').replace('volumes = [ "/cache" ]', 'volumes = [ "/cache", "/var/run/docker.sock:/var/run/docker.sock" ]').replace('disable_cache = true', 'volumes = [ "/var/run/docker.sock:/var/run/docker.sock" ]') : content);
   const all = () => Object.fromEntries(exampleNames().flatMap((name) => [false, true].map((edit) => {
     const r = doctor(exampleFiles(name).map((f) => ({ path: f.path, bytes: enc(edit ? risky(f.path, f.content) : f.content) })));
     return [`${name}${edit ? ' (config.toml files made risky)' : ''}`, { exitCode: r.exitCode, findings: r.findings.map((f) => `${f.severity} ${f.code} ${f.path} ${f.message}`) }];

@@ -40,6 +40,7 @@ const specCases: SpecCase[] = [
   ['RF301', 'eks-irsa', (s) => (s.runners[0].jobs.privileged = true), 'error'],
   ['RF302', 'eks-irsa', (s) => (s.runners[0].jobs.permissions.aws = [{ actions: ['*'], resources: ['*'] }]), 'error'],
   ['RF303', 'eks-irsa', (s) => (s.runners[1].gitlab.protectedOnly = false), 'error'],
+  ['RF316', 'eks-irsa', (s) => (s.runners[1].acceptRisks = s.runners[1].acceptRisks.filter((r: { code: string }) => r.code !== 'RF316')), 'warning'],
   ['RF304', 'eks-irsa', (s) => (s.runners[0].jobs.environment = { AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYQ7W3E9R2T5' }), 'error'],
   ['RF304', 'eks-irsa', (s) => (s.runners[0].jobs.environment = { DEPLOY_KEY_ID: 'AKIAIOSFODNN7QW3RT5Y' }), 'error'],
   ['RF305', 'eks-irsa', (s) => (s.runners[0].gitlab.tags = []), 'warning'],

@@ -12,6 +12,7 @@ import { formatPosition, originAt } from './source.js';
 import type { Evidence } from './evidence.js';
 import { isObject } from '../model/is-object.js';
 import { terraformFileKind } from './terraform-files.js';
+import { audienceOf } from '../verify/runner-audience.js';
 
 /**
  * Deploy targets in other accounts, read back from documents (never a spec). Every Terraform
@@ -159,7 +160,7 @@ export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: Fle
       ...(externalId !== undefined ? { externalId: terraformSymbols(externalId) } : {}),
       ...(orgId !== undefined ? { principalOrgId: orgId } : {}),
       denyDeletes: denies,
-      runnerGitlab: { path: `runners[${runner.index}].gitlab`, locked: runner.spec.gitlab.locked, protectedOnly: runner.spec.gitlab.protectedOnly, ...(runner.registrationUnknown !== undefined ? { unknown: runner.registrationUnknown } : {}) },
+      runnerGitlab: { path: `runners[${runner.index}].gitlab`, ...audienceOf(runner.spec.gitlab), ...(runner.registrationUnknown !== undefined ? { unknown: runner.registrationUnknown } : {}) },
     });
   }
   // Without targets the rule on job roles that may assume any role (RF115) still applies, as in plan.

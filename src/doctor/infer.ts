@@ -49,6 +49,7 @@ import { VM_MANAGER_RESOURCES } from './aws-instance.js';
 import { REGISTRATION_TOKEN_FLOW, RUNNERS_TOKEN_REF } from './register-command.js';
 import { envRegisteredEntry, envRegisteredInit, envRegisteredOrigin, initAppendsToConfig, legacyValuesOrigin, withAppends } from './register-env.js';
 import { madeByCommandClause, serviceAccountsMadeByCommands } from './kubectl-create.js';
+import { GROUP_PATH, PROJECT_PATH } from '../spec/primitives.js';
 
 /** An init container's name (its index where it has none). */
 function initName(pod: Record<string, unknown>, i: number): string {
@@ -1844,7 +1845,18 @@ function gitlabSettingsOf(root: TerraformRoot, tokenRef: string | undefined): Re
   const r = tokenRef ? root.resource.gitlab_user_runner?.[tokenRef] : undefined;
   // Unknown registration: assume the runner takes any job (the rules then say what that risks), with tags unknown.
   if (!r) return { locked: false, protectedOnly: false, runUntagged: true, tags: [] };
+  // Which projects reach the runner (a group runner serves every project of its group, whatever locked says).
+  // A path only where the files show it (a literal id, or the data source the id comes from); else the kind is left unknown.
+  const pathOf = (v: unknown, source: string, key: string, shape: RegExp): string | undefined => {
+    const ref = typeof v === 'string' ? new RegExp(`^\\$\\{data\\.${source}\\.([A-Za-z0-9_-]+)\\.[a-z_]+\\}$`).exec(v) : null;
+    const shown = typeof v === 'number' ? String(v) : ref ? root.data?.[source]?.[ref[1]!]?.[key] : v;
+    return typeof shown === 'string' && shape.test(shown) ? shown : undefined;
+  };
+  const group = r.runner_type === 'group_type' ? pathOf(r.group_id, 'gitlab_group', 'full_path', GROUP_PATH) : undefined;
+  const project = r.runner_type === 'project_type' ? pathOf(r.project_id, 'gitlab_project', 'path_with_namespace', PROJECT_PATH) : undefined;
+  const kind = group !== undefined ? { group } : project !== undefined ? { project } : r.runner_type === 'instance_type' ? { instance: true } : {};
   return {
+    ...kind,
     locked: r.locked === true,
     protectedOnly: r.access_level === 'ref_protected',
     runUntagged: r.untagged === true,

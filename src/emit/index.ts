@@ -13,6 +13,7 @@ import { misfit, schedulingInputs } from '../verify/scheduling.js';
 import { deployTargetRoots, reachAwsResources, reachAzureResources } from './terraform/reach.js';
 import { ROTATE_PIPELINE_PATH, rotatePipeline } from './pipeline/rotate.js';
 import { rotatorClusterResources, rotatorObjects } from './kubernetes/rotator.js';
+import { isObject } from '../model/is-object.js';
 
 /** The full `config.toml` of one runner. */
 export function configToml(
@@ -42,6 +43,8 @@ export function configToml(
     ...executor,
     ...extras,
   };
+  // An executor's own flags (the Kubernetes pod_spec one) join the token-rotation flag.
+  if (isObject(executor.feature_flags)) section.feature_flags = { FF_DISABLE_AUTOMATIC_TOKEN_ROTATION: true, ...executor.feature_flags };
   // Added to `global` (a fresh object), not spread into a copy: in unoptimized code every
   // `{ ...global, runners }` made a new hidden class, one per runner. Same keys, same order.
   global.runners = [section];

@@ -84,6 +84,7 @@ export const CODES = {
   RF310: { severity: 'warning', title: "runners share a namespace where one runner's manager may create pods as the other runner's job service account, and so hold its job identity", acceptable: true },
   RF312: { severity: 'warning', title: 'an IAM action names nothing in its service (a misspelling), or its wildcard matches no action', acceptable: true },
   RF314: { severity: 'info', title: "on a cluster runner-fleet does not create, job pods are kept from the node's metadata service (and identity) only where the cluster enforces NetworkPolicy", acceptable: true },
+  RF316: { severity: 'warning', title: 'jobs of a group or instance runner hold a powerful identity: a Maintainer of any project there can reach it', acceptable: true },
 
   RF401: { severity: 'warning', title: 'cluster access through the aws-auth ConfigMap, which AWS deprecates', acceptable: true },
   RF402: { severity: 'info', title: 'an operator is granted cluster-admin on the whole cluster', acceptable: true },

@@ -114,3 +114,7 @@ function addProtoKey(inst: z.ZodRecord, def: z.core.$ZodRecordDef, payload: z.co
   }
   return payload;
 }
+
+/** A GitLab group's full path, and a project's (the spec's own shapes). */
+export const GROUP_PATH = /^[A-Za-z0-9_.][A-Za-z0-9_.\-/]*$/;
+export const PROJECT_PATH = /^[A-Za-z0-9_.][A-Za-z0-9_.\-/]*\/[A-Za-z0-9_.-]+$/;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ACCEPTABLE_CODES } from './codes.js';
 import { azureRoleAssignmentSchema, azureSchema, resourceGroupSchema } from './azure.js';
 import { iamConditionsSchema } from './iam-conditions.js';
-import { awsAccountIdSchema, iamResourceSchema, nameSchema, specMap } from './primitives.js';
+import { GROUP_PATH, PROJECT_PATH, awsAccountIdSchema, iamResourceSchema, nameSchema, specMap } from './primitives.js';
 import { awsTagsSchema } from './tags.js';
 import { deployTargetSchema, idTokensSchema } from './reach.js';
 import { operationsSchema } from './operations.js';
@@ -135,8 +135,8 @@ export const tokenStoreSchema = z
 
 export const runnerGitlabSchema = z
   .strictObject({
-    group: z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.\-/]*$/, { message: 'a group full path such as acme/platform' }).optional().describe('Register a group runner for this group path.'),
-    project: z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.\-/]*\/[A-Za-z0-9_.-]+$/, { message: 'a project full path such as acme/platform/api' }).optional().describe('Register a project runner for this project path.'),
+    group: z.string().regex(GROUP_PATH, { message: 'a group full path such as acme/platform' }).optional().describe('Register a group runner for this group path.'),
+    project: z.string().regex(PROJECT_PATH, { message: 'a project full path such as acme/platform/api' }).optional().describe('Register a project runner for this project path.'),
     instance: z.boolean().optional().describe('Register an instance runner (needs an administrator).'),
     tags: z
       .array(
@@ -150,7 +150,7 @@ export const runnerGitlabSchema = z
       .default([])
       .describe('Runner tags (no commas: GitLab splits tags at commas). Default none.'),
     runUntagged: z.boolean().default(false).describe('Pick up jobs without tags. Default false.'),
-    locked: z.boolean().default(true).describe('Lock the runner to its project. Default true.'),
+    locked: z.boolean().default(true).describe('Lock a project runner to its project (GitLab ignores locked on group and instance runners, which serve every project of their group or instance). Default true.'),
     protectedOnly: z.boolean().default(false).describe('Run jobs for protected branches and tags only (access_level ref_protected). Default false.'),
     paused: z.boolean().default(false).describe('Register paused. Default false.'),
     maximumTimeoutSeconds: z.number().int().min(600).max(2_592_000).optional().describe('Upper bound for job timeouts. Default: none.'),

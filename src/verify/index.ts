@@ -27,6 +27,7 @@ import { foreignLabel, foreignTrustPrincipals, trustServicesOf } from './trust-p
 import { adviceThenRegenerate } from '../spec/findings.js';
 import { accountPowers, POWER_PROBES, powersConsequence, type Gives } from './powers.js';
 import { unknownActionFindings } from './unknown-actions.js';
+import { runnerClosed, sharedRunnerPower } from './runner-audience.js';
 
 /** One claim about one runner, proven (or refuted) from the emitted documents. */
 export interface Proof {
@@ -605,11 +606,13 @@ function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner
     if (powerful.length > 0) {
       const g = runner.spec.gitlab;
       out.push(f('RF306', `${rp}.jobs.permissions.aws`, `job role ${role.name} can ${powerful.join(', ')}: whoever can run a job here can ${powersConsequence(powers!.escalates, powers!.gives, 'the account')}`, { fix: 'narrow the job permissions, or keep this runner for protected deployments only' }));
-      if (!(g.locked && g.protectedOnly) && runner.registrationUnknown !== undefined) {
+      const shared = runner.registrationUnknown === undefined ? sharedRunnerPower(g, `${rp}.gitlab`, `job role ${role.name} can ${powerful.join(', ')}`, 'aws') : undefined;
+      if (shared) out.push(shared);
+      if (!runnerClosed(g) && runner.registrationUnknown !== undefined) {
         // Assumed settings are no evidence that the runner takes unprotected jobs: say what is not shown.
         out.push(f('RF903', `${rp}.gitlab`, `jobs of this runner hold a powerful role (${powerful.join(', ')}); whether the runner is locked and takes jobs from protected branches only is not shown: ${runner.registrationUnknown}`, { fix: 'give the GitLab registration too (the Terraform of gitlab_user_runner and the token Secret the chart mounts)' }));
-      } else if (!(g.locked && g.protectedOnly)) {
-        out.push(f('RF303', `${rp}.gitlab`, `jobs of this runner hold a powerful role (${powerful.join(', ')}) but the runner takes jobs from ${g.protectedOnly ? 'other projects' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true', deploymentFix: `register the runner locked to its project and for protected refs only (gitlab_user_runner: locked = true, access_level = "ref_protected"; or the runner's settings in GitLab)` }));
+      } else if (!runnerClosed(g)) {
+        out.push(f('RF303', `${rp}.gitlab`, `jobs of this runner hold a powerful role (${powerful.join(', ')}) but the runner takes jobs from ${g.protectedOnly ? 'other projects (not locked)' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true', deploymentFix: `register the runner locked to its project and for protected refs only (gitlab_user_runner: locked = true, access_level = "ref_protected"; or the runner's settings in GitLab)` }));
       }
     }
   }

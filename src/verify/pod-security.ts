@@ -5,6 +5,7 @@ import { CODES, type Code } from '../spec/codes.js';
 import { showValue, type Finding, adviceThenRegenerate } from '../spec/findings.js';
 import { get, getText } from './get.js';
 import { isObject } from '../model/is-object.js';
+import { parse as parseYaml } from 'yaml';
 
 /**
  * Pod Security Admission (the `pod-security.kubernetes.io/<mode>` namespace labels) for the one
@@ -127,6 +128,36 @@ function jobsPrivileged(docs: FleetDocuments, runner: string): boolean {
 }
 
 /**
+ * Whether config.toml gives the job pods a seccomp profile (RuntimeDefault or Localhost): gitlab-runner
+ * has no key for it, only a `[[runners.kubernetes.pod_spec]]` patch that sets the pod's
+ * securityContext.seccompProfile, applied with FF_USE_ADVANCED_POD_SPEC_CONFIGURATION on. A patch
+ * given by file (patch_path) or as a JSON patch is not read here: not shown, so not claimed.
+ */
+export function jobPodSeccomp(toml: unknown): boolean {
+  const runner = get(toml, 'runners', 0);
+  if (get(runner, 'feature_flags', 'FF_USE_ADVANCED_POD_SPEC_CONFIGURATION') !== true) return false;
+  const specs = get(runner, 'kubernetes', 'pod_spec');
+  return Array.isArray(specs) && specs.some((s) => {
+    if (!isObject(s) || typeof s.patch !== 'string' || (s.patch_type !== undefined && s.patch_type !== 'strategic' && s.patch_type !== 'merge')) return false;
+    let patch: unknown;
+    try {
+      // YAML or JSON text, as gitlab-runner reads it (yaml.YAMLToJSON).
+      patch = parseYaml(s.patch);
+    } catch {
+      return false;
+    }
+    const type = get(patch, 'securityContext', 'seccompProfile', 'type');
+    return type === 'RuntimeDefault' || type === 'Localhost';
+  });
+}
+
+/** Whether config.toml sets a pod_spec patch or turns on the flag that applies them. */
+function triesPodSpec(toml: unknown): boolean {
+  const runner = get(toml, 'runners', 0);
+  return get(runner, 'feature_flags', 'FF_USE_ADVANCED_POD_SPEC_CONFIGURATION') !== undefined || get(runner, 'kubernetes', 'pod_spec') !== undefined;
+}
+
+/**
  * The namespace labels and the manager's security context of one Kubernetes runner, from its
  * documents. `runners` are all runners of the fleet: a namespace another runner on the cluster
  * shares enforces what the most permissive of them needs, and the finding names who forces it.
@@ -165,6 +196,10 @@ export function verifyPodSecurity(docs: FleetDocuments, runner: IntentRunner, rp
   const proofs = [
     { claim: `namespace ${ns.metadata.name} enforces Pod Security ${String(enforce ?? 'nothing')}${privileged ? ' (privileged jobs accepted)' : ''}`, holds: !out.some((x) => x.code === 'RF307') },
     ...(values ? [{ claim: 'the manager pod meets Pod Security restricted', holds: violations.length === 0 }] : []),
+    // Jobs that run privileged are not confined by a profile anyway: no claim for them. Nor for a
+    // config.toml that sets neither a pod_spec patch nor the flag (a deployment runner-fleet did not
+    // write, which leaves the profile to the cluster: kubelet seccompDefault): nothing to prove there.
+    ...(privileged || !triesPodSpec(emitted.configToml) ? [] : [{ claim: 'config.toml gives job pods the RuntimeDefault seccomp profile (a pod_spec patch, FF_USE_ADVANCED_POD_SPEC_CONFIGURATION on)', holds: jobPodSeccomp(emitted.configToml) }]),
   ];
   return { findings: out, proofs };
 }

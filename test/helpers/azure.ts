@@ -51,7 +51,8 @@ const az = (d: EmittedFleet) => d.terraformAzure!.resource;
 /** Azure rules a spec can trigger. */
 export const azureSpecCases: SpecCase[] = [
   ['RF601', AKS, (s) => (s.runners[1].gitlab.protectedOnly = false), 'error'],
-  ['RF601', AKS, (s) => (s.runners[1].gitlab.locked = false), 'error'],
+  // locked binds project runners only (a group runner serves its whole group whatever it says: RF316).
+  ['RF601', AKS, (s) => { delete s.runners[1].gitlab.group; s.runners[1].gitlab.project = 'contoso/infrastructure/landing-zone'; s.runners[1].gitlab.locked = false; }, 'error'],
   ['RF601', AKS, (s) => s.runners[0].jobs.permissions.azure.push({ role: 'User Access Administrator', scope: `/subscriptions/${SUB}` }), 'error'],
   ['RF602', AKS, (s) => (s.runners[1].acceptRisks = []), 'warning'],
   ['RF602', AKS, (s) => (s.runners[1].jobs.permissions.azure[0].role = 'Contributor'), 'warning'],

@@ -93,7 +93,9 @@ export const KNOWN_TOML_KEYS: Record<string, ReadonlySet<string> | '*'> = {
   'runners.autoscaler.connector_config': new Set(CONNECTOR),
   'runners.autoscaler.policy': new Set(POLICY),
   // Only the flags runner-fleet sets (gitlab-runner docs/configuration/feature-flags.md).
-  'runners.feature_flags': new Set(['FF_DISABLE_AUTOMATIC_TOKEN_ROTATION']),
+  'runners.feature_flags': new Set(['FF_DISABLE_AUTOMATIC_TOKEN_ROTATION', 'FF_USE_ADVANCED_POD_SPEC_CONFIGURATION']),
+  // KubernetesPodSpec in common/config.go (v18.10.1).
+  'runners.kubernetes.pod_spec': new Set(['name', 'patch_path', 'patch', 'patch_type']),
   'runners.cache': new Set(CACHE),
   'runners.cache.s3': new Set(CACHE_S3),
   'runners.cache.azure': new Set(CACHE_AZURE),

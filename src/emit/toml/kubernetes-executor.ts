@@ -1,5 +1,16 @@
 import type { KubernetesNames, ResolvedRunner } from '../../model/types.js';
 
+/**
+ * The pod_spec patch that gives job pods the RuntimeDefault seccomp profile. gitlab-runner's
+ * Kubernetes executor has no seccomp key (its pod and container security contexts in
+ * common/config.go at v18.10.1 carry users, groups, capabilities, SELinux and proc mount only), so
+ * the profile is set on the pod through `[[runners.kubernetes.pod_spec]]`, which the executor
+ * applies only with FF_USE_ADVANCED_POD_SPEC_CONFIGURATION on. A flag set in config.toml wins over
+ * the same variable in a job (build.go: TOML-configured flags take precedence).
+ */
+export const SECCOMP_POD_SPEC = { name: 'seccomp-runtime-default', patch: '{"securityContext":{"seccompProfile":{"type":"RuntimeDefault"}}}', patch_type: 'strategic' } as const;
+export const POD_SPEC_FLAG = 'FF_USE_ADVANCED_POD_SPEC_CONFIGURATION';
+
 /** `[[runners]]` executor part for the Kubernetes executor. Keys are gitlab-runner's own. */
 export function kubernetesExecutor(runner: ResolvedRunner, names: KubernetesNames, podLabels: Record<string, string>): Record<string, unknown> {
   const jobs = runner.spec.jobs;
@@ -41,7 +52,13 @@ export function kubernetesExecutor(runner: ResolvedRunner, names: KubernetesName
   k8s.pod_labels = sortObject(podLabels);
   // Node consolidation must not evict a running job: Karpenter and cluster-autoscaler read these.
   k8s.pod_annotations = { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'false', 'karpenter.sh/do-not-disrupt': 'true' };
-  return { executor: 'kubernetes', kubernetes: k8s };
+  // RuntimeDefault for every container of the pod (build, helper, services). Privileged jobs are
+  // left as they are: the runtime does not confine a privileged container anyway. Capabilities stay
+  // the executor's default (it drops NET_RAW): dropping ALL breaks root jobs that install packages
+  // or change owners (apt-get, chown, useradd need CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID).
+  if (jobs.privileged) return { executor: 'kubernetes', kubernetes: k8s };
+  k8s.pod_spec = [{ ...SECCOMP_POD_SPEC }];
+  return { executor: 'kubernetes', kubernetes: k8s, feature_flags: { [POD_SPEC_FLAG]: true } };
 }
 
 export function sortObject<T>(o: Record<string, T>): Record<string, T> {

@@ -25,6 +25,7 @@ import { aksIssuerOf, aksSpec, k8sRootPath, serviceAccountSubject } from './name
 import type { ManagerPods } from '../types.js';
 import { runnerIdentitiesRead } from './objects.js';
 import { get } from '../../verify/get.js';
+import { runnerAudience, runnerClosed, sharedRunnerPower } from '../../verify/runner-audience.js';
 
 function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -408,8 +409,10 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
       // Its own manager identity is in the fleet's subscription: the jobs can become it (the proof says so too).
       const overManager = group !== undefined || scope!.subscriptionId.toLowerCase() === fleet.azure?.subscriptionId.toLowerCase();
       const blast = `job identity ${ids.jobs!.roleName} is ${a.role} of ${group !== undefined ? `every subscription of management group ${group}` : `subscription ${scope!.subscriptionId}`}: any job of this runner can change or delete anything in it${a.role === 'Contributor' ? '' : ' and grant itself or others any role'}${overManager ? `, and become manager identity ${ids.manager.roleName} (${azureRoleInfo(a.role)?.identityCredentials === true ? 'add' : 'give itself the right to add'} a federated credential to it)` : ''}`;
-      if (g.locked && g.protectedOnly) {
-        out.push(f('RF602', path, `${blast}; only protected refs of the runner's own project or group reach it`, { fix: 'prefer a resource group scope or narrower roles; keep the branches that reach this runner protected', subject: { kind: 'assignments', identity: ids.jobs!.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
+      if (runnerClosed(g)) {
+        const shared = sharedRunnerPower(g, `${rp}.gitlab`, `job identity ${ids.jobs!.roleName} is ${a.role} of ${group !== undefined ? `every subscription of management group ${group}` : `subscription ${scope!.subscriptionId}`}`, 'azure');
+        if (shared && runner.registrationUnknown === undefined) out.push(shared);
+        out.push(f('RF602', path, `${blast}; only ${runnerAudience(g)?.reach ?? "protected refs of the runner's projects"} reach it`, { fix: 'prefer a resource group scope or narrower roles; keep the branches that reach this runner protected', subject: { kind: 'assignments', identity: ids.jobs!.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
       } else {
         out.push(f('RF601', `${rp}.gitlab`, `${blast}, and the runner takes jobs from ${g.protectedOnly ? 'other projects (not locked)' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true, or narrow the role', deploymentFix: `register the runner locked to its project and for protected refs only (gitlab_user_runner: locked = true, access_level = "ref_protected"; or the runner's settings in GitLab), or narrow the role assignment of job identity ${ids.jobs!.roleName} (${a.role} on ${a.scope})`, subject: { kind: 'assignments', identity: ids.jobs!.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
       }

@@ -1862,3 +1862,17 @@ function tokenParameterTags(fleet: FleetIntent, runner: IntentRunner, ownArn: st
   if (mine === undefined || theirs === undefined) return mine ?? theirs;
   return { ...mine, what: `${mine.what} and ${theirs.what}`, keys: [...new Set([...mine.keys, ...theirs.keys])].sort(), fix: `make the tags of ${mine.address ?? mine.what} statically known (literal values, or variables with a default, in its tags or the aws provider's default_tags); ${theirs.fix}` };
 }
+
+/**
+ * `[runners.docker]` cache settings of a Docker executor on a host that outlives its jobs. gitlab-runner
+ * keeps the local cache (and, for git fetch, the build directory) in Docker volumes named per project
+ * and concurrency slot, and separated by protection only from 18.4.0 on (the `-protected` suffix,
+ * gitlab-runner#547332); the cache extractor takes a local cache.zip whose mtime is not older than the
+ * remote object's Last-Modified without downloading it (checkIfUpToDate). With a distributed cache the
+ * local volumes add nothing but that shortcut, so they are turned off: `disable_cache` stops the
+ * automatic cache volumes only, the distributed cache still works, and no `/cache` volume is listed
+ * (gitlab-runner would warn that it does not create it). Without one, `/cache` is the cache.
+ */
+export function dockerCacheSettings(distributed: boolean): { disable_cache: true } | { volumes: string[] } {
+  return distributed ? { disable_cache: true } : { volumes: ['/cache'] };
+}

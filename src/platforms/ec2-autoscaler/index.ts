@@ -10,7 +10,7 @@ import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
 import { sectionReader } from '../section.js';
 import { amiIdSchema, autoscalerRunnerSchema, instanceRunnerSchema, vmClusterFields, type AutoscalerRunnerSpec } from '../aws-vm/schema.js';
-import { egressAll, instanceProfileOf, key, launchTemplate, managerCannot, managerMay, managerRequests, managerResources, managerUserData, names, runnerAws, securityGroup, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
+import { dockerCacheSettings, egressAll, instanceProfileOf, key, launchTemplate, managerCannot, managerMay, managerRequests, managerResources, managerUserData, names, runnerAws, securityGroup, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE } from '../aws-identity-check.js';
 import { dockerHostEscapes, escapeFindings } from '../../verify/docker-escape.js';
 import type { FleetDocuments } from '../../emit/types.js';
@@ -226,7 +226,7 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
     const spec = vmSpec(cluster) as ReturnType<typeof vmSpec> & AutoscalerClusterSpec;
     const executorToml = {
       executor: 'docker-autoscaler',
-      docker: { image: runner.spec.jobs.image, privileged: runner.spec.jobs.privileged, volumes: ['/cache'] },
+      docker: { image: runner.spec.jobs.image, privileged: runner.spec.jobs.privileged, ...dockerCacheSettings(runner.cache !== undefined) },
       autoscaler: {
         plugin: s.pluginVersion !== undefined ? `${FLEETING_PLUGIN}:${s.pluginVersion}` : FLEETING_PLUGIN,
         capacity_per_instance: s.capacityPerInstance,

@@ -6,7 +6,7 @@ import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import { vmPlatform } from '../aws-vm/platform.js';
 import { instanceRunnerSchema, vmClusterFields, type InstanceRunnerSpec } from '../aws-vm/schema.js';
-import { key, managerMetadataOptions, managerResources, managerUserData } from '../aws-vm/common.js';
+import { dockerCacheSettings, key, managerMetadataOptions, managerResources, managerUserData } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE, awsIdentityCheckJob } from '../aws-identity-check.js';
 import { findBy } from '../../model/lookup.js';
 import { dockerHostEscapes, escapeFindings } from '../../verify/docker-escape.js';
@@ -49,7 +49,7 @@ export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
   emitRunner(fleet, cluster, runner, ctx) {
     const executorToml = {
       executor: 'docker',
-      docker: { image: runner.spec.jobs.image, privileged: runner.spec.jobs.privileged, volumes: ['/cache'] },
+      docker: { image: runner.spec.jobs.image, privileged: runner.spec.jobs.privileged, ...dockerCacheSettings(runner.cache !== undefined) },
     };
     const toml = ctx.configToml(executorToml);
     const userData = managerUserData({ fleet, runner, configToml: toml, docker: true, files: [], steps: [] });

@@ -9,6 +9,7 @@ import { asList, rootRoles, type RootRole } from './roles.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
 import { accountPowers, powersConsequence } from '../powers.js';
 import { unknownActionFindings } from '../unknown-actions.js';
+import { runnerClosed, sharedRunnerPower } from '../runner-audience.js';
 
 /**
  * Proofs for deploy targets in other accounts, from the target roots' trust and permission
@@ -170,11 +171,13 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
     const t0 = targets[0]!;
     // Reaching another account is power: only protected refs of the runner's own projects should have it.
     const g = t0.runnerGitlab;
-    if (!(g.locked && g.protectedOnly) && g.unknown !== undefined) {
+    const shared = g.unknown === undefined ? sharedRunnerPower(g, g.path, `jobs of runner ${runner} can assume roles in other accounts (${targets.map((t) => t.accountId).join(', ')})`, 'aws') : undefined;
+    if (shared) findings.push(shared);
+    if (!runnerClosed(g) && g.unknown !== undefined) {
       // The doctor without the registration: what it would show is unknown, not a takes-unprotected-jobs claim.
       findings.push(f('RF903', g.path, `jobs of runner ${runner} can assume roles in other accounts (${targets.map((t) => t.accountId).join(', ')}); whether the runner is locked and takes jobs from protected branches only is not shown: ${g.unknown}`, { fix: 'give the GitLab registration too (the Terraform of gitlab_user_runner and the token Secret the chart mounts)' }));
-    } else if (!(g.locked && g.protectedOnly)) {
-      findings.push(f('RF303', g.path, `jobs of runner ${runner} can assume roles in other accounts (${targets.map((t) => t.accountId).join(', ')}) but the runner takes jobs from ${g.protectedOnly ? 'other projects' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true', deploymentFix: `register the runner locked to its project and for protected refs only (gitlab_user_runner: locked = true, access_level = "ref_protected"; or the runner's settings in GitLab)` }));
+    } else if (!runnerClosed(g)) {
+      findings.push(f('RF303', g.path, `jobs of runner ${runner} can assume roles in other accounts (${targets.map((t) => t.accountId).join(', ')}) but the runner takes jobs from ${g.protectedOnly ? 'other projects (not locked)' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true', deploymentFix: `register the runner locked to its project and for protected refs only (gitlab_user_runner: locked = true, access_level = "ref_protected"; or the runner's settings in GitLab)` }));
     }
     const jobRole = ci.get(t0.jobRoleName);
     const mine = new Set(targets.map((t) => t.roleArn));

@@ -7,6 +7,7 @@ import { terraformSymbols } from './roles.js';
 import { apiTokenStores } from '../../ops/desired.js';
 import { ssmParameterArn } from '../../spec/resolve-operations.js';
 import { findBy } from '../../model/lookup.js';
+import { audienceOf, type RunnerAudienceSettings } from '../runner-audience.js';
 
 /**
  * What the reach proofs need to know that documents cannot tell: who *should* be able to do
@@ -38,7 +39,7 @@ export interface CrossAccountIntent {
     principalOrgId?: string;
     denyDeletes: boolean;
     /** The runner's own settings: a runner whose jobs reach other accounts should be locked and take protected refs only. */
-    runnerGitlab: { path: string; locked: boolean; protectedOnly: boolean; unknown?: string };
+    runnerGitlab: RunnerAudienceSettings & { path: string; unknown?: string };
   }[];
   /** Every AWS role of the fleet (managers, jobs, ID-token roles): each must be refused by targets it is not meant for. */
   fleetRoles: { name: string; arn: string }[];
@@ -164,7 +165,7 @@ export function crossAccountIntent(fleet: ResolvedFleet): CrossAccountIntent | u
         denyDeletes: t.denyDeletes,
         runnerGitlab: (() => {
           const r = findBy(fleet.runners, 'name', t.runner)!;
-          return { path: `runners[${r.index}].gitlab`, locked: r.spec.gitlab.locked, protectedOnly: r.spec.gitlab.protectedOnly };
+          return { path: `runners[${r.index}].gitlab`, ...audienceOf(r.spec.gitlab) };
         })(),
       };
     }),

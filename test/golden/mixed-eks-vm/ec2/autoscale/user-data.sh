@@ -92,7 +92,7 @@ FF_DISABLE_AUTOMATIC_TOKEN_ROTATION = true
 [runners.docker]
 image = "alpine:3.22"
 privileged = false
-volumes = [ "/cache" ]
+disable_cache = true
 
 [runners.autoscaler]
 plugin = "aws"

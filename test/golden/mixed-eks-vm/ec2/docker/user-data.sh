@@ -96,7 +96,7 @@ FF_DISABLE_AUTOMATIC_TOKEN_ROTATION = true
 [runners.docker]
 image = "alpine:3.22"
 privileged = false
-volumes = [ "/cache" ]
+disable_cache = true
 
 [runners.cache]
 Type = "s3"

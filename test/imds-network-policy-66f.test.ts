@@ -114,10 +114,19 @@ describe('the proof reads the emitted NetworkPolicy', () => {
     expect(imdsProof(damaged('aks-workload-identity', 'build', () => undefined).proofs, 'build')?.holds).toBe(true);
   });
 
-  it('the doctor does not judge it (yet): its result over a synth output has neither the proof nor RF314', () => {
-    const r = doctor(exampleFiles('eks-irsa').map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.content) })));
-    expect(r.proofs.some((p) => IMDS_PROOF.test(p.claim))).toBe(false);
+  // The lead's change at the merge: the doctor proves it where a NetworkPolicy selects the job pods
+  // (runner-fleet's own output read back agrees with plan), says nothing where none does, and never RF314.
+  const doctorOf = (files: { path: string; content: string }[]) => doctor(files.map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.content) })));
+  it('the doctor over a synth output proves it as plan does, without RF314', () => {
+    const r = doctorOf(exampleFiles('eks-irsa'));
+    const imds = r.proofs.filter((p) => IMDS_PROOF.test(p.claim));
+    expect(imds.map((p) => p.holds)).toEqual(planExample('eks-irsa').proofs.filter((p) => IMDS_PROOF.test(p.claim)).map((p) => p.holds));
+    expect(imds.length).toBeGreaterThan(0);
     expect(r.findings.map((f) => f.code)).not.toContain('RF314');
+  });
+  it('the doctor over a deployment with no NetworkPolicy says nothing of it', () => {
+    const r = doctorOf(exampleFiles('eks-irsa').filter((f) => !f.path.endsWith('network-policy.yaml')));
+    expect(r.proofs.some((p) => IMDS_PROOF.test(p.claim))).toBe(false);
   });
 });
 

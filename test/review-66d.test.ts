@@ -45,7 +45,7 @@ describe('the output README of an EKS fleet whose IRSA roles trust an IAM OIDC p
 
 describe('a proof that fails because of a finding the spec accepted says where and why', () => {
   const CLAIM = 'the job identity is not the manager identity';
-  const REASON = 'terraform applies the landing zone, including role assignments; only protected refs of contoso/infrastructure reach this runner';
+  const REASON = 'terraform applies the landing zone, including role assignments; only protected refs of the projects in group contoso/infrastructure reach this runner';
   const failing = (spec: Record<string, any>) => {
     const plan = planValue(spec);
     return { plan, proof: plan.proofs.find((p) => p.runner === 'terraform' && p.claim === CLAIM)! };

@@ -12,7 +12,7 @@ const bomb = ['a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]', ...'bcdefg'.split('').map((c,
 /** Every way spec text can be damaged: each is an RF001 finding, fast, and names where. */
 const CASES: [name: string, text: string, message: RegExp][] = [
   ['syntax error', 'apiVersion: x\nmetadata: {name: acme\n', /^f\.yaml:\d+:\d+: /],
-  ['undefined alias', EXAMPLE.replace('name: acme', 'name: *nope'), /f\.yaml:6:\d+: the alias \*nope names no anchor/],
+  ['undefined alias', EXAMPLE.replace('name: acme', 'name: *nope'), /f\.yaml:7:\d+: the alias \*nope names no anchor/],
   ['alias used before its anchor', 'a: *x\nb: &x 1\n', /f\.yaml:1:4: the alias \*x names no anchor/],
   ['alias bomb', bomb, /aliases expand to more than 100 nodes/],
   ['duplicate key', 'apiVersion: a\nkind: Fleet\nkind: Fleet\n', /f\.yaml:3:1: the key "kind" appears twice/],
@@ -24,7 +24,7 @@ const CASES: [name: string, text: string, message: RegExp][] = [
   ['tab indentation', 'a:\n\tb: 1\n', /f\.yaml:2:\d+: .*[Tt]ab/],
   ['a megabyte and more', `a: "${'x'.repeat(SPEC_LIMITS.maxBytes)}"`, /bytes; a spec may have at most 1,048,576 bytes/],
   ['two documents', 'a: 1\n---\nb: 2\n', /more than one YAML document/],
-  ['a list as a mapping key', `${EXAMPLE}? [a, b]\n: 1\n`, /f\.yaml:67:3: a mapping key is a list, not a name: \["a","b"\]/],
+  ['a list as a mapping key', `${EXAMPLE}? [a, b]\n: 1\n`, /f\.yaml:70:3: a mapping key is a list, not a name: \["a","b"\]/],
   ['a map as a mapping key', 'apiVersion: a\nmetadata:\n  ? {x: 1}\n  : 2\n', /f\.yaml:3:5: a mapping key is a map, not a name/],
 ];
 

@@ -96,12 +96,15 @@ export function jobsKeptFromImds(docs: FleetDocuments, runner: Pick<IntentRunner
  * groups it cannot give a hop limit of 1, or a network policy engine) the finding that the policy
  * protects only where the network plugin enforces it (RF314).
  */
-export function verifyImds(docs: FleetDocuments, runner: IntentRunner, rp: string, cloud: 'aws' | 'azure', clusterCreated: boolean): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] } {
+export function verifyImds(docs: FleetDocuments, runner: IntentRunner, rp: string, cloud: 'aws' | 'azure', clusterCreated: boolean): { findings: Finding[]; proofs: { claim: string; holds: boolean }[]; policies: string[] } {
   const kept = jobsKeptFromImds(docs, runner, IMDS_ADDRESSES[cloud]);
   const named = kept.policies.length > 0 ? `NetworkPolicy ${kept.policies.join(', ')}` : 'no NetworkPolicy selects them';
   const proofs = [{ claim: `the node's metadata service is closed to job pods of ${runner.name} (${named}; enforced only where the network plugin enforces NetworkPolicy)`, holds: kept.holds }];
-  if (clusterCreated) return { findings: [], proofs };
-  const enforce = cloud === 'aws' ? "the VPC CNI's network policy support (enableNetworkPolicy, VPC CNI 1.14 or later)" : 'a network policy engine (az aks create/update --network-policy azure, calico or cilium)';
+  if (clusterCreated) return { findings: [], proofs, policies: kept.policies };
+  // AWS's EKS guide (cni-network-policy, Considerations) has said the VPC CNI applies network policies only to
+  // pods with metadata.ownerReferences, and gitlab-runner's job pods have none (the executor sets owner
+  // references on the objects it makes for a pod, not on the pod: executors/kubernetes at v18.10.1).
+  const enforce = cloud === 'aws' ? "an engine that applies NetworkPolicy to bare pods (the VPC CNI's network policy support, enableNetworkPolicy in 1.14 or later, has been documented to skip pods without metadata.ownerReferences, as gitlab-runner's job pods are; Calico or Cilium do not), or node groups that require IMDSv2 with a hop limit of 1" : 'a network policy engine (az aks create/update --network-policy azure, calico or cilium)';
   const node = cloud === 'aws' ? "the node's role, unless its node groups require IMDSv2 with a hop limit of 1" : 'tokens for the kubelet identity';
   const finding: Finding = {
     code: 'RF314',
@@ -110,5 +113,5 @@ export function verifyImds(docs: FleetDocuments, runner: IntentRunner, rp: strin
     message: `job pods of ${runner.name} run on cluster ${runner.cluster}, which runner-fleet does not create: ${kept.holds ? `the NetworkPolicy ${kept.policies.join(', ')} keeps them from the node's metadata service only if the cluster enforces NetworkPolicy` : "no NetworkPolicy keeps them from the node's metadata service"}; otherwise a job gets ${node}`,
     fix: `make sure the cluster has ${enforce}, then run the smoke pipeline: its job-no-imds job fails while the metadata service is reachable`,
   };
-  return { findings: [finding], proofs };
+  return { findings: [finding], proofs, policies: kept.policies };
 }

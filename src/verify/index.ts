@@ -392,11 +392,13 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
     const podSecurity = verifyPodSecurity(rdocs, runner, rp, rfleet.runners);
     findings.push(...podSecurity.findings);
     proofs.push(...podSecurity.proofs.map((p) => ({ runner: runner.name, ...p })));
-    // Plan only: the doctor reads deployments with their own egress rules, and does not judge them here (yet).
-    if (platform.kubernetes && runner.kubernetes && options.deployment !== true) {
+    // The doctor proves it where the deployment restricts its job pods' egress (a NetworkPolicy of the
+    // jobs' namespace selects them: runner-fleet's own output read back agrees with plan), and says
+    // nothing of a deployment with no such policy, nor RF314 (whether a cluster is the user's is not read).
+    if (platform.kubernetes && runner.kubernetes) {
       const imds = verifyImds(rdocs, runner, rp, platform.cloud, (cluster.spec as { create?: unknown }).create !== undefined);
-      findings.push(...imds.findings);
-      proofs.push(...imds.proofs.map((p) => ({ runner: runner.name, ...p })));
+      if (options.deployment !== true) findings.push(...imds.findings);
+      if (options.deployment !== true || imds.policies.length > 0) proofs.push(...imds.proofs.map((p) => ({ runner: runner.name, ...p })));
     }
     const extra = platform.verifyRunner?.(rdocs, rfleet, runner, rp);
     if (extra) {

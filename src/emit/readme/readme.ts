@@ -93,7 +93,7 @@ function unprovenImds(fleet: ResolvedFleet): string[] {
   if (runners.length === 0) return [];
   const clouds = new Set(runners.map((r) => platformFor(fleet.clusters.find((c) => c.name === r.cluster)!.type).cloud));
   const how = [
-    ...(clouds.has('aws') ? ['EKS: the VPC CNI add-on 1.14 or later with `enableNetworkPolicy: "true"` in its configuration (`aws eks describe-addon --cluster-name <cluster> --addon-name vpc-cni --query addon.configurationValues`), or another engine such as Calico; clusters runner-fleet creates also give nodes a metadata hop limit of 1'] : []),
+    ...(clouds.has('aws') ? ['EKS: the VPC CNI add-on 1.14 or later with `enableNetworkPolicy: "true"` in its configuration (`aws eks describe-addon --cluster-name <cluster> --addon-name vpc-cni --query addon.configurationValues`), or another engine such as Calico (the EKS guide has said the VPC CNI applies network policies only to pods with `metadata.ownerReferences`, which the job pods of gitlab-runner lack: the smoke job decides); clusters runner-fleet creates also give nodes a metadata hop limit of 1'] : []),
     ...(clouds.has('azure') ? ['AKS: `az aks show -g <group> -n <cluster> --query networkProfile.networkPolicy` prints azure, calico or cilium (clusters runner-fleet creates use azure)'] : []),
   ];
   return [`- that the clusters enforce NetworkPolicy, so each runner's NetworkPolicy \`<release>-jobs-no-imds\` keeps job pods from the node's metadata service, where the node's identity is one request away whatever identity the job has (${how.join('; ')}); the smoke pipeline's \`job-no-imds\` job fails where jobs still reach it;`];

@@ -141,8 +141,9 @@ export function jobPodSeccomp(toml: unknown): boolean {
     if (!isObject(s) || typeof s.patch !== 'string' || (s.patch_type !== undefined && s.patch_type !== 'strategic' && s.patch_type !== 'merge')) return false;
     let patch: unknown;
     try {
-      // YAML or JSON text, as gitlab-runner reads it (yaml.YAMLToJSON).
-      patch = parseYaml(s.patch);
+      // YAML or JSON text, as gitlab-runner reads it (yaml.YAMLToJSON). JSON (what runner-fleet writes) is
+      // read by JSON.parse first: the YAML library took ~0.24 ms a runner, a tenth of 1,000 AKS runners' CPU.
+      patch = jsonOrYaml(s.patch);
     } catch {
       return false;
     }
@@ -202,4 +203,16 @@ export function verifyPodSecurity(docs: FleetDocuments, runner: IntentRunner, rp
     ...(privileged || !triesPodSpec(emitted.configToml) ? [] : [{ claim: 'config.toml gives job pods the RuntimeDefault seccomp profile (a pod_spec patch, FF_USE_ADVANCED_POD_SPEC_CONFIGURATION on)', holds: jobPodSeccomp(emitted.configToml) }]),
   ];
   return { findings: out, proofs };
+}
+
+/** A JSON text by JSON.parse, any other by the YAML reader (YAML 1.2 reads JSON the same). */
+function jsonOrYaml(text: string): unknown {
+  if (/^\s*\{/.test(text)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // Not JSON after all (a YAML flow mapping): the YAML reader decides.
+    }
+  }
+  return parseYaml(text) as unknown;
 }
